@@ -1,0 +1,179 @@
+"""Command-line interface through Flask's click integration: ``flask --app api <group> <command>``.
+
+Every command prints JSON (one object, or one per line for lists) so it can be piped into jq.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from engine import commands as cmd
+from engine import queries
+from engine.definitions import files_from_folder
+from engine.errors import EngineError, NotFound
+from engine.schema import upgrade
+
+db_cli = AppGroup("db", help="Create or upgrade the database.")
+definitions_cli = AppGroup("definitions", help="Deploy and list procedure definitions.")
+cases_cli = AppGroup("cases", help="Start, inspect and verify cases.")
+tasks_cli = AppGroup("tasks", help="List and complete tasks.")
+
+
+def _engine():
+    return current_app.extensions["onestop_engine"]
+
+
+def _echo(value) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, default=str, indent=2))
+
+
+def _fail(error: EngineError) -> None:
+    click.echo(json.dumps({"error": error.kind, "message": error.message, **error.details},
+                          ensure_ascii=False, default=str, indent=2), err=True)
+    sys.exit(1)
+
+
+def _json_option(value: str | None, name: str):
+    if not value:
+        return {}
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as error:
+        raise click.BadParameter(f"not valid JSON: {error}", param_hint=name)
+
+
+def _case_id(reference: str) -> str:
+    """Accept a case id or a case number."""
+    with _engine().read() as session:
+        try:
+            return queries.get_case(session, reference).id
+        except NotFound:
+            return queries.get_case_by_number(session, reference).id
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all migrations to the configured database."""
+    upgrade(_engine().database_url)
+    click.echo("database is up to date")
+
+
+def deploy_folder(engine, folder: Path, actor: str = "cli") -> list[dict]:
+    """Deploy one procedure folder, or each procedure folder inside ``folder``."""
+    procedure_folders = [folder] if any(folder.glob("*.bpmn")) else sorted(p for p in folder.iterdir() if p.is_dir())
+    results = []
+    for procedure in procedure_folders:
+        deployed = engine.handle(cmd.DeployDefinition(files_from_folder(procedure), actor=actor))
+        definition = deployed.definition
+        results.append({"folder": str(procedure), "key": definition.process_key, "version": definition.version,
+                        "created": deployed.created,
+                        "findings": [finding.as_dict() for finding in deployed.findings]})
+    return results
+
+
+@definitions_cli.command("deploy")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def definitions_deploy(folder: Path) -> None:
+    """Deploy a procedure folder (or a folder of procedure folders)."""
+    try:
+        _echo(deploy_folder(_engine(), folder))
+    except EngineError as error:
+        _fail(error)
+
+
+@definitions_cli.command("list")
+def definitions_list() -> None:
+    with _engine().read() as session:
+        _echo([{"key": d.process_key, "version": d.version, "name": d.name, "deployed_at": d.deployed_at}
+               for d in queries.list_definitions(session)])
+
+
+@cases_cli.command("start")
+@click.argument("procedure")
+@click.option("--data", help="initial case data as JSON")
+@click.option("--channel", default="counter", show_default=True)
+@click.option("--actor", default="cli", show_default=True)
+def cases_start(procedure: str, data: str | None, channel: str, actor: str) -> None:
+    try:
+        started = _engine().handle(cmd.StartCase(procedure, _json_option(data, "--data"), channel, actor=actor))
+    except EngineError as error:
+        _fail(error)
+    _echo(started.__dict__)
+
+
+@cases_cli.command("history")
+@click.argument("case")
+def cases_history(case: str) -> None:
+    """Print a case's events in order."""
+    try:
+        case_id = _case_id(case)
+    except EngineError as error:
+        _fail(error)
+    with _engine().read() as session:
+        for event in queries.case_events(session, case_id):
+            click.echo(json.dumps({"seq": event.seq, "type": event.type, "at": event.occurred_at, "actor": event.actor,
+                                   "element": event.element_id, "payload": event.payload, "hash": event.hash},
+                                  ensure_ascii=False, default=str))
+
+
+@cases_cli.command("state")
+@click.argument("case")
+@click.option("--at", "at_seq", type=int, help="the state after this event (by replay)")
+def cases_state(case: str, at_seq: int | None) -> None:
+    try:
+        _echo(_engine().case_state(_case_id(case), at_seq))
+    except EngineError as error:
+        _fail(error)
+
+
+@cases_cli.command("verify")
+@click.argument("case", required=False)
+@click.option("--all", "all_cases", is_flag=True, help="verify every case")
+def cases_verify(case: str | None, all_cases: bool) -> None:
+    """Check the hash chain and replay; exit 1 if any case fails."""
+    engine = _engine()
+    if not case and not all_cases:
+        raise click.UsageError("give a case id or number, or --all")
+    try:
+        results = engine.verify_all() if all_cases else [engine.verify_case(_case_id(case))]
+        failed = 0
+        for result in results:
+            failed += not result.ok
+            click.echo(json.dumps(result.as_dict(), ensure_ascii=False))
+    except EngineError as error:
+        _fail(error)
+    sys.exit(1 if failed else 0)
+
+
+@tasks_cli.command("list")
+@click.option("--group", "groups", multiple=True, help="only tasks of these lanes")
+@click.option("--limit", default=50, show_default=True)
+def tasks_list(groups: tuple[str, ...], limit: int) -> None:
+    with _engine().read() as session:
+        rows, total = queries.list_tasks(session, queries.TaskFilter(groups=groups or None, limit=limit))
+        _echo({"total": total, "tasks": [
+            {"id": t.id, "case_id": t.case_id, "element_id": t.element_id, "name": t.name, "lane": t.lane,
+             "status": t.status, "assignee": t.assignee, "form_key": t.form_key, "created_at": t.created_at,
+             "due_at": t.due_at} for t in rows]})
+
+
+@tasks_cli.command("complete")
+@click.argument("task_id")
+@click.option("--data", help="form data as JSON")
+@click.option("--actor", default="cli", show_default=True)
+def tasks_complete(task_id: str, data: str | None, actor: str) -> None:
+    try:
+        changed = _engine().handle(cmd.CompleteTask(task_id, actor, _json_option(data, "--data")))
+    except EngineError as error:
+        _fail(error)
+    _echo(changed.__dict__)
+
+
+def register_cli(app: Flask) -> None:
+    for group in (db_cli, definitions_cli, cases_cli, tasks_cli):
+        app.cli.add_command(group)

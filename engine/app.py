@@ -1,0 +1,147 @@
+"""``CaseEngine``: the one object the outside world (api/, the CLI, workers, tests) talks to.
+
+Commands go through ``handle`` (one transaction each); reads through ``read()`` sessions and
+the helpers below. The engine is configured with registries instead of importing a domain.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from functools import partial
+from typing import Any, Callable, Iterator, Mapping
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from . import commands as cmd
+from . import queries, replay, runtime, serialization
+from .clock import Clock, SystemClock, install
+from .db import create_db_engine, create_session_factory
+from .definitions import DefinitionCatalog
+from .errors import NotFound
+from .findings import Finding
+from .handlers import CommandHandlers
+from .registries import ScriptFunctions, ServiceOperators
+from .sandbox import SandboxedScriptEngine
+from .validation import validate_bundle
+
+DEFAULT_CHANNELS = ("counter", "online", "home_visit")
+
+
+def default_case_number(year: int, number: int) -> str:
+    return f"{year}-{number:06d}"
+
+
+class CaseEngine:
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        clock: Clock | None = None,
+        script_functions: ScriptFunctions | None = None,
+        operators: ServiceOperators | None = None,
+        script_timeout_seconds: float = 1.0,
+        channels: tuple[str, ...] = DEFAULT_CHANNELS,
+        local_timezone: str = "UTC",
+        case_number_format: Callable[[int, int], str] = default_case_number,
+    ) -> None:
+        install()
+        self.database_url = database_url
+        self.clock = clock or SystemClock()
+        self.script_functions = script_functions or ScriptFunctions()
+        self.operators = operators or ServiceOperators()
+        self.script_timeout_seconds = script_timeout_seconds
+        self.db = create_db_engine(database_url)
+        self._sessions = create_session_factory(self.db)
+        self._read_sessions = create_session_factory(self.db, read_only=True)
+        self.catalog = DefinitionCatalog(partial(
+            validate_bundle, operators=self.operators.names(), script_functions=self.script_functions.names()
+        ))
+        self.handlers = CommandHandlers(
+            self._sessions, self.catalog, self.clock, self.script_engine, self.operators,
+            channels=channels, local_timezone=ZoneInfo(local_timezone), case_number_format=case_number_format,
+        )
+        self._dispatch: dict[type, Callable[[Any], Any]] = {
+            cmd.DeployDefinition: self.handlers.deploy,
+            cmd.StartCase: self.handlers.start_case,
+            cmd.ClaimTask: self.handlers.claim_task,
+            cmd.UnclaimTask: self.handlers.unclaim_task,
+            cmd.CompleteTask: self.handlers.complete_task,
+            cmd.DeliverMessage: self.handlers.deliver_message,
+            cmd.CancelCase: self.handlers.cancel_case,
+            cmd.FireDueTimers: self.handlers.fire_due_timers,
+        }
+
+    def script_engine(self, service_gateway) -> SandboxedScriptEngine:
+        return SandboxedScriptEngine(
+            self.script_functions, timeout_seconds=self.script_timeout_seconds, service_gateway=service_gateway
+        )
+
+    # ------------------------------------------------------------------ commands
+    def handle(self, command: Any) -> Any:
+        return self._dispatch[type(command)](command)
+
+    def validate(self, files: Mapping[str, bytes], process_key: str | None = None) -> list[Finding]:
+        return self.catalog.validate(files, process_key).findings
+
+    # ------------------------------------------------------------------ reads
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._read_sessions.begin() as session:
+            yield session
+
+    def case_state(self, case_id: str, at_seq: int | None = None) -> dict[str, Any]:
+        """The case as it is (``at_seq`` None) or as it was after event ``at_seq``, by replay."""
+        with self.read() as session:
+            case = queries.get_case(session, case_id)
+            definition = self.catalog.get(session, case.definition_id)
+            if at_seq is None:
+                return describe_state(case.state, definition, case.last_event_seq)
+            events = queries.case_events(session, case_id)
+        if not 1 <= at_seq <= len(events):
+            raise NotFound(f"Case {case.number} has no event {at_seq}", seq=at_seq, last_seq=len(events))
+        result = replay.replay(case_id, events, definition, self.script_engine, up_to_seq=at_seq)
+        return describe_state(result.state, definition, at_seq, divergence=result.reason)
+
+    def verify_case(self, case_id: str) -> replay.Verification:
+        with self.read() as session:
+            case = queries.get_case(session, case_id)
+            events = queries.case_events(session, case_id)
+            definition = self.catalog.get(session, case.definition_id)
+        return replay.verify(case, events, definition, self.script_engine)
+
+    def verify_all(self, batch_size: int = 200) -> Iterator[replay.Verification]:
+        after = None
+        while True:
+            with self.read() as session:
+                ids = queries.case_ids(session, after, batch_size)
+            if not ids:
+                return
+            for case_id in ids:
+                yield self.verify_case(case_id)
+            after = ids[-1]
+
+    def dispose(self) -> None:
+        self.db.dispose()
+
+
+def describe_state(state: str | None, definition, seq: int, divergence: str | None = None) -> dict[str, Any]:
+    """A JSON-able summary of a serialized workflow: its data and open and finished steps."""
+    if state is None:
+        return {"seq": seq, "data": {}, "ready_tasks": [], "completed_steps": [], "divergence": divergence}
+    workflow = serialization.loads(state, definition.spec, definition.subprocess_specs)
+    return {
+        "seq": seq,
+        "completed": workflow.is_completed(),
+        "data": current_data(workflow),
+        "ready_tasks": [task.__dict__ for task in runtime.ready_tasks(workflow)],
+        "completed_steps": runtime.completed_steps(workflow),
+        "next_timer_at": runtime.next_timer_due(workflow),
+        "divergence": divergence,
+    }
+
+
+def current_data(workflow) -> dict[str, Any]:
+    if workflow.is_completed():
+        return dict(workflow.data)
+    task = workflow.last_task or workflow.task_tree
+    return dict(task.data)

@@ -1,0 +1,137 @@
+"""One injectable clock for the engine and for SpiffWorkflow.
+
+SpiffWorkflow has no clock parameter: its timers call ``datetime.now`` on the name imported in
+``SpiffWorkflow.bpmn.specs.event_definitions.timer`` and tasks stamp ``time.time()`` and
+``uuid4()`` from ``SpiffWorkflow.task``. ``install()`` replaces those three names once per
+process with versions that consult the *execution context* of the current thread:
+
+- the clock (so tests, replay and simulations control what "now" is);
+- a deterministic task-id sequence per case (so replaying a case's events rebuilds exactly
+  the same task tree, ids included, and the stored state can be compared byte for byte).
+
+Outside an execution context everything behaves as the library would on its own.
+"""
+from __future__ import annotations
+
+import threading
+import time as _time
+import uuid
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from typing import Iterator, Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware (UTC)."""
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+
+class ManualClock:
+    """A clock that moves only when told to: for tests, replay and simulations."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = start or datetime(2026, 1, 5, 1, 0, tzinfo=timezone.utc)
+        if self._now.tzinfo is None:
+            raise ValueError("ManualClock needs a timezone-aware datetime")
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def set(self, when: datetime) -> None:
+        if when.tzinfo is None:
+            raise ValueError("ManualClock needs a timezone-aware datetime")
+        with self._lock:
+            self._now = when
+
+    def advance(self, **delta: float) -> datetime:
+        with self._lock:
+            self._now = self._now + timedelta(**delta)
+            return self._now
+
+
+class TaskIdSequence:
+    """Deterministic task ids for one case: uuid5(case id, n) for n = start, start+1, ..."""
+
+    def __init__(self, case_id: str, start: int = 0) -> None:
+        self._namespace = uuid.UUID(case_id)
+        self.next_index = start
+
+    def __call__(self) -> uuid.UUID:
+        task_id = uuid.uuid5(self._namespace, str(self.next_index))
+        self.next_index += 1
+        return task_id
+
+
+_context = threading.local()
+
+
+def current_now() -> datetime:
+    clock = getattr(_context, "clock", None)
+    return clock.now() if clock is not None else datetime.now(timezone.utc)
+
+
+@contextmanager
+def execution_context(clock: Clock, task_ids: TaskIdSequence | None = None) -> Iterator[None]:
+    """Run SpiffWorkflow code in this thread with the given clock and task-id sequence."""
+    install()
+    previous = (getattr(_context, "clock", None), getattr(_context, "task_ids", None))
+    _context.clock, _context.task_ids = clock, task_ids
+    try:
+        yield
+    finally:
+        _context.clock, _context.task_ids = previous
+
+
+class _ContextDatetime(datetime):
+    """``datetime`` whose ``now()`` reads the execution context's clock."""
+
+    @classmethod
+    def now(cls, tz=None):  # noqa: D401 - same signature as datetime.now
+        moment = current_now()
+        return moment.astimezone(tz) if tz is not None else moment.astimezone().replace(tzinfo=None)
+
+
+class _ContextTime:
+    """Stands in for the ``time`` module inside ``SpiffWorkflow.task``."""
+
+    def __getattr__(self, name):
+        return getattr(_time, name)
+
+    @staticmethod
+    def time() -> float:
+        if getattr(_context, "clock", None) is None:
+            return _time.time()
+        return current_now().timestamp()
+
+
+def _context_uuid4() -> uuid.UUID:
+    sequence = getattr(_context, "task_ids", None)
+    return sequence() if sequence is not None else uuid.uuid4()
+
+
+_installed = False
+_install_lock = threading.Lock()
+
+
+def install() -> None:
+    """Patch SpiffWorkflow's time and id sources once per process (idempotent)."""
+    global _installed
+    if _installed:
+        return
+    with _install_lock:
+        if _installed:
+            return
+        from SpiffWorkflow import task as spiff_task
+        from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
+
+        spiff_timer.datetime = _ContextDatetime
+        spiff_task.time = _ContextTime()
+        spiff_task.uuid4 = _context_uuid4
+        _installed = True

@@ -1,0 +1,63 @@
+"""Commands: every change of state in the engine is one of these, handled in one transaction."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+
+@dataclass(frozen=True)
+class DeployDefinition:
+    files: Mapping[str, bytes]
+    actor: str | None = None
+    process_key: str | None = None  # which process to start cases on, when a file has several
+
+
+@dataclass(frozen=True)
+class StartCase:
+    procedure: str
+    data: dict[str, Any] = field(default_factory=dict)
+    channel: str = "counter"
+    applicant: dict[str, Any] | None = None
+    actor: str | None = None
+    idempotency_key: str | None = None  # a retried request with the same key returns the same case
+
+
+@dataclass(frozen=True)
+class ClaimTask:
+    task_id: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class UnclaimTask:
+    task_id: str
+    actor: str
+    force: bool = False  # a supervisor may release a task someone else holds
+
+
+@dataclass(frozen=True)
+class CompleteTask:
+    task_id: str
+    actor: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DeliverMessage:
+    case_id: str
+    name: str
+    payload: Any = None
+    actor: str | None = None
+
+
+@dataclass(frozen=True)
+class CancelCase:
+    case_id: str
+    reason: str
+    actor: str | None = None
+
+
+@dataclass(frozen=True)
+class FireDueTimers:
+    case_id: str
+    actor: str = "scheduler"

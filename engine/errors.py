@@ -1,0 +1,46 @@
+"""Errors the engine raises for its callers; api/ turns each kind into an HTTP problem."""
+from __future__ import annotations
+
+from typing import Any
+
+
+class EngineError(Exception):
+    """Base class. ``kind`` is a stable machine-readable name; ``details`` is JSON-able."""
+
+    kind = "engine-error"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class NotFound(EngineError):
+    kind = "not-found"
+
+
+class Conflict(EngineError):
+    """The command lost a race or no longer applies (task already completed, case closed...)."""
+
+    kind = "conflict"
+
+
+class InvalidInput(EngineError):
+    """The command's input is wrong. ``details['errors']`` lists ``{field, message}``."""
+
+    kind = "invalid-input"
+
+
+class DefinitionInvalid(EngineError):
+    """A deploy was refused. ``details['findings']`` lists the validation findings."""
+
+    kind = "definition-invalid"
+
+
+class ProcedureFailed(EngineError):
+    """The BPMN itself failed while running (script error, no matching gateway branch...).
+
+    The command is rolled back; ``details`` names the BPMN element so a designer can fix it.
+    """
+
+    kind = "procedure-failed"

@@ -1,0 +1,96 @@
+"""The append-only, hash-chained event log of each case.
+
+Each event's hash covers its content and the hash of the case's previous event, so editing,
+removing or reordering any event breaks the chain from that point on. The event also carries
+the hash of the case state after its command, which lets replay name the first event whose
+recorded outcome differs from what the events themselves produce.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from .models import CaseEvent
+
+GENESIS_HASH = "0" * 64
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def format_time(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+def event_hash(event: CaseEvent) -> str:
+    content = {
+        "case_id": event.case_id,
+        "seq": event.seq,
+        "command_id": event.command_id,
+        "type": event.type,
+        "occurred_at": format_time(event.occurred_at),
+        "actor": event.actor,
+        "element_id": event.element_id,
+        "payload": event.payload,
+        "state_hash": event.state_hash,
+    }
+    return hashlib.sha256((event.prev_hash + canonical_json(content)).encode("utf-8")).hexdigest()
+
+
+@dataclass
+class PendingEvent:
+    """An event a command decided to record; written when the command commits its state."""
+
+    type: str
+    actor: str | None
+    payload: dict[str, Any] = field(default_factory=dict)
+    element_id: str | None = None
+
+
+def chain_events(
+    case_id: str,
+    command_id: str,
+    pending: list[PendingEvent],
+    *,
+    occurred_at: datetime,
+    after_seq: int,
+    after_hash: str,
+    state_hash: str,
+) -> list[CaseEvent]:
+    """Turn a command's pending events into rows that continue the case's hash chain."""
+    rows = []
+    prev_hash = after_hash
+    for offset, item in enumerate(pending, start=1):
+        row = CaseEvent(
+            case_id=case_id,
+            seq=after_seq + offset,
+            command_id=command_id,
+            type=item.type,
+            occurred_at=occurred_at,
+            actor=item.actor,
+            element_id=item.element_id,
+            payload=item.payload,
+            state_hash=state_hash,
+            prev_hash=prev_hash,
+        )
+        row.hash = prev_hash = event_hash(row)
+        rows.append(row)
+    return rows
+
+
+def first_broken_link(events: list[CaseEvent]) -> tuple[CaseEvent, str] | None:
+    """The first event whose chain does not hold, with the reason; None if all hold."""
+    prev_hash = GENESIS_HASH
+    for expected_seq, event in enumerate(events, start=1):
+        if event.seq != expected_seq:
+            return event, f"sequence number {event.seq} where {expected_seq} was expected (an event is missing)"
+        if event.prev_hash != prev_hash:
+            return event, "its link to the previous event does not match (an event before it was changed or removed)"
+        if event_hash(event) != event.hash:
+            return event, "its content does not match its hash (the event was edited)"
+        prev_hash = event.hash
+    return None

@@ -1,0 +1,167 @@
+"""SQLAlchemy 2 tables of the case engine.
+
+- ``definitions`` / ``definition_files``: deployed procedure versions and their files as uploaded.
+- ``cases``: one row per case with its serialized workflow (``state``), an optimistic-concurrency
+  ``version`` and a few projected columns for fast queries (status, next timer, due date).
+- ``case_events``: the append-only, hash-chained history of each case.
+- ``tasks``: the inbox projection of READY user/manual tasks.
+- ``case_number_counters``: the per-year sequence behind human-friendly case numbers.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every database (SQLite has no time zones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored: give a time zone")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict: JSON, list: JSON}
+
+
+class Definition(Base):
+    __tablename__ = "definitions"
+    __table_args__ = (
+        UniqueConstraint("process_key", "version", name="uq_definitions_key_version"),
+        UniqueConstraint("process_key", "content_hash", name="uq_definitions_key_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(200), index=True)
+    version: Mapped[int]
+    name: Mapped[str | None] = mapped_column(String(300))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    findings: Mapped[list] = mapped_column(JSON, default=list)  # warnings kept for designers
+    deployed_at: Mapped[datetime]
+    deployed_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class DefinitionFile(Base):
+    __tablename__ = "definition_files"
+
+    definition_id: Mapped[int] = mapped_column(ForeignKey("definitions.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_status_procedure", "status", "procedure_key"),
+        Index("ix_cases_received_at", "received_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    procedure_key: Mapped[str] = mapped_column(String(200))
+    definition_id: Mapped[int] = mapped_column(ForeignKey("definitions.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20))  # running | completed | cancelled
+    channel: Mapped[str] = mapped_column(String(20))
+    applicant: Mapped[dict | None] = mapped_column(JSON)
+    # Shown on the receipt and reprinted on request, so kept as issued; compared in constant time.
+    access_code: Mapped[str] = mapped_column(String(16))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    state: Mapped[str] = mapped_column(Text)
+    state_hash: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)  # optimistic concurrency
+    task_id_counter: Mapped[int] = mapped_column(Integer)  # next deterministic task id index
+    last_event_seq: Mapped[int] = mapped_column(Integer)
+    last_event_hash: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    close_reason: Mapped[str | None] = mapped_column(Text)
+    # Projections for the scheduler and SLA views, rewritten after every command.
+    next_timer_at: Mapped[datetime | None] = mapped_column(index=True)
+    due_at: Mapped[datetime | None]
+
+    # SQLAlchemy adds "AND version = :old" to every UPDATE and raises StaleDataError when another
+    # transaction got there first: the optimistic-concurrency check.
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CaseEvent(Base):
+    __tablename__ = "case_events"
+    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_case_events_case_seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"))
+    seq: Mapped[int]
+    command_id: Mapped[str] = mapped_column(String(36))
+    type: Mapped[str] = mapped_column(String(40))
+    occurred_at: Mapped[datetime]  # engine clock: the time replay uses
+    actor: Mapped[str | None] = mapped_column(String(200))
+    element_id: Mapped[str | None] = mapped_column(String(200))
+    payload: Mapped[dict] = mapped_column(JSON)
+    state_hash: Mapped[str] = mapped_column(String(64))  # case state after this event's command
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        Index("ix_tasks_status_lane_due", "status", "lane", "due_at"),
+        Index("ix_tasks_case", "case_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"))
+    element_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(String(300))
+    element_type: Mapped[str] = mapped_column(String(40))
+    lane: Mapped[str | None] = mapped_column(String(200))
+    form_key: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(20))  # ready | claimed | completed | cancelled
+    assignee: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    due_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    completed_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class CaseNumberCounter(Base):
+    __tablename__ = "case_number_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,127 @@
+"""Replay: rebuild a case from its events alone, and verify a case against its history.
+
+Replay walks the events command by command (events written by one command share a
+``command_id``; the first is the cause, the rest its effects). Each command is applied exactly
+as the live handler applied it: load the previous state, set the clock to the recorded time,
+continue the deterministic task-id sequence, answer service calls from the recorded results,
+apply the cause, serialize. The hash of that state must equal the ``state_hash`` the command
+recorded; the first command where it does not is where the history and the state diverge.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import groupby
+from typing import Any, Callable
+
+from . import runtime, serialization
+from .clock import ManualClock, TaskIdSequence, execution_context
+from .definitions import ParsedDefinition
+from .errors import EngineError
+from .eventlog import first_broken_link
+from .gateways import RecordedServiceGateway
+from .models import Case, CaseEvent
+
+
+@dataclass
+class ReplayResult:
+    state: str | None  # serialized workflow after the last replayed event
+    last_seq: int
+    divergent_seq: int | None = None
+    reason: str | None = None
+
+
+@dataclass
+class Verification:
+    case_id: str
+    number: str
+    ok: bool
+    events: int
+    first_divergent_seq: int | None = None
+    problems: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "case_id": self.case_id, "number": self.number, "ok": self.ok, "events": self.events,
+            "first_divergent_seq": self.first_divergent_seq, "problems": self.problems,
+        }
+
+
+def _commands(events: list[CaseEvent]):
+    for _command_id, group in groupby(events, key=lambda event: event.command_id):
+        yield list(group)
+
+
+def replay(
+    case_id: str,
+    events: list[CaseEvent],
+    definition: ParsedDefinition,
+    script_engine_factory: Callable[[Any], Any],
+    *,
+    up_to_seq: int | None = None,
+) -> ReplayResult:
+    """Rebuild the case's state from ``events`` (ordered by seq) up to ``up_to_seq`` inclusive."""
+    task_ids = TaskIdSequence(case_id)
+    state: str | None = None
+    last_seq = 0
+    for group in _commands(events):
+        if up_to_seq is not None and group[0].seq > up_to_seq:
+            break
+        cause = group[0]
+        try:
+            state = _apply_command(state, group, definition, script_engine_factory, task_ids)
+        except EngineError as error:
+            return ReplayResult(state, last_seq, cause.seq, f"replaying event {cause.seq} ({cause.type}) failed: {error.message}")
+        last_seq = min(group[-1].seq, up_to_seq) if up_to_seq is not None else group[-1].seq
+        if runtime.state_hash(state) != cause.state_hash:
+            return ReplayResult(state, last_seq, cause.seq,
+                                f"event {cause.seq} ({cause.type}) does not produce the state it recorded")
+    return ReplayResult(state, last_seq)
+
+
+def _apply_command(state, group, definition, script_engine_factory, task_ids) -> str:
+    cause = group[0]
+    recorded = [event.payload for event in group if event.type == runtime.SERVICE_RESULT_RECORDED]
+    script_engine = script_engine_factory(RecordedServiceGateway(recorded))
+    with execution_context(ManualClock(cause.occurred_at), task_ids):
+        if cause.type == runtime.CASE_STARTED:
+            workflow = runtime.start_workflow(
+                definition.spec, definition.subprocess_specs, cause.payload["data"], script_engine
+            )
+        elif state is None:
+            raise EngineError(f"the history does not begin with {runtime.CASE_STARTED}")
+        elif runtime.changes_workflow(cause.type):
+            workflow = serialization.loads(state, definition.spec, definition.subprocess_specs)
+            workflow.script_engine = script_engine
+            runtime.apply_change(workflow, cause.type, cause.payload)
+        else:
+            return state  # claims and notes leave the workflow as it was
+        return serialization.dumps(workflow)
+
+
+def verify(case: Case, events: list[CaseEvent], definition: ParsedDefinition,
+           script_engine_factory: Callable[[Any], Any]) -> Verification:
+    """Check the hash chain, then replay and compare every recorded state and the stored one."""
+    result = Verification(case.id, case.number, ok=True, events=len(events))
+    divergent: list[int] = []
+
+    def problem(seq: int, message: str) -> None:
+        divergent.append(seq)
+        result.problems.append(message)
+
+    broken = first_broken_link(events)
+    if broken is not None:
+        event, reason = broken
+        problem(event.seq, f"hash chain broken at event {event.seq}: {reason}")
+    last_seq = events[-1].seq if events else 0
+    if last_seq != case.last_event_seq or (events and events[-1].hash != case.last_event_hash):
+        problem(min(last_seq, case.last_event_seq) + 1 if last_seq != case.last_event_seq else last_seq,
+                "the case's record of its last event does not match the log (events were removed or added)")
+    replayed = replay(case.id, events, definition, script_engine_factory)
+    if replayed.divergent_seq is not None:
+        problem(replayed.divergent_seq, replayed.reason)
+    elif replayed.state != case.state:
+        # The stored state belongs to the event the case row names as its last one.
+        problem(case.last_event_seq, "the stored case state differs from the state its events produce")
+    result.ok = not result.problems
+    result.first_divergent_seq = min(divergent) if divergent else None
+    return result

@@ -1,0 +1,65 @@
+"""Case state <-> JSON, with the process spec kept out of the blob.
+
+The parsed spec of a definition version lives in the definition cache; storing it again in
+every case would triple the size of each row and the time to load it. The stored JSON holds
+only the task tree and workflow data; ``loads`` takes the spec from the caller.
+"""
+from __future__ import annotations
+
+import threading
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+
+class _SpeclessWorkflowConverter(BpmnWorkflowConverter):
+    """Converts a top-level workflow without its spec; restores it onto specs given per call."""
+
+    def to_dict(self, workflow):
+        dct = super(BpmnWorkflowConverter, self).to_dict(workflow)  # skip the spec conversion
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct):
+        spec, subprocess_specs = self.registry.specs_for_restore
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _make_serializer() -> BpmnWorkflowSerializer:
+    config = dict(SPIFF_CONFIG)
+    config[BpmnWorkflow] = _SpeclessWorkflowConverter
+    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+
+
+# The library's serializer flips shared state while it works: one per thread.
+_local = threading.local()
+
+
+def _serializer() -> BpmnWorkflowSerializer:
+    serializer = getattr(_local, "serializer", None)
+    if serializer is None:
+        serializer = _local.serializer = _make_serializer()
+    return serializer
+
+
+def dumps(workflow: BpmnWorkflow) -> str:
+    return _serializer().serialize_json(workflow)
+
+
+def loads(state: str, spec, subprocess_specs: dict) -> BpmnWorkflow:
+    serializer = _serializer()
+    serializer.registry.specs_for_restore = (spec, subprocess_specs)
+    try:
+        return serializer.deserialize_json(state)
+    finally:
+        serializer.registry.specs_for_restore = None

@@ -1,0 +1,86 @@
+"""Shared fixtures: a real database per test (SQLite by default, PostgreSQL when
+ONESTOP_TEST_DATABASE_URL points at one), a manual clock, and an engine wired like the app."""
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from api import build_engine
+from config import Settings
+from engine import commands as cmd
+from engine.clock import ManualClock
+from engine.definitions import files_from_folder
+from engine.models import Base
+from engine.schema import upgrade
+
+ROOT = Path(__file__).resolve().parent.parent
+BPMN = ROOT / "bpmn"
+POSTGRES_URL = os.environ.get("ONESTOP_TEST_DATABASE_URL")
+# 2026-03-02 is a Monday; 09:00 in Taipei.
+OFFICE_MORNING = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
+
+
+def pytest_report_header(config):
+    return f"onestop database: {POSTGRES_URL or 'SQLite (per-test file)'}"
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def _postgres_schema() -> str | None:
+    if POSTGRES_URL:
+        upgrade(POSTGRES_URL)
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def database_url(request, tmp_path) -> str:
+    """A migrated, empty database for this test."""
+    if POSTGRES_URL:
+        request.getfixturevalue("_postgres_schema")
+        _truncate_postgres(POSTGRES_URL)
+        return POSTGRES_URL
+    path = tmp_path / "onestop.db"
+    shutil.copy(request.getfixturevalue("_sqlite_template"), path)
+    return f"sqlite:///{path}"
+
+
+def _truncate_postgres(url: str) -> None:
+    admin = create_engine(url)
+    with admin.begin() as connection:
+        tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(OFFICE_MORNING)
+
+
+@pytest.fixture
+def settings(database_url) -> Settings:
+    return Settings(environment="test", database_url=database_url, script_timeout_seconds=1.0)
+
+
+@pytest.fixture
+def engine(settings, clock):
+    case_engine = build_engine(settings, clock)
+    yield case_engine
+    case_engine.dispose()
+
+
+@pytest.fixture
+def transcript(engine):
+    """The household transcript procedure, deployed."""
+    return engine.handle(cmd.DeployDefinition(files_from_folder(BPMN / "household_transcript"), actor="designer"))

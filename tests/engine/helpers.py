@@ -1,0 +1,38 @@
+"""Small helpers to drive cases through engine commands in tests."""
+from __future__ import annotations
+
+from engine import commands as cmd
+from engine import queries
+
+VALID_ID = "A123456789"
+RECEIVE = {"national_id": VALID_ID, "applicant_name": "王小明", "scope": "full", "copies": 1}
+
+
+def open_tasks(engine, case_id: str) -> list:
+    with engine.read() as session:
+        return [t for t in queries.case_tasks(session, case_id) if t.status in ("ready", "claimed")]
+
+
+def open_task(engine, case_id: str, element_id: str):
+    matches = [t for t in open_tasks(engine, case_id) if t.element_id == element_id]
+    assert len(matches) == 1, f"expected one open {element_id}, found {[t.element_id for t in open_tasks(engine, case_id)]}"
+    return matches[0]
+
+
+def complete(engine, case_id: str, element_id: str, data: dict, actor: str = "clerk-1"):
+    task = open_task(engine, case_id, element_id)
+    return engine.handle(cmd.CompleteTask(task.id, actor, data))
+
+
+def start(engine, data: dict | None = None, **kwargs):
+    return engine.handle(cmd.StartCase("household_transcript", data or {}, actor="clerk-1", **kwargs))
+
+
+def events(engine, case_id: str) -> list:
+    with engine.read() as session:
+        return queries.case_events(session, case_id)
+
+
+def case_row(engine, case_id: str):
+    with engine.read() as session:
+        return queries.get_case(session, case_id)

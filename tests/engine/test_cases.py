@@ -1,0 +1,161 @@
+"""The household transcript procedure end to end through engine commands."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from engine import commands as cmd
+from engine.errors import Conflict, InvalidInput, NotFound
+
+from .helpers import RECEIVE, case_row, complete, events, open_task, open_tasks, start
+
+
+def test_main_path_from_receipt_to_rating(engine, transcript, clock):
+    started = start(engine)
+    assert started.number.startswith("2026-") and len(started.access_code) == 8
+
+    receive = open_task(engine, started.case_id, "receive_application")
+    assert (receive.lane, receive.form_key) == ("Clerk", "receive_application.schema.json")
+
+    complete(engine, started.case_id, "receive_application", RECEIVE)
+    issue = open_task(engine, started.case_id, "issue_transcript")
+    assert issue.due_at == clock.now() + timedelta(hours=4)  # its boundary timer is its deadline
+
+    clock.advance(minutes=20)
+    complete(engine, started.case_id, "issue_transcript", {"fee_paid": 15})
+    assert open_tasks(engine, started.case_id) == []
+    case = case_row(engine, started.case_id)
+    assert case.status == "running" and case.next_timer_at == clock.now() + timedelta(days=7)
+
+    engine.handle(cmd.DeliverMessage(started.case_id, "rating_received", {"score": 5}, actor="applicant"))
+    case = case_row(engine, started.case_id)
+    assert case.status == "completed" and case.next_timer_at is None
+    assert [e.type for e in events(engine, started.case_id)] == [
+        "case_started", "task_completed", "task_completed", "message_delivered", "case_completed"]
+    state = engine.case_state(started.case_id)
+    assert state["data"]["rating_score"] == 5 and state["data"]["identity_valid"] is True
+    assert engine.verify_case(started.case_id).ok
+
+
+def test_invalid_identity_goes_to_manual_check_and_can_be_rejected(engine, transcript):
+    started = start(engine)
+    complete(engine, started.case_id, "receive_application", {**RECEIVE, "national_id": "A123456788"})
+    complete(engine, started.case_id, "verify_identity_manually",
+             {"identity_confirmed": False, "checked_document": "passport"})
+    assert case_row(engine, started.case_id).status == "completed"
+    assert engine.case_state(started.case_id)["data"]["identity_confirmed"] is False
+
+
+def test_overdue_task_escalates_to_supervisor_and_unrated_case_closes(engine, transcript, clock):
+    started = start(engine)
+    complete(engine, started.case_id, "receive_application", RECEIVE)
+    clock.advance(hours=3, minutes=59)
+    assert engine.handle(cmd.FireDueTimers(started.case_id)) is None  # not due yet: nothing recorded
+    clock.advance(minutes=2)
+    engine.handle(cmd.FireDueTimers(started.case_id))
+    supervisor = open_task(engine, started.case_id, "review_delay")
+    assert supervisor.lane == "Supervisor"
+    assert open_task(engine, started.case_id, "issue_transcript")  # non-interrupting: still open
+    complete(engine, started.case_id, "issue_transcript", {"fee_paid": 15})
+    complete(engine, started.case_id, "review_delay", {}, actor="supervisor-1")
+    clock.advance(days=7, seconds=1)
+    engine.handle(cmd.FireDueTimers(started.case_id))
+    assert case_row(engine, started.case_id).status == "completed"
+    assert engine.verify_case(started.case_id).ok
+
+
+def test_form_data_is_validated_against_the_task_schema(engine, transcript):
+    started = start(engine)
+    with pytest.raises(InvalidInput) as raised:
+        complete(engine, started.case_id, "receive_application", {"national_id": "bad", "copies": 0})
+    fields = {error["field"] for error in raised.value.details["errors"]}
+    assert {"national_id", "copies", "(form)"} <= fields
+    assert [e.type for e in events(engine, started.case_id)] == ["case_started"]
+
+
+def test_claims(engine, transcript):
+    started = start(engine)
+    task = open_task(engine, started.case_id, "receive_application")
+    engine.handle(cmd.ClaimTask(task.id, "clerk-1"))
+    with pytest.raises(Conflict):
+        engine.handle(cmd.ClaimTask(task.id, "clerk-2"))
+    with pytest.raises(Conflict):
+        engine.handle(cmd.CompleteTask(task.id, "clerk-2", RECEIVE))
+    with pytest.raises(Conflict):
+        engine.handle(cmd.UnclaimTask(task.id, "clerk-2"))
+    engine.handle(cmd.UnclaimTask(task.id, "clerk-1"))
+    engine.handle(cmd.ClaimTask(task.id, "clerk-2"))
+    engine.handle(cmd.CompleteTask(task.id, "clerk-2", RECEIVE))
+    with pytest.raises(Conflict):
+        engine.handle(cmd.CompleteTask(task.id, "clerk-2", RECEIVE))
+    assert [e.type for e in events(engine, started.case_id)] == [
+        "case_started", "task_claimed", "task_unclaimed", "task_claimed", "task_completed"]
+    assert engine.verify_case(started.case_id).ok
+
+
+def test_cancel_closes_the_case_and_its_tasks(engine, transcript):
+    started = start(engine)
+    with pytest.raises(InvalidInput):
+        engine.handle(cmd.CancelCase(started.case_id, "  ", actor="clerk-1"))
+    engine.handle(cmd.CancelCase(started.case_id, "applicant withdrew", actor="clerk-1"))
+    case = case_row(engine, started.case_id)
+    assert (case.status, case.close_reason) == ("cancelled", "applicant withdrew")
+    assert open_tasks(engine, started.case_id) == []
+    with pytest.raises(Conflict):
+        engine.handle(cmd.DeliverMessage(started.case_id, "rating_received", {"score": 1}))
+    assert engine.verify_case(started.case_id).ok
+
+
+def test_message_nobody_waits_for_is_a_conflict(engine, transcript):
+    started = start(engine)
+    with pytest.raises(Conflict):
+        engine.handle(cmd.DeliverMessage(started.case_id, "rating_received", {"score": 3}))
+    assert len(events(engine, started.case_id)) == 1
+
+
+def test_bad_start_input(engine, transcript):
+    with pytest.raises(InvalidInput) as raised:
+        engine.handle(cmd.StartCase("no_such_procedure", {}))
+    assert raised.value.details["errors"][0]["field"] == "procedure"
+    with pytest.raises(InvalidInput):
+        engine.handle(cmd.StartCase("household_transcript", {}, channel="fax"))
+    with pytest.raises(InvalidInput):
+        engine.handle(cmd.StartCase("household_transcript", {"when": object()}))
+    with pytest.raises(NotFound):
+        engine.handle(cmd.CancelCase("00000000-0000-0000-0000-000000000000", "x"))
+
+
+def test_case_numbers_are_sequential_per_year(engine, transcript, clock):
+    first, second = start(engine), start(engine)
+    assert (first.number, second.number) == ("2026-000001", "2026-000002")
+    clock.set(clock.now().replace(year=2027, month=1, day=4))
+    assert start(engine).number == "2027-000001"
+
+
+def test_idempotency_key_returns_the_same_case(engine, transcript):
+    first = start(engine, idempotency_key="req-1")
+    again = start(engine, idempotency_key="req-1")
+    assert (again.case_id, again.access_code, again.existing) == (first.case_id, first.access_code, True)
+
+
+def test_new_versions_do_not_move_running_cases(engine, transcript):
+    from pathlib import Path
+
+    from engine.definitions import files_from_folder
+    from tests.conftest import BPMN
+
+    running = start(engine)
+    files = files_from_folder(BPMN / "household_transcript")
+    again = engine.handle(cmd.DeployDefinition(files))
+    assert (again.created, again.definition.version) == (False, 1)
+    files["household_transcript.bpmn"] = files["household_transcript.bpmn"].replace(b'"PT4H"', b'"PT2H"')
+    v2 = engine.handle(cmd.DeployDefinition(files))
+    assert (v2.created, v2.definition.version) == (True, 2)
+    newer = start(engine)
+    assert (running.version, newer.version) == (1, 2)
+    complete(engine, running.case_id, "receive_application", RECEIVE)
+    complete(engine, newer.case_id, "receive_application", RECEIVE)
+    old_due = open_task(engine, running.case_id, "issue_transcript").due_at
+    new_due = open_task(engine, newer.case_id, "issue_transcript").due_at
+    assert old_due - new_due == timedelta(hours=2)

@@ -1,0 +1,83 @@
+"""Races between clerks and failures in the middle of a command."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from engine import commands as cmd
+from engine.errors import Conflict
+from engine.models import Case, CaseEvent, Task
+
+from .helpers import RECEIVE, events, open_task, start
+
+
+def test_twenty_clerks_complete_the_same_task_exactly_once(engine, transcript):
+    started = start(engine)
+    task = open_task(engine, started.case_id, "receive_application")
+    barrier = threading.Barrier(20)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def clerk(number: int) -> None:
+        barrier.wait()
+        try:
+            engine.handle(cmd.CompleteTask(task.id, f"clerk-{number}", RECEIVE))
+            outcome = "ok"
+        except Conflict:
+            outcome = "conflict"
+        except Exception as error:  # anything else is a bug, reported with its type
+            outcome = f"error: {type(error).__name__}: {error}"
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=clerk, args=(n,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["conflict"] * 19 + ["ok"]
+    completions = [e for e in events(engine, started.case_id) if e.type == "task_completed"]
+    assert len(completions) == 1
+    assert engine.verify_case(started.case_id).ok
+
+
+def _snapshot(engine, case_id):
+    with engine.read() as session:
+        case = session.get(Case, case_id)
+        return (
+            case.state, case.version, case.last_event_seq,
+            session.scalar(select(func.count()).select_from(CaseEvent).where(CaseEvent.case_id == case_id)),
+            sorted((t.id, t.status, t.assignee) for t in session.scalars(select(Task).where(Task.case_id == case_id))),
+        )
+
+
+def test_a_failure_mid_command_leaves_no_partial_write(engine, transcript):
+    started = start(engine)
+    before = _snapshot(engine, started.case_id)
+    task = open_task(engine, started.case_id, "receive_application")
+
+    def explode(case):
+        raise RuntimeError("disk full")  # after the state was changed in the session, before events
+
+    engine.handlers.before_events_written = explode
+    with pytest.raises(RuntimeError):
+        engine.handle(cmd.CompleteTask(task.id, "clerk-1", RECEIVE))
+    engine.handlers.before_events_written = None
+
+    assert _snapshot(engine, started.case_id) == before
+    engine.handle(cmd.CompleteTask(task.id, "clerk-1", RECEIVE))  # and the case still works
+    assert engine.verify_case(started.case_id).ok
+
+
+def test_a_failed_start_leaves_nothing(engine, transcript):
+    engine.handlers.before_events_written = lambda case: (_ for _ in ()).throw(RuntimeError("crash"))
+    with pytest.raises(RuntimeError):
+        start(engine)
+    engine.handlers.before_events_written = None
+    with engine.read() as session:
+        assert session.scalar(select(func.count()).select_from(Case)) == 0
+        assert session.scalar(select(func.count()).select_from(CaseEvent)) == 0
+        assert session.scalar(select(func.count()).select_from(Task)) == 0
