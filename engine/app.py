@@ -57,7 +57,7 @@ class CaseEngine:
             validate_bundle, operators=self.operators.names(), script_functions=self.script_functions.names()
         ))
         self.handlers = CommandHandlers(
-            self._sessions, self.catalog, self.clock, self.script_engine, self.operators,
+            self.db, self._sessions, self.catalog, self.clock, self.script_engine, self.operators,
             channels=channels, local_timezone=ZoneInfo(local_timezone), case_number_format=case_number_format,
         )
         self._dispatch: dict[type, Callable[[Any], Any]] = {

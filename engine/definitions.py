@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Mapping
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from .errors import DefinitionInvalid, NotFound
@@ -99,16 +99,18 @@ class DefinitionCatalog:
         """Cache the specs parsed at deploy (call after the deploy committed)."""
         self._store(self._parsed(definition, bundle))
 
-    def get(self, session: Session, definition_id: int) -> ParsedDefinition:
+    def get(self, connection: Connection | Session, definition_id: int) -> ParsedDefinition:
         cached = self._cache.get(definition_id)
         if cached is not None:
             return cached
-        definition = session.get(Definition, definition_id)
+        definitions, files_table = Definition.__table__, DefinitionFile.__table__
+        definition = connection.execute(select(definitions).where(definitions.c.id == definition_id)).first()
         if definition is None:
             raise NotFound(f"Definition {definition_id} does not exist", definition_id=definition_id)
         files = {
             row.name: row.content
-            for row in session.scalars(select(DefinitionFile).where(DefinitionFile.definition_id == definition_id))
+            for row in connection.execute(
+                select(files_table.c.name, files_table.c.content).where(files_table.c.definition_id == definition_id))
         }
         bundle = self.validate(files, definition.process_key)
         if bundle.parser is None or bundle.main_process_id is None:
@@ -123,7 +125,8 @@ class DefinitionCatalog:
             return self._cache.setdefault(parsed.id, parsed)
 
     @staticmethod
-    def _parsed(definition: Definition, bundle: ValidatedBundle) -> ParsedDefinition:
+    def _parsed(definition, bundle: ValidatedBundle) -> ParsedDefinition:
+        """``definition``: a Definition entity or a row with the same columns."""
         key = bundle.main_process_id
         return ParsedDefinition(
             id=definition.id,

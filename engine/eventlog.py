@@ -26,19 +26,15 @@ def format_time(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
-def event_hash(event: CaseEvent) -> str:
-    content = {
-        "case_id": event.case_id,
-        "seq": event.seq,
-        "command_id": event.command_id,
-        "type": event.type,
-        "occurred_at": format_time(event.occurred_at),
-        "actor": event.actor,
-        "element_id": event.element_id,
-        "payload": event.payload,
-        "state_hash": event.state_hash,
-    }
-    return hashlib.sha256((event.prev_hash + canonical_json(content)).encode("utf-8")).hexdigest()
+HASHED_FIELDS = ("case_id", "seq", "command_id", "type", "occurred_at", "actor", "element_id", "payload", "state_hash")
+
+
+def event_hash(event: CaseEvent | dict[str, Any]) -> str:
+    """sha256 of the previous event's hash followed by this event's content."""
+    value = event.get if isinstance(event, dict) else lambda name: getattr(event, name)
+    content = {name: value(name) for name in HASHED_FIELDS}
+    content["occurred_at"] = format_time(content["occurred_at"])
+    return hashlib.sha256((value("prev_hash") + canonical_json(content)).encode("utf-8")).hexdigest()
 
 
 @dataclass
@@ -60,24 +56,27 @@ def chain_events(
     after_seq: int,
     after_hash: str,
     state_hash: str,
-) -> list[CaseEvent]:
+) -> list[dict[str, Any]]:
     """Turn a command's pending events into rows that continue the case's hash chain."""
     rows = []
     prev_hash = after_hash
     for offset, item in enumerate(pending, start=1):
-        row = CaseEvent(
-            case_id=case_id,
-            seq=after_seq + offset,
-            command_id=command_id,
-            type=item.type,
-            occurred_at=occurred_at,
-            actor=item.actor,
-            element_id=item.element_id,
-            payload=item.payload,
-            state_hash=state_hash,
-            prev_hash=prev_hash,
-        )
-        row.hash = prev_hash = event_hash(row)
+        row = {
+            "case_id": case_id,
+            "seq": after_seq + offset,
+            "command_id": command_id,
+            "type": item.type,
+            "occurred_at": occurred_at,
+            "actor": item.actor,
+            "element_id": item.element_id,
+            # Store what the database will give back (JSON turns tuples into lists, int keys into
+            # str) but keep key order: replay applies this payload, and SpiffWorkflow's data
+            # deltas follow dict order.
+            "payload": json.loads(json.dumps(item.payload, ensure_ascii=False)),
+            "state_hash": state_hash,
+            "prev_hash": prev_hash,
+        }
+        row["hash"] = prev_hash = event_hash(row)
         rows.append(row)
     return rows
 

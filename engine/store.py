@@ -1,0 +1,195 @@
+"""The repository of cases for command handlers, in SQLAlchemy Core.
+
+Commands run on a hot path (every clerk action, every timer): the ORM's unit-of-work costs
+several times more than the statements themselves, so handlers read and write plain rows
+here. The ORM models in ``engine.models`` define the tables and serve the read side.
+
+Optimistic concurrency: ``save_case`` updates only where the version is still the one that
+was read, and raises Conflict otherwise.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from .errors import Conflict, NotFound
+from .models import Case, CaseEvent, CaseNumberCounter, Definition, Task
+
+CASES = Case.__table__
+EVENTS = CaseEvent.__table__
+TASKS = Task.__table__
+COUNTERS = CaseNumberCounter.__table__
+DEFINITIONS = Definition.__table__
+
+OPEN_TASK_STATUSES = ("ready", "claimed")
+RACE_MESSAGE = "Someone else changed this case at the same time; reload and try again"
+
+
+@dataclass
+class CaseRecord:
+    id: str
+    number: str
+    procedure_key: str
+    definition_id: int
+    status: str
+    channel: str
+    applicant: dict | None
+    access_code: str
+    idempotency_key: str | None
+    state: str
+    state_hash: str
+    version: int
+    task_id_counter: int
+    last_event_seq: int
+    last_event_hash: str
+    received_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None = None
+    close_reason: str | None = None
+    next_timer_at: datetime | None = None
+    due_at: datetime | None = None
+
+
+@dataclass
+class TaskRecord:
+    id: str
+    case_id: str
+    element_id: str
+    name: str | None
+    element_type: str
+    lane: str | None
+    form_key: str | None
+    status: str
+    assignee: str | None
+    created_at: datetime
+    due_at: datetime | None = None
+    completed_at: datetime | None = None
+    completed_by: str | None = None
+
+
+_CASE_FIELDS = [f.name for f in fields(CaseRecord)]
+_TASK_FIELDS = [f.name for f in fields(TaskRecord)]
+
+
+def _values(record) -> dict[str, Any]:
+    """A shallow dict of a record (``dataclasses.asdict`` deep-copies, which costs here)."""
+    return {name: getattr(record, name) for name in record.__dataclass_fields__}
+
+
+# Statements are built once with bind parameters: building them per call (and coercing every
+# value into the expression) cost more than executing them.
+_SELECT_CASE = select(*[CASES.c[name] for name in _CASE_FIELDS]).where(CASES.c.id == bindparam("case_id"))
+_SELECT_CASE_FOR_UPDATE = _SELECT_CASE.with_for_update()  # PostgreSQL queues concurrent commands here
+_SELECT_CASE_BY_KEY = select(*[CASES.c[name] for name in _CASE_FIELDS]).where(
+    CASES.c.idempotency_key == bindparam("key"))
+_INSERT_CASE = insert(CASES)
+_UPDATE_CASE = (
+    update(CASES)
+    .where(CASES.c.id == bindparam("match_id"), CASES.c.version == bindparam("match_version"))
+    .values({name: bindparam(name) for name in _CASE_FIELDS if name != "id"})
+)
+_INSERT_EVENTS = insert(EVENTS)
+_BUMP_COUNTER = (
+    update(COUNTERS).where(COUNTERS.c.year == bindparam("match_year"))
+    .values(last_number=COUNTERS.c.last_number + 1).returning(COUNTERS.c.last_number)
+)
+_INSERT_COUNTER = insert(COUNTERS)
+_LATEST_DEFINITION = (
+    select(DEFINITIONS.c.id).where(DEFINITIONS.c.process_key == bindparam("key"))
+    .order_by(DEFINITIONS.c.version.desc()).limit(1)
+)
+_SELECT_TASK = select(*[TASKS.c[name] for name in _TASK_FIELDS]).where(TASKS.c.id == bindparam("task_id"))
+_SELECT_OPEN_TASKS = select(*[TASKS.c[name] for name in _TASK_FIELDS]).where(
+    TASKS.c.case_id == bindparam("case_id"), TASKS.c.status.in_(OPEN_TASK_STATUSES))
+_INSERT_TASKS = insert(TASKS)
+
+
+def load_case(conn: Connection, case_id: str, *, for_update: bool = True) -> CaseRecord:
+    row = conn.execute(_SELECT_CASE_FOR_UPDATE if for_update else _SELECT_CASE, {"case_id": case_id}).first()
+    if row is None:
+        raise NotFound(f"Case {case_id} does not exist", case_id=case_id)
+    return CaseRecord(**row._mapping)
+
+
+def find_case_by_idempotency_key(conn: Connection, key: str) -> CaseRecord | None:
+    row = conn.execute(_SELECT_CASE_BY_KEY, {"key": key}).first()
+    return CaseRecord(**row._mapping) if row is not None else None
+
+
+def insert_case(conn: Connection, case: CaseRecord) -> None:
+    try:
+        conn.execute(_INSERT_CASE, _values(case))
+    except IntegrityError as error:  # a concurrent start with the same idempotency key
+        raise Conflict("A case with this idempotency key is being created", case_id=case.id) from error
+
+
+def save_case(conn: Connection, case: CaseRecord, read_version: int) -> None:
+    """Write the case if nobody changed it since it was read at ``read_version``."""
+    values = _values(case)
+    values.pop("id")
+    values.update(version=read_version + 1, match_id=case.id, match_version=read_version)
+    if conn.execute(_UPDATE_CASE, values).rowcount != 1:
+        raise Conflict(RACE_MESSAGE, case_id=case.id)
+    case.version = read_version + 1
+
+
+def append_events(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    try:
+        conn.execute(_INSERT_EVENTS, rows)
+    except IntegrityError as error:  # unique (case_id, seq): another command appended first
+        raise Conflict(RACE_MESSAGE) from error
+
+
+def next_case_number(conn: Connection, year: int) -> int:
+    # UPDATE first: it takes the row lock on PostgreSQL, so concurrent starts queue here.
+    number = conn.execute(_BUMP_COUNTER, {"match_year": year}).scalar()
+    if number is None:
+        conn.execute(_INSERT_COUNTER, {"year": year, "last_number": 1})
+        number = 1
+    return number
+
+
+def latest_definition_id(conn: Connection, process_key: str) -> int | None:
+    return conn.execute(_LATEST_DEFINITION, {"key": process_key}).scalar()
+
+
+def get_task(conn: Connection, task_id: str) -> TaskRecord:
+    row = conn.execute(_SELECT_TASK, {"task_id": task_id}).first()
+    if row is None:
+        raise NotFound(f"Task {task_id} does not exist", task_id=task_id)
+    return TaskRecord(**row._mapping)
+
+
+def open_tasks(conn: Connection, case_id: str) -> list[TaskRecord]:
+    return [TaskRecord(**row._mapping) for row in conn.execute(_SELECT_OPEN_TASKS, {"case_id": case_id})]
+
+
+def insert_tasks(conn: Connection, tasks: list[TaskRecord]) -> None:
+    if tasks:
+        conn.execute(_INSERT_TASKS, [_values(task) for task in tasks])
+
+
+_ASSIGN_TASK = update(TASKS).where(TASKS.c.id == bindparam("match_id")).values(
+    status=bindparam("status"), assignee=bindparam("assignee"))
+_CLOSE_TASK = update(TASKS).where(TASKS.c.id == bindparam("match_id")).values(
+    status=bindparam("status"), completed_at=bindparam("completed_at"), completed_by=bindparam("completed_by"))
+_SET_TASK_DUE = update(TASKS).where(TASKS.c.id == bindparam("match_id")).values(due_at=bindparam("due_at"))
+
+
+def assign_task(conn: Connection, task_id: str, status: str, assignee: str | None) -> None:
+    conn.execute(_ASSIGN_TASK, {"match_id": task_id, "status": status, "assignee": assignee})
+
+
+def close_tasks(conn: Connection, closed: list[tuple[str, str, datetime, str | None]]) -> None:
+    """Mark inbox rows done: (task id, 'completed' or 'cancelled', when, by whom)."""
+    if closed:
+        conn.execute(_CLOSE_TASK, [{"match_id": task_id, "status": status, "completed_at": at, "completed_by": by}
+                                   for task_id, status, at, by in closed])
+
+
+def set_task_due(conn: Connection, task_id: str, due_at: datetime | None) -> None:
+    conn.execute(_SET_TASK_DUE, {"match_id": task_id, "due_at": due_at})

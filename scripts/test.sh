@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Set up and run the whole test suite: once on SQLite, once on PostgreSQL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+status=0
+echo "== tests on SQLite"
+.venv/bin/python -m pytest "$@" || status=$?
+echo "== tests on PostgreSQL"
+POSTGRES_URL=$(bash scripts/postgres.sh)
+ONESTOP_TEST_DATABASE_URL="$POSTGRES_URL" .venv/bin/python -m pytest "$@" || status=$?
+exit $status
