@@ -1,0 +1,647 @@
+"""Deploy-time validation of a procedure bundle: BPMN processes, DMN decisions, JSON Schema forms.
+
+``validate_bundle`` never raises. Every problem becomes a ``Finding`` in words a process
+designer can act on (what is wrong, on which element, how to fix it). The stages are:
+
+1. load every file safely: size limit, encoding (BOM / UTF-16 -> UTF-8), no DOCTYPE, lxml
+   with entity resolution and network access off (``validation_xml.load_xml``);
+2. check the XML directly: sequence flow ends, conditions, timers, call activity targets,
+   DMN decisions named by business rule tasks;
+3. hand the parsed trees to SpiffWorkflow's ``SpiffBpmnParser`` (it never sees raw bytes),
+   choose the main process and parse every executable process into specs, translating the
+   parser's exceptions (some of them misleading) into plain words;
+4. lint what the parser does not check: Python syntax of scripts and expressions, service
+   operators, lanes of user and manual tasks, forms (JSON Schema files).
+
+Hostile uploads are bounded: file, bundle, element and code-size limits (see the MAX_*
+constants here and in ``validation_xml``) keep a bundle to a few seconds of work.
+"""
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterator, Mapping
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.mixins.manual_task import ManualTask as ManualTaskMixin
+from SpiffWorkflow.bpmn.specs.mixins.none_task import NoneTask as NoneTaskMixin
+from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask as ScriptTaskMixin
+from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask as ServiceTaskMixin
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask as SubWorkflowTaskMixin
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+
+from .findings import ERROR, WARNING, Finding, has_errors
+from .validation_xml import (
+    Report, bpmn_xpath, call_activity_problem, check_business_rule_tasks, check_call_activities,
+    check_expressions, check_sequence_flows, check_timers, check_unconnected,
+    decision_of, describe, form_references, is_definitions, is_draft, load_xml, local_name,
+    missing_decision_message, missing_flow_end_message, parse_form_file, read_text, shorten,
+    timer_without_time,
+)
+
+MAX_FILES = 200
+MAX_BUNDLE_BYTES = 20 * 1024 * 1024
+FORM_SCHEMA_PROPERTY = "formJsonSchemaFilename"
+FORM_UI_PROPERTY = "formUiSchemaFilename"
+
+
+@dataclass
+class ValidatedBundle:
+    findings: list[Finding]
+    parser: SpiffBpmnParser | None  # loaded with all BPMN and DMN, None if nothing could be loaded
+    process_ids: list[str]  # ids of executable processes found
+    main_process_id: str | None  # the process to start cases on
+    forms: dict[str, dict]  # form file name -> parsed JSON (Schema, or UI schema)
+    normalized_files: dict[str, bytes]  # file name -> UTF-8 bytes as stored
+
+    @property
+    def ok(self) -> bool:
+        """Deployable: no ERROR finding and a main process to start cases on."""
+        return not has_errors(self.findings) and self.main_process_id is not None
+
+
+@dataclass
+class _Context:
+    """Everything the stages share while validating one bundle."""
+
+    report: Report
+    operators: set[str]
+    script_functions: set[str]
+    bpmn: dict[str, etree._Element] = field(default_factory=dict)  # file -> root element
+    dmn: dict[str, etree._Element] = field(default_factory=dict)
+    json_texts: dict[str, str] = field(default_factory=dict)
+    bpmn_files_given: int = 0  # including those that could not be loaded
+    unreadable: set[str] = field(default_factory=set)  # files that could not be loaded
+    parser: SpiffBpmnParser | None = None
+
+    def processes(self) -> Iterator[tuple[str, etree._Element]]:
+        """(file, element) of every top-level ``bpmn:process`` in the bundle."""
+        for file, root in self.bpmn.items():
+            for process in bpmn_xpath(root, ".//bpmn:process"):
+                yield file, process
+
+    def operator_list(self) -> str:
+        names = sorted(self.operators)
+        return f"Registered operators: {', '.join(names)}." if names else "No operators are registered."
+
+
+@contextmanager
+def _guard(report: Report, what: str, file: str | None = None) -> Iterator[None]:
+    """Last resort: an unexpected exception in one stage becomes an ERROR finding."""
+    try:
+        yield
+    except Exception as error:  # noqa: BLE001 - validation must never raise
+        report.add(ERROR, f"Validation could not finish {what} because of an unexpected error "
+                   f"({type(error).__name__}: {shorten(error)}). Check the file in the modeler; "
+                   "if it looks right, report this message.", file=file)
+
+
+def validate_bundle(files: Mapping[str, bytes], *, operators: set[str],
+                    script_functions: set[str] = frozenset(),
+                    main_process_id: str | None = None) -> ValidatedBundle:
+    """Check a bundle of uploaded files before it is deployed. Never raises."""
+    report = Report()
+    bundle = ValidatedBundle([], None, [], None, {}, {})
+    with _guard(report, "checking the bundle"):
+        ctx = _Context(report, set(operators or ()), set(script_functions or ()))
+        _validate(ctx, bundle, files, main_process_id)
+    bundle.findings = report.unique_findings()
+    return bundle
+
+
+def _validate(ctx: _Context, bundle: ValidatedBundle, files: Mapping[str, bytes],
+              requested_main: str | None) -> None:
+    if not _bundle_size_ok(ctx.report, files):
+        return
+    # 1. Files: decoded, parsed safely, indexed by element id.
+    bundle.normalized_files = _load_files(ctx, files)
+    for file, root in ctx.dmn.items():
+        ctx.report.index_document(file, root)
+    # 2. Checks on the XML itself (they work even where SpiffWorkflow will fail).
+    for file, root in ctx.bpmn.items():
+        with _guard(ctx.report, "checking the XML", file):
+            _check_xml(ctx, file, root)
+    # 3. SpiffWorkflow: load the documents, pick the main process, parse the processes.
+    ctx.parser = bundle.parser = _load_parser(ctx)
+    bundle.process_ids = _executable_process_ids(ctx)
+    with _guard(ctx.report, "checking call activities and business rule tasks"):
+        check_call_activities(ctx.report, ctx.bpmn)
+        check_business_rule_tasks(ctx.report, ctx.bpmn, _decisions(ctx))
+    bundle.main_process_id = _choose_main_process(ctx, bundle.process_ids, requested_main)
+    specs = _parse_specs(ctx, bundle.process_ids) if ctx.parser else {}
+    # 4. Lint the parsed task specs and the forms.
+    with _guard(ctx.report, "checking the tasks"):
+        _check_task_specs(ctx, specs)
+        _check_unconnected(ctx, specs)
+    with _guard(ctx.report, "checking the forms"):
+        bundle.forms = _check_forms(ctx, specs)
+    # Finally, load the main process exactly as the runtime will.
+    if bundle.main_process_id and ctx.parser and not has_errors(ctx.report.findings):
+        _check_runtime_load(ctx, bundle.main_process_id)
+
+
+# --------------------------------------------------------------------------------------
+# 1. Loading files
+# --------------------------------------------------------------------------------------
+
+def _bundle_size_ok(report: Report, files: Mapping[str, bytes]) -> bool:
+    if not files:
+        report.add(ERROR, "The bundle is empty. Upload at least one .bpmn file.")
+        return False
+    if len(files) > MAX_FILES:
+        report.add(ERROR, f"The bundle has {len(files)} files; the limit is {MAX_FILES}.")
+        return False
+    total = sum(len(raw) for raw in files.values() if isinstance(raw, (bytes, bytearray, str)))
+    if total > MAX_BUNDLE_BYTES:
+        report.add(ERROR, f"The bundle is {total:,} bytes; the limit is {MAX_BUNDLE_BYTES:,}.")
+        return False
+    return True
+
+
+def _load_files(ctx: _Context, files: Mapping[str, bytes]) -> dict[str, bytes]:
+    """Load every file into ``ctx``; return the normalized bytes of the usable ones."""
+    normalized: dict[str, bytes] = {}
+    for name, raw in files.items():
+        name = str(name)
+        ctx.unreadable.add(name)  # until it loads
+        with _guard(ctx.report, "reading the file", name):
+            raw = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw)
+            kind = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+            if kind in ("bpmn", "dmn"):
+                ctx.bpmn_files_given += kind == "bpmn"
+                data, root = load_xml(ctx.report, name, raw)
+                if root is not None and is_definitions(ctx.report, name, root, kind):
+                    normalized[name] = data
+                    (ctx.bpmn if kind == "bpmn" else ctx.dmn)[name] = root
+                    ctx.unreadable.discard(name)
+            elif kind == "json":
+                text = read_text(ctx.report, name, raw, xml=False)
+                if text is not None:
+                    normalized[name] = text.encode("utf-8")
+                    ctx.json_texts[name] = text
+                    ctx.unreadable.discard(name)
+            else:
+                ctx.unreadable.discard(name)
+                ctx.report.add(WARNING, "Ignored file: only .bpmn (processes), .dmn (decision "
+                               "tables) and .json (forms) files are used.", file=name)
+    return normalized
+
+
+# --------------------------------------------------------------------------------------
+# 2. Checks on the XML
+# --------------------------------------------------------------------------------------
+
+def _check_xml(ctx: _Context, file: str, root: etree._Element) -> None:
+    ctx.report.index_document(file, root)
+    check_sequence_flows(ctx.report, file, root)
+    check_expressions(ctx.report, file, root)
+    check_timers(ctx.report, file, root, ctx.script_functions)
+
+
+def _executable_process_ids(ctx: _Context) -> list[str]:
+    """Ids of the executable processes (in file order); drafts get an ERROR each."""
+    ids = []
+    for file, process in ctx.processes():
+        process_id = process.get("id")
+        if not process_id:
+            ctx.report.add_for(ERROR, "A process has no id. Give it one in the modeler.", process, file)
+        elif is_draft(process):
+            ctx.report.add_for(ERROR, f"Process '{process_id}' is marked as not executable "
+                               '(isExecutable="false"), which means it is a draft. If it is '
+                               'ready, tick "Executable" in the modeler (isExecutable="true"); '
+                               "otherwise remove it from the bundle.", process, file)
+        elif ctx.parser is not None and process_id in ctx.parser.process_parsers:
+            ids.append(process_id)
+    return list(dict.fromkeys(ids))
+
+
+# --------------------------------------------------------------------------------------
+# 3. SpiffWorkflow parser
+# --------------------------------------------------------------------------------------
+
+def _load_parser(ctx: _Context) -> SpiffBpmnParser | None:
+    """A parser holding every DMN and BPMN document that SpiffWorkflow accepted."""
+    parser, loaded = SpiffBpmnParser(), False
+    for file, root in ctx.dmn.items():
+        with _guard(ctx.report, "loading the decision table", file):
+            loaded |= _add_dmn(ctx, parser, file, root)
+    for file, root in ctx.bpmn.items():
+        try:
+            parser.add_bpmn_xml(root.getroottree(), filename=file)
+            loaded = True
+        except Exception as error:  # noqa: BLE001
+            _report_parser_error(ctx, error, file)
+    return parser if loaded else None
+
+
+def _add_dmn(ctx: _Context, parser: SpiffBpmnParser, file: str, root: etree._Element) -> bool:
+    before = dict(parser.dmn_parsers)
+    try:
+        parser.add_dmn_xml(root, filename=file)
+        for decision_id in set(parser.dmn_parsers) - set(before):
+            parser.get_engine(decision_id, root)  # parses the table as a business rule task would
+    except Exception as error:  # noqa: BLE001
+        if isinstance(error, (IndexError, KeyError)):
+            ctx.report.add(ERROR, "The decision table cannot be read: it needs a decision with "
+                           "an id that holds one decision table. Check it in the modeler.", file=file)
+        else:
+            _report_parser_error(ctx, error, file)
+        return False
+    for decision_id in before:
+        if before[decision_id] is not parser.dmn_parsers.get(decision_id):
+            ctx.report.add(ERROR, f"Decision '{decision_id}' is defined in two files "
+                           f"({before[decision_id].filename} and {file}). Rename one.", file=file)
+    return True
+
+
+def _decisions(ctx: _Context) -> list[str]:
+    """Ids of the DMN decisions the parser knows."""
+    return sorted(ctx.parser.dmn_parsers) if ctx.parser else []
+
+
+def _choose_main_process(ctx: _Context, executable: list[str], requested: str | None) -> str | None:
+    all_ids = [process.get("id") for _, process in ctx.processes()]
+    if requested:
+        if requested in executable:
+            return requested
+        found = ", ".join(p for p in all_ids if p) or "none"
+        ctx.report.add(ERROR, f"The main process '{requested}' is not an executable process of "
+                       f"this bundle. Processes found: {found}.", element_id=requested,
+                       element_type="process")
+        return None
+    called = {element.get("calledElement") for root in ctx.bpmn.values()
+              for element in bpmn_xpath(root, ".//bpmn:callActivity")}
+    candidates = [process_id for process_id in executable if process_id not in called]
+    if len(candidates) == 1:
+        return candidates[0]
+    if not all_ids and ctx.bpmn_files_given:
+        ctx.report.add(ERROR, "No BPMN process could be loaded, so no case can be started. "
+                       "Fix the errors above.")
+    elif not all_ids:
+        ctx.report.add(ERROR, "The bundle contains no BPMN process. Add the .bpmn file of the procedure.")
+    elif not executable:
+        ctx.report.add(ERROR, "The bundle has no executable process that could be loaded, so no "
+                       "case can be started. Fix the errors above.")
+    elif not candidates:
+        ctx.report.add(ERROR, "Every executable process is called by a call activity, so none of "
+                       "them is the process to start cases on. Name the main process when deploying.")
+    else:
+        ctx.report.add(ERROR, "Cannot tell which process starts the cases: "
+                       f"{', '.join(candidates)} are not called by any call activity. Name the "
+                       "main process when deploying, or remove the processes that are not needed.")
+    return None
+
+
+def _parse_specs(ctx: _Context, process_ids: list[str]) -> dict:
+    """Parse every executable process and what it calls or embeds, one at a time, so that an
+    error in one process does not hide the errors of the others.
+
+    (``parser.get_subprocess_specs`` stops at the first error. A process whose parse failed is
+    never asked again: SpiffWorkflow would return the half-built spec it cached.)
+    """
+    specs, failed = {}, set()
+    pending = list(process_ids)
+    while pending:
+        process_id = pending.pop(0)
+        if process_id in specs or process_id in failed:
+            continue
+        try:
+            spec = ctx.parser.get_spec(process_id)
+        except Exception as error:  # noqa: BLE001
+            failed.add(process_id)
+            _report_parser_error(ctx, error, ctx.report.file_of(process_id))
+            continue
+        specs[process_id] = spec
+        for task_spec in spec.task_specs.values():
+            if isinstance(task_spec, SubWorkflowTaskMixin) and _can_parse(ctx.parser, task_spec.spec):
+                pending.append(task_spec.spec)
+    return specs
+
+
+def _can_parse(parser: SpiffBpmnParser, process_id: str) -> bool:
+    process_parser = parser.get_process_parser(process_id)
+    return process_parser is not None and process_parser.process_executable
+
+
+def _check_runtime_load(ctx: _Context, main_process_id: str) -> None:
+    """Load the main process exactly as the runtime will (with everything it calls)."""
+    try:
+        ctx.parser.get_spec(main_process_id)
+        ctx.parser.get_subprocess_specs(main_process_id)
+    except Exception as error:  # noqa: BLE001
+        _report_parser_error(ctx, error, ctx.report.file_of(main_process_id))
+
+
+# --------------------------------------------------------------------------------------
+# Translating parser exceptions
+# --------------------------------------------------------------------------------------
+
+@dataclass
+class _ParserError:
+    """What we know about one exception from SpiffWorkflow's parser."""
+
+    file: str | None
+    element: etree._Element | None  # the element the parser complained about, if known
+
+    def where(self) -> str:
+        return describe(self.element) if self.element is not None else f"File {self.file}"
+
+
+def _report_parser_error(ctx: _Context, error: Exception, file: str | None) -> None:
+    """Add an ERROR finding for an exception raised by SpiffWorkflow's parser."""
+    if isinstance(error, ValidationException):
+        file = error.file_name or file
+        raw = str(error.args[0]) if error.args else ""
+        problem = _ParserError(file, ctx.report.element(file, error.id or None))
+        for pattern, explain in _TRANSLATIONS:
+            match = pattern.search(raw)
+            if match:
+                message, element = explain(ctx, problem, match)
+                break
+        else:
+            message, element = (f"{problem.where()} cannot be loaded: {shorten(raw)}. "
+                                "Check this element in the modeler.", problem.element)
+    else:
+        message, element = (f"The engine could not load the process ({type(error).__name__}: "
+                            f"{shorten(error)}). Check the file in the modeler; if it looks "
+                            "right, report this message.", None)
+    if element is not None:
+        ctx.report.add_for(ERROR, message, element, file)
+    else:
+        ctx.report.add(ERROR, message, file=file)
+
+
+def _unsupported(ctx: _Context, problem: _ParserError, match: re.Match):
+    tag = local_name(problem.element.tag) if problem.element is not None else ""
+    fix = ("Replace it with exclusive, inclusive or parallel gateways." if tag == "complexGateway"
+           else "Replace it with a supported element (user, manual, script, service or business "
+           "rule task, call activity, subprocess, exclusive, inclusive, parallel or event-based "
+           "gateway, or an event).")
+    return f"{problem.where()} is not supported by the engine. {fix}", problem.element
+
+
+def _implicit_split(ctx: _Context, problem: _ParserError, match: re.Match):
+    flows = _outgoing_flows(ctx, problem)
+    listing = f" ({', '.join(flows)})" if flows else ""
+    return (f"{problem.where()} has {len(flows) or 'several'} outgoing sequence flows{listing}. "
+            "The engine does not split the flow after a task by itself: add a parallel gateway "
+            "after the task to follow all paths at the same time, or an exclusive gateway to "
+            "choose one of them.", problem.element)
+
+
+def _outgoing_flows(ctx: _Context, problem: _ParserError) -> list[str]:
+    if problem.element is None or problem.file not in ctx.bpmn:
+        return []
+    source = problem.element.get("id")
+    return [flow.get("id") for flow in bpmn_xpath(ctx.bpmn[problem.file], ".//bpmn:sequenceFlow")
+            if flow.get("sourceRef") == source]
+
+
+def _missing_target(ctx: _Context, problem: _ParserError, match: re.Match):
+    # SpiffWorkflow says "perhaps a form has the same ID?"; the flow's target does not exist.
+    target = match.group(1)
+    source = problem.element.get("id") if problem.element is not None else None
+    root = ctx.bpmn.get(problem.file)
+    for flow in bpmn_xpath(root, ".//bpmn:sequenceFlow") if root is not None else []:
+        if flow.get("sourceRef") == source and flow.get("targetRef") == target:
+            return missing_flow_end_message(flow.get("id"), "points to", target), flow
+    return (f"A sequence flow leaving {problem.where()} points to element '{target}' which does "
+            "not exist. Reconnect the arrow in the modeler or delete it.", problem.element)
+
+
+def _no_operator(ctx: _Context, problem: _ParserError, match: re.Match):
+    return (f"{problem.where()} has no operator. Choose the operation it calls in the modeler "
+            f"(spiffworkflow:serviceTaskOperator). {ctx.operator_list()}", problem.element)
+
+
+def _flow_without_condition(ctx: _Context, problem: _ParserError, match: re.Match):
+    flow = problem.element
+    gateway = ctx.report.element(problem.file, flow.get("sourceRef")) if flow is not None else None
+    origin = describe(gateway) if gateway is not None else "a gateway"
+    return (f"{problem.where()} leaves {origin} without a condition. Give it a condition, or "
+            "make it the gateway's default flow.", flow)
+
+
+def _no_start_event(ctx: _Context, problem: _ParserError, match: re.Match):
+    return (f"{problem.where()} has no start event. Add a start event where cases begin.",
+            problem.element)
+
+
+def _missing_decision(ctx: _Context, problem: _ParserError, match: re.Match):
+    task = problem.element
+    if task is None:
+        return (f"A business rule task evaluates decision '{match.group(1)}', which is not in "
+                "the bundle.", None)
+    return missing_decision_message(task, decision_of(task), _decisions(ctx)), task
+
+
+def _no_called_element(ctx: _Context, problem: _ParserError, match: re.Match):
+    return call_activity_problem(problem.element, set(), set()), problem.element
+
+
+def _duplicate_process(ctx: _Context, problem: _ParserError, match: re.Match):
+    return (f"Two processes have the id '{match.group(1)}'. Process ids must be unique in the "
+            "bundle: rename one of them.", problem.element)
+
+
+def _data_store(ctx: _Context, problem: _ParserError, match: re.Match):
+    return (f"Data store '{match.group(1)}' is not supported by the engine. Remove it and keep "
+            "the data in process variables instead.", None)
+
+
+def _catch_event_without_type(ctx: _Context, problem: _ParserError, match: re.Match):
+    return (f"{problem.where()} has no event type. Choose one in the modeler (timer, message, "
+            "signal, error, escalation) or remove the event.", problem.element)
+
+
+def _undefined_reference(ctx: _Context, problem: _ParserError, match: re.Match):
+    # SpiffWorkflow's error path for an undefined message/signal/error/escalation itself fails
+    # with a TypeError; find the dangling reference ourselves.
+    element = problem.element
+    if element is not None:
+        for node in element.iter(tag=etree.Element):
+            for attribute in ("messageRef", "signalRef", "errorRef", "escalationRef"):
+                ref = node.get(attribute)
+                if ref and ctx.report.element(None, ref) is None:
+                    kind = attribute[:-3]
+                    return (f"{problem.where()} refers to {kind} '{ref}', which is not defined. "
+                            f"Choose an existing {kind} in the modeler or define it.", element)
+    return (f"{problem.where()} refers to a message, signal, error or escalation that is not "
+            "defined. Check its event settings in the modeler.", element)
+
+
+def _timer_without_time(ctx: _Context, problem: _ParserError, match: re.Match):
+    # Same finding as the XML check (so the two collapse into one).
+    definitions = bpmn_xpath(problem.element, ".//bpmn:timerEventDefinition") \
+        if problem.element is not None else []
+    if definitions:
+        return timer_without_time(definitions[0])
+    return f"{problem.where()} has a timer without a time set.", problem.element
+
+
+def _dmn_output(ctx: _Context, problem: _ParserError, match: re.Match):
+    return (f"The output {match.group(1)!r} of {problem.where()} in the decision table is not a "
+            "valid Python expression. Fix it in the decision table editor (texts need quotes).",
+            problem.element)
+
+
+def _internal_error(ctx: _Context, problem: _ParserError, match: re.Match):
+    name, detail = match.group(1), match.group(2)
+    if name == "RecursionError":
+        return (f"{problem.where()} is part of a chain of elements too long for the engine. "
+                "Move part of the procedure into a call activity or subprocess.", problem.element)
+    return (f"{problem.where()} could not be read by the engine ({name}: {shorten(detail)}). "
+            "Check this element's settings in the modeler (a missing name, id or type?).",
+            problem.element)
+
+
+# (pattern on SpiffWorkflow's message, function returning (message, element to report on))
+_TRANSLATIONS = [
+    (re.compile(r"There is no support implemented for this task type"), _unsupported),
+    (re.compile(r"Multiple outgoing flows are not supported"), _implicit_split),
+    (re.compile(r"perhaps a form has the same ID\? \((.*)\)"), _missing_target),
+    (re.compile(r"A Service Task must have an operator"), _no_operator),
+    (re.compile(r"Non-default exclusive outgoing sequence flow without condition"), _flow_without_condition),
+    (re.compile(r"No start event found"), _no_start_event),
+    (re.compile(r'No DMN Diagram available with id "([^"]*)"'), _missing_decision),
+    (re.compile(r'No "calledElement" attribute'), _no_called_element),
+    (re.compile(r"Duplicate process ID: (.*)"), _duplicate_process),
+    (re.compile(r"Data Store with name (.*) has no implementation"), _data_store),
+    (re.compile(r"Unsupported Catch Event"), _catch_event_without_type),
+    (re.compile(r"Unknown Time Specification"), _timer_without_time),
+    (re.compile(r"Malformed Output Expression '(.*)'\. ", re.DOTALL), _dmn_output),
+    (re.compile(r"raise_validation_exception\(\) got an unexpected keyword"), _undefined_reference),
+    (re.compile(r"^(\w+(?:Error|Exception))\((.*)\)$", re.DOTALL), _internal_error),
+]
+
+
+# --------------------------------------------------------------------------------------
+# 4. Checks on the parsed task specs
+# --------------------------------------------------------------------------------------
+
+def _visible_task_specs(specs: dict) -> Iterator[tuple[str | None, object]]:
+    """(file, task spec) of every task spec that stands for a BPMN element."""
+    for spec in specs.values():
+        for task_spec in spec.task_specs.values():
+            if getattr(task_spec, "bpmn_id", None):
+                yield spec.file, task_spec
+
+
+def _check_task_specs(ctx: _Context, specs: dict) -> None:
+    for file, task_spec in _visible_task_specs(specs):
+        _check_scripts(ctx, file, task_spec)
+        if isinstance(task_spec, ServiceTaskMixin):
+            _check_service_task(ctx, file, task_spec)
+        _check_lane(ctx, file, task_spec)
+
+
+def _task_name(ctx: _Context, file: str | None, task_spec) -> str:
+    element = ctx.report.element(file, task_spec.bpmn_id)
+    return describe(element) if element is not None else f"task '{task_spec.bpmn_id}'"
+
+
+def _check_scripts(ctx: _Context, file: str | None, task_spec) -> None:
+    scripts = []
+    if isinstance(task_spec, ScriptTaskMixin):
+        if not (task_spec.script or "").strip():
+            ctx.report.add_for_id(ERROR, f"{_task_name(ctx, file, task_spec)} has no script. "
+                                  "Write the script, or change it to another task type.",
+                                  task_spec.bpmn_id, file)
+        else:
+            scripts.append(("script", task_spec.script))
+    scripts += [(what, getattr(task_spec, attribute, None))
+                for what, attribute in (("pre-script", "prescript"), ("post-script", "postscript"))]
+    for what, source in scripts:
+        problem = ctx.report.check_python(source, "exec") if source else None
+        if problem:
+            ctx.report.add_for_id(ERROR, f"The {what} of {_task_name(ctx, file, task_spec)} is "
+                                  f"not accepted: {problem}. Fix the {what}.", task_spec.bpmn_id, file)
+
+
+def _check_service_task(ctx: _Context, file: str | None, task_spec) -> None:
+    name = _task_name(ctx, file, task_spec)
+    operator = getattr(task_spec, "operation_name", None)
+    if operator not in ctx.operators:
+        ctx.report.add_for_id(ERROR, f"{name} calls the operator '{operator}', which is not "
+                              f"registered. Choose a registered operator or register it. "
+                              f"{ctx.operator_list()}", task_spec.bpmn_id, file)
+    for param, details in (getattr(task_spec, "operation_params", None) or {}).items():
+        expression = str(details.get("value", "")) if isinstance(details, dict) else ""
+        problem = ctx.report.check_python(expression, "eval") if expression.strip() else None
+        if problem:
+            ctx.report.add_for_id(ERROR, f"The parameter '{param}' of {name} is not accepted "
+                                  f"as a Python expression: {problem}. Fix `{shorten(expression)}` "
+                                  "(to pass a text, write it in quotes).", task_spec.bpmn_id, file)
+
+
+def _check_lane(ctx: _Context, file: str | None, task_spec) -> None:
+    """User and manual tasks need a lane (the role that does them); untyped tasks wait too."""
+    if isinstance(task_spec, (UserTaskMixin, ManualTaskMixin)) and task_spec.lane is None:
+        name = _task_name(ctx, file, task_spec)
+        ctx.report.add_for_id(ERROR, f"{name} is not in a lane, so nobody would be asked to do "
+                              "it. Put it in a lane named after the role that does it (e.g. "
+                              '"Clerk"); unnamed lanes do not count.', task_spec.bpmn_id, file)
+    elif isinstance(task_spec, NoneTaskMixin):
+        name = _task_name(ctx, file, task_spec)
+        ctx.report.add_for_id(WARNING, f"{name} has no task type, so the engine waits for "
+                              "someone to complete it like a manual task. Make it a user, "
+                              "manual, script or service task.", task_spec.bpmn_id, file)
+
+
+def _check_unconnected(ctx: _Context, specs: dict) -> None:
+    """Flow elements that the parser never reached (no path from a start event) never run."""
+    reached = {task_spec.bpmn_id for _, task_spec in _visible_task_specs(specs)}
+    for spec_name, spec in specs.items():
+        container = ctx.report.element(spec.file, spec_name)  # the process or subProcess
+        if container is not None:
+            check_unconnected(ctx.report, spec.file, container, reached)
+
+
+# --------------------------------------------------------------------------------------
+# Forms
+# --------------------------------------------------------------------------------------
+
+def _check_forms(ctx: _Context, specs: dict) -> dict[str, dict]:
+    """Check every .json file and every user task's form; return the usable form files."""
+    references = {name: set() for name in (FORM_SCHEMA_PROPERTY, FORM_UI_PROPERTY)}
+    for root in ctx.bpmn.values():
+        for prop, value in form_references(root):
+            references.setdefault(prop, set()).add(value)
+    forms, problems = {}, {}
+    for file, text in ctx.json_texts.items():
+        is_ui = file in references[FORM_UI_PROPERTY] and file not in references[FORM_SCHEMA_PROPERTY]
+        document, problem = parse_form_file(text, is_ui)
+        if problem:
+            problems[file] = problem
+            ctx.report.add(ERROR, f"The form file {file} {problem}", file=file)
+        else:
+            forms[file] = document
+        if not any(file in names for names in references.values()):
+            ctx.report.add(WARNING, "No user task uses this form. Reference it from a user task "
+                           f"({FORM_SCHEMA_PROPERTY}) or remove it.", file=file)
+    for file, task_spec in _visible_task_specs(specs):
+        if isinstance(task_spec, UserTaskMixin):
+            _check_task_forms(ctx, file, task_spec, problems)
+    return forms
+
+
+def _check_task_forms(ctx: _Context, file: str | None, task_spec, problems: dict[str, str]) -> None:
+    properties = (getattr(task_spec, "extensions", None) or {}).get("properties") or {}
+    for prop in (FORM_SCHEMA_PROPERTY, FORM_UI_PROPERTY):
+        form = properties.get(prop)
+        if not form:
+            continue
+        name = _task_name(ctx, file, task_spec)
+        if form in ctx.unreadable:
+            ctx.report.add_for_id(ERROR, f"{name} uses the form file {form}, which cannot be read "
+                                  "(see the finding about that file).", task_spec.bpmn_id, file)
+        elif form not in ctx.json_texts:
+            ctx.report.add_for_id(ERROR, f"{name} uses the form file {form} ({prop}), which is "
+                                  "not in the bundle. Add the file or correct the name.",
+                                  task_spec.bpmn_id, file)
+        elif form in problems:
+            ctx.report.add_for_id(ERROR, f"{name} uses the form file {form}, which is not usable: "
+                                  f"it {problems[form]}", task_spec.bpmn_id, file)
