@@ -20,7 +20,7 @@ from .definitions import DefinitionCatalog
 from .errors import NotFound
 from .findings import Finding
 from .handlers import CommandHandlers
-from .registries import ScriptFunctions, ServiceOperators
+from .registries import ProcedureCatalogue, ScriptFunctions, ServiceOperators
 from .sandbox import SandboxedScriptEngine
 from .validation import validate_bundle
 
@@ -39,6 +39,7 @@ class CaseEngine:
         clock: Clock | None = None,
         script_functions: ScriptFunctions | None = None,
         operators: ServiceOperators | None = None,
+        catalogue: ProcedureCatalogue | None = None,
         script_timeout_seconds: float = 1.0,
         channels: tuple[str, ...] = DEFAULT_CHANNELS,
         local_timezone: str = "UTC",
@@ -49,6 +50,7 @@ class CaseEngine:
         self.clock = clock or SystemClock()
         self.script_functions = script_functions or ScriptFunctions()
         self.operators = operators or ServiceOperators()
+        self.catalogue = catalogue or ProcedureCatalogue()
         self.script_timeout_seconds = script_timeout_seconds
         self.db = create_db_engine(database_url)
         self._sessions = create_session_factory(self.db)
@@ -57,7 +59,7 @@ class CaseEngine:
             validate_bundle, operators=self.operators.names(), script_functions=self.script_functions.names()
         ))
         self.handlers = CommandHandlers(
-            self.db, self._sessions, self.catalog, self.clock, self.script_engine, self.operators,
+            self.db, self._sessions, self.catalog, self.clock, self.script_engine, self.operators, self.catalogue,
             channels=channels, local_timezone=ZoneInfo(local_timezone), case_number_format=case_number_format,
         )
         self._dispatch: dict[type, Callable[[Any], Any]] = {
@@ -69,6 +71,7 @@ class CaseEngine:
             cmd.DeliverMessage: self.handlers.deliver_message,
             cmd.CancelCase: self.handlers.cancel_case,
             cmd.FireDueTimers: self.handlers.fire_due_timers,
+            cmd.RecordRating: self.handlers.record_rating,
         }
 
     def script_engine(self, service_gateway) -> SandboxedScriptEngine:

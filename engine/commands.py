@@ -61,3 +61,13 @@ class CancelCase:
 class FireDueTimers:
     case_id: str
     actor: str = "scheduler"
+
+
+@dataclass(frozen=True)
+class RecordRating:
+    """The applicant's rating (1-5) of a case, once per case."""
+
+    case_id: str
+    score: int
+    comment: str | None = None
+    actor: str = "applicant"

@@ -28,8 +28,12 @@ from .definitions import DefinitionCatalog, ParsedDefinition
 from .errors import Conflict, InvalidInput
 from .eventlog import GENESIS_HASH, PendingEvent, chain_events
 from .gateways import LiveServiceGateway
-from .registries import ServiceOperators
+from .registries import ProcedureCatalogue, ServiceOperators
 from .store import CaseRecord, TaskRecord
+
+# The message a rating is delivered as, to cases whose BPMN waits for one.
+RATING_MESSAGE = "rating_received"
+MAX_COMMENT_LENGTH = 2000
 
 ACCESS_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 ACCESS_CODE_LENGTH = 8
@@ -90,6 +94,7 @@ class CommandHandlers:
         clock: Clock,
         script_engine_factory: Callable[[Any], Any],
         operators: ServiceOperators,
+        catalogue: ProcedureCatalogue,
         *,
         channels: tuple[str, ...],
         local_timezone: ZoneInfo,
@@ -101,6 +106,7 @@ class CommandHandlers:
         self._clock = clock
         self._script_engine_factory = script_engine_factory
         self._operators = operators
+        self._catalogue = catalogue
         self._channels = channels
         self._zone = local_timezone
         self._number_format = case_number_format
@@ -160,7 +166,10 @@ class CommandHandlers:
         case_id = str(uuid.uuid4())
         number = self._number_format(now.astimezone(self._zone).year,
                                      store.next_case_number(conn, now.astimezone(self._zone).year))
-        data = {**data, "case_number": number, "channel": command.channel}
+        due_at = self._catalogue.due_at(definition.process_key, now)
+        # Keys the engine adds to every case's data; a diagram's SLA timer may use sla_due_at.
+        data = {**data, "case_number": number, "channel": command.channel,
+                "sla_due_at": due_at.isoformat() if due_at else None}
 
         task_ids = TaskIdSequence(case_id)
         gateway = LiveServiceGateway(self._operators)
@@ -174,6 +183,7 @@ class CommandHandlers:
             access_code="".join(secrets.choice(ACCESS_CODE_ALPHABET) for _ in range(ACCESS_CODE_LENGTH)),
             idempotency_key=command.idempotency_key, state="", state_hash="", version=0, task_id_counter=0,
             last_event_seq=0, last_event_hash=GENESIS_HASH, received_at=now, updated_at=now,
+            due_at=due_at,
         )
         started = PendingEvent(
             runtime.CASE_STARTED, command.actor,
@@ -266,6 +276,37 @@ class CommandHandlers:
             event = PendingEvent(runtime.TIMERS_FIRED, command.actor, {"due": case.next_timer_at.isoformat()})
             return self._change_case(conn, case, definition, event)
 
+    def record_rating(self, command: cmd.RecordRating) -> CaseChanged:
+        """Store the rating, record it on the case, and hand it to the BPMN if it waits for one."""
+        score, comment = command.score, (command.comment or "").strip() or None
+        if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
+            raise InvalidInput("The score must be a whole number from 1 to 5",
+                               errors=[{"field": "score", "message": "must be an integer from 1 to 5"}])
+        if comment and len(comment) > MAX_COMMENT_LENGTH:
+            raise InvalidInput("The comment is too long",
+                               errors=[{"field": "comment", "message": f"at most {MAX_COMMENT_LENGTH} characters"}])
+        with self._db.begin() as conn:
+            case = store.load_case(conn, command.case_id)
+            if case.status == "cancelled":
+                raise Conflict(f"Case {case.number} was cancelled and cannot be rated", case_id=case.id)
+            now = self._clock.now()
+            store.insert_rating(conn, case, score, comment, now)
+            rated = PendingEvent("rating_recorded", command.actor, {"score": score, "comment": comment})
+            if case.status == "running":
+                definition = self._catalog.get(conn, case.definition_id)
+                delivered = PendingEvent(runtime.MESSAGE_DELIVERED, command.actor,
+                                         {"name": RATING_MESSAGE, "payload": {"score": score, "comment": comment}})
+                try:
+                    return self._change_case(conn, case, definition, delivered, extra_events=[rated])
+                except Conflict:
+                    pass  # the BPMN does not wait for a rating: record it on the case only
+            read_version = case.version
+            rows = self._chain(case, [rated], now)
+            case.updated_at = now
+            store.save_case(conn, case, read_version)
+            store.append_events(conn, rows)
+            return CaseChanged(case.id, case.status, case.last_event_seq)
+
     def _simple_case_change(self, case_id: str, event: PendingEvent) -> CaseChanged:
         with self._db.begin() as conn:
             case = self._load_running_case(conn, case_id)
@@ -281,7 +322,8 @@ class CommandHandlers:
         return case
 
     def _change_case(self, conn: Connection, case: CaseRecord, definition: ParsedDefinition, event: PendingEvent,
-                     completed_task: tuple[str, str] | None = None) -> CaseChanged:
+                     completed_task: tuple[str, str] | None = None,
+                     extra_events: list[PendingEvent] = ()) -> CaseChanged:
         now = self._clock.now()
         task_ids = TaskIdSequence(case.id, case.task_id_counter)
         gateway = LiveServiceGateway(self._operators)
@@ -292,8 +334,8 @@ class CommandHandlers:
             ready_before = runtime.ready_tasks(workflow)
             workflow.script_engine = self._script_engine_factory(gateway)
             runtime.apply_change(workflow, event.type, event.payload)
-        opened = self._persist(conn, case, workflow, task_ids, now, [event, *gateway.recorded], completed_task,
-                               ready_before=ready_before)
+        opened = self._persist(conn, case, workflow, task_ids, now, [event, *gateway.recorded, *extra_events],
+                               completed_task, ready_before=ready_before)
         return CaseChanged(case.id, case.status, case.last_event_seq, opened)
 
     def _persist(self, conn: Connection, case: CaseRecord, workflow, task_ids: TaskIdSequence, now: datetime,

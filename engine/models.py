@@ -165,3 +165,56 @@ class CaseNumberCounter(Base):
 
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_number: Mapped[int] = mapped_column(Integer)
+
+
+class User(Base):
+    """Someone who signs in: roles say what they may do, groups (BPMN lanes) which tasks they work."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(300))
+    roles: Mapped[list] = mapped_column(JSON, default=list)
+    groups: Mapped[list] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+
+
+class ApiToken(Base):
+    """A bearer token, stored as its sha256 only; revocable and expiring."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class Rating(Base):
+    """The applicant's rating of a case: one per case, also recorded as a case event."""
+
+    __tablename__ = "ratings"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    procedure_key: Mapped[str] = mapped_column(String(200), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    score: Mapped[int]
+    comment: Mapped[str | None] = mapped_column(Text)
+    rated_at: Mapped[datetime]
+
+
+class PublicLookupFailure(Base):
+    """Failed applicant lookups (wrong access code), to slow down guessing."""
+
+    __tablename__ = "public_lookup_failures"
+    __table_args__ = (Index("ix_public_lookup_failures_number_at", "case_number", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_number: Mapped[str] = mapped_column(String(20))
+    failed_at: Mapped[datetime]

@@ -51,3 +51,17 @@ class ServiceOperators:
 
     def names(self) -> set[str]:
         return set(self._operators)
+
+
+class ProcedureCatalogue:
+    """What a domain pack publishes about each procedure: standard processing time and due date.
+
+    The default knows nothing; a domain pack subclasses it. ``standard_time`` returns e.g.
+    ``{"amount": 3, "unit": "working_days"}`` and ``due_at`` the promised completion time.
+    """
+
+    def standard_time(self, procedure_key: str) -> dict[str, Any] | None:
+        return None
+
+    def due_at(self, procedure_key: str, received_at) -> Any:
+        return None

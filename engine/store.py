@@ -17,13 +17,14 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .errors import Conflict, NotFound
-from .models import Case, CaseEvent, CaseNumberCounter, Definition, Task
+from .models import Case, CaseEvent, CaseNumberCounter, Definition, Rating, Task
 
 CASES = Case.__table__
 EVENTS = CaseEvent.__table__
 TASKS = Task.__table__
 COUNTERS = CaseNumberCounter.__table__
 DEFINITIONS = Definition.__table__
+RATINGS = Rating.__table__
 
 OPEN_TASK_STATUSES = ("ready", "claimed")
 RACE_MESSAGE = "Someone else changed this case at the same time; reload and try again"
@@ -193,3 +194,11 @@ def close_tasks(conn: Connection, closed: list[tuple[str, str, datetime, str | N
 
 def set_task_due(conn: Connection, task_id: str, due_at: datetime | None) -> None:
     conn.execute(_SET_TASK_DUE, {"match_id": task_id, "due_at": due_at})
+
+
+def insert_rating(conn: Connection, case: CaseRecord, score: int, comment: str | None, now: datetime) -> None:
+    try:
+        conn.execute(insert(RATINGS).values(case_id=case.id, procedure_key=case.procedure_key, channel=case.channel,
+                                            score=score, comment=comment, rated_at=now))
+    except IntegrityError as error:
+        raise Conflict(f"Case {case.number} has already been rated", case_id=case.id) from error

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from engine.registries import ScriptFunctions, ServiceOperators
 
+from .catalogue import HouseholdCatalogue
 from .identifiers import mask_national_id, valid_national_id
 
 BPMN_FOLDER = "bpmn"

@@ -1,0 +1,73 @@
+"""The office's working-day calendar and the time rules of the Administrative Procedure Act.
+
+Working days come from ``holidays.Taiwan`` (government days off and make-up working Saturdays).
+Periods follow §48: the day a period starts is not counted, and since only working days are
+counted, a period always ends on a working day. Deadlines fall at the office's closing time.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+OFFICE_ZONE = ZoneInfo("Asia/Taipei")
+OFFICE_OPENS = time(8, 0)
+OFFICE_CLOSES = time(17, 0)
+
+
+@lru_cache(maxsize=32)
+def _taiwan_calendar(year: int) -> holidays.HolidayBase:
+    return holidays.Taiwan(years=year)
+
+
+class WorkingCalendar:
+    def __init__(self, overrides: dict[date, bool] | None = None) -> None:
+        # date -> True (a working day after all) / False (closed, e.g. a typhoon day)
+        self.overrides = dict(overrides or {})
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.overrides:
+            return self.overrides[day]
+        return _taiwan_calendar(day.year).is_working_day(day)
+
+    def working_days_after(self, start: datetime, days: int) -> datetime:
+        """The end of the ``days``-th working day after the day of ``start`` (§48)."""
+        if days < 0:
+            raise ValueError("days must not be negative")
+        day = _local(start).date()
+        if days == 0:  # same-day service: by closing time, or the next working day if closed
+            while not self.is_working_day(day):
+                day += timedelta(days=1)
+            return _closing(day)
+        counted = 0
+        while counted < days:
+            day += timedelta(days=1)
+            counted += self.is_working_day(day)
+        return _closing(day)
+
+    def office_hours_after(self, start: datetime, hours: float) -> datetime:
+        """The moment ``hours`` office hours after ``start``, skipping nights and days off."""
+        remaining = timedelta(hours=hours)
+        moment = _local(start)
+        while True:
+            day = moment.date()
+            opens = datetime.combine(day, OFFICE_OPENS, OFFICE_ZONE)
+            closes = _closing(day)
+            if self.is_working_day(day) and moment < closes:
+                moment = max(moment, opens)
+                if moment + remaining <= closes:
+                    return moment + remaining
+                remaining -= closes - moment
+            moment = datetime.combine(day + timedelta(days=1), OFFICE_OPENS, OFFICE_ZONE)
+
+
+def _local(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("a time zone is required")
+    return moment.astimezone(OFFICE_ZONE)
+
+
+def _closing(day: date) -> datetime:
+    return datetime.combine(day, OFFICE_CLOSES, OFFICE_ZONE)
