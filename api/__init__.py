@@ -19,6 +19,7 @@ def build_engine(settings: Settings, clock: Clock | None = None) -> CaseEngine:
         clock=clock,
         script_functions=functions,
         operators=operators,
+        catalogue=workflows.HouseholdCatalogue(),
         script_timeout_seconds=settings.script_timeout_seconds,
         local_timezone=settings.timezone,
     )
