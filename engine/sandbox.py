@@ -21,8 +21,10 @@ is checked between Python lines, so one long-running C call (``2 ** 10**9``, ``'
 cannot be interrupted; ``range()`` is capped to make the most common case harmless. Registered
 functions are trusted host code: they are neither restricted nor line-traced.
 
-Public API: :class:`ScriptTimeout`, :class:`ScriptNotAllowed`, :class:`SandboxedEnvironment`,
-:class:`SandboxedScriptEngine`, :func:`check_script_syntax`.
+Public API: :class:`SandboxedScriptEngine` (what a ``BpmnWorkflow`` gets), the environment it
+uses (:class:`SandboxedEnvironment`), :func:`check_script_syntax` (deploy-time validation),
+:func:`describe_task`, and the exceptions :class:`ScriptTimeout`, :class:`ScriptNotAllowed`,
+:class:`ScriptDataError` (the engine wraps them in ``WorkflowTaskException``).
 """
 from __future__ import annotations
 
@@ -175,6 +177,9 @@ class _Compiled(NamedTuple):
     text: str  # the normalised source the line numbers refer to
 
 
+_TOO_DEEP = "the code is nested too deeply"
+
+
 def _normalise(source: str | None, mode: str) -> str:
     # BPMN editors and hand-written XML often indent the element text. Plain eval/exec refuse
     # an indented first line; stripping/dedenting only turns such errors into successes.
@@ -214,11 +219,16 @@ def _compile(source: str | None, mode: str) -> _Compiled:
         return _Compiled(None, (f"line {err.lineno}: {err.msg}",), True, err.lineno, text)
     except ValueError as err:  # e.g. a NUL byte in the source
         return _Compiled(None, (str(err),), True, None, text)
+    except (RecursionError, MemoryError):  # the parser's own stack limit
+        return _Compiled(None, (_TOO_DEEP,), True, None, text)
 
     # compile_restricted_exec/eval are the same compiler as compile_restricted but return the
     # errors as a list instead of raising SyntaxError(<tuple repr>).
     compile_fn = compile_restricted_exec if mode == "exec" else compile_restricted_eval
-    result = compile_fn(tree, filename=SCRIPT_FILENAME, policy=_ScriptPolicy)
+    try:
+        result = compile_fn(tree, filename=SCRIPT_FILENAME, policy=_ScriptPolicy)
+    except (RecursionError, MemoryError):  # RestrictedPython's AST walk and compile() recurse
+        return _Compiled(None, (_TOO_DEEP,), True, None, text)
     if result.errors:
         parsed = [_plain_restricted_error(e) for e in result.errors]
         errors = tuple(f"line {n}: {m}" if n is not None else m for n, m in parsed)
@@ -349,8 +359,9 @@ class _TimeLimit:
 
     Uses ``sys.settrace``, which applies to the calling thread only, so it works in Flask request
     threads and workers alike (signals work only in the main thread). Only frames of sandboxed code
-    are traced line by line; host frames (registered functions, SpiffWorkflow) are merely checked
-    when entered, which keeps the overhead to one cheap call per script line.
+    are traced line by line; host frames (registered functions) are not traced at all, so the
+    overhead is one cheap call per executed script line, and a timeout is never raised inside host
+    code (which might swallow it).
     """
 
     def __init__(self, seconds: float | None) -> None:
@@ -380,24 +391,21 @@ class _TimeLimit:
         # Global trace function: called when any Python frame starts in this thread.
         if frame.f_code.co_filename != SCRIPT_FILENAME:
             return None  # host code: do not trace its lines
-        self._check()
+        self.check()
         return self._on_line
 
     def _on_line(self, frame: Any, event: str, arg: Any) -> Any:
         # Local trace function of script frames. "line" also fires on each loop iteration.
         if event == "line":
-            self._check()
+            self.check()
         return self._on_line
 
-    def _check(self) -> None:
-        if time.monotonic() > self.deadline:
-            self.expired = True
-            raise ScriptTimeout(self.seconds)
-
     def check(self) -> None:
-        """Called by the script itself: at the top of every while body and at the start of every
-        except/finally block (see _ScriptPolicy). Raises once the deadline has passed, also when
-        an earlier ScriptTimeout was caught and CPython has switched tracing off."""
+        """Raise ScriptTimeout once the deadline has passed.
+
+        Called by the trace functions and by the script itself: at the top of every while body
+        and of every except/finally block (see _ScriptPolicy), so it also fires after an earlier
+        ScriptTimeout was caught and CPython has switched tracing off."""
         if self.seconds is not None and (self.expired or time.monotonic() > self.deadline):
             self.expired = True
             raise ScriptTimeout(self.seconds)
@@ -427,12 +435,12 @@ def _json_problem(value: Any, path: str) -> str | None:
                 return problem
         return None
     hint = " (use .isoformat() to store it as text)" if hasattr(value, "isoformat") else ""
-    return f"{path} holds a {type(value).__name__}, which cannot be stored in case data{hint}"
+    return f"{path} holds a {type(value).__name__}, which is not JSON{hint}"
 
 
 def _check_storable(context: dict[str, Any]) -> None:
     for key, value in context.items():
-        problem = _json_problem(value, key)
+        problem = _json_problem(value, f"variable {key!r}")
         if problem:
             raise ScriptDataError(problem)
 
@@ -466,7 +474,9 @@ class SandboxedEnvironment(TaskDataEnvironment):
         # The guards and builtins go last: task data must never be able to replace them.
         scope = {**self.globals, **(external_context or {}), **context, **_GUARDS,
                  "__builtins__": SAFE_BUILTINS}
-        with _TimeLimit(self.timeout_seconds):
+        limit = _TimeLimit(self.timeout_seconds)
+        scope[_TIME_CHECK_NAME] = limit.check
+        with limit:
             return eval(compiled.code, scope)
 
     def execute(self, script: str, context: dict, external_context: dict | None = None) -> bool:
@@ -517,6 +527,11 @@ def _script_line(err: BaseException) -> int | None:
     return line
 
 
+# Scripts cannot name or reach these (they are not in SAFE_BUILTINS and ``__subclasses__`` is
+# refused), so when one arrives it is a real interrupt or shutdown and must not become a task error.
+_REAL_INTERRUPTS = (KeyboardInterrupt, SystemExit, GeneratorExit)
+
+
 class SandboxedScriptEngine(PythonScriptEngine):
     """The script engine onestop hands to every ``BpmnWorkflow``.
 
@@ -543,7 +558,9 @@ class SandboxedScriptEngine(PythonScriptEngine):
             # Raised by a registered function that already knows its task: keep it, add context.
             err.add_note(f"Raised in expression '{short}' of {describe_task(task)}")
             raise
-        except Exception as err:
+        except _REAL_INTERRUPTS:
+            raise
+        except BaseException as err:  # a script can reach BaseException via ValueError.mro()
             raise self._task_exception(task, f"Expression '{short}'", expression, "eval", err) from err
 
     def execute(self, task: Any, script: str, external_context: dict | None = None) -> bool:
@@ -552,7 +569,9 @@ class SandboxedScriptEngine(PythonScriptEngine):
         except WorkflowTaskException as err:
             err.add_note(f"Raised in the script of {describe_task(task)}")
             raise
-        except Exception as err:
+        except _REAL_INTERRUPTS:
+            raise
+        except BaseException as err:  # a script can reach BaseException via ValueError.mro()
             raise self._task_exception(task, "Script", script, "exec", err) from err
 
     def call_service(self, task: Any, **kwargs: Any) -> str:
@@ -585,7 +604,7 @@ class SandboxedScriptEngine(PythonScriptEngine):
 
     @staticmethod
     def _task_exception(task: Any, what: str, source: str, mode: str,
-                        err: Exception) -> WorkflowTaskException:
+                        err: BaseException) -> WorkflowTaskException:
         """Build the designer-facing error; ``what`` is "Script" or "Expression '...'"."""
         where = f"{what} in {describe_task(task)}"
         line = _script_line(err)
