@@ -1,15 +1,23 @@
-"""Flask application factory: settings, the case engine, blueprints and the CLI."""
+"""Flask application factory: settings, the case engine, blueprints, OpenAPI and the CLI."""
 from __future__ import annotations
 
-from flask import Flask
+import http
 
+from flask import Flask, send_from_directory
+from flask_smorest import Api
+from flask_smorest.utils import prepare_response
+
+import workflows
 from config import Settings, load_settings
 from engine.app import CaseEngine
 from engine.clock import Clock
 
-import workflows
-
+from . import observability, problems
 from .cli import register_cli
+from .schemas import ProblemSchema
+
+API_TITLE = "onestop"
+API_VERSION = "1"
 
 
 def build_engine(settings: Settings, clock: Clock | None = None) -> CaseEngine:
@@ -25,11 +33,70 @@ def build_engine(settings: Settings, clock: Clock | None = None) -> CaseEngine:
     )
 
 
+class OnestopApi(Api):
+    """flask-smorest's Api with errors documented and answered as application/problem+json."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self):
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = ProblemSchema
+            prepare_response(response, self.spec, problems.PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        default = {"description": "Default error response", "schema": ProblemSchema}
+        prepare_response(default, self.spec, problems.PROBLEM_JSON)
+        self.spec.components.response("DEFAULT_ERROR", default, lazy=True)
+
+    def handle_http_exception(self, error):
+        return problems.from_http_exception(error)
+
+
+def _openapi_config(app: Flask) -> None:
+    app.config.update(
+        API_TITLE=API_TITLE,
+        API_VERSION=API_VERSION,
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        # Served from the swagger-ui-bundle package: the docs page works without internet.
+        OPENAPI_SWAGGER_UI_URL="/api/docs/assets/",
+        API_SPEC_OPTIONS={
+            "info": {"description": "onestop: one counter receives the case, the office carries it to the end."},
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+        },
+    )
+
+
+def _register_docs_assets(app: Flask) -> None:
+    import swagger_ui_bundle
+
+    @app.get("/api/docs/assets/<path:filename>")
+    def swagger_assets(filename):
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+
+
 def create_app(settings: Settings | None = None, *, engine: CaseEngine | None = None) -> Flask:
     settings = settings or load_settings()
     app = Flask(__name__, instance_relative_config=True)
     app.config["ONESTOP_SETTINGS"] = settings
-    app.extensions["onestop_engine"] = engine or build_engine(settings)
+    app.config["MAX_CONTENT_LENGTH"] = 25 * 1024 * 1024  # uploads: a procedure is a few MB at most
+    app.json.ensure_ascii = False
+    case_engine = engine or build_engine(settings)
+    app.extensions["onestop_engine"] = case_engine
+
+    _openapi_config(app)
+    api = OnestopApi(app)
+    from .views import auth, cases, definitions, operations, public, tasks
+
+    for blueprint in (auth.blp, definitions.blp, cases.blp, tasks.blp, public.blp, operations.blp):
+        api.register_blueprint(blueprint)
+    problems.register(app)
+    _register_docs_assets(app)
+    observability.configure_logging()
+    observability.install(app, case_engine)
     register_cli(app)
     return app
 

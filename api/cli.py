@@ -12,6 +12,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from engine import accounts
 from engine import commands as cmd
 from engine import queries
 from engine.definitions import files_from_folder
@@ -22,6 +23,8 @@ db_cli = AppGroup("db", help="Create or upgrade the database.")
 definitions_cli = AppGroup("definitions", help="Deploy and list procedure definitions.")
 cases_cli = AppGroup("cases", help="Start, inspect and verify cases.")
 tasks_cli = AppGroup("tasks", help="List and complete tasks.")
+users_cli = AppGroup("users", help="Create users with roles and groups.")
+tokens_cli = AppGroup("tokens", help="Issue and revoke bearer tokens.")
 
 
 def _engine():
@@ -157,9 +160,9 @@ def tasks_list(groups: tuple[str, ...], limit: int) -> None:
     with _engine().read() as session:
         rows, total = queries.list_tasks(session, queries.TaskFilter(groups=groups or None, limit=limit))
         _echo({"total": total, "tasks": [
-            {"id": t.id, "case_id": t.case_id, "element_id": t.element_id, "name": t.name, "lane": t.lane,
-             "status": t.status, "assignee": t.assignee, "form_key": t.form_key, "created_at": t.created_at,
-             "due_at": t.due_at} for t in rows]})
+            {"id": t.id, "case": number, "procedure": procedure, "element_id": t.element_id, "name": t.name,
+             "lane": t.lane, "status": t.status, "assignee": t.assignee, "form_key": t.form_key,
+             "created_at": t.created_at, "due_at": t.due_at} for t, number, procedure in rows]})
 
 
 @tasks_cli.command("complete")
@@ -174,6 +177,57 @@ def tasks_complete(task_id: str, data: str | None, actor: str) -> None:
     _echo(changed.__dict__)
 
 
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(accounts.ROLES))
+@click.option("--group", "groups", multiple=True, help="a BPMN lane this user works, e.g. Clerk")
+@click.option("--password", help="for password login; omit for token-only users")
+@click.option("--name", "display_name")
+def users_create(username, roles, groups, password, display_name) -> None:
+    engine = _engine()
+    try:
+        with engine.write() as session:
+            user = accounts.create_user(session, username, roles=list(roles), groups=list(groups), password=password,
+                                        display_name=display_name, now=engine.clock.now())
+            _echo({"username": user.username, "roles": user.roles, "groups": user.groups})
+    except EngineError as error:
+        _fail(error)
+
+
+@tokens_cli.command("issue")
+@click.argument("username")
+@click.option("--label", default="cli")
+@click.option("--days", default=1, show_default=True, help="lifetime in days; 0 for no expiry")
+def tokens_issue(username, label, days) -> None:
+    """Print a new bearer token for USERNAME (shown once; only its hash is stored)."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from engine.models import User
+
+    engine = _engine()
+    with engine.write() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            _fail(NotFound(f"User {username} does not exist"))
+        token, row = accounts.issue_token(session, user, now=engine.clock.now(), label=label,
+                                          lifetime=timedelta(days=days) if days else None)
+        _echo({"token": token, "expires_at": row.expires_at})
+
+
+@tokens_cli.command("revoke")
+@click.argument("username")
+def tokens_revoke(username) -> None:
+    """Revoke every token of USERNAME."""
+    engine = _engine()
+    try:
+        with engine.write() as session:
+            _echo({"revoked": accounts.revoke_user_tokens(session, username, now=engine.clock.now())})
+    except EngineError as error:
+        _fail(error)
+
+
 def register_cli(app: Flask) -> None:
-    for group in (db_cli, definitions_cli, cases_cli, tasks_cli):
+    for group in (db_cli, definitions_cli, cases_cli, tasks_cli, users_cli, tokens_cli):
         app.cli.add_command(group)

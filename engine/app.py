@@ -51,6 +51,9 @@ class CaseEngine:
         self.script_functions = script_functions or ScriptFunctions()
         self.operators = operators or ServiceOperators()
         self.catalogue = catalogue or ProcedureCatalogue()
+        # name -> callable returning {"status": "ok" | "down" | "not_configured", ...}; components
+        # such as the scheduler or the agency gateway register theirs.
+        self.health_checks: dict[str, Callable[[], dict]] = {}
         self.script_timeout_seconds = script_timeout_seconds
         self.db = create_db_engine(database_url)
         self._sessions = create_session_factory(self.db)
@@ -91,6 +94,17 @@ class CaseEngine:
     def read(self) -> Iterator[Session]:
         with self._read_sessions.begin() as session:
             yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A transaction for writes outside the case commands (accounts, tokens, rate limits)."""
+        with self._sessions.begin() as session:
+            yield session
+
+    def definition(self, definition_id: int):
+        """The parsed definition version (from the cache after its first use)."""
+        with self.read() as session:
+            return self.catalog.get(session, definition_id)
 
     def case_state(self, case_id: str, at_seq: int | None = None) -> dict[str, Any]:
         """The case as it is (``at_seq`` None) or as it was after event ``at_seq``, by replay."""

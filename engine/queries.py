@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Sequence
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from .errors import NotFound
-from .models import Case, CaseEvent, Definition, Task
+from .models import Case, CaseEvent, Definition, PublicLookupFailure, Rating, Task
+from .runtime import SERVICE_RESULT_RECORDED
+
+ON_TIME, DUE_TODAY, OVERDUE = "on_time", "due_today", "overdue"
+CLOSED_ON_TIME, CLOSED_LATE, NO_DEADLINE = "closed_on_time", "closed_late", "no_deadline"
 
 
 @dataclass(frozen=True)
@@ -23,22 +28,24 @@ class TaskFilter:
     offset: int = 0
 
 
-def list_tasks(session: Session, task_filter: TaskFilter) -> tuple[list[Task], int]:
-    query = select(Task).where(Task.status.in_(task_filter.statuses))
+def list_tasks(session: Session, task_filter: TaskFilter) -> tuple[list[tuple[Task, str, str]], int]:
+    """Inbox rows with their case number and procedure, soonest due first."""
+    query = (select(Task, Case.number, Case.procedure_key).join(Case, Case.id == Task.case_id)
+             .where(Task.status.in_(task_filter.statuses)))
     if task_filter.groups is not None:
         query = query.where(Task.lane.in_(list(task_filter.groups)))
     if task_filter.assignee is not None:
         query = query.where(Task.assignee == task_filter.assignee)
     if task_filter.procedure is not None:
-        query = query.join(Case, Case.id == Task.case_id).where(Case.procedure_key == task_filter.procedure)
+        query = query.where(Case.procedure_key == task_filter.procedure)
     if task_filter.overdue_at is not None:
         query = query.where(Task.due_at < task_filter.overdue_at)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.scalars(
+    rows = session.execute(
         query.order_by(Task.due_at.is_(None), Task.due_at, Task.created_at, Task.id)
         .limit(task_filter.limit).offset(task_filter.offset)
     ).all()
-    return list(rows), total
+    return [tuple(row) for row in rows], total
 
 
 def get_task(session: Session, task_id: str) -> Task:
@@ -88,3 +95,80 @@ def case_ids(session: Session, after: str | None, limit: int) -> list[str]:
     if after is not None:
         query = query.where(Case.id > after)
     return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    procedure: str | None = None
+    status: str | None = None
+    overdue_at: datetime | None = None  # only open cases due before this moment
+    received_from: datetime | None = None
+    received_to: datetime | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+def list_cases(session: Session, case_filter: CaseFilter) -> tuple[list[Case], int]:
+    query = select(Case)
+    if case_filter.procedure is not None:
+        query = query.where(Case.procedure_key == case_filter.procedure)
+    if case_filter.status is not None:
+        query = query.where(Case.status == case_filter.status)
+    if case_filter.overdue_at is not None:
+        query = query.where(Case.status == "running", Case.due_at < case_filter.overdue_at)
+    if case_filter.received_from is not None:
+        query = query.where(Case.received_at >= case_filter.received_from)
+    if case_filter.received_to is not None:
+        query = query.where(Case.received_at < case_filter.received_to)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(Case.received_at.desc(), Case.id)
+                           .limit(case_filter.limit).offset(case_filter.offset)).all()
+    return list(rows), total
+
+
+def sla_state(case: Case, now: datetime, zone: ZoneInfo) -> str:
+    """Where a case stands against its due date, as a clerk reads it at a glance."""
+    if case.due_at is None:
+        return NO_DEADLINE
+    if case.closed_at is not None:
+        return CLOSED_ON_TIME if case.closed_at <= case.due_at else CLOSED_LATE
+    if now > case.due_at:
+        return OVERDUE
+    if now.astimezone(zone).date() == case.due_at.astimezone(zone).date():
+        return DUE_TODAY
+    return ON_TIME
+
+
+def service_evidence(session: Session, case_id: str) -> list[CaseEvent]:
+    return list(session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.type == SERVICE_RESULT_RECORDED)
+        .order_by(CaseEvent.seq)
+    ))
+
+
+def rating_for(session: Session, case_id: str) -> Rating | None:
+    return session.get(Rating, case_id)
+
+
+def definition_version(session: Session, process_key: str, version: int) -> Definition:
+    row = session.scalar(select(Definition).where(Definition.process_key == process_key, Definition.version == version))
+    if row is None:
+        raise NotFound(f"Procedure '{process_key}' has no version {version}", procedure=process_key, version=version)
+    return row
+
+
+def definition_files(session: Session, definition_id: int) -> dict[str, bytes]:
+    from .models import DefinitionFile
+
+    return {row.name: row.content
+            for row in session.scalars(select(DefinitionFile).where(DefinitionFile.definition_id == definition_id))}
+
+
+def recent_lookup_failures(session: Session, number: str, since: datetime) -> int:
+    return session.scalar(select(func.count()).select_from(PublicLookupFailure).where(
+        PublicLookupFailure.case_number == number, PublicLookupFailure.failed_at >= since)) or 0
+
+
+def record_lookup_failure(session: Session, number: str, now: datetime, keep: timedelta) -> None:
+    session.add(PublicLookupFailure(case_number=number, failed_at=now))
+    session.execute(delete(PublicLookupFailure).where(PublicLookupFailure.failed_at < now - keep))

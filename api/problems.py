@@ -1,0 +1,110 @@
+"""Errors as RFC 9457 problem details (``application/problem+json``).
+
+Every error the API returns has a stable ``type``, a human ``title``, the HTTP ``status``, a
+``detail`` and, where it helps, ``errors`` naming fields or ``findings`` naming BPMN elements.
+"""
+from __future__ import annotations
+
+import http
+import logging
+
+from flask import Response, json, request
+from werkzeug.exceptions import HTTPException
+
+from engine.errors import EngineError
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://onestop.example/problems/"
+
+# Engine error kinds and the HTTP status each maps to.
+ENGINE_STATUS = {
+    "not-found": 404,
+    "conflict": 409,
+    "invalid-input": 422,
+    "definition-invalid": 422,
+    "procedure-failed": 422,
+}
+
+log = logging.getLogger("onestop.api")
+
+
+def problem(status: int, kind: str, detail: str | None = None, *, title: str | None = None,
+            headers: dict | None = None, **extra) -> Response:
+    body = {
+        "type": TYPE_BASE + kind,
+        "title": title or http.HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail or http.HTTPStatus(status).description,
+        "instance": request.path if request else None,
+    }
+    body.update({key: value for key, value in extra.items() if value is not None})
+    response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_JSON)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def from_engine_error(error: EngineError) -> Response:
+    status = ENGINE_STATUS.get(error.kind, 422)
+    details = dict(error.details)
+    errors = details.pop("errors", None)
+    findings = details.pop("findings", None)
+    return problem(status, error.kind, error.message, errors=errors, findings=findings,
+                   context=details or None)
+
+
+def from_http_exception(error: HTTPException) -> Response:
+    """Werkzeug errors (unknown route, wrong method, bad JSON) and flask-smorest's abort()."""
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    errors = _field_errors(data.get("errors") or data.get("messages"))
+    kind = {400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
+            409: "conflict", 413: "payload-too-large", 415: "unsupported-media-type", 422: "invalid-input",
+            429: "too-many-requests"}.get(status, http.HTTPStatus(status).phrase.lower().replace(" ", "-"))
+    detail = data.get("message") or error.description
+    headers = dict(data.get("headers") or {})
+    if status == 405 and getattr(error, "valid_methods", None):
+        headers["Allow"] = ", ".join(error.valid_methods)
+    if status == 401:
+        headers.setdefault("WWW-Authenticate", 'Bearer realm="onestop"')
+    return problem(status, kind, detail, errors=errors, headers=headers)
+
+
+def _field_errors(messages) -> list[dict] | None:
+    """Flatten webargs' nested {location: {field: [messages]}} into [{field, message}]."""
+    if not messages:
+        return None
+    flat: list[dict] = []
+
+    def walk(value, path):
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(inner, path + [str(key)])
+        elif isinstance(value, list) and all(isinstance(item, str) for item in value):
+            for message in value:
+                flat.append({"field": ".".join(path) or "(body)", "message": message})
+        elif isinstance(value, list):
+            for index, inner in enumerate(value):
+                walk(inner, path + [str(index)])
+        else:
+            flat.append({"field": ".".join(path) or "(body)", "message": str(value)})
+
+    # Drop the location level (json, query, files, headers) from field paths.
+    if isinstance(messages, dict) and set(messages) <= {"json", "query", "form", "files", "headers", "view_args"}:
+        for location_errors in messages.values():
+            walk(location_errors, [])
+    else:
+        walk(messages, [])
+    return flat
+
+
+def unexpected(error: Exception) -> Response:
+    """Last resort: logged with its traceback, answered without internals."""
+    log.exception("unhandled error", extra={"path": request.path})
+    return problem(500, "internal-error", "The server could not complete the request; it has been logged.")
+
+
+def register(app) -> None:
+    app.register_error_handler(EngineError, from_engine_error)
+    app.register_error_handler(HTTPException, from_http_exception)
+    app.register_error_handler(Exception, unexpected)

@@ -1,0 +1,349 @@
+"""Marshmallow schemas: the request and response shapes the OpenAPI document is built from."""
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+RAISE_ON_UNKNOWN = {"unknown": "raise"}
+
+
+class StrictSchema(Schema):
+    """Request bodies reject unknown fields, so a typo is an error and not silently ignored."""
+
+    class Meta:
+        unknown = "raise"
+
+
+class FieldErrorSchema(Schema):
+    field = fields.String()
+    message = fields.String()
+
+
+class FindingSchema(Schema):
+    element_id = fields.String(allow_none=True)
+    element_type = fields.String(allow_none=True)
+    severity = fields.String(validate=validate.OneOf(["error", "warning", "info"]))
+    message = fields.String()
+    file = fields.String(allow_none=True)
+    line = fields.Integer(allow_none=True)
+
+
+class ProblemSchema(Schema):
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    instance = fields.String(allow_none=True)
+    errors = fields.List(fields.Nested(FieldErrorSchema))
+    findings = fields.List(fields.Nested(FindingSchema))
+    context = fields.Dict()
+
+
+class PageArgsSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+# ---------------------------------------------------------------- auth
+class LoginSchema(StrictSchema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=200), load_only=True)
+
+
+class UserSchema(Schema):
+    username = fields.String()
+    display_name = fields.String(allow_none=True)
+    roles = fields.List(fields.String())
+    groups = fields.List(fields.String())
+
+
+class TokenSchema(Schema):
+    token = fields.String()
+    expires_at = fields.DateTime(allow_none=True)
+    user = fields.Nested(UserSchema)
+
+
+# ---------------------------------------------------------------- definitions
+class DefinitionVersionSchema(Schema):
+    key = fields.String()
+    version = fields.Integer()
+    name = fields.String(allow_none=True)
+    content_hash = fields.String()
+    deployed_at = fields.DateTime()
+    deployed_by = fields.String(allow_none=True)
+    files = fields.List(fields.String())
+    findings = fields.List(fields.Nested(FindingSchema))
+
+
+class DeployResultSchema(Schema):
+    key = fields.String()
+    version = fields.Integer()
+    created = fields.Boolean()
+    findings = fields.List(fields.Nested(FindingSchema))
+
+
+class ValidationResultSchema(Schema):
+    ok = fields.Boolean()
+    main_process_id = fields.String(allow_none=True)
+    findings = fields.List(fields.Nested(FindingSchema))
+
+
+class DefinitionSummarySchema(Schema):
+    key = fields.String()
+    name = fields.String(allow_none=True)
+    latest_version = fields.Integer()
+    versions = fields.Integer()
+    standard_time = fields.Dict(allow_none=True)
+
+
+class DefinitionDetailSchema(Schema):
+    key = fields.String()
+    name = fields.String(allow_none=True)
+    standard_time = fields.Dict(allow_none=True)
+    versions = fields.List(fields.Nested(DefinitionVersionSchema))
+
+
+class BpmnFileArgsSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    file = fields.String(validate=validate.Length(max=300))
+
+
+# ---------------------------------------------------------------- cases
+CHANNELS = ["counter", "online", "home_visit"]
+
+
+class ApplicantSchema(StrictSchema):
+    name = fields.String(validate=validate.Length(max=100))
+    national_id = fields.String(validate=validate.Regexp(r"^[A-Z][12890ABCD]\d{8}$"))
+    phone = fields.String(validate=validate.Length(max=30))
+    email = fields.Email()
+    address = fields.Dict()
+
+
+class StartCaseSchema(StrictSchema):
+    procedure = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    data = fields.Dict(load_default=dict)
+    channel = fields.String(load_default="counter", validate=validate.OneOf(CHANNELS))
+    applicant = fields.Nested(ApplicantSchema, allow_none=True, load_default=None)
+
+
+class OpenTaskSchema(Schema):
+    id = fields.String()
+    element_id = fields.String()
+    name = fields.String(allow_none=True)
+    lane = fields.String(allow_none=True)
+
+
+class ReceiptSchema(Schema):
+    case_number = fields.String()
+    access_code = fields.String()
+    procedure = fields.String()
+    procedure_name = fields.String(allow_none=True)
+    channel = fields.String()
+    received_at = fields.DateTime()
+    received = fields.Dict(metadata={"description": "what was received (personal numbers masked)"})
+    standard_time = fields.Dict(allow_none=True)
+    due_at = fields.DateTime(allow_none=True)
+
+
+class StartedCaseSchema(Schema):
+    case_id = fields.String()
+    number = fields.String()
+    access_code = fields.String()
+    version = fields.Integer()
+    existing = fields.Boolean()
+    open_tasks = fields.List(fields.Nested(OpenTaskSchema))
+    receipt = fields.Nested(ReceiptSchema)
+
+
+class CaseListArgsSchema(PageArgsSchema):
+    procedure = fields.String(validate=validate.Length(max=200))
+    status = fields.String(validate=validate.OneOf(["running", "completed", "cancelled"]))
+    overdue = fields.Boolean()
+    received_from = fields.DateTime()
+    received_to = fields.DateTime()
+
+
+class CaseSummarySchema(Schema):
+    id = fields.String()
+    number = fields.String()
+    procedure = fields.String()
+    version = fields.Integer()
+    status = fields.String()
+    channel = fields.String()
+    applicant = fields.Dict(allow_none=True)
+    received_at = fields.DateTime()
+    due_at = fields.DateTime(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
+    sla_state = fields.String()
+
+
+class CasePageSchema(Schema):
+    items = fields.List(fields.Nested(CaseSummarySchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class StepSchema(Schema):
+    element_id = fields.String()
+    name = fields.String(allow_none=True)
+    element_type = fields.String()
+    finished_at = fields.Float(allow_none=True)
+
+
+class CaseDetailSchema(CaseSummarySchema):
+    close_reason = fields.String(allow_none=True)
+    next_timer_at = fields.DateTime(allow_none=True)
+    data = fields.Dict()
+    open_tasks = fields.List(fields.Nested(lambda: TaskSchema()))
+    completed_steps = fields.List(fields.Nested(StepSchema))
+    last_event_seq = fields.Integer()
+
+
+class MessageSchema(StrictSchema):
+    payload = fields.Raw(load_default=None, allow_none=True)
+
+
+class CancelSchema(StrictSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class CaseChangedSchema(Schema):
+    case_id = fields.String()
+    status = fields.String()
+    last_event_seq = fields.Integer()
+    open_tasks = fields.List(fields.Nested(OpenTaskSchema))
+
+
+class EventSchema(Schema):
+    seq = fields.Integer()
+    type = fields.String()
+    occurred_at = fields.DateTime()
+    actor = fields.String(allow_none=True)
+    element_id = fields.String(allow_none=True)
+    payload = fields.Raw()
+    hash = fields.String()
+    prev_hash = fields.String()
+
+
+class StateArgsSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    at = fields.Integer(validate=validate.Range(min=1))
+
+
+class StateSchema(Schema):
+    seq = fields.Integer()
+    completed = fields.Boolean()
+    data = fields.Dict()
+    ready_tasks = fields.List(fields.Dict())
+    completed_steps = fields.List(fields.Nested(StepSchema))
+    next_timer_at = fields.DateTime(allow_none=True)
+    divergence = fields.String(allow_none=True)
+
+
+class VerificationSchema(Schema):
+    case_id = fields.String()
+    number = fields.String()
+    ok = fields.Boolean()
+    events = fields.Integer()
+    first_divergent_seq = fields.Integer(allow_none=True)
+    problems = fields.List(fields.String())
+
+
+# ---------------------------------------------------------------- tasks
+class TaskListArgsSchema(PageArgsSchema):
+    assignee = fields.String(validate=validate.Length(max=200))
+    group = fields.String(validate=validate.Length(max=200))
+    procedure = fields.String(validate=validate.Length(max=200))
+    overdue = fields.Boolean()
+
+
+class TaskSchema(Schema):
+    id = fields.String()
+    case_id = fields.String()
+    case_number = fields.String()
+    procedure = fields.String()
+    element_id = fields.String()
+    name = fields.String(allow_none=True)
+    element_type = fields.String()
+    lane = fields.String(allow_none=True)
+    form_key = fields.String(allow_none=True)
+    status = fields.String()
+    assignee = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    due_at = fields.DateTime(allow_none=True)
+    overdue = fields.Boolean()
+
+
+class TaskPageSchema(Schema):
+    items = fields.List(fields.Nested(TaskSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class EvidenceSchema(Schema):
+    seq = fields.Integer()
+    element_id = fields.String(allow_none=True)
+    operation = fields.String()
+    params = fields.Dict()
+    result = fields.Raw()
+    recorded_at = fields.DateTime()
+
+
+class TaskDetailSchema(TaskSchema):
+    form_schema = fields.Dict(allow_none=True)
+    case = fields.Nested(CaseSummarySchema)
+    case_data = fields.Dict()
+    evidence = fields.List(fields.Nested(EvidenceSchema))
+
+
+class CompleteTaskSchema(StrictSchema):
+    data = fields.Dict(load_default=dict)
+
+
+# ---------------------------------------------------------------- applicants
+class PublicLookupArgsSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+
+
+class PublicCaseSchema(Schema):
+    number = fields.String()
+    procedure = fields.String()
+    procedure_name = fields.String(allow_none=True)
+    status = fields.String()
+    received_at = fields.DateTime()
+    due_at = fields.DateTime(allow_none=True)
+    sla_state = fields.String()
+    delayed = fields.Boolean()
+    steps_done = fields.List(fields.String())
+    steps_open = fields.List(fields.String())
+    rated = fields.Boolean()
+
+
+class RatingSchema(StrictSchema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    score = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=5))
+    comment = fields.String(validate=validate.Length(max=2000), allow_none=True)
+
+
+class RatingResultSchema(Schema):
+    number = fields.String()
+    score = fields.Integer()
+    recorded = fields.Boolean()
+
+
+# ---------------------------------------------------------------- operations
+class HealthSchema(Schema):
+    status = fields.String()
+    checks = fields.Dict()

@@ -1,0 +1,156 @@
+"""Clerks and supervisors start and steer cases; auditors read their history."""
+from __future__ import annotations
+
+from flask import request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from engine import commands as cmd
+from engine import queries
+from workflows.identifiers import mask_national_ids
+
+from ..auth import (AUDITOR, BEARER_AUTH, CASE_READERS, CASE_WORKERS, HISTORY_READERS, current_principal, engine,
+                    requires)
+from ..schemas import (CancelSchema, CaseChangedSchema, CaseDetailSchema, CaseListArgsSchema, CasePageSchema,
+                       EventSchema, MessageSchema, StartCaseSchema, StartedCaseSchema, StateArgsSchema, StateSchema,
+                       VerificationSchema)
+from .common import case_summary, page_window, task_dict
+
+blp = Blueprint("cases", __name__, url_prefix="/api/cases", description="Cases: start, follow, steer, audit.")
+
+IDEMPOTENCY_DOC = {"parameters": [{
+    "in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string", "maxLength": 200},
+    "description": "a retried request with the same key returns the first answer instead of a second case"}]}
+
+
+def changed_dict(changed) -> dict:
+    return {"case_id": changed.case_id, "status": changed.status, "last_event_seq": changed.last_event_seq,
+            "open_tasks": [task.__dict__ for task in changed.open_tasks]}
+
+
+def receipt(started, body) -> dict:
+    """The receipt handed to the applicant: what was received, the standard time, the due date."""
+    with engine().read() as session:
+        case = queries.get_case(session, started.case_id)
+    standard_time = engine().catalogue.standard_time(case.procedure_key)
+    return {
+        "case_number": case.number, "access_code": case.access_code, "procedure": case.procedure_key,
+        "procedure_name": engine().definition(case.definition_id).spec.description,
+        "channel": case.channel, "received_at": case.received_at,
+        "received": mask_national_ids({"data": body["data"], "applicant": body.get("applicant")}),
+        "standard_time": standard_time, "due_at": case.due_at,
+    }
+
+
+@blp.route("")
+class Cases(MethodView):
+    @blp.doc(security=BEARER_AUTH, **IDEMPOTENCY_DOC)
+    @blp.arguments(StartCaseSchema)
+    @blp.response(201, StartedCaseSchema)
+    @blp.alt_response(200, schema=StartedCaseSchema, description="an earlier request with the same Idempotency-Key")
+    @requires(*CASE_WORKERS)
+    def post(self, body):
+        """Start a case at the counter, online or on a home visit; returns the receipt."""
+        key = (request.headers.get("Idempotency-Key") or "").strip()[:200] or None
+        started = engine().handle(cmd.StartCase(
+            body["procedure"], body["data"], body["channel"], applicant=body.get("applicant"),
+            actor=current_principal().username, idempotency_key=key))
+        answer = {"case_id": started.case_id, "number": started.number, "access_code": started.access_code,
+                  "version": started.version, "existing": started.existing,
+                  "open_tasks": [task.__dict__ for task in started.open_tasks], "receipt": receipt(started, body)}
+        return answer, 200 if started.existing else 201
+
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(CaseListArgsSchema, location="query")
+    @blp.response(200, CasePageSchema)
+    @requires(*CASE_READERS)
+    def get(self, args):
+        """Cases, newest first; filter by procedure, status, overdue and receipt time."""
+        limit, offset = page_window(args)
+        case_filter = queries.CaseFilter(
+            procedure=args.get("procedure"), status=args.get("status"),
+            overdue_at=engine().clock.now() if args.get("overdue") else None,
+            received_from=args.get("received_from"), received_to=args.get("received_to"), limit=limit, offset=offset)
+        with engine().read() as session:
+            rows, total = queries.list_cases(session, case_filter)
+        return {"items": [case_summary(row) for row in rows], "total": total,
+                "page": args["page"], "per_page": args["per_page"]}
+
+
+@blp.route("/<string:case_id>")
+class CaseDetail(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.response(200, CaseDetailSchema)
+    @requires(*CASE_READERS)
+    def get(self, case_id):
+        """A case: status, current steps, due date, SLA state and data."""
+        with engine().read() as session:
+            case = queries.get_case(session, case_id)
+            open_rows = [row for row in queries.case_tasks(session, case_id) if row.status in ("ready", "claimed")]
+        state = engine().case_state(case_id)
+        detail = case_summary(case, mask=False)
+        detail.update(close_reason=case.close_reason, next_timer_at=case.next_timer_at, data=state["data"],
+                      completed_steps=state["completed_steps"], last_event_seq=case.last_event_seq,
+                      open_tasks=[task_dict(row, case.number, case.procedure_key) for row in open_rows])
+        return detail
+
+
+@blp.route("/<string:case_id>/messages/<string:name>")
+class CaseMessage(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(MessageSchema)
+    @blp.response(200, CaseChangedSchema)
+    @requires(*CASE_WORKERS)
+    def post(self, body, case_id, name):
+        """Deliver a BPMN message to a waiting case (e.g. the missing documents arrived)."""
+        return changed_dict(engine().handle(cmd.DeliverMessage(case_id, name, body.get("payload"),
+                                                               actor=current_principal().username)))
+
+
+@blp.route("/<string:case_id>/cancel")
+class CaseCancel(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(CancelSchema)
+    @blp.response(200, CaseChangedSchema)
+    @requires(*CASE_WORKERS)
+    def post(self, body, case_id):
+        """Cancel a case, with the reason."""
+        return changed_dict(engine().handle(cmd.CancelCase(case_id, body["reason"],
+                                                           actor=current_principal().username)))
+
+
+@blp.route("/<string:case_id>/events")
+class CaseEvents(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.response(200, EventSchema(many=True))
+    @requires(*HISTORY_READERS)
+    def get(self, case_id):
+        """The case's full history; personal numbers are masked unless the caller is an auditor."""
+        with engine().read() as session:
+            queries.get_case(session, case_id)
+            events = queries.case_events(session, case_id)
+        unmasked = current_principal().has_any(AUDITOR)
+        return [{"seq": e.seq, "type": e.type, "occurred_at": e.occurred_at, "actor": e.actor,
+                 "element_id": e.element_id, "payload": e.payload if unmasked else mask_national_ids(e.payload),
+                 "hash": e.hash, "prev_hash": e.prev_hash} for e in events]
+
+
+@blp.route("/<string:case_id>/state")
+class CaseState(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(StateArgsSchema, location="query")
+    @blp.response(200, StateSchema)
+    @requires(*HISTORY_READERS)
+    def get(self, args, case_id):
+        """The case as it was after event ``at`` (rebuilt by replay), or as it is now."""
+        return engine().case_state(case_id, args.get("at"))
+
+
+@blp.route("/<string:case_id>/verify")
+class CaseVerify(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.response(200, VerificationSchema)
+    @requires(*HISTORY_READERS)
+    def get(self, case_id):
+        """Check the hash chain and replay the case against its stored state."""
+        return engine().verify_case(case_id).as_dict()

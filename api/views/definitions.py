@@ -1,0 +1,175 @@
+"""Process designers: upload, validate, list and download procedure definitions."""
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import PurePosixPath
+
+from flask import Response, request
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+
+from engine import commands as cmd
+from engine import queries
+
+from ..auth import ADMIN, ANY_ROLE, BEARER_AUTH, DESIGNER, current_principal, engine, requires
+from ..schemas import (BpmnFileArgsSchema, DefinitionDetailSchema, DefinitionSummarySchema,
+                       DefinitionVersionSchema, DeployResultSchema, ValidationResultSchema)
+
+blp = Blueprint("definitions", __name__, url_prefix="/api/definitions",
+                description="Procedure definitions: BPMN, DMN and JSON Schema forms, versioned.")
+
+ACCEPTED_SUFFIXES = (".bpmn", ".dmn", ".json")
+MAX_ZIP_MEMBERS = 200
+MAX_UNZIPPED_BYTES = 20 * 1024 * 1024
+
+UPLOAD_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {"multipart/form-data": {"schema": {
+            "type": "object",
+            "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"},
+                                     "description": ".bpmn, .dmn, .json forms, or one .zip of a procedure folder"},
+                           "process_key": {"type": "string", "description": "process to start cases on"}},
+            "required": ["files"],
+        }}},
+    }
+}
+
+
+def uploaded_files() -> dict[str, bytes]:
+    """The procedure's files from a multipart upload: loose files and/or zips of a folder."""
+    uploads = request.files.getlist("files") or list(request.files.values())
+    if not uploads:
+        abort(422, message="Upload the procedure's files in the multipart field 'files'",
+              errors={"files": ["no file was uploaded"]})
+    files: dict[str, bytes] = {}
+    for upload in uploads:
+        name = PurePosixPath((upload.filename or "").replace("\\", "/")).name
+        content = upload.read()
+        if name.lower().endswith(".zip"):
+            files.update(_unzip(name, content))
+        elif name:
+            files[name] = content
+    if not files:
+        abort(422, message="No .bpmn, .dmn or .json file was found in the upload",
+              errors={"files": ["no procedure file found"]})
+    return files
+
+
+def _unzip(name: str, content: bytes) -> dict[str, bytes]:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+        members = [m for m in archive.infolist() if not m.is_dir()]
+    except (zipfile.BadZipFile, ValueError, OSError) as error:
+        abort(422, message=f"{name} is not a readable zip file: {error}", errors={"files": [f"{name}: not a zip"]})
+    if len(members) > MAX_ZIP_MEMBERS or sum(m.file_size for m in members) > MAX_UNZIPPED_BYTES:
+        abort(422, message=f"{name} is too large (at most {MAX_ZIP_MEMBERS} files, "
+                           f"{MAX_UNZIPPED_BYTES // (1024 * 1024)} MB unpacked)",
+              errors={"files": [f"{name}: too large"]})
+    files = {}
+    for member in members:
+        member_name = PurePosixPath(member.filename.replace("\\", "/")).name  # flatten: no path traversal
+        if member_name.lower().endswith(ACCEPTED_SUFFIXES):
+            try:
+                files[member_name] = archive.read(member)
+            except (zipfile.BadZipFile, RuntimeError, OSError, NotImplementedError) as error:
+                abort(422, message=f"{member.filename} in {name} cannot be read: {error}",
+                      errors={"files": [f"{member.filename}: unreadable"]})
+    return files
+
+
+def version_dict(definition, session) -> dict:
+    return {
+        "key": definition.process_key, "version": definition.version, "name": definition.name,
+        "content_hash": definition.content_hash, "deployed_at": definition.deployed_at,
+        "deployed_by": definition.deployed_by, "findings": definition.findings or [],
+        "files": sorted(queries.definition_files(session, definition.id)),
+    }
+
+
+@blp.route("")
+class Definitions(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.response(200, DefinitionSummarySchema(many=True))
+    @requires(*ANY_ROLE)
+    def get(self):
+        """List deployed procedures with their latest version."""
+        with engine().read() as session:
+            rows = queries.list_definitions(session)
+        latest: dict[str, object] = {}
+        counts: dict[str, int] = {}
+        for row in rows:
+            latest[row.process_key] = row
+            counts[row.process_key] = counts.get(row.process_key, 0) + 1
+        return [{"key": key, "name": row.name, "latest_version": row.version, "versions": counts[key],
+                 "standard_time": engine().catalogue.standard_time(key)} for key, row in latest.items()]
+
+    @blp.doc(security=BEARER_AUTH, **UPLOAD_DOC)
+    @blp.response(201, DeployResultSchema, description="a new version was deployed")
+    @blp.alt_response(200, schema=DeployResultSchema, description="the same content was already deployed")
+    @blp.alt_response(422, description="the procedure has errors; see findings")
+    @requires(DESIGNER, ADMIN)
+    def post(self):
+        """Deploy a procedure (multipart: .bpmn, .dmn, .json forms, or a zip of the folder)."""
+        files = uploaded_files()
+        result = engine().handle(cmd.DeployDefinition(files, actor=current_principal().username,
+                                                      process_key=request.form.get("process_key") or None))
+        body = {"key": result.definition.process_key, "version": result.definition.version,
+                "created": result.created, "findings": [finding.as_dict() for finding in result.findings]}
+        return body, 201 if result.created else 200
+
+
+@blp.route("/validate")
+class ValidateDefinition(MethodView):
+    @blp.doc(security=BEARER_AUTH, **UPLOAD_DOC)
+    @blp.response(200, ValidationResultSchema)
+    @requires(DESIGNER, ADMIN)
+    def post(self):
+        """Run every deploy-time check without deploying."""
+        bundle = engine().catalog.validate(uploaded_files(), request.form.get("process_key") or None)
+        return {"ok": bundle.ok, "main_process_id": bundle.main_process_id,
+                "findings": [finding.as_dict() for finding in bundle.findings]}
+
+
+@blp.route("/<string:key>")
+class DefinitionDetail(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.response(200, DefinitionDetailSchema)
+    @requires(*ANY_ROLE)
+    def get(self, key):
+        """A procedure with all its versions."""
+        with engine().read() as session:
+            versions = queries.definition_versions(session, key)
+            return {"key": key, "name": versions[-1].name, "standard_time": engine().catalogue.standard_time(key),
+                    "versions": [version_dict(row, session) for row in versions]}
+
+
+@blp.route("/<string:key>/versions/<int:version>")
+class DefinitionVersion(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.response(200, DefinitionVersionSchema)
+    @requires(*ANY_ROLE)
+    def get(self, key, version):
+        """One version of a procedure."""
+        with engine().read() as session:
+            return version_dict(queries.definition_version(session, key, version), session)
+
+
+@blp.route("/<string:key>/versions/<int:version>/bpmn")
+class DefinitionBpmn(MethodView):
+    @blp.doc(security=BEARER_AUTH, responses={"200": {
+        "description": "the BPMN XML as deployed",
+        "content": {"application/xml": {"schema": {"type": "string"}}}}})
+    @blp.arguments(BpmnFileArgsSchema, location="query", as_kwargs=True)
+    @requires(*ANY_ROLE)
+    def get(self, key, version, file=None):
+        """The BPMN XML as deployed (the first .bpmn file, or ?file=name)."""
+        with engine().read() as session:
+            definition = queries.definition_version(session, key, version)
+            files = queries.definition_files(session, definition.id)
+        names = sorted(name for name in files if name.endswith(".bpmn"))
+        name = file or (names[0] if names else None)
+        if name not in files:
+            abort(404, message=f"Version {version} of {key} has no file {name!r}")
+        return Response(files[name], mimetype="application/xml")

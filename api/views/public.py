@@ -1,0 +1,75 @@
+"""Applicants, without an account: their case's status by number + access code, and a rating."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+
+from engine import commands as cmd
+from engine import queries
+from engine.errors import NotFound
+from engine.handlers import access_code_matches
+
+from ..auth import engine
+from ..schemas import PublicCaseSchema, PublicLookupArgsSchema, RatingResultSchema, RatingSchema
+from .common import zone
+
+blp = Blueprint("public", __name__, url_prefix="/api/public",
+                description="For applicants: case status by number and access code, and the rating.")
+
+FAILURE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES = 5
+NOT_FOUND = "No case with this number and access code"
+
+
+def case_for_applicant(number: str, code: str):
+    """The case if the code matches; wrong codes are counted and slowed down (429)."""
+    now = engine().clock.now()
+    with engine().read() as session:
+        if queries.recent_lookup_failures(session, number, now - FAILURE_WINDOW) >= MAX_FAILURES:
+            abort(429, message="Too many wrong access codes for this case number; try again in 15 minutes",
+                  headers={"Retry-After": str(int(FAILURE_WINDOW.total_seconds()))})
+        try:
+            case = queries.get_case_by_number(session, number)
+        except NotFound:
+            case = None
+    if case is None or not access_code_matches(case, code):
+        with engine().write() as session:
+            queries.record_lookup_failure(session, number, now, FAILURE_WINDOW)
+        abort(404, message=NOT_FOUND)
+    return case
+
+
+@blp.route("/cases/<string:number>")
+class PublicCase(MethodView):
+    @blp.arguments(PublicLookupArgsSchema, location="query")
+    @blp.response(200, PublicCaseSchema)
+    def get(self, args, number):
+        """Status, steps done and still open, due date and delay of one's own case."""
+        case = case_for_applicant(number, args["code"])
+        state = engine().case_state(case.id)
+        with engine().read() as session:
+            rated = queries.rating_for(session, case.id) is not None
+        sla = queries.sla_state(case, engine().clock.now(), zone())
+        return {
+            "number": case.number, "procedure": case.procedure_key,
+            "procedure_name": engine().definition(case.definition_id).spec.description,
+            "status": case.status, "received_at": case.received_at, "due_at": case.due_at, "sla_state": sla,
+            "delayed": sla in (queries.OVERDUE, queries.CLOSED_LATE),
+            "steps_done": [step["name"] or step["element_id"] for step in state["completed_steps"]
+                           if step["element_type"] in ("userTask", "manualTask", "serviceTask", "scriptTask")],
+            "steps_open": [task["name"] or task["element_id"] for task in state["ready_tasks"]],
+            "rated": rated,
+        }
+
+
+@blp.route("/cases/<string:number>/rating")
+class PublicRating(MethodView):
+    @blp.arguments(RatingSchema)
+    @blp.response(201, RatingResultSchema)
+    def post(self, body, number):
+        """Rate the service (1-5) once per case."""
+        case = case_for_applicant(number, body["code"])
+        engine().handle(cmd.RecordRating(case.id, body["score"], body.get("comment")))
+        return {"number": case.number, "score": body["score"], "recorded": True}

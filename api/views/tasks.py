@@ -1,0 +1,121 @@
+"""Clerks' inbox: the tasks of their groups (BPMN lanes), sorted by due date."""
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+
+from engine import commands as cmd
+from engine import queries
+from workflows.identifiers import mask_national_ids
+
+from ..auth import (ADMIN, AUDITOR, BEARER_AUTH, CASE_READERS, CASE_WORKERS, SUPERVISOR, current_principal, engine,
+                    may_work_lane, requires)
+from ..schemas import CaseChangedSchema, CompleteTaskSchema, TaskDetailSchema, TaskListArgsSchema, TaskPageSchema
+from .cases import changed_dict
+from .common import case_summary, page_window, task_dict
+
+blp = Blueprint("tasks", __name__, url_prefix="/api/tasks", description="The inbox: claim, work and complete tasks.")
+
+
+def readable_groups(principal, requested: str | None) -> list[str] | None:
+    """The lanes the caller may list; None means every lane (auditors and admins read all)."""
+    if principal.has_any(AUDITOR, ADMIN):
+        return [requested] if requested else None
+    groups = sorted(principal.groups)
+    if requested:
+        if requested not in principal.groups:
+            abort(403, message=f"You are not in group {requested!r}")
+        return [requested]
+    return groups
+
+
+def workable_task(task_id: str):
+    """The task, if the caller may act on it (their group = its lane)."""
+    with engine().read() as session:
+        task = queries.get_task(session, task_id)
+    if not may_work_lane(current_principal(), task.lane):
+        abort(403, message=f"Task {task_id} belongs to lane {task.lane!r}, which is not one of your groups")
+    return task
+
+
+@blp.route("")
+class Inbox(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(TaskListArgsSchema, location="query")
+    @blp.response(200, TaskPageSchema)
+    @requires(*CASE_READERS)
+    def get(self, args):
+        """Open tasks of the caller's groups, soonest due first."""
+        principal = current_principal()
+        limit, offset = page_window(args)
+        task_filter = queries.TaskFilter(
+            groups=readable_groups(principal, args.get("group")), assignee=args.get("assignee"),
+            procedure=args.get("procedure"), overdue_at=engine().clock.now() if args.get("overdue") else None,
+            limit=limit, offset=offset)
+        with engine().read() as session:
+            rows, total = queries.list_tasks(session, task_filter)
+        return {"items": [task_dict(*row) for row in rows], "total": total,
+                "page": args["page"], "per_page": args["per_page"]}
+
+
+@blp.route("/<string:task_id>")
+class TaskDetail(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.response(200, TaskDetailSchema)
+    @requires(*CASE_READERS)
+    def get(self, task_id):
+        """The task with its form schema, the case summary and the agency evidence so far."""
+        principal = current_principal()
+        with engine().read() as session:
+            task = queries.get_task(session, task_id)
+            if not (principal.has_any(AUDITOR, ADMIN, SUPERVISOR) or may_work_lane(principal, task.lane)):
+                abort(403, message=f"Task {task_id} belongs to lane {task.lane!r}, which is not one of your groups")
+            case = queries.get_case(session, task.case_id)
+            evidence = queries.service_evidence(session, case.id)
+        definition = engine().definition(case.definition_id)
+        detail = task_dict(task, case.number, case.procedure_key)
+        detail.update(
+            form_schema=definition.forms.get(task.form_key) if task.form_key else None,
+            case=case_summary(case, definition.version),
+            case_data=engine().case_state(case.id)["data"],
+            evidence=[{"seq": e.seq, "element_id": e.element_id, "operation": e.payload.get("operation"),
+                       "params": mask_national_ids(e.payload.get("params") or {}),
+                       "result": mask_national_ids(e.payload.get("result")), "recorded_at": e.occurred_at}
+                      for e in evidence])
+        return detail
+
+
+@blp.route("/<string:task_id>/claim")
+class ClaimTask(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.response(200, CaseChangedSchema)
+    @requires(*CASE_WORKERS)
+    def post(self, task_id):
+        """Take the task, so that no one else works it at the same time."""
+        workable_task(task_id)
+        return changed_dict(engine().handle(cmd.ClaimTask(task_id, current_principal().username)))
+
+
+@blp.route("/<string:task_id>/unclaim")
+class UnclaimTask(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.response(200, CaseChangedSchema)
+    @requires(*CASE_WORKERS)
+    def post(self, task_id):
+        """Give the task back to the group; a supervisor may release anyone's task."""
+        workable_task(task_id)
+        principal = current_principal()
+        return changed_dict(engine().handle(cmd.UnclaimTask(task_id, principal.username,
+                                                            force=principal.has_any(SUPERVISOR))))
+
+
+@blp.route("/<string:task_id>/complete")
+class CompleteTask(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(CompleteTaskSchema)
+    @blp.response(200, CaseChangedSchema)
+    @requires(*CASE_WORKERS)
+    def post(self, body, task_id):
+        """Complete the task with its form data (checked against the task's JSON Schema)."""
+        workable_task(task_id)
+        return changed_dict(engine().handle(cmd.CompleteTask(task_id, current_principal().username, body["data"])))

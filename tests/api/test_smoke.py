@@ -1,0 +1,44 @@
+from tests.engine.helpers import RECEIVE
+
+
+def test_counter_to_rating_over_the_api(client, as_user, transcript):
+    started = client.post("/api/cases", json={"procedure": "household_transcript", "data": {}, "channel": "counter",
+                                               "applicant": {"name": "王小明", "national_id": "A123456789"}},
+                          headers=as_user("clerk", **{"Idempotency-Key": "k1"}))
+    assert started.status_code == 201, started.json
+    body = started.json
+    assert body["receipt"]["received"]["applicant"]["national_id"] == "A12****789"
+    task_id = body["open_tasks"][0]["id"]
+    inbox = client.get("/api/tasks", headers=as_user("clerk")).json
+    assert [t["id"] for t in inbox["items"]] == [task_id]
+    detail = client.get(f"/api/tasks/{task_id}", headers=as_user("clerk")).json
+    assert detail["form_schema"]["title"].startswith("受理")
+    bad = client.post(f"/api/tasks/{task_id}/complete", json={"data": {"copies": 0}}, headers=as_user("clerk"))
+    assert bad.status_code == 422 and bad.content_type == "application/problem+json"
+    assert {e["field"] for e in bad.json["errors"]} >= {"copies"}
+    assert client.post(f"/api/tasks/{task_id}/claim", headers=as_user("clerk")).status_code == 200
+    assert client.post(f"/api/tasks/{task_id}/complete", json={"data": RECEIVE},
+                       headers=as_user("clerk2")).status_code == 409
+    done = client.post(f"/api/tasks/{task_id}/complete", json={"data": RECEIVE}, headers=as_user("clerk"))
+    assert done.status_code == 200, done.json
+    issue_id = done.json["open_tasks"][0]["id"]
+    assert client.post(f"/api/tasks/{issue_id}/complete", json={"data": {"fee_paid": 15}},
+                       headers=as_user("clerk")).status_code == 200
+    number, code = body["number"], body["access_code"]
+    status = client.get(f"/api/public/cases/{number}?code={code}")
+    assert status.status_code == 200 and status.json["status"] == "running", status.json
+    assert client.get(f"/api/public/cases/{number}?code=WRONG").status_code == 404
+    rated = client.post(f"/api/public/cases/{number}/rating", json={"code": code, "score": 5})
+    assert rated.status_code == 201, rated.json
+    assert client.post(f"/api/public/cases/{number}/rating", json={"code": code, "score": 4}).status_code == 409
+    case = client.get(f"/api/cases/{body['case_id']}", headers=as_user("supervisor")).json
+    assert case["status"] == "completed" and case["data"]["rating_score"] == 5
+    verify = client.get(f"/api/cases/{body['case_id']}/verify", headers=as_user("auditor")).json
+    assert verify["ok"], verify
+    events = client.get(f"/api/cases/{body['case_id']}/events", headers=as_user("auditor")).json
+    assert [e["type"] for e in events][-2:] == ["rating_recorded", "case_completed"]
+    state = client.get(f"/api/cases/{body['case_id']}/state?at=3", headers=as_user("auditor")).json
+    assert state["ready_tasks"][0]["element_id"] == "issue_transcript"
+    again = client.post("/api/cases", json={"procedure": "household_transcript"},
+                        headers=as_user("clerk", **{"Idempotency-Key": "k1"}))
+    assert again.status_code == 200 and again.json["case_id"] == body["case_id"]
