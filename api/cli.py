@@ -194,6 +194,36 @@ def users_create(username, roles, groups, password, display_name) -> None:
         _fail(error)
 
 
+DEMO_USERS = {
+    "clerk": (["clerk"], ["Clerk"]),
+    "supervisor": (["supervisor"], ["Supervisor", "Clerk"]),
+    "auditor": (["auditor"], []),
+    "designer": (["designer"], []),
+    "admin": (["admin"], []),
+}
+
+
+@users_cli.command("ensure-demo")
+def users_ensure_demo() -> None:
+    """Create one demo user per role (development only); the password is $ONESTOP_DEMO_PASSWORD."""
+    import os
+
+    from sqlalchemy import select
+
+    from engine.models import User
+
+    if current_app.config["ONESTOP_SETTINGS"].environment == "production":
+        raise click.UsageError("demo users are not created in production")
+    password = os.environ.get("ONESTOP_DEMO_PASSWORD", "onestop-demo")
+    engine = _engine()
+    with engine.write() as session:
+        for username, (roles, groups) in DEMO_USERS.items():
+            if session.scalar(select(User.id).where(User.username == username)) is None:
+                accounts.create_user(session, username, roles=roles, groups=groups, password=password,
+                                     now=engine.clock.now())
+    click.echo(f"demo users {', '.join(DEMO_USERS)} (password from ONESTOP_DEMO_PASSWORD, default 'onestop-demo')")
+
+
 @tokens_cli.command("issue")
 @click.argument("username")
 @click.option("--label", default="cli")

@@ -1,0 +1,21 @@
+"""Production WSGI server settings: ``gunicorn -c config/gunicorn.conf.py api.wsgi:app``."""
+import os
+
+bind = f"{os.environ.get('ONESTOP_HOST', '127.0.0.1')}:{os.environ.get('ONESTOP_PORT', '8000')}"
+# Case commands are CPU-bound (SpiffWorkflow runs in Python), so one process per core; threads
+# cover the time spent waiting on the database.
+workers = int(os.environ.get("ONESTOP_WORKERS", "2"))
+threads = int(os.environ.get("ONESTOP_THREADS", "4"))
+worker_class = "gthread"
+timeout = 60
+graceful_timeout = 20
+accesslog = None  # the app writes structured JSON request logs itself
+errorlog = "-"
+
+
+def child_exit(server, worker):
+    # Prometheus multiprocess mode: forget the metrics files of a worker that has gone.
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
