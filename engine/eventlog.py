@@ -19,7 +19,15 @@ GENESIS_HASH = "0" * 64
 
 
 def canonical_json(value: Any) -> str:
+    """Sorted keys, no spaces, UTF-8 as is: the same text for the same content, always."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def as_stored(payload: Any) -> Any:
+    """The payload as the database will give it back (JSON turns tuples into lists and int keys
+    into str), with key order kept: replay applies this payload, and SpiffWorkflow's data
+    deltas follow dict order."""
+    return json.loads(json.dumps(payload, ensure_ascii=False))
 
 
 def format_time(moment: datetime) -> str:
@@ -69,10 +77,7 @@ def chain_events(
             "occurred_at": occurred_at,
             "actor": item.actor,
             "element_id": item.element_id,
-            # Store what the database will give back (JSON turns tuples into lists, int keys into
-            # str) but keep key order: replay applies this payload, and SpiffWorkflow's data
-            # deltas follow dict order.
-            "payload": json.loads(json.dumps(item.payload, ensure_ascii=False)),
+            "payload": as_stored(item.payload),
             "state_hash": state_hash,
             "prev_hash": prev_hash,
         }

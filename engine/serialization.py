@@ -6,8 +6,12 @@ only the task tree and workflow data; ``loads`` takes the spec from the caller.
 """
 from __future__ import annotations
 
+import json
 import threading
+from types import ModuleType
 from uuid import UUID
+
+import orjson
 
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
@@ -52,14 +56,46 @@ def _serializer() -> BpmnWorkflowSerializer:
     return serializer
 
 
+def _encode_leftover(registry):
+    """What the library's JSON encoder does for objects its registry did not convert."""
+
+    def default(obj):
+        typename = registry.typenames.get(type(obj))
+        if typename is not None:
+            return registry.convert_to_dict[typename](obj)
+        if callable(obj) or isinstance(obj, ModuleType):
+            return None
+        if isinstance(obj, set):
+            return list(obj)
+        raise TypeError(f"{type(obj).__name__} is not JSON serializable")
+
+    return default
+
+
 def dumps(workflow: BpmnWorkflow) -> str:
-    return _serializer().serialize_json(workflow)
+    """The library's ``serialize_json``, encoded with orjson (several times faster than json)."""
+    serializer = _serializer()
+    registry = serializer.registry
+    registry._encoder_mode = True
+    try:
+        dct = serializer.to_dict(workflow)
+        dct[serializer.VERSION_KEY] = serializer.VERSION
+        default = _encode_leftover(registry)
+        try:
+            return orjson.dumps(dct, default=default, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
+        except (TypeError, orjson.JSONEncodeError):
+            # orjson refuses what json accepts in task data, e.g. integers beyond 64 bits.
+            return json.dumps(dct, default=default, ensure_ascii=False)
+    finally:
+        registry._encoder_mode = False
 
 
 def loads(state: str, spec, subprocess_specs: dict) -> BpmnWorkflow:
     serializer = _serializer()
     serializer.registry.specs_for_restore = (spec, subprocess_specs)
     try:
-        return serializer.deserialize_json(state)
+        dct = orjson.loads(state)
+        serializer.migrate(dct)
+        return serializer.from_dict(dct)
     finally:
         serializer.registry.specs_for_restore = None

@@ -123,7 +123,7 @@ def test_an_edited_state_is_reported(engine, transcript, clock):
     case_id = _completed_case(engine, clock)
     with engine.read() as session:
         state = session.get(Case, case_id).state
-    forged = state.replace('"fee_paid": 15', '"fee_paid": 0')
+    forged = state.replace('"fee_paid":15', '"fee_paid":0')
     assert forged != state
     _tamper(engine, update(Case).where(Case.id == case_id).values(state=forged))
     result = engine.verify_case(case_id)
