@@ -32,3 +32,14 @@ def mask_national_id(value: object) -> str:
     if len(text) < 6:
         return "*" * len(text)
     return text[:3] + "*" * (len(text) - 6) + text[-3:]
+
+
+def mask_national_ids(value):
+    """A copy of JSON-like ``value`` with every national ID number in it masked."""
+    if isinstance(value, str):
+        return mask_national_id(value) if ID_PATTERN.match(value) else value
+    if isinstance(value, dict):
+        return {key: mask_national_ids(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [mask_national_ids(item) for item in value]
+    return value
