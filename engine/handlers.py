@@ -270,7 +270,8 @@ class CommandHandlers:
         with self._db.begin() as conn:
             case = self._load_running_case(conn, command.case_id)
             now = self._clock.now()
-            if case.next_timer_at is None or case.next_timer_at > now:
+            # SpiffWorkflow fires a timer only once its due time is strictly past.
+            if case.next_timer_at is None or case.next_timer_at >= now:
                 return None
             definition = self._catalog.get(conn, case.definition_id)
             event = PendingEvent(runtime.TIMERS_FIRED, command.actor, {"due": case.next_timer_at.isoformat()})
