@@ -104,7 +104,17 @@ def unexpected(error: Exception) -> Response:
     return problem(500, "internal-error", "The server could not complete the request; it has been logged.")
 
 
+def refuse_unstorable_path() -> Response | None:
+    """No resource is named with a NUL character (PostgreSQL cannot even compare one): such a
+    path parameter names nothing, so the answer is 404 before any query runs."""
+    for name, value in (request.view_args or {}).items():
+        if isinstance(value, str) and "\x00" in value:
+            return problem(404, "not-found", f"Nothing is named like that ({name} contains a NUL character)")
+    return None
+
+
 def register(app) -> None:
+    app.before_request(refuse_unstorable_path)
     app.register_error_handler(EngineError, from_engine_error)
     app.register_error_handler(HTTPException, from_http_exception)
     app.register_error_handler(Exception, unexpected)

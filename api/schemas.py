@@ -1,9 +1,62 @@
 """Marshmallow schemas: the request and response shapes the OpenAPI document is built from."""
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from datetime import timezone
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 RAISE_ON_UNKNOWN = {"unknown": "raise"}
+
+
+# ---------------------------------------------------------------- input that can be stored
+def unstorable(text: str) -> str | None:
+    """Why a string cannot be stored as text, or None. PostgreSQL refuses NUL characters, and a
+    lone surrogate (a JSON escape such as "\\ud800") is not Unicode text at all."""
+    if "\x00" in text:
+        return "must not contain NUL characters"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "must be valid Unicode text (no lone surrogates)"
+    return None
+
+
+def storable_json(value) -> None:
+    """Validator for free-form JSON (case data, message payloads): every key and string storable."""
+    if isinstance(value, str):
+        problem = unstorable(value)
+        if problem:
+            raise ValidationError(problem)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            storable_json(key)
+            storable_json(item)
+    elif isinstance(value, list):
+        for item in value:
+            storable_json(item)
+
+
+class Text(fields.String):
+    """A string input field that refuses what no database column can hold."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        problem = unstorable(text)
+        if problem:
+            raise ValidationError(problem)
+        return text
+
+
+class UtcDateTime(fields.AwareDateTime):
+    """An ISO 8601 date-time with its offset (RFC 3339), converted to UTC. A date-time without
+    an offset is ambiguous and refused; one that UTC cannot represent is refused too."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(timezone.utc)
+        except (OverflowError, ValueError) as error:
+            raise ValidationError("is out of range") from error
 
 
 class StrictSchema(Schema):
@@ -48,8 +101,8 @@ class PageArgsSchema(Schema):
 
 # ---------------------------------------------------------------- auth
 class LoginSchema(StrictSchema):
-    username = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    password = fields.String(required=True, validate=validate.Length(min=1, max=200), load_only=True)
+    username = Text(required=True, validate=validate.Length(min=1, max=100))
+    password = Text(required=True, validate=validate.Length(min=1, max=200), load_only=True)
 
 
 class UserSchema(Schema):
@@ -109,7 +162,7 @@ class BpmnFileArgsSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    file = fields.String(validate=validate.Length(max=300))
+    file = Text(validate=validate.Length(max=300))
 
 
 # ---------------------------------------------------------------- cases
@@ -117,17 +170,17 @@ CHANNELS = ["counter", "online", "home_visit"]
 
 
 class ApplicantSchema(StrictSchema):
-    name = fields.String(validate=validate.Length(max=100))
-    national_id = fields.String(validate=validate.Regexp(r"^[A-Z][12890ABCD]\d{8}$"))
-    phone = fields.String(validate=validate.Length(max=30))
+    name = Text(validate=validate.Length(max=100))
+    national_id = Text(validate=validate.Regexp(r"^[A-Z][12890ABCD]\d{8}$"))
+    phone = Text(validate=validate.Length(max=30))
     email = fields.Email()
-    address = fields.Dict()
+    address = fields.Dict(validate=storable_json)
 
 
 class StartCaseSchema(StrictSchema):
-    procedure = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    data = fields.Dict(load_default=dict)
-    channel = fields.String(load_default="counter", validate=validate.OneOf(CHANNELS))
+    procedure = Text(required=True, validate=validate.Length(min=1, max=200))
+    data = fields.Dict(load_default=dict, validate=storable_json)
+    channel = Text(load_default="counter", validate=validate.OneOf(CHANNELS))
     applicant = fields.Nested(ApplicantSchema, allow_none=True, load_default=None)
 
 
@@ -161,11 +214,11 @@ class StartedCaseSchema(Schema):
 
 
 class CaseListArgsSchema(PageArgsSchema):
-    procedure = fields.String(validate=validate.Length(max=200))
-    status = fields.String(validate=validate.OneOf(["running", "completed", "cancelled"]))
+    procedure = Text(validate=validate.Length(max=200))
+    status = Text(validate=validate.OneOf(["running", "completed", "cancelled"]))
     overdue = fields.Boolean()
-    received_from = fields.DateTime()
-    received_to = fields.DateTime()
+    received_from = UtcDateTime()
+    received_to = UtcDateTime()
 
 
 class CaseSummarySchema(Schema):
@@ -206,11 +259,11 @@ class CaseDetailSchema(CaseSummarySchema):
 
 
 class MessageSchema(StrictSchema):
-    payload = fields.Raw(load_default=None, allow_none=True)
+    payload = fields.Raw(load_default=None, allow_none=True, validate=storable_json)
 
 
 class CancelSchema(StrictSchema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    reason = Text(required=True, validate=validate.Length(min=1, max=2000))
 
 
 class CaseChangedSchema(Schema):
@@ -259,9 +312,9 @@ class VerificationSchema(Schema):
 
 # ---------------------------------------------------------------- tasks
 class TaskListArgsSchema(PageArgsSchema):
-    assignee = fields.String(validate=validate.Length(max=200))
-    group = fields.String(validate=validate.Length(max=200))
-    procedure = fields.String(validate=validate.Length(max=200))
+    assignee = Text(validate=validate.Length(max=200))
+    group = Text(validate=validate.Length(max=200))
+    procedure = Text(validate=validate.Length(max=200))
     overdue = fields.Boolean()
 
 
@@ -306,7 +359,7 @@ class TaskDetailSchema(TaskSchema):
 
 
 class CompleteTaskSchema(StrictSchema):
-    data = fields.Dict(load_default=dict)
+    data = fields.Dict(load_default=dict, validate=storable_json)
 
 
 # ---------------------------------------------------------------- applicants
@@ -314,7 +367,7 @@ class PublicLookupArgsSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    code = Text(required=True, validate=validate.Length(min=1, max=32))
 
 
 class PublicCaseSchema(Schema):
@@ -332,9 +385,9 @@ class PublicCaseSchema(Schema):
 
 
 class RatingSchema(StrictSchema):
-    code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    code = Text(required=True, validate=validate.Length(min=1, max=32))
     score = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=5))
-    comment = fields.String(validate=validate.Length(max=2000), allow_none=True)
+    comment = Text(validate=validate.Length(max=2000), allow_none=True)
 
 
 class RatingResultSchema(Schema):

@@ -6,14 +6,16 @@ from flask_smorest import Blueprint, abort
 
 from engine import accounts
 
-from ..auth import ANY_ROLE, BEARER_AUTH, bearer_token, engine, requires
+from ..auth import ANY_ROLE, bearer_token, engine
 from ..schemas import LoginSchema, TokenSchema
+from .common import problems, secured
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Bearer tokens.")
 
 
 @blp.route("/token")
 class Token(MethodView):
+    @problems(blp, 400, 401)
     @blp.arguments(LoginSchema)
     @blp.response(201, TokenSchema)
     def post(self, body):
@@ -27,9 +29,8 @@ class Token(MethodView):
                     "user": {"username": user.username, "display_name": user.display_name,
                              "roles": user.roles, "groups": user.groups}}
 
-    @blp.doc(security=BEARER_AUTH)
+    @secured(blp, *ANY_ROLE)
     @blp.response(204)
-    @requires(*ANY_ROLE)
     def delete(self):
         """Revoke the token this request was made with."""
         with engine().write() as session:

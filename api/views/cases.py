@@ -9,12 +9,11 @@ from engine import commands as cmd
 from engine import queries
 from workflows.identifiers import mask_national_ids
 
-from ..auth import (AUDITOR, BEARER_AUTH, CASE_READERS, CASE_WORKERS, HISTORY_READERS, current_principal, engine,
-                    requires)
+from ..auth import AUDITOR, CASE_READERS, CASE_WORKERS, HISTORY_READERS, current_principal, engine
 from ..schemas import (CancelSchema, CaseChangedSchema, CaseDetailSchema, CaseListArgsSchema, CasePageSchema,
                        EventSchema, MessageSchema, StartCaseSchema, StartedCaseSchema, StateArgsSchema, StateSchema,
                        VerificationSchema)
-from .common import case_summary, page_window, task_dict
+from .common import case_summary, page_window, secured, task_dict
 
 blp = Blueprint("cases", __name__, url_prefix="/api/cases", description="Cases: start, follow, steer, audit.")
 
@@ -44,11 +43,11 @@ def receipt(started, body) -> dict:
 
 @blp.route("")
 class Cases(MethodView):
-    @blp.doc(security=BEARER_AUTH, **IDEMPOTENCY_DOC)
+    @secured(blp, *CASE_WORKERS, errors=(400,))
+    @blp.doc(**IDEMPOTENCY_DOC)
     @blp.arguments(StartCaseSchema)
     @blp.response(201, StartedCaseSchema)
     @blp.alt_response(200, schema=StartedCaseSchema, description="an earlier request with the same Idempotency-Key")
-    @requires(*CASE_WORKERS)
     def post(self, body):
         """Start a case at the counter, online or on a home visit; returns the receipt."""
         key = (request.headers.get("Idempotency-Key") or "").strip()[:200] or None
@@ -60,10 +59,9 @@ class Cases(MethodView):
                   "open_tasks": [task.__dict__ for task in started.open_tasks], "receipt": receipt(started, body)}
         return answer, 200 if started.existing else 201
 
-    @blp.doc(security=BEARER_AUTH)
+    @secured(blp, *CASE_READERS)
     @blp.arguments(CaseListArgsSchema, location="query")
     @blp.response(200, CasePageSchema)
-    @requires(*CASE_READERS)
     def get(self, args):
         """Cases, newest first; filter by procedure, status, overdue and receipt time."""
         limit, offset = page_window(args)
@@ -79,9 +77,8 @@ class Cases(MethodView):
 
 @blp.route("/<string:case_id>")
 class CaseDetail(MethodView):
-    @blp.doc(security=BEARER_AUTH)
+    @secured(blp, *CASE_READERS, errors=(404,))
     @blp.response(200, CaseDetailSchema)
-    @requires(*CASE_READERS)
     def get(self, case_id):
         """A case: status, current steps, due date, SLA state and data."""
         with engine().read() as session:
@@ -97,10 +94,9 @@ class CaseDetail(MethodView):
 
 @blp.route("/<string:case_id>/messages/<string:name>")
 class CaseMessage(MethodView):
-    @blp.doc(security=BEARER_AUTH)
+    @secured(blp, *CASE_WORKERS, errors=(400, 404, 409))
     @blp.arguments(MessageSchema)
     @blp.response(200, CaseChangedSchema)
-    @requires(*CASE_WORKERS)
     def post(self, body, case_id, name):
         """Deliver a BPMN message to a waiting case (e.g. the missing documents arrived)."""
         return changed_dict(engine().handle(cmd.DeliverMessage(case_id, name, body.get("payload"),
@@ -109,10 +105,9 @@ class CaseMessage(MethodView):
 
 @blp.route("/<string:case_id>/cancel")
 class CaseCancel(MethodView):
-    @blp.doc(security=BEARER_AUTH)
+    @secured(blp, *CASE_WORKERS, errors=(400, 404, 409))
     @blp.arguments(CancelSchema)
     @blp.response(200, CaseChangedSchema)
-    @requires(*CASE_WORKERS)
     def post(self, body, case_id):
         """Cancel a case, with the reason."""
         return changed_dict(engine().handle(cmd.CancelCase(case_id, body["reason"],
@@ -121,9 +116,8 @@ class CaseCancel(MethodView):
 
 @blp.route("/<string:case_id>/events")
 class CaseEvents(MethodView):
-    @blp.doc(security=BEARER_AUTH)
+    @secured(blp, *HISTORY_READERS, errors=(404,))
     @blp.response(200, EventSchema(many=True))
-    @requires(*HISTORY_READERS)
     def get(self, case_id):
         """The case's full history; personal numbers are masked unless the caller is an auditor."""
         with engine().read() as session:
@@ -137,10 +131,9 @@ class CaseEvents(MethodView):
 
 @blp.route("/<string:case_id>/state")
 class CaseState(MethodView):
-    @blp.doc(security=BEARER_AUTH)
+    @secured(blp, *HISTORY_READERS, errors=(404,))
     @blp.arguments(StateArgsSchema, location="query")
     @blp.response(200, StateSchema)
-    @requires(*HISTORY_READERS)
     def get(self, args, case_id):
         """The case as it was after event ``at`` (rebuilt by replay), or as it is now."""
         return engine().case_state(case_id, args.get("at"))
@@ -148,9 +141,8 @@ class CaseState(MethodView):
 
 @blp.route("/<string:case_id>/verify")
 class CaseVerify(MethodView):
-    @blp.doc(security=BEARER_AUTH)
+    @secured(blp, *HISTORY_READERS, errors=(404,))
     @blp.response(200, VerificationSchema)
-    @requires(*HISTORY_READERS)
     def get(self, case_id):
         """Check the hash chain and replay the case against its stored state."""
         return engine().verify_case(case_id).as_dict()

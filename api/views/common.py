@@ -1,12 +1,43 @@
-"""Shaping helpers shared by the views: rows -> dicts the schemas dump."""
+"""Shaping helpers shared by the views (rows -> dicts the schemas dump) and the decorators that
+guard and document them."""
 from __future__ import annotations
+
+import http
 
 from flask import current_app
 
 from engine import queries
 from workflows.identifiers import mask_national_ids
 
-from ..auth import engine
+from ..auth import BEARER_AUTH, engine, requires
+
+
+def problems(blp, *statuses: int):
+    """Document the problem answers an operation gives, by reference to the shared responses
+    (application/problem+json, ProblemSchema)."""
+
+    def decorate(view):
+        for status in statuses:
+            view = blp.alt_response(status, http.HTTPStatus(status).name)(view)
+        return view
+
+    return decorate
+
+
+def secured(blp, *roles: str, errors: tuple[int, ...] = ()):
+    """Only callers with a bearer token and one of ``roles``; documents the bearer security and
+    the 401, 403 and ``errors`` answers.
+
+    Put it above the other decorators: the caller is checked before the request is parsed, so an
+    anonymous or unauthorised caller learns nothing about what the input should look like.
+    """
+
+    def decorate(view):
+        view = problems(blp, 401, 403, *errors)(view)
+        view = blp.doc(security=BEARER_AUTH)(view)
+        return requires(*roles)(view)
+
+    return decorate
 
 
 def settings():

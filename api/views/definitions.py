@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import io
+import lzma
+import struct
 import zipfile
+import zlib
 from pathlib import PurePosixPath
 
 from flask import Response, request
@@ -12,16 +15,25 @@ from flask_smorest import Blueprint, abort
 from engine import commands as cmd
 from engine import queries
 
-from ..auth import ADMIN, ANY_ROLE, BEARER_AUTH, DESIGNER, current_principal, engine, requires
+from ..auth import ADMIN, ANY_ROLE, DESIGNER, current_principal, engine
+from ..problems import PROBLEM_JSON
 from ..schemas import (BpmnFileArgsSchema, DefinitionDetailSchema, DefinitionSummarySchema,
-                       DefinitionVersionSchema, DeployResultSchema, ValidationResultSchema)
+                       DefinitionVersionSchema, DeployResultSchema, ProblemSchema, ValidationResultSchema, unstorable)
+from .common import secured
 
+# Versions are 32-bit integers in the database: a larger number in a URL is no route (404).
 blp = Blueprint("definitions", __name__, url_prefix="/api/definitions",
                 description="Procedure definitions: BPMN, DMN and JSON Schema forms, versioned.")
 
 ACCEPTED_SUFFIXES = (".bpmn", ".dmn", ".json")
+MAX_NAME_LENGTH = 300  # definition_files.name
+MAX_PROCESS_KEY_LENGTH = 200  # definitions.process_key
 MAX_ZIP_MEMBERS = 200
 MAX_UNZIPPED_BYTES = 20 * 1024 * 1024
+# What reading an untrusted archive can raise, besides BadZipFile: truncated or corrupt data,
+# unsupported compression or encryption.
+UNREADABLE_ZIP = (zipfile.BadZipFile, RuntimeError, OSError, NotImplementedError, EOFError, ValueError,
+                  zlib.error, lzma.LZMAError, struct.error)
 
 UPLOAD_DOC = {
     "requestBody": {
@@ -45,7 +57,7 @@ def uploaded_files() -> dict[str, bytes]:
               errors={"files": ["no file was uploaded"]})
     files: dict[str, bytes] = {}
     for upload in uploads:
-        name = PurePosixPath((upload.filename or "").replace("\\", "/")).name
+        name = _file_name(upload.filename or "")
         content = upload.read()
         if name.lower().endswith(".zip"):
             files.update(_unzip(name, content))
@@ -57,11 +69,33 @@ def uploaded_files() -> dict[str, bytes]:
     return files
 
 
+def _file_name(raw: str, within: str | None = None) -> str:
+    """The file's own name (folders dropped: no path traversal), if it can be stored."""
+    name = PurePosixPath(raw.replace("\\", "/")).name
+    problem = unstorable(name) or (f"is longer than {MAX_NAME_LENGTH} characters"
+                                    if len(name) > MAX_NAME_LENGTH else None)
+    if problem:
+        where = f"a file name in {within}" if within else "a file name"
+        abort(422, message=f"The upload has {where} that cannot be used: it {problem}",
+              errors={"files": [f"file name {problem}"]})
+    return name
+
+
+def process_key_field() -> str | None:
+    value = request.form.get("process_key") or None
+    if value is not None:
+        problem = unstorable(value) or (f"is longer than {MAX_PROCESS_KEY_LENGTH} characters"
+                                         if len(value) > MAX_PROCESS_KEY_LENGTH else None)
+        if problem:
+            abort(422, message=f"process_key {problem}", errors={"process_key": [problem]})
+    return value
+
+
 def _unzip(name: str, content: bytes) -> dict[str, bytes]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
         members = [m for m in archive.infolist() if not m.is_dir()]
-    except (zipfile.BadZipFile, ValueError, OSError) as error:
+    except UNREADABLE_ZIP as error:
         abort(422, message=f"{name} is not a readable zip file: {error}", errors={"files": [f"{name}: not a zip"]})
     if len(members) > MAX_ZIP_MEMBERS or sum(m.file_size for m in members) > MAX_UNZIPPED_BYTES:
         abort(422, message=f"{name} is too large (at most {MAX_ZIP_MEMBERS} files, "
@@ -69,11 +103,11 @@ def _unzip(name: str, content: bytes) -> dict[str, bytes]:
               errors={"files": [f"{name}: too large"]})
     files = {}
     for member in members:
-        member_name = PurePosixPath(member.filename.replace("\\", "/")).name  # flatten: no path traversal
+        member_name = _file_name(member.filename, within=name)
         if member_name.lower().endswith(ACCEPTED_SUFFIXES):
             try:
                 files[member_name] = archive.read(member)
-            except (zipfile.BadZipFile, RuntimeError, OSError, NotImplementedError) as error:
+            except UNREADABLE_ZIP as error:
                 abort(422, message=f"{member.filename} in {name} cannot be read: {error}",
                       errors={"files": [f"{member.filename}: unreadable"]})
     return files
@@ -90,9 +124,8 @@ def version_dict(definition, session) -> dict:
 
 @blp.route("")
 class Definitions(MethodView):
-    @blp.doc(security=BEARER_AUTH)
+    @secured(blp, *ANY_ROLE)
     @blp.response(200, DefinitionSummarySchema(many=True))
-    @requires(*ANY_ROLE)
     def get(self):
         """List deployed procedures with their latest version."""
         with engine().read() as session:
@@ -105,16 +138,17 @@ class Definitions(MethodView):
         return [{"key": key, "name": row.name, "latest_version": row.version, "versions": counts[key],
                  "standard_time": engine().catalogue.standard_time(key)} for key, row in latest.items()]
 
-    @blp.doc(security=BEARER_AUTH, **UPLOAD_DOC)
+    @secured(blp, DESIGNER, ADMIN, errors=(400, 413))
+    @blp.doc(**UPLOAD_DOC)
     @blp.response(201, DeployResultSchema, description="a new version was deployed")
     @blp.alt_response(200, schema=DeployResultSchema, description="the same content was already deployed")
-    @blp.alt_response(422, description="the procedure has errors; see findings")
-    @requires(DESIGNER, ADMIN)
+    @blp.alt_response(422, schema=ProblemSchema, content_type=PROBLEM_JSON,
+                      description="the upload is unusable, or the procedure has errors (see findings)")
     def post(self):
         """Deploy a procedure (multipart: .bpmn, .dmn, .json forms, or a zip of the folder)."""
         files = uploaded_files()
         result = engine().handle(cmd.DeployDefinition(files, actor=current_principal().username,
-                                                      process_key=request.form.get("process_key") or None))
+                                                      process_key=process_key_field()))
         body = {"key": result.definition.process_key, "version": result.definition.version,
                 "created": result.created, "findings": [finding.as_dict() for finding in result.findings]}
         return body, 201 if result.created else 200
@@ -122,21 +156,20 @@ class Definitions(MethodView):
 
 @blp.route("/validate")
 class ValidateDefinition(MethodView):
-    @blp.doc(security=BEARER_AUTH, **UPLOAD_DOC)
+    @secured(blp, DESIGNER, ADMIN, errors=(400, 413, 422))
+    @blp.doc(**UPLOAD_DOC)
     @blp.response(200, ValidationResultSchema)
-    @requires(DESIGNER, ADMIN)
     def post(self):
         """Run every deploy-time check without deploying."""
-        bundle = engine().catalog.validate(uploaded_files(), request.form.get("process_key") or None)
+        bundle = engine().catalog.validate(uploaded_files(), process_key_field())
         return {"ok": bundle.ok, "main_process_id": bundle.main_process_id,
                 "findings": [finding.as_dict() for finding in bundle.findings]}
 
 
 @blp.route("/<string:key>")
 class DefinitionDetail(MethodView):
-    @blp.doc(security=BEARER_AUTH)
+    @secured(blp, *ANY_ROLE, errors=(404,))
     @blp.response(200, DefinitionDetailSchema)
-    @requires(*ANY_ROLE)
     def get(self, key):
         """A procedure with all its versions."""
         with engine().read() as session:
@@ -145,24 +178,23 @@ class DefinitionDetail(MethodView):
                     "versions": [version_dict(row, session) for row in versions]}
 
 
-@blp.route("/<string:key>/versions/<int:version>")
+@blp.route("/<string:key>/versions/<int(max=2147483647):version>")
 class DefinitionVersion(MethodView):
-    @blp.doc(security=BEARER_AUTH)
+    @secured(blp, *ANY_ROLE, errors=(404,))
     @blp.response(200, DefinitionVersionSchema)
-    @requires(*ANY_ROLE)
     def get(self, key, version):
         """One version of a procedure."""
         with engine().read() as session:
             return version_dict(queries.definition_version(session, key, version), session)
 
 
-@blp.route("/<string:key>/versions/<int:version>/bpmn")
+@blp.route("/<string:key>/versions/<int(max=2147483647):version>/bpmn")
 class DefinitionBpmn(MethodView):
-    @blp.doc(security=BEARER_AUTH, responses={"200": {
+    @secured(blp, *ANY_ROLE, errors=(404,))
+    @blp.doc(responses={"200": {
         "description": "the BPMN XML as deployed",
         "content": {"application/xml": {"schema": {"type": "string"}}}}})
     @blp.arguments(BpmnFileArgsSchema, location="query", as_kwargs=True)
-    @requires(*ANY_ROLE)
     def get(self, key, version, file=None):
         """The BPMN XML as deployed (the first .bpmn file, or ?file=name)."""
         with engine().read() as session:

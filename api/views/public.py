@@ -13,7 +13,7 @@ from engine.handlers import access_code_matches
 
 from ..auth import engine
 from ..schemas import PublicCaseSchema, PublicLookupArgsSchema, RatingResultSchema, RatingSchema
-from .common import zone
+from .common import problems, zone
 
 blp = Blueprint("public", __name__, url_prefix="/api/public",
                 description="For applicants: case status by number and access code, and the rating.")
@@ -41,8 +41,9 @@ def case_for_applicant(number: str, code: str):
     return case
 
 
-@blp.route("/cases/<string:number>")
+@blp.route("/cases/<string(maxlength=20):number>")
 class PublicCase(MethodView):
+    @problems(blp, 404, 429)
     @blp.arguments(PublicLookupArgsSchema, location="query")
     @blp.response(200, PublicCaseSchema)
     def get(self, args, number):
@@ -64,8 +65,9 @@ class PublicCase(MethodView):
         }
 
 
-@blp.route("/cases/<string:number>/rating")
+@blp.route("/cases/<string(maxlength=20):number>/rating")
 class PublicRating(MethodView):
+    @problems(blp, 400, 404, 409, 429)
     @blp.arguments(RatingSchema)
     @blp.response(201, RatingResultSchema)
     def post(self, body, number):

@@ -8,11 +8,10 @@ from engine import commands as cmd
 from engine import queries
 from workflows.identifiers import mask_national_ids
 
-from ..auth import (ADMIN, AUDITOR, BEARER_AUTH, CASE_READERS, CASE_WORKERS, SUPERVISOR, current_principal, engine,
-                    may_work_lane, requires)
+from ..auth import ADMIN, AUDITOR, CASE_READERS, CASE_WORKERS, SUPERVISOR, current_principal, engine, may_work_lane
 from ..schemas import CaseChangedSchema, CompleteTaskSchema, TaskDetailSchema, TaskListArgsSchema, TaskPageSchema
 from .cases import changed_dict
-from .common import case_summary, page_window, task_dict
+from .common import case_summary, page_window, secured, task_dict
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/tasks", description="The inbox: claim, work and complete tasks.")
 
@@ -40,10 +39,9 @@ def workable_task(task_id: str):
 
 @blp.route("")
 class Inbox(MethodView):
-    @blp.doc(security=BEARER_AUTH)
+    @secured(blp, *CASE_READERS)
     @blp.arguments(TaskListArgsSchema, location="query")
     @blp.response(200, TaskPageSchema)
-    @requires(*CASE_READERS)
     def get(self, args):
         """Open tasks of the caller's groups, soonest due first."""
         principal = current_principal()
@@ -60,9 +58,8 @@ class Inbox(MethodView):
 
 @blp.route("/<string:task_id>")
 class TaskDetail(MethodView):
-    @blp.doc(security=BEARER_AUTH)
+    @secured(blp, *CASE_READERS, errors=(404,))
     @blp.response(200, TaskDetailSchema)
-    @requires(*CASE_READERS)
     def get(self, task_id):
         """The task with its form schema, the case summary and the agency evidence so far."""
         principal = current_principal()
@@ -87,9 +84,8 @@ class TaskDetail(MethodView):
 
 @blp.route("/<string:task_id>/claim")
 class ClaimTask(MethodView):
-    @blp.doc(security=BEARER_AUTH)
+    @secured(blp, *CASE_WORKERS, errors=(404, 409))
     @blp.response(200, CaseChangedSchema)
-    @requires(*CASE_WORKERS)
     def post(self, task_id):
         """Take the task, so that no one else works it at the same time."""
         workable_task(task_id)
@@ -98,9 +94,8 @@ class ClaimTask(MethodView):
 
 @blp.route("/<string:task_id>/unclaim")
 class UnclaimTask(MethodView):
-    @blp.doc(security=BEARER_AUTH)
+    @secured(blp, *CASE_WORKERS, errors=(404, 409))
     @blp.response(200, CaseChangedSchema)
-    @requires(*CASE_WORKERS)
     def post(self, task_id):
         """Give the task back to the group; a supervisor may release anyone's task."""
         workable_task(task_id)
@@ -111,10 +106,9 @@ class UnclaimTask(MethodView):
 
 @blp.route("/<string:task_id>/complete")
 class CompleteTask(MethodView):
-    @blp.doc(security=BEARER_AUTH)
+    @secured(blp, *CASE_WORKERS, errors=(400, 404, 409))
     @blp.arguments(CompleteTaskSchema)
     @blp.response(200, CaseChangedSchema)
-    @requires(*CASE_WORKERS)
     def post(self, body, task_id):
         """Complete the task with its form data (checked against the task's JSON Schema)."""
         workable_task(task_id)
