@@ -14,6 +14,7 @@ from engine.clock import Clock
 
 from . import observability, problems
 from .cli import register_cli
+from .scheduling import install_scheduling
 from .schemas import ProblemSchema
 
 API_TITLE = "onestop"
@@ -21,16 +22,20 @@ API_VERSION = "1"
 
 
 def build_engine(settings: Settings, clock: Clock | None = None) -> CaseEngine:
-    functions, operators = workflows.build_registries()
-    return CaseEngine(
+    calendar = workflows.OfficeCalendar()
+    functions, operators = workflows.build_registries(calendar)
+    engine = CaseEngine(
         settings.database_url,
         clock=clock,
         script_functions=functions,
         operators=operators,
-        catalogue=workflows.HouseholdCatalogue(),
+        catalogue=workflows.HouseholdCatalogue(calendar),
+        notifications=workflows.HouseholdNotifications(settings.supervisor_emails),
         script_timeout_seconds=settings.script_timeout_seconds,
         local_timezone=settings.timezone,
     )
+    calendar.bind(engine.db)  # the views and the CLI reach it as engine.catalogue.calendar
+    return engine
 
 
 class OnestopApi(Api):
@@ -89,15 +94,16 @@ def create_app(settings: Settings | None = None, *, engine: CaseEngine | None = 
 
     _openapi_config(app)
     api = OnestopApi(app)
-    from .views import auth, cases, definitions, operations, public, tasks
+    from .views import auth, calendar, cases, definitions, operations, public, tasks
 
-    for blueprint in (auth.blp, definitions.blp, cases.blp, tasks.blp, public.blp, operations.blp):
+    for blueprint in (auth.blp, definitions.blp, cases.blp, tasks.blp, public.blp, operations.blp, calendar.blp):
         api.register_blueprint(blueprint)
     problems.register(app)
     _register_docs_assets(app)
     observability.configure_logging()
     observability.install(app, case_engine)
     register_cli(app)
+    install_scheduling(app, settings, case_engine)
     return app
 
 

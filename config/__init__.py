@@ -5,6 +5,8 @@ import os
 from dataclasses import dataclass, replace
 
 ENVIRONMENTS = ("development", "test", "production")
+SCHEDULER_MODES = ("embedded", "celery", "off")
+NOTIFY_MODES = ("development", "smtp")
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,31 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     threads: int = 8
+    # Who fires due timers: a thread in the server process (embedded), Celery workers and beat
+    # (celery), or nobody (off). None: embedded, except in tests, which start their own.
+    scheduler: str | None = None
+    scheduler_poll_seconds: float = 0.5
+    scheduler_lock_path: str | None = "instance/scheduler.lock"
+    broker_url: str = "redis://127.0.0.1:6379/0"
+    # Notifications: delivered into the development mailbox (shown by the API) or by SMTP.
+    notify: str | None = None
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_sender: str = "onestop@localhost"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    # "module:function" returning a callable send_text(phone, text) for the SMS provider.
+    sms_adapter: str | None = None
+    supervisor_emails: tuple[str, ...] = ("supervisor@localhost",)
+
+    @property
+    def scheduler_mode(self) -> str:
+        return self.scheduler or ("off" if self.environment == "test" else "embedded")
+
+    @property
+    def notify_mode(self) -> str:
+        return self.notify or ("smtp" if self.environment == "production" else "development")
 
     def with_overrides(self, **overrides) -> "Settings":
         return replace(self, **overrides)
@@ -39,4 +66,26 @@ def load_settings(environ: dict | None = None) -> Settings:
         host=env.get("ONESTOP_HOST", Settings.host),
         port=int(env.get("ONESTOP_PORT", Settings.port)),
         threads=int(env.get("ONESTOP_THREADS", Settings.threads)),
+        scheduler=_choice(env, "ONESTOP_SCHEDULER", SCHEDULER_MODES),
+        scheduler_poll_seconds=float(env.get("ONESTOP_SCHEDULER_POLL_SECONDS", Settings.scheduler_poll_seconds)),
+        scheduler_lock_path=env.get("ONESTOP_SCHEDULER_LOCK", Settings.scheduler_lock_path) or None,
+        broker_url=env.get("ONESTOP_BROKER_URL", Settings.broker_url),
+        notify=_choice(env, "ONESTOP_NOTIFY", NOTIFY_MODES),
+        smtp_host=env.get("ONESTOP_SMTP_HOST", Settings.smtp_host),
+        smtp_port=int(env.get("ONESTOP_SMTP_PORT", Settings.smtp_port)),
+        smtp_sender=env.get("ONESTOP_SMTP_SENDER", Settings.smtp_sender),
+        smtp_username=env.get("ONESTOP_SMTP_USERNAME") or None,
+        smtp_password=env.get("ONESTOP_SMTP_PASSWORD") or None,
+        smtp_starttls=env.get("ONESTOP_SMTP_STARTTLS", "") in ("1", "true", "yes"),
+        sms_adapter=env.get("ONESTOP_SMS_ADAPTER") or None,
+        supervisor_emails=tuple(a.strip() for a in env.get("ONESTOP_SUPERVISOR_EMAILS",
+                                                           ",".join(Settings.supervisor_emails)).split(",")
+                                if a.strip()),
     )
+
+
+def _choice(env, name: str, allowed: tuple[str, ...]) -> str | None:
+    value = env.get(name) or None
+    if value is not None and value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return value

@@ -5,6 +5,7 @@ the helpers below. The engine is configured with registries instead of importing
 """
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 from functools import partial
 from typing import Any, Callable, Iterator, Mapping
@@ -20,7 +21,7 @@ from .definitions import DefinitionCatalog
 from .errors import NotFound
 from .findings import Finding
 from .handlers import CommandHandlers
-from .registries import ProcedureCatalogue, ScriptFunctions, ServiceOperators
+from .registries import NotificationPolicy, ProcedureCatalogue, ScriptFunctions, ServiceOperators
 from .sandbox import SandboxedScriptEngine
 from .validation import validate_bundle
 
@@ -40,6 +41,7 @@ class CaseEngine:
         script_functions: ScriptFunctions | None = None,
         operators: ServiceOperators | None = None,
         catalogue: ProcedureCatalogue | None = None,
+        notifications: NotificationPolicy | None = None,
         script_timeout_seconds: float = 1.0,
         channels: tuple[str, ...] = DEFAULT_CHANNELS,
         local_timezone: str = "UTC",
@@ -51,6 +53,10 @@ class CaseEngine:
         self.script_functions = script_functions or ScriptFunctions()
         self.operators = operators or ServiceOperators()
         self.catalogue = catalogue or ProcedureCatalogue()
+        self.notifications = notifications or NotificationPolicy()
+        # Called with (command, result) after every command that committed; the embedded
+        # scheduler listens here to wake up early when a sooner timer may have appeared.
+        self.command_listeners: list[Callable[[Any, Any], None]] = []
         # name -> callable returning {"status": "ok" | "down" | "not_configured", ...}; components
         # such as the scheduler or the agency gateway register theirs.
         self.health_checks: dict[str, Callable[[], dict]] = {}
@@ -63,7 +69,8 @@ class CaseEngine:
         ))
         self.handlers = CommandHandlers(
             self.db, self._sessions, self.catalog, self.clock, self.script_engine, self.operators, self.catalogue,
-            channels=channels, local_timezone=ZoneInfo(local_timezone), case_number_format=case_number_format,
+            notifications=self.notifications, channels=channels, local_timezone=ZoneInfo(local_timezone),
+            case_number_format=case_number_format,
         )
         self._dispatch: dict[type, Callable[[Any], Any]] = {
             cmd.DeployDefinition: self.handlers.deploy,
@@ -75,6 +82,7 @@ class CaseEngine:
             cmd.CancelCase: self.handlers.cancel_case,
             cmd.FireDueTimers: self.handlers.fire_due_timers,
             cmd.RecordRating: self.handlers.record_rating,
+            cmd.RescheduleCase: self.handlers.reschedule_case,
         }
 
     def script_engine(self, service_gateway) -> SandboxedScriptEngine:
@@ -84,7 +92,13 @@ class CaseEngine:
 
     # ------------------------------------------------------------------ commands
     def handle(self, command: Any) -> Any:
-        return self._dispatch[type(command)](command)
+        result = self._dispatch[type(command)](command)
+        for listener in self.command_listeners:
+            try:
+                listener(command, result)
+            except Exception:  # a listener must never undo or fail a committed command
+                logging.getLogger("onestop.engine").exception("command listener failed")
+        return result
 
     def validate(self, files: Mapping[str, bytes], process_key: str | None = None) -> list[Finding]:
         return self.catalog.validate(files, process_key).findings

@@ -71,3 +71,13 @@ class RecordRating:
     score: int
     comment: str | None = None
     actor: str = "applicant"
+
+
+@dataclass(frozen=True)
+class RescheduleCase:
+    """Recompute the case's due date from its standard time and the calendar as it is now
+    (after a calendar change). Returns None (and records nothing) when the date stays."""
+
+    case_id: str
+    reason: str
+    actor: str = "calendar"

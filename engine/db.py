@@ -43,6 +43,11 @@ def _create_sqlite_engine(url: str, **kwargs) -> Engine:
     return engine
 
 
+def read_only(engine: Engine) -> Engine:
+    """The engine for plain reads: on SQLite they begin a snapshot instead of taking the write lock."""
+    return engine.execution_options(**{READ_ONLY_OPTION: True})
+
+
 def create_session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker:
     bind = engine.execution_options(**{READ_ONLY_OPTION: True}) if read_only else engine
     return sessionmaker(bind=bind, expire_on_commit=False)

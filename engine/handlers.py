@@ -28,7 +28,7 @@ from .definitions import DefinitionCatalog, ParsedDefinition
 from .errors import Conflict, InvalidInput
 from .eventlog import GENESIS_HASH, PendingEvent, chain_events
 from .gateways import LiveServiceGateway
-from .registries import ProcedureCatalogue, ServiceOperators
+from .registries import NotificationPolicy, ProcedureCatalogue, ServiceOperators
 from .store import CaseRecord, TaskRecord
 
 # The message a rating is delivered as, to cases whose BPMN waits for one.
@@ -96,6 +96,7 @@ class CommandHandlers:
         operators: ServiceOperators,
         catalogue: ProcedureCatalogue,
         *,
+        notifications: NotificationPolicy | None = None,
         channels: tuple[str, ...],
         local_timezone: ZoneInfo,
         case_number_format: Callable[[int, int], str],
@@ -107,6 +108,7 @@ class CommandHandlers:
         self._script_engine_factory = script_engine_factory
         self._operators = operators
         self._catalogue = catalogue
+        self._notifications = notifications or NotificationPolicy()
         self._channels = channels
         self._zone = local_timezone
         self._number_format = case_number_format
@@ -266,7 +268,13 @@ class CommandHandlers:
         return self._simple_case_change(command.case_id, event)
 
     def fire_due_timers(self, command: cmd.FireDueTimers) -> CaseChanged | None:
-        """Wake a case whose timer is due. Returns None (and records nothing) if none is due."""
+        """Wake a case whose timer is due. Returns None (and records nothing) if none is due.
+
+        The case row is locked and its version checked, so however many schedulers or workers
+        race on one case, one of them fires its timers and the others find nothing due.
+        When an SLA timer fires, the case is marked overdue (from the timer's due time) and the
+        notification policy's messages are queued in the outbox, in the same transaction.
+        """
         with self._db.begin() as conn:
             case = self._load_running_case(conn, command.case_id)
             now = self._clock.now()
@@ -275,7 +283,51 @@ class CommandHandlers:
                 return None
             definition = self._catalog.get(conn, case.definition_id)
             event = PendingEvent(runtime.TIMERS_FIRED, command.actor, {"due": case.next_timer_at.isoformat()})
+            breached: list[tuple[str, datetime]] = []
+
+            def find_breaches(workflow) -> list[PendingEvent]:
+                breached.extend(runtime.due_sla_timers(workflow, now))
+                if not breached or case.overdue_at is not None:
+                    return []
+                case.overdue_at = min(when for _element, when in breached)
+                return [PendingEvent("case_overdue", "engine", {
+                    "overdue_at": case.overdue_at.isoformat(), "due_at": _iso(case.due_at),
+                    "elements": sorted({element for element, _when in breached})})]
+
+            changed = self._change_case(conn, case, definition, event, inspect=find_breaches)
+            if breached:
+                self._queue_notifications(conn, case, "sla_breach", now)
+            return changed
+
+    def reschedule_case(self, command: cmd.RescheduleCase) -> CaseChanged | None:
+        """Move the due date after a calendar change; the SLA timers and ``sla_due_at`` follow."""
+        reason = (command.reason or "").strip()
+        if not reason:
+            raise InvalidInput("A reason is required", errors=[{"field": "reason", "message": "must not be empty"}])
+        with self._db.begin() as conn:
+            case = self._load_running_case(conn, command.case_id)
+            now = self._clock.now()
+            due = self._catalogue.due_at(case.procedure_key, case.received_at,
+                                         extension=case.sla_paused_amount or 0.0, known_at=now)
+            if due is None or due == case.due_at:
+                return None
+            definition = self._catalog.get(conn, case.definition_id)
+            event = PendingEvent(runtime.DUE_DATE_CHANGED, command.actor, {
+                "due_at": self._local_iso(due), "previous_due_at": _iso(case.due_at), "reason": reason[:500],
+                "paused": case.sla_paused_at is not None})
+            case.due_at = due
             return self._change_case(conn, case, definition, event)
+
+    def _queue_notifications(self, conn: Connection, case: CaseRecord, kind: str, now: datetime) -> None:
+        facts = {
+            "case_id": case.id, "number": case.number, "procedure": case.procedure_key,
+            "standard_time": self._catalogue.standard_time(case.procedure_key), "applicant": case.applicant,
+            "received_at": case.received_at, "due_at": case.due_at, "overdue_at": case.overdue_at,
+        }
+        store.queue_notifications(conn, case.id, kind, self._notifications.drafts(kind, facts), now)
+
+    def _local_iso(self, moment: datetime) -> str:
+        return moment.astimezone(self._zone).isoformat()
 
     def record_rating(self, command: cmd.RecordRating) -> CaseChanged:
         """Store the rating, record it on the case, and hand it to the BPMN if it waits for one."""
@@ -324,7 +376,8 @@ class CommandHandlers:
 
     def _change_case(self, conn: Connection, case: CaseRecord, definition: ParsedDefinition, event: PendingEvent,
                      completed_task: tuple[str, str] | None = None,
-                     extra_events: list[PendingEvent] = ()) -> CaseChanged:
+                     extra_events: list[PendingEvent] = (),
+                     inspect: Callable[[Any], list[PendingEvent]] | None = None) -> CaseChanged:
         now = self._clock.now()
         task_ids = TaskIdSequence(case.id, case.task_id_counter)
         gateway = LiveServiceGateway(self._operators)
@@ -334,14 +387,51 @@ class CommandHandlers:
             # before the change tell which rows are open without asking the database.
             ready_before = runtime.ready_tasks(workflow)
             workflow.script_engine = self._script_engine_factory(gateway)
+            observed = inspect(workflow) if inspect is not None else []
             runtime.apply_change(workflow, event.type, event.payload)
-        opened = self._persist(conn, case, workflow, task_ids, now, [event, *gateway.recorded, *extra_events],
-                               completed_task, ready_before=ready_before)
+            events = [event, *gateway.recorded, *observed, *extra_events]
+            # A change of the SLA clock is a command of its own (its own group in the history),
+            # following the one that caused it, so replay applies it like any other.
+            follow_up = None if event.type == runtime.CASE_CANCELLED else self._sla_clock_change(case, workflow, now)
+            earlier = None
+            if follow_up is not None:
+                earlier = [(events, serialization.dumps(workflow))]
+                runtime.apply_change(workflow, follow_up.type, follow_up.payload)
+                events = [follow_up]
+        opened = self._persist(conn, case, workflow, task_ids, now, events,
+                               completed_task, ready_before=ready_before, earlier=earlier)
         return CaseChanged(case.id, case.status, case.last_event_seq, opened)
+
+    def _sla_clock_change(self, case: CaseRecord, workflow, now: datetime) -> PendingEvent | None:
+        """Pause the SLA clock when the case starts waiting at an slaPause element (§51: waiting
+        for the applicant's documents) and resume it, with the due date moved by the paused
+        time, when it no longer waits there."""
+        if case.due_at is None or workflow.is_completed():
+            return None
+        point = runtime.sla_pause_point(workflow)
+        if point is not None and case.sla_paused_at is None:
+            case.sla_paused_at = now
+            return PendingEvent(runtime.SLA_PAUSED, "engine", {"due_at": self._local_iso(case.due_at)},
+                                element_id=point)
+        if point is None and case.sla_paused_at is not None:
+            paused_at = case.sla_paused_at
+            amount = self._catalogue.paused_amount(case.procedure_key, paused_at, now)
+            case.sla_paused_amount = (case.sla_paused_amount or 0.0) + amount
+            due = self._catalogue.due_at(case.procedure_key, case.received_at, extension=case.sla_paused_amount,
+                                         known_at=now) or case.due_at
+            standard = self._catalogue.standard_time(case.procedure_key) or {}
+            payload = {"paused_at": paused_at.isoformat(), "paused": amount, "unit": standard.get("unit"),
+                       "previous_due_at": self._local_iso(case.due_at), "due_at": self._local_iso(due)}
+            case.due_at, case.sla_paused_at = due, None
+            return PendingEvent(runtime.SLA_RESUMED, "engine", payload)
+        return None
 
     def _persist(self, conn: Connection, case: CaseRecord, workflow, task_ids: TaskIdSequence, now: datetime,
                  events: list[PendingEvent], completed_task: tuple[str, str] | None = None,
-                 ready_before: list[runtime.ReadyTask] = ()) -> tuple[OpenTask, ...]:
+                 ready_before: list[runtime.ReadyTask] = (),
+                 earlier: list[tuple[list[PendingEvent], str]] | None = None) -> tuple[OpenTask, ...]:
+        """Write the case after ``events``; ``earlier`` holds (events, state) of commands applied
+        before them in this transaction (a change and the SLA clock change it caused)."""
         new_case = case.version == 0
         read_version = case.version
         case.state = serialization.dumps(workflow)
@@ -349,8 +439,9 @@ class CommandHandlers:
         case.task_id_counter = task_ids.next_index
         case.updated_at = now
         case.next_timer_at = runtime.next_timer_due(workflow)
-        if events[0].type == runtime.CASE_CANCELLED:
-            case.status, case.closed_at, case.close_reason = "cancelled", now, events[0].payload["reason"]
+        cause = earlier[0][0][0] if earlier else events[0]
+        if cause.type == runtime.CASE_CANCELLED:
+            case.status, case.closed_at, case.close_reason = "cancelled", now, cause.payload["reason"]
         elif workflow.is_completed():
             case.status, case.closed_at = "completed", now
             events = [*events, PendingEvent("case_completed", "engine")]
@@ -358,7 +449,12 @@ class CommandHandlers:
             self.before_events_written(case)
         # The case row first: it holds the optimistic lock, so a racing command fails before
         # it writes anything else.
-        rows = self._chain(case, events, now)
+        final_hash, rows = case.state_hash, []
+        for earlier_events, earlier_state in earlier or []:
+            case.state_hash = runtime.state_hash(earlier_state)
+            rows += self._chain(case, earlier_events, now)
+        case.state_hash = final_hash
+        rows += self._chain(case, events, now)
         if new_case:
             case.version = 1
             store.insert_case(conn, case)
@@ -403,6 +499,10 @@ class CommandHandlers:
     @staticmethod
     def _open_task_summaries(tasks: list[TaskRecord]) -> tuple[OpenTask, ...]:
         return tuple(OpenTask(t.id, t.element_id, t.name, t.lane) for t in tasks)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
 
 
 def validate_form(definition: ParsedDefinition, form_key: str | None, data: dict) -> None:

@@ -6,14 +6,21 @@
 - ``case_events``: the append-only, hash-chained history of each case.
 - ``tasks``: the inbox projection of READY user/manual tasks.
 - ``case_number_counters``: the per-year sequence behind human-friendly case numbers.
+- ``notifications`` / ``development_messages``: the outbox of messages and what the development
+  adapter delivered.
+- ``calendar_editions`` / ``calendar_days`` / ``calendar_overrides``: the office's working-day
+  calendar as imported and overridden (generic: which days are working days, since when, by whom).
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from sqlalchemy import (
     JSON,
+    Boolean,
+    Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -114,6 +121,12 @@ class Case(Base):
     # Projections for the scheduler and SLA views, rewritten after every command.
     next_timer_at: Mapped[datetime | None] = mapped_column(index=True)
     due_at: Mapped[datetime | None]
+    # SLA bookkeeping (also recorded as events): when the case went past its due date, when its
+    # clock was paused for missing documents (APA §51), and how much standard time (in the
+    # procedure's unit) earlier pauses added.
+    overdue_at: Mapped[datetime | None]
+    sla_paused_at: Mapped[datetime | None]
+    sla_paused_amount: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
 
     # SQLAlchemy adds "AND version = :old" to every UPDATE and raises StaleDataError when another
     # transaction got there first: the optimistic-concurrency check.
@@ -218,3 +231,91 @@ class PublicLookupFailure(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_number: Mapped[str] = mapped_column(String(20))
     failed_at: Mapped[datetime]
+
+
+class Notification(Base):
+    """The outbox: messages to applicants and staff, written in the transaction of the command
+    that caused them and delivered afterwards by the scheduler (retried, never lost).
+
+    ``dedupe_key`` is unique, so a cause that happens twice (a retried command, a second timer)
+    still queues one message. A row is claimed for sending by moving it to ``sending`` with a
+    lease; a sender that dies leaves the lease to expire and the row is tried again.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(300), unique=True)
+    case_id: Mapped[str | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(60))  # e.g. sla_breach
+    audience: Mapped[str] = mapped_column(String(40))  # applicant | supervisor | ...
+    channel: Mapped[str] = mapped_column(String(20))  # email | sms | development
+    recipient: Mapped[str] = mapped_column(String(300))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))  # pending | sending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class DevelopmentMessage(Base):
+    """Messages the development delivery adapter 'sent': shown by the API instead of mailed."""
+
+    __tablename__ = "development_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id"), unique=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    recipient: Mapped[str] = mapped_column(String(300))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    delivered_at: Mapped[datetime]
+
+
+class CalendarEdition(Base):
+    """One imported edition of an official office calendar (DGPA 行政機關辦公日曆表) for a year.
+
+    A revised edition for the same year replaces the earlier one from its import time on; the
+    earlier one stays for the record (and for replaying what cases computed before).
+    """
+
+    __tablename__ = "calendar_editions"
+    __table_args__ = (Index("ix_calendar_editions_year", "year", "imported_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    source_name: Mapped[str] = mapped_column(String(300))
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    days_off: Mapped[int] = mapped_column(Integer)
+    imported_at: Mapped[datetime]
+    imported_by: Mapped[str] = mapped_column(String(200))
+
+
+class CalendarDay(Base):
+    __tablename__ = "calendar_days"
+
+    edition_id: Mapped[int] = mapped_column(ForeignKey("calendar_editions.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    working: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str | None] = mapped_column(String(200))
+
+
+class CalendarOverride(Base):
+    """A manual change of one day (a typhoon closure, an extra working day), audited: it is
+    never deleted, only revoked, and both carry who and when."""
+
+    __tablename__ = "calendar_overrides"
+    __table_args__ = (Index("ix_calendar_overrides_day", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    working: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(200))
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(200))

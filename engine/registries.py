@@ -57,11 +57,40 @@ class ProcedureCatalogue:
     """What a domain pack publishes about each procedure: standard processing time and due date.
 
     The default knows nothing; a domain pack subclasses it. ``standard_time`` returns e.g.
-    ``{"amount": 3, "unit": "working_days"}`` and ``due_at`` the promised completion time.
+    ``{"amount": 3, "unit": "working_days"}`` and ``due_at`` the promised completion time, with
+    ``extension`` (in the procedure's unit) added for the time the case's clock was paused, by
+    the calendar as known at ``known_at`` (default: ``received_at``). ``paused_amount`` says
+    how much standard time a pause from ``paused_at`` to ``resumed_at`` took.
     """
 
     def standard_time(self, procedure_key: str) -> dict[str, Any] | None:
         return None
 
-    def due_at(self, procedure_key: str, received_at) -> Any:
+    def due_at(self, procedure_key: str, received_at, extension: float = 0.0, known_at=None) -> Any:
         return None
+
+    def paused_amount(self, procedure_key: str, paused_at, resumed_at) -> float:
+        return 0.0
+
+
+@dataclass(frozen=True)
+class NotificationDraft:
+    """A message a notification policy wants sent; the engine queues it in the outbox."""
+
+    audience: str  # applicant | supervisor | ...
+    channel: str  # email | sms | development (a delivery adapter of that name sends it)
+    recipient: str
+    subject: str
+    body: str
+
+
+class NotificationPolicy:
+    """What a domain pack says to whom when something happens to a case.
+
+    ``drafts(kind, case)`` gets the kind of occasion (``sla_breach``) and a dict describing the
+    case (number, procedure, applicant, due_at, overdue_at...) and returns the messages to queue.
+    The default says nothing.
+    """
+
+    def drafts(self, kind: str, case: dict[str, Any]) -> list[NotificationDraft]:
+        return []

@@ -31,8 +31,24 @@ TIMERS_FIRED = "timers_fired"
 CASE_CANCELLED = "case_cancelled"
 CASE_STARTED = "case_started"
 SERVICE_RESULT_RECORDED = "service_result_recorded"
+# The SLA clock (Administrative Procedure Act §51): paused while the case waits for the
+# applicant's documents, resumed when they arrive, and due dates moved by calendar changes.
+# These change the workflow (its SLA timers and the ``sla_due_at`` it reads), so replay
+# applies them like the others, from the due date recorded in the event.
+SLA_PAUSED = "sla_paused"
+SLA_RESUMED = "sla_resumed"
+DUE_DATE_CHANGED = "due_date_changed"
 
 FORM_KEY_PROPERTY = "formJsonSchemaFilename"
+# The key the engine puts the case's due date under; a timer whose expression reads it is an
+# SLA timer (so is one whose element has the property slaTimer=true).
+SLA_DUE_KEY = "sla_due_at"
+SLA_TIMER_PROPERTY = "slaTimer"
+# An element with the property slaPause=true, while the case waits there, stops the SLA clock.
+SLA_PAUSE_PROPERTY = "slaPause"
+# The due time a suspended SLA timer holds while the clock is paused: never reached.
+SUSPENDED = "9999-12-31T00:00:00+00:00"
+_PAUSED_MARKER = "onestop_sla_paused"
 
 
 @dataclass(frozen=True)
@@ -104,13 +120,87 @@ def apply_change(workflow: BpmnWorkflow, event_type: str, payload: dict[str, Any
     elif event_type == CASE_CANCELLED:
         workflow.cancel()
         return
+    elif event_type == SLA_PAUSED:
+        workflow.data[_PAUSED_MARKER] = True
+        _set_sla_timers(workflow, SUSPENDED)
+        return
+    elif event_type in (SLA_RESUMED, DUE_DATE_CHANGED):
+        if event_type == SLA_RESUMED:
+            workflow.data.pop(_PAUSED_MARKER, None)
+        _set_sla_due(workflow, payload["due_at"])
+        return
     else:
         return
     run_engine(workflow)
+    if workflow.data.get(_PAUSED_MARKER):
+        _set_sla_timers(workflow, SUSPENDED)  # an SLA timer reached while paused waits too
 
 
 def changes_workflow(event_type: str) -> bool:
-    return event_type in (TASK_COMPLETED, MESSAGE_DELIVERED, TIMERS_FIRED, CASE_CANCELLED)
+    return event_type in (TASK_COMPLETED, MESSAGE_DELIVERED, TIMERS_FIRED, CASE_CANCELLED,
+                          SLA_PAUSED, SLA_RESUMED, DUE_DATE_CHANGED)
+
+
+# ---------------------------------------------------------------------- SLA timers
+def _properties(spec) -> dict:
+    return (getattr(spec, "extensions", None) or {}).get("properties") or {}
+
+
+def is_sla_timer(spec) -> bool:
+    definition = getattr(spec, "event_definition", None)
+    if not isinstance(definition, TimerEventDefinition):
+        return False
+    return SLA_DUE_KEY in (definition.expression or "") or _properties(spec).get(SLA_TIMER_PROPERTY) == "true"
+
+
+def _waiting_sla_timers(workflow: BpmnWorkflow) -> list:
+    return [task for task in list(workflow.event_manager.tasks.values())
+            if task.state == TaskState.WAITING and is_sla_timer(task.task_spec)]
+
+
+_OPEN = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+
+
+def _open_tasks(workflow: BpmnWorkflow) -> list:
+    """Open tasks of the process and of its running subprocesses."""
+    tasks = []
+    for part in [workflow, *getattr(workflow, "subprocesses", {}).values()]:
+        tasks.extend(part.get_tasks(state=_OPEN))
+    return tasks
+
+
+def due_sla_timers(workflow: BpmnWorkflow, now: datetime) -> list[tuple[str, datetime]]:
+    """SLA timers that the next refresh will fire: (element id, due time)."""
+    due = []
+    for task in _waiting_sla_timers(workflow):
+        when = _timer_due(task)
+        if when is not None and when < now:  # SpiffWorkflow fires strictly after the due time
+            due.append((task.task_spec.bpmn_id or task.task_spec.name, when))
+    return due
+
+
+def _set_sla_timers(workflow: BpmnWorkflow, value: str) -> None:
+    for task in _waiting_sla_timers(workflow):
+        if task.internal_data.get("event_value") is not None and not task.internal_data.get("event_fired"):
+            task.internal_data["event_value"] = value
+
+
+def _set_sla_due(workflow: BpmnWorkflow, due_at: str) -> None:
+    """Give the case a new due date: in the data that later steps inherit, and in the SLA timers
+    now waiting (unless the clock is paused: they then wait suspended until it resumes)."""
+    for task in _open_tasks(workflow):
+        if SLA_DUE_KEY in task.data:
+            task.data[SLA_DUE_KEY] = due_at
+    if not workflow.data.get(_PAUSED_MARKER):
+        _set_sla_timers(workflow, due_at)
+
+
+def sla_pause_point(workflow: BpmnWorkflow) -> str | None:
+    """The element (marked slaPause=true) where the case now waits for the applicant, if any."""
+    for task in _open_tasks(workflow):
+        if _properties(task.task_spec).get(SLA_PAUSE_PROPERTY) == "true":
+            return task.task_spec.bpmn_id or task.task_spec.name
+    return None
 
 
 def find_ready_task(workflow: BpmnWorkflow, task_id: str):
@@ -181,7 +271,7 @@ def _timer_due(task) -> datetime | None:
     value = task.internal_data.get("event_value")
     if isinstance(value, dict):  # cycles keep {'cycles', 'next', 'duration'}
         value = value.get("next")
-    if not isinstance(value, str):
+    if not isinstance(value, str) or value == SUSPENDED:
         return None
     try:
         return datetime.fromisoformat(value)

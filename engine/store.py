@@ -17,7 +17,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .errors import Conflict, NotFound
-from .models import Case, CaseEvent, CaseNumberCounter, Definition, Rating, Task
+from .models import Case, CaseEvent, CaseNumberCounter, Definition, Notification, Rating, Task
 
 CASES = Case.__table__
 EVENTS = CaseEvent.__table__
@@ -25,6 +25,7 @@ TASKS = Task.__table__
 COUNTERS = CaseNumberCounter.__table__
 DEFINITIONS = Definition.__table__
 RATINGS = Rating.__table__
+NOTIFICATIONS = Notification.__table__
 
 OPEN_TASK_STATUSES = ("ready", "claimed")
 RACE_MESSAGE = "Someone else changed this case at the same time; reload and try again"
@@ -53,6 +54,9 @@ class CaseRecord:
     close_reason: str | None = None
     next_timer_at: datetime | None = None
     due_at: datetime | None = None
+    overdue_at: datetime | None = None
+    sla_paused_at: datetime | None = None
+    sla_paused_amount: float = 0.0
 
 
 @dataclass
@@ -202,3 +206,23 @@ def insert_rating(conn: Connection, case: CaseRecord, score: int, comment: str |
                                             score=score, comment=comment, rated_at=now))
     except IntegrityError as error:
         raise Conflict(f"Case {case.number} has already been rated", case_id=case.id) from error
+
+
+def queue_notifications(conn: Connection, case_id: str, kind: str, drafts: list, now: datetime) -> int:
+    """Put messages in the outbox, in the caller's transaction; one per (case, kind, audience,
+    channel, recipient) ever, so a cause that happens twice still sends one message."""
+    rows = {}
+    for draft in drafts:
+        key = f"{case_id}:{kind}:{draft.audience}:{draft.channel}:{draft.recipient}"[:300]
+        rows[key] = {"dedupe_key": key, "case_id": case_id, "kind": kind, "audience": draft.audience,
+                     "channel": draft.channel, "recipient": draft.recipient[:300], "subject": draft.subject[:300],
+                     "body": draft.body, "status": "pending", "attempts": 0, "next_attempt_at": now,
+                     "created_at": now}
+    if not rows:
+        return 0
+    existing = set(conn.execute(select(NOTIFICATIONS.c.dedupe_key)
+                                .where(NOTIFICATIONS.c.dedupe_key.in_(list(rows)))).scalars())
+    fresh = [row for key, row in rows.items() if key not in existing]
+    if fresh:
+        conn.execute(insert(NOTIFICATIONS), fresh)
+    return len(fresh)

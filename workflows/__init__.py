@@ -1,7 +1,7 @@
 """The household-registration domain pack: what the office's BPMN may call.
 
-``register(functions, operators)`` plugs the pack into the engine's registries; the engine
-itself never imports this package.
+``register(functions, operators, calendar)`` plugs the pack into the engine's registries; the
+engine itself never imports this package.
 """
 from __future__ import annotations
 
@@ -9,16 +9,21 @@ from engine.registries import ScriptFunctions, ServiceOperators
 
 from .catalogue import HouseholdCatalogue
 from .identifiers import mask_national_id, valid_national_id
+from .notifications import HouseholdNotifications
+from .office_calendar import OfficeCalendar
+from .time_functions import time_functions
 
 BPMN_FOLDER = "bpmn"
 
 
-def register(functions: ScriptFunctions, operators: ServiceOperators) -> None:
+def register(functions: ScriptFunctions, operators: ServiceOperators, calendar: OfficeCalendar | None = None) -> None:
     functions.register("valid_national_id", valid_national_id)
     functions.register("mask_national_id", mask_national_id)
+    for name, function in time_functions(calendar or OfficeCalendar()).items():
+        functions.register(name, function)
 
 
-def build_registries() -> tuple[ScriptFunctions, ServiceOperators]:
+def build_registries(calendar: OfficeCalendar | None = None) -> tuple[ScriptFunctions, ServiceOperators]:
     functions, operators = ScriptFunctions(), ServiceOperators()
-    register(functions, operators)
+    register(functions, operators, calendar)
     return functions, operators

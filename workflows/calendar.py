@@ -1,7 +1,8 @@
 """The office's working-day calendar and the time rules of the Administrative Procedure Act.
 
-Working days come from ``holidays.Taiwan`` (government days off and make-up working Saturdays).
-Periods follow §48: the day a period starts is not counted, and since only working days are
+Working days come, in this order, from manual overrides (typhoon closures), the official DGPA
+calendar of the year when one was imported, and ``holidays.Taiwan`` (government days off and
+make-up working Saturdays) otherwise. Periods follow §48: the day a period starts is not counted, and since only working days are
 counted, a period always ends on a working day. Deadlines fall at the office's closing time.
 """
 from __future__ import annotations
@@ -23,14 +24,41 @@ def _taiwan_calendar(year: int) -> holidays.HolidayBase:
 
 
 class WorkingCalendar:
-    def __init__(self, overrides: dict[date, bool] | None = None) -> None:
+    def __init__(self, overrides: dict[date, bool] | None = None, official: dict[date, bool] | None = None) -> None:
         # date -> True (a working day after all) / False (closed, e.g. a typhoon day)
         self.overrides = dict(overrides or {})
+        # The imported official calendar: every day of the years it covers.
+        self.official = dict(official or {})
 
     def is_working_day(self, day: date) -> bool:
         if day in self.overrides:
             return self.overrides[day]
+        if day in self.official:
+            return self.official[day]
         return _taiwan_calendar(day.year).is_working_day(day)
+
+    def working_days_between(self, start: datetime, end: datetime) -> int:
+        """Working days after the day of ``start`` up to and including the day of ``end``."""
+        day, last = _local(start).date(), _local(end).date()
+        count = 0
+        while day < last:
+            day += timedelta(days=1)
+            count += self.is_working_day(day)
+        return count
+
+    def office_hours_between(self, start: datetime, end: datetime) -> float:
+        """Office hours (on working days, opening to closing) between two moments."""
+        start, end = _local(start), _local(end)
+        total = timedelta()
+        day = start.date()
+        while day <= end.date():
+            if self.is_working_day(day):
+                opens = max(datetime.combine(day, OFFICE_OPENS, OFFICE_ZONE), start)
+                closes = min(_closing(day), end)
+                if closes > opens:
+                    total += closes - opens
+            day += timedelta(days=1)
+        return total.total_seconds() / 3600
 
     def working_days_after(self, start: datetime, days: int) -> datetime:
         """The end of the ``days``-th working day after the day of ``start`` (§48)."""

@@ -1,7 +1,9 @@
 """The procedure catalogue: each procedure's published standard processing time.
 
 Standard times live here, not in the diagrams: the engine puts the due date into the case data
-as ``sla_due_at`` and a diagram's SLA timer reads it.
+as ``sla_due_at`` and a diagram's SLA timer reads it. While a case waits for the applicant's
+documents its clock stops (§51): ``paused_amount`` says how much standard time a pause took
+(in the procedure's unit) and ``due_at(..., extension=...)`` adds it back.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from datetime import datetime
 from engine.registries import ProcedureCatalogue
 
 from .calendar import WorkingCalendar
+from .office_calendar import OfficeCalendar
 
 WORKING_DAYS = "working_days"
 OFFICE_HOURS = "office_hours"
@@ -34,20 +37,40 @@ PROCEDURES = {
 
 
 class HouseholdCatalogue(ProcedureCatalogue):
-    def __init__(self, calendar: WorkingCalendar | None = None) -> None:
-        self.calendar = calendar or WorkingCalendar()
+    def __init__(self, calendar: WorkingCalendar | OfficeCalendar | None = None,
+                 procedures: dict[str, Procedure] | None = None) -> None:
+        self.calendar = calendar or OfficeCalendar()
+        self.procedures = procedures if procedures is not None else PROCEDURES
+
+    def _calendar_at(self, moment: datetime) -> WorkingCalendar:
+        return self.calendar.as_of(moment) if isinstance(self.calendar, OfficeCalendar) else self.calendar
 
     def standard_time(self, procedure_key: str) -> dict | None:
-        procedure = PROCEDURES.get(procedure_key)
+        procedure = self.procedures.get(procedure_key)
         if procedure is None:
             return None
         return {"amount": procedure.standard_amount, "unit": procedure.standard_unit,
                 "name_zh": procedure.name_zh, "name_en": procedure.name_en}
 
-    def due_at(self, procedure_key: str, received_at: datetime) -> datetime | None:
-        procedure = PROCEDURES.get(procedure_key)
+    def due_at(self, procedure_key: str, received_at: datetime, extension: float = 0.0,
+               known_at: datetime | None = None) -> datetime | None:
+        """The due date of a case received at ``received_at`` whose clock was paused for
+        ``extension`` (in the procedure's unit), by the calendar as known at ``known_at``."""
+        procedure = self.procedures.get(procedure_key)
         if procedure is None:
             return None
+        calendar = self._calendar_at(known_at or received_at)
         if procedure.standard_unit == OFFICE_HOURS:
-            return self.calendar.office_hours_after(received_at, procedure.standard_amount)
-        return self.calendar.working_days_after(received_at, int(procedure.standard_amount))
+            return calendar.office_hours_after(received_at, procedure.standard_amount + extension)
+        return calendar.working_days_after(received_at, int(procedure.standard_amount + extension))
+
+    def paused_amount(self, procedure_key: str, paused_at: datetime, resumed_at: datetime) -> float:
+        """How much of the standard time a pause took: working days (§48 counting: the day the
+        pause began is not counted) or office hours, per the procedure's unit."""
+        procedure = self.procedures.get(procedure_key)
+        if procedure is None:
+            return 0.0
+        calendar = self._calendar_at(resumed_at)
+        if procedure.standard_unit == OFFICE_HOURS:
+            return round(calendar.office_hours_between(paused_at, resumed_at), 6)
+        return float(calendar.working_days_between(paused_at, resumed_at))

@@ -1,0 +1,93 @@
+"""What the office tells applicants and supervisors, in Traditional Chinese and English.
+
+The engine asks ``HouseholdNotifications.drafts(kind, case)`` when something happens to a case
+(``sla_breach``: the case passed its standard processing time, 超過標準作業時間主動告知) and
+queues the answer in its outbox. The channels named here (email, sms) are mapped to delivery
+adapters by the deployment (real ones in production, the development mailbox otherwise).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from engine.registries import NotificationDraft, NotificationPolicy
+
+from .calendar import OFFICE_ZONE
+
+UNITS = {
+    "office_hours": ("{amount} 小時（上班時間）", "{amount} office hours"),
+    "working_days": ("{amount} 個工作天", "{amount} working days"),
+}
+
+
+def _local(moment: datetime | None) -> str:
+    return moment.astimezone(OFFICE_ZONE).strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+def _standard(standard: dict | None) -> tuple[str, str]:
+    if not standard or standard.get("unit") not in UNITS:
+        return "-", "-"
+    amount = standard["amount"]
+    amount = int(amount) if float(amount).is_integer() else amount
+    zh, en = UNITS[standard["unit"]]
+    return zh.format(amount=amount), en.format(amount=amount)
+
+
+class HouseholdNotifications(NotificationPolicy):
+    def __init__(self, supervisor_recipients: list[str] | tuple[str, ...] = ()) -> None:
+        self.supervisor_recipients = [r for r in supervisor_recipients if r]
+
+    def drafts(self, kind: str, case: dict[str, Any]) -> list[NotificationDraft]:
+        if kind != "sla_breach":
+            return []
+        standard = case.get("standard_time") or {}
+        zh_time, en_time = _standard(standard)
+        values = {
+            "number": case["number"], "due": _local(case.get("due_at")), "over": _local(case.get("overdue_at")),
+            "procedure_zh": standard.get("name_zh") or case["procedure"],
+            "procedure_en": standard.get("name_en") or case["procedure"],
+            "zh_time": zh_time, "en_time": en_time,
+        }
+        applicant = case.get("applicant") or {}
+        name = str(applicant.get("name") or "申請人")
+        drafts = []
+        if applicant.get("email"):
+            drafts.append(NotificationDraft(
+                "applicant", "email", str(applicant["email"]),
+                "【戶政事務所】案件 {number} 已超過標準處理時間 / Case {number} is overdue".format(**values),
+                APPLICANT_EMAIL.format(name=name, **values)))
+        if applicant.get("phone"):
+            drafts.append(NotificationDraft("applicant", "sms", str(applicant["phone"]), "案件逾時通知",
+                                            APPLICANT_SMS.format(**values)))
+        for recipient in self.supervisor_recipients:
+            drafts.append(NotificationDraft(
+                "supervisor", "email", recipient,
+                "逾時案件 {number}：{procedure_zh} / Overdue case {number}: {procedure_en}".format(**values),
+                SUPERVISOR_EMAIL.format(**values)))
+        return drafts
+
+
+APPLICANT_EMAIL = """{name} 您好：
+
+您申請的「{procedure_zh}」（案件編號 {number}）標準處理時間為 {zh_time}，原定於 {due} 前完成，目前已超過標準處理時間。
+我們已通知主管優先處理，完成時會再通知您。造成您的不便，敬請見諒。
+您可以案件編號及查詢碼隨時查詢辦理進度。
+
+Dear {name},
+
+Your application "{procedure_en}" (case {number}) has a standard processing time of {en_time} and was due by {due} (Taipei time). It has passed that time.
+The supervisor has been alerted to give it priority, and we will tell you when it is done. We apologise for the delay.
+You can check its progress at any time with the case number and access code.
+
+戶政事務所 Household Registration Office
+"""
+
+APPLICANT_SMS = ("戶政事務所：您的案件 {number}（{procedure_zh}）已超過標準處理時間（原定 {due}），已由主管優先處理。"
+                 " Case {number} passed its standard time (due {due}); a supervisor is on it.")
+
+SUPERVISOR_EMAIL = """案件 {number}（{procedure_zh}）已於 {over} 超過標準處理時間（{zh_time}，原定 {due} 完成）。
+已通知申請人，並已在主管待辦中建立「逾時檢視」工作，請督導處理。
+
+Case {number} ({procedure_en}) passed its standard processing time ({en_time}, due {due}) at {over}.
+The applicant has been told, and a review task is waiting in the supervisors' inbox.
+"""
