@@ -313,7 +313,8 @@ class CommandHandlers:
                 return None
             definition = self._catalog.get(conn, case.definition_id)
             event = PendingEvent(runtime.DUE_DATE_CHANGED, command.actor, {
-                "due_at": self._local_iso(due), "previous_due_at": _iso(case.due_at), "reason": reason[:500],
+                "due_at": self._local_iso(due),
+                "previous_due_at": self._local_iso(case.due_at) if case.due_at else None, "reason": reason[:500],
                 "paused": case.sla_paused_at is not None})
             case.due_at = due
             return self._change_case(conn, case, definition, event)

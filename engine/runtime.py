@@ -46,7 +46,7 @@ SLA_DUE_KEY = "sla_due_at"
 SLA_TIMER_PROPERTY = "slaTimer"
 # An element with the property slaPause=true, while the case waits there, stops the SLA clock.
 SLA_PAUSE_PROPERTY = "slaPause"
-# The due time a suspended SLA timer holds while the clock is paused: never reached.
+# The due time SLA timers (and ``sla_due_at``) hold while the clock is paused: never reached.
 SUSPENDED = "9999-12-31T00:00:00+00:00"
 _PAUSED_MARKER = "onestop_sla_paused"
 
@@ -122,18 +122,19 @@ def apply_change(workflow: BpmnWorkflow, event_type: str, payload: dict[str, Any
         return
     elif event_type == SLA_PAUSED:
         workflow.data[_PAUSED_MARKER] = True
-        _set_sla_timers(workflow, SUSPENDED)
+        _set_sla_due(workflow, SUSPENDED)
         return
-    elif event_type in (SLA_RESUMED, DUE_DATE_CHANGED):
-        if event_type == SLA_RESUMED:
-            workflow.data.pop(_PAUSED_MARKER, None)
+    elif event_type == SLA_RESUMED:
+        workflow.data.pop(_PAUSED_MARKER, None)
         _set_sla_due(workflow, payload["due_at"])
+        return
+    elif event_type == DUE_DATE_CHANGED:
+        if not workflow.data.get(_PAUSED_MARKER):  # a paused case gets its date when it resumes
+            _set_sla_due(workflow, payload["due_at"])
         return
     else:
         return
     run_engine(workflow)
-    if workflow.data.get(_PAUSED_MARKER):
-        _set_sla_timers(workflow, SUSPENDED)  # an SLA timer reached while paused waits too
 
 
 def changes_workflow(event_type: str) -> bool:
@@ -186,13 +187,15 @@ def _set_sla_timers(workflow: BpmnWorkflow, value: str) -> None:
 
 
 def _set_sla_due(workflow: BpmnWorkflow, due_at: str) -> None:
-    """Give the case a new due date: in the data that later steps inherit, and in the SLA timers
-    now waiting (unless the clock is paused: they then wait suspended until it resumes)."""
+    """Give the case a new due date (or SUSPENDED while its clock is paused): in the data that
+    later steps inherit, so an SLA timer reached later reads it, and in the SLA timers waiting now."""
+    # Waiting tasks merge their parent's data in again whenever they are refreshed, so the
+    # parents (the last finished step on each open path) get the new value too.
     for task in _open_tasks(workflow):
-        if SLA_DUE_KEY in task.data:
-            task.data[SLA_DUE_KEY] = due_at
-    if not workflow.data.get(_PAUSED_MARKER):
-        _set_sla_timers(workflow, due_at)
+        for holder in (task, task.parent):
+            if holder is not None and SLA_DUE_KEY in holder.data:
+                holder.data[SLA_DUE_KEY] = due_at
+    _set_sla_timers(workflow, due_at)
 
 
 def sla_pause_point(workflow: BpmnWorkflow) -> str | None:
@@ -270,7 +273,7 @@ def _timer_due(task) -> datetime | None:
         return None
     value = task.internal_data.get("event_value")
     if isinstance(value, dict):  # cycles keep {'cycles', 'next', 'duration'}
-        value = value.get("next")
+        value = value.get("next") if value.get("cycles") != 0 else None  # 0: all cycles done
     if not isinstance(value, str) or value == SUSPENDED:
         return None
     try:
