@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
 from engine import accounts
 
 from ..auth import ANY_ROLE, bearer_token, engine
 from ..schemas import LoginSchema, TokenSchema
-from .common import problems, secured
+from .common import Blueprint, problems, secured
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Bearer tokens.")
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from engine import commands as cmd
 from engine import queries
@@ -13,7 +12,7 @@ from ..auth import AUDITOR, CASE_READERS, CASE_WORKERS, HISTORY_READERS, current
 from ..schemas import (CancelSchema, CaseChangedSchema, CaseDetailSchema, CaseListArgsSchema, CasePageSchema,
                        EventSchema, MessageSchema, StartCaseSchema, StartedCaseSchema, StateArgsSchema, StateSchema,
                        VerificationSchema)
-from .common import case_summary, page_window, secured, task_dict
+from .common import Blueprint, case_summary, page_window, secured, task_dict
 
 blp = Blueprint("cases", __name__, url_prefix="/api/cases", description="Cases: start, follow, steer, audit.")
 

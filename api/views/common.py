@@ -3,13 +3,36 @@ guard and document them."""
 from __future__ import annotations
 
 import http
+import json
 
+import flask_smorest
 from flask import current_app
+from webargs.flaskparser import FlaskParser, abort
 
 from engine import queries
 from workflows.identifiers import mask_national_ids
 
 from ..auth import BEARER_AUTH, engine, requires
+
+
+class BodyParser(FlaskParser):
+    """webargs' parser, with JSON bodies that parse to nothing usable answered as 400 too: nested
+    deeper than Python's recursion limit, or an integer with more digits than int() accepts."""
+
+    def _raw_load_json(self, req):
+        try:
+            return super()._raw_load_json(req)
+        except json.JSONDecodeError:
+            raise  # webargs answers these itself (400 "Invalid JSON body.")
+        except (RecursionError, ValueError) as error:
+            reason = "nested too deeply" if isinstance(error, RecursionError) else "a number is too long"
+            abort(400, messages={"json": [f"Invalid JSON body: {reason}."]})
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """The API's blueprints: flask-smorest's, with the body parser above."""
+
+    ARGUMENTS_PARSER = BodyParser()
 
 
 def problems(blp, *statuses: int):

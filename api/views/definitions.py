@@ -10,7 +10,7 @@ from pathlib import PurePosixPath
 
 from flask import Response, request
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
 from engine import commands as cmd
 from engine import queries
@@ -19,7 +19,7 @@ from ..auth import ADMIN, ANY_ROLE, DESIGNER, current_principal, engine
 from ..problems import PROBLEM_JSON
 from ..schemas import (BpmnFileArgsSchema, DefinitionDetailSchema, DefinitionSummarySchema,
                        DefinitionVersionSchema, DeployResultSchema, ProblemSchema, ValidationResultSchema, unstorable)
-from .common import secured
+from .common import Blueprint, secured
 
 # Versions are 32-bit integers in the database: a larger number in a URL is no route (404).
 blp = Blueprint("definitions", __name__, url_prefix="/api/definitions",

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import text
 
 from ..auth import engine
 from ..schemas import HealthSchema
+from .common import Blueprint
 
 blp = Blueprint("operations", __name__, url_prefix="/api", description="Operations.")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
 from engine import commands as cmd
 from engine import queries
@@ -13,7 +13,7 @@ from engine.handlers import access_code_matches
 
 from ..auth import engine
 from ..schemas import PublicCaseSchema, PublicLookupArgsSchema, RatingResultSchema, RatingSchema
-from .common import problems, zone
+from .common import Blueprint, problems, zone
 
 blp = Blueprint("public", __name__, url_prefix="/api/public",
                 description="For applicants: case status by number and access code, and the rating.")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
 from engine import commands as cmd
 from engine import queries
@@ -11,7 +11,7 @@ from workflows.identifiers import mask_national_ids
 from ..auth import ADMIN, AUDITOR, CASE_READERS, CASE_WORKERS, SUPERVISOR, current_principal, engine, may_work_lane
 from ..schemas import CaseChangedSchema, CompleteTaskSchema, TaskDetailSchema, TaskListArgsSchema, TaskPageSchema
 from .cases import changed_dict
-from .common import case_summary, page_window, secured, task_dict
+from .common import Blueprint, case_summary, page_window, secured, task_dict
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/tasks", description="The inbox: claim, work and complete tasks.")
 
