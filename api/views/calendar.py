@@ -5,11 +5,11 @@ the answer says how many were checked and moved.
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
@@ -17,7 +17,8 @@ from engine.models import DevelopmentMessage, Notification
 from workflows.office_calendar import recompute_due_dates
 
 from ..auth import ADMIN, AUDITOR, CASE_READERS, SUPERVISOR, current_principal, engine
-from .common import secured, settings
+from ..schemas import Text, unstorable
+from .common import Blueprint, secured, settings
 
 blp = Blueprint("calendar", __name__, url_prefix="/api",
                 description="Working-day calendar, its overrides, and the notifications sent.")
@@ -25,6 +26,8 @@ blp = Blueprint("calendar", __name__, url_prefix="/api",
 CALENDAR_EDITORS = (ADMIN, SUPERVISOR)
 OUTBOX_READERS = (SUPERVISOR, AUDITOR, ADMIN)
 MAX_RANGE_DAYS = 400
+# Days a calendar can speak of: a due date computed from a day outside these cannot be stored.
+DAY_RANGE = validate.Range(min=date(1900, 1, 1), max=date(2999, 12, 31))
 
 
 class StrictSchema(Schema):
@@ -33,8 +36,8 @@ class StrictSchema(Schema):
 
 
 class DaysArgsSchema(StrictSchema):
-    start = fields.Date(required=True, data_key="from")
-    end = fields.Date(required=True, data_key="to")
+    start = fields.Date(required=True, data_key="from", validate=DAY_RANGE)
+    end = fields.Date(required=True, data_key="to", validate=DAY_RANGE)
 
 
 class DaySchema(Schema):
@@ -43,9 +46,9 @@ class DaySchema(Schema):
 
 
 class OverrideInSchema(StrictSchema):
-    day = fields.Date(required=True)
+    day = fields.Date(required=True, validate=DAY_RANGE)
     working = fields.Boolean(required=True)
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    reason = Text(required=True, validate=validate.Length(min=1, max=500))
 
 
 class RevocationSchema(StrictSchema):
@@ -82,7 +85,7 @@ class ChangeResultSchema(Schema):
 
 
 class NotificationArgsSchema(StrictSchema):
-    case_id = fields.String(validate=validate.Length(max=36))
+    case_id = Text(validate=validate.Length(max=36))
     status = fields.String(validate=validate.OneOf(["pending", "sending", "sent", "failed"]))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
 
@@ -161,6 +164,8 @@ class CalendarEditions(MethodView):
         upload = request.files.get("file")
         if upload is None:
             abort(422, message="Upload the calendar in the multipart field 'file'", errors={"file": ["missing"]})
+        if unstorable(upload.filename or ""):
+            abort(422, message=f"The file name {unstorable(upload.filename)}", errors={"file": ["bad file name"]})
         imported = _calendar().import_dgpa(upload.read(), source_name=upload.filename or "upload",
                                            actor=current_principal().username, now=engine().clock.now())
         answer = {"id": imported["edition_id"], "created": imported["created"],
