@@ -1,0 +1,268 @@
+"""The authorization matrix: every caller against every route of the app.
+
+Callers: each role, a clerk whose groups are not the task's lane, no token at all, and a revoked
+token. Each cell is the exact status expected: the success status of the operation, 401 without
+a valid token, 403 for a role the operation does not admit or a task outside the caller's lanes.
+
+The routes come from the app's url_map: a route without a row here fails the test, so a new
+endpoint cannot ship without a decision about who may use it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Callable
+
+import pytest
+import schemathesis
+from sqlalchemy import select
+
+from engine import accounts
+from engine import commands as cmd
+from engine.models import User
+from tests.engine.helpers import RECEIVE, VALID_ID, open_tasks
+
+from .conftest import TRANSCRIPT_FILES, FlaskCaller
+from .test_endpoints import all_routes, weekday_calendar
+from .test_openapi_fuzz import without_default_responses
+
+STAFF = ("designer", "clerk", "records_clerk", "supervisor", "auditor", "admin")
+CALLERS = (*STAFF, "anonymous", "revoked")
+READERS = ("clerk", "records_clerk", "supervisor", "auditor", "admin")
+WORKERS = ("clerk", "records_clerk", "supervisor")
+HISTORY = ("supervisor", "auditor", "admin")
+OUTBOX_READERS = ("supervisor", "auditor", "admin")
+CALENDAR_EDITORS = ("supervisor", "admin")
+DESIGNERS = ("designer", "admin")
+# Tasks of the transcript procedure are in lane "Clerk": records_clerk is a clerk outside it.
+IN_LANE_CLERK = ("clerk", "supervisor")
+TASK_READERS = ("clerk", "supervisor", "auditor", "admin")
+
+
+def admits(*callers: str, ok: int = 200) -> dict[str, int]:
+    return {caller: ok if caller in callers else 401 if caller in ("anonymous", "revoked") else 403
+            for caller in CALLERS}
+
+
+def everyone(status: int = 200) -> dict[str, int]:
+    return {caller: status for caller in CALLERS}
+
+
+class World:
+    """The engine-side setup each request needs: a fresh case at the stage the request wants."""
+
+    def __init__(self, engine, tokens: dict[str, str], revoked: str) -> None:
+        self.engine = engine
+        self.tokens = tokens
+        self.revoked = revoked
+        self.serial = 0
+
+    def token(self, caller: str) -> str | None:
+        return {"anonymous": None, "revoked": self.revoked}.get(caller, self.tokens.get(caller))
+
+    def fresh_token(self, caller: str) -> str | None:
+        if caller in ("anonymous", "revoked"):
+            return self.token(caller)
+        with self.engine.write() as session:
+            user = session.scalar(select(User).where(User.username == caller))
+            token, _ = accounts.issue_token(session, user, now=self.engine.clock.now(), lifetime=None)
+        return token
+
+    def case(self, stage: str = "received"):
+        """received: waiting for receive_application; issuing: for issue_transcript;
+        awaiting_rating: both done, waiting for the rating message."""
+        started = self.engine.handle(cmd.StartCase("household_transcript", {}, actor="clerk",
+                                                   applicant={"name": "王小明", "national_id": VALID_ID}))
+        if stage in ("issuing", "awaiting_rating"):
+            self.complete_open(started.case_id, RECEIVE)
+        if stage == "awaiting_rating":
+            self.complete_open(started.case_id, {"fee_paid": 15})
+        return started
+
+    def complete_open(self, case_id: str, data: dict) -> None:
+        [task] = open_tasks(self.engine, case_id)
+        self.engine.handle(cmd.CompleteTask(task.id, "clerk", data))
+
+    def task(self, claimed_by: str | None = None) -> str:
+        started = self.case()
+        [task] = open_tasks(self.engine, started.case_id)
+        if claimed_by:
+            self.engine.handle(cmd.ClaimTask(task.id, claimed_by))
+        return task.id
+
+    def dgpa_file(self) -> bytes:
+        """A DGPA calendar for 2027, different at each call (a revised edition)."""
+        self.serial += 1
+        return weekday_calendar(2027, note=f"edition {self.serial}")
+
+    def override_id(self) -> int:
+        added = self.engine.catalogue.calendar.add_override(date(2026, 3, 20), False, "typhoon", actor="admin",
+                                                           now=self.engine.clock.now())
+        return added["override_id"]
+
+    def unique_upload(self) -> list[tuple[str, bytes]]:
+        """The transcript procedure with a comment that makes it a new version."""
+        self.serial += 1
+        files = []
+        for path in TRANSCRIPT_FILES:
+            content = path.read_bytes()
+            if path.suffix == ".bpmn":
+                content += f"<!-- upload {self.serial} -->\n".encode()
+            files.append((path.name, content))
+        return files
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    json: object = None
+    query: dict | None = None
+    files: list | None = None  # (name, content) in the multipart field "files"
+    form_files: list | None = None  # (field, name, content)
+    token: object = "caller"  # "caller": the caller's token; otherwise this one
+
+
+Row = tuple[dict[str, int], Callable[[World, str], Request]]
+
+MATRIX: dict[tuple[str, str], Row] = {
+    # ---- documents and operations: open to everyone
+    ("/api/openapi.json", "GET"): (everyone(200), lambda w, c: Request("GET", "/api/openapi.json")),
+    ("/api/docs", "GET"): (everyone(200), lambda w, c: Request("GET", "/api/docs")),
+    ("/api/docs/assets/<path:filename>", "GET"): (
+        everyone(200), lambda w, c: Request("GET", "/api/docs/assets/swagger-ui.css")),
+    ("/api/health", "GET"): (everyone(200), lambda w, c: Request("GET", "/api/health")),
+    ("/metrics", "GET"): (everyone(200), lambda w, c: Request("GET", "/metrics")),
+    # Flask's default static route: nothing is served there, to anyone.
+    ("/static/<path:filename>", "GET"): (everyone(404), lambda w, c: Request("GET", "/static/app.js")),
+    # ---- tokens
+    ("/api/auth/token", "POST"): (everyone(201), lambda w, c: Request(
+        "POST", "/api/auth/token", json={"username": "clerk", "password": "correct horse battery staple"})),
+    ("/api/auth/token", "DELETE"): (admits(*STAFF, ok=204), lambda w, c: Request(
+        "DELETE", "/api/auth/token", token=w.fresh_token(c))),
+    # ---- designers
+    ("/api/definitions", "GET"): (admits(*STAFF), lambda w, c: Request("GET", "/api/definitions")),
+    ("/api/definitions", "POST"): (admits(*DESIGNERS, ok=201), lambda w, c: Request(
+        "POST", "/api/definitions", files=w.unique_upload())),
+    ("/api/definitions/validate", "POST"): (admits(*DESIGNERS), lambda w, c: Request(
+        "POST", "/api/definitions/validate", files=w.unique_upload())),
+    ("/api/definitions/<string:key>", "GET"): (admits(*STAFF), lambda w, c: Request(
+        "GET", "/api/definitions/household_transcript")),
+    ("/api/definitions/<string:key>/versions/<int(max=2147483647):version>", "GET"): (
+        admits(*STAFF), lambda w, c: Request("GET", "/api/definitions/household_transcript/versions/1")),
+    ("/api/definitions/<string:key>/versions/<int(max=2147483647):version>/bpmn", "GET"): (
+        admits(*STAFF), lambda w, c: Request("GET", "/api/definitions/household_transcript/versions/1/bpmn")),
+    # ---- cases
+    ("/api/cases", "POST"): (admits(*WORKERS, ok=201), lambda w, c: Request(
+        "POST", "/api/cases", json={"procedure": "household_transcript"})),
+    ("/api/cases", "GET"): (admits(*READERS), lambda w, c: Request("GET", "/api/cases")),
+    ("/api/cases/<string:case_id>", "GET"): (admits(*READERS), lambda w, c: Request(
+        "GET", f"/api/cases/{w.case().case_id}")),
+    ("/api/cases/<string:case_id>/messages/<string:name>", "POST"): (admits(*WORKERS), lambda w, c: Request(
+        "POST", f"/api/cases/{w.case('awaiting_rating').case_id}/messages/rating_received",
+        json={"payload": {"score": 4}})),
+    ("/api/cases/<string:case_id>/cancel", "POST"): (admits(*WORKERS), lambda w, c: Request(
+        "POST", f"/api/cases/{w.case().case_id}/cancel", json={"reason": "withdrawn"})),
+    ("/api/cases/<string:case_id>/events", "GET"): (admits(*HISTORY), lambda w, c: Request(
+        "GET", f"/api/cases/{w.case().case_id}/events")),
+    ("/api/cases/<string:case_id>/state", "GET"): (admits(*HISTORY), lambda w, c: Request(
+        "GET", f"/api/cases/{w.case('issuing').case_id}/state", query={"at": 1})),
+    ("/api/cases/<string:case_id>/verify", "GET"): (admits(*HISTORY), lambda w, c: Request(
+        "GET", f"/api/cases/{w.case().case_id}/verify")),
+    # ---- tasks: the role, and then the lane
+    ("/api/tasks", "GET"): (admits(*READERS), lambda w, c: Request("GET", "/api/tasks")),
+    ("/api/tasks/<string:task_id>", "GET"): (admits(*TASK_READERS), lambda w, c: Request(
+        "GET", f"/api/tasks/{w.task()}")),
+    ("/api/tasks/<string:task_id>/claim", "POST"): (admits(*IN_LANE_CLERK), lambda w, c: Request(
+        "POST", f"/api/tasks/{w.task()}/claim")),
+    ("/api/tasks/<string:task_id>/unclaim", "POST"): (admits(*IN_LANE_CLERK), lambda w, c: Request(
+        "POST", f"/api/tasks/{w.task(claimed_by=c)}/unclaim")),
+    ("/api/tasks/<string:task_id>/complete", "POST"): (admits(*IN_LANE_CLERK), lambda w, c: Request(
+        "POST", f"/api/tasks/{w.task()}/complete", json={"data": RECEIVE})),
+    # ---- the office calendar and the outbox
+    ("/api/calendar/days", "GET"): (admits(*READERS), lambda w, c: Request(
+        "GET", "/api/calendar/days", query={"from": "2026-03-02", "to": "2026-03-31"})),
+    ("/api/calendar/editions", "GET"): (admits(*READERS), lambda w, c: Request("GET", "/api/calendar/editions")),
+    ("/api/calendar/editions", "POST"): (admits(*CALENDAR_EDITORS, ok=201), lambda w, c: Request(
+        "POST", "/api/calendar/editions", form_files=[("file", "2027.csv", w.dgpa_file())])),
+    ("/api/calendar/overrides", "GET"): (admits(*READERS), lambda w, c: Request("GET", "/api/calendar/overrides")),
+    ("/api/calendar/overrides", "POST"): (admits(*CALENDAR_EDITORS, ok=201), lambda w, c: Request(
+        "POST", "/api/calendar/overrides", json={"day": "2026-03-20", "working": False, "reason": "typhoon"})),
+    ("/api/calendar/revocations", "POST"): (admits(*CALENDAR_EDITORS), lambda w, c: Request(
+        "POST", "/api/calendar/revocations", json={"override_id": w.override_id()})),
+    ("/api/notifications", "GET"): (admits(*OUTBOX_READERS), lambda w, c: Request("GET", "/api/notifications")),
+    ("/api/development/messages", "GET"): (admits(*OUTBOX_READERS), lambda w, c: Request(
+        "GET", "/api/development/messages")),
+    # ---- applicants: number and access code, no account
+    ("/api/public/cases/<string(maxlength=20):number>", "GET"): (everyone(200), lambda w, c: (
+        lambda case: Request("GET", f"/api/public/cases/{case.number}", query={"code": case.access_code}))(w.case())),
+    ("/api/public/cases/<string(maxlength=20):number>/rating", "POST"): (everyone(201), lambda w, c: (
+        lambda case: Request("POST", f"/api/public/cases/{case.number}/rating",
+                             json={"code": case.access_code, "score": 5}))(w.case("awaiting_rating"))),
+}
+
+
+@pytest.fixture
+def world(engine, tokens, revoked_token, transcript) -> World:
+    return World(engine, tokens, revoked_token)
+
+
+@pytest.fixture
+def strict_spec(app):
+    return schemathesis.openapi.from_dict(without_default_responses(app.test_client().get("/api/openapi.json").json))
+
+
+def test_every_route_of_the_app_has_a_row_in_the_matrix(app):
+    routes = all_routes(app)
+    assert routes - set(MATRIX) == set(), "routes without an authorization decision"
+    assert set(MATRIX) - routes == set(), "rows for routes that no longer exist"
+
+
+@pytest.mark.parametrize("route", sorted(MATRIX), ids=lambda route: f"{route[1]} {route[0]}")
+def test_authorization_matrix(route, client, world, strict_spec):
+    expected, build = MATRIX[route]
+    call = FlaskCaller(client, {})
+    seen = {}
+    for caller in CALLERS:
+        request = build(world, caller)
+        token = world.token(caller) if request.token == "caller" else request.token
+        answer = call(request.method, request.path, user=token, json=request.json, query=request.query,
+                      files=request.files, form_files=request.form_files)
+        seen[caller] = answer.status
+        if answer.status in (401, 403):
+            assert answer.content_type == "application/problem+json", answer
+            kind = {401: "unauthorized", 403: "forbidden"}[answer.status]
+            assert answer.json["type"] == f"https://onestop.example/problems/{kind}", answer
+            if answer.status == 401:
+                assert answer.headers["WWW-Authenticate"].startswith("Bearer")
+        operation = strict_spec.find_operation_by_path(request.method, request.path)
+        if operation is not None:  # the status is documented for the operation, and the body matches
+            assert operation.responses.find_by_status_code(answer.status) is not None, (caller, answer)
+            operation.validate_response(answer.raw)
+    wrong = {caller: f"got {seen[caller]}, expected {expected[caller]}" for caller in CALLERS
+             if seen[caller] != expected[caller]}
+    assert not wrong, wrong
+
+
+def test_a_clerk_cannot_list_the_inbox_of_a_group_they_are_not_in(call, world):
+    world.task()
+    assert call("GET", "/api/tasks", user="records_clerk", query={"group": "Clerk"}).status == 403
+    assert call("GET", "/api/tasks", user="records_clerk").json["total"] == 0
+    assert call("GET", "/api/tasks", user="clerk", query={"group": "Clerk"}).json["total"] == 1
+    assert call("GET", "/api/tasks", user="auditor", query={"group": "Clerk"}).json["total"] == 1
+
+
+def test_an_expired_token_is_refused(call, engine, world):
+    with engine.write() as session:
+        user = session.scalar(select(User).where(User.username == "clerk"))
+        token, _ = accounts.issue_token(session, user, now=engine.clock.now(), lifetime=timedelta(hours=1))
+    assert call("GET", "/api/tasks", user=token).status == 200
+    engine.clock.advance(hours=1)
+    answer = call("GET", "/api/tasks", user=token)
+    assert answer.status == 401 and answer.content_type == "application/problem+json"
+
+
+@pytest.mark.parametrize("header", ["Basic Y2xlcms6cGFzcw==", "Bearer", "Bearer    ", "bearer not-a-token", "Token x"])
+def test_malformed_or_unknown_credentials_are_401(call, world, header):
+    answer = call("GET", "/api/cases", headers={"Authorization": header})
+    assert answer.status == 401 and answer.json["type"].endswith("/unauthorized")

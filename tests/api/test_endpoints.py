@@ -1,0 +1,202 @@
+"""Every endpoint, once through Flask's test client and once over real HTTP against gunicorn.
+
+The same walk runs on both transports: deploy the household transcript procedure by multipart
+upload, take cases from the counter to the rating, read their history, and use the docs and
+operations endpoints. Every answer is checked against the OpenAPI document the app serves, and
+the walk must have used every route of the app's url_map.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import schemathesis
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+
+from tests.engine.helpers import RECEIVE, VALID_ID
+from workflows.dgpa import to_dgpa_csv
+
+from .conftest import PASSWORD, TRANSCRIPT_FILES
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class Walk:
+    """Calls through ``call`` and records which route of the app each request reached."""
+
+    def __init__(self, call, app) -> None:
+        self.call = call
+        self.routes = app.url_map.bind("localhost")
+        self.spec = schemathesis.openapi.from_dict(app.test_client().get("/api/openapi.json").json)
+        self.covered: set[tuple[str, str]] = set()
+
+    def __call__(self, method: str, path: str, expect: int, **kwargs):
+        answer = self.call(method, path, **kwargs)
+        assert answer.status == expect, f"{self.call.transport}: {method} {path} -> {answer!r}"
+        try:
+            rule, _ = self.routes.match(path.split("?")[0], method=method, return_rule=True)
+            self.covered.add((rule.rule, method))
+        except (NotFound, MethodNotAllowed):
+            pass
+        operation = self.spec.find_operation_by_path(method, path.split("?")[0])
+        if operation is not None:
+            operation.validate_response(answer.raw)  # the documented schema and content type
+        if answer.status >= 400:
+            assert answer.content_type == PROBLEM_JSON, answer
+        return answer
+
+
+def weekday_calendar(year: int, note: str = "") -> bytes:
+    """A DGPA calendar file for ``year``: weekdays working, weekends off."""
+    first = date(year, 1, 1)
+    days = [first + timedelta(days=n) for n in range((date(year + 1, 1, 1) - first).days)]
+    return to_dgpa_csv({day: day.weekday() < 5 for day in days}, notes={first: note} if note else None)
+
+
+def all_routes(app) -> set[tuple[str, str]]:
+    return {(rule.rule, method) for rule in app.url_map.iter_rules()
+            for method in rule.methods - {"HEAD", "OPTIONS"}}
+
+
+def walk_every_endpoint(call, app) -> None:
+    walk = Walk(call, app)
+
+    # --- operations and docs
+    health = walk("GET", "/api/health", 200).json
+    assert health["status"] == "ok" and health["checks"]["database"]["status"] == "ok"
+    spec = walk("GET", "/api/openapi.json", 200).json
+    assert spec["openapi"].startswith("3.") and "/api/cases" in spec["paths"]
+    docs = walk("GET", "/api/docs", 200)
+    assert b"swagger" in docs.body.lower() and b"/api/docs/assets/" in docs.body
+    asset = walk("GET", "/api/docs/assets/swagger-ui-bundle.js", 200)
+    assert len(asset.body) > 100_000
+    # Flask's default static route exists but serves nothing: an unknown file is a 404 problem.
+    walk("GET", "/static/nothing-here.txt", 404)
+
+    # --- designers: validate and deploy by multipart upload, then read back
+    checked = walk("POST", "/api/definitions/validate", 200, user="designer",
+                   files=[(p.name, p.read_bytes()) for p in TRANSCRIPT_FILES]).json
+    assert checked["ok"] is True and checked["main_process_id"] == "household_transcript"
+    deployed = walk("POST", "/api/definitions", 201, user="designer",
+                    files=[(p.name, p.read_bytes()) for p in TRANSCRIPT_FILES]).json
+    assert (deployed["key"], deployed["version"], deployed["created"]) == ("household_transcript", 1, True)
+    again = walk("POST", "/api/definitions", 200, user="designer",
+                 files=[(p.name, p.read_bytes()) for p in TRANSCRIPT_FILES]).json
+    assert (again["version"], again["created"]) == (1, False)
+    listed = walk("GET", "/api/definitions", 200, user="clerk").json
+    assert [(d["key"], d["latest_version"], d["versions"]) for d in listed] == [("household_transcript", 1, 1)]
+    detail = walk("GET", "/api/definitions/household_transcript", 200, user="auditor").json
+    assert [v["version"] for v in detail["versions"]] == [1]
+    version = walk("GET", "/api/definitions/household_transcript/versions/1", 200, user="designer").json
+    assert version["files"] == sorted(p.name for p in TRANSCRIPT_FILES)
+    xml = walk("GET", "/api/definitions/household_transcript/versions/1/bpmn", 200, user="designer")
+    assert xml.content_type == "application/xml"
+    assert xml.body == (TRANSCRIPT_FILES[0].parent / "household_transcript.bpmn").read_bytes()
+
+    # --- a clerk takes a case at the counter, claims and completes its tasks
+    started = walk("POST", "/api/cases", 201, user="clerk", headers={"Idempotency-Key": "walk-1"},
+                   json={"procedure": "household_transcript", "channel": "counter",
+                         "applicant": {"name": "王小明", "national_id": VALID_ID}}).json
+    case_id, number, code = started["case_id"], started["number"], started["access_code"]
+    assert started["receipt"]["case_number"] == number and started["receipt"]["received"]["applicant"][
+        "national_id"] == "A12****789"
+    [receive] = started["open_tasks"]
+    assert receive["element_id"] == "receive_application" and receive["lane"] == "Clerk"
+    retried = walk("POST", "/api/cases", 200, user="clerk", headers={"Idempotency-Key": "walk-1"},
+                   json={"procedure": "household_transcript"}).json
+    assert (retried["case_id"], retried["existing"]) == (case_id, True)
+
+    cases = walk("GET", "/api/cases", 200, user="clerk", query={"status": "running"}).json
+    assert [c["id"] for c in cases["items"]] == [case_id] and cases["total"] == 1
+    assert cases["items"][0]["applicant"]["national_id"] == "A12****789"
+    case = walk("GET", f"/api/cases/{case_id}", 200, user="clerk").json
+    assert case["status"] == "running" and [t["id"] for t in case["open_tasks"]] == [receive["id"]]
+    inbox = walk("GET", "/api/tasks", 200, user="clerk").json
+    assert [t["id"] for t in inbox["items"]] == [receive["id"]]
+    task = walk("GET", f"/api/tasks/{receive['id']}", 200, user="clerk").json
+    assert task["form_schema"]["required"] == ["national_id", "applicant_name", "scope", "copies"]
+    assert task["case"]["number"] == number
+
+    walk("POST", f"/api/tasks/{receive['id']}/claim", 200, user="clerk")
+    assert walk("GET", "/api/tasks", 200, user="clerk", query={"assignee": "clerk"}).json["total"] == 1
+    walk("POST", f"/api/tasks/{receive['id']}/unclaim", 200, user="clerk")
+    walk("POST", f"/api/tasks/{receive['id']}/claim", 200, user="clerk")
+    done = walk("POST", f"/api/tasks/{receive['id']}/complete", 200, user="clerk", json={"data": RECEIVE}).json
+    [issue] = done["open_tasks"]
+    assert issue["element_id"] == "issue_transcript"
+    walk("POST", f"/api/tasks/{issue['id']}/complete", 200, user="clerk", json={"data": {"fee_paid": 15}})
+
+    # --- the applicant follows the case and rates it; the rating completes it
+    public = walk("GET", f"/api/public/cases/{number}", 200, query={"code": code}).json
+    assert public["status"] == "running" and public["rated"] is False
+    assert "核發謄本 Issue transcript" in public["steps_done"]
+    rated = walk("POST", f"/api/public/cases/{number}/rating", 201, json={"code": code, "score": 5}).json
+    assert rated == {"number": number, "score": 5, "recorded": True}
+    assert walk("GET", f"/api/cases/{case_id}", 200, user="supervisor").json["status"] == "completed"
+
+    # --- a second case gets its rating as a BPMN message from a clerk; a third is cancelled
+    second = walk("POST", "/api/cases", 201, user="supervisor", json={"procedure": "household_transcript"}).json
+    receive2 = second["open_tasks"][0]["id"]
+    issue2 = walk("POST", f"/api/tasks/{receive2}/complete", 200, user="supervisor",
+                  json={"data": RECEIVE}).json["open_tasks"][0]["id"]
+    walk("POST", f"/api/tasks/{issue2}/complete", 200, user="supervisor", json={"data": {"fee_paid": 15}})
+    messaged = walk("POST", f"/api/cases/{second['case_id']}/messages/rating_received", 200, user="clerk",
+                    json={"payload": {"score": 3}}).json
+    assert messaged["status"] == "completed" and messaged["open_tasks"] == []
+    third = walk("POST", "/api/cases", 201, user="clerk", json={"procedure": "household_transcript"}).json
+    cancelled = walk("POST", f"/api/cases/{third['case_id']}/cancel", 200, user="clerk",
+                     json={"reason": "applicant withdrew"}).json
+    assert cancelled["status"] == "cancelled"
+
+    # --- auditors read the history, a past state and the verification
+    events = walk("GET", f"/api/cases/{case_id}/events", 200, user="auditor").json
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    assert events[0]["type"] == "case_started" and events[-1]["type"] == "case_completed"
+    state = walk("GET", f"/api/cases/{case_id}/state", 200, user="auditor", query={"at": 1}).json
+    assert [t["element_id"] for t in state["ready_tasks"]] == ["receive_application"]
+    for some_case in (case_id, second["case_id"], third["case_id"]):
+        verified = walk("GET", f"/api/cases/{some_case}/verify", 200, user="auditor").json
+        assert verified["ok"] is True and verified["problems"] == [], verified
+
+    # --- the office calendar: days, an imported DGPA edition, an override and its revocation
+    days = walk("GET", "/api/calendar/days", 200, user="clerk", query={"from": "2026-03-02", "to": "2026-03-08"}).json
+    assert [d["working"] for d in days] == [True] * 5 + [False] * 2
+    dgpa = ("file", "2027.csv", weekday_calendar(2027))
+    edition = walk("POST", "/api/calendar/editions", 201, user="admin", form_files=[dgpa]).json
+    assert edition["created"] is True
+    assert walk("POST", "/api/calendar/editions", 200, user="admin", form_files=[dgpa]).json["created"] is False
+    assert [e["year"] for e in walk("GET", "/api/calendar/editions", 200, user="clerk").json] == [2027]
+    override = walk("POST", "/api/calendar/overrides", 201, user="supervisor",
+                    json={"day": "2026-03-20", "working": False, "reason": "颱風停班 typhoon"}).json
+    assert override["changed_days"] == ["2026-03-20"]
+    [listed_override] = walk("GET", "/api/calendar/overrides", 200, user="clerk").json
+    assert listed_override["id"] == override["id"] and listed_override["revoked_at"] is None
+    walk("POST", "/api/calendar/revocations", 200, user="supervisor", json={"override_id": override["id"]})
+    assert walk("GET", "/api/calendar/overrides", 200, user="clerk").json[0]["revoked_by"] == "supervisor"
+    assert isinstance(walk("GET", "/api/notifications", 200, user="auditor").json, list)
+    assert isinstance(walk("GET", "/api/development/messages", 200, user="auditor").json, list)
+
+    # --- metrics count what happened
+    metrics = walk("GET", "/metrics", 200).body.decode()
+    assert 'onestop_cases{status="completed"} 2.0' in metrics
+    assert 'onestop_cases{status="cancelled"} 1.0' in metrics
+    assert "onestop_http_request_duration_seconds_bucket" in metrics
+
+    # --- sign in with a password, use the token, sign out
+    login = walk("POST", "/api/auth/token", 201, json={"username": "clerk", "password": PASSWORD}).json
+    assert login["user"] == {"username": "clerk", "display_name": None, "roles": ["clerk"], "groups": ["Clerk"]}
+    walk("GET", "/api/tasks", 200, user=login["token"])
+    walk("DELETE", "/api/auth/token", 204, user=login["token"])
+    walk("GET", "/api/tasks", 401, user=login["token"])
+
+    missing = all_routes(app) - walk.covered
+    assert not missing, f"{call.transport}: the walk did not reach {sorted(missing)}"
+
+
+def test_every_endpoint_through_the_flask_test_client(call, app):
+    walk_every_endpoint(call, app)
+
+
+def test_every_endpoint_over_http_against_gunicorn(http, app, served):
+    walk_every_endpoint(http, app)
+    # The served app wrote its structured request log lines.
+    assert '"message": "request"' in served.log_text()
