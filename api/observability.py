@@ -1,6 +1,8 @@
 """Structured JSON logs with a request id, and Prometheus metrics.
 
 Logs carry the path but never the query string: an applicant's access code travels there.
+National ID numbers never reach a log line: whatever a message, a path or a traceback holds,
+each line is masked on its way out (A123456789 -> A12****789).
 Metrics about cases and tasks are read from the database at scrape time, so they are exact
 however many server processes and workers there are.
 """
@@ -9,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sys
 import time
 import uuid
@@ -19,8 +22,16 @@ from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
 from engine.models import Case, Task
+from workflows.identifiers import mask_national_id
 
 REQUEST_ID_HEADER = "X-Request-ID"
+# A national ID or resident certificate number anywhere in a text (not anchored: a number inside
+# a longer token is masked too; masking too much costs nothing here).
+NATIONAL_ID_IN_TEXT = re.compile(r"[A-Z][12890ABCD][0-9]{8}")
+
+
+def mask_national_ids_in_text(text: str) -> str:
+    return NATIONAL_ID_IN_TEXT.sub(lambda match: mask_national_id(match.group(0)), text)
 
 
 class JsonFormatter(logging.Formatter):
@@ -32,7 +43,7 @@ class JsonFormatter(logging.Formatter):
         entry.update({name: getattr(record, name) for name in self.FIELDS if hasattr(record, name)})
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
+        return mask_national_ids_in_text(json.dumps(entry, ensure_ascii=False, default=str))
 
 
 def configure_logging(level: str = "INFO") -> None:
