@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from flask import request
 from flask.views import MethodView
+from sqlalchemy import select
 
 from engine import commands as cmd
 from engine import queries
+from engine.models import CaseEvent
 from workflows.identifiers import mask_national_ids
 
 from ..auth import AUDITOR, CASE_READERS, CASE_WORKERS, HISTORY_READERS, current_principal, engine
@@ -26,16 +28,21 @@ def changed_dict(changed) -> dict:
             "open_tasks": [task.__dict__ for task in changed.open_tasks]}
 
 
-def receipt(started, body) -> dict:
-    """The receipt handed to the applicant: what was received, the standard time, the due date."""
+def receipt(started) -> dict:
+    """The receipt handed to the applicant: what was received, the standard time, the due date.
+
+    "What was received" is what the case recorded when it started (its first event), so a retried
+    request with the same Idempotency-Key gets the same receipt, whatever its own body says.
+    """
     with engine().read() as session:
         case = queries.get_case(session, started.case_id)
+        first = session.scalar(select(CaseEvent.payload).where(CaseEvent.case_id == case.id, CaseEvent.seq == 1))
     standard_time = engine().catalogue.standard_time(case.procedure_key)
     return {
         "case_number": case.number, "access_code": case.access_code, "procedure": case.procedure_key,
         "procedure_name": engine().definition(case.definition_id).spec.description,
         "channel": case.channel, "received_at": case.received_at,
-        "received": mask_national_ids({"data": body["data"], "applicant": body.get("applicant")}),
+        "received": mask_national_ids({"data": first.get("data"), "applicant": first.get("applicant")}),
         "standard_time": standard_time, "due_at": case.due_at,
     }
 
@@ -55,7 +62,7 @@ class Cases(MethodView):
             actor=current_principal().username, idempotency_key=key))
         answer = {"case_id": started.case_id, "number": started.number, "access_code": started.access_code,
                   "version": started.version, "existing": started.existing,
-                  "open_tasks": [task.__dict__ for task in started.open_tasks], "receipt": receipt(started, body)}
+                  "open_tasks": [task.__dict__ for task in started.open_tasks], "receipt": receipt(started)}
         return answer, 200 if started.existing else 201
 
     @secured(blp, *CASE_READERS)
