@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Set up and run the whole test suite: once on SQLite, once on PostgreSQL.
+# The Celery tests start their own Redis server: redis-server is installed here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/redis.sh
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 status=0
 echo "== tests on SQLite"
