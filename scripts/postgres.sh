@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install (from Debian packages) and start a local PostgreSQL for the test suite, then print
-# the database URL to use. Needs root or sudo the first time.
+# the database URL to use. Needs root or sudo the first time. The database is onestop_test
+# unless ONESTOP_PG_DATABASE names another (scripts/stack.sh uses "onestop").
 set -euo pipefail
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -27,6 +28,7 @@ DO $$ BEGIN
   END IF;
 END $$;
 SQL
-as_postgres psql -qtAc "SELECT 1 FROM pg_database WHERE datname = 'onestop_test'" | grep -q 1 \
-  || as_postgres createdb -O onestop onestop_test >&2
-echo "postgresql+psycopg://onestop:onestop@127.0.0.1:5432/onestop_test"
+DATABASE=${ONESTOP_PG_DATABASE:-onestop_test}
+as_postgres psql -qtAc "SELECT 1 FROM pg_database WHERE datname = '$DATABASE'" | grep -q 1 \
+  || as_postgres createdb -O onestop "$DATABASE" >&2
+echo "postgresql+psycopg://onestop:onestop@127.0.0.1:5432/$DATABASE"
