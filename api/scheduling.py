@@ -82,11 +82,23 @@ def celery_scheduler_check(engine: CaseEngine, url: str):
     return check
 
 
+def _in_cli_command() -> bool:
+    """True inside a ``flask`` command such as ``db upgrade`` (not ``flask run``): those
+    processes are short-lived and must not fire timers (nor run before the schema exists)."""
+    import click
+
+    context = click.get_current_context(silent=True)
+    return context is not None and context.info_name != "run"
+
+
 def install_scheduling(app: Flask, settings: Settings, engine: CaseEngine) -> None:
     mode = settings.scheduler_mode
     outbox = build_outbox(settings, engine)
     app.extensions["onestop_outbox"] = outbox
-    if mode == "embedded":
+    if mode == "embedded" and _in_cli_command():
+        engine.health_checks["scheduler"] = lambda: {"status": "not_configured", "mode": "embedded (not in commands)"}
+        engine.health_checks["broker"] = lambda: {"status": "not_configured", "mode": "embedded"}
+    elif mode == "embedded":
         scheduler = EmbeddedScheduler(engine, outbox, poll_seconds=settings.scheduler_poll_seconds,
                                       lock_path=settings.scheduler_lock_path).start()
         app.extensions["onestop_scheduler"] = scheduler
