@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import groupby
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
+
+from SpiffWorkflow.exceptions import WorkflowException
 
 from . import runtime, serialization
 from .clock import ManualClock, TaskIdSequence, execution_context
@@ -51,6 +53,48 @@ def _commands(events: list[CaseEvent]):
         yield list(group)
 
 
+@dataclass
+class CommandStep:
+    """One command of a case's history as replay applied it: its events (the cause first), the
+    serialized state before and after it, and the error that stopped replay there, if any."""
+
+    events: list[CaseEvent]
+    state_before: str | None
+    state_after: str | None
+    error: str | None = None
+
+    @property
+    def cause(self) -> CaseEvent:
+        return self.events[0]
+
+    @property
+    def diverges(self) -> bool:
+        return self.error is not None or runtime.state_hash(self.state_after or "") != self.cause.state_hash
+
+
+def replay_commands(
+    case_id: str,
+    events: list[CaseEvent],
+    definition: ParsedDefinition,
+    script_engine_factory: Callable[[Any], Any],
+) -> Iterator[CommandStep]:
+    """Apply the case's commands one by one, yielding each step; stops after a failed one."""
+    task_ids = TaskIdSequence(case_id)
+    state: str | None = None
+    for group in _commands(events):
+        try:
+            after = _apply_command(state, group, definition, script_engine_factory, task_ids)
+        except (EngineError, WorkflowException) as error:
+            # A recorded event the workflow cannot take (e.g. it names a task the case never had)
+            # is a history that does not match: reported, never raised.
+            cause = group[0]
+            message = error.message if isinstance(error, EngineError) else str(error)
+            yield CommandStep(group, state, state, f"replaying event {cause.seq} ({cause.type}) failed: {message}")
+            return
+        yield CommandStep(group, state, after)
+        state = after
+
+
 def replay(
     case_id: str,
     events: list[CaseEvent],
@@ -60,19 +104,17 @@ def replay(
     up_to_seq: int | None = None,
 ) -> ReplayResult:
     """Rebuild the case's state from ``events`` (ordered by seq) up to ``up_to_seq`` inclusive."""
-    task_ids = TaskIdSequence(case_id)
     state: str | None = None
     last_seq = 0
-    for group in _commands(events):
-        if up_to_seq is not None and group[0].seq > up_to_seq:
+    for step in replay_commands(case_id, events, definition, script_engine_factory):
+        cause = step.cause
+        if up_to_seq is not None and cause.seq > up_to_seq:
             break
-        cause = group[0]
-        try:
-            state = _apply_command(state, group, definition, script_engine_factory, task_ids)
-        except EngineError as error:
-            return ReplayResult(state, last_seq, cause.seq, f"replaying event {cause.seq} ({cause.type}) failed: {error.message}")
-        last_seq = min(group[-1].seq, up_to_seq) if up_to_seq is not None else group[-1].seq
-        if runtime.state_hash(state) != cause.state_hash:
+        if step.error is not None:
+            return ReplayResult(state, last_seq, cause.seq, step.error)
+        state = step.state_after
+        last_seq = min(step.events[-1].seq, up_to_seq) if up_to_seq is not None else step.events[-1].seq
+        if step.diverges:
             return ReplayResult(state, last_seq, cause.seq,
                                 f"event {cause.seq} ({cause.type}) does not produce the state it recorded")
     return ReplayResult(state, last_seq)

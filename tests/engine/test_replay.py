@@ -11,6 +11,7 @@ from engine import commands as cmd
 from engine.errors import Conflict, InvalidInput
 from engine.models import Case, CaseEvent
 
+from ..tampering import tamper, with_guard_lifted
 from .helpers import RECEIVE, complete, events, open_tasks, start
 
 ACTIONS = st.lists(
@@ -88,8 +89,7 @@ def _completed_case(engine, clock):
 
 
 def _tamper(engine, statement):
-    with engine._sessions.begin() as session:
-        session.execute(statement)
+    tamper(engine, statement)
 
 
 def test_an_edited_event_is_reported(engine, transcript, clock):
@@ -106,7 +106,7 @@ def test_an_edited_event_with_a_recomputed_hash_is_caught_by_replay(engine, tran
     from engine.eventlog import event_hash
 
     case_id = _completed_case(engine, clock)
-    with engine._sessions.begin() as session:
+    with with_guard_lifted(engine) as session:
         rows = session.query(CaseEvent).filter_by(case_id=case_id).order_by(CaseEvent.seq).all()
         rows[1].occurred_at = rows[1].occurred_at + timedelta(hours=5)  # backdate the work
         # a forger who recomputes the whole chain from there on
