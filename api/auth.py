@@ -2,16 +2,24 @@
 
 ``requires(*roles)`` guards a view: 401 without a valid token, 403 when the caller has none of
 the roles. Group (lane) checks for tasks happen in the views, against the task's lane.
+
+Every request resolves its token against the database (a revoked token is refused at once, by
+every server process), with one prebuilt Core statement: it runs on each call, so it stays cheap.
 """
 from __future__ import annotations
 
+import weakref
+from contextlib import contextmanager
 from functools import wraps
 
 from flask import current_app, g, request
 from flask_smorest import abort
+from sqlalchemy import bindparam, select
 
 from engine import accounts
 from engine.accounts import Principal
+from engine.db import READ_ONLY_OPTION
+from engine.models import ApiToken, User
 
 DESIGNER, CLERK, SUPERVISOR, AUDITOR, ADMIN = accounts.ROLES
 CASE_WORKERS = (CLERK, SUPERVISOR)
@@ -24,6 +32,39 @@ BEARER_AUTH = [{"bearerAuth": []}]
 
 def engine():
     return current_app.extensions["onestop_engine"]
+
+
+_read_only_binds: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+@contextmanager
+def read_connection():
+    """A Core connection for a few plain reads (a snapshot, no ORM session): the views' hot path."""
+    database = engine().db
+    bind = _read_only_binds.get(database)
+    if bind is None:
+        bind = _read_only_binds[database] = database.execution_options(**{READ_ONLY_OPTION: True})
+    with bind.connect() as connection:
+        yield connection
+
+
+_PRINCIPAL_BY_TOKEN_HASH = (
+    select(User.id, User.username, User.roles, User.groups, User.active, ApiToken.revoked_at, ApiToken.expires_at)
+    .join_from(ApiToken, User, User.id == ApiToken.user_id)
+    .where(ApiToken.token_hash == bindparam("token_hash"))
+)
+
+
+def resolve_token(token: str) -> Principal | None:
+    """The caller of a token: unknown, revoked, expired tokens and inactive users are nobody
+    (the same rules as engine.accounts.resolve_token, without an ORM session)."""
+    with read_connection() as connection:
+        row = connection.execute(_PRINCIPAL_BY_TOKEN_HASH, {"token_hash": accounts._token_hash(token)}).first()
+    if row is None or row.revoked_at is not None or not row.active:
+        return None
+    if row.expires_at is not None and row.expires_at <= engine().clock.now():
+        return None
+    return Principal(row.id, row.username, frozenset(row.roles or ()), frozenset(row.groups or ()))
 
 
 def bearer_token() -> str | None:
@@ -39,8 +80,7 @@ def current_principal() -> Principal | None:
         token = bearer_token()
         principal = None
         if token:
-            with engine().read() as session:
-                principal = accounts.resolve_token(session, token, now=engine().clock.now())
+            principal = resolve_token(token)
         g.principal = principal
     return g.principal
 

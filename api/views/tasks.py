@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 from flask.views import MethodView
+from sqlalchemy import bindparam, select
 from flask_smorest import abort
 
 from engine import commands as cmd
 from engine import queries
+from engine.errors import NotFound
+from engine.models import Task
 from workflows.identifiers import mask_national_ids
 
-from ..auth import ADMIN, AUDITOR, CASE_READERS, CASE_WORKERS, SUPERVISOR, current_principal, engine, may_work_lane
+from ..auth import (ADMIN, AUDITOR, CASE_READERS, CASE_WORKERS, SUPERVISOR, current_principal, engine, may_work_lane,
+                    read_connection)
 from ..schemas import CaseChangedSchema, CompleteTaskSchema, TaskDetailSchema, TaskListArgsSchema, TaskPageSchema
 from .cases import changed_dict
 from .common import Blueprint, case_summary, page_window, secured, task_dict
@@ -28,13 +32,17 @@ def readable_groups(principal, requested: str | None) -> list[str] | None:
     return groups
 
 
-def workable_task(task_id: str):
-    """The task, if the caller may act on it (their group = its lane)."""
-    with engine().read() as session:
-        task = queries.get_task(session, task_id)
-    if not may_work_lane(current_principal(), task.lane):
-        abort(403, message=f"Task {task_id} belongs to lane {task.lane!r}, which is not one of your groups")
-    return task
+_TASK_LANE = select(Task.lane).where(Task.id == bindparam("task_id"))
+
+
+def workable_task(task_id: str) -> None:
+    """404 for no such task, 403 unless the caller may act on it (their group = its lane)."""
+    with read_connection() as connection:
+        found = connection.execute(_TASK_LANE, {"task_id": task_id}).first()
+    if found is None:
+        raise NotFound(f"Task {task_id} does not exist", task_id=task_id)
+    if not may_work_lane(current_principal(), found.lane):
+        abort(403, message=f"Task {task_id} belongs to lane {found.lane!r}, which is not one of your groups")
 
 
 @blp.route("")
