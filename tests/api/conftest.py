@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import io
 import json as jsonlib
+import logging
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 import pytest
 import requests
 
 from api import create_app
+from api.observability import JsonFormatter
 from engine import accounts
 from engine.models import User
 
@@ -205,5 +206,25 @@ def http(served, tokens) -> HttpCaller:
     caller.session.close()
 
 
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+# ---------------------------------------------------------------- logs
+class Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(JsonFormatter())
+        self.lines: list[str] = []
+
+    def emit(self, record) -> None:
+        self.lines.append(self.format(record))
+
+
+@pytest.fixture
+def log_lines():
+    """Every line the app's loggers write as configured (the onestop JSON log, and whatever
+    reaches the root logger from libraries), formatted as the server writes them."""
+    handler = Lines()
+    watched = [logging.getLogger("onestop"), logging.getLogger()]
+    for logger in watched:
+        logger.addHandler(handler)
+    yield handler.lines
+    for logger in watched:
+        logger.removeHandler(handler)

@@ -1,38 +1,10 @@
 """National ID numbers never appear in logs, and list views show them masked."""
 from __future__ import annotations
 
-import logging
-
-import pytest
-
-from api.observability import JsonFormatter
 from tests.engine.helpers import RECEIVE, VALID_ID
 
 OTHER_ID = "F131104093"  # a second valid number, in the case data rather than the applicant
 MASKED = "A12****789"
-
-
-class Lines(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.setFormatter(JsonFormatter())
-        self.lines: list[str] = []
-
-    def emit(self, record) -> None:
-        self.lines.append(self.format(record))
-
-
-@pytest.fixture
-def log_lines():
-    """Every line the app's loggers write as configured (the onestop JSON log, and whatever
-    reaches the root logger from libraries), formatted as the server writes them."""
-    handler = Lines()
-    watched = [logging.getLogger("onestop"), logging.getLogger()]
-    for logger in watched:
-        logger.addHandler(handler)
-    yield handler.lines
-    for logger in watched:
-        logger.removeHandler(handler)
 
 
 def carry_national_ids(call) -> str:
