@@ -22,6 +22,7 @@ import redis
 from celery import Celery
 from celery.signals import worker_process_init
 
+from api.scheduling import HEARTBEAT_KEY  # the API's health check reads beat's heartbeat there
 from config import load_settings
 
 log = logging.getLogger("onestop.workers")
@@ -44,7 +45,6 @@ app.conf.update(
     },
 )
 
-HEARTBEAT_KEY = "onestop:scheduler:heartbeat"
 DISPATCHED_KEY = "onestop:dispatched:{}"
 DISPATCH_MARK_SECONDS = 30
 DISPATCH_LIMIT = 5000

@@ -20,6 +20,7 @@ import redis
 from celery import Celery
 from sqlalchemy import text
 
+from api.scheduling import celery_scheduler_check, redis_check
 from engine import commands as cmd
 from tests.engine.helpers import RECEIVE, case_row, complete, events
 
@@ -136,7 +137,8 @@ def test_two_workers_one_timer_exactly_one_firing(engine, transcript, clock, wor
     assert engine.verify_case(case_id).ok
 
 
-def test_dispatch_finds_due_cases_and_workers_fire_and_notify(engine, transcript, clock, workers, client, broker):
+def test_dispatch_finds_due_cases_and_workers_fire_and_notify(engine, transcript, clock, workers, client, broker,
+                                                             redis_url):
     cases = [overdue_case(engine, clock) for _ in range(3)]
     workers("w1"), workers("w2")
     wait_ready(client, ["w1", "w2"])
@@ -148,6 +150,10 @@ def test_dispatch_finds_due_cases_and_workers_fire_and_notify(engine, transcript
     time.sleep(1)  # let any duplicate run to its end
     assert [fired(engine, case_id) for case_id in cases] == [1, 1, 1]
     assert broker.get("onestop:scheduler:heartbeat") is not None
+    clock.set(datetime.now(timezone.utc))
+    assert celery_scheduler_check(engine, redis_url)() == {
+        "status": "ok", "mode": "celery", "seconds_since_pass": pytest.approx(1, abs=30), "lagging": False}
+    assert redis_check(redis_url)() == {"status": "ok"}
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         with engine.read() as session:
