@@ -98,6 +98,10 @@ def create_app(settings: Settings | None = None, *, engine: CaseEngine | None = 
 
     for blueprint in (auth.blp, definitions.blp, cases.blp, tasks.blp, public.blp, operations.blp, calendar.blp):
         api.register_blueprint(blueprint)
+    from .views import audit, reports
+
+    for blueprint in (audit.blp, reports.blp):
+        api.register_blueprint(blueprint)
     problems.register(app)
     _register_docs_assets(app)
     observability.configure_logging()

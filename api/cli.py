@@ -261,3 +261,6 @@ def tokens_revoke(username) -> None:
 def register_cli(app: Flask) -> None:
     for group in (db_cli, definitions_cli, cases_cli, tasks_cli, users_cli, tokens_cli):
         app.cli.add_command(group)
+    from .cli_audit import register_audit_cli  # imported here: it adds to this module's groups
+
+    register_audit_cli(app)

@@ -169,6 +169,20 @@ MATRIX: dict[tuple[str, str], Row] = {
         "GET", f"/api/cases/{w.case('issuing').case_id}/state", query={"at": 1})),
     ("/api/cases/<string:case_id>/verify", "GET"): (admits(*HISTORY), lambda w, c: Request(
         "GET", f"/api/cases/{w.case().case_id}/verify")),
+    # ---- audit, reports and process mining (tests/audit has their behaviour)
+    ("/api/cases/<string:case_id>/timeline", "GET"): (admits(*HISTORY), lambda w, c: Request(
+        "GET", f"/api/cases/{w.case('issuing').case_id}/timeline")),
+    ("/api/audit/verifications", "POST"): (admits(*HISTORY, ok=201), lambda w, c: Request(
+        "POST", "/api/audit/verifications", json={"case_id": w.case().case_id})),
+    ("/api/audit/verifications", "GET"): (admits(*HISTORY), lambda w, c: Request("GET", "/api/audit/verifications")),
+    ("/api/audit/anchors", "GET"): (admits(*HISTORY), lambda w, c: Request("GET", "/api/audit/anchors")),
+    # 409 for those admitted: the test server has no anchor key (ONESTOP_ANCHOR_KEY)
+    ("/api/audit/anchors/verify", "GET"): (admits(*HISTORY, ok=409), lambda w, c: Request(
+        "GET", "/api/audit/anchors/verify")),
+    ("/api/reports", "GET"): (admits(*HISTORY), lambda w, c: Request("GET", "/api/reports")),
+    ("/api/reports/<string:name>", "GET"): (admits(*HISTORY), lambda w, c: Request("GET", "/api/reports/sla")),
+    ("/api/mining/xes", "GET"): (admits(*HISTORY), lambda w, c: Request("GET", "/api/mining/xes")),
+    ("/api/mining/ocel", "GET"): (admits(*HISTORY), lambda w, c: Request("GET", "/api/mining/ocel")),
     # ---- tasks: the role, and then the lane
     ("/api/tasks", "GET"): (admits(*READERS), lambda w, c: Request("GET", "/api/tasks")),
     ("/api/tasks/<string:task_id>", "GET"): (admits(*TASK_READERS), lambda w, c: Request(

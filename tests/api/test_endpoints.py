@@ -156,6 +156,18 @@ def walk_every_endpoint(call, app) -> None:
     for some_case in (case_id, second["case_id"], third["case_id"]):
         verified = walk("GET", f"/api/cases/{some_case}/verify", 200, user="auditor").json
         assert verified["ok"] is True and verified["problems"] == [], verified
+    timeline = walk("GET", f"/api/cases/{case_id}/timeline", 200, user="auditor").json
+    assert [entry["seq"] for entry in timeline["entries"]] == [e["seq"] for e in events]
+    run = walk("POST", "/api/audit/verifications", 201, user="auditor", json={}).json
+    assert run["ok"] is True and run["cases_checked"] == 3, run
+    assert walk("GET", "/api/audit/verifications", 200, user="auditor").json["items"][0]["id"] == run["id"]
+    assert walk("GET", "/api/audit/anchors", 200, user="auditor").json == []
+    walk("GET", "/api/audit/anchors/verify", 409, user="auditor")  # the test server has no anchor key
+    assert "sla" in {report["name"] for report in walk("GET", "/api/reports", 200, user="supervisor").json}
+    sla = walk("GET", "/api/reports/sla", 200, user="supervisor").json
+    assert sla["rows"][0]["procedure"] == "household_transcript", sla
+    assert walk("GET", "/api/mining/xes", 200, user="auditor").body.count(b"<trace>") == 3
+    assert len(walk("GET", "/api/mining/ocel", 200, user="auditor").json["objects"]) >= 3
 
     # --- the office calendar: days, an imported DGPA edition, an override and its revocation
     days = walk("GET", "/api/calendar/days", 200, user="clerk", query={"from": "2026-03-02", "to": "2026-03-08"}).json
