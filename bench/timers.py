@@ -123,10 +123,13 @@ def main() -> None:
     parser.add_argument("--due", type=int, default=1000)
     parser.add_argument("--spread-seconds", type=float, default=10.0)
     parser.add_argument("--database-url", help="an empty database (default: SQLite in a temporary folder)")
+    parser.add_argument("--small-database-url", help="a second empty database of the same kind, for the idle "
+                                                     "pass with 100 cases (default: SQLite in a temporary folder "
+                                                     "when --database-url is not given)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="onestop-bench-timers-"))
     url = args.database_url or f"sqlite:///{folder}/timers.db"
-    small_url = f"sqlite:///{folder}/small.db" if not args.database_url else None
+    small_url = args.small_database_url or (f"sqlite:///{folder}/small.db" if not args.database_url else None)
     upgrade(url)
 
     # Timers fall due well after seeding and the idle measurement have finished.
