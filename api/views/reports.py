@@ -51,10 +51,15 @@ class ReportView(MethodView):
         return Response(json.dumps(ReportSchema().dump(result), ensure_ascii=False), mimetype="application/json")
 
 
+def _office_time(moment):
+    """A time without an offset is read as the office's local time."""
+    return moment.replace(tzinfo=zone()) if moment is not None and moment.tzinfo is None else moment
+
+
 def _selection(args) -> CaseSelection:
     return CaseSelection(procedure=args.get("procedure"), status=args.get("status"),
-                         received_from=args.get("received_from"), received_to=args.get("received_to"),
-                         limit=args["limit"])
+                         received_from=_office_time(args.get("received_from")),
+                         received_to=_office_time(args.get("received_to")), limit=args["limit"])
 
 
 @blp.route("/mining/xes")

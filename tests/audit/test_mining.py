@@ -106,6 +106,9 @@ def test_api_and_cli_exports(call, cli, engine, varied_cases, tmp_path):
     ocel = call("GET", "/api/mining/ocel", user="auditor", query={"procedure": "household_transcript", "limit": 2})
     assert ocel.status == 200 and sum(o["type"] == "case" for o in ocel.json["objects"]) == 2
     assert call("GET", "/api/mining/xes", user="auditor", query={"limit": 0}).status == 422
+    # a time without an offset is office time (09:15 UTC would be 17:15 in Taipei: no case after it)
+    later = call("GET", "/api/mining/ocel", user="auditor", query={"received_from": "2026-03-02T09:15:00"})
+    assert later.status == 200 and sum(o["type"] == "case" for o in later.json["objects"]) == 5  # not the first
     assert call("GET", "/api/mining/xes", user="clerk").status == 403
     written = json.loads(cli("mining", "xes", "--output", str(tmp_path / "all.xes")).output)
     assert written["cases"] == 6 and (tmp_path / "all.xes").stat().st_size > 0
