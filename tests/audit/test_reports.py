@@ -171,10 +171,12 @@ def test_common_report_queries_use_indexes_not_scans_of_the_event_log(engine):
         reports.first_claims(session, ["a"])
         reports.ratings_in(session, period)
         reports.tasks_completed_in(session, period)
+        reports.last_task_completions(session, ["a", "b"])
         event.remove(connection, "before_cursor_execute", capture)
         plans = [" | ".join(row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params))
                  for sql, params in statements]
     assert "ix_cases_status_closed" in plans[0]
     assert "ix_case_events_type_case" in plans[1] and "SEARCH case_events USING" in plans[2]
     assert "ix_ratings_rated_at" in plans[3] and "ix_tasks_status_completed" in plans[4]
+    assert "ix_tasks_case" in plans[5]  # by case, not a walk over every completed task
     assert not any("SCAN case_events" in plan for plan in plans), plans
