@@ -1,0 +1,260 @@
+"""API benchmark: full case lifecycles over real HTTP against the production server, next to the
+engine's in-process rate measured in the same run.
+
+    .venv/bin/python -m bench.api [--lifecycles N] [--cases M] [--clients P] [--threads T]
+
+The server is gunicorn with config/gunicorn.conf.py (2 workers x 4 threads, embedded scheduler,
+as in production) on SQLite in a temporary folder, migrated, with bench/procedures/bench_simple
+deployed and a clerk's token. Client processes (P processes x T threads) drive lifecycles on
+loopback: POST /api/cases (its answer lists the open task), then POST /api/tasks/{id}/complete.
+The in-process rate is bench/engine.py's persisted run (StartCase + CompleteTask through the
+engine on SQLite, same procedure). The two alternate in rounds, so that other load on the
+machine slows both alike. The last line printed is a JSON object with the figures.
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bench.engine import PROCEDURE, persisted_rate
+from engine import accounts
+from engine import commands as cmd
+from engine.app import CaseEngine
+from engine.definitions import files_from_folder
+from engine.schema import upgrade
+
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN = Path(sys.executable).parent / "gunicorn"
+START = "POST /api/cases"
+COMPLETE = "POST /api/tasks/{id}/complete"
+START_BODY = json.dumps({"procedure": "bench_simple", "data": {"copies": 2}})
+COMPLETE_BODY = json.dumps({"data": {"ok": True}})
+
+
+# ---------------------------------------------------------------- the server
+def prepare_database(folder: Path) -> tuple[str, str]:
+    """A migrated SQLite database with bench_simple deployed; returns (url, a clerk's token)."""
+    url = f"sqlite:///{folder / 'bench-api.db'}"
+    upgrade(url)
+    engine = CaseEngine(url)
+    engine.handle(cmd.DeployDefinition(files_from_folder(PROCEDURE), actor="bench"))
+    now = datetime.now(timezone.utc)
+    with engine.write() as session:
+        clerk = accounts.create_user(session, "bench-clerk", roles=["clerk"], groups=["Clerk"], now=now)
+        token, _ = accounts.issue_token(session, clerk, now=now, label="bench", lifetime=None)
+    engine.dispose()
+    return url, token
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def served(database_url: str, folder: Path, workers: int, threads: int, scheduler: str = "embedded"):
+    """gunicorn as in production, in its own process group; killed whatever happens."""
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "ONESTOP_ENV": "production", "ONESTOP_DATABASE_URL": database_url,
+           "ONESTOP_HOST": "127.0.0.1", "ONESTOP_PORT": str(port), "ONESTOP_WORKERS": str(workers),
+           "ONESTOP_THREADS": str(threads), "PROMETHEUS_MULTIPROC_DIR": str(folder / "prometheus"),
+           "ONESTOP_SCHEDULER": scheduler, "ONESTOP_SCHEDULER_LOCK": str(folder / "scheduler.lock")}
+    (folder / "prometheus").mkdir()
+    log = open(folder / "gunicorn.log", "wb")
+    server = subprocess.Popen([str(GUNICORN), "-c", str(ROOT / "config" / "gunicorn.conf.py"), "api.wsgi:app"],
+                              cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not start:\n" + (folder / "gunicorn.log").read_text()[-3000:])
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                connection.request("GET", "/api/health")
+                if connection.getresponse().status == 200:
+                    connection.close()
+                    break
+            except OSError:
+                time.sleep(0.1)
+        yield port
+    finally:
+        try:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=20)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        log.close()
+
+
+# ---------------------------------------------------------------- the client
+def lifecycle(connection: http.client.HTTPConnection, headers: dict, timings: dict[str, list[float]]) -> None:
+    began = time.perf_counter()
+    connection.request("POST", "/api/cases", body=START_BODY, headers=headers)
+    answer = connection.getresponse()
+    body = answer.read()
+    started = time.perf_counter()
+    if answer.status != 201:
+        raise RuntimeError(f"{START} -> {answer.status} {body[:300]!r}")
+    task_id = json.loads(body)["open_tasks"][0]["id"]
+    connection.request("POST", f"/api/tasks/{task_id}/complete", body=COMPLETE_BODY, headers=headers)
+    answer = connection.getresponse()
+    body = answer.read()
+    if answer.status != 200:
+        raise RuntimeError(f"{COMPLETE} -> {answer.status} {body[:300]!r}")
+    timings[START].append(started - began)
+    timings[COMPLETE].append(time.perf_counter() - started)
+
+
+def client_process(port: int, token: str, threads: int, orders, results) -> None:
+    """One client process: for each order (a number of lifecycles), ``threads`` threads share
+    them out and run them; the timings go back to the parent. ``None`` ends the process."""
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def one(timings) -> None:
+        # A connection per lifecycle (kept alive for its two requests), as clerks' browsers
+        # come and go: each new connection goes to whichever server worker accepts it first,
+        # so the load spreads over the workers instead of staying where it first landed.
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        try:
+            lifecycle(connection, headers, timings)
+        finally:
+            connection.close()
+
+    while (lifecycles := orders.get()) is not None:
+        outcome = {"timings": {START: [], COMPLETE: []}, "errors": []}
+        lock = threading.Lock()
+
+        def run(count: int) -> None:
+            timings = {START: [], COMPLETE: []}
+            try:
+                for _ in range(count):
+                    one(timings)
+            except Exception as error:  # reported by the parent
+                with lock:
+                    outcome["errors"].append(f"{type(error).__name__}: {error}")
+            with lock:
+                for name, values in timings.items():
+                    outcome["timings"][name].extend(values)
+
+        workers = [threading.Thread(target=run, args=(count,)) for count in split(lifecycles, threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        results.put(outcome)
+
+
+def split(total: int, parts: int) -> list[int]:
+    return [total // parts + (1 if n < total % parts else 0) for n in range(parts)]
+
+
+class Clients:
+    """Client processes that stay up between rounds, so that rounds can alternate with the
+    in-process measurement."""
+
+    def __init__(self, port: int, token: str, processes: int, threads: int) -> None:
+        context = multiprocessing.get_context("fork")
+        self.results = context.Queue()
+        self.orders = [context.Queue() for _ in range(processes)]
+        self.processes = [context.Process(target=client_process, args=(port, token, threads, orders, self.results),
+                                          daemon=True) for orders in self.orders]
+        for process in self.processes:
+            process.start()
+
+    def run(self, lifecycles: int) -> tuple[float, dict[str, list[float]]]:
+        """Run ``lifecycles`` over all clients; (elapsed seconds, timings per endpoint)."""
+        began = time.perf_counter()
+        for orders, count in zip(self.orders, split(lifecycles, len(self.orders))):
+            orders.put(count)
+        outcomes = [self.results.get(timeout=600) for _ in self.processes]
+        elapsed = time.perf_counter() - began
+        errors = [error for outcome in outcomes for error in outcome["errors"]]
+        if errors:
+            raise RuntimeError(f"{len(errors)} client errors, first: {errors[0]}")
+        return elapsed, {name: [value for outcome in outcomes for value in outcome["timings"][name]]
+                         for name in (START, COMPLETE)}
+
+    def close(self) -> None:
+        for orders in self.orders:
+            orders.put(None)
+        for process in self.processes:
+            process.join(timeout=10)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    return values[min(len(values) - 1, int(fraction * len(values)))] if values else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lifecycles", type=int, default=3000, help="lifecycles over HTTP, in all rounds")
+    parser.add_argument("--cases", type=int, default=1500, help="lifecycles in process, in all rounds")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating HTTP and in-process rounds")
+    parser.add_argument("--clients", type=int, default=2, help="client processes")
+    parser.add_argument("--threads", type=int, default=4, help="client threads per process (one lifecycle each)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--server-threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--scheduler", choices=("embedded", "off"), default="embedded",
+                        help="the server's timer scheduler (production: embedded)")
+    args = parser.parse_args()
+
+    http_seconds = process_seconds = 0.0
+    timings: dict[str, list[float]] = {START: [], COMPLETE: []}
+    with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryDirectory() as engine_folder:
+        url, token = prepare_database(Path(folder))
+        with served(url, Path(folder), args.workers, args.server_threads, args.scheduler) as port:
+            clients = Clients(port, token, args.clients, args.threads)
+            try:
+                clients.run(20 * args.clients * args.threads)  # warm up: every worker parses the procedure
+                persisted_rate(50, Path(engine_folder))
+                # Alternate the two measurements, so that a machine busy with something else
+                # slows both alike instead of one of them.
+                for http_count, process_count in zip(split(args.lifecycles, args.rounds),
+                                                     split(args.cases, args.rounds)):
+                    elapsed, round_timings = clients.run(http_count)
+                    http_seconds += elapsed
+                    for name, values in round_timings.items():
+                        timings[name].extend(values)
+                    process_seconds += process_count / persisted_rate(process_count, Path(engine_folder))[0]
+            finally:
+                clients.close()
+    http_per_s = args.lifecycles / http_seconds
+    in_process = args.cases / process_seconds
+    ratio = http_per_s / in_process
+    latency = {name: {"p50_ms": round(percentile(sorted(values), 0.50) * 1000, 2),
+                      "p95_ms": round(percentile(sorted(values), 0.95) * 1000, 2),
+                      "mean_ms": round(statistics.fmean(values) * 1000, 2)} for name, values in timings.items()}
+
+    print(f"in process (bench.engine persisted run, SQLite): {in_process:7.0f} lifecycles/s")
+    print(f"over HTTP (gunicorn {args.workers}x{args.server_threads}, scheduler {args.scheduler}, "
+          f"{args.clients}x{args.threads} clients): {http_per_s:7.0f} lifecycles/s")
+    print(f"ratio HTTP / in process: {ratio:.2f}  (goal >= 0.5)")
+    for name, figures in latency.items():
+        print(f"  {name:32s} p50 {figures['p50_ms']:6.2f} ms   p95 {figures['p95_ms']:6.2f} ms")
+    print(json.dumps({
+        "benchmark": "api", "lifecycles": args.lifecycles, "in_process_lifecycles": args.cases,
+        "rounds": args.rounds, "in_process_per_s": round(in_process, 1), "http_per_s": round(http_per_s, 1),
+        "ratio": round(ratio, 3), "latency": latency,
+        "server": {"workers": args.workers, "threads": args.server_threads, "scheduler": args.scheduler},
+        "client": {"processes": args.clients, "threads": args.threads},
+    }, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
