@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from .schemas import Text, within_years
+
 
 class QueryArgs(Schema):
     class Meta:
@@ -60,8 +62,8 @@ class VerifyRequestSchema(Schema):
     class Meta:
         unknown = "raise"
 
-    case_id = fields.String(validate=validate.Length(min=1, max=36),
-                            metadata={"description": "verify this case; leave out to verify all cases"})
+    case_id = Text(validate=validate.Length(min=1, max=36),
+                   metadata={"description": "verify this case; leave out to verify all cases"})
 
 
 class FailureSchema(Schema):
@@ -93,7 +95,7 @@ class VerificationRunSchema(Schema):
 
 
 class RunListArgsSchema(QueryArgs):
-    case_id = fields.String(validate=validate.Length(min=1, max=36))
+    case_id = Text(validate=validate.Length(min=1, max=36))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
@@ -116,7 +118,8 @@ class AnchorSchema(Schema):
 
 
 class AnchorVerifyArgsSchema(QueryArgs):
-    since = fields.Date(metadata={"description": "check anchors from this day on (default: all)"})
+    since = fields.Date(validate=within_years,
+                        metadata={"description": "check anchors from this day on (default: all)"})
 
 
 class AnchorProblemSchema(Schema):
@@ -137,9 +140,11 @@ class AnchorVerificationSchema(Schema):
 # ---------------------------------------------------------------- reports
 class ReportArgsSchema(QueryArgs):
     # "from" is a Python keyword: the field is named by data_key.
-    first = fields.Date(data_key="from", metadata={"description": "first day (office time); default: this month"})
-    last = fields.Date(data_key="to", metadata={"description": "last day, included; default: today"})
-    procedure = fields.String(validate=validate.Length(min=1, max=200))
+    first = fields.Date(data_key="from", validate=within_years,
+                        metadata={"description": "first day (office time); default: this month"})
+    last = fields.Date(data_key="to", validate=within_years,
+                       metadata={"description": "last day, included; default: today"})
+    procedure = Text(validate=validate.Length(min=1, max=200))
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
 
 
@@ -162,10 +167,10 @@ class ReportInfoSchema(Schema):
 
 # ---------------------------------------------------------------- process mining
 class MiningArgsSchema(QueryArgs):
-    procedure = fields.String(validate=validate.Length(min=1, max=200))
+    procedure = Text(validate=validate.Length(min=1, max=200))
     status = fields.String(validate=validate.OneOf(["running", "completed", "cancelled"]))
-    received_from = fields.DateTime()
-    received_to = fields.DateTime()
+    received_from = fields.DateTime(validate=within_years)
+    received_to = fields.DateTime(validate=within_years)
     limit = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=10000))
 
 

@@ -47,6 +47,16 @@ class Text(fields.String):
         return text
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
+def within_years(value) -> None:
+    """Validator for dates and date-times (with or without offset) a computation can work with:
+    near the years 1 and 9999, converting to UTC or adding a working day overflows."""
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValidationError(f"must be between the years {FIRST_YEAR} and {LAST_YEAR}")
+
+
 class UtcDateTime(fields.AwareDateTime):
     """An ISO 8601 date-time with its offset (RFC 3339), converted to UTC. A date-time without
     an offset is ambiguous and refused; one that UTC cannot represent is refused too."""

@@ -216,3 +216,23 @@ def test_idempotent_retry_returns_the_first_receipt(call, transcript, tokens):
     assert again.json["receipt"] == first.json["receipt"]
     assert first.json["receipt"]["received"]["data"]["note"] == "first"
     assert first.json["receipt"]["received"]["applicant"] == {"name": "王小明", "national_id": "A12****789"}
+
+
+@pytest.mark.parametrize("method, path, field", [
+    ("GET", "/api/reports/sla?from=0001-01-01&to=0001-01-02", "from"),
+    ("GET", "/api/reports/workload?from=9999-01-01&to=9999-12-31", "from"),
+    ("GET", "/api/audit/anchors/verify?since=0001-01-01", "since"),
+    ("GET", "/api/mining/ocel?received_to=9999-12-31T23:59:59-12:00", "received_to"),
+    ("GET", "/api/mining/xes?procedure=a%00b", "procedure"),
+    ("GET", "/api/audit/verifications?case_id=a%00b", "case_id"),
+    ("GET", "/api/calendar/days?from=0001-01-01&to=0001-01-02", "from"),
+])
+def test_dates_no_computation_can_use_and_nul_characters_are_422(problem, tokens, method, path, field):
+    body = problem(422, "invalid-input", method, path, user="admin")
+    assert field in fields_named(body), body
+
+
+def test_a_nul_character_in_a_verification_request_is_422(problem, tokens):
+    body = problem(422, "invalid-input", "POST", "/api/audit/verifications", user="auditor",
+                   data=b'{"case_id": "a\\u0000b"}', headers={"Content-Type": "application/json"})
+    assert fields_named(body) == {"case_id"}
