@@ -76,7 +76,8 @@ def existing(engine, transcript) -> dict:
     """Cases at three stages (waiting for reception, for issue, rated) and their open tasks."""
     cases = []
     for index in range(3):
-        started = engine.handle(cmd.StartCase("household_transcript", {}, actor="clerk", idempotency_key=f"seed-{index}",
+        started = engine.handle(cmd.StartCase("household_transcript", {}, actor="clerk",
+                                              idempotency_key=f"seed-{index}",
                                               applicant={"name": "王小明", "national_id": VALID_ID}))
         if index:
             [receive] = open_tasks(engine, started.case_id)
