@@ -74,7 +74,7 @@ def deploy_folder(engine, folder: Path, actor: str = "cli") -> list[dict]:
         deployed = engine.handle(cmd.DeployDefinition(files_from_folder(procedure), actor=actor))
         definition = deployed.definition
         results.append({"folder": str(procedure), "key": definition.process_key, "version": definition.version,
-                        "created": deployed.created,
+                        "created": deployed.created, "draft": bool(definition.draft),
                         "findings": [finding.as_dict() for finding in deployed.findings]})
     return results
 

@@ -136,6 +136,7 @@ class DefinitionVersionSchema(Schema):
     content_hash = fields.String()
     deployed_at = fields.DateTime()
     deployed_by = fields.String(allow_none=True)
+    draft = fields.Boolean(metadata={"description": "stored and downloadable, but no case starts on it"})
     files = fields.List(fields.String())
     findings = fields.List(fields.Nested(FindingSchema))
 
@@ -144,11 +145,15 @@ class DeployResultSchema(Schema):
     key = fields.String()
     version = fields.Integer()
     created = fields.Boolean()
+    verdict = fields.String(validate=validate.OneOf(["executable", "draft", "rejected"]))
+    draft = fields.Boolean(metadata={"description": "stored and downloadable, but no case starts on it"})
     findings = fields.List(fields.Nested(FindingSchema))
 
 
 class ValidationResultSchema(Schema):
     ok = fields.Boolean()
+    verdict = fields.String(validate=validate.OneOf(["executable", "draft", "rejected"]), metadata={
+        "description": "executable; draft (would be stored, not startable); rejected (nothing stored)"})
     main_process_id = fields.String(allow_none=True)
     findings = fields.List(fields.Nested(FindingSchema))
 

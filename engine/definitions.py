@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from .errors import DefinitionInvalid, NotFound
 from .findings import Finding
 from .models import Definition, DefinitionFile
+from .bpmn_import import REJECTED
 from .validation import ValidatedBundle, validate_bundle
 
 
@@ -67,12 +68,12 @@ class DefinitionCatalog:
         process_key: str | None = None,
     ) -> tuple[DeployResult, ValidatedBundle]:
         bundle = self.validate(files, process_key)
-        if not bundle.ok:
+        if bundle.verdict == REJECTED or bundle.process_key is None:
             raise DefinitionInvalid(
                 "The procedure has errors and was not deployed",
                 findings=[finding.as_dict() for finding in bundle.findings],
             )
-        key = bundle.main_process_id
+        key = bundle.process_key
         digest = content_hash(bundle.normalized_files)
         existing = session.scalar(
             select(Definition).where(Definition.process_key == key, Definition.content_hash == digest)
@@ -88,6 +89,7 @@ class DefinitionCatalog:
             findings=[finding.as_dict() for finding in bundle.findings],
             deployed_at=now,
             deployed_by=deployed_by,
+            draft=not bundle.ok,
         )
         session.add(definition)
         session.flush()
@@ -97,6 +99,8 @@ class DefinitionCatalog:
 
     def remember(self, definition: Definition, bundle: ValidatedBundle) -> None:
         """Cache the specs parsed at deploy (call after the deploy committed)."""
+        if definition.draft:
+            return  # nothing runs on a draft
         self._store(self._parsed(definition, bundle))
 
     def get(self, connection: Connection | Session, definition_id: int) -> ParsedDefinition:
@@ -148,6 +152,8 @@ def latest_definition(session: Session, process_key: str) -> Definition:
 
 
 def _process_name(bundle: ValidatedBundle, key: str) -> str | None:
+    if not bundle.ok:  # a draft's processes are not parsed into specs
+        return None
     try:
         return bundle.parser.get_spec(key).description
     except Exception:  # the name is cosmetic; a parser quirk must not block a valid deploy

@@ -161,7 +161,7 @@ class CommandHandlers:
     def _start_case(self, conn: Connection, command: cmd.StartCase, data: dict, applicant) -> StartedCase:
         definition_id = store.latest_definition_id(conn, command.procedure)
         if definition_id is None:
-            message = f"No procedure '{command.procedure}' is deployed"
+            message = store.not_startable_message(conn, command.procedure)
             raise InvalidInput(message, errors=[{"field": "procedure", "message": message}])
         definition = self._catalog.get(conn, definition_id)
         now = self._clock.now()

@@ -29,6 +29,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -81,6 +82,8 @@ class Definition(Base):
     findings: Mapped[list] = mapped_column(JSON, default=list)  # warnings kept for designers
     deployed_at: Mapped[datetime]
     deployed_by: Mapped[str | None] = mapped_column(String(200))
+    # A draft is stored and downloadable but no case starts on it (see engine.bpmn_import).
+    draft: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class DefinitionFile(Base):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .errors import Conflict, NotFound
@@ -104,7 +104,7 @@ _BUMP_COUNTER = (
 )
 _INSERT_COUNTER = insert(COUNTERS)
 _LATEST_DEFINITION = (
-    select(DEFINITIONS.c.id).where(DEFINITIONS.c.process_key == bindparam("key"))
+    select(DEFINITIONS.c.id).where(DEFINITIONS.c.process_key == bindparam("key"), DEFINITIONS.c.draft.is_(False))
     .order_by(DEFINITIONS.c.version.desc()).limit(1)
 )
 _SELECT_TASK = select(*[TASKS.c[name] for name in _TASK_FIELDS]).where(TASKS.c.id == bindparam("task_id"))
@@ -159,7 +159,18 @@ def next_case_number(conn: Connection, year: int) -> int:
 
 
 def latest_definition_id(conn: Connection, process_key: str) -> int | None:
+    """The latest version cases start on (drafts are never started)."""
     return conn.execute(_LATEST_DEFINITION, {"key": process_key}).scalar()
+
+
+def not_startable_message(conn: Connection, process_key: str) -> str:
+    """Why no case can start on ``process_key``: not deployed at all, or only as drafts."""
+    drafts = conn.execute(select(func.count()).select_from(DEFINITIONS).where(
+        DEFINITIONS.c.process_key == process_key)).scalar()
+    if drafts:
+        return (f"Procedure '{process_key}' is deployed only as a draft, so no case can start on it. "
+                "Fix the findings of the draft and deploy it again.")
+    return f"No procedure '{process_key}' is deployed"
 
 
 def get_task(conn: Connection, task_id: str) -> TaskRecord:

@@ -33,7 +33,9 @@ from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask as 
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
-from .findings import ERROR, WARNING, Finding, has_errors
+
+from .bpmn_import import REJECTED, note_vendor_extensions, verdict
+from .findings import ERROR, INFO, WARNING, Finding, has_errors
 from .validation_xml import (
     Report, bpmn_xpath, call_activity_problem, check_business_rule_tasks, check_call_activities,
     check_expressions, check_sequence_flows, check_timers, check_unconnected,
@@ -56,6 +58,13 @@ class ValidatedBundle:
     main_process_id: str | None  # the process to start cases on
     forms: dict[str, dict]  # form file name -> parsed JSON (Schema, or UI schema)
     normalized_files: dict[str, bytes]  # file name -> UTF-8 bytes as stored
+    verdict: str = REJECTED  # executable, draft or rejected (see engine.bpmn_import)
+    draft_key: str | None = None  # for a draft: the process it would start cases on
+
+    @property
+    def process_key(self) -> str | None:
+        """The key the bundle is stored under: its main process, or a draft's main process."""
+        return self.main_process_id or self.draft_key
 
     @property
     def ok(self) -> bool:
@@ -76,6 +85,11 @@ class _Context:
     bpmn_files_given: int = 0  # including those that could not be loaded
     unreadable: set[str] = field(default_factory=set)  # files that could not be loaded
     parser: SpiffBpmnParser | None = None
+    # ERROR findings that make the upload a draft rather than a rejection.
+    draft_reasons: set[Finding] = field(default_factory=set)
+
+    def mark_last_as_draft_reason(self) -> None:
+        self.draft_reasons.add(self.report.findings[-1])
 
     def processes(self) -> Iterator[tuple[str, etree._Element]]:
         """(file, element) of every top-level ``bpmn:process`` in the bundle."""
@@ -105,11 +119,22 @@ def validate_bundle(files: Mapping[str, bytes], *, operators: set[str],
     """Check a bundle of uploaded files before it is deployed. Never raises."""
     report = Report()
     bundle = ValidatedBundle([], None, [], None, {}, {})
+    ctx = _Context(report, set(operators or ()), set(script_functions or ()))
     with _guard(report, "checking the bundle"):
-        ctx = _Context(report, set(operators or ()), set(script_functions or ()))
         _validate(ctx, bundle, files, main_process_id)
     bundle.findings = report.unique_findings()
+    bundle.verdict = verdict(bundle.findings, ctx.draft_reasons, bool(ctx.unreadable) or not ctx.bpmn)
+    if bundle.verdict != REJECTED and bundle.main_process_id is None:
+        bundle.draft_key = main_process_id or _draft_key(ctx)
     return bundle
+
+
+def _draft_key(ctx: _Context) -> str | None:
+    """The first process no call activity calls: the one a draft would start cases on."""
+    called = {element.get("calledElement") for root in ctx.bpmn.values()
+              for element in bpmn_xpath(root, ".//bpmn:callActivity")}
+    return next((process.get("id") for _, process in ctx.processes()
+                 if process.get("id") and process.get("id") not in called), None)
 
 
 def _validate(ctx: _Context, bundle: ValidatedBundle, files: Mapping[str, bytes],
@@ -199,23 +224,41 @@ def _check_xml(ctx: _Context, file: str, root: etree._Element) -> None:
     check_sequence_flows(ctx.report, file, root)
     check_expressions(ctx.report, file, root)
     check_timers(ctx.report, file, root, ctx.script_functions)
+    note_vendor_extensions(ctx.report, file, root)
 
 
 def _executable_process_ids(ctx: _Context) -> list[str]:
-    """Ids of the executable processes (in file order); drafts get an ERROR each."""
-    ids = []
+    """Ids of the executable processes (in file order).
+
+    A process marked not executable is a note when another process runs (a collaboration's pool
+    for the citizen or another office is drawn, not run), and a draft reason when none does.
+    """
+    ids, drafts = [], []
     for file, process in ctx.processes():
         process_id = process.get("id")
         if not process_id:
             ctx.report.add_for(ERROR, "A process has no id. Give it one in the modeler.", process, file)
         elif is_draft(process):
-            ctx.report.add_for(ERROR, f"Process '{process_id}' is marked as not executable "
-                               '(isExecutable="false"), which means it is a draft. If it is '
-                               'ready, tick "Executable" in the modeler (isExecutable="true"); '
-                               "otherwise remove it from the bundle.", process, file)
+            drafts.append((file, process))
         elif ctx.parser is not None and process_id in ctx.parser.process_parsers:
             ids.append(process_id)
+    for file, process in drafts:
+        _report_not_executable(ctx, file, process, runs_elsewhere=bool(ids))
     return list(dict.fromkeys(ids))
+
+
+def _report_not_executable(ctx: _Context, file: str, process: etree._Element, runs_elsewhere: bool) -> None:
+    process_id = process.get("id")
+    if runs_elsewhere:
+        ctx.report.add_for(INFO, f"Process '{process_id}' is marked as not executable "
+                           '(isExecutable="false"): it is kept as documentation (for example the '
+                           "pool of another participant) and never runs.", process, file)
+        return
+    ctx.report.add_for(ERROR, f"Process '{process_id}' is marked as not executable "
+                       '(isExecutable="false"), which means it is a draft: it is stored but no case '
+                       'can start on it. When it is ready, tick "Executable" in the modeler '
+                       '(isExecutable="true").', process, file)
+    ctx.mark_last_as_draft_reason()
 
 
 # --------------------------------------------------------------------------------------
@@ -285,6 +328,8 @@ def _choose_main_process(ctx: _Context, executable: list[str], requested: str | 
     elif not executable:
         ctx.report.add(ERROR, "The bundle has no executable process that could be loaded, so no "
                        "case can be started. Fix the errors above.")
+        if ctx.draft_reasons or any(is_draft(process) for _, process in ctx.processes()):
+            ctx.mark_last_as_draft_reason()
     elif not candidates:
         ctx.report.add(ERROR, "Every executable process is called by a call activity, so none of "
                        "them is the process to start cases on. Name the main process when deploying.")
@@ -352,6 +397,7 @@ class _ParserError:
 
 def _report_parser_error(ctx: _Context, error: Exception, file: str | None) -> None:
     """Add an ERROR finding for an exception raised by SpiffWorkflow's parser."""
+    explain = None
     if isinstance(error, ValidationException):
         file = error.file_name or file
         raw = str(error.args[0]) if error.args else ""
@@ -372,6 +418,8 @@ def _report_parser_error(ctx: _Context, error: Exception, file: str | None) -> N
         ctx.report.add_for(ERROR, message, element, file)
     else:
         ctx.report.add(ERROR, message, file=file)
+    if isinstance(error, ValidationException) and explain in _DRAFT_REASONS:
+        ctx.mark_last_as_draft_reason()
 
 
 def _unsupported(ctx: _Context, problem: _ParserError, match: re.Match):
@@ -516,6 +564,10 @@ _TRANSLATIONS = [
     (re.compile(r"raise_validation_exception\(\) got an unexpected keyword"), _undefined_reference),
     (re.compile(r"^(\w+(?:Error|Exception))\((.*)\)$", re.DOTALL), _internal_error),
 ]
+
+
+# Valid BPMN the engine does not run: the upload is kept as a draft.
+_DRAFT_REASONS = (_unsupported, _implicit_split, _data_store)
 
 
 # --------------------------------------------------------------------------------------

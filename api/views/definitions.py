@@ -118,6 +118,7 @@ def version_dict(definition, session) -> dict:
         "key": definition.process_key, "version": definition.version, "name": definition.name,
         "content_hash": definition.content_hash, "deployed_at": definition.deployed_at,
         "deployed_by": definition.deployed_by, "findings": definition.findings or [],
+        "draft": bool(definition.draft),
         "files": sorted(queries.definition_files(session, definition.id)),
     }
 
@@ -143,14 +144,17 @@ class Definitions(MethodView):
     @blp.response(201, DeployResultSchema, description="a new version was deployed")
     @blp.alt_response(200, schema=DeployResultSchema, description="the same content was already deployed")
     @blp.alt_response(422, schema=ProblemSchema, content_type=PROBLEM_JSON,
-                      description="the upload is unusable, or the procedure has errors (see findings)")
+                      description="rejected: the upload is unusable, or the procedure has errors "
+                                  "(see findings); a draft is stored (201, draft: true)")
     def post(self):
         """Deploy a procedure (multipart: .bpmn, .dmn, .json forms, or a zip of the folder)."""
         files = uploaded_files()
         result = engine().handle(cmd.DeployDefinition(files, actor=current_principal().username,
                                                       process_key=process_key_field()))
+        draft = bool(result.definition.draft)
         body = {"key": result.definition.process_key, "version": result.definition.version,
-                "created": result.created, "findings": [finding.as_dict() for finding in result.findings]}
+                "created": result.created, "verdict": "draft" if draft else "executable", "draft": draft,
+                "findings": [finding.as_dict() for finding in result.findings]}
         return body, 201 if result.created else 200
 
 
@@ -162,7 +166,7 @@ class ValidateDefinition(MethodView):
     def post(self):
         """Run every deploy-time check without deploying."""
         bundle = engine().catalog.validate(uploaded_files(), process_key_field())
-        return {"ok": bundle.ok, "main_process_id": bundle.main_process_id,
+        return {"ok": bundle.ok, "verdict": bundle.verdict, "main_process_id": bundle.main_process_id,
                 "findings": [finding.as_dict() for finding in bundle.findings]}
 
 
