@@ -437,7 +437,8 @@ def _implicit_split(ctx: _Context, problem: _ParserError, match: re.Match):
     return (f"{problem.where()} has {len(flows) or 'several'} outgoing sequence flows{listing}. "
             "The engine does not split the flow after a task by itself: add a parallel gateway "
             "after the task to follow all paths at the same time, or an exclusive gateway to "
-            "choose one of them.", problem.element)
+            "choose one of them. If no flow has a condition, validating with "
+            "?fix=implicit-splits inserts the parallel gateway for you.", problem.element)
 
 
 def _outgoing_flows(ctx: _Context, problem: _ParserError) -> list[str]:

@@ -14,11 +14,14 @@ from flask_smorest import abort
 
 from engine import commands as cmd
 from engine import queries
+from engine.bpmn_fixes import fix_implicit_splits
+from engine.lint import lint_bundle
 
 from ..auth import ADMIN, ANY_ROLE, DESIGNER, current_principal, engine
+from ..designer_schemas import FixedValidationResultSchema, ValidateArgsSchema
 from ..problems import PROBLEM_JSON
 from ..schemas import (BpmnFileArgsSchema, DefinitionDetailSchema, DefinitionSummarySchema,
-                       DefinitionVersionSchema, DeployResultSchema, ProblemSchema, ValidationResultSchema, unstorable)
+                       DefinitionVersionSchema, DeployResultSchema, ProblemSchema, unstorable)
 from .common import Blueprint, secured
 
 # Versions are 32-bit integers in the database: a larger number in a URL is no route (404).
@@ -162,12 +165,26 @@ class Definitions(MethodView):
 class ValidateDefinition(MethodView):
     @secured(blp, DESIGNER, ADMIN, errors=(400, 413, 422))
     @blp.doc(**UPLOAD_DOC)
-    @blp.response(200, ValidationResultSchema)
-    def post(self):
-        """Run every deploy-time check without deploying."""
-        bundle = engine().catalog.validate(uploaded_files(), process_key_field())
-        return {"ok": bundle.ok, "verdict": bundle.verdict, "main_process_id": bundle.main_process_id,
-                "findings": [finding.as_dict() for finding in bundle.findings]}
+    @blp.arguments(ValidateArgsSchema, location="query", as_kwargs=True)
+    @blp.response(200, FixedValidationResultSchema)
+    def post(self, fix=None):
+        """Run every deploy-time check and the lint (warnings) without deploying.
+
+        With ?fix=implicit-splits, first rewrite the shapes the engine cannot run as drawn, and
+        return the rewritten files."""
+        files, fixes = uploaded_files(), []
+        if fix:
+            fixed, fixes = fix_implicit_splits(files)
+            changed = {rewrite.file for rewrite in fixes}
+            files = fixed
+        bundle = engine().catalog.validate(files, process_key_field())
+        findings = [*bundle.findings, *lint_bundle(files)]  # lint warnings only here, not at deploy
+        body = {"ok": bundle.ok, "verdict": bundle.verdict, "main_process_id": bundle.main_process_id,
+                "findings": [finding.as_dict() for finding in findings]}
+        if fix:
+            body.update(fixes=[rewrite.as_dict() for rewrite in fixes],
+                        files={name: files[name].decode("utf-8") for name in sorted(changed)})
+        return body
 
 
 @blp.route("/<string:key>")

@@ -1,0 +1,39 @@
+"""Designer commands: ``flask --app api definitions lint FOLDER`` (and the version tools).
+
+Added to the ``definitions`` group of ``api.cli``; every command prints JSON.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from engine.definitions import files_from_folder
+from engine.lint import lint_bundle
+
+from .cli import _echo, _engine, definitions_cli
+
+
+def _procedure_folders(folder: Path) -> list[Path]:
+    """The folder itself if it holds BPMN files, else each procedure folder inside it."""
+    if any(folder.glob("*.bpmn")):
+        return [folder]
+    return sorted(path for path in folder.iterdir() if path.is_dir())
+
+
+@definitions_cli.command("lint")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--strict", is_flag=True, help="exit with status 1 when there is any finding")
+def definitions_lint(folder: Path, strict: bool) -> None:
+    """Validate and lint a procedure folder (or a folder of procedure folders) without deploying."""
+    results, any_finding = [], False
+    for procedure in _procedure_folders(folder):
+        files = files_from_folder(procedure)
+        bundle = _engine().catalog.validate(files)
+        findings = [*bundle.findings, *lint_bundle(files)]
+        any_finding |= bool(findings)
+        results.append({"folder": str(procedure), "verdict": bundle.verdict,
+                        "findings": [finding.as_dict() for finding in findings]})
+    _echo(results)
+    if strict and any_finding or any(result["verdict"] == "rejected" for result in results):
+        raise SystemExit(1)
