@@ -8,10 +8,12 @@ from pathlib import Path
 
 import click
 
+from engine.bpmn_diff import diff_versions
 from engine.definitions import files_from_folder
+from engine.errors import EngineError
 from engine.lint import lint_bundle
 
-from .cli import _echo, _engine, definitions_cli
+from .cli import _echo, _engine, _fail, definitions_cli
 
 
 def _procedure_folders(folder: Path) -> list[Path]:
@@ -37,3 +39,16 @@ def definitions_lint(folder: Path, strict: bool) -> None:
     _echo(results)
     if strict and any_finding or any(result["verdict"] == "rejected" for result in results):
         raise SystemExit(1)
+
+
+@definitions_cli.command("diff")
+@click.argument("key")
+@click.option("--from", "from_version", type=int, required=True, help="the older version")
+@click.option("--to", "to_version", type=int, required=True, help="the newer version")
+def definitions_diff(key: str, from_version: int, to_version: int) -> None:
+    """Elements added, removed and changed between two deployed versions of a procedure."""
+    try:
+        with _engine().read() as session:
+            _echo(diff_versions(session, key, from_version, to_version))
+    except EngineError as error:
+        _fail(error)

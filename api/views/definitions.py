@@ -14,11 +14,12 @@ from flask_smorest import abort
 
 from engine import commands as cmd
 from engine import queries
+from engine.bpmn_diff import diff_versions
 from engine.bpmn_fixes import fix_implicit_splits
 from engine.lint import lint_bundle
 
 from ..auth import ADMIN, ANY_ROLE, DESIGNER, current_principal, engine
-from ..designer_schemas import FixedValidationResultSchema, ValidateArgsSchema
+from ..designer_schemas import DefinitionDiffSchema, DiffArgsSchema, FixedValidationResultSchema, ValidateArgsSchema
 from ..problems import PROBLEM_JSON
 from ..schemas import (BpmnFileArgsSchema, DefinitionDetailSchema, DefinitionSummarySchema,
                        DefinitionVersionSchema, DeployResultSchema, ProblemSchema, unstorable)
@@ -197,6 +198,19 @@ class DefinitionDetail(MethodView):
             versions = queries.definition_versions(session, key)
             return {"key": key, "name": versions[-1].name, "standard_time": engine().catalogue.standard_time(key),
                     "versions": [version_dict(row, session) for row in versions]}
+
+
+@blp.route("/<string:key>/diff")
+class DefinitionDiff(MethodView):
+    @secured(blp, *ANY_ROLE, errors=(404, 422))
+    @blp.arguments(DiffArgsSchema, location="query", as_kwargs=True)
+    @blp.response(200, DefinitionDiffSchema)
+    def get(self, key, from_version, to_version):
+        """What changed between two versions: BPMN/DMN elements added, removed, changed; files."""
+        with engine().read() as session:
+            diff = diff_versions(session, key, from_version, to_version)
+        return {"key": key, "from_version": from_version, "to_version": to_version,
+                "files": diff["files"], "elements": diff["elements"]}
 
 
 @blp.route("/<string:key>/versions/<int(max=2147483647):version>")

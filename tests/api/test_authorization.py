@@ -148,6 +148,8 @@ MATRIX: dict[tuple[str, str], Row] = {
         "POST", "/api/definitions/validate", files=w.unique_upload())),
     ("/api/definitions/<string:key>", "GET"): (admits(*STAFF), lambda w, c: Request(
         "GET", "/api/definitions/household_transcript")),
+    ("/api/definitions/<string:key>/diff", "GET"): (admits(*STAFF), lambda w, c: Request(
+        "GET", "/api/definitions/household_transcript/diff", query={"from": 1, "to": 1})),
     ("/api/definitions/<string:key>/versions/<int(max=2147483647):version>", "GET"): (
         admits(*STAFF), lambda w, c: Request("GET", "/api/definitions/household_transcript/versions/1")),
     ("/api/definitions/<string:key>/versions/<int(max=2147483647):version>/bpmn", "GET"): (

@@ -91,6 +91,8 @@ def walk_every_endpoint(call, app) -> None:
     xml = walk("GET", "/api/definitions/household_transcript/versions/1/bpmn", 200, user="designer")
     assert xml.content_type == "application/xml"
     assert xml.body == (TRANSCRIPT_FILES[0].parent / "household_transcript.bpmn").read_bytes()
+    diff = walk("GET", "/api/definitions/household_transcript/diff?from=1&to=1", 200, user="designer").json
+    assert diff["elements"] == {"added": [], "removed": [], "changed": []} and diff["files"]["changed"] == []
 
     # --- a clerk takes a case at the counter, claims and completes its tasks
     started = walk("POST", "/api/cases", 201, user="clerk", headers={"Idempotency-Key": "walk-1"},
