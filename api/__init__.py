@@ -23,7 +23,8 @@ API_VERSION = "1"
 
 def build_engine(settings: Settings, clock: Clock | None = None) -> CaseEngine:
     calendar = workflows.OfficeCalendar()
-    functions, operators = workflows.build_registries(calendar)
+    agencies = workflows.AgencyConnectors(settings.agencies)
+    functions, operators = workflows.build_registries(calendar, agencies)
     engine = CaseEngine(
         settings.database_url,
         clock=clock,
@@ -33,7 +34,10 @@ def build_engine(settings: Settings, clock: Clock | None = None) -> CaseEngine:
         notifications=workflows.HouseholdNotifications(settings.supervisor_emails),
         script_timeout_seconds=settings.script_timeout_seconds,
         local_timezone=settings.timezone,
+        service_job_lease_seconds=settings.service_job_lease_seconds,
     )
+    engine.health_checks["agency_gateway"] = agencies.health
+    engine.components["agencies"] = agencies
     calendar.bind(engine.db)  # the views and the CLI reach it as engine.catalogue.calendar
     return engine
 

@@ -38,6 +38,12 @@ class Settings:
     # "module:function" returning a callable send_text(phone, text) for the SMS provider.
     sms_adapter: str | None = None
     supervisor_emails: tuple[str, ...] = ("supervisor@localhost",)
+    # workflows.agencies.AgencySettings: where the other agencies' gateways are; None: from the
+    # ONESTOP_AGENCY_* environment variables (see workflows/agencies/settings.py).
+    agencies: object | None = None
+    # How long a worker holds a service job before another may take it over (longer than any
+    # agency call can take: its timeout).
+    service_job_lease_seconds: float = 60.0
 
     @property
     def scheduler_mode(self) -> str:
@@ -78,6 +84,7 @@ def load_settings(environ: dict | None = None) -> Settings:
         smtp_password=env.get("ONESTOP_SMTP_PASSWORD") or None,
         smtp_starttls=env.get("ONESTOP_SMTP_STARTTLS", "") in ("1", "true", "yes"),
         sms_adapter=env.get("ONESTOP_SMS_ADAPTER") or None,
+        service_job_lease_seconds=float(env.get("ONESTOP_SERVICE_JOB_LEASE_SECONDS", Settings.service_job_lease_seconds)),
         supervisor_emails=tuple(a.strip() for a in env.get("ONESTOP_SUPERVISOR_EMAILS",
                                                            ",".join(Settings.supervisor_emails)).split(",")
                                 if a.strip()),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
+from datetime import timedelta
 from functools import partial
 from typing import Any, Callable, Iterator, Mapping
 from zoneinfo import ZoneInfo
@@ -23,6 +24,7 @@ from .findings import Finding
 from .handlers import CommandHandlers
 from .registries import NotificationPolicy, ProcedureCatalogue, ScriptFunctions, ServiceOperators
 from .sandbox import SandboxedScriptEngine
+from .service_runner import ServiceJobRunner
 from .validation import validate_bundle
 
 DEFAULT_CHANNELS = ("counter", "online", "home_visit")
@@ -46,6 +48,7 @@ class CaseEngine:
         channels: tuple[str, ...] = DEFAULT_CHANNELS,
         local_timezone: str = "UTC",
         case_number_format: Callable[[int, int], str] = default_case_number,
+        service_job_lease_seconds: float = 60.0,
     ) -> None:
         install()
         self.database_url = database_url
@@ -60,6 +63,9 @@ class CaseEngine:
         # name -> callable returning {"status": "ok" | "down" | "not_configured", ...}; components
         # such as the scheduler or the agency gateway register theirs.
         self.health_checks: dict[str, Callable[[], dict]] = {}
+        # Parts of a domain pack the host wires in (e.g. "agencies": the agency connectors), for
+        # the host's own use; the engine never looks inside.
+        self.components: dict[str, Any] = {}
         self.script_timeout_seconds = script_timeout_seconds
         self.db = create_db_engine(database_url)
         self._sessions = create_session_factory(self.db)
@@ -83,11 +89,16 @@ class CaseEngine:
             cmd.FireDueTimers: self.handlers.fire_due_timers,
             cmd.RecordRating: self.handlers.record_rating,
             cmd.RescheduleCase: self.handlers.reschedule_case,
+            cmd.RecordServiceOutcome: self.handlers.record_service_outcome,
         }
+        # Performs waiting service tasks' calls: run by the embedded scheduler, Celery workers,
+        # or directly with ``run_due_jobs``.
+        self.service_jobs = ServiceJobRunner(self, lease=timedelta(seconds=service_job_lease_seconds))
 
     def script_engine(self, service_gateway) -> SandboxedScriptEngine:
         return SandboxedScriptEngine(
-            self.script_functions, timeout_seconds=self.script_timeout_seconds, service_gateway=service_gateway
+            self.script_functions, timeout_seconds=self.script_timeout_seconds, service_gateway=service_gateway,
+            asynchronous=self.operators.is_asynchronous,
         )
 
     # ------------------------------------------------------------------ commands
@@ -99,6 +110,10 @@ class CaseEngine:
             except Exception:  # a listener must never undo or fail a committed command
                 logging.getLogger("onestop.engine").exception("command listener failed")
         return result
+
+    def run_due_jobs(self, limit: int = 100) -> dict[str, int]:
+        """Perform every due service job now, in this thread, as a worker would (tests, CLI)."""
+        return self.service_jobs.run_due(limit)
 
     def validate(self, files: Mapping[str, bytes], process_key: str | None = None) -> list[Finding]:
         return self.catalog.validate(files, process_key).findings

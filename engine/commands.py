@@ -81,3 +81,17 @@ class RescheduleCase:
     case_id: str
     reason: str
     actor: str = "calendar"
+
+
+@dataclass(frozen=True)
+class RecordServiceOutcome:
+    """A worker's outcome for a waiting service task's job: ``result`` (the answer) or ``error``
+    ({"code", "message", ...}: thrown as a BPMN error), with the evidence to record. Returns
+    None (and records nothing) when the job was already answered or its task stopped waiting."""
+
+    job_id: int
+    attempt: dict[str, Any]  # this attempt: {"attempt", "started_at", "finished_at", ...}
+    result: Any = None
+    error: dict[str, Any] | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+    actor: str = "worker"

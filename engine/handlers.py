@@ -22,13 +22,14 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import sessionmaker
 
 from . import commands as cmd
-from . import runtime, serialization, store
+from . import jobs, runtime, serialization, store
 from .clock import Clock, ManualClock, TaskIdSequence, execution_context
 from .definitions import DefinitionCatalog, ParsedDefinition
 from .errors import Conflict, InvalidInput
 from .eventlog import GENESIS_HASH, PendingEvent, chain_events
 from .gateways import LiveServiceGateway
 from .registries import NotificationPolicy, ProcedureCatalogue, ServiceOperators
+from .service_tasks import WaitingServiceTask, waiting_service_tasks
 from .store import CaseRecord, TaskRecord
 
 # The message a rating is delivered as, to cases whose BPMN waits for one.
@@ -361,6 +362,34 @@ class CommandHandlers:
             store.append_events(conn, rows)
             return CaseChanged(case.id, case.status, case.last_event_seq)
 
+    def record_service_outcome(self, command: cmd.RecordServiceOutcome) -> CaseChanged | None:
+        """Record a worker's answer as the cause of a command that completes the waiting task
+        (or throws its BPMN error) and closes the job, once: a job already closed is left alone."""
+        with self._db.begin() as conn:
+            job = jobs.get(conn, command.job_id)
+            if job is None or job.status not in jobs.OPEN:
+                return None
+            # The case row first, as every command locks it, then the job: no lock cycle.
+            case = store.load_case(conn, job.case_id)
+            job = jobs.get(conn, command.job_id, for_update=True)
+            now = self._clock.now()
+            if job.status not in jobs.OPEN:
+                return None
+            if case.status != "running":
+                jobs.finish(conn, job.id, "cancelled", now)
+                return None
+            attempts = [*job.attempt_log, command.attempt]
+            payload = {"task_id": job.task_id, "job_id": job.id, "operation": job.operation, "params": job.params,
+                       **_ensure_object(command.evidence, "evidence"), "attempts": attempts}
+            if command.error is not None:
+                payload["error"] = {**command.error, "operation": job.operation, "attempts": len(attempts)}
+            else:
+                payload["result"] = _ensure_json(command.result, "result")
+            jobs.finish(conn, job.id, "failed" if command.error is not None else "done", now,
+                        error=command.error["code"] if command.error is not None else None)
+            event = PendingEvent(runtime.SERVICE_RESULT_RECORDED, command.actor, payload, element_id=job.element_id)
+            return self._change_case(conn, case, self._catalog.get(conn, case.definition_id), event)
+
     def _simple_case_change(self, case_id: str, event: PendingEvent) -> CaseChanged:
         with self._db.begin() as conn:
             case = self._load_running_case(conn, case_id)
@@ -387,6 +416,7 @@ class CommandHandlers:
             # The inbox rows of a case are exactly its READY user/manual tasks, so the tasks
             # before the change tell which rows are open without asking the database.
             ready_before = runtime.ready_tasks(workflow)
+            waiting_before = waiting_service_tasks(workflow)
             workflow.script_engine = self._script_engine_factory(gateway)
             observed = inspect(workflow) if inspect is not None else []
             runtime.apply_change(workflow, event.type, event.payload)
@@ -399,8 +429,8 @@ class CommandHandlers:
                 earlier = [(events, serialization.dumps(workflow))]
                 runtime.apply_change(workflow, follow_up.type, follow_up.payload)
                 events = [follow_up]
-        opened = self._persist(conn, case, workflow, task_ids, now, events,
-                               completed_task, ready_before=ready_before, earlier=earlier)
+        opened = self._persist(conn, case, workflow, task_ids, now, events, completed_task,
+                               ready_before=ready_before, earlier=earlier, waiting_before=waiting_before)
         return CaseChanged(case.id, case.status, case.last_event_seq, opened)
 
     def _sla_clock_change(self, case: CaseRecord, workflow, now: datetime) -> PendingEvent | None:
@@ -430,7 +460,8 @@ class CommandHandlers:
     def _persist(self, conn: Connection, case: CaseRecord, workflow, task_ids: TaskIdSequence, now: datetime,
                  events: list[PendingEvent], completed_task: tuple[str, str] | None = None,
                  ready_before: list[runtime.ReadyTask] = (),
-                 earlier: list[tuple[list[PendingEvent], str]] | None = None) -> tuple[OpenTask, ...]:
+                 earlier: list[tuple[list[PendingEvent], str]] | None = None,
+                 waiting_before: list[WaitingServiceTask] = ()) -> tuple[OpenTask, ...]:
         """Write the case after ``events``; ``earlier`` holds (events, state) of commands applied
         before them in this transaction (a change and the SLA clock change it caused)."""
         new_case = case.version == 0
@@ -464,7 +495,18 @@ class CommandHandlers:
         store.append_events(conn, rows)
         ready = runtime.ready_tasks(workflow) if case.status == "running" else []
         self._sync_inbox(conn, case, ready_before, ready, now, completed_task)
+        self._sync_service_jobs(conn, case, waiting_before, workflow, now)
         return tuple(OpenTask(t.id, t.element_id, t.name, t.lane) for t in ready)
+
+    @staticmethod
+    def _sync_service_jobs(conn: Connection, case: CaseRecord, waiting_before: list[WaitingServiceTask],
+                           workflow, now: datetime) -> None:
+        """A job for each service task that started waiting; none any more for those that
+        stopped waiting without an answer (the answered one's job is already closed)."""
+        before = {task.task_id for task in waiting_before}
+        after = waiting_service_tasks(workflow) if case.status == "running" else []
+        jobs.queue(conn, case.id, [task for task in after if task.task_id not in before], now)
+        jobs.cancel(conn, list(before - {task.task_id for task in after}), now)
 
     @staticmethod
     def _chain(case: CaseRecord, events: list[PendingEvent], now: datetime) -> list[dict]:

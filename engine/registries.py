@@ -2,7 +2,9 @@
 
 The engine never imports a domain pack; the pack registers what BPMN may use:
 - script functions callable from scripts, conditions and timer expressions;
-- service-task operators named by ``spiffworkflow:serviceTaskOperator``.
+- service-task operators named by ``spiffworkflow:serviceTaskOperator``: plain functions
+  answered while the command runs (``register``), or asynchronous operations performed later by
+  a worker (``register_asynchronous``, see ``engine.services``).
 """
 from __future__ import annotations
 
@@ -30,11 +32,16 @@ class ScriptFunctions:
 
 @dataclass(frozen=True)
 class ServiceOperator:
-    """A named operation a service task may call. ``call(params) -> JSON-able result``."""
+    """A named operation a service task may call.
+
+    Synchronous: ``call(params) -> JSON-able result``, run inside the case's command (keep it to
+    pure functions). Asynchronous: ``call(ServiceCall) -> ServiceAnswer``, run by a worker.
+    """
 
     name: str
-    call: Callable[[dict[str, Any]], Any]
+    call: Callable[[Any], Any]
     description: str = ""
+    asynchronous: bool = False
 
 
 @dataclass
@@ -45,6 +52,14 @@ class ServiceOperators:
 
     def register(self, name: str, call: Callable[[dict[str, Any]], Any], description: str = "") -> None:
         self._operators[name] = ServiceOperator(name, call, description)
+
+    def register_asynchronous(self, name: str, call: Callable[[Any], Any], description: str = "") -> None:
+        """An operation that may be slow or fail (another agency's system): a worker performs it."""
+        self._operators[name] = ServiceOperator(name, call, description, asynchronous=True)
+
+    def is_asynchronous(self, name: str) -> bool:
+        operator = self._operators.get(name)
+        return operator is not None and operator.asynchronous
 
     def get(self, name: str) -> ServiceOperator | None:
         return self._operators.get(name)

@@ -122,7 +122,9 @@ def replay(
 
 def _apply_command(state, group, definition, script_engine_factory, task_ids) -> str:
     cause = group[0]
-    recorded = [event.payload for event in group if event.type == runtime.SERVICE_RESULT_RECORDED]
+    # Answers of synchronous operators are effects of the command that called them; a worker's
+    # answer is the cause of its own command and is applied, not handed to the gateway.
+    recorded = [event.payload for event in group[1:] if event.type == runtime.SERVICE_RESULT_RECORDED]
     script_engine = script_engine_factory(RecordedServiceGateway(recorded))
     with execution_context(ManualClock(cause.occurred_at), task_ids):
         if cause.type == runtime.CASE_STARTED:

@@ -22,6 +22,7 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
 from .errors import Conflict, ProcedureFailed
+from .service_tasks import complete_service_task, fail_service_task
 
 # Event types that change the workflow. The others (claims, notes, case_completed...) only
 # change projections and are skipped by replay's workflow step.
@@ -30,6 +31,9 @@ MESSAGE_DELIVERED = "message_delivered"
 TIMERS_FIRED = "timers_fired"
 CASE_CANCELLED = "case_cancelled"
 CASE_STARTED = "case_started"
+# An agency's answer (or failure) for a waiting service task. As the cause of a command (the
+# worker's) it completes the task or throws its BPMN error; as an effect of another command it
+# is the answer a synchronous operator gave, which replay hands back instead of calling it.
 SERVICE_RESULT_RECORDED = "service_result_recorded"
 # The SLA clock (Administrative Procedure Act §51): paused while the case waits for the
 # applicant's documents, resumed when they arrive, and due dates moved by calendar changes.
@@ -117,6 +121,8 @@ def apply_change(workflow: BpmnWorkflow, event_type: str, payload: dict[str, Any
             ) from error
     elif event_type == TIMERS_FIRED:
         workflow.refresh_timers()
+    elif event_type == SERVICE_RESULT_RECORDED:
+        _apply_service_outcome(workflow, payload)
     elif event_type == CASE_CANCELLED:
         workflow.cancel()
         return
@@ -137,9 +143,19 @@ def apply_change(workflow: BpmnWorkflow, event_type: str, payload: dict[str, Any
     run_engine(workflow)
 
 
+def _apply_service_outcome(workflow: BpmnWorkflow, payload: dict[str, Any]) -> None:
+    try:
+        if payload.get("error") is not None:
+            fail_service_task(workflow, payload["task_id"], payload["error"]["code"], payload["error"])
+        else:
+            complete_service_task(workflow, payload["task_id"], payload.get("result"))
+    except WorkflowException as error:  # e.g. the task's post-script fails on the answer
+        raise _procedure_failed(error) from error
+
+
 def changes_workflow(event_type: str) -> bool:
     return event_type in (TASK_COMPLETED, MESSAGE_DELIVERED, TIMERS_FIRED, CASE_CANCELLED,
-                          SLA_PAUSED, SLA_RESUMED, DUE_DATE_CHANGED)
+                          SLA_PAUSED, SLA_RESUMED, DUE_DATE_CHANGED, SERVICE_RESULT_RECORDED)
 
 
 # ---------------------------------------------------------------------- SLA timers

@@ -544,9 +544,14 @@ class SandboxedScriptEngine(PythonScriptEngine):
     """
 
     def __init__(self, functions: ScriptFunctions | None = None, *, timeout_seconds: float = 1.0,
-                 service_gateway: Any = None) -> None:
+                 service_gateway: Any = None, asynchronous: Callable[[str], bool] | None = None) -> None:
         super().__init__(environment=SandboxedEnvironment(functions, timeout_seconds=timeout_seconds))
         self.service_gateway = service_gateway
+        self._asynchronous = asynchronous
+
+    def is_asynchronous(self, operation_name: str) -> bool:
+        """True when a worker performs this operation (the service task waits for it)."""
+        return self._asynchronous is not None and self._asynchronous(operation_name)
 
     def evaluate(self, task: Any, expression: str, external_context: dict | None = None) -> Any:
         short = " ".join((expression or "").split())

@@ -13,6 +13,9 @@ are seen), wakes early when a command in this process may have created a sooner 
 delivers the outbox. With several server processes, one holds a file lock and schedules; the
 others wait to take over if it goes away. ``workers/`` runs the same ``TimerRunner`` under
 Celery instead.
+
+The embedded scheduler also hands due service jobs (agency calls of waiting service tasks) to
+a small pool of its own threads, so that a slow agency never delays a timer.
 """
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, select
 
 from . import commands as cmd
+from . import jobs
 from .db import read_only
 from .errors import Conflict, EngineError, NotFound
 from .models import Case
@@ -134,7 +138,7 @@ class _LeaderLock:
 
 class EmbeddedScheduler:
     def __init__(self, engine, outbox=None, *, poll_seconds: float = 0.5, batch: int = 200,
-                 lock_path: str | None = None, threads: int | None = None) -> None:
+                 lock_path: str | None = None, threads: int | None = None, service_threads: int = 4) -> None:
         self.engine = engine
         self.outbox = outbox
         self.runner = TimerRunner(engine)
@@ -145,6 +149,8 @@ class EmbeddedScheduler:
         if threads is None:
             threads = 1 if engine.db.dialect.name == "sqlite" else 4
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="onestop-fire") if threads > 1 else None
+        # Agency calls mostly wait on the network: threads, whatever the database.
+        self._service_pool = ThreadPoolExecutor(service_threads, thread_name_prefix="onestop-service")
         self._lock = _LeaderLock(lock_path)
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -173,6 +179,7 @@ class EmbeddedScheduler:
         self._lock.release()
         if self._pool is not None:
             self._pool.shutdown(wait=True)
+        self._service_pool.shutdown(wait=True, cancel_futures=True)  # calls end within their timeout
 
     def notify(self) -> None:
         """Look again now (a command may have created a timer sooner than the one awaited)."""
@@ -184,15 +191,17 @@ class EmbeddedScheduler:
 
     # ------------------------------------------------------------------ work
     def run_once(self) -> dict[str, Any]:
-        """One pass: fire every due case, deliver due messages; returns what it did."""
+        """One pass: start due service jobs, fire every due case, deliver due messages."""
+        started = self.engine.service_jobs.submit_due(self._service_pool, self.batch)
         fired = self.runner.fire_due(self.batch, self._pool)
         delivered = self.outbox.deliver_due() if self.outbox is not None else {}
         self.fired += fired
-        return {"fired": fired, "delivered": delivered}
+        return {"fired": fired, "delivered": delivered, "service_jobs_started": started}
 
     def seconds_until_next(self) -> float:
         with read_only(self.engine.db).connect() as conn:
-            due = next_due_at(conn)
+            dues = [next_due_at(conn), jobs.next_due_at(conn)]
+        due = min((when for when in dues if when is not None), default=None)
         if due is None:
             return self.poll_seconds
         return max(0.0, min(self.poll_seconds, (due - self.engine.clock.now()).total_seconds()))

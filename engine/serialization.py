@@ -17,6 +17,9 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter
+
+from .service_tasks import OnestopServiceTask
 
 
 class _SpeclessWorkflowConverter(BpmnWorkflowConverter):
@@ -42,6 +45,7 @@ class _SpeclessWorkflowConverter(BpmnWorkflowConverter):
 def _make_serializer() -> BpmnWorkflowSerializer:
     config = dict(SPIFF_CONFIG)
     config[BpmnWorkflow] = _SpeclessWorkflowConverter
+    config[OnestopServiceTask] = ServiceTaskConverter  # the library's, for our subclass
     return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
 
 

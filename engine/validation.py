@@ -33,6 +33,7 @@ from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask as 
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
+from .service_tasks import OnestopBpmnParser
 
 from .bpmn_import import REJECTED, note_vendor_extensions, verdict
 from .findings import ERROR, INFO, WARNING, Finding, has_errors
@@ -267,7 +268,7 @@ def _report_not_executable(ctx: _Context, file: str, process: etree._Element, ru
 
 def _load_parser(ctx: _Context) -> SpiffBpmnParser | None:
     """A parser holding every DMN and BPMN document that SpiffWorkflow accepted."""
-    parser, loaded = SpiffBpmnParser(), False
+    parser, loaded = OnestopBpmnParser(), False
     for file, root in ctx.dmn.items():
         with _guard(ctx.report, "loading the decision table", file):
             loaded |= _add_dmn(ctx, parser, file, root)

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+import requests
 from sqlalchemy import create_engine, text
 
 from api import build_engine
@@ -18,6 +19,8 @@ from engine.definitions import files_from_folder
 from engine.models import Base
 import engine.audit_models  # noqa: F401  (its tables are truncated too)
 from engine.schema import upgrade
+from workflows.agencies import AgencySettings
+from workflows.agencies.simulator.server import SimulatorServer
 
 ROOT = Path(__file__).resolve().parent.parent
 BPMN = ROOT / "bpmn"
@@ -73,9 +76,34 @@ def clock() -> ManualClock:
     return ManualClock(OFFICE_MORNING)
 
 
+@pytest.fixture(scope="session")
+def agency_simulator():
+    """The simulated agencies over real HTTP on a loopback port, for the whole session."""
+    server = SimulatorServer().start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def settings(database_url) -> Settings:
-    return Settings(environment="test", database_url=database_url, script_timeout_seconds=1.0)
+def simulator(agency_simulator):
+    """The simulator with no faults, counters at zero and no idempotency keys remembered."""
+    requests.post(agency_simulator.url + "/_admin/reset", timeout=5).raise_for_status()
+    return agency_simulator
+
+
+# Short enough to keep the slow-agency tests quick, long enough for a loaded CI machine.
+AGENCY_TIMEOUT_SECONDS = 1.0
+
+
+@pytest.fixture
+def agency_settings(simulator) -> AgencySettings:
+    return AgencySettings.all_at(simulator.url, timeout_seconds=AGENCY_TIMEOUT_SECONDS)
+
+
+@pytest.fixture
+def settings(database_url, agency_settings) -> Settings:
+    return Settings(environment="test", database_url=database_url, script_timeout_seconds=1.0,
+                    agencies=agency_settings)
 
 
 @pytest.fixture

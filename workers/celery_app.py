@@ -11,6 +11,13 @@ and, with late acknowledgement, its message goes back to the queue; besides, the
 due, so the next dispatch sends it again once the short "already sent" marker has expired.
 Beat itself keeps no state that matters: run exactly one beat; if it was down, timers that fell
 due meanwhile are simply due at its next tick.
+
+Service jobs (agency calls of waiting service tasks) go the same way: beat's
+``dispatch_service_jobs`` sends one ``run_service_job`` per due job. The job row, not Celery,
+decides who calls: a worker claims it with a lease in the database, so a duplicate message finds
+nothing to do, and a worker killed mid-call leaves the lease to expire and the job to be
+dispatched again. Retries are re-scheduled jobs (``next_attempt_at``), never Celery retries.
+Each worker process keeps its own circuit breakers (see workflows/agencies/breaker.py).
 """
 from __future__ import annotations
 
@@ -42,6 +49,7 @@ app.conf.update(
     beat_schedule={
         "dispatch-due-timers": {"task": "onestop.dispatch_due_timers", "schedule": settings.scheduler_poll_seconds},
         "deliver-notifications": {"task": "onestop.deliver_notifications", "schedule": 5.0},
+        "dispatch-service-jobs": {"task": "onestop.dispatch_service_jobs", "schedule": settings.scheduler_poll_seconds},
     },
 )
 
@@ -114,3 +122,27 @@ def fire_case(case_id: str) -> bool:
 @app.task(name="onestop.deliver_notifications", ignore_result=True)
 def deliver_notifications() -> dict:
     return outbox().deliver_due(200)
+
+
+SERVICE_DISPATCHED_KEY = "onestop:service-job:{}"
+
+
+@app.task(name="onestop.dispatch_service_jobs", ignore_result=True)
+def dispatch_service_jobs() -> int:
+    """Send one run_service_job per due service job (not again while one is on its way)."""
+    client = _redis()
+    sent = 0
+    for job_id in engine().service_jobs.due(DISPATCH_LIMIT):
+        if client.set(SERVICE_DISPATCHED_KEY.format(job_id), "1", nx=True, ex=DISPATCH_MARK_SECONDS):
+            run_service_job.delay(job_id)
+            sent += 1
+    return sent
+
+
+@app.task(name="onestop.run_service_job")
+def run_service_job(job_id: int) -> str:
+    """One attempt at the job's agency call: 'answered', 'failed', 'retry' or 'skipped'."""
+    try:
+        return engine().service_jobs.run(job_id)
+    finally:
+        _redis().delete(SERVICE_DISPATCHED_KEY.format(job_id))

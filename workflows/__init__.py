@@ -1,12 +1,14 @@
 """The household-registration domain pack: what the office's BPMN may call.
 
-``register(functions, operators, calendar)`` plugs the pack into the engine's registries; the
+``register(functions, operators, calendar, agencies)`` plugs the pack into the engine's
+registries (script functions, and the agency checks as asynchronous service operations); the
 engine itself never imports this package.
 """
 from __future__ import annotations
 
 from engine.registries import ScriptFunctions, ServiceOperators
 
+from .agencies import AgencyConnectors
 from .catalogue import HouseholdCatalogue
 from .identifiers import mask_national_id, valid_national_id
 from .notifications import HouseholdNotifications
@@ -16,14 +18,17 @@ from .time_functions import time_functions
 BPMN_FOLDER = "bpmn"
 
 
-def register(functions: ScriptFunctions, operators: ServiceOperators, calendar: OfficeCalendar | None = None) -> None:
+def register(functions: ScriptFunctions, operators: ServiceOperators, calendar: OfficeCalendar | None = None,
+             agencies: AgencyConnectors | None = None) -> None:
     functions.register("valid_national_id", valid_national_id)
     functions.register("mask_national_id", mask_national_id)
     for name, function in time_functions(calendar or OfficeCalendar()).items():
         functions.register(name, function)
+    (agencies or AgencyConnectors()).register(operators)
 
 
-def build_registries(calendar: OfficeCalendar | None = None) -> tuple[ScriptFunctions, ServiceOperators]:
+def build_registries(calendar: OfficeCalendar | None = None,
+                     agencies: AgencyConnectors | None = None) -> tuple[ScriptFunctions, ServiceOperators]:
     functions, operators = ScriptFunctions(), ServiceOperators()
-    register(functions, operators, calendar)
+    register(functions, operators, calendar, agencies)
     return functions, operators

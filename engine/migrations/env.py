@@ -7,6 +7,7 @@ from sqlalchemy import pool
 from engine.db import create_db_engine
 from engine.models import Base
 import engine.audit_models  # noqa: F401,E402  (its tables and indexes are part of the schema)
+import engine.jobs  # noqa: F401,E402  (service_jobs)
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or os.environ.get("ONESTOP_DATABASE_URL", "sqlite:///instance/onestop.db")

@@ -179,13 +179,13 @@ def call(client, tokens) -> FlaskCaller:
 
 
 @pytest.fixture
-def serve(database_url, tmp_path):
+def serve(database_url, tmp_path, simulator):
     """Start gunicorn on the test's database: ``serve()`` -> a started ServedApp; each one is
     stopped (and its whole process group killed) when the test ends, whatever happened."""
     started: list[ServedApp] = []
 
     def start(**options) -> ServedApp:
-        served = ServedApp(database_url, tmp_path, **options)
+        served = ServedApp(database_url, tmp_path, agency_url=simulator.url, **options)
         started.append(served)
         return served.start()
 

@@ -28,8 +28,10 @@ def free_port() -> int:
 class ServedApp:
     """One gunicorn (master + workers) serving ``api.wsgi:app`` on a loopback port."""
 
-    def __init__(self, database_url: str, folder: Path, *, workers: int = 2, threads: int = 4) -> None:
+    def __init__(self, database_url: str, folder: Path, *, workers: int = 2, threads: int = 4,
+                 agency_url: str | None = None) -> None:
         self.database_url = database_url
+        self.agency_url = agency_url
         self.folder = folder
         self.workers = workers
         self.threads = threads
@@ -56,6 +58,8 @@ class ServedApp:
             "ONESTOP_SCHEDULER": "embedded",
             "ONESTOP_SCHEDULER_LOCK": str(self.folder / f"scheduler-{self.port}.lock"),
         }
+        if self.agency_url:  # the agency simulator of the tests, called by the embedded scheduler's workers
+            env.update(ONESTOP_AGENCY_URL=self.agency_url, ONESTOP_AGENCY_TIMEOUT="1")
         self.starts += 1
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(

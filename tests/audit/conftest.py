@@ -39,7 +39,9 @@ def work(engine, case_id: str, element_id: str, data: dict | None = None, actor:
     task = open_task(engine, case_id, element_id)
     if claim:
         engine.handle(cmd.ClaimTask(task.id, actor))
-    return engine.handle(cmd.CompleteTask(task.id, actor, data or {}))
+    changed = engine.handle(cmd.CompleteTask(task.id, actor, data or {}))
+    engine.run_due_jobs()  # the worker performs the agency calls the step queued
+    return changed
 
 
 def supply_documents(engine, case_id: str):

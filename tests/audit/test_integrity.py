@@ -42,7 +42,7 @@ def test_the_application_cannot_change_the_event_log(engine, transcript, clock, 
     with pytest.raises(DBAPIError, match="append-only"):
         with engine.write() as session:
             session.execute(statement(started.case_id))
-    assert [e.actor for e in events(engine, started.case_id)] == ["clerk-1", "clerk-1", "clerk-1"]
+    assert [e.actor for e in events(engine, started.case_id)] == ["clerk-1", "clerk-1", "worker", "clerk-1"]
     assert engine.verify_case(started.case_id).ok
 
 
@@ -63,7 +63,7 @@ def test_the_purge_setting_alone_does_not_open_the_log(engine, transcript, clock
             if engine.db.dialect.name == "postgresql":
                 session.execute(text("SET LOCAL onestop.retention_purge = 'on'"))
             session.execute(delete(CaseEvent).where(CaseEvent.case_id == started.case_id))
-    assert len(events(engine, started.case_id)) == 3
+    assert len(events(engine, started.case_id)) == 4
 
 
 # ---------------------------------------------------------------------- verification runs
@@ -111,9 +111,9 @@ def test_api_runs_a_verification_and_lists_the_runs(call, engine, transcript, cl
 def test_cli_verify_records_the_run_and_fails_on_a_forgery(cli, engine, transcript, clock):
     started = finished_case(engine, clock)
     assert cli("audit", "verify", started.number, "--actor", "auditor-2").exit_code == 0
-    tamper(engine, delete(CaseEvent).where(CaseEvent.case_id == started.case_id, CaseEvent.seq == 3))
+    tamper(engine, delete(CaseEvent).where(CaseEvent.case_id == started.case_id, CaseEvent.seq == 4))
     failed = cli("audit", "verify", "--all", ok=False)
-    assert failed.exit_code == 1 and '"first_divergent_seq": 3' in failed.output
+    assert failed.exit_code == 1 and '"first_divergent_seq": 4' in failed.output
     assert cli("audit", "verify", ok=False).exit_code == 2
     with engine.read() as session:
         assert [run.ok for run in session.scalars(select(VerificationRun).order_by(VerificationRun.id))] == [True,
@@ -146,7 +146,7 @@ def test_an_anchor_catches_a_rewrite_that_replay_cannot_see(engine, transcript, 
     assert engine.verify_case(started.case_id).ok  # the hash chain and replay are consistent again
     result = integrity.verify_anchors(engine, key=KEY)
     assert not result["ok"] and result["heads_checked"] == 2
-    assert result["problems"] == [{"day": "2026-03-02", "case_id": started.case_id, "seq": 3,
+    assert result["problems"] == [{"day": "2026-03-02", "case_id": started.case_id, "seq": 4,  # the anchored head
                                    "message": "an anchored event's hash changed: the history was rewritten"}]
     assert other.case_id not in str(result["problems"])
 

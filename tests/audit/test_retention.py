@@ -13,10 +13,13 @@ from engine import commands as cmd
 from engine import integrity
 from engine.audit_models import CaseArchive
 from engine.errors import InvalidInput
+from engine.jobs import ServiceJob
 from engine.models import Case, CaseEvent, Rating, Task
 from engine.retention import RetentionPolicy, archive_and_purge, due_for_archive, verify_archive
 
 from ..engine.helpers import RECEIVE, VALID_ID, complete, start
+
+
 from ..tampering import tamper
 
 KEY = b"anchor key of the tests"
@@ -81,10 +84,10 @@ def test_archive_then_purge_keeps_the_rest_verifiable(engine, history, clock, fo
     with engine.read() as session:
         assert session.scalar(select(func.count()).select_from(Case).where(Case.id.in_(old_ids))) == 0
         archived = list(session.scalars(select(CaseArchive).order_by(CaseArchive.number)))
-    for model in (CaseEvent, Task, Rating):
+    for model in (CaseEvent, Task, Rating, ServiceJob):
         assert count(engine, model, old_ids) == 0
-    assert [(a.archived_by, a.status, a.events) for a in archived] == [("records-officer", "completed", 6),
-                                                                       ("records-officer", "cancelled", 4)]
+    assert [(a.archived_by, a.status, a.events) for a in archived] == [("records-officer", "completed", 7),
+                                                                       ("records-officer", "cancelled", 5)]
     # the cases that remain verify, and the archive verifies on its own
     remaining = list(engine.verify_all())
     assert len(remaining) == 2 and all(result.ok for result in remaining)
@@ -93,7 +96,7 @@ def test_archive_then_purge_keeps_the_rest_verifiable(engine, history, clock, fo
     assert sorted((r["number"], r["ok"]) for r in results) == [(c.number, True) for c in history["old"]]
     records = {r["case"]["number"]: r for r in map(json.loads, archive.read_text(encoding="utf-8").splitlines())}
     rated = records[history["old"][0].number]
-    assert rated["case"]["state"] and len(rated["events"]) == 6 and rated["related"]["ratings"][0]["score"] == 4
+    assert rated["case"]["state"] and len(rated["events"]) == 7 and rated["related"]["ratings"][0]["score"] == 4
 
 
 def test_an_edited_archive_is_caught(engine, history, folder):
@@ -117,7 +120,7 @@ def test_a_case_that_fails_verification_is_not_archived(engine, history, folder)
 def test_a_dry_run_changes_nothing(engine, history, folder):
     run = archive_and_purge(engine, RetentionPolicy(default_days=30), folder, actor="x", dry_run=True)
     assert len(run.archived) == 2 and run.archive_file is None and not folder.exists()
-    assert count(engine, CaseEvent, [c.case_id for c in history["old"]]) == 10
+    assert count(engine, CaseEvent, [c.case_id for c in history["old"]]) == 12
 
 
 def test_anchors_still_verify_after_a_purge(engine, history, folder):

@@ -19,9 +19,14 @@ def open_task(engine, case_id: str, element_id: str):
     return matches[0]
 
 
-def complete(engine, case_id: str, element_id: str, data: dict, actor: str = "clerk-1"):
+def complete(engine, case_id: str, element_id: str, data: dict, actor: str = "clerk-1", run_jobs: bool = True):
+    """Complete the open task, then (``run_jobs``) let the worker perform the agency calls the
+    step queued, through the real worker code, as the embedded scheduler does right after."""
     task = open_task(engine, case_id, element_id)
-    return engine.handle(cmd.CompleteTask(task.id, actor, data))
+    changed = engine.handle(cmd.CompleteTask(task.id, actor, data))
+    if run_jobs:
+        engine.run_due_jobs()
+    return changed
 
 
 def start(engine, data: dict | None = None, **kwargs):

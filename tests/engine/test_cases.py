@@ -18,7 +18,9 @@ def test_main_path_from_receipt_to_rating(engine, transcript, clock):
     receive = open_task(engine, started.case_id, "receive_application")
     assert (receive.lane, receive.form_key) == ("Clerk", "receive_application.schema.json")
 
-    complete(engine, started.case_id, "receive_application", RECEIVE)
+    complete(engine, started.case_id, "receive_application", RECEIVE, run_jobs=False)
+    assert open_tasks(engine, started.case_id) == []  # the household register is asked first
+    assert engine.run_due_jobs() == {"answered": 1}
     issue = open_task(engine, started.case_id, "issue_transcript")
     assert issue.due_at == clock.now() + timedelta(hours=4)  # its boundary timer is its deadline
 
@@ -32,9 +34,11 @@ def test_main_path_from_receipt_to_rating(engine, transcript, clock):
     case = case_row(engine, started.case_id)
     assert case.status == "completed" and case.next_timer_at is None
     assert [e.type for e in events(engine, started.case_id)] == [
-        "case_started", "task_completed", "task_completed", "message_delivered", "case_completed"]
+        "case_started", "task_completed", "service_result_recorded", "task_completed", "message_delivered",
+        "case_completed"]
     state = engine.case_state(started.case_id)
     assert state["data"]["rating_score"] == 5 and state["data"]["identity_valid"] is True
+    assert state["data"]["identity_confirmed_by_agency"] is True
     assert engine.verify_case(started.case_id).ok
 
 
