@@ -214,6 +214,7 @@ def main() -> None:
                         help="the server's timer scheduler (production: embedded)")
     args = parser.parse_args()
 
+    load_before = os.getloadavg()[0]
     http_seconds = process_seconds = 0.0
     timings: dict[str, list[float]] = {START: [], COMPLETE: []}
     with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryDirectory() as engine_folder:
@@ -234,6 +235,7 @@ def main() -> None:
                     process_seconds += process_count / persisted_rate(process_count, Path(engine_folder))[0]
             finally:
                 clients.close()
+    load_after = os.getloadavg()[0]
     http_per_s = args.lifecycles / http_seconds
     in_process = args.cases / process_seconds
     ratio = http_per_s / in_process
@@ -245,6 +247,7 @@ def main() -> None:
     print(f"over HTTP (gunicorn {args.workers}x{args.server_threads}, scheduler {args.scheduler}, "
           f"{args.clients}x{args.threads} clients): {http_per_s:7.0f} lifecycles/s")
     print(f"ratio HTTP / in process: {ratio:.2f}  (goal >= 0.5)")
+    print(f"machine load average (1 min) before {load_before:.2f}, after {load_after:.2f} (the server alone adds ~2)")
     for name, figures in latency.items():
         print(f"  {name:32s} p50 {figures['p50_ms']:6.2f} ms   p95 {figures['p95_ms']:6.2f} ms")
     print(json.dumps({
@@ -253,6 +256,7 @@ def main() -> None:
         "ratio": round(ratio, 3), "latency": latency,
         "server": {"workers": args.workers, "threads": args.server_threads, "scheduler": args.scheduler},
         "client": {"processes": args.clients, "threads": args.threads},
+        "load_average": {"before": round(load_before, 2), "after": round(load_after, 2)},
     }, ensure_ascii=False))
 
 
