@@ -358,11 +358,18 @@ class TaskPageSchema(Schema):
 
 
 class EvidenceSchema(Schema):
+    """What another agency answered for a service task: its result, or its failure."""
+
     seq = fields.Integer()
     element_id = fields.String(allow_none=True)
     operation = fields.String()
+    agency = fields.String(allow_none=True)
     params = fields.Dict()
-    result = fields.Raw()
+    result = fields.Raw(allow_none=True)
+    error = fields.Dict(allow_none=True)  # {code, message, agency, attempts, failed_at} when it failed
+    attempts = fields.Integer(allow_none=True)
+    requested_at = fields.String(allow_none=True)
+    answered_at = fields.String(allow_none=True)
     recorded_at = fields.DateTime()
 
 

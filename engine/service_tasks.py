@@ -100,10 +100,12 @@ def fail_service_task(workflow, task_id: str, code: str, details: dict[str, Any]
     """Throw a BPMN error with ``code`` from the task: an error boundary event on it (with
     this code, or with none) takes over and gets ``details`` in its error's variable."""
     task = _waiting_task(workflow, task_id)
-    task.internal_data.pop(SERVICE_REQUEST)
     event = BpmnEvent(ErrorEventDefinition("service_failure", code=code), payload=details, target=task.workflow)
-    task.workflow.top_workflow.catch(event)
-    if task.state == TaskState.STARTED:
+    top = task.workflow.top_workflow
+    # The boundary event cancels the task only when it runs; whether one will is known now.
+    if not any(waiting.task_spec.catches(waiting, event) for waiting in list(top.event_manager.tasks.values())):
         raise ProcedureFailed(
             f"Service task '{task.task_spec.bpmn_id}' failed ({code}) and no error boundary event catches it",
             element_id=task.task_spec.bpmn_id, error_type=code)
+    task.internal_data.pop(SERVICE_REQUEST)
+    top.catch(event)

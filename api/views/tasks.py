@@ -83,11 +83,20 @@ class TaskDetail(MethodView):
             form_schema=definition.forms.get(task.form_key) if task.form_key else None,
             case=case_summary(case, definition.version),
             case_data=engine().case_state(case.id)["data"],
-            evidence=[{"seq": e.seq, "element_id": e.element_id, "operation": e.payload.get("operation"),
-                       "params": mask_national_ids(e.payload.get("params") or {}),
-                       "result": mask_national_ids(e.payload.get("result")), "recorded_at": e.occurred_at}
-                      for e in evidence])
+            evidence=[evidence_dict(e) for e in evidence])
         return detail
+
+
+def evidence_dict(event) -> dict:
+    """An agency's answer (or failure) as a clerk sees it: national ID numbers masked."""
+    payload = event.payload
+    return {"seq": event.seq, "element_id": event.element_id, "operation": payload.get("operation"),
+            "agency": payload.get("agency_name") or payload.get("agency"),
+            "params": mask_national_ids(payload.get("params") or {}),
+            "result": mask_national_ids(payload.get("result")), "error": mask_national_ids(payload.get("error")),
+            "attempts": len(payload.get("attempts") or []) or None,
+            "requested_at": payload.get("requested_at"), "answered_at": payload.get("answered_at"),
+            "recorded_at": event.occurred_at}
 
 
 @blp.route("/<string:task_id>/claim")
