@@ -82,6 +82,7 @@ class World:
     def complete_open(self, case_id: str, data: dict) -> None:
         [task] = open_tasks(self.engine, case_id)
         self.engine.handle(cmd.CompleteTask(task.id, "clerk", data))
+        self.engine.run_due_jobs()  # the household register answers (the simulator, over HTTP)
 
     def task(self, claimed_by: str | None = None) -> str:
         started = self.case()

@@ -7,11 +7,13 @@ the walk must have used every route of the app's url_map.
 """
 from __future__ import annotations
 
+import time
 from datetime import date, timedelta
 
 import schemathesis
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
+from api import get_engine
 from tests.engine.helpers import RECEIVE, VALID_ID
 from workflows.dgpa import to_dgpa_csv
 
@@ -123,7 +125,8 @@ def walk_every_endpoint(call, app) -> None:
     walk("POST", f"/api/tasks/{receive['id']}/unclaim", 200, user="clerk")
     walk("POST", f"/api/tasks/{receive['id']}/claim", 200, user="clerk")
     done = walk("POST", f"/api/tasks/{receive['id']}/complete", 200, user="clerk", json={"data": RECEIVE}).json
-    [issue] = done["open_tasks"]
+    assert done["open_tasks"] == []  # the household register is asked first, by a worker
+    [issue] = agency_answered(call, app, case_id)
     assert issue["element_id"] == "issue_transcript"
     walk("POST", f"/api/tasks/{issue['id']}/complete", 200, user="clerk", json={"data": {"fee_paid": 15}})
 
@@ -138,8 +141,8 @@ def walk_every_endpoint(call, app) -> None:
     # --- a second case gets its rating as a BPMN message from a clerk; a third is cancelled
     second = walk("POST", "/api/cases", 201, user="supervisor", json={"procedure": "household_transcript"}).json
     receive2 = second["open_tasks"][0]["id"]
-    issue2 = walk("POST", f"/api/tasks/{receive2}/complete", 200, user="supervisor",
-                  json={"data": RECEIVE}).json["open_tasks"][0]["id"]
+    walk("POST", f"/api/tasks/{receive2}/complete", 200, user="supervisor", json={"data": RECEIVE})
+    issue2 = agency_answered(call, app, second["case_id"])[0]["id"]
     walk("POST", f"/api/tasks/{issue2}/complete", 200, user="supervisor", json={"data": {"fee_paid": 15}})
     messaged = walk("POST", f"/api/cases/{second['case_id']}/messages/rating_received", 200, user="clerk",
                     json={"payload": {"score": 3}}).json
@@ -204,6 +207,19 @@ def walk_every_endpoint(call, app) -> None:
 
     missing = all_routes(app) - walk.covered
     assert not missing, f"{call.transport}: the walk did not reach {sorted(missing)}"
+
+
+def agency_answered(call, app, case_id: str) -> list:
+    """The case's open tasks once the household register answered. In-process nobody else
+    runs the job; against gunicorn its embedded scheduler does, a moment later."""
+    if call.transport == "flask-test-client":
+        get_engine(app).run_due_jobs()
+    deadline = time.monotonic() + 20
+    while True:
+        tasks = call("GET", f"/api/cases/{case_id}", user="supervisor").json["open_tasks"]
+        if tasks or time.monotonic() > deadline:
+            return tasks
+        time.sleep(0.05)
 
 
 def test_every_endpoint_through_the_flask_test_client(call, app):
