@@ -71,7 +71,8 @@ class CaseEngine:
         self._sessions = create_session_factory(self.db)
         self._read_sessions = create_session_factory(self.db, read_only=True)
         self.catalog = DefinitionCatalog(partial(
-            validate_bundle, operators=self.operators.names(), script_functions=self.script_functions.names()
+            validate_bundle, operators=self.operators.names(), script_functions=self.script_functions.names(),
+            asynchronous_operators=self.operators.asynchronous_names(),
         ))
         self.handlers = CommandHandlers(
             self.db, self._sessions, self.catalog, self.clock, self.script_engine, self.operators, self.catalogue,

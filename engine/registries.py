@@ -57,6 +57,9 @@ class ServiceOperators:
         """An operation that may be slow or fail (another agency's system): a worker performs it."""
         self._operators[name] = ServiceOperator(name, call, description, asynchronous=True)
 
+    def asynchronous_names(self) -> set[str]:
+        return {name for name, operator in self._operators.items() if operator.asynchronous}
+
     def is_asynchronous(self, name: str) -> bool:
         operator = self._operators.get(name)
         return operator is not None and operator.asynchronous

@@ -51,6 +51,13 @@ class OnestopBpmnParser(SpiffBpmnParser):
     }
 
 
+def has_error_boundary(task_spec) -> bool:
+    """Does an error boundary event sit on this task? (SpiffWorkflow puts a task with boundary
+    events under a split whose other outputs are the events.)"""
+    return any(isinstance(getattr(sibling, "event_definition", None), ErrorEventDefinition)
+               for parent in task_spec.inputs for sibling in parent.outputs if sibling is not task_spec)
+
+
 @dataclass(frozen=True)
 class WaitingServiceTask:
     """A service task waiting for its worker, as the jobs table needs it."""

@@ -33,7 +33,7 @@ from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask as 
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
-from .service_tasks import OnestopBpmnParser
+from .service_tasks import OnestopBpmnParser, has_error_boundary
 
 from .bpmn_import import REJECTED, note_vendor_extensions, verdict
 from .findings import ERROR, INFO, WARNING, Finding, has_errors
@@ -88,6 +88,7 @@ class _Context:
     parser: SpiffBpmnParser | None = None
     # ERROR findings that make the upload a draft rather than a rejection.
     draft_reasons: set[Finding] = field(default_factory=set)
+    asynchronous_operators: set[str] = field(default_factory=set)  # performed by a worker: may fail
 
     def mark_last_as_draft_reason(self) -> None:
         self.draft_reasons.add(self.report.findings[-1])
@@ -116,11 +117,13 @@ def _guard(report: Report, what: str, file: str | None = None) -> Iterator[None]
 
 def validate_bundle(files: Mapping[str, bytes], *, operators: set[str],
                     script_functions: set[str] = frozenset(),
-                    main_process_id: str | None = None) -> ValidatedBundle:
+                    main_process_id: str | None = None,
+                    asynchronous_operators: set[str] = frozenset()) -> ValidatedBundle:
     """Check a bundle of uploaded files before it is deployed. Never raises."""
     report = Report()
     bundle = ValidatedBundle([], None, [], None, {}, {})
-    ctx = _Context(report, set(operators or ()), set(script_functions or ()))
+    ctx = _Context(report, set(operators or ()), set(script_functions or ()),
+                   asynchronous_operators=set(asynchronous_operators or ()))
     with _guard(report, "checking the bundle"):
         _validate(ctx, bundle, files, main_process_id)
     bundle.findings = report.unique_findings()
@@ -622,6 +625,10 @@ def _check_service_task(ctx: _Context, file: str | None, task_spec) -> None:
         ctx.report.add_for_id(ERROR, f"{name} calls the operator '{operator}', which is not "
                               f"registered. Choose a registered operator or register it. "
                               f"{ctx.operator_list()}", task_spec.bpmn_id, file)
+    if operator in ctx.asynchronous_operators and not has_error_boundary(task_spec):
+        ctx.report.add_for_id(ERROR, f"{name} asks another agency ('{operator}'), which can fail to answer. "
+                              "Attach an error boundary event that leads to a task where a clerk checks by "
+                              "hand (see docs/agencies.md).", task_spec.bpmn_id, file)
     for param, details in (getattr(task_spec, "operation_params", None) or {}).items():
         expression = str(details.get("value", "")) if isinstance(details, dict) else ""
         problem = ctx.report.check_python(expression, "eval") if expression.strip() else None
