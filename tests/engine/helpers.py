@@ -1,6 +1,10 @@
 """Small helpers to drive cases through engine commands in tests."""
 from __future__ import annotations
 
+import time
+
+from sqlalchemy import select
+
 from engine import commands as cmd
 from engine import queries
 
@@ -25,8 +29,24 @@ def complete(engine, case_id: str, element_id: str, data: dict, actor: str = "cl
     task = open_task(engine, case_id, element_id)
     changed = engine.handle(cmd.CompleteTask(task.id, actor, data))
     if run_jobs:
-        engine.run_due_jobs()
+        run_jobs_of(engine, case_id)
     return changed
+
+
+def run_jobs_of(engine, case_id: str, seconds: float = 10.0) -> None:
+    """Run the due agency calls; when an embedded scheduler's worker took one first, wait for it."""
+    from engine.jobs import ServiceJob
+
+    engine.run_due_jobs()
+    deadline = time.monotonic() + seconds
+    while True:
+        with engine.read() as session:
+            running = session.scalar(select(ServiceJob.id).where(ServiceJob.case_id == case_id,
+                                                                 ServiceJob.status == "running").limit(1))
+        if running is None:
+            return
+        assert time.monotonic() < deadline, f"the agency call of case {case_id} did not finish"
+        time.sleep(0.02)
 
 
 def start(engine, data: dict | None = None, **kwargs):
