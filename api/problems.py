@@ -9,6 +9,7 @@ import http
 import logging
 
 from flask import Response, json, request
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from engine.errors import EngineError
@@ -104,6 +105,15 @@ def unexpected(error: Exception) -> Response:
     return problem(500, "internal-error", "The server could not complete the request; it has been logged.")
 
 
+def unstorable_value(error: DataError) -> Response:
+    """The database refused a value the request carried (longer than its column, out of range):
+    the input does not fit, so 422. Logged with its traceback, because validation should have
+    refused it first: each occurrence is a check missing upstream."""
+    log.warning("the database refused a value", exc_info=error, extra={"path": request.path})
+    return problem(422, "invalid-input", "A value in the request does not fit where it is stored "
+                                         "(too long or out of range)")
+
+
 def refuse_unstorable_path() -> Response | None:
     """No resource is named with a NUL character (PostgreSQL cannot even compare one): such a
     path parameter names nothing, so the answer is 404 before any query runs."""
@@ -116,5 +126,6 @@ def refuse_unstorable_path() -> Response | None:
 def register(app) -> None:
     app.before_request(refuse_unstorable_path)
     app.register_error_handler(EngineError, from_engine_error)
+    app.register_error_handler(DataError, unstorable_value)
     app.register_error_handler(HTTPException, from_http_exception)
     app.register_error_handler(Exception, unexpected)

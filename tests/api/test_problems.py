@@ -15,6 +15,7 @@ import schemathesis
 from engine import commands as cmd
 from tests.engine.helpers import RECEIVE, VALID_ID, open_tasks
 
+from ..conftest import ROOT
 from .conftest import TRANSCRIPT_FILES
 from .test_openapi_fuzz import without_default_responses
 
@@ -236,3 +237,16 @@ def test_a_nul_character_in_a_verification_request_is_422(problem, tokens):
     body = problem(422, "invalid-input", "POST", "/api/audit/verifications", user="auditor",
                    data=b'{"case_id": "a\\u0000b"}', headers={"Content-Type": "application/json"})
     assert fields_named(body) == {"case_id"}
+
+
+def test_a_value_too_long_for_its_column_is_422_not_500(call, tokens):
+    """A process id of 250 characters: valid BPMN, longer than definitions.process_key (200).
+    SQLite stores it; PostgreSQL refuses it, and the answer is then a 422 problem."""
+    bpmn = (ROOT / "bench" / "procedures" / "bench_simple" / "bench_simple.bpmn").read_bytes()
+    long_id = b"p" * 250
+    answer = call("POST", "/api/definitions", user="designer",
+                  files=[("long.bpmn", bpmn.replace(b'id="bench_simple"', b'id="' + long_id + b'"'))])
+    if answer.status == 422:
+        assert answer.content_type == "application/problem+json" and answer.json["type"] == TYPES + "invalid-input"
+    else:
+        assert answer.status == 201 and answer.json["key"] == long_id.decode(), answer
