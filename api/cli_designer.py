@@ -1,4 +1,5 @@
-"""Designer commands: ``flask --app api definitions lint FOLDER`` (and the version tools).
+"""Designer commands in the ``definitions`` group: ``lint FOLDER``, ``diff KEY --from --to``,
+``dry-run KEY VERSION --sample FILE`` and ``migration-preview KEY --from --to``.
 
 Added to the ``definitions`` group of ``api.cli``; every command prints JSON.
 """
@@ -8,12 +9,15 @@ from pathlib import Path
 
 import click
 
+from engine import queries
 from engine.bpmn_diff import diff_versions
+from engine.case_migration import preview_migration
 from engine.definitions import files_from_folder
-from engine.errors import EngineError
+from engine.dry_run import DEFAULT_MAX_STEPS, dry_run, synchronous_script_engine
+from engine.errors import EngineError, InvalidInput
 from engine.lint import lint_bundle
 
-from .cli import _echo, _engine, _fail, definitions_cli
+from .cli import _echo, _engine, _fail, _json_option, definitions_cli
 
 
 def _procedure_folders(folder: Path) -> list[Path]:
@@ -50,5 +54,45 @@ def definitions_diff(key: str, from_version: int, to_version: int) -> None:
     try:
         with _engine().read() as session:
             _echo(diff_versions(session, key, from_version, to_version))
+    except EngineError as error:
+        _fail(error)
+
+
+@definitions_cli.command("dry-run")
+@click.argument("key")
+@click.argument("version", type=int)
+@click.option("--sample", "sample_file", type=click.File("r", encoding="utf-8"),
+              help='JSON file: {"data": {...}, "tasks": {task id: form data}, "services": {operation: answer}}')
+@click.option("--max-steps", default=DEFAULT_MAX_STEPS, show_default=True, type=click.IntRange(1, 1000))
+def definitions_dry_run(key: str, version: int, sample_file, max_steps: int) -> None:
+    """Walk a deployed version with sample data and print the path (no case, no service call)."""
+    sample = _json_option(sample_file.read(), "--sample") if sample_file else {}
+    if not isinstance(sample, dict):
+        raise click.BadParameter("must hold a JSON object", param_hint="--sample")
+    engine = _engine()
+    try:
+        with engine.read() as session:
+            definition = queries.definition_version(session, key, version)
+            if definition.draft:
+                raise InvalidInput(f"Version {version} of {key} is a draft: it cannot run.")
+            parsed = engine.catalog.get(session, definition.id)
+        scripts = synchronous_script_engine(engine.script_functions, engine.script_timeout_seconds)
+        result = dry_run(parsed, scripts, sample.get("data") or {}, tasks=sample.get("tasks"),
+                         services=sample.get("services"), max_steps=max_steps)
+    except EngineError as error:
+        _fail(error)
+    _echo(result.as_dict())
+
+
+@definitions_cli.command("migration-preview")
+@click.argument("key")
+@click.option("--from", "from_version", type=int, required=True, help="the version the cases run on")
+@click.option("--to", "to_version", type=int, required=True, help="the version they would move to")
+def definitions_migration_preview(key: str, from_version: int, to_version: int) -> None:
+    """Which running cases could move to another version, and which elements block the others."""
+    engine = _engine()
+    try:
+        with engine.read() as session:
+            _echo(preview_migration(session, engine.catalog, key, from_version, to_version))
     except EngineError as error:
         _fail(error)

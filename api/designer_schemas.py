@@ -1,11 +1,14 @@
 """Schemas of the designer tools: automatic rewrites, lint, diffs between versions."""
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from engine.bpmn_fixes import FIXES
+from engine.dry_run import DEFAULT_MAX_STEPS
 
-from .schemas import ValidationResultSchema
+from .schemas import StrictSchema, ValidationResultSchema
+
+MAX_STEPS = 1000  # task completions in one dry run: bounds the work of a looping sample
 
 
 class ValidateArgsSchema(Schema):
@@ -69,3 +72,41 @@ class DefinitionDiffSchema(Schema):
     to_version = fields.Integer(data_key="to")
     files = fields.Nested(DiffFilesSchema)
     elements = fields.Nested(DiffElementsSchema)
+
+
+def _form_samples(tasks: dict) -> None:
+    """Each task's sample is form data (an object) or a list of them."""
+    for element_id, sample in tasks.items():
+        samples = sample if isinstance(sample, list) else [sample]
+        if not all(isinstance(item, dict) for item in samples):
+            raise ValidationError(f"the sample for task '{element_id}' must be an object or a list of objects")
+
+
+class DryRunRequestSchema(StrictSchema):
+    data = fields.Dict(load_default=dict, metadata={"description": "the case's initial data"})
+    tasks = fields.Dict(keys=fields.String(), load_default=dict, validate=_form_samples, metadata={
+        "description": "sample form data by user/manual task id: an object for every visit, "
+                       "or a list of objects used in order (loops)"})
+    services = fields.Dict(keys=fields.String(), load_default=dict, metadata={
+        "description": "sample answers by service operation name: one answer for every call, or a list used in order"})
+    max_steps = fields.Integer(load_default=DEFAULT_MAX_STEPS, validate=validate.Range(min=1, max=MAX_STEPS))
+
+
+class DryRunResultSchema(Schema):
+    completed = fields.Boolean()
+    path = fields.List(fields.Dict(), metadata={"description": "finished activities and events, in order"})
+    waiting = fields.List(fields.Dict(), metadata={"description": "what the walk stopped in front of, and why"})
+    service_calls = fields.List(fields.Dict())
+    data = fields.Dict()
+    steps = fields.Integer()
+    stopped = fields.Dict(allow_none=True, metadata={"description": "element and reason, when the walk stopped early"})
+
+
+class MigrationPreviewSchema(Schema):
+    key = fields.String()
+    from_version = fields.Integer(data_key="from")
+    to_version = fields.Integer(data_key="to")
+    movable = fields.List(fields.Dict(), metadata={"description": "cases that can move: id, number, waiting_at"})
+    blocked = fields.List(fields.Dict(), metadata={
+        "description": "cases that cannot move: id, number, waiting_at, and blocked_by (element, type, reason)"})
+    truncated = fields.Boolean(metadata={"description": "more running cases than the preview lists"})

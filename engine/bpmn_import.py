@@ -17,7 +17,7 @@ from __future__ import annotations
 from lxml import etree
 
 from .findings import ERROR, INFO, Finding
-from .validation_xml import BPMN_NS, SPIFF_NS, Report
+from .validation_xml import BPMN_NS, SPIFF_NS, Report, bpmn_xpath
 
 EXECUTABLE = "executable"
 DRAFT = "draft"
@@ -81,3 +81,11 @@ def verdict(findings: list[Finding], draft_reasons: set[Finding], unreadable_fil
     if not errors:
         return EXECUTABLE
     return DRAFT if all(finding in draft_reasons for finding in errors) else REJECTED
+
+
+def draft_key(documents: dict[str, etree._Element]) -> str | None:
+    """The first process no call activity calls: the one a draft would start cases on."""
+    called = {element.get("calledElement") for root in documents.values()
+              for element in bpmn_xpath(root, ".//bpmn:callActivity")}
+    return next((process.get("id") for root in documents.values() for process in bpmn_xpath(root, ".//bpmn:process")
+                 if process.get("id") and process.get("id") not in called), None)

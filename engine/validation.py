@@ -35,7 +35,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from .service_tasks import OnestopBpmnParser, has_error_boundary
 
-from .bpmn_import import REJECTED, note_vendor_extensions, verdict
+from .bpmn_import import REJECTED, draft_key, note_vendor_extensions, verdict
 from .findings import ERROR, INFO, WARNING, Finding, has_errors
 from .validation_xml import (
     Report, bpmn_xpath, call_activity_problem, check_business_rule_tasks, check_call_activities,
@@ -129,16 +129,8 @@ def validate_bundle(files: Mapping[str, bytes], *, operators: set[str],
     bundle.findings = report.unique_findings()
     bundle.verdict = verdict(bundle.findings, ctx.draft_reasons, bool(ctx.unreadable) or not ctx.bpmn)
     if bundle.verdict != REJECTED and bundle.main_process_id is None:
-        bundle.draft_key = main_process_id or _draft_key(ctx)
+        bundle.draft_key = main_process_id or draft_key(ctx.bpmn)
     return bundle
-
-
-def _draft_key(ctx: _Context) -> str | None:
-    """The first process no call activity calls: the one a draft would start cases on."""
-    called = {element.get("calledElement") for root in ctx.bpmn.values()
-              for element in bpmn_xpath(root, ".//bpmn:callActivity")}
-    return next((process.get("id") for _, process in ctx.processes()
-                 if process.get("id") and process.get("id") not in called), None)
 
 
 def _validate(ctx: _Context, bundle: ValidatedBundle, files: Mapping[str, bytes],

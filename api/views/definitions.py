@@ -14,12 +14,16 @@ from flask_smorest import abort
 
 from engine import commands as cmd
 from engine import queries
+from engine.errors import InvalidInput
 from engine.bpmn_diff import diff_versions
 from engine.bpmn_fixes import fix_implicit_splits
+from engine.case_migration import preview_migration
+from engine.dry_run import dry_run, synchronous_script_engine
 from engine.lint import lint_bundle
 
-from ..auth import ADMIN, ANY_ROLE, DESIGNER, current_principal, engine
-from ..designer_schemas import DefinitionDiffSchema, DiffArgsSchema, FixedValidationResultSchema, ValidateArgsSchema
+from ..auth import ADMIN, ANY_ROLE, DESIGNER, SUPERVISOR, current_principal, engine
+from ..designer_schemas import (DefinitionDiffSchema, DiffArgsSchema, DryRunRequestSchema, DryRunResultSchema,
+                                FixedValidationResultSchema, MigrationPreviewSchema, ValidateArgsSchema)
 from ..problems import PROBLEM_JSON
 from ..schemas import (BpmnFileArgsSchema, DefinitionDetailSchema, DefinitionSummarySchema,
                        DefinitionVersionSchema, DeployResultSchema, ProblemSchema, unstorable)
@@ -240,3 +244,35 @@ class DefinitionBpmn(MethodView):
         if name not in files:
             abort(404, message=f"Version {version} of {key} has no file {name!r}")
         return Response(files[name], mimetype="application/xml")
+
+
+@blp.route("/<string:key>/versions/<int(max=2147483647):version>/dry-run")
+class DefinitionDryRun(MethodView):
+    @secured(blp, DESIGNER, ADMIN, errors=(400, 404, 413, 422))
+    @blp.arguments(DryRunRequestSchema)
+    @blp.response(200, DryRunResultSchema)
+    def post(self, sample, key, version):
+        """Walk a version with sample data and show the path: in memory, no case, no service call."""
+        with engine().read() as session:
+            definition = queries.definition_version(session, key, version)
+            if definition.draft:
+                raise InvalidInput(f"Version {definition.version} of {key} is a draft: it cannot run. "
+                                   "Fix its findings and deploy it again.",
+                                   errors=[{"field": "version", "message": "is a draft"}])
+            parsed = engine().catalog.get(session, definition.id)
+        scripts = synchronous_script_engine(engine().script_functions, engine().script_timeout_seconds)
+        return dry_run(parsed, scripts, sample["data"], tasks=sample["tasks"], services=sample["services"],
+                       max_steps=sample["max_steps"]).as_dict()
+
+
+@blp.route("/<string:key>/migration-preview")
+class MigrationPreview(MethodView):
+    @secured(blp, DESIGNER, SUPERVISOR, ADMIN, errors=(404, 422))
+    @blp.arguments(DiffArgsSchema, location="query", as_kwargs=True)
+    @blp.response(200, MigrationPreviewSchema)
+    def get(self, key, from_version, to_version):
+        """Which running cases of one version could move to another, and which elements block the others."""
+        with engine().read() as session:
+            preview = preview_migration(session, engine().catalog, key, from_version, to_version)
+        return {"key": key, "from_version": from_version, "to_version": to_version, "movable": preview["movable"],
+                "blocked": preview["blocked"], "truncated": preview["truncated"]}

@@ -155,6 +155,12 @@ MATRIX: dict[tuple[str, str], Row] = {
         admits(*STAFF), lambda w, c: Request("GET", "/api/definitions/household_transcript/versions/1")),
     ("/api/definitions/<string:key>/versions/<int(max=2147483647):version>/bpmn", "GET"): (
         admits(*STAFF), lambda w, c: Request("GET", "/api/definitions/household_transcript/versions/1/bpmn")),
+    ("/api/definitions/<string:key>/versions/<int(max=2147483647):version>/dry-run", "POST"): (
+        admits(*DESIGNERS), lambda w, c: Request(
+            "POST", "/api/definitions/household_transcript/versions/1/dry-run", json={"data": {}})),
+    ("/api/definitions/<string:key>/migration-preview", "GET"): (
+        admits("designer", "supervisor", "admin"), lambda w, c: Request(
+            "GET", "/api/definitions/household_transcript/migration-preview", query={"from": 1, "to": 1})),
     # ---- cases
     ("/api/cases", "POST"): (admits(*WORKERS, ok=201), lambda w, c: Request(
         "POST", "/api/cases", json={"procedure": "household_transcript"})),

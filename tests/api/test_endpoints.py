@@ -95,6 +95,12 @@ def walk_every_endpoint(call, app) -> None:
     assert xml.body == (TRANSCRIPT_FILES[0].parent / "household_transcript.bpmn").read_bytes()
     diff = walk("GET", "/api/definitions/household_transcript/diff?from=1&to=1", 200, user="designer").json
     assert diff["elements"] == {"added": [], "removed": [], "changed": []} and diff["files"]["changed"] == []
+    walked = walk("POST", "/api/definitions/household_transcript/versions/1/dry-run", 200, user="designer",
+                  json={"data": {}}).json
+    assert walked["completed"] is False and walked["waiting"][0]["element_id"] == "receive_application"
+    preview = walk("GET", "/api/definitions/household_transcript/migration-preview?from=1&to=1", 200,
+                   user="supervisor").json
+    assert preview["blocked"] == [] and preview["truncated"] is False
 
     # --- a clerk takes a case at the counter, claims and completes its tasks
     started = walk("POST", "/api/cases", 201, user="clerk", headers={"Idempotency-Key": "walk-1"},
