@@ -44,9 +44,10 @@ def receipt(started) -> dict:
     """
     with read_connection() as connection:
         case = connection.execute(_RECEIPT, {"case_id": started.case_id}).one()
+        definition = engine().catalog.get(connection, case.definition_id)  # parsed once per process
     return {
         "case_number": case.number, "access_code": case.access_code, "procedure": case.procedure_key,
-        "procedure_name": engine().definition(case.definition_id).spec.description,
+        "procedure_name": definition.spec.description,
         "channel": case.channel, "received_at": case.received_at,
         "received": mask_national_ids({"data": case.payload.get("data"), "applicant": case.payload.get("applicant")}),
         "standard_time": engine().catalogue.standard_time(case.procedure_key), "due_at": case.due_at,
