@@ -92,7 +92,7 @@ def served(database_url: str, folder: Path, workers: int, threads: int, schedule
                     break
             except OSError:
                 time.sleep(0.1)
-        yield port
+        yield port, server.pid
     finally:
         try:
             os.killpg(server.pid, signal.SIGTERM)
@@ -101,6 +101,19 @@ def served(database_url: str, folder: Path, workers: int, threads: int, schedule
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
         log.close()
+
+
+def group_cpu_seconds(group: int) -> float:
+    """CPU time (user + system) used so far by the live processes of a process group."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended meanwhile
+        if int(fields[2]) == group:  # pgrp
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 # ---------------------------------------------------------------- the client
@@ -216,11 +229,11 @@ def main() -> None:
     args = parser.parse_args()
 
     load_before = os.getloadavg()[0]
-    http_seconds = process_seconds = 0.0
+    http_seconds = process_seconds = server_cpu = process_cpu = 0.0
     timings: dict[str, list[float]] = {START: [], COMPLETE: []}
     with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryDirectory() as engine_folder:
         url, token = prepare_database(Path(folder))
-        with served(url, Path(folder), args.workers, args.server_threads, args.scheduler) as port:
+        with served(url, Path(folder), args.workers, args.server_threads, args.scheduler) as (port, group):
             clients = Clients(port, token, args.clients, args.threads)
             try:
                 clients.run(20 * args.clients * args.threads)  # warm up: every worker parses the procedure
@@ -229,11 +242,15 @@ def main() -> None:
                 # slows both alike instead of one of them.
                 for http_count, process_count in zip(split(args.lifecycles, args.rounds),
                                                      split(args.cases, args.rounds)):
+                    cpu_before = group_cpu_seconds(group)
                     elapsed, round_timings = clients.run(http_count)
+                    server_cpu += group_cpu_seconds(group) - cpu_before
                     http_seconds += elapsed
                     for name, values in round_timings.items():
                         timings[name].extend(values)
+                    cpu_before = time.process_time()
                     process_seconds += process_count / persisted_rate(process_count, Path(engine_folder))[0]
+                    process_cpu += time.process_time() - cpu_before
             finally:
                 clients.close()
     load_after = os.getloadavg()[0]
@@ -248,6 +265,11 @@ def main() -> None:
     print(f"over HTTP (gunicorn {args.workers}x{args.server_threads}, scheduler {args.scheduler}, "
           f"{args.clients}x{args.threads} clients): {http_per_s:7.0f} lifecycles/s")
     print(f"ratio HTTP / in process: {ratio:.2f}  (goal >= 0.5)")
+    # CPU time per lifecycle depends far less on other load than rates do. The in-process
+    # figure includes setting up each round's engine, so it slightly overstates the engine's cost.
+    cpu_ms = {"in_process": round(process_cpu / args.cases * 1000, 2),
+              "server": round(server_cpu / args.lifecycles * 1000, 2)}
+    print(f"CPU per lifecycle: in process {cpu_ms['in_process']:.2f} ms, server (all workers) {cpu_ms['server']:.2f} ms")
     print(f"machine load average (1 min) before {load_before:.2f}, after {load_after:.2f} (the server alone adds ~2)")
     for name, figures in latency.items():
         print(f"  {name:32s} p50 {figures['p50_ms']:6.2f} ms   p95 {figures['p95_ms']:6.2f} ms")
@@ -257,6 +279,7 @@ def main() -> None:
         "ratio": round(ratio, 3), "latency": latency,
         "server": {"workers": args.workers, "threads": args.server_threads, "scheduler": args.scheduler},
         "client": {"processes": args.clients, "threads": args.threads},
+        "cpu_ms_per_lifecycle": cpu_ms,
         "load_average": {"before": round(load_before, 2), "after": round(load_after, 2)},
     }, ensure_ascii=False))
 
