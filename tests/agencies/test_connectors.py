@@ -71,7 +71,7 @@ def test_an_invalid_number_is_never_sent(connectors, agencies):
 @pytest.mark.parametrize("fault, code", [
     ({"mode": "error", "status": 503}, "agency_unavailable"),
     ({"mode": "error", "status": 429}, "agency_unavailable"),
-    ({"mode": "hang", "hang_seconds": 1.5}, "agency_unavailable"),
+    ({"mode": "hang", "hang_seconds": 8}, "agency_unavailable"),
     ({"mode": "malformed"}, "agency_invalid_answer"),
     ({"mode": "wrong_content_type"}, "agency_invalid_answer"),
     ({"mode": "error", "status": 403}, "agency_refused"),
@@ -82,7 +82,8 @@ def test_each_failure_has_its_code(connectors, agencies, fault, code):
     with pytest.raises(ServiceFailure) as failed:
         perform(connectors, IDENTITY, {"national_id": VALID_ID, "name": "王小明"})
     assert failed.value.code == code and failed.value.retryable == (code != "agency_refused")
-    assert time.monotonic() - started < 1.4  # a hanging agency is given up at the timeout (0.5 s)
+    # A hanging agency is given up at the timeout (0.5 s), long before it would answer (8 s).
+    assert time.monotonic() - started < 5
     assert VALID_ID not in failed.value.message
     assert failed.value.evidence["agency"] == HOUSEHOLD
 

@@ -372,15 +372,18 @@ def test_previous_trace_function_is_restored():
         sys.settrace(previous)
 
 
-def test_short_scripts_are_fast_and_compiled_once():
+def test_scripts_are_compiled_once_per_source_text():
+    from engine import sandbox
+
     environment = SandboxedEnvironment(timeout_seconds=1.0)
     script = "total = sum(values)\nlabel = f'{total} items'"
-    environment.execute(script, {"values": [1]})  # compile (and cache)
-    started = time.perf_counter()
-    for _ in range(1000):
-        environment.execute(script, {"values": [1, 2, 3]})
-    per_run = (time.perf_counter() - started) / 1000
-    assert per_run < 0.002  # ~10 microseconds here; generous for slow CI machines
+    environment.execute(script, {"values": [1]})  # compiles and caches
+    misses = sandbox._compile.cache_info().misses
+    for values in ([1, 2], [3], []):
+        context = {"values": values}
+        environment.execute(script, context)
+        assert context["label"] == f"{sum(values)} items"
+    assert sandbox._compile.cache_info().misses == misses
 
 
 # ---------------------------------------------------------------------------------------------
