@@ -32,6 +32,8 @@ PROCEDURES = {
     procedure.key: procedure
     for procedure in [
         Procedure("household_transcript", "戶籍謄本申請", "Household transcript", 4, OFFICE_HOURS),
+        # The residence check (居住查實) takes 3 to 6 working days: the published upper bound.
+        Procedure("move_in_registration", "遷入登記", "Move-in registration", 6, WORKING_DAYS),
     ]
 }
 

@@ -26,7 +26,8 @@ def cli(settings, engine):
 def test_a_case_from_deploy_to_verify(cli):
     cli("db", "upgrade")
     deployed = json.loads(cli("definitions", "deploy", str(BPMN)).output)
-    assert [(d["key"], d["version"], d["created"]) for d in deployed] == [("household_transcript", 1, True)]
+    assert [(d["key"], d["version"], d["created"]) for d in deployed] == [
+        ("household_transcript", 1, True), ("move_in_registration", 1, True)]
     assert json.loads(cli("definitions", "list").output)[0]["key"] == "household_transcript"
 
     started = json.loads(cli("cases", "start", "household_transcript", "--channel", "online").output)

@@ -1,0 +1,178 @@
+"""Move-in registration (遷入登記) end to end, with the shared document check (一次告知):
+the land registry's answer, the one-time notice, supplement rounds, withdrawal, the residence
+check, the SLA breach, cancellation and a low rating, driven with the injectable clock."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from SpiffWorkflow.util.task import TaskState
+
+from engine import commands as cmd
+from engine import queries, serialization
+from engine.definitions import files_from_folder
+from scripts.sync_shared_bpmn import stale_copies
+from tests.agencies.conftest import SimulatorControl
+from tests.conftest import BPMN
+from tests.engine.helpers import case_row, complete, events, open_task, open_tasks
+
+OWNER_ID = "A123456789"  # owns 臺北市大安區仁愛路四段100號5樓 in the simulator's land registry
+TENANT_ID = "F131104093"  # owns nothing there
+ADDRESS = {"city": "臺北市", "district": "大安區", "street": "仁愛路四段", "number": "100", "floor": 5}
+ALL_BUT_PROOF = ["national_id_card", "household_register"]
+LAND = "land_registry"
+
+
+def receive(national_id: str = OWNER_ID, documents=ALL_BUT_PROOF, basis: str = "owner") -> dict:
+    return {"national_id": national_id, "applicant_name": "王小明", "move_in_date": "2026-03-01",
+            "new_address": ADDRESS, "residence_basis": basis, "documents_presented": list(documents)}
+
+
+@pytest.fixture
+def move_in(engine):
+    return engine.handle(cmd.DeployDefinition(files_from_folder(BPMN / "move_in_registration"), actor="designer"))
+
+
+def started(engine, data: dict) -> str:
+    case_id = engine.handle(cmd.StartCase("move_in_registration", {}, actor="clerk-1")).case_id
+    complete(engine, case_id, "receive_application", data)
+    return case_id
+
+
+def data_of(engine, case_id: str) -> dict:
+    return engine.case_state(case_id)["data"]
+
+
+def step_data(engine, case_id: str, element_id: str) -> dict:
+    """The data an open step sees, also inside the called document check (the case's summary
+    shows the main process only)."""
+    with engine.read() as session:
+        case = queries.get_case(session, case_id)
+        definition = engine.catalog.get(session, case.definition_id)
+    workflow = serialization.loads(case.state, definition.spec, definition.subprocess_specs)
+    # The workflow's task iterator descends into the running call activities.
+    [task] = [task for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
+              if task.task_spec.bpmn_id == element_id]
+    return task.data
+
+
+def test_the_shared_document_check_copies_are_current():
+    assert stale_copies() == []
+
+
+def test_an_owner_moves_in_without_paper_proof_and_rates(engine, move_in, clock):
+    case_id = started(engine, receive())
+    check = open_task(engine, case_id, "residence_check")  # no notice: the land registry replaced the proof
+    assert check.lane == "Clerk" and check.due_at == case_row(engine, case_id).due_at
+    complete(engine, case_id, "residence_check",
+             {"residence_confirmed": True, "checked_on": "2026-03-02", "method": "village_chief"})
+    complete(engine, case_id, "register_move_in", {"household_number": "A0012345", "fee_paid": 0})
+    engine.handle(cmd.DeliverMessage(case_id, "rating_received", {"score": 5}, actor="applicant"))
+    assert case_row(engine, case_id).status == "completed"
+    data = data_of(engine, case_id)
+    assert data["ownership"]["owner"] is True and data["agency_confirmed"] == ["proof_of_residence"]
+    assert (data["missing_documents"], data["supplement_rounds"], data["notices_issued"]) == ([], 0, 0)
+    assert data["address_line"] == "臺北市大安區仁愛路四段100號5樓"
+    assert engine.verify_case(case_id).ok
+
+
+def test_missing_documents_get_one_notice_the_clock_pauses_and_the_supplement_is_counted(engine, move_in, clock):
+    case_id = started(engine, receive(TENANT_ID, ["national_id_card"], basis="lease"))
+    notice = open_task(engine, case_id, "issue_notice")
+    assert notice.lane == "Clerk" and notice.form_key == "issue_notice.schema.json"
+    # Everything missing is in the one notice, the proof of residence included (no owner in the registry).
+    notice_data = step_data(engine, case_id, "issue_notice")
+    assert notice_data["missing_documents"] == ["household_register", "proof_of_residence"]
+    complete(engine, case_id, "issue_notice", {"notice_delivered_by": "in_person"})
+    assert open_tasks(engine, case_id) == [] and case_row(engine, case_id).sla_paused_at == clock.now()
+    clock.advance(days=2)
+    engine.handle(cmd.DeliverMessage(case_id, "documents_supplied",
+                                     {"documents": ["household_register", "proof_of_residence"]}, actor="clerk-1"))
+    assert open_task(engine, case_id, "residence_check")
+    data = data_of(engine, case_id)
+    assert (data["supplement_rounds"], data["notices_issued"], data["missing_documents"]) == (1, 1, [])
+    kinds = [e.type for e in events(engine, case_id)]
+    assert "sla_paused" in kinds and "sla_resumed" in kinds
+    assert case_row(engine, case_id).sla_paused_at is None
+    assert engine.verify_case(case_id).ok
+
+
+def test_nothing_supplied_gets_a_reminder_then_the_case_is_withdrawn(engine, move_in, clock):
+    case_id = started(engine, receive(TENANT_ID, [], basis="lease"))
+    complete(engine, case_id, "issue_notice", {"notice_delivered_by": "sms"})
+    data = step_data(engine, case_id, "await_documents")
+    reminder_at = datetime.fromisoformat(data["reminder_at"])
+    deadline = datetime.fromisoformat(data["supplement_deadline"])
+    assert reminder_at < deadline
+
+    clock.set(reminder_at)
+    clock.advance(seconds=1)
+    engine.handle(cmd.FireDueTimers(case_id))
+    complete(engine, case_id, "send_reminder", {"reminded_by": "phone"})
+    assert case_row(engine, case_id).status == "running"
+
+    clock.set(deadline)
+    clock.advance(seconds=1)
+    engine.handle(cmd.FireDueTimers(case_id))
+    assert case_row(engine, case_id).status == "completed" and open_tasks(engine, case_id) == []
+    data = data_of(engine, case_id)
+    assert data["documents_withdrawn"] is True and data["supplement_rounds"] == 0
+    assert engine.verify_case(case_id).ok
+
+
+def test_the_land_registry_down_sends_the_proof_to_the_clerk(engine, move_in, agencies: SimulatorControl, clock):
+    agencies.fault(agency=LAND, mode="error", status=503)
+    case_id = engine.handle(cmd.StartCase("move_in_registration", {}, actor="clerk-1")).case_id
+    complete(engine, case_id, "receive_application", receive(), run_jobs=False)
+    for delay in (2, 4):
+        assert engine.run_due_jobs() == {"retry": 1}
+        clock.advance(seconds=delay)
+    assert engine.run_due_jobs() == {"failed": 1}
+    manual = open_task(engine, case_id, "check_ownership_manually")
+    assert manual.lane == "Clerk"
+    assert data_of(engine, case_id)["agency_failure"]["code"] == "agency_unavailable"
+    complete(engine, case_id, "check_ownership_manually",
+             {"residence_proof_confirmed": True, "checked_document": "ownership_certificate"})
+    assert open_task(engine, case_id, "residence_check")  # the clerk's check replaced the paper
+    assert engine.verify_case(case_id).ok
+
+
+def test_no_residence_found_rejects_the_move_in(engine, move_in):
+    case_id = started(engine, receive())
+    complete(engine, case_id, "residence_check",
+             {"residence_confirmed": False, "checked_on": "2026-03-03", "method": "site_visit"})
+    assert case_row(engine, case_id).status == "completed" and open_tasks(engine, case_id) == []
+    assert data_of(engine, case_id)["residence_confirmed"] is False
+
+
+def test_the_standard_time_passing_alerts_the_supervisor(engine, move_in, clock):
+    case_id = started(engine, receive())
+    due = case_row(engine, case_id).due_at
+    clock.set(due)
+    clock.advance(seconds=1)
+    engine.handle(cmd.FireDueTimers(case_id))
+    assert open_task(engine, case_id, "review_delay").lane == "Supervisor"
+    assert case_row(engine, case_id).overdue_at == due
+    assert open_task(engine, case_id, "residence_check")  # the clerk's step stays open
+
+
+def test_cancellation_closes_a_case_waiting_for_documents(engine, move_in):
+    case_id = started(engine, receive(TENANT_ID, [], basis="lease"))
+    complete(engine, case_id, "issue_notice", {"notice_delivered_by": "mail"})
+    engine.handle(cmd.CancelCase(case_id, "applicant withdrew", actor="clerk-1"))
+    case = case_row(engine, case_id)
+    assert (case.status, case.close_reason) == ("cancelled", "applicant withdrew")
+    assert open_tasks(engine, case_id) == []
+
+
+def test_a_low_rating_opens_a_follow_up_for_the_supervisor(engine, move_in):
+    case_id = started(engine, receive())
+    complete(engine, case_id, "residence_check",
+             {"residence_confirmed": True, "checked_on": "2026-03-02", "method": "documents_only"})
+    complete(engine, case_id, "register_move_in", {"household_number": "A0012345"})
+    engine.handle(cmd.DeliverMessage(case_id, "rating_received", {"score": 2}, actor="applicant"))
+    follow_up = open_task(engine, case_id, "follow_up_rating")
+    assert follow_up.lane == "Supervisor"
+    complete(engine, case_id, "follow_up_rating", {"contacted_applicant": True}, actor="supervisor-1")
+    assert case_row(engine, case_id).status == "completed"
