@@ -25,6 +25,9 @@ def _create_sqlite_engine(url: str, **kwargs) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; safe with WAL
+        # Checkpoint (and fsync) every ~40 MB of WAL instead of every 4 MB: case commands write
+        # ~10 pages each, and the frequent checkpoints cost a sixth of the command rate.
+        cursor.execute("PRAGMA wal_autocheckpoint=10000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
