@@ -117,3 +117,19 @@ def engine(settings, clock):
 def transcript(engine):
     """The household transcript procedure, deployed."""
     return engine.handle(cmd.DeployDefinition(files_from_folder(BPMN / "household_transcript"), actor="designer"))
+
+
+@pytest.fixture
+def cli(settings, engine):
+    """Runs ``flask --app api ...`` commands on the test database; ``ok`` asserts exit code 0."""
+    from api import create_app
+
+    runner = create_app(settings, engine=engine).test_cli_runner()
+
+    def run(*args, ok=True):
+        result = runner.invoke(args=list(args))
+        if ok:
+            assert result.exit_code == 0, result.output
+        return result
+
+    return run

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from api import create_app
 from engine import commands as cmd
 from engine.definitions import files_from_folder
 from workflows import catalogue
@@ -46,19 +45,6 @@ def work(engine, case_id: str, element_id: str, data: dict | None = None, actor:
 
 def supply_documents(engine, case_id: str):
     return engine.handle(cmd.DeliverMessage(case_id, "documents_supplied", {"pages": 2}, actor="applicant"))
-
-
-@pytest.fixture
-def cli(settings, engine):
-    runner = create_app(settings, engine=engine).test_cli_runner()
-
-    def run(*args, ok=True):
-        result = runner.invoke(args=list(args))
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-
-    return run
 
 
 def json_lines(output: str) -> list:

@@ -3,31 +3,17 @@ from __future__ import annotations
 
 import json
 
-import pytest
 
-from api import create_app
 from tests.conftest import BPMN
 from tests.engine.helpers import RECEIVE
-
-
-@pytest.fixture
-def cli(settings, engine):
-    runner = create_app(settings, engine=engine).test_cli_runner()
-
-    def run(*args, ok=True):
-        result = runner.invoke(args=list(args))
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-
-    return run
 
 
 def test_a_case_from_deploy_to_verify(cli):
     cli("db", "upgrade")
     deployed = json.loads(cli("definitions", "deploy", str(BPMN)).output)
     assert [(d["key"], d["version"], d["created"]) for d in deployed] == [
-        ("birth_registration", 1, True), ("household_transcript", 1, True), ("move_in_registration", 1, True)]
+        ("birth_registration", 1, True), ("death_registration", 1, True), ("household_transcript", 1, True),
+        ("move_in_registration", 1, True)]
     assert "household_transcript" in [d["key"] for d in json.loads(cli("definitions", "list").output)]
 
     started = json.loads(cli("cases", "start", "household_transcript", "--channel", "online").output)
