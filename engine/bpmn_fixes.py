@@ -82,7 +82,7 @@ def _split(file: str, root: etree._Element, activity: etree._Element) -> Rewrite
     flows = [flow for flow in bpmn_xpath(container, "bpmn:sequenceFlow") if flow.get("sourceRef") == activity_id]
     gateway = etree.Element(etree.QName(BPMN_NS, "parallelGateway"), id=gateway_id)
     activity.addnext(gateway)
-    link = etree.SubElement(container, etree.QName(BPMN_NS, "sequenceFlow"),
+    etree.SubElement(container, etree.QName(BPMN_NS, "sequenceFlow"),
                             id=link_id, sourceRef=activity_id, targetRef=gateway_id)
     _child(gateway, "incoming", link_id)
     for ref in bpmn_xpath(activity, "bpmn:outgoing"):

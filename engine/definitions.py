@@ -18,7 +18,7 @@ from .errors import DefinitionInvalid, NotFound
 from .findings import Finding
 from .models import Definition, DefinitionFile
 from .bpmn_import import REJECTED
-from .validation import ValidatedBundle, validate_bundle
+from .validation import ValidatedBundle
 
 
 @dataclass(frozen=True)
