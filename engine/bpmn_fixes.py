@@ -83,7 +83,7 @@ def _split(file: str, root: etree._Element, activity: etree._Element) -> Rewrite
     gateway = etree.Element(etree.QName(BPMN_NS, "parallelGateway"), id=gateway_id)
     activity.addnext(gateway)
     etree.SubElement(container, etree.QName(BPMN_NS, "sequenceFlow"),
-                            id=link_id, sourceRef=activity_id, targetRef=gateway_id)
+                     id=link_id, sourceRef=activity_id, targetRef=gateway_id)
     _child(gateway, "incoming", link_id)
     for ref in bpmn_xpath(activity, "bpmn:outgoing"):
         activity.remove(ref)
