@@ -35,6 +35,7 @@ PROCEDURES = {
         # The residence check (居住查實) takes 3 to 6 working days: the published upper bound.
         # "Same visit when complete": half an office day, an office default (unverified).
         Procedure("birth_registration", "出生登記", "Birth registration", 4, OFFICE_HOURS),
+        Procedure("death_registration", "死亡登記", "Death registration", 4, OFFICE_HOURS),
         Procedure("move_in_registration", "遷入登記", "Move-in registration", 6, WORKING_DAYS),
     ]
 }

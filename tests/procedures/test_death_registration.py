@@ -1,0 +1,109 @@
+"""Death registration (死亡登記) end to end: the deceased's household record replacing the paper
+household register, the one-time notice, a supplement, withdrawal, the agency failing, the SLA
+breach, cancellation and a low rating, driven with the injectable clock."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from engine import commands as cmd
+from engine.definitions import files_from_folder
+from tests.agencies.conftest import HOUSEHOLD, SimulatorControl
+from tests.conftest import BPMN
+from tests.engine.helpers import case_row, complete, open_task, open_tasks
+
+from .test_move_in_registration import data_of, step_data
+
+REGISTER = {"household_number": "K0077889", "id_card_returned": True}
+
+
+def receive(deceased_name: str = "蔡明哲", documents=("death_certificate", "national_id_card")) -> dict:
+    return {"national_id": "A123456789", "applicant_name": "王小明", "relationship": "child",
+            "deceased_national_id": "K123004560", "deceased_name": deceased_name,
+            "date_of_death": "2026-02-27", "place_of_death": {"city": "臺北市", "district": "中正區"},
+            "documents_presented": list(documents)}
+
+
+@pytest.fixture
+def death(engine):
+    return engine.handle(cmd.DeployDefinition(files_from_folder(BPMN / "death_registration"), actor="designer"))
+
+
+def started(engine, data: dict) -> str:
+    case_id = engine.handle(cmd.StartCase("death_registration", {}, actor="clerk-1")).case_id
+    complete(engine, case_id, "receive_application", data)
+    return case_id
+
+
+def test_the_register_replaces_the_paper_register_and_the_death_is_registered(engine, death):
+    case_id = started(engine, receive())
+    assert open_task(engine, case_id, "register_death").lane == "Clerk"
+    complete(engine, case_id, "register_death", REGISTER)
+    engine.handle(cmd.DeliverMessage(case_id, "rating_received", {"score": 5}, actor="applicant"))
+    assert case_row(engine, case_id).status == "completed"
+    data = data_of(engine, case_id)
+    assert data["agency_confirmed"] == ["household_register"] and data["supplement_rounds"] == 0
+    assert engine.verify_case(case_id).ok
+
+
+def test_no_matching_record_needs_the_paper_register_then_it_is_supplied(engine, death, clock):
+    case_id = started(engine, receive(deceased_name="蔡明德", documents=["national_id_card"]))
+    assert step_data(engine, case_id, "issue_notice")["missing_documents"] == ["death_certificate",
+                                                                               "household_register"]
+    complete(engine, case_id, "issue_notice", {"notice_delivered_by": "in_person"})
+    assert case_row(engine, case_id).sla_paused_at == clock.now()
+    engine.handle(cmd.DeliverMessage(case_id, "documents_supplied",
+                                     {"documents": ["death_certificate", "household_register"]}, actor="clerk-1"))
+    assert open_task(engine, case_id, "register_death")
+    assert data_of(engine, case_id)["supplement_rounds"] == 1
+    assert engine.verify_case(case_id).ok
+
+
+def test_nothing_supplied_withdraws_the_registration(engine, death, clock):
+    case_id = started(engine, receive(documents=[]))
+    complete(engine, case_id, "issue_notice", {"notice_delivered_by": "mail"})
+    deadline = datetime.fromisoformat(step_data(engine, case_id, "await_documents")["supplement_deadline"])
+    clock.set(deadline)
+    clock.advance(seconds=1)
+    engine.handle(cmd.FireDueTimers(case_id))
+    complete(engine, case_id, "send_reminder", {"reminded_by": "phone"})
+    assert case_row(engine, case_id).status == "completed" and open_tasks(engine, case_id) == []
+    assert data_of(engine, case_id)["documents_withdrawn"] is True
+
+
+def test_the_register_down_sends_the_record_to_the_clerk(engine, death, agencies: SimulatorControl, clock):
+    agencies.fault(agency=HOUSEHOLD, mode="error", status=500)
+    case_id = engine.handle(cmd.StartCase("death_registration", {}, actor="clerk-1")).case_id
+    complete(engine, case_id, "receive_application", receive(), run_jobs=False)
+    for delay in (2, 4):
+        assert engine.run_due_jobs() == {"retry": 1}
+        clock.advance(seconds=delay)
+    assert engine.run_due_jobs() == {"failed": 1}
+    complete(engine, case_id, "check_deceased_manually",
+             {"deceased_record_confirmed": True, "record_checked_by": "phone_to_registering_office"})
+    assert open_task(engine, case_id, "register_death")
+    assert engine.verify_case(case_id).ok
+
+
+def test_the_standard_time_passing_alerts_the_supervisor(engine, death, clock):
+    case_id = started(engine, receive())
+    due = case_row(engine, case_id).due_at
+    clock.set(due)
+    clock.advance(seconds=1)
+    engine.handle(cmd.FireDueTimers(case_id))
+    assert open_task(engine, case_id, "review_delay").lane == "Supervisor"
+    assert case_row(engine, case_id).overdue_at == due
+
+
+def test_cancellation_closes_the_case(engine, death):
+    case_id = started(engine, receive())
+    engine.handle(cmd.CancelCase(case_id, "registered by the hospital's report", actor="clerk-1"))
+    assert case_row(engine, case_id).status == "cancelled" and open_tasks(engine, case_id) == []
+
+
+def test_a_low_rating_opens_a_follow_up_for_the_supervisor(engine, death):
+    case_id = started(engine, receive())
+    complete(engine, case_id, "register_death", REGISTER)
+    engine.handle(cmd.DeliverMessage(case_id, "rating_received", {"score": 2}, actor="applicant"))
+    assert open_task(engine, case_id, "follow_up_rating").lane == "Supervisor"
