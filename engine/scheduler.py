@@ -207,19 +207,32 @@ class EmbeddedScheduler:
         return max(0.0, min(self.poll_seconds, (due - self.engine.clock.now()).total_seconds()))
 
     def _loop(self) -> None:
+        woken = False
         while not self._stop.is_set():
             delay = self.poll_seconds
             try:
                 self.leader = self._lock.acquire()
                 if self.leader:
                     self._wake.clear()
-                    self.run_once()
-                    self.last_pass_at, self.last_error = time.monotonic(), None
-                    delay = self.seconds_until_next()
+                    if woken and not self._pass_needed():
+                        # A command finished, but nothing it scheduled is due yet: only re-aim
+                        # the sleep. A full pass after every command cost more CPU than the
+                        # command itself under load.
+                        delay = self.seconds_until_next()
+                    else:
+                        self.run_once()
+                        self.last_pass_at, self.last_error = time.monotonic(), None
+                        delay = self.seconds_until_next()
             except Exception as error:  # keep scheduling: the next pass retries
                 self.last_error = f"{type(error).__name__}: {error}"
                 log.exception("scheduler pass failed")
-            self._wake.wait(delay)
+            woken = self._wake.wait(delay)
+
+    def _pass_needed(self) -> bool:
+        """A timer or job is due now, or the last full pass (which also delivers the outbox) is
+        older than the poll interval."""
+        overdue_pass = self.last_pass_at is None or time.monotonic() - self.last_pass_at >= self.poll_seconds
+        return overdue_pass or self.seconds_until_next() == 0.0
 
     def health(self) -> dict[str, Any]:
         alive = self._thread is not None and self._thread.is_alive()
