@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from .schemas import Text, within_years
+from .schemas import PageSchema, Text, within_years
 
 
 class QueryArgs(Schema):
@@ -100,11 +100,8 @@ class RunListArgsSchema(QueryArgs):
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
-class RunPageSchema(Schema):
+class RunPageSchema(PageSchema):
     items = fields.List(fields.Nested(VerificationRunSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
 
 
 # ---------------------------------------------------------------- anchors

@@ -250,11 +250,16 @@ class CaseSummarySchema(Schema):
     sla_state = fields.String()
 
 
-class CasePageSchema(Schema):
-    items = fields.List(fields.Nested(CaseSummarySchema))
+class PageSchema(Schema):
+    """One page of a list; subclasses add ``items``."""
+
     total = fields.Integer()
     page = fields.Integer()
     per_page = fields.Integer()
+
+
+class CasePageSchema(PageSchema):
+    items = fields.List(fields.Nested(CaseSummarySchema))
 
 
 class StepSchema(Schema):
@@ -350,11 +355,8 @@ class TaskSchema(Schema):
     overdue = fields.Boolean()
 
 
-class TaskPageSchema(Schema):
+class TaskPageSchema(PageSchema):
     items = fields.List(fields.Nested(TaskSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
 
 
 class EvidenceSchema(Schema):
