@@ -55,7 +55,7 @@ class Stopwatch:
 
     PARTS = {
         "engine": (runtime, ("start_workflow", "apply_change", "ready_tasks", "next_timer_due")),
-        "serialization": (serialization, ("dumps", "loads")),
+        "serialization": (serialization, ("encode", "dumps", "loads")),
         "sql": (store, ("load_case", "save_case", "insert_case", "append_events", "get_task", "open_tasks",
                         "insert_tasks", "close_tasks", "assign_task", "next_case_number", "latest_definition_id")),
     }

@@ -38,10 +38,13 @@ def _create_sqlite_engine(url: str, **kwargs) -> Engine:
         # read a snapshot and then tries to write after another writer committed fails at once
         # (SQLITE_BUSY_SNAPSHOT, no waiting); IMMEDIATE makes writers queue instead. Reads of
         # other connections are not blocked. Read-only sessions begin a plain snapshot.
+        # Issued on the driver's connection directly: through SQLAlchemy it costs a statement
+        # execution of its own, on every command.
+        driver_connection = connection.connection.driver_connection
         if connection.get_execution_options().get(READ_ONLY_OPTION):
-            connection.exec_driver_sql("BEGIN")
+            driver_connection.execute("BEGIN")
         else:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            driver_connection.execute("BEGIN IMMEDIATE")
 
     return engine
 

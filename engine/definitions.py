@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Mapping
 
+import jsonschema
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
@@ -31,6 +32,19 @@ class ParsedDefinition:
     spec: Any
     subprocess_specs: dict
     forms: dict[str, dict]
+    # JSON Schema validators of the forms, built on first use (building one per submission
+    # costs more than the validation).
+    _form_validators: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def form_validator(self, form_key: str):
+        """The validator of form ``form_key`` (None if the definition has no such form)."""
+        validator = self._form_validators.get(form_key)
+        if validator is None and form_key in self.forms:
+            schema = self.forms[form_key]
+            validator_class = jsonschema.validators.validator_for(schema)
+            validator = self._form_validators[form_key] = validator_class(
+                schema, format_checker=validator_class.FORMAT_CHECKER)
+        return validator
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,13 @@ import hmac
 import json
 import secrets
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from functools import partial
+from typing import Any, Callable, Iterator
 from zoneinfo import ZoneInfo
 
-import jsonschema
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import sessionmaker
 
@@ -31,6 +32,7 @@ from .gateways import LiveServiceGateway
 from .registries import NotificationPolicy, ProcedureCatalogue, ServiceOperators
 from .service_tasks import WaitingServiceTask, waiting_service_tasks
 from .store import CaseRecord, TaskRecord
+from .workflow_cache import CachedWorkflow, WorkflowCache
 
 # The message a rating is delivered as, to cases whose BPMN waits for one.
 RATING_MESSAGE = "rating_received"
@@ -38,6 +40,9 @@ MAX_COMMENT_LENGTH = 2000
 
 ACCESS_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 ACCESS_CODE_LENGTH = 8
+
+# Key of ``Connection.info`` under which a command's transaction keeps what runs after it commits.
+_AFTER_COMMIT = "onestop_after_commit"
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,7 @@ class StartedCase:
     received_at: datetime
     open_tasks: tuple[OpenTask, ...] = ()
     existing: bool = False  # True when an idempotency key matched an earlier start
+    wake_at: datetime | None = None  # see CaseChanged
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,9 @@ class CaseChanged:
     status: str
     last_event_seq: int
     open_tasks: tuple[OpenTask, ...] = ()
+    # When the case next needs the scheduler: its earliest timer, or now if the command queued
+    # an agency call. The embedded scheduler reads it instead of asking the database.
+    wake_at: datetime | None = None
 
 
 def access_code_matches(case, code: str) -> bool:
@@ -101,6 +110,7 @@ class CommandHandlers:
         channels: tuple[str, ...],
         local_timezone: ZoneInfo,
         case_number_format: Callable[[int, int], str],
+        workflow_cache_size: int = 1000,
     ) -> None:
         self._db = db
         self._sessions = sessions
@@ -117,6 +127,31 @@ class CommandHandlers:
         # its events and projections are written; a test raises here to prove that a failed
         # command leaves no trace.
         self.before_events_written: Callable[[CaseRecord], None] | None = None
+        self.workflows = WorkflowCache(workflow_cache_size)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """One command's transaction. What must wait until the transaction committed (keeping
+        the workflow a command left behind) is queued with ``_after_commit``."""
+        pending: list[Callable[[], None]] = []
+        with self._db.begin() as conn:
+            conn.info[_AFTER_COMMIT] = pending
+            try:
+                yield conn
+            finally:
+                del conn.info[_AFTER_COMMIT]
+        for action in pending:
+            action()
+
+    @staticmethod
+    def _after_commit(conn: Connection, action: Callable[[], None]) -> None:
+        pending = conn.info.get(_AFTER_COMMIT)
+        if pending is not None:  # outside a command's transaction nothing is kept for later
+            pending.append(action)
+
+    @staticmethod
+    def _cache_key(case: CaseRecord) -> tuple:
+        return case.definition_id, case.version, case.state_hash
 
     # ------------------------------------------------------------------ definitions
     def deploy(self, command: cmd.DeployDefinition):
@@ -139,12 +174,12 @@ class CommandHandlers:
             )
         applicant = _ensure_json(command.applicant, "applicant")
         try:
-            with self._db.begin() as conn:
+            with self._transaction() as conn:
                 earlier = self._earlier_start(conn, command.idempotency_key)
                 return earlier or self._start_case(conn, command, data, applicant)
         except Conflict:
             # A concurrent request with the same idempotency key committed first: answer with it.
-            with self._db.begin() as conn:
+            with self._transaction() as conn:
                 earlier = self._earlier_start(conn, command.idempotency_key)
             if earlier is None:
                 raise
@@ -193,8 +228,9 @@ class CommandHandlers:
             {"definition_id": definition.id, "procedure": definition.process_key, "version": definition.version,
              "data": data, "channel": command.channel, "applicant": applicant},
         )
-        opened = self._persist(conn, case, workflow, task_ids, now, [started, *gateway.recorded])
-        return StartedCase(case_id, number, case.access_code, definition.id, definition.version, now, opened)
+        opened, wake_at = self._persist(conn, case, workflow, task_ids, now, [started, *gateway.recorded])
+        return StartedCase(case_id, number, case.access_code, definition.id, definition.version, now, opened,
+                           wake_at=wake_at)
 
     # ------------------------------------------------------------------ tasks
     def claim_task(self, command: cmd.ClaimTask) -> CaseChanged:
@@ -222,21 +258,24 @@ class CommandHandlers:
 
     def _change_assignment(self, task_id: str, change: Callable[[TaskRecord], PendingEvent]) -> CaseChanged:
         """Claims change the inbox only; they are still events of the case, chained like the rest."""
-        with self._db.begin() as conn:
+        with self._transaction() as conn:
             task = self._open_task(conn, task_id)
             case = self._load_running_case(conn, task.case_id)
             read_version = case.version
+            cached = self.workflows.take(case.id, self._cache_key(case))
             event = change(task)
             now = case.updated_at = self._clock.now()
             rows = self._chain(case, [event], now)
             store.save_case(conn, case, read_version)
             store.append_events(conn, rows)
             store.assign_task(conn, task.id, task.status, task.assignee)
+            if cached is not None:  # the workflow did not change: keep it under the new version
+                self._after_commit(conn, partial(self.workflows.put, case.id, self._cache_key(case), cached))
             return CaseChanged(case.id, case.status, case.last_event_seq)
 
     def complete_task(self, command: cmd.CompleteTask) -> CaseChanged:
         data = _ensure_object(command.data, "data")
-        with self._db.begin() as conn:
+        with self._transaction() as conn:
             task = self._open_task(conn, command.task_id)
             if task.status == "claimed" and task.assignee != command.actor:
                 raise Conflict(f"Task is claimed by {task.assignee}", task_id=task.id, assignee=task.assignee)
@@ -276,7 +315,7 @@ class CommandHandlers:
         When an SLA timer fires, the case is marked overdue (from the timer's due time) and the
         notification policy's messages are queued in the outbox, in the same transaction.
         """
-        with self._db.begin() as conn:
+        with self._transaction() as conn:
             case = self._load_running_case(conn, command.case_id)
             now = self._clock.now()
             # SpiffWorkflow fires a timer only once its due time is strictly past.
@@ -305,7 +344,7 @@ class CommandHandlers:
         reason = (command.reason or "").strip()
         if not reason:
             raise InvalidInput("A reason is required", errors=[{"field": "reason", "message": "must not be empty"}])
-        with self._db.begin() as conn:
+        with self._transaction() as conn:
             case = self._load_running_case(conn, command.case_id)
             now = self._clock.now()
             due = self._catalogue.due_at(case.procedure_key, case.received_at,
@@ -340,7 +379,7 @@ class CommandHandlers:
         if comment and len(comment) > MAX_COMMENT_LENGTH:
             raise InvalidInput("The comment is too long",
                                errors=[{"field": "comment", "message": f"at most {MAX_COMMENT_LENGTH} characters"}])
-        with self._db.begin() as conn:
+        with self._transaction() as conn:
             case = store.load_case(conn, command.case_id)
             if case.status == "cancelled":
                 raise Conflict(f"Case {case.number} was cancelled and cannot be rated", case_id=case.id)
@@ -365,7 +404,7 @@ class CommandHandlers:
     def record_service_outcome(self, command: cmd.RecordServiceOutcome) -> CaseChanged | None:
         """Record a worker's answer as the cause of a command that completes the waiting task
         (or throws its BPMN error) and closes the job, once: a job already closed is left alone."""
-        with self._db.begin() as conn:
+        with self._transaction() as conn:
             job = jobs.get(conn, command.job_id)
             if job is None or job.status not in jobs.OPEN:
                 return None
@@ -391,7 +430,7 @@ class CommandHandlers:
             return self._change_case(conn, case, self._catalog.get(conn, case.definition_id), event)
 
     def _simple_case_change(self, case_id: str, event: PendingEvent) -> CaseChanged:
-        with self._db.begin() as conn:
+        with self._transaction() as conn:
             case = self._load_running_case(conn, case_id)
             definition = self._catalog.get(conn, case.definition_id)
             return self._change_case(conn, case, definition, event)
@@ -412,11 +451,16 @@ class CommandHandlers:
         task_ids = TaskIdSequence(case.id, case.task_id_counter)
         gateway = LiveServiceGateway(self._operators)
         with execution_context(ManualClock(now), task_ids):
-            workflow = serialization.loads(case.state, definition.spec, definition.subprocess_specs)
-            # The inbox rows of a case are exactly its READY user/manual tasks, so the tasks
-            # before the change tell which rows are open without asking the database.
-            ready_before = runtime.ready_tasks(workflow)
-            waiting_before = waiting_service_tasks(workflow)
+            cached = self.workflows.take(case.id, self._cache_key(case))
+            if cached is None:
+                workflow = serialization.loads(case.state, definition.spec, definition.subprocess_specs)
+                # The inbox rows of a case are exactly its READY user/manual tasks, so the tasks
+                # before the change tell which rows are open without asking the database.
+                ready_before = runtime.ready_tasks(workflow)
+                waiting_before = waiting_service_tasks(workflow)
+            else:
+                workflow, ready_before, waiting_before = (
+                    cached.workflow, cached.ready_tasks, cached.waiting_service_tasks)
             workflow.script_engine = self._script_engine_factory(gateway)
             observed = inspect(workflow) if inspect is not None else []
             runtime.apply_change(workflow, event.type, event.payload)
@@ -429,9 +473,9 @@ class CommandHandlers:
                 earlier = [(events, serialization.dumps(workflow))]
                 runtime.apply_change(workflow, follow_up.type, follow_up.payload)
                 events = [follow_up]
-        opened = self._persist(conn, case, workflow, task_ids, now, events, completed_task,
+        opened, wake_at = self._persist(conn, case, workflow, task_ids, now, events, completed_task,
                                ready_before=ready_before, earlier=earlier, waiting_before=waiting_before)
-        return CaseChanged(case.id, case.status, case.last_event_seq, opened)
+        return CaseChanged(case.id, case.status, case.last_event_seq, opened, wake_at)
 
     def _sla_clock_change(self, case: CaseRecord, workflow, now: datetime) -> PendingEvent | None:
         """Pause the SLA clock when the case starts waiting at an slaPause element (§51: waiting
@@ -461,12 +505,13 @@ class CommandHandlers:
                  events: list[PendingEvent], completed_task: tuple[str, str] | None = None,
                  ready_before: list[runtime.ReadyTask] = (),
                  earlier: list[tuple[list[PendingEvent], str]] | None = None,
-                 waiting_before: list[WaitingServiceTask] = ()) -> tuple[OpenTask, ...]:
+                 waiting_before: list[WaitingServiceTask] = ()) -> tuple[tuple[OpenTask, ...], datetime | None]:
         """Write the case after ``events``; ``earlier`` holds (events, state) of commands applied
-        before them in this transaction (a change and the SLA clock change it caused)."""
+        before them in this transaction (a change and the SLA clock change it caused). Returns
+        the open tasks and when the case next needs the scheduler."""
         new_case = case.version == 0
         read_version = case.version
-        case.state = serialization.dumps(workflow)
+        case.state, plain_json = serialization.encode(workflow)
         case.state_hash = runtime.state_hash(case.state)
         case.task_id_counter = task_ids.next_index
         case.updated_at = now
@@ -495,18 +540,27 @@ class CommandHandlers:
         store.append_events(conn, rows)
         ready = runtime.ready_tasks(workflow) if case.status == "running" else []
         self._sync_inbox(conn, case, ready_before, ready, now, completed_task)
-        self._sync_service_jobs(conn, case, waiting_before, workflow, now)
-        return tuple(OpenTask(t.id, t.element_id, t.name, t.lane) for t in ready)
+        waiting = self._sync_service_jobs(conn, case, waiting_before, workflow, now)
+        if case.status == "running" and plain_json:
+            self._after_commit(conn, partial(self.workflows.put, case.id, self._cache_key(case),
+                                             CachedWorkflow(workflow, ready, waiting)))
+        opened = tuple(OpenTask(t.id, t.element_id, t.name, t.lane) for t in ready)
+        waiting_before_ids = {task.task_id for task in waiting_before}
+        queued_call = any(task.task_id not in waiting_before_ids for task in waiting)
+        wake_at = now if queued_call else case.next_timer_at if case.status == "running" else None
+        return opened, wake_at
 
     @staticmethod
     def _sync_service_jobs(conn: Connection, case: CaseRecord, waiting_before: list[WaitingServiceTask],
-                           workflow, now: datetime) -> None:
+                           workflow, now: datetime) -> list[WaitingServiceTask]:
         """A job for each service task that started waiting; none any more for those that
-        stopped waiting without an answer (the answered one's job is already closed)."""
+        stopped waiting without an answer (the answered one's job is already closed). Returns
+        the service tasks waiting now."""
         before = {task.task_id for task in waiting_before}
         after = waiting_service_tasks(workflow) if case.status == "running" else []
         jobs.queue(conn, case.id, [task for task in after if task.task_id not in before], now)
         jobs.cancel(conn, list(before - {task.task_id for task in after}), now)
+        return after
 
     @staticmethod
     def _chain(case: CaseRecord, events: list[PendingEvent], now: datetime) -> list[dict]:
@@ -550,11 +604,9 @@ def _iso(moment: datetime | None) -> str | None:
 
 def validate_form(definition: ParsedDefinition, form_key: str | None, data: dict) -> None:
     """Check submitted data against the task's JSON Schema; every mismatch is reported by field."""
-    schema = definition.forms.get(form_key) if form_key else None
-    if schema is None:
+    validator = definition.form_validator(form_key) if form_key else None
+    if validator is None:
         return  # validation at deploy guarantees that referenced forms exist
-    validator_class = jsonschema.validators.validator_for(schema)
-    validator = validator_class(schema, format_checker=validator_class.FORMAT_CHECKER)
     errors = [
         {"field": "/".join(str(part) for part in error.absolute_path) or "(form)", "message": error.message}
         for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))

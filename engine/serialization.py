@@ -7,8 +7,10 @@ only the task tree and workflow data; ``loads`` takes the spec from the caller.
 from __future__ import annotations
 
 import json
+import math
 import threading
 from types import ModuleType
+from typing import Any
 from uuid import UUID
 
 import orjson
@@ -60,13 +62,15 @@ def _serializer() -> BpmnWorkflowSerializer:
     return serializer
 
 
-def _encode_leftover(registry):
-    """What the library's JSON encoder does for objects its registry did not convert."""
+def _encode_leftover(registry, lossy: list[bool]):
+    """What the library's JSON encoder does for objects its registry did not convert. Sets,
+    callables and modules do not come back as they were: ``lossy`` records that one was met."""
 
     def default(obj):
         typename = registry.typenames.get(type(obj))
         if typename is not None:
             return registry.convert_to_dict[typename](obj)
+        lossy[0] = True
         if callable(obj) or isinstance(obj, ModuleType):
             return None
         if isinstance(obj, set):
@@ -77,21 +81,54 @@ def _encode_leftover(registry):
 
 
 def dumps(workflow: BpmnWorkflow) -> str:
-    """The library's ``serialize_json``, encoded with orjson (several times faster than json)."""
+    return encode(workflow)[0]
+
+
+def encode(workflow: BpmnWorkflow) -> tuple[str, bool]:
+    """The library's ``serialize_json``, encoded with orjson (several times faster than json),
+    and whether ``loads`` of it gives back exactly what the workflow holds (see ``_is_plain``)."""
     serializer = _serializer()
     registry = serializer.registry
     registry._encoder_mode = True
     try:
         dct = serializer.to_dict(workflow)
         dct[serializer.VERSION_KEY] = serializer.VERSION
-        default = _encode_leftover(registry)
+        lossy = [False]
+        default = _encode_leftover(registry, lossy)
         try:
-            return orjson.dumps(dct, default=default, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
+            text = orjson.dumps(dct, default=default, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
         except (TypeError, orjson.JSONEncodeError):
             # orjson refuses what json accepts in task data, e.g. integers beyond 64 bits.
-            return json.dumps(dct, default=default, ensure_ascii=False)
+            return json.dumps(dct, default=default, ensure_ascii=False), False
+        return text, not lossy[0] and _is_plain(dct)
     finally:
         registry._encoder_mode = False
+
+
+def _is_plain(value: Any) -> bool:
+    """True if ``value`` holds only what JSON gives back unchanged: dicts with string keys,
+    lists, strings, finite numbers, booleans and None (a tuple would come back as a list, an integer
+    key as a string)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            for key, inner in item.items():
+                if type(key) is not str:
+                    return False
+                stack.append(inner)
+        elif kind is list:
+            stack.extend(item)
+        elif kind is int:
+            if not -(2 ** 63) <= item < 2 ** 64:
+                return False
+        elif kind is float:
+            if not math.isfinite(item):  # JSON has no NaN or infinity: orjson writes null
+                return False
+        elif not (kind is str or kind is bool or item is None):
+            return False
+    return True
 
 
 def loads(state: str, spec, subprocess_specs: dict) -> BpmnWorkflow:
