@@ -156,6 +156,8 @@ class EmbeddedScheduler:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_pass_at: float | None = None  # monotonic
+        # When (time.monotonic) the loop's sleep ends; None while it works or does not lead.
+        self._sleeping_until: float | None = None
         self.last_error: str | None = None
         self.leader = False
         self.fired = 0
@@ -186,7 +188,16 @@ class EmbeddedScheduler:
         self._wake.set()
 
     def _on_command(self, command: Any, result: Any) -> None:
-        if not isinstance(command, cmd.FireDueTimers) and result is not None:
+        """Wake up only if the command gave a case a timer (or an agency call) due before the
+        moment the loop sleeps until. Commands say so in their result (``wake_at``): asking
+        the database after every command cost more CPU than the command itself."""
+        wake_at = getattr(result, "wake_at", None)
+        if wake_at is None or not self.leader or isinstance(command, cmd.FireDueTimers):
+            return  # a follower polls; the leader's own passes find what other processes did
+        # Compared on the monotonic clock: the engine's clock may be set by hand (tests, replay).
+        due_in = (wake_at - self.engine.clock.now()).total_seconds()
+        sleeping_until = self._sleeping_until
+        if sleeping_until is None or time.monotonic() + due_in < sleeping_until:
             self._wake.set()
 
     # ------------------------------------------------------------------ work
@@ -207,32 +218,23 @@ class EmbeddedScheduler:
         return max(0.0, min(self.poll_seconds, (due - self.engine.clock.now()).total_seconds()))
 
     def _loop(self) -> None:
-        woken = False
         while not self._stop.is_set():
             delay = self.poll_seconds
+            self._sleeping_until = None  # during a pass, any command's timer may be the soonest
+            # Cleared whether or not this process leads: a follower that kept the event set
+            # would spin on the lock instead of sleeping.
+            self._wake.clear()
             try:
                 self.leader = self._lock.acquire()
                 if self.leader:
-                    self._wake.clear()
-                    if woken and not self._pass_needed():
-                        # A command finished, but nothing it scheduled is due yet: only re-aim
-                        # the sleep. A full pass after every command cost more CPU than the
-                        # command itself under load.
-                        delay = self.seconds_until_next()
-                    else:
-                        self.run_once()
-                        self.last_pass_at, self.last_error = time.monotonic(), None
-                        delay = self.seconds_until_next()
+                    self.run_once()
+                    self.last_pass_at, self.last_error = time.monotonic(), None
+                    delay = self.seconds_until_next()
+                    self._sleeping_until = time.monotonic() + delay
             except Exception as error:  # keep scheduling: the next pass retries
                 self.last_error = f"{type(error).__name__}: {error}"
                 log.exception("scheduler pass failed")
-            woken = self._wake.wait(delay)
-
-    def _pass_needed(self) -> bool:
-        """A timer or job is due now, or the last full pass (which also delivers the outbox) is
-        older than the poll interval."""
-        overdue_pass = self.last_pass_at is None or time.monotonic() - self.last_pass_at >= self.poll_seconds
-        return overdue_pass or self.seconds_until_next() == 0.0
+            self._wake.wait(delay)
 
     def health(self) -> dict[str, Any]:
         alive = self._thread is not None and self._thread.is_alive()

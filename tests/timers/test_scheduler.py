@@ -57,9 +57,29 @@ def test_the_thread_fires_within_a_second_and_wakes_early_for_a_command(engine, 
         wait_for(lambda: scheduler.last_pass_at is not None, 5)
         time.sleep(0.1)  # now asleep, for up to 30 s
         clock.set(due + timedelta(seconds=1))
-        engine.handle(cmd.StartCase("household_transcript", {}, actor="clerk-1"))  # any command wakes it
+        # A command that queues an agency call needs the scheduler now: it wakes up, performs
+        # the call, and fires what else is due.
+        started = engine.handle(cmd.StartCase("household_transcript", {}, actor="clerk-1"))
+        complete(engine, started.case_id, "receive_application", RECEIVE, run_jobs=False)
         assert wait_for(lambda: fired_count(engine, case_id) == 1, 1.0) < 1.0
+        wait_for(lambda: case_row(engine, started.case_id).last_event_seq > 2, 1.0)  # the agency answered
         assert scheduler.health()["status"] == "ok" and scheduler.health()["role"] == "leader"
+    finally:
+        scheduler.stop()
+
+
+def test_a_command_whose_timers_are_later_than_the_next_wake_up_does_not_wake_the_thread(
+        engine, transcript, clock, tmp_path):
+    case_id, _due = waiting_case(engine)
+    scheduler = EmbeddedScheduler(engine, poll_seconds=30, lock_path=str(tmp_path / "scheduler.lock")).start()
+    try:
+        wait_for(lambda: scheduler.last_pass_at is not None, 5)
+        time.sleep(0.1)  # now asleep, for up to 30 s
+        last_pass = scheduler.last_pass_at
+        changed = complete(engine, case_id, "issue_transcript", {"fee_paid": 15}, run_jobs=False)
+        assert changed.wake_at == clock.now() + timedelta(days=7)  # the rating window
+        time.sleep(0.3)
+        assert scheduler.last_pass_at == last_pass
     finally:
         scheduler.stop()
 
