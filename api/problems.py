@@ -21,6 +21,7 @@ TYPE_BASE = "https://onestop.example/problems/"
 ENGINE_STATUS = {
     "not-found": 404,
     "conflict": 409,
+    "forbidden": 403,
     "invalid-input": 422,
     "definition-invalid": 422,
     "procedure-failed": 422,

@@ -26,6 +26,7 @@ class StartCase:
 class ClaimTask:
     task_id: str
     actor: str
+    lanes: frozenset[str] | None = None  # the lanes the actor works (None: any lane)
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class UnclaimTask:
     task_id: str
     actor: str
     force: bool = False  # a supervisor may release a task someone else holds
+    lanes: frozenset[str] | None = None  # the lanes the actor works (None: any lane)
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class CompleteTask:
     task_id: str
     actor: str
     data: dict[str, Any] = field(default_factory=dict)
+    lanes: frozenset[str] | None = None  # the lanes the actor works (None: any lane)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,12 @@ class Conflict(EngineError):
     kind = "conflict"
 
 
+class NotAllowed(EngineError):
+    """The actor may not do this (e.g. work a task outside their lanes)."""
+
+    kind = "forbidden"
+
+
 class InvalidInput(EngineError):
     """The command's input is wrong. ``details['errors']`` lists ``{field, message}``."""
 

@@ -13,8 +13,8 @@ import json
 import secrets
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from functools import partial
 from typing import Any, Callable, Iterator
 from zoneinfo import ZoneInfo
@@ -26,7 +26,7 @@ from . import commands as cmd
 from . import jobs, runtime, serialization, store
 from .clock import Clock, ManualClock, TaskIdSequence, execution_context
 from .definitions import DefinitionCatalog, ParsedDefinition
-from .errors import Conflict, InvalidInput
+from .errors import Conflict, InvalidInput, NotAllowed
 from .eventlog import GENESIS_HASH, PendingEvent, chain_events
 from .gateways import LiveServiceGateway
 from .registries import NotificationPolicy, ProcedureCatalogue, ServiceOperators
@@ -64,6 +64,13 @@ class StartedCase:
     open_tasks: tuple[OpenTask, ...] = ()
     existing: bool = False  # True when an idempotency key matched an earlier start
     wake_at: datetime | None = None  # see CaseChanged
+    # What the receipt shows: the procedure, channel and due date, and what the case recorded
+    # when it started ({"data": ..., "applicant": ...}).
+    procedure_key: str = ""
+    procedure_name: str | None = None
+    channel: str = ""
+    due_at: datetime | None = None
+    received: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -190,9 +197,12 @@ class CommandHandlers:
         if case is None:
             return None
         definition = self._catalog.get(conn, case.definition_id)
+        recorded = store.first_event_payload(conn, case.id)
         return StartedCase(case.id, case.number, case.access_code, case.definition_id, definition.version,
                            case.received_at, self._open_task_summaries(store.open_tasks(conn, case.id)),
-                           existing=True)
+                           existing=True, procedure_key=case.procedure_key, procedure_name=definition.spec.description,
+                           channel=case.channel, due_at=case.due_at,
+                           received={"data": recorded.get("data"), "applicant": recorded.get("applicant")})
 
     def _start_case(self, conn: Connection, command: cmd.StartCase, data: dict, applicant) -> StartedCase:
         definition_id = store.latest_definition_id(conn, command.procedure)
@@ -230,7 +240,10 @@ class CommandHandlers:
         )
         opened, wake_at = self._persist(conn, case, workflow, task_ids, now, [started, *gateway.recorded])
         return StartedCase(case_id, number, case.access_code, definition.id, definition.version, now, opened,
-                           wake_at=wake_at)
+                           wake_at=wake_at, procedure_key=definition.process_key,
+                           procedure_name=definition.spec.description, channel=command.channel,
+                           due_at=due_at.astimezone(timezone.utc) if due_at else None,  # as stored
+                           received={"data": started.payload["data"], "applicant": applicant})
 
     # ------------------------------------------------------------------ tasks
     def claim_task(self, command: cmd.ClaimTask) -> CaseChanged:
@@ -240,7 +253,7 @@ class CommandHandlers:
             task.status, task.assignee = "claimed", command.actor
             return PendingEvent("task_claimed", command.actor, {"task_id": task.id}, element_id=task.element_id)
 
-        return self._change_assignment(command.task_id, claim)
+        return self._change_assignment(command.task_id, command.lanes, claim)
 
     def unclaim_task(self, command: cmd.UnclaimTask) -> CaseChanged:
         def unclaim(task: TaskRecord) -> PendingEvent:
@@ -254,12 +267,13 @@ class CommandHandlers:
             return PendingEvent("task_unclaimed", command.actor, {"task_id": task.id, "previous_assignee": previous},
                                 element_id=task.element_id)
 
-        return self._change_assignment(command.task_id, unclaim)
+        return self._change_assignment(command.task_id, command.lanes, unclaim)
 
-    def _change_assignment(self, task_id: str, change: Callable[[TaskRecord], PendingEvent]) -> CaseChanged:
+    def _change_assignment(self, task_id: str, lanes: frozenset[str] | None,
+                           change: Callable[[TaskRecord], PendingEvent]) -> CaseChanged:
         """Claims change the inbox only; they are still events of the case, chained like the rest."""
         with self._transaction() as conn:
-            task = self._open_task(conn, task_id)
+            task = self._open_task(conn, task_id, lanes)
             case = self._load_running_case(conn, task.case_id)
             read_version = case.version
             cached = self.workflows.take(case.id, self._cache_key(case))
@@ -276,7 +290,7 @@ class CommandHandlers:
     def complete_task(self, command: cmd.CompleteTask) -> CaseChanged:
         data = _ensure_object(command.data, "data")
         with self._transaction() as conn:
-            task = self._open_task(conn, command.task_id)
+            task = self._open_task(conn, command.task_id, command.lanes)
             if task.status == "claimed" and task.assignee != command.actor:
                 raise Conflict(f"Task is claimed by {task.assignee}", task_id=task.id, assignee=task.assignee)
             case = self._load_running_case(conn, task.case_id)
@@ -287,8 +301,11 @@ class CommandHandlers:
             return self._change_case(conn, case, definition, event, completed_task=(task.id, command.actor))
 
     @staticmethod
-    def _open_task(conn: Connection, task_id: str) -> TaskRecord:
+    def _open_task(conn: Connection, task_id: str, lanes: frozenset[str] | None) -> TaskRecord:
         task = store.get_task(conn, task_id)
+        if lanes is not None and task.lane not in lanes:
+            raise NotAllowed(f"Task {task_id} belongs to lane {task.lane!r}, which is not one of your groups",
+                             task_id=task_id, lane=task.lane)
         if task.status not in store.OPEN_TASK_STATUSES:
             raise Conflict(f"Task {task_id} is already {task.status}", task_id=task_id, status=task.status)
         return task

@@ -169,6 +169,11 @@ def append_events(conn: Connection, rows: list[dict[str, Any]]) -> None:
         raise Conflict(RACE_MESSAGE) from error
 
 
+def first_event_payload(conn: Connection, case_id: str) -> dict:
+    """What the case recorded when it started (its first event's payload)."""
+    return conn.execute(select(EVENTS.c.payload).where(EVENTS.c.case_id == case_id, EVENTS.c.seq == 1)).scalar_one()
+
+
 def next_case_number(conn: Connection, year: int) -> int:
     # UPDATE first: it takes the row lock on PostgreSQL, so concurrent starts queue here.
     number = conn.execute(_BUMP_COUNTER, {"match_year": year}).scalar()

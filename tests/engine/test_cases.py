@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from engine import commands as cmd
-from engine.errors import Conflict, InvalidInput, NotFound
+from engine.errors import Conflict, InvalidInput, NotAllowed, NotFound
 
 from .helpers import RECEIVE, case_row, complete, events, open_task, open_tasks, start
 
@@ -163,3 +163,18 @@ def test_new_versions_do_not_move_running_cases(engine, transcript):
     complete(engine, newer.case_id, "receive_application", RECEIVE)
     assert open_task(engine, running.case_id, "issue_transcript").name == "核發謄本 Issue transcript"
     assert open_task(engine, newer.case_id, "issue_transcript").name == "核發 Issue"
+
+
+def test_a_task_outside_the_actors_lanes_is_refused_and_nothing_is_recorded(engine, transcript):
+    started = start(engine)
+    task = open_task(engine, started.case_id, "receive_application")
+    recorded = len(events(engine, started.case_id))
+    for command in (cmd.ClaimTask(task.id, "clerk-1", lanes=frozenset({"Supervisor"})),
+                    cmd.UnclaimTask(task.id, "clerk-1", lanes=frozenset()),
+                    cmd.CompleteTask(task.id, "clerk-1", RECEIVE, lanes=frozenset({"Supervisor"}))):
+        with pytest.raises(NotAllowed) as refused:
+            engine.handle(command)
+        assert refused.value.details == {"task_id": task.id, "lane": "Clerk"}
+    assert len(events(engine, started.case_id)) == recorded
+    engine.handle(cmd.CompleteTask(task.id, "clerk-1", RECEIVE, lanes=frozenset({"Clerk"})))
+    assert [e.type for e in events(engine, started.case_id)][recorded] == "task_completed"
