@@ -41,6 +41,9 @@ MAX_COMMENT_LENGTH = 2000
 ACCESS_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 ACCESS_CODE_LENGTH = 8
 
+# What the engine adds to the data of every case it starts.
+ENGINE_DATA_KEYS = ("case_number", "channel", "sla_due_at")
+
 # Key of ``Connection.info`` under which a command's transaction keeps what runs after it commits.
 _AFTER_COMMIT = "onestop_after_commit"
 
@@ -182,22 +185,39 @@ class CommandHandlers:
         applicant = _ensure_json(command.applicant, "applicant")
         try:
             with self._transaction() as conn:
-                earlier = self._earlier_start(conn, command.idempotency_key)
+                earlier = self._earlier_start(conn, command, data, applicant)
                 return earlier or self._start_case(conn, command, data, applicant)
         except Conflict:
             # A concurrent request with the same idempotency key committed first: answer with it.
             with self._transaction() as conn:
-                earlier = self._earlier_start(conn, command.idempotency_key)
+                earlier = self._earlier_start(conn, command, data, applicant)
             if earlier is None:
                 raise
             return earlier
 
-    def _earlier_start(self, conn: Connection, key: str | None) -> StartedCase | None:
+    def _earlier_start(self, conn: Connection, command: cmd.StartCase, data: dict, applicant) -> StartedCase | None:
+        """The case an earlier request with the command's idempotency key started, if any. A key
+        used again for a different request is refused: answering with the earlier case would let
+        the caller believe the new data was received."""
+        key = command.idempotency_key
         case = store.find_case_by_idempotency_key(conn, key) if key else None
         if case is None:
             return None
         definition = self._catalog.get(conn, case.definition_id)
         recorded = store.first_event_payload(conn, case.id)
+        recorded_data = recorded.get("data") or {}
+        same_request = (
+            (command.procedure, command.channel) == (case.procedure_key, case.channel)
+            and applicant == recorded.get("applicant")
+            # The recorded data holds the keys the engine added; add the same to the new data.
+            and {**data, **{name: recorded_data.get(name) for name in ENGINE_DATA_KEYS}} == recorded_data
+        )
+        if not same_request:
+            raise InvalidInput(
+                f"The Idempotency-Key was already used for a different request (case {case.number})",
+                errors=[{"field": "Idempotency-Key",
+                         "message": "was used for a different request; send a new key to start a new case"}],
+                case_number=case.number)
         return StartedCase(case.id, case.number, case.access_code, case.definition_id, definition.version,
                            case.received_at, self._open_task_summaries(store.open_tasks(conn, case.id)),
                            existing=True, procedure_key=case.procedure_key, procedure_name=definition.spec.description,
@@ -215,7 +235,8 @@ class CommandHandlers:
         number = self._number_format(now.astimezone(self._zone).year,
                                      store.next_case_number(conn, now.astimezone(self._zone).year))
         due_at = self._catalogue.due_at(definition.process_key, now)
-        # Keys the engine adds to every case's data; a diagram's SLA timer may use sla_due_at.
+        # The keys the engine adds to every case's data (ENGINE_DATA_KEYS); a diagram's SLA timer
+        # may use sla_due_at.
         data = {**data, "case_number": number, "channel": command.channel,
                 "sla_due_at": due_at.isoformat() if due_at else None}
 

@@ -18,7 +18,8 @@ blp = Blueprint("cases", __name__, url_prefix="/api/cases", description="Cases: 
 
 IDEMPOTENCY_DOC = {"parameters": [{
     "in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string", "maxLength": 200},
-    "description": "a retried request with the same key returns the first answer instead of a second case"}]}
+    "description": "a retried request with the same key returns the first answer instead of a second case; "
+                   "the same key with a different request is refused (422)"}]}
 
 
 def changed_dict(changed) -> dict:

@@ -112,7 +112,8 @@ def walk_every_endpoint(call, app) -> None:
     [receive] = started["open_tasks"]
     assert receive["element_id"] == "receive_application" and receive["lane"] == "Clerk"
     retried = walk("POST", "/api/cases", 200, user="clerk", headers={"Idempotency-Key": "walk-1"},
-                   json={"procedure": "household_transcript"}).json
+                   json={"procedure": "household_transcript", "channel": "counter",
+                         "applicant": {"name": "王小明", "national_id": VALID_ID}}).json
     assert (retried["case_id"], retried["existing"]) == (case_id, True)
 
     cases = walk("GET", "/api/cases", 200, user="clerk", query={"status": "running"}).json

@@ -207,16 +207,33 @@ def test_state_at_an_event_that_does_not_exist_is_404(problem, case, tokens):
 
 
 def test_idempotent_retry_returns_the_first_receipt(call, transcript, tokens):
-    first = call("POST", "/api/cases", user="clerk", headers={"Idempotency-Key": "counter-7-0001"},
-                 json={"procedure": "household_transcript", "data": {"note": "first"},
-                       "applicant": {"name": "王小明", "national_id": VALID_ID}})
-    again = call("POST", "/api/cases", user="clerk", headers={"Idempotency-Key": "counter-7-0001"},
-                 json={"procedure": "household_transcript", "data": {"note": "second"}})
+    request = {"procedure": "household_transcript", "data": {"note": "first"},
+               "applicant": {"name": "王小明", "national_id": VALID_ID}}
+    first = call("POST", "/api/cases", user="clerk", headers={"Idempotency-Key": "counter-7-0001"}, json=request)
+    again = call("POST", "/api/cases", user="clerk", headers={"Idempotency-Key": "counter-7-0001"}, json=request)
     assert (first.status, again.status) == (201, 200)
     assert again.json["case_id"] == first.json["case_id"] and again.json["existing"] is True
     assert again.json["receipt"] == first.json["receipt"]
     assert first.json["receipt"]["received"]["data"]["note"] == "first"
     assert first.json["receipt"]["received"]["applicant"] == {"name": "王小明", "national_id": "A12****789"}
+
+
+@pytest.mark.parametrize("change", [
+    {"data": {"note": "second"}},
+    {"channel": "online"},
+    {"applicant": {"name": "王大明", "national_id": VALID_ID}},
+    {"procedure": "move_in_registration"},
+])
+def test_an_idempotency_key_used_again_for_a_different_request_is_refused(call, problem, transcript, tokens, change):
+    request = {"procedure": "household_transcript", "data": {"note": "first"}, "channel": "counter",
+               "applicant": {"name": "王小明", "national_id": VALID_ID}}
+    first = call("POST", "/api/cases", user="clerk", headers={"Idempotency-Key": "counter-7-0002"}, json=request)
+    assert first.status == 201
+    body = problem(422, "invalid-input", "POST", "/api/cases", user="clerk",
+                   headers={"Idempotency-Key": "counter-7-0002"}, json={**request, **change})
+    assert body["errors"] == [{"field": "Idempotency-Key",
+                               "message": "was used for a different request; send a new key to start a new case"}]
+    assert first.json["number"] in body["detail"]
 
 
 @pytest.mark.parametrize("method, path, field", [

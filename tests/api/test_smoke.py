@@ -40,6 +40,7 @@ def test_counter_to_rating_over_the_api(client, as_user, engine, transcript):
     assert [e["type"] for e in events][-2:] == ["rating_recorded", "case_completed"]
     state = client.get(f"/api/cases/{body['case_id']}/state?at=4", headers=as_user("auditor")).json
     assert state["ready_tasks"][0]["element_id"] == "issue_transcript"
-    again = client.post("/api/cases", json={"procedure": "household_transcript"},
+    again = client.post("/api/cases", json={"procedure": "household_transcript", "data": {}, "channel": "counter",
+                                             "applicant": {"name": "王小明", "national_id": "A123456789"}},
                         headers=as_user("clerk", **{"Idempotency-Key": "k1"}))
     assert again.status_code == 200 and again.json["case_id"] == body["case_id"]
