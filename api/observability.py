@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import sys
 import time
 import uuid
@@ -22,16 +21,9 @@ from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
 from engine.models import Case, Task
-from workflows.identifiers import mask_national_id
+from workflows.identifiers import mask_national_ids_in_text
 
 REQUEST_ID_HEADER = "X-Request-ID"
-# A national ID or resident certificate number anywhere in a text (not anchored: a number inside
-# a longer token is masked too; masking too much costs nothing here).
-NATIONAL_ID_IN_TEXT = re.compile(r"[A-Z][12890ABCD][0-9]{8}")
-
-
-def mask_national_ids_in_text(text: str) -> str:
-    return NATIONAL_ID_IN_TEXT.sub(lambda match: mask_national_id(match.group(0)), text)
 
 
 class JsonFormatter(logging.Formatter):

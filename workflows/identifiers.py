@@ -34,10 +34,20 @@ def mask_national_id(value: object) -> str:
     return text[:3] + "*" * (len(text) - 6) + text[-3:]
 
 
+# A national ID or resident certificate number anywhere in a text (not anchored: a number inside
+# a longer token is masked too; masking too much costs nothing where this is used).
+NATIONAL_ID_IN_TEXT = re.compile(r"[A-Z][12890ABCD][0-9]{8}")
+
+
+def mask_national_ids_in_text(text: str) -> str:
+    return NATIONAL_ID_IN_TEXT.sub(lambda match: mask_national_id(match.group(0)), text)
+
+
 def mask_national_ids(value):
-    """A copy of JSON-like ``value`` with every national ID number in it masked."""
+    """A copy of JSON-like ``value`` with every national ID number in it masked, also inside
+    free text (a note such as "applicant A123456789 called")."""
     if isinstance(value, str):
-        return mask_national_id(value) if ID_PATTERN.match(value) else value
+        return mask_national_ids_in_text(value)
     if isinstance(value, dict):
         return {key: mask_national_ids(item) for key, item in value.items()}
     if isinstance(value, list):

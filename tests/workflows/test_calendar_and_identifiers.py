@@ -3,7 +3,7 @@ from datetime import date, datetime
 import pytest
 
 from workflows.calendar import OFFICE_ZONE, WorkingCalendar
-from workflows.identifiers import mask_national_id, valid_national_id
+from workflows.identifiers import mask_national_id, mask_national_ids, valid_national_id
 
 
 def local(*parts):
@@ -54,3 +54,12 @@ def test_national_id_checksum(value, valid):
 
 def test_mask():
     assert mask_national_id("A123456789") == "A12****789"
+
+
+def test_masking_finds_national_ids_anywhere_in_json_like_data():
+    data = {"national_id": "A123456789", "note": "申請人 A123456789 來電, spouse F2234567890",
+            "items": ["B123456780", 1234567890, None], "name": "王小明"}
+    # The 11-character token is masked too: masking too much costs nothing.
+    assert mask_national_ids(data) == {
+        "national_id": "A12****789", "note": "申請人 A12****789 來電, spouse F22****7890",
+        "items": ["B12****780", 1234567890, None], "name": "王小明"}
