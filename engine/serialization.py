@@ -60,6 +60,11 @@ def _serializer() -> BpmnWorkflowSerializer:
     return serializer
 
 
+def registry():
+    """This thread's converter registry (SpiffWorkflow's version diff compares specs with it)."""
+    return _serializer().registry
+
+
 def _encode_leftover(registry):
     """What the library's JSON encoder does for objects its registry did not convert."""
 

@@ -1,0 +1,216 @@
+"""Moving running cases to a new version: the ``case_migrated`` event, replay and verify across
+it, the inbox following the new version, blocked cases, races and the bulk form."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from engine import commands as cmd
+from engine import queries
+from engine.case_migration import MigrationBlocked
+from engine.errors import Conflict, InvalidInput
+
+from ..tampering import tamper
+from .test_case_migration import _complete, _deploy, _scripted, _start
+
+# Version 2 changes a later part of the diagram: an issued transcript is checked by a
+# supervisor in a new lane before the end, and 'receive' gets a new name and form.
+REVIEWED = _scripted().replace(
+    '<bpmn:sequenceFlow id="f5" sourceRef="issue" targetRef="end_issued"/>',
+    '<bpmn:sequenceFlow id="f5" sourceRef="issue" targetRef="review"/>'
+    '<bpmn:sequenceFlow id="f6" sourceRef="review" targetRef="end_issued"/>',
+).replace(
+    '<bpmn:userTask id="issue" name="Issue transcript"/>',
+    '<bpmn:userTask id="issue" name="Issue transcript"/><bpmn:userTask id="review" name="Review transcript"/>',
+).replace(
+    '<bpmn:flowNodeRef>issue</bpmn:flowNodeRef>\n      </bpmn:lane>',
+    '<bpmn:flowNodeRef>issue</bpmn:flowNodeRef>\n      </bpmn:lane>'
+    '<bpmn:lane id="lane_supervisor" name="Supervisor"><bpmn:flowNodeRef>review</bpmn:flowNodeRef></bpmn:lane>',
+).replace('name="Receive application"', 'name="Receive the application"')
+# Version 2 without the 'supplement' step: a case waiting there cannot move.
+NO_SUPPLEMENT = _scripted().replace('<bpmn:userTask id="supplement" name="Ask for documents"/>', "").replace(
+    '<bpmn:flowNodeRef>supplement</bpmn:flowNodeRef>', "").replace(
+    '<bpmn:sequenceFlow id="f_missing" sourceRef="found" targetRef="supplement"/>',
+    '<bpmn:sequenceFlow id="f_missing" sourceRef="found" targetRef="issue"/>').replace(
+    '<bpmn:sequenceFlow id="f4" sourceRef="supplement" targetRef="lookup"/>', "")
+
+
+def _open(engine, case_id: str):
+    with engine.read() as session:
+        return [t for t in queries.case_tasks(session, case_id) if t.status in ("ready", "claimed")]
+
+
+def _case(engine, case_id: str):
+    with engine.read() as session:
+        return queries.get_case(session, case_id)
+
+
+def _events(engine, case_id: str):
+    with engine.read() as session:
+        return queries.case_events(session, case_id)
+
+
+def _finish(engine, case_id: str, element_id: str, data: dict | None = None) -> None:
+    [task] = [t for t in _open(engine, case_id) if t.element_id == element_id]
+    engine.handle(cmd.CompleteTask(task.id, "clerk", data or {}))
+
+
+def test_a_waiting_case_moves_and_runs_the_new_path_to_the_end(engine):
+    _deploy(engine, _scripted())
+    case_id = _start(engine)
+    [before] = _open(engine, case_id)
+    v2 = _deploy(engine, REVIEWED)
+
+    changed = engine.handle(cmd.MigrateCase(case_id, 2, "review step added", actor="designer"))
+
+    case = _case(engine, case_id)
+    assert case.definition_id == v2.id and case.status == "running"
+    migrated = _events(engine, case_id)[-1]
+    assert (migrated.type, migrated.actor, migrated.seq) == ("case_migrated", "designer", changed.last_event_seq)
+    assert {key: migrated.payload[key] for key in ("from_version", "to_version", "reason")} == {
+        "from_version": 1, "to_version": 2, "reason": "review step added"}
+    [after] = _open(engine, case_id)  # the same inbox row, described as the new version names it
+    assert (after.id, after.element_id, after.name) == (before.id, "receive", "Receive the application")
+
+    _finish(engine, case_id, "receive", {"citizen_id": "A123456789"})
+    _finish(engine, case_id, "supplement", {"found_it": True})
+    _finish(engine, case_id, "issue")
+    [review] = _open(engine, case_id)
+    assert (review.element_id, review.lane) == ("review", "Supervisor")
+    _finish(engine, case_id, "review")
+    assert _case(engine, case_id).status == "completed"
+    assert engine.verify_case(case_id).ok
+
+
+def test_verify_replay_and_past_states_hold_across_the_migration(engine):
+    _deploy(engine, _scripted())
+    case_id = _start(engine)
+    _finish(engine, case_id, "receive", {"citizen_id": "A123456789"})  # now waits at 'supplement'
+    _deploy(engine, REVIEWED)
+    engine.handle(cmd.MigrateCase(case_id, 2, "review step added", actor="designer"))
+    _finish(engine, case_id, "supplement", {"found_it": True})
+
+    verification = engine.verify_case(case_id)
+    assert verification.ok, verification.problems
+    events = _events(engine, case_id)
+    migration_seq = next(event.seq for event in events if event.type == "case_migrated")
+    before = engine.case_state(case_id, at_seq=migration_seq - 1)
+    assert before["divergence"] is None
+    assert [task["element_id"] for task in before["ready_tasks"]] == ["supplement"]
+    at = engine.case_state(case_id, at_seq=migration_seq)
+    assert at["divergence"] is None and [task["element_id"] for task in at["ready_tasks"]] == ["supplement"]
+    now = engine.case_state(case_id, at_seq=events[-1].seq)
+    assert now["divergence"] is None and [task["element_id"] for task in now["ready_tasks"]] == ["issue"]
+    assert now["data"] == engine.case_state(case_id)["data"]
+
+
+def test_a_tampered_migration_event_is_found_by_verify(engine):
+    from sqlalchemy import update
+
+    from engine.models import CaseEvent
+
+    _deploy(engine, _scripted())
+    case_id = _start(engine)
+    _deploy(engine, REVIEWED)
+    engine.handle(cmd.MigrateCase(case_id, 2, "review step added", actor="designer"))
+    seq = _events(engine, case_id)[-1].seq
+    tamper(engine, update(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.seq == seq)
+           .values(payload={"reason": "edited"}))
+    verification = engine.verify_case(case_id)
+    assert not verification.ok and verification.first_divergent_seq == seq
+
+
+def test_a_case_waiting_at_a_removed_task_is_refused_naming_it(engine):
+    _deploy(engine, _scripted())
+    case_id = _start(engine)
+    _finish(engine, case_id, "receive", {"citizen_id": "A123456789"})  # waits at 'supplement'
+    _deploy(engine, NO_SUPPLEMENT)
+    events_before = len(_events(engine, case_id))
+
+    with pytest.raises(MigrationBlocked, match="'supplement'") as refused:
+        engine.handle(cmd.MigrateCase(case_id, 2, "no more supplements", actor="designer"))
+
+    assert [b["element_id"] for b in refused.value.details["blocked_by"]] == ["supplement"]
+    assert len(_events(engine, case_id)) == events_before
+    assert _case(engine, case_id).definition_id != _deploy(engine, NO_SUPPLEMENT).id
+
+
+def test_bad_requests_are_refused_before_touching_the_case(engine):
+    _deploy(engine, _scripted())
+    case_id = _start(engine)
+    _deploy(engine, REVIEWED)
+    with pytest.raises(InvalidInput, match="reason"):
+        engine.handle(cmd.MigrateCase(case_id, 2, "  ", actor="designer"))
+    with pytest.raises(InvalidInput, match="newer"):
+        engine.handle(cmd.MigrateCase(case_id, 1, "same version", actor="designer"))
+    with pytest.raises(Conflict, match="on version 1, not 2"):
+        engine.handle(cmd.MigrateCase(case_id, 2, "stale", actor="designer", from_version=2))
+    engine.handle(cmd.MigrateCase(case_id, 2, "review step added", actor="designer"))
+    with pytest.raises(InvalidInput, match="newer"):  # already there: moving it again is refused
+        engine.handle(cmd.MigrateCase(case_id, 2, "again", actor="designer"))
+    with pytest.raises(InvalidInput, match="errors|newer"):
+        engine.handle(cmd.MigrateCases("dry_case", 2, 1, "backwards", actor="designer"))
+
+
+def test_completion_and_migration_racing_on_one_case_each_happen_once(engine):
+    """Clerks complete the waiting task while designers move the case: exactly one completion
+    and exactly one migration win, the others are refused, and the history still verifies."""
+    _deploy(engine, _scripted())
+    case_id = _start(engine)
+    [task] = _open(engine, case_id)
+    _deploy(engine, REVIEWED)
+    barrier = threading.Barrier(8)
+    outcomes: dict[str, list[str]] = {"complete": [], "migrate": []}
+    lock = threading.Lock()
+
+    def act(kind: str, number: int) -> None:
+        barrier.wait()
+        try:
+            if kind == "complete":
+                engine.handle(cmd.CompleteTask(task.id, f"clerk-{number}", {"citizen_id": "A123456789"}))
+            else:
+                engine.handle(cmd.MigrateCase(case_id, 2, "review step added", actor=f"designer-{number}",
+                                              from_version=1))
+            outcome = "ok"
+        except (Conflict, InvalidInput) as error:
+            outcome = type(error).__name__
+        except Exception as error:  # anything else is a bug, reported with its type
+            outcome = f"error: {type(error).__name__}: {error}"
+        with lock:
+            outcomes[kind].append(outcome)
+
+    threads = [threading.Thread(target=act, args=(kind, n)) for n in range(4) for kind in ("complete", "migrate")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes["complete"]) == ["Conflict"] * 3 + ["ok"]
+    assert sorted(outcomes["migrate"]) == ["Conflict"] * 3 + ["ok"]
+    types = [event.type for event in _events(engine, case_id)]
+    assert types.count("case_migrated") == 1 and types.count("task_completed") == 1
+    assert [t.element_id for t in _open(engine, case_id)] == ["supplement"]
+    assert engine.verify_case(case_id).ok
+
+
+def test_bulk_migration_moves_the_movable_and_reports_the_blocked(engine):
+    _deploy(engine, _scripted())
+    at_receive, at_supplement = _start(engine), _start(engine)
+    _finish(engine, at_supplement, "receive", {"citizen_id": "A123456789"})
+    _deploy(engine, NO_SUPPLEMENT)
+
+    outcomes = engine.handle(cmd.MigrateCases("dry_case", 1, 2, "no more supplements", actor="designer"))
+
+    by_case = {outcome.case_id: outcome for outcome in outcomes}
+    assert by_case[at_receive].outcome == "moved"
+    assert by_case[at_supplement].outcome == "blocked"
+    assert [b["element_id"] for b in by_case[at_supplement].blocked_by] == ["supplement"]
+    assert engine.verify_case(at_receive).ok and engine.verify_case(at_supplement).ok
+    # The moved case now runs without the supplement step: not found goes straight to 'issue'.
+    _finish(engine, at_receive, "receive", {"citizen_id": "A123456789"})
+    assert [t.element_id for t in _open(engine, at_receive)] == ["issue"]
+    again = engine.handle(cmd.MigrateCases("dry_case", 1, 2, "retry", actor="designer", case_ids=(at_supplement,)))
+    assert [(o.case_id, o.outcome) for o in again] == [(at_supplement, "blocked")]
+    with pytest.raises(InvalidInput, match="case_ids|Not running"):
+        engine.handle(cmd.MigrateCases("dry_case", 1, 2, "retry", actor="designer", case_ids=(at_receive,)))
