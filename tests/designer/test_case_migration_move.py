@@ -214,3 +214,72 @@ def test_bulk_migration_moves_the_movable_and_reports_the_blocked(engine):
     assert [(o.case_id, o.outcome) for o in again] == [(at_supplement, "blocked")]
     with pytest.raises(InvalidInput, match="case_ids|Not running"):
         engine.handle(cmd.MigrateCases("dry_case", 1, 2, "retry", actor="designer", case_ids=(at_receive,)))
+
+
+def test_the_api_moves_cases_and_reports_the_blocked(client, as_user, engine):
+    _deploy(engine, _scripted())
+    at_receive, at_supplement = _start(engine), _start(engine)
+    _finish(engine, at_supplement, "receive", {"citizen_id": "A123456789"})
+    _deploy(engine, NO_SUPPLEMENT)
+    url = "/api/definitions/dry_case/migrations"
+
+    answer = client.post(url, json={"from_version": 1, "to_version": 2, "reason": "no more supplements"},
+                         headers=as_user("designer"))
+
+    assert answer.status_code == 200, answer.json
+    assert (answer.json["moved"], answer.json["blocked"], answer.json["failed"]) == (1, 1, 0)
+    by_case = {case["case_id"]: case for case in answer.json["cases"]}
+    assert by_case[at_receive]["outcome"] == "moved"
+    assert by_case[at_supplement]["outcome"] == "blocked"
+    assert by_case[at_supplement]["blocked_by"][0]["element_id"] == "supplement"
+    assert _events(engine, at_receive)[-1].actor == "designer"
+
+
+@pytest.mark.parametrize("body, status, field", [
+    ({"from_version": 1, "to_version": 7, "reason": "x"}, 404, None),
+    ({"from_version": 2, "to_version": 1, "reason": "x"}, 422, "to_version"),
+    ({"from_version": 1, "to_version": 2, "reason": ""}, 422, "reason"),
+    ({"from_version": 1, "to_version": 2}, 422, "reason"),
+    ({"from_version": 1, "to_version": 2, "reason": "x", "case_ids": []}, 422, "case_ids"),
+    ({"from_version": 1, "to_version": 2, "reason": "x", "extra": 1}, 422, "extra"),
+    ({"from_version": "one", "to_version": 2, "reason": "x"}, 422, "from_version"),
+])
+def test_the_api_refuses_bad_requests(client, as_user, engine, body, status, field):
+    _deploy(engine, _scripted())
+    _deploy(engine, REVIEWED)
+    answer = client.post("/api/definitions/dry_case/migrations", json=body, headers=as_user("designer"))
+    assert answer.status_code == status, answer.json
+    assert answer.content_type == "application/problem+json"
+    if field:
+        assert field in {error["field"].split(".")[0] for error in answer.json["errors"]}, answer.json
+
+
+def test_the_api_refuses_a_case_of_another_procedure(client, as_user, engine, transcript):
+    _deploy(engine, _scripted())
+    _deploy(engine, REVIEWED)
+    other = engine.handle(cmd.StartCase("household_transcript", {}, actor="clerk")).case_id
+    answer = client.post("/api/definitions/dry_case/migrations", headers=as_user("designer"),
+                         json={"from_version": 1, "to_version": 2, "reason": "x", "case_ids": [other]})
+    assert answer.status_code == 422, answer.json
+    assert answer.json["errors"][0]["field"] == "case_ids" and other in answer.json["errors"][0]["message"]
+    assert _case(engine, other).procedure_key == "household_transcript"
+
+
+def test_the_cli_migrates(settings, engine):
+    import json
+
+    from api import create_app
+
+    _deploy(engine, _scripted())
+    case_id = _start(engine)
+    _deploy(engine, REVIEWED)
+    runner = create_app(settings, engine=engine).test_cli_runner()
+    result = runner.invoke(args=["definitions", "migrate", "dry_case", "--from", "1", "--to", "2",
+                                 "--reason", "review step added", "--case", case_id])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["cases"] == [
+        {"case_id": case_id, "outcome": "moved", "reason": None, "blocked_by": []}]
+    assert _events(engine, case_id)[-1].type == "case_migrated"
+    backwards = runner.invoke(args=["definitions", "migrate", "dry_case", "--from", "2", "--to", "1",
+                                    "--reason", "undo"])
+    assert backwards.exit_code == 1 and "not newer" in backwards.output
