@@ -105,6 +105,26 @@ def test_verify_replay_and_past_states_hold_across_the_migration(engine):
     assert now["data"] == engine.case_state(case_id)["data"]
 
 
+def test_the_timeline_and_process_mining_show_the_move(engine):
+    from engine.mining import CaseSelection, mined_cases
+    from engine.timeline import timeline_of
+
+    _deploy(engine, _scripted())
+    case_id = _start(engine)
+    _deploy(engine, REVIEWED)
+    engine.handle(cmd.MigrateCase(case_id, 2, "review step added", actor="designer"))
+    _finish(engine, case_id, "receive", {"citizen_id": "A123456789"})
+
+    timeline = timeline_of(engine, case_id)
+    assert timeline["divergence"] is None
+    [moved] = [entry for entry in timeline["entries"] if entry["type"] == "case_migrated"]
+    assert moved["actor"] == "designer" and moved["changes"] == [] and moved["finished_steps"] == []
+    assert timeline["entries"][-1]["element_id"] == "receive"
+    [mined] = mined_cases(engine, CaseSelection(case_ids=[case_id]))
+    assert mined.version == 2
+    assert "Moved to a new version" in [event.activity for event in mined.events]
+
+
 def test_a_tampered_migration_event_is_found_by_verify(engine):
     from sqlalchemy import update
 
@@ -283,3 +303,88 @@ def test_the_cli_migrates(settings, engine):
     backwards = runner.invoke(args=["definitions", "migrate", "dry_case", "--from", "2", "--to", "1",
                                     "--reason", "undo"])
     assert backwards.exit_code == 1 and "not newer" in backwards.output
+
+
+def _new_version_of(engine, folder: str):
+    """The procedure again with a comment added: a new version with the same diagram."""
+    from engine.definitions import files_from_folder
+    from tests.conftest import BPMN
+
+    files = files_from_folder(BPMN / folder)
+    files = {name: content + b"<!-- v2 -->\n" if name.endswith(".bpmn") else content
+             for name, content in files.items()}
+    return engine.handle(cmd.DeployDefinition(files, actor="designer")).definition
+
+
+def test_a_case_waiting_in_a_called_process_keeps_its_timers_when_it_moves(engine, clock):
+    """Move-in: the case waits inside the shared document check (a call activity) with its
+    reminder timer running and its SLA clock paused; after the move the called process runs on
+    the new version's specs, the timer fires when it was due, and the case still verifies."""
+    from datetime import datetime
+
+    from engine.definitions import files_from_folder
+    from tests.conftest import BPMN
+    from tests.engine.helpers import complete
+    from tests.procedures.test_move_in_registration import TENANT_ID, receive, step_data
+
+    engine.handle(cmd.DeployDefinition(files_from_folder(BPMN / "move_in_registration"), actor="designer"))
+    case_id = engine.handle(cmd.StartCase("move_in_registration", {}, actor="clerk-1")).case_id
+    complete(engine, case_id, "receive_application", receive(TENANT_ID, [], basis="lease"))
+    complete(engine, case_id, "issue_notice", {"notice_delivered_by": "sms"})
+    reminder_at = datetime.fromisoformat(step_data(engine, case_id, "await_documents")["reminder_at"])
+    timer_before = _case(engine, case_id).next_timer_at
+    clock.advance(hours=1)
+    v2 = _new_version_of(engine, "move_in_registration")
+
+    engine.handle(cmd.MigrateCase(case_id, v2.version, "comment added", actor="designer"))
+
+    assert _case(engine, case_id).next_timer_at == timer_before
+    clock.set(reminder_at)
+    clock.advance(seconds=1)
+    engine.handle(cmd.FireDueTimers(case_id))
+    assert [t.element_id for t in _open(engine, case_id)] == ["send_reminder"]
+    verification = engine.verify_case(case_id)
+    assert verification.ok, verification.problems
+
+
+def test_a_case_waiting_for_an_agency_moves_and_gets_the_answer(engine):
+    from engine.definitions import files_from_folder
+    from tests.conftest import BPMN
+    from tests.engine.helpers import complete
+    from tests.procedures.test_move_in_registration import receive
+
+    engine.handle(cmd.DeployDefinition(files_from_folder(BPMN / "move_in_registration"), actor="designer"))
+    case_id = engine.handle(cmd.StartCase("move_in_registration", {}, actor="clerk-1")).case_id
+    complete(engine, case_id, "receive_application", receive(), run_jobs=False)  # the land registry job waits
+    v2 = _new_version_of(engine, "move_in_registration")
+
+    engine.handle(cmd.MigrateCase(case_id, v2.version, "comment added", actor="designer"))
+    engine.run_due_jobs()
+
+    assert [t.element_id for t in _open(engine, case_id)] == ["residence_check"]
+    verification = engine.verify_case(case_id)
+    assert verification.ok, verification.problems
+
+
+def test_a_waiting_timer_keeps_its_due_time_when_the_case_moves(engine, transcript, clock):
+    """Transcript: after issuing, the case waits 7 days for a rating. Moving it a day later
+    does not restart the 7 days, and the window closes when it was due to."""
+    from tests.engine.helpers import RECEIVE, complete
+
+    case_id = engine.handle(cmd.StartCase("household_transcript", {}, actor="clerk")).case_id
+    complete(engine, case_id, "receive_application", RECEIVE)
+    complete(engine, case_id, "issue_transcript", {"fee_paid": 15})
+    window_closes = _case(engine, case_id).next_timer_at
+    assert window_closes is not None and _open(engine, case_id) == []
+    clock.advance(days=1)
+    v2 = _new_version_of(engine, "household_transcript")
+
+    engine.handle(cmd.MigrateCase(case_id, v2.version, "comment added", actor="designer"))
+
+    assert _case(engine, case_id).next_timer_at == window_closes
+    clock.set(window_closes)
+    clock.advance(seconds=1)
+    engine.handle(cmd.FireDueTimers(case_id))
+    assert _case(engine, case_id).status == "completed"
+    assert _events(engine, case_id)[-1].type == "case_completed"
+    assert engine.verify_case(case_id).ok
