@@ -95,7 +95,8 @@ def definitions_migration_preview(key: str, from_version: int, to_version: int) 
     engine = _engine()
     try:
         with engine.read() as session:
-            _echo(preview_migration(session, engine.catalog, key, from_version, to_version))
+            _echo(preview_migration(session, engine.catalog, key, from_version, to_version,
+                                    script_engine_factory=engine.script_engine))
     except EngineError as error:
         _fail(error)
 

@@ -23,6 +23,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from . import queries, serialization
 from .errors import Conflict, InvalidInput
+from .gateways import RecordedServiceGateway
 from .models import Case
 
 MAX_PREVIEW_CASES = 1000
@@ -30,7 +31,7 @@ _OPEN = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 
 
 def preview_migration(session: Session, catalog, process_key: str, from_version: int, to_version: int,
-                      limit: int = MAX_PREVIEW_CASES) -> dict[str, Any]:
+                      limit: int = MAX_PREVIEW_CASES, script_engine_factory=None) -> dict[str, Any]:
     """Which running cases of ``from_version`` could move to ``to_version``, and what blocks the others."""
     source = queries.definition_version(session, process_key, from_version)
     target = queries.definition_version(session, process_key, to_version)
@@ -46,7 +47,9 @@ def preview_migration(session: Session, catalog, process_key: str, from_version:
         workflow = serialization.loads(case.state, old.spec, old.subprocess_specs)
         waiting = _waiting_elements(workflow)
         try:
-            move_workflow(workflow, new)  # in memory only: the moved state is thrown away
+            # In memory only: the moved state is thrown away.
+            scripts = script_engine_factory(RecordedServiceGateway([])) if script_engine_factory else None
+            move_workflow(workflow, new, scripts)
             blockers = []
         except MigrationBlocked as error:
             blockers = error.details["blocked_by"]
@@ -72,7 +75,7 @@ def check_versions(process_key: str, source, target) -> None:
                                                         "message": f"must be greater than {source.version}"}])
 
 
-def move_workflow(workflow, target):
+def move_workflow(workflow, target, script_engine=None):
     """Put ``workflow`` (loaded on its current version) onto the specs of ``target`` and return
     it as stored and loaded again on ``target`` (which proves the new version can load it).
 
@@ -80,7 +83,9 @@ def move_workflow(workflow, target):
     unusable. Waiting and ready tasks are reset and their following steps predicted from the
     new version; a waiting timer keeps the due time it had (its internal data), so moving a
     case does not restart its clocks. Deterministic under the command's clock and task ids,
-    which replay fixes to the recorded ones.
+    which replay fixes to the recorded ones. ``script_engine`` evaluates what preparing the
+    waiting tasks again evaluates (timer expressions): the engine's sandbox, with a service
+    gateway that answers no call, since moving a case runs no step.
     """
     target_elements = _element_types(target)
     blockers = [blocker for element in _waiting_elements(workflow)
@@ -92,6 +97,8 @@ def move_workflow(workflow, target):
     top_diff, subprocess_diffs = diff_workflow(registry, workflow, target.spec, target.subprocess_specs)
     kept = {task.id: dict(task.internal_data) for task in workflow.get_tasks(state=TaskState.WAITING)}
     workflow.subprocess_specs = target.subprocess_specs
+    if script_engine is not None:
+        workflow.script_engine = script_engine
     try:
         migrate_workflow(top_diff, workflow, target.spec)
         for subprocess_id, subprocess in workflow.subprocesses.items():

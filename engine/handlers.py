@@ -27,7 +27,7 @@ from .clock import Clock, ManualClock, TaskIdSequence, execution_context
 from .definitions import DefinitionCatalog, ParsedDefinition
 from .errors import Conflict, InvalidInput
 from .eventlog import GENESIS_HASH, PendingEvent, chain_events
-from .gateways import LiveServiceGateway
+from .gateways import LiveServiceGateway, RecordedServiceGateway
 from .registries import NotificationPolicy, ProcedureCatalogue, ServiceOperators
 from .service_tasks import WaitingServiceTask, waiting_service_tasks
 from .store import CaseRecord, TaskRecord
@@ -426,7 +426,8 @@ class CommandHandlers:
                 workflow = serialization.loads(case.state, source.spec, source.subprocess_specs)
                 ready_before = runtime.ready_tasks(workflow)
                 waiting_before = waiting_service_tasks(workflow)
-                workflow = case_migration.move_workflow(workflow, target)
+                workflow = case_migration.move_workflow(
+                    workflow, target, self._script_engine_factory(RecordedServiceGateway([])))
             case.definition_id = target.id
             opened = self._persist(conn, case, workflow, task_ids, now, [event],
                                    ready_before=ready_before, waiting_before=waiting_before)

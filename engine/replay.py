@@ -169,7 +169,7 @@ def _apply_command(state, group, before, definition, script_engine_factory, task
             raise EngineError(f"the history does not begin with {runtime.CASE_STARTED}")
         elif cause.type == runtime.CASE_MIGRATED:
             workflow = case_migration.move_workflow(
-                serialization.loads(state, before.spec, before.subprocess_specs), definition)
+                serialization.loads(state, before.spec, before.subprocess_specs), definition, script_engine)
         elif runtime.changes_workflow(cause.type):
             workflow = serialization.loads(state, definition.spec, definition.subprocess_specs)
             workflow.script_engine = script_engine

@@ -274,7 +274,8 @@ class MigrationPreview(MethodView):
     def get(self, key, from_version, to_version):
         """Which running cases of one version could move to another, and which elements block the others."""
         with engine().read() as session:
-            preview = preview_migration(session, engine().catalog, key, from_version, to_version)
+            preview = preview_migration(session, engine().catalog, key, from_version, to_version,
+                                        script_engine_factory=engine().script_engine)
         return {"key": key, "from_version": from_version, "to_version": to_version, "movable": preview["movable"],
                 "blocked": preview["blocked"], "truncated": preview["truncated"]}
 
