@@ -388,3 +388,30 @@ def test_a_waiting_timer_keeps_its_due_time_when_the_case_moves(engine, transcri
     assert _case(engine, case_id).status == "completed"
     assert _events(engine, case_id)[-1].type == "case_completed"
     assert engine.verify_case(case_id).ok
+
+
+def test_a_case_that_passed_a_removed_step_is_blocked_in_preview_and_migration_alike(engine):
+    """Version 2 starts with the lookup (no 'receive' any more): a case still at 'receive' is
+    blocked by it, and so is a case that already passed it (its history names the step)."""
+    from engine.case_migration import preview_migration
+
+    _deploy(engine, _scripted())
+    at_receive, at_supplement = _start(engine), _start(engine)
+    _finish(engine, at_supplement, "receive", {"citizen_id": "A123456789"})
+    _deploy(engine, _scripted().replace('<bpmn:userTask id="receive" name="Receive application"/>', "").replace(
+        "<bpmn:flowNodeRef>receive</bpmn:flowNodeRef>", "").replace(
+        '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="receive"/>',
+        '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="lookup"/>').replace(
+        '<bpmn:sequenceFlow id="f2" sourceRef="receive" targetRef="lookup"/>', ""))
+
+    with engine.read() as session:
+        preview = preview_migration(session, engine.catalog, "dry_case", 1, 2,
+                                    script_engine_factory=engine.script_engine)
+    assert preview["movable"] == []
+    reasons = {case["case_id"]: case["blocked_by"] for case in preview["blocked"]}
+    assert [b["element_id"] for b in reasons[at_receive]] == ["receive"]
+    assert [b["element_id"] for b in reasons[at_supplement]] == ["receive"]
+    assert "already passed" in reasons[at_supplement][0]["reason"]
+    with pytest.raises(MigrationBlocked, match="already passed userTask 'receive'"):
+        engine.handle(cmd.MigrateCase(at_supplement, 2, "no reception step", actor="designer"))
+    assert engine.verify_case(at_supplement).ok and _case(engine, at_supplement).status == "running"
