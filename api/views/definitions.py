@@ -295,6 +295,5 @@ class Migrations(MethodView):
         cases = [{"case_id": o.case_id, "outcome": o.outcome, "reason": o.reason, "blocked_by": list(o.blocked_by),
                   "last_event_seq": o.last_event_seq} for o in outcomes]
         return {"key": key, "from_version": body["from_version"], "to_version": body["to_version"],
-                **{kind: sum(1 for o in outcomes if o.outcome == name)
-                   for kind, name in (("moved", "moved"), ("blocked", "blocked"), ("failed", "failed"))},
+                **{kind: sum(1 for o in outcomes if o.outcome == kind) for kind in ("moved", "blocked", "failed")},
                 "cases": cases}
