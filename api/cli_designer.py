@@ -1,5 +1,6 @@
 """Designer commands in the ``definitions`` group: ``lint FOLDER``, ``diff KEY --from --to``,
-``dry-run KEY VERSION --sample FILE`` and ``migration-preview KEY --from --to``.
+``dry-run KEY VERSION --sample FILE``, ``migration-preview KEY --from --to`` and
+``migrate KEY --from --to --reason [--case ID]...``.
 
 Added to the ``definitions`` group of ``api.cli``; every command prints JSON.
 """
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from engine import commands as cmd
 from engine import queries
 from engine.bpmn_diff import diff_versions
 from engine.case_migration import preview_migration
@@ -93,6 +95,27 @@ def definitions_migration_preview(key: str, from_version: int, to_version: int) 
     engine = _engine()
     try:
         with engine.read() as session:
-            _echo(preview_migration(session, engine.catalog, key, from_version, to_version))
+            _echo(preview_migration(session, engine.catalog, key, from_version, to_version,
+                                    script_engine_factory=engine.script_engine))
     except EngineError as error:
         _fail(error)
+
+
+@definitions_cli.command("migrate")
+@click.argument("key")
+@click.option("--from", "from_version", type=int, required=True, help="the version the cases run on")
+@click.option("--to", "to_version", type=int, required=True, help="the newer version to move them to")
+@click.option("--reason", required=True, help="why the cases move (recorded on each case)")
+@click.option("--case", "case_ids", multiple=True, help="a case to move (repeatable); all that can move if left out")
+@click.option("--actor", default="cli", show_default=True)
+def definitions_migrate(key: str, from_version: int, to_version: int, reason: str, case_ids: tuple[str, ...],
+                        actor: str) -> None:
+    """Move running cases to a newer version; prints each case as moved, blocked or failed."""
+    try:
+        outcomes = _engine().handle(cmd.MigrateCases(key, from_version, to_version, reason, actor=actor,
+                                                     case_ids=case_ids or None))
+    except EngineError as error:
+        _fail(error)
+    _echo({"key": key, "from": from_version, "to": to_version,
+           "cases": [{"case_id": o.case_id, "outcome": o.outcome, "reason": o.reason,
+                      "blocked_by": list(o.blocked_by)} for o in outcomes]})

@@ -6,9 +6,11 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from engine.bpmn_fixes import FIXES
 from engine.dry_run import DEFAULT_MAX_STEPS
 
-from .schemas import StrictSchema, ValidationResultSchema
+from .schemas import StrictSchema, Text, ValidationResultSchema
 
 MAX_STEPS = 1000  # task completions in one dry run: bounds the work of a looping sample
+MAX_MIGRATION_CASES = 1000  # case ids in one migration request
+MAX_MIGRATION_REASON = 500
 
 
 class ValidateArgsSchema(Schema):
@@ -110,3 +112,30 @@ class MigrationPreviewSchema(Schema):
     blocked = fields.List(fields.Dict(), metadata={
         "description": "cases that cannot move: id, number, waiting_at, and blocked_by (element, type, reason)"})
     truncated = fields.Boolean(metadata={"description": "more running cases than the preview lists"})
+
+
+class MigrationRequestSchema(StrictSchema):
+    from_version = fields.Integer(required=True, validate=validate.Range(min=1, max=2147483647))
+    to_version = fields.Integer(required=True, validate=validate.Range(min=1, max=2147483647))
+    reason = Text(required=True, validate=validate.Length(min=1, max=MAX_MIGRATION_REASON))
+    case_ids = fields.List(Text(validate=validate.Length(min=1, max=36)), load_default=None,
+                           validate=validate.Length(min=1, max=MAX_MIGRATION_CASES), metadata={
+                               "description": "the cases to move; all running cases of from_version if left out"})
+
+
+class MigratedCaseSchema(Schema):
+    case_id = fields.String()
+    outcome = fields.String(metadata={"description": "moved, blocked (see blocked_by) or failed (see reason)"})
+    reason = fields.String(allow_none=True)
+    blocked_by = fields.List(fields.Dict(), metadata={"description": "element_id, element_type, reason"})
+    last_event_seq = fields.Integer(allow_none=True)
+
+
+class MigrationResultSchema(Schema):
+    key = fields.String()
+    from_version = fields.Integer()
+    to_version = fields.Integer()
+    moved = fields.Integer()
+    blocked = fields.Integer()
+    failed = fields.Integer()
+    cases = fields.List(fields.Nested(MigratedCaseSchema))

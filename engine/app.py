@@ -91,6 +91,8 @@ class CaseEngine:
             cmd.RecordRating: self.handlers.record_rating,
             cmd.RescheduleCase: self.handlers.reschedule_case,
             cmd.RecordServiceOutcome: self.handlers.record_service_outcome,
+            cmd.MigrateCase: self.handlers.migrate_case,
+            cmd.MigrateCases: self.handlers.migrate_cases,
         }
         # Performs waiting service tasks' calls: run by the embedded scheduler, Celery workers,
         # or directly with ``run_due_jobs``.
@@ -146,15 +148,16 @@ class CaseEngine:
             events = queries.case_events(session, case_id)
         if not 1 <= at_seq <= len(events):
             raise NotFound(f"Case {case.number} has no event {at_seq}", seq=at_seq, last_seq=len(events))
-        result = replay.replay(case_id, events, definition, self.script_engine, up_to_seq=at_seq)
-        return describe_state(result.state, definition, at_seq, divergence=result.reason)
+        result = replay.replay(case_id, events, definition, self.script_engine, up_to_seq=at_seq,
+                               definitions=self.definition)
+        return describe_state(result.state, result.definition or definition, at_seq, divergence=result.reason)
 
     def verify_case(self, case_id: str) -> replay.Verification:
         with self.read() as session:
             case = queries.get_case(session, case_id)
             events = queries.case_events(session, case_id)
             definition = self.catalog.get(session, case.definition_id)
-        return replay.verify(case, events, definition, self.script_engine)
+        return replay.verify(case, events, definition, self.script_engine, definitions=self.definition)
 
     def verify_all(self, batch_size: int = 200) -> Iterator[replay.Verification]:
         after = None

@@ -98,3 +98,28 @@ class RecordServiceOutcome:
     error: dict[str, Any] | None = None
     evidence: dict[str, Any] = field(default_factory=dict)
     actor: str = "worker"
+
+
+@dataclass(frozen=True)
+class MigrateCase:
+    """Move a running case to a newer version of its procedure (``case_migrated`` event).
+    ``from_version``, when given, must be the version the case is on (a stale request fails)."""
+
+    case_id: str
+    to_version: int
+    reason: str
+    actor: str | None = None
+    from_version: int | None = None
+
+
+@dataclass(frozen=True)
+class MigrateCases:
+    """Move the running cases of ``from_version`` (all, or those in ``case_ids``) to
+    ``to_version``, each in its own transaction; cases that cannot move are reported, not moved."""
+
+    process_key: str
+    from_version: int
+    to_version: int
+    reason: str
+    actor: str | None = None
+    case_ids: tuple[str, ...] | None = None

@@ -39,6 +39,7 @@ XES_EXTENSIONS = (
 EVENT_LABELS = {
     "case_started": "Case started", "case_completed": "Case completed", "case_cancelled": "Case cancelled",
     "timers_fired": "Timer fired", "rating_recorded": "Rating recorded", "message_delivered": "Message received",
+    "case_migrated": "Moved to a new version",
 }
 TASK_TRANSITIONS = {"task_claimed": "start", "task_unclaimed": "suspend", "task_completed": "complete"}
 MAX_CASES = 100_000

@@ -6,6 +6,11 @@ as the live handler applied it: load the previous state, set the clock to the re
 continue the deterministic task-id sequence, answer service calls from the recorded results,
 apply the cause, serialize. The hash of that state must equal the ``state_hash`` the command
 recorded; the first command where it does not is where the history and the state diverge.
+
+A case that moved to another version of its procedure has a ``case_migrated`` event: replay
+moves the state there exactly as the live command did and goes on with the new version's
+specs. It starts on the version named by ``case_started``; ``definitions`` (definition id ->
+parsed definition) gives the versions, and without it only the given ``definition`` is known.
 """
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ from typing import Any, Callable, Iterator
 
 from SpiffWorkflow.exceptions import WorkflowException
 
-from . import runtime, serialization
+from . import case_migration, runtime, serialization
 from .clock import ManualClock, TaskIdSequence, execution_context
 from .definitions import ParsedDefinition
 from .errors import EngineError
@@ -24,12 +29,16 @@ from .gateways import RecordedServiceGateway
 from .models import Case, CaseEvent
 
 
+Definitions = Callable[[int], ParsedDefinition]
+
+
 @dataclass
 class ReplayResult:
     state: str | None  # serialized workflow after the last replayed event
     last_seq: int
     divergent_seq: int | None = None
     reason: str | None = None
+    definition: ParsedDefinition | None = None  # the version ``state`` belongs to
 
 
 @dataclass
@@ -62,6 +71,7 @@ class CommandStep:
     state_before: str | None
     state_after: str | None
     error: str | None = None
+    definition: ParsedDefinition | None = None  # the version ``state_after`` belongs to
 
     @property
     def cause(self) -> CaseEvent:
@@ -77,22 +87,42 @@ def replay_commands(
     events: list[CaseEvent],
     definition: ParsedDefinition,
     script_engine_factory: Callable[[Any], Any],
+    *,
+    definitions: Definitions | None = None,
 ) -> Iterator[CommandStep]:
     """Apply the case's commands one by one, yielding each step; stops after a failed one."""
     task_ids = TaskIdSequence(case_id)
     state: str | None = None
     for group in _commands(events):
+        before = definition
         try:
-            after = _apply_command(state, group, definition, script_engine_factory, task_ids)
-        except (EngineError, WorkflowException) as error:
+            definition = _definition_for(group[0], definition, definitions)
+            after = _apply_command(state, group, before, definition, script_engine_factory, task_ids)
+        except (EngineError, WorkflowException, KeyError) as error:
             # A recorded event the workflow cannot take (e.g. it names a task the case never had)
             # is a history that does not match: reported, never raised.
             cause = group[0]
             message = error.message if isinstance(error, EngineError) else str(error)
-            yield CommandStep(group, state, state, f"replaying event {cause.seq} ({cause.type}) failed: {message}")
+            yield CommandStep(group, state, state, f"replaying event {cause.seq} ({cause.type}) failed: {message}",
+                              before)
             return
-        yield CommandStep(group, state, after)
+        yield CommandStep(group, state, after, definition=definition)
         state = after
+
+
+def _definition_for(cause: CaseEvent, current: ParsedDefinition, definitions: Definitions | None) -> ParsedDefinition:
+    """The version the case runs on after ``cause``: the one it started on, or moved to."""
+    if cause.type == runtime.CASE_STARTED:
+        wanted = cause.payload.get("definition_id", current.id)
+    elif cause.type == runtime.CASE_MIGRATED:
+        wanted = cause.payload["to_definition_id"]
+    else:
+        return current
+    if wanted == current.id:
+        return current
+    if definitions is None:
+        raise EngineError(f"definition {wanted} is needed to replay this case and was not given")
+    return definitions(wanted)
 
 
 def replay(
@@ -102,25 +132,29 @@ def replay(
     script_engine_factory: Callable[[Any], Any],
     *,
     up_to_seq: int | None = None,
+    definitions: Definitions | None = None,
 ) -> ReplayResult:
     """Rebuild the case's state from ``events`` (ordered by seq) up to ``up_to_seq`` inclusive."""
     state: str | None = None
     last_seq = 0
-    for step in replay_commands(case_id, events, definition, script_engine_factory):
+    current = None
+    for step in replay_commands(case_id, events, definition, script_engine_factory, definitions=definitions):
         cause = step.cause
         if up_to_seq is not None and cause.seq > up_to_seq:
             break
         if step.error is not None:
-            return ReplayResult(state, last_seq, cause.seq, step.error)
-        state = step.state_after
+            return ReplayResult(state, last_seq, cause.seq, step.error, current)
+        state, current = step.state_after, step.definition
         last_seq = min(step.events[-1].seq, up_to_seq) if up_to_seq is not None else step.events[-1].seq
         if step.diverges:
             return ReplayResult(state, last_seq, cause.seq,
-                                f"event {cause.seq} ({cause.type}) does not produce the state it recorded")
-    return ReplayResult(state, last_seq)
+                                f"event {cause.seq} ({cause.type}) does not produce the state it recorded", current)
+    return ReplayResult(state, last_seq, definition=current)
 
 
-def _apply_command(state, group, definition, script_engine_factory, task_ids) -> str:
+def _apply_command(state, group, before, definition, script_engine_factory, task_ids) -> str:
+    """Apply one command; ``before`` is the version the case was on, ``definition`` the one it is
+    on after the command (they differ only at ``case_started`` and ``case_migrated``)."""
     cause = group[0]
     # Answers of synchronous operators are effects of the command that called them; a worker's
     # answer is the cause of its own command and is applied, not handed to the gateway.
@@ -133,6 +167,9 @@ def _apply_command(state, group, definition, script_engine_factory, task_ids) ->
             )
         elif state is None:
             raise EngineError(f"the history does not begin with {runtime.CASE_STARTED}")
+        elif cause.type == runtime.CASE_MIGRATED:
+            workflow = case_migration.move_workflow(
+                serialization.loads(state, before.spec, before.subprocess_specs), definition, script_engine)
         elif runtime.changes_workflow(cause.type):
             workflow = serialization.loads(state, definition.spec, definition.subprocess_specs)
             workflow.script_engine = script_engine
@@ -143,7 +180,7 @@ def _apply_command(state, group, definition, script_engine_factory, task_ids) ->
 
 
 def verify(case: Case, events: list[CaseEvent], definition: ParsedDefinition,
-           script_engine_factory: Callable[[Any], Any]) -> Verification:
+           script_engine_factory: Callable[[Any], Any], *, definitions: Definitions | None = None) -> Verification:
     """Check the hash chain, then replay and compare every recorded state and the stored one."""
     result = Verification(case.id, case.number, ok=True, events=len(events))
     divergent: list[int] = []
@@ -160,7 +197,7 @@ def verify(case: Case, events: list[CaseEvent], definition: ParsedDefinition,
     if last_seq != case.last_event_seq or (events and events[-1].hash != case.last_event_hash):
         problem(min(last_seq, case.last_event_seq) + 1 if last_seq != case.last_event_seq else last_seq,
                 "the case's record of its last event does not match the log (events were removed or added)")
-    replayed = replay(case.id, events, definition, script_engine_factory)
+    replayed = replay(case.id, events, definition, script_engine_factory, definitions=definitions)
     if replayed.divergent_seq is not None:
         problem(replayed.divergent_seq, replayed.reason)
     elif replayed.state != case.state:

@@ -43,6 +43,10 @@ SLA_PAUSED = "sla_paused"
 SLA_RESUMED = "sla_resumed"
 DUE_DATE_CHANGED = "due_date_changed"
 
+# The case moved to another version of its procedure (engine.case_migration): replay loads
+# the state on the version it was on and moves it, and goes on with the new version's specs.
+CASE_MIGRATED = "case_migrated"
+
 FORM_KEY_PROPERTY = "formJsonSchemaFilename"
 # The key the engine puts the case's due date under; a timer whose expression reads it is an
 # SLA timer (so is one whose element has the property slaTimer=true).

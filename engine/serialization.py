@@ -62,6 +62,11 @@ def _serializer() -> BpmnWorkflowSerializer:
     return serializer
 
 
+def registry():
+    """This thread's converter registry (SpiffWorkflow's version diff compares specs with it)."""
+    return _serializer().registry
+
+
 def _encode_leftover(registry, lossy: list[bool]):
     """What the library's JSON encoder does for objects its registry did not convert. Sets,
     callables and modules do not come back as they were: ``lossy`` records that one was met."""

@@ -188,6 +188,25 @@ def latest_definition_id(conn: Connection, process_key: str) -> int | None:
     return conn.execute(_LATEST_DEFINITION, {"key": process_key}).scalar()
 
 
+_SELECT_DEFINITION_VERSION = select(DEFINITIONS.c.id, DEFINITIONS.c.version, DEFINITIONS.c.draft).where(
+    DEFINITIONS.c.process_key == bindparam("key"), DEFINITIONS.c.version == bindparam("version"))
+
+
+def definition_version(conn: Connection, process_key: str, version: int):
+    """(id, version, draft) of one version of a procedure, or NotFound."""
+    row = conn.execute(_SELECT_DEFINITION_VERSION, {"key": process_key, "version": version}).first()
+    if row is None:
+        raise NotFound(f"Procedure '{process_key}' has no version {version}", procedure=process_key, version=version)
+    return row
+
+
+def running_case_ids(conn: Connection, definition_id: int) -> list[str]:
+    """The running cases of one definition version, oldest first."""
+    return list(conn.execute(select(CASES.c.id).where(CASES.c.definition_id == definition_id,
+                                                      CASES.c.status == "running")
+                             .order_by(CASES.c.received_at, CASES.c.id)).scalars())
+
+
 def not_startable_message(conn: Connection, process_key: str) -> str:
     """Why no case can start on ``process_key``: not deployed at all, or only as drafts."""
     drafts = conn.execute(select(func.count()).select_from(DEFINITIONS).where(
@@ -234,6 +253,18 @@ def close_tasks(conn: Connection, closed: list[tuple[str, str, datetime, str | N
 
 def set_task_due(conn: Connection, task_id: str, due_at: datetime | None) -> None:
     conn.execute(_SET_TASK_DUE, {"match_id": task_id, "due_at": due_at})
+
+
+_DESCRIBE_TASK = update(TASKS).where(TASKS.c.id == bindparam("match_id")).values(
+    name=bindparam("name"), element_id=bindparam("element_id"), element_type=bindparam("element_type"),
+    lane=bindparam("lane"), form_key=bindparam("form_key"))
+
+
+def describe_task(conn: Connection, task_id: str, *, name: str | None, element_id: str, element_type: str,
+                  lane: str | None, form_key: str | None) -> None:
+    """Give an open inbox row its element's description in a new version of the procedure."""
+    conn.execute(_DESCRIBE_TASK, {"match_id": task_id, "name": name, "element_id": element_id,
+                                  "element_type": element_type, "lane": lane, "form_key": form_key})
 
 
 def insert_rating(conn: Connection, case: CaseRecord, score: int, comment: str | None, now: datetime) -> None:

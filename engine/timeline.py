@@ -99,15 +99,22 @@ def masked(value: Any, mask: Mask | None) -> Any:
 
 
 def case_timeline(case: Case, events: list[CaseEvent], definition: ParsedDefinition,
-                  script_engine_factory: Callable[[Any], Any], *, mask: Mask | None = None) -> dict[str, Any]:
+                  script_engine_factory: Callable[[Any], Any], *, mask: Mask | None = None,
+                  definitions: replay.Definitions | None = None) -> dict[str, Any]:
     """The timeline of one case; ``mask`` (e.g. hiding national ID numbers) applies to payloads
-    and to both sides of every data change."""
-    elements = element_index(definition)
+    and to both sides of every data change. A case that moved to another version is shown with
+    the elements of the version it was on at each step."""
+    indexes = {definition.id: element_index(definition)}
+    elements = indexes[definition.id]
     entries: list[dict[str, Any]] = []
     divergence = None
     previous = Snapshot()
-    for step in replay.replay_commands(case.id, events, definition, script_engine_factory):
-        current = snapshot(step.state_after, definition)
+    for step in replay.replay_commands(case.id, events, definition, script_engine_factory, definitions=definitions):
+        version = step.definition or definition
+        if version.id not in indexes:
+            indexes[version.id] = element_index(version)
+        elements = indexes[version.id]
+        current = snapshot(step.state_after, version)
         finished = newly_finished(previous, current)
         changes = [{**change, "before": masked(change["before"], mask), "after": masked(change["after"], mask)}
                    for change in data_changes(previous.data, current.data)]
@@ -166,4 +173,4 @@ def timeline_of(engine, case_id: str, *, mask: Mask | None = None) -> dict[str, 
         case = queries.get_case(session, case_id)
         events = queries.case_events(session, case_id)
         definition = engine.catalog.get(session, case.definition_id)
-    return case_timeline(case, events, definition, engine.script_engine, mask=mask)
+    return case_timeline(case, events, definition, engine.script_engine, mask=mask, definitions=engine.definition)

@@ -23,7 +23,8 @@ from engine.lint import lint_bundle
 
 from ..auth import ADMIN, ANY_ROLE, DESIGNER, SUPERVISOR, current_principal, engine
 from ..designer_schemas import (DefinitionDiffSchema, DiffArgsSchema, DryRunRequestSchema, DryRunResultSchema,
-                                FixedValidationResultSchema, MigrationPreviewSchema, ValidateArgsSchema)
+                                FixedValidationResultSchema, MigrationPreviewSchema, MigrationRequestSchema,
+                                MigrationResultSchema, ValidateArgsSchema)
 from ..problems import PROBLEM_JSON
 from ..schemas import (BpmnFileArgsSchema, DefinitionDetailSchema, DefinitionSummarySchema,
                        DefinitionVersionSchema, DeployResultSchema, ProblemSchema, unstorable)
@@ -273,6 +274,26 @@ class MigrationPreview(MethodView):
     def get(self, key, from_version, to_version):
         """Which running cases of one version could move to another, and which elements block the others."""
         with engine().read() as session:
-            preview = preview_migration(session, engine().catalog, key, from_version, to_version)
+            preview = preview_migration(session, engine().catalog, key, from_version, to_version,
+                                        script_engine_factory=engine().script_engine)
         return {"key": key, "from_version": from_version, "to_version": to_version, "movable": preview["movable"],
                 "blocked": preview["blocked"], "truncated": preview["truncated"]}
+
+
+@blp.route("/<string:key>/migrations")
+class Migrations(MethodView):
+    @secured(blp, DESIGNER, ADMIN, errors=(400, 404, 422))
+    @blp.arguments(MigrationRequestSchema)
+    @blp.response(200, MigrationResultSchema)
+    def post(self, body, key):
+        """Move running cases of one version to a newer one: all that can move, or those in
+        ``case_ids``. Each case moves in its own transaction, recorded as a ``case_migrated``
+        event; a case that cannot move is reported with the elements that block it."""
+        outcomes = engine().handle(cmd.MigrateCases(
+            key, body["from_version"], body["to_version"], body["reason"], actor=current_principal().username,
+            case_ids=tuple(body["case_ids"]) if body["case_ids"] is not None else None))
+        cases = [{"case_id": o.case_id, "outcome": o.outcome, "reason": o.reason, "blocked_by": list(o.blocked_by),
+                  "last_event_seq": o.last_event_seq} for o in outcomes]
+        return {"key": key, "from_version": body["from_version"], "to_version": body["to_version"],
+                **{kind: sum(1 for o in outcomes if o.outcome == kind) for kind in ("moved", "blocked", "failed")},
+                "cases": cases}

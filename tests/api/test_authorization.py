@@ -101,6 +101,13 @@ class World:
                                                            now=self.engine.clock.now())
         return added["override_id"]
 
+    def migration(self) -> dict:
+        """A running case on the latest version, and a newer version to move it to."""
+        started = self.case()
+        deployed = self.engine.handle(cmd.DeployDefinition(dict(self.unique_upload()), actor="designer"))
+        return {"from_version": started.version, "to_version": deployed.definition.version,
+                "case_ids": [started.case_id], "reason": "comment added"}
+
     def unique_upload(self) -> list[tuple[str, bytes]]:
         """The transcript procedure with a comment that makes it a new version."""
         self.serial += 1
@@ -161,6 +168,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("/api/definitions/<string:key>/migration-preview", "GET"): (
         admits("designer", "supervisor", "admin"), lambda w, c: Request(
             "GET", "/api/definitions/household_transcript/migration-preview", query={"from": 1, "to": 1})),
+    ("/api/definitions/<string:key>/migrations", "POST"): (
+        admits(*DESIGNERS), lambda w, c: Request(
+            "POST", "/api/definitions/household_transcript/migrations", json=w.migration())),
     # ---- cases
     ("/api/cases", "POST"): (admits(*WORKERS, ok=201), lambda w, c: Request(
         "POST", "/api/cases", json={"procedure": "household_transcript"})),

@@ -101,6 +101,10 @@ def walk_every_endpoint(call, app) -> None:
     preview = walk("GET", "/api/definitions/household_transcript/migration-preview?from=1&to=1", 200,
                    user="supervisor").json
     assert preview["blocked"] == [] and preview["truncated"] is False
+    # Cases move only forward: with a single version there is nowhere to move them.
+    refused = walk("POST", "/api/definitions/household_transcript/migrations", 422, user="designer",
+                   json={"from_version": 1, "to_version": 1, "reason": "nothing to move"}).json
+    assert refused["errors"] == [{"field": "to_version", "message": "must be greater than 1"}]
 
     # --- a clerk takes a case at the counter, claims and completes its tasks
     started = walk("POST", "/api/cases", 201, user="clerk", headers={"Idempotency-Key": "walk-1"},
