@@ -36,6 +36,7 @@ class Kind:
         return {**self.receive, **changes}
 
 
+# 判決離婚: one party files with the court's judgment; no witnesses.
 JUDGMENT = {key: value for key, value in DIVORCE.items() if key != "witnesses"} | {
     "divorce_type": "judgment",
     "judgment": {"court": "臺灣新北地方法院", "case_number": "114年度婚字第123號", "final_on": "2025-12-20"},
@@ -149,7 +150,8 @@ def test_an_id_number_failing_its_checksum_goes_to_the_clerk_without_asking_the_
     case_id = started(engine, kind, kind.receiving(spouse=spouse(kind, national_id=BAD_CHECKSUM)))
     assert open_task(engine, case_id, "check_records_manually")
     assert agencies.stats()["requests"] == before and data_of(engine, case_id)["ids_valid"] is False
-    complete(engine, case_id, "check_records_manually", {"records_confirmed": False, "record_checked_by": "not_checked"})
+    complete(engine, case_id, "check_records_manually",
+             {"records_confirmed": False, "record_checked_by": "not_checked"})
     assert step_data(engine, case_id, "issue_notice")["missing_documents"] == ["household_register"]
 
 
@@ -169,7 +171,8 @@ def test_cancellation_closes_a_case_waiting_for_documents(engine, kind):
     complete(engine, case_id, "issue_notice", {"notice_delivered_by": "email"})
     engine.handle(cmd.CancelCase(case_id, "the parties withdrew", actor="clerk-1"))
     case = case_row(engine, case_id)
-    assert (case.status, case.close_reason) == ("cancelled", "the parties withdrew") and open_tasks(engine, case_id) == []
+    assert (case.status, case.close_reason) == ("cancelled", "the parties withdrew")
+    assert open_tasks(engine, case_id) == []
 
 
 @pytest.mark.parametrize("change, field", [
