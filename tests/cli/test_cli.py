@@ -12,11 +12,11 @@ def test_a_case_from_deploy_to_verify(cli):
     cli("db", "upgrade")
     deployed = json.loads(cli("definitions", "deploy", str(BPMN)).output)
     assert [(d["key"], d["version"], d["created"]) for d in deployed] == [
-        ("birth_registration", 1, True), ("death_registration", 1, True), ("household_transcript", 1, True),
-        ("move_in_registration", 1, True)]
+        ("birth_registration", 1, True), ("death_registration", 1, True), ("divorce_registration", 1, True),
+        ("household_transcript", 1, True), ("marriage_registration", 1, True), ("move_in_registration", 1, True)]
     assert "household_transcript" in [d["key"] for d in json.loads(cli("definitions", "list").output)]
 
-    started = json.loads(cli("cases", "start", "household_transcript", "--channel", "online").output)
+    started = json.loads(cli("cases", "start", "household_transcript", "--channel", "counter").output)
     tasks = json.loads(cli("tasks", "list", "--group", "Clerk").output)["tasks"]
     assert [t["element_id"] for t in tasks] == ["receive_application"]
     cli("tasks", "complete", tasks[0]["id"], "--data", json.dumps(RECEIVE))
