@@ -8,6 +8,8 @@ produce the same state.
 from __future__ import annotations
 
 import hashlib
+import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable
@@ -18,6 +20,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
@@ -78,10 +81,45 @@ def state_hash(state_json: str) -> str:
 
 def run_engine(workflow: BpmnWorkflow) -> None:
     """Run every automatic step; BPMN failures become ProcedureFailed naming the element."""
-    try:
+    with diagram_failures():
         workflow.do_engine_steps()
+
+
+log = logging.getLogger("onestop.engine")
+
+# What SpiffWorkflow lets escape unwrapped when a diagram's data is wrong, e.g. a timer whose
+# expression gives None fails inside the library with AttributeError.
+_UNWRAPPED_FAILURES = (TypeError, ValueError, AttributeError, KeyError, IndexError)
+
+
+@contextmanager
+def diagram_failures():
+    """Failures of the diagram become ProcedureFailed naming the element, never a crash."""
+    try:
+        yield
     except WorkflowException as error:
         raise _procedure_failed(error) from error
+    except _UNWRAPPED_FAILURES as error:
+        raise _unwrapped_failure(error) from error
+
+
+def _unwrapped_failure(error: Exception) -> ProcedureFailed:
+    """The library's frames hold the task they were working on: the innermost one names the
+    element."""
+    task, trace = None, error.__traceback__
+    while trace is not None:
+        for name in ("my_task", "task"):
+            candidate = trace.tb_frame.f_locals.get(name)
+            if isinstance(candidate, Task):
+                task = candidate
+        trace = trace.tb_next
+    spec = task.task_spec if task is not None else None
+    element_id = getattr(spec, "bpmn_id", None)
+    log.warning("unwrapped failure inside SpiffWorkflow at %s", element_id, exc_info=error)
+    return ProcedureFailed(
+        f"The procedure failed at {element_id or 'an unknown element'}: a timer, script or condition "
+        f"gave a value the step cannot use ({type(error).__name__}: {error})",
+        element_id=element_id, element_name=getattr(spec, "bpmn_name", None), error_type=type(error).__name__)
 
 
 def _procedure_failed(error: WorkflowException) -> ProcedureFailed:
@@ -111,10 +149,8 @@ def apply_change(workflow: BpmnWorkflow, event_type: str, payload: dict[str, Any
     if event_type == TASK_COMPLETED:
         task = find_ready_task(workflow, payload["task_id"])
         _add_task_data(task, payload.get("data") or {})
-        try:
+        with diagram_failures():
             task.run()
-        except WorkflowException as error:
-            raise _procedure_failed(error) from error
     elif event_type == MESSAGE_DELIVERED:
         event = BpmnEvent(MessageEventDefinition(payload["name"]), payload=payload.get("payload"))
         try:
@@ -124,7 +160,8 @@ def apply_change(workflow: BpmnWorkflow, event_type: str, payload: dict[str, Any
                 f"The case is not waiting for message '{payload['name']}'", message_name=payload["name"]
             ) from error
     elif event_type == TIMERS_FIRED:
-        workflow.refresh_timers()
+        with diagram_failures():
+            workflow.refresh_timers()
     elif event_type == SERVICE_RESULT_RECORDED:
         _apply_service_outcome(workflow, payload)
     elif event_type == CASE_CANCELLED:
@@ -148,13 +185,11 @@ def apply_change(workflow: BpmnWorkflow, event_type: str, payload: dict[str, Any
 
 
 def _apply_service_outcome(workflow: BpmnWorkflow, payload: dict[str, Any]) -> None:
-    try:
+    with diagram_failures():  # e.g. the task's post-script fails on the answer
         if payload.get("error") is not None:
             fail_service_task(workflow, payload["task_id"], payload["error"]["code"], payload["error"])
         else:
             complete_service_task(workflow, payload["task_id"], payload.get("result"))
-    except WorkflowException as error:  # e.g. the task's post-script fails on the answer
-        raise _procedure_failed(error) from error
 
 
 def changes_workflow(event_type: str) -> bool:

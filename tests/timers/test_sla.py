@@ -5,17 +5,18 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from api.scheduling import build_outbox
 from config import Settings
 from engine import commands as cmd
-from engine.models import DevelopmentMessage, Notification
+from engine.errors import ProcedureFailed
+from engine.models import Case, DevelopmentMessage, Notification
 from engine.outbox import Outbox, SmsAdapter
 from workflows.office_calendar import recompute_due_dates
 from tests.engine.helpers import RECEIVE, case_row, complete, events, open_task, open_tasks
 
-from .conftest import taipei
+from .conftest import HERE, taipei
 
 
 def start(engine, procedure: str, **kwargs):
@@ -238,3 +239,19 @@ def test_completing_the_task_in_time_cancels_its_timers(timer_engine, clock):
     row = case_row(engine, case.case_id)
     assert row.status == "completed" and row.next_timer_at is None
     assert "timers_fired" not in types(engine, case.case_id)
+
+
+def test_a_timer_whose_expression_gives_nothing_fails_the_command_naming_the_timer(engine):
+    """SpiffWorkflow fails on a None timer date with a plain AttributeError; the engine names
+    the element (422 at the API) and writes nothing."""
+    source = (HERE / "bpmn" / "reminders_deadline.bpmn").read_text()
+    source = source.replace("supplement_deadline = working_days_after(10)", "supplement_deadline = None")
+    source = source.replace("<bpmn:timeDate>working_days_after(10)</bpmn:timeDate>",
+                            "<bpmn:timeDate>supplement_deadline</bpmn:timeDate>")
+    engine.handle(cmd.DeployDefinition({"reminders_deadline.bpmn": source.encode()}, actor="designer"))
+    with pytest.raises(ProcedureFailed) as failed:
+        start(engine, "reminders_deadline")
+    assert failed.value.details["element_id"] == "deadline"
+    assert "deadline" in failed.value.message and "AttributeError" in failed.value.message
+    with engine.read() as session:
+        assert session.scalar(select(func.count()).select_from(Case)) == 0
