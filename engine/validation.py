@@ -37,6 +37,7 @@ from .service_tasks import OnestopBpmnParser, has_error_boundary
 
 from .bpmn_import import REJECTED, draft_key, note_vendor_extensions, verdict
 from .findings import ERROR, INFO, WARNING, Finding, has_errors
+from .validation_limits import check_lengths
 from .validation_xml import (
     Report, bpmn_xpath, call_activity_problem, check_business_rule_tasks, check_call_activities,
     check_expressions, check_sequence_flows, check_timers, check_unconnected,
@@ -157,6 +158,7 @@ def _validate(ctx: _Context, bundle: ValidatedBundle, files: Mapping[str, bytes]
     with _guard(ctx.report, "checking the tasks"):
         _check_task_specs(ctx, specs)
         _check_unconnected(ctx, specs)
+        check_lengths(ctx.report, files.keys(), bundle.process_ids, _visible_task_specs(specs))
     with _guard(ctx.report, "checking the forms"):
         bundle.forms = _check_forms(ctx, specs)
     # Finally, load the main process exactly as the runtime will.

@@ -413,3 +413,24 @@ def test_two_service_tasks_may_call_the_same_operator_with_the_same_parameters()
     assert any("have the id 'lookup_record'" in f.message
                for f in validate({"case.bpmn": files["case.bpmn"].replace(b"lookup_second_record", b"lookup_record"),
                                   **{k: v for k, v in files.items() if k != "case.bpmn"}}).findings)
+
+
+def test_names_longer_than_the_engine_stores_are_refused_naming_the_element():
+    """SQLite would store them; PostgreSQL would refuse the first command. Deploy says so first."""
+    folder = Path(__file__).resolve().parents[2] / "bpmn" / "household_transcript"
+    files = load_bundle(folder)
+    text = files["household_transcript.bpmn"].decode()
+    text = text.replace('<bpmn:userTask id="receive_application" name="受理申請 Receive application">',
+                        f'<bpmn:userTask id="receive_application" name="{"受理" * 200}">')
+    text = text.replace('<bpmn:lane id="lane_clerk" name="Clerk">', f'<bpmn:lane id="lane_clerk" name="{"C" * 201}">')
+    long_key = "household_transcript_" + "x" * 190
+    text = text.replace('<bpmn:process id="household_transcript"', f'<bpmn:process id="{long_key}"')
+    files["household_transcript.bpmn"] = text.encode()
+    files["f" * 300 + ".json"] = b"{}"
+    bundle = validate(files)
+    found = {(f.element_id, f.message.split(";")[0]) for f in errors(bundle) if "characters" in f.message}
+    assert ("receive_application", "The name of element 'receive_application' has 400 characters") in found
+    assert ("receive_application", "The lane of element 'receive_application' has 201 characters") in found
+    assert (long_key, f"The process id '{long_key}' has 211 characters") in found
+    assert any(f.file == "f" * 300 + ".json" and "Rename the file" in f.message for f in errors(bundle))
+    assert not bundle.ok
