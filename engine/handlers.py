@@ -421,7 +421,8 @@ class CommandHandlers:
         return moment.astimezone(self._zone).isoformat()
 
     def record_rating(self, command: cmd.RecordRating) -> CaseChanged:
-        """Store the rating, record it on the case, and hand it to the BPMN if it waits for one."""
+        """Store the rating and record it on the case: handed to the BPMN waiting for it, or on a
+        case already completed. A case still being processed cannot be rated yet."""
         score, comment = command.score, (command.comment or "").strip() or None
         if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
             raise InvalidInput("The score must be a whole number from 1 to 5",
@@ -442,8 +443,13 @@ class CommandHandlers:
                                          {"name": RATING_MESSAGE, "payload": {"score": score, "comment": comment}})
                 try:
                     return self._change_case(conn, case, definition, delivered, extra_events=[rated])
-                except Conflict:
-                    pass  # the BPMN does not wait for a rating: record it on the case only
+                except Conflict as error:
+                    if error.details.get("message_name") != RATING_MESSAGE:
+                        raise  # lost a race with another command
+                    # The service is not done yet: a rating now would be stored, and the rating
+                    # step reached later could only refuse the applicant's real rating.
+                    raise Conflict(f"Case {case.number} is still being processed; it can be rated once it is done",
+                                   case_id=case.id) from error
             read_version = case.version
             rows = self._chain(case, [rated], now)
             case.updated_at = now

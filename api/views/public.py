@@ -71,7 +71,7 @@ class PublicRating(MethodView):
     @blp.arguments(RatingSchema)
     @blp.response(201, RatingResultSchema)
     def post(self, body, number):
-        """Rate the service (1-5) once per case."""
+        """Rate the service (1-5) once per case, when it is done (409 while it is still being processed)."""
         case = case_for_applicant(number, body["code"])
         engine().handle(cmd.RecordRating(case.id, body["score"], body.get("comment")))
         return {"number": case.number, "score": body["score"], "recorded": True}

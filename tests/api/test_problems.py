@@ -258,12 +258,12 @@ def test_a_nul_character_in_a_verification_request_is_422(problem, tokens):
 
 def test_a_value_too_long_for_its_column_is_422_not_500(call, tokens):
     """A process id of 250 characters: valid BPMN, longer than definitions.process_key (200).
-    SQLite stores it; PostgreSQL refuses it, and the answer is then a 422 problem."""
+    SQLite would store it and PostgreSQL refuse it; validation refuses it on both, naming it."""
     bpmn = (ROOT / "bench" / "procedures" / "bench_simple" / "bench_simple.bpmn").read_bytes()
     long_id = b"p" * 250
     answer = call("POST", "/api/definitions", user="designer",
                   files=[("long.bpmn", bpmn.replace(b'id="bench_simple"', b'id="' + long_id + b'"'))])
-    if answer.status == 422:
-        assert answer.content_type == "application/problem+json" and answer.json["type"] == TYPES + "invalid-input"
-    else:
-        assert answer.status == 201 and answer.json["key"] == long_id.decode(), answer
+    assert answer.status == 422 and answer.content_type == "application/problem+json", answer
+    assert answer.json["type"] == TYPES + "definition-invalid"
+    assert any(finding["element_id"] == long_id.decode() and "250 characters" in finding["message"]
+               for finding in answer.json["findings"]), answer.json["findings"]

@@ -178,3 +178,16 @@ def test_a_task_outside_the_actors_lanes_is_refused_and_nothing_is_recorded(engi
     assert len(events(engine, started.case_id)) == recorded
     engine.handle(cmd.CompleteTask(task.id, "clerk-1", RECEIVE, lanes=frozenset({"Clerk"})))
     assert [e.type for e in events(engine, started.case_id)][recorded] == "task_completed"
+
+
+def test_a_case_still_being_processed_cannot_be_rated_yet(engine, transcript, clock):
+    started = start(engine)
+    with pytest.raises(Conflict) as refused:
+        engine.handle(cmd.RecordRating(started.case_id, 5, "很快", actor="applicant"))
+    assert "still being processed" in refused.value.message
+    assert [e.type for e in events(engine, started.case_id)] == ["case_started"]
+    complete(engine, started.case_id, "receive_application", RECEIVE)
+    complete(engine, started.case_id, "issue_transcript", {"fee_paid": 15})
+    # Now the rating step waits: the same rating is taken, once.
+    engine.handle(cmd.RecordRating(started.case_id, 5, "很快", actor="applicant"))
+    assert case_row(engine, started.case_id).status == "completed"
