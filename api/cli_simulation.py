@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from engine.clock import ManualClock
 from engine.reports import count_cases
@@ -36,6 +37,7 @@ def _month(value: str) -> date:
 
 
 @click.command("simulate-month")
+@with_appcontext
 @click.option("--month", default=DEFAULT_MONTH, show_default=True, help="the month to simulate, YYYY-MM")
 @click.option("--seed", type=int, default=7, show_default=True, help="the same seed gives the same month")
 @click.option("--cases", type=click.IntRange(1, 20000), default=900, show_default=True,
