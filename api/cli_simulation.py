@@ -23,7 +23,7 @@ from engine.schema import upgrade
 from workflows.agencies import AgencySettings
 from workflows.agencies.simulator.server import SimulatorServer
 from workflows.calendar import OFFICE_ZONE
-from workflows.simulation import (OfficeSimulation, SimulationSettings, as_csv, as_table, management_report,
+from workflows.simulation import (OfficeSimulation, SimulationSettings, as_csv, as_tables, management_report,
                                   month_bounds)
 
 DEFAULT_MONTH = "2026-03"
@@ -40,9 +40,10 @@ def _month(value: str) -> date:
 @with_appcontext
 @click.option("--month", default=DEFAULT_MONTH, show_default=True, help="the month to simulate, YYYY-MM")
 @click.option("--seed", type=int, default=7, show_default=True, help="the same seed gives the same month")
-@click.option("--cases", type=click.IntRange(1, 20000), default=900, show_default=True,
+@click.option("--cases", type=click.IntRange(1, 20000), default=1200, show_default=True,
               help="applications expected in the month")
-@click.option("--clerks", type=click.IntRange(1, 100), default=5, show_default=True)
+@click.option("--clerks", type=click.IntRange(1, 100), default=4, show_default=True,
+              help="clerks on the staff (one supervisor besides)")
 @click.option("--days", type=click.IntRange(1, 31), help="only the first N working days (a quick run)")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
               help="also write the report to this CSV file")
@@ -90,7 +91,7 @@ def simulate_month(month: str, seed: int, cases: int, clerks: int, days: int | N
         report = management_report(engine, *_report_period(result))
         click.echo(f"\nManagement report {report['period']['from']} to {report['period']['to']} "
                    f"({result.working_days} working days, seed {seed})\n")
-        click.echo(as_table(report))
+        click.echo(as_tables(report))
         if csv_path is not None:
             csv_path.write_text(as_csv(report), encoding="utf-8")
             click.echo(f"\nreport written to {csv_path}")

@@ -55,8 +55,8 @@ MAX_ATTEMPTS = 3  # a step the engine refuses this often is left open (counted a
 class SimulationSettings:
     month: date  # its first day
     seed: int = 7
-    cases: int = 900  # applications expected in the month
-    clerks: int = 5
+    cases: int = 1200  # applications expected in the month
+    clerks: int = 4
     supervisors: int = 1
     tick_minutes: int = 15
     working_days: int | None = None  # only the first N working days (a quick run)

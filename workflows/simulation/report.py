@@ -132,10 +132,27 @@ def as_csv(report: dict[str, Any]) -> str:
     return reports.to_csv(report["rows"], report["columns"])
 
 
-def as_table(report: dict[str, Any]) -> str:
+# The terminal shows the report in two tables that fit a wide terminal; the CSV has it whole.
+TERMINAL_TABLES = (
+    ("Volume, SLA and processing time (working days)",
+     ("procedure", "received", "completed", "open", "cancelled", "closed_on_time", "closed_late", "sla_compliance",
+      "working_days_median", "working_days_p90")),
+    ("Supplements, ratings and complaints",
+     ("procedure", "supplement_rounds", "supplement_rounds_per_case", "ratings", "rating_mean", "rating_weekly",
+      "rating_trend", "low_ratings", "complaints_received", "complaints_handled",
+      "complaint_handling_median_working_days", "complaint_handling_p90_working_days")),
+)
+
+
+def as_tables(report: dict[str, Any]) -> str:
+    return "\n\n".join(f"{title}\n\n{as_table(report, columns)}" for title, columns in TERMINAL_TABLES)
+
+
+def as_table(report: dict[str, Any], columns: tuple[str, ...] | None = None) -> str:
     """The report as aligned text, procedures down, figures across (blank: nothing to show)."""
-    headers = [SHORT.get(name, name) for name in report["columns"]]
-    cells = [[_cell(row.get(name)) for name in report["columns"]] for row in report["rows"]]
+    columns = columns or tuple(report["columns"])
+    headers = [SHORT.get(name, name) for name in columns]
+    cells = [[_cell(row.get(name)) for name in columns] for row in report["rows"]]
     widths = [max(len(header), *(len(line[i]) for line in cells)) for i, header in enumerate(headers)]
     lines = ["  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(headers, widths)))]
     lines.append("  ".join("-" * w for w in widths))
@@ -146,7 +163,7 @@ def as_table(report: dict[str, Any]) -> str:
 
 SHORT = {
     "received": "recv", "completed": "done", "cancelled": "canc", "closed_on_time": "ontime",
-    "closed_late": "late", "sla_compliance": "SLA%", "working_days_median": "wd_med", "working_days_p90": "wd_p90",
+    "closed_late": "late", "sla_compliance": "SLA", "working_days_median": "wd_med", "working_days_p90": "wd_p90",
     "supplement_rounds": "supp", "supplement_rounds_per_case": "supp/case", "cases_with_supplement": "supp_cases",
     "ratings": "rated", "rating_mean": "mean", "rating_weekly": "weekly means", "rating_trend": "trend/wk",
     "low_ratings": "low", "complaints_received": "compl", "complaints_handled": "compl_done",
@@ -158,7 +175,7 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        return f"{value:.2f}"
+        return str(round(value, 3))
     return str(value)
 
 
