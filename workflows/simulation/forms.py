@@ -55,6 +55,7 @@ class FormFiller:
         self.rules = dict(rules or {})
         self._xeger = _ShortXeger(rng)
         self._people: dict[str, tuple[str, str]] = {}  # national-ID field prefix -> (id, name)
+        self._root: dict = {}
 
     # ------------------------------------------------------------------ people
     def person(self, prefix: str = "") -> tuple[str, str]:
@@ -77,10 +78,29 @@ class FormFiller:
     def fill(self, schema: dict, overrides: Mapping[str, Any] | None = None) -> dict:
         """A value for an object schema (a task's form); ``overrides`` fix top-level fields."""
         self._people = {}
-        value = self._object(schema, overrides or {})
-        return value
+        self._root = schema
+        return self._object(self._resolve(schema), overrides or {})
+
+    def _resolve(self, schema: dict) -> dict:
+        """One plain schema from local ``$ref``s, ``allOf`` (merged) and ``oneOf``/``anyOf``
+        (one alternative, merged with the rest)."""
+        schema = dict(schema)
+        reference = schema.pop("$ref", None)
+        if isinstance(reference, str) and reference.startswith("#/"):
+            target: Any = self._root
+            for part in reference[2:].split("/"):
+                target = target.get(part, {}) if isinstance(target, dict) else {}
+            schema = {**self._resolve(target), **schema}
+        for part in schema.pop("allOf", None) or []:
+            schema = _merge(schema, self._resolve(part))
+        for key in ("oneOf", "anyOf"):
+            choices = schema.pop(key, None)
+            if choices:
+                schema = _merge(schema, self._resolve(self.rng.choice(choices)))
+        return schema
 
     def value(self, name: str, schema: dict) -> Any:
+        schema = self._resolve(schema)
         rule = self.rules.get(name)
         if rule is not None:
             return rule(self, name, schema)
@@ -168,3 +188,12 @@ class FormFiller:
             return list(items["enum"])  # everything there is: a complete application
         count = max(int(schema.get("minItems", 0)), 1)
         return [self.value(name, items) for _ in range(count)]
+
+
+def _merge(schema: dict, other: dict) -> dict:
+    merged = {**schema, **{key: value for key, value in other.items() if key not in ("properties", "required")}}
+    if "properties" in schema or "properties" in other:
+        merged["properties"] = {**schema.get("properties", {}), **other.get("properties", {})}
+    if "required" in schema or "required" in other:
+        merged["required"] = [*schema.get("required", []), *other.get("required", [])]
+    return merged
