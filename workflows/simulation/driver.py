@@ -332,6 +332,10 @@ class OfficeSimulation:
         if message == SUPPLEMENT_MESSAGE:
             if self.rng.random() >= habits.supply_share:
                 self.result.counts["documents_never_supplied"] += 1
+                if self.rng.random() < habits.withdraw_share:  # says so, rather than letting it lapse
+                    days = self.rng.randint(*habits.withdraw_working_days)
+                    when = self.calendar.working_days_after(self.clock.now(), days) - timedelta(hours=4)
+                    self._schedule(when, "withdrawal", case_id)
                 return
             documents = list(data.get("missing_documents") or [])
             if len(documents) > 1 and self.rng.random() < habits.partial_supply_share:
@@ -361,6 +365,13 @@ class OfficeSimulation:
             self.result.counts[f"late_{name}"] += 1  # e.g. documents after the case was withdrawn
             return
         self.result.counts[f"message_{name}"] += 1
+
+    def _do_withdrawal(self, case_id: str) -> None:
+        try:
+            self.engine.handle(cmd.CancelCase(case_id, "the applicant withdrew the application", actor="applicant"))
+        except (Conflict, NotFound):
+            return  # already withdrawn by the office's deadline
+        self.result.counts["withdrawn_by_applicant"] += 1
 
     def _do_rating(self, case_id: str, had_supplement: bool, draw: float) -> None:
         habits = profile.HABITS

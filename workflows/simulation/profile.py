@@ -118,6 +118,8 @@ class ApplicantHabits:
     supply_share: float = 0.86  # applicants who bring the missing documents at all
     supply_working_days: tuple[int, int] = (1, 9)  # after the notice; past 10 the case is withdrawn
     partial_supply_share: float = 0.12  # bring only part: another round
+    withdraw_share: float = 0.3  # of those who never bring them: withdraw the application
+    withdraw_working_days: tuple[int, int] = (1, 6)
     rating_share: float = 0.62  # rate a case that asks for a rating
     unprompted_rating_share: float = 0.15  # rate a case whose procedure does not ask
     rating_delay_hours: tuple[float, float] = (0.1, 60.0)
