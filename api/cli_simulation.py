@@ -10,7 +10,7 @@ import logging
 import sys
 import time as wall
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 
 import click
@@ -107,9 +107,7 @@ def simulate_month(month: str, seed: int, cases: int, clerks: int, days: int | N
     sys.exit(1 if failed else 0)
 
 
-def _opening(day: date):
-    from datetime import datetime, time
-
+def _opening(day: date) -> datetime:
     return datetime.combine(day, time(7, 0), OFFICE_ZONE)
 
 

@@ -54,8 +54,8 @@ def test_references_and_alternatives_are_followed():
             "mobile": {"$ref": "#/$defs/phone"},
             "copies": {"allOf": [{"type": "integer"}, {"minimum": 2, "maximum": 3}]},
             "contact": {"oneOf": [
-                {"type": "object", "required": ["email"], "properties": {"email": {"type": "string", "format": "email"}},
-                 "additionalProperties": False},
+                {"type": "object", "required": ["email"],
+                 "properties": {"email": {"type": "string", "format": "email"}}, "additionalProperties": False},
                 {"type": "object", "required": ["post"], "properties": {"post": {"type": "string", "maxLength": 3}},
                  "additionalProperties": False}]},
         },

@@ -134,7 +134,8 @@ def test_agency_outages_send_cases_to_the_manual_checks(cli, engine, tmp_path, a
     result, _text, _rows = simulate(cli, tmp_path, "--seed", "5")
     assert "agency_outages=" in result.output and "agency_calls_failed=" in result.output
     with engine.read() as session:
-        failures = session.execute(select(CaseEvent.payload).where(CaseEvent.type == "service_result_recorded")).scalars()
+        failures = session.execute(select(CaseEvent.payload)
+                                   .where(CaseEvent.type == "service_result_recorded")).scalars()
         codes = Counter((payload.get("error") or {}).get("code") for payload in failures)
         manual = session.scalar(select(func.count()).select_from(Task).where(Task.element_id.like("%manually")))
     assert codes["agency_unavailable"] > 0 and manual > 0
@@ -156,3 +157,35 @@ def test_a_procedure_without_a_line_in_the_profile_joins_with_the_default_share(
     assert set(received) == {"household_transcript", "birth_registration", "death_registration",
                              "move_in_registration"}
     assert all(count > 0 for count in received.values())
+
+
+@pytest.fixture
+def with_a_complaint_procedure(tmp_path, monkeypatch):
+    """The transcript and the audit tests' complaint procedure (answered by the supervisor in
+    3 working days), in a folder of their own."""
+    from tests.audit.conftest import PROCEDURES
+    from workflows import catalogue
+
+    monkeypatch.setitem(catalogue.PROCEDURES, "complaint_general",
+                        catalogue.Procedure("complaint_general", "陳情", "Complaint", 3, catalogue.WORKING_DAYS))
+    folder = tmp_path / "procedures"
+    shutil.copytree(BPMN / "household_transcript", folder / "household_transcript")
+    shutil.copytree(PROCEDURES / "complaint_general", folder / "complaint_general")
+    return folder
+
+
+def test_complaints_are_reported_with_their_handling_time(cli, engine, tmp_path, with_a_complaint_procedure):
+    path = tmp_path / "report.csv"
+    cli("simulate-month", "--month", "2026-03", "--days", "6", "--cases", "500", "--seed", "2",
+        "--bpmn", str(with_a_complaint_procedure), "--csv", str(path))
+    rows = {row["procedure"]: row for row in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8")))}
+    with engine.read() as session:
+        complaints = session.execute(select(Case).where(Case.procedure_key == "complaint_general")).scalars().all()
+    row = rows["complaint_general"]
+    handled = [case for case in complaints if case.status == "completed"]
+    assert complaints and handled
+    assert int(row["complaints_received"]) == len(complaints) == int(row["received"])
+    assert int(row["complaints_handled"]) == len(handled)
+    assert row["complaint_handling_median_working_days"] != ""
+    assert int(rows[ALL]["complaints_received"]) == len(complaints)
+    assert rows["household_transcript"]["complaints_received"] == ""

@@ -4,4 +4,4 @@ from .driver import OfficeSimulation, SimulationResult, SimulationSettings
 from .report import as_csv, as_table, as_tables, management_report, month_bounds
 
 __all__ = ["OfficeSimulation", "SimulationResult", "SimulationSettings", "as_csv", "as_table",
-           "management_report", "month_bounds"]
+           "as_tables", "management_report", "month_bounds"]

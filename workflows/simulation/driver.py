@@ -21,11 +21,12 @@ are taken in a fixed order (due date, creation, case number), so a seed gives th
 from __future__ import annotations
 
 import heapq
+import json
 import math
 import random
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Callable
 
 from sqlalchemy import select
@@ -203,7 +204,7 @@ class OfficeSimulation:
 
     def _do_arrive(self, procedure: str, channel: str) -> None:
         try:
-            self.engine.handle(cmd.StartCase(procedure, {}, channel, actor="counter" if channel != "online" else "online"))
+            self.engine.handle(cmd.StartCase(procedure, {}, channel, actor="online" if channel == "online" else "counter"))
         except EngineError as error:
             self._problem(f"starting a {procedure} case: {error.message}")
             return
@@ -249,8 +250,8 @@ class OfficeSimulation:
         for actor, supervisor in present:
             budget = self._carry.get(actor, 0.0) + minutes
             for row in sorted(inbox, key=lambda r: (r.lane != SUPERVISOR_LANE) if supervisor else 0):
-                if row.id in taken or (row.lane == SUPERVISOR_LANE) != supervisor and not supervisor:
-                    continue
+                if row.id in taken or (row.lane == SUPERVISOR_LANE and not supervisor):
+                    continue  # supervisors do the clerks' steps too, clerks not theirs
                 needed = profile.task_rule(row.element_id).minutes
                 if needed > budget:
                     break
@@ -287,8 +288,6 @@ class OfficeSimulation:
     def _form(self, definition_id: int, form_key: str) -> dict:
         key = (definition_id, form_key)
         if key not in self._forms:
-            import json
-
             with self.engine.read() as session:
                 files = queries.definition_files(session, definition_id)
             self._forms[key] = json.loads(files[form_key]) if form_key in files else {}
@@ -417,8 +416,7 @@ def _month_end(day: date) -> date:
 
 
 def _aware(moment: datetime | None) -> datetime | None:
+    """SQLite gives back naive UTC datetimes."""
     if moment is None or moment.tzinfo is not None:
         return moment
-    from datetime import timezone
-
     return moment.replace(tzinfo=timezone.utc)
