@@ -18,6 +18,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from engine.clock import ManualClock
+from engine.errors import EngineError
+from engine.integrity import SCOPE_ALL, RunSummary, record_run
 from engine.reports import count_cases
 from engine.schema import upgrade
 from workflows.agencies import AgencySettings
@@ -82,9 +84,12 @@ def simulate_month(month: str, seed: int, cases: int, clerks: int, days: int | N
             if count_cases(session):
                 raise click.UsageError("the database already holds cases: run the simulation on an empty one, "
                                        "e.g. ONESTOP_DATABASE_URL=sqlite:///instance/simulation.db")
-        deploy_folder(engine, bpmn_folder or Path(settings.bpmn_folder), actor="simulation")
-        simulation = OfficeSimulation(engine, SimulationSettings(first_day, seed=seed, cases=cases, clerks=clerks,
-                                                                 working_days=days), faults=simulator.state.faults)
+        try:
+            deploy_folder(engine, bpmn_folder or Path(settings.bpmn_folder), actor="simulation")
+            simulation = OfficeSimulation(engine, SimulationSettings(first_day, seed=seed, cases=cases, clerks=clerks,
+                                                                     working_days=days), faults=simulator.state.faults)
+        except (EngineError, ValueError) as error:
+            raise click.ClickException(f"cannot simulate: {getattr(error, 'message', error)}")
         with click.progressbar(length=len(simulation.working_days()), label=f"simulating {month}",
                                file=sys.stderr, show_pos=True) as bar:
             result = simulation.run(on_day=bar.update)
@@ -117,19 +122,24 @@ def _report_period(result) -> tuple[date, date]:
 
 
 def _verify(engine) -> int:
-    """Replay every case against its hash chain; prints the count, returns how many failed."""
+    """Replay every case against its hash chain, record the run as an audit verification run
+    (``engine.integrity``), print the count; returns how many failed."""
     with engine.read() as session:
         total = count_cases(session)
-    verified = failed = 0
+    summary = RunSummary(SCOPE_ALL, None, engine.clock.now())
     with click.progressbar(engine.verify_all(), length=total, label="verifying every case by replay",
                            file=sys.stderr) as results:
         for verification in results:
-            if verification.ok:
-                verified += 1
-            else:
-                failed += 1
-                click.echo(f"case {verification.as_dict()} FAILED verification", err=True)
-    click.echo(f"verified by replay: {verified} of {total} cases" + (f", {failed} FAILED" if failed else ""))
+            summary.checked += 1
+            if not verification.ok:
+                summary.failures.append(verification)
+                click.echo(f"case {verification.number} FAILED verification: {verification.problems}", err=True)
+    with engine.write() as session:
+        run = record_run(session, summary, actor="simulation", finished_at=engine.clock.now())
+        run_id = run.id
+    failed = len(summary.failures)
+    click.echo(f"verified by replay: {summary.checked - failed} of {summary.checked} cases"
+               + (f", {failed} FAILED" if failed else "") + f" (verification run {run_id})")
     return failed
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from api import create_app
 from engine import commands as cmd
+from engine.audit_models import VerificationRun
 from engine.models import Case, CaseEvent, Rating, Task
 from tests.conftest import BPMN, POSTGRES_URL, _truncate_postgres
 from workflows.simulation import profile
@@ -50,7 +51,10 @@ def test_the_report_agrees_with_the_database_and_every_case_verifies(cli, engine
             .where(CaseEvent.type == "message_delivered",
                    CaseEvent.payload["name"].as_string() == "documents_supplied")).scalars())
     assert 50 <= len(cases) <= 150
-    assert f"verified by replay: {len(cases)} of {len(cases)} cases" in result.output
+    assert f"verified by replay: {len(cases)} of {len(cases)} cases (verification run" in result.output
+    with engine.read() as session:
+        [run] = session.execute(select(VerificationRun)).scalars().all()
+    assert (run.cases_checked, run.cases_failed, run.ok, run.actor) == (len(cases), 0, True, "simulation")
     assert all(verification.ok for verification in engine.verify_all())
     # Every deployed procedure got applicants; the channels all occur.
     assert set(by_procedure) == {case.procedure_key for case in cases} | {ALL}
@@ -189,3 +193,26 @@ def test_complaints_are_reported_with_their_handling_time(cli, engine, tmp_path,
     assert row["complaint_handling_median_working_days"] != ""
     assert int(rows[ALL]["complaints_received"]) == len(complaints)
     assert rows["household_transcript"]["complaints_received"] == ""
+
+
+def test_a_case_that_does_not_verify_fails_the_command(cli, engine, tmp_path, monkeypatch):
+    """Someone edits a case's history between the month and the verification: exit 1."""
+    from sqlalchemy import update
+
+    from tests.tampering import tamper
+    from workflows.simulation import OfficeSimulation
+
+    simulate_only = OfficeSimulation.run
+
+    def run_then_tamper(simulation, **kwargs):
+        result = simulate_only(simulation, **kwargs)
+        tamper(engine, update(CaseEvent).where(CaseEvent.seq == 1, CaseEvent.type == "case_started")
+               .values(actor="someone else"))
+        return result
+
+    monkeypatch.setattr(OfficeSimulation, "run", run_then_tamper)
+    result = cli(*ARGS, "--days", "1", "--cases", "100", ok=False)
+    with engine.read() as session:
+        total = session.scalar(select(func.count()).select_from(Case))
+    assert result.exit_code == 1
+    assert f"verified by replay: 0 of {total} cases, {total} FAILED" in result.output
