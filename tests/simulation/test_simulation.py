@@ -41,6 +41,7 @@ def test_the_report_agrees_with_the_database_and_every_case_verifies(cli, engine
     result, text, rows = simulate(cli, tmp_path, "--seed", "7", "--days", "5", "--cases", "400")
     assert text.splitlines()[0] == ",".join(COLUMNS)
     by_procedure = {row["procedure"]: row for row in rows}
+    assert len(by_procedure) == len(rows) and rows[-1]["procedure"] == ALL
     with engine.read() as session:
         cases = session.execute(select(Case)).scalars().all()
         last_done = dict(session.execute(select(Task.case_id, func.max(Task.completed_at))

@@ -37,8 +37,9 @@ def management_report(engine, first: date, last: date) -> dict[str, Any]:
         for item in run_report(engine, name, first=first, last=last)["rows"]:
             merge(rows[item["procedure"]], item)
     _ratings(engine, period, rows)
+    everything = rows.pop(ALL, {})  # the ratings of all procedures together
     ordered = [{"procedure": key, **_defaults(values)} for key, values in sorted(rows.items())]
-    return {"period": period.as_dict(), "columns": list(COLUMNS), "rows": ordered + [_total(ordered)]}
+    return {"period": period.as_dict(), "columns": list(COLUMNS), "rows": [*ordered, _total(ordered, everything)]}
 
 
 def _defaults(values: dict) -> dict:
@@ -111,11 +112,8 @@ def _slope(means: dict[int, float]) -> float | None:
     return round(sum((x - x_mean) * (y - y_mean) for x, y in zip(xs, ys)) / sum((x - x_mean) ** 2 for x in xs), 3)
 
 
-def _total(rows: list[dict]) -> dict:
-    """Sums over the procedures; the rating figures of all ratings (kept aside under ``ALL``)."""
-    everything = next((row for row in rows if row["procedure"] == ALL), None)
-    if everything is not None:
-        rows.remove(everything)
+def _total(rows: list[dict], everything: dict) -> dict:
+    """Sums over the procedures, with the rating figures of all ratings together."""
     total = {"procedure": ALL}
     for name in ("received", "completed", "open", "cancelled", "closed_on_time", "closed_late",
                  "supplement_rounds", "cases_with_supplement", "complaints_received", "complaints_handled"):
@@ -124,7 +122,7 @@ def _total(rows: list[dict]) -> dict:
     total["supplement_rounds_per_case"] = round(total["supplement_rounds"] / total["received"], 3) \
         if total["received"] else None
     for name in ("ratings", "rating_mean", "rating_weekly", "rating_trend", "low_ratings"):
-        total[name] = (everything or {}).get(name, 0 if name in ("ratings", "low_ratings") else None)
+        total[name] = everything.get(name, 0 if name in ("ratings", "low_ratings") else None)
     return total
 
 
