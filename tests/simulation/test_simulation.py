@@ -176,6 +176,8 @@ def with_a_complaint_procedure(tmp_path, monkeypatch):
     folder = tmp_path / "procedures"
     shutil.copytree(BPMN / "household_transcript", folder / "household_transcript")
     shutil.copytree(PROCEDURES / "complaint_general", folder / "complaint_general")
+    # A sub-process deployed on its own (no standard time): nobody applies for it.
+    shutil.copytree(PROCEDURES / "document_check", folder / "document_check")
     return folder
 
 
@@ -194,6 +196,7 @@ def test_complaints_are_reported_with_their_handling_time(cli, engine, tmp_path,
     assert row["complaint_handling_median_working_days"] != ""
     assert int(rows[ALL]["complaints_received"]) == len(complaints)
     assert rows["household_transcript"]["complaints_received"] == ""
+    assert set(rows) == {"complaint_general", "household_transcript", ALL}
 
 
 def test_a_case_that_does_not_verify_fails_the_command(cli, engine, tmp_path, monkeypatch):

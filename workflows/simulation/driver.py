@@ -149,13 +149,20 @@ class OfficeSimulation:
 
     def advance_to(self, target: datetime) -> None:
         """Move the clock to ``target``, doing on the way, each at its moment, what falls due."""
+        stuck: datetime | None = None  # a timer whose case failed to fire: not retried in this move
         while True:
             with self.engine.read() as session:
                 timer = next_due_at(session.connection())
+            if timer is not None and stuck is not None and timer <= stuck:
+                timer = None
             action = self._queue[0].when if self._queue else None
             if timer is not None and timer < target and (action is None or timer <= action):
                 self._set_clock(timer + timedelta(seconds=1))
-                self.result.counts["timer_firings"] += self.timers.fire_due()
+                fired = self.timers.fire_due()
+                if not fired:
+                    stuck = timer
+                    self._problem(f"a timer due at {timer.isoformat()} did not fire")
+                self.result.counts["timer_firings"] += fired
                 self._run_jobs()
                 self._look_at_cases()
             elif action is not None and action <= target:
@@ -177,11 +184,13 @@ class OfficeSimulation:
 
     # ------------------------------------------------------------------ arrivals and agencies
     def _procedure_mix(self) -> dict[str, profile.ProcedureMix]:
+        """The deployed procedures applicants come for: those with a line in the profile or a
+        standard time in the catalogue (not a sub-process deployed on its own)."""
         with self.engine.read() as session:
             deployed = sorted({d.process_key for d in queries.list_definitions(session) if not d.draft})
-        return {key: profile.PROCEDURES.get(key, profile.ProcedureMix(profile.DEFAULT_WEIGHT,
-                                                                      profile.DEFAULT_CHANNELS))
-                for key in deployed}
+        default = profile.ProcedureMix(profile.DEFAULT_WEIGHT, profile.DEFAULT_CHANNELS)
+        return {key: profile.PROCEDURES.get(key, default) for key in deployed
+                if key in profile.PROCEDURES or self.engine.catalogue.standard_time(key) is not None}
 
     def _plan_day(self, day: date, expected: float) -> None:
         count = max(0, round(self.rng.gauss(expected, math.sqrt(expected)))) if expected > 0 else 0
