@@ -220,3 +220,12 @@ def test_a_case_that_does_not_verify_fails_the_command(cli, engine, tmp_path, mo
         total = session.scalar(select(func.count()).select_from(Case))
     assert result.exit_code == 1
     assert f"verified by replay: 0 of {total} cases, {total} FAILED" in result.output
+
+
+def test_a_timer_that_will_not_fire_does_not_stall_the_month(cli, tmp_path, monkeypatch):
+    from engine.scheduler import TimerRunner
+
+    monkeypatch.setattr(TimerRunner, "fire_due", lambda self, *args, **kwargs: 0)
+    # One clerk and the supervisor for a busy day: SLA timers fall due (and would fire).
+    result = cli(*ARGS, "--days", "2", "--cases", "2000", "--seed", "4", "--clerks", "1")
+    assert "did not fire" in result.output and "problems=" in result.output
