@@ -54,3 +54,15 @@ def test_national_id_checksum(value, valid):
 
 def test_mask():
     assert mask_national_id("A123456789") == "A12****789"
+
+
+def test_made_national_ids_pass_the_checksum_and_carry_the_sex():
+    import random
+
+    from workflows.identifiers import make_national_id
+
+    rng = random.Random(9)
+    made = [make_national_id(rng) for _ in range(500)]
+    assert all(valid_national_id(number) for number in made) and len(set(made)) == 500
+    assert make_national_id(rng, "female")[1] == "2" and make_national_id(rng, "male")[1] == "1"
+    assert not valid_national_id(made[0][:-1] + str((int(made[0][-1]) + 1) % 10))
