@@ -264,4 +264,7 @@ def register_cli(app: Flask) -> None:
     from .cli_audit import register_audit_cli  # imported here: it adds to this module's groups
 
     register_audit_cli(app)
+    from .cli_simulation import register_simulation_cli
+
+    register_simulation_cli(app)
     from . import cli_designer  # noqa: F401 - adds the designer commands to the definitions group

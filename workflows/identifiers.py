@@ -26,6 +26,17 @@ def valid_national_id(value: object) -> bool:
     return total % 10 == 0
 
 
+def make_national_id(rng, sex: str | None = None) -> str:
+    """A citizen's number with a valid checksum, drawn from ``rng`` (a ``random.Random``):
+    the check digit is the one that makes the weighted sum a multiple of ten."""
+    letter = rng.choice(sorted(LETTER_CODES))
+    second = {"male": "1", "female": "2"}.get(sex or "", rng.choice("12"))
+    body = [int(second), *(rng.randrange(10) for _ in range(7))]
+    area = LETTER_CODES[letter]
+    total = area // 10 + 9 * (area % 10) + sum(weight * digit for weight, digit in zip(WEIGHTS, body))
+    return letter + "".join(map(str, body)) + str((10 - total % 10) % 10)
+
+
 def mask_national_id(value: object) -> str:
     """A12****789: enough for a clerk to match a document, not enough to reuse."""
     text = str(value or "")

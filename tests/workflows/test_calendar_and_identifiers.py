@@ -63,3 +63,15 @@ def test_masking_finds_national_ids_anywhere_in_json_like_data():
     assert mask_national_ids(data) == {
         "national_id": "A12****789", "note": "申請人 A12****789 來電, spouse F22****7890",
         "items": ["B12****780", 1234567890, None], "name": "王小明"}
+
+
+def test_made_national_ids_pass_the_checksum_and_carry_the_sex():
+    import random
+
+    from workflows.identifiers import make_national_id
+
+    rng = random.Random(9)
+    made = [make_national_id(rng) for _ in range(500)]
+    assert all(valid_national_id(number) for number in made) and len(set(made)) == 500
+    assert make_national_id(rng, "female")[1] == "2" and make_national_id(rng, "male")[1] == "1"
+    assert not valid_national_id(made[0][:-1] + str((int(made[0][-1]) + 1) % 10))

@@ -1,0 +1,431 @@
+"""The office month, driven through the engine's own commands on a manual clock.
+
+Nothing here knows a procedure. Each simulated quarter hour of a working day:
+
+1. the clock moves on, and whatever fell due on the way happens at its own moment: timers
+   (SLA breaches, reminders, withdrawals, rating windows) through the scheduler's
+   ``TimerRunner``, applicants arriving (``StartCase``), bringing documents or rating, agencies
+   going down or coming back;
+2. the clerks present that day take READY tasks from the inbox, soonest due first, each as long
+   as their time allows, and complete them with data filled from the task's form
+   (``forms.FormFiller``, ``profile.TASKS``);
+3. the agency calls those steps queued run (``engine.run_due_jobs``, the worker's own code,
+   against the agency simulator over HTTP); an agency in an outage fails them and the case goes
+   to its manual fallback;
+4. cases that changed are looked at: one that waits for a BPMN message gets an applicant's
+   answer scheduled (documents after some working days, or never; a rating, or none).
+
+All choices come from one ``random.Random(seed)`` in a fixed order, and the inbox and cases
+are taken in a fixed order (due date, creation, case number), so a seed gives the same month.
+"""
+from __future__ import annotations
+
+import heapq
+import json
+import math
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any, Callable
+
+from sqlalchemy import select
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.util.task import TaskState
+
+from engine import commands as cmd
+from engine import queries, serialization
+from engine.errors import Conflict, EngineError, NotFound
+from engine.handlers import RATING_MESSAGE
+from engine.models import Case, Task
+from engine.scheduler import TimerRunner, next_due_at
+
+from ..agencies.settings import AGENCIES
+from ..agencies.simulator.faults import NO_FAULT, Fault
+from ..calendar import OFFICE_CLOSES, OFFICE_OPENS, OFFICE_ZONE
+from ..reports import COMPLAINT_PREFIX, LOW_RATING_MAX, SUPPLEMENT_MESSAGE, office_time
+from . import profile
+from .forms import FormFiller
+
+SUPERVISOR_LANE = "Supervisor"
+SECONDS_PER_STEP = 20  # the clock moves this much per completed step, so events keep their order
+MAX_ATTEMPTS = 3  # a step the engine refuses this often is left open (counted as a problem)
+
+
+@dataclass(frozen=True)
+class SimulationSettings:
+    month: date  # its first day
+    seed: int = 7
+    cases: int = 1200  # applications expected in the month
+    clerks: int = 4
+    supervisors: int = 1
+    tick_minutes: int = 15
+    working_days: int | None = None  # only the first N working days (a quick run)
+
+
+@dataclass
+class SimulationResult:
+    first_day: date
+    last_day: date
+    working_days: int
+    counts: Counter = field(default_factory=Counter)
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass(order=True)
+class _Action:
+    when: datetime
+    order: int
+    kind: str = field(compare=False)
+    args: tuple = field(compare=False, default=())
+
+
+class OfficeSimulation:
+    def __init__(self, engine, settings: SimulationSettings, faults=None) -> None:
+        """``engine`` runs on a ``ManualClock`` (``set``); ``faults`` is the agency simulator's
+        fault book (``set(agency, Fault)``), None to run without outages."""
+        if not hasattr(engine.clock, "set"):
+            raise ValueError("the simulation needs an engine on a ManualClock")
+        self.engine, self.settings, self.faults = engine, settings, faults
+        self.clock = engine.clock
+        self.rng = random.Random(settings.seed)
+        self.calendar = office_time(engine, self.clock.now()).calendar
+        self.timers = TimerRunner(engine, actor="scheduler")
+        self.result = SimulationResult(settings.month, settings.month, 0)
+        self._queue: list[_Action] = []
+        self._order = 0
+        self._seen: dict[str, int] = {}  # case id -> last event seq looked at
+        self._answered: set[str] = set()  # waiting message tasks an applicant's answer was decided for
+        self._rating_asked: set[str] = set()
+        self._finished: set[str] = set()
+        self._ready_after: dict[str, datetime] = {}  # task id -> earliest moment a clerk can do it
+        self._attempts: Counter = Counter()
+        self._forms: dict[tuple[int, str], dict] = {}
+        self._carry: dict[str, float] = {}
+        self._mix = self._procedure_mix()
+        self._complaint_procedures = sorted(key for key in self._mix if key.startswith(COMPLAINT_PREFIX))
+
+    # ------------------------------------------------------------------ the month
+    def working_days(self) -> list[date]:
+        """The working days the simulation runs through."""
+        days = self._month_working_days()
+        return days[: self.settings.working_days] if self.settings.working_days else days
+
+    def _month_working_days(self) -> list[date]:
+        first = self.settings.month.replace(day=1)
+        days, day = [], first
+        while day.month == first.month:
+            if self.calendar.is_working_day(day):
+                days.append(day)
+            day += timedelta(days=1)
+        return days
+
+    def run(self, on_day: Callable[[int], None] | None = None) -> SimulationResult:
+        days = self.working_days()
+        if not days:
+            raise ValueError("the month has no working day")
+        if not self._mix:
+            raise ValueError("no procedure is deployed")
+        # The month's volume spread over all its working days, also when only the first few run.
+        month_weight = sum(profile.WEEKDAY_WEIGHTS[day.weekday()] for day in self._month_working_days())
+        for day in days:
+            self._plan_day(day, self.settings.cases * profile.WEEKDAY_WEIGHTS[day.weekday()] / month_weight)
+            present = self._present_staff()
+            moment = _local(day, OFFICE_OPENS)
+            while moment < _local(day, OFFICE_CLOSES):
+                self.advance_to(moment)
+                self._work(present, moment)
+                self._run_jobs()
+                self._look_at_cases()
+                moment += timedelta(minutes=self.settings.tick_minutes)
+            self.result.working_days += 1
+            if on_day:
+                on_day(1)
+        last = days[-1] if self.settings.working_days else _month_end(days[0])
+        self.advance_to(_local(last, time(23, 59)))
+        self._look_at_cases()
+        self.result.last_day = last
+        return self.result
+
+    def advance_to(self, target: datetime) -> None:
+        """Move the clock to ``target``, doing on the way, each at its moment, what falls due."""
+        stuck: datetime | None = None  # a timer whose case failed to fire: not retried in this move
+        while True:
+            with self.engine.read() as session:
+                timer = next_due_at(session.connection())
+            if timer is not None and stuck is not None and timer <= stuck:
+                timer = None
+            action = self._queue[0].when if self._queue else None
+            if timer is not None and timer < target and (action is None or timer <= action):
+                self._set_clock(timer + timedelta(seconds=1))
+                fired = self.timers.fire_due()
+                if not fired:
+                    stuck = timer
+                    self._problem(f"a timer due at {timer.isoformat()} did not fire")
+                self.result.counts["timer_firings"] += fired
+                self._run_jobs()
+                self._look_at_cases()
+            elif action is not None and action <= target:
+                step = heapq.heappop(self._queue)
+                self._set_clock(step.when)
+                getattr(self, f"_do_{step.kind}")(*step.args)
+                self._run_jobs()
+            else:
+                break
+        self._set_clock(target)
+
+    def _set_clock(self, moment: datetime) -> None:
+        if moment > self.clock.now():
+            self.clock.set(moment)
+
+    def _schedule(self, when: datetime, kind: str, *args: Any) -> None:
+        self._order += 1
+        heapq.heappush(self._queue, _Action(when, self._order, kind, args))
+
+    # ------------------------------------------------------------------ arrivals and agencies
+    def _procedure_mix(self) -> dict[str, profile.ProcedureMix]:
+        """The deployed procedures applicants come for: those with a line in the profile or a
+        standard time in the catalogue (not a sub-process deployed on its own)."""
+        with self.engine.read() as session:
+            deployed = sorted({d.process_key for d in queries.list_definitions(session) if not d.draft})
+        default = profile.ProcedureMix(profile.DEFAULT_WEIGHT, profile.DEFAULT_CHANNELS)
+        return {key: profile.PROCEDURES.get(key, default) for key in deployed
+                if key in profile.PROCEDURES or self.engine.catalogue.standard_time(key) is not None}
+
+    def _plan_day(self, day: date, expected: float) -> None:
+        count = max(0, round(self.rng.gauss(expected, math.sqrt(expected)))) if expected > 0 else 0
+        hours = sorted(profile.HOURLY_WEIGHTS)
+        keys = list(self._mix)
+        for _ in range(count):
+            hour = self.rng.choices(hours, [profile.HOURLY_WEIGHTS[h] for h in hours])[0]
+            when = _local(day, time(hour, self.rng.randrange(60), self.rng.randrange(60)))
+            procedure = self.rng.choices(keys, [self._mix[k].weight for k in keys])[0]
+            channel = self.rng.choices(profile.CHANNELS, self._mix[procedure].channels)[0]
+            self._schedule(when, "arrive", procedure, channel)
+        if self.faults is None:
+            return
+        habits = profile.AGENCY_HABITS
+        for agency in sorted(AGENCIES):
+            if self.rng.random() < habits.outage_share:
+                start = _local(day, OFFICE_OPENS) + timedelta(minutes=self.rng.randrange(8 * 60))
+                self._schedule(start, "outage", agency)
+                self._schedule(start + timedelta(minutes=self.rng.randint(*habits.outage_minutes)), "recovery", agency)
+
+    def _do_arrive(self, procedure: str, channel: str) -> None:
+        try:
+            self.engine.handle(cmd.StartCase(procedure, {}, channel, actor="online" if channel == "online" else "counter"))
+        except EngineError as error:
+            self._problem(f"starting a {procedure} case: {error.message}")
+            return
+        self.result.counts["cases_started"] += 1
+        self.result.counts[f"channel_{channel}"] += 1
+
+    def _do_outage(self, agency: str) -> None:
+        self.faults.set(agency, Fault(mode="error", status=503))
+        self.result.counts["agency_outages"] += 1
+
+    def _do_recovery(self, agency: str) -> None:
+        self.faults.set(agency, NO_FAULT)
+
+    def _run_jobs(self) -> None:
+        while True:
+            outcomes = self.engine.run_due_jobs(limit=200)
+            for outcome, count in outcomes.items():
+                self.result.counts[f"agency_calls_{outcome}"] += count
+            if not outcomes:
+                return
+
+    # ------------------------------------------------------------------ clerks
+    def _present_staff(self) -> list[tuple[str, bool]]:
+        """(actor, is supervisor) of the staff at work today, in a fixed order."""
+        staff = [(f"clerk-{n}", False) for n in range(1, self.settings.clerks + 1)]
+        staff += [(f"supervisor-{n}", True) for n in range(1, self.settings.supervisors + 1)]
+        present = [member for member in staff if self.rng.random() < profile.CLERK_PRESENCE]
+        return present or staff[:1]
+
+    def _inbox(self) -> list:
+        far = datetime.max.replace(tzinfo=OFFICE_ZONE)
+        with self.engine.read() as session:
+            rows = session.execute(
+                select(Task.id, Task.case_id, Task.element_id, Task.lane, Task.form_key, Task.created_at,
+                       Task.due_at, Case.number, Case.definition_id)
+                .join(Case, Case.id == Task.case_id).where(Task.status == "ready")).all()
+        return sorted(rows, key=lambda r: (_aware(r.due_at) or far, _aware(r.created_at), r.number, r.element_id))
+
+    def _work(self, present: list[tuple[str, bool]], moment: datetime) -> None:
+        inbox = [row for row in self._inbox() if self._can_start(row, moment)]
+        taken: set[str] = set()
+        minutes = self.settings.tick_minutes * (0.5 if moment.astimezone(OFFICE_ZONE).hour == profile.LUNCH_HOUR else 1)
+        for actor, supervisor in present:
+            budget = self._carry.get(actor, 0.0) + minutes
+            for row in sorted(inbox, key=lambda r: (r.lane != SUPERVISOR_LANE) if supervisor else 0):
+                if row.id in taken or (row.lane == SUPERVISOR_LANE and not supervisor):
+                    continue  # supervisors do the clerks' steps too, clerks not theirs
+                needed = profile.task_rule(row.element_id).minutes
+                if needed > budget:
+                    break
+                taken.add(row.id)
+                budget -= needed
+                self._complete(row, actor)
+            self._carry[actor] = min(budget, self.settings.tick_minutes)
+
+    def _can_start(self, row, moment: datetime) -> bool:
+        if self._attempts[row.id] >= MAX_ATTEMPTS:
+            return False
+        if row.id not in self._ready_after:
+            low, high = profile.task_rule(row.element_id).delay_working_days
+            days = self.rng.randint(low, high)
+            self._ready_after[row.id] = (moment if days == 0 else
+                                         self.calendar.working_days_after(moment, days) - timedelta(hours=2))
+        return self._ready_after[row.id] <= moment
+
+    def _complete(self, row, actor: str) -> None:
+        self.clock.set(self.clock.now() + timedelta(seconds=SECONDS_PER_STEP))
+        filler = FormFiller(self.rng, self.clock.now().astimezone(OFFICE_ZONE).date(),
+                            profile.field_rules(row.element_id))
+        data = filler.fill(self._form(row.definition_id, row.form_key)) if row.form_key else {}
+        try:
+            self.engine.handle(cmd.CompleteTask(row.id, actor, data))
+        except (Conflict, NotFound):
+            return  # a timer or a message took the step away meanwhile
+        except EngineError as error:
+            self._attempts[row.id] += 1
+            self._problem(f"{row.number} {row.element_id}: {error.message}")
+            return
+        self.result.counts["tasks_completed"] += 1
+
+    def _form(self, definition_id: int, form_key: str) -> dict:
+        key = (definition_id, form_key)
+        if key not in self._forms:
+            with self.engine.read() as session:
+                files = queries.definition_files(session, definition_id)
+            self._forms[key] = json.loads(files[form_key]) if form_key in files else {}
+        return self._forms[key]
+
+    # ------------------------------------------------------------------ applicants
+    def _look_at_cases(self) -> None:
+        with self.engine.read() as session:
+            rows = session.execute(select(Case.id, Case.number, Case.status, Case.last_event_seq)
+                                   .order_by(Case.number)).all()
+        changed = [row for row in rows if self._seen.get(row.id) != row.last_event_seq]
+        for row in changed:
+            self._seen[row.id] = row.last_event_seq
+            if row.status == "running":
+                for task_id, name, data in self._waiting_messages(row.id):
+                    if task_id not in self._answered:
+                        self._answered.add(task_id)
+                        self._applicant_answers(row.id, name, data)
+            elif row.status == "completed" and row.id not in self._finished:
+                self._finished.add(row.id)
+                if row.id not in self._rating_asked and self.rng.random() < profile.HABITS.unprompted_rating_share:
+                    self._schedule_rating(row.id, {})
+
+    def _waiting_messages(self, case_id: str) -> list[tuple[str, str, dict]]:
+        with self.engine.read() as session:
+            case = queries.get_case(session, case_id)
+            definition = self.engine.catalog.get(session, case.definition_id)
+            state = case.state
+        workflow = serialization.loads(state, definition.spec, definition.subprocess_specs)
+        found = []
+        for task in workflow.get_tasks(state=TaskState.WAITING):
+            event = getattr(task.task_spec, "event_definition", None)
+            # An event-based gateway waits for any of its events (a rating, or the window closing).
+            for definition in getattr(event, "event_definitions", None) or [event]:
+                if isinstance(definition, MessageEventDefinition):
+                    found.append((str(task.id), definition.name, dict(task.data)))
+        return sorted(found, key=lambda item: item[1])
+
+    def _applicant_answers(self, case_id: str, message: str, data: dict) -> None:
+        habits = profile.HABITS
+        if message == SUPPLEMENT_MESSAGE:
+            if self.rng.random() >= habits.supply_share:
+                self.result.counts["documents_never_supplied"] += 1
+                if self.rng.random() < habits.withdraw_share:  # says so, rather than letting it lapse
+                    days = self.rng.randint(*habits.withdraw_working_days)
+                    when = self.calendar.working_days_after(self.clock.now(), days) - timedelta(hours=4)
+                    self._schedule(when, "withdrawal", case_id)
+                return
+            documents = list(data.get("missing_documents") or [])
+            if len(documents) > 1 and self.rng.random() < habits.partial_supply_share:
+                documents.remove(self.rng.choice(documents))
+            days = self.rng.randint(*habits.supply_working_days)
+            when = self.calendar.working_days_after(self.clock.now(), days) - timedelta(
+                minutes=self.rng.randrange(30, 8 * 60))
+            self._schedule(when, "message", case_id, message, {"documents": documents})
+        elif message == RATING_MESSAGE:
+            self._rating_asked.add(case_id)
+            if self.rng.random() < habits.rating_share:
+                self._schedule_rating(case_id, data)
+        else:
+            self.result.counts[f"unanswered_message_{message}"] += 1
+
+    def _schedule_rating(self, case_id: str, data: dict) -> None:
+        hours = self.rng.uniform(*profile.HABITS.rating_delay_hours)
+        # Drawn now, so that the order of draws does not depend on when the rating comes.
+        draw = self.rng.random()
+        self._schedule(self.clock.now() + timedelta(hours=hours), "rating", case_id,
+                       bool(data.get("supplement_rounds")), draw)
+
+    def _do_message(self, case_id: str, name: str, payload: Any) -> None:
+        try:
+            self.engine.handle(cmd.DeliverMessage(case_id, name, payload, actor="applicant"))
+        except (Conflict, NotFound):
+            self.result.counts[f"late_{name}"] += 1  # e.g. documents after the case was withdrawn
+            return
+        self.result.counts[f"message_{name}"] += 1
+
+    def _do_withdrawal(self, case_id: str) -> None:
+        try:
+            self.engine.handle(cmd.CancelCase(case_id, "the applicant withdrew the application", actor="applicant"))
+        except (Conflict, NotFound):
+            return  # already withdrawn by the office's deadline
+        self.result.counts["withdrawn_by_applicant"] += 1
+
+    def _do_rating(self, case_id: str, had_supplement: bool, draw: float) -> None:
+        habits = profile.HABITS
+        with self.engine.read() as session:
+            case = queries.get_case(session, case_id)
+            late, procedure = case.overdue_at is not None, case.procedure_key
+        weights = habits.late_scores if late else habits.supplement_scores if had_supplement else habits.scores
+        score = _pick(draw, weights) + 1
+        try:
+            self.engine.handle(cmd.RecordRating(case_id, score, actor="applicant"))
+        except (Conflict, NotFound):
+            self.result.counts["ratings_refused"] += 1
+            return
+        self.result.counts["ratings"] += 1
+        if (score <= LOW_RATING_MAX and self._complaint_procedures and not procedure.startswith(COMPLAINT_PREFIX)
+                and self.rng.random() < habits.complaint_after_low_rating):
+            days = self.rng.randint(*habits.complaint_delay_working_days)
+            when = self.calendar.working_days_after(self.clock.now(), days) - timedelta(hours=3)
+            self._schedule(max(when, self.clock.now()), "arrive", self.rng.choice(self._complaint_procedures), "online")
+
+    def _problem(self, text: str) -> None:
+        self.result.counts["problems"] += 1
+        if len(self.result.problems) < 50:
+            self.result.problems.append(text)
+
+
+def _pick(draw: float, weights: tuple[float, ...]) -> int:
+    total, running = sum(weights), 0.0
+    for index, weight in enumerate(weights):
+        running += weight / total
+        if draw < running:
+            return index
+    return len(weights) - 1
+
+
+def _local(day: date, at: time) -> datetime:
+    return datetime.combine(day, at, OFFICE_ZONE)
+
+
+def _month_end(day: date) -> date:
+    following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """SQLite gives back naive UTC datetimes."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=timezone.utc)
