@@ -28,6 +28,8 @@ from .service_runner import ServiceJobRunner
 from .validation import validate_bundle
 
 DEFAULT_CHANNELS = ("counter", "online", "home_visit")
+# Replay runs scripts with this many times the live time limit (see replay_script_engine).
+REPLAY_TIMEOUT_FACTOR = 10
 
 
 def default_case_number(year: int, number: int) -> str:
@@ -98,11 +100,17 @@ class CaseEngine:
         # or directly with ``run_due_jobs``.
         self.service_jobs = ServiceJobRunner(self, lease=timedelta(seconds=service_job_lease_seconds))
 
-    def script_engine(self, service_gateway) -> SandboxedScriptEngine:
+    def script_engine(self, service_gateway, timeout_seconds: float | None = None) -> SandboxedScriptEngine:
         return SandboxedScriptEngine(
-            self.script_functions, timeout_seconds=self.script_timeout_seconds, service_gateway=service_gateway,
-            asynchronous=self.operators.is_asynchronous,
+            self.script_functions, timeout_seconds=timeout_seconds or self.script_timeout_seconds,
+            service_gateway=service_gateway, asynchronous=self.operators.is_asynchronous,
         )
+
+    def replay_script_engine(self, service_gateway) -> SandboxedScriptEngine:
+        """For replay: every script already finished within the limit when its command ran, so a
+        busy machine must not make replay fail where the live command passed. A generous limit
+        still stops a script that a tampered history sends into a loop."""
+        return self.script_engine(service_gateway, self.script_timeout_seconds * REPLAY_TIMEOUT_FACTOR)
 
     # ------------------------------------------------------------------ commands
     def handle(self, command: Any) -> Any:
@@ -148,7 +156,7 @@ class CaseEngine:
             events = queries.case_events(session, case_id)
         if not 1 <= at_seq <= len(events):
             raise NotFound(f"Case {case.number} has no event {at_seq}", seq=at_seq, last_seq=len(events))
-        result = replay.replay(case_id, events, definition, self.script_engine, up_to_seq=at_seq,
+        result = replay.replay(case_id, events, definition, self.replay_script_engine, up_to_seq=at_seq,
                                definitions=self.definition)
         return describe_state(result.state, result.definition or definition, at_seq, divergence=result.reason)
 
@@ -157,7 +165,7 @@ class CaseEngine:
             case = queries.get_case(session, case_id)
             events = queries.case_events(session, case_id)
             definition = self.catalog.get(session, case.definition_id)
-        return replay.verify(case, events, definition, self.script_engine, definitions=self.definition)
+        return replay.verify(case, events, definition, self.replay_script_engine, definitions=self.definition)
 
     def verify_all(self, batch_size: int = 200) -> Iterator[replay.Verification]:
         after = None

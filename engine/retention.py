@@ -254,7 +254,8 @@ def verify_archive(engine, path: Path) -> list[dict[str, Any]]:
         case = _as_case(record["case"])
         events = [_as_event(row) for row in record["events"]]
         definition = engine.definition(case.definition_id)
-        verification = replay.verify(case, events, definition, engine.script_engine, definitions=engine.definition)
+        verification = replay.verify(case, events, definition, engine.replay_script_engine,
+                                     definitions=engine.definition)
         with engine.read() as session:
             archived = session.get(CaseArchive, case.id)
         line_hash = hashlib.sha256(record_line(record).encode("utf-8")).hexdigest()

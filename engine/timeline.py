@@ -173,4 +173,5 @@ def timeline_of(engine, case_id: str, *, mask: Mask | None = None) -> dict[str, 
         case = queries.get_case(session, case_id)
         events = queries.case_events(session, case_id)
         definition = engine.catalog.get(session, case.definition_id)
-    return case_timeline(case, events, definition, engine.script_engine, mask=mask, definitions=engine.definition)
+    return case_timeline(case, events, definition, engine.replay_script_engine, mask=mask,
+                         definitions=engine.definition)
