@@ -14,6 +14,7 @@ import re
 from datetime import date, timedelta
 from typing import Any, Callable, Mapping
 
+import jsonschema
 from rstr.xeger import Xeger
 
 from ..agencies.simulator.records import HOUSEHOLDS, PEOPLE
@@ -83,8 +84,10 @@ class FormFiller:
 
     def _resolve(self, schema: dict) -> dict:
         """One plain schema from local ``$ref``s, ``allOf`` (merged) and ``oneOf``/``anyOf``
-        (one alternative, merged with the rest)."""
+        (one alternative, merged with the rest). ``if``/``then``/``else`` are kept aside under
+        CONDITIONALS: they apply once the object's other fields are chosen."""
         schema = dict(schema)
+        conditionals = [_conditional(schema)] if "if" in schema else []
         reference = schema.pop("$ref", None)
         if isinstance(reference, str) and reference.startswith("#/"):
             target: Any = self._root
@@ -92,11 +95,16 @@ class FormFiller:
                 target = target.get(part, {}) if isinstance(target, dict) else {}
             schema = {**self._resolve(target), **schema}
         for part in schema.pop("allOf", None) or []:
-            schema = _merge(schema, self._resolve(part))
+            part = self._resolve(part)
+            conditionals += part.pop(CONDITIONALS, [])
+            schema = _merge(schema, part)
         for key in ("oneOf", "anyOf"):
             choices = schema.pop(key, None)
             if choices:
                 schema = _merge(schema, self._resolve(self.rng.choice(choices)))
+        conditionals += schema.pop(CONDITIONALS, [])
+        if conditionals:
+            schema[CONDITIONALS] = conditionals
         return schema
 
     def value(self, name: str, schema: dict) -> Any:
@@ -131,7 +139,19 @@ class FormFiller:
             if item is SKIP:
                 continue
             result[key] = item
+        self._apply_conditionals(schema, result)
         return {key: result[key] for key in properties if key in result}
+
+    def _apply_conditionals(self, schema: dict, result: dict) -> None:
+        """Fill what an ``if``/``then``/``else`` of the schema requires of the chosen fields
+        (e.g. a judgment's details when the divorce is by judgment)."""
+        properties = schema.get("properties", {})
+        for condition, then, otherwise in schema.get(CONDITIONALS, []):
+            branch = then if jsonschema.Draft202012Validator(condition).is_valid(result) else otherwise
+            branch = self._resolve(branch or {})
+            for key in branch.get("required", ()):
+                if key not in result and key in properties:
+                    result[key] = self.value(key, {**properties[key], **branch.get("properties", {}).get(key, {})})
 
     def _string(self, schema: dict, name: str = "") -> str:
         pattern, form = schema.get("pattern"), schema.get("format")
@@ -188,6 +208,13 @@ class FormFiller:
             return list(items["enum"])  # everything there is: a complete application
         count = max(int(schema.get("minItems", 0)), 1)
         return [self.value(name, items) for _ in range(count)]
+
+
+CONDITIONALS = "x-conditionals"  # (if, then, else) schemas, see FormFiller._resolve
+
+
+def _conditional(schema: dict) -> tuple[dict, dict | None, dict | None]:
+    return schema.pop("if"), schema.pop("then", None), schema.pop("else", None)
 
 
 def _merge(schema: dict, other: dict) -> dict:
