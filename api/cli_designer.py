@@ -13,7 +13,7 @@ from engine import queries
 from engine.bpmn_diff import diff_versions
 from engine.case_migration import preview_migration
 from engine.definitions import files_from_folder
-from engine.dry_run import DEFAULT_MAX_STEPS, dry_run, synchronous_script_engine
+from engine.dry_run import DEFAULT_MAX_STEPS, dry_run, synchronous_script_engine, wall_clock_now
 from engine.errors import EngineError, InvalidInput
 from engine.lint import lint_bundle
 
@@ -77,8 +77,9 @@ def definitions_dry_run(key: str, version: int, sample_file, max_steps: int) -> 
                 raise InvalidInput(f"Version {version} of {key} is a draft: it cannot run.")
             parsed = engine.catalog.get(session, definition.id)
         scripts = synchronous_script_engine(engine.script_functions, engine.script_timeout_seconds)
+        due_at = engine.catalogue.due_at(parsed.process_key, wall_clock_now())
         result = dry_run(parsed, scripts, sample.get("data") or {}, tasks=sample.get("tasks"),
-                         services=sample.get("services"), max_steps=max_steps)
+                         services=sample.get("services"), max_steps=max_steps, due_at=due_at)
     except EngineError as error:
         _fail(error)
     _echo(result.as_dict())

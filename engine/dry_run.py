@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -74,18 +75,30 @@ def synchronous_script_engine(functions, timeout_seconds: float) -> Callable[[An
     return build
 
 
+# The keys the engine adds to every case's data when it starts (engine/handlers.py), with stand-ins,
+# so the dry run walks what a case walks; sample data given for them wins.
+CASE_KEYS = {"case_number": "DRY-RUN", "channel": "counter"}
+
+
 def dry_run(definition, script_engine: Callable[[Any], Any], data: dict[str, Any], *,
             tasks: dict[str, Any] | None = None, services: dict[str, Any] | None = None,
-            max_steps: int = DEFAULT_MAX_STEPS) -> DryRunResult:
+            max_steps: int = DEFAULT_MAX_STEPS, due_at: datetime | None = None) -> DryRunResult:
     """Walk ``definition`` (a ParsedDefinition). ``script_engine(gateway)`` builds the sandboxed
-    script engine the runtime uses, with the sample services as its gateway."""
+    script engine the runtime uses, with the sample services as its gateway. The walk happens now
+    (the wall clock: its timers compare with it), and ``due_at`` is the due date a case started
+    now would get (``sla_due_at`` in its data)."""
     _check_samples(data, tasks)
     gateway = SampleServices(json.loads(json.dumps(services or {})))  # lists are consumed: copy them
     answers = {key: list(value) if isinstance(value, list) else value for key, value in (tasks or {}).items()}
+    start_data = {**CASE_KEYS, **_due(due_at), **data}
+    workflow, steps, stopped = _walk(definition, script_engine(gateway), start_data, answers, max_steps)
+    return _result(workflow, gateway, steps, stopped, answers)
+
+
+def _walk(definition, script_engine, data: dict[str, Any], answers: dict[str, Any], max_steps: int):
     steps, stopped, workflow = 0, None, None
     try:
-        workflow = runtime.start_workflow(definition.spec, definition.subprocess_specs, dict(data),
-                                          script_engine(gateway))
+        workflow = runtime.start_workflow(definition.spec, definition.subprocess_specs, data, script_engine)
         while not workflow.is_completed():
             task = _next_answerable(workflow, answers)
             if task is None:
@@ -100,7 +113,16 @@ def dry_run(definition, script_engine: Callable[[Any], Any], data: dict[str, Any
             steps += 1
     except EngineError as error:
         stopped = {"element_id": error.details.get("element_id"), "reason": error.message}
-    return _result(workflow, gateway, steps, stopped, answers)
+    return workflow, steps, stopped
+
+
+def wall_clock_now() -> datetime:
+    """The moment a dry run walks at (for the caller's due date)."""
+    return datetime.now(timezone.utc)
+
+
+def _due(due_at: datetime | None) -> dict[str, str]:
+    return {"sla_due_at": due_at.isoformat()} if due_at is not None else {}
 
 
 def _check_samples(data: Any, tasks: Any) -> None:

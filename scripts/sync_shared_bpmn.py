@@ -17,6 +17,9 @@ SHARED = BPMN.parent / "bpmn_shared"
 SHARED_PROCESSES = {
     "document_check": ("document_check.bpmn", "required_documents.dmn",
                        "issue_notice.schema.json", "send_reminder.schema.json"),
+    "receipt": ("receipt.bpmn",),
+    "intake": ("intake.bpmn", "review_online_application.schema.json", "schedule_home_visit.schema.json"),
+    "rating": ("rating.bpmn", "follow_up_rating.schema.json"),
 }
 
 

@@ -13,6 +13,7 @@ from .catalogue import HouseholdCatalogue
 from .identifiers import mask_national_id, valid_national_id
 from .notifications import HouseholdNotifications
 from .office_calendar import OfficeCalendar
+from .receipt import receipt_functions
 from .time_functions import time_functions
 
 BPMN_FOLDER = "bpmn"
@@ -22,7 +23,8 @@ def register(functions: ScriptFunctions, operators: ServiceOperators, calendar: 
              agencies: AgencyConnectors | None = None) -> None:
     functions.register("valid_national_id", valid_national_id)
     functions.register("mask_national_id", mask_national_id)
-    for name, function in time_functions(calendar or OfficeCalendar()).items():
+    calendar = calendar or OfficeCalendar()
+    for name, function in {**time_functions(calendar), **receipt_functions(HouseholdCatalogue(calendar))}.items():
         functions.register(name, function)
     (agencies or AgencyConnectors()).register(operators)
 

@@ -18,7 +18,7 @@ from engine.errors import InvalidInput
 from engine.bpmn_diff import diff_versions
 from engine.bpmn_fixes import fix_implicit_splits
 from engine.case_migration import preview_migration
-from engine.dry_run import dry_run, synchronous_script_engine
+from engine.dry_run import dry_run, synchronous_script_engine, wall_clock_now
 from engine.lint import lint_bundle
 
 from ..auth import ADMIN, ANY_ROLE, DESIGNER, SUPERVISOR, current_principal, engine
@@ -261,8 +261,9 @@ class DefinitionDryRun(MethodView):
                                    errors=[{"field": "version", "message": "is a draft"}])
             parsed = engine().catalog.get(session, definition.id)
         scripts = synchronous_script_engine(engine().script_functions, engine().script_timeout_seconds)
+        due_at = engine().catalogue.due_at(parsed.process_key, wall_clock_now())
         return dry_run(parsed, scripts, sample["data"], tasks=sample["tasks"], services=sample["services"],
-                       max_steps=sample["max_steps"]).as_dict()
+                       max_steps=sample["max_steps"], due_at=due_at).as_dict()
 
 
 @blp.route("/<string:key>/migration-preview")

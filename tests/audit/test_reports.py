@@ -22,12 +22,22 @@ MARCH = {"first": date(2026, 3, 1), "last": date(2026, 3, 31)}
 
 def transcript_case(engine, clock, *, hours_to_issue: float, rating: int | None = None, channel="counter"):
     started = start(engine, channel=channel)
+    if channel == "online":  # the shared channel intake: a clerk reviews an online application first
+        complete(engine, started.case_id, "review_online_application",
+                 {"online_review": {"signed_with": "citizen_digital_certificate", "reviewed_on": "2026-03-02"}})
     complete(engine, started.case_id, "receive_application", RECEIVE)
     clock.advance(hours=hours_to_issue)
     complete(engine, started.case_id, "issue_transcript", {"fee_paid": 15})
     if rating is not None:
-        engine.handle(cmd.RecordRating(started.case_id, rating, None))
+        rate(engine, started.case_id, rating)
     return started
+
+
+def rate(engine, case_id: str, score: int) -> None:
+    """The applicant rates; a low rating is followed up by the supervisor (the shared rating)."""
+    engine.handle(cmd.RecordRating(case_id, score, None))
+    if score <= 2:
+        complete(engine, case_id, "follow_up_rating", {"contacted_applicant": True}, actor="supervisor-2")
 
 
 @pytest.fixture
@@ -44,7 +54,7 @@ def office_month(procedures, clock):
     complete(engine, late.case_id, "receive_application", RECEIVE)
     clock.advance(hours=6)  # past the 4 office hours
     complete(engine, late.case_id, "issue_transcript", {"fee_paid": 15}, actor="clerk-2")
-    engine.handle(cmd.RecordRating(late.case_id, 2, None))
+    rate(engine, late.case_id, 2)
     start(engine)  # received Monday 16:00, still open
 
     for rounds in (2, 1, 0):
@@ -114,7 +124,8 @@ def test_complaints_and_their_handling_time(office_month):
 
 def test_clerk_workload(office_month):
     rows = {row["actor"]: row for row in run_report(office_month, "workload", **MARCH)["rows"]}
-    assert rows["clerk-1"]["tasks_completed"] == 3 + 2 + 3 + 3  # receipts, issues, reviews
+    assert rows["clerk-1"]["tasks_completed"] == 3 + 1 + 2 + 3 + 3  # receipts, online review, issues, reviews
+    assert rows["supervisor-2"]["tasks_completed"] == 2  # the two low ratings followed up
     assert rows["clerk-2"]["tasks_completed"] == 1 + 3
     assert rows["supervisor-1"]["tasks_completed"] == 2 and rows["supervisor-1"]["procedures"] == 1
 

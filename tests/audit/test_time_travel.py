@@ -28,7 +28,7 @@ def journey(engine, transcript, clock):
     engine.handle(cmd.ClaimTask(open_task(engine, started.case_id, "issue_transcript").id, "clerk-2"))  # 4
     clock.advance(hours=1)
     complete(engine, started.case_id, "issue_transcript", {"fee_paid": 15}, actor="clerk-2")  # 5
-    engine.handle(cmd.DeliverMessage(started.case_id, "rating_received", {"score": 2}, actor="applicant"))  # 6, 7
+    engine.handle(cmd.DeliverMessage(started.case_id, "rating_received", {"score": 4}, actor="applicant"))  # 6, 7
     return started
 
 
@@ -51,7 +51,7 @@ def test_cli_state_after_each_event(cli, journey):
     for seq in POINTS:
         _check(json.loads(cli("cases", "state", journey.number, "--at", str(seq)).output), seq)
     now = json.loads(cli("cases", "state", journey.number).output)
-    assert now["completed"] is True and now["data"]["rating_score"] == 2
+    assert now["completed"] is True and now["data"]["rating_score"] == 4
 
 
 def test_points_outside_the_history_are_refused(call, cli, journey):

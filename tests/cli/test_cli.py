@@ -16,7 +16,7 @@ def test_a_case_from_deploy_to_verify(cli):
     assert [(d["key"], d["version"], d["created"]) for d in deployed] == [(key, 1, True) for key in procedures]
     assert "household_transcript" in [d["key"] for d in json.loads(cli("definitions", "list").output)]
 
-    started = json.loads(cli("cases", "start", "household_transcript", "--channel", "online").output)
+    started = json.loads(cli("cases", "start", "household_transcript", "--channel", "counter").output)
     tasks = json.loads(cli("tasks", "list", "--group", "Clerk").output)["tasks"]
     assert [t["element_id"] for t in tasks] == ["receive_application"]
     cli("tasks", "complete", tasks[0]["id"], "--data", json.dumps(RECEIVE))
