@@ -2,9 +2,10 @@
 (國民身分證), seal registration (印鑑登記/證明), name change (改名), house number assignment
 (門牌編釘) and complaints (陳情). Each is driven with the injectable clock through every branch
 it has: main path, missing documents then supplied, nothing supplied, the agency failing and the
-clerk's manual check, the SLA breach, cancellation and a low rating. The branches particular to
-one procedure (a refused seal, a criminal record, a rejected survey, a complaint's extension)
-follow the shared ones."""
+clerk's manual check, the SLA breach and cancellation (the receipt, channel intake and rating,
+low rating included, are the shared steps' suite: test_shared_steps.py, from journeys.py). The
+branches particular to one procedure (a refused seal, a criminal record, a rejected survey, a
+complaint's extension) follow the shared ones."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,22 +21,26 @@ from tests.conftest import BPMN
 from tests.engine.helpers import case_row, complete, events, open_task, open_tasks
 from workflows.catalogue import PROCEDURES
 
+from .journeys import JOURNEYS
 from .test_move_in_registration import data_of, step_data
-
-ADDRESS = {"city": "臺北市", "district": "大安區", "street": "仁愛路四段", "number": "100", "floor": 5}
-CONTACT = {"applicant_email": "wang@example.tw", "applicant_phone": "0912345678"}
 
 
 @dataclass(frozen=True)
 class Procedure:
     key: str
-    receive: dict  # a complete application
-    steps: tuple  # (element, data) from the first step after the checks to the rating
     documents: tuple = ()  # what a complete application presents (empty: no document check)
     agency: str | None = None  # the agency asked, and the clerk's task when it cannot answer
     manual_check: tuple | None = None  # (element, data)
     first_step_lane: str = "Clerk"
     cancel_reason: str = "applicant withdrew"
+
+    @property
+    def receive(self) -> dict:  # the main path's application (journeys.py)
+        return JOURNEYS[self.key].receive
+
+    @property
+    def steps(self) -> tuple:  # (element, data) from the first step after the checks to the rating
+        return JOURNEYS[self.key].work
 
     def application(self, documents=None) -> dict:
         data = dict(self.receive)
@@ -49,53 +54,22 @@ class Procedure:
 
 
 ID_CARD = Procedure(
-    "id_card",
-    {"national_id": "A123456789", "applicant_name": "王小明", "birth_date": "1985-04-12",
-     "application_type": "replacement", "replacement_reason": "lost", **CONTACT},
-    (("issue_card", {"card_issued": True, "card_serial": "0123456789", "fee_paid": 200}),),
-    documents=("photo",),  # the household record replaces the paper register
+    "id_card", documents=("photo",),  # the household record replaces the paper register
     agency=HOUSEHOLD,
     manual_check=("check_record_manually", {"household_record_confirmed": True,
                                             "record_checked_by": "phone_to_registering_office"}),
 )
 SEAL = Procedure(
-    "seal_registration",
-    {"national_id": "F131104093", "applicant_name": "林志豪", "application_type": "certificate",
-     "certificate_copies": 2, **CONTACT},
-    (("register_seal", {"seal_compared": True, "certificates_issued": 2, "fee_paid": 40}),),
-    documents=("national_id_card",),
-    agency=HOUSEHOLD,
+    "seal_registration", documents=("national_id_card",), agency=HOUSEHOLD,
     manual_check=("check_record_manually", {"household_record_confirmed": True, "record_checked_by": "paper_register"}),
 )
 NAME_CHANGE = Procedure(
-    "name_change",
-    {"national_id": "B120304565", "applicant_name": "張家豪", "birth_date": "1990-11-11", "new_name": "張承恩",
-     "reason": "same_name_as_relative", **CONTACT},
-    (("register_name_change", {"registered": True, "new_id_card_issued": True, "fee_paid": 200}),),
-    documents=("national_id_card", "household_register", "reason_document"),
+    "name_change", documents=("national_id_card", "household_register", "reason_document"),
     agency="criminal_records",
     manual_check=("check_record_manually", {"record_found": False, "checked_by": "written_request_to_ministry"}),
 )
-HOUSE_NUMBER = Procedure(
-    "house_number",
-    {"national_id": "H121990034", "applicant_name": "李俊傑",
-     "building_location": {"city": "桃園市", "district": "中壢區", "street": "中央西路二段"},
-     "permit_number": "(115)桃市都建使字第00123號", "floors": 5, **CONTACT},
-    (("review_application", {"application_in_order": True}),
-     ("site_survey", {"building_as_declared": True, "surveyed_on": "2026-03-03", "entrances": 1}),
-     ("assign_number", {"assigned_number": {"lane": "12", "number": "5"}}),
-     ("issue_certificate", {"certificate_issued": True, "plate_delivered": True, "fee_paid": 100})),
-    documents=("building_permit", "floor_plan", "national_id_card"),
-)
-COMPLAINT = Procedure(
-    "complaint",
-    {"complainant_name": "陳淑芬", "national_id": "F230166779", "channel_received": "mayor_mailbox",
-     "category": "waiting_time", "subject": "櫃台等候過久", "description": "三月二日上午等候超過一小時。",
-     "reply_address": {"city": "新北市", "district": "板橋區", "street": "文化路一段", "number": "25"}, **CONTACT},
-    (("answer_complaint", {"outcome": "answered", "answer": "已增設櫃台並調整排班。", "answered_by": "letter"}),),
-    first_step_lane="Handling officer",
-    cancel_reason="complainant withdrew the complaint",
-)
+HOUSE_NUMBER = Procedure("house_number", documents=("building_permit", "floor_plan", "national_id_card"))
+COMPLAINT = Procedure("complaint", first_step_lane="Handling officer", cancel_reason="complainant withdrew the complaint")
 ALL = [ID_CARD, SEAL, NAME_CHANGE, HOUSE_NUMBER, COMPLAINT]
 WITH_DOCUMENTS = [p for p in ALL if p.documents]
 WITH_AGENCY = [p for p in ALL if p.agency]
@@ -235,18 +209,6 @@ def test_cancellation_closes_the_case(engine, procedure):
     assert open_tasks(engine, case_id) == []
     with pytest.raises(Conflict):
         engine.handle(cmd.DeliverMessage(case_id, "rating_received", {"score": 5}, actor="applicant"))
-
-
-@pytest.mark.parametrize("procedure", ALL, ids=ids)
-def test_a_low_rating_opens_a_follow_up_for_the_supervisor(engine, procedure):
-    case_id = started(engine, procedure)
-    run_steps(engine, case_id, procedure.steps)
-    engine.handle(cmd.DeliverMessage(case_id, "rating_received", {"score": 1}, actor="applicant"))
-    assert open_task(engine, case_id, "follow_up_rating").lane == "Supervisor"
-    complete(engine, case_id, "follow_up_rating", {"contacted_applicant": True, "finding": "說明改善"},
-             actor="supervisor-1")
-    assert case_row(engine, case_id).status == "completed"
-    assert engine.verify_case(case_id).ok
 
 
 # ---------------------------------------------------------------------- national ID card
