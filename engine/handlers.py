@@ -442,16 +442,17 @@ class CommandHandlers:
         marked slaExtension finished (e.g. a complaint's extension, notified to the complainant)."""
         if case.due_at is None or workflow.is_completed():
             return None
-        granted = runtime.sla_extension_granted(workflow)
-        if granted <= (case.sla_extended_amount or 0.0):
+        granted = runtime.new_sla_extensions(workflow)
+        if not granted:
             return None
-        amount = granted - (case.sla_extended_amount or 0.0)
-        case.sla_extended_amount = granted
+        amount = sum(part for _task_id, part in granted)
+        case.sla_extended_amount = (case.sla_extended_amount or 0.0) + amount
         due = self._catalogue.due_at(case.procedure_key, case.received_at, extension=self._sla_extra(case),
                                      known_at=now) or case.due_at
         standard = self._catalogue.standard_time(case.procedure_key) or {}
         payload = {"extended": amount, "unit": standard.get("unit"), "previous_due_at": self._local_iso(case.due_at),
-                   "due_at": self._local_iso(due), "paused": case.sla_paused_at is not None}
+                   "due_at": self._local_iso(due), "paused": case.sla_paused_at is not None,
+                   "task_ids": [task_id for task_id, _part in granted]}
         case.due_at = due
         return PendingEvent(runtime.SLA_EXTENDED, "engine", payload)
 

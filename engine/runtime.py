@@ -8,6 +8,7 @@ produce the same state.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable
@@ -58,6 +59,7 @@ SLA_EXTENSION_PROPERTY = "slaExtension"
 # The due time SLA timers (and ``sla_due_at``) hold while the clock is paused: never reached.
 SUSPENDED = "9999-12-31T00:00:00+00:00"
 _PAUSED_MARKER = "onestop_sla_paused"
+_EXTENDED_MARKER = "onestop_sla_extensions"  # ids of the slaExtension tasks already applied
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,8 @@ def apply_change(workflow: BpmnWorkflow, event_type: str, payload: dict[str, Any
         _set_sla_due(workflow, payload["due_at"])
         return
     elif event_type in (DUE_DATE_CHANGED, SLA_EXTENDED):
+        if event_type == SLA_EXTENDED:
+            workflow.data[_EXTENDED_MARKER] = [*workflow.data.get(_EXTENDED_MARKER, ()), *payload["task_ids"]]
         if not workflow.data.get(_PAUSED_MARKER):  # a paused case gets its date when it resumes
             _set_sla_due(workflow, payload["due_at"])
         return
@@ -236,7 +240,7 @@ def sla_extension_amount(spec) -> float | None:
         amount = float(value)
     except ValueError:
         return None  # refused at deploy (engine/validation.py); never counted
-    return amount if amount > 0 else None
+    return amount if math.isfinite(amount) and amount > 0 else None
 
 
 def _has_extensions(process_spec) -> bool:
@@ -248,15 +252,18 @@ def _has_extensions(process_spec) -> bool:
     return known
 
 
-def sla_extension_granted(workflow: BpmnWorkflow) -> float:
-    """The standard time the finished slaExtension elements granted, each finish counted."""
-    total = 0.0
+def new_sla_extensions(workflow: BpmnWorkflow) -> list[tuple[str, float]]:
+    """(task id, amount) of each finished slaExtension element not yet applied to the due date."""
+    applied = set(workflow.data.get(_EXTENDED_MARKER, ()))
+    found = []
     for part in [workflow, *getattr(workflow, "subprocesses", {}).values()]:
         if not _has_extensions(part.spec):
             continue
         for task in part.get_tasks(state=TaskState.COMPLETED):
-            total += sla_extension_amount(task.task_spec) or 0.0
-    return total
+            amount = sla_extension_amount(task.task_spec)
+            if amount and str(task.id) not in applied:
+                found.append((str(task.id), amount))
+    return found
 
 
 def find_ready_task(workflow: BpmnWorkflow, task_id: str):

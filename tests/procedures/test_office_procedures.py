@@ -400,10 +400,11 @@ def test_an_answer_needs_its_text_and_an_extension_its_reason(engine):
         assert field_missing in str(refused.value.details["errors"])
 
 
-def test_an_extension_that_is_not_a_positive_number_is_refused_at_deploy(engine):
+@pytest.mark.parametrize("value", ["thirty", "0", "-5", "inf", "nan"])
+def test_an_extension_that_is_not_a_positive_number_is_refused_at_deploy(engine, value):
     files = files_from_folder(BPMN / "complaint")
     files["complaint.bpmn"] = files["complaint.bpmn"].replace(b'name="slaExtension" value="30"',
-                                                              b'name="slaExtension" value="thirty"')
+                                                              f'name="slaExtension" value="{value}"'.encode())
     with pytest.raises(DefinitionInvalid) as refused:
         engine.handle(cmd.DeployDefinition(files, actor="designer"))
     [finding] = [f for f in refused.value.details["findings"] if "slaExtension" in f["message"]]
