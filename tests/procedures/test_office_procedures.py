@@ -409,3 +409,17 @@ def test_an_extension_that_is_not_a_positive_number_is_refused_at_deploy(engine,
         engine.handle(cmd.DeployDefinition(files, actor="designer"))
     [finding] = [f for f in refused.value.details["findings"] if "slaExtension" in f["message"]]
     assert finding["element_id"] == "notify_extension"
+
+
+def test_an_extension_notified_after_the_due_date_is_still_a_breach(engine, clock):
+    case_id = started(engine, COMPLAINT)
+    first_due = case_row(engine, case_id).due_at
+    complete(engine, case_id, "answer_complaint", EXTEND, actor="officer-1")
+    pass_due(clock, first_due)
+    engine.handle(cmd.FireDueTimers(case_id))
+    assert case_row(engine, case_id).overdue_at == first_due
+    assert open_task(engine, case_id, "review_delay").lane == "Supervisor"
+    complete(engine, case_id, "notify_extension", NOTIFIED, actor="officer-1")
+    case = case_row(engine, case_id)
+    assert case.due_at > first_due and case.overdue_at == first_due  # the breach stays on record
+    assert engine.verify_case(case_id).ok
