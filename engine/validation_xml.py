@@ -97,7 +97,9 @@ class Report:
         by_id: dict[str, etree._Element] = {}
         for element in root.iter(tag=etree.Element):
             element_id = element.get("id")
-            if not element_id:
+            # A spiffworkflow extension's "id" names an operation or a parameter, not an element:
+            # two service tasks may call the same operation with the same parameter names.
+            if not element_id or etree.QName(element).namespace == SPIFF_NS:
                 continue
             if element_id in by_id:
                 self.add_for(ERROR, f"Two elements in this file have the id '{element_id}' "

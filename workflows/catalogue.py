@@ -37,6 +37,8 @@ PROCEDURES = {
         # "Same visit when complete": half an office day, an office default (unverified).
         Procedure("birth_registration", "出生登記", "Birth registration", 4, OFFICE_HOURS),
         Procedure("death_registration", "死亡登記", "Death registration", 4, OFFICE_HOURS),
+        Procedure("marriage_registration", "結婚登記", "Marriage registration", 4, OFFICE_HOURS),
+        Procedure("divorce_registration", "離婚登記", "Divorce registration", 4, OFFICE_HOURS),
         Procedure("move_in_registration", "遷入登記", "Move-in registration", 6, WORKING_DAYS),
         # Same visit when the papers are complete, like the registrations above (office default).
         Procedure("id_card", "國民身分證初領/補領/換領", "National ID card issue, replacement and renewal", 4,

@@ -34,19 +34,21 @@ def complete(engine, case_id: str, element_id: str, data: dict, actor: str = "cl
 
 
 def run_jobs_of(engine, case_id: str, seconds: float = 10.0) -> None:
-    """Run the due agency calls; when an embedded scheduler's worker took one first, wait for it."""
+    """Run the due agency calls, and those their answers lead to (a second check after the
+    first); when an embedded scheduler's worker took one first, wait for it."""
     from engine.jobs import ServiceJob
 
-    engine.run_due_jobs()
     deadline = time.monotonic() + seconds
     while True:
+        ran = engine.run_due_jobs()
         with engine.read() as session:
             running = session.scalar(select(ServiceJob.id).where(ServiceJob.case_id == case_id,
                                                                  ServiceJob.status == "running").limit(1))
-        if running is None:
+        if running is None and not ran:
             return
-        assert time.monotonic() < deadline, f"the agency call of case {case_id} did not finish"
-        time.sleep(0.02)
+        assert time.monotonic() < deadline, f"the agency calls of case {case_id} did not finish"
+        if running is not None:
+            time.sleep(0.02)
 
 
 def start(engine, data: dict | None = None, **kwargs):

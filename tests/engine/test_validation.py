@@ -395,3 +395,21 @@ def test_timer_expressions(kind, body, severity):
     problems = timer_problems(kind, body, SCRIPT_FUNCTIONS)
     worst = ERROR if any(s == ERROR for s, _ in problems) else (problems[0][0] if problems else None)
     assert worst == severity, problems
+
+
+def test_two_service_tasks_may_call_the_same_operator_with_the_same_parameters():
+    """A spiffworkflow extension's id names an operation or parameter, not an element: asking
+    the same agency about two people is two tasks with the same operator and parameter ids."""
+    files = load_bundle(GOOD)
+    case = files["case.bpmn"].decode("utf-8")
+    task_start = case.index('<bpmn:serviceTask id="lookup_record"')
+    task_end = case.index("</bpmn:serviceTask>", task_start) + len("</bpmn:serviceTask>")
+    second = case[task_start:task_end].replace('id="lookup_record"', 'id="lookup_second_record"')
+    assert 'id="registry/lookup"' in second and 'id="citizen_id"' in second
+    files["case.bpmn"] = case[:task_end].encode("utf-8") + second.encode("utf-8") + case[task_end:].encode("utf-8")
+    findings = validate(files).findings
+    assert not [f for f in findings if "Every id must be unique" in f.message], show(findings)
+    # Real elements still may not share an id.
+    assert any("have the id 'lookup_record'" in f.message
+               for f in validate({"case.bpmn": files["case.bpmn"].replace(b"lookup_second_record", b"lookup_record"),
+                                  **{k: v for k, v in files.items() if k != "case.bpmn"}}).findings)

@@ -13,6 +13,16 @@ from tests.engine.helpers import complete
 
 ADDRESS = {"city": "臺北市", "district": "大安區", "street": "仁愛路四段", "number": "100", "floor": 5}
 CONTACT = {"applicant_email": "wang@example.tw", "applicant_phone": "0912345678"}
+COUPLE_REGISTER = {"household_numbers": ["B0078901", "S0055667"], "id_cards_reissued": True, "fee_paid": 50}
+# Two people with active records in the simulator's household register.
+MARRIAGE = {"national_id": "B120304565", "applicant_name": "張家豪", "birth_date": "1990-11-11",
+            "spouse": {"national_id": "S220770127", "name": "劉怡君", "birth_date": "1999-12-24"},
+            "marriage_date": "2026-01-05", "witnesses": [{"name": "李俊傑"}, {"name": "許文彬"}],
+            "documents_presented": ["marriage_agreement", "national_id_card", "photos"]}
+DIVORCE = {"national_id": "F131104093", "applicant_name": "林志豪",
+           "spouse": {"national_id": "F230166779", "name": "陳淑芬"}, "divorce_type": "agreement",
+           "divorce_date": "2026-01-02", "witnesses": [{"name": "吳宗憲"}, {"name": "劉怡君"}],
+           "documents_presented": ["divorce_agreement", "national_id_card", "photos"]}
 
 
 @dataclass(frozen=True)
@@ -78,4 +88,6 @@ JOURNEYS = {journey.procedure: journey for journey in [
              "reply_address": {"city": "新北市", "district": "板橋區", "street": "文化路一段", "number": "25"},
              **CONTACT},
             (("answer_complaint", {"outcome": "answered", "answer": "已增設櫃台並調整排班。", "answered_by": "letter"}),)),
+    Journey("marriage_registration", MARRIAGE, (("register_marriage", COUPLE_REGISTER),)),
+    Journey("divorce_registration", DIVORCE, (("register_divorce", COUPLE_REGISTER),)),
 ]}

@@ -3,7 +3,7 @@
 each procedure in journeys.JOURNEYS with the injectable clock."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 from lxml import etree

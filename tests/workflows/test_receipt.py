@@ -16,7 +16,8 @@ def test_the_receipt_carries_the_catalogue_standard_time_and_the_local_time_of_r
     with execution_context(ManualClock(datetime(2026, 3, 2, 1, 30, tzinfo=timezone.utc))):
         receipt = procedure_receipt("move_in_registration", "115-000007", "online", "2026-03-10T17:00:00+08:00")
     assert receipt == {
-        "case_number": "115-000007", "procedure": "move_in_registration", "procedure_name": "遷入登記 Move-in registration",
+        "case_number": "115-000007", "procedure": "move_in_registration",
+        "procedure_name": "遷入登記 Move-in registration",
         "channel": "online", "received_at": "2026-03-02T09:30:00+08:00",
         "standard_time": {"amount": 6, "unit": "working_days"}, "due_at": "2026-03-10T17:00:00+08:00",
         "access_code": "on the printed receipt only"}
