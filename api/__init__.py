@@ -32,6 +32,7 @@ def build_engine(settings: Settings, clock: Clock | None = None) -> CaseEngine:
         operators=operators,
         catalogue=workflows.HouseholdCatalogue(calendar),
         notifications=workflows.HouseholdNotifications(settings.supervisor_emails),
+        form_formats=workflows.form_formats(),
         script_timeout_seconds=settings.script_timeout_seconds,
         local_timezone=settings.timezone,
         service_job_lease_seconds=settings.service_job_lease_seconds,

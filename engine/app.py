@@ -22,7 +22,7 @@ from .definitions import DefinitionCatalog
 from .errors import NotFound
 from .findings import Finding
 from .handlers import CommandHandlers
-from .registries import NotificationPolicy, ProcedureCatalogue, ScriptFunctions, ServiceOperators
+from .registries import FormFormats, NotificationPolicy, ProcedureCatalogue, ScriptFunctions, ServiceOperators
 from .sandbox import SandboxedScriptEngine
 from .service_runner import ServiceJobRunner
 from .validation import validate_bundle
@@ -46,6 +46,7 @@ class CaseEngine:
         operators: ServiceOperators | None = None,
         catalogue: ProcedureCatalogue | None = None,
         notifications: NotificationPolicy | None = None,
+        form_formats: FormFormats | None = None,
         script_timeout_seconds: float = 1.0,
         channels: tuple[str, ...] = DEFAULT_CHANNELS,
         local_timezone: str = "UTC",
@@ -79,7 +80,7 @@ class CaseEngine:
         self.handlers = CommandHandlers(
             self.db, self._sessions, self.catalog, self.clock, self.script_engine, self.operators, self.catalogue,
             notifications=self.notifications, channels=channels, local_timezone=ZoneInfo(local_timezone),
-            case_number_format=case_number_format,
+            case_number_format=case_number_format, form_formats=form_formats or FormFormats(),
         )
         self._dispatch: dict[type, Callable[[Any], Any]] = {
             cmd.DeployDefinition: self.handlers.deploy,

@@ -36,14 +36,16 @@ class ParsedDefinition:
     # costs more than the validation).
     _form_validators: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
-    def form_validator(self, form_key: str):
-        """The validator of form ``form_key`` (None if the definition has no such form)."""
+    def form_validator(self, form_key: str, formats=None):
+        """The validator of form ``form_key`` (None if the definition has no such form), with
+        the domain's extra formats (engine.registries.FormFormats). A definition belongs to one
+        engine's catalog, so it always meets the same formats."""
         validator = self._form_validators.get(form_key)
         if validator is None and form_key in self.forms:
             schema = self.forms[form_key]
             validator_class = jsonschema.validators.validator_for(schema)
-            validator = self._form_validators[form_key] = validator_class(
-                schema, format_checker=validator_class.FORMAT_CHECKER)
+            checker = formats.checker(validator_class.FORMAT_CHECKER) if formats else validator_class.FORMAT_CHECKER
+            validator = self._form_validators[form_key] = validator_class(schema, format_checker=checker)
         return validator
 
 

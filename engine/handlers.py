@@ -29,7 +29,7 @@ from .definitions import DefinitionCatalog, ParsedDefinition
 from .errors import Conflict, InvalidInput, NotAllowed
 from .eventlog import GENESIS_HASH, PendingEvent, chain_events
 from .gateways import LiveServiceGateway, RecordedServiceGateway
-from .registries import NotificationPolicy, ProcedureCatalogue, ServiceOperators
+from .registries import FormFormats, NotificationPolicy, ProcedureCatalogue, ServiceOperators
 from .service_tasks import WaitingServiceTask, waiting_service_tasks
 from .store import CaseRecord, TaskRecord
 from .workflow_cache import CachedWorkflow, WorkflowCache
@@ -133,6 +133,7 @@ class CommandHandlers:
         local_timezone: ZoneInfo,
         case_number_format: Callable[[int, int], str],
         workflow_cache_size: int = 1000,
+        form_formats: FormFormats | None = None,
     ) -> None:
         self._db = db
         self._sessions = sessions
@@ -145,6 +146,7 @@ class CommandHandlers:
         self._channels = channels
         self._zone = local_timezone
         self._number_format = case_number_format
+        self._form_formats = form_formats or FormFormats()
         # Test hook: called inside the transaction after the new state is computed and before it,
         # its events and projections are written; a test raises here to prove that a failed
         # command leaves no trace.
@@ -328,7 +330,7 @@ class CommandHandlers:
                 raise Conflict(f"Task is claimed by {task.assignee}", task_id=task.id, assignee=task.assignee)
             case = self._load_running_case(conn, task.case_id)
             definition = self._catalog.get(conn, case.definition_id)
-            validate_form(definition, task.form_key, data)
+            validate_form(definition, task.form_key, data, self._form_formats)
             event = PendingEvent(runtime.TASK_COMPLETED, command.actor,
                                  {"task_id": task.id, "data": data}, element_id=task.element_id)
             return self._change_case(conn, case, definition, event, completed_task=(task.id, command.actor))
@@ -398,7 +400,7 @@ class CommandHandlers:
             case = self._load_running_case(conn, command.case_id)
             now = self._clock.now()
             due = self._catalogue.due_at(case.procedure_key, case.received_at,
-                                         extension=case.sla_paused_amount or 0.0, known_at=now)
+                                         extension=self._sla_extra(case), known_at=now)
             if due is None or due == case.due_at:
                 return None
             definition = self._catalog.get(conn, case.definition_id)
@@ -588,15 +590,42 @@ class CommandHandlers:
             events = [event, *gateway.recorded, *observed, *extra_events]
             # A change of the SLA clock is a command of its own (its own group in the history),
             # following the one that caused it, so replay applies it like any other.
-            follow_up = None if event.type == runtime.CASE_CANCELLED else self._sla_clock_change(case, workflow, now)
-            earlier = None
-            if follow_up is not None:
-                earlier = [(events, serialization.dumps(workflow))]
-                runtime.apply_change(workflow, follow_up.type, follow_up.payload)
-                events = [follow_up]
+            earlier = []
+            if event.type != runtime.CASE_CANCELLED:
+                for clock_change in (self._sla_extension, self._sla_clock_change):
+                    follow_up = clock_change(case, workflow, now)
+                    if follow_up is not None:
+                        earlier.append((events, serialization.dumps(workflow)))
+                        runtime.apply_change(workflow, follow_up.type, follow_up.payload)
+                        events = [follow_up]
         opened, wake_at = self._persist(conn, case, workflow, task_ids, now, events, completed_task,
-                               ready_before=ready_before, earlier=earlier, waiting_before=waiting_before)
+                                        ready_before=ready_before, earlier=earlier or None,
+                                        waiting_before=waiting_before)
         return CaseChanged(case.id, case.status, case.last_event_seq, opened, wake_at)
+
+    def _sla_extension(self, case: CaseRecord, workflow, now: datetime) -> PendingEvent | None:
+        """Move the due date when the diagram granted the case more standard time: an element
+        marked slaExtension finished (e.g. a complaint's extension, notified to the complainant)."""
+        if case.due_at is None or workflow.is_completed():
+            return None
+        granted = runtime.new_sla_extensions(workflow)
+        if not granted:
+            return None
+        amount = sum(part for _task_id, part in granted)
+        case.sla_extended_amount = (case.sla_extended_amount or 0.0) + amount
+        due = self._catalogue.due_at(case.procedure_key, case.received_at, extension=self._sla_extra(case),
+                                     known_at=now) or case.due_at
+        standard = self._catalogue.standard_time(case.procedure_key) or {}
+        payload = {"extended": amount, "unit": standard.get("unit"), "previous_due_at": self._local_iso(case.due_at),
+                   "due_at": self._local_iso(due), "paused": case.sla_paused_at is not None,
+                   "task_ids": [task_id for task_id, _part in granted]}
+        case.due_at = due
+        return PendingEvent(runtime.SLA_EXTENDED, "engine", payload)
+
+    @staticmethod
+    def _sla_extra(case: CaseRecord) -> float:
+        """Standard time added to the case's period: pauses (§51) and the diagram's extensions."""
+        return (case.sla_paused_amount or 0.0) + (case.sla_extended_amount or 0.0)
 
     def _sla_clock_change(self, case: CaseRecord, workflow, now: datetime) -> PendingEvent | None:
         """Pause the SLA clock when the case starts waiting at an slaPause element (§51: waiting
@@ -613,7 +642,7 @@ class CommandHandlers:
             paused_at = case.sla_paused_at
             amount = self._catalogue.paused_amount(case.procedure_key, paused_at, now)
             case.sla_paused_amount = (case.sla_paused_amount or 0.0) + amount
-            due = self._catalogue.due_at(case.procedure_key, case.received_at, extension=case.sla_paused_amount,
+            due = self._catalogue.due_at(case.procedure_key, case.received_at, extension=self._sla_extra(case),
                                          known_at=now) or case.due_at
             standard = self._catalogue.standard_time(case.procedure_key) or {}
             payload = {"paused_at": paused_at.isoformat(), "paused": amount, "unit": standard.get("unit"),
@@ -744,9 +773,11 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def validate_form(definition: ParsedDefinition, form_key: str | None, data: dict) -> None:
-    """Check submitted data against the task's JSON Schema; every mismatch is reported by field."""
-    validator = definition.form_validator(form_key) if form_key else None
+def validate_form(definition: ParsedDefinition, form_key: str | None, data: dict,
+                  formats: FormFormats | None = None) -> None:
+    """Check submitted data against the task's JSON Schema (with the domain's extra formats);
+    every mismatch is reported by field."""
+    validator = definition.form_validator(form_key, formats) if form_key else None
     if validator is None:
         return  # validation at deploy guarantees that referenced forms exist
     errors = [

@@ -125,11 +125,13 @@ class Case(Base):
     next_timer_at: Mapped[datetime | None] = mapped_column(index=True)
     due_at: Mapped[datetime | None]
     # SLA bookkeeping (also recorded as events): when the case went past its due date, when its
-    # clock was paused for missing documents (APA §51), and how much standard time (in the
-    # procedure's unit) earlier pauses added.
+    # clock was paused for missing documents (APA §51), how much standard time (in the
+    # procedure's unit) earlier pauses added, and how much the diagram granted itself
+    # (slaExtension elements, e.g. a complaint's extension).
     overdue_at: Mapped[datetime | None]
     sla_paused_at: Mapped[datetime | None]
     sla_paused_amount: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    sla_extended_amount: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
 
     # SQLAlchemy adds "AND version = :old" to every UPDATE and raises StaleDataError when another
     # transaction got there first: the optimistic-concurrency check.

@@ -2,12 +2,15 @@
 
 The engine never imports a domain pack; the pack registers what BPMN may use:
 - script functions callable from scripts, conditions and timer expressions;
+- form formats: JSON Schema ``format`` names a form may use beyond the standard ones (e.g. an
+  identifier with a checksum), checked when a task is completed;
 - service-task operators named by ``spiffworkflow:serviceTaskOperator``: plain functions
   answered while the command runs (``register``), or asynchronous operations performed later by
   a worker (``register_asynchronous``, see ``engine.services``).
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -28,6 +31,31 @@ class ScriptFunctions:
 
     def names(self) -> set[str]:
         return set(self._functions)
+
+
+class FormFormats:
+    """Extra JSON Schema formats for task forms: name -> predicate on the submitted value."""
+
+    def __init__(self) -> None:
+        self._checks: dict[str, Callable[[Any], bool]] = {}
+        self._checkers: dict[int, Any] = {}  # id of a base checker -> its extended copy
+
+    def register(self, name: str, check: Callable[[Any], bool]) -> None:
+        self._checks[name] = check
+        self._checkers.clear()
+
+    def checker(self, base):
+        """A copy of the jsonschema ``FormatChecker`` ``base`` that also knows these formats."""
+        if id(base) in self._checkers:
+            return self._checkers[id(base)]
+        checker = self._checkers[id(base)] = copy.deepcopy(base)
+        for name, check in self._checks.items():
+            # A non-string is the type keyword's business, as for the standard formats.
+            checker.checks(name)(lambda value, check=check: not isinstance(value, str) or bool(check(value)))
+        return checker
+
+    def names(self) -> set[str]:
+        return set(self._checks)
 
 
 @dataclass(frozen=True)

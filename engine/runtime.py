@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,6 +46,8 @@ SERVICE_RESULT_RECORDED = "service_result_recorded"
 SLA_PAUSED = "sla_paused"
 SLA_RESUMED = "sla_resumed"
 DUE_DATE_CHANGED = "due_date_changed"
+# The diagram granted the case more standard time (an element marked slaExtension finished).
+SLA_EXTENDED = "sla_extended"
 
 # The case moved to another version of its procedure (engine.case_migration): replay loads
 # the state on the version it was on and moves it, and goes on with the new version's specs.
@@ -57,9 +60,13 @@ SLA_DUE_KEY = "sla_due_at"
 SLA_TIMER_PROPERTY = "slaTimer"
 # An element with the property slaPause=true, while the case waits there, stops the SLA clock.
 SLA_PAUSE_PROPERTY = "slaPause"
+# An element with the property slaExtension=<amount> adds that much standard time (in the
+# procedure's unit) to the case's period each time it finishes, e.g. a complaint's extension.
+SLA_EXTENSION_PROPERTY = "slaExtension"
 # The due time SLA timers (and ``sla_due_at``) hold while the clock is paused: never reached.
 SUSPENDED = "9999-12-31T00:00:00+00:00"
 _PAUSED_MARKER = "onestop_sla_paused"
+_EXTENDED_MARKER = "onestop_sla_extensions"  # ids of the slaExtension tasks already applied
 
 
 @dataclass(frozen=True)
@@ -175,7 +182,9 @@ def apply_change(workflow: BpmnWorkflow, event_type: str, payload: dict[str, Any
         workflow.data.pop(_PAUSED_MARKER, None)
         _set_sla_due(workflow, payload["due_at"])
         return
-    elif event_type == DUE_DATE_CHANGED:
+    elif event_type in (DUE_DATE_CHANGED, SLA_EXTENDED):
+        if event_type == SLA_EXTENDED:
+            workflow.data[_EXTENDED_MARKER] = [*workflow.data.get(_EXTENDED_MARKER, ()), *payload["task_ids"]]
         if not workflow.data.get(_PAUSED_MARKER):  # a paused case gets its date when it resumes
             _set_sla_due(workflow, payload["due_at"])
         return
@@ -194,7 +203,7 @@ def _apply_service_outcome(workflow: BpmnWorkflow, payload: dict[str, Any]) -> N
 
 def changes_workflow(event_type: str) -> bool:
     return event_type in (TASK_COMPLETED, MESSAGE_DELIVERED, TIMERS_FIRED, CASE_CANCELLED,
-                          SLA_PAUSED, SLA_RESUMED, DUE_DATE_CHANGED, SERVICE_RESULT_RECORDED)
+                          SLA_PAUSED, SLA_RESUMED, DUE_DATE_CHANGED, SLA_EXTENDED, SERVICE_RESULT_RECORDED)
 
 
 # ---------------------------------------------------------------------- SLA timers
@@ -259,6 +268,41 @@ def sla_pause_point(workflow: BpmnWorkflow) -> str | None:
         if _properties(task.task_spec).get(SLA_PAUSE_PROPERTY) == "true":
             return task.task_spec.bpmn_id or task.task_spec.name
     return None
+
+
+def sla_extension_amount(spec) -> float | None:
+    """The standard time an element marked slaExtension grants, or None when it is not marked."""
+    value = _properties(spec).get(SLA_EXTENSION_PROPERTY)
+    if value is None:
+        return None
+    try:
+        amount = float(value)
+    except ValueError:
+        return None  # refused at deploy (engine/validation.py); never counted
+    return amount if math.isfinite(amount) and amount > 0 else None
+
+
+def _has_extensions(process_spec) -> bool:
+    """Whether a process has any slaExtension element (remembered on the parsed spec: most have none)."""
+    known = getattr(process_spec, "_onestop_has_sla_extensions", None)
+    if known is None:
+        known = any(sla_extension_amount(spec) for spec in process_spec.task_specs.values())
+        process_spec._onestop_has_sla_extensions = known
+    return known
+
+
+def new_sla_extensions(workflow: BpmnWorkflow) -> list[tuple[str, float]]:
+    """(task id, amount) of each finished slaExtension element not yet applied to the due date."""
+    applied = set(workflow.data.get(_EXTENDED_MARKER, ()))
+    found = []
+    for part in [workflow, *getattr(workflow, "subprocesses", {}).values()]:
+        if not _has_extensions(part.spec):
+            continue
+        for task in part.get_tasks(state=TaskState.COMPLETED):
+            amount = sla_extension_amount(task.task_spec)
+            if amount and str(task.id) not in applied:
+                found.append((str(task.id), amount))
+    return found
 
 
 def find_ready_task(workflow: BpmnWorkflow, task_id: str):

@@ -58,6 +58,7 @@ class CaseRecord:
     overdue_at: datetime | None = None
     sla_paused_at: datetime | None = None
     sla_paused_amount: float = 0.0
+    sla_extended_amount: float = 0.0
 
 
 @dataclass

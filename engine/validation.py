@@ -37,6 +37,7 @@ from .service_tasks import OnestopBpmnParser, has_error_boundary
 
 from .bpmn_import import REJECTED, draft_key, note_vendor_extensions, verdict
 from .findings import ERROR, INFO, WARNING, Finding, has_errors
+from .runtime import SLA_EXTENSION_PROPERTY, sla_extension_amount
 from .validation_limits import check_lengths
 from .validation_xml import (
     Report, bpmn_xpath, call_activity_problem, check_business_rule_tasks, check_call_activities,
@@ -587,6 +588,7 @@ def _check_task_specs(ctx: _Context, specs: dict) -> None:
         if isinstance(task_spec, ServiceTaskMixin):
             _check_service_task(ctx, file, task_spec)
         _check_lane(ctx, file, task_spec)
+        _check_sla_extension(ctx, file, task_spec)
 
 
 def _task_name(ctx: _Context, file: str | None, task_spec) -> str:
@@ -644,6 +646,15 @@ def _check_lane(ctx: _Context, file: str | None, task_spec) -> None:
         ctx.report.add_for_id(WARNING, f"{name} has no task type, so the engine waits for "
                               "someone to complete it like a manual task. Make it a user, "
                               "manual, script or service task.", task_spec.bpmn_id, file)
+
+
+def _check_sla_extension(ctx: _Context, file: str | None, task_spec) -> None:
+    properties = (getattr(task_spec, "extensions", None) or {}).get("properties") or {}
+    value = properties.get(SLA_EXTENSION_PROPERTY)
+    if value is not None and sla_extension_amount(task_spec) is None:
+        ctx.report.add_for_id(ERROR, f"{_task_name(ctx, file, task_spec)} has {SLA_EXTENSION_PROPERTY} = "
+                              f"'{shorten(value)}': write a positive number, the standard time (in the "
+                              "procedure's unit) the element adds each time it finishes.", task_spec.bpmn_id, file)
 
 
 def _check_unconnected(ctx: _Context, specs: dict) -> None:

@@ -6,7 +6,7 @@ engine itself never imports this package.
 """
 from __future__ import annotations
 
-from engine.registries import ScriptFunctions, ServiceOperators
+from engine.registries import FormFormats, ScriptFunctions, ServiceOperators
 
 from .agencies import AgencyConnectors
 from .catalogue import HouseholdCatalogue
@@ -27,6 +27,14 @@ def register(functions: ScriptFunctions, operators: ServiceOperators, calendar: 
     for name, function in {**time_functions(calendar), **receipt_functions(HouseholdCatalogue(calendar))}.items():
         functions.register(name, function)
     (agencies or AgencyConnectors()).register(operators)
+
+
+def form_formats() -> FormFormats:
+    """Formats the office's forms may use: ``tw-national-id`` (national ID or resident
+    certificate number, checksum included)."""
+    formats = FormFormats()
+    formats.register("tw-national-id", valid_national_id)
+    return formats
 
 
 def build_registries(calendar: OfficeCalendar | None = None,

@@ -75,6 +75,21 @@ class WorkingCalendar:
             counted += self.is_working_day(day)
         return _closing(day)
 
+    def calendar_days_after(self, start: datetime, days: int) -> datetime:
+        """The end of the ``days``-th day after the day of ``start``, counting days off too; a
+        period ending on a day off ends on the next working day (§48)."""
+        if days < 0:
+            raise ValueError("days must not be negative")
+        day = _local(start).date() + timedelta(days=days)
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        return _closing(day)
+
+    @staticmethod
+    def calendar_days_between(start: datetime, end: datetime) -> int:
+        """Days after the day of ``start`` up to and including the day of ``end``."""
+        return max(0, (_local(end).date() - _local(start).date()).days)
+
     def office_hours_after(self, start: datetime, hours: float) -> datetime:
         """The moment ``hours`` office hours after ``start``, skipping nights and days off."""
         remaining = timedelta(hours=hours)

@@ -17,6 +17,7 @@ from .office_calendar import OfficeCalendar
 
 WORKING_DAYS = "working_days"
 OFFICE_HOURS = "office_hours"
+CALENDAR_DAYS = "calendar_days"  # days off count too; a period ending on one ends on the next working day
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class Procedure:
     name_zh: str
     name_en: str
     standard_amount: float
-    standard_unit: str  # WORKING_DAYS or OFFICE_HOURS
+    standard_unit: str  # WORKING_DAYS, OFFICE_HOURS or CALENDAR_DAYS
 
 
 PROCEDURES = {
@@ -39,6 +40,17 @@ PROCEDURES = {
         Procedure("marriage_registration", "結婚登記", "Marriage registration", 4, OFFICE_HOURS),
         Procedure("divorce_registration", "離婚登記", "Divorce registration", 4, OFFICE_HOURS),
         Procedure("move_in_registration", "遷入登記", "Move-in registration", 6, WORKING_DAYS),
+        # Same visit when the papers are complete, like the registrations above (office default).
+        Procedure("id_card", "國民身分證初領/補領/換領", "National ID card issue, replacement and renewal", 4,
+                  OFFICE_HOURS),
+        Procedure("seal_registration", "印鑑登記/印鑑證明", "Seal registration and certificate", 4, OFFICE_HOURS),
+        # The criminal-record check is electronic: still the same visit (office default).
+        Procedure("name_change", "改名", "Name change", 4, OFFICE_HOURS),
+        # Receive, review, site survey, assign, certify.
+        Procedure("house_number", "門牌編釘", "House number assignment", 3, WORKING_DAYS),
+        # Complaints (陳情): answered within 30 days; one extension (agency SOPs) moves the due
+        # date by the amount on the diagram's slaExtension element.
+        Procedure("complaint", "陳情/申訴", "Complaint", 30, CALENDAR_DAYS),
     ]
 }
 
@@ -69,6 +81,8 @@ class HouseholdCatalogue(ProcedureCatalogue):
         calendar = self._calendar_at(known_at or received_at)
         if procedure.standard_unit == OFFICE_HOURS:
             return calendar.office_hours_after(received_at, procedure.standard_amount + extension)
+        if procedure.standard_unit == CALENDAR_DAYS:
+            return calendar.calendar_days_after(received_at, int(procedure.standard_amount + extension))
         return calendar.working_days_after(received_at, int(procedure.standard_amount + extension))
 
     def paused_amount(self, procedure_key: str, paused_at: datetime, resumed_at: datetime) -> float:
@@ -80,4 +94,6 @@ class HouseholdCatalogue(ProcedureCatalogue):
         calendar = self._calendar_at(resumed_at)
         if procedure.standard_unit == OFFICE_HOURS:
             return round(calendar.office_hours_between(paused_at, resumed_at), 6)
+        if procedure.standard_unit == CALENDAR_DAYS:
+            return float(calendar.calendar_days_between(paused_at, resumed_at))
         return float(calendar.working_days_between(paused_at, resumed_at))

@@ -4,13 +4,17 @@
 time of the command being run, or of the event being replayed) with the office calendar as
 known at that moment, and return ISO datetimes with an explicit +08:00 offset, ready for a
 ``timeDate`` timer: ``<bpmn:timeDate>working_days_after(3)</bpmn:timeDate>``.
+``age_today(birth_date)`` gives whole years of age on the same "now" (the name change checks
+criminal records from age 14), so replay gives the same answer.
 """
 from __future__ import annotations
 
+from datetime import date
 from typing import Callable
 
 from engine.clock import current_now
 
+from .calendar import OFFICE_ZONE
 from .office_calendar import OfficeCalendar
 
 MAX_DAYS = 3660
@@ -32,4 +36,14 @@ def time_functions(calendar: OfficeCalendar) -> dict[str, Callable]:
         now = current_now()
         return calendar.as_of(now).office_hours_after(now, hours).isoformat()
 
-    return {"working_days_after": working_days_after, "office_hours_after": office_hours_after}
+    def age_today(birth_date) -> int:
+        """Whole years of age today (office time) of a person born on ``birth_date`` (YYYY-MM-DD)."""
+        try:
+            born = date.fromisoformat(birth_date)
+        except (TypeError, ValueError):
+            raise ValueError(f"age_today needs a date as YYYY-MM-DD, not {birth_date!r}") from None
+        today = current_now().astimezone(OFFICE_ZONE).date()
+        return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+    return {"working_days_after": working_days_after, "office_hours_after": office_hours_after,
+            "age_today": age_today}

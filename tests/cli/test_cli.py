@@ -11,9 +11,9 @@ from tests.engine.helpers import RECEIVE
 def test_a_case_from_deploy_to_verify(cli):
     cli("db", "upgrade")
     deployed = json.loads(cli("definitions", "deploy", str(BPMN)).output)
-    assert [(d["key"], d["version"], d["created"]) for d in deployed] == [
-        ("birth_registration", 1, True), ("death_registration", 1, True), ("divorce_registration", 1, True),
-        ("household_transcript", 1, True), ("marriage_registration", 1, True), ("move_in_registration", 1, True)]
+    procedures = sorted(folder.name for folder in BPMN.iterdir() if folder.is_dir())
+    assert len(procedures) >= 11 and "household_transcript" in procedures
+    assert [(d["key"], d["version"], d["created"]) for d in deployed] == [(key, 1, True) for key in procedures]
     assert "household_transcript" in [d["key"] for d in json.loads(cli("definitions", "list").output)]
 
     started = json.loads(cli("cases", "start", "household_transcript", "--channel", "counter").output)

@@ -196,3 +196,20 @@ def test_time_functions_return_taipei_iso_strings_from_the_engine_clock(calendar
             functions["working_days_after"](bad)
     with pytest.raises(ValueError):
         functions["office_hours_after"](-2)
+
+
+def test_calendar_days_count_days_off_but_end_on_a_working_day():
+    calendar = WorkingCalendar()
+    assert calendar.calendar_days_after(taipei(2026, 3, 2, 9), 30) == taipei(2026, 4, 1, 17)
+    # Three days after 12 February is a Sunday in the Lunar New Year break: the period ends
+    # at closing time of the first working day after it (§48).
+    assert calendar.calendar_days_after(taipei(2026, 2, 12, 9), 3) == taipei(2026, 2, 23, 17)
+    assert calendar.calendar_days_between(taipei(2026, 2, 12, 16), taipei(2026, 2, 23, 9)) == 11
+
+
+def test_age_today_counts_whole_years_on_the_engine_clock(calendar):
+    age_today = time_functions(calendar)["age_today"]
+    with execution_context(ManualClock(taipei(2026, 3, 2, 9))):
+        assert age_today("2012-03-02") == 14 and age_today("2012-03-03") == 13
+        with pytest.raises(ValueError, match="YYYY-MM-DD"):
+            age_today("02/03/2012")
