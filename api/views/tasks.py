@@ -8,14 +8,14 @@ from flask_smorest import abort
 from engine import commands as cmd
 from engine import queries
 from engine.errors import NotFound
-from engine.models import Task
+from engine.models import Case, Task
 from workflows.identifiers import mask_national_ids
 
 from ..auth import (ADMIN, AUDITOR, CASE_READERS, CASE_WORKERS, SUPERVISOR, current_principal, engine, may_work_lane,
                     read_connection)
 from ..schemas import CaseChangedSchema, CompleteTaskSchema, TaskDetailSchema, TaskListArgsSchema, TaskPageSchema
 from .cases import changed_dict
-from .common import Blueprint, case_summary, page_window, secured, task_dict
+from .common import Blueprint, case_summary, page_window, secured, task_dict, zone
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/tasks", description="The inbox: claim, work and complete tasks.")
 
@@ -51,7 +51,7 @@ class Inbox(MethodView):
     @blp.arguments(TaskListArgsSchema, location="query")
     @blp.response(200, TaskPageSchema)
     def get(self, args):
-        """Open tasks of the caller's groups, soonest due first."""
+        """Open tasks of the caller's groups, soonest due first, each with its case's due date and SLA state."""
         principal = current_principal()
         limit, offset = page_window(args)
         task_filter = queries.TaskFilter(
@@ -60,7 +60,12 @@ class Inbox(MethodView):
             limit=limit, offset=offset)
         with engine().read() as session:
             rows, total = queries.list_tasks(session, task_filter)
-        return {"items": [task_dict(*row) for row in rows], "total": total,
+            cases = {case.id: case for case in session.scalars(
+                select(Case).where(Case.id.in_({row[0].case_id for row in rows})))} if rows else {}
+        now = engine().clock.now()
+        items = [{**task_dict(*row), "case_due_at": cases[row[0].case_id].due_at,
+                  "case_sla_state": queries.sla_state(cases[row[0].case_id], now, zone())} for row in rows]
+        return {"items": items, "total": total,
                 "page": args["page"], "per_page": args["per_page"]}
 
 

@@ -1,0 +1,114 @@
+"""A clerk receives a case at the counter and completes it; the applicant checks status and rates."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from .conftest import check_accessibility, sign_in, wait_ready
+
+pytestmark = pytest.mark.e2e
+
+
+def receive_at_counter(page, web) -> tuple[str, str]:
+    sign_in(page, web, "counter_clerk")
+    check_accessibility(page, "inbox-empty")
+    page.get_by_role("link", name="臨櫃收件").click()
+    wait_ready(page)
+    page.get_by_label("申辦項目").select_option("household_transcript")
+    page.get_by_label("申請人姓名").fill("王小明")
+    page.get_by_label("身分證統一編號").fill("A123456789")
+    page.get_by_role("button", name="收件").click()
+    page.wait_for_selector("#receipt-number")
+    check_accessibility(page, "counter-receipt")
+    return page.inner_text("#receipt-number").strip(), page.inner_text("#receipt-code").strip()
+
+
+def test_a_clerk_receives_a_case_at_the_counter_and_completes_it(page, web):
+    number, code = receive_at_counter(page, web)
+    assert re.fullmatch(r"\S+", number) and code
+
+    # The inbox lists the new task, with its SLA state at a glance.
+    page.get_by_role("link", name="待辦工作", exact=True).click()
+    wait_ready(page)
+    row = page.locator("#inbox-table tbody tr", has_text=number)
+    assert row.count() == 1
+    assert row.locator(".badge").inner_text() in ("如期", "今日到期", "逾期")
+    check_accessibility(page, "inbox")
+    row.get_by_role("link").click()
+    wait_ready(page)
+
+    # The task page: case summary, the form from the JSON Schema; complete needs a claim first.
+    assert page.locator("#complete-button").is_disabled()
+    page.get_by_role("button", name="認領").click()
+    page.wait_for_selector("#complete-button:not([disabled])")
+    # Client-side validation as on the server: a wrong ID and 0 copies are refused in the page.
+    page.get_by_label(re.compile("身分證統一編號")).fill("a12345")
+    page.get_by_label(re.compile("份數")).fill("0")
+    page.get_by_role("button", name="完成").click()
+    summary = page.locator("#form-error-summary")
+    assert "national_id" in summary.inner_text() and "copies" in summary.inner_text()
+    assert page.get_by_label(re.compile("份數")).get_attribute("aria-invalid") == "true"
+    check_accessibility(page, "task-form-errors")
+
+    page.get_by_label(re.compile("身分證統一編號")).fill("A123456789")
+    page.get_by_label(re.compile("申請人姓名")).fill("王小明")
+    page.get_by_label(re.compile("謄本種類")).select_option(label="full")
+    page.get_by_label(re.compile("份數")).fill("2")
+    page.get_by_role("button", name="完成").click()
+    page.wait_for_selector("text=工作已完成。")
+
+    # The register check runs in the background (agency simulator); then the issue task arrives.
+    page.get_by_role("link", name="待辦工作", exact=True).click()
+    row = page.locator("#inbox-table tbody tr", has_text=number)
+    for _ in range(30):
+        page.get_by_role("button", name="重新整理").click()
+        page.wait_for_timeout(500)
+        if row.count() == 1:
+            break
+    assert row.count() == 1, "the issue task did not reach the inbox"
+    row.get_by_role("link").click()
+    wait_ready(page)
+    page.get_by_role("button", name="認領").click()
+    page.wait_for_selector("#complete-button:not([disabled])")
+    evidence = page.locator("section[aria-labelledby=evidence-heading]")
+    assert "household" in evidence.inner_text().lower() or evidence.locator("table").count() == 1
+    check_accessibility(page, "task-issue")
+    page.get_by_label(re.compile("規費")).fill("15")
+    page.get_by_role("button", name="完成").click()
+    page.wait_for_selector("text=工作已完成。")
+    page.get_by_role("link", name="待辦工作", exact=True).click()
+    wait_ready(page)
+    assert page.locator("#inbox-table tbody tr", has_text=number).count() == 0
+
+
+def test_an_applicant_checks_the_status_and_rates(page, web, api_as):
+    started = api_as("POST", "/api/cases", user="clerk", json={"procedure": "household_transcript",
+                                                              "applicant": {"name": "林美華"}}).json
+    page.goto(web.url("/app/#/status"))
+    wait_ready(page)
+    page.get_by_label(re.compile("案件編號")).fill(started["number"])
+    page.get_by_label(re.compile("查詢碼")).fill("WRONG")
+    page.get_by_role("button", name="查詢").click()
+    page.wait_for_selector("text=查無此案件編號與查詢碼。")
+    page.get_by_label(re.compile("查詢碼")).fill(started["access_code"])
+    page.get_by_role("button", name="查詢").click()
+    page.wait_for_selector("#case-status")
+    assert page.inner_text("#case-status") == "辦理中"
+    check_accessibility(page, "public-status")
+
+    # The English switch: the page is rendered again in English, <html lang> follows.
+    page.get_by_role("button", name="Switch to English").click()
+    wait_ready(page)
+    assert page.evaluate("document.documentElement.lang") == "en"
+    page.get_by_label(re.compile("Case number")).fill(started["number"])
+    page.get_by_label(re.compile("Access code")).fill(started["access_code"])
+    page.get_by_role("button", name="Look up").click()
+    page.wait_for_selector("#rating-form")
+    page.get_by_label("4").check()
+    page.get_by_label(re.compile("Comment")).fill("快速又親切")
+    page.get_by_role("button", name="Send rating").click()
+    page.wait_for_selector("text=Thank you for your rating!")
+    check_accessibility(page, "public-rated")
+    rated = api_as("GET", f"/api/public/cases/{started['number']}", query={"code": started["access_code"]}).json
+    assert rated["rated"] is True
