@@ -90,7 +90,8 @@ def sign_in(page, web, username: str) -> None:
     page.get_by_label("帳號").fill(username)
     page.get_by_label("密碼").fill(PASSWORD)
     page.get_by_role("button", name="登入").click()
-    page.wait_for_selector("body[data-ready=true] h1")
+    page.wait_for_selector("header .sign-out")
+    wait_ready(page)
 
 
 def wait_ready(page) -> None:

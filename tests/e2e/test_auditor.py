@@ -1,0 +1,70 @@
+"""An auditor steps through a case's history: the diagram shows the path taken and where the case
+was at each step, the data as it was then; the integrity check reports its result."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.engine.helpers import RECEIVE
+
+from .conftest import check_accessibility, sign_in, wait_ready
+
+pytestmark = pytest.mark.e2e
+
+
+def carried_case(api_as) -> dict:
+    """A transcript case taken through receipt, the register check and the issue of the transcript."""
+    started = api_as("POST", "/api/cases", user="clerk", json={"procedure": "household_transcript"}).json
+    first = started["open_tasks"][0]["id"]
+    assert api_as("POST", f"/api/tasks/{first}/claim", user="clerk").status == 200
+    assert api_as("POST", f"/api/tasks/{first}/complete", user="clerk", json={"data": RECEIVE}).status == 200
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # the embedded scheduler asks the agency simulator
+        case = api_as("GET", f"/api/cases/{started['case_id']}", user="clerk").json
+        if case["open_tasks"]:
+            break
+        time.sleep(0.3)
+    issue = case["open_tasks"][0]
+    assert issue["element_id"] == "issue_transcript", case
+    assert api_as("POST", f"/api/tasks/{issue['id']}/claim", user="clerk").status == 200
+    assert api_as("POST", f"/api/tasks/{issue['id']}/complete", user="clerk", json={"data": {"fee_paid": 15}}).status == 200
+    return api_as("GET", f"/api/cases/{started['case_id']}", user="auditor").json
+
+
+def test_an_auditor_steps_through_a_cases_history(page, web, api_as):
+    case = carried_case(api_as)
+    last = case["last_event_seq"]
+    sign_in(page, web, "inspector")
+    page.goto(web.url(f"/app/#/case/{case['id']}"))
+    wait_ready(page)
+    page.wait_for_selector("#case-diagram .djs-element")
+    main = page.locator("main")
+    assert main.get_attribute("data-seq") == str(last)
+    assert page.locator("#case-diagram .path-taken").count() >= 4
+    check_accessibility(page, "case-history-now")
+
+    # Back to the first event with the keyboard: only the start event is behind the case, the
+    # receiving task is where it stands, and the data holds no form field yet.
+    slider = page.get_by_label("歷程步驟")
+    slider.focus()
+    page.keyboard.press("Home")
+    page.wait_for_function("document.querySelector('main').dataset.seq === '1'")
+    assert page.locator('#case-diagram [data-element-id="receive_application"].current-step').count() == 1
+    assert page.locator('#case-diagram [data-element-id="issue_transcript"].path-taken').count() == 0
+    assert "national_id" not in page.inner_text("#step-data")
+    assert "受理申請" in page.inner_text("#step-ready")
+    assert page.locator('#timeline li[aria-current="step"]').get_attribute("data-seq") == "1"
+
+    # Forward step by step until the receiving task is completed: its data appears.
+    for seq in range(2, last + 1):
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(f"document.querySelector('main').dataset.seq === '{seq}'")
+        if "national_id" in page.inner_text("#step-data"):
+            break
+    assert page.locator('#case-diagram [data-element-id="receive_application"].path-taken').count() == 1
+    check_accessibility(page, "case-history-step")
+
+    page.get_by_role("button", name="驗證完整性").click()
+    page.wait_for_selector("#verify-result .notice.ok")
+    assert f"{last}" in page.inner_text("#verify-result")
