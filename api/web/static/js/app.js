@@ -88,8 +88,10 @@ async function route() {
   const hash = location.hash || (session.user ? homeRoute() : "#/login");
   const path = hash.split("?")[0];
   renderHeader();
-  const main = document.getElementById("main");
-  main.replaceChildren();
+  // Each visit renders into its own view: a page still loading for an earlier visit writes
+  // into a view that is no longer shown.
+  const main = h("div", { class: "view" });
+  document.getElementById("main").replaceChildren(main);
   const found = ROUTES.find(([pattern]) => pattern.test(path));
   if (!found) { location.hash = session.user ? homeRoute() : "#/login"; return; }
   const [pattern, module, page, roles] = found;
