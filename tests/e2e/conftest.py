@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from engine.definitions import files_from_folder
 
 from ..api.conftest import HttpCaller, serve, tokens  # noqa: F401  (fixtures used here)
 from ..conftest import BPMN
+from ..engine.helpers import RECEIVE
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -114,3 +116,23 @@ def check_accessibility(page, name: str) -> None:
 def screenshot(page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def carried_case(api_as) -> dict:
+    """A transcript case taken through receipt, the register check and the issue of the transcript."""
+    started = api_as("POST", "/api/cases", user="clerk", json={"procedure": "household_transcript"}).json
+    first = started["open_tasks"][0]["id"]
+    assert api_as("POST", f"/api/tasks/{first}/claim", user="clerk").status == 200
+    assert api_as("POST", f"/api/tasks/{first}/complete", user="clerk", json={"data": RECEIVE}).status == 200
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # the embedded scheduler asks the agency simulator
+        case = api_as("GET", f"/api/cases/{started['case_id']}", user="clerk").json
+        if case["open_tasks"]:
+            break
+        time.sleep(0.3)
+    issue = case["open_tasks"][0]
+    assert issue["element_id"] == "issue_transcript", case
+    assert api_as("POST", f"/api/tasks/{issue['id']}/claim", user="clerk").status == 200
+    assert api_as("POST", f"/api/tasks/{issue['id']}/complete", user="clerk", json={"data": {"fee_paid": 15}}).status == 200
+    return {**api_as("GET", f"/api/cases/{started['case_id']}", user="auditor").json,
+            "access_code": started["access_code"]}

@@ -2,34 +2,11 @@
 was at each step, the data as it was then; the integrity check reports its result."""
 from __future__ import annotations
 
-import time
-
 import pytest
 
-from tests.engine.helpers import RECEIVE
-
-from .conftest import check_accessibility, sign_in, wait_ready
+from .conftest import carried_case, check_accessibility, sign_in, wait_ready
 
 pytestmark = pytest.mark.e2e
-
-
-def carried_case(api_as) -> dict:
-    """A transcript case taken through receipt, the register check and the issue of the transcript."""
-    started = api_as("POST", "/api/cases", user="clerk", json={"procedure": "household_transcript"}).json
-    first = started["open_tasks"][0]["id"]
-    assert api_as("POST", f"/api/tasks/{first}/claim", user="clerk").status == 200
-    assert api_as("POST", f"/api/tasks/{first}/complete", user="clerk", json={"data": RECEIVE}).status == 200
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:  # the embedded scheduler asks the agency simulator
-        case = api_as("GET", f"/api/cases/{started['case_id']}", user="clerk").json
-        if case["open_tasks"]:
-            break
-        time.sleep(0.3)
-    issue = case["open_tasks"][0]
-    assert issue["element_id"] == "issue_transcript", case
-    assert api_as("POST", f"/api/tasks/{issue['id']}/claim", user="clerk").status == 200
-    assert api_as("POST", f"/api/tasks/{issue['id']}/complete", user="clerk", json={"data": {"fee_paid": 15}}).status == 200
-    return api_as("GET", f"/api/cases/{started['case_id']}", user="auditor").json
 
 
 def test_an_auditor_steps_through_a_cases_history(page, web, api_as):
@@ -67,3 +44,23 @@ def test_an_auditor_steps_through_a_cases_history(page, web, api_as):
     page.get_by_role("button", name="驗證完整性").click()
     page.wait_for_selector("#verify-result .notice.ok")
     assert f"{last}" in page.inner_text("#verify-result")
+
+
+def test_a_supervisor_reads_the_dashboard_and_the_heat_map(page, web, api_as):
+    case = carried_case(api_as)
+    assert api_as("POST", f"/api/public/cases/{case['number']}/rating",
+                  json={"code": case["access_code"], "score": 4}).status == 201
+    api_as("POST", "/api/cases", user="clerk", json={"procedure": "household_transcript"})  # one still open
+    sign_in(page, web, "lead")
+    page.get_by_role("link", name="管理儀表板").click()
+    wait_ready(page)
+    for chart in ("chart-sla", "chart-backlog", "chart-ratings"):
+        assert page.locator(f"#{chart} canvas").count() == 1, chart
+    assert "100" in page.get_attribute("#chart-sla-canvas", "aria-label")  # closed on time
+    assert "4" in page.get_attribute("#chart-ratings-canvas", "aria-label")
+    page.wait_for_selector('#heat-diagram [data-element-id="receive_application"]')
+    page.wait_for_selector('.heat-badge[data-heat-for="receive_application"]')
+    check_accessibility(page, "dashboard")
+    page.get_by_label("指標").select_option("breach_rate")
+    page.get_by_role("button", name="顯示").last.click()
+    page.wait_for_selector('.heat-badge[data-heat-for="issue_transcript"]:has-text("%")')
