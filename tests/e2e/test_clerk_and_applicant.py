@@ -91,9 +91,23 @@ def test_an_applicant_checks_the_status_and_rates(page, web, api_as):
     page.get_by_label(re.compile("查詢碼")).fill("WRONG")
     page.get_by_role("button", name="查詢").click()
     page.wait_for_selector("text=查無此案件編號與查詢碼。")
-    page.get_by_label(re.compile("查詢碼")).fill(started["access_code"])
-    page.get_by_role("button", name="查詢").click()
+    # Keyboard only: from the page's heading, Tab walks the form in reading order; Enter sends it.
+    page.goto(web.url("/app/#/login"))
+    page.goto(web.url("/app/#/status"))
+    wait_ready(page)
+    focus_order = []
+    for _ in range(3):
+        page.keyboard.press("Tab")
+        focus_order.append(page.evaluate("document.activeElement.id"))
+    assert focus_order == ["status-number", "status-code", "look-up"]
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.type(started["number"])
+    page.keyboard.press("Tab")
+    page.keyboard.type(started["access_code"])
+    page.keyboard.press("Enter")
     page.wait_for_selector("#case-status")
+    assert page.evaluate("document.activeElement.id") == "case-status-heading"
     assert page.inner_text("#case-status") == "辦理中"
     check_accessibility(page, "public-status")
 

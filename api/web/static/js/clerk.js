@@ -51,7 +51,7 @@ function evidenceTable(evidence) {
   if (!evidence.length) return h("p", {}, t("no_evidence"));
   return table(null, [t("agency"), t("operation"), t("result"), t("at")], evidence.map((item) => [
     item.agency || "—", item.operation || item.element_id,
-    h("pre", { class: "data" }, JSON.stringify(item.error ? { error: item.error } : item.result, null, 1)),
+    h("pre", { class: "data", tabindex: "0", "aria-label": `${t("result")}: ${item.agency || item.element_id}` }, JSON.stringify(item.error ? { error: item.error } : item.result, null, 1)),
     formatTime(item.answered_at || item.recorded_at)]));
 }
 
