@@ -64,3 +64,7 @@ def test_a_supervisor_reads_the_dashboard_and_the_heat_map(page, web, api_as):
     page.get_by_label("指標").select_option("breach_rate")
     page.get_by_role("button", name="顯示").last.click()
     page.wait_for_selector('.heat-badge[data-heat-for="issue_transcript"]:has-text("%")')
+    page.get_by_role("button", name="Switch to English").click()
+    page.wait_for_selector("h1:has-text('Dashboard')")
+    page.wait_for_selector('.heat-badge[data-heat-for="receive_application"]')
+    check_accessibility(page, "dashboard-en")

@@ -61,7 +61,7 @@ def test_a_clerk_receives_a_case_at_the_counter_and_completes_it(page, web):
     # The register check runs in the background (agency simulator); then the issue task arrives.
     page.get_by_role("link", name="待辦工作", exact=True).click()
     row = page.locator("#inbox-table tbody tr", has_text=number)
-    for _ in range(30):
+    for _ in range(60):
         page.get_by_role("button", name="重新整理").click()
         page.wait_for_timeout(500)
         if row.count() == 1:

@@ -39,12 +39,9 @@ export async function inboxPage(main) {
   await load();
 }
 
+/** The case data's document lists (e.g. documents_presented, missing_documents), by key. */
 function documentsOf(data) {
-  const found = [];
-  for (const [key, value] of Object.entries(data || {})) {
-    if (/document/i.test(key) && Array.isArray(value)) found.push(...value.map(String));
-  }
-  return found;
+  return Object.entries(data || {}).filter(([key, value]) => /document/i.test(key) && Array.isArray(value));
 }
 
 function evidenceTable(evidence) {
@@ -72,7 +69,8 @@ export async function taskPage(main, taskId) {
   const documents = documentsOf(task.case_data);
   const side = h("div", {}, summary,
     h("section", { "aria-labelledby": "documents-heading" }, h("h2", { id: "documents-heading" }, t("documents")),
-      documents.length ? h("ul", {}, documents.map((name) => h("li", {}, name))) : h("p", {}, t("no_documents"))),
+      documents.length ? facts(documents.map(([key, names]) => [key, names.length ? names.join(", ") : t("none")]))
+        : h("p", {}, t("no_documents"))),
     h("section", { "aria-labelledby": "evidence-heading" }, h("h2", { id: "evidence-heading" }, t("evidence")), evidenceTable(task.evidence)));
   const formSection = h("section", { "aria-labelledby": "form-heading" }, h("h2", { id: "form-heading" },
     task.form_schema?.title || t("form")));
