@@ -121,7 +121,7 @@ export async function taskPage(main, taskId) {
       if (failure instanceof ApiError && failure.problem.errors) showErrors(failure.problem.errors);
       else messages.replaceChildren(notice("bad", failure.message));
     }
-  } }, form.element, errorSummary, h("div", { class: "actions" }, submit));
+  } }, errorSummary, form.element, h("div", { class: "actions" }, submit));
   function showErrors(errors) {
     form.showErrors(errors);
     if (!errors.length) { errorSummary.replaceChildren(); return false; }

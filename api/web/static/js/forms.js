@@ -85,7 +85,7 @@ export function renderForm(schema, values = {}, prefix = "f") {
     errorSlots.set(path.join("/"), { slot: errorSlot, id });
     if (property.type === "object") {
       const fieldset = h("fieldset", { id }, h("legend", {}, label));
-      for (const [childName, child] of Object.entries(property.properties || {})) {
+      for (const [childName, child] of orderedProperties(property)) {
         fieldset.append(fieldFor(childName, child, [...path, childName], (property.required || []).includes(childName), value?.[childName]));
       }
       fieldset.append(errorSlot);
@@ -118,7 +118,7 @@ export function renderForm(schema, values = {}, prefix = "f") {
       }]);
     } else {
       const type = property.format === "date" ? "date" : property.format === "email" ? "email" : "text";
-      const long = (property.maxLength || 0) > 120;
+      const long = !property.format && (property.maxLength || 0) > 200;
       control = long ? h("textarea", { id, rows: 3, "aria-describedby": errorId }, value ?? "")
         : h("input", { id, type, value: value ?? "", "aria-describedby": errorId,
           autocomplete: "off", spellcheck: "false", novalidate: true });
@@ -129,7 +129,7 @@ export function renderForm(schema, values = {}, prefix = "f") {
   }
 
   const element = h("div", { class: "json-form" });
-  for (const [name, property] of Object.entries(schema.properties || {})) {
+  for (const [name, property] of orderedProperties(schema)) {
     element.append(fieldFor(name, property, [name], (schema.required || []).includes(name), values?.[name]));
   }
 
@@ -165,4 +165,12 @@ function isRequired(schema, path) {
   let node = schema;
   for (const part of path.slice(0, -1)) node = node.properties?.[part] || {};
   return (node.required || []).includes(path.at(-1));
+}
+
+/** Required fields first, in the order the schema lists them as required; then the others. */
+function orderedProperties(schema) {
+  const properties = schema.properties || {};
+  const required = (schema.required || []).filter((name) => name in properties);
+  const others = Object.keys(properties).filter((name) => !required.includes(name));
+  return [...required, ...others].map((name) => [name, properties[name]]);
 }
