@@ -60,11 +60,12 @@ class Inbox(MethodView):
             limit=limit, offset=offset)
         with engine().read() as session:
             rows, total = queries.list_tasks(session, task_filter)
+            # The inbox shows each task against its case's deadline (tasks rarely have their own).
             cases = {case.id: case for case in session.scalars(
                 select(Case).where(Case.id.in_({row[0].case_id for row in rows})))} if rows else {}
-        now = engine().clock.now()
-        items = [{**task_dict(*row), "case_due_at": cases[row[0].case_id].due_at,
-                  "case_sla_state": queries.sla_state(cases[row[0].case_id], now, zone())} for row in rows]
+            now = engine().clock.now()
+            items = [{**task_dict(*row), "case_due_at": cases[row[0].case_id].due_at,
+                      "case_sla_state": queries.sla_state(cases[row[0].case_id], now, zone())} for row in rows]
         return {"items": items, "total": total,
                 "page": args["page"], "per_page": args["per_page"]}
 
