@@ -13,7 +13,7 @@ NEW_NAME = "核發謄本 Issue the transcript"
 def test_a_designer_edits_a_diagram_and_deploys_it(page, web, api_as):
     sign_in(page, web, "modeller")
     page.get_by_label("申辦項目").select_option("household_transcript")
-    page.get_by_role("button", name="開啟").click()
+    page.get_by_role("button", name="開啟", exact=True).click()
     page.wait_for_selector('#modeler [data-element-id="issue_transcript"]')
     check_accessibility(page, "designer")
 
@@ -49,6 +49,11 @@ def test_a_designer_edits_a_diagram_and_deploys_it(page, web, api_as):
     with page.expect_download() as download:
         page.get_by_role("button", name="儲存 BPMN 檔").click()
     assert NEW_NAME in open(download.value.path(), encoding="utf-8").read()
+
+    # The saved draft is offered when the procedure is opened again.
+    page.get_by_role("button", name="開啟", exact=True).click()
+    page.get_by_role("button", name="開啟上次儲存的草稿").click()
+    page.wait_for_function(f"document.querySelector('#modeler [data-element-id=issue_transcript]').textContent.includes('{NEW_NAME}')")
 
     page.get_by_role("button", name="部署新版本").click()
     page.wait_for_selector("#designer-messages .notice.ok")

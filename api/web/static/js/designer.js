@@ -46,6 +46,14 @@ export async function designerPage(main, params) {
     findings.replaceChildren();
     messages.replaceChildren();
     renderVersions(detail);
+    const draft = localStorage.getItem(`onestop.draft.${key}`);
+    if (draft && draft !== files[bpmnName]) {
+      messages.replaceChildren(notice("info", h("button", { type: "button", class: "secondary", id: "restore-draft", onclick: async () => {
+        await modeler.importXML(draft);
+        modeler.get("canvas").zoom("fit-viewport");
+        messages.replaceChildren();
+      } }, t("restore_draft"))));
+    }
     main.dataset.opened = key;
     announce(`${key} v${latest.version}`);
   }
