@@ -177,7 +177,7 @@ export async function counterPage(main) {
 function receiptView(started) {
   const receipt = started.receipt;
   const mine = started.open_tasks.find((task) => task.lane && session.user.groups.includes(task.lane));
-  const standard = receipt.standard_time ? Object.entries(receipt.standard_time).map(([key, value]) => `${key}: ${value}`).join(", ") : "—";
+  const standard = receipt.standard_time ? `${receipt.standard_time.amount} ${t(`unit_${receipt.standard_time.unit}`)}` : "—";
   return h("div", {},
     h("section", { class: "receipt", "aria-labelledby": "receipt-heading" },
       h("h2", { id: "receipt-heading", tabindex: "-1" }, `${t("receipt")} — ${receipt.procedure_name || receipt.procedure}`),
