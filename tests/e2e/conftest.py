@@ -69,7 +69,7 @@ def page(playwright_driver, tmp_path):
 
 
 @pytest.fixture
-def web(serve, engine):
+def web(serve, engine):  # noqa: F811  (the fixture imported above)
     """The served app with the transcript procedure deployed and the browser users created."""
     with engine.write() as session:
         for username, (roles, groups) in BROWSER_USERS.items():
@@ -96,8 +96,9 @@ def sign_in(page, web, username: str) -> None:
     wait_ready(page)
 
 
-def wait_ready(page) -> None:
-    page.wait_for_selector("body[data-ready=true]")
+def wait_ready(page, name: str | None = None) -> None:
+    """Wait until the app has drawn a page (``name``: that page, e.g. "inbox" for #/inbox)."""
+    page.wait_for_selector(f"body[data-ready=true]{f'[data-page={name}]' if name else ''}", state="attached")
 
 
 def check_accessibility(page, name: str) -> None:

@@ -14,7 +14,7 @@ def test_an_auditor_steps_through_a_cases_history(page, web, api_as):
     last = case["last_event_seq"]
     sign_in(page, web, "inspector")
     page.goto(web.url(f"/app/#/case/{case['id']}"))
-    wait_ready(page)
+    wait_ready(page, "case")
     page.wait_for_selector("#case-diagram .djs-element")
     assert page.locator("main .view").get_attribute("data-seq") == str(last)
     assert page.locator("#case-diagram .path-taken").count() >= 4
@@ -53,7 +53,7 @@ def test_a_supervisor_reads_the_dashboard_and_the_heat_map(page, web, api_as):
     api_as("POST", "/api/cases", user="clerk", json={"procedure": "household_transcript"})  # one still open
     sign_in(page, web, "lead")
     page.get_by_role("link", name="管理儀表板").click()
-    wait_ready(page)
+    wait_ready(page, "dashboard")
     for chart in ("chart-sla", "chart-backlog", "chart-ratings"):
         assert page.locator(f"#{chart} canvas").count() == 1, chart
     assert "100" in page.get_attribute("#chart-sla-canvas", "aria-label")  # closed on time

@@ -14,7 +14,7 @@ def receive_at_counter(page, web) -> tuple[str, str]:
     sign_in(page, web, "counter_clerk")
     check_accessibility(page, "inbox-empty")
     page.get_by_role("link", name="臨櫃收件").click()
-    wait_ready(page)
+    wait_ready(page, "counter")
     page.get_by_label("申辦項目").select_option("household_transcript")
     page.get_by_label("申請人姓名").fill("王小明")
     page.get_by_label("身分證統一編號").fill("A123456789")
@@ -32,13 +32,13 @@ def test_a_clerk_receives_a_case_at_the_counter_and_completes_it(page, web):
 
     # The inbox lists the new task, with its SLA state at a glance.
     page.get_by_role("link", name="待辦工作", exact=True).click()
-    wait_ready(page)
+    wait_ready(page, "inbox")
     row = page.locator("#inbox-table tbody tr", has_text=number)
     assert row.count() == 1
     assert row.locator(".badge").inner_text() in ("如期", "今日到期", "逾期")
     check_accessibility(page, "inbox")
     row.get_by_role("link").click()
-    wait_ready(page)
+    wait_ready(page, "task")
 
     # The task page: case summary, the form from the JSON Schema; complete needs a claim first.
     assert page.locator("#complete-button").is_disabled()
@@ -62,6 +62,7 @@ def test_a_clerk_receives_a_case_at_the_counter_and_completes_it(page, web):
 
     # The register check runs in the background (agency simulator); then the issue task arrives.
     page.get_by_role("link", name="待辦工作", exact=True).click()
+    wait_ready(page, "inbox")
     row = page.locator("#inbox-table tbody tr", has_text=number)
     for _ in range(60):
         page.get_by_role("button", name="重新整理").click()
@@ -70,7 +71,7 @@ def test_a_clerk_receives_a_case_at_the_counter_and_completes_it(page, web):
             break
     assert row.count() == 1, "the issue task did not reach the inbox"
     row.get_by_role("link").click()
-    wait_ready(page)
+    wait_ready(page, "task")
     page.get_by_role("button", name="認領").click()
     page.wait_for_selector("#complete-button:not([disabled])")
     evidence = page.locator("section[aria-labelledby=evidence-heading]")
@@ -80,7 +81,7 @@ def test_a_clerk_receives_a_case_at_the_counter_and_completes_it(page, web):
     page.get_by_role("button", name="完成").click()
     page.wait_for_selector("text=工作已完成。")
     page.get_by_role("link", name="待辦工作", exact=True).click()
-    wait_ready(page)
+    wait_ready(page, "inbox")
     assert page.locator("#inbox-table tbody tr", has_text=number).count() == 0
 
 
@@ -88,7 +89,7 @@ def test_an_applicant_checks_the_status_and_rates(page, web, api_as):
     started = api_as("POST", "/api/cases", user="clerk", json={"procedure": "household_transcript",
                                                               "applicant": {"name": "林美華"}}).json
     page.goto(web.url("/app/#/status"))
-    wait_ready(page)
+    wait_ready(page, "status")
     page.get_by_label(re.compile("案件編號")).fill(started["number"])
     page.get_by_label(re.compile("查詢碼")).fill("WRONG")
     page.get_by_role("button", name="查詢").click()
@@ -96,7 +97,7 @@ def test_an_applicant_checks_the_status_and_rates(page, web, api_as):
     # Keyboard only: from the page's heading, Tab walks the form in reading order; Enter sends it.
     page.goto(web.url("/app/#/login"))
     page.goto(web.url("/app/#/status"))
-    wait_ready(page)
+    wait_ready(page, "status")
     focus_order = []
     for _ in range(3):
         page.keyboard.press("Tab")
@@ -115,7 +116,7 @@ def test_an_applicant_checks_the_status_and_rates(page, web, api_as):
 
     # The English switch: the page is rendered again in English, <html lang> follows.
     page.get_by_role("button", name="Switch to English").click()
-    wait_ready(page)
+    wait_ready(page, "status")
     assert page.evaluate("document.documentElement.lang") == "en"
     page.get_by_label(re.compile("Case number")).fill(started["number"])
     page.get_by_label(re.compile("Access code")).fill(started["access_code"])

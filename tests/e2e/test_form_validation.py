@@ -51,7 +51,7 @@ def server_fields(schema: dict, data: dict) -> set[str]:
 
 def test_the_browser_finds_the_same_fields_wrong_as_the_server(page, web):
     page.goto(web.url("/app/#/status"))
-    wait_ready(page)
+    wait_ready(page, "status")
     checked = 0
     for path in FORMS:
         schema = json.loads(path.read_text(encoding="utf-8"))

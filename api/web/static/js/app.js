@@ -85,6 +85,7 @@ function loginPage(main) {
 }
 
 async function route() {
+  document.body.dataset.ready = "false"; // "true" again once the page is drawn (the tests wait for it)
   const hash = location.hash || (session.user ? homeRoute() : "#/login");
   const path = hash.split("?")[0];
   renderHeader();
@@ -115,5 +116,5 @@ async function route() {
 }
 
 setLanguage(currentLanguage());
-window.addEventListener("hashchange", () => { document.body.dataset.ready = "false"; route(); });
+window.addEventListener("hashchange", () => route());
 route();

@@ -77,8 +77,8 @@ export async function designerPage(main, params) {
     const answer = await upload(deploy ? "/api/definitions" : "/api/definitions/validate");
     showFindings(answer.body.findings || []);
     if (deploy && answer.status === 200) {
+      renderVersions(await api(`/api/definitions/${current.key}`)); // before the message: the page is then complete
       messages.replaceChildren(notice(answer.body.draft ? "bad" : "ok", t("deployed", { version: answer.body.version, verdict: answer.body.verdict })));
-      renderVersions(await api(`/api/definitions/${current.key}`));
     } else if (answer.status === 422) {
       messages.replaceChildren(notice("bad", answer.body.detail || answer.body.title));
     } else {
