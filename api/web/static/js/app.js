@@ -97,16 +97,17 @@ async function route() {
   if (!found) { location.hash = session.user ? homeRoute() : "#/login"; return; }
   const [pattern, module, page, roles] = found;
   if (roles && !session.user) { location.hash = "#/login"; return; }
-  if (roles && !session.hasRole(...roles)) { main.append(notice("bad", t("forbidden_page"))); return; }
   const args = path.match(pattern).slice(1);
   const params = new URLSearchParams(hash.split("?")[1] || "");
   try {
+    if (roles && !session.hasRole(...roles)) throw new Error(t("forbidden_page"));
     const render = module ? (await import(module))[page] : page;
     await render(main, ...args, params);
   } catch (failure) {
     console.error(failure);
     main.append(notice("bad", `${t("error")}: ${failure.message}`));
   }
+  if (!main.isConnected) return; // another visit began meanwhile: it reports when it is drawn
   if (!main.contains(document.activeElement)) {
     const heading = main.querySelector("h1");
     if (heading) { heading.tabIndex = -1; heading.focus({ preventScroll: true }); }
