@@ -44,6 +44,7 @@ def test_a_clerk_receives_a_case_at_the_counter_and_completes_it(page, web):
     assert page.locator("#complete-button").is_disabled()
     page.get_by_role("button", name="認領").click()
     page.wait_for_selector("#complete-button:not([disabled])")
+    assert page.evaluate("document.activeElement.id").startswith("task-")  # focus on the form's first field
     # Client-side validation as on the server: a wrong ID and 0 copies are refused in the page.
     page.get_by_label(re.compile("身分證統一編號")).fill("a12345")
     page.get_by_label(re.compile("份數")).fill("0")

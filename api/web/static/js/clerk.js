@@ -92,6 +92,8 @@ export async function taskPage(main, taskId) {
       await api(path, { method: "POST" });
       main.replaceChildren();
       await taskPage(main, taskId);
+      // Keyboard users carry on where the work is: the form's first field (or the claim button).
+      main.querySelector(".json-form input, .json-form select, .json-form textarea, #claim-button")?.focus();
     } catch (failure) { messages.replaceChildren(notice("bad", failure.message)); }
   }
 
