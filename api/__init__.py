@@ -107,6 +107,9 @@ def create_app(settings: Settings | None = None, *, engine: CaseEngine | None = 
 
     for blueprint in (audit.blp, reports.blp):
         api.register_blueprint(blueprint)
+    from .web import blp as web_blueprint
+
+    app.register_blueprint(web_blueprint)  # the web application (plain Flask: not part of the OpenAPI)
     problems.register(app)
     _register_docs_assets(app)
     observability.configure_logging()

@@ -353,6 +353,9 @@ class TaskSchema(Schema):
     created_at = fields.DateTime()
     due_at = fields.DateTime(allow_none=True)
     overdue = fields.Boolean()
+    case_due_at = fields.DateTime(allow_none=True, metadata={"description": "in the inbox: the case's due date"})
+    case_sla_state = fields.String(metadata={"description": "in the inbox: the case's SLA state (on_time, due_today, "
+                                                           "overdue, closed_on_time, closed_late, no_deadline)"})
 
 
 class TaskPageSchema(PageSchema):

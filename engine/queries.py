@@ -62,6 +62,13 @@ def get_case(session: Session, case_id: str) -> Case:
     return case
 
 
+def cases_by_id(session: Session, case_ids: set[str]) -> dict[str, Case]:
+    """The cases with these ids, by id (one query)."""
+    if not case_ids:
+        return {}
+    return {case.id: case for case in session.scalars(select(Case).where(Case.id.in_(case_ids)))}
+
+
 def get_case_by_number(session: Session, number: str) -> Case:
     case = session.scalar(select(Case).where(Case.number == number))
     if case is None:

@@ -8,3 +8,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -r requirements.txt
+# The web app's browser libraries (bpmn-js, Chart.js, axe-core), served from node_modules/.
+if command -v npm >/dev/null; then
+  npm ci --no-audit --no-fund --loglevel=error
+else
+  echo "npm is missing: the web app's pages need node_modules/ (bpmn-js, Chart.js, axe-core)" >&2
+fi

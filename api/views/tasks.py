@@ -11,7 +11,7 @@ from workflows.identifiers import mask_national_ids
 from ..auth import ADMIN, AUDITOR, CASE_READERS, CASE_WORKERS, SUPERVISOR, current_principal, engine, may_work_lane
 from ..schemas import CaseChangedSchema, CompleteTaskSchema, TaskDetailSchema, TaskListArgsSchema, TaskPageSchema
 from .cases import changed_dict
-from .common import Blueprint, case_summary, page_window, secured, task_dict
+from .common import Blueprint, case_summary, page_window, secured, task_dict, zone
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/tasks", description="The inbox: claim, work and complete tasks.")
 
@@ -34,7 +34,7 @@ class Inbox(MethodView):
     @blp.arguments(TaskListArgsSchema, location="query")
     @blp.response(200, TaskPageSchema)
     def get(self, args):
-        """Open tasks of the caller's groups, soonest due first."""
+        """Open tasks of the caller's groups, soonest due first, each with its case's due date and SLA state."""
         principal = current_principal()
         limit, offset = page_window(args)
         task_filter = queries.TaskFilter(
@@ -43,7 +43,12 @@ class Inbox(MethodView):
             limit=limit, offset=offset)
         with engine().read() as session:
             rows, total = queries.list_tasks(session, task_filter)
-        return {"items": [task_dict(*row) for row in rows], "total": total,
+            # The inbox shows each task against its case's deadline (tasks rarely have their own).
+            cases = queries.cases_by_id(session, {row[0].case_id for row in rows})
+            now = engine().clock.now()
+            items = [{**task_dict(*row), "case_due_at": cases[row[0].case_id].due_at,
+                      "case_sla_state": queries.sla_state(cases[row[0].case_id], now, zone())} for row in rows]
+        return {"items": items, "total": total,
                 "page": args["page"], "per_page": args["per_page"]}
 
 

@@ -160,7 +160,7 @@ class HttpCaller(Caller):
 
     def __call__(self, method, path, *, user=None, json=None, query=None, files=None, form=None, headers=None,
                  data=None, form_files=None):
-        kwargs = {"headers": self.headers(user, headers), "params": query, "timeout": 30}
+        kwargs = {"headers": self.headers(user, headers), "params": query, "timeout": 30, "allow_redirects": False}
         if files is not None or form is not None or form_files is not None:
             parts = [("files", (name, content)) for name, content in files or []]
             parts += [(field, (name, content)) for field, name, content in form_files or []]

@@ -141,6 +141,12 @@ MATRIX: dict[tuple[str, str], Row] = {
         everyone(200), lambda w, c: Request("GET", "/api/docs/assets/swagger-ui.css")),
     ("/api/health", "GET"): (everyone(200), lambda w, c: Request("GET", "/api/health")),
     ("/metrics", "GET"): (everyone(200), lambda w, c: Request("GET", "/metrics")),
+    # ---- the web application: public files; what a page may do is decided by the API it calls
+    ("/", "GET"): (everyone(302), lambda w, c: Request("GET", "/")),
+    ("/app/", "GET"): (everyone(200), lambda w, c: Request("GET", "/app/")),
+    ("/app/static/<path:filename>", "GET"): (everyone(200), lambda w, c: Request("GET", "/app/static/js/app.js")),
+    ("/app/vendor/<string:package>/<path:filename>", "GET"): (
+        everyone(200), lambda w, c: Request("GET", "/app/vendor/bpmn-js/assets/bpmn-js.css")),
     # Flask's default static route: nothing is served there, to anyone.
     ("/static/<path:filename>", "GET"): (everyone(404), lambda w, c: Request("GET", "/static/app.js")),
     # ---- tokens

@@ -71,6 +71,15 @@ def walk_every_endpoint(call, app) -> None:
     assert b"swagger" in docs.body.lower() and b"/api/docs/assets/" in docs.body
     asset = walk("GET", "/api/docs/assets/swagger-ui-bundle.js", 200)
     assert len(asset.body) > 100_000
+    # --- the web application: its page, its files, and only the listed packages of node_modules
+    assert walk("GET", "/", 302).headers["Location"].endswith("/app/")
+    assert b'src="/app/static/js/app.js"' in walk("GET", "/app/", 200).body
+    assert b"import" in walk("GET", "/app/static/js/app.js", 200).body
+    walk("GET", "/app/static/js/no-such-module.js", 404)
+    assert len(walk("GET", "/app/vendor/bpmn-js/bpmn-modeler.production.min.js", 200).body) > 100_000
+    walk("GET", "/app/vendor/axe-core/package.json", 200)
+    walk("GET", "/app/vendor/left-pad/index.js", 404)  # not a listed package
+    walk("GET", "/app/vendor/bpmn-js/../../../requirements.txt", 404)
     # Flask's default static route exists but serves nothing: an unknown file is a 404 problem.
     walk("GET", "/static/nothing-here.txt", 404)
 

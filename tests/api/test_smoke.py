@@ -11,6 +11,8 @@ def test_counter_to_rating_over_the_api(client, as_user, engine, transcript):
     task_id = body["open_tasks"][0]["id"]
     inbox = client.get("/api/tasks", headers=as_user("clerk")).json
     assert [t["id"] for t in inbox["items"]] == [task_id]
+    assert inbox["items"][0]["case_due_at"] == body["receipt"]["due_at"]
+    assert inbox["items"][0]["case_sla_state"] == "due_today"  # 4 office hours: due the same day
     detail = client.get(f"/api/tasks/{task_id}", headers=as_user("clerk")).json
     assert detail["form_schema"]["title"].startswith("受理")
     bad = client.post(f"/api/tasks/{task_id}/complete", json={"data": {"copies": 0}}, headers=as_user("clerk"))

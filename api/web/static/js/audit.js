@@ -1,0 +1,97 @@
+// Supervisors and auditors: the case list, and a case's history on its diagram with time travel.
+import { api, session } from "./api.js";
+import { facts, h, notice, table } from "./dom.js";
+import { formatTime, t } from "./i18n.js";
+import { markPath, showDiagram } from "./bpmn.js";
+import { slaBadge } from "./clerk.js";
+
+export async function casesPage(main) {
+  const page = await api("/api/cases?per_page=100");
+  const historyReader = session.hasRole("supervisor", "auditor", "admin");
+  main.append(h("h1", {}, t("cases_title")), table(null,
+    [t("col_case"), t("col_procedure"), t("col_status"), t("col_received"), t("col_due"), t("col_sla"), t("col_action")],
+    page.items.map((item) => [item.number, `${item.procedure} v${item.version}`, t(`status_${item.status}`),
+      formatTime(item.received_at), formatTime(item.due_at), slaBadge(item.sla_state),
+      historyReader ? h("a", { href: `#/case/${item.id}`, "aria-label": `${t("view")} ${item.number}` }, t("view")) : "—"]),
+    { id: "cases-table" }));
+}
+
+/** Where the case stood after event ``seq``: its open tasks, or else the element the next event concerns. */
+function currentElements(state, entries, seq) {
+  if (state.completed) return [];
+  const ready = state.ready_tasks.map((task) => task.element_id || task.task_spec || task.name).filter(Boolean);
+  if (ready.length) return ready;
+  const next = entries.find((entry) => entry.seq > seq && entry.element_id);
+  return next ? [next.element_id] : [];
+}
+
+export async function casePage(main, caseId) {
+  const [detail, timeline] = await Promise.all([api(`/api/cases/${caseId}`), api(`/api/cases/${caseId}/timeline`)]);
+  const entries = timeline.entries;
+  const total = entries.length ? entries.at(-1).seq : 0;
+  const verifyResult = h("div", { id: "verify-result" });
+  main.append(h("h1", {}, t("case_title", { number: detail.number })),
+    h("div", { class: "panel" }, facts([[t("procedure"), `${detail.procedure} v${detail.version}`],
+      [t("status"), t(`status_${detail.status}`)], [t("received_at"), formatTime(detail.received_at)],
+      [t("due_at"), formatTime(detail.due_at)], [t("col_sla"), slaBadge(detail.sla_state)]]),
+    h("div", { class: "actions" }, h("button", { type: "button", id: "verify-button", onclick: verify }, t("verify")), verifyResult)));
+
+  const slider = h("input", { type: "range", id: "history-slider", class: "slider", min: 1, max: Math.max(total, 1), step: 1, value: total });
+  const position = h("output", { id: "history-position", for: "history-slider" });
+  const diagram = h("div", { class: "diagram", id: "case-diagram" });
+  const list = h("ol", { class: "timeline", id: "timeline", "aria-label": t("timeline") }, entries.map((entry) =>
+    h("li", { "data-seq": entry.seq },
+      h("button", { type: "button", class: "linklike", onclick: () => go(entry.seq) }, `#${entry.seq} ${entry.type}`),
+      " ", entry.element_name || entry.element_id || "", h("br"),
+      h("small", {}, `${formatTime(entry.occurred_at)} · ${t("actor")}: ${entry.actor || "—"}`))));
+  const stepData = h("pre", { class: "data", id: "step-data", tabindex: "0", "aria-label": t("data_at_step") });
+  const stepReady = h("div", { id: "step-ready" });
+  const stepChanges = h("div", { id: "step-changes" });
+  main.append(
+    h("section", { "aria-labelledby": "history-heading" }, h("h2", { id: "history-heading" }, t("timeline")),
+      h("div", { class: "field", style: "max-width:none" }, h("label", { for: "history-slider" }, t("history_step")), slider, position)),
+    h("div", { class: "columns", style: "grid-template-columns: minmax(0,1.6fr) minmax(0,1fr)" },
+      h("section", { "aria-labelledby": "diagram-heading" }, h("h2", { id: "diagram-heading" }, t("diagram")), diagram),
+      h("section", { "aria-labelledby": "timeline-heading" }, h("h2", { id: "timeline-heading" }, t("timeline")), list)),
+    h("div", { class: "columns" },
+      h("section", { "aria-labelledby": "data-heading" }, h("h2", { id: "data-heading" }, t("data_at_step")), stepChanges, stepData),
+      h("section", { "aria-labelledby": "ready-heading" }, h("h2", { id: "ready-heading" }, t("ready_at_step")), stepReady)));
+
+  const xml = await api(`/api/definitions/${detail.procedure}/versions/${detail.version}/bpmn`, { text: true });
+  const viewer = await showDiagram(diagram, xml, `${t("diagram")}: ${detail.procedure} v${detail.version}`);
+
+  let pending = 0;
+  async function go(seq) {
+    slider.value = seq;
+    const ticket = ++pending;
+    const state = await api(`/api/cases/${caseId}/state?at=${seq}`);
+    if (ticket !== pending) return; // a later step was asked for meanwhile
+    const entry = entries.find((item) => item.seq === seq);
+    const label = `${t("step_of", { seq, total })}: ${entry?.type || ""} ${entry?.element_name || ""}`;
+    position.textContent = label;
+    slider.setAttribute("aria-valuetext", label);
+    for (const item of list.children) {
+      const itemSeq = Number(item.dataset.seq);
+      item.toggleAttribute("aria-current", itemSeq === seq);
+      if (itemSeq === seq) item.setAttribute("aria-current", "step");
+      item.classList.toggle("future", itemSeq > seq);
+    }
+    list.querySelector(`[data-seq="${seq}"]`)?.scrollIntoView({ block: "nearest" });
+    stepData.textContent = JSON.stringify(state.data, null, 2);
+    stepChanges.replaceChildren(entry?.changes?.length ? table(null, ["path", "before", "after"],
+      entry.changes.map((change) => [change.path, JSON.stringify(change.before) ?? "—", JSON.stringify(change.after) ?? "—"])) : "");
+    stepReady.replaceChildren(state.ready_tasks.length ? h("ul", {}, state.ready_tasks.map((task) =>
+      h("li", {}, task.name || task.element_id))) : h("p", {}, state.completed ? t("status_completed") : t("none")));
+    markPath(viewer, state.completed_steps.map((step) => step.element_id), currentElements(state, entries, seq));
+    main.dataset.seq = String(seq);
+  }
+  slider.addEventListener("input", () => go(Number(slider.value)));
+
+  async function verify() {
+    verifyResult.replaceChildren(t("loading"));
+    const result = await api(`/api/cases/${caseId}/verify`);
+    verifyResult.replaceChildren(result.ok ? notice("ok", t("verify_ok", { events: result.events }))
+      : notice("bad", t("verify_bad"), h("ul", {}, result.problems.map((problem) => h("li", {}, problem)))));
+  }
+  if (total) await go(total);
+}

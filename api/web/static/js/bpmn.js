@@ -1,0 +1,58 @@
+// bpmn-js from node_modules (its UMD bundles; each sets window.BpmnJS, so each is captured once loaded).
+import { h, loadStyle } from "./dom.js";
+
+const BUNDLES = {
+  viewer: "/app/vendor/bpmn-js/bpmn-navigated-viewer.production.min.js",
+  modeler: "/app/vendor/bpmn-js/bpmn-modeler.production.min.js",
+};
+const classes = {};
+
+export function loadBpmn(kind) {
+  loadStyle("/app/vendor/bpmn-js/assets/diagram-js.css");
+  loadStyle("/app/vendor/bpmn-js/assets/bpmn-js.css");
+  loadStyle("/app/vendor/bpmn-js/assets/bpmn-font/css/bpmn.css");
+  classes[kind] ??= new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = BUNDLES[kind];
+    script.onload = () => resolve(window.BpmnJS);
+    script.onerror = () => reject(new Error(`cannot load ${BUNDLES[kind]}`));
+    document.head.append(script);
+  });
+  return classes[kind];
+}
+
+/** A read-only, navigable diagram in ``container`` (labelled for screen readers). */
+export async function showDiagram(container, xml, label) {
+  const Viewer = await loadBpmn("viewer");
+  container.setAttribute("role", "group"); // not "img": the canvas inside takes keyboard focus
+  container.setAttribute("aria-label", label);
+  const viewer = new Viewer({ container });
+  await viewer.importXML(xml);
+  viewer.get("canvas").zoom("fit-viewport");
+  return viewer;
+}
+
+export function elementsOf(viewer) {
+  return viewer.get("elementRegistry").getAll().filter((element) => element.type !== "label");
+}
+
+/** Mark the elements (and the sequence flows between them) a case went through, and where it is. */
+export function markPath(viewer, takenIds, currentIds) {
+  const canvas = viewer.get("canvas");
+  const taken = new Set(takenIds);
+  const current = new Set(currentIds);
+  for (const element of elementsOf(viewer)) {
+    canvas.removeMarker(element.id, "path-taken");
+    canvas.removeMarker(element.id, "current-step");
+    if (current.has(element.id)) canvas.addMarker(element.id, "current-step");
+    else if (taken.has(element.id)) canvas.addMarker(element.id, "path-taken");
+    if (element.type === "bpmn:SequenceFlow" && taken.has(element.source?.id)
+        && (taken.has(element.target?.id) || current.has(element.target?.id))) {
+      canvas.addMarker(element.id, "path-taken");
+    }
+  }
+}
+
+export function badge(className, text, title) {
+  return h("span", { class: className, title }, text);
+}

@@ -1,0 +1,122 @@
+// Supervisors and auditors: SLA compliance, backlog and ratings as charts (each with its table),
+// and the per-element bottleneck figures as a heat map on the procedure's diagram.
+import { api } from "./api.js";
+import { h, loadScript, table } from "./dom.js";
+import { t } from "./i18n.js";
+import { elementsOf, showDiagram } from "./bpmn.js";
+
+const COLORS = ["#0b4f8a", "#a4161a", "#1d6b32", "#7a4f00"];
+// Dark enough for white text at every step (contrast >= 4.5:1).
+const HEAT = ["#1d6b32", "#4d6b1d", "#7a4f00", "#8f3a0a", "#a4161a"];
+
+function sum(rows, key) { return rows.reduce((total, row) => total + (row[key] || 0), 0); }
+
+function byProcedure(rows) {
+  const groups = new Map();
+  for (const row of rows) groups.set(row.procedure, [...(groups.get(row.procedure) || []), row]);
+  return groups;
+}
+
+function chartFigure(id, title, labels, datasets, options = {}) {
+  const canvas = h("canvas", { id: `${id}-canvas`, role: "img", "aria-label": `${title}: ${labels.map((label, index) =>
+    `${label} ${datasets.map((set) => `${set.label} ${set.data[index] ?? "—"}`).join(", ")}`).join("; ")}` });
+  const figure = h("figure", { class: "panel", id, "aria-labelledby": `${id}-title` },
+    h("figcaption", { id: `${id}-title` }, h("strong", {}, title)));
+  if (!labels.length) { figure.append(h("p", {}, t("no_data"))); return figure; }
+  figure.append(h("div", { class: "chart-box" }, canvas),
+    h("details", {}, h("summary", {}, title), table(null, ["", ...datasets.map((set) => set.label)],
+      labels.map((label, index) => [label, ...datasets.map((set) => String(set.data[index] ?? "—"))]))));
+  requestAnimationFrame(() => new window.Chart(canvas, { type: "bar", data: { labels, datasets: datasets.map((set, index) =>
+    ({ backgroundColor: COLORS[index % COLORS.length], ...set })) },
+  options: { animation: false, responsive: true, maintainAspectRatio: false, ...options } }));
+  return figure;
+}
+
+export async function dashboardPage(main) {
+  await loadScript("/app/vendor/chart.js/chart.umd.min.js");
+  const definitions = await api("/api/definitions");
+  const first = h("input", { type: "date", id: "period-first" });
+  const last = h("input", { type: "date", id: "period-last" });
+  const charts = h("div", { class: "grid-3", id: "charts" });
+  const heatProcedure = h("select", { id: "heat-procedure" }, definitions.map((definition) =>
+    h("option", { value: definition.key }, `${definition.name || definition.key} (${definition.key})`)));
+  const measure = h("select", { id: "heat-measure" }, ["waiting_median", "working_median", "breach_rate"].map((key) =>
+    h("option", { value: key }, t(key))));
+  const heat = h("div", { id: "heatmap" });
+  main.append(h("h1", {}, t("dashboard_title")),
+    h("form", { class: "actions", onsubmit: (event) => { event.preventDefault(); loadCharts(); } },
+      h("label", { for: "period-first" }, t("period_from")), first,
+      h("label", { for: "period-last" }, t("period_to")), last,
+      h("button", { type: "submit", class: "secondary" }, t("show"))),
+    charts,
+    h("section", { "aria-labelledby": "heat-heading" }, h("h2", { id: "heat-heading" }, t("heatmap")),
+      h("form", { class: "actions", onsubmit: (event) => { event.preventDefault(); loadHeat(); } },
+        h("label", { for: "heat-procedure" }, t("procedure")), heatProcedure,
+        h("label", { for: "heat-measure" }, t("heat_measure")), measure,
+        h("button", { type: "submit", id: "heat-button" }, t("show"))), heat));
+
+  function period() {
+    const query = new URLSearchParams();
+    if (first.value) query.set("from", first.value);
+    if (last.value) query.set("to", last.value);
+    return query;
+  }
+
+  async function loadCharts() {
+    const [sla, backlog, ratings] = await Promise.all(["sla", "backlog", "ratings"].map((name) => api(`/api/reports/${name}?${period()}`)));
+    const slaGroups = byProcedure(sla.rows);
+    const slaLabels = [...slaGroups.keys()];
+    const compliance = slaLabels.map((key) => {
+      const rows = slaGroups.get(key);
+      const judged = sum(rows, "on_time") + sum(rows, "late");
+      return judged ? Math.round((1000 * sum(rows, "on_time")) / judged) / 10 : null;
+    });
+    const ratingGroups = byProcedure(ratings.rows);
+    const ratingLabels = [...ratingGroups.keys()];
+    const means = ratingLabels.map((key) => {
+      const rows = ratingGroups.get(key);
+      const count = sum(rows, "ratings");
+      return count ? Math.round((100 * rows.reduce((total, row) => total + row.mean * row.ratings, 0)) / count) / 100 : null;
+    });
+    charts.replaceChildren(
+      chartFigure("chart-sla", t("sla_chart"), slaLabels, [{ label: t("compliance"), data: compliance }],
+        { scales: { y: { min: 0, max: 100 } } }),
+      chartFigure("chart-backlog", t("backlog_chart"), backlog.rows.map((row) => row.procedure),
+        [{ label: t("open_cases"), data: backlog.rows.map((row) => row.open) }, { label: t("overdue"), data: backlog.rows.map((row) => row.overdue) }],
+        { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }),
+      chartFigure("chart-ratings", t("ratings_chart"), ratingLabels, [{ label: t("mean"), data: means }],
+        { scales: { y: { min: 0, max: 5 } } }));
+  }
+
+  async function loadHeat() {
+    const key = heatProcedure.value;
+    const [report, detail] = await Promise.all([api(`/api/reports/steps?procedure=${key}&${period()}`), api(`/api/definitions/${key}`)]);
+    const versions = report.rows.map((row) => row.version);
+    const version = versions.length ? Math.max(...versions) : detail.versions.at(-1).version;
+    const rows = report.rows.filter((row) => row.version === version);
+    const diagram = h("div", { class: "diagram", id: "heat-diagram" });
+    const values = rows.map((row) => row[measure.value]).filter((value) => value !== null && value !== undefined);
+    const top = Math.max(...values, 0);
+    const legend = h("p", { class: "legend" }, `${t(measure.value)} (v${version}):`, ` ${t("low")}`,
+      HEAT.map((color) => h("span", { class: "swatch", style: `background:${color}` })), `${t("high")} (${top})`);
+    heat.replaceChildren(legend, diagram, rows.length ? h("details", {}, h("summary", {}, t("heatmap")),
+      table(null, [t("element"), t(measure.value), "instances"], rows.map((row) => [row.element_name || row.element_id,
+        String(row[measure.value] ?? "—"), String(row.instances)]))) : h("p", {}, t("no_data")));
+    const xml = await api(`/api/definitions/${key}/versions/${version}/bpmn`, { text: true });
+    const viewer = await showDiagram(diagram, xml, `${t("heatmap")}: ${key} v${version}`);
+    const overlays = viewer.get("overlays");
+    const known = new Set(elementsOf(viewer).map((element) => element.id));
+    for (const row of rows) {
+      const value = row[measure.value];
+      if (value === null || value === undefined || !known.has(row.element_id)) continue;
+      const level = top > 0 ? Math.min(HEAT.length - 1, Math.floor((value / top) * (HEAT.length - 1))) : 0;
+      const text = measure.value === "breach_rate" ? `${Math.round(value * 100)}%` : `${value}h`;
+      overlays.add(row.element_id, "heat", { position: { bottom: 12, left: -6 },
+        html: `<span class="heat-badge" data-heat-for="${row.element_id}" style="background:${HEAT[level]}">${text}</span>` });
+    }
+    heat.dataset.version = String(version);
+  }
+
+  await loadCharts();
+  if (definitions.length) await loadHeat();
+}

@@ -1,0 +1,176 @@
+// Task forms from their JSON Schema: the controls, and the same checks the server makes
+// (jsonschema, draft 2020-12, with format checks) for the keywords the procedures use.
+import { h } from "./dom.js";
+import { t } from "./i18n.js";
+
+const EMAIL = /@/; // jsonschema's own email check: an "@" somewhere
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+function typeOk(type, value) {
+  switch (type) {
+    case "string": return typeof value === "string";
+    case "integer": return typeof value === "number" && Number.isInteger(value);
+    case "number": return typeof value === "number" && Number.isFinite(value);
+    case "boolean": return typeof value === "boolean";
+    case "object": return value !== null && typeof value === "object" && !Array.isArray(value);
+    case "array": return Array.isArray(value);
+    case "null": return value === null;
+    default: return true;
+  }
+}
+
+function validDate(text) {
+  if (!DATE.test(text)) return false;
+  const [year, month, day] = text.split("-").map(Number);
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
+/** Errors of ``value`` against ``schema``: [{field: "a/b", message}], fields as the server names them. */
+export function validate(schema, value, path = []) {
+  const errors = [];
+  const field = path.join("/") || "(form)";
+  const add = (key, vars) => errors.push({ field, message: t(key, vars), keyword: key });
+  const types = schema.type === undefined ? [] : [].concat(schema.type);
+  if (types.length && !types.some((type) => typeOk(type, value))) {
+    add("err_type", { type: types.map((type) => t(`type_${type}`)).join(", ") });
+    return errors;
+  }
+  if (schema.enum && !schema.enum.some((option) => JSON.stringify(option) === JSON.stringify(value))) add("err_enum");
+  if (typeof value === "number") {
+    if (schema.minimum !== undefined && value < schema.minimum) add("err_min", { n: schema.minimum });
+    if (schema.maximum !== undefined && value > schema.maximum) add("err_max", { n: schema.maximum });
+    if (schema.exclusiveMinimum !== undefined && value <= schema.exclusiveMinimum) add("err_min", { n: schema.exclusiveMinimum });
+    if (schema.exclusiveMaximum !== undefined && value >= schema.exclusiveMaximum) add("err_max", { n: schema.exclusiveMaximum });
+  }
+  if (typeof value === "string") {
+    const length = [...value].length; // code points, as Python counts
+    if (schema.minLength !== undefined && length < schema.minLength) add("err_minlength", { n: schema.minLength });
+    if (schema.maxLength !== undefined && length > schema.maxLength) add("err_maxlength", { n: schema.maxLength });
+    if (schema.pattern !== undefined && !new RegExp(schema.pattern, "u").test(value)) add("err_pattern");
+    if (schema.format === "date" && !validDate(value)) add("err_format_date");
+    if (schema.format === "email" && !EMAIL.test(value)) add("err_format_email");
+  }
+  if (Array.isArray(value)) {
+    if (schema.minItems !== undefined && value.length < schema.minItems) add("err_minitems", { n: schema.minItems });
+    if (schema.maxItems !== undefined && value.length > schema.maxItems) add("err_maxitems", { n: schema.maxItems });
+    if (schema.uniqueItems && new Set(value.map((item) => JSON.stringify(item))).size !== value.length) add("err_unique");
+    if (schema.items) value.forEach((item, index) => errors.push(...validate(schema.items, item, [...path, index])));
+  }
+  if (typeOk("object", value)) {
+    const properties = schema.properties || {};
+    for (const name of schema.required || []) {
+      if (!(name in value)) errors.push({ field: [...path, name].join("/"), message: t("err_required"), keyword: "err_required" });
+    }
+    for (const [name, item] of Object.entries(value)) {
+      if (name in properties) errors.push(...validate(properties[name], item, [...path, name]));
+      else if (schema.additionalProperties === false) errors.push({ field: [...path, name].join("/"), message: t("err_additional"), keyword: "err_additional" });
+    }
+  }
+  return errors;
+}
+
+function controlId(prefix, path) { return `${prefix}-${path.join("-")}`; }
+
+/** Render the controls of an object schema; returns {element, read(), showErrors(errors)}. */
+export function renderForm(schema, values = {}, prefix = "f") {
+  const readers = [];
+  const errorSlots = new Map();
+
+  function fieldFor(name, property, path, required, value) {
+    const id = controlId(prefix, path);
+    const label = (property.title || name) + (required ? ` (${t("required")})` : "");
+    const errorId = `${id}-error`;
+    const errorSlot = h("span", { class: "error", id: errorId });
+    errorSlots.set(path.join("/"), { slot: errorSlot, id });
+    if (property.type === "object") {
+      const fieldset = h("fieldset", { id }, h("legend", {}, label));
+      for (const [childName, child] of orderedProperties(property)) {
+        fieldset.append(fieldFor(childName, child, [...path, childName], (property.required || []).includes(childName), value?.[childName]));
+      }
+      fieldset.append(errorSlot);
+      return fieldset;
+    }
+    if (property.type === "array" && property.items?.enum) {
+      const boxes = property.items.enum.map((option, index) => {
+        const box = h("input", { type: "checkbox", id: `${id}-${index}`, value: option, checked: (value || []).includes(option) });
+        return [box, h("label", { for: `${id}-${index}` }, box, String(option))];
+      });
+      readers.push([path, () => boxes.filter(([box]) => box.checked).map(([box]) => box.value), true]);
+      return h("fieldset", { id, class: "choices" }, h("legend", {}, label), boxes.map(([, labelled]) => labelled), h("div", {}, errorSlot));
+    }
+    let control;
+    if (property.enum) {
+      control = h("select", { id, name: id, "aria-describedby": errorId },
+        h("option", { value: "" }, t("choose")),
+        property.enum.map((option) => h("option", { value: JSON.stringify(option), selected: value === option }, String(option))));
+      readers.push([path, () => (control.value === "" ? undefined : JSON.parse(control.value))]);
+    } else if (property.type === "boolean") {
+      control = h("input", { id, type: "checkbox", checked: !!value, "aria-describedby": errorId });
+      readers.push([path, () => control.checked]);
+      return h("div", { class: "field inline" }, control, h("label", { for: id }, label), errorSlot);
+    } else if (property.type === "integer" || property.type === "number") {
+      control = h("input", { id, type: "text", inputmode: "numeric", value: value ?? "", "aria-describedby": errorId });
+      readers.push([path, () => {
+        const text = control.value.trim();
+        if (text === "") return undefined;
+        return /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text; // a non-number stays text: the type check names it
+      }]);
+    } else {
+      const type = property.format === "date" ? "date" : property.format === "email" ? "email" : "text";
+      const long = !property.format && (property.maxLength || 0) > 200;
+      control = long ? h("textarea", { id, rows: 3, "aria-describedby": errorId }, value ?? "")
+        : h("input", { id, type, value: value ?? "", "aria-describedby": errorId,
+          autocomplete: "off", spellcheck: "false", novalidate: true });
+      readers.push([path, () => (control.value === "" ? undefined : control.value)]);
+    }
+    if (required) control.setAttribute("aria-required", "true");
+    return h("div", { class: "field" }, h("label", { for: id }, label), control, errorSlot);
+  }
+
+  const element = h("div", { class: "json-form" });
+  for (const [name, property] of orderedProperties(schema)) {
+    element.append(fieldFor(name, property, [name], (schema.required || []).includes(name), values?.[name]));
+  }
+
+  function read() {
+    const data = {};
+    for (const [path, reader, keepEmpty] of readers) {
+      const value = reader();
+      if (value === undefined || (keepEmpty && value.length === 0 && !isRequired(schema, path))) continue;
+      let target = data;
+      for (const part of path.slice(0, -1)) target = target[part] ??= {};
+      target[path.at(-1)] = value;
+    }
+    return data;
+  }
+
+  function showErrors(errors) {
+    for (const { slot, id } of errorSlots.values()) {
+      slot.textContent = "";
+      document.getElementById(id)?.removeAttribute("aria-invalid");
+    }
+    for (const error of errors) {
+      const target = errorSlots.get(error.field);
+      if (!target) continue;
+      target.slot.textContent = error.message;
+      document.getElementById(target.id)?.setAttribute("aria-invalid", "true");
+    }
+  }
+
+  return { element, read, showErrors, focusField: (field) => document.getElementById(errorSlots.get(field)?.id)?.focus() };
+}
+
+function isRequired(schema, path) {
+  let node = schema;
+  for (const part of path.slice(0, -1)) node = node.properties?.[part] || {};
+  return (node.required || []).includes(path.at(-1));
+}
+
+/** Required fields first, in the order the schema lists them as required; then the others. */
+function orderedProperties(schema) {
+  const properties = schema.properties || {};
+  const required = (schema.required || []).filter((name) => name in properties);
+  const others = Object.keys(properties).filter((name) => !required.includes(name));
+  return [...required, ...others].map((name) => [name, properties[name]]);
+}

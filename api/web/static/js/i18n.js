@@ -1,0 +1,120 @@
+// One dictionary per language: zh-TW (default) and en. The choice is kept in localStorage.
+const zh = {
+  app_title: "onestop 戶政單一窗口", skip: "跳到主要內容", language: "English", language_label: "Switch to English",
+  nav_inbox: "待辦工作", nav_counter: "臨櫃收件", nav_cases: "案件查詢", nav_dashboard: "管理儀表板",
+  nav_designer: "流程設計", nav_status: "案件進度查詢", nav_main: "主要功能",
+  sign_in: "登入", sign_out: "登出", username: "帳號", password: "密碼", signed_in_as: "使用者：{name}",
+  sign_in_failed: "帳號或密碼錯誤", required: "必填", loading: "載入中…", error: "錯誤", none: "無",
+  inbox_title: "我的群組待辦工作", inbox_empty: "目前沒有待辦工作。", refresh: "重新整理",
+  col_case: "案件編號", col_procedure: "申辦項目", col_step: "步驟", col_lane: "群組", col_assignee: "承辦人",
+  col_due: "期限", col_sla: "時效", col_status: "狀態", col_received: "收件時間", col_action: "操作",
+  open: "開啟", claim: "認領", unclaim: "退回群組", complete: "完成", claimed_by_you: "由您承辦",
+  sla_on_time: "如期", sla_due_today: "今日到期", sla_overdue: "逾期", sla_no_deadline: "無期限",
+  sla_closed_on_time: "如期結案", sla_closed_late: "逾期結案",
+  task_title: "工作：{name}", case_summary: "案件摘要", documents: "已備文件", evidence: "機關查驗結果",
+  no_evidence: "尚無機關查驗結果。", no_documents: "尚未登錄文件。", form: "表單", form_errors: "表單有 {n} 個錯誤，請修正：",
+  claim_first: "請先認領此工作才能填寫完成。", completed_task: "工作已完成。", next_steps: "下一步：",
+  back_to_inbox: "回到待辦工作", agency: "機關", operation: "查驗項目", result: "結果", applicant: "申請人",
+  counter_title: "臨櫃收件（單一窗口）", procedure: "申辦項目", applicant_name: "申請人姓名", national_id: "身分證統一編號",
+  phone: "電話", email: "電子郵件", start_case: "收件", receipt: "收件收據", print_receipt: "列印收據",
+  case_number: "案件編號", access_code: "查詢碼", received_at: "收件時間", due_at: "預定完成", standard_time: "法定處理時間", unit_office_hours: "辦公小時", unit_working_days: "工作天",
+  channel: "收件管道", open_first_task: "開始處理第一項工作", received: "收件內容",
+  status_title: "案件進度查詢", status_intro: "請輸入收據上的案件編號與查詢碼。", look_up: "查詢",
+  not_found: "查無此案件編號與查詢碼。", status: "狀態", steps_done: "已完成步驟", steps_open: "辦理中步驟",
+  delayed: "已逾期", not_delayed: "未逾期", rating_title: "服務滿意度評分", score: "評分（1 最差，5 最好）",
+  comment: "意見（選填）", submit_rating: "送出評分", thanks_rating: "感謝您的評分！", already_rated: "本案件已評分，謝謝。",
+  status_running: "辦理中", status_waiting: "等候中", status_completed: "已完成", status_cancelled: "已取消",
+  cases_title: "案件查詢", view: "檢視",
+  case_title: "案件 {number}", timeline: "歷程", diagram: "流程圖（綠：已走過；黃：目前位置）", history_step: "歷程步驟",
+  step_of: "第 {seq} / {total} 筆事件", data_at_step: "此時的案件資料", ready_at_step: "此時待辦步驟",
+  verify: "驗證完整性", verify_ok: "驗證通過：雜湊鏈與重播一致（{events} 筆事件）。", verify_bad: "驗證失敗：",
+  actor: "執行者", event: "事件", at: "時間",
+  designer_title: "流程設計", open_procedure: "開啟", save: "儲存 BPMN 檔", validate: "檢查", deploy: "部署新版本",
+  findings: "檢查結果", no_findings: "沒有發現問題。", versions: "版本", version: "版本", deployed_at: "部署時間",
+  deployed_by: "部署者", diff: "比較", diff_from: "從版本", diff_to: "到版本", show_diff: "顯示差異",
+  added: "新增", removed: "刪除", changed: "變更", files: "檔案", elements: "元素", deployed: "已部署版本 {version}（{verdict}）",
+  saved: "已儲存草稿並下載 BPMN 檔。", restore_draft: "開啟上次儲存的草稿", draft: "草稿", new_element: "在畫布上編輯：使用左側工具列新增元素。",
+  severity: "嚴重度", severity_error: "錯誤", severity_warning: "警告", severity_info: "資訊", element: "元素", message: "說明",
+  dashboard_title: "管理儀表板", period_from: "期間起日", period_to: "期間迄日", sla_chart: "SLA 達成率（%）", backlog_chart: "待辦與逾期案件", ratings_chart: "滿意度平均分數",
+  heatmap: "流程瓶頸熱圖", heat_measure: "指標", waiting_median: "等待時間中位數（辦公時數）", working_median: "處理時間中位數（辦公時數）",
+  breach_rate: "逾時比例", show: "顯示", low: "低", high: "高", no_data: "此期間沒有資料。",
+  compliance: "達成率", open_cases: "待辦", overdue: "逾期", mean: "平均", ratings_count: "評分數",
+  login_title: "登入 onestop", forbidden_page: "您的角色無法使用此頁面。",
+  err_required: "此欄位必填", err_type: "格式不正確（應為{type}）", err_enum: "請從選項中選擇", err_min: "不可小於 {n}",
+  err_max: "不可大於 {n}", err_minlength: "至少 {n} 個字", err_maxlength: "最多 {n} 個字", err_pattern: "格式不正確",
+  err_format_date: "請輸入日期（YYYY-MM-DD）", err_format_email: "請輸入電子郵件地址", err_unique: "選項不可重複",
+  err_additional: "不允許的欄位", err_minitems: "至少選 {n} 項", err_maxitems: "最多選 {n} 項",
+  type_integer: "整數", type_number: "數字", type_string: "文字", type_boolean: "是／否", type_object: "物件", type_array: "清單",
+  choose: "請選擇", yes: "是",
+};
+const en = {
+  app_title: "onestop one-stop household registration", skip: "Skip to main content", language: "中文", language_label: "切換為中文",
+  nav_inbox: "Inbox", nav_counter: "Counter", nav_cases: "Cases", nav_dashboard: "Dashboard",
+  nav_designer: "Designer", nav_status: "Case status", nav_main: "Main",
+  sign_in: "Sign in", sign_out: "Sign out", username: "Username", password: "Password", signed_in_as: "Signed in: {name}",
+  sign_in_failed: "Unknown user or wrong password", required: "required", loading: "Loading…", error: "Error", none: "none",
+  inbox_title: "Tasks of my groups", inbox_empty: "No open tasks.", refresh: "Refresh",
+  col_case: "Case number", col_procedure: "Procedure", col_step: "Step", col_lane: "Group", col_assignee: "Assignee",
+  col_due: "Due", col_sla: "SLA", col_status: "Status", col_received: "Received", col_action: "Action",
+  open: "Open", claim: "Claim", unclaim: "Release", complete: "Complete", claimed_by_you: "claimed by you",
+  sla_on_time: "On time", sla_due_today: "Due today", sla_overdue: "Overdue", sla_no_deadline: "No deadline",
+  sla_closed_on_time: "Closed on time", sla_closed_late: "Closed late",
+  task_title: "Task: {name}", case_summary: "Case summary", documents: "Documents presented", evidence: "Agency evidence",
+  no_evidence: "No agency evidence yet.", no_documents: "No documents recorded yet.", form: "Form", form_errors: "The form has {n} errors; please correct:",
+  claim_first: "Claim this task before completing it.", completed_task: "Task completed.", next_steps: "Next:",
+  back_to_inbox: "Back to the inbox", agency: "Agency", operation: "Check", result: "Result", applicant: "Applicant",
+  counter_title: "Counter: receive a case (single window)", procedure: "Procedure", applicant_name: "Applicant name", national_id: "National ID number",
+  phone: "Phone", email: "Email", start_case: "Receive", receipt: "Receipt", print_receipt: "Print receipt",
+  case_number: "Case number", access_code: "Access code", received_at: "Received", due_at: "Due", standard_time: "Standard time", unit_office_hours: "office hours", unit_working_days: "working days",
+  channel: "Channel", open_first_task: "Work on the first task", received: "Received",
+  status_title: "Case status", status_intro: "Enter the case number and access code from your receipt.", look_up: "Look up",
+  not_found: "No case with this number and access code.", status: "Status", steps_done: "Steps done", steps_open: "Steps in progress",
+  delayed: "Delayed", not_delayed: "Not delayed", rating_title: "Rate our service", score: "Score (1 worst, 5 best)",
+  comment: "Comment (optional)", submit_rating: "Send rating", thanks_rating: "Thank you for your rating!", already_rated: "This case has been rated. Thank you.",
+  status_running: "In progress", status_waiting: "Waiting", status_completed: "Completed", status_cancelled: "Cancelled",
+  cases_title: "Cases", view: "View",
+  case_title: "Case {number}", timeline: "Timeline", diagram: "Diagram (green: path taken; yellow: where the case is)", history_step: "History step",
+  step_of: "event {seq} of {total}", data_at_step: "Case data at this step", ready_at_step: "Open steps at this step",
+  verify: "Verify integrity", verify_ok: "Verified: hash chain and replay agree ({events} events).", verify_bad: "Verification failed:",
+  actor: "Actor", event: "Event", at: "Time",
+  designer_title: "Procedure designer", open_procedure: "Open", save: "Save BPMN file", validate: "Validate", deploy: "Deploy new version",
+  findings: "Findings", no_findings: "No findings.", versions: "Versions", version: "Version", deployed_at: "Deployed",
+  deployed_by: "By", diff: "Compare", diff_from: "From version", diff_to: "To version", show_diff: "Show differences",
+  added: "Added", removed: "Removed", changed: "Changed", files: "Files", elements: "Elements", deployed: "Deployed version {version} ({verdict})",
+  saved: "Draft saved and BPMN file downloaded.", restore_draft: "Open the draft saved last", draft: "draft", new_element: "Edit on the canvas: add elements with the palette on the left.",
+  severity: "Severity", severity_error: "Error", severity_warning: "Warning", severity_info: "Info", element: "Element", message: "Message",
+  dashboard_title: "Dashboard", period_from: "From", period_to: "To", sla_chart: "SLA compliance (%)", backlog_chart: "Open and overdue cases", ratings_chart: "Mean rating",
+  heatmap: "Bottleneck heat map", heat_measure: "Measure", waiting_median: "Median waiting (office hours)", working_median: "Median working (office hours)",
+  breach_rate: "Breach rate", show: "Show", low: "low", high: "high", no_data: "No data in this period.",
+  compliance: "Compliance", open_cases: "Open", overdue: "Overdue", mean: "Mean", ratings_count: "Ratings",
+  login_title: "Sign in to onestop", forbidden_page: "Your role cannot use this page.",
+  err_required: "This field is required", err_type: "Wrong format (expected {type})", err_enum: "Choose one of the options", err_min: "Must be at least {n}",
+  err_max: "Must be at most {n}", err_minlength: "At least {n} characters", err_maxlength: "At most {n} characters", err_pattern: "Wrong format",
+  err_format_date: "Enter a date (YYYY-MM-DD)", err_format_email: "Enter an email address", err_unique: "No duplicates",
+  err_additional: "Field not allowed", err_minitems: "Choose at least {n}", err_maxitems: "Choose at most {n}",
+  type_integer: "integer", type_number: "number", type_string: "text", type_boolean: "yes/no", type_object: "object", type_array: "list",
+  choose: "Choose…", yes: "Yes",
+};
+export const DICTIONARIES = { "zh-TW": zh, en };
+const HTML_LANG = { "zh-TW": "zh-Hant-TW", en: "en" };
+
+export function currentLanguage() {
+  const saved = localStorage.getItem("onestop.lang");
+  return saved in DICTIONARIES ? saved : "zh-TW";
+}
+
+export function setLanguage(lang) {
+  localStorage.setItem("onestop.lang", lang);
+  document.documentElement.lang = HTML_LANG[lang];
+}
+
+export function t(key, vars = {}) {
+  const text = DICTIONARIES[currentLanguage()][key] ?? DICTIONARIES["zh-TW"][key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : `{${name}}`));
+}
+
+export function formatTime(value) {
+  if (!value) return "—";
+  const locale = currentLanguage() === "en" ? "en-GB" : "zh-TW";
+  return new Date(value).toLocaleString(locale, { timeZone: "Asia/Taipei", dateStyle: "medium", timeStyle: "short" });
+}

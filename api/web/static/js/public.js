@@ -1,0 +1,65 @@
+// Applicants (no account): a case's status by number + access code, and the rating form.
+import { api, ApiError } from "./api.js";
+import { announce, facts, h, notice } from "./dom.js";
+import { formatTime, t } from "./i18n.js";
+import { slaBadge } from "./clerk.js";
+
+export async function statusPage(main, params) {
+  const result = h("div", { id: "status-result" });
+  const number = h("input", { id: "status-number", autocomplete: "off", required: true, "aria-required": "true", value: params.get("number") || "" });
+  const code = h("input", { id: "status-code", autocomplete: "off", required: true, "aria-required": "true" });
+  const form = h("form", { class: "panel", novalidate: true, onsubmit: async (event) => {
+    event.preventDefault();
+    await lookUp(number.value.trim(), code.value.trim(), result);
+  } },
+  h("p", {}, t("status_intro")),
+  h("div", { class: "field" }, h("label", { for: "status-number" }, `${t("case_number")} (${t("required")})`), number),
+  h("div", { class: "field" }, h("label", { for: "status-code" }, `${t("access_code")} (${t("required")})`), code),
+  h("div", { class: "actions" }, h("button", { type: "submit", id: "look-up" }, t("look_up"))));
+  main.append(h("h1", {}, t("status_title")), form, result);
+}
+
+async function lookUp(number, code, result) {
+  let status;
+  try {
+    status = await api(`/api/public/cases/${encodeURIComponent(number)}?code=${encodeURIComponent(code)}`);
+  } catch (failure) {
+    result.replaceChildren(notice("bad", failure instanceof ApiError && failure.status === 404 ? t("not_found") : failure.message));
+    return;
+  }
+  const list = (items) => (items.length ? h("ul", {}, items.map((item) => h("li", {}, item))) : t("none"));
+  result.replaceChildren(
+    h("section", { "aria-labelledby": "case-status-heading" },
+      h("h2", { id: "case-status-heading", tabindex: "-1" }, `${status.number} — ${status.procedure_name || status.procedure}`),
+      facts([[t("status"), h("span", { id: "case-status" }, t(`status_${status.status}`))],
+        [t("received_at"), formatTime(status.received_at)], [t("due_at"), formatTime(status.due_at)],
+        [t("col_sla"), slaBadge(status.sla_state)], [t("delayed"), status.delayed ? t("delayed") : t("not_delayed")],
+        [t("steps_done"), list(status.steps_done)], [t("steps_open"), list(status.steps_open)]])),
+    ratingSection(status, code, result));
+  result.querySelector("#case-status-heading").focus();
+}
+
+function ratingSection(status, code, result) {
+  const section = h("section", { "aria-labelledby": "rating-heading" }, h("h2", { id: "rating-heading" }, t("rating_title")));
+  if (status.rated) { section.append(h("p", {}, t("already_rated"))); return section; }
+  const message = h("div");
+  const scores = [1, 2, 3, 4, 5].map((score) => h("label", { for: `score-${score}` },
+    h("input", { type: "radio", name: "score", id: `score-${score}`, value: score, required: score === 1 }), ` ${score}`));
+  const form = h("form", { id: "rating-form", novalidate: true, onsubmit: async (event) => {
+    event.preventDefault();
+    const chosen = form.querySelector("input[name=score]:checked");
+    if (!chosen) { message.replaceChildren(notice("bad", `${t("score")}: ${t("err_required")}`)); form.querySelector("#score-1").focus(); return; }
+    const comment = form.querySelector("#rating-comment").value.trim();
+    try {
+      await api(`/api/public/cases/${encodeURIComponent(status.number)}/rating`, { method: "POST",
+        json: { code, score: Number(chosen.value), ...(comment ? { comment } : {}) } });
+      section.replaceChildren(h("h2", { id: "rating-heading" }, t("rating_title")), notice("ok", t("thanks_rating")));
+      announce(t("thanks_rating"));
+    } catch (failure) { message.replaceChildren(notice("bad", failure.message)); }
+  } },
+  h("fieldset", { class: "choices" }, h("legend", {}, `${t("score")} (${t("required")})`), scores),
+  h("div", { class: "field" }, h("label", { for: "rating-comment" }, t("comment")), h("textarea", { id: "rating-comment", rows: 3, maxlength: 1000 })),
+  message, h("div", { class: "actions" }, h("button", { type: "submit", id: "submit-rating" }, t("submit_rating"))));
+  section.append(form);
+  return section;
+}
