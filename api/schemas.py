@@ -316,6 +316,7 @@ class StateSchema(Schema):
     completed = fields.Boolean()
     data = fields.Dict()
     ready_tasks = fields.List(fields.Dict())
+    awaited_messages = fields.List(fields.String(), metadata={"description": "BPMN messages the case waits for"})
     completed_steps = fields.List(fields.Nested(StepSchema))
     next_timer_at = fields.DateTime(allow_none=True)
     divergence = fields.String(allow_none=True)
@@ -409,6 +410,7 @@ class PublicCaseSchema(Schema):
     steps_done = fields.List(fields.String())
     steps_open = fields.List(fields.String())
     rated = fields.Boolean()
+    can_rate = fields.Boolean(metadata={"description": "the service is done and not rated yet"})
 
 
 class RatingSchema(StrictSchema):

@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.task import Task
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition as BaseMessageEventDefinition
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
@@ -332,6 +333,18 @@ def _add_task_data(task, data: dict[str, Any]) -> None:
 
 def ready_tasks(workflow: BpmnWorkflow) -> list[ReadyTask]:
     return [_describe(task) for task in workflow.get_tasks(state=TaskState.READY, manual=True)]
+
+
+def waiting_for_messages(workflow: BpmnWorkflow) -> list[tuple[Any, str]]:
+    """(task, message name) of every task waiting for a BPMN message, sorted by name. An
+    event-based gateway waits for each of its events (a rating, or its window closing)."""
+    found = []
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        event = getattr(task.task_spec, "event_definition", None)
+        for definition in getattr(event, "event_definitions", None) or [event]:
+            if isinstance(definition, BaseMessageEventDefinition):
+                found.append((task, definition.name))
+    return sorted(found, key=lambda item: item[1])
 
 
 def _describe(task) -> ReadyTask:

@@ -9,7 +9,7 @@ from flask_smorest import abort
 from engine import commands as cmd
 from engine import queries
 from engine.errors import NotFound
-from engine.handlers import access_code_matches
+from engine.handlers import RATING_MESSAGE, access_code_matches
 
 from ..auth import engine
 from ..schemas import PublicCaseSchema, PublicLookupArgsSchema, RatingResultSchema, RatingSchema
@@ -62,6 +62,8 @@ class PublicCase(MethodView):
                            if step["element_type"] in ("userTask", "manualTask", "serviceTask", "scriptTask")],
             "steps_open": [task["name"] or task["element_id"] for task in state["ready_tasks"]],
             "rated": rated,
+            # Rated once, after the service: at the rating step, or after the case completed.
+            "can_rate": not rated and (case.status == "completed" or RATING_MESSAGE in state["awaited_messages"]),
         }
 
 

@@ -13,6 +13,11 @@ def test_counter_to_rating_over_the_api(client, as_user, engine, transcript):
     assert [t["id"] for t in inbox["items"]] == [task_id]
     assert inbox["items"][0]["case_due_at"] == body["receipt"]["due_at"]
     assert inbox["items"][0]["case_sla_state"] == "due_today"  # 4 office hours: due the same day
+    early = client.get(f"/api/public/cases/{body['number']}?code={body['access_code']}").json
+    assert early["can_rate"] is False and early["status"] == "running"  # the service is not done
+    early_rating = client.post(f"/api/public/cases/{body['number']}/rating",
+                               json={"code": body["access_code"], "score": 5})
+    assert early_rating.status_code == 409 and "still being processed" in early_rating.json["detail"]
     detail = client.get(f"/api/tasks/{task_id}", headers=as_user("clerk")).json
     assert detail["form_schema"]["title"].startswith("受理")
     bad = client.post(f"/api/tasks/{task_id}/complete", json={"data": {"copies": 0}}, headers=as_user("clerk"))
@@ -30,6 +35,7 @@ def test_counter_to_rating_over_the_api(client, as_user, engine, transcript):
     number, code = body["number"], body["access_code"]
     status = client.get(f"/api/public/cases/{number}?code={code}")
     assert status.status_code == 200 and status.json["status"] == "running", status.json
+    assert status.json["can_rate"] is True and status.json["rated"] is False  # the rating step waits
     assert client.get(f"/api/public/cases/{number}?code=WRONG").status_code == 404
     rated = client.post(f"/api/public/cases/{number}/rating", json={"code": code, "score": 5})
     assert rated.status_code == 201, rated.json

@@ -30,11 +30,9 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Callable
 
 from sqlalchemy import select
-from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
-from SpiffWorkflow.util.task import TaskState
 
 from engine import commands as cmd
-from engine import queries, serialization
+from engine import queries, runtime, serialization
 from engine.errors import Conflict, EngineError, NotFound
 from engine.handlers import RATING_MESSAGE
 from engine.models import Case, Task
@@ -326,14 +324,7 @@ class OfficeSimulation:
             definition = self.engine.catalog.get(session, case.definition_id)
             state = case.state
         workflow = serialization.loads(state, definition.spec, definition.subprocess_specs)
-        found = []
-        for task in workflow.get_tasks(state=TaskState.WAITING):
-            event = getattr(task.task_spec, "event_definition", None)
-            # An event-based gateway waits for any of its events (a rating, or the window closing).
-            for definition in getattr(event, "event_definitions", None) or [event]:
-                if isinstance(definition, MessageEventDefinition):
-                    found.append((str(task.id), definition.name, dict(task.data)))
-        return sorted(found, key=lambda item: item[1])
+        return [(str(task.id), name, dict(task.data)) for task, name in runtime.waiting_for_messages(workflow)]
 
     def _applicant_answers(self, case_id: str, message: str, data: dict) -> None:
         habits = profile.HABITS

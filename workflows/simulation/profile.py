@@ -37,7 +37,7 @@ PROCEDURES: dict[str, ProcedureMix] = {
     "divorce_registration": ProcedureMix(2, (1.0, 0.0, 0.0)),
     "name_change": ProcedureMix(2, (0.97, 0.03, 0.0)),
     "house_number": ProcedureMix(1, (0.80, 0.20, 0.0)),
-    "complaint_handling": ProcedureMix(1, (0.30, 0.65, 0.05)),
+    "complaint": ProcedureMix(1, (0.30, 0.65, 0.05)),
 }
 DEFAULT_WEIGHT = 2.0  # a deployed procedure without a line
 DEFAULT_CHANNELS = (0.88, 0.10, 0.02)

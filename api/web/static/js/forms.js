@@ -37,6 +37,7 @@ export function validate(schema, value, path = []) {
     return errors;
   }
   if (schema.enum && !schema.enum.some((option) => JSON.stringify(option) === JSON.stringify(value))) add("err_enum");
+  if ("const" in schema && JSON.stringify(schema.const) !== JSON.stringify(value)) add("err_enum");
   if (typeof value === "number") {
     if (schema.minimum !== undefined && value < schema.minimum) add("err_min", { n: schema.minimum });
     if (schema.maximum !== undefined && value > schema.maximum) add("err_max", { n: schema.maximum });
@@ -66,6 +67,12 @@ export function validate(schema, value, path = []) {
       if (name in properties) errors.push(...validate(properties[name], item, [...path, name]));
       else if (schema.additionalProperties === false) errors.push({ field: [...path, name].join("/"), message: t("err_additional"), keyword: "err_additional" });
     }
+  }
+  // allOf and if/then/else: fields required for one choice only (the answer when the outcome is "answered").
+  for (const part of schema.allOf || []) errors.push(...validate(part, value, path));
+  if (schema.if) {
+    const branch = validate(schema.if, value, path).length === 0 ? schema.then : schema.else;
+    if (branch) errors.push(...validate(branch, value, path));
   }
   return errors;
 }

@@ -42,6 +42,7 @@ async function lookUp(number, code, result) {
 function ratingSection(status, code, result) {
   const section = h("section", { "aria-labelledby": "rating-heading" }, h("h2", { id: "rating-heading" }, t("rating_title")));
   if (status.rated) { section.append(h("p", {}, t("already_rated"))); return section; }
+  if (!status.can_rate) { section.append(h("p", {}, t("rating_later"))); return section; }
   const message = h("div");
   const scores = [1, 2, 3, 4, 5].map((score) => h("label", { for: `score-${score}` },
     h("input", { type: "radio", name: "score", id: `score-${score}`, value: score, required: score === 1 }), ` ${score}`));
