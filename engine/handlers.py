@@ -308,8 +308,8 @@ class CommandHandlers:
                            change: Callable[[TaskRecord], PendingEvent]) -> CaseChanged:
         """Claims change the inbox only; they are still events of the case, chained like the rest."""
         with self._transaction() as conn:
-            task = self._open_task(conn, task_id, lanes)
-            case = self._load_running_case(conn, task.case_id)
+            task, case = self._open_task(conn, task_id, lanes)
+            self._ensure_running(case)
             read_version = case.version
             cached = self.workflows.take(case.id, self._cache_key(case))
             event = change(task)
@@ -325,10 +325,10 @@ class CommandHandlers:
     def complete_task(self, command: cmd.CompleteTask) -> CaseChanged:
         data = _ensure_object(command.data, "data")
         with self._transaction() as conn:
-            task = self._open_task(conn, command.task_id, command.lanes)
+            task, case = self._open_task(conn, command.task_id, command.lanes)
             if task.status == "claimed" and task.assignee != command.actor:
                 raise Conflict(f"Task is claimed by {task.assignee}", task_id=task.id, assignee=task.assignee)
-            case = self._load_running_case(conn, task.case_id)
+            self._ensure_running(case)
             definition = self._catalog.get(conn, case.definition_id)
             validate_form(definition, task.form_key, data, self._form_formats)
             event = PendingEvent(runtime.TASK_COMPLETED, command.actor,
@@ -336,14 +336,15 @@ class CommandHandlers:
             return self._change_case(conn, case, definition, event, completed_task=(task.id, command.actor))
 
     @staticmethod
-    def _open_task(conn: Connection, task_id: str, lanes: frozenset[str] | None) -> TaskRecord:
-        task = store.get_task(conn, task_id)
+    def _open_task(conn: Connection, task_id: str, lanes: frozenset[str] | None) -> tuple[TaskRecord, CaseRecord]:
+        """The open task and its case (locked), if the actor works the task's lane."""
+        task, case = store.load_task_and_case(conn, task_id)
         if lanes is not None and task.lane not in lanes:
             raise NotAllowed(f"Task {task_id} belongs to lane {task.lane!r}, which is not one of your groups",
                              task_id=task_id, lane=task.lane)
         if task.status not in store.OPEN_TASK_STATUSES:
             raise Conflict(f"Task {task_id} is already {task.status}", task_id=task_id, status=task.status)
-        return task
+        return task, case
 
     # ------------------------------------------------------------------ other case commands
     def deliver_message(self, command: cmd.DeliverMessage) -> CaseChanged:
@@ -561,9 +562,12 @@ class CommandHandlers:
     # ------------------------------------------------------------------ the shared path
     @staticmethod
     def _load_running_case(conn: Connection, case_id: str) -> CaseRecord:
-        case = store.load_case(conn, case_id)
+        return CommandHandlers._ensure_running(store.load_case(conn, case_id))
+
+    @staticmethod
+    def _ensure_running(case: CaseRecord) -> CaseRecord:
         if case.status != "running":
-            raise Conflict(f"Case {case.number} is {case.status}", case_id=case_id, status=case.status)
+            raise Conflict(f"Case {case.number} is {case.status}", case_id=case.id, status=case.status)
         return case
 
     def _change_case(self, conn: Connection, case: CaseRecord, definition: ParsedDefinition, event: PendingEvent,

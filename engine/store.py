@@ -104,10 +104,15 @@ _LATEST_DEFINITION = (
     select(DEFINITIONS.c.id).where(DEFINITIONS.c.process_key == bindparam("key"), DEFINITIONS.c.draft.is_(False))
     .order_by(DEFINITIONS.c.version.desc()).limit(1)
 )
-_SELECT_TASK = select(*[TASKS.c[name] for name in _TASK_FIELDS]).where(TASKS.c.id == bindparam("task_id"))
 _SELECT_OPEN_TASKS = select(*[TASKS.c[name] for name in _TASK_FIELDS]).where(
     TASKS.c.case_id == bindparam("case_id"), TASKS.c.status.in_(OPEN_TASK_STATUSES))
 _INSERT_TASKS = insert(TASKS)
+_SELECT_TASK_AND_CASE = (
+    select(*[TASKS.c[name].label(f"task_{name}") for name in _TASK_FIELDS], *[CASES.c[name] for name in _CASE_FIELDS])
+    .join_from(TASKS, CASES, CASES.c.id == TASKS.c.case_id)
+    .where(TASKS.c.id == bindparam("task_id"))
+    .with_for_update(of=CASES)
+)
 
 
 def load_case(conn: Connection, case_id: str, *, for_update: bool = True) -> CaseRecord:
@@ -218,11 +223,14 @@ def not_startable_message(conn: Connection, process_key: str) -> str:
     return f"No procedure '{process_key}' is deployed"
 
 
-def get_task(conn: Connection, task_id: str) -> TaskRecord:
-    row = conn.execute(_SELECT_TASK, {"task_id": task_id}).first()
+def load_task_and_case(conn: Connection, task_id: str) -> tuple[TaskRecord, CaseRecord]:
+    """A task and its case in one statement, the case locked as ``load_case`` locks it."""
+    row = conn.execute(_SELECT_TASK_AND_CASE, {"task_id": task_id}).first()
     if row is None:
         raise NotFound(f"Task {task_id} does not exist", task_id=task_id)
-    return TaskRecord(**row._mapping)
+    values = row._mapping
+    task = TaskRecord(**{name: values[f"task_{name}"] for name in _TASK_FIELDS})
+    return task, _stored_case({name: values[name] for name in _CASE_FIELDS})
 
 
 def open_tasks(conn: Connection, case_id: str) -> list[TaskRecord]:
