@@ -228,13 +228,15 @@ class Rating(Base):
 
 
 class PublicLookupFailure(Base):
-    """Failed applicant lookups (wrong access code), to slow down guessing."""
+    """Failed applicant lookups (wrong access code), per caller, to slow down guessing."""
 
     __tablename__ = "public_lookup_failures"
-    __table_args__ = (Index("ix_public_lookup_failures_number_at", "case_number", "failed_at"),)
+    __table_args__ = (Index("ix_public_lookup_failures_number_at", "case_number", "failed_at"),
+                      Index("ix_public_lookup_failures_client_at", "client", "failed_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_number: Mapped[str] = mapped_column(String(20))
+    client: Mapped[str] = mapped_column(String(64), default="", server_default="")  # the caller's address
     failed_at: Mapped[datetime]
 
 

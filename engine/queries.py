@@ -171,11 +171,14 @@ def definition_files(session: Session, definition_id: int) -> dict[str, bytes]:
             for row in session.scalars(select(DefinitionFile).where(DefinitionFile.definition_id == definition_id))}
 
 
-def recent_lookup_failures(session: Session, number: str, since: datetime) -> int:
-    return session.scalar(select(func.count()).select_from(PublicLookupFailure).where(
-        PublicLookupFailure.case_number == number, PublicLookupFailure.failed_at >= since)) or 0
+def recent_lookup_failures(session: Session, client: str, since: datetime, number: str | None = None) -> int:
+    """Wrong access codes ``client`` gave since ``since``: for case ``number``, or for any case."""
+    conditions = [PublicLookupFailure.client == client, PublicLookupFailure.failed_at >= since]
+    if number is not None:
+        conditions.append(PublicLookupFailure.case_number == number)
+    return session.scalar(select(func.count()).select_from(PublicLookupFailure).where(*conditions)) or 0
 
 
-def record_lookup_failure(session: Session, number: str, now: datetime, keep: timedelta) -> None:
-    session.add(PublicLookupFailure(case_number=number, failed_at=now))
+def record_lookup_failure(session: Session, number: str, client: str, now: datetime, keep: timedelta) -> None:
+    session.add(PublicLookupFailure(case_number=number, client=client, failed_at=now))
     session.execute(delete(PublicLookupFailure).where(PublicLookupFailure.failed_at < now - keep))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask import request
 from flask.views import MethodView
 from flask_smorest import abort
 
@@ -19,16 +20,22 @@ blp = Blueprint("public", __name__, url_prefix="/api/public",
                 description="For applicants: case status by number and access code, and the rating.")
 
 FAILURE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES = 5
+MAX_FAILURES = 5  # wrong codes for one case number, from one caller
+MAX_FAILURES_ANY_CASE = 30  # wrong codes from one caller across case numbers
 NOT_FOUND = "No case with this number and access code"
 
 
 def case_for_applicant(number: str, code: str):
-    """The case if the code matches; wrong codes are counted and slowed down (429)."""
+    """The case if the code matches; wrong codes are counted per caller and slowed down
+    (429). Per caller: a stranger's wrong codes must not lock the applicant out of their case.
+    Behind a reverse proxy, gunicorn's forwarded_allow_ips makes remote_addr the real caller."""
     now = engine().clock.now()
+    client = (request.remote_addr or "")[:64]
     with engine().read() as session:
-        if queries.recent_lookup_failures(session, number, now - FAILURE_WINDOW) >= MAX_FAILURES:
-            abort(429, message="Too many wrong access codes for this case number; try again in 15 minutes",
+        since = now - FAILURE_WINDOW
+        if (queries.recent_lookup_failures(session, client, since, number) >= MAX_FAILURES
+                or queries.recent_lookup_failures(session, client, since) >= MAX_FAILURES_ANY_CASE):
+            abort(429, message="Too many wrong access codes; try again in 15 minutes",
                   headers={"Retry-After": str(int(FAILURE_WINDOW.total_seconds()))})
         try:
             case = queries.get_case_by_number(session, number)
@@ -36,7 +43,7 @@ def case_for_applicant(number: str, code: str):
             case = None
     if case is None or not access_code_matches(case, code):
         with engine().write() as session:
-            queries.record_lookup_failure(session, number, now, FAILURE_WINDOW)
+            queries.record_lookup_failure(session, number, client, now, FAILURE_WINDOW)
         abort(404, message=NOT_FOUND)
     return case
 

@@ -136,6 +136,23 @@ def test_wrong_access_codes_are_rate_limited_with_429(problem, call, engine, cas
     assert call("GET", f"{path}?code={case.access_code}").status == 200
 
 
+def test_a_strangers_wrong_codes_do_not_lock_the_applicant_out(client, engine, case):
+    path = f"/api/public/cases/{case.number}"
+    stranger, applicant = {"REMOTE_ADDR": "203.0.113.9"}, {"REMOTE_ADDR": "198.51.100.7"}
+    for attempt in range(5):
+        assert client.get(f"{path}?code=WRONG{attempt}", environ_base=stranger).status_code == 404
+    assert client.get(f"{path}?code={case.access_code}", environ_base=stranger).status_code == 429
+    assert client.get(f"{path}?code={case.access_code}", environ_base=applicant).status_code == 200
+
+
+def test_guessing_across_many_case_numbers_is_slowed_down_too(client, engine, case):
+    guesser = {"REMOTE_ADDR": "203.0.113.10"}
+    for number in range(30):  # one wrong code for each of 30 case numbers
+        assert client.get(f"/api/public/cases/2026-{number:06d}?code=WRONG", environ_base=guesser).status_code == 404
+    answer = client.get(f"/api/public/cases/{case.number}?code={case.access_code}", environ_base=guesser)
+    assert answer.status_code == 429 and answer.content_type == "application/problem+json"
+
+
 def test_an_invalid_procedure_is_422_with_findings_naming_elements(problem, tokens):
     bpmn = (TRANSCRIPT_FILES[0].parent / "household_transcript.bpmn").read_bytes()
     broken = bpmn.replace(b'<bpmn:script>identity_valid = valid_national_id(national_id)</bpmn:script>',
