@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from .direct_sql import DirectStatement
 from .errors import Conflict, NotFound
 from .models import Case, CaseEvent, CaseNumberCounter, Definition, Notification, Rating, Task
 
@@ -91,23 +92,25 @@ def _values(record) -> dict[str, Any]:
 # value into the expression) cost more than executing them.
 _SELECT_CASE = select(*[CASES.c[name] for name in _CASE_FIELDS]).where(CASES.c.id == bindparam("case_id"))
 _SELECT_CASE_FOR_UPDATE = _SELECT_CASE.with_for_update()  # PostgreSQL queues concurrent commands here
+# The statements of every command run on the driver directly (engine/direct_sql.py).
+_LOAD_CASE = DirectStatement(_SELECT_CASE_FOR_UPDATE)
 _SELECT_CASE_BY_KEY = select(*[CASES.c[name] for name in _CASE_FIELDS]).where(
     CASES.c.idempotency_key == bindparam("key"))
-_INSERT_CASE = insert(CASES)
-_INSERT_EVENTS = insert(EVENTS)
-_BUMP_COUNTER = (
+_INSERT_CASE = DirectStatement(insert(CASES))
+_INSERT_EVENTS = DirectStatement(insert(EVENTS))
+_BUMP_COUNTER = DirectStatement(
     update(COUNTERS).where(COUNTERS.c.year == bindparam("match_year"))
     .values(last_number=COUNTERS.c.last_number + 1).returning(COUNTERS.c.last_number)
 )
 _INSERT_COUNTER = insert(COUNTERS)
-_LATEST_DEFINITION = (
+_LATEST_DEFINITION = DirectStatement(
     select(DEFINITIONS.c.id).where(DEFINITIONS.c.process_key == bindparam("key"), DEFINITIONS.c.draft.is_(False))
     .order_by(DEFINITIONS.c.version.desc()).limit(1)
 )
 _SELECT_OPEN_TASKS = select(*[TASKS.c[name] for name in _TASK_FIELDS]).where(
     TASKS.c.case_id == bindparam("case_id"), TASKS.c.status.in_(OPEN_TASK_STATUSES))
-_INSERT_TASKS = insert(TASKS)
-_SELECT_TASK_AND_CASE = (
+_INSERT_TASKS = DirectStatement(insert(TASKS))
+_SELECT_TASK_AND_CASE = DirectStatement(
     select(*[TASKS.c[name].label(f"task_{name}") for name in _TASK_FIELDS], *[CASES.c[name] for name in _CASE_FIELDS])
     .join_from(TASKS, CASES, CASES.c.id == TASKS.c.case_id)
     .where(TASKS.c.id == bindparam("task_id"))
@@ -116,10 +119,14 @@ _SELECT_TASK_AND_CASE = (
 
 
 def load_case(conn: Connection, case_id: str, *, for_update: bool = True) -> CaseRecord:
-    row = conn.execute(_SELECT_CASE_FOR_UPDATE if for_update else _SELECT_CASE, {"case_id": case_id}).first()
-    if row is None:
+    if for_update:
+        values = _LOAD_CASE.first(conn, {"case_id": case_id})
+    else:
+        row = conn.execute(_SELECT_CASE, {"case_id": case_id}).first()
+        values = row._mapping if row is not None else None
+    if values is None:
         raise NotFound(f"Case {case_id} does not exist", case_id=case_id)
-    return _stored_case(row._mapping)
+    return _stored_case(values)
 
 
 def _stored_case(values) -> CaseRecord:
@@ -138,7 +145,7 @@ def find_case_by_idempotency_key(conn: Connection, key: str) -> CaseRecord | Non
 def insert_case(conn: Connection, case: CaseRecord) -> None:
     values = _values(case)
     try:
-        conn.execute(_INSERT_CASE, values)
+        _INSERT_CASE.executemany(conn, [values])
     except IntegrityError as error:  # a concurrent start with the same idempotency key
         raise Conflict("A case with this idempotency key is being created", case_id=case.id) from error
     case.stored_values = values
@@ -152,7 +159,7 @@ def save_case(conn: Connection, case: CaseRecord, read_version: int) -> None:
               if name != "id" and (name not in stored or stored[name] != value)}
     values["version"] = read_version + 1
     statement = _update_case_statement(tuple(sorted(values)))
-    if conn.execute(statement, {**values, "match_id": case.id, "match_version": read_version}).rowcount != 1:
+    if statement.rowcount(conn, {**values, "match_id": case.id, "match_version": read_version}) != 1:
         raise Conflict(RACE_MESSAGE, case_id=case.id)
     case.version = read_version + 1
     case.stored_values = {**stored, **values}
@@ -161,7 +168,7 @@ def save_case(conn: Connection, case: CaseRecord, read_version: int) -> None:
 @functools.lru_cache(maxsize=256)
 def _update_case_statement(columns: tuple[str, ...]):
     """The optimistic UPDATE of ``columns``, built once per set of columns."""
-    return (
+    return DirectStatement(
         update(CASES)
         .where(CASES.c.id == bindparam("match_id"), CASES.c.version == bindparam("match_version"))
         .values({name: bindparam(name) for name in columns})
@@ -170,7 +177,7 @@ def _update_case_statement(columns: tuple[str, ...]):
 
 def append_events(conn: Connection, rows: list[dict[str, Any]]) -> None:
     try:
-        conn.execute(_INSERT_EVENTS, rows)
+        _INSERT_EVENTS.executemany(conn, rows)
     except IntegrityError as error:  # unique (case_id, seq): another command appended first
         raise Conflict(RACE_MESSAGE) from error
 
@@ -182,7 +189,7 @@ def first_event_payload(conn: Connection, case_id: str) -> dict:
 
 def next_case_number(conn: Connection, year: int) -> int:
     # UPDATE first: it takes the row lock on PostgreSQL, so concurrent starts queue here.
-    number = conn.execute(_BUMP_COUNTER, {"match_year": year}).scalar()
+    number = _BUMP_COUNTER.scalar(conn, {"match_year": year})
     if number is None:
         conn.execute(_INSERT_COUNTER, {"year": year, "last_number": 1})
         number = 1
@@ -191,7 +198,7 @@ def next_case_number(conn: Connection, year: int) -> int:
 
 def latest_definition_id(conn: Connection, process_key: str) -> int | None:
     """The latest version cases start on (drafts are never started)."""
-    return conn.execute(_LATEST_DEFINITION, {"key": process_key}).scalar()
+    return _LATEST_DEFINITION.scalar(conn, {"key": process_key})
 
 
 _SELECT_DEFINITION_VERSION = select(DEFINITIONS.c.id, DEFINITIONS.c.version, DEFINITIONS.c.draft).where(
@@ -225,10 +232,9 @@ def not_startable_message(conn: Connection, process_key: str) -> str:
 
 def load_task_and_case(conn: Connection, task_id: str) -> tuple[TaskRecord, CaseRecord]:
     """A task and its case in one statement, the case locked as ``load_case`` locks it."""
-    row = conn.execute(_SELECT_TASK_AND_CASE, {"task_id": task_id}).first()
-    if row is None:
+    values = _SELECT_TASK_AND_CASE.first(conn, {"task_id": task_id})
+    if values is None:
         raise NotFound(f"Task {task_id} does not exist", task_id=task_id)
-    values = row._mapping
     task = TaskRecord(**{name: values[f"task_{name}"] for name in _TASK_FIELDS})
     return task, _stored_case({name: values[name] for name in _CASE_FIELDS})
 
@@ -239,13 +245,13 @@ def open_tasks(conn: Connection, case_id: str) -> list[TaskRecord]:
 
 def insert_tasks(conn: Connection, tasks: list[TaskRecord]) -> None:
     if tasks:
-        conn.execute(_INSERT_TASKS, [_values(task) for task in tasks])
+        _INSERT_TASKS.executemany(conn, [_values(task) for task in tasks])
 
 
 _ASSIGN_TASK = update(TASKS).where(TASKS.c.id == bindparam("match_id")).values(
     status=bindparam("status"), assignee=bindparam("assignee"))
-_CLOSE_TASK = update(TASKS).where(TASKS.c.id == bindparam("match_id")).values(
-    status=bindparam("status"), completed_at=bindparam("completed_at"), completed_by=bindparam("completed_by"))
+_CLOSE_TASK = DirectStatement(update(TASKS).where(TASKS.c.id == bindparam("match_id")).values(
+    status=bindparam("status"), completed_at=bindparam("completed_at"), completed_by=bindparam("completed_by")))
 _SET_TASK_DUE = update(TASKS).where(TASKS.c.id == bindparam("match_id")).values(due_at=bindparam("due_at"))
 
 
@@ -256,8 +262,8 @@ def assign_task(conn: Connection, task_id: str, status: str, assignee: str | Non
 def close_tasks(conn: Connection, closed: list[tuple[str, str, datetime, str | None]]) -> None:
     """Mark inbox rows done: (task id, 'completed' or 'cancelled', when, by whom)."""
     if closed:
-        conn.execute(_CLOSE_TASK, [{"match_id": task_id, "status": status, "completed_at": at, "completed_by": by}
-                                   for task_id, status, at, by in closed])
+        _CLOSE_TASK.executemany(conn, [{"match_id": task_id, "status": status, "completed_at": at,
+                                        "completed_by": by} for task_id, status, at, by in closed])
 
 
 def set_task_due(conn: Connection, task_id: str, due_at: datetime | None) -> None:
