@@ -1,11 +1,11 @@
 """API benchmark: full case lifecycles over real HTTP against the production server, next to the
 engine's in-process rate measured in the same run.
 
-    .venv/bin/python -m bench.api [--lifecycles N] [--cases M] [--clients P] [--threads T]
+    .venv/bin/python -m bench.api [--lifecycles N] [--cases M] [--clients P] [--concurrency C]
 
 The server is gunicorn with config/gunicorn.conf.py (2 workers x 4 threads, embedded scheduler,
 as in production) on SQLite in a temporary folder, migrated, with bench/procedures/bench_simple
-deployed and a clerk's token. Client processes (P processes x T threads) drive lifecycles on
+deployed and a clerk's token. Client processes (P processes, C lifecycles at a time each) drive lifecycles on
 loopback: POST /api/cases (its answer lists the open task), then POST /api/tasks/{id}/complete.
 The in-process rate is bench/engine.py's persisted run (StartCase + CompleteTask through the
 engine on SQLite, same procedure). The two alternate in rounds, so that other load on the
@@ -14,6 +14,7 @@ machine slows both alike. The last line printed is a JSON object with the figure
 from __future__ import annotations
 
 import argparse
+import asyncio
 import http.client
 import json
 import multiprocessing
@@ -24,7 +25,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -117,60 +117,71 @@ def group_cpu_seconds(group: int) -> float:
 
 
 # ---------------------------------------------------------------- the client
-def lifecycle(connection: http.client.HTTPConnection, headers: dict, timings: dict[str, list[float]]) -> None:
-    began = time.perf_counter()
-    connection.request("POST", "/api/cases", body=START_BODY, headers=headers)
-    answer = connection.getresponse()
-    body = answer.read()
-    started = time.perf_counter()
-    if answer.status != 201:
-        raise RuntimeError(f"{START} -> {answer.status} {body[:300]!r}")
-    task_id = json.loads(body)["open_tasks"][0]["id"]
-    connection.request("POST", f"/api/tasks/{task_id}/complete", body=COMPLETE_BODY, headers=headers)
-    answer = connection.getresponse()
-    body = answer.read()
-    if answer.status != 200:
-        raise RuntimeError(f"{COMPLETE} -> {answer.status} {body[:300]!r}")
-    timings[START].append(started - began)
-    timings[COMPLETE].append(time.perf_counter() - started)
+# The client shares the machine's two cores with the server, so it is kept lean: requests are
+# built once as bytes and answers read with asyncio streams (http.client parses every header
+# with the email package, which cost the client more CPU than the server's HTTP layer).
+def request_bytes(path: str, body: str, token: str) -> bytes:
+    payload = body.encode()
+    return (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n").encode() + payload
 
 
-def client_process(port: int, token: str, threads: int, orders, results) -> None:
-    """One client process: for each order (a number of lifecycles), ``threads`` threads share
-    them out and run them; the timings go back to the parent. ``None`` ends the process."""
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> tuple[int, bytes]:
+    """Send one request on a kept-alive connection; (status, body) of its answer."""
+    writer.write(request)
+    status = int((await reader.readline()).split(b" ", 2)[1])
+    length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    return status, await reader.readexactly(length)
 
-    def one(timings) -> None:
-        # A connection per lifecycle (kept alive for its two requests), as clerks' browsers
-        # come and go: each new connection goes to whichever server worker accepts it first,
-        # so the load spreads over the workers instead of staying where it first landed.
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        try:
-            lifecycle(connection, headers, timings)
-        finally:
-            connection.close()
 
-    while (lifecycles := orders.get()) is not None:
-        outcome = {"timings": {START: [], COMPLETE: []}, "errors": []}
-        lock = threading.Lock()
+async def lifecycle(port: int, token: str, timings: dict[str, list[float]]) -> None:
+    """Start a case and complete its task, on one connection per lifecycle, as clerks' browsers
+    come and go: each new connection goes to whichever server worker accepts it first."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        began = time.perf_counter()
+        status, body = await exchange(reader, writer, request_bytes("/api/cases", START_BODY, token))
+        started = time.perf_counter()
+        if status != 201:
+            raise RuntimeError(f"{START} -> {status} {body[:300]!r}")
+        task_id = json.loads(body)["open_tasks"][0]["id"]
+        status, body = await exchange(reader, writer,
+                                      request_bytes(f"/api/tasks/{task_id}/complete", COMPLETE_BODY, token))
+        if status != 200:
+            raise RuntimeError(f"{COMPLETE} -> {status} {body[:300]!r}")
+        timings[START].append(started - began)
+        timings[COMPLETE].append(time.perf_counter() - started)
+    finally:
+        writer.close()
 
-        def run(count: int) -> None:
-            timings = {START: [], COMPLETE: []}
+
+async def run_lifecycles(port: int, token: str, count: int, concurrency: int) -> dict:
+    """``count`` lifecycles, ``concurrency`` at a time; their timings and errors."""
+    outcome = {"timings": {START: [], COMPLETE: []}, "errors": []}
+
+    async def worker(share: int) -> None:
+        for _ in range(share):
             try:
-                for _ in range(count):
-                    one(timings)
+                await lifecycle(port, token, outcome["timings"])
             except Exception as error:  # reported by the parent
-                with lock:
-                    outcome["errors"].append(f"{type(error).__name__}: {error}")
-            with lock:
-                for name, values in timings.items():
-                    outcome["timings"][name].extend(values)
+                outcome["errors"].append(f"{type(error).__name__}: {error}")
+                return
 
-        workers = [threading.Thread(target=run, args=(count,)) for count in split(lifecycles, threads)]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join()
+    await asyncio.gather(*(worker(share) for share in split(count, concurrency)))
+    return outcome
+
+
+def client_process(port: int, token: str, concurrency: int, orders, results) -> None:
+    """One client process: for each order (a number of lifecycles) it runs them, ``concurrency``
+    at a time, and sends back the timings and its CPU seconds. ``None`` ends the process."""
+    while (lifecycles := orders.get()) is not None:
+        cpu_before = time.process_time()
+        outcome = asyncio.run(run_lifecycles(port, token, lifecycles, concurrency))
+        outcome["cpu_seconds"] = time.process_time() - cpu_before
         results.put(outcome)
 
 
@@ -182,14 +193,15 @@ class Clients:
     """Client processes that stay up between rounds, so that rounds can alternate with the
     in-process measurement."""
 
-    def __init__(self, port: int, token: str, processes: int, threads: int) -> None:
+    def __init__(self, port: int, token: str, processes: int, concurrency: int) -> None:
         context = multiprocessing.get_context("fork")
         self.results = context.Queue()
         self.orders = [context.Queue() for _ in range(processes)]
-        self.processes = [context.Process(target=client_process, args=(port, token, threads, orders, self.results),
+        self.processes = [context.Process(target=client_process, args=(port, token, concurrency, orders, self.results),
                                           daemon=True) for orders in self.orders]
         for process in self.processes:
             process.start()
+        self.cpu_seconds = 0.0  # of the client processes, over all rounds
 
     def run(self, lifecycles: int) -> tuple[float, dict[str, list[float]]]:
         """Run ``lifecycles`` over all clients; (elapsed seconds, timings per endpoint)."""
@@ -201,6 +213,7 @@ class Clients:
         errors = [error for outcome in outcomes for error in outcome["errors"]]
         if errors:
             raise RuntimeError(f"{len(errors)} client errors, first: {errors[0]}")
+        self.cpu_seconds += sum(outcome["cpu_seconds"] for outcome in outcomes)
         return elapsed, {name: [value for outcome in outcomes for value in outcome["timings"][name]]
                          for name in (START, COMPLETE)}
 
@@ -221,7 +234,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=1500, help="lifecycles in process, in all rounds")
     parser.add_argument("--rounds", type=int, default=5, help="alternating HTTP and in-process rounds")
     parser.add_argument("--clients", type=int, default=2, help="client processes")
-    parser.add_argument("--threads", type=int, default=4, help="client threads per process (one lifecycle each)")
+    parser.add_argument("--concurrency", type=int, default=4, help="lifecycles at a time per client process")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--server-threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--scheduler", choices=("embedded", "off"), default="embedded",
@@ -234,9 +247,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryDirectory() as engine_folder:
         url, token = prepare_database(Path(folder))
         with served(url, Path(folder), args.workers, args.server_threads, args.scheduler) as (port, group):
-            clients = Clients(port, token, args.clients, args.threads)
+            clients = Clients(port, token, args.clients, args.concurrency)
             try:
-                clients.run(20 * args.clients * args.threads)  # warm up: every worker parses the procedure
+                clients.run(20 * args.clients * args.concurrency)  # warm up: every worker parses the procedure
+                clients.cpu_seconds = 0.0
                 persisted_rate(50, Path(engine_folder))
                 # Alternate the two measurements, so that a machine busy with something else
                 # slows both alike instead of one of them.
@@ -252,6 +266,7 @@ def main() -> None:
                     process_seconds += process_count / persisted_rate(process_count, Path(engine_folder))[0]
                     process_cpu += time.process_time() - cpu_before
             finally:
+                client_cpu = clients.cpu_seconds
                 clients.close()
     load_after = os.getloadavg()[0]
     http_per_s = args.lifecycles / http_seconds
@@ -263,13 +278,15 @@ def main() -> None:
 
     print(f"in process (bench.engine persisted run, SQLite): {in_process:7.0f} lifecycles/s")
     print(f"over HTTP (gunicorn {args.workers}x{args.server_threads}, scheduler {args.scheduler}, "
-          f"{args.clients}x{args.threads} clients): {http_per_s:7.0f} lifecycles/s")
+          f"{args.clients}x{args.concurrency} clients): {http_per_s:7.0f} lifecycles/s")
     print(f"ratio HTTP / in process: {ratio:.2f}  (goal >= 0.5)")
     # CPU time per lifecycle depends far less on other load than rates do. The in-process
     # figure includes setting up each round's engine, so it slightly overstates the engine's cost.
     cpu_ms = {"in_process": round(process_cpu / args.cases * 1000, 2),
-              "server": round(server_cpu / args.lifecycles * 1000, 2)}
-    print(f"CPU per lifecycle: in process {cpu_ms['in_process']:.2f} ms, server (all workers) {cpu_ms['server']:.2f} ms")
+              "server": round(server_cpu / args.lifecycles * 1000, 2),
+              "client": round(client_cpu / args.lifecycles * 1000, 2)}
+    print(f"CPU per lifecycle: in process {cpu_ms['in_process']:.2f} ms, server (all workers) {cpu_ms['server']:.2f} ms, "
+          f"clients {cpu_ms['client']:.2f} ms")
     print(f"machine load average (1 min) before {load_before:.2f}, after {load_after:.2f} (the server alone adds ~2)")
     for name, figures in latency.items():
         print(f"  {name:32s} p50 {figures['p50_ms']:6.2f} ms   p95 {figures['p95_ms']:6.2f} ms")
@@ -278,7 +295,7 @@ def main() -> None:
         "rounds": args.rounds, "in_process_per_s": round(in_process, 1), "http_per_s": round(http_per_s, 1),
         "ratio": round(ratio, 3), "latency": latency,
         "server": {"workers": args.workers, "threads": args.server_threads, "scheduler": args.scheduler},
-        "client": {"processes": args.clients, "threads": args.threads},
+        "client": {"processes": args.clients, "concurrency": args.concurrency},
         "cpu_ms_per_lifecycle": cpu_ms,
         "load_average": {"before": round(load_before, 2), "after": round(load_after, 2)},
     }, ensure_ascii=False))

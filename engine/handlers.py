@@ -25,6 +25,7 @@ from sqlalchemy.orm import sessionmaker
 from . import commands as cmd
 from . import case_migration, jobs, runtime, serialization, store
 from .clock import Clock, ManualClock, TaskIdSequence, execution_context
+from .db import writer_queue
 from .definitions import DefinitionCatalog, ParsedDefinition
 from .errors import Conflict, InvalidInput, NotAllowed
 from .eventlog import GENESIS_HASH, PendingEvent, chain_events
@@ -152,13 +153,14 @@ class CommandHandlers:
         # command leaves no trace.
         self.before_events_written: Callable[[CaseRecord], None] | None = None
         self.workflows = WorkflowCache(workflow_cache_size)
+        self._writers = writer_queue(db)
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
         """One command's transaction. What must wait until the transaction committed (keeping
         the workflow a command left behind) is queued with ``_after_commit``."""
         pending: list[Callable[[], None]] = []
-        with self._db.begin() as conn:
+        with self._writers(), self._db.begin() as conn:
             conn.info[_AFTER_COMMIT] = pending
             try:
                 yield conn

@@ -81,3 +81,47 @@ def test_a_failed_start_leaves_nothing(engine, transcript):
         assert session.scalar(select(func.count()).select_from(Case)) == 0
         assert session.scalar(select(func.count()).select_from(CaseEvent)) == 0
         assert session.scalar(select(func.count()).select_from(Task)) == 0
+
+
+def test_writers_of_two_processes_take_turns_through_the_write_queue(engine, transcript, settings, clock):
+    """On SQLite the command transactions of all processes queue on a lock file next to the
+    database; a writer waits for the one before it, then goes on (no busy-handler sleeps)."""
+    if engine.db.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL queues writers on its row locks")
+    from api import build_engine
+
+    started = start(engine)
+    task = open_task(engine, started.case_id, "receive_application")
+    other_process = build_engine(settings, clock)  # its own queue handle, as another process has
+    done = threading.Event()
+    try:
+        with engine.handlers._writers():  # this process is writing
+            worker = threading.Thread(target=lambda: (
+                other_process.handle(cmd.CompleteTask(task.id, "clerk-2", RECEIVE)), done.set()))
+            worker.start()
+            assert not done.wait(0.3)  # the other process waits its turn
+        worker.join(10)
+        assert done.is_set()
+    finally:
+        other_process.dispose()
+    assert engine.verify_case(started.case_id).ok
+
+
+def test_a_writer_that_waits_too_long_gives_up_with_an_error(engine, transcript, settings, clock, monkeypatch):
+    if engine.db.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL queues writers on its row locks")
+    from sqlalchemy.exc import OperationalError
+
+    from api import build_engine
+    from engine import db
+
+    monkeypatch.setattr(db, "WRITER_QUEUE_TIMEOUT_SECONDS", 0.2)
+    started = start(engine)
+    other_process = build_engine(settings, clock)
+    try:
+        with engine.handlers._writers():
+            with pytest.raises(OperationalError, match="write queue"):
+                other_process.handle(cmd.CancelCase(started.case_id, "no longer needed", actor="clerk-2"))
+    finally:
+        other_process.dispose()
+    assert len(events(engine, started.case_id)) == 1  # nothing was written
