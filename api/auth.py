@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, select
 from engine import accounts
 from engine.accounts import Principal
 from engine.db import READ_ONLY_OPTION
+from engine.direct_sql import DirectStatement
 from engine.models import ApiToken, User
 
 DESIGNER, CLERK, SUPERVISOR, AUDITOR, ADMIN = accounts.ROLES
@@ -48,7 +49,8 @@ def read_connection():
         yield connection
 
 
-_PRINCIPAL_BY_TOKEN_HASH = (
+# Run on the driver directly (engine.direct_sql): it runs on every request.
+_PRINCIPAL_BY_TOKEN_HASH = DirectStatement(
     select(User.id, User.username, User.roles, User.groups, User.active, ApiToken.revoked_at, ApiToken.expires_at)
     .join_from(ApiToken, User, User.id == ApiToken.user_id)
     .where(ApiToken.token_hash == bindparam("token_hash"))
@@ -59,12 +61,12 @@ def resolve_token(token: str) -> Principal | None:
     """The caller of a token: unknown, revoked, expired tokens and inactive users are nobody
     (the same rules as engine.accounts.resolve_token, without an ORM session)."""
     with read_connection() as connection:
-        row = connection.execute(_PRINCIPAL_BY_TOKEN_HASH, {"token_hash": accounts._token_hash(token)}).first()
-    if row is None or row.revoked_at is not None or not row.active:
+        row = _PRINCIPAL_BY_TOKEN_HASH.first(connection, {"token_hash": accounts._token_hash(token)})
+    if row is None or row["revoked_at"] is not None or not row["active"]:
         return None
-    if row.expires_at is not None and row.expires_at <= engine().clock.now():
+    if row["expires_at"] is not None and row["expires_at"] <= engine().clock.now():
         return None
-    return Principal(row.id, row.username, frozenset(row.roles or ()), frozenset(row.groups or ()))
+    return Principal(row["id"], row["username"], frozenset(row["roles"] or ()), frozenset(row["groups"] or ()))
 
 
 def bearer_token() -> str | None:
