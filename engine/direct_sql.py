@@ -35,6 +35,9 @@ class _Prepared:
 
 
 class DirectStatement:
+    """A Core statement run with the driver's cursor on the caller's connection. Built once (at
+    import), compiled on first use for each dialect and each set of parameter names."""
+
     def __init__(self, statement: Executable) -> None:
         self.statement = statement
         self._prepared: dict[tuple, _Prepared] = {}
@@ -85,7 +88,7 @@ class DirectStatement:
     # ------------------------------------------------------------------ compiling, once per dialect
     def _prepare(self, conn: Connection, keys: tuple[str, ...]) -> _Prepared:
         dialect = conn.dialect
-        cache_key = (dialect.name, keys)
+        cache_key = (dialect.name, dialect.driver, keys)
         prepared = self._prepared.get(cache_key)
         if prepared is None:
             # An INSERT without .values() takes its columns from the parameters given.
@@ -95,7 +98,8 @@ class DirectStatement:
             literals = {name: bind.effective_value for name, bind in compiled.binds.items()
                         if name not in keys and not bind.required}
             # The columns a SELECT gives, or those an INSERT or UPDATE returns.
-            columns = tuple((column.key, column.type.dialect_impl(dialect)) for column in self.statement.exported_columns)
+            columns = tuple((column.key, column.type.dialect_impl(dialect))
+                            for column in self.statement.exported_columns)
             positions = tuple(compiled.positiontup) if compiled.positional else None
             prepared = self._prepared[cache_key] = _Prepared(compiled.string, positions, binds, literals, columns)
         return prepared
