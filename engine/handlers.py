@@ -32,6 +32,7 @@ from .eventlog import GENESIS_HASH, PendingEvent, chain_events
 from .gateways import LiveServiceGateway, RecordedServiceGateway
 from .registries import FormFormats, NotificationPolicy, ProcedureCatalogue, ServiceOperators
 from .service_tasks import WaitingServiceTask, waiting_service_tasks
+from .sla_clock import SlaClock
 from .store import CaseRecord, TaskRecord
 from .workflow_cache import CachedWorkflow, WorkflowCache
 
@@ -146,6 +147,7 @@ class CommandHandlers:
         self._notifications = notifications or NotificationPolicy()
         self._channels = channels
         self._zone = local_timezone
+        self._sla = SlaClock(catalogue, local_timezone)
         self._number_format = case_number_format
         self._form_formats = form_formats or FormFormats()
         # Test hook: called inside the transaction after the new state is computed and before it,
@@ -402,14 +404,13 @@ class CommandHandlers:
         with self._transaction() as conn:
             case = self._load_running_case(conn, command.case_id)
             now = self._clock.now()
-            due = self._catalogue.due_at(case.procedure_key, case.received_at,
-                                         extension=self._sla_extra(case), known_at=now)
+            due = self._sla.due_at(case, now)
             if due is None or due == case.due_at:
                 return None
             definition = self._catalog.get(conn, case.definition_id)
             event = PendingEvent(runtime.DUE_DATE_CHANGED, command.actor, {
-                "due_at": self._local_iso(due),
-                "previous_due_at": self._local_iso(case.due_at) if case.due_at else None, "reason": reason[:500],
+                "due_at": self._sla.local_iso(due),
+                "previous_due_at": self._sla.local_iso(case.due_at) if case.due_at else None, "reason": reason[:500],
                 "paused": case.sla_paused_at is not None})
             case.due_at = due
             return self._change_case(conn, case, definition, event)
@@ -421,9 +422,6 @@ class CommandHandlers:
             "received_at": case.received_at, "due_at": case.due_at, "overdue_at": case.overdue_at,
         }
         store.queue_notifications(conn, case.id, kind, self._notifications.drafts(kind, facts), now)
-
-    def _local_iso(self, moment: datetime) -> str:
-        return moment.astimezone(self._zone).isoformat()
 
     def record_rating(self, command: cmd.RecordRating) -> CaseChanged:
         """Store the rating and record it on the case: handed to the BPMN waiting for it, or on a
@@ -598,7 +596,7 @@ class CommandHandlers:
             # following the one that caused it, so replay applies it like any other.
             earlier = []
             if event.type != runtime.CASE_CANCELLED:
-                for clock_change in (self._sla_extension, self._sla_clock_change):
+                for clock_change in (self._sla.extension, self._sla.pause_or_resume):
                     follow_up = clock_change(case, workflow, now)
                     if follow_up is not None:
                         earlier.append((events, serialization.dumps(workflow)))
@@ -608,54 +606,6 @@ class CommandHandlers:
                                         ready_before=ready_before, earlier=earlier or None,
                                         waiting_before=waiting_before)
         return CaseChanged(case.id, case.status, case.last_event_seq, opened, wake_at)
-
-    def _sla_extension(self, case: CaseRecord, workflow, now: datetime) -> PendingEvent | None:
-        """Move the due date when the diagram granted the case more standard time: an element
-        marked slaExtension finished (e.g. a complaint's extension, notified to the complainant)."""
-        if case.due_at is None or workflow.is_completed():
-            return None
-        granted = runtime.new_sla_extensions(workflow)
-        if not granted:
-            return None
-        amount = sum(part for _task_id, part in granted)
-        case.sla_extended_amount = (case.sla_extended_amount or 0.0) + amount
-        due = self._catalogue.due_at(case.procedure_key, case.received_at, extension=self._sla_extra(case),
-                                     known_at=now) or case.due_at
-        standard = self._catalogue.standard_time(case.procedure_key) or {}
-        payload = {"extended": amount, "unit": standard.get("unit"), "previous_due_at": self._local_iso(case.due_at),
-                   "due_at": self._local_iso(due), "paused": case.sla_paused_at is not None,
-                   "task_ids": [task_id for task_id, _part in granted]}
-        case.due_at = due
-        return PendingEvent(runtime.SLA_EXTENDED, "engine", payload)
-
-    @staticmethod
-    def _sla_extra(case: CaseRecord) -> float:
-        """Standard time added to the case's period: pauses (§51) and the diagram's extensions."""
-        return (case.sla_paused_amount or 0.0) + (case.sla_extended_amount or 0.0)
-
-    def _sla_clock_change(self, case: CaseRecord, workflow, now: datetime) -> PendingEvent | None:
-        """Pause the SLA clock when the case starts waiting at an slaPause element (§51: waiting
-        for the applicant's documents) and resume it, with the due date moved by the paused
-        time, when it no longer waits there."""
-        if case.due_at is None or workflow.is_completed():
-            return None
-        point = runtime.sla_pause_point(workflow)
-        if point is not None and case.sla_paused_at is None:
-            case.sla_paused_at = now
-            return PendingEvent(runtime.SLA_PAUSED, "engine", {"due_at": self._local_iso(case.due_at)},
-                                element_id=point)
-        if point is None and case.sla_paused_at is not None:
-            paused_at = case.sla_paused_at
-            amount = self._catalogue.paused_amount(case.procedure_key, paused_at, now)
-            case.sla_paused_amount = (case.sla_paused_amount or 0.0) + amount
-            due = self._catalogue.due_at(case.procedure_key, case.received_at, extension=self._sla_extra(case),
-                                         known_at=now) or case.due_at
-            standard = self._catalogue.standard_time(case.procedure_key) or {}
-            payload = {"paused_at": paused_at.isoformat(), "paused": amount, "unit": standard.get("unit"),
-                       "previous_due_at": self._local_iso(case.due_at), "due_at": self._local_iso(due)}
-            case.due_at, case.sla_paused_at = due, None
-            return PendingEvent(runtime.SLA_RESUMED, "engine", payload)
-        return None
 
     def _persist(self, conn: Connection, case: CaseRecord, workflow, task_ids: TaskIdSequence, now: datetime,
                  events: list[PendingEvent], completed_task: tuple[str, str] | None = None,
