@@ -18,13 +18,11 @@ constants here and in ``validation_xml``) keep a bundle to a few seconds of work
 """
 from __future__ import annotations
 
-import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterator, Mapping
 
 from lxml import etree
-from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins.manual_task import ManualTask as ManualTaskMixin
 from SpiffWorkflow.bpmn.specs.mixins.none_task import NoneTask as NoneTaskMixin
 from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask as ScriptTaskMixin
@@ -39,12 +37,11 @@ from .bpmn_import import REJECTED, draft_key, note_vendor_extensions, verdict
 from .findings import ERROR, INFO, WARNING, Finding, has_errors
 from .runtime import SLA_EXTENSION_PROPERTY, sla_extension_amount
 from .validation_limits import check_lengths
+from .validation_parser_errors import report_parser_error
 from .validation_xml import (
-    Report, bpmn_xpath, call_activity_problem, check_business_rule_tasks, check_call_activities,
-    check_expressions, check_sequence_flows, check_timers, check_unconnected,
-    decision_of, describe, form_references, is_definitions, is_draft, load_xml, local_name,
-    missing_decision_message, missing_flow_end_message, parse_form_file, read_text, shorten,
-    timer_without_time,
+    Report, bpmn_xpath, check_business_rule_tasks, check_call_activities, check_expressions, check_sequence_flows,
+    check_timers, check_unconnected, describe, form_references, is_definitions, is_draft, load_xml,
+    parse_form_file, read_text, shorten,
 )
 
 MAX_FILES = 200
@@ -91,6 +88,10 @@ class _Context:
     # ERROR findings that make the upload a draft rather than a rejection.
     draft_reasons: set[Finding] = field(default_factory=set)
     asynchronous_operators: set[str] = field(default_factory=set)  # performed by a worker: may fail
+
+    def decisions(self) -> list[str]:
+        """Ids of the DMN decisions the parser knows."""
+        return sorted(self.parser.dmn_parsers) if self.parser else []
 
     def mark_last_as_draft_reason(self) -> None:
         self.draft_reasons.add(self.report.findings[-1])
@@ -152,7 +153,7 @@ def _validate(ctx: _Context, bundle: ValidatedBundle, files: Mapping[str, bytes]
     bundle.process_ids = _executable_process_ids(ctx)
     with _guard(ctx.report, "checking call activities and business rule tasks"):
         check_call_activities(ctx.report, ctx.bpmn)
-        check_business_rule_tasks(ctx.report, ctx.bpmn, _decisions(ctx))
+        check_business_rule_tasks(ctx.report, ctx.bpmn, ctx.decisions())
     bundle.main_process_id = _choose_main_process(ctx, bundle.process_ids, requested_main)
     specs = _parse_specs(ctx, bundle.process_ids) if ctx.parser else {}
     # 4. Lint the parsed task specs and the forms.
@@ -275,7 +276,7 @@ def _load_parser(ctx: _Context) -> SpiffBpmnParser | None:
             parser.add_bpmn_xml(root.getroottree(), filename=file)
             loaded = True
         except Exception as error:  # noqa: BLE001
-            _report_parser_error(ctx, error, file)
+            report_parser_error(ctx, error, file)
     return parser if loaded else None
 
 
@@ -290,18 +291,13 @@ def _add_dmn(ctx: _Context, parser: SpiffBpmnParser, file: str, root: etree._Ele
             ctx.report.add(ERROR, "The decision table cannot be read: it needs a decision with "
                            "an id that holds one decision table. Check it in the modeler.", file=file)
         else:
-            _report_parser_error(ctx, error, file)
+            report_parser_error(ctx, error, file)
         return False
     for decision_id in before:
         if before[decision_id] is not parser.dmn_parsers.get(decision_id):
             ctx.report.add(ERROR, f"Decision '{decision_id}' is defined in two files "
                            f"({before[decision_id].filename} and {file}). Rename one.", file=file)
     return True
-
-
-def _decisions(ctx: _Context) -> list[str]:
-    """Ids of the DMN decisions the parser knows."""
-    return sorted(ctx.parser.dmn_parsers) if ctx.parser else []
 
 
 def _choose_main_process(ctx: _Context, executable: list[str], requested: str | None) -> str | None:
@@ -356,7 +352,7 @@ def _parse_specs(ctx: _Context, process_ids: list[str]) -> dict:
             spec = ctx.parser.get_spec(process_id)
         except Exception as error:  # noqa: BLE001
             failed.add(process_id)
-            _report_parser_error(ctx, error, ctx.report.file_of(process_id))
+            report_parser_error(ctx, error, ctx.report.file_of(process_id))
             continue
         specs[process_id] = spec
         for task_spec in spec.task_specs.values():
@@ -376,198 +372,7 @@ def _check_runtime_load(ctx: _Context, main_process_id: str) -> None:
         ctx.parser.get_spec(main_process_id)
         ctx.parser.get_subprocess_specs(main_process_id)
     except Exception as error:  # noqa: BLE001
-        _report_parser_error(ctx, error, ctx.report.file_of(main_process_id))
-
-
-# --------------------------------------------------------------------------------------
-# Translating parser exceptions
-# --------------------------------------------------------------------------------------
-
-@dataclass
-class _ParserError:
-    """What we know about one exception from SpiffWorkflow's parser."""
-
-    file: str | None
-    element: etree._Element | None  # the element the parser complained about, if known
-
-    def where(self) -> str:
-        return describe(self.element) if self.element is not None else f"File {self.file}"
-
-
-def _report_parser_error(ctx: _Context, error: Exception, file: str | None) -> None:
-    """Add an ERROR finding for an exception raised by SpiffWorkflow's parser."""
-    explain = None
-    if isinstance(error, ValidationException):
-        file = error.file_name or file
-        raw = str(error.args[0]) if error.args else ""
-        problem = _ParserError(file, ctx.report.element(file, error.id or None))
-        for pattern, explain in _TRANSLATIONS:
-            match = pattern.search(raw)
-            if match:
-                message, element = explain(ctx, problem, match)
-                break
-        else:
-            message, element = (f"{problem.where()} cannot be loaded: {shorten(raw)}. "
-                                "Check this element in the modeler.", problem.element)
-    else:
-        message, element = (f"The engine could not load the process ({type(error).__name__}: "
-                            f"{shorten(error)}). Check the file in the modeler; if it looks "
-                            "right, report this message.", None)
-    if element is not None:
-        ctx.report.add_for(ERROR, message, element, file)
-    else:
-        ctx.report.add(ERROR, message, file=file)
-    if isinstance(error, ValidationException) and explain in _DRAFT_REASONS:
-        ctx.mark_last_as_draft_reason()
-
-
-def _unsupported(ctx: _Context, problem: _ParserError, match: re.Match):
-    tag = local_name(problem.element.tag) if problem.element is not None else ""
-    fix = ("Replace it with exclusive, inclusive or parallel gateways." if tag == "complexGateway"
-           else "Replace it with a supported element (user, manual, script, service or business "
-           "rule task, call activity, subprocess, exclusive, inclusive, parallel or event-based "
-           "gateway, or an event).")
-    return f"{problem.where()} is not supported by the engine. {fix}", problem.element
-
-
-def _implicit_split(ctx: _Context, problem: _ParserError, match: re.Match):
-    flows = _outgoing_flows(ctx, problem)
-    listing = f" ({', '.join(flows)})" if flows else ""
-    return (f"{problem.where()} has {len(flows) or 'several'} outgoing sequence flows{listing}. "
-            "The engine does not split the flow after a task by itself: add a parallel gateway "
-            "after the task to follow all paths at the same time, or an exclusive gateway to "
-            "choose one of them. If no flow has a condition, validating with "
-            "?fix=implicit-splits inserts the parallel gateway for you.", problem.element)
-
-
-def _outgoing_flows(ctx: _Context, problem: _ParserError) -> list[str]:
-    if problem.element is None or problem.file not in ctx.bpmn:
-        return []
-    source = problem.element.get("id")
-    return [flow.get("id") for flow in bpmn_xpath(ctx.bpmn[problem.file], ".//bpmn:sequenceFlow")
-            if flow.get("sourceRef") == source]
-
-
-def _missing_target(ctx: _Context, problem: _ParserError, match: re.Match):
-    # SpiffWorkflow says "perhaps a form has the same ID?"; the flow's target does not exist.
-    target = match.group(1)
-    source = problem.element.get("id") if problem.element is not None else None
-    root = ctx.bpmn.get(problem.file)
-    for flow in bpmn_xpath(root, ".//bpmn:sequenceFlow") if root is not None else []:
-        if flow.get("sourceRef") == source and flow.get("targetRef") == target:
-            return missing_flow_end_message(flow.get("id"), "points to", target), flow
-    return (f"A sequence flow leaving {problem.where()} points to element '{target}' which does "
-            "not exist. Reconnect the arrow in the modeler or delete it.", problem.element)
-
-
-def _no_operator(ctx: _Context, problem: _ParserError, match: re.Match):
-    return (f"{problem.where()} has no operator. Choose the operation it calls in the modeler "
-            f"(spiffworkflow:serviceTaskOperator). {ctx.operator_list()}", problem.element)
-
-
-def _flow_without_condition(ctx: _Context, problem: _ParserError, match: re.Match):
-    flow = problem.element
-    gateway = ctx.report.element(problem.file, flow.get("sourceRef")) if flow is not None else None
-    origin = describe(gateway) if gateway is not None else "a gateway"
-    return (f"{problem.where()} leaves {origin} without a condition. Give it a condition, or "
-            "make it the gateway's default flow.", flow)
-
-
-def _no_start_event(ctx: _Context, problem: _ParserError, match: re.Match):
-    return (f"{problem.where()} has no start event. Add a start event where cases begin.",
-            problem.element)
-
-
-def _missing_decision(ctx: _Context, problem: _ParserError, match: re.Match):
-    task = problem.element
-    if task is None:
-        return (f"A business rule task evaluates decision '{match.group(1)}', which is not in "
-                "the bundle.", None)
-    return missing_decision_message(task, decision_of(task), _decisions(ctx)), task
-
-
-def _no_called_element(ctx: _Context, problem: _ParserError, match: re.Match):
-    return call_activity_problem(problem.element, set(), set()), problem.element
-
-
-def _duplicate_process(ctx: _Context, problem: _ParserError, match: re.Match):
-    return (f"Two processes have the id '{match.group(1)}'. Process ids must be unique in the "
-            "bundle: rename one of them.", problem.element)
-
-
-def _data_store(ctx: _Context, problem: _ParserError, match: re.Match):
-    return (f"Data store '{match.group(1)}' is not supported by the engine. Remove it and keep "
-            "the data in process variables instead.", None)
-
-
-def _catch_event_without_type(ctx: _Context, problem: _ParserError, match: re.Match):
-    return (f"{problem.where()} has no event type. Choose one in the modeler (timer, message, "
-            "signal, error, escalation) or remove the event.", problem.element)
-
-
-def _undefined_reference(ctx: _Context, problem: _ParserError, match: re.Match):
-    # SpiffWorkflow's error path for an undefined message/signal/error/escalation itself fails
-    # with a TypeError; find the dangling reference ourselves.
-    element = problem.element
-    if element is not None:
-        for node in element.iter(tag=etree.Element):
-            for attribute in ("messageRef", "signalRef", "errorRef", "escalationRef"):
-                ref = node.get(attribute)
-                if ref and ctx.report.element(None, ref) is None:
-                    kind = attribute[:-3]
-                    return (f"{problem.where()} refers to {kind} '{ref}', which is not defined. "
-                            f"Choose an existing {kind} in the modeler or define it.", element)
-    return (f"{problem.where()} refers to a message, signal, error or escalation that is not "
-            "defined. Check its event settings in the modeler.", element)
-
-
-def _timer_without_time(ctx: _Context, problem: _ParserError, match: re.Match):
-    # Same finding as the XML check (so the two collapse into one).
-    definitions = bpmn_xpath(problem.element, ".//bpmn:timerEventDefinition") \
-        if problem.element is not None else []
-    if definitions:
-        return timer_without_time(definitions[0])
-    return f"{problem.where()} has a timer without a time set.", problem.element
-
-
-def _dmn_output(ctx: _Context, problem: _ParserError, match: re.Match):
-    return (f"The output {match.group(1)!r} of {problem.where()} in the decision table is not a "
-            "valid Python expression. Fix it in the decision table editor (texts need quotes).",
-            problem.element)
-
-
-def _internal_error(ctx: _Context, problem: _ParserError, match: re.Match):
-    name, detail = match.group(1), match.group(2)
-    if name == "RecursionError":
-        return (f"{problem.where()} is part of a chain of elements too long for the engine. "
-                "Move part of the procedure into a call activity or subprocess.", problem.element)
-    return (f"{problem.where()} could not be read by the engine ({name}: {shorten(detail)}). "
-            "Check this element's settings in the modeler (a missing name, id or type?).",
-            problem.element)
-
-
-# (pattern on SpiffWorkflow's message, function returning (message, element to report on))
-_TRANSLATIONS = [
-    (re.compile(r"There is no support implemented for this task type"), _unsupported),
-    (re.compile(r"Multiple outgoing flows are not supported"), _implicit_split),
-    (re.compile(r"perhaps a form has the same ID\? \((.*)\)"), _missing_target),
-    (re.compile(r"A Service Task must have an operator"), _no_operator),
-    (re.compile(r"Non-default exclusive outgoing sequence flow without condition"), _flow_without_condition),
-    (re.compile(r"No start event found"), _no_start_event),
-    (re.compile(r'No DMN Diagram available with id "([^"]*)"'), _missing_decision),
-    (re.compile(r'No "calledElement" attribute'), _no_called_element),
-    (re.compile(r"Duplicate process ID: (.*)"), _duplicate_process),
-    (re.compile(r"Data Store with name (.*) has no implementation"), _data_store),
-    (re.compile(r"Unsupported Catch Event"), _catch_event_without_type),
-    (re.compile(r"Unknown Time Specification"), _timer_without_time),
-    (re.compile(r"Malformed Output Expression '(.*)'\. ", re.DOTALL), _dmn_output),
-    (re.compile(r"raise_validation_exception\(\) got an unexpected keyword"), _undefined_reference),
-    (re.compile(r"^(\w+(?:Error|Exception))\((.*)\)$", re.DOTALL), _internal_error),
-]
-
-
-# Valid BPMN the engine does not run: the upload is kept as a draft.
-_DRAFT_REASONS = (_unsupported, _implicit_split, _data_store)
+        report_parser_error(ctx, error, ctx.report.file_of(main_process_id))
 
 
 # --------------------------------------------------------------------------------------
