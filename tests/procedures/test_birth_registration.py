@@ -3,7 +3,6 @@ household register, the one-time notice, supplement rounds, withdrawal, the agen
 the SLA breach, cancellation and a low rating, driven with the injectable clock."""
 from __future__ import annotations
 
-from datetime import datetime
 
 import pytest
 
@@ -13,7 +12,7 @@ from tests.agencies.conftest import HOUSEHOLD, SimulatorControl
 from tests.conftest import BPMN
 from tests.engine.helpers import case_row, complete, events, open_task, open_tasks
 
-from .test_move_in_registration import data_of, step_data
+from .test_move_in_registration import data_of, let_the_documents_lapse, step_data
 
 ALL_BUT_REGISTER = ["birth_certificate", "national_id_card", "surname_agreement"]
 REGISTER = {"child_national_id": "A201543212", "household_number": "A0012345"}
@@ -72,13 +71,7 @@ def test_a_record_that_does_not_match_needs_the_paper_register_then_it_is_suppli
 
 def test_nothing_supplied_withdraws_the_registration(engine, birth, clock):
     case_id = started(engine, receive(documents=[]))
-    complete(engine, case_id, "issue_notice", {"notice_delivered_by": "mail"})
-    deadline = datetime.fromisoformat(step_data(engine, case_id, "await_documents")["supplement_deadline"])
-    clock.set(deadline)
-    clock.advance(seconds=1)
-    engine.handle(cmd.FireDueTimers(case_id))
-    assert open_task(engine, case_id, "send_reminder")  # the reminder came due on the way
-    complete(engine, case_id, "send_reminder", {"reminded_by": "sms"})
+    let_the_documents_lapse(engine, clock, case_id)
     assert case_row(engine, case_id).status == "completed"
     assert data_of(engine, case_id)["documents_withdrawn"] is True
     assert engine.verify_case(case_id).ok

@@ -6,7 +6,6 @@ intake and the rating are tested for these procedures in test_shared_steps.py.""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 import pytest
 
@@ -18,7 +17,7 @@ from tests.conftest import BPMN
 from tests.engine.helpers import case_row, complete, events, open_task, open_tasks
 
 from .journeys import COUPLE_REGISTER, DIVORCE, MARRIAGE
-from .test_move_in_registration import data_of, step_data
+from .test_move_in_registration import data_of, let_the_documents_lapse, step_data
 
 BAD_CHECKSUM = "S220770128"  # the pattern holds, the checksum does not
 
@@ -116,12 +115,7 @@ def _required_order(kind: Kind):
 
 def test_nothing_supplied_withdraws_the_application(engine, kind, clock):
     case_id = started(engine, kind, kind.receiving(documents_presented=[]))
-    complete(engine, case_id, "issue_notice", {"notice_delivered_by": "mail"})
-    deadline = datetime.fromisoformat(step_data(engine, case_id, "await_documents")["supplement_deadline"])
-    clock.set(deadline)
-    clock.advance(seconds=1)
-    engine.handle(cmd.FireDueTimers(case_id))
-    complete(engine, case_id, "send_reminder", {"reminded_by": "phone"})
+    let_the_documents_lapse(engine, clock, case_id)
     assert case_row(engine, case_id).status == "completed" and open_tasks(engine, case_id) == []
     assert data_of(engine, case_id)["documents_complete"] is False
     assert engine.verify_case(case_id).ok

@@ -3,7 +3,6 @@ household register, the one-time notice, a supplement, withdrawal, the agency fa
 breach, cancellation and a low rating, driven with the injectable clock."""
 from __future__ import annotations
 
-from datetime import datetime
 
 import pytest
 
@@ -13,7 +12,7 @@ from tests.agencies.conftest import HOUSEHOLD, SimulatorControl
 from tests.conftest import BPMN
 from tests.engine.helpers import case_row, complete, open_task, open_tasks
 
-from .test_move_in_registration import data_of, step_data
+from .test_move_in_registration import data_of, let_the_documents_lapse, step_data
 
 REGISTER = {"household_number": "K0077889", "id_card_returned": True}
 
@@ -62,12 +61,7 @@ def test_no_matching_record_needs_the_paper_register_then_it_is_supplied(engine,
 
 def test_nothing_supplied_withdraws_the_registration(engine, death, clock):
     case_id = started(engine, receive(documents=[]))
-    complete(engine, case_id, "issue_notice", {"notice_delivered_by": "mail"})
-    deadline = datetime.fromisoformat(step_data(engine, case_id, "await_documents")["supplement_deadline"])
-    clock.set(deadline)
-    clock.advance(seconds=1)
-    engine.handle(cmd.FireDueTimers(case_id))
-    complete(engine, case_id, "send_reminder", {"reminded_by": "phone"})
+    let_the_documents_lapse(engine, clock, case_id)
     assert case_row(engine, case_id).status == "completed" and open_tasks(engine, case_id) == []
     assert data_of(engine, case_id)["documents_withdrawn"] is True
 

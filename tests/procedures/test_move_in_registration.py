@@ -57,6 +57,16 @@ def step_data(engine, case_id: str, element_id: str) -> dict:
     return task.data
 
 
+def let_the_documents_lapse(engine, clock, case_id: str) -> None:
+    """The one notice goes out and nothing arrives: at the supplement deadline the reminder
+    (due on the way) is done and the application is withdrawn."""
+    complete(engine, case_id, "issue_notice", {"notice_delivered_by": "mail"})
+    clock.set(datetime.fromisoformat(step_data(engine, case_id, "await_documents")["supplement_deadline"]))
+    clock.advance(seconds=1)
+    engine.handle(cmd.FireDueTimers(case_id))
+    complete(engine, case_id, "send_reminder", {"reminded_by": "phone"})
+
+
 def test_the_shared_document_check_copies_are_current():
     assert stale_copies() == []
 
