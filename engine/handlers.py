@@ -159,8 +159,9 @@ class CommandHandlers:
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
-        """One command's transaction. What must wait until the transaction committed (keeping
-        the workflow a command left behind) is queued with ``_after_commit``."""
+        """One command's transaction, after its turn in the SQLite write queue (``writer_queue``;
+        none on PostgreSQL). What must wait until the transaction committed (keeping the
+        workflow a command left behind) is queued with ``_after_commit``."""
         pending: list[Callable[[], None]] = []
         with self._writers(), self._db.begin() as conn:
             conn.info[_AFTER_COMMIT] = pending
