@@ -94,10 +94,3 @@ def test_cancellation_closes_the_case(engine, death):
     case_id = started(engine, receive())
     engine.handle(cmd.CancelCase(case_id, "registered by the hospital's report", actor="clerk-1"))
     assert case_row(engine, case_id).status == "cancelled" and open_tasks(engine, case_id) == []
-
-
-def test_a_low_rating_opens_a_follow_up_for_the_supervisor(engine, death):
-    case_id = started(engine, receive())
-    complete(engine, case_id, "register_death", REGISTER)
-    engine.handle(cmd.DeliverMessage(case_id, "rating_received", {"score": 2}, actor="applicant"))
-    assert open_task(engine, case_id, "follow_up_rating").lane == "Supervisor"

@@ -174,15 +174,3 @@ def test_cancellation_closes_a_case_waiting_for_documents(engine, move_in):
     case = case_row(engine, case_id)
     assert (case.status, case.close_reason) == ("cancelled", "applicant withdrew")
     assert open_tasks(engine, case_id) == []
-
-
-def test_a_low_rating_opens_a_follow_up_for_the_supervisor(engine, move_in):
-    case_id = started(engine, receive())
-    complete(engine, case_id, "residence_check",
-             {"residence_confirmed": True, "checked_on": "2026-03-02", "method": "documents_only"})
-    complete(engine, case_id, "register_move_in", {"household_number": "A0012345"})
-    engine.handle(cmd.DeliverMessage(case_id, "rating_received", {"score": 2}, actor="applicant"))
-    follow_up = open_task(engine, case_id, "follow_up_rating")
-    assert follow_up.lane == "Supervisor"
-    complete(engine, case_id, "follow_up_rating", {"contacted_applicant": True}, actor="supervisor-1")
-    assert case_row(engine, case_id).status == "completed"
