@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import sessionmaker
 
 from . import commands as cmd
-from . import case_migration, jobs, runtime, serialization, store
+from . import case_migration, jobs, projections, runtime, serialization, store
 from .clock import Clock, ManualClock, TaskIdSequence, execution_context
 from .db import writer_queue
 from .definitions import DefinitionCatalog, ParsedDefinition
@@ -389,7 +389,8 @@ class CommandHandlers:
                     return []
                 case.overdue_at = min(when for _element, when in breached)
                 return [PendingEvent("case_overdue", "engine", {
-                    "overdue_at": case.overdue_at.isoformat(), "due_at": _iso(case.due_at),
+                    "overdue_at": case.overdue_at.isoformat(),
+                    "due_at": case.due_at.isoformat() if case.due_at else None,
                     "elements": sorted({element for element, _when in breached})})]
 
             changed = self._change_case(conn, case, definition, event, inspect=find_breaches)
@@ -646,8 +647,8 @@ class CommandHandlers:
             store.save_case(conn, case, read_version)
         store.append_events(conn, rows)
         ready = runtime.ready_tasks(workflow) if case.status == "running" else []
-        self._sync_inbox(conn, case, ready_before, ready, now, completed_task)
-        waiting = self._sync_service_jobs(conn, case, waiting_before, workflow, now)
+        projections.sync_inbox(conn, case, ready_before, ready, now, completed_task)
+        waiting = projections.sync_service_jobs(conn, case, waiting_before, workflow, now)
         if case.status == "running" and plain_json:
             self._after_commit(conn, partial(self.workflows.put, case.id, self._cache_key(case),
                                              CachedWorkflow(workflow, ready, waiting)))
@@ -658,18 +659,6 @@ class CommandHandlers:
         return opened, wake_at
 
     @staticmethod
-    def _sync_service_jobs(conn: Connection, case: CaseRecord, waiting_before: list[WaitingServiceTask],
-                           workflow, now: datetime) -> list[WaitingServiceTask]:
-        """A job for each service task that started waiting; none any more for those that
-        stopped waiting without an answer (the answered one's job is already closed). Returns
-        the service tasks waiting now."""
-        before = {task.task_id for task in waiting_before}
-        after = waiting_service_tasks(workflow) if case.status == "running" else []
-        jobs.queue(conn, case.id, [task for task in after if task.task_id not in before], now)
-        jobs.cancel(conn, list(before - {task.task_id for task in after}), now)
-        return after
-
-    @staticmethod
     def _chain(case: CaseRecord, events: list[PendingEvent], now: datetime) -> list[dict]:
         rows = chain_events(case.id, str(uuid.uuid4()), events, occurred_at=now, after_seq=case.last_event_seq,
                             after_hash=case.last_event_hash, state_hash=case.state_hash)
@@ -677,39 +666,8 @@ class CommandHandlers:
         return rows
 
     @staticmethod
-    def _sync_inbox(conn: Connection, case: CaseRecord, ready_before: list[runtime.ReadyTask],
-                    ready_after: list[runtime.ReadyTask], now: datetime,
-                    completed_task: tuple[str, str] | None) -> None:
-        """Make the case's inbox rows follow its READY user/manual tasks."""
-        after = {task.id: task for task in ready_after}
-        closed = []
-        for task in ready_before:
-            still_open = after.pop(task.id, None)
-            if still_open is not None:
-                if still_open.due_at != task.due_at:
-                    store.set_task_due(conn, task.id, still_open.due_at)
-                if _described(still_open) != _described(task):  # the case moved to a new version
-                    store.describe_task(conn, task.id, **_described(still_open))
-            elif completed_task is not None and task.id == completed_task[0]:
-                closed.append((task.id, "completed", now, completed_task[1]))
-            else:
-                closed.append((task.id, "cancelled", now, None))
-        store.close_tasks(conn, closed)
-        store.insert_tasks(conn, [
-            TaskRecord(id=task.id, case_id=case.id, element_id=task.element_id, name=task.name,
-                       element_type=task.element_type, lane=task.lane, form_key=task.form_key,
-                       status="ready", assignee=None, created_at=now, due_at=task.due_at)
-            for task in after.values()
-        ])
-
-    @staticmethod
     def _open_task_summaries(tasks: list[TaskRecord]) -> tuple[OpenTask, ...]:
         return tuple(OpenTask(t.id, t.element_id, t.name, t.lane) for t in tasks)
-
-
-def _described(task: runtime.ReadyTask) -> dict[str, Any]:
-    return {"name": task.name, "element_id": task.element_id, "element_type": task.element_type,
-            "lane": task.lane, "form_key": task.form_key}
 
 
 MAX_REASON_LENGTH = 500
@@ -724,10 +682,6 @@ def _migration_reason(reason: str | None) -> str:
         raise InvalidInput("The reason is too long",
                            errors=[{"field": "reason", "message": f"at most {MAX_REASON_LENGTH} characters"}])
     return reason
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
 
 
 def validate_form(definition: ParsedDefinition, form_key: str | None, data: dict,
