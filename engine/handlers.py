@@ -4,7 +4,9 @@ events and its projections together, or nothing at all.
 Every case command has the same shape (``_change_case``): lock and load the case, apply one
 change to its workflow under a fixed clock and task-id sequence, then persist state, events and
 inbox rows through ``engine.store``. The version check in ``store.save_case`` guarantees that
-two commands racing on one case cannot both commit.
+two commands racing on one case cannot both commit. On SQLite the frequent commands (complete a
+task, deliver a message, cancel, fire timers) read and compute before they take the database's
+write lock, and run again if the case changed meanwhile (``engine.transactions``).
 """
 from __future__ import annotations
 
@@ -12,11 +14,10 @@ import hmac
 import json
 import secrets
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import partial
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine
@@ -25,7 +26,6 @@ from sqlalchemy.orm import sessionmaker
 from . import commands as cmd
 from . import case_migration, jobs, projections, runtime, serialization, store
 from .clock import Clock, ManualClock, TaskIdSequence, execution_context
-from .db import writer_queue
 from .definitions import DefinitionCatalog, ParsedDefinition
 from .errors import Conflict, InvalidInput, NotAllowed
 from .eventlog import GENESIS_HASH, PendingEvent, chain_events
@@ -34,6 +34,7 @@ from .registries import FormFormats, NotificationPolicy, ProcedureCatalogue, Ser
 from .service_tasks import WaitingServiceTask, waiting_service_tasks
 from .sla_clock import SlaClock
 from .store import CaseRecord, TaskRecord
+from .transactions import CommandTransactions
 from .workflow_cache import CachedWorkflow, WorkflowCache
 
 # The message a rating is delivered as, to cases whose BPMN waits for one.
@@ -45,10 +46,6 @@ ACCESS_CODE_LENGTH = 8
 
 # What the engine adds to the data of every case it starts.
 ENGINE_DATA_KEYS = ("case_number", "channel", "sla_due_at")
-
-# Key of ``Connection.info`` under which a command's transaction keeps what runs after it commits.
-_AFTER_COMMIT = "onestop_after_commit"
-
 
 @dataclass(frozen=True)
 class OpenTask:
@@ -155,28 +152,8 @@ class CommandHandlers:
         # command leaves no trace.
         self.before_events_written: Callable[[CaseRecord], None] | None = None
         self.workflows = WorkflowCache(workflow_cache_size)
-        self._writers = writer_queue(db)
-
-    @contextmanager
-    def _transaction(self) -> Iterator[Connection]:
-        """One command's transaction, after its turn in the SQLite write queue (``writer_queue``;
-        none on PostgreSQL). What must wait until the transaction committed (keeping the
-        workflow a command left behind) is queued with ``_after_commit``."""
-        pending: list[Callable[[], None]] = []
-        with self._writers(), self._db.begin() as conn:
-            conn.info[_AFTER_COMMIT] = pending
-            try:
-                yield conn
-            finally:
-                del conn.info[_AFTER_COMMIT]
-        for action in pending:
-            action()
-
-    @staticmethod
-    def _after_commit(conn: Connection, action: Callable[[], None]) -> None:
-        pending = conn.info.get(_AFTER_COMMIT)
-        if pending is not None:  # outside a command's transaction nothing is kept for later
-            pending.append(action)
+        self._transaction = CommandTransactions(db)
+        self._after_commit = CommandTransactions.after_commit
 
     @staticmethod
     def _cache_key(case: CaseRecord) -> tuple:
@@ -329,7 +306,10 @@ class CommandHandlers:
 
     def complete_task(self, command: cmd.CompleteTask) -> CaseChanged:
         data = _ensure_object(command.data, "data")
-        with self._transaction() as conn:
+        return self._transaction.retry_stale_reads(partial(self._complete_task, command, data))
+
+    def _complete_task(self, command: cmd.CompleteTask, data: dict) -> CaseChanged:
+        with self._transaction(write_late=True) as conn:
             task, case = self._open_task(conn, command.task_id, command.lanes)
             if task.status == "claimed" and task.assignee != command.actor:
                 raise Conflict(f"Task is claimed by {task.assignee}", task_id=task.id, assignee=task.assignee)
@@ -373,7 +353,10 @@ class CommandHandlers:
         When an SLA timer fires, the case is marked overdue (from the timer's due time) and the
         notification policy's messages are queued in the outbox, in the same transaction.
         """
-        with self._transaction() as conn:
+        return self._transaction.retry_stale_reads(partial(self._fire_due_timers, command))
+
+    def _fire_due_timers(self, command: cmd.FireDueTimers) -> CaseChanged | None:
+        with self._transaction(write_late=True) as conn:
             case = self._load_running_case(conn, command.case_id)
             now = self._clock.now()
             # SpiffWorkflow fires a timer only once its due time is strictly past.
@@ -556,10 +539,13 @@ class CommandHandlers:
         return outcomes
 
     def _simple_case_change(self, case_id: str, event: PendingEvent) -> CaseChanged:
-        with self._transaction() as conn:
-            case = self._load_running_case(conn, case_id)
-            definition = self._catalog.get(conn, case.definition_id)
-            return self._change_case(conn, case, definition, event)
+        def attempt() -> CaseChanged:
+            with self._transaction(write_late=True) as conn:
+                case = self._load_running_case(conn, case_id)
+                definition = self._catalog.get(conn, case.definition_id)
+                return self._change_case(conn, case, definition, event)
+
+        return self._transaction.retry_stale_reads(attempt)
 
     # ------------------------------------------------------------------ the shared path
     @staticmethod
@@ -632,6 +618,7 @@ class CommandHandlers:
             events = [*events, PendingEvent("case_completed", "engine")]
         if self.before_events_written is not None:
             self.before_events_written(case)
+        self._transaction.start_writing(conn, case.id, read_version)
         # The case row first: it holds the optimistic lock, so a racing command fails before
         # it writes anything else.
         final_hash, rows = case.state_hash, []

@@ -129,6 +129,13 @@ def load_case(conn: Connection, case_id: str, *, for_update: bool = True) -> Cas
     return _stored_case(values)
 
 
+_CASE_VERSION = DirectStatement(select(CASES.c.version).where(CASES.c.id == bindparam("case_id")))
+
+
+def case_version(conn: Connection, case_id: str) -> int | None:
+    return _CASE_VERSION.scalar(conn, {"case_id": case_id})
+
+
 def _stored_case(values) -> CaseRecord:
     """A record of a case row that remembers the row's values, so ``save_case`` writes only
     the columns a command changed (a command changes about a third of them)."""

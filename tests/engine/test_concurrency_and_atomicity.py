@@ -95,7 +95,7 @@ def test_writers_of_two_processes_take_turns_through_the_write_queue(engine, tra
     other_process = build_engine(settings, clock)  # its own queue handle, as another process has
     done = threading.Event()
     try:
-        with engine.handlers._writers():  # this process is writing
+        with engine.handlers._transaction.writers():  # this process is writing
             worker = threading.Thread(target=lambda: (
                 other_process.handle(cmd.CompleteTask(task.id, "clerk-2", RECEIVE)), done.set()))
             worker.start()
@@ -119,7 +119,7 @@ def test_a_writer_that_waits_too_long_gives_up_with_an_error(engine, transcript,
     started = start(engine)
     other_process = build_engine(settings, clock)
     try:
-        with engine.handlers._writers():
+        with engine.handlers._transaction.writers():
             with pytest.raises(OperationalError, match="write queue"):
                 other_process.handle(cmd.CancelCase(started.case_id, "no longer needed", actor="clerk-2"))
     finally:
