@@ -3,7 +3,7 @@ engine's in-process rate measured in the same run.
 
     .venv/bin/python -m bench.api [--lifecycles N] [--cases M] [--clients P] [--concurrency C]
 
-The server is gunicorn with config/gunicorn.conf.py (2 workers x 4 threads, embedded scheduler,
+The server is gunicorn with config/gunicorn.conf.py (2 workers x 2 threads, embedded scheduler,
 as in production) on SQLite in a temporary folder, migrated, with bench/procedures/bench_simple
 deployed and a clerk's token. Client processes (P processes, C lifecycles at a time each) drive lifecycles on
 loopback: POST /api/cases (its answer lists the open task), then POST /api/tasks/{id}/complete.
@@ -236,7 +236,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=2, help="client processes")
     parser.add_argument("--concurrency", type=int, default=4, help="lifecycles at a time per client process")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--server-threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--server-threads", type=int, default=2, help="threads per gunicorn worker")
     parser.add_argument("--scheduler", choices=("embedded", "off"), default="embedded",
                         help="the server's timer scheduler (production: embedded)")
     args = parser.parse_args()

@@ -20,7 +20,7 @@ class Settings:
     bpmn_folder: str = "bpmn"
     host: str = "127.0.0.1"
     port: int = 8000
-    threads: int = 8
+    threads: int = 2  # per server worker (config/gunicorn.conf.py)
     # Who fires due timers: a thread in the server process (embedded), Celery workers and beat
     # (celery), or nobody (off). None: embedded, except in tests, which start their own.
     scheduler: str | None = None

@@ -2,10 +2,13 @@
 import os
 
 bind = f"{os.environ.get('ONESTOP_HOST', '127.0.0.1')}:{os.environ.get('ONESTOP_PORT', '8000')}"
-# Case commands are CPU-bound (SpiffWorkflow runs in Python), so one process per core; threads
-# cover the time spent waiting on the database.
+# Case commands are CPU-bound (SpiffWorkflow runs in Python), so one process per core. Threads
+# cover the time a request waits, and keep a worker answering while one request is long (a
+# report, an upload). Beyond two they only contend for the GIL: with SQLite, 4 threads per
+# worker served 5% fewer cases per second than 2 (bench/api.py, docs/performance.md). On PostgreSQL,
+# where commands wait on the network, more threads (ONESTOP_THREADS) may pay.
 workers = int(os.environ.get("ONESTOP_WORKERS", "2"))
-threads = int(os.environ.get("ONESTOP_THREADS", "4"))
+threads = int(os.environ.get("ONESTOP_THREADS", "2"))
 worker_class = "gthread"
 timeout = 60
 graceful_timeout = 20
