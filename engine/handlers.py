@@ -153,7 +153,6 @@ class CommandHandlers:
         self.before_events_written: Callable[[CaseRecord], None] | None = None
         self.workflows = WorkflowCache(workflow_cache_size)
         self._transaction = CommandTransactions(db)
-        self._after_commit = CommandTransactions.after_commit
 
     @staticmethod
     def _cache_key(case: CaseRecord) -> tuple:
@@ -301,7 +300,8 @@ class CommandHandlers:
             store.append_events(conn, rows)
             store.assign_task(conn, task.id, task.status, task.assignee)
             if cached is not None:  # the workflow did not change: keep it under the new version
-                self._after_commit(conn, partial(self.workflows.put, case.id, self._cache_key(case), cached))
+                keep = partial(self.workflows.put, case.id, self._cache_key(case), cached)
+                self._transaction.after_commit(conn, keep)
             return CaseChanged(case.id, case.status, case.last_event_seq)
 
     def complete_task(self, command: cmd.CompleteTask) -> CaseChanged:
@@ -637,7 +637,7 @@ class CommandHandlers:
         projections.sync_inbox(conn, case, ready_before, ready, now, completed_task)
         waiting = projections.sync_service_jobs(conn, case, waiting_before, workflow, now)
         if case.status == "running" and plain_json:
-            self._after_commit(conn, partial(self.workflows.put, case.id, self._cache_key(case),
+            self._transaction.after_commit(conn, partial(self.workflows.put, case.id, self._cache_key(case),
                                              CachedWorkflow(workflow, ready, waiting)))
         opened = tuple(OpenTask(t.id, t.element_id, t.name, t.lane) for t in ready)
         waiting_before_ids = {task.task_id for task in waiting_before}
