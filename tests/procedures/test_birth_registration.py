@@ -1,6 +1,7 @@
-"""Birth registration (出生登記) end to end: the parent's household record replacing the paper
-household register, the one-time notice, supplement rounds, withdrawal, the agency failing,
-the SLA breach, cancellation and a low rating, driven with the injectable clock."""
+"""Birth registration (出生登記): the parent's household record replacing the paper household
+register, and the one-time notice with its supplement rounds, driven with the injectable clock.
+Withdrawal, the agency failing, the SLA breach and cancellation are in the suite every procedure
+runs (test_office_procedures.py); receipt, channels and rating in test_shared_steps.py."""
 from __future__ import annotations
 
 
@@ -8,11 +9,10 @@ import pytest
 
 from engine import commands as cmd
 from engine.definitions import files_from_folder
-from tests.agencies.conftest import HOUSEHOLD, SimulatorControl
 from tests.conftest import BPMN
-from tests.engine.helpers import case_row, complete, events, open_task, open_tasks
+from tests.engine.helpers import case_row, complete, events, open_task
 
-from .test_move_in_registration import data_of, let_the_documents_lapse, step_data
+from .test_move_in_registration import data_of, step_data
 
 ALL_BUT_REGISTER = ["birth_certificate", "national_id_card", "surname_agreement"]
 REGISTER = {"child_national_id": "A201543212", "household_number": "A0012345"}
@@ -67,42 +67,3 @@ def test_a_record_that_does_not_match_needs_the_paper_register_then_it_is_suppli
     assert (data["supplement_rounds"], data["notices_issued"]) == (2, 2)
     assert [e.type for e in events(engine, case_id)].count("sla_resumed") == 2
     assert engine.verify_case(case_id).ok
-
-
-def test_nothing_supplied_withdraws_the_registration(engine, birth, clock):
-    case_id = started(engine, receive(documents=[]))
-    let_the_documents_lapse(engine, clock, case_id)
-    assert case_row(engine, case_id).status == "completed"
-    assert data_of(engine, case_id)["documents_withdrawn"] is True
-    assert engine.verify_case(case_id).ok
-
-
-def test_the_register_down_sends_the_record_to_the_clerk(engine, birth, agencies: SimulatorControl, clock):
-    agencies.fault(agency=HOUSEHOLD, mode="malformed")
-    case_id = engine.handle(cmd.StartCase("birth_registration", {}, actor="clerk-1")).case_id
-    complete(engine, case_id, "receive_application", receive(), run_jobs=False)
-    for delay in (2, 4):
-        assert engine.run_due_jobs() == {"retry": 1}
-        clock.advance(seconds=delay)
-    assert engine.run_due_jobs() == {"failed": 1}
-    assert data_of(engine, case_id)["agency_failure"]["code"] == "agency_invalid_answer"
-    complete(engine, case_id, "check_parent_manually",
-             {"parent_record_confirmed": True, "record_checked_by": "paper_register"})
-    assert open_task(engine, case_id, "register_birth")
-    assert engine.verify_case(case_id).ok
-
-
-def test_the_standard_time_passing_alerts_the_supervisor(engine, birth, clock):
-    case_id = started(engine, receive())
-    due = case_row(engine, case_id).due_at
-    clock.set(due)
-    clock.advance(seconds=1)
-    engine.handle(cmd.FireDueTimers(case_id))
-    assert open_task(engine, case_id, "review_delay").lane == "Supervisor"
-    assert case_row(engine, case_id).overdue_at == due
-
-
-def test_cancellation_closes_the_case(engine, birth):
-    case_id = started(engine, receive())
-    engine.handle(cmd.CancelCase(case_id, "filed at the wrong office", actor="clerk-1"))
-    assert case_row(engine, case_id).status == "cancelled" and open_tasks(engine, case_id) == []

@@ -1,6 +1,7 @@
-"""Death registration (死亡登記) end to end: the deceased's household record replacing the paper
-household register, the one-time notice, a supplement, withdrawal, the agency failing, the SLA
-breach, cancellation and a low rating, driven with the injectable clock."""
+"""Death registration (死亡登記): the deceased's household record replacing the paper household
+register, and the one-time notice with a supplement, driven with the injectable clock.
+Withdrawal, the agency failing, the SLA breach and cancellation are in the suite every procedure
+runs (test_office_procedures.py); receipt, channels and rating in test_shared_steps.py."""
 from __future__ import annotations
 
 
@@ -8,11 +9,10 @@ import pytest
 
 from engine import commands as cmd
 from engine.definitions import files_from_folder
-from tests.agencies.conftest import HOUSEHOLD, SimulatorControl
 from tests.conftest import BPMN
-from tests.engine.helpers import case_row, complete, open_task, open_tasks
+from tests.engine.helpers import case_row, complete, open_task
 
-from .test_move_in_registration import data_of, let_the_documents_lapse, step_data
+from .test_move_in_registration import data_of, step_data
 
 REGISTER = {"household_number": "K0077889", "id_card_returned": True}
 
@@ -57,40 +57,3 @@ def test_no_matching_record_needs_the_paper_register_then_it_is_supplied(engine,
     assert open_task(engine, case_id, "register_death")
     assert data_of(engine, case_id)["supplement_rounds"] == 1
     assert engine.verify_case(case_id).ok
-
-
-def test_nothing_supplied_withdraws_the_registration(engine, death, clock):
-    case_id = started(engine, receive(documents=[]))
-    let_the_documents_lapse(engine, clock, case_id)
-    assert case_row(engine, case_id).status == "completed" and open_tasks(engine, case_id) == []
-    assert data_of(engine, case_id)["documents_withdrawn"] is True
-
-
-def test_the_register_down_sends_the_record_to_the_clerk(engine, death, agencies: SimulatorControl, clock):
-    agencies.fault(agency=HOUSEHOLD, mode="error", status=500)
-    case_id = engine.handle(cmd.StartCase("death_registration", {}, actor="clerk-1")).case_id
-    complete(engine, case_id, "receive_application", receive(), run_jobs=False)
-    for delay in (2, 4):
-        assert engine.run_due_jobs() == {"retry": 1}
-        clock.advance(seconds=delay)
-    assert engine.run_due_jobs() == {"failed": 1}
-    complete(engine, case_id, "check_deceased_manually",
-             {"deceased_record_confirmed": True, "record_checked_by": "phone_to_registering_office"})
-    assert open_task(engine, case_id, "register_death")
-    assert engine.verify_case(case_id).ok
-
-
-def test_the_standard_time_passing_alerts_the_supervisor(engine, death, clock):
-    case_id = started(engine, receive())
-    due = case_row(engine, case_id).due_at
-    clock.set(due)
-    clock.advance(seconds=1)
-    engine.handle(cmd.FireDueTimers(case_id))
-    assert open_task(engine, case_id, "review_delay").lane == "Supervisor"
-    assert case_row(engine, case_id).overdue_at == due
-
-
-def test_cancellation_closes_the_case(engine, death):
-    case_id = started(engine, receive())
-    engine.handle(cmd.CancelCase(case_id, "registered by the hospital's report", actor="clerk-1"))
-    assert case_row(engine, case_id).status == "cancelled" and open_tasks(engine, case_id) == []

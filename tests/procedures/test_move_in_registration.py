@@ -1,6 +1,7 @@
-"""Move-in registration (遷入登記) end to end, with the shared document check (一次告知):
-the land registry's answer, the one-time notice, supplement rounds, withdrawal, the residence
-check, the SLA breach, cancellation and a low rating, driven with the injectable clock."""
+"""Move-in registration (遷入登記), with the shared document check (一次告知): the land registry's
+answer, the one-time notice and its supplement, the residence check, and cancellation while
+waiting for documents, driven with the injectable clock. Withdrawal, the land registry failing
+and the SLA breach are in the suite every procedure runs (test_office_procedures.py)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -13,7 +14,6 @@ from engine import commands as cmd
 from engine import queries, serialization
 from engine.definitions import files_from_folder
 from scripts.sync_shared_bpmn import stale_copies
-from tests.agencies.conftest import SimulatorControl
 from tests.conftest import BPMN
 from tests.engine.helpers import case_row, complete, events, open_task, open_tasks
 
@@ -21,7 +21,6 @@ OWNER_ID = "A123456789"  # owns 臺北市大安區仁愛路四段100號5樓 in t
 TENANT_ID = "F131104093"  # owns nothing there
 ADDRESS = {"city": "臺北市", "district": "大安區", "street": "仁愛路四段", "number": "100", "floor": 5}
 ALL_BUT_PROOF = ["national_id_card", "household_register"]
-LAND = "land_registry"
 
 
 def receive(national_id: str = OWNER_ID, documents=ALL_BUT_PROOF, basis: str = "owner") -> dict:
@@ -108,44 +107,8 @@ def test_missing_documents_get_one_notice_the_clock_pauses_and_the_supplement_is
     assert engine.verify_case(case_id).ok
 
 
-def test_nothing_supplied_gets_a_reminder_then_the_case_is_withdrawn(engine, move_in, clock):
-    case_id = started(engine, receive(TENANT_ID, [], basis="lease"))
-    complete(engine, case_id, "issue_notice", {"notice_delivered_by": "sms"})
-    data = step_data(engine, case_id, "await_documents")
-    reminder_at = datetime.fromisoformat(data["reminder_at"])
-    deadline = datetime.fromisoformat(data["supplement_deadline"])
-    assert reminder_at < deadline
-
-    clock.set(reminder_at)
-    clock.advance(seconds=1)
-    engine.handle(cmd.FireDueTimers(case_id))
-    complete(engine, case_id, "send_reminder", {"reminded_by": "phone"})
-    assert case_row(engine, case_id).status == "running"
-
-    clock.set(deadline)
-    clock.advance(seconds=1)
-    engine.handle(cmd.FireDueTimers(case_id))
-    assert case_row(engine, case_id).status == "completed" and open_tasks(engine, case_id) == []
-    data = data_of(engine, case_id)
-    assert data["documents_withdrawn"] is True and data["supplement_rounds"] == 0
-    assert engine.verify_case(case_id).ok
 
 
-def test_the_land_registry_down_sends_the_proof_to_the_clerk(engine, move_in, agencies: SimulatorControl, clock):
-    agencies.fault(agency=LAND, mode="error", status=503)
-    case_id = engine.handle(cmd.StartCase("move_in_registration", {}, actor="clerk-1")).case_id
-    complete(engine, case_id, "receive_application", receive(), run_jobs=False)
-    for delay in (2, 4):
-        assert engine.run_due_jobs() == {"retry": 1}
-        clock.advance(seconds=delay)
-    assert engine.run_due_jobs() == {"failed": 1}
-    manual = open_task(engine, case_id, "check_ownership_manually")
-    assert manual.lane == "Clerk"
-    assert data_of(engine, case_id)["agency_failure"]["code"] == "agency_unavailable"
-    complete(engine, case_id, "check_ownership_manually",
-             {"residence_proof_confirmed": True, "checked_document": "ownership_certificate"})
-    assert open_task(engine, case_id, "residence_check")  # the clerk's check replaced the paper
-    assert engine.verify_case(case_id).ok
 
 
 def test_no_residence_found_rejects_the_move_in(engine, move_in):
@@ -156,15 +119,6 @@ def test_no_residence_found_rejects_the_move_in(engine, move_in):
     assert data_of(engine, case_id)["residence_confirmed"] is False
 
 
-def test_the_standard_time_passing_alerts_the_supervisor(engine, move_in, clock):
-    case_id = started(engine, receive())
-    due = case_row(engine, case_id).due_at
-    clock.set(due)
-    clock.advance(seconds=1)
-    engine.handle(cmd.FireDueTimers(case_id))
-    assert open_task(engine, case_id, "review_delay").lane == "Supervisor"
-    assert case_row(engine, case_id).overdue_at == due
-    assert open_task(engine, case_id, "residence_check")  # the clerk's step stays open
 
 
 def test_cancellation_closes_a_case_waiting_for_documents(engine, move_in):
