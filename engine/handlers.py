@@ -678,9 +678,13 @@ def validate_form(definition: ParsedDefinition, form_key: str | None, data: dict
     validator = definition.form_validator(form_key, formats) if form_key else None
     if validator is None:
         return  # validation at deploy guarantees that referenced forms exist
+    found = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    # A value failing its format (a national ID's checksum) usually fails the field's pattern
+    # too; the format says more, so the clerk reads one message for one mistake.
+    failed_format = {tuple(error.absolute_path) for error in found if error.validator == "format"}
     errors = [
         {"field": "/".join(str(part) for part in error.absolute_path) or "(form)", "message": error.message}
-        for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+        for error in found if not (error.validator == "pattern" and tuple(error.absolute_path) in failed_format)
     ]
     if errors:
         raise InvalidInput(f"The data does not match the form '{form_key}'", errors=errors)

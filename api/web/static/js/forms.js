@@ -19,6 +19,22 @@ function typeOk(type, value) {
   }
 }
 
+// A national ID or resident certificate number and its check digit (workflows/identifiers.py).
+const NATIONAL_ID = /^[A-Z][12890ABCD]\d{8}$/;
+const LETTER_CODES = { A: 10, B: 11, C: 12, D: 13, E: 14, F: 15, G: 16, H: 17, I: 34, J: 18, K: 19, L: 20, M: 21,
+  N: 22, O: 35, P: 23, Q: 24, R: 25, S: 26, T: 27, U: 28, V: 29, W: 32, X: 30, Y: 31, Z: 33 };
+const ID_WEIGHTS = [8, 7, 6, 5, 4, 3, 2, 1, 1];
+
+function validNationalId(text) {
+  if (!NATIONAL_ID.test(text)) return false;
+  const area = LETTER_CODES[text[0]];
+  // Old-format resident numbers have a letter in second place: its code's last digit counts.
+  const second = /[A-Z]/.test(text[1]) ? LETTER_CODES[text[1]] % 10 : Number(text[1]);
+  const digits = [second, ...[...text.slice(2)].map(Number)];
+  const total = Math.floor(area / 10) + 9 * (area % 10) + digits.reduce((sum, digit, i) => sum + ID_WEIGHTS[i] * digit, 0);
+  return total % 10 === 0;
+}
+
 function validDate(text) {
   if (!DATE.test(text)) return false;
   const [year, month, day] = text.split("-").map(Number);
@@ -48,7 +64,10 @@ export function validate(schema, value, path = []) {
     const length = [...value].length; // code points, as Python counts
     if (schema.minLength !== undefined && length < schema.minLength) add("err_minlength", { n: schema.minLength });
     if (schema.maxLength !== undefined && length > schema.maxLength) add("err_maxlength", { n: schema.maxLength });
-    if (schema.pattern !== undefined && !new RegExp(schema.pattern, "u").test(value)) add("err_pattern");
+    // A wrong national ID gets the format's message alone, as from the server.
+    const wrongId = schema.format === "tw-national-id" && !validNationalId(value);
+    if (schema.pattern !== undefined && !wrongId && !new RegExp(schema.pattern, "u").test(value)) add("err_pattern");
+    if (wrongId) add("err_format_national_id");
     if (schema.format === "date" && !validDate(value)) add("err_format_date");
     if (schema.format === "email" && !EMAIL.test(value)) add("err_format_email");
   }
