@@ -103,9 +103,9 @@ def create_app(settings: Settings | None = None, *, engine: CaseEngine | None = 
 
     for blueprint in (auth.blp, definitions.blp, cases.blp, tasks.blp, public.blp, operations.blp, calendar.blp):
         api.register_blueprint(blueprint)
-    from .views import audit, reports
+    from .views import audit, reports, vocabulary
 
-    for blueprint in (audit.blp, reports.blp):
+    for blueprint in (audit.blp, reports.blp, vocabulary.blp):
         api.register_blueprint(blueprint)
     from .web import blp as web_blueprint
 

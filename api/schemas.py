@@ -429,3 +429,13 @@ class RatingResultSchema(Schema):
 class HealthSchema(Schema):
     status = fields.String()
     checks = fields.Dict()
+
+
+class OptionLabelSchema(Schema):
+    zh = fields.String(required=True)
+    en = fields.String(required=True)
+
+
+class VocabularySchema(Schema):
+    options = fields.Dict(keys=fields.String(), values=fields.Nested(OptionLabelSchema), required=True,
+                          metadata={"description": "the label of each option code, by code"})

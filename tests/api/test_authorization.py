@@ -140,6 +140,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("/api/docs/assets/<path:filename>", "GET"): (
         everyone(200), lambda w, c: Request("GET", "/api/docs/assets/swagger-ui.css")),
     ("/api/health", "GET"): (everyone(200), lambda w, c: Request("GET", "/api/health")),
+    ("/api/vocabulary", "GET"): (everyone(200), lambda w, c: Request("GET", "/api/vocabulary")),
     ("/metrics", "GET"): (everyone(200), lambda w, c: Request("GET", "/metrics")),
     # ---- the web application: public files; what a page may do is decided by the API it calls
     ("/", "GET"): (everyone(302), lambda w, c: Request("GET", "/")),

@@ -57,7 +57,7 @@ def test_a_clerk_receives_a_case_at_the_counter_and_completes_it(page, web):
 
     page.get_by_label(re.compile("身分證統一編號")).fill("A123456789")
     page.get_by_label(re.compile("申請人姓名")).fill("王小明")
-    page.get_by_label(re.compile("謄本種類")).select_option(label="full")
+    page.get_by_label(re.compile("謄本種類")).select_option(label="全部")  # the option code "full", as the clerk reads it
     page.get_by_label(re.compile("份數")).fill("2")
     page.get_by_role("button", name="完成").click()
     page.wait_for_selector("text=工作已完成。")

@@ -2,7 +2,7 @@
 import { api, ApiError, session } from "./api.js";
 import { announce, facts, h, notice, table } from "./dom.js";
 import { renderForm, validate } from "./forms.js";
-import { formatTime, t } from "./i18n.js";
+import { formatTime, optionLabel, t } from "./i18n.js";
 
 const OFFICE_ZONE = "Asia/Taipei";
 const dayOf = (moment) => new Date(moment).toLocaleDateString("en-CA", { timeZone: OFFICE_ZONE });
@@ -69,7 +69,7 @@ export async function taskPage(main, taskId) {
   const documents = documentsOf(task.case_data);
   const side = h("div", {}, summary,
     h("section", { "aria-labelledby": "documents-heading" }, h("h2", { id: "documents-heading" }, t("documents")),
-      documents.length ? facts(documents.map(([key, names]) => [key, names.length ? names.join(", ") : t("none")]))
+      documents.length ? facts(documents.map(([key, names]) => [key, names.length ? names.map(optionLabel).join(", ") : t("none")]))
         : h("p", {}, t("no_documents"))),
     h("section", { "aria-labelledby": "evidence-heading" }, h("h2", { id: "evidence-heading" }, t("evidence")), evidenceTable(task.evidence)));
   const formSection = h("section", { "aria-labelledby": "form-heading" }, h("h2", { id: "form-heading" },

@@ -1,7 +1,7 @@
 // Task forms from their JSON Schema: the controls, and the same checks the server makes
 // (jsonschema, draft 2020-12, with format checks) for the keywords the procedures use.
 import { h } from "./dom.js";
-import { t } from "./i18n.js";
+import { optionLabel, t } from "./i18n.js";
 
 const EMAIL = /@/; // jsonschema's own email check: an "@" somewhere
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -120,7 +120,7 @@ export function renderForm(schema, values = {}, prefix = "f") {
     if (property.type === "array" && property.items?.enum) {
       const boxes = property.items.enum.map((option, index) => {
         const box = h("input", { type: "checkbox", id: `${id}-${index}`, value: option, checked: (value || []).includes(option) });
-        return [box, h("label", { for: `${id}-${index}` }, box, String(option))];
+        return [box, h("label", { for: `${id}-${index}` }, box, optionLabel(option))];
       });
       readers.push([path, () => boxes.filter(([box]) => box.checked).map(([box]) => box.value), true]);
       return h("fieldset", { id, class: "choices" }, h("legend", {}, label), boxes.map(([, labelled]) => labelled), h("div", {}, errorSlot));
@@ -129,7 +129,7 @@ export function renderForm(schema, values = {}, prefix = "f") {
     if (property.enum) {
       control = h("select", { id, name: id, "aria-describedby": errorId },
         h("option", { value: "" }, t("choose")),
-        property.enum.map((option) => h("option", { value: JSON.stringify(option), selected: value === option }, String(option))));
+        property.enum.map((option) => h("option", { value: JSON.stringify(option), selected: value === option }, optionLabel(option))));
       readers.push([path, () => (control.value === "" ? undefined : JSON.parse(control.value))]);
     } else if (property.type === "boolean") {
       control = h("input", { id, type: "checkbox", checked: !!value, "aria-describedby": errorId });

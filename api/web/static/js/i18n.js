@@ -115,6 +115,25 @@ export function t(key, vars = {}) {
   return text.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : `{${name}}`));
 }
 
+// The labels of the option codes forms use (GET /api/vocabulary), loaded once at start.
+let optionLabels = {};
+
+export async function loadOptionLabels() {
+  try {
+    const response = await fetch("/api/vocabulary", { headers: { Accept: "application/json" } });
+    if (response.ok) optionLabels = (await response.json()).options;
+  } catch (failure) {
+    console.error(failure); // the codes themselves are shown instead
+  }
+}
+
+/** What a person reads for an option code: its label in the current language, else the code. */
+export function optionLabel(code) {
+  const labels = optionLabels[code];
+  if (!labels) return String(code);
+  return currentLanguage() === "en" ? labels.en : labels.zh;
+}
+
 export function formatTime(value) {
   if (!value) return "—";
   const locale = currentLanguage() === "en" ? "en-GB" : "zh-TW";
