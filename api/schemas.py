@@ -439,3 +439,5 @@ class OptionLabelSchema(Schema):
 class VocabularySchema(Schema):
     options = fields.Dict(keys=fields.String(), values=fields.Nested(OptionLabelSchema), required=True,
                           metadata={"description": "the label of each option code, by code"})
+    procedures = fields.Dict(keys=fields.String(), values=fields.Nested(OptionLabelSchema), required=True,
+                             metadata={"description": "the name of each procedure of the catalogue, by key"})

@@ -65,8 +65,9 @@ def walk_every_endpoint(call, app) -> None:
     # --- operations and docs
     health = walk("GET", "/api/health", 200).json
     assert health["status"] == "ok" and health["checks"]["database"]["status"] == "ok"
-    labels = walk("GET", "/api/vocabulary", 200).json["options"]
-    assert labels["household_register"] == {"zh": "戶口名簿", "en": "Household register"}
+    vocabulary = walk("GET", "/api/vocabulary", 200).json
+    assert vocabulary["options"]["household_register"] == {"zh": "戶口名簿", "en": "Household register"}
+    assert vocabulary["procedures"]["household_transcript"]["zh"] == "戶籍謄本申請"
     spec = walk("GET", "/api/openapi.json", 200).json
     assert spec["openapi"].startswith("3.") and "/api/cases" in spec["paths"]
     docs = walk("GET", "/api/docs", 200)

@@ -35,7 +35,7 @@ def test_a_clerk_receives_a_case_at_the_counter_and_completes_it(page, web):
     page.get_by_role("link", name="待辦工作", exact=True).click()
     wait_ready(page, "inbox")
     row = page.locator("#inbox-table tbody tr", has_text=number)
-    assert row.count() == 1
+    assert row.count() == 1 and "戶籍謄本申請" in row.inner_text()  # the procedure by its name
     assert row.locator(".badge").inner_text() in ("如期", "今日到期", "逾期")
     check_accessibility(page, "inbox")
     row.get_by_role("link").click()
@@ -51,7 +51,10 @@ def test_a_clerk_receives_a_case_at_the_counter_and_completes_it(page, web):
     page.get_by_label(re.compile("份數")).fill("0")
     page.get_by_role("button", name="完成").click()
     summary = page.locator("#form-error-summary")
-    assert "national_id" in summary.inner_text() and "copies" in summary.inner_text()
+    # Each error names its field as the form labels it, and leads there.
+    assert "身分證統一編號" in summary.inner_text() and "份數" in summary.inner_text()
+    summary.get_by_role("link", name=re.compile("份數")).click()
+    assert page.evaluate("document.activeElement.id") == page.get_by_label(re.compile("份數")).get_attribute("id")
     assert page.get_by_label(re.compile("份數")).get_attribute("aria-invalid") == "true"
     check_accessibility(page, "task-form-errors")
 

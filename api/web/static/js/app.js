@@ -1,7 +1,7 @@
 // The shell: header, navigation by role, hash routes, language switch, sign-in.
 import { api, ApiError, session } from "./api.js";
 import { h, notice } from "./dom.js";
-import { currentLanguage, loadOptionLabels, setLanguage, t } from "./i18n.js";
+import { currentLanguage, loadVocabulary, setLanguage, t } from "./i18n.js";
 
 const ROUTES = [
   // [pattern, module, page function, roles (null: anyone)]
@@ -118,5 +118,5 @@ async function route() {
 
 setLanguage(currentLanguage());
 window.addEventListener("hashchange", () => route());
-await loadOptionLabels();
+await loadVocabulary();
 route();

@@ -1,7 +1,7 @@
 // Supervisors and auditors: the case list, and a case's history on its diagram with time travel.
 import { api, session } from "./api.js";
 import { facts, h, notice, table } from "./dom.js";
-import { formatTime, t } from "./i18n.js";
+import { formatTime, procedureName, t } from "./i18n.js";
 import { markPath, showDiagram } from "./bpmn.js";
 import { slaBadge } from "./clerk.js";
 
@@ -10,7 +10,7 @@ export async function casesPage(main) {
   const historyReader = session.hasRole("supervisor", "auditor", "admin");
   main.append(h("h1", {}, t("cases_title")), table(null,
     [t("col_case"), t("col_procedure"), t("col_status"), t("col_received"), t("col_due"), t("col_sla"), t("col_action")],
-    page.items.map((item) => [item.number, `${item.procedure} v${item.version}`, t(`status_${item.status}`),
+    page.items.map((item) => [item.number, `${procedureName(item.procedure)} v${item.version}`, t(`status_${item.status}`),
       formatTime(item.received_at), formatTime(item.due_at), slaBadge(item.sla_state),
       historyReader ? h("a", { href: `#/case/${item.id}`, "aria-label": `${t("view")} ${item.number}` }, t("view")) : "—"]),
     { id: "cases-table" }));
@@ -31,7 +31,7 @@ export async function casePage(main, caseId) {
   const total = entries.length ? entries.at(-1).seq : 0;
   const verifyResult = h("div", { id: "verify-result" });
   main.append(h("h1", {}, t("case_title", { number: detail.number })),
-    h("div", { class: "panel" }, facts([[t("procedure"), `${detail.procedure} v${detail.version}`],
+    h("div", { class: "panel" }, facts([[t("procedure"), `${procedureName(detail.procedure)} v${detail.version}`],
       [t("status"), t(`status_${detail.status}`)], [t("received_at"), formatTime(detail.received_at)],
       [t("due_at"), formatTime(detail.due_at)], [t("col_sla"), slaBadge(detail.sla_state)]]),
     h("div", { class: "actions" }, h("button", { type: "button", id: "verify-button", onclick: verify }, t("verify")), verifyResult)));

@@ -1,8 +1,8 @@
 // Clerks: the inbox of their groups, a task with its form, and the counter (start any procedure).
 import { api, ApiError, session } from "./api.js";
 import { announce, facts, h, notice, table } from "./dom.js";
-import { renderForm, validate } from "./forms.js";
-import { formatTime, optionLabel, t } from "./i18n.js";
+import { fieldTitle, renderForm, validate } from "./forms.js";
+import { formatTime, optionLabel, procedureName, t } from "./i18n.js";
 
 const OFFICE_ZONE = "Asia/Taipei";
 const dayOf = (moment) => new Date(moment).toLocaleDateString("en-CA", { timeZone: OFFICE_ZONE });
@@ -31,7 +31,7 @@ export async function inboxPage(main) {
     const items = [...page.items].sort((a, b) => (due(a) ? Date.parse(due(a)) : Infinity) - (due(b) ? Date.parse(due(b)) : Infinity));
     if (!items.length) { body.replaceChildren(h("p", {}, t("inbox_empty"))); return; }
     body.replaceChildren(table(null, [t("col_case"), t("col_procedure"), t("col_step"), t("col_lane"), t("col_assignee"), t("col_due"), t("col_sla"), t("col_action")],
-      items.map((task) => [task.case_number, task.procedure, task.name || task.element_id, task.lane || "—",
+      items.map((task) => [task.case_number, procedureName(task.procedure), task.name || task.element_id, task.lane || "—",
         task.assignee || "—", formatTime(due(task)), slaBadge(task.due_at ? taskSla(task) : task.case_sla_state || "no_deadline"),
         h("a", { href: `#/task/${task.id}`, "aria-label": `${t("open")} ${task.case_number} ${task.name || ""}` }, t("open"))]),
       { id: "inbox-table", "data-count": items.length }));
@@ -59,7 +59,7 @@ export async function taskPage(main, taskId) {
   main.append(h("h1", {}, t("task_title", { name: task.name || task.element_id })), messages);
   const summary = h("section", { "aria-labelledby": "summary-heading" }, h("h2", { id: "summary-heading" }, t("case_summary")),
     h("div", { class: "panel" }, facts([
-      [t("case_number"), task.case.number], [t("procedure"), `${task.procedure} v${task.case.version}`],
+      [t("case_number"), task.case.number], [t("procedure"), `${procedureName(task.procedure)} v${task.case.version}`],
       [t("status"), t(`status_${task.case.status}`)], [t("received_at"), formatTime(task.case.received_at)],
       [t("due_at"), formatTime(task.case.due_at)], [t("col_sla"), slaBadge(task.case.sla_state)],
       [t("applicant"), task.case.applicant ? [task.case.applicant.name, task.case.applicant.national_id].filter(Boolean).join(" ") : "—"],
@@ -128,7 +128,11 @@ export async function taskPage(main, taskId) {
     form.showErrors(errors);
     if (!errors.length) { errorSummary.replaceChildren(); return false; }
     errorSummary.replaceChildren(notice("bad", t("form_errors", { n: errors.length }),
-      h("ul", {}, errors.map((error) => h("li", {}, `${error.field}: ${error.message}`)))));
+      // Each names its field as the form labels it, and takes the clerk there.
+      h("ul", {}, errors.map((error) => h("li", {}, h("a", { href: "#", onclick: (event) => {
+        event.preventDefault();
+        form.focusField(error.field);
+      } }, `${fieldTitle(schema, error.field)}: ${error.message}`))))));
     errorSummary.focus();
     return true;
   }

@@ -187,6 +187,13 @@ export function renderForm(schema, values = {}, prefix = "f") {
   return { element, read, showErrors, focusField: (field) => document.getElementById(errorSlots.get(field)?.id)?.focus() };
 }
 
+/** The title a form shows for a field as errors name it ("a/b"), else the field's name. */
+export function fieldTitle(schema, field) {
+  let node = schema;
+  for (const part of field.split("/")) node = node?.properties?.[part] ?? node?.items;
+  return node?.title || field;
+}
+
 function isRequired(schema, path) {
   let node = schema;
   for (const part of path.slice(0, -1)) node = node.properties?.[part] || {};

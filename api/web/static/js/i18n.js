@@ -115,24 +115,28 @@ export function t(key, vars = {}) {
   return text.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : `{${name}}`));
 }
 
-// The labels of the option codes forms use (GET /api/vocabulary), loaded once at start.
-let optionLabels = {};
+// The labels of the option codes forms use and the procedures' names (GET /api/vocabulary),
+// loaded once at start.
+let vocabulary = { options: {}, procedures: {} };
 
-export async function loadOptionLabels() {
+export async function loadVocabulary() {
   try {
     const response = await fetch("/api/vocabulary", { headers: { Accept: "application/json" } });
-    if (response.ok) optionLabels = (await response.json()).options;
+    if (response.ok) vocabulary = await response.json();
   } catch (failure) {
     console.error(failure); // the codes themselves are shown instead
   }
 }
 
-/** What a person reads for an option code: its label in the current language, else the code. */
-export function optionLabel(code) {
-  const labels = optionLabels[code];
+function labelled(labels, code) {
   if (!labels) return String(code);
   return currentLanguage() === "en" ? labels.en : labels.zh;
 }
+
+/** What a person reads for an option code: its label in the current language, else the code. */
+export const optionLabel = (code) => labelled(vocabulary.options[code], code);
+/** A procedure's name in the current language, else its key. */
+export const procedureName = (key) => labelled(vocabulary.procedures[key], key);
 
 export function formatTime(value) {
   if (!value) return "—";
