@@ -76,6 +76,7 @@ class CaseEngine:
         self.catalog = DefinitionCatalog(partial(
             validate_bundle, operators=self.operators.names(), script_functions=self.script_functions.names(),
             asynchronous_operators=self.operators.asynchronous_names(),
+            notice_kinds=self.notifications.notice_kinds(),
         ))
         self.handlers = CommandHandlers(
             self.db, self._sessions, self.catalog, self.clock, self.script_engine, self.operators, self.catalogue,

@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import sessionmaker
 
 from . import commands as cmd
-from . import case_migration, jobs, projections, runtime, serialization, store
+from . import case_migration, jobs, notices, projections, runtime, serialization, store
 from .clock import Clock, ManualClock, TaskIdSequence, execution_context
 from .definitions import DefinitionCatalog, ParsedDefinition
 from .errors import Conflict, InvalidInput, NotAllowed
@@ -318,7 +318,14 @@ class CommandHandlers:
             validate_form(definition, task.form_key, data, self._form_formats)
             event = PendingEvent(runtime.TASK_COMPLETED, command.actor,
                                  {"task_id": task.id, "data": data}, element_id=task.element_id)
-            return self._change_case(conn, case, definition, event, completed_task=(task.id, command.actor))
+            asked = []  # the notice the task's element asks to send on completion: (kind, data) or None
+            changed = self._change_case(conn, case, definition, event, completed_task=(task.id, command.actor),
+                                        after_change=lambda workflow: asked.append(
+                                            notices.completion_notice(workflow, task.id)))
+            for kind, task_data in filter(None, asked):
+                notices.queue(conn, case, kind, case.updated_at, self._notifications, self._catalogue,
+                              occasion=task.id, data=task_data)
+            return changed
 
     @staticmethod
     def _open_task(conn: Connection, task_id: str, lanes: frozenset[str] | None) -> tuple[TaskRecord, CaseRecord]:
@@ -378,7 +385,7 @@ class CommandHandlers:
 
             changed = self._change_case(conn, case, definition, event, inspect=find_breaches)
             if breached:
-                self._queue_notifications(conn, case, "sla_breach", now)
+                notices.queue(conn, case, "sla_breach", now, self._notifications, self._catalogue)
             return changed
 
     def reschedule_case(self, command: cmd.RescheduleCase) -> CaseChanged | None:
@@ -399,14 +406,6 @@ class CommandHandlers:
                 "paused": case.sla_paused_at is not None})
             case.due_at = due
             return self._change_case(conn, case, definition, event)
-
-    def _queue_notifications(self, conn: Connection, case: CaseRecord, kind: str, now: datetime) -> None:
-        facts = {
-            "case_id": case.id, "number": case.number, "procedure": case.procedure_key,
-            "standard_time": self._catalogue.standard_time(case.procedure_key), "applicant": case.applicant,
-            "received_at": case.received_at, "due_at": case.due_at, "overdue_at": case.overdue_at,
-        }
-        store.queue_notifications(conn, case.id, kind, self._notifications.drafts(kind, facts), now)
 
     def record_rating(self, command: cmd.RecordRating) -> CaseChanged:
         """Store the rating and record it on the case: handed to the BPMN waiting for it, or on a
@@ -561,7 +560,8 @@ class CommandHandlers:
     def _change_case(self, conn: Connection, case: CaseRecord, definition: ParsedDefinition, event: PendingEvent,
                      completed_task: tuple[str, str] | None = None,
                      extra_events: list[PendingEvent] = (),
-                     inspect: Callable[[Any], list[PendingEvent]] | None = None) -> CaseChanged:
+                     inspect: Callable[[Any], list[PendingEvent]] | None = None,
+                     after_change: Callable[[Any], None] | None = None) -> CaseChanged:
         now = self._clock.now()
         task_ids = TaskIdSequence(case.id, case.task_id_counter)
         gateway = LiveServiceGateway(self._operators)
@@ -579,6 +579,8 @@ class CommandHandlers:
             workflow.script_engine = self._script_engine_factory(gateway)
             observed = inspect(workflow) if inspect is not None else []
             runtime.apply_change(workflow, event.type, event.payload)
+            if after_change is not None:
+                after_change(workflow)
             events = [event, *gateway.recorded, *observed, *extra_events]
             # A change of the SLA clock is a command of its own (its own group in the history),
             # following the one that caused it, so replay applies it like any other.

@@ -140,3 +140,8 @@ class NotificationPolicy:
 
     def drafts(self, kind: str, case: dict[str, Any]) -> list[NotificationDraft]:
         return []
+
+    def notice_kinds(self) -> set[str]:
+        """The kinds a diagram may ask for with ``notifyApplicant`` (engine.notices); deploy
+        validation refuses others, which would send nothing."""
+        return set()

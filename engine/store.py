@@ -297,12 +297,14 @@ def insert_rating(conn: Connection, case: CaseRecord, score: int, comment: str |
         raise Conflict(f"Case {case.number} has already been rated", case_id=case.id) from error
 
 
-def queue_notifications(conn: Connection, case_id: str, kind: str, drafts: list, now: datetime) -> int:
-    """Put messages in the outbox, in the caller's transaction; one per (case, kind, audience,
-    channel, recipient) ever, so a cause that happens twice still sends one message."""
+def queue_notifications(conn: Connection, case_id: str, kind: str, drafts: list, now: datetime,
+                        occasion: str = "") -> int:
+    """Put messages in the outbox, in the caller's transaction; one per (case, kind, occasion,
+    audience, channel, recipient) ever, so a cause that happens twice still sends one message."""
     rows = {}
+    cause = f"{kind}@{occasion}" if occasion else kind
     for draft in drafts:
-        key = f"{case_id}:{kind}:{draft.audience}:{draft.channel}:{draft.recipient}"[:300]
+        key = f"{case_id}:{cause}:{draft.audience}:{draft.channel}:{draft.recipient}"[:300]
         rows[key] = {"dedupe_key": key, "case_id": case_id, "kind": kind, "audience": draft.audience,
                      "channel": draft.channel, "recipient": draft.recipient[:300], "subject": draft.subject[:300],
                      "body": draft.body, "status": "pending", "attempts": 0, "next_attempt_at": now,

@@ -35,6 +35,7 @@ from .service_tasks import OnestopBpmnParser, has_error_boundary
 
 from .bpmn_import import REJECTED, draft_key, note_vendor_extensions, verdict
 from .findings import ERROR, INFO, WARNING, Finding, has_errors
+from .notices import NOTIFY_PROPERTY
 from .runtime import SLA_EXTENSION_PROPERTY, sla_extension_amount
 from .validation_limits import check_lengths
 from .validation_parser_errors import report_parser_error
@@ -88,6 +89,7 @@ class _Context:
     # ERROR findings that make the upload a draft rather than a rejection.
     draft_reasons: set[Finding] = field(default_factory=set)
     asynchronous_operators: set[str] = field(default_factory=set)  # performed by a worker: may fail
+    notice_kinds: set[str] = field(default_factory=set)  # what notifyApplicant may ask for
 
     def decisions(self) -> list[str]:
         """Ids of the DMN decisions the parser knows."""
@@ -121,12 +123,13 @@ def _guard(report: Report, what: str, file: str | None = None) -> Iterator[None]
 def validate_bundle(files: Mapping[str, bytes], *, operators: set[str],
                     script_functions: set[str] = frozenset(),
                     main_process_id: str | None = None,
-                    asynchronous_operators: set[str] = frozenset()) -> ValidatedBundle:
+                    asynchronous_operators: set[str] = frozenset(),
+                    notice_kinds: set[str] = frozenset()) -> ValidatedBundle:
     """Check a bundle of uploaded files before it is deployed. Never raises."""
     report = Report()
     bundle = ValidatedBundle([], None, [], None, {}, {})
     ctx = _Context(report, set(operators or ()), set(script_functions or ()),
-                   asynchronous_operators=set(asynchronous_operators or ()))
+                   asynchronous_operators=set(asynchronous_operators or ()), notice_kinds=set(notice_kinds or ()))
     with _guard(report, "checking the bundle"):
         _validate(ctx, bundle, files, main_process_id)
     bundle.findings = report.unique_findings()
@@ -394,6 +397,7 @@ def _check_task_specs(ctx: _Context, specs: dict) -> None:
             _check_service_task(ctx, file, task_spec)
         _check_lane(ctx, file, task_spec)
         _check_sla_extension(ctx, file, task_spec)
+        _check_notice(ctx, file, task_spec)
 
 
 def _task_name(ctx: _Context, file: str | None, task_spec) -> str:
@@ -460,6 +464,24 @@ def _check_sla_extension(ctx: _Context, file: str | None, task_spec) -> None:
         ctx.report.add_for_id(ERROR, f"{_task_name(ctx, file, task_spec)} has {SLA_EXTENSION_PROPERTY} = "
                               f"'{shorten(value)}': write a positive number, the standard time (in the "
                               "procedure's unit) the element adds each time it finishes.", task_spec.bpmn_id, file)
+
+
+def _check_notice(ctx: _Context, file: str | None, task_spec) -> None:
+    """``notifyApplicant`` sends its notice when someone completes the task: it needs a user or
+    manual task, and a kind the office has a text for."""
+    kind = ((getattr(task_spec, "extensions", None) or {}).get("properties") or {}).get(NOTIFY_PROPERTY)
+    if kind is None:
+        return
+    name = _task_name(ctx, file, task_spec)
+    if not isinstance(task_spec, (UserTaskMixin, ManualTaskMixin)):
+        ctx.report.add_for_id(ERROR, f"{name} has {NOTIFY_PROPERTY}, but only a user or manual task sends "
+                              "its notice (when someone completes it). Move the property to such a task.",
+                              task_spec.bpmn_id, file)
+    elif kind not in ctx.notice_kinds:
+        known = ", ".join(sorted(ctx.notice_kinds)) or "none"
+        ctx.report.add_for_id(ERROR, f"{name} asks for the notice '{shorten(kind)}' ({NOTIFY_PROPERTY}), "
+                              f"which the office has no text for, so nobody would be told. Known notices: "
+                              f"{known}.", task_spec.bpmn_id, file)
 
 
 def _check_unconnected(ctx: _Context, specs: dict) -> None:

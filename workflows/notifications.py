@@ -1,8 +1,10 @@
 """What the office tells applicants and supervisors, in Traditional Chinese and English.
 
 The engine asks ``HouseholdNotifications.drafts(kind, case)`` when something happens to a case
-(``sla_breach``: the case passed its standard processing time, 超過標準作業時間主動告知) and
-queues the answer in its outbox. The channels named here (email, sms) are mapped to delivery
+and queues the answer in its outbox: ``sla_breach``, the case passed its standard processing
+time (超過標準作業時間主動告知); ``documents_missing``, a clerk gave the one-time notice of the
+documents still missing (一次告知), and the applicant gets it in writing too (the shared document
+check's notice task asks for it with ``notifyApplicant``). The channels named here (email, sms) are mapped to delivery
 adapters by the deployment (real ones in production, the development mailbox otherwise).
 """
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 from engine.registries import NotificationDraft, NotificationPolicy
 
 from .calendar import OFFICE_ZONE
+from .vocabulary import OPTION_LABELS
 
 UNITS = {
     "office_hours": ("{amount} 小時（上班時間）", "{amount} office hours"),
@@ -38,7 +41,12 @@ class HouseholdNotifications(NotificationPolicy):
     def __init__(self, supervisor_recipients: list[str] | tuple[str, ...] = ()) -> None:
         self.supervisor_recipients = [r for r in supervisor_recipients if r]
 
+    def notice_kinds(self) -> set[str]:
+        return {"documents_missing"}
+
     def drafts(self, kind: str, case: dict[str, Any]) -> list[NotificationDraft]:
+        if kind == "documents_missing":
+            return self._documents_missing(case)
         if kind != "sla_breach":
             return []
         standard = case.get("standard_time") or {}
@@ -67,6 +75,54 @@ class HouseholdNotifications(NotificationPolicy):
                 SUPERVISOR_EMAIL.format(**values)))
         return drafts
 
+
+    @staticmethod
+    def _documents_missing(case: dict[str, Any]) -> list[NotificationDraft]:
+        """The one-time notice in writing: every missing document, and the deadline."""
+        data = case.get("data") or {}
+        missing = [str(code) for code in data.get("missing_documents") or []]
+        if not missing:
+            return []
+        standard = case.get("standard_time") or {}
+        deadline = data.get("supplement_deadline")
+        values = {
+            "number": case["number"],
+            "procedure_zh": standard.get("name_zh") or case["procedure"],
+            "procedure_en": standard.get("name_en") or case["procedure"],
+            "documents_zh": "、".join(OPTION_LABELS.get(code, (code, code))[0] for code in missing),
+            "documents_en": ", ".join(OPTION_LABELS.get(code, (code, code))[1] for code in missing),
+            "deadline": _local(datetime.fromisoformat(deadline)) if isinstance(deadline, str) else "-",
+        }
+        applicant = case.get("applicant") or {}
+        drafts = []
+        if applicant.get("email"):
+            drafts.append(NotificationDraft(
+                "applicant", "email", str(applicant["email"]),
+                "【戶政事務所】案件 {number} 請補正文件 / Case {number}: documents needed".format(**values),
+                DOCUMENTS_EMAIL.format(name=str(applicant.get("name") or "申請人"), **values)))
+        if applicant.get("phone"):
+            drafts.append(NotificationDraft("applicant", "sms", str(applicant["phone"]), "補正通知",
+                                            DOCUMENTS_SMS.format(**values)))
+        return drafts
+
+
+DOCUMENTS_EMAIL = """{name} 您好：
+
+您申請的「{procedure_zh}」（案件編號 {number}）尚缺下列文件：{documents_zh}。
+請於 {deadline} 前補正。補正期間不計入處理時間；逾期未補正，申請視為撤回。
+您可以案件編號及查詢碼隨時查詢辦理進度。
+
+Dear {name},
+
+Your application "{procedure_en}" (case {number}) still needs: {documents_en}.
+Please supply them by {deadline} (Taipei time). The wait does not count toward the processing time; if they have not arrived by then, the application is withdrawn.
+You can check its progress at any time with the case number and access code.
+
+戶政事務所 Household Registration Office
+"""
+
+DOCUMENTS_SMS = ("戶政事務所：您的案件 {number}（{procedure_zh}）尚缺 {documents_zh}，請於 {deadline} 前補正，逾期視為撤回。"
+                 " Case {number} needs: {documents_en}, by {deadline}.")
 
 APPLICANT_EMAIL = """{name} 您好：
 
