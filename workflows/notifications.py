@@ -3,8 +3,9 @@
 The engine asks ``HouseholdNotifications.drafts(kind, case)`` when something happens to a case
 and queues the answer in its outbox: ``sla_breach``, the case passed its standard processing
 time (超過標準作業時間主動告知); ``documents_missing``, a clerk gave the one-time notice of the
-documents still missing (一次告知), and the applicant gets it in writing too (the shared document
-check's notice task asks for it with ``notifyApplicant``). The channels named here (email, sms) are mapped to delivery
+documents still missing (一次告知), and the applicant gets it in writing too; and
+``documents_reminder``, a clerk reminded the applicant before the deadline (補正催告). The
+shared document check's notice and reminder tasks ask for these with ``notifyApplicant``. The channels named here (email, sms) are mapped to delivery
 adapters by the deployment (real ones in production, the development mailbox otherwise).
 """
 from __future__ import annotations
@@ -42,11 +43,11 @@ class HouseholdNotifications(NotificationPolicy):
         self.supervisor_recipients = [r for r in supervisor_recipients if r]
 
     def notice_kinds(self) -> set[str]:
-        return {"documents_missing"}
+        return set(DOCUMENT_TEXTS)
 
     def drafts(self, kind: str, case: dict[str, Any]) -> list[NotificationDraft]:
-        if kind == "documents_missing":
-            return self._documents_missing(case)
+        if kind in DOCUMENT_TEXTS:
+            return self._documents_missing(case, *DOCUMENT_TEXTS[kind])
         if kind != "sla_breach":
             return []
         standard = case.get("standard_time") or {}
@@ -77,8 +78,8 @@ class HouseholdNotifications(NotificationPolicy):
 
 
     @staticmethod
-    def _documents_missing(case: dict[str, Any]) -> list[NotificationDraft]:
-        """The one-time notice in writing: every missing document, and the deadline."""
+    def _documents_missing(case: dict[str, Any], subject: str, email: str, sms: str) -> list[NotificationDraft]:
+        """A notice or a reminder in writing: every missing document, and the deadline."""
         data = case.get("data") or {}
         missing = [str(code) for code in data.get("missing_documents") or []]
         if not missing:
@@ -98,11 +99,10 @@ class HouseholdNotifications(NotificationPolicy):
         if applicant.get("email"):
             drafts.append(NotificationDraft(
                 "applicant", "email", str(applicant["email"]),
-                "【戶政事務所】案件 {number} 請補正文件 / Case {number}: documents needed".format(**values),
-                DOCUMENTS_EMAIL.format(name=str(applicant.get("name") or "申請人"), **values)))
+                subject.format(**values), email.format(name=str(applicant.get("name") or "申請人"), **values)))
         if applicant.get("phone"):
             drafts.append(NotificationDraft("applicant", "sms", str(applicant["phone"]), "補正通知",
-                                            DOCUMENTS_SMS.format(**values)))
+                                            sms.format(**values)))
         return drafts
 
 
@@ -123,6 +123,30 @@ You can check its progress at any time with the case number and access code.
 
 DOCUMENTS_SMS = ("戶政事務所：您的案件 {number}（{procedure_zh}）尚缺 {documents_zh}，請於 {deadline} 前補正，逾期視為撤回。"
                  " Case {number} needs: {documents_en}, by {deadline}.")
+
+REMINDER_EMAIL = """{name} 您好：
+
+提醒您，您申請的「{procedure_zh}」（案件編號 {number}）仍缺下列文件：{documents_zh}。
+補正期限為 {deadline}；逾期未補正，申請視為撤回。
+
+Dear {name},
+
+A reminder: your application "{procedure_en}" (case {number}) still needs: {documents_en}.
+The deadline is {deadline} (Taipei time); if they have not arrived by then, the application is withdrawn.
+
+戶政事務所 Household Registration Office
+"""
+
+REMINDER_SMS = ("戶政事務所提醒：您的案件 {number} 仍缺 {documents_zh}，補正期限 {deadline}，逾期視為撤回。"
+                " Reminder: case {number} still needs {documents_en} by {deadline}.")
+
+# The notices a diagram may ask for (notifyApplicant): kind -> (email subject, email, SMS).
+DOCUMENT_TEXTS = {
+    "documents_missing": ("【戶政事務所】案件 {number} 請補正文件 / Case {number}: documents needed",
+                          DOCUMENTS_EMAIL, DOCUMENTS_SMS),
+    "documents_reminder": ("【戶政事務所】案件 {number} 補正期限將至 / Case {number}: documents still needed",
+                           REMINDER_EMAIL, REMINDER_SMS),
+}
 
 APPLICANT_EMAIL = """{name} 您好：
 

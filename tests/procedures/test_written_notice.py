@@ -1,6 +1,7 @@
-"""The one-time notice in writing: when the clerk gives the notice of missing documents, the
-applicant gets it by email and SMS too (notifyApplicant on the shared document check's notice
-task, the text in workflows/notifications.py), once per notice."""
+"""The one-time notice and the reminder in writing: when the clerk gives the notice of missing
+documents, or reminds the applicant before the deadline, the applicant gets it by email and SMS
+too (notifyApplicant on the shared document check's tasks, the texts in
+workflows/notifications.py), once per notice."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -63,6 +64,24 @@ def test_a_second_notice_is_sent_too_and_lists_only_what_is_left(engine, clock):
     assert len(emails) == 2
     assert "戶口名簿" in emails[0].body and "戶口名簿" not in emails[1].body
     assert "子女姓氏約定書" in emails[1].body
+
+
+def test_the_reminder_before_the_deadline_is_sent_in_writing_too(engine, clock):
+    case_id = started_missing(engine, ["birth_certificate", "national_id_card"])
+    complete(engine, case_id, "issue_notice", {"notice_delivered_by": "in_person"})
+    waiting = step_data(engine, case_id, "await_documents")
+    clock.set(datetime.fromisoformat(waiting["reminder_at"]))
+    clock.advance(seconds=1)
+    engine.handle(cmd.FireDueTimers(case_id))
+    complete(engine, case_id, "send_reminder", {"reminded_by": "phone"})
+
+    reminders = [message for message in outbox(engine, case_id) if message.kind == "documents_reminder"]
+    assert sorted(message.channel for message in reminders) == ["email", "sms"]
+    deadline = datetime.fromisoformat(waiting["supplement_deadline"]).astimezone(OFFICE_ZONE)
+    for message in reminders:
+        assert "仍缺" in message.body and "戶口名簿" in message.body
+        assert deadline.strftime("%Y-%m-%d %H:%M") in message.body
+    assert engine.verify_case(case_id).ok
 
 
 def test_no_contact_no_message_and_the_notice_still_counts(engine, clock):
