@@ -14,7 +14,6 @@ import hmac
 import json
 import secrets
 import uuid
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import partial
 from typing import Any, Callable
@@ -24,15 +23,17 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import sessionmaker
 
 from . import commands as cmd
-from . import case_migration, jobs, notices, projections, runtime, serialization, store
+from . import jobs, notices, projections, runtime, serialization, store
 from .clock import Clock, ManualClock, TaskIdSequence, execution_context
 from .definitions import DefinitionCatalog, ParsedDefinition
 from .errors import Conflict, InvalidInput, NotAllowed
 from .eventlog import GENESIS_HASH, PendingEvent, chain_events
-from .gateways import LiveServiceGateway, RecordedServiceGateway
+from .gateways import LiveServiceGateway
 from .registries import FormFormats, NotificationPolicy, ProcedureCatalogue, ServiceOperators
 from .service_tasks import WaitingServiceTask, waiting_service_tasks
 from .sla_clock import SlaClock
+from .migration_commands import MigrationCommands
+from .results import CaseChanged, OpenTask, StartedCase
 from .store import CaseRecord, TaskRecord
 from .transactions import CommandTransactions
 from .workflow_cache import CachedWorkflow, WorkflowCache
@@ -46,56 +47,6 @@ ACCESS_CODE_LENGTH = 8
 
 # What the engine adds to the data of every case it starts.
 ENGINE_DATA_KEYS = ("case_number", "channel", "sla_due_at")
-
-@dataclass(frozen=True)
-class OpenTask:
-    id: str
-    element_id: str
-    name: str | None
-    lane: str | None
-
-
-@dataclass(frozen=True)
-class StartedCase:
-    case_id: str
-    number: str
-    access_code: str
-    definition_id: int
-    version: int
-    received_at: datetime
-    open_tasks: tuple[OpenTask, ...] = ()
-    existing: bool = False  # True when an idempotency key matched an earlier start
-    wake_at: datetime | None = None  # see CaseChanged
-    # What the receipt shows: the procedure, channel and due date, and what the case recorded
-    # when it started ({"data": ..., "applicant": ...}).
-    procedure_key: str = ""
-    procedure_name: str | None = None
-    channel: str = ""
-    due_at: datetime | None = None
-    received: dict = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class CaseChanged:
-    case_id: str
-    status: str
-    last_event_seq: int
-    open_tasks: tuple[OpenTask, ...] = ()
-    # When the case next needs the scheduler: its earliest timer, or now if the command queued
-    # an agency call. The embedded scheduler reads it instead of asking the database.
-    wake_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class MigrationOutcome:
-    """One case of a bulk migration: ``moved``, or ``blocked`` (``blocked_by`` names the
-    elements) or ``failed`` (e.g. it changed meanwhile; ``reason`` says why)."""
-
-    case_id: str
-    outcome: str
-    reason: str | None = None
-    blocked_by: tuple[dict, ...] = ()
-    last_event_seq: int | None = None
 
 
 def access_code_matches(case, code: str) -> bool:
@@ -116,7 +67,7 @@ def _ensure_object(value: Any, field: str) -> dict:
     return value
 
 
-class CommandHandlers:
+class CommandHandlers(MigrationCommands):
     def __init__(
         self,
         db: Engine,
@@ -472,71 +423,6 @@ class CommandHandlers:
             event = PendingEvent(runtime.SERVICE_RESULT_RECORDED, command.actor, payload, element_id=job.element_id)
             return self._change_case(conn, case, self._catalog.get(conn, case.definition_id), event)
 
-    # ------------------------------------------------------------------ moving to a new version
-    def migrate_case(self, command: cmd.MigrateCase) -> CaseChanged:
-        """Move the case onto a newer version of its procedure. Movability is checked again
-        here, on the locked case: the preview a designer looked at may be stale."""
-        reason = _migration_reason(command.reason)
-        # A plain transaction, not ``_transaction``: the moved workflow is not kept in the
-        # workflow cache, so the next command loads the stored state, as replay does.
-        with self._db.begin() as conn:
-            case = self._load_running_case(conn, command.case_id)
-            source = self._catalog.get(conn, case.definition_id)
-            if command.from_version is not None and command.from_version != source.version:
-                raise Conflict(f"Case {case.number} is on version {source.version}, not {command.from_version}",
-                               case_id=case.id, version=source.version)
-            target_row = store.definition_version(conn, case.procedure_key, command.to_version)
-            case_migration.check_versions(case.procedure_key, store.definition_version(
-                conn, case.procedure_key, source.version), target_row)
-            target = self._catalog.get(conn, target_row.id)
-            event = PendingEvent(runtime.CASE_MIGRATED, command.actor, {
-                "procedure": case.procedure_key, "from_definition_id": source.id, "from_version": source.version,
-                "to_definition_id": target.id, "to_version": target.version, "reason": reason})
-            now = self._clock.now()
-            task_ids = TaskIdSequence(case.id, case.task_id_counter)
-            with execution_context(ManualClock(now), task_ids):
-                workflow = serialization.loads(case.state, source.spec, source.subprocess_specs)
-                ready_before = runtime.ready_tasks(workflow)
-                waiting_before = waiting_service_tasks(workflow)
-                workflow = case_migration.move_workflow(
-                    workflow, target, self._script_engine_factory(RecordedServiceGateway([])))
-            case.definition_id = target.id
-            opened, wake_at = self._persist(conn, case, workflow, task_ids, now, [event],
-                                            ready_before=ready_before, waiting_before=waiting_before)
-            return CaseChanged(case.id, case.status, case.last_event_seq, opened, wake_at)
-
-    def migrate_cases(self, command: cmd.MigrateCases) -> list[MigrationOutcome]:
-        """Each case in its own transaction: one that cannot move (or changed meanwhile) is
-        reported and the others still move."""
-        reason = _migration_reason(command.reason)
-        with self._db.begin() as conn:
-            source = store.definition_version(conn, command.process_key, command.from_version)
-            target = store.definition_version(conn, command.process_key, command.to_version)
-            case_migration.check_versions(command.process_key, source, target)
-            running = store.running_case_ids(conn, source.id)
-        if command.case_ids is not None:
-            wanted = set(command.case_ids)
-            missing = sorted(wanted - set(running))
-            if missing:
-                raise InvalidInput(f"Not running cases of version {command.from_version} of {command.process_key}: "
-                                   + ", ".join(missing), errors=[{"field": "case_ids", "message":
-                                                                  f"not running on version {command.from_version}: "
-                                                                  + ", ".join(missing)}])
-            running = [case_id for case_id in running if case_id in wanted]
-        outcomes = []
-        for case_id in running:
-            try:
-                changed = self.migrate_case(cmd.MigrateCase(case_id, command.to_version, reason, command.actor,
-                                                            from_version=command.from_version))
-            except case_migration.MigrationBlocked as error:
-                outcomes.append(MigrationOutcome(case_id, "blocked", error.message,
-                                                 tuple(error.details["blocked_by"])))
-            except Conflict as error:
-                outcomes.append(MigrationOutcome(case_id, "failed", error.message))
-            else:
-                outcomes.append(MigrationOutcome(case_id, "moved", last_event_seq=changed.last_event_seq))
-        return outcomes
-
     def _simple_case_change(self, case_id: str, event: PendingEvent) -> CaseChanged:
         def attempt() -> CaseChanged:
             with self._transaction(write_late=True) as conn:
@@ -657,20 +543,6 @@ class CommandHandlers:
     @staticmethod
     def _open_task_summaries(tasks: list[TaskRecord]) -> tuple[OpenTask, ...]:
         return tuple(OpenTask(t.id, t.element_id, t.name, t.lane) for t in tasks)
-
-
-MAX_REASON_LENGTH = 500
-
-
-def _migration_reason(reason: str | None) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput("A reason is required to move cases to another version",
-                           errors=[{"field": "reason", "message": "must not be empty"}])
-    if len(reason) > MAX_REASON_LENGTH:
-        raise InvalidInput("The reason is too long",
-                           errors=[{"field": "reason", "message": f"at most {MAX_REASON_LENGTH} characters"}])
-    return reason
 
 
 def validate_form(definition: ParsedDefinition, form_key: str | None, data: dict,

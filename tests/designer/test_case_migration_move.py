@@ -9,7 +9,7 @@ import pytest
 from engine import commands as cmd
 from engine import queries
 from engine.case_migration import MigrationBlocked
-from engine.errors import Conflict, InvalidInput
+from engine.errors import Conflict, InvalidInput, NotAllowed
 
 from ..tampering import tamper
 from .test_case_migration import _complete, _deploy, _scripted, _start
@@ -415,3 +415,45 @@ def test_a_case_that_passed_a_removed_step_is_blocked_in_preview_and_migration_a
     with pytest.raises(MigrationBlocked, match="already passed userTask 'receive'"):
         engine.handle(cmd.MigrateCase(at_supplement, 2, "no reception step", actor="designer"))
     assert engine.verify_case(at_supplement).ok and _case(engine, at_supplement).status == "running"
+
+
+# Version 2 has 'receive' done at a counter: another lane.
+RECEIVED_AT_COUNTER = _scripted().replace('<bpmn:flowNodeRef>receive</bpmn:flowNodeRef>', "").replace(
+    "</bpmn:laneSet>",
+    '<bpmn:lane id="lane_counter" name="Counter"><bpmn:flowNodeRef>receive</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>')
+CLERKS = frozenset({"Clerk"})
+
+
+def test_a_claim_is_released_when_the_new_version_puts_the_task_in_another_lane(engine):
+    _deploy(engine, _scripted())
+    case_id = _start(engine)
+    [task] = _open(engine, case_id)
+    engine.handle(cmd.ClaimTask(task.id, "clerk", lanes=CLERKS))
+    _deploy(engine, RECEIVED_AT_COUNTER)
+
+    engine.handle(cmd.MigrateCase(case_id, 2, "the counter receives applications", actor="designer"))
+
+    [moved] = _open(engine, case_id)
+    assert (moved.id, moved.lane, moved.status, moved.assignee) == (task.id, "Counter", "ready", None)
+    migrated, released = _events(engine, case_id)[-2:]
+    assert (migrated.type, released.type, released.actor) == ("case_migrated", "task_unclaimed", "engine")
+    assert released.payload["previous_assignee"] == "clerk" and "Counter" in released.payload["reason"]
+    with pytest.raises(NotAllowed):  # the clerk's lane no longer has the task
+        engine.handle(cmd.CompleteTask(task.id, "clerk", {"citizen_id": "A123456789"}, lanes=CLERKS))
+    engine.handle(cmd.CompleteTask(task.id, "counter-clerk", {"citizen_id": "A123456789"},
+                                   lanes=frozenset({"Counter"})))
+    assert engine.verify_case(case_id).ok
+
+
+def test_a_claim_stays_when_the_task_keeps_its_lane(engine):
+    _deploy(engine, _scripted())
+    case_id = _start(engine)
+    [task] = _open(engine, case_id)
+    engine.handle(cmd.ClaimTask(task.id, "clerk", lanes=CLERKS))
+    _deploy(engine, REVIEWED)
+
+    engine.handle(cmd.MigrateCase(case_id, 2, "review step added", actor="designer"))
+
+    [moved] = _open(engine, case_id)
+    assert (moved.lane, moved.status, moved.assignee) == ("Clerk", "claimed", "clerk")
+    assert _events(engine, case_id)[-1].type == "case_migrated"
