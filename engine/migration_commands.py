@@ -19,7 +19,7 @@ from .store import TaskRecord
 
 
 class MigrationCommands:
-    """Uses the handlers' catalog, clock, script engine and ``_persist``."""
+    """Uses the handlers' catalog, clock, SLA clock, script engine and ``_persist``."""
 
     def migrate_case(self, command: cmd.MigrateCase) -> CaseChanged:
         """Move the case onto a newer version of its procedure. Movability is checked again
@@ -50,7 +50,16 @@ class MigrationCommands:
                     workflow, target, self._script_engine_factory(RecordedServiceGateway([])))
             case.definition_id = target.id
             released = _claims_in_other_lanes(store.open_tasks(conn, case.id), runtime.ready_tasks(workflow))
-            opened, wake_at = self._persist(conn, case, workflow, task_ids, now, [event, *released],
+            events, earlier = [event, *released], None
+            # Where the case waits may pause the SLA clock in one version and not in the other:
+            # the clock follows, as a command of its own after the move (as in _change_case).
+            clock_change = self._sla.pause_or_resume(case, workflow, now)
+            if clock_change is not None:
+                earlier = [(events, serialization.dumps(workflow))]
+                with execution_context(ManualClock(now), task_ids):
+                    runtime.apply_change(workflow, clock_change.type, clock_change.payload)
+                events = [clock_change]
+            opened, wake_at = self._persist(conn, case, workflow, task_ids, now, events, earlier=earlier,
                                             ready_before=ready_before, waiting_before=waiting_before)
             for unclaimed in released:
                 store.assign_task(conn, unclaimed.payload["task_id"], "ready", None)

@@ -457,3 +457,40 @@ def test_a_claim_stays_when_the_task_keeps_its_lane(engine):
     [moved] = _open(engine, case_id)
     assert (moved.lane, moved.status, moved.assignee) == ("Clerk", "claimed", "clerk")
     assert _events(engine, case_id)[-1].type == "case_migrated"
+
+
+def _transcript_version(engine, *, pause_at_receive: bool, mark: str):
+    """The transcript again (``mark`` makes it a new version), its receive step marked slaPause
+    when ``pause_at_receive``."""
+    from engine.definitions import files_from_folder
+    from tests.conftest import BPMN
+
+    files = files_from_folder(BPMN / "household_transcript")
+    text = files["household_transcript.bpmn"] + f"<!-- {mark} -->\n".encode()
+    if pause_at_receive:
+        form = b'<spiffworkflow:property name="formJsonSchemaFilename" value="receive_application.schema.json"/>'
+        text = text.replace(form, form + b'<spiffworkflow:property name="slaPause" value="true"/>', 1)
+    files["household_transcript.bpmn"] = text
+    return engine.handle(cmd.DeployDefinition(files, actor="designer")).definition
+
+
+def test_the_sla_clock_follows_where_the_moved_case_waits(engine, transcript, clock):
+    case_id = engine.handle(cmd.StartCase("household_transcript", {}, actor="clerk")).case_id
+    due = _case(engine, case_id).due_at
+    paused = _transcript_version(engine, pause_at_receive=True, mark="v2")
+
+    engine.handle(cmd.MigrateCase(case_id, paused.version, "the receive step waits for the applicant",
+                                  actor="designer"))
+
+    moved, pause = _events(engine, case_id)[-2:]
+    assert (moved.type, pause.type, pause.element_id) == ("case_migrated", "sla_paused", "receive_application")
+    assert _case(engine, case_id).sla_paused_at == clock.now()
+    clock.advance(hours=2)
+    running = _transcript_version(engine, pause_at_receive=False, mark="v3")
+
+    engine.handle(cmd.MigrateCase(case_id, running.version, "it no longer waits", actor="designer"))
+
+    assert _events(engine, case_id)[-1].type == "sla_resumed"
+    case = _case(engine, case_id)
+    assert case.sla_paused_at is None and case.due_at > due  # the paused hours do not count
+    assert engine.verify_case(case_id).ok
