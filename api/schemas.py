@@ -336,7 +336,8 @@ class TaskListArgsSchema(PageArgsSchema):
     assignee = Text(validate=validate.Length(max=200))
     group = Text(validate=validate.Length(max=200))
     procedure = Text(validate=validate.Length(max=200))
-    overdue = fields.Boolean()
+    overdue = fields.Boolean(metadata={"description": "only tasks past their due date: the task's own "
+                                                      "(its SLA timer), else its case's"})
 
 
 class TaskSchema(Schema):

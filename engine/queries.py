@@ -29,7 +29,9 @@ class TaskFilter:
 
 
 def list_tasks(session: Session, task_filter: TaskFilter) -> tuple[list[tuple[Task, str, str]], int]:
-    """Inbox rows with their case number and procedure, soonest due first."""
+    """Inbox rows with their case number and procedure, soonest due first. A task is due when its
+    own SLA timer says, or else when its case is (most steps have no timer of their own)."""
+    due = func.coalesce(Task.due_at, Case.due_at)
     query = (select(Task, Case.number, Case.procedure_key).join(Case, Case.id == Task.case_id)
              .where(Task.status.in_(task_filter.statuses)))
     if task_filter.groups is not None:
@@ -39,10 +41,10 @@ def list_tasks(session: Session, task_filter: TaskFilter) -> tuple[list[tuple[Ta
     if task_filter.procedure is not None:
         query = query.where(Case.procedure_key == task_filter.procedure)
     if task_filter.overdue_at is not None:
-        query = query.where(Task.due_at < task_filter.overdue_at)
+        query = query.where(due < task_filter.overdue_at)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.execute(
-        query.order_by(Task.due_at.is_(None), Task.due_at, Task.created_at, Task.id)
+        query.order_by(due.is_(None), due, Task.created_at, Task.id)
         .limit(task_filter.limit).offset(task_filter.offset)
     ).all()
     return [tuple(row) for row in rows], total

@@ -28,7 +28,7 @@ export async function inboxPage(main) {
     const page = await api("/api/tasks?per_page=100");
     // A task's own deadline if it has one, else its case's: the date the office is held to.
     const due = (task) => task.due_at || task.case_due_at;
-    const items = [...page.items].sort((a, b) => (due(a) ? Date.parse(due(a)) : Infinity) - (due(b) ? Date.parse(due(b)) : Infinity));
+    const items = page.items; // soonest due first across all pages: the server sorts by the same due date
     if (!items.length) { body.replaceChildren(h("p", {}, t("inbox_empty"))); return; }
     body.replaceChildren(table(null, [t("col_case"), t("col_procedure"), t("col_step"), t("col_lane"), t("col_assignee"), t("col_due"), t("col_sla"), t("col_action")],
       items.map((task) => [task.case_number, procedureName(task.procedure), task.name || task.element_id, task.lane || "—",
