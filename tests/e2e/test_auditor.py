@@ -18,6 +18,13 @@ def test_an_auditor_steps_through_a_cases_history(page, web, api_as):
     page.wait_for_selector("#case-diagram .djs-element")
     assert page.locator("main .view").get_attribute("data-seq") == str(last)
     assert page.locator("#case-diagram .path-taken").count() >= 4
+    # The zoom buttons change the drawing's scale and fit it back.
+    scale = "document.querySelector('#case-diagram .viewport').getAttribute('transform')"
+    fitted = page.evaluate(scale)
+    page.get_by_role("button", name="放大流程圖").click()
+    assert page.evaluate(scale) != fitted
+    page.get_by_role("button", name="流程圖符合寬度").click()
+    assert page.evaluate(scale) == fitted
     check_accessibility(page, "case-history-now")
 
     # Back to the first event with the keyboard: only the start event is behind the case, the

@@ -1,5 +1,6 @@
 // bpmn-js from node_modules (its UMD bundles; each sets window.BpmnJS, so each is captured once loaded).
 import { h, loadStyle } from "./dom.js";
+import { t } from "./i18n.js";
 
 const BUNDLES = {
   viewer: "/app/vendor/bpmn-js/bpmn-navigated-viewer.production.min.js",
@@ -28,7 +29,15 @@ export async function showDiagram(container, xml, label) {
   container.setAttribute("aria-label", label);
   const viewer = new Viewer({ container });
   await viewer.importXML(xml);
-  viewer.get("canvas").zoom("fit-viewport");
+  const canvas = viewer.get("canvas");
+  canvas.zoom("fit-viewport");
+  // Fitted to the width, a long procedure is drawn small: buttons zoom (as the mouse wheel and
+  // dragging do) for those who use the keyboard or do not know the wheel.
+  const zoomBy = (factor) => canvas.zoom(canvas.zoom() * factor);
+  container.append(h("div", { class: "zoom-controls" },
+    h("button", { type: "button", onclick: () => zoomBy(1.25), "aria-label": t("zoom_in") }, "+"),
+    h("button", { type: "button", onclick: () => zoomBy(0.8), "aria-label": t("zoom_out") }, "−"),
+    h("button", { type: "button", onclick: () => canvas.zoom("fit-viewport"), "aria-label": t("zoom_fit") }, t("zoom_fit_short"))));
   return viewer;
 }
 

@@ -47,6 +47,7 @@ const zh = {
   err_additional: "不允許的欄位", err_minitems: "至少選 {n} 項", err_maxitems: "最多選 {n} 項",
   type_integer: "整數", type_number: "數字", type_string: "文字", type_boolean: "是／否", type_object: "物件", type_array: "清單",
   choose: "請選擇", yes: "是",
+  zoom_in: "放大流程圖", zoom_out: "縮小流程圖", zoom_fit: "流程圖符合寬度", zoom_fit_short: "全圖",
 };
 const en = {
   app_title: "onestop one-stop household registration", skip: "Skip to main content", language: "中文", language_label: "切換為中文",
@@ -96,6 +97,7 @@ const en = {
   err_additional: "Field not allowed", err_minitems: "Choose at least {n}", err_maxitems: "Choose at most {n}",
   type_integer: "integer", type_number: "number", type_string: "text", type_boolean: "yes/no", type_object: "object", type_array: "list",
   choose: "Choose…", yes: "Yes",
+  zoom_in: "Zoom in on the diagram", zoom_out: "Zoom out of the diagram", zoom_fit: "Fit the diagram to the width", zoom_fit_short: "Fit",
 };
 export const DICTIONARIES = { "zh-TW": zh, en };
 const HTML_LANG = { "zh-TW": "zh-Hant-TW", en: "en" };
