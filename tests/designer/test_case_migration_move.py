@@ -424,14 +424,19 @@ RECEIVED_AT_COUNTER = _scripted().replace('<bpmn:flowNodeRef>receive</bpmn:flowN
 CLERKS = frozenset({"Clerk"})
 
 
-def test_a_claim_is_released_when_the_new_version_puts_the_task_in_another_lane(engine):
+def _claimed_then_moved(engine, new_version: str):
+    """A case whose 'receive' a clerk claimed, moved to ``new_version``: (case id, the task)."""
     _deploy(engine, _scripted())
     case_id = _start(engine)
     [task] = _open(engine, case_id)
     engine.handle(cmd.ClaimTask(task.id, "clerk", lanes=CLERKS))
-    _deploy(engine, RECEIVED_AT_COUNTER)
+    _deploy(engine, new_version)
+    engine.handle(cmd.MigrateCase(case_id, 2, "a new version", actor="designer"))
+    return case_id, task
 
-    engine.handle(cmd.MigrateCase(case_id, 2, "the counter receives applications", actor="designer"))
+
+def test_a_claim_is_released_when_the_new_version_puts_the_task_in_another_lane(engine):
+    case_id, task = _claimed_then_moved(engine, RECEIVED_AT_COUNTER)
 
     [moved] = _open(engine, case_id)
     assert (moved.id, moved.lane, moved.status, moved.assignee) == (task.id, "Counter", "ready", None)
@@ -446,13 +451,7 @@ def test_a_claim_is_released_when_the_new_version_puts_the_task_in_another_lane(
 
 
 def test_a_claim_stays_when_the_task_keeps_its_lane(engine):
-    _deploy(engine, _scripted())
-    case_id = _start(engine)
-    [task] = _open(engine, case_id)
-    engine.handle(cmd.ClaimTask(task.id, "clerk", lanes=CLERKS))
-    _deploy(engine, REVIEWED)
-
-    engine.handle(cmd.MigrateCase(case_id, 2, "review step added", actor="designer"))
+    case_id, _task = _claimed_then_moved(engine, REVIEWED)
 
     [moved] = _open(engine, case_id)
     assert (moved.lane, moved.status, moved.assignee) == ("Clerk", "claimed", "clerk")
