@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 
 from . import store
 from .registries import NotificationPolicy, ProcedureCatalogue
+from .runtime import element_properties
 from .store import CaseRecord
 
 NOTIFY_PROPERTY = "notifyApplicant"
@@ -37,6 +38,5 @@ def queue(conn: Connection, case: CaseRecord, kind: str, now: datetime, policy: 
 def completion_notice(workflow, task_id: str) -> tuple[str, dict[str, Any]] | None:
     """(kind, the task's data) when the just completed task's element asks for a notice."""
     task = workflow.get_task_from_id(UUID(task_id))
-    properties = (getattr(task.task_spec, "extensions", None) or {}).get("properties") or {}
-    kind = properties.get(NOTIFY_PROPERTY)
+    kind = element_properties(task.task_spec).get(NOTIFY_PROPERTY)
     return (kind, dict(task.data)) if kind else None

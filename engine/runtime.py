@@ -207,16 +207,17 @@ def changes_workflow(event_type: str) -> bool:
                           SLA_PAUSED, SLA_RESUMED, DUE_DATE_CHANGED, SLA_EXTENDED, SERVICE_RESULT_RECORDED)
 
 
-# ---------------------------------------------------------------------- SLA timers
-def _properties(spec) -> dict:
+def element_properties(spec) -> dict:
+    """The spiffworkflow:property values of a BPMN element (name -> value)."""
     return (getattr(spec, "extensions", None) or {}).get("properties") or {}
 
 
+# ---------------------------------------------------------------------- SLA timers
 def is_sla_timer(spec) -> bool:
     definition = getattr(spec, "event_definition", None)
     if not isinstance(definition, TimerEventDefinition):
         return False
-    return SLA_DUE_KEY in (definition.expression or "") or _properties(spec).get(SLA_TIMER_PROPERTY) == "true"
+    return SLA_DUE_KEY in (definition.expression or "") or element_properties(spec).get(SLA_TIMER_PROPERTY) == "true"
 
 
 def _waiting_sla_timers(workflow: BpmnWorkflow) -> list:
@@ -266,14 +267,14 @@ def _set_sla_due(workflow: BpmnWorkflow, due_at: str) -> None:
 def sla_pause_point(workflow: BpmnWorkflow) -> str | None:
     """The element (marked slaPause=true) where the case now waits for the applicant, if any."""
     for task in _open_tasks(workflow):
-        if _properties(task.task_spec).get(SLA_PAUSE_PROPERTY) == "true":
+        if element_properties(task.task_spec).get(SLA_PAUSE_PROPERTY) == "true":
             return task.task_spec.bpmn_id or task.task_spec.name
     return None
 
 
 def sla_extension_amount(spec) -> float | None:
     """The standard time an element marked slaExtension grants, or None when it is not marked."""
-    value = _properties(spec).get(SLA_EXTENSION_PROPERTY)
+    value = element_properties(spec).get(SLA_EXTENSION_PROPERTY)
     if value is None:
         return None
     try:
@@ -349,7 +350,7 @@ def waiting_for_messages(workflow: BpmnWorkflow) -> list[tuple[Any, str]]:
 
 def _describe(task) -> ReadyTask:
     spec = task.task_spec
-    properties = (getattr(spec, "extensions", None) or {}).get("properties") or {}
+    properties = element_properties(spec)
     return ReadyTask(
         id=str(task.id),
         element_id=spec.bpmn_id or spec.name,

@@ -36,7 +36,7 @@ from .service_tasks import OnestopBpmnParser, has_error_boundary
 from .bpmn_import import REJECTED, draft_key, note_vendor_extensions, verdict
 from .findings import ERROR, INFO, WARNING, Finding, has_errors
 from .notices import NOTIFY_PROPERTY
-from .runtime import SLA_EXTENSION_PROPERTY, sla_extension_amount
+from .runtime import SLA_EXTENSION_PROPERTY, element_properties, sla_extension_amount
 from .validation_limits import check_lengths
 from .validation_parser_errors import report_parser_error
 from .validation_xml import (
@@ -458,7 +458,7 @@ def _check_lane(ctx: _Context, file: str | None, task_spec) -> None:
 
 
 def _check_sla_extension(ctx: _Context, file: str | None, task_spec) -> None:
-    properties = (getattr(task_spec, "extensions", None) or {}).get("properties") or {}
+    properties = element_properties(task_spec)
     value = properties.get(SLA_EXTENSION_PROPERTY)
     if value is not None and sla_extension_amount(task_spec) is None:
         ctx.report.add_for_id(ERROR, f"{_task_name(ctx, file, task_spec)} has {SLA_EXTENSION_PROPERTY} = "
@@ -469,7 +469,7 @@ def _check_sla_extension(ctx: _Context, file: str | None, task_spec) -> None:
 def _check_notice(ctx: _Context, file: str | None, task_spec) -> None:
     """``notifyApplicant`` sends its notice when someone completes the task: it needs a user or
     manual task, and a kind the office has a text for."""
-    kind = ((getattr(task_spec, "extensions", None) or {}).get("properties") or {}).get(NOTIFY_PROPERTY)
+    kind = element_properties(task_spec).get(NOTIFY_PROPERTY)
     if kind is None:
         return
     name = _task_name(ctx, file, task_spec)
@@ -522,7 +522,7 @@ def _check_forms(ctx: _Context, specs: dict) -> dict[str, dict]:
 
 
 def _check_task_forms(ctx: _Context, file: str | None, task_spec, problems: dict[str, str]) -> None:
-    properties = (getattr(task_spec, "extensions", None) or {}).get("properties") or {}
+    properties = element_properties(task_spec)
     for prop in (FORM_SCHEMA_PROPERTY, FORM_UI_PROPERTY):
         form = properties.get(prop)
         if not form:

@@ -11,7 +11,7 @@ from typing import Iterable, Iterator
 
 from .findings import ERROR
 from .models import CaseEvent, Definition, DefinitionFile, Task
-from .runtime import FORM_KEY_PROPERTY
+from .runtime import FORM_KEY_PROPERTY, element_properties
 from .validation_xml import Report, shorten
 
 
@@ -47,7 +47,7 @@ def check_lengths(report: Report, file_names: Iterable[str], process_ids: Iterab
 
 
 def _stored_names(task_spec) -> Iterator[tuple[str, str | None, int]]:
-    properties = (getattr(task_spec, "extensions", None) or {}).get("properties") or {}
+    properties = element_properties(task_spec)
     yield "id", task_spec.bpmn_id, ELEMENT_ID_LIMIT
     yield "name", getattr(task_spec, "bpmn_name", None), TASK_NAME_LIMIT
     yield "lane", getattr(task_spec, "lane", None), LANE_LIMIT
