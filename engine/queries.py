@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import case as when, delete, func, select
 from sqlalchemy.orm import Session
 
 from .errors import NotFound
@@ -173,12 +173,12 @@ def definition_files(session: Session, definition_id: int) -> dict[str, bytes]:
             for row in session.scalars(select(DefinitionFile).where(DefinitionFile.definition_id == definition_id))}
 
 
-def recent_lookup_failures(session: Session, client: str, since: datetime, number: str | None = None) -> int:
-    """Wrong access codes ``client`` gave since ``since``: for case ``number``, or for any case."""
-    conditions = [PublicLookupFailure.client == client, PublicLookupFailure.failed_at >= since]
-    if number is not None:
-        conditions.append(PublicLookupFailure.case_number == number)
-    return session.scalar(select(func.count()).select_from(PublicLookupFailure).where(*conditions)) or 0
+def recent_lookup_failures(session: Session, client: str, since: datetime, number: str) -> tuple[int, int]:
+    """Wrong access codes ``client`` gave since ``since``: (for case ``number``, for any case)."""
+    for_number = func.coalesce(func.sum(when((PublicLookupFailure.case_number == number, 1), else_=0)), 0)
+    row = session.execute(select(for_number, func.count()).select_from(PublicLookupFailure).where(
+        PublicLookupFailure.client == client, PublicLookupFailure.failed_at >= since)).one()
+    return int(row[0]), int(row[1])
 
 
 def record_lookup_failure(session: Session, number: str, client: str, now: datetime, keep: timedelta) -> None:

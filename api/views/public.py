@@ -32,9 +32,8 @@ def case_for_applicant(number: str, code: str):
     now = engine().clock.now()
     client = (request.remote_addr or "")[:64]
     with engine().read() as session:
-        since = now - FAILURE_WINDOW
-        if (queries.recent_lookup_failures(session, client, since, number) >= MAX_FAILURES
-                or queries.recent_lookup_failures(session, client, since) >= MAX_FAILURES_ANY_CASE):
+        this_case, any_case = queries.recent_lookup_failures(session, client, now - FAILURE_WINDOW, number)
+        if this_case >= MAX_FAILURES or any_case >= MAX_FAILURES_ANY_CASE:
             abort(429, message="Too many wrong access codes; try again in 15 minutes",
                   headers={"Retry-After": str(int(FAILURE_WINDOW.total_seconds()))})
         try:
