@@ -468,20 +468,30 @@ class CommandHandlers(MigrationCommands):
             if after_change is not None:
                 after_change(workflow)
             events = [event, *gateway.recorded, *observed, *extra_events]
-            # A change of the SLA clock is a command of its own (its own group in the history),
-            # following the one that caused it, so replay applies it like any other.
-            earlier = []
-            if event.type != runtime.CASE_CANCELLED:
-                for clock_change in (self._sla.extension, self._sla.pause_or_resume):
-                    follow_up = clock_change(case, workflow, now)
-                    if follow_up is not None:
-                        earlier.append((events, serialization.dumps(workflow)))
-                        runtime.apply_change(workflow, follow_up.type, follow_up.payload)
-                        events = [follow_up]
+            clock_changes = () if event.type == runtime.CASE_CANCELLED else (self._sla.extension,
+                                                                            self._sla.pause_or_resume)
+            events, earlier = self._follow_sla_clock(case, workflow, now, events, clock_changes)
         opened, wake_at = self._persist(conn, case, workflow, task_ids, now, events, completed_task,
-                                        ready_before=ready_before, earlier=earlier or None,
+                                        ready_before=ready_before, earlier=earlier,
                                         waiting_before=waiting_before)
         return CaseChanged(case.id, case.status, case.last_event_seq, opened, wake_at)
+
+    @staticmethod
+    def _follow_sla_clock(case: CaseRecord, workflow, now: datetime, events: list[PendingEvent],
+                          clock_changes) -> tuple[list[PendingEvent], list | None]:
+        """Apply the SLA clock changes (SlaClock methods) the change of ``events`` calls for.
+        Each is a command of its own (its own group in the history) following the one that
+        caused it, so replay applies it like any other. Returns the last group's events and the
+        (events, state) of the groups before it, for ``_persist``. Call it under the command's
+        execution context."""
+        earlier = []
+        for clock_change in clock_changes:
+            follow_up = clock_change(case, workflow, now)
+            if follow_up is not None:
+                earlier.append((events, serialization.dumps(workflow)))
+                runtime.apply_change(workflow, follow_up.type, follow_up.payload)
+                events = [follow_up]
+        return events, earlier or None
 
     def _persist(self, conn: Connection, case: CaseRecord, workflow, task_ids: TaskIdSequence, now: datetime,
                  events: list[PendingEvent], completed_task: tuple[str, str] | None = None,

@@ -48,17 +48,12 @@ class MigrationCommands:
                 waiting_before = waiting_service_tasks(workflow)
                 workflow = case_migration.move_workflow(
                     workflow, target, self._script_engine_factory(RecordedServiceGateway([])))
-            case.definition_id = target.id
-            released = _claims_in_other_lanes(store.open_tasks(conn, case.id), runtime.ready_tasks(workflow))
-            events, earlier = [event, *released], None
-            # Where the case waits may pause the SLA clock in one version and not in the other:
-            # the clock follows, as a command of its own after the move (as in _change_case).
-            clock_change = self._sla.pause_or_resume(case, workflow, now)
-            if clock_change is not None:
-                earlier = [(events, serialization.dumps(workflow))]
-                with execution_context(ManualClock(now), task_ids):
-                    runtime.apply_change(workflow, clock_change.type, clock_change.payload)
-                events = [clock_change]
+                case.definition_id = target.id
+                released = _claims_in_other_lanes(store.open_tasks(conn, case.id), runtime.ready_tasks(workflow))
+                # Where the case waits may pause the SLA clock in one version and not in the
+                # other: the clock follows.
+                events, earlier = self._follow_sla_clock(case, workflow, now, [event, *released],
+                                                         (self._sla.pause_or_resume,))
             opened, wake_at = self._persist(conn, case, workflow, task_ids, now, events, earlier=earlier,
                                             ready_before=ready_before, waiting_before=waiting_before)
             for unclaimed in released:
