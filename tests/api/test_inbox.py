@@ -3,7 +3,7 @@ the task), else its case's, as the web app shows it."""
 from __future__ import annotations
 
 from engine import commands as cmd
-from tests.engine.helpers import RECEIVE, case_row, complete, open_task
+from tests.engine.helpers import RECEIVE, case_row, complete, open_task, pass_due
 
 
 def test_the_inbox_goes_by_the_tasks_own_due_date_or_else_its_cases(call, engine, transcript, clock):
@@ -19,7 +19,6 @@ def test_the_inbox_goes_by_the_tasks_own_due_date_or_else_its_cases(call, engine
     inbox = call("GET", "/api/tasks", user="clerk").json
     assert [item["id"] for item in inbox["items"]] == [at_receive.id, at_issue.id]
 
-    clock.set(case_row(engine, waiting).due_at)
-    clock.advance(seconds=1)
+    pass_due(clock, case_row(engine, waiting).due_at)
     overdue = call("GET", "/api/tasks", user="clerk", query={"overdue": "true"}).json
     assert (overdue["total"], [item["id"] for item in overdue["items"]]) == (1, [at_receive.id])

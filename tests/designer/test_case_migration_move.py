@@ -11,8 +11,9 @@ from engine import queries
 from engine.case_migration import MigrationBlocked
 from engine.errors import Conflict, InvalidInput, NotAllowed
 
+from ..engine.helpers import pass_due
 from ..tampering import tamper
-from .test_case_migration import _complete, _deploy, _scripted, _start
+from .test_case_migration import _deploy, _scripted, _start
 
 # Version 2 changes a later part of the diagram: an issued transcript is checked by a
 # supervisor in a new lane before the end, and 'receive' gets a new name and form.
@@ -339,8 +340,7 @@ def test_a_case_waiting_in_a_called_process_keeps_its_timers_when_it_moves(engin
     engine.handle(cmd.MigrateCase(case_id, v2.version, "comment added", actor="designer"))
 
     assert _case(engine, case_id).next_timer_at == timer_before
-    clock.set(reminder_at)
-    clock.advance(seconds=1)
+    pass_due(clock, reminder_at)
     engine.handle(cmd.FireDueTimers(case_id))
     assert [t.element_id for t in _open(engine, case_id)] == ["send_reminder"]
     verification = engine.verify_case(case_id)
@@ -382,8 +382,7 @@ def test_a_waiting_timer_keeps_its_due_time_when_the_case_moves(engine, transcri
     engine.handle(cmd.MigrateCase(case_id, v2.version, "comment added", actor="designer"))
 
     assert _case(engine, case_id).next_timer_at == window_closes
-    clock.set(window_closes)
-    clock.advance(seconds=1)
+    pass_due(clock, window_closes)
     engine.handle(cmd.FireDueTimers(case_id))
     assert _case(engine, case_id).status == "completed"
     assert _events(engine, case_id)[-1].type == "case_completed"

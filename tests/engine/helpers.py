@@ -63,3 +63,9 @@ def events(engine, case_id: str) -> list:
 def case_row(engine, case_id: str):
     with engine.read() as session:
         return queries.get_case(session, case_id)
+
+
+def pass_due(clock, moment) -> None:
+    """Let ``moment`` pass: SpiffWorkflow fires a timer only once its due time is strictly past."""
+    clock.set(moment)
+    clock.advance(seconds=1)

@@ -14,7 +14,7 @@ from engine.definitions import files_from_folder
 from engine.errors import InvalidInput
 from tests.agencies.conftest import HOUSEHOLD, SimulatorControl
 from tests.conftest import BPMN
-from tests.engine.helpers import case_row, complete, events, open_task, open_tasks
+from tests.engine.helpers import case_row, complete, events, open_task, open_tasks, pass_due
 
 from .journeys import COUPLE_REGISTER, DIVORCE, MARRIAGE
 from .test_move_in_registration import data_of, let_the_documents_lapse, step_data
@@ -152,8 +152,7 @@ def test_an_id_number_failing_its_checksum_goes_to_the_clerk_without_asking_the_
 def test_the_standard_time_passing_alerts_the_supervisor(engine, kind, clock):
     case_id = started(engine, kind)
     due = case_row(engine, case_id).due_at
-    clock.set(due)
-    clock.advance(seconds=1)
+    pass_due(clock, due)
     engine.handle(cmd.FireDueTimers(case_id))
     assert open_task(engine, case_id, "review_delay").lane == "Supervisor"
     assert case_row(engine, case_id).overdue_at == due

@@ -15,7 +15,7 @@ from engine import queries, serialization
 from engine.definitions import files_from_folder
 from scripts.sync_shared_bpmn import stale_copies
 from tests.conftest import BPMN
-from tests.engine.helpers import case_row, complete, events, open_task, open_tasks
+from tests.engine.helpers import case_row, complete, events, open_task, open_tasks, pass_due
 
 OWNER_ID = "A123456789"  # owns 臺北市大安區仁愛路四段100號5樓 in the simulator's land registry
 TENANT_ID = "F131104093"  # owns nothing there
@@ -60,8 +60,7 @@ def let_the_documents_lapse(engine, clock, case_id: str) -> None:
     """The one notice goes out and nothing arrives: at the supplement deadline the reminder
     (due on the way) is done and the application is withdrawn."""
     complete(engine, case_id, "issue_notice", {"notice_delivered_by": "mail"})
-    clock.set(datetime.fromisoformat(step_data(engine, case_id, "await_documents")["supplement_deadline"]))
-    clock.advance(seconds=1)
+    pass_due(clock, datetime.fromisoformat(step_data(engine, case_id, "await_documents")["supplement_deadline"]))
     engine.handle(cmd.FireDueTimers(case_id))
     complete(engine, case_id, "send_reminder", {"reminded_by": "phone"})
 

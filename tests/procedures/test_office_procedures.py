@@ -20,7 +20,7 @@ from engine.definitions import files_from_folder
 from engine.errors import Conflict, DefinitionInvalid, InvalidInput
 from tests.agencies.conftest import HOUSEHOLD, SimulatorControl
 from tests.conftest import BPMN
-from tests.engine.helpers import case_row, complete, events, open_task, open_tasks
+from tests.engine.helpers import case_row, complete, events, open_task, open_tasks, pass_due
 from workflows.catalogue import PROCEDURES
 
 from .journeys import JOURNEYS
@@ -113,11 +113,6 @@ def run_steps(engine, case_id: str, steps) -> None:
         task = open_task(engine, case_id, element)
         assert task.lane, f"{element} is in no lane"
         complete(engine, case_id, element, data, actor="officer-1" if task.lane != "Clerk" else "clerk-1")
-
-
-def pass_due(clock, moment: datetime) -> None:
-    clock.set(moment)
-    clock.advance(seconds=1)
 
 
 # ---------------------------------------------------------------------- every procedure

@@ -12,7 +12,7 @@ from engine import commands as cmd
 from engine.definitions import files_from_folder
 from engine.models import Notification
 from tests.conftest import BPMN
-from tests.engine.helpers import complete
+from tests.engine.helpers import complete, pass_due
 from workflows.calendar import OFFICE_ZONE
 
 from .test_birth_registration import receive
@@ -70,8 +70,7 @@ def test_the_reminder_before_the_deadline_is_sent_in_writing_too(engine, clock):
     case_id = started_missing(engine, ["birth_certificate", "national_id_card"])
     complete(engine, case_id, "issue_notice", {"notice_delivered_by": "in_person"})
     waiting = step_data(engine, case_id, "await_documents")
-    clock.set(datetime.fromisoformat(waiting["reminder_at"]))
-    clock.advance(seconds=1)
+    pass_due(clock, datetime.fromisoformat(waiting["reminder_at"]))
     engine.handle(cmd.FireDueTimers(case_id))
     complete(engine, case_id, "send_reminder", {"reminded_by": "phone"})
 
