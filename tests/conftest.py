@@ -119,12 +119,9 @@ def transcript(engine):
     return engine.handle(cmd.DeployDefinition(files_from_folder(BPMN / "household_transcript"), actor="designer"))
 
 
-@pytest.fixture
-def cli(settings, engine):
-    """Runs ``flask --app api ...`` commands on the test database; ``ok`` asserts exit code 0."""
-    from api import create_app
-
-    runner = create_app(settings, engine=engine).test_cli_runner()
+def cli_of(app):
+    """Runs ``flask --app api ...`` commands of ``app``; ``ok`` asserts exit code 0."""
+    runner = app.test_cli_runner()
 
     def run(*args, ok=True):
         result = runner.invoke(args=list(args))
@@ -133,3 +130,11 @@ def cli(settings, engine):
         return result
 
     return run
+
+
+@pytest.fixture
+def cli(settings, engine):
+    """The CLI on the test database."""
+    from api import create_app
+
+    return cli_of(create_app(settings, engine=engine))

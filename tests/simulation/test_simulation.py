@@ -16,7 +16,7 @@ from api import create_app
 from engine import commands as cmd
 from engine.audit_models import VerificationRun
 from engine.models import Case, CaseEvent, Rating, Task
-from tests.conftest import BPMN, POSTGRES_URL, _truncate_postgres
+from tests.conftest import BPMN, POSTGRES_URL, _truncate_postgres, cli_of
 from workflows import catalogue
 from workflows.simulation import profile
 from workflows.simulation.report import ALL, COLUMNS
@@ -108,15 +108,7 @@ def fresh_cli(request, settings, tmp_path_factory):
             url = f"sqlite:///{path}"
         app = create_app(replace(settings, database_url=url))
         apps.append(app)
-        runner = app.test_cli_runner()
-
-        def run(*args, ok=True):
-            result = runner.invoke(args=list(args))
-            if ok:
-                assert result.exit_code == 0, result.output
-            return result
-
-        return run
+        return cli_of(app)
 
     yield make
     for app in apps:
