@@ -9,7 +9,7 @@ from flask_smorest.utils import prepare_response
 
 import workflows
 from config import Settings, load_settings
-from engine.app import CaseEngine
+from engine.case_engine import CaseEngine
 from engine.clock import Clock
 
 from . import observability, problems

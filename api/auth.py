@@ -18,9 +18,9 @@ from sqlalchemy import bindparam, select
 
 from engine import accounts
 from engine.accounts import Principal
-from engine.db import READ_ONLY_OPTION
-from engine.direct_sql import DirectStatement
-from engine.models import ApiToken, User
+from engine.storage.db import READ_ONLY_OPTION
+from engine.storage.direct_sql import DirectStatement
+from engine.storage.models import ApiToken, User
 
 DESIGNER, CLERK, SUPERVISOR, AUDITOR, ADMIN = accounts.ROLES
 CASE_WORKERS = (CLERK, SUPERVISOR)

@@ -14,10 +14,10 @@ from flask.cli import AppGroup
 
 from engine import accounts
 from engine import commands as cmd
-from engine import queries
-from engine.definitions import files_from_folder
+from engine.storage import queries
+from engine.definitions.deployments import files_from_folder
 from engine.errors import EngineError, NotFound
-from engine.schema import upgrade
+from engine.storage.schema import upgrade
 
 db_cli = AppGroup("db", help="Create or upgrade the database.")
 definitions_cli = AppGroup("definitions", help="Deploy and list procedure definitions.")
@@ -210,7 +210,7 @@ def users_ensure_demo() -> None:
 
     from sqlalchemy import select
 
-    from engine.models import User
+    from engine.storage.models import User
 
     if current_app.config["ONESTOP_SETTINGS"].environment == "production":
         raise click.UsageError("demo users are not created in production")
@@ -234,7 +234,7 @@ def tokens_issue(username, label, days) -> None:
 
     from sqlalchemy import select
 
-    from engine.models import User
+    from engine.storage.models import User
 
     engine = _engine()
     with engine.write() as session:

@@ -11,13 +11,13 @@ from pathlib import Path
 import click
 
 from engine import commands as cmd
-from engine import queries
-from engine.bpmn_diff import diff_versions
-from engine.case_migration import preview_migration
-from engine.definitions import files_from_folder
-from engine.dry_run import DEFAULT_MAX_STEPS, dry_run, synchronous_script_engine, wall_clock_now
+from engine.storage import queries
+from engine.definitions.diff import diff_versions
+from engine.cases.moving import preview_migration
+from engine.definitions.deployments import files_from_folder
+from engine.definitions.dry_run import DEFAULT_MAX_STEPS, dry_run, synchronous_script_engine, wall_clock_now
 from engine.errors import EngineError, InvalidInput
-from engine.lint import lint_bundle
+from engine.definitions.lint import lint_bundle
 
 from .cli import _echo, _engine, _fail, _json_option, definitions_cli
 

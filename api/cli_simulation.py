@@ -19,9 +19,9 @@ from flask.cli import with_appcontext
 
 from engine.clock import ManualClock
 from engine.errors import EngineError
-from engine.integrity import SCOPE_ALL, RunSummary, record_run
-from engine.reports import count_cases
-from engine.schema import upgrade
+from engine.audit.integrity import SCOPE_ALL, RunSummary, record_run
+from engine.audit.reports import count_cases
+from engine.storage.schema import upgrade
 from workflows.agencies import AgencySettings
 from workflows.agencies.simulator.server import SimulatorServer
 from workflows.calendar import OFFICE_ZONE

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from engine.bpmn_fixes import FIXES
-from engine.dry_run import DEFAULT_MAX_STEPS
+from engine.definitions.fixes import FIXES
+from engine.definitions.dry_run import DEFAULT_MAX_STEPS
 
 from .schemas import StrictSchema, Text, ValidationResultSchema
 

@@ -33,9 +33,9 @@ from pathlib import Path
 from bench.engine import PROCEDURE, persisted_rate
 from engine import accounts
 from engine import commands as cmd
-from engine.app import CaseEngine
-from engine.definitions import files_from_folder
-from engine.schema import upgrade
+from engine.case_engine import CaseEngine
+from engine.definitions.deployments import files_from_folder
+from engine.storage.schema import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).parent / "gunicorn"

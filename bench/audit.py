@@ -38,12 +38,13 @@ from sqlalchemy import insert
 from api import build_engine
 from config import Settings
 from engine import commands as cmd
-from engine import integrity, queries, replay
-from engine.definitions import files_from_folder
-from engine.eventlog import GENESIS_HASH, PendingEvent, chain_events
-from engine.models import Case, CaseEvent, Rating, Task
-from engine.schema import upgrade
-from engine.timeline import timeline_of
+from engine.audit import integrity, replay
+from engine.storage import queries
+from engine.definitions.deployments import files_from_folder
+from engine.storage.eventlog import GENESIS_HASH, PendingEvent, chain_events
+from engine.storage.models import Case, CaseEvent, Rating, Task
+from engine.storage.schema import upgrade
+from engine.audit.timeline import timeline_of
 from workflows.agencies import AgencySettings
 from workflows.agencies.simulator.server import SimulatorServer
 from workflows.reports import REPORTS, SUPPLEMENT_MESSAGE, run_report

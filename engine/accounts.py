@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .errors import Conflict, InvalidInput, NotFound
-from .models import ApiToken, User
+from engine.errors import Conflict, InvalidInput, NotFound
+from engine.storage.models import ApiToken, User
 
 ROLES = ("designer", "clerk", "supervisor", "auditor", "admin")
 TOKEN_LIFETIME = timedelta(hours=12)

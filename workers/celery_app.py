@@ -93,7 +93,7 @@ def _redis() -> redis.Redis:
 @app.task(name="onestop.dispatch_due_timers", ignore_result=True)
 def dispatch_due_timers() -> int:
     """Send one fire_case per due case (not again while one is on its way)."""
-    from engine.scheduler import TimerRunner
+    from engine.background.scheduler import TimerRunner
 
     client = _redis()
     sent = 0
@@ -108,7 +108,7 @@ def dispatch_due_timers() -> int:
 @app.task(name="onestop.fire_case")
 def fire_case(case_id: str) -> bool:
     """Fire the case's due timers; True if this task did (False: nothing due, or lost a race)."""
-    from engine.scheduler import TimerRunner
+    from engine.background.scheduler import TimerRunner
 
     try:
         fired = TimerRunner(engine(), actor="scheduler").fire(case_id)

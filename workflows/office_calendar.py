@@ -20,9 +20,9 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select, update
 
 from engine import commands as cmd
-from engine.db import read_only
+from engine.storage.db import read_only
 from engine.errors import Conflict, EngineError, InvalidInput, NotFound
-from engine.models import CalendarDay, CalendarEdition, CalendarOverride, Case
+from engine.storage.models import CalendarDay, CalendarEdition, CalendarOverride, Case
 
 from .calendar import OFFICE_ZONE, WorkingCalendar
 from .dgpa import parse_dgpa_csv

@@ -20,10 +20,10 @@ from datetime import date, datetime, timedelta
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
-from engine import reports
+from engine.audit import reports
 from engine.errors import InvalidInput
-from engine.feedback import FeedbackRules, compare_versions, element_feedback
-from engine.reports import Period, month_of, share, summary
+from engine.audit.feedback import FeedbackRules, compare_versions, element_feedback
+from engine.audit.reports import Period, month_of, share, summary
 
 from .calendar import OFFICE_CLOSES, OFFICE_OPENS, OFFICE_ZONE, WorkingCalendar
 

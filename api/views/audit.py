@@ -5,8 +5,8 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 from config.audit import load_audit_settings
-from engine import integrity
-from engine.timeline import timeline_of
+from engine.audit import integrity
+from engine.audit.timeline import timeline_of
 from workflows.identifiers import mask_national_ids
 
 from ..audit_schemas import (AnchorSchema, AnchorVerificationSchema, AnchorVerifyArgsSchema, RunListArgsSchema,

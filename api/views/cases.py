@@ -5,7 +5,7 @@ from flask import request
 from flask.views import MethodView
 
 from engine import commands as cmd
-from engine import queries
+from engine.storage import queries
 from workflows.identifiers import mask_national_ids
 
 from ..auth import AUDITOR, CASE_READERS, CASE_WORKERS, HISTORY_READERS, current_principal, engine

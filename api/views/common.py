@@ -9,7 +9,7 @@ import flask_smorest
 from flask import current_app
 from webargs.flaskparser import FlaskParser, abort
 
-from engine import queries
+from engine.storage import queries
 from workflows.identifiers import mask_national_ids
 
 from ..auth import BEARER_AUTH, engine, requires

@@ -13,13 +13,13 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 from engine import commands as cmd
-from engine import queries
+from engine.storage import queries
 from engine.errors import InvalidInput
-from engine.bpmn_diff import diff_versions
-from engine.bpmn_fixes import fix_implicit_splits
-from engine.case_migration import preview_migration
-from engine.dry_run import dry_run, synchronous_script_engine, wall_clock_now
-from engine.lint import lint_bundle
+from engine.definitions.diff import diff_versions
+from engine.definitions.fixes import fix_implicit_splits
+from engine.cases.moving import preview_migration
+from engine.definitions.dry_run import dry_run, synchronous_script_engine, wall_clock_now
+from engine.definitions.lint import lint_bundle
 
 from ..auth import ADMIN, ANY_ROLE, DESIGNER, SUPERVISOR, current_principal, engine
 from ..designer_schemas import (DefinitionDiffSchema, DiffArgsSchema, DryRunRequestSchema, DryRunResultSchema,

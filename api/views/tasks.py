@@ -5,7 +5,7 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 from engine import commands as cmd
-from engine import queries
+from engine.storage import queries
 from workflows.identifiers import mask_national_ids
 
 from ..auth import ADMIN, AUDITOR, CASE_READERS, CASE_WORKERS, SUPERVISOR, current_principal, engine, may_work_lane

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from api import build_engine
 from engine import commands as cmd
-from engine import jobs
-from engine.jobs import ServiceJob
+from engine.storage import jobs
+from engine.storage.jobs import ServiceJob
 from workflows.agencies import AgencySettings
 
 from ..conftest import AGENCY_TIMEOUT_SECONDS
@@ -132,7 +132,7 @@ def test_an_open_breaker_fails_the_task_at_once_and_half_open_lets_a_trial_throu
         database_url, simulator, agencies, clock):
     from ..conftest import BPMN
     from config import Settings
-    from engine.definitions import files_from_folder
+    from engine.definitions.deployments import files_from_folder
 
     agency_settings = AgencySettings.all_at(simulator.url, timeout_seconds=0.5, breaker_failures=3,
                                             breaker_reset_seconds=0.3)

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from engine import commands as cmd
-from engine.definitions import files_from_folder
+from engine.definitions.deployments import files_from_folder
 from engine.errors import DefinitionInvalid
 
 from ..conftest import BPMN

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from engine.jobs import ServiceJob
+from engine.storage.jobs import ServiceJob
 
 from ..engine.helpers import RECEIVE, complete, events, open_task, open_tasks, start
 

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from engine import integrity
-from engine.audit_models import ChainAnchor, ChainAnchorHead, VerificationFailure, VerificationRun
+from engine.audit import integrity
+from engine.storage.audit_models import ChainAnchor, ChainAnchorHead, VerificationFailure, VerificationRun
 from engine.errors import Conflict, InvalidInput
-from engine.eventlog import event_hash
-from engine.models import Case, CaseEvent
+from engine.storage.eventlog import event_hash
+from engine.storage.models import Case, CaseEvent
 
 from ..engine.helpers import RECEIVE, complete, events, start
 from ..tampering import tamper, with_guard_lifted

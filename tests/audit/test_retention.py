@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import func, select, update
 
 from engine import commands as cmd
-from engine import integrity
-from engine.audit_models import CaseArchive
+from engine.audit import integrity
+from engine.storage.audit_models import CaseArchive
 from engine.errors import InvalidInput
-from engine.jobs import ServiceJob
-from engine.models import Case, CaseEvent, Rating, Task
-from engine.retention import RetentionPolicy, archive_and_purge, due_for_archive, verify_archive
+from engine.storage.jobs import ServiceJob
+from engine.storage.models import Case, CaseEvent, Rating, Task
+from engine.audit.retention import RetentionPolicy, archive_and_purge, due_for_archive, verify_archive
 
 from ..engine.helpers import RECEIVE, VALID_ID, complete, start
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from engine import commands as cmd
-from engine import queries
-from engine.case_migration import preview_migration
+from engine.storage import queries
+from engine.cases.moving import preview_migration
 from engine.errors import InvalidInput
 
 SAMPLE = Path(__file__).resolve().parent.parent / "corpus" / "designer" / "dry_run_sample.bpmn"

@@ -7,8 +7,8 @@ import threading
 import pytest
 
 from engine import commands as cmd
-from engine import queries
-from engine.case_migration import MigrationBlocked
+from engine.storage import queries
+from engine.cases.moving import MigrationBlocked
 from engine.errors import Conflict, InvalidInput, NotAllowed
 
 from ..engine.helpers import pass_due
@@ -107,8 +107,8 @@ def test_verify_replay_and_past_states_hold_across_the_migration(engine):
 
 
 def test_the_timeline_and_process_mining_show_the_move(engine):
-    from engine.mining import CaseSelection, mined_cases
-    from engine.timeline import timeline_of
+    from engine.audit.mining import CaseSelection, mined_cases
+    from engine.audit.timeline import timeline_of
 
     _deploy(engine, _scripted())
     case_id = _start(engine)
@@ -129,7 +129,7 @@ def test_the_timeline_and_process_mining_show_the_move(engine):
 def test_a_tampered_migration_event_is_found_by_verify(engine):
     from sqlalchemy import update
 
-    from engine.models import CaseEvent
+    from engine.storage.models import CaseEvent
 
     _deploy(engine, _scripted())
     case_id = _start(engine)
@@ -308,7 +308,7 @@ def test_the_cli_migrates(settings, engine):
 
 def _new_version_of(engine, folder: str):
     """The procedure again with a comment added: a new version with the same diagram."""
-    from engine.definitions import files_from_folder
+    from engine.definitions.deployments import files_from_folder
     from tests.conftest import BPMN
 
     files = files_from_folder(BPMN / folder)
@@ -323,7 +323,7 @@ def test_a_case_waiting_in_a_called_process_keeps_its_timers_when_it_moves(engin
     the new version's specs, the timer fires when it was due, and the case still verifies."""
     from datetime import datetime
 
-    from engine.definitions import files_from_folder
+    from engine.definitions.deployments import files_from_folder
     from tests.conftest import BPMN
     from tests.engine.helpers import complete
     from tests.procedures.test_move_in_registration import TENANT_ID, receive, step_data
@@ -348,7 +348,7 @@ def test_a_case_waiting_in_a_called_process_keeps_its_timers_when_it_moves(engin
 
 
 def test_a_case_waiting_for_an_agency_moves_and_gets_the_answer(engine):
-    from engine.definitions import files_from_folder
+    from engine.definitions.deployments import files_from_folder
     from tests.conftest import BPMN
     from tests.engine.helpers import complete
     from tests.procedures.test_move_in_registration import receive
@@ -392,7 +392,7 @@ def test_a_waiting_timer_keeps_its_due_time_when_the_case_moves(engine, transcri
 def test_a_case_that_passed_a_removed_step_is_blocked_in_preview_and_migration_alike(engine):
     """Version 2 starts with the lookup (no 'receive' any more): a case still at 'receive' is
     blocked by it, and so is a case that already passed it (its history names the step)."""
-    from engine.case_migration import preview_migration
+    from engine.cases.moving import preview_migration
 
     _deploy(engine, _scripted())
     at_receive, at_supplement = _start(engine), _start(engine)
@@ -460,7 +460,7 @@ def test_a_claim_stays_when_the_task_keeps_its_lane(engine):
 def _transcript_version(engine, *, pause_at_receive: bool, mark: str):
     """The transcript again (``mark`` makes it a new version), its receive step marked slaPause
     when ``pause_at_receive``."""
-    from engine.definitions import files_from_folder
+    from engine.definitions.deployments import files_from_folder
     from tests.conftest import BPMN
 
     files = files_from_folder(BPMN / "household_transcript")

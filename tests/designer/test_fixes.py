@@ -7,8 +7,8 @@ from pathlib import Path
 from lxml import etree
 
 from engine import commands as cmd
-from engine.bpmn_fixes import fix_implicit_splits
-from engine.validation import validate_bundle
+from engine.definitions.fixes import fix_implicit_splits
+from engine.definitions.validation import validate_bundle
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 SPLIT = CORPUS / "designer" / "implicit_split_drawn.bpmn"

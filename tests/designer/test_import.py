@@ -10,8 +10,8 @@ import pytest
 
 from engine import commands as cmd
 from engine.errors import InvalidInput
-from engine.findings import ERROR, INFO
-from engine.validation import validate_bundle
+from engine.definitions.findings import ERROR, INFO
+from engine.definitions.validation import validate_bundle
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 DESIGNER = CORPUS / "designer"

@@ -16,7 +16,7 @@ import pytest
 
 from engine import accounts
 from engine import commands as cmd
-from engine.definitions import files_from_folder
+from engine.definitions.deployments import files_from_folder
 
 from ..api.conftest import HttpCaller, serve, tokens  # noqa: F401  (fixtures used here)
 from ..conftest import BPMN

@@ -6,7 +6,7 @@ import time
 from sqlalchemy import select
 
 from engine import commands as cmd
-from engine import queries
+from engine.storage import queries
 
 VALID_ID = "A123456789"
 RECEIVE = {"national_id": VALID_ID, "applicant_name": "王小明", "scope": "full", "copies": 1}
@@ -36,7 +36,7 @@ def complete(engine, case_id: str, element_id: str, data: dict, actor: str = "cl
 def run_jobs_of(engine, case_id: str, seconds: float = 10.0) -> None:
     """Run the due agency calls, and those their answers lead to (a second check after the
     first); when an embedded scheduler's worker took one first, wait for it."""
-    from engine.jobs import ServiceJob
+    from engine.storage.jobs import ServiceJob
 
     deadline = time.monotonic() + seconds
     while True:

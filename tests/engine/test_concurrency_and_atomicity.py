@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from engine import commands as cmd
 from engine.errors import Conflict
-from engine.models import Case, CaseEvent, Task
+from engine.storage.models import Case, CaseEvent, Task
 
 from .helpers import RECEIVE, events, open_task, start
 
@@ -113,7 +113,7 @@ def test_a_writer_that_waits_too_long_gives_up_with_an_error(engine, transcript,
     from sqlalchemy.exc import OperationalError
 
     from api import build_engine
-    from engine import db
+    from engine.storage import db
 
     monkeypatch.setattr(db, "WRITER_QUEUE_TIMEOUT_SECONDS", 0.2)
     started = start(engine)

@@ -5,8 +5,8 @@ import pytest
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from engine import store
-from engine.direct_sql import DirectStatement
+from engine.storage import store
+from engine.storage.direct_sql import DirectStatement
 
 from .helpers import start
 

@@ -5,8 +5,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
-import engine.audit_models  # noqa: F401 - registers the audit tables on the models' metadata
-from engine.models import Base
+import engine.storage.audit_models  # noqa: F401 - registers the audit tables on the models' metadata
+from engine.storage.models import Base
 
 
 def test_the_migrated_database_matches_the_models(database_url):

@@ -13,11 +13,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
 from engine.registries import ScriptFunctions
-from engine.sandbox import (    SandboxedEnvironment,
-    SandboxedScriptEngine,
-    ScriptTimeout,
-    check_script_syntax,
-)
+from engine.workflow.sandbox import SandboxedEnvironment, SandboxedScriptEngine, ScriptTimeout, check_script_syntax
 
 # ---------------------------------------------------------------------------------------------
 # Small BPMN builders
@@ -373,7 +369,7 @@ def test_previous_trace_function_is_restored():
 
 
 def test_scripts_are_compiled_once_per_source_text():
-    from engine import sandbox
+    from engine.workflow import sandbox
 
     environment = SandboxedEnvironment(timeout_seconds=1.0)
     script = "total = sum(values)\nlabel = f'{total} items'"

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from engine import validation, validation_xml
-from engine.findings import ERROR, INFO, WARNING, Finding
-from engine.validation import ValidatedBundle, validate_bundle
-from engine.validation_xml import timer_problems
+from engine.definitions import validation, xml as validation_xml
+from engine.definitions.findings import ERROR, INFO, WARNING, Finding
+from engine.definitions.validation import ValidatedBundle, validate_bundle
+from engine.definitions.xml import timer_problems
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 BAD = CORPUS / "bad_bpmn"

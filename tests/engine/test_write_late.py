@@ -8,7 +8,7 @@ import pytest
 
 from engine import commands as cmd
 from engine.errors import Conflict
-from engine.transactions import STALE_READ_ATTEMPTS
+from engine.cases.transactions import STALE_READ_ATTEMPTS
 
 from .helpers import RECEIVE, events, open_task, start
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pytest
 
 from engine import commands as cmd
-from engine.definitions import files_from_folder
+from engine.definitions.deployments import files_from_folder
 from engine.errors import InvalidInput
 from tests.agencies.conftest import HOUSEHOLD, SimulatorControl
 from tests.conftest import BPMN

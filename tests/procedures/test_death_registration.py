@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from engine import commands as cmd
-from engine.definitions import files_from_folder
+from engine.definitions.deployments import files_from_folder
 from tests.conftest import BPMN
 from tests.engine.helpers import case_row, complete, open_task
 

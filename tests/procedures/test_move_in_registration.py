@@ -11,8 +11,9 @@ import pytest
 from SpiffWorkflow.util.task import TaskState
 
 from engine import commands as cmd
-from engine import queries, serialization
-from engine.definitions import files_from_folder
+from engine.storage import queries
+from engine.workflow import serialization
+from engine.definitions.deployments import files_from_folder
 from scripts.sync_shared_bpmn import stale_copies
 from tests.conftest import BPMN
 from tests.engine.helpers import case_row, complete, events, open_task, open_tasks, pass_due

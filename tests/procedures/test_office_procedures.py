@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from engine import commands as cmd
-from engine.definitions import files_from_folder
+from engine.definitions.deployments import files_from_folder
 from engine.errors import Conflict, DefinitionInvalid, InvalidInput
 from tests.agencies.conftest import HOUSEHOLD, SimulatorControl
 from tests.conftest import BPMN

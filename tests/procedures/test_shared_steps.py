@@ -9,7 +9,7 @@ import pytest
 from lxml import etree
 
 from engine import commands as cmd
-from engine.definitions import files_from_folder
+from engine.definitions.deployments import files_from_folder
 from engine.errors import Conflict, InvalidInput
 from scripts.sync_shared_bpmn import SHARED, SHARED_PROCESSES, callers, stale_copies
 from tests.conftest import BPMN

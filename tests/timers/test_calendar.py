@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from engine.clock import ManualClock, execution_context
 from engine.errors import Conflict, InvalidInput, NotFound
-from engine.models import CalendarDay, CalendarEdition, CalendarOverride
+from engine.storage.models import CalendarDay, CalendarEdition, CalendarOverride
 from workflows.calendar import WorkingCalendar
 from workflows.dgpa import parse_dgpa_csv, to_dgpa_csv
 from workflows.time_functions import time_functions

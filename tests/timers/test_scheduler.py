@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from api import build_engine, create_app
 from engine import commands as cmd
-from engine.scheduler import EmbeddedScheduler, TimerRunner, due_case_ids
+from engine.background.scheduler import EmbeddedScheduler, TimerRunner, due_case_ids
 from tests.conftest import POSTGRES_URL
 from tests.engine.helpers import RECEIVE, case_row, complete, events, open_task
 

@@ -11,8 +11,8 @@ from api.scheduling import build_outbox
 from config import Settings
 from engine import commands as cmd
 from engine.errors import ProcedureFailed
-from engine.models import Case, DevelopmentMessage, Notification
-from engine.outbox import Outbox, SmsAdapter
+from engine.storage.models import Case, DevelopmentMessage, Notification
+from engine.background.outbox import Outbox, SmsAdapter
 from workflows.office_calendar import recompute_due_dates
 from tests.engine.helpers import RECEIVE, case_row, complete, events, open_task, open_tasks
 

@@ -32,11 +32,12 @@ from typing import Any, Callable
 from sqlalchemy import select
 
 from engine import commands as cmd
-from engine import queries, runtime, serialization
+from engine.storage import queries
+from engine.workflow import runtime, serialization
 from engine.errors import Conflict, EngineError, NotFound
-from engine.handlers import RATING_MESSAGE
-from engine.models import Case, Task
-from engine.scheduler import TimerRunner, next_due_at
+from engine.cases.handlers import RATING_MESSAGE
+from engine.storage.models import Case, Task
+from engine.background.scheduler import TimerRunner, next_due_at
 
 from ..agencies.settings import AGENCIES
 from ..agencies.simulator.faults import NO_FAULT, Fault

@@ -1,0 +1,249 @@
+"""Firing due timers: finding the cases that are due, and the embedded scheduler thread.
+
+After every command the case's earliest timer is stored in ``cases.next_timer_at`` (indexed),
+so finding due work is a range scan of that index: its cost follows the number of cases that
+are due, not the number waiting. Firing goes through the ``FireDueTimers`` command, which locks
+the case and checks its version: any number of schedulers or workers may race on one case, one
+fires it and the others find nothing due. Nothing is held in memory that a restart would lose:
+timers that fell due while no scheduler ran are simply due at the next pass.
+
+``EmbeddedScheduler`` runs in the server process (the default, nothing else to run). It sleeps
+until the earliest timer is due (at most ``poll_seconds``, so timers created by other processes
+are seen), wakes early when a command in this process may have created a sooner one, and also
+delivers the outbox. With several server processes, one holds a file lock and schedules; the
+others wait to take over if it goes away. ``workers/`` runs the same ``TimerRunner`` under
+Celery instead.
+
+The embedded scheduler also hands due service jobs (agency calls of waiting service tasks) to
+a small pool of its own threads, so that a slow agency never delays a timer.
+"""
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, select
+
+from engine import commands as cmd
+from engine.storage import jobs
+from engine.storage.db import read_only
+from engine.errors import Conflict, EngineError, NotFound
+from engine.storage.models import Case
+
+log = logging.getLogger("onestop.scheduler")
+CASES = Case.__table__
+
+# Strictly past due, as SpiffWorkflow fires timers (and FireDueTimers checks).
+_DUE = (select(CASES.c.id).where(CASES.c.next_timer_at < bindparam("now"))
+        .order_by(CASES.c.next_timer_at).limit(bindparam("limit")))
+_NEXT_DUE = select(func.min(CASES.c.next_timer_at))
+
+
+def due_case_ids(conn: Connection, now: datetime, limit: int) -> list[str]:
+    return list(conn.execute(_DUE, {"now": now, "limit": limit}).scalars())
+
+
+def next_due_at(conn: Connection) -> datetime | None:
+    value = conn.execute(_NEXT_DUE).scalar()
+    if value is not None and value.tzinfo is None:  # SQLite's aggregate skips the column type
+        from datetime import timezone
+
+        value = value.replace(tzinfo=timezone.utc)
+    return value
+
+
+class TimerRunner:
+    """Fires due cases through engine commands; remembers cases whose BPMN fails to back off."""
+
+    MAX_BACKOFF = 300.0
+
+    def __init__(self, engine, *, actor: str = "scheduler") -> None:
+        self.engine = engine
+        self.actor = actor
+        self._failing: dict[str, tuple[int, float]] = {}  # case id -> (failures, retry at, monotonic)
+
+    def due(self, limit: int) -> list[str]:
+        now = self.engine.clock.now()
+        with read_only(self.engine.db).connect() as conn:
+            ids = due_case_ids(conn, now, limit + len(self._failing))
+        moment = time.monotonic()
+        return [case_id for case_id in ids
+                if case_id not in self._failing or self._failing[case_id][1] <= moment][:limit]
+
+    def fire(self, case_id: str) -> bool:
+        """True if this call fired the case's timers."""
+        try:
+            fired = self.engine.handle(cmd.FireDueTimers(case_id, actor=self.actor)) is not None
+        except (Conflict, NotFound):
+            return False  # another command or worker got there first, or the case closed
+        except EngineError as error:  # the procedure itself fails at this timer: retry later
+            failures = self._failing.get(case_id, (0, 0.0))[0] + 1
+            delay = min(self.MAX_BACKOFF, 2.0 ** failures)
+            self._failing[case_id] = (failures, time.monotonic() + delay)
+            log.error("case %s: firing its timer failed (%s); next try in %.0f s", case_id, error.message, delay)
+            return False
+        self._failing.pop(case_id, None)
+        return fired
+
+    def fire_due(self, batch: int = 200, pool: ThreadPoolExecutor | None = None) -> int:
+        """Fire every due case, in ``pool``'s threads if given (on PostgreSQL a firing mostly
+        waits for the database, so a few threads fire several times more per second)."""
+        fired = 0
+        while True:
+            ids = self.due(batch)
+            if pool is None:
+                fired += sum(self.fire(case_id) for case_id in ids)
+            else:
+                fired += sum(pool.map(self.fire, ids))
+            if len(ids) < batch:
+                return fired
+
+
+class _LeaderLock:
+    """One scheduling process per machine: an exclusive lock on a file, released on exit."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self._file = None
+
+    def acquire(self) -> bool:
+        if self.path is None or self._file is not None:
+            return True
+        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+        handle = open(self.path, "a+")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return False
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._file = handle
+        return True
+
+    def release(self) -> None:
+        if self._file is not None:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
+
+
+class EmbeddedScheduler:
+    def __init__(self, engine, outbox=None, *, poll_seconds: float = 0.5, batch: int = 200,
+                 lock_path: str | None = None, threads: int | None = None, service_threads: int = 4) -> None:
+        self.engine = engine
+        self.outbox = outbox
+        self.runner = TimerRunner(engine)
+        self.poll_seconds = poll_seconds
+        self.batch = batch
+        # SQLite takes one writer at a time (more threads only queue on its lock); a server
+        # database serves several commands at once.
+        if threads is None:
+            threads = 1 if engine.db.dialect.name == "sqlite" else 4
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="onestop-fire") if threads > 1 else None
+        # Agency calls mostly wait on the network: threads, whatever the database.
+        self._service_pool = ThreadPoolExecutor(service_threads, thread_name_prefix="onestop-service")
+        self._lock = _LeaderLock(lock_path)
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_pass_at: float | None = None  # monotonic
+        # When (time.monotonic) the loop's sleep ends; None while it works or does not lead.
+        self._sleeping_until: float | None = None
+        self.last_error: str | None = None
+        self.leader = False
+        self.fired = 0
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> "EmbeddedScheduler":
+        if self._thread is None:
+            self.engine.command_listeners.append(self._on_command)
+            self._thread = threading.Thread(target=self._loop, name="onestop-scheduler", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        if self._on_command in self.engine.command_listeners:
+            self.engine.command_listeners.remove(self._on_command)
+        self._lock.release()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+        self._service_pool.shutdown(wait=True, cancel_futures=True)  # calls end within their timeout
+
+    def notify(self) -> None:
+        """Look again now (a command may have created a timer sooner than the one awaited)."""
+        self._wake.set()
+
+    def _on_command(self, command: Any, result: Any) -> None:
+        """Wake up only if the command gave a case a timer (or an agency call) due before the
+        moment the loop sleeps until. Commands say so in their result (``wake_at``): asking
+        the database after every command cost more CPU than the command itself."""
+        wake_at = getattr(result, "wake_at", None)
+        if wake_at is None or not self.leader or isinstance(command, cmd.FireDueTimers):
+            return  # a follower polls; the leader's own passes find what other processes did
+        # Compared on the monotonic clock: the engine's clock may be set by hand (tests, replay).
+        due_in = (wake_at - self.engine.clock.now()).total_seconds()
+        sleeping_until = self._sleeping_until
+        if sleeping_until is None or time.monotonic() + due_in < sleeping_until:
+            self._wake.set()
+
+    # ------------------------------------------------------------------ work
+    def run_once(self) -> dict[str, Any]:
+        """One pass: start due service jobs, fire every due case, deliver due messages."""
+        started = self.engine.service_jobs.submit_due(self._service_pool, self.batch)
+        fired = self.runner.fire_due(self.batch, self._pool)
+        delivered = self.outbox.deliver_due() if self.outbox is not None else {}
+        self.fired += fired
+        return {"fired": fired, "delivered": delivered, "service_jobs_started": started}
+
+    def seconds_until_next(self) -> float:
+        with read_only(self.engine.db).connect() as conn:
+            dues = [next_due_at(conn), jobs.next_due_at(conn)]
+        due = min((when for when in dues if when is not None), default=None)
+        if due is None:
+            return self.poll_seconds
+        return max(0.0, min(self.poll_seconds, (due - self.engine.clock.now()).total_seconds()))
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            delay = self.poll_seconds
+            self._sleeping_until = None  # during a pass, any command's timer may be the soonest
+            # Cleared whether or not this process leads: a follower that kept the event set
+            # would spin on the lock instead of sleeping.
+            self._wake.clear()
+            try:
+                self.leader = self._lock.acquire()
+                if self.leader:
+                    self.run_once()
+                    self.last_pass_at, self.last_error = time.monotonic(), None
+                    delay = self.seconds_until_next()
+                    self._sleeping_until = time.monotonic() + delay
+            except Exception as error:  # keep scheduling: the next pass retries
+                self.last_error = f"{type(error).__name__}: {error}"
+                log.exception("scheduler pass failed")
+            self._wake.wait(delay)
+
+    def health(self) -> dict[str, Any]:
+        alive = self._thread is not None and self._thread.is_alive()
+        if not alive:
+            return {"status": "down", "mode": "embedded", "error": "the scheduler thread is not running"}
+        if not self.leader:
+            return {"status": "ok", "mode": "embedded", "role": "standby"}
+        age = time.monotonic() - self.last_pass_at if self.last_pass_at is not None else None
+        stale = age is None or age > max(10.0, 10 * self.poll_seconds)
+        status = "down" if stale and self.last_error else "ok"
+        return {"status": status, "mode": "embedded", "role": "leader", "seconds_since_pass": age,
+                "last_error": self.last_error}

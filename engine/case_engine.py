@@ -1,0 +1,211 @@
+"""``CaseEngine``: the one object the outside world (api/, the CLI, workers, tests) talks to.
+
+Commands go through ``handle`` (one transaction each); reads through ``read()`` sessions and
+the helpers below. The engine is configured with registries instead of importing a domain.
+"""
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from datetime import timedelta
+from functools import partial
+from typing import Any, Callable, Iterator, Mapping
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from engine import commands as cmd
+from engine.storage import queries
+from engine.audit import replay
+from engine.workflow import runtime, serialization
+from engine.clock import Clock, SystemClock, install
+from engine.storage.db import create_db_engine, create_session_factory
+from engine.definitions.deployments import DefinitionCatalog
+from engine.errors import NotFound
+from engine.definitions.findings import Finding
+from engine.cases.handlers import CommandHandlers
+from engine.registries import FormFormats, NotificationPolicy, ProcedureCatalogue, ScriptFunctions, ServiceOperators
+from engine.workflow.sandbox import SandboxedScriptEngine
+from engine.background.service_runner import ServiceJobRunner
+from engine.definitions.validation import validate_bundle
+
+DEFAULT_CHANNELS = ("counter", "online", "home_visit")
+# Replay runs scripts with this many times the live time limit (see replay_script_engine).
+REPLAY_TIMEOUT_FACTOR = 10
+
+
+def default_case_number(year: int, number: int) -> str:
+    return f"{year}-{number:06d}"
+
+
+class CaseEngine:
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        clock: Clock | None = None,
+        script_functions: ScriptFunctions | None = None,
+        operators: ServiceOperators | None = None,
+        catalogue: ProcedureCatalogue | None = None,
+        notifications: NotificationPolicy | None = None,
+        form_formats: FormFormats | None = None,
+        script_timeout_seconds: float = 1.0,
+        channels: tuple[str, ...] = DEFAULT_CHANNELS,
+        local_timezone: str = "UTC",
+        case_number_format: Callable[[int, int], str] = default_case_number,
+        service_job_lease_seconds: float = 60.0,
+    ) -> None:
+        install()
+        self.database_url = database_url
+        self.clock = clock or SystemClock()
+        self.script_functions = script_functions or ScriptFunctions()
+        self.operators = operators or ServiceOperators()
+        self.catalogue = catalogue or ProcedureCatalogue()
+        self.notifications = notifications or NotificationPolicy()
+        # Called with (command, result) after every command that committed; the embedded
+        # scheduler listens here to wake up early when a sooner timer may have appeared.
+        self.command_listeners: list[Callable[[Any, Any], None]] = []
+        # name -> callable returning {"status": "ok" | "down" | "not_configured", ...}; components
+        # such as the scheduler or the agency gateway register theirs.
+        self.health_checks: dict[str, Callable[[], dict]] = {}
+        # Parts of a domain pack the host wires in (e.g. "agencies": the agency connectors), for
+        # the host's own use; the engine never looks inside.
+        self.components: dict[str, Any] = {}
+        self.script_timeout_seconds = script_timeout_seconds
+        self.db = create_db_engine(database_url)
+        self._sessions = create_session_factory(self.db)
+        self._read_sessions = create_session_factory(self.db, read_only=True)
+        self.catalog = DefinitionCatalog(partial(
+            validate_bundle, operators=self.operators.names(), script_functions=self.script_functions.names(),
+            asynchronous_operators=self.operators.asynchronous_names(),
+            notice_kinds=self.notifications.notice_kinds(),
+        ))
+        self.handlers = CommandHandlers(
+            self.db, self._sessions, self.catalog, self.clock, self.script_engine, self.operators, self.catalogue,
+            notifications=self.notifications, channels=channels, local_timezone=ZoneInfo(local_timezone),
+            case_number_format=case_number_format, form_formats=form_formats or FormFormats(),
+        )
+        self._dispatch: dict[type, Callable[[Any], Any]] = {
+            cmd.DeployDefinition: self.handlers.deploy,
+            cmd.StartCase: self.handlers.start_case,
+            cmd.ClaimTask: self.handlers.claim_task,
+            cmd.UnclaimTask: self.handlers.unclaim_task,
+            cmd.CompleteTask: self.handlers.complete_task,
+            cmd.DeliverMessage: self.handlers.deliver_message,
+            cmd.CancelCase: self.handlers.cancel_case,
+            cmd.FireDueTimers: self.handlers.fire_due_timers,
+            cmd.RecordRating: self.handlers.record_rating,
+            cmd.RescheduleCase: self.handlers.reschedule_case,
+            cmd.RecordServiceOutcome: self.handlers.record_service_outcome,
+            cmd.MigrateCase: self.handlers.migrate_case,
+            cmd.MigrateCases: self.handlers.migrate_cases,
+        }
+        # Performs waiting service tasks' calls: run by the embedded scheduler, Celery workers,
+        # or directly with ``run_due_jobs``.
+        self.service_jobs = ServiceJobRunner(self, lease=timedelta(seconds=service_job_lease_seconds))
+
+    def script_engine(self, service_gateway, timeout_seconds: float | None = None) -> SandboxedScriptEngine:
+        return SandboxedScriptEngine(
+            self.script_functions, timeout_seconds=timeout_seconds or self.script_timeout_seconds,
+            service_gateway=service_gateway, asynchronous=self.operators.is_asynchronous,
+        )
+
+    def replay_script_engine(self, service_gateway) -> SandboxedScriptEngine:
+        """For replay: every script already finished within the limit when its command ran, so a
+        busy machine must not make replay fail where the live command passed. A generous limit
+        still stops a script that a tampered history sends into a loop."""
+        return self.script_engine(service_gateway, self.script_timeout_seconds * REPLAY_TIMEOUT_FACTOR)
+
+    # ------------------------------------------------------------------ commands
+    def handle(self, command: Any) -> Any:
+        result = self._dispatch[type(command)](command)
+        for listener in self.command_listeners:
+            try:
+                listener(command, result)
+            except Exception:  # a listener must never undo or fail a committed command
+                logging.getLogger("onestop.engine").exception("command listener failed")
+        return result
+
+    def run_due_jobs(self, limit: int = 100) -> dict[str, int]:
+        """Perform every due service job now, in this thread, as a worker would (tests, CLI)."""
+        return self.service_jobs.run_due(limit)
+
+    def validate(self, files: Mapping[str, bytes], process_key: str | None = None) -> list[Finding]:
+        return self.catalog.validate(files, process_key).findings
+
+    # ------------------------------------------------------------------ reads
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._read_sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A transaction for writes outside the case commands (accounts, tokens, rate limits)."""
+        with self._sessions.begin() as session:
+            yield session
+
+    def definition(self, definition_id: int):
+        """The parsed definition version (from the cache after its first use)."""
+        with self.read() as session:
+            return self.catalog.get(session, definition_id)
+
+    def case_state(self, case_id: str, at_seq: int | None = None) -> dict[str, Any]:
+        """The case as it is (``at_seq`` None) or as it was after event ``at_seq``, by replay."""
+        with self.read() as session:
+            case = queries.get_case(session, case_id)
+            definition = self.catalog.get(session, case.definition_id)
+            if at_seq is None:
+                return describe_state(case.state, definition, case.last_event_seq)
+            events = queries.case_events(session, case_id)
+        if not 1 <= at_seq <= len(events):
+            raise NotFound(f"Case {case.number} has no event {at_seq}", seq=at_seq, last_seq=len(events))
+        result = replay.replay(case_id, events, definition, self.replay_script_engine, up_to_seq=at_seq,
+                               definitions=self.definition)
+        return describe_state(result.state, result.definition or definition, at_seq, divergence=result.reason)
+
+    def verify_case(self, case_id: str) -> replay.Verification:
+        with self.read() as session:
+            case = queries.get_case(session, case_id)
+            events = queries.case_events(session, case_id)
+            definition = self.catalog.get(session, case.definition_id)
+        return replay.verify(case, events, definition, self.replay_script_engine, definitions=self.definition)
+
+    def verify_all(self, batch_size: int = 200) -> Iterator[replay.Verification]:
+        after = None
+        while True:
+            with self.read() as session:
+                ids = queries.case_ids(session, after, batch_size)
+            if not ids:
+                return
+            for case_id in ids:
+                yield self.verify_case(case_id)
+            after = ids[-1]
+
+    def dispose(self) -> None:
+        self.db.dispose()
+
+
+def describe_state(state: str | None, definition, seq: int, divergence: str | None = None) -> dict[str, Any]:
+    """A JSON-able summary of a serialized workflow: its data and open and finished steps."""
+    if state is None:
+        return {"seq": seq, "data": {}, "ready_tasks": [], "awaited_messages": [], "completed_steps": [],
+                "divergence": divergence}
+    workflow = serialization.loads(state, definition.spec, definition.subprocess_specs)
+    return {
+        "seq": seq,
+        "completed": workflow.is_completed(),
+        "data": current_data(workflow),
+        "ready_tasks": [task.__dict__ for task in runtime.ready_tasks(workflow)],
+        "awaited_messages": sorted({name for _task, name in runtime.waiting_for_messages(workflow)}),
+        "completed_steps": runtime.completed_steps(workflow),
+        "next_timer_at": runtime.next_timer_due(workflow),
+        "divergence": divergence,
+    }
+
+
+def current_data(workflow) -> dict[str, Any]:
+    if workflow.is_completed():
+        return dict(workflow.data)
+    task = workflow.last_task or workflow.task_tree
+    return dict(task.data)

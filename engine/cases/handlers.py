@@ -1,0 +1,576 @@
+"""Command handlers: each command is one transaction that writes the case's new state, its
+events and its projections together, or nothing at all.
+
+Every case command has the same shape (``_change_case``): lock and load the case, apply one
+change to its workflow under a fixed clock and task-id sequence, then persist state, events and
+inbox rows through ``engine.store``. The version check in ``store.save_case`` guarantees that
+two commands racing on one case cannot both commit. On SQLite the frequent commands (complete a
+task, deliver a message, cancel, fire timers) read and compute before they take the database's
+write lock, and run again if the case changed meanwhile (``engine.transactions``).
+"""
+from __future__ import annotations
+
+import hmac
+import json
+import secrets
+import uuid
+from datetime import datetime, timezone
+from functools import partial
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.orm import sessionmaker
+
+from engine import commands as cmd
+from engine.storage import jobs, store
+from engine.cases import notices, projections
+from engine.workflow import runtime, serialization
+from engine.clock import Clock, ManualClock, TaskIdSequence, execution_context
+from engine.definitions.deployments import DefinitionCatalog, ParsedDefinition
+from engine.errors import Conflict, InvalidInput, NotAllowed
+from engine.storage.eventlog import GENESIS_HASH, PendingEvent, chain_events
+from engine.workflow.gateways import LiveServiceGateway
+from engine.registries import FormFormats, NotificationPolicy, ProcedureCatalogue, ServiceOperators
+from engine.workflow.service_tasks import WaitingServiceTask, waiting_service_tasks
+from engine.cases.sla_clock import SlaClock
+from engine.cases.move_commands import MigrationCommands
+from engine.results import CaseChanged, OpenTask, StartedCase
+from engine.storage.store import CaseRecord, TaskRecord
+from engine.cases.transactions import CommandTransactions
+from engine.cases.workflow_cache import CachedWorkflow, WorkflowCache
+
+# The message a rating is delivered as, to cases whose BPMN waits for one.
+RATING_MESSAGE = "rating_received"
+MAX_COMMENT_LENGTH = 2000
+
+ACCESS_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+ACCESS_CODE_LENGTH = 8
+
+# What the engine adds to the data of every case it starts.
+ENGINE_DATA_KEYS = ("case_number", "channel", "sla_due_at")
+
+
+def access_code_matches(case, code: str) -> bool:
+    return hmac.compare_digest(case.access_code.encode(), (code or "").encode())
+
+
+def _ensure_json(value: Any, field: str) -> Any:
+    try:
+        return json.loads(json.dumps(value, allow_nan=False))
+    except (TypeError, ValueError) as error:
+        raise InvalidInput(f"'{field}' must be plain JSON", errors=[{"field": field, "message": str(error)}])
+
+
+def _ensure_object(value: Any, field: str) -> dict:
+    value = _ensure_json(value or {}, field)
+    if not isinstance(value, dict):
+        raise InvalidInput(f"'{field}' must be an object", errors=[{"field": field, "message": "must be an object"}])
+    return value
+
+
+class CommandHandlers(MigrationCommands):
+    def __init__(
+        self,
+        db: Engine,
+        sessions: sessionmaker,
+        catalog: DefinitionCatalog,
+        clock: Clock,
+        script_engine_factory: Callable[[Any], Any],
+        operators: ServiceOperators,
+        catalogue: ProcedureCatalogue,
+        *,
+        notifications: NotificationPolicy | None = None,
+        channels: tuple[str, ...],
+        local_timezone: ZoneInfo,
+        case_number_format: Callable[[int, int], str],
+        workflow_cache_size: int = 1000,
+        form_formats: FormFormats | None = None,
+    ) -> None:
+        self._db = db
+        self._sessions = sessions
+        self._catalog = catalog
+        self._clock = clock
+        self._script_engine_factory = script_engine_factory
+        self._operators = operators
+        self._catalogue = catalogue
+        self._notifications = notifications or NotificationPolicy()
+        self._channels = channels
+        self._zone = local_timezone
+        self._sla = SlaClock(catalogue, local_timezone)
+        self._number_format = case_number_format
+        self._form_formats = form_formats or FormFormats()
+        # Test hook: called inside the transaction after the new state is computed and before it,
+        # its events and projections are written; a test raises here to prove that a failed
+        # command leaves no trace.
+        self.before_events_written: Callable[[CaseRecord], None] | None = None
+        self.workflows = WorkflowCache(workflow_cache_size)
+        self._transaction = CommandTransactions(db)
+
+    @staticmethod
+    def _cache_key(case: CaseRecord) -> tuple:
+        return case.definition_id, case.version, case.state_hash
+
+    # ------------------------------------------------------------------ definitions
+    def deploy(self, command: cmd.DeployDefinition):
+        with self._sessions.begin() as session:
+            result, bundle = self._catalog.deploy(
+                session, command.files, deployed_by=command.actor, now=self._clock.now(),
+                process_key=command.process_key,
+            )
+        if result.created:
+            self._catalog.remember(result.definition, bundle)
+        return result
+
+    # ------------------------------------------------------------------ starting a case
+    def start_case(self, command: cmd.StartCase) -> StartedCase:
+        data = _ensure_object(command.data, "data")
+        if command.channel not in self._channels:
+            raise InvalidInput(
+                f"Unknown channel '{command.channel}'",
+                errors=[{"field": "channel", "message": f"must be one of {', '.join(self._channels)}"}],
+            )
+        applicant = _ensure_json(command.applicant, "applicant")
+        try:
+            with self._transaction() as conn:
+                earlier = self._earlier_start(conn, command, data, applicant)
+                return earlier or self._start_case(conn, command, data, applicant)
+        except Conflict:
+            # A concurrent request with the same idempotency key committed first: answer with it.
+            with self._transaction() as conn:
+                earlier = self._earlier_start(conn, command, data, applicant)
+            if earlier is None:
+                raise
+            return earlier
+
+    def _earlier_start(self, conn: Connection, command: cmd.StartCase, data: dict, applicant) -> StartedCase | None:
+        """The case an earlier request with the command's idempotency key started, if any. A key
+        used again for a different request is refused: answering with the earlier case would let
+        the caller believe the new data was received."""
+        key = command.idempotency_key
+        case = store.find_case_by_idempotency_key(conn, key) if key else None
+        if case is None:
+            return None
+        definition = self._catalog.get(conn, case.definition_id)
+        recorded = store.first_event_payload(conn, case.id)
+        recorded_data = recorded.get("data") or {}
+        same_request = (
+            (command.procedure, command.channel) == (case.procedure_key, case.channel)
+            and applicant == recorded.get("applicant")
+            # The recorded data holds the keys the engine added; add the same to the new data.
+            and {**data, **{name: recorded_data.get(name) for name in ENGINE_DATA_KEYS}} == recorded_data
+        )
+        if not same_request:
+            raise InvalidInput(
+                f"The Idempotency-Key was already used for a different request (case {case.number})",
+                errors=[{"field": "Idempotency-Key",
+                         "message": "was used for a different request; send a new key to start a new case"}],
+                case_number=case.number)
+        return StartedCase(case.id, case.number, case.access_code, case.definition_id, definition.version,
+                           case.received_at, self._open_task_summaries(store.open_tasks(conn, case.id)),
+                           existing=True, procedure_key=case.procedure_key, procedure_name=definition.spec.description,
+                           channel=case.channel, due_at=case.due_at,
+                           received={"data": recorded.get("data"), "applicant": recorded.get("applicant")})
+
+    def _start_case(self, conn: Connection, command: cmd.StartCase, data: dict, applicant) -> StartedCase:
+        definition_id = store.latest_definition_id(conn, command.procedure)
+        if definition_id is None:
+            message = store.not_startable_message(conn, command.procedure)
+            raise InvalidInput(message, errors=[{"field": "procedure", "message": message}])
+        definition = self._catalog.get(conn, definition_id)
+        now = self._clock.now()
+        case_id = str(uuid.uuid4())
+        number = self._number_format(now.astimezone(self._zone).year,
+                                     store.next_case_number(conn, now.astimezone(self._zone).year))
+        due_at = self._catalogue.due_at(definition.process_key, now)
+        # The keys the engine adds to every case's data (ENGINE_DATA_KEYS); a diagram's SLA timer
+        # may use sla_due_at.
+        data = {**data, "case_number": number, "channel": command.channel,
+                "sla_due_at": due_at.isoformat() if due_at else None}
+
+        task_ids = TaskIdSequence(case_id)
+        gateway = LiveServiceGateway(self._operators)
+        with execution_context(ManualClock(now), task_ids):
+            workflow = runtime.start_workflow(
+                definition.spec, definition.subprocess_specs, data, self._script_engine_factory(gateway)
+            )
+        case = CaseRecord(
+            id=case_id, number=number, procedure_key=definition.process_key, definition_id=definition.id,
+            status="running", channel=command.channel, applicant=applicant,
+            access_code="".join(secrets.choice(ACCESS_CODE_ALPHABET) for _ in range(ACCESS_CODE_LENGTH)),
+            idempotency_key=command.idempotency_key, state="", state_hash="", version=0, task_id_counter=0,
+            last_event_seq=0, last_event_hash=GENESIS_HASH, received_at=now, updated_at=now,
+            due_at=due_at,
+        )
+        started = PendingEvent(
+            runtime.CASE_STARTED, command.actor,
+            {"definition_id": definition.id, "procedure": definition.process_key, "version": definition.version,
+             "data": data, "channel": command.channel, "applicant": applicant},
+        )
+        opened, wake_at = self._persist(conn, case, workflow, task_ids, now, [started, *gateway.recorded])
+        return StartedCase(case_id, number, case.access_code, definition.id, definition.version, now, opened,
+                           wake_at=wake_at, procedure_key=definition.process_key,
+                           procedure_name=definition.spec.description, channel=command.channel,
+                           due_at=due_at.astimezone(timezone.utc) if due_at else None,  # as stored
+                           received={"data": started.payload["data"], "applicant": applicant})
+
+    # ------------------------------------------------------------------ tasks
+    def claim_task(self, command: cmd.ClaimTask) -> CaseChanged:
+        def claim(task: TaskRecord) -> PendingEvent:
+            if task.status == "claimed" and task.assignee != command.actor:
+                raise Conflict(f"Task is already claimed by {task.assignee}", task_id=task.id, assignee=task.assignee)
+            task.status, task.assignee = "claimed", command.actor
+            return PendingEvent("task_claimed", command.actor, {"task_id": task.id}, element_id=task.element_id)
+
+        return self._change_assignment(command.task_id, command.lanes, claim)
+
+    def unclaim_task(self, command: cmd.UnclaimTask) -> CaseChanged:
+        def unclaim(task: TaskRecord) -> PendingEvent:
+            if task.status != "claimed":
+                raise Conflict("Task is not claimed", task_id=task.id)
+            if task.assignee != command.actor and not command.force:
+                raise Conflict(f"Task is claimed by {task.assignee}, not by you", task_id=task.id,
+                               assignee=task.assignee)
+            previous = task.assignee
+            task.status, task.assignee = "ready", None
+            return PendingEvent("task_unclaimed", command.actor, {"task_id": task.id, "previous_assignee": previous},
+                                element_id=task.element_id)
+
+        return self._change_assignment(command.task_id, command.lanes, unclaim)
+
+    def _change_assignment(self, task_id: str, lanes: frozenset[str] | None,
+                           change: Callable[[TaskRecord], PendingEvent]) -> CaseChanged:
+        """Claims change the inbox only; they are still events of the case, chained like the rest."""
+        with self._transaction() as conn:
+            task, case = self._open_task(conn, task_id, lanes)
+            self._ensure_running(case)
+            read_version = case.version
+            cached = self.workflows.take(case.id, self._cache_key(case))
+            event = change(task)
+            now = case.updated_at = self._clock.now()
+            rows = self._chain(case, [event], now)
+            store.save_case(conn, case, read_version)
+            store.append_events(conn, rows)
+            store.assign_task(conn, task.id, task.status, task.assignee)
+            if cached is not None:  # the workflow did not change: keep it under the new version
+                keep = partial(self.workflows.put, case.id, self._cache_key(case), cached)
+                self._transaction.after_commit(conn, keep)
+            return CaseChanged(case.id, case.status, case.last_event_seq)
+
+    def complete_task(self, command: cmd.CompleteTask) -> CaseChanged:
+        data = _ensure_object(command.data, "data")
+        return self._transaction.retry_stale_reads(partial(self._complete_task, command, data))
+
+    def _complete_task(self, command: cmd.CompleteTask, data: dict) -> CaseChanged:
+        with self._transaction(write_late=True) as conn:
+            task, case = self._open_task(conn, command.task_id, command.lanes)
+            if task.status == "claimed" and task.assignee != command.actor:
+                raise Conflict(f"Task is claimed by {task.assignee}", task_id=task.id, assignee=task.assignee)
+            self._ensure_running(case)
+            definition = self._catalog.get(conn, case.definition_id)
+            validate_form(definition, task.form_key, data, self._form_formats)
+            event = PendingEvent(runtime.TASK_COMPLETED, command.actor,
+                                 {"task_id": task.id, "data": data}, element_id=task.element_id)
+            asked = []  # the notice the task's element asks to send on completion: (kind, data) or None
+            changed = self._change_case(conn, case, definition, event, completed_task=(task.id, command.actor),
+                                        after_change=lambda workflow: asked.append(
+                                            notices.completion_notice(workflow, task.id)))
+            for kind, task_data in filter(None, asked):
+                notices.queue(conn, case, kind, case.updated_at, self._notifications, self._catalogue,
+                              occasion=task.id, data=task_data)
+            return changed
+
+    @staticmethod
+    def _open_task(conn: Connection, task_id: str, lanes: frozenset[str] | None) -> tuple[TaskRecord, CaseRecord]:
+        """The open task and its case (locked), if the actor works the task's lane."""
+        task, case = store.load_task_and_case(conn, task_id)
+        if lanes is not None and task.lane not in lanes:
+            raise NotAllowed(f"Task {task_id} belongs to lane {task.lane!r}, which is not one of your groups",
+                             task_id=task_id, lane=task.lane)
+        if task.status not in store.OPEN_TASK_STATUSES:
+            raise Conflict(f"Task {task_id} is already {task.status}", task_id=task_id, status=task.status)
+        return task, case
+
+    # ------------------------------------------------------------------ other case commands
+    def deliver_message(self, command: cmd.DeliverMessage) -> CaseChanged:
+        payload = _ensure_json(command.payload, "payload")
+        event = PendingEvent(runtime.MESSAGE_DELIVERED, command.actor, {"name": command.name, "payload": payload})
+        return self._simple_case_change(command.case_id, event)
+
+    def cancel_case(self, command: cmd.CancelCase) -> CaseChanged:
+        reason = (command.reason or "").strip()
+        if not reason:
+            raise InvalidInput("A reason is required to cancel a case",
+                               errors=[{"field": "reason", "message": "must not be empty"}])
+        event = PendingEvent(runtime.CASE_CANCELLED, command.actor, {"reason": reason})
+        return self._simple_case_change(command.case_id, event)
+
+    def fire_due_timers(self, command: cmd.FireDueTimers) -> CaseChanged | None:
+        """Wake a case whose timer is due. Returns None (and records nothing) if none is due.
+
+        The case row is locked and its version checked, so however many schedulers or workers
+        race on one case, one of them fires its timers and the others find nothing due.
+        When an SLA timer fires, the case is marked overdue (from the timer's due time) and the
+        notification policy's messages are queued in the outbox, in the same transaction.
+        """
+        return self._transaction.retry_stale_reads(partial(self._fire_due_timers, command))
+
+    def _fire_due_timers(self, command: cmd.FireDueTimers) -> CaseChanged | None:
+        with self._transaction(write_late=True) as conn:
+            case = self._load_running_case(conn, command.case_id)
+            now = self._clock.now()
+            # SpiffWorkflow fires a timer only once its due time is strictly past.
+            if case.next_timer_at is None or case.next_timer_at >= now:
+                return None
+            definition = self._catalog.get(conn, case.definition_id)
+            event = PendingEvent(runtime.TIMERS_FIRED, command.actor, {"due": case.next_timer_at.isoformat()})
+            breached: list[tuple[str, datetime]] = []
+
+            def find_breaches(workflow) -> list[PendingEvent]:
+                breached.extend(runtime.due_sla_timers(workflow, now))
+                if not breached or case.overdue_at is not None:
+                    return []
+                case.overdue_at = min(when for _element, when in breached)
+                return [PendingEvent("case_overdue", "engine", {
+                    "overdue_at": case.overdue_at.isoformat(),
+                    "due_at": case.due_at.isoformat() if case.due_at else None,
+                    "elements": sorted({element for element, _when in breached})})]
+
+            changed = self._change_case(conn, case, definition, event, inspect=find_breaches)
+            if breached:
+                notices.queue(conn, case, "sla_breach", now, self._notifications, self._catalogue)
+            return changed
+
+    def reschedule_case(self, command: cmd.RescheduleCase) -> CaseChanged | None:
+        """Move the due date after a calendar change; the SLA timers and ``sla_due_at`` follow."""
+        reason = (command.reason or "").strip()
+        if not reason:
+            raise InvalidInput("A reason is required", errors=[{"field": "reason", "message": "must not be empty"}])
+        with self._transaction() as conn:
+            case = self._load_running_case(conn, command.case_id)
+            now = self._clock.now()
+            due = self._sla.due_at(case, now)
+            if due is None or due == case.due_at:
+                return None
+            definition = self._catalog.get(conn, case.definition_id)
+            event = PendingEvent(runtime.DUE_DATE_CHANGED, command.actor, {
+                "due_at": self._sla.local_iso(due),
+                "previous_due_at": self._sla.local_iso(case.due_at) if case.due_at else None, "reason": reason[:500],
+                "paused": case.sla_paused_at is not None})
+            case.due_at = due
+            return self._change_case(conn, case, definition, event)
+
+    def record_rating(self, command: cmd.RecordRating) -> CaseChanged:
+        """Store the rating and record it on the case: handed to the BPMN waiting for it, or on a
+        case already completed. A case still being processed cannot be rated yet."""
+        score, comment = command.score, (command.comment or "").strip() or None
+        if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
+            raise InvalidInput("The score must be a whole number from 1 to 5",
+                               errors=[{"field": "score", "message": "must be an integer from 1 to 5"}])
+        if comment and len(comment) > MAX_COMMENT_LENGTH:
+            raise InvalidInput("The comment is too long",
+                               errors=[{"field": "comment", "message": f"at most {MAX_COMMENT_LENGTH} characters"}])
+        with self._transaction() as conn:
+            case = store.load_case(conn, command.case_id)
+            if case.status == "cancelled":
+                raise Conflict(f"Case {case.number} was cancelled and cannot be rated", case_id=case.id)
+            now = self._clock.now()
+            store.insert_rating(conn, case, score, comment, now)
+            rated = PendingEvent("rating_recorded", command.actor, {"score": score, "comment": comment})
+            if case.status == "running":
+                definition = self._catalog.get(conn, case.definition_id)
+                delivered = PendingEvent(runtime.MESSAGE_DELIVERED, command.actor,
+                                         {"name": RATING_MESSAGE, "payload": {"score": score, "comment": comment}})
+                try:
+                    return self._change_case(conn, case, definition, delivered, extra_events=[rated])
+                except Conflict as error:
+                    if error.details.get("message_name") != RATING_MESSAGE:
+                        raise  # lost a race with another command
+                    # The service is not done yet: a rating now would be stored, and the rating
+                    # step reached later could only refuse the applicant's real rating.
+                    raise Conflict(f"Case {case.number} is still being processed; it can be rated once it is done",
+                                   case_id=case.id) from error
+            read_version = case.version
+            rows = self._chain(case, [rated], now)
+            case.updated_at = now
+            store.save_case(conn, case, read_version)
+            store.append_events(conn, rows)
+            return CaseChanged(case.id, case.status, case.last_event_seq)
+
+    def record_service_outcome(self, command: cmd.RecordServiceOutcome) -> CaseChanged | None:
+        """Record a worker's answer as the cause of a command that completes the waiting task
+        (or throws its BPMN error) and closes the job, once: a job already closed is left alone."""
+        with self._transaction() as conn:
+            job = jobs.get(conn, command.job_id)
+            if job is None or job.status not in jobs.OPEN:
+                return None
+            # The case row first, as every command locks it, then the job: no lock cycle.
+            case = store.load_case(conn, job.case_id)
+            job = jobs.get(conn, command.job_id, for_update=True)
+            now = self._clock.now()
+            if job.status not in jobs.OPEN:
+                return None
+            if case.status != "running":
+                jobs.finish(conn, job.id, "cancelled", now)
+                return None
+            attempts = [*job.attempt_log, command.attempt]
+            payload = {"task_id": job.task_id, "job_id": job.id, "operation": job.operation, "params": job.params,
+                       **_ensure_object(command.evidence, "evidence"), "attempts": attempts}
+            if command.error is not None:
+                payload["error"] = {**command.error, "operation": job.operation, "attempts": len(attempts)}
+            else:
+                payload["result"] = _ensure_json(command.result, "result")
+            jobs.finish(conn, job.id, "failed" if command.error is not None else "done", now,
+                        error=command.error["code"] if command.error is not None else None)
+            event = PendingEvent(runtime.SERVICE_RESULT_RECORDED, command.actor, payload, element_id=job.element_id)
+            return self._change_case(conn, case, self._catalog.get(conn, case.definition_id), event)
+
+    def _simple_case_change(self, case_id: str, event: PendingEvent) -> CaseChanged:
+        def attempt() -> CaseChanged:
+            with self._transaction(write_late=True) as conn:
+                case = self._load_running_case(conn, case_id)
+                definition = self._catalog.get(conn, case.definition_id)
+                return self._change_case(conn, case, definition, event)
+
+        return self._transaction.retry_stale_reads(attempt)
+
+    # ------------------------------------------------------------------ the shared path
+    @staticmethod
+    def _load_running_case(conn: Connection, case_id: str) -> CaseRecord:
+        return CommandHandlers._ensure_running(store.load_case(conn, case_id))
+
+    @staticmethod
+    def _ensure_running(case: CaseRecord) -> CaseRecord:
+        if case.status != "running":
+            raise Conflict(f"Case {case.number} is {case.status}", case_id=case.id, status=case.status)
+        return case
+
+    def _change_case(self, conn: Connection, case: CaseRecord, definition: ParsedDefinition, event: PendingEvent,
+                     completed_task: tuple[str, str] | None = None,
+                     extra_events: list[PendingEvent] = (),
+                     inspect: Callable[[Any], list[PendingEvent]] | None = None,
+                     after_change: Callable[[Any], None] | None = None) -> CaseChanged:
+        now = self._clock.now()
+        task_ids = TaskIdSequence(case.id, case.task_id_counter)
+        gateway = LiveServiceGateway(self._operators)
+        with execution_context(ManualClock(now), task_ids):
+            cached = self.workflows.take(case.id, self._cache_key(case))
+            if cached is None:
+                workflow = serialization.loads(case.state, definition.spec, definition.subprocess_specs)
+                # The inbox rows of a case are exactly its READY user/manual tasks, so the tasks
+                # before the change tell which rows are open without asking the database.
+                ready_before = runtime.ready_tasks(workflow)
+                waiting_before = waiting_service_tasks(workflow)
+            else:
+                workflow, ready_before, waiting_before = (
+                    cached.workflow, cached.ready_tasks, cached.waiting_service_tasks)
+            workflow.script_engine = self._script_engine_factory(gateway)
+            observed = inspect(workflow) if inspect is not None else []
+            runtime.apply_change(workflow, event.type, event.payload)
+            if after_change is not None:
+                after_change(workflow)
+            events = [event, *gateway.recorded, *observed, *extra_events]
+            clock_changes = () if event.type == runtime.CASE_CANCELLED else (self._sla.extension,
+                                                                            self._sla.pause_or_resume)
+            events, earlier = self._follow_sla_clock(case, workflow, now, events, clock_changes)
+        opened, wake_at = self._persist(conn, case, workflow, task_ids, now, events, completed_task,
+                                        ready_before=ready_before, earlier=earlier,
+                                        waiting_before=waiting_before)
+        return CaseChanged(case.id, case.status, case.last_event_seq, opened, wake_at)
+
+    @staticmethod
+    def _follow_sla_clock(case: CaseRecord, workflow, now: datetime, events: list[PendingEvent],
+                          clock_changes) -> tuple[list[PendingEvent], list | None]:
+        """Apply the SLA clock changes (SlaClock methods) the change of ``events`` calls for.
+        Each is a command of its own (its own group in the history) following the one that
+        caused it, so replay applies it like any other. Returns the last group's events and the
+        (events, state) of the groups before it, for ``_persist``. Call it under the command's
+        execution context."""
+        earlier = []
+        for clock_change in clock_changes:
+            follow_up = clock_change(case, workflow, now)
+            if follow_up is not None:
+                earlier.append((events, serialization.dumps(workflow)))
+                runtime.apply_change(workflow, follow_up.type, follow_up.payload)
+                events = [follow_up]
+        return events, earlier or None
+
+    def _persist(self, conn: Connection, case: CaseRecord, workflow, task_ids: TaskIdSequence, now: datetime,
+                 events: list[PendingEvent], completed_task: tuple[str, str] | None = None,
+                 ready_before: list[runtime.ReadyTask] = (),
+                 earlier: list[tuple[list[PendingEvent], str]] | None = None,
+                 waiting_before: list[WaitingServiceTask] = ()) -> tuple[tuple[OpenTask, ...], datetime | None]:
+        """Write the case after ``events``; ``earlier`` holds (events, state) of commands applied
+        before them in this transaction (a change and the SLA clock change it caused). Returns
+        the open tasks and when the case next needs the scheduler."""
+        new_case = case.version == 0
+        read_version = case.version
+        case.state, plain_json = serialization.encode(workflow)
+        case.state_hash = runtime.state_hash(case.state)
+        case.task_id_counter = task_ids.next_index
+        case.updated_at = now
+        case.next_timer_at = runtime.next_timer_due(workflow)
+        cause = earlier[0][0][0] if earlier else events[0]
+        if cause.type == runtime.CASE_CANCELLED:
+            case.status, case.closed_at, case.close_reason = "cancelled", now, cause.payload["reason"]
+        elif workflow.is_completed():
+            case.status, case.closed_at = "completed", now
+            events = [*events, PendingEvent("case_completed", "engine")]
+        if self.before_events_written is not None:
+            self.before_events_written(case)
+        self._transaction.start_writing(conn, case.id, read_version)
+        # The case row first: it holds the optimistic lock, so a racing command fails before
+        # it writes anything else.
+        final_hash, rows = case.state_hash, []
+        for earlier_events, earlier_state in earlier or []:
+            case.state_hash = runtime.state_hash(earlier_state)
+            rows += self._chain(case, earlier_events, now)
+        case.state_hash = final_hash
+        rows += self._chain(case, events, now)
+        if new_case:
+            case.version = 1
+            store.insert_case(conn, case)
+        else:
+            store.save_case(conn, case, read_version)
+        store.append_events(conn, rows)
+        ready = runtime.ready_tasks(workflow) if case.status == "running" else []
+        projections.sync_inbox(conn, case, ready_before, ready, now, completed_task)
+        waiting = projections.sync_service_jobs(conn, case, waiting_before, workflow, now)
+        if case.status == "running" and plain_json:
+            self._transaction.after_commit(conn, partial(self.workflows.put, case.id, self._cache_key(case),
+                                             CachedWorkflow(workflow, ready, waiting)))
+        opened = tuple(OpenTask(t.id, t.element_id, t.name, t.lane) for t in ready)
+        waiting_before_ids = {task.task_id for task in waiting_before}
+        queued_call = any(task.task_id not in waiting_before_ids for task in waiting)
+        wake_at = now if queued_call else case.next_timer_at if case.status == "running" else None
+        return opened, wake_at
+
+    @staticmethod
+    def _chain(case: CaseRecord, events: list[PendingEvent], now: datetime) -> list[dict]:
+        rows = chain_events(case.id, str(uuid.uuid4()), events, occurred_at=now, after_seq=case.last_event_seq,
+                            after_hash=case.last_event_hash, state_hash=case.state_hash)
+        case.last_event_seq, case.last_event_hash = rows[-1]["seq"], rows[-1]["hash"]
+        return rows
+
+    @staticmethod
+    def _open_task_summaries(tasks: list[TaskRecord]) -> tuple[OpenTask, ...]:
+        return tuple(OpenTask(t.id, t.element_id, t.name, t.lane) for t in tasks)
+
+
+def validate_form(definition: ParsedDefinition, form_key: str | None, data: dict,
+                  formats: FormFormats | None = None) -> None:
+    """Check submitted data against the task's JSON Schema (with the domain's extra formats);
+    every mismatch is reported by field."""
+    validator = definition.form_validator(form_key, formats) if form_key else None
+    if validator is None:
+        return  # validation at deploy guarantees that referenced forms exist
+    found = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    # A value failing its format (a national ID's checksum) usually fails the field's pattern
+    # too; the format says more, so the clerk reads one message for one mistake.
+    failed_format = {tuple(error.absolute_path) for error in found if error.validator == "format"}
+    errors = [
+        {"field": "/".join(str(part) for part in error.absolute_path) or "(form)", "message": error.message}
+        for error in found if not (error.validator == "pattern" and tuple(error.absolute_path) in failed_format)
+    ]
+    if errors:
+        raise InvalidInput(f"The data does not match the form '{form_key}'", errors=errors)

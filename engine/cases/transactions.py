@@ -1,0 +1,108 @@
+"""The transactions of case commands.
+
+Every command is one transaction. On PostgreSQL it locks the case row (``SELECT ... FOR
+UPDATE``) and other cases go on in parallel. SQLite has one write lock for the whole database,
+taken in turn through the write queue (``engine.db.writer_queue``). A command that held it from
+its first read to its commit would make every other command wait while it runs its
+SpiffWorkflow steps, serializes and hashes: the work of all server processes would pass through
+one core.
+
+So on SQLite a command may *write late*. It reads and computes on a snapshot, outside the
+queue. When it is ready to write (``start_writing``) it ends the snapshot, takes its turn in
+the queue and begins the write transaction. Then it checks that the case still has the version
+it read. If another command changed the case in between, the attempt is dropped (``StaleRead``)
+and ``retry_stale_reads`` runs the command again on fresh data. This is the same optimistic
+check ``store.save_case`` makes, done before anything is written. Only commands whose writes
+all come after ``start_writing`` may write late.
+"""
+from __future__ import annotations
+
+from contextlib import ExitStack, contextmanager
+from typing import Callable, Iterator, TypeVar
+
+from sqlalchemy import Connection, Engine
+
+from engine.storage import store
+from engine.storage.db import read_only, writer_queue
+from engine.errors import Conflict
+
+T = TypeVar("T")
+
+# Keys of ``Connection.info`` during a command's transaction.
+_AFTER_COMMIT = "onestop_after_commit"  # what runs once the transaction has committed
+_START_WRITING = "onestop_start_writing"  # ends the snapshot of a command that writes late
+
+# Attempts of a command whose case keeps changing under it. Another attempt is rare: it takes
+# two commands on one case at the same moment (a clerk and the agency answer, say).
+STALE_READ_ATTEMPTS = 5
+
+
+class StaleRead(Exception):
+    """The case changed after this attempt read it; nothing was written."""
+
+
+class CommandTransactions:
+    def __init__(self, db: Engine) -> None:
+        self._db = db
+        self._snapshots = read_only(db)
+        self.writers = writer_queue(db)
+        self._can_write_late = db.dialect.name == "sqlite"
+
+    @contextmanager
+    def __call__(self, *, write_late: bool = False) -> Iterator[Connection]:
+        """One command's transaction. What must wait until it has committed (keeping the
+        workflow a command left behind) is queued with ``after_commit``."""
+        pending: list[Callable[[], None]] = []
+        # The write queue is left only after the transaction ended, whenever it was entered.
+        with ExitStack() as queue:
+            late = write_late and self._can_write_late
+            if not late:
+                queue.enter_context(self.writers())
+            with (self._snapshots if late else self._db).begin() as conn:
+                conn.info[_AFTER_COMMIT] = pending
+                if late:
+                    conn.info[_START_WRITING] = lambda: self._end_snapshot(conn, queue)
+                try:
+                    yield conn
+                finally:
+                    conn.info.pop(_AFTER_COMMIT, None)
+                    conn.info.pop(_START_WRITING, None)
+        for action in pending:
+            action()
+
+    def _end_snapshot(self, conn: Connection, queue: ExitStack) -> None:
+        driver = conn.connection.driver_connection
+        driver.execute("ROLLBACK")  # the snapshot only read
+        queue.enter_context(self.writers())
+        driver.execute("BEGIN IMMEDIATE")
+
+    @staticmethod
+    def start_writing(conn: Connection, case_id: str, read_version: int) -> None:
+        """Called before a command's first write. For a command that writes late: take the
+        write lock, then make sure the case is as it was read, or raise StaleRead."""
+        end_snapshot = conn.info.pop(_START_WRITING, None)
+        if end_snapshot is None:
+            return  # the transaction has been writing from the start
+        end_snapshot()
+        if store.case_version(conn, case_id) != read_version:
+            raise StaleRead(case_id)
+
+    @staticmethod
+    def after_commit(conn: Connection, action: Callable[[], None]) -> None:
+        pending = conn.info.get(_AFTER_COMMIT)
+        if pending is not None:  # outside a command's transaction nothing is kept for later
+            pending.append(action)
+
+    @staticmethod
+    def retry_stale_reads(attempt: Callable[[], T]) -> T:
+        """Run ``attempt`` (a whole command that writes late) until it did not read stale
+        data; after STALE_READ_ATTEMPTS, the command lost its race."""
+        for _ in range(STALE_READ_ATTEMPTS - 1):
+            try:
+                return attempt()
+            except StaleRead:
+                continue
+        try:
+            return attempt()
+        except StaleRead as error:
+            raise Conflict(store.RACE_MESSAGE, case_id=str(error)) from error

@@ -1,0 +1,190 @@
+"""Deployed procedure definitions: versions, content hashes, and the cache of parsed specs.
+
+A deploy stores the files as uploaded (after encoding normalisation) and parses them once.
+Each worker process parses a version at most once, the first time a command needs it.
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Mapping
+
+import jsonschema
+from sqlalchemy import Connection, func, select
+from sqlalchemy.orm import Session
+
+from engine.errors import DefinitionInvalid, NotFound
+from engine.definitions.findings import Finding
+from engine.storage.models import Definition, DefinitionFile
+from engine.definitions.importing import REJECTED
+from engine.definitions.validation import ValidatedBundle
+
+
+@dataclass(frozen=True)
+class ParsedDefinition:
+    """A definition version ready to run: its specs and form schemas."""
+
+    id: int
+    process_key: str
+    version: int
+    spec: Any
+    subprocess_specs: dict
+    forms: dict[str, dict]
+    # JSON Schema validators of the forms, built on first use (building one per submission
+    # costs more than the validation).
+    _form_validators: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def form_validator(self, form_key: str, formats=None):
+        """The validator of form ``form_key`` (None if the definition has no such form), with
+        the domain's extra formats (engine.registries.FormFormats). A definition belongs to one
+        engine's catalog, so it always meets the same formats."""
+        validator = self._form_validators.get(form_key)
+        if validator is None and form_key in self.forms:
+            schema = self.forms[form_key]
+            validator_class = jsonschema.validators.validator_for(schema)
+            checker = formats.checker(validator_class.FORMAT_CHECKER) if formats else validator_class.FORMAT_CHECKER
+            validator = self._form_validators[form_key] = validator_class(schema, format_checker=checker)
+        return validator
+
+
+@dataclass(frozen=True)
+class DeployResult:
+    definition: Definition
+    created: bool  # False when the same content was already deployed
+    findings: list[Finding]
+
+
+def content_hash(files: Mapping[str, bytes]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode("utf-8") + b"\0" + hashlib.sha256(files[name]).digest())
+    return digest.hexdigest()
+
+
+class DefinitionCatalog:
+    """Validates and stores definitions; hands out parsed specs from an in-process cache."""
+
+    def __init__(self, validate: Callable[..., ValidatedBundle]) -> None:
+        self._validate = validate
+        self._cache: dict[int, ParsedDefinition] = {}
+        self._lock = threading.Lock()
+
+    def validate(self, files: Mapping[str, bytes], process_key: str | None = None) -> ValidatedBundle:
+        return self._validate(files, main_process_id=process_key)
+
+    def deploy(
+        self,
+        session: Session,
+        files: Mapping[str, bytes],
+        *,
+        deployed_by: str | None,
+        now: datetime,
+        process_key: str | None = None,
+    ) -> tuple[DeployResult, ValidatedBundle]:
+        bundle = self.validate(files, process_key)
+        if bundle.verdict == REJECTED or bundle.process_key is None:
+            raise DefinitionInvalid(
+                "The procedure has errors and was not deployed",
+                findings=[finding.as_dict() for finding in bundle.findings],
+            )
+        key = bundle.process_key
+        digest = content_hash(bundle.normalized_files)
+        existing = session.scalar(
+            select(Definition).where(Definition.process_key == key, Definition.content_hash == digest)
+        )
+        if existing is not None:
+            return DeployResult(existing, False, bundle.findings), bundle
+        latest = session.scalar(select(func.max(Definition.version)).where(Definition.process_key == key))
+        definition = Definition(
+            process_key=key,
+            version=(latest or 0) + 1,
+            name=_process_name(bundle, key),
+            content_hash=digest,
+            findings=[finding.as_dict() for finding in bundle.findings],
+            deployed_at=now,
+            deployed_by=deployed_by,
+            draft=not bundle.ok,
+        )
+        session.add(definition)
+        session.flush()
+        for name, content in bundle.normalized_files.items():
+            session.add(DefinitionFile(definition_id=definition.id, name=name, content=content))
+        return DeployResult(definition, True, bundle.findings), bundle
+
+    def remember(self, definition: Definition, bundle: ValidatedBundle) -> None:
+        """Cache the specs parsed at deploy (call after the deploy committed)."""
+        if definition.draft:
+            return  # nothing runs on a draft
+        self._store(self._parsed(definition, bundle))
+
+    def get(self, connection: Connection | Session, definition_id: int) -> ParsedDefinition:
+        cached = self._cache.get(definition_id)
+        if cached is not None:
+            return cached
+        definitions, files_table = Definition.__table__, DefinitionFile.__table__
+        definition = connection.execute(select(definitions).where(definitions.c.id == definition_id)).first()
+        if definition is None:
+            raise NotFound(f"Definition {definition_id} does not exist", definition_id=definition_id)
+        files = {
+            row.name: row.content
+            for row in connection.execute(
+                select(files_table.c.name, files_table.c.content).where(files_table.c.definition_id == definition_id))
+        }
+        bundle = self.validate(files, definition.process_key)
+        if bundle.parser is None or bundle.main_process_id is None:
+            raise DefinitionInvalid(
+                f"Stored definition {definition.process_key} v{definition.version} no longer parses",
+                findings=[finding.as_dict() for finding in bundle.findings],
+            )
+        return self._store(self._parsed(definition, bundle))
+
+    def _store(self, parsed: ParsedDefinition) -> ParsedDefinition:
+        with self._lock:
+            return self._cache.setdefault(parsed.id, parsed)
+
+    @staticmethod
+    def _parsed(definition, bundle: ValidatedBundle) -> ParsedDefinition:
+        """``definition``: a Definition entity or a row with the same columns."""
+        key = bundle.main_process_id
+        return ParsedDefinition(
+            id=definition.id,
+            process_key=definition.process_key,
+            version=definition.version,
+            spec=bundle.parser.get_spec(key),
+            subprocess_specs=bundle.parser.get_subprocess_specs(key),
+            forms=dict(bundle.forms),
+        )
+
+
+def latest_definition(session: Session, process_key: str) -> Definition:
+    definition = session.scalar(
+        select(Definition).where(Definition.process_key == process_key).order_by(Definition.version.desc()).limit(1)
+    )
+    if definition is None:
+        raise NotFound(f"No procedure '{process_key}' is deployed", field="procedure", procedure=process_key)
+    return definition
+
+
+def _process_name(bundle: ValidatedBundle, key: str) -> str | None:
+    if not bundle.ok:  # a draft's processes are not parsed into specs
+        return None
+    try:
+        return bundle.parser.get_spec(key).description
+    except Exception:  # the name is cosmetic; a parser quirk must not block a valid deploy
+        return None
+
+
+PROCEDURE_FILE_SUFFIXES = (".bpmn", ".dmn", ".json")
+
+
+def files_from_folder(folder) -> dict[str, bytes]:
+    """The files of one procedure folder (BPMN, DMN, JSON Schema forms), by file name."""
+    from pathlib import Path
+
+    return {
+        path.name: path.read_bytes()
+        for path in sorted(Path(folder).iterdir())
+        if path.is_file() and path.suffix.lower() in PROCEDURE_FILE_SUFFIXES
+    }

@@ -1,0 +1,418 @@
+"""What the engine does to a SpiffWorkflow workflow, shared by live commands and replay.
+
+Every change to a case's workflow goes through ``apply_change``: the live command handlers
+call it with the event they are about to record, and replay calls it with the recorded event.
+Because the clock, the task-id sequence and service results are fixed by the event, both
+produce the same state.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterable
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition as BaseMessageEventDefinition
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.util.task import TaskState
+
+from engine.errors import Conflict, ProcedureFailed
+from engine.workflow.service_tasks import complete_service_task, fail_service_task
+
+# Event types that change the workflow. The others (claims, notes, case_completed...) only
+# change projections and are skipped by replay's workflow step.
+TASK_COMPLETED = "task_completed"
+MESSAGE_DELIVERED = "message_delivered"
+TIMERS_FIRED = "timers_fired"
+CASE_CANCELLED = "case_cancelled"
+CASE_STARTED = "case_started"
+# An agency's answer (or failure) for a waiting service task. As the cause of a command (the
+# worker's) it completes the task or throws its BPMN error; as an effect of another command it
+# is the answer a synchronous operator gave, which replay hands back instead of calling it.
+SERVICE_RESULT_RECORDED = "service_result_recorded"
+# The SLA clock (Administrative Procedure Act §51): paused while the case waits for the
+# applicant's documents, resumed when they arrive, and due dates moved by calendar changes.
+# These change the workflow (its SLA timers and the ``sla_due_at`` it reads), so replay
+# applies them like the others, from the due date recorded in the event.
+SLA_PAUSED = "sla_paused"
+SLA_RESUMED = "sla_resumed"
+DUE_DATE_CHANGED = "due_date_changed"
+# The diagram granted the case more standard time (an element marked slaExtension finished).
+SLA_EXTENDED = "sla_extended"
+
+# The case moved to another version of its procedure (engine.case_migration): replay loads
+# the state on the version it was on and moves it, and goes on with the new version's specs.
+CASE_MIGRATED = "case_migrated"
+
+FORM_KEY_PROPERTY = "formJsonSchemaFilename"
+# The key the engine puts the case's due date under; a timer whose expression reads it is an
+# SLA timer (so is one whose element has the property slaTimer=true).
+SLA_DUE_KEY = "sla_due_at"
+SLA_TIMER_PROPERTY = "slaTimer"
+# An element with the property slaPause=true, while the case waits there, stops the SLA clock.
+SLA_PAUSE_PROPERTY = "slaPause"
+# An element with the property slaExtension=<amount> adds that much standard time (in the
+# procedure's unit) to the case's period each time it finishes, e.g. a complaint's extension.
+SLA_EXTENSION_PROPERTY = "slaExtension"
+# The due time SLA timers (and ``sla_due_at``) hold while the clock is paused: never reached.
+SUSPENDED = "9999-12-31T00:00:00+00:00"
+_PAUSED_MARKER = "onestop_sla_paused"
+_EXTENDED_MARKER = "onestop_sla_extensions"  # ids of the slaExtension tasks already applied
+
+
+@dataclass(frozen=True)
+class ReadyTask:
+    """A READY user or manual task, as the inbox projection needs it."""
+
+    id: str
+    element_id: str
+    name: str | None
+    element_type: str
+    lane: str | None
+    form_key: str | None
+    due_at: datetime | None
+
+
+def state_hash(state_json: str) -> str:
+    return hashlib.sha256(state_json.encode("utf-8")).hexdigest()
+
+
+def run_engine(workflow: BpmnWorkflow) -> None:
+    """Run every automatic step; BPMN failures become ProcedureFailed naming the element."""
+    with diagram_failures():
+        workflow.do_engine_steps()
+
+
+log = logging.getLogger("onestop.engine")
+
+# What SpiffWorkflow lets escape unwrapped when a diagram's data is wrong, e.g. a timer whose
+# expression gives None fails inside the library with AttributeError.
+_UNWRAPPED_FAILURES = (TypeError, ValueError, AttributeError, KeyError, IndexError)
+
+
+@contextmanager
+def diagram_failures():
+    """Failures of the diagram become ProcedureFailed naming the element, never a crash."""
+    try:
+        yield
+    except WorkflowException as error:
+        raise _procedure_failed(error) from error
+    except _UNWRAPPED_FAILURES as error:
+        raise _unwrapped_failure(error) from error
+
+
+def _unwrapped_failure(error: Exception) -> ProcedureFailed:
+    """The library's frames hold the task they were working on: the innermost one names the
+    element."""
+    task, trace = None, error.__traceback__
+    while trace is not None:
+        for name in ("my_task", "task"):
+            candidate = trace.tb_frame.f_locals.get(name)
+            if isinstance(candidate, Task):
+                task = candidate
+        trace = trace.tb_next
+    spec = task.task_spec if task is not None else None
+    element_id = getattr(spec, "bpmn_id", None)
+    log.warning("unwrapped failure inside SpiffWorkflow at %s", element_id, exc_info=error)
+    return ProcedureFailed(
+        f"The procedure failed at {element_id or 'an unknown element'}: a timer, script or condition "
+        f"gave a value the step cannot use ({type(error).__name__}: {error})",
+        element_id=element_id, element_name=getattr(spec, "bpmn_name", None), error_type=type(error).__name__)
+
+
+def _procedure_failed(error: WorkflowException) -> ProcedureFailed:
+    task = getattr(error, "task", None)
+    spec = getattr(error, "task_spec", None) or (task.task_spec if task is not None else None)
+    element_id = getattr(spec, "bpmn_id", None) or getattr(spec, "name", None)
+    message = str(error)
+    for note in getattr(error, "__notes__", []) or []:
+        message += f" ({note})"
+    return ProcedureFailed(
+        f"The procedure failed at {element_id or 'an unknown element'}: {message}",
+        element_id=element_id,
+        element_name=getattr(spec, "bpmn_name", None),
+        error_type=type(error).__name__,
+    )
+
+
+def start_workflow(spec, subprocess_specs: dict, data: dict[str, Any], script_engine) -> BpmnWorkflow:
+    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
+    workflow.task_tree.data.update(data)
+    run_engine(workflow)
+    return workflow
+
+
+def apply_change(workflow: BpmnWorkflow, event_type: str, payload: dict[str, Any]) -> None:
+    """Apply one workflow-changing event (see the constants above) and run the engine."""
+    if event_type == TASK_COMPLETED:
+        task = find_ready_task(workflow, payload["task_id"])
+        _add_task_data(task, payload.get("data") or {})
+        with diagram_failures():
+            task.run()
+    elif event_type == MESSAGE_DELIVERED:
+        event = BpmnEvent(MessageEventDefinition(payload["name"]), payload=payload.get("payload"))
+        try:
+            workflow.send_event(event)
+        except WorkflowException as error:
+            raise Conflict(
+                f"The case is not waiting for message '{payload['name']}'", message_name=payload["name"]
+            ) from error
+    elif event_type == TIMERS_FIRED:
+        with diagram_failures():
+            workflow.refresh_timers()
+    elif event_type == SERVICE_RESULT_RECORDED:
+        _apply_service_outcome(workflow, payload)
+    elif event_type == CASE_CANCELLED:
+        workflow.cancel()
+        return
+    elif event_type == SLA_PAUSED:
+        workflow.data[_PAUSED_MARKER] = True
+        _set_sla_due(workflow, SUSPENDED)
+        return
+    elif event_type == SLA_RESUMED:
+        workflow.data.pop(_PAUSED_MARKER, None)
+        _set_sla_due(workflow, payload["due_at"])
+        return
+    elif event_type in (DUE_DATE_CHANGED, SLA_EXTENDED):
+        if event_type == SLA_EXTENDED:
+            workflow.data[_EXTENDED_MARKER] = [*workflow.data.get(_EXTENDED_MARKER, ()), *payload["task_ids"]]
+        if not workflow.data.get(_PAUSED_MARKER):  # a paused case gets its date when it resumes
+            _set_sla_due(workflow, payload["due_at"])
+        return
+    else:
+        return
+    run_engine(workflow)
+
+
+def _apply_service_outcome(workflow: BpmnWorkflow, payload: dict[str, Any]) -> None:
+    with diagram_failures():  # e.g. the task's post-script fails on the answer
+        if payload.get("error") is not None:
+            fail_service_task(workflow, payload["task_id"], payload["error"]["code"], payload["error"])
+        else:
+            complete_service_task(workflow, payload["task_id"], payload.get("result"))
+
+
+def changes_workflow(event_type: str) -> bool:
+    return event_type in (TASK_COMPLETED, MESSAGE_DELIVERED, TIMERS_FIRED, CASE_CANCELLED,
+                          SLA_PAUSED, SLA_RESUMED, DUE_DATE_CHANGED, SLA_EXTENDED, SERVICE_RESULT_RECORDED)
+
+
+def element_properties(spec) -> dict:
+    """The spiffworkflow:property values of a BPMN element (name -> value)."""
+    return (getattr(spec, "extensions", None) or {}).get("properties") or {}
+
+
+# ---------------------------------------------------------------------- SLA timers
+def is_sla_timer(spec) -> bool:
+    definition = getattr(spec, "event_definition", None)
+    if not isinstance(definition, TimerEventDefinition):
+        return False
+    return SLA_DUE_KEY in (definition.expression or "") or element_properties(spec).get(SLA_TIMER_PROPERTY) == "true"
+
+
+def _waiting_sla_timers(workflow: BpmnWorkflow) -> list:
+    return [task for task in list(workflow.event_manager.tasks.values())
+            if task.state == TaskState.WAITING and is_sla_timer(task.task_spec)]
+
+
+_OPEN = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+
+
+def _open_tasks(workflow: BpmnWorkflow) -> list:
+    """Open tasks of the process and of its running subprocesses."""
+    tasks = []
+    for part in [workflow, *getattr(workflow, "subprocesses", {}).values()]:
+        tasks.extend(part.get_tasks(state=_OPEN))
+    return tasks
+
+
+def due_sla_timers(workflow: BpmnWorkflow, now: datetime) -> list[tuple[str, datetime]]:
+    """SLA timers that the next refresh will fire: (element id, due time)."""
+    due = []
+    for task in _waiting_sla_timers(workflow):
+        when = _timer_due(task)
+        if when is not None and when < now:  # SpiffWorkflow fires strictly after the due time
+            due.append((task.task_spec.bpmn_id or task.task_spec.name, when))
+    return due
+
+
+def _set_sla_timers(workflow: BpmnWorkflow, value: str) -> None:
+    for task in _waiting_sla_timers(workflow):
+        if task.internal_data.get("event_value") is not None and not task.internal_data.get("event_fired"):
+            task.internal_data["event_value"] = value
+
+
+def _set_sla_due(workflow: BpmnWorkflow, due_at: str) -> None:
+    """Give the case a new due date (or SUSPENDED while its clock is paused): in the data that
+    later steps inherit, so an SLA timer reached later reads it, and in the SLA timers waiting now."""
+    # Waiting tasks merge their parent's data in again whenever they are refreshed, so the
+    # parents (the last finished step on each open path) get the new value too.
+    for task in _open_tasks(workflow):
+        for holder in (task, task.parent):
+            if holder is not None and SLA_DUE_KEY in holder.data:
+                holder.data[SLA_DUE_KEY] = due_at
+    _set_sla_timers(workflow, due_at)
+
+
+def sla_pause_point(workflow: BpmnWorkflow) -> str | None:
+    """The element (marked slaPause=true) where the case now waits for the applicant, if any."""
+    for task in _open_tasks(workflow):
+        if element_properties(task.task_spec).get(SLA_PAUSE_PROPERTY) == "true":
+            return task.task_spec.bpmn_id or task.task_spec.name
+    return None
+
+
+def sla_extension_amount(spec) -> float | None:
+    """The standard time an element marked slaExtension grants, or None when it is not marked."""
+    value = element_properties(spec).get(SLA_EXTENSION_PROPERTY)
+    if value is None:
+        return None
+    try:
+        amount = float(value)
+    except ValueError:
+        return None  # refused at deploy (engine/validation.py); never counted
+    return amount if math.isfinite(amount) and amount > 0 else None
+
+
+def _has_extensions(process_spec) -> bool:
+    """Whether a process has any slaExtension element (remembered on the parsed spec: most have none)."""
+    known = getattr(process_spec, "_onestop_has_sla_extensions", None)
+    if known is None:
+        known = any(sla_extension_amount(spec) for spec in process_spec.task_specs.values())
+        process_spec._onestop_has_sla_extensions = known
+    return known
+
+
+def new_sla_extensions(workflow: BpmnWorkflow) -> list[tuple[str, float]]:
+    """(task id, amount) of each finished slaExtension element not yet applied to the due date."""
+    applied = set(workflow.data.get(_EXTENDED_MARKER, ()))
+    found = []
+    for part in [workflow, *getattr(workflow, "subprocesses", {}).values()]:
+        if not _has_extensions(part.spec):
+            continue
+        for task in part.get_tasks(state=TaskState.COMPLETED):
+            amount = sla_extension_amount(task.task_spec)
+            if amount and str(task.id) not in applied:
+                found.append((str(task.id), amount))
+    return found
+
+
+def find_ready_task(workflow: BpmnWorkflow, task_id: str):
+    """The READY user/manual task with this id, or Conflict (checked here because
+    SpiffWorkflow's ``task.run()`` would happily re-run a completed task)."""
+    try:
+        task = workflow.get_task_from_id(UUID(task_id))
+    except (ValueError, KeyError):
+        task = None
+    if task is None:
+        raise Conflict(f"Task {task_id} is not part of this case", task_id=task_id)
+    if task.state != TaskState.READY or not task.task_spec.manual:
+        raise Conflict(
+            f"Task {task_id} ({task.task_spec.bpmn_id}) is no longer open: it is {TaskState.get_name(task.state)}",
+            task_id=task_id,
+            state=TaskState.get_name(task.state),
+        )
+    return task
+
+
+def _add_task_data(task, data: dict[str, Any]) -> None:
+    if hasattr(task.task_spec, "add_data_from_form"):
+        task.task_spec.add_data_from_form(task, data)  # honours spiffworkflow:variableName
+    else:
+        task.data.update(data)
+
+
+def ready_tasks(workflow: BpmnWorkflow) -> list[ReadyTask]:
+    return [_describe(task) for task in workflow.get_tasks(state=TaskState.READY, manual=True)]
+
+
+def waiting_for_messages(workflow: BpmnWorkflow) -> list[tuple[Any, str]]:
+    """(task, message name) of every task waiting for a BPMN message, sorted by name. An
+    event-based gateway waits for each of its events (a rating, or its window closing)."""
+    found = []
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        event = getattr(task.task_spec, "event_definition", None)
+        for definition in getattr(event, "event_definitions", None) or [event]:
+            if isinstance(definition, BaseMessageEventDefinition):
+                found.append((task, definition.name))
+    return sorted(found, key=lambda item: item[1])
+
+
+def _describe(task) -> ReadyTask:
+    spec = task.task_spec
+    properties = element_properties(spec)
+    return ReadyTask(
+        id=str(task.id),
+        element_id=spec.bpmn_id or spec.name,
+        name=spec.bpmn_name,
+        element_type=_element_type(spec),
+        lane=spec.lane,
+        form_key=properties.get(FORM_KEY_PROPERTY),
+        due_at=_boundary_timer_due(task),
+    )
+
+
+def _element_type(spec) -> str:
+    name = type(spec).__name__
+    return name[0].lower() + name[1:]
+
+
+def _boundary_timer_due(task) -> datetime | None:
+    """The earliest pending timer on the task's boundary (e.g. its SLA), if any.
+
+    A task with boundary events sits under a split task whose other children are the events.
+    """
+    parent = task.parent
+    if parent is None:
+        return None
+    return _earliest(_timer_due(sibling) for sibling in parent.children if sibling is not task)
+
+
+def _timer_due(task) -> datetime | None:
+    if task.state != TaskState.WAITING:
+        return None
+    # An event-based gateway waits on a MultipleEventDefinition that holds its timer's due time.
+    if not isinstance(getattr(task.task_spec, "event_definition", None), (TimerEventDefinition, MultipleEventDefinition)):
+        return None
+    value = task.internal_data.get("event_value")
+    if isinstance(value, dict):  # cycles keep {'cycles', 'next', 'duration'}
+        value = value.get("next") if value.get("cycles") != 0 else None  # 0: all cycles done
+    if not isinstance(value, str) or value == SUSPENDED:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def next_timer_due(workflow: BpmnWorkflow) -> datetime | None:
+    """When the scheduler must next wake this case (earliest waiting timer), or None."""
+    return _earliest(_timer_due(task) for task in list(workflow.event_manager.tasks.values()))
+
+
+def _earliest(values: Iterable[datetime | None]) -> datetime | None:
+    present = [value for value in values if value is not None]
+    return min(present) if present else None
+
+
+def completed_steps(workflow: BpmnWorkflow) -> list[dict[str, Any]]:
+    """Finished BPMN activities and events (not the library's internal tasks), in order."""
+    steps = []
+    # get_tasks(state=COMPLETED) stops at unfinished tasks, so walk everything and filter.
+    for task in workflow.get_tasks(state=TaskState.ANY_MASK):
+        spec = task.task_spec
+        if task.state != TaskState.COMPLETED or spec.bpmn_id is None:  # internal helpers such as the start/end wrappers
+            continue
+        steps.append({"element_id": spec.bpmn_id, "name": spec.bpmn_name, "element_type": _element_type(spec),
+                      "finished_at": task.last_state_change})
+    return sorted(steps, key=lambda step: step["finished_at"])
