@@ -35,7 +35,7 @@ def engine():
     return current_app.extensions["onestop_engine"]
 
 
-_read_only_binds: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_read_only_binds: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 @contextmanager

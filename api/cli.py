@@ -14,9 +14,9 @@ from flask.cli import AppGroup
 
 from engine import accounts
 from engine import commands as cmd
-from engine.storage import queries
 from engine.definitions.deployments import files_from_folder
 from engine.errors import EngineError, NotFound
+from engine.storage import queries
 from engine.storage.schema import upgrade
 
 db_cli = AppGroup("db", help="Create or upgrade the database.")
@@ -47,7 +47,7 @@ def _json_option(value: str | None, name: str):
     try:
         return json.loads(value)
     except json.JSONDecodeError as error:
-        raise click.BadParameter(f"not valid JSON: {error}", param_hint=name)
+        raise click.BadParameter(f"not valid JSON: {error}", param_hint=name) from None
 
 
 def _case_id(reference: str) -> str:

@@ -17,9 +17,9 @@ from flask.cli import AppGroup
 
 from config.audit import load_audit_settings
 from engine.audit import integrity, retention
-from engine.errors import EngineError
 from engine.audit.mining import CaseSelection, mined_cases, to_ocel, to_xes
 from engine.audit.timeline import timeline_of
+from engine.errors import EngineError
 from workflows.identifiers import mask_national_ids
 from workflows.reports import REPORTS, report_csv, run_report
 

@@ -1,6 +1,6 @@
 """Designer commands in the ``definitions`` group: ``lint FOLDER``, ``diff KEY --from --to``,
-``dry-run KEY VERSION --sample FILE``, ``migration-preview KEY --from --to`` and
-``migrate KEY --from --to --reason [--case ID]...``.
+``dry-run KEY VERSION --sample FILE``, ``move-preview KEY --from --to`` and
+``move-cases KEY --from --to --reason [--case ID]...``.
 
 Added to the ``definitions`` group of ``api.cli``; every command prints JSON.
 """
@@ -11,13 +11,13 @@ from pathlib import Path
 import click
 
 from engine import commands as cmd
-from engine.storage import queries
-from engine.definitions.diff import diff_versions
-from engine.cases.moving import preview_migration
+from engine.cases.moving import preview_move
 from engine.definitions.deployments import files_from_folder
+from engine.definitions.diff import diff_versions
 from engine.definitions.dry_run import DEFAULT_MAX_STEPS, dry_run, synchronous_script_engine, wall_clock_now
-from engine.errors import EngineError, InvalidInput
 from engine.definitions.lint import lint_bundle
+from engine.errors import EngineError, InvalidInput
+from engine.storage import queries
 
 from .cli import _echo, _engine, _fail, _json_option, definitions_cli
 
@@ -37,7 +37,7 @@ def definitions_lint(folder: Path, strict: bool) -> None:
     results, any_finding = [], False
     for procedure in _procedure_folders(folder):
         files = files_from_folder(procedure)
-        bundle = _engine().catalog.validate(files)
+        bundle = _engine().deployments.validate(files)
         findings = [*bundle.findings, *lint_bundle(files)]
         any_finding |= bool(findings)
         results.append({"folder": str(procedure), "verdict": bundle.verdict,
@@ -77,7 +77,7 @@ def definitions_dry_run(key: str, version: int, sample_file, max_steps: int) -> 
             definition = queries.definition_version(session, key, version)
             if definition.draft:
                 raise InvalidInput(f"Version {version} of {key} is a draft: it cannot run.")
-            parsed = engine.catalog.get(session, definition.id)
+            parsed = engine.deployments.get(session, definition.id)
         scripts = synchronous_script_engine(engine.script_functions, engine.script_timeout_seconds)
         due_at = engine.catalogue.due_at(parsed.process_key, wall_clock_now())
         result = dry_run(parsed, scripts, sample.get("data") or {}, tasks=sample.get("tasks"),
@@ -87,33 +87,33 @@ def definitions_dry_run(key: str, version: int, sample_file, max_steps: int) -> 
     _echo(result.as_dict())
 
 
-@definitions_cli.command("migration-preview")
+@definitions_cli.command("move-preview")
 @click.argument("key")
 @click.option("--from", "from_version", type=int, required=True, help="the version the cases run on")
 @click.option("--to", "to_version", type=int, required=True, help="the version they would move to")
-def definitions_migration_preview(key: str, from_version: int, to_version: int) -> None:
+def definitions_move_preview(key: str, from_version: int, to_version: int) -> None:
     """Which running cases could move to another version, and which elements block the others."""
     engine = _engine()
     try:
         with engine.read() as session:
-            _echo(preview_migration(session, engine.catalog, key, from_version, to_version,
+            _echo(preview_move(session, engine.deployments, key, from_version, to_version,
                                     script_engine_factory=engine.script_engine))
     except EngineError as error:
         _fail(error)
 
 
-@definitions_cli.command("migrate")
+@definitions_cli.command("move-cases")
 @click.argument("key")
 @click.option("--from", "from_version", type=int, required=True, help="the version the cases run on")
 @click.option("--to", "to_version", type=int, required=True, help="the newer version to move them to")
 @click.option("--reason", required=True, help="why the cases move (recorded on each case)")
 @click.option("--case", "case_ids", multiple=True, help="a case to move (repeatable); all that can move if left out")
 @click.option("--actor", default="cli", show_default=True)
-def definitions_migrate(key: str, from_version: int, to_version: int, reason: str, case_ids: tuple[str, ...],
+def definitions_move_cases(key: str, from_version: int, to_version: int, reason: str, case_ids: tuple[str, ...],
                         actor: str) -> None:
     """Move running cases to a newer version; prints each case as moved, blocked or failed."""
     try:
-        outcomes = _engine().handle(cmd.MigrateCases(key, from_version, to_version, reason, actor=actor,
+        outcomes = _engine().handle(cmd.MoveCases(key, from_version, to_version, reason, actor=actor,
                                                      case_ids=case_ids or None))
     except EngineError as error:
         _fail(error)

@@ -17,16 +17,22 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from engine.clock import ManualClock
-from engine.errors import EngineError
 from engine.audit.integrity import SCOPE_ALL, RunSummary, record_run
 from engine.audit.reports import count_cases
+from engine.clock import ManualClock
+from engine.errors import EngineError
 from engine.storage.schema import upgrade
 from workflows.agencies import AgencySettings
 from workflows.agencies.simulator.server import SimulatorServer
 from workflows.calendar import OFFICE_ZONE
-from workflows.simulation import (OfficeSimulation, SimulationSettings, as_csv, as_tables, management_report,
-                                  month_bounds)
+from workflows.simulation import (
+    OfficeSimulation,
+    SimulationSettings,
+    as_csv,
+    as_tables,
+    management_report,
+    month_bounds,
+)
 
 DEFAULT_MONTH = "2026-03"
 
@@ -35,7 +41,7 @@ def _month(value: str) -> date:
     try:
         return date.fromisoformat(f"{value}-01")
     except ValueError:
-        raise click.BadParameter("give the month as YYYY-MM, e.g. 2026-03", param_hint="--month")
+        raise click.BadParameter("give the month as YYYY-MM, e.g. 2026-03", param_hint="--month") from None
 
 
 @click.command("simulate-month")
@@ -89,7 +95,7 @@ def simulate_month(month: str, seed: int, cases: int, clerks: int, days: int | N
             simulation = OfficeSimulation(engine, SimulationSettings(first_day, seed=seed, cases=cases, clerks=clerks,
                                                                      working_days=days), faults=simulator.state.faults)
         except (EngineError, ValueError) as error:
-            raise click.ClickException(f"cannot simulate: {getattr(error, 'message', error)}")
+            raise click.ClickException(f"cannot simulate: {getattr(error, 'message', error)}") from error
         with click.progressbar(length=len(simulation.working_days()), label=f"simulating {month}",
                                file=sys.stderr, show_pos=True) as bar:
             result = simulation.run(on_day=bar.update)

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from engine.definitions.fixes import FIXES
 from engine.definitions.dry_run import DEFAULT_MAX_STEPS
+from engine.definitions.fixes import FIXES
 
 from .schemas import StrictSchema, Text, ValidationResultSchema
 
 MAX_STEPS = 1000  # task completions in one dry run: bounds the work of a looping sample
-MAX_MIGRATION_CASES = 1000  # case ids in one migration request
-MAX_MIGRATION_REASON = 500
+MAX_MOVE_CASES = 1000  # case ids in one migration request
+MAX_MOVE_REASON = 500
 
 
 class ValidateArgsSchema(Schema):
@@ -104,7 +104,7 @@ class DryRunResultSchema(Schema):
     stopped = fields.Dict(allow_none=True, metadata={"description": "element and reason, when the walk stopped early"})
 
 
-class MigrationPreviewSchema(Schema):
+class MovePreviewSchema(Schema):
     key = fields.String()
     from_version = fields.Integer(data_key="from")
     to_version = fields.Integer(data_key="to")
@@ -114,16 +114,16 @@ class MigrationPreviewSchema(Schema):
     truncated = fields.Boolean(metadata={"description": "more running cases than the preview lists"})
 
 
-class MigrationRequestSchema(StrictSchema):
+class MoveRequestSchema(StrictSchema):
     from_version = fields.Integer(required=True, validate=validate.Range(min=1, max=2147483647))
     to_version = fields.Integer(required=True, validate=validate.Range(min=1, max=2147483647))
-    reason = Text(required=True, validate=validate.Length(min=1, max=MAX_MIGRATION_REASON))
+    reason = Text(required=True, validate=validate.Length(min=1, max=MAX_MOVE_REASON))
     case_ids = fields.List(Text(validate=validate.Length(min=1, max=36)), load_default=None,
-                           validate=validate.Length(min=1, max=MAX_MIGRATION_CASES), metadata={
+                           validate=validate.Length(min=1, max=MAX_MOVE_CASES), metadata={
                                "description": "the cases to move; all running cases of from_version if left out"})
 
 
-class MigratedCaseSchema(Schema):
+class MovedCaseSchema(Schema):
     case_id = fields.String()
     outcome = fields.String(metadata={"description": "moved, blocked (see blocked_by) or failed (see reason)"})
     reason = fields.String(allow_none=True)
@@ -131,11 +131,11 @@ class MigratedCaseSchema(Schema):
     last_event_seq = fields.Integer(allow_none=True)
 
 
-class MigrationResultSchema(Schema):
+class MoveResultSchema(Schema):
     key = fields.String()
     from_version = fields.Integer()
     to_version = fields.Integer()
     moved = fields.Integer()
     blocked = fields.Integer()
     failed = fields.Integer()
-    cases = fields.List(fields.Nested(MigratedCaseSchema))
+    cases = fields.List(fields.Nested(MovedCaseSchema))

@@ -16,10 +16,10 @@ from flask import Flask
 from sqlalchemy import select
 
 from config import Settings
-from engine.case_engine import CaseEngine
-from engine.storage.models import Case
 from engine.background.outbox import DevelopmentAdapter, Outbox, SmsAdapter, SmtpAdapter
 from engine.background.scheduler import EmbeddedScheduler
+from engine.case_engine import CaseEngine
+from engine.storage.models import Case
 
 log = logging.getLogger("onestop.scheduling")
 # A timer still unfired this long after its due time means nobody is firing timers.

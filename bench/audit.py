@@ -39,12 +39,13 @@ from api import build_engine
 from config import Settings
 from engine import commands as cmd
 from engine.audit import integrity, replay
-from engine.storage import queries
+from engine.audit.timeline import timeline_of
 from engine.definitions.deployments import files_from_folder
-from engine.storage.eventlog import GENESIS_HASH, PendingEvent, chain_events
+from engine.events import PendingEvent
+from engine.storage import queries
+from engine.storage.eventlog import GENESIS_HASH, chain_events
 from engine.storage.models import Case, CaseEvent, Rating, Task
 from engine.storage.schema import upgrade
-from engine.audit.timeline import timeline_of
 from workflows.agencies import AgencySettings
 from workflows.agencies.simulator.server import SimulatorServer
 from workflows.reports import REPORTS, SUPPLEMENT_MESSAGE, run_report
@@ -100,7 +101,7 @@ def measure_replay(engine) -> dict:
     with engine.read() as session:
         case = queries.get_case(session, case_id)
         events = queries.case_events(session, case_id)
-        definition = engine.catalog.get(session, case.definition_id)
+        definition = engine.deployments.get(session, case.definition_id)
     result = replay.replay(case_id, events, definition, engine.script_engine)
     assert result.divergent_seq is None and result.state == case.state
     return {

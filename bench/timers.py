@@ -31,16 +31,16 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 
 from engine import commands as cmd
+from engine.background.scheduler import EmbeddedScheduler
 from engine.case_engine import CaseEngine
 from engine.clock import ManualClock
 from engine.definitions.deployments import files_from_folder
-from engine.storage.models import Case, CaseEvent
 from engine.registries import ProcedureCatalogue
+from engine.storage.models import Case, CaseEvent
 from engine.storage.schema import upgrade
-from engine.background.scheduler import EmbeddedScheduler
 
 PROCEDURE = Path(__file__).parent / "procedures" / "bench_sla"
 FAR = datetime(2099, 1, 1, tzinfo=timezone.utc)

@@ -53,7 +53,7 @@ class Settings:
     def notify_mode(self) -> str:
         return self.notify or ("smtp" if self.environment == "production" else "development")
 
-    def with_overrides(self, **overrides) -> "Settings":
+    def with_overrides(self, **overrides) -> Settings:
         return replace(self, **overrides)
 
 

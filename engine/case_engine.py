@@ -15,19 +15,19 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from engine import commands as cmd
-from engine.storage import queries
 from engine.audit import replay
-from engine.workflow import runtime, serialization
-from engine.clock import Clock, SystemClock, install
-from engine.storage.db import create_db_engine, create_session_factory
-from engine.definitions.deployments import DefinitionCatalog
-from engine.errors import NotFound
-from engine.definitions.findings import Finding
-from engine.cases.handlers import CommandHandlers
-from engine.registries import FormFormats, NotificationPolicy, ProcedureCatalogue, ScriptFunctions, ServiceOperators
-from engine.workflow.sandbox import SandboxedScriptEngine
 from engine.background.service_runner import ServiceJobRunner
+from engine.cases.handlers import CommandHandlers
+from engine.clock import Clock, SystemClock, install
+from engine.definitions.deployments import Deployments
+from engine.definitions.findings import Finding
 from engine.definitions.validation import validate_bundle
+from engine.errors import NotFound
+from engine.registries import FormFormats, NotificationPolicy, ProcedureCatalogue, ScriptFunctions, ServiceOperators
+from engine.storage import queries
+from engine.storage.db import create_db_engine, create_session_factory
+from engine.workflow import runtime, serialization
+from engine.workflow.sandbox import SandboxedScriptEngine
 
 DEFAULT_CHANNELS = ("counter", "online", "home_visit")
 # Replay runs scripts with this many times the live time limit (see replay_script_engine).
@@ -75,13 +75,13 @@ class CaseEngine:
         self.db = create_db_engine(database_url)
         self._sessions = create_session_factory(self.db)
         self._read_sessions = create_session_factory(self.db, read_only=True)
-        self.catalog = DefinitionCatalog(partial(
+        self.deployments = Deployments(partial(
             validate_bundle, operators=self.operators.names(), script_functions=self.script_functions.names(),
             asynchronous_operators=self.operators.asynchronous_names(),
             notice_kinds=self.notifications.notice_kinds(),
         ))
         self.handlers = CommandHandlers(
-            self.db, self._sessions, self.catalog, self.clock, self.script_engine, self.operators, self.catalogue,
+            self.db, self._sessions, self.deployments, self.clock, self.script_engine, self.operators, self.catalogue,
             notifications=self.notifications, channels=channels, local_timezone=ZoneInfo(local_timezone),
             case_number_format=case_number_format, form_formats=form_formats or FormFormats(),
         )
@@ -97,8 +97,8 @@ class CaseEngine:
             cmd.RecordRating: self.handlers.record_rating,
             cmd.RescheduleCase: self.handlers.reschedule_case,
             cmd.RecordServiceOutcome: self.handlers.record_service_outcome,
-            cmd.MigrateCase: self.handlers.migrate_case,
-            cmd.MigrateCases: self.handlers.migrate_cases,
+            cmd.MoveCase: self.handlers.move_case,
+            cmd.MoveCases: self.handlers.move_cases,
         }
         # Performs waiting service tasks' calls: run by the embedded scheduler, Celery workers,
         # or directly with ``run_due_jobs``.
@@ -131,7 +131,7 @@ class CaseEngine:
         return self.service_jobs.run_due(limit)
 
     def validate(self, files: Mapping[str, bytes], process_key: str | None = None) -> list[Finding]:
-        return self.catalog.validate(files, process_key).findings
+        return self.deployments.validate(files, process_key).findings
 
     # ------------------------------------------------------------------ reads
     @contextmanager
@@ -148,13 +148,13 @@ class CaseEngine:
     def definition(self, definition_id: int):
         """The parsed definition version (from the cache after its first use)."""
         with self.read() as session:
-            return self.catalog.get(session, definition_id)
+            return self.deployments.get(session, definition_id)
 
     def case_state(self, case_id: str, at_seq: int | None = None) -> dict[str, Any]:
         """The case as it is (``at_seq`` None) or as it was after event ``at_seq``, by replay."""
         with self.read() as session:
             case = queries.get_case(session, case_id)
-            definition = self.catalog.get(session, case.definition_id)
+            definition = self.deployments.get(session, case.definition_id)
             if at_seq is None:
                 return describe_state(case.state, definition, case.last_event_seq)
             events = queries.case_events(session, case_id)
@@ -168,7 +168,7 @@ class CaseEngine:
         with self.read() as session:
             case = queries.get_case(session, case_id)
             events = queries.case_events(session, case_id)
-            definition = self.catalog.get(session, case.definition_id)
+            definition = self.deployments.get(session, case.definition_id)
         return replay.verify(case, events, definition, self.replay_script_engine, definitions=self.definition)
 
     def verify_all(self, batch_size: int = 200) -> Iterator[replay.Verification]:

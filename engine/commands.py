@@ -101,7 +101,7 @@ class RecordServiceOutcome:
 
 
 @dataclass(frozen=True)
-class MigrateCase:
+class MoveCase:
     """Move a running case to a newer version of its procedure (``case_migrated`` event).
     ``from_version``, when given, must be the version the case is on (a stale request fails)."""
 
@@ -113,7 +113,7 @@ class MigrateCase:
 
 
 @dataclass(frozen=True)
-class MigrateCases:
+class MoveCases:
     """Move the running cases of ``from_version`` (all, or those in ``case_ids``) to
     ``to_version``, each in its own transaction; cases that cannot move are reported, not moved."""
 

@@ -45,8 +45,8 @@ class CaseChanged:
 
 
 @dataclass(frozen=True)
-class MigrationOutcome:
-    """One case of a bulk migration: ``moved``, or ``blocked`` (``blocked_by`` names the
+class MoveOutcome:
+    """One case of a bulk move: ``moved``, or ``blocked`` (``blocked_by`` names the
     elements) or ``failed`` (e.g. it changed meanwhile; ``reason`` says why)."""
 
     case_id: str

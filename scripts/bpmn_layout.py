@@ -70,7 +70,7 @@ def layout_process(process, plane, lane_of: dict[str, str], lane_ids: dict[str, 
         row_of[node_id] = rows_in_lane[key]
         rows_in_lane[key] += 1
     lanes = lane_order or [""]
-    lane_rows = {lane: max([rows_in_lane[(l, c)] for (l, c) in rows_in_lane if l == lane] or [1]) for lane in lanes}
+    lane_rows = {lane: max([rows_in_lane[(row_lane, c)] for (row_lane, c) in rows_in_lane if row_lane == lane] or [1]) for lane in lanes}
     lane_top, y = {}, top
     for lane in lanes:
         lane_top[lane] = y

@@ -11,13 +11,13 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
+import engine.storage.audit_models  # noqa: F401  (its tables are truncated too)
 from api import build_engine
 from config import Settings
 from engine import commands as cmd
 from engine.clock import ManualClock
 from engine.definitions.deployments import files_from_folder
 from engine.storage.models import Base
-import engine.storage.audit_models  # noqa: F401  (its tables are truncated too)
 from engine.storage.schema import upgrade
 from workflows.agencies import AgencySettings
 from workflows.agencies.simulator.server import SimulatorServer

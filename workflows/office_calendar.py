@@ -20,8 +20,8 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select, update
 
 from engine import commands as cmd
-from engine.storage.db import read_only
 from engine.errors import Conflict, EngineError, InvalidInput, NotFound
+from engine.storage.db import read_only
 from engine.storage.models import CalendarDay, CalendarEdition, CalendarOverride, Case
 
 from .calendar import OFFICE_ZONE, WorkingCalendar

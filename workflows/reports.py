@@ -21,9 +21,9 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from engine.audit import reports
-from engine.errors import InvalidInput
 from engine.audit.feedback import FeedbackRules, compare_versions, element_feedback
 from engine.audit.reports import Period, month_of, share, summary
+from engine.errors import InvalidInput
 
 from .calendar import OFFICE_CLOSES, OFFICE_OPENS, OFFICE_ZONE, WorkingCalendar
 

@@ -9,8 +9,16 @@ from engine.audit import integrity
 from engine.audit.timeline import timeline_of
 from workflows.identifiers import mask_national_ids
 
-from ..audit_schemas import (AnchorSchema, AnchorVerificationSchema, AnchorVerifyArgsSchema, RunListArgsSchema,
-                             RunPageSchema, TimelineSchema, VerificationRunSchema, VerifyRequestSchema)
+from ..audit_schemas import (
+    AnchorSchema,
+    AnchorVerificationSchema,
+    AnchorVerifyArgsSchema,
+    RunListArgsSchema,
+    RunPageSchema,
+    TimelineSchema,
+    VerificationRunSchema,
+    VerifyRequestSchema,
+)
 from ..auth import AUDITOR, HISTORY_READERS, current_principal, engine
 from .common import Blueprint, page_window, secured
 

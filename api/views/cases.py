@@ -9,9 +9,20 @@ from engine.storage import queries
 from workflows.identifiers import mask_national_ids
 
 from ..auth import AUDITOR, CASE_READERS, CASE_WORKERS, HISTORY_READERS, current_principal, engine
-from ..schemas import (CancelSchema, CaseChangedSchema, CaseDetailSchema, CaseListArgsSchema, CasePageSchema,
-                       EventSchema, MessageSchema, StartCaseSchema, StartedCaseSchema, StateArgsSchema, StateSchema,
-                       VerificationSchema)
+from ..schemas import (
+    CancelSchema,
+    CaseChangedSchema,
+    CaseDetailSchema,
+    CaseListArgsSchema,
+    CasePageSchema,
+    EventSchema,
+    MessageSchema,
+    StartCaseSchema,
+    StartedCaseSchema,
+    StateArgsSchema,
+    StateSchema,
+    VerificationSchema,
+)
 from .common import Blueprint, case_summary, page_window, secured, task_dict
 
 blp = Blueprint("cases", __name__, url_prefix="/api/cases", description="Cases: start, follow, steer, audit.")

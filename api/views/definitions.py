@@ -13,21 +13,36 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 from engine import commands as cmd
-from engine.storage import queries
-from engine.errors import InvalidInput
+from engine.cases.moving import preview_move
 from engine.definitions.diff import diff_versions
-from engine.definitions.fixes import fix_implicit_splits
-from engine.cases.moving import preview_migration
 from engine.definitions.dry_run import dry_run, synchronous_script_engine, wall_clock_now
+from engine.definitions.fixes import fix_implicit_splits
 from engine.definitions.lint import lint_bundle
+from engine.errors import InvalidInput
+from engine.storage import queries
 
 from ..auth import ADMIN, ANY_ROLE, DESIGNER, SUPERVISOR, current_principal, engine
-from ..designer_schemas import (DefinitionDiffSchema, DiffArgsSchema, DryRunRequestSchema, DryRunResultSchema,
-                                FixedValidationResultSchema, MigrationPreviewSchema, MigrationRequestSchema,
-                                MigrationResultSchema, ValidateArgsSchema)
+from ..designer_schemas import (
+    DefinitionDiffSchema,
+    DiffArgsSchema,
+    DryRunRequestSchema,
+    DryRunResultSchema,
+    FixedValidationResultSchema,
+    MovePreviewSchema,
+    MoveRequestSchema,
+    MoveResultSchema,
+    ValidateArgsSchema,
+)
 from ..problems import PROBLEM_JSON
-from ..schemas import (BpmnFileArgsSchema, DefinitionDetailSchema, DefinitionSummarySchema,
-                       DefinitionVersionSchema, DeployResultSchema, ProblemSchema, unstorable)
+from ..schemas import (
+    BpmnFileArgsSchema,
+    DefinitionDetailSchema,
+    DefinitionSummarySchema,
+    DefinitionVersionSchema,
+    DeployResultSchema,
+    ProblemSchema,
+    unstorable,
+)
 from .common import Blueprint, secured
 
 # Versions are 32-bit integers in the database: a larger number in a URL is no route (404).
@@ -183,7 +198,7 @@ class ValidateDefinition(MethodView):
             fixed, fixes = fix_implicit_splits(files)
             changed = {rewrite.file for rewrite in fixes}
             files = fixed
-        bundle = engine().catalog.validate(files, process_key_field())
+        bundle = engine().deployments.validate(files, process_key_field())
         findings = [*bundle.findings, *lint_bundle(files)]  # lint warnings only here, not at deploy
         body = {"ok": bundle.ok, "verdict": bundle.verdict, "main_process_id": bundle.main_process_id,
                 "findings": [finding.as_dict() for finding in findings]}
@@ -260,37 +275,37 @@ class DefinitionDryRun(MethodView):
                 raise InvalidInput(f"Version {definition.version} of {key} is a draft: it cannot run. "
                                    "Fix its findings and deploy it again.",
                                    errors=[{"field": "version", "message": "is a draft"}])
-            parsed = engine().catalog.get(session, definition.id)
+            parsed = engine().deployments.get(session, definition.id)
         scripts = synchronous_script_engine(engine().script_functions, engine().script_timeout_seconds)
         due_at = engine().catalogue.due_at(parsed.process_key, wall_clock_now())
         return dry_run(parsed, scripts, sample["data"], tasks=sample["tasks"], services=sample["services"],
                        max_steps=sample["max_steps"], due_at=due_at).as_dict()
 
 
-@blp.route("/<string:key>/migration-preview")
-class MigrationPreview(MethodView):
+@blp.route("/<string:key>/move-preview")
+class MovePreview(MethodView):
     @secured(blp, DESIGNER, SUPERVISOR, ADMIN, errors=(404, 422))
     @blp.arguments(DiffArgsSchema, location="query", as_kwargs=True)
-    @blp.response(200, MigrationPreviewSchema)
+    @blp.response(200, MovePreviewSchema)
     def get(self, key, from_version, to_version):
         """Which running cases of one version could move to another, and which elements block the others."""
         with engine().read() as session:
-            preview = preview_migration(session, engine().catalog, key, from_version, to_version,
+            preview = preview_move(session, engine().deployments, key, from_version, to_version,
                                         script_engine_factory=engine().script_engine)
         return {"key": key, "from_version": from_version, "to_version": to_version, "movable": preview["movable"],
                 "blocked": preview["blocked"], "truncated": preview["truncated"]}
 
 
-@blp.route("/<string:key>/migrations")
-class Migrations(MethodView):
+@blp.route("/<string:key>/moves")
+class CaseMoves(MethodView):
     @secured(blp, DESIGNER, ADMIN, errors=(400, 404, 422))
-    @blp.arguments(MigrationRequestSchema)
-    @blp.response(200, MigrationResultSchema)
+    @blp.arguments(MoveRequestSchema)
+    @blp.response(200, MoveResultSchema)
     def post(self, body, key):
         """Move running cases of one version to a newer one: all that can move, or those in
         ``case_ids``. Each case moves in its own transaction, recorded as a ``case_migrated``
         event; a case that cannot move is reported with the elements that block it."""
-        outcomes = engine().handle(cmd.MigrateCases(
+        outcomes = engine().handle(cmd.MoveCases(
             key, body["from_version"], body["to_version"], body["reason"], actor=current_principal().username,
             case_ids=tuple(body["case_ids"]) if body["case_ids"] is not None else None))
         cases = [{"case_id": o.case_id, "outcome": o.outcome, "reason": o.reason, "blocked_by": list(o.blocked_by),

@@ -69,7 +69,7 @@ def element_feedback(engine, procedure: str, period: Period, rules: FeedbackRule
         supplied = reports.messages_per_case(session, case_ids, rules.supplement_messages)
         scores = reports.ratings_of_cases(session, case_ids)
         versions = reports.definition_versions(session)
-        names = {definition_id: element_index(engine.catalog.get(session, definition_id))
+        names = {definition_id: element_index(engine.deployments.get(session, definition_id))
                  for definition_id in {case.definition_id for case in cases}}
     by_case = {case.id: case for case in cases}
     asked = _supplement_askers(tasks, supplied)

@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from engine.storage.audit_models import CaseArchive, ChainAnchor, ChainAnchorHead, VerificationFailure, VerificationRun
-from engine.errors import Conflict, InvalidInput
-from engine.storage.models import CaseEvent
 from engine.audit.replay import Verification
+from engine.errors import Conflict, InvalidInput
+from engine.storage.audit_models import CaseArchive, ChainAnchor, ChainAnchorHead, VerificationFailure, VerificationRun
+from engine.storage.models import CaseEvent
 
 # A day is anchored only once it has been over for this long, so that commands still in flight
 # at midnight (their events carry a time before it) have committed.

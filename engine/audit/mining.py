@@ -25,8 +25,8 @@ from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBased
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.storage.models import Case, CaseEvent, Definition, Task
 from engine.audit.timeline import Element, element_index
+from engine.storage.models import Case, CaseEvent, Definition, Task
 
 XES_NS = "http://www.xes-standard.org/"
 XES_EXTENSIONS = (
@@ -95,7 +95,7 @@ def mined_cases(engine, selection: CaseSelection, batch_size: int = 500) -> list
     with engine.read() as session:
         cases = select_cases(session, selection)
         versions = dict(session.execute(select(Definition.id, Definition.version)).all())
-        indexes = {definition_id: _labels(engine.catalog.get(session, definition_id))
+        indexes = {definition_id: _labels(engine.deployments.get(session, definition_id))
                    for definition_id in {case.definition_id for case in cases}}
         result = []
         for start in range(0, len(cases), batch_size):

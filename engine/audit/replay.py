@@ -20,15 +20,15 @@ from typing import Any, Callable, Iterator
 
 from SpiffWorkflow.exceptions import WorkflowException
 
-from engine.cases import moving as case_migration
-from engine.workflow import runtime, serialization
+from engine.cases import moving
 from engine.clock import ManualClock, TaskIdSequence, execution_context
 from engine.definitions.deployments import ParsedDefinition
 from engine.errors import EngineError
+from engine.events import CASE_MIGRATED, CASE_STARTED, SERVICE_RESULT_RECORDED
 from engine.storage.eventlog import first_broken_link
-from engine.workflow.gateways import RecordedServiceGateway
 from engine.storage.models import Case, CaseEvent
-
+from engine.workflow import runtime, serialization
+from engine.workflow.gateways import RecordedServiceGateway
 
 Definitions = Callable[[int], ParsedDefinition]
 
@@ -113,9 +113,9 @@ def replay_commands(
 
 def _definition_for(cause: CaseEvent, current: ParsedDefinition, definitions: Definitions | None) -> ParsedDefinition:
     """The version the case runs on after ``cause``: the one it started on, or moved to."""
-    if cause.type == runtime.CASE_STARTED:
+    if cause.type == CASE_STARTED:
         wanted = cause.payload.get("definition_id", current.id)
-    elif cause.type == runtime.CASE_MIGRATED:
+    elif cause.type == CASE_MIGRATED:
         wanted = cause.payload["to_definition_id"]
     else:
         return current
@@ -159,17 +159,17 @@ def _apply_command(state, group, before, definition, script_engine_factory, task
     cause = group[0]
     # Answers of synchronous operators are effects of the command that called them; a worker's
     # answer is the cause of its own command and is applied, not handed to the gateway.
-    recorded = [event.payload for event in group[1:] if event.type == runtime.SERVICE_RESULT_RECORDED]
+    recorded = [event.payload for event in group[1:] if event.type == SERVICE_RESULT_RECORDED]
     script_engine = script_engine_factory(RecordedServiceGateway(recorded))
     with execution_context(ManualClock(cause.occurred_at), task_ids):
-        if cause.type == runtime.CASE_STARTED:
+        if cause.type == CASE_STARTED:
             workflow = runtime.start_workflow(
                 definition.spec, definition.subprocess_specs, cause.payload["data"], script_engine
             )
         elif state is None:
-            raise EngineError(f"the history does not begin with {runtime.CASE_STARTED}")
-        elif cause.type == runtime.CASE_MIGRATED:
-            workflow = case_migration.move_workflow(
+            raise EngineError(f"the history does not begin with {CASE_STARTED}")
+        elif cause.type == CASE_MIGRATED:
+            workflow = moving.move_workflow(
                 serialization.loads(state, before.spec, before.subprocess_specs), definition, script_engine)
         elif runtime.changes_workflow(cause.type):
             workflow = serialization.loads(state, definition.spec, definition.subprocess_specs)

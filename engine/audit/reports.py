@@ -22,8 +22,8 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from engine.errors import InvalidInput
+from engine.events import MESSAGE_DELIVERED
 from engine.storage.models import Case, CaseEvent, Definition, Rating, Task
-from engine.workflow.runtime import MESSAGE_DELIVERED
 
 CLOSED = ("completed", "cancelled")
 MAX_PERIOD_DAYS = 3 * 366

@@ -32,8 +32,8 @@ from sqlalchemy import Connection, Table, delete, or_, select, text
 from sqlalchemy.orm import Session
 
 from engine.audit import replay
-from engine.storage.audit_models import CaseArchive
 from engine.errors import InvalidInput
+from engine.storage.audit_models import CaseArchive
 from engine.storage.models import Base, Case, CaseEvent
 
 CLOSED_STATUSES = ("completed", "cancelled")
@@ -54,7 +54,7 @@ class RetentionPolicy:
                                    errors=[{"field": "retention", "message": f"not a number of days: {days!r}"}])
 
     @classmethod
-    def parse(cls, default_days: str | None, per_procedure: str | None) -> "RetentionPolicy":
+    def parse(cls, default_days: str | None, per_procedure: str | None) -> RetentionPolicy:
         """From settings text: ``"3650"`` and ``"complaint=1825,household_transcript=1095"``."""
         overrides = {}
         for item in filter(None, (part.strip() for part in (per_procedure or "").split(","))):

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from engine.audit import replay
-from engine.workflow import runtime, serialization
 from engine.definitions.deployments import ParsedDefinition
 from engine.storage.models import Case, CaseEvent
+from engine.workflow import runtime, serialization
 
 Mask = Callable[[Any], Any]
 NOT_SHOWN = object()  # marks the side of a change where a key does not exist
@@ -173,6 +173,6 @@ def timeline_of(engine, case_id: str, *, mask: Mask | None = None) -> dict[str, 
     with engine.read() as session:
         case = queries.get_case(session, case_id)
         events = queries.case_events(session, case_id)
-        definition = engine.catalog.get(session, case.definition_id)
+        definition = engine.deployments.get(session, case.definition_id)
     return case_timeline(case, events, definition, engine.replay_script_engine, mask=mask,
                          definitions=engine.definition)

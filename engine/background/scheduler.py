@@ -31,9 +31,9 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, select
 
 from engine import commands as cmd
+from engine.errors import Conflict, EngineError, NotFound
 from engine.storage import jobs
 from engine.storage.db import read_only
-from engine.errors import Conflict, EngineError, NotFound
 from engine.storage.models import Case
 
 log = logging.getLogger("onestop.scheduler")
@@ -163,7 +163,7 @@ class EmbeddedScheduler:
         self.fired = 0
 
     # ------------------------------------------------------------------ lifecycle
-    def start(self) -> "EmbeddedScheduler":
+    def start(self) -> EmbeddedScheduler:
         if self._thread is None:
             self.engine.command_listeners.append(self._on_command)
             self._thread = threading.Thread(target=self._loop, name="onestop-scheduler", daemon=True)

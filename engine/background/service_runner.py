@@ -17,10 +17,10 @@ from datetime import timedelta
 from typing import Any
 
 from engine import commands as cmd
-from engine.storage import jobs
-from engine.storage.db import read_only
 from engine.errors import Conflict, EngineError
 from engine.services import OPERATOR_ERROR, ServiceAnswer, ServiceCall, ServiceFailure, backoff_seconds
+from engine.storage import jobs
+from engine.storage.db import read_only
 
 log = logging.getLogger("onestop.services")
 # Another command may change the case between the call and the recording of its answer

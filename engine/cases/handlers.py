@@ -23,22 +23,37 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import sessionmaker
 
 from engine import commands as cmd
-from engine.storage import jobs, store
 from engine.cases import notices, projections
-from engine.workflow import runtime, serialization
-from engine.clock import Clock, ManualClock, TaskIdSequence, execution_context
-from engine.definitions.deployments import DefinitionCatalog, ParsedDefinition
-from engine.errors import Conflict, InvalidInput, NotAllowed
-from engine.storage.eventlog import GENESIS_HASH, PendingEvent, chain_events
-from engine.workflow.gateways import LiveServiceGateway
-from engine.registries import FormFormats, NotificationPolicy, ProcedureCatalogue, ServiceOperators
-from engine.workflow.service_tasks import WaitingServiceTask, waiting_service_tasks
+from engine.cases.move_commands import MoveCommands
 from engine.cases.sla_clock import SlaClock
-from engine.cases.move_commands import MigrationCommands
-from engine.results import CaseChanged, OpenTask, StartedCase
-from engine.storage.store import CaseRecord, TaskRecord
 from engine.cases.transactions import CommandTransactions
 from engine.cases.workflow_cache import CachedWorkflow, WorkflowCache
+from engine.clock import Clock, ManualClock, TaskIdSequence, execution_context
+from engine.definitions.deployments import Deployments, ParsedDefinition
+from engine.errors import Conflict, InvalidInput, NotAllowed
+from engine.events import (
+    CASE_CANCELLED,
+    CASE_COMPLETED,
+    CASE_OVERDUE,
+    CASE_STARTED,
+    DUE_DATE_CHANGED,
+    MESSAGE_DELIVERED,
+    RATING_RECORDED,
+    SERVICE_RESULT_RECORDED,
+    TASK_CLAIMED,
+    TASK_COMPLETED,
+    TASK_UNCLAIMED,
+    TIMERS_FIRED,
+    PendingEvent,
+)
+from engine.registries import FormFormats, NotificationPolicy, ProcedureCatalogue, ServiceOperators
+from engine.results import CaseChanged, OpenTask, StartedCase
+from engine.storage import jobs, store
+from engine.storage.eventlog import GENESIS_HASH, chain_events
+from engine.storage.store import CaseRecord, TaskRecord
+from engine.workflow import runtime, serialization
+from engine.workflow.gateways import LiveServiceGateway
+from engine.workflow.service_tasks import WaitingServiceTask, waiting_service_tasks
 
 # The message a rating is delivered as, to cases whose BPMN waits for one.
 RATING_MESSAGE = "rating_received"
@@ -59,7 +74,7 @@ def _ensure_json(value: Any, field: str) -> Any:
     try:
         return json.loads(json.dumps(value, allow_nan=False))
     except (TypeError, ValueError) as error:
-        raise InvalidInput(f"'{field}' must be plain JSON", errors=[{"field": field, "message": str(error)}])
+        raise InvalidInput(f"'{field}' must be plain JSON", errors=[{"field": field, "message": str(error)}]) from error
 
 
 def _ensure_object(value: Any, field: str) -> dict:
@@ -69,12 +84,12 @@ def _ensure_object(value: Any, field: str) -> dict:
     return value
 
 
-class CommandHandlers(MigrationCommands):
+class CommandHandlers(MoveCommands):
     def __init__(
         self,
         db: Engine,
         sessions: sessionmaker,
-        catalog: DefinitionCatalog,
+        deployments: Deployments,
         clock: Clock,
         script_engine_factory: Callable[[Any], Any],
         operators: ServiceOperators,
@@ -89,7 +104,7 @@ class CommandHandlers(MigrationCommands):
     ) -> None:
         self._db = db
         self._sessions = sessions
-        self._catalog = catalog
+        self._deployments = deployments
         self._clock = clock
         self._script_engine_factory = script_engine_factory
         self._operators = operators
@@ -114,12 +129,12 @@ class CommandHandlers(MigrationCommands):
     # ------------------------------------------------------------------ definitions
     def deploy(self, command: cmd.DeployDefinition):
         with self._sessions.begin() as session:
-            result, bundle = self._catalog.deploy(
+            result, bundle = self._deployments.deploy(
                 session, command.files, deployed_by=command.actor, now=self._clock.now(),
                 process_key=command.process_key,
             )
         if result.created:
-            self._catalog.remember(result.definition, bundle)
+            self._deployments.remember(result.definition, bundle)
         return result
 
     # ------------------------------------------------------------------ starting a case
@@ -151,7 +166,7 @@ class CommandHandlers(MigrationCommands):
         case = store.find_case_by_idempotency_key(conn, key) if key else None
         if case is None:
             return None
-        definition = self._catalog.get(conn, case.definition_id)
+        definition = self._deployments.get(conn, case.definition_id)
         recorded = store.first_event_payload(conn, case.id)
         recorded_data = recorded.get("data") or {}
         same_request = (
@@ -177,7 +192,7 @@ class CommandHandlers(MigrationCommands):
         if definition_id is None:
             message = store.not_startable_message(conn, command.procedure)
             raise InvalidInput(message, errors=[{"field": "procedure", "message": message}])
-        definition = self._catalog.get(conn, definition_id)
+        definition = self._deployments.get(conn, definition_id)
         now = self._clock.now()
         case_id = str(uuid.uuid4())
         number = self._number_format(now.astimezone(self._zone).year,
@@ -203,7 +218,7 @@ class CommandHandlers(MigrationCommands):
             due_at=due_at,
         )
         started = PendingEvent(
-            runtime.CASE_STARTED, command.actor,
+            CASE_STARTED, command.actor,
             {"definition_id": definition.id, "procedure": definition.process_key, "version": definition.version,
              "data": data, "channel": command.channel, "applicant": applicant},
         )
@@ -220,7 +235,7 @@ class CommandHandlers(MigrationCommands):
             if task.status == "claimed" and task.assignee != command.actor:
                 raise Conflict(f"Task is already claimed by {task.assignee}", task_id=task.id, assignee=task.assignee)
             task.status, task.assignee = "claimed", command.actor
-            return PendingEvent("task_claimed", command.actor, {"task_id": task.id}, element_id=task.element_id)
+            return PendingEvent(TASK_CLAIMED, command.actor, {"task_id": task.id}, element_id=task.element_id)
 
         return self._change_assignment(command.task_id, command.lanes, claim)
 
@@ -233,7 +248,7 @@ class CommandHandlers(MigrationCommands):
                                assignee=task.assignee)
             previous = task.assignee
             task.status, task.assignee = "ready", None
-            return PendingEvent("task_unclaimed", command.actor, {"task_id": task.id, "previous_assignee": previous},
+            return PendingEvent(TASK_UNCLAIMED, command.actor, {"task_id": task.id, "previous_assignee": previous},
                                 element_id=task.element_id)
 
         return self._change_assignment(command.task_id, command.lanes, unclaim)
@@ -267,9 +282,9 @@ class CommandHandlers(MigrationCommands):
             if task.status == "claimed" and task.assignee != command.actor:
                 raise Conflict(f"Task is claimed by {task.assignee}", task_id=task.id, assignee=task.assignee)
             self._ensure_running(case)
-            definition = self._catalog.get(conn, case.definition_id)
+            definition = self._deployments.get(conn, case.definition_id)
             validate_form(definition, task.form_key, data, self._form_formats)
-            event = PendingEvent(runtime.TASK_COMPLETED, command.actor,
+            event = PendingEvent(TASK_COMPLETED, command.actor,
                                  {"task_id": task.id, "data": data}, element_id=task.element_id)
             asked = []  # the notice the task's element asks to send on completion: (kind, data) or None
             changed = self._change_case(conn, case, definition, event, completed_task=(task.id, command.actor),
@@ -294,7 +309,7 @@ class CommandHandlers(MigrationCommands):
     # ------------------------------------------------------------------ other case commands
     def deliver_message(self, command: cmd.DeliverMessage) -> CaseChanged:
         payload = _ensure_json(command.payload, "payload")
-        event = PendingEvent(runtime.MESSAGE_DELIVERED, command.actor, {"name": command.name, "payload": payload})
+        event = PendingEvent(MESSAGE_DELIVERED, command.actor, {"name": command.name, "payload": payload})
         return self._simple_case_change(command.case_id, event)
 
     def cancel_case(self, command: cmd.CancelCase) -> CaseChanged:
@@ -302,7 +317,7 @@ class CommandHandlers(MigrationCommands):
         if not reason:
             raise InvalidInput("A reason is required to cancel a case",
                                errors=[{"field": "reason", "message": "must not be empty"}])
-        event = PendingEvent(runtime.CASE_CANCELLED, command.actor, {"reason": reason})
+        event = PendingEvent(CASE_CANCELLED, command.actor, {"reason": reason})
         return self._simple_case_change(command.case_id, event)
 
     def fire_due_timers(self, command: cmd.FireDueTimers) -> CaseChanged | None:
@@ -322,8 +337,8 @@ class CommandHandlers(MigrationCommands):
             # SpiffWorkflow fires a timer only once its due time is strictly past.
             if case.next_timer_at is None or case.next_timer_at >= now:
                 return None
-            definition = self._catalog.get(conn, case.definition_id)
-            event = PendingEvent(runtime.TIMERS_FIRED, command.actor, {"due": case.next_timer_at.isoformat()})
+            definition = self._deployments.get(conn, case.definition_id)
+            event = PendingEvent(TIMERS_FIRED, command.actor, {"due": case.next_timer_at.isoformat()})
             breached: list[tuple[str, datetime]] = []
 
             def find_breaches(workflow) -> list[PendingEvent]:
@@ -331,7 +346,7 @@ class CommandHandlers(MigrationCommands):
                 if not breached or case.overdue_at is not None:
                     return []
                 case.overdue_at = min(when for _element, when in breached)
-                return [PendingEvent("case_overdue", "engine", {
+                return [PendingEvent(CASE_OVERDUE, "engine", {
                     "overdue_at": case.overdue_at.isoformat(),
                     "due_at": case.due_at.isoformat() if case.due_at else None,
                     "elements": sorted({element for element, _when in breached})})]
@@ -352,8 +367,8 @@ class CommandHandlers(MigrationCommands):
             due = self._sla.due_at(case, now)
             if due is None or due == case.due_at:
                 return None
-            definition = self._catalog.get(conn, case.definition_id)
-            event = PendingEvent(runtime.DUE_DATE_CHANGED, command.actor, {
+            definition = self._deployments.get(conn, case.definition_id)
+            event = PendingEvent(DUE_DATE_CHANGED, command.actor, {
                 "due_at": self._sla.local_iso(due),
                 "previous_due_at": self._sla.local_iso(case.due_at) if case.due_at else None, "reason": reason[:500],
                 "paused": case.sla_paused_at is not None})
@@ -376,10 +391,10 @@ class CommandHandlers(MigrationCommands):
                 raise Conflict(f"Case {case.number} was cancelled and cannot be rated", case_id=case.id)
             now = self._clock.now()
             store.insert_rating(conn, case, score, comment, now)
-            rated = PendingEvent("rating_recorded", command.actor, {"score": score, "comment": comment})
+            rated = PendingEvent(RATING_RECORDED, command.actor, {"score": score, "comment": comment})
             if case.status == "running":
-                definition = self._catalog.get(conn, case.definition_id)
-                delivered = PendingEvent(runtime.MESSAGE_DELIVERED, command.actor,
+                definition = self._deployments.get(conn, case.definition_id)
+                delivered = PendingEvent(MESSAGE_DELIVERED, command.actor,
                                          {"name": RATING_MESSAGE, "payload": {"score": score, "comment": comment}})
                 try:
                     return self._change_case(conn, case, definition, delivered, extra_events=[rated])
@@ -422,14 +437,14 @@ class CommandHandlers(MigrationCommands):
                 payload["result"] = _ensure_json(command.result, "result")
             jobs.finish(conn, job.id, "failed" if command.error is not None else "done", now,
                         error=command.error["code"] if command.error is not None else None)
-            event = PendingEvent(runtime.SERVICE_RESULT_RECORDED, command.actor, payload, element_id=job.element_id)
-            return self._change_case(conn, case, self._catalog.get(conn, case.definition_id), event)
+            event = PendingEvent(SERVICE_RESULT_RECORDED, command.actor, payload, element_id=job.element_id)
+            return self._change_case(conn, case, self._deployments.get(conn, case.definition_id), event)
 
     def _simple_case_change(self, case_id: str, event: PendingEvent) -> CaseChanged:
         def attempt() -> CaseChanged:
             with self._transaction(write_late=True) as conn:
                 case = self._load_running_case(conn, case_id)
-                definition = self._catalog.get(conn, case.definition_id)
+                definition = self._deployments.get(conn, case.definition_id)
                 return self._change_case(conn, case, definition, event)
 
         return self._transaction.retry_stale_reads(attempt)
@@ -470,7 +485,7 @@ class CommandHandlers(MigrationCommands):
             if after_change is not None:
                 after_change(workflow)
             events = [event, *gateway.recorded, *observed, *extra_events]
-            clock_changes = () if event.type == runtime.CASE_CANCELLED else (self._sla.extension,
+            clock_changes = () if event.type == CASE_CANCELLED else (self._sla.extension,
                                                                             self._sla.pause_or_resume)
             events, earlier = self._follow_sla_clock(case, workflow, now, events, clock_changes)
         opened, wake_at = self._persist(conn, case, workflow, task_ids, now, events, completed_task,
@@ -511,11 +526,11 @@ class CommandHandlers(MigrationCommands):
         case.updated_at = now
         case.next_timer_at = runtime.next_timer_due(workflow)
         cause = earlier[0][0][0] if earlier else events[0]
-        if cause.type == runtime.CASE_CANCELLED:
+        if cause.type == CASE_CANCELLED:
             case.status, case.closed_at, case.close_reason = "cancelled", now, cause.payload["reason"]
         elif workflow.is_completed():
             case.status, case.closed_at = "completed", now
-            events = [*events, PendingEvent("case_completed", "engine")]
+            events = [*events, PendingEvent(CASE_COMPLETED, "engine")]
         if self.before_events_written is not None:
             self.before_events_written(case)
         self._transaction.start_writing(conn, case.id, read_version)

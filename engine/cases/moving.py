@@ -15,23 +15,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from engine.storage import queries
-from engine.workflow import serialization
 from engine.errors import Conflict, InvalidInput
-from engine.workflow.gateways import RecordedServiceGateway
+from engine.storage import queries
 from engine.storage.models import Case
+from engine.workflow import serialization
+from engine.workflow.gateways import RecordedServiceGateway
 
 MAX_PREVIEW_CASES = 1000
 _OPEN = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 
 
-def preview_migration(session: Session, catalog, process_key: str, from_version: int, to_version: int,
+def preview_move(session: Session, deployments, process_key: str, from_version: int, to_version: int,
                       limit: int = MAX_PREVIEW_CASES, script_engine_factory=None) -> dict[str, Any]:
     """Which running cases of ``from_version`` could move to ``to_version``, and what blocks the others."""
     source = queries.definition_version(session, process_key, from_version)
@@ -40,7 +40,7 @@ def preview_migration(session: Session, catalog, process_key: str, from_version:
         if definition.draft:
             raise InvalidInput(f"Version {definition.version} of {process_key} is a draft: cases neither run "
                                "on it nor move to it.", errors=[{"field": name, "message": "is a draft"}])
-    old, new = catalog.get(session, source.id), catalog.get(session, target.id)
+    old, new = deployments.get(session, source.id), deployments.get(session, target.id)
     cases = session.scalars(select(Case).where(Case.definition_id == source.id, Case.status == "running")
                             .order_by(Case.received_at, Case.id).limit(limit + 1)).all()
     movable, blocked = [], []
@@ -52,7 +52,7 @@ def preview_migration(session: Session, catalog, process_key: str, from_version:
             scripts = script_engine_factory(RecordedServiceGateway([])) if script_engine_factory else None
             move_workflow(workflow, new, scripts)
             blockers = []
-        except MigrationBlocked as error:
+        except MoveBlocked as error:
             blockers = error.details["blocked_by"]
         entry = {"case_id": case.id, "number": case.number, "waiting_at": waiting}
         (blocked if blockers else movable).append({**entry, "blocked_by": blockers} if blockers else entry)
@@ -60,7 +60,7 @@ def preview_migration(session: Session, catalog, process_key: str, from_version:
             "blocked": blocked, "truncated": len(cases) > limit}
 
 
-class MigrationBlocked(Conflict):
+class MoveBlocked(Conflict):
     """The case cannot move to the new version; ``details['blocked_by']`` names the elements."""
 
 
@@ -80,7 +80,7 @@ def move_workflow(workflow, target, script_engine=None):
     """Put ``workflow`` (loaded on its current version) onto the specs of ``target`` and return
     it as stored and loaded again on ``target`` (which proves the new version can load it).
 
-    Raises MigrationBlocked naming every element that prevents it; ``workflow`` is then
+    Raises MoveBlocked naming every element that prevents it; ``workflow`` is then
     unusable. Waiting and ready tasks are reset and their following steps predicted from the
     new version; a waiting timer keeps the due time it had (its internal data), so moving a
     case does not restart its clocks. Deterministic under the command's clock and task ids,
@@ -119,9 +119,9 @@ def move_workflow(workflow, target, script_engine=None):
     return serialization.loads(serialization.dumps(workflow), target.spec, target.subprocess_specs)
 
 
-def _blocked(blockers: list[dict[str, str]]) -> MigrationBlocked:
+def _blocked(blockers: list[dict[str, str]]) -> MoveBlocked:
     elements = ", ".join(f"'{blocker['element_id']}'" for blocker in blockers)
-    return MigrationBlocked(f"The case cannot move to the new version: blocked by {elements}. "
+    return MoveBlocked(f"The case cannot move to the new version: blocked by {elements}. "
                             + " ".join(blocker["reason"] for blocker in blockers), blocked_by=blockers)
 
 

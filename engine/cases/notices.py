@@ -14,10 +14,10 @@ from uuid import UUID
 
 from sqlalchemy import Connection
 
-from engine.storage import store
 from engine.registries import NotificationPolicy, ProcedureCatalogue
-from engine.workflow.runtime import element_properties
+from engine.storage import store
 from engine.storage.store import CaseRecord
+from engine.workflow.runtime import element_properties
 
 NOTIFY_PROPERTY = "notifyApplicant"
 

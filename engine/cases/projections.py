@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import Connection
 
 from engine.storage import jobs, store
+from engine.storage.store import CaseRecord, TaskRecord
 from engine.workflow import runtime
 from engine.workflow.service_tasks import WaitingServiceTask, waiting_service_tasks
-from engine.storage.store import CaseRecord, TaskRecord
 
 
 def sync_inbox(conn: Connection, case: CaseRecord, ready_before: list[runtime.ReadyTask],

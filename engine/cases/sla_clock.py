@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from engine.workflow import runtime
-from engine.storage.eventlog import PendingEvent
+from engine.events import SLA_EXTENDED, SLA_PAUSED, SLA_RESUMED, PendingEvent
 from engine.registries import ProcedureCatalogue
 from engine.storage.store import CaseRecord
+from engine.workflow import runtime
 
 
 class SlaClock:
@@ -45,7 +45,7 @@ class SlaClock:
                    "due_at": self.local_iso(due), "paused": case.sla_paused_at is not None,
                    "task_ids": [task_id for task_id, _part in granted]}
         case.due_at = due
-        return PendingEvent(runtime.SLA_EXTENDED, "engine", payload)
+        return PendingEvent(SLA_EXTENDED, "engine", payload)
 
     @staticmethod
     def extra(case: CaseRecord) -> float:
@@ -61,7 +61,7 @@ class SlaClock:
         point = runtime.sla_pause_point(workflow)
         if point is not None and case.sla_paused_at is None:
             case.sla_paused_at = now
-            return PendingEvent(runtime.SLA_PAUSED, "engine", {"due_at": self.local_iso(case.due_at)},
+            return PendingEvent(SLA_PAUSED, "engine", {"due_at": self.local_iso(case.due_at)},
                                 element_id=point)
         if point is None and case.sla_paused_at is not None:
             paused_at = case.sla_paused_at
@@ -72,5 +72,5 @@ class SlaClock:
             payload = {"paused_at": paused_at.isoformat(), "paused": amount, "unit": standard.get("unit"),
                        "previous_due_at": self.local_iso(case.due_at), "due_at": self.local_iso(due)}
             case.due_at, case.sla_paused_at = due, None
-            return PendingEvent(runtime.SLA_RESUMED, "engine", payload)
+            return PendingEvent(SLA_RESUMED, "engine", payload)
         return None

@@ -22,9 +22,9 @@ from typing import Callable, Iterator, TypeVar
 
 from sqlalchemy import Connection, Engine
 
+from engine.errors import Conflict
 from engine.storage import store
 from engine.storage.db import read_only, writer_queue
-from engine.errors import Conflict
 
 T = TypeVar("T")
 

@@ -15,11 +15,11 @@ import jsonschema
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
-from engine.errors import DefinitionInvalid, NotFound
 from engine.definitions.findings import Finding
-from engine.storage.models import Definition, DefinitionFile
 from engine.definitions.importing import REJECTED
 from engine.definitions.validation import ValidatedBundle
+from engine.errors import DefinitionInvalid, NotFound
+from engine.storage.models import Definition, DefinitionFile
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class ParsedDefinition:
     def form_validator(self, form_key: str, formats=None):
         """The validator of form ``form_key`` (None if the definition has no such form), with
         the domain's extra formats (engine.registries.FormFormats). A definition belongs to one
-        engine's catalog, so it always meets the same formats."""
+        engine's deployments, so it always meets the same formats."""
         validator = self._form_validators.get(form_key)
         if validator is None and form_key in self.forms:
             schema = self.forms[form_key]
@@ -63,7 +63,7 @@ def content_hash(files: Mapping[str, bytes]) -> str:
     return digest.hexdigest()
 
 
-class DefinitionCatalog:
+class Deployments:
     """Validates and stores definitions; hands out parsed specs from an in-process cache."""
 
     def __init__(self, validate: Callable[..., ValidatedBundle]) -> None:

@@ -17,8 +17,9 @@ from typing import Any, Callable
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from engine.workflow import runtime
 from engine.errors import EngineError, InvalidInput, ProcedureFailed
+from engine.events import TASK_COMPLETED
+from engine.workflow import runtime
 
 DEFAULT_MAX_STEPS = 200
 _OPEN = TaskState.READY | TaskState.WAITING | TaskState.STARTED
@@ -108,7 +109,7 @@ def _walk(definition, script_engine, data: dict[str, Any], answers: dict[str, An
                            "reason": f"Stopped after {max_steps} task completions: the sample data may "
                                      "keep the procedure in a loop."}
                 break
-            runtime.apply_change(workflow, runtime.TASK_COMPLETED,
+            runtime.apply_change(workflow, TASK_COMPLETED,
                                  {"task_id": str(task.id), "data": _answer_for(answers, task.task_spec.bpmn_id)})
             steps += 1
     except EngineError as error:

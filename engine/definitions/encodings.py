@@ -50,10 +50,10 @@ def decode_upload(raw: bytes, *, xml: bool) -> tuple[str, str | None]:
             return raw.decode(encoding), declared.group(1).decode()
         return raw.decode("utf-8"), None
     except LookupError:
-        raise UploadError("its XML declaration names an unknown encoding. Save the file as UTF-8.")
+        raise UploadError("its XML declaration names an unknown encoding. Save the file as UTF-8.") from None
     except UnicodeDecodeError as error:
         raise UploadError(f"it is not valid text in {error.encoding} (bad byte at position "
-                          f"{error.start}). Save the file as UTF-8.")
+                          f"{error.start}). Save the file as UTF-8.") from None
 
 
 def declare_utf8(text: str) -> str:

@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Iterable, Iterator
 
 from engine.definitions.findings import ERROR
+from engine.definitions.xml import Report, shorten
 from engine.storage.models import CaseEvent, Definition, DefinitionFile, Task
 from engine.workflow.runtime import FORM_KEY_PROPERTY, element_properties
-from engine.definitions.xml import Report, shorten
 
 
 def _length(column) -> int:

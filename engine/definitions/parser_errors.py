@@ -15,7 +15,17 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
 from engine.definitions.findings import ERROR
-from engine.definitions.xml import bpmn_xpath, call_activity_problem, decision_of, describe, local_name, missing_decision_message, missing_flow_end_message, shorten, timer_without_time
+from engine.definitions.xml import (
+    bpmn_xpath,
+    call_activity_problem,
+    decision_of,
+    describe,
+    local_name,
+    missing_decision_message,
+    missing_flow_end_message,
+    shorten,
+    timer_without_time,
+)
 
 if TYPE_CHECKING:  # the validation context; engine.validation imports this module
     from engine.definitions.validation import _Context

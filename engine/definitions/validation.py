@@ -31,15 +31,31 @@ from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask as 
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
-from engine.workflow.service_tasks import OnestopBpmnParser, has_error_boundary
-
-from engine.definitions.importing import REJECTED, draft_key, note_vendor_extensions, verdict
-from engine.definitions.findings import ERROR, INFO, WARNING, Finding, has_errors
 from engine.cases.notices import NOTIFY_PROPERTY
-from engine.workflow.runtime import SLA_EXTENSION_PROPERTY, element_properties, sla_extension_amount
+from engine.definitions.findings import ERROR, INFO, WARNING, Finding, has_errors
+from engine.definitions.importing import REJECTED, draft_key, note_vendor_extensions, verdict
 from engine.definitions.limits import check_lengths
 from engine.definitions.parser_errors import report_parser_error
-from engine.definitions.xml import Report, bpmn_xpath, check_business_rule_tasks, check_call_activities, check_expressions, check_sequence_flows, check_timers, check_unconnected, describe, form_references, is_definitions, is_draft, load_xml, parse_form_file, read_text, shorten
+from engine.definitions.xml import (
+    Report,
+    bpmn_xpath,
+    check_business_rule_tasks,
+    check_call_activities,
+    check_expressions,
+    check_sequence_flows,
+    check_timers,
+    check_unconnected,
+    describe,
+    form_references,
+    is_definitions,
+    is_draft,
+    load_xml,
+    parse_form_file,
+    read_text,
+    shorten,
+)
+from engine.workflow.runtime import SLA_EXTENSION_PROPERTY, element_properties, sla_extension_amount
+from engine.workflow.service_tasks import OnestopBpmnParser, has_error_boundary
 
 MAX_FILES = 200
 MAX_BUNDLE_BYTES = 20 * 1024 * 1024

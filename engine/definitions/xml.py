@@ -21,8 +21,8 @@ from jsonschema.validators import validator_for
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
-from engine.definitions.findings import ERROR, INFO, WARNING, Finding
 from engine.definitions.encodings import UploadError, declare_utf8, decode_upload
+from engine.definitions.findings import ERROR, INFO, WARNING, Finding
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"

@@ -8,7 +8,7 @@ the indexes that keep reports off full scans of the event log.
   whole event table (hashes recomputed) is still caught.
 - ``case_archives``: closed cases moved out by retention: which file holds them and the hash of
   their record there. It is also what lets retention delete their events past the append-only
-  trigger (see migration 0004).
+  trigger (see schema migration 0004).
 
 Imported by the migrations' environment, so that these tables and indexes are part of the schema
 Alembic compares against.
@@ -93,7 +93,7 @@ class CaseArchive(Base):
     last_event_hash: Mapped[str] = mapped_column(String(64))
 
 
-# Indexes on the engine's tables for the reports, the anchors and retention (migration 0004).
+# Indexes on the engine's tables for the reports, the anchors and retention (schema migration 0004).
 REPORT_INDEXES = (
     Index("ix_cases_status_closed", Case.__table__.c.status, Case.__table__.c.closed_at),
     Index("ix_cases_status_due", Case.__table__.c.status, Case.__table__.c.due_at),

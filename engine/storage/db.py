@@ -9,10 +9,9 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, Callable
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
-
 
 READ_ONLY_OPTION = "onestop_read_only"
 WRITER_QUEUE_TIMEOUT_SECONDS = 30.0  # as long as SQLite's own busy timeout

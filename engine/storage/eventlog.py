@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from engine.events import PendingEvent
 from engine.storage.models import CaseEvent
 
 GENESIS_HASH = "0" * 64
@@ -44,15 +44,6 @@ def event_hash(event: CaseEvent | dict[str, Any]) -> str:
     content["occurred_at"] = format_time(content["occurred_at"])
     return hashlib.sha256((value("prev_hash") + canonical_json(content)).encode("utf-8")).hexdigest()
 
-
-@dataclass
-class PendingEvent:
-    """An event a command decided to record; written when the command commits its state."""
-
-    type: str
-    actor: str | None
-    payload: dict[str, Any] = field(default_factory=dict)
-    element_id: str | None = None
 
 
 def chain_events(

@@ -22,9 +22,9 @@ from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, bi
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, mapped_column
 
+from engine.services import DEFAULT_BACKOFF_BASE, DEFAULT_RETRIES, idempotency_key
 from engine.storage.models import Base
 from engine.workflow.service_tasks import WaitingServiceTask
-from engine.services import DEFAULT_BACKOFF_BASE, DEFAULT_RETRIES, idempotency_key
 
 OPEN = ("pending", "running")
 

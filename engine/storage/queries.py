@@ -6,12 +6,13 @@ from datetime import datetime, timedelta
 from typing import Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case as when, delete, func, select
+from sqlalchemy import case as when
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from engine.errors import NotFound
+from engine.events import SERVICE_RESULT_RECORDED
 from engine.storage.models import Case, CaseEvent, Definition, PublicLookupFailure, Rating, Task
-from engine.workflow.runtime import SERVICE_RESULT_RECORDED
 
 ON_TIME, DUE_TODAY, OVERDUE = "on_time", "due_today", "overdue"
 CLOSED_ON_TIME, CLOSED_LATE, NO_DEADLINE = "closed_on_time", "closed_late", "no_deadline"

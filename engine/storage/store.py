@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from engine.storage.direct_sql import DirectStatement
 from engine.errors import Conflict, NotFound
+from engine.storage.direct_sql import DirectStatement
 from engine.storage.models import Case, CaseEvent, CaseNumberCounter, Definition, Notification, Rating, Task
 
 CASES = Case.__table__

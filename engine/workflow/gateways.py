@@ -8,9 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from engine.errors import ProcedureFailed
-from engine.storage.eventlog import PendingEvent
+from engine.events import SERVICE_RESULT_RECORDED, PendingEvent
 from engine.registries import ServiceOperators
-from engine.workflow.runtime import SERVICE_RESULT_RECORDED
 
 
 def _plain_params(operation_params: dict[str, Any]) -> dict[str, Any]:

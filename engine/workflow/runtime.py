@@ -16,43 +16,29 @@ from datetime import datetime
 from typing import Any, Iterable
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition as BaseMessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
-from SpiffWorkflow.task import Task
-from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition as BaseMessageEventDefinition
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from engine.errors import Conflict, ProcedureFailed
+from engine.events import (
+    CASE_CANCELLED,
+    DUE_DATE_CHANGED,
+    MESSAGE_DELIVERED,
+    SERVICE_RESULT_RECORDED,
+    SLA_EXTENDED,
+    SLA_PAUSED,
+    SLA_RESUMED,
+    TASK_COMPLETED,
+    TIMERS_FIRED,
+)
 from engine.workflow.service_tasks import complete_service_task, fail_service_task
-
-# Event types that change the workflow. The others (claims, notes, case_completed...) only
-# change projections and are skipped by replay's workflow step.
-TASK_COMPLETED = "task_completed"
-MESSAGE_DELIVERED = "message_delivered"
-TIMERS_FIRED = "timers_fired"
-CASE_CANCELLED = "case_cancelled"
-CASE_STARTED = "case_started"
-# An agency's answer (or failure) for a waiting service task. As the cause of a command (the
-# worker's) it completes the task or throws its BPMN error; as an effect of another command it
-# is the answer a synchronous operator gave, which replay hands back instead of calling it.
-SERVICE_RESULT_RECORDED = "service_result_recorded"
-# The SLA clock (Administrative Procedure Act §51): paused while the case waits for the
-# applicant's documents, resumed when they arrive, and due dates moved by calendar changes.
-# These change the workflow (its SLA timers and the ``sla_due_at`` it reads), so replay
-# applies them like the others, from the due date recorded in the event.
-SLA_PAUSED = "sla_paused"
-SLA_RESUMED = "sla_resumed"
-DUE_DATE_CHANGED = "due_date_changed"
-# The diagram granted the case more standard time (an element marked slaExtension finished).
-SLA_EXTENDED = "sla_extended"
-
-# The case moved to another version of its procedure (engine.case_migration): replay loads
-# the state on the version it was on and moves it, and goes on with the new version's specs.
-CASE_MIGRATED = "case_migrated"
 
 FORM_KEY_PROPERTY = "formJsonSchemaFilename"
 # The key the engine puts the case's due date under; a timer whose expression reads it is an

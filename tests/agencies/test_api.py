@@ -63,8 +63,8 @@ def test_health_reports_the_agency_gateway(call, engine, transcript, agencies):
     health = call("GET", "/api/health")
     assert health.status == 200 and health.json["checks"]["agency_gateway"]["status"] == "ok"
     connectors = engine.components["agencies"]
-    for client in connectors.clients.values():
-        client.endpoint = client.endpoint.__class__("http://127.0.0.1:9")  # nobody listens there
+    for connector in connectors.clients.values():
+        connector.endpoint = connector.endpoint.__class__("http://127.0.0.1:9")  # nobody listens there
     down = call("GET", "/api/health")
     assert down.status == 503 and down.json["checks"]["agency_gateway"]["status"] == "down"
     assert down.json["checks"]["agency_gateway"]["agencies"]["household_registration"]["reachable"] is False

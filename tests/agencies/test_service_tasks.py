@@ -130,9 +130,10 @@ def test_the_register_not_confirming_the_applicant_also_goes_to_the_clerk(engine
 
 def test_an_open_breaker_fails_the_task_at_once_and_half_open_lets_a_trial_through(
         database_url, simulator, agencies, clock):
-    from ..conftest import BPMN
     from config import Settings
     from engine.definitions.deployments import files_from_folder
+
+    from ..conftest import BPMN
 
     agency_settings = AgencySettings.all_at(simulator.url, timeout_seconds=0.5, breaker_failures=3,
                                             breaker_reset_seconds=0.3)

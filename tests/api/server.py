@@ -41,7 +41,7 @@ class ServedApp:
         self.process: subprocess.Popen | None = None
         self.starts = 0
 
-    def start(self, timeout: float = 30.0) -> "ServedApp":
+    def start(self, timeout: float = 30.0) -> ServedApp:
         metrics_dir = self.folder / f"prometheus-{self.port}-{self.starts}"
         metrics_dir.mkdir(parents=True, exist_ok=True)
         env = {

@@ -172,12 +172,12 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("/api/definitions/<string:key>/versions/<int(max=2147483647):version>/dry-run", "POST"): (
         admits(*DESIGNERS), lambda w, c: Request(
             "POST", "/api/definitions/household_transcript/versions/1/dry-run", json={"data": {}})),
-    ("/api/definitions/<string:key>/migration-preview", "GET"): (
+    ("/api/definitions/<string:key>/move-preview", "GET"): (
         admits("designer", "supervisor", "admin"), lambda w, c: Request(
-            "GET", "/api/definitions/household_transcript/migration-preview", query={"from": 1, "to": 1})),
-    ("/api/definitions/<string:key>/migrations", "POST"): (
+            "GET", "/api/definitions/household_transcript/move-preview", query={"from": 1, "to": 1})),
+    ("/api/definitions/<string:key>/moves", "POST"): (
         admits(*DESIGNERS), lambda w, c: Request(
-            "POST", "/api/definitions/household_transcript/migrations", json=w.migration())),
+            "POST", "/api/definitions/household_transcript/moves", json=w.migration())),
     # ---- cases
     ("/api/cases", "POST"): (admits(*WORKERS, ok=201), lambda w, c: Request(
         "POST", "/api/cases", json={"procedure": "household_transcript"})),

@@ -110,11 +110,11 @@ def walk_every_endpoint(call, app) -> None:
     walked = walk("POST", "/api/definitions/household_transcript/versions/1/dry-run", 200, user="designer",
                   json={"data": {}}).json
     assert walked["completed"] is False and walked["waiting"][0]["element_id"] == "receive_application"
-    preview = walk("GET", "/api/definitions/household_transcript/migration-preview?from=1&to=1", 200,
+    preview = walk("GET", "/api/definitions/household_transcript/move-preview?from=1&to=1", 200,
                    user="supervisor").json
     assert preview["blocked"] == [] and preview["truncated"] is False
     # Cases move only forward: with a single version there is nowhere to move them.
-    refused = walk("POST", "/api/definitions/household_transcript/migrations", 422, user="designer",
+    refused = walk("POST", "/api/definitions/household_transcript/moves", 422, user="designer",
                    json={"from_version": 1, "to_version": 1, "reason": "nothing to move"}).json
     assert refused["errors"] == [{"field": "to_version", "message": "must be greater than 1"}]
 

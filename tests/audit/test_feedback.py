@@ -11,8 +11,8 @@ from engine.definitions.deployments import files_from_folder
 from workflows import catalogue
 from workflows.reports import run_report
 
-from .conftest import PROCEDURES, start_case, supply_documents
 from ..engine.helpers import open_task
+from .conftest import PROCEDURES, start_case, supply_documents
 
 MARCH = {"first": date(2026, 3, 1), "last": date(2026, 3, 31)}
 

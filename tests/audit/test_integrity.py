@@ -10,8 +10,8 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from engine.audit import integrity
-from engine.storage.audit_models import ChainAnchor, ChainAnchorHead, VerificationFailure, VerificationRun
 from engine.errors import Conflict, InvalidInput
+from engine.storage.audit_models import ChainAnchor, ChainAnchorHead, VerificationFailure, VerificationRun
 from engine.storage.eventlog import event_hash
 from engine.storage.models import Case, CaseEvent
 

@@ -11,15 +11,13 @@ from sqlalchemy import func, select, update
 
 from engine import commands as cmd
 from engine.audit import integrity
-from engine.storage.audit_models import CaseArchive
+from engine.audit.retention import RetentionPolicy, archive_and_purge, due_for_archive, verify_archive
 from engine.errors import InvalidInput
+from engine.storage.audit_models import CaseArchive
 from engine.storage.jobs import ServiceJob
 from engine.storage.models import Case, CaseEvent, Rating, Task
-from engine.audit.retention import RetentionPolicy, archive_and_purge, due_for_archive, verify_archive
 
 from ..engine.helpers import RECEIVE, VALID_ID, complete, start
-
-
 from ..tampering import tamper
 
 KEY = b"anchor key of the tests"

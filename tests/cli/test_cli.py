@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 
-
 from tests.conftest import BPMN
 from tests.engine.helpers import RECEIVE
 

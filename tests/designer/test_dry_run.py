@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from engine import commands as cmd
-from engine.storage import queries
 from engine.definitions.deployments import ParsedDefinition
 from engine.definitions.dry_run import dry_run
-from engine.workflow.sandbox import SandboxedScriptEngine
 from engine.definitions.validation import validate_bundle
+from engine.storage import queries
+from engine.workflow.sandbox import SandboxedScriptEngine
 
 SAMPLE = Path(__file__).resolve().parent.parent / "corpus" / "designer" / "dry_run_sample.bpmn"
 RECEIVE = {"citizen_id": "A123456789"}

@@ -144,7 +144,6 @@ def test_idempotency_key_returns_the_same_case(engine, transcript):
 
 
 def test_new_versions_do_not_move_running_cases(engine, transcript):
-    from pathlib import Path
 
     from engine.definitions.deployments import files_from_folder
     from tests.conftest import BPMN

@@ -5,8 +5,8 @@ import pytest
 
 from api import build_engine
 from engine import commands as cmd
-from engine.workflow import serialization
 from engine.storage import store
+from engine.workflow import serialization
 
 from .helpers import RECEIVE, complete, open_task, start
 

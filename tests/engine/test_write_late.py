@@ -7,8 +7,8 @@ import threading
 import pytest
 
 from engine import commands as cmd
-from engine.errors import Conflict
 from engine.cases.transactions import STALE_READ_ATTEMPTS
+from engine.errors import Conflict
 
 from .helpers import RECEIVE, events, open_task, start
 

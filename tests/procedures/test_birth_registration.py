@@ -4,7 +4,6 @@ Withdrawal, the agency failing, the SLA breach and cancellation are in the suite
 runs (test_office_procedures.py); receipt, channels and rating in test_shared_steps.py."""
 from __future__ import annotations
 
-
 import pytest
 
 from engine import commands as cmd

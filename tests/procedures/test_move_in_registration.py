@@ -7,13 +7,12 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-
 from SpiffWorkflow.util.task import TaskState
 
 from engine import commands as cmd
+from engine.definitions.deployments import files_from_folder
 from engine.storage import queries
 from engine.workflow import serialization
-from engine.definitions.deployments import files_from_folder
 from scripts.sync_shared_bpmn import stale_copies
 from tests.conftest import BPMN
 from tests.engine.helpers import case_row, complete, events, open_task, open_tasks, pass_due
@@ -49,7 +48,7 @@ def step_data(engine, case_id: str, element_id: str) -> dict:
     shows the main process only)."""
     with engine.read() as session:
         case = queries.get_case(session, case_id)
-        definition = engine.catalog.get(session, case.definition_id)
+        definition = engine.deployments.get(session, case.definition_id)
     workflow = serialization.loads(case.state, definition.spec, definition.subprocess_specs)
     # The workflow's task iterator descends into the running call activities.
     [task] = [task for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)

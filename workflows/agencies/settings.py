@@ -50,13 +50,13 @@ class AgencySettings:
     breaker_reset_seconds: float = 30.0
 
     @classmethod
-    def all_at(cls, base_url: str, **options) -> "AgencySettings":
+    def all_at(cls, base_url: str, **options) -> AgencySettings:
         """Every agency under one base URL (the simulator), with the same timeout."""
         timeout = options.pop("timeout_seconds", 5.0)
         endpoints = {key: AgencyEndpoint(base_url.rstrip("/") + prefix, timeout) for key, (prefix, _name) in AGENCIES.items()}
         return cls(endpoints=endpoints, **options)
 
-    def with_endpoint(self, agency: str, **changes) -> "AgencySettings":
+    def with_endpoint(self, agency: str, **changes) -> AgencySettings:
         return replace(self, endpoints={**self.endpoints, agency: replace(self.endpoints[agency], **changes)})
 
 

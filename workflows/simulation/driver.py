@@ -32,12 +32,12 @@ from typing import Any, Callable
 from sqlalchemy import select
 
 from engine import commands as cmd
-from engine.storage import queries
-from engine.workflow import runtime, serialization
-from engine.errors import Conflict, EngineError, NotFound
-from engine.cases.handlers import RATING_MESSAGE
-from engine.storage.models import Case, Task
 from engine.background.scheduler import TimerRunner, next_due_at
+from engine.cases.handlers import RATING_MESSAGE
+from engine.errors import Conflict, EngineError, NotFound
+from engine.storage import queries
+from engine.storage.models import Case, Task
+from engine.workflow import runtime, serialization
 
 from ..agencies.settings import AGENCIES
 from ..agencies.simulator.faults import NO_FAULT, Fault
@@ -322,7 +322,7 @@ class OfficeSimulation:
     def _waiting_messages(self, case_id: str) -> list[tuple[str, str, dict]]:
         with self.engine.read() as session:
             case = queries.get_case(session, case_id)
-            definition = self.engine.catalog.get(session, case.definition_id)
+            definition = self.engine.deployments.get(session, case.definition_id)
             state = case.state
         workflow = serialization.loads(state, definition.spec, definition.subprocess_specs)
         return [(str(task.id), name, dict(task.data)) for task, name in runtime.waiting_for_messages(workflow)]

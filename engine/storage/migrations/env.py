@@ -4,10 +4,10 @@ import os
 from alembic import context
 from sqlalchemy import pool
 
-from engine.storage.db import create_db_engine
-from engine.storage.models import Base
 import engine.storage.audit_models  # noqa: F401,E402  (its tables and indexes are part of the schema)
 import engine.storage.jobs  # noqa: F401,E402  (service_jobs)
+from engine.storage.db import create_db_engine
+from engine.storage.models import Base
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or os.environ.get("ONESTOP_DATABASE_URL", "sqlite:///instance/onestop.db")

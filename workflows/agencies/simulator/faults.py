@@ -27,7 +27,7 @@ class Fault:
     times: int | None = None
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Fault":
+    def from_dict(cls, data: dict) -> Fault:
         unknown = set(data) - set(cls.__dataclass_fields__)
         if unknown:
             raise ValueError(f"unknown fault settings: {', '.join(sorted(unknown))}")

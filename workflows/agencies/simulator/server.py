@@ -31,7 +31,7 @@ class SimulatorServer:
     def state(self):
         return self.app.extensions["agency_state"]
 
-    def start(self) -> "SimulatorServer":
+    def start(self) -> SimulatorServer:
         self._thread = threading.Thread(target=self._server.serve_forever, name="agency-simulator", daemon=True)
         self._thread.start()
         return self

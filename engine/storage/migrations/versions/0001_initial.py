@@ -1,7 +1,7 @@
 """initial schema: definitions, cases, events, tasks
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-26 12:06:41.879933
 """
 from alembic import op

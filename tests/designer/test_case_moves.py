@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from engine import commands as cmd
-from engine.storage import queries
-from engine.cases.moving import preview_migration
+from engine.cases.moving import preview_move
 from engine.errors import InvalidInput
+from engine.storage import queries
 
 SAMPLE = Path(__file__).resolve().parent.parent / "corpus" / "designer" / "dry_run_sample.bpmn"
 
@@ -48,7 +48,7 @@ def cases(engine):
 
 def _preview(engine, to_version: int) -> dict:
     with engine.read() as session:
-        return preview_migration(session, engine.catalog, "dry_case", 1, to_version)
+        return preview_move(session, engine.deployments, "dry_case", 1, to_version)
 
 
 def test_a_case_waiting_at_a_removed_element_is_blocked_by_it(engine, cases):
@@ -85,10 +85,10 @@ def test_drafts_are_neither_source_nor_target(engine, cases):
 
 def test_the_api_previews(client, as_user, engine, cases):
     _deploy(engine, _scripted().replace("Issued", "Transcript issued"))
-    answer = client.get("/api/definitions/dry_case/migration-preview?from=1&to=2", headers=as_user("supervisor"))
+    answer = client.get("/api/definitions/dry_case/move-preview?from=1&to=2", headers=as_user("supervisor"))
     assert answer.status_code == 200, answer.json
     assert {case["case_id"] for case in answer.json["movable"]} == set(cases)
-    assert client.get("/api/definitions/dry_case/migration-preview?from=1&to=5",
+    assert client.get("/api/definitions/dry_case/move-preview?from=1&to=5",
                       headers=as_user("supervisor")).status_code == 404
 
 
@@ -99,8 +99,8 @@ def test_the_cli_previews(settings, engine, cases):
 
     _deploy(engine, _scripted().replace("Issued", "Transcript issued"))
     runner = create_app(settings, engine=engine).test_cli_runner()
-    result = runner.invoke(args=["definitions", "migration-preview", "dry_case", "--from", "1", "--to", "2"])
+    result = runner.invoke(args=["definitions", "move-preview", "dry_case", "--from", "1", "--to", "2"])
     assert result.exit_code == 0, result.output
     assert len(json.loads(result.output)["movable"]) == 2
-    missing = runner.invoke(args=["definitions", "migration-preview", "dry_case", "--from", "1", "--to", "9"])
+    missing = runner.invoke(args=["definitions", "move-preview", "dry_case", "--from", "1", "--to", "9"])
     assert missing.exit_code == 1 and "no version 9" in missing.output

@@ -7,13 +7,13 @@ import threading
 import pytest
 
 from engine import commands as cmd
-from engine.storage import queries
-from engine.cases.moving import MigrationBlocked
+from engine.cases.moving import MoveBlocked
 from engine.errors import Conflict, InvalidInput, NotAllowed
+from engine.storage import queries
 
 from ..engine.helpers import pass_due
 from ..tampering import tamper
-from .test_case_migration import _deploy, _scripted, _start
+from .test_case_moves import _deploy, _scripted, _start
 
 # Version 2 changes a later part of the diagram: an issued transcript is checked by a
 # supervisor in a new lane before the end, and 'receive' gets a new name and form.
@@ -63,13 +63,13 @@ def test_a_waiting_case_moves_and_runs_the_new_path_to_the_end(engine):
     [before] = _open(engine, case_id)
     v2 = _deploy(engine, REVIEWED)
 
-    changed = engine.handle(cmd.MigrateCase(case_id, 2, "review step added", actor="designer"))
+    changed = engine.handle(cmd.MoveCase(case_id, 2, "review step added", actor="designer"))
 
     case = _case(engine, case_id)
     assert case.definition_id == v2.id and case.status == "running"
-    migrated = _events(engine, case_id)[-1]
-    assert (migrated.type, migrated.actor, migrated.seq) == ("case_migrated", "designer", changed.last_event_seq)
-    assert {key: migrated.payload[key] for key in ("from_version", "to_version", "reason")} == {
+    moved_event = _events(engine, case_id)[-1]
+    assert (moved_event.type, moved_event.actor, moved_event.seq) == ("case_migrated", "designer", changed.last_event_seq)
+    assert {key: moved_event.payload[key] for key in ("from_version", "to_version", "reason")} == {
         "from_version": 1, "to_version": 2, "reason": "review step added"}
     [after] = _open(engine, case_id)  # the same inbox row, described as the new version names it
     assert (after.id, after.element_id, after.name) == (before.id, "receive", "Receive the application")
@@ -84,22 +84,22 @@ def test_a_waiting_case_moves_and_runs_the_new_path_to_the_end(engine):
     assert engine.verify_case(case_id).ok
 
 
-def test_verify_replay_and_past_states_hold_across_the_migration(engine):
+def test_verify_replay_and_past_states_hold_across_the_move(engine):
     _deploy(engine, _scripted())
     case_id = _start(engine)
     _finish(engine, case_id, "receive", {"citizen_id": "A123456789"})  # now waits at 'supplement'
     _deploy(engine, REVIEWED)
-    engine.handle(cmd.MigrateCase(case_id, 2, "review step added", actor="designer"))
+    engine.handle(cmd.MoveCase(case_id, 2, "review step added", actor="designer"))
     _finish(engine, case_id, "supplement", {"found_it": True})
 
     verification = engine.verify_case(case_id)
     assert verification.ok, verification.problems
     events = _events(engine, case_id)
-    migration_seq = next(event.seq for event in events if event.type == "case_migrated")
-    before = engine.case_state(case_id, at_seq=migration_seq - 1)
+    move_seq = next(event.seq for event in events if event.type == "case_migrated")
+    before = engine.case_state(case_id, at_seq=move_seq - 1)
     assert before["divergence"] is None
     assert [task["element_id"] for task in before["ready_tasks"]] == ["supplement"]
-    at = engine.case_state(case_id, at_seq=migration_seq)
+    at = engine.case_state(case_id, at_seq=move_seq)
     assert at["divergence"] is None and [task["element_id"] for task in at["ready_tasks"]] == ["supplement"]
     now = engine.case_state(case_id, at_seq=events[-1].seq)
     assert now["divergence"] is None and [task["element_id"] for task in now["ready_tasks"]] == ["issue"]
@@ -113,7 +113,7 @@ def test_the_timeline_and_process_mining_show_the_move(engine):
     _deploy(engine, _scripted())
     case_id = _start(engine)
     _deploy(engine, REVIEWED)
-    engine.handle(cmd.MigrateCase(case_id, 2, "review step added", actor="designer"))
+    engine.handle(cmd.MoveCase(case_id, 2, "review step added", actor="designer"))
     _finish(engine, case_id, "receive", {"citizen_id": "A123456789"})
 
     timeline = timeline_of(engine, case_id)
@@ -126,7 +126,7 @@ def test_the_timeline_and_process_mining_show_the_move(engine):
     assert "Moved to a new version" in [event.activity for event in mined.events]
 
 
-def test_a_tampered_migration_event_is_found_by_verify(engine):
+def test_a_tampered_move_event_is_found_by_verify(engine):
     from sqlalchemy import update
 
     from engine.storage.models import CaseEvent
@@ -134,7 +134,7 @@ def test_a_tampered_migration_event_is_found_by_verify(engine):
     _deploy(engine, _scripted())
     case_id = _start(engine)
     _deploy(engine, REVIEWED)
-    engine.handle(cmd.MigrateCase(case_id, 2, "review step added", actor="designer"))
+    engine.handle(cmd.MoveCase(case_id, 2, "review step added", actor="designer"))
     seq = _events(engine, case_id)[-1].seq
     tamper(engine, update(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.seq == seq)
            .values(payload={"reason": "edited"}))
@@ -149,8 +149,8 @@ def test_a_case_waiting_at_a_removed_task_is_refused_naming_it(engine):
     _deploy(engine, NO_SUPPLEMENT)
     events_before = len(_events(engine, case_id))
 
-    with pytest.raises(MigrationBlocked, match="'supplement'") as refused:
-        engine.handle(cmd.MigrateCase(case_id, 2, "no more supplements", actor="designer"))
+    with pytest.raises(MoveBlocked, match="'supplement'") as refused:
+        engine.handle(cmd.MoveCase(case_id, 2, "no more supplements", actor="designer"))
 
     assert [b["element_id"] for b in refused.value.details["blocked_by"]] == ["supplement"]
     assert len(_events(engine, case_id)) == events_before
@@ -162,27 +162,27 @@ def test_bad_requests_are_refused_before_touching_the_case(engine):
     case_id = _start(engine)
     _deploy(engine, REVIEWED)
     with pytest.raises(InvalidInput, match="reason"):
-        engine.handle(cmd.MigrateCase(case_id, 2, "  ", actor="designer"))
+        engine.handle(cmd.MoveCase(case_id, 2, "  ", actor="designer"))
     with pytest.raises(InvalidInput, match="newer"):
-        engine.handle(cmd.MigrateCase(case_id, 1, "same version", actor="designer"))
+        engine.handle(cmd.MoveCase(case_id, 1, "same version", actor="designer"))
     with pytest.raises(Conflict, match="on version 1, not 2"):
-        engine.handle(cmd.MigrateCase(case_id, 2, "stale", actor="designer", from_version=2))
-    engine.handle(cmd.MigrateCase(case_id, 2, "review step added", actor="designer"))
+        engine.handle(cmd.MoveCase(case_id, 2, "stale", actor="designer", from_version=2))
+    engine.handle(cmd.MoveCase(case_id, 2, "review step added", actor="designer"))
     with pytest.raises(InvalidInput, match="newer"):  # already there: moving it again is refused
-        engine.handle(cmd.MigrateCase(case_id, 2, "again", actor="designer"))
+        engine.handle(cmd.MoveCase(case_id, 2, "again", actor="designer"))
     with pytest.raises(InvalidInput, match="errors|newer"):
-        engine.handle(cmd.MigrateCases("dry_case", 2, 1, "backwards", actor="designer"))
+        engine.handle(cmd.MoveCases("dry_case", 2, 1, "backwards", actor="designer"))
 
 
-def test_completion_and_migration_racing_on_one_case_each_happen_once(engine):
+def test_completion_and_move_racing_on_one_case_each_happen_once(engine):
     """Clerks complete the waiting task while designers move the case: exactly one completion
-    and exactly one migration win, the others are refused, and the history still verifies."""
+    and exactly one move win, the others are refused, and the history still verifies."""
     _deploy(engine, _scripted())
     case_id = _start(engine)
     [task] = _open(engine, case_id)
     _deploy(engine, REVIEWED)
     barrier = threading.Barrier(8)
-    outcomes: dict[str, list[str]] = {"complete": [], "migrate": []}
+    outcomes: dict[str, list[str]] = {"complete": [], "move": []}
     lock = threading.Lock()
 
     def act(kind: str, number: int) -> None:
@@ -191,7 +191,7 @@ def test_completion_and_migration_racing_on_one_case_each_happen_once(engine):
             if kind == "complete":
                 engine.handle(cmd.CompleteTask(task.id, f"clerk-{number}", {"citizen_id": "A123456789"}))
             else:
-                engine.handle(cmd.MigrateCase(case_id, 2, "review step added", actor=f"designer-{number}",
+                engine.handle(cmd.MoveCase(case_id, 2, "review step added", actor=f"designer-{number}",
                                               from_version=1))
             outcome = "ok"
         except (Conflict, InvalidInput) as error:
@@ -201,27 +201,27 @@ def test_completion_and_migration_racing_on_one_case_each_happen_once(engine):
         with lock:
             outcomes[kind].append(outcome)
 
-    threads = [threading.Thread(target=act, args=(kind, n)) for n in range(4) for kind in ("complete", "migrate")]
+    threads = [threading.Thread(target=act, args=(kind, n)) for n in range(4) for kind in ("complete", "move")]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
 
     assert sorted(outcomes["complete"]) == ["Conflict"] * 3 + ["ok"]
-    assert sorted(outcomes["migrate"]) == ["Conflict"] * 3 + ["ok"]
+    assert sorted(outcomes["move"]) == ["Conflict"] * 3 + ["ok"]
     types = [event.type for event in _events(engine, case_id)]
     assert types.count("case_migrated") == 1 and types.count("task_completed") == 1
     assert [t.element_id for t in _open(engine, case_id)] == ["supplement"]
     assert engine.verify_case(case_id).ok
 
 
-def test_bulk_migration_moves_the_movable_and_reports_the_blocked(engine):
+def test_bulk_move_moves_the_movable_and_reports_the_blocked(engine):
     _deploy(engine, _scripted())
     at_receive, at_supplement = _start(engine), _start(engine)
     _finish(engine, at_supplement, "receive", {"citizen_id": "A123456789"})
     _deploy(engine, NO_SUPPLEMENT)
 
-    outcomes = engine.handle(cmd.MigrateCases("dry_case", 1, 2, "no more supplements", actor="designer"))
+    outcomes = engine.handle(cmd.MoveCases("dry_case", 1, 2, "no more supplements", actor="designer"))
 
     by_case = {outcome.case_id: outcome for outcome in outcomes}
     assert by_case[at_receive].outcome == "moved"
@@ -231,10 +231,10 @@ def test_bulk_migration_moves_the_movable_and_reports_the_blocked(engine):
     # The moved case now runs without the supplement step: not found goes straight to 'issue'.
     _finish(engine, at_receive, "receive", {"citizen_id": "A123456789"})
     assert [t.element_id for t in _open(engine, at_receive)] == ["issue"]
-    again = engine.handle(cmd.MigrateCases("dry_case", 1, 2, "retry", actor="designer", case_ids=(at_supplement,)))
+    again = engine.handle(cmd.MoveCases("dry_case", 1, 2, "retry", actor="designer", case_ids=(at_supplement,)))
     assert [(o.case_id, o.outcome) for o in again] == [(at_supplement, "blocked")]
     with pytest.raises(InvalidInput, match="case_ids|Not running"):
-        engine.handle(cmd.MigrateCases("dry_case", 1, 2, "retry", actor="designer", case_ids=(at_receive,)))
+        engine.handle(cmd.MoveCases("dry_case", 1, 2, "retry", actor="designer", case_ids=(at_receive,)))
 
 
 def test_the_api_moves_cases_and_reports_the_blocked(client, as_user, engine):
@@ -242,7 +242,7 @@ def test_the_api_moves_cases_and_reports_the_blocked(client, as_user, engine):
     at_receive, at_supplement = _start(engine), _start(engine)
     _finish(engine, at_supplement, "receive", {"citizen_id": "A123456789"})
     _deploy(engine, NO_SUPPLEMENT)
-    url = "/api/definitions/dry_case/migrations"
+    url = "/api/definitions/dry_case/moves"
 
     answer = client.post(url, json={"from_version": 1, "to_version": 2, "reason": "no more supplements"},
                          headers=as_user("designer"))
@@ -268,7 +268,7 @@ def test_the_api_moves_cases_and_reports_the_blocked(client, as_user, engine):
 def test_the_api_refuses_bad_requests(client, as_user, engine, body, status, field):
     _deploy(engine, _scripted())
     _deploy(engine, REVIEWED)
-    answer = client.post("/api/definitions/dry_case/migrations", json=body, headers=as_user("designer"))
+    answer = client.post("/api/definitions/dry_case/moves", json=body, headers=as_user("designer"))
     assert answer.status_code == status, answer.json
     assert answer.content_type == "application/problem+json"
     if field:
@@ -279,14 +279,14 @@ def test_the_api_refuses_a_case_of_another_procedure(client, as_user, engine, tr
     _deploy(engine, _scripted())
     _deploy(engine, REVIEWED)
     other = engine.handle(cmd.StartCase("household_transcript", {}, actor="clerk")).case_id
-    answer = client.post("/api/definitions/dry_case/migrations", headers=as_user("designer"),
+    answer = client.post("/api/definitions/dry_case/moves", headers=as_user("designer"),
                          json={"from_version": 1, "to_version": 2, "reason": "x", "case_ids": [other]})
     assert answer.status_code == 422, answer.json
     assert answer.json["errors"][0]["field"] == "case_ids" and other in answer.json["errors"][0]["message"]
     assert _case(engine, other).procedure_key == "household_transcript"
 
 
-def test_the_cli_migrates(settings, engine):
+def test_the_cli_moves_cases(settings, engine):
     import json
 
     from api import create_app
@@ -295,13 +295,13 @@ def test_the_cli_migrates(settings, engine):
     case_id = _start(engine)
     _deploy(engine, REVIEWED)
     runner = create_app(settings, engine=engine).test_cli_runner()
-    result = runner.invoke(args=["definitions", "migrate", "dry_case", "--from", "1", "--to", "2",
+    result = runner.invoke(args=["definitions", "move-cases", "dry_case", "--from", "1", "--to", "2",
                                  "--reason", "review step added", "--case", case_id])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["cases"] == [
         {"case_id": case_id, "outcome": "moved", "reason": None, "blocked_by": []}]
     assert _events(engine, case_id)[-1].type == "case_migrated"
-    backwards = runner.invoke(args=["definitions", "migrate", "dry_case", "--from", "2", "--to", "1",
+    backwards = runner.invoke(args=["definitions", "move-cases", "dry_case", "--from", "2", "--to", "1",
                                     "--reason", "undo"])
     assert backwards.exit_code == 1 and "not newer" in backwards.output
 
@@ -337,7 +337,7 @@ def test_a_case_waiting_in_a_called_process_keeps_its_timers_when_it_moves(engin
     clock.advance(hours=1)
     v2 = _new_version_of(engine, "move_in_registration")
 
-    engine.handle(cmd.MigrateCase(case_id, v2.version, "comment added", actor="designer"))
+    engine.handle(cmd.MoveCase(case_id, v2.version, "comment added", actor="designer"))
 
     assert _case(engine, case_id).next_timer_at == timer_before
     pass_due(clock, reminder_at)
@@ -358,7 +358,7 @@ def test_a_case_waiting_for_an_agency_moves_and_gets_the_answer(engine):
     complete(engine, case_id, "receive_application", receive(), run_jobs=False)  # the land registry job waits
     v2 = _new_version_of(engine, "move_in_registration")
 
-    engine.handle(cmd.MigrateCase(case_id, v2.version, "comment added", actor="designer"))
+    engine.handle(cmd.MoveCase(case_id, v2.version, "comment added", actor="designer"))
     engine.run_due_jobs()
 
     assert [t.element_id for t in _open(engine, case_id)] == ["residence_check"]
@@ -379,7 +379,7 @@ def test_a_waiting_timer_keeps_its_due_time_when_the_case_moves(engine, transcri
     clock.advance(days=1)
     v2 = _new_version_of(engine, "household_transcript")
 
-    engine.handle(cmd.MigrateCase(case_id, v2.version, "comment added", actor="designer"))
+    engine.handle(cmd.MoveCase(case_id, v2.version, "comment added", actor="designer"))
 
     assert _case(engine, case_id).next_timer_at == window_closes
     pass_due(clock, window_closes)
@@ -389,10 +389,10 @@ def test_a_waiting_timer_keeps_its_due_time_when_the_case_moves(engine, transcri
     assert engine.verify_case(case_id).ok
 
 
-def test_a_case_that_passed_a_removed_step_is_blocked_in_preview_and_migration_alike(engine):
+def test_a_case_that_passed_a_removed_step_is_blocked_in_preview_and_move_alike(engine):
     """Version 2 starts with the lookup (no 'receive' any more): a case still at 'receive' is
     blocked by it, and so is a case that already passed it (its history names the step)."""
-    from engine.cases.moving import preview_migration
+    from engine.cases.moving import preview_move
 
     _deploy(engine, _scripted())
     at_receive, at_supplement = _start(engine), _start(engine)
@@ -404,15 +404,15 @@ def test_a_case_that_passed_a_removed_step_is_blocked_in_preview_and_migration_a
         '<bpmn:sequenceFlow id="f2" sourceRef="receive" targetRef="lookup"/>', ""))
 
     with engine.read() as session:
-        preview = preview_migration(session, engine.catalog, "dry_case", 1, 2,
+        preview = preview_move(session, engine.deployments, "dry_case", 1, 2,
                                     script_engine_factory=engine.script_engine)
     assert preview["movable"] == []
     reasons = {case["case_id"]: case["blocked_by"] for case in preview["blocked"]}
     assert [b["element_id"] for b in reasons[at_receive]] == ["receive"]
     assert [b["element_id"] for b in reasons[at_supplement]] == ["receive"]
     assert "already passed" in reasons[at_supplement][0]["reason"]
-    with pytest.raises(MigrationBlocked, match="already passed userTask 'receive'"):
-        engine.handle(cmd.MigrateCase(at_supplement, 2, "no reception step", actor="designer"))
+    with pytest.raises(MoveBlocked, match="already passed userTask 'receive'"):
+        engine.handle(cmd.MoveCase(at_supplement, 2, "no reception step", actor="designer"))
     assert engine.verify_case(at_supplement).ok and _case(engine, at_supplement).status == "running"
 
 
@@ -430,7 +430,7 @@ def _claimed_then_moved(engine, new_version: str):
     [task] = _open(engine, case_id)
     engine.handle(cmd.ClaimTask(task.id, "clerk", lanes=CLERKS))
     _deploy(engine, new_version)
-    engine.handle(cmd.MigrateCase(case_id, 2, "a new version", actor="designer"))
+    engine.handle(cmd.MoveCase(case_id, 2, "a new version", actor="designer"))
     return case_id, task
 
 
@@ -439,8 +439,8 @@ def test_a_claim_is_released_when_the_new_version_puts_the_task_in_another_lane(
 
     [moved] = _open(engine, case_id)
     assert (moved.id, moved.lane, moved.status, moved.assignee) == (task.id, "Counter", "ready", None)
-    migrated, released = _events(engine, case_id)[-2:]
-    assert (migrated.type, released.type, released.actor) == ("case_migrated", "task_unclaimed", "engine")
+    moved_event, released = _events(engine, case_id)[-2:]
+    assert (moved_event.type, released.type, released.actor) == ("case_migrated", "task_unclaimed", "engine")
     assert released.payload["previous_assignee"] == "clerk" and "Counter" in released.payload["reason"]
     with pytest.raises(NotAllowed):  # the clerk's lane no longer has the task
         engine.handle(cmd.CompleteTask(task.id, "clerk", {"citizen_id": "A123456789"}, lanes=CLERKS))
@@ -477,7 +477,7 @@ def test_the_sla_clock_follows_where_the_moved_case_waits(engine, transcript, cl
     due = _case(engine, case_id).due_at
     paused = _transcript_version(engine, pause_at_receive=True, mark="v2")
 
-    engine.handle(cmd.MigrateCase(case_id, paused.version, "the receive step waits for the applicant",
+    engine.handle(cmd.MoveCase(case_id, paused.version, "the receive step waits for the applicant",
                                   actor="designer"))
 
     moved, pause = _events(engine, case_id)[-2:]
@@ -486,7 +486,7 @@ def test_the_sla_clock_follows_where_the_moved_case_waits(engine, transcript, cl
     clock.advance(hours=2)
     running = _transcript_version(engine, pause_at_receive=False, mark="v3")
 
-    engine.handle(cmd.MigrateCase(case_id, running.version, "it no longer waits", actor="designer"))
+    engine.handle(cmd.MoveCase(case_id, running.version, "it no longer waits", actor="designer"))
 
     assert _events(engine, case_id)[-1].type == "sla_resumed"
     case = _case(engine, case_id)

@@ -1,0 +1,52 @@
+"""The case events: their type names, as stored in ``case_events.type``, and the pending event
+a command decides to record.
+
+The names are stored data: replay, verification and every exported history read them, so a
+name never changes once cases carry it (``case_migrated`` stays the name of a case moved to
+another version of its procedure).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Causes that change the workflow. The other events (claims, case_completed...) only change
+# projections and are skipped by replay's workflow step.
+CASE_STARTED = "case_started"
+TASK_COMPLETED = "task_completed"
+MESSAGE_DELIVERED = "message_delivered"
+TIMERS_FIRED = "timers_fired"
+CASE_CANCELLED = "case_cancelled"
+# An agency's answer (or failure) for a waiting service task. As the cause of a command (the
+# worker's) it completes the task or throws its BPMN error; as an effect of another command it
+# is the answer a synchronous operator gave, which replay hands back instead of calling it.
+SERVICE_RESULT_RECORDED = "service_result_recorded"
+# The SLA clock (Administrative Procedure Act §51): paused while the case waits for the
+# applicant's documents, resumed when they arrive, and due dates moved by calendar changes.
+# These change the workflow (its SLA timers and the ``sla_due_at`` it reads), so replay
+# applies them like the others, from the due date recorded in the event.
+SLA_PAUSED = "sla_paused"
+SLA_RESUMED = "sla_resumed"
+DUE_DATE_CHANGED = "due_date_changed"
+# The diagram granted the case more standard time (an element marked slaExtension finished).
+SLA_EXTENDED = "sla_extended"
+# The case moved to another version of its procedure (engine.cases.moving): replay loads the
+# state on the version it was on, moves it, and goes on with the new version's specs.
+CASE_MIGRATED = "case_migrated"
+
+# Effects that change only projections.
+TASK_CLAIMED = "task_claimed"
+TASK_UNCLAIMED = "task_unclaimed"
+CASE_COMPLETED = "case_completed"
+CASE_OVERDUE = "case_overdue"
+RATING_RECORDED = "rating_recorded"
+
+
+@dataclass
+class PendingEvent:
+    """An event a command decided to record; written when the command commits its state."""
+
+    type: str
+    actor: str | None
+    payload: dict[str, Any] = field(default_factory=dict)
+    element_id: str | None = None
