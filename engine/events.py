@@ -41,6 +41,9 @@ CASE_COMPLETED = "case_completed"
 CASE_OVERDUE = "case_overdue"
 RATING_RECORDED = "rating_recorded"
 
+# The BPMN message a rating is delivered as, to cases whose diagram waits for one.
+RATING_MESSAGE = "rating_received"
+
 
 @dataclass
 class PendingEvent:

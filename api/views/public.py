@@ -8,8 +8,9 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 from engine import commands as cmd
-from engine.cases.handlers import RATING_MESSAGE, access_code_matches
+from engine.cases.inputs import access_code_matches
 from engine.errors import NotFound
+from engine.events import RATING_MESSAGE
 from engine.storage import queries
 
 from ..auth import engine

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from engine import commands as cmd
 from engine.cases import moving
+from engine.cases.changes import CaseChanges
 from engine.clock import ManualClock, TaskIdSequence, execution_context
 from engine.errors import Conflict, InvalidInput
 from engine.events import CASE_MIGRATED, TASK_UNCLAIMED, PendingEvent
@@ -20,8 +21,7 @@ from engine.workflow.gateways import RecordedServiceGateway
 from engine.workflow.service_tasks import waiting_service_tasks
 
 
-class MoveCommands:
-    """Uses the handlers' deployments, clock, SLA clock, script engine and ``_persist``."""
+class MoveCommands(CaseChanges):
 
     def move_case(self, command: cmd.MoveCase) -> CaseChanged:
         """Move the case onto a newer version of its procedure. Movability is checked again

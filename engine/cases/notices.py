@@ -17,9 +17,7 @@ from sqlalchemy import Connection
 from engine.registries import NotificationPolicy, ProcedureCatalogue
 from engine.storage import store
 from engine.storage.store import CaseRecord
-from engine.workflow.runtime import element_properties
-
-NOTIFY_PROPERTY = "notifyApplicant"
+from engine.workflow.runtime import NOTIFY_PROPERTY, element_properties
 
 
 def queue(conn: Connection, case: CaseRecord, kind: str, now: datetime, policy: NotificationPolicy,

@@ -9,26 +9,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
-from engine.definitions.findings import ERROR
-from engine.definitions.xml import (
-    bpmn_xpath,
+from engine.definitions.checks import (
     call_activity_problem,
     decision_of,
-    describe,
-    local_name,
     missing_decision_message,
     missing_flow_end_message,
-    shorten,
-    timer_without_time,
 )
-
-if TYPE_CHECKING:  # the validation context; engine.validation imports this module
-    from engine.definitions.validation import _Context
+from engine.definitions.context import ValidationContext
+from engine.definitions.findings import ERROR
+from engine.definitions.timer_checks import timer_without_time
+from engine.definitions.xml import bpmn_xpath, describe, local_name, shorten
 
 
 @dataclass
@@ -42,7 +36,7 @@ class _ParserError:
         return describe(self.element) if self.element is not None else f"File {self.file}"
 
 
-def report_parser_error(ctx: _Context, error: Exception, file: str | None) -> None:
+def report_parser_error(ctx: ValidationContext, error: Exception, file: str | None) -> None:
     """Add an ERROR finding for an exception raised by SpiffWorkflow's parser."""
     explain = None
     if isinstance(error, ValidationException):
@@ -69,7 +63,7 @@ def report_parser_error(ctx: _Context, error: Exception, file: str | None) -> No
         ctx.mark_last_as_draft_reason()
 
 
-def _unsupported(ctx: _Context, problem: _ParserError, match: re.Match):
+def _unsupported(ctx: ValidationContext, problem: _ParserError, match: re.Match):
     tag = local_name(problem.element.tag) if problem.element is not None else ""
     fix = ("Replace it with exclusive, inclusive or parallel gateways." if tag == "complexGateway"
            else "Replace it with a supported element (user, manual, script, service or business "
@@ -78,7 +72,7 @@ def _unsupported(ctx: _Context, problem: _ParserError, match: re.Match):
     return f"{problem.where()} is not supported by the engine. {fix}", problem.element
 
 
-def _implicit_split(ctx: _Context, problem: _ParserError, match: re.Match):
+def _implicit_split(ctx: ValidationContext, problem: _ParserError, match: re.Match):
     flows = _outgoing_flows(ctx, problem)
     listing = f" ({', '.join(flows)})" if flows else ""
     return (f"{problem.where()} has {len(flows) or 'several'} outgoing sequence flows{listing}. "
@@ -88,7 +82,7 @@ def _implicit_split(ctx: _Context, problem: _ParserError, match: re.Match):
             "?fix=implicit-splits inserts the parallel gateway for you.", problem.element)
 
 
-def _outgoing_flows(ctx: _Context, problem: _ParserError) -> list[str]:
+def _outgoing_flows(ctx: ValidationContext, problem: _ParserError) -> list[str]:
     if problem.element is None or problem.file not in ctx.bpmn:
         return []
     source = problem.element.get("id")
@@ -96,7 +90,7 @@ def _outgoing_flows(ctx: _Context, problem: _ParserError) -> list[str]:
             if flow.get("sourceRef") == source]
 
 
-def _missing_target(ctx: _Context, problem: _ParserError, match: re.Match):
+def _missing_target(ctx: ValidationContext, problem: _ParserError, match: re.Match):
     # SpiffWorkflow says "perhaps a form has the same ID?"; the flow's target does not exist.
     target = match.group(1)
     source = problem.element.get("id") if problem.element is not None else None
@@ -108,12 +102,12 @@ def _missing_target(ctx: _Context, problem: _ParserError, match: re.Match):
             "not exist. Reconnect the arrow in the modeler or delete it.", problem.element)
 
 
-def _no_operator(ctx: _Context, problem: _ParserError, match: re.Match):
+def _no_operator(ctx: ValidationContext, problem: _ParserError, match: re.Match):
     return (f"{problem.where()} has no operator. Choose the operation it calls in the modeler "
             f"(spiffworkflow:serviceTaskOperator). {ctx.operator_list()}", problem.element)
 
 
-def _flow_without_condition(ctx: _Context, problem: _ParserError, match: re.Match):
+def _flow_without_condition(ctx: ValidationContext, problem: _ParserError, match: re.Match):
     flow = problem.element
     gateway = ctx.report.element(problem.file, flow.get("sourceRef")) if flow is not None else None
     origin = describe(gateway) if gateway is not None else "a gateway"
@@ -121,12 +115,12 @@ def _flow_without_condition(ctx: _Context, problem: _ParserError, match: re.Matc
             "make it the gateway's default flow.", flow)
 
 
-def _no_start_event(ctx: _Context, problem: _ParserError, match: re.Match):
+def _no_start_event(ctx: ValidationContext, problem: _ParserError, match: re.Match):
     return (f"{problem.where()} has no start event. Add a start event where cases begin.",
             problem.element)
 
 
-def _missing_decision(ctx: _Context, problem: _ParserError, match: re.Match):
+def _missing_decision(ctx: ValidationContext, problem: _ParserError, match: re.Match):
     task = problem.element
     if task is None:
         return (f"A business rule task evaluates decision '{match.group(1)}', which is not in "
@@ -134,26 +128,26 @@ def _missing_decision(ctx: _Context, problem: _ParserError, match: re.Match):
     return missing_decision_message(task, decision_of(task), ctx.decisions()), task
 
 
-def _no_called_element(ctx: _Context, problem: _ParserError, match: re.Match):
+def _no_called_element(ctx: ValidationContext, problem: _ParserError, match: re.Match):
     return call_activity_problem(problem.element, set(), set()), problem.element
 
 
-def _duplicate_process(ctx: _Context, problem: _ParserError, match: re.Match):
+def _duplicate_process(ctx: ValidationContext, problem: _ParserError, match: re.Match):
     return (f"Two processes have the id '{match.group(1)}'. Process ids must be unique in the "
             "bundle: rename one of them.", problem.element)
 
 
-def _data_store(ctx: _Context, problem: _ParserError, match: re.Match):
+def _data_store(ctx: ValidationContext, problem: _ParserError, match: re.Match):
     return (f"Data store '{match.group(1)}' is not supported by the engine. Remove it and keep "
             "the data in process variables instead.", None)
 
 
-def _catch_event_without_type(ctx: _Context, problem: _ParserError, match: re.Match):
+def _catch_event_without_type(ctx: ValidationContext, problem: _ParserError, match: re.Match):
     return (f"{problem.where()} has no event type. Choose one in the modeler (timer, message, "
             "signal, error, escalation) or remove the event.", problem.element)
 
 
-def _undefined_reference(ctx: _Context, problem: _ParserError, match: re.Match):
+def _undefined_reference(ctx: ValidationContext, problem: _ParserError, match: re.Match):
     # SpiffWorkflow's error path for an undefined message/signal/error/escalation itself fails
     # with a TypeError; find the dangling reference ourselves.
     element = problem.element
@@ -169,7 +163,7 @@ def _undefined_reference(ctx: _Context, problem: _ParserError, match: re.Match):
             "defined. Check its event settings in the modeler.", element)
 
 
-def _timer_without_time(ctx: _Context, problem: _ParserError, match: re.Match):
+def _timer_without_time(ctx: ValidationContext, problem: _ParserError, match: re.Match):
     # Same finding as the XML check (so the two collapse into one).
     definitions = bpmn_xpath(problem.element, ".//bpmn:timerEventDefinition") \
         if problem.element is not None else []
@@ -178,13 +172,13 @@ def _timer_without_time(ctx: _Context, problem: _ParserError, match: re.Match):
     return f"{problem.where()} has a timer without a time set.", problem.element
 
 
-def _dmn_output(ctx: _Context, problem: _ParserError, match: re.Match):
+def _dmn_output(ctx: ValidationContext, problem: _ParserError, match: re.Match):
     return (f"The output {match.group(1)!r} of {problem.where()} in the decision table is not a "
             "valid Python expression. Fix it in the decision table editor (texts need quotes).",
             problem.element)
 
 
-def _internal_error(ctx: _Context, problem: _ParserError, match: re.Match):
+def _internal_error(ctx: ValidationContext, problem: _ParserError, match: re.Match):
     name, detail = match.group(1), match.group(2)
     if name == "RecursionError":
         return (f"{problem.where()} is part of a chain of elements too long for the engine. "

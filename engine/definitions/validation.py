@@ -4,7 +4,7 @@
 designer can act on (what is wrong, on which element, how to fix it). The stages are:
 
 1. load every file safely: size limit, encoding (BOM / UTF-16 -> UTF-8), no DOCTYPE, lxml
-   with entity resolution and network access off (``validation_xml.load_xml``);
+   with entity resolution and network access off (``engine.definitions.xml.load_xml``);
 2. check the XML directly: sequence flow ends, conditions, timers, call activity targets,
    DMN decisions named by business rule tasks;
 3. hand the parsed trees to SpiffWorkflow's ``SpiffBpmnParser`` (it never sees raw bytes),
@@ -14,53 +14,44 @@ designer can act on (what is wrong, on which element, how to fix it). The stages
    operators, lanes of user and manual tasks, forms (JSON Schema files).
 
 Hostile uploads are bounded: file, bundle, element and code-size limits (see the MAX_*
-constants here and in ``validation_xml``) keep a bundle to a few seconds of work.
+constants here and in ``engine.definitions.xml``) keep a bundle to a few seconds of work.
 """
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterator, Mapping
 
 from lxml import etree
-from SpiffWorkflow.bpmn.specs.mixins.manual_task import ManualTask as ManualTaskMixin
-from SpiffWorkflow.bpmn.specs.mixins.none_task import NoneTask as NoneTaskMixin
-from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask as ScriptTaskMixin
-from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask as ServiceTaskMixin
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask as SubWorkflowTaskMixin
-from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
-from engine.cases.notices import NOTIFY_PROPERTY
-from engine.definitions.findings import ERROR, INFO, WARNING, Finding, has_errors
-from engine.definitions.importing import REJECTED, draft_key, note_vendor_extensions, verdict
-from engine.definitions.limits import check_lengths
-from engine.definitions.parser_errors import report_parser_error
-from engine.definitions.xml import (
-    Report,
-    bpmn_xpath,
+from engine.definitions.checks import (
     check_business_rule_tasks,
     check_call_activities,
     check_expressions,
     check_sequence_flows,
-    check_timers,
-    check_unconnected,
-    describe,
-    form_references,
-    is_definitions,
     is_draft,
+)
+from engine.definitions.context import ValidationContext
+from engine.definitions.findings import ERROR, INFO, WARNING, Finding, has_errors
+from engine.definitions.importing import REJECTED, draft_key, note_vendor_extensions, verdict
+from engine.definitions.limits import check_lengths
+from engine.definitions.parser_errors import report_parser_error
+from engine.definitions.task_checks import check_forms, check_task_specs, check_unconnected_tasks, visible_task_specs
+from engine.definitions.timer_checks import check_timers
+from engine.definitions.xml import (
+    Report,
+    bpmn_xpath,
+    is_definitions,
     load_xml,
-    parse_form_file,
     read_text,
     shorten,
 )
-from engine.workflow.runtime import SLA_EXTENSION_PROPERTY, element_properties, sla_extension_amount
-from engine.workflow.service_tasks import OnestopBpmnParser, has_error_boundary
+from engine.workflow.service_tasks import OnestopBpmnParser
 
 MAX_FILES = 200
 MAX_BUNDLE_BYTES = 20 * 1024 * 1024
-FORM_SCHEMA_PROPERTY = "formJsonSchemaFilename"
-FORM_UI_PROPERTY = "formUiSchemaFilename"
 
 
 @dataclass
@@ -85,42 +76,6 @@ class ValidatedBundle:
         return not has_errors(self.findings) and self.main_process_id is not None
 
 
-@dataclass
-class _Context:
-    """Everything the stages share while validating one bundle."""
-
-    report: Report
-    operators: set[str]
-    script_functions: set[str]
-    bpmn: dict[str, etree._Element] = field(default_factory=dict)  # file -> root element
-    dmn: dict[str, etree._Element] = field(default_factory=dict)
-    json_texts: dict[str, str] = field(default_factory=dict)
-    bpmn_files_given: int = 0  # including those that could not be loaded
-    unreadable: set[str] = field(default_factory=set)  # files that could not be loaded
-    parser: SpiffBpmnParser | None = None
-    # ERROR findings that make the upload a draft rather than a rejection.
-    draft_reasons: set[Finding] = field(default_factory=set)
-    asynchronous_operators: set[str] = field(default_factory=set)  # performed by a worker: may fail
-    notice_kinds: set[str] = field(default_factory=set)  # what notifyApplicant may ask for
-
-    def decisions(self) -> list[str]:
-        """Ids of the DMN decisions the parser knows."""
-        return sorted(self.parser.dmn_parsers) if self.parser else []
-
-    def mark_last_as_draft_reason(self) -> None:
-        self.draft_reasons.add(self.report.findings[-1])
-
-    def processes(self) -> Iterator[tuple[str, etree._Element]]:
-        """(file, element) of every top-level ``bpmn:process`` in the bundle."""
-        for file, root in self.bpmn.items():
-            for process in bpmn_xpath(root, ".//bpmn:process"):
-                yield file, process
-
-    def operator_list(self) -> str:
-        names = sorted(self.operators)
-        return f"Registered operators: {', '.join(names)}." if names else "No operators are registered."
-
-
 @contextmanager
 def _guard(report: Report, what: str, file: str | None = None) -> Iterator[None]:
     """Last resort: an unexpected exception in one stage becomes an ERROR finding."""
@@ -140,7 +95,7 @@ def validate_bundle(files: Mapping[str, bytes], *, operators: set[str],
     """Check a bundle of uploaded files before it is deployed. Never raises."""
     report = Report()
     bundle = ValidatedBundle([], None, [], None, {}, {})
-    ctx = _Context(report, set(operators or ()), set(script_functions or ()),
+    ctx = ValidationContext(report, set(operators or ()), set(script_functions or ()),
                    asynchronous_operators=set(asynchronous_operators or ()), notice_kinds=set(notice_kinds or ()))
     with _guard(report, "checking the bundle"):
         _validate(ctx, bundle, files, main_process_id)
@@ -151,7 +106,7 @@ def validate_bundle(files: Mapping[str, bytes], *, operators: set[str],
     return bundle
 
 
-def _validate(ctx: _Context, bundle: ValidatedBundle, files: Mapping[str, bytes],
+def _validate(ctx: ValidationContext, bundle: ValidatedBundle, files: Mapping[str, bytes],
               requested_main: str | None) -> None:
     if not _bundle_size_ok(ctx.report, files):
         return
@@ -173,11 +128,11 @@ def _validate(ctx: _Context, bundle: ValidatedBundle, files: Mapping[str, bytes]
     specs = _parse_specs(ctx, bundle.process_ids) if ctx.parser else {}
     # 4. Lint the parsed task specs and the forms.
     with _guard(ctx.report, "checking the tasks"):
-        _check_task_specs(ctx, specs)
-        _check_unconnected(ctx, specs)
-        check_lengths(ctx.report, files.keys(), bundle.process_ids, _visible_task_specs(specs))
+        check_task_specs(ctx, specs)
+        check_unconnected_tasks(ctx, specs)
+        check_lengths(ctx.report, files.keys(), bundle.process_ids, visible_task_specs(specs))
     with _guard(ctx.report, "checking the forms"):
-        bundle.forms = _check_forms(ctx, specs)
+        bundle.forms = check_forms(ctx, specs)
     # Finally, load the main process exactly as the runtime will.
     if bundle.main_process_id and ctx.parser and not has_errors(ctx.report.findings):
         _check_runtime_load(ctx, bundle.main_process_id)
@@ -201,7 +156,7 @@ def _bundle_size_ok(report: Report, files: Mapping[str, bytes]) -> bool:
     return True
 
 
-def _load_files(ctx: _Context, files: Mapping[str, bytes]) -> dict[str, bytes]:
+def _load_files(ctx: ValidationContext, files: Mapping[str, bytes]) -> dict[str, bytes]:
     """Load every file into ``ctx``; return the normalized bytes of the usable ones."""
     normalized: dict[str, bytes] = {}
     for name, raw in files.items():
@@ -234,7 +189,7 @@ def _load_files(ctx: _Context, files: Mapping[str, bytes]) -> dict[str, bytes]:
 # 2. Checks on the XML
 # --------------------------------------------------------------------------------------
 
-def _check_xml(ctx: _Context, file: str, root: etree._Element) -> None:
+def _check_xml(ctx: ValidationContext, file: str, root: etree._Element) -> None:
     ctx.report.index_document(file, root)
     check_sequence_flows(ctx.report, file, root)
     check_expressions(ctx.report, file, root)
@@ -242,7 +197,7 @@ def _check_xml(ctx: _Context, file: str, root: etree._Element) -> None:
     note_vendor_extensions(ctx.report, file, root)
 
 
-def _executable_process_ids(ctx: _Context) -> list[str]:
+def _executable_process_ids(ctx: ValidationContext) -> list[str]:
     """Ids of the executable processes (in file order).
 
     A process marked not executable is a note when another process runs (a collaboration's pool
@@ -262,7 +217,7 @@ def _executable_process_ids(ctx: _Context) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def _report_not_executable(ctx: _Context, file: str, process: etree._Element, runs_elsewhere: bool) -> None:
+def _report_not_executable(ctx: ValidationContext, file: str, process: etree._Element, runs_elsewhere: bool) -> None:
     process_id = process.get("id")
     if runs_elsewhere:
         ctx.report.add_for(INFO, f"Process '{process_id}' is marked as not executable "
@@ -280,7 +235,7 @@ def _report_not_executable(ctx: _Context, file: str, process: etree._Element, ru
 # 3. SpiffWorkflow parser
 # --------------------------------------------------------------------------------------
 
-def _load_parser(ctx: _Context) -> SpiffBpmnParser | None:
+def _load_parser(ctx: ValidationContext) -> SpiffBpmnParser | None:
     """A parser holding every DMN and BPMN document that SpiffWorkflow accepted."""
     parser, loaded = OnestopBpmnParser(), False
     for file, root in ctx.dmn.items():
@@ -295,7 +250,7 @@ def _load_parser(ctx: _Context) -> SpiffBpmnParser | None:
     return parser if loaded else None
 
 
-def _add_dmn(ctx: _Context, parser: SpiffBpmnParser, file: str, root: etree._Element) -> bool:
+def _add_dmn(ctx: ValidationContext, parser: SpiffBpmnParser, file: str, root: etree._Element) -> bool:
     before = dict(parser.dmn_parsers)
     try:
         parser.add_dmn_xml(root, filename=file)
@@ -315,7 +270,7 @@ def _add_dmn(ctx: _Context, parser: SpiffBpmnParser, file: str, root: etree._Ele
     return True
 
 
-def _choose_main_process(ctx: _Context, executable: list[str], requested: str | None) -> str | None:
+def _choose_main_process(ctx: ValidationContext, executable: list[str], requested: str | None) -> str | None:
     all_ids = [process.get("id") for _, process in ctx.processes()]
     if requested:
         if requested in executable:
@@ -350,7 +305,7 @@ def _choose_main_process(ctx: _Context, executable: list[str], requested: str | 
     return None
 
 
-def _parse_specs(ctx: _Context, process_ids: list[str]) -> dict:
+def _parse_specs(ctx: ValidationContext, process_ids: list[str]) -> dict:
     """Parse every executable process and what it calls or embeds, one at a time, so that an
     error in one process does not hide the errors of the others.
 
@@ -381,172 +336,10 @@ def _can_parse(parser: SpiffBpmnParser, process_id: str) -> bool:
     return process_parser is not None and process_parser.process_executable
 
 
-def _check_runtime_load(ctx: _Context, main_process_id: str) -> None:
+def _check_runtime_load(ctx: ValidationContext, main_process_id: str) -> None:
     """Load the main process exactly as the runtime will (with everything it calls)."""
     try:
         ctx.parser.get_spec(main_process_id)
         ctx.parser.get_subprocess_specs(main_process_id)
     except Exception as error:  # noqa: BLE001
         report_parser_error(ctx, error, ctx.report.file_of(main_process_id))
-
-
-# --------------------------------------------------------------------------------------
-# 4. Checks on the parsed task specs
-# --------------------------------------------------------------------------------------
-
-def _visible_task_specs(specs: dict) -> Iterator[tuple[str | None, object]]:
-    """(file, task spec) of every task spec that stands for a BPMN element."""
-    for spec in specs.values():
-        for task_spec in spec.task_specs.values():
-            if getattr(task_spec, "bpmn_id", None):
-                yield spec.file, task_spec
-
-
-def _check_task_specs(ctx: _Context, specs: dict) -> None:
-    for file, task_spec in _visible_task_specs(specs):
-        _check_scripts(ctx, file, task_spec)
-        if isinstance(task_spec, ServiceTaskMixin):
-            _check_service_task(ctx, file, task_spec)
-        _check_lane(ctx, file, task_spec)
-        _check_sla_extension(ctx, file, task_spec)
-        _check_notice(ctx, file, task_spec)
-
-
-def _task_name(ctx: _Context, file: str | None, task_spec) -> str:
-    element = ctx.report.element(file, task_spec.bpmn_id)
-    return describe(element) if element is not None else f"task '{task_spec.bpmn_id}'"
-
-
-def _check_scripts(ctx: _Context, file: str | None, task_spec) -> None:
-    scripts = []
-    if isinstance(task_spec, ScriptTaskMixin):
-        if not (task_spec.script or "").strip():
-            ctx.report.add_for_id(ERROR, f"{_task_name(ctx, file, task_spec)} has no script. "
-                                  "Write the script, or change it to another task type.",
-                                  task_spec.bpmn_id, file)
-        else:
-            scripts.append(("script", task_spec.script))
-    scripts += [(what, getattr(task_spec, attribute, None))
-                for what, attribute in (("pre-script", "prescript"), ("post-script", "postscript"))]
-    for what, source in scripts:
-        problem = ctx.report.check_python(source, "exec") if source else None
-        if problem:
-            ctx.report.add_for_id(ERROR, f"The {what} of {_task_name(ctx, file, task_spec)} is "
-                                  f"not accepted: {problem}. Fix the {what}.", task_spec.bpmn_id, file)
-
-
-def _check_service_task(ctx: _Context, file: str | None, task_spec) -> None:
-    name = _task_name(ctx, file, task_spec)
-    operator = getattr(task_spec, "operation_name", None)
-    if operator not in ctx.operators:
-        ctx.report.add_for_id(ERROR, f"{name} calls the operator '{operator}', which is not "
-                              f"registered. Choose a registered operator or register it. "
-                              f"{ctx.operator_list()}", task_spec.bpmn_id, file)
-    if operator in ctx.asynchronous_operators and not has_error_boundary(task_spec):
-        ctx.report.add_for_id(ERROR, f"{name} asks another agency ('{operator}'), which can fail to answer. "
-                              "Attach an error boundary event that leads to a task where a clerk checks by "
-                              "hand (see docs/agencies.md).", task_spec.bpmn_id, file)
-    for param, details in (getattr(task_spec, "operation_params", None) or {}).items():
-        expression = str(details.get("value", "")) if isinstance(details, dict) else ""
-        problem = ctx.report.check_python(expression, "eval") if expression.strip() else None
-        if problem:
-            ctx.report.add_for_id(ERROR, f"The parameter '{param}' of {name} is not accepted "
-                                  f"as a Python expression: {problem}. Fix `{shorten(expression)}` "
-                                  "(to pass a text, write it in quotes).", task_spec.bpmn_id, file)
-
-
-def _check_lane(ctx: _Context, file: str | None, task_spec) -> None:
-    """User and manual tasks need a lane (the role that does them); untyped tasks wait too."""
-    if isinstance(task_spec, (UserTaskMixin, ManualTaskMixin)) and task_spec.lane is None:
-        name = _task_name(ctx, file, task_spec)
-        ctx.report.add_for_id(ERROR, f"{name} is not in a lane, so nobody would be asked to do "
-                              "it. Put it in a lane named after the role that does it (e.g. "
-                              '"Clerk"); unnamed lanes do not count.', task_spec.bpmn_id, file)
-    elif isinstance(task_spec, NoneTaskMixin):
-        name = _task_name(ctx, file, task_spec)
-        ctx.report.add_for_id(WARNING, f"{name} has no task type, so the engine waits for "
-                              "someone to complete it like a manual task. Make it a user, "
-                              "manual, script or service task.", task_spec.bpmn_id, file)
-
-
-def _check_sla_extension(ctx: _Context, file: str | None, task_spec) -> None:
-    properties = element_properties(task_spec)
-    value = properties.get(SLA_EXTENSION_PROPERTY)
-    if value is not None and sla_extension_amount(task_spec) is None:
-        ctx.report.add_for_id(ERROR, f"{_task_name(ctx, file, task_spec)} has {SLA_EXTENSION_PROPERTY} = "
-                              f"'{shorten(value)}': write a positive number, the standard time (in the "
-                              "procedure's unit) the element adds each time it finishes.", task_spec.bpmn_id, file)
-
-
-def _check_notice(ctx: _Context, file: str | None, task_spec) -> None:
-    """``notifyApplicant`` sends its notice when someone completes the task: it needs a user or
-    manual task, and a kind the office has a text for."""
-    kind = element_properties(task_spec).get(NOTIFY_PROPERTY)
-    if kind is None:
-        return
-    name = _task_name(ctx, file, task_spec)
-    if not isinstance(task_spec, (UserTaskMixin, ManualTaskMixin)):
-        ctx.report.add_for_id(ERROR, f"{name} has {NOTIFY_PROPERTY}, but only a user or manual task sends "
-                              "its notice (when someone completes it). Move the property to such a task.",
-                              task_spec.bpmn_id, file)
-    elif kind not in ctx.notice_kinds:
-        known = ", ".join(sorted(ctx.notice_kinds)) or "none"
-        ctx.report.add_for_id(ERROR, f"{name} asks for the notice '{shorten(kind)}' ({NOTIFY_PROPERTY}), "
-                              f"which the office has no text for, so nobody would be told. Known notices: "
-                              f"{known}.", task_spec.bpmn_id, file)
-
-
-def _check_unconnected(ctx: _Context, specs: dict) -> None:
-    """Flow elements that the parser never reached (no path from a start event) never run."""
-    reached = {task_spec.bpmn_id for _, task_spec in _visible_task_specs(specs)}
-    for spec_name, spec in specs.items():
-        container = ctx.report.element(spec.file, spec_name)  # the process or subProcess
-        if container is not None:
-            check_unconnected(ctx.report, spec.file, container, reached)
-
-
-# --------------------------------------------------------------------------------------
-# Forms
-# --------------------------------------------------------------------------------------
-
-def _check_forms(ctx: _Context, specs: dict) -> dict[str, dict]:
-    """Check every .json file and every user task's form; return the usable form files."""
-    references = {name: set() for name in (FORM_SCHEMA_PROPERTY, FORM_UI_PROPERTY)}
-    for root in ctx.bpmn.values():
-        for prop, value in form_references(root):
-            references.setdefault(prop, set()).add(value)
-    forms, problems = {}, {}
-    for file, text in ctx.json_texts.items():
-        is_ui = file in references[FORM_UI_PROPERTY] and file not in references[FORM_SCHEMA_PROPERTY]
-        document, problem = parse_form_file(text, is_ui)
-        if problem:
-            problems[file] = problem
-            ctx.report.add(ERROR, f"The form file {file} {problem}", file=file)
-        else:
-            forms[file] = document
-        if not any(file in names for names in references.values()):
-            ctx.report.add(WARNING, "No user task uses this form. Reference it from a user task "
-                           f"({FORM_SCHEMA_PROPERTY}) or remove it.", file=file)
-    for file, task_spec in _visible_task_specs(specs):
-        if isinstance(task_spec, UserTaskMixin):
-            _check_task_forms(ctx, file, task_spec, problems)
-    return forms
-
-
-def _check_task_forms(ctx: _Context, file: str | None, task_spec, problems: dict[str, str]) -> None:
-    properties = element_properties(task_spec)
-    for prop in (FORM_SCHEMA_PROPERTY, FORM_UI_PROPERTY):
-        form = properties.get(prop)
-        if not form:
-            continue
-        name = _task_name(ctx, file, task_spec)
-        if form in ctx.unreadable:
-            ctx.report.add_for_id(ERROR, f"{name} uses the form file {form}, which cannot be read "
-                                  "(see the finding about that file).", task_spec.bpmn_id, file)
-        elif form not in ctx.json_texts:
-            ctx.report.add_for_id(ERROR, f"{name} uses the form file {form} ({prop}), which is "
-                                  "not in the bundle. Add the file or correct the name.",
-                                  task_spec.bpmn_id, file)
-        elif form in problems:
-            ctx.report.add_for_id(ERROR, f"{name} uses the form file {form}, which is not usable: "
-                                  f"it {problems[form]}", task_spec.bpmn_id, file)

@@ -1,28 +1,23 @@
-"""Helpers for ``engine.validation``: safe parsing of uploaded files (XML and JSON forms;
-decoding is in ``engine.upload_encoding``), and the checks that read the BPMN XML directly (sequence flows, conditions,
-timers, call activities, business rule tasks, unconnected elements).
+"""Safe reading of uploaded files for validation: XML (no DTDs, size limits) and JSON forms
+(decoding is in ``engine.definitions.encodings``), the ``Report`` findings are collected in, and
+the syntax check of the Python in scripts and expressions.
 
-Nothing here raises on bad input: problems are added to a ``Report`` as findings. The
-orchestration (which file goes where, the SpiffWorkflow parser, the main process) lives in
-``engine.validation``.
+Nothing here raises on bad input: problems are added to a ``Report`` as findings. The checks
+that read the BPMN XML are in ``checks`` and ``timer_checks``; the orchestration (which file
+goes where, the SpiffWorkflow parser, the main process) in ``validation``.
 """
 from __future__ import annotations
 
-import ast
-import builtins
 import json
-import re
 import textwrap
-from datetime import datetime, timedelta
-from typing import Callable, Iterable
 
 from jsonschema.exceptions import SchemaError
 from jsonschema.validators import validator_for
 from lxml import etree
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from engine.definitions.encodings import UploadError, declare_utf8, decode_upload
-from engine.definitions.findings import ERROR, INFO, WARNING, Finding
+from engine.definitions.findings import ERROR, INFO, Finding
+from engine.workflow.sandbox import check_script_syntax
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -289,15 +284,6 @@ def _xml_syntax_message(error: etree.XMLSyntaxError) -> str:
 # Python syntax
 # --------------------------------------------------------------------------------------
 
-def _sandbox_checker() -> Callable[[str, str], str | None] | None:
-    """``engine.sandbox.check_script_syntax`` (RestrictedPython) when that module exists."""
-    try:
-        from engine.workflow.sandbox import check_script_syntax
-    except Exception:  # not written yet, or RestrictedPython missing
-        return None
-    return check_script_syntax
-
-
 def _compile_check(source: str, mode: str) -> str | None:
     """Fallback syntax check with the plain Python compiler, in the sandbox's message style.
     Like the sandbox, it ignores the indentation that XML editors add around the code."""
@@ -314,14 +300,12 @@ def _compile_check(source: str, mode: str) -> str | None:
 
 
 def _run_checker(source: str, mode: str) -> str | None:
-    """The sandbox's check when available, else plain ``compile()``."""
-    checker = _sandbox_checker()
-    if checker is not None:
-        try:
-            return checker(source, mode)
-        except Exception:  # e.g. MemoryError on absurd nesting: let compile() give the verdict
-            pass
-    return _compile_check(source, mode)
+    """The sandbox's check; plain ``compile()`` gives the verdict where the sandbox's own
+    analysis fails (e.g. MemoryError on absurd nesting)."""
+    try:
+        return check_script_syntax(source, mode)
+    except Exception:
+        return _compile_check(source, mode)
 
 
 def check_python(source: str, mode: str) -> str | None:
@@ -338,316 +322,3 @@ def check_python(source: str, mode: str) -> str | None:
 
 def bpmn_xpath(element: etree._Element, path: str) -> list:
     return element.xpath(path, namespaces=NSMAP)
-
-
-def check_sequence_flows(report: Report, file: str, root: etree._Element) -> None:
-    """Every sequence flow must connect two elements of its own process."""
-    for process in bpmn_xpath(root, ".//bpmn:process"):
-        ids = {element.get("id") for element in process.iter(tag=etree.Element)}
-        for flow in bpmn_xpath(process, ".//bpmn:sequenceFlow"):
-            for attribute, role in (("sourceRef", "starts at"), ("targetRef", "points to")):
-                ref = flow.get(attribute)
-                if not ref:
-                    report.add_for(ERROR, f"Sequence flow '{flow.get('id')}' has no {attribute}. "
-                                   "Connect both ends of the arrow in the modeler.", flow, file)
-                elif ref not in ids:
-                    report.add_for(ERROR, missing_flow_end_message(flow.get("id"), role, ref), flow, file)
-
-
-def missing_flow_end_message(flow_id: str | None, role: str, ref: str) -> str:
-    return (f"Sequence flow '{flow_id}' {role} element '{ref}' which does not exist in this "
-            "process. Reconnect the arrow in the modeler or delete it.")
-
-
-def is_draft(process: etree._Element) -> bool:
-    return process.get("isExecutable", "true").lower() == "false"
-
-
-def call_activity_problem(element: etree._Element, executable: set[str], drafts: set[str]) -> str | None:
-    """Why a call activity cannot run (None if its target is an executable process)."""
-    target = element.get("calledElement")
-    if not target:
-        return (f"{describe(element)} does not say which process it calls. Choose the called "
-                "process in the modeler (calledElement).")
-    if target in drafts:
-        return (f"{describe(element)} calls process '{target}', which is marked as not "
-                "executable (a draft). Make that process executable.")
-    if target not in executable:
-        return (f"{describe(element)} calls process '{target}', which is not in the bundle. "
-                f"Add the BPMN file that defines '{target}', or correct the called process id.")
-    return None
-
-
-def check_call_activities(report: Report, documents: dict[str, etree._Element]) -> None:
-    """Every call activity must call an executable process of the bundle (any file)."""
-    executable, drafts = set(), set()
-    for root in documents.values():
-        for process in bpmn_xpath(root, ".//bpmn:process"):
-            (drafts if is_draft(process) else executable).add(process.get("id"))
-    for file, root in documents.items():
-        for element in bpmn_xpath(root, ".//bpmn:callActivity"):
-            problem = call_activity_problem(element, executable, drafts)
-            if problem:
-                report.add_for(ERROR, problem, element, file)
-
-
-def decision_of(task: etree._Element) -> str | None:
-    """The DMN decision id a businessRuleTask evaluates (spiffworkflow:calledDecisionId)."""
-    refs = bpmn_xpath(task, "./bpmn:extensionElements/spiffworkflow:calledDecisionId")
-    return (refs[0].text or "").strip() if refs else None
-
-
-def missing_decision_message(task: etree._Element, decision: str | None, available: list[str]) -> str:
-    listing = f"Decisions in the bundle: {', '.join(available)}." if available else \
-        "The bundle has no DMN decision."
-    if not decision:
-        return (f"{describe(task)} does not say which decision to evaluate. Choose the DMN "
-                f"decision in the modeler (spiffworkflow:calledDecisionId). {listing}")
-    return (f"{describe(task)} evaluates decision '{decision}', which is not in the bundle. "
-            f"Add the .dmn file that defines it, or correct the decision id. {listing}")
-
-
-def check_business_rule_tasks(report: Report, documents: dict[str, etree._Element],
-                              decisions: list[str]) -> None:
-    """Every business rule task must name a DMN decision of the bundle."""
-    for file, root in documents.items():
-        for task in bpmn_xpath(root, ".//bpmn:businessRuleTask"):
-            decision = decision_of(task)
-            if not decision or decision not in decisions:
-                report.add_for(ERROR, missing_decision_message(task, decision, decisions), task, file)
-
-
-# Tags of the BPMN elements that take part in the flow (used to spot unconnected ones).
-_FLOW_NODES = {
-    "task", "userTask", "manualTask", "scriptTask", "serviceTask", "businessRuleTask",
-    "sendTask", "receiveTask", "callActivity", "subProcess", "transaction", "adHocSubProcess",
-    "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent",
-    "boundaryEvent", "exclusiveGateway", "inclusiveGateway", "parallelGateway",
-    "eventBasedGateway", "complexGateway",
-}
-
-
-def check_unconnected(report: Report, file: str | None, container: etree._Element, reached: set) -> None:
-    """Warn about flow elements of a process (or subProcess) that the parser never reached."""
-    for child in container:
-        if local_name(child.tag) in _FLOW_NODES and child.get("id") not in reached:
-            report.add_for(WARNING, f"{describe(child)} is not connected to the start event, so "
-                           "it will never run. Connect it with sequence flows or delete it.", child, file)
-
-
-# Expressions evaluated by the engine, outside scripts: (XPath, what it is called)
-_EXPRESSIONS = [
-    (".//bpmn:sequenceFlow/bpmn:conditionExpression", "condition"),
-    (".//bpmn:conditionalEventDefinition/bpmn:condition", "condition"),
-    (".//bpmn:standardLoopCharacteristics/bpmn:loopCondition", "loop condition"),
-    (".//bpmn:multiInstanceLoopCharacteristics/bpmn:loopCardinality", "loop cardinality"),
-    (".//bpmn:multiInstanceLoopCharacteristics/bpmn:completionCondition", "completion condition"),
-]
-
-
-def _owner(element: etree._Element) -> etree._Element:
-    """The closest enclosing element with an id (a flow, task or event)."""
-    current = element.getparent()
-    while current is not None and not current.get("id"):
-        current = current.getparent()
-    return current if current is not None else element
-
-
-def check_expressions(report: Report, file: str, root: etree._Element) -> None:
-    """Conditions and loop expressions must be valid Python expressions."""
-    for path, what in _EXPRESSIONS:
-        for expression in bpmn_xpath(root, path):
-            text = expression.text
-            if text is None or not text.strip():
-                continue  # an empty condition is reported by the SpiffWorkflow parser
-            problem = report.check_python(text, "eval")
-            if problem:
-                owner = _owner(expression)
-                report.add_for(ERROR, f"The {what} of {describe(owner)} is not accepted as a "
-                               f"Python expression: {problem}. Fix the expression `{shorten(text.strip())}`.",
-                               owner, file)
-
-
-# --------------------------------------------------------------------------------------
-# Timers
-# --------------------------------------------------------------------------------------
-
-# An ISO 8601 value written without quotes: P5D, PT4H, R3/P2D, 2026-01-02T09:00:00+08:00
-_UNQUOTED_ISO = re.compile(
-    r"^(R\d*/\S+|P(?=\S*\d)[0-9YMWDTHS.,]+|\d{4}-\d{2}-\d{2}([T ]\S*)?|\d{4}-?W\d{2}\S*)$",
-    re.IGNORECASE)
-_TIMER_KINDS = ("timeDate", "timeDuration", "timeCycle")
-_EXAMPLES = {"timeDate": '"2026-01-02T09:00:00+08:00"', "timeDuration": '"P5D"',
-             "timeCycle": '"R3/P2D"'}
-_KNOWN_BUILTINS = frozenset(dir(builtins))
-
-
-def check_timers(report: Report, file: str, root: etree._Element, script_functions: set[str]) -> None:
-    for definition in bpmn_xpath(root, ".//bpmn:timerEventDefinition"):
-        bodies = [child for child in definition.iter(tag=etree.Element)
-                  if local_name(child.tag) in _TIMER_KINDS]
-        if not bodies:
-            message, target = timer_without_time(definition)
-            report.add_for(ERROR, message, target, file)
-            continue
-        subject, target = _timer_subject(definition)
-        for severity, message in timer_problems(local_name(bodies[0].tag), bodies[0].text,
-                                                script_functions, report.check_python):
-            report.add_for(severity, f"{subject} {message}", target, file)
-
-
-def _timer_subject(definition: etree._Element) -> tuple[str, etree._Element]:
-    """How messages name a timer, and the element findings are about: the
-    timerEventDefinition if it has an id, else its event."""
-    event = definition.getparent()
-    if definition.get("id"):
-        return f"The timer '{definition.get('id')}' of {describe(event)}", definition
-    return f"The timer of {describe(event)}", event
-
-
-def timer_without_time(definition: etree._Element) -> tuple[str, etree._Element]:
-    """(message, element) for a timer with no timeDate, timeDuration or timeCycle."""
-    subject, target = _timer_subject(definition)
-    return (f'{subject} has no time set. Give it a timeDuration (e.g. "P5D"), a timeDate or '
-            "a timeCycle.", target)
-
-
-def timer_problems(kind: str, body: str | None, script_functions: set[str],
-                   check: Callable[[str, str], str | None] = check_python) -> list[tuple[str, str]]:
-    """Problems with one timer body, as (severity, message completing "The timer of X ...").
-    ``check`` is the Python syntax check to use."""
-    example = _EXAMPLES[kind]
-    text = (body or "").strip()
-    if not text:
-        return [(ERROR, f"has an empty {kind}. Write a value in quotes, e.g. {example}.")]
-    if _UNQUOTED_ISO.match(text):
-        return [(ERROR, f"has the {kind} {_clip(text)} without quotes. Timer values are Python "
-                 f'expressions, so write it in double quotes: "{_clip(text)}".')]
-    problem = check(body, "eval")
-    if problem:
-        return [(ERROR, f"has a {kind} that is not accepted as a Python expression: {problem}. "
-                 f"Write a value in quotes, e.g. {example}.")]
-    try:
-        tree = ast.parse(text, mode="eval")
-    except Exception:  # compiled above, so this is not expected; stay safe anyway
-        return []
-    if isinstance(tree.body, ast.Constant):
-        return _literal_timer_problems(kind, tree.body.value)
-    return _unknown_function_warnings(kind, tree, script_functions)
-
-
-def _literal_timer_problems(kind: str, value: object) -> list[tuple[str, str]]:
-    if not isinstance(value, str):
-        return [(ERROR, f"has the {kind} {value!r}, which is not text. Write an ISO 8601 value "
-                 f"in quotes, e.g. {_EXAMPLES[kind]}.")]
-    if value != value.strip():
-        return [(ERROR, f"has the {kind} {_quote(value)}, with spaces inside the quotes, which the "
-                 f'engine cannot read. Write it as "{_clip(value.strip())}".')]
-    check = {"timeDate": _time_date_problems, "timeDuration": _time_duration_problems,
-             "timeCycle": _time_cycle_problems}[kind]
-    return check(value)
-
-
-def _clip(text: str) -> str:
-    return text if len(text) <= 60 else text[:60] + "..."
-
-
-def _quote(text: str) -> str:
-    """A timer value as a message shows it: in double quotes, cut if very long."""
-    return f'"{_clip(text)}"'
-
-
-def _unknown_function_warnings(kind: str, tree: ast.AST, script_functions: set[str]) -> list[tuple[str, str]]:
-    called = sorted({node.func.id for node in ast.walk(tree)
-                     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)})
-    unknown = [name for name in called if name not in _KNOWN_BUILTINS and name not in script_functions]
-    return [(WARNING, f"calls {name}() in its {kind}, which is neither a Python builtin nor a "
-             "registered script function. Check the spelling or register the function.")
-            for name in unknown]
-
-
-def _duration_problem(text: str) -> str | None:
-    """Why ``text`` is not a usable ISO 8601 duration such as P5D or PT4H30M (None if it is)."""
-    if not text.upper().startswith("P"):
-        return f'{_quote(text)} is not an ISO 8601 duration: it must start with P, e.g. "P5D" or "PT4H"'
-    try:
-        parsed = TimerEventDefinition.parse_iso_duration(text)
-    except Exception:
-        return (f'{_quote(text)} is not a valid ISO 8601 duration. Examples: "P5D" (5 days), '
-                '"PT4H" (4 hours), "P1M" (1 month), "P2W" (2 weeks)')
-    if not parsed:
-        return f'{_quote(text)} has no length. Write e.g. "P5D"'
-    # Check the size before SpiffWorkflow adds up month lengths one month at a time.
-    months = parsed.get("years", 0) * 12 + parsed.get("months", 0)
-    try:
-        too_long = months > MAX_TIMER_DAYS / 28 or \
-            TimerEventDefinition.get_timedelta_from_start(dict(parsed)) > timedelta(days=MAX_TIMER_DAYS)
-    except (OverflowError, ValueError, TypeError):
-        too_long = True
-    if too_long:
-        return f'{_quote(text)} is longer than 100 years, which is surely a mistake'
-    return None
-
-
-def _time_duration_problems(text: str) -> list[tuple[str, str]]:
-    problem = _duration_problem(text)
-    return [(ERROR, f"has a timeDuration problem: {problem}.")] if problem else []
-
-
-def _date_problem(text: str) -> str | None:
-    try:
-        TimerEventDefinition.parse_time_or_duration(text)  # dates and ISO week dates
-    except Exception:
-        return f'{_quote(text)} is not a valid ISO 8601 date and time such as "2026-01-02T09:00:00+08:00"'
-    return None
-
-
-def _has_utc_offset(text: str) -> bool:
-    try:
-        return datetime.fromisoformat(text).tzinfo is not None
-    except ValueError:  # ISO week dates ("2026W021T09:00+08:00"): look at the time's end
-        return bool(re.search(r"T.*(Z|[+-]\d{2}(:?\d{2})?)$", text, re.IGNORECASE))
-
-
-def _naive_warning(kind: str, text: str) -> tuple[str, str]:
-    return (WARNING, f'has the {kind} {_quote(text)} without a UTC offset, so it would be read in '
-            'the server\'s time zone. Add the offset, e.g. "2026-01-02T09:00:00+08:00".')
-
-
-def _time_date_problems(text: str) -> list[tuple[str, str]]:
-    if text.upper().startswith("P"):
-        return [(ERROR, f'has the timeDate {_quote(text)}, which is a duration. A timeDate needs a '
-                 'date and time such as "2026-01-02T09:00:00+08:00"; to wait for a period, '
-                 "change the timer type to a duration (timeDuration).")]
-    problem = _date_problem(text)
-    if problem:
-        return [(ERROR, f"has a timeDate problem: {problem}.")]
-    return [] if _has_utc_offset(text) else [_naive_warning("timeDate", text)]
-
-
-def _time_cycle_problems(text: str) -> list[tuple[str, str]]:
-    if not text.upper().startswith("R"):
-        return [(ERROR, f'has the timeCycle {_quote(text)}, which is not an ISO 8601 repetition. '
-                 'Write "R<count>/<duration>", e.g. "R3/P2D" (3 times, every 2 days).')]
-    # Mirror SpiffWorkflow's own splitting; check each part before it computes anything.
-    parts = text.upper().replace("--", "/").strip("R").split("/")
-    findings: list[tuple[str, str]] = []
-    for part in parts[1:]:
-        problem = _duration_problem(part) if part.startswith("P") else _date_problem(part)
-        if problem:
-            return [(ERROR, f"has a timeCycle problem: {problem}.")]
-        if not part.startswith("P") and not _has_utc_offset(part):
-            findings.append(_naive_warning("timeCycle", text))
-    try:
-        TimerEventDefinition.parse_iso_recurring_interval(text)
-    except Exception:
-        return [(ERROR, f'has the timeCycle {_quote(text)}, which is not a valid ISO 8601 repetition. '
-                 'Write e.g. "R3/P2D" (3 times, every 2 days) or "R/P1D" (every day).')]
-    return findings
-
-
-def form_references(root: etree._Element) -> Iterable[tuple[str, str]]:
-    """(property name, file name) of every spiffworkflow:property in the document."""
-    for prop in bpmn_xpath(root, ".//spiffworkflow:property"):
-        if prop.get("name") and prop.get("value"):
-            yield prop.get("name"), prop.get("value")

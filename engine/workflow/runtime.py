@@ -41,6 +41,7 @@ from engine.events import (
 from engine.workflow.service_tasks import complete_service_task, fail_service_task
 
 FORM_KEY_PROPERTY = "formJsonSchemaFilename"
+FORM_UI_PROPERTY = "formUiSchemaFilename"
 # The key the engine puts the case's due date under; a timer whose expression reads it is an
 # SLA timer (so is one whose element has the property slaTimer=true).
 SLA_DUE_KEY = "sla_due_at"
@@ -50,6 +51,9 @@ SLA_PAUSE_PROPERTY = "slaPause"
 # An element with the property slaExtension=<amount> adds that much standard time (in the
 # procedure's unit) to the case's period each time it finishes, e.g. a complaint's extension.
 SLA_EXTENSION_PROPERTY = "slaExtension"
+# A user or manual task with the property notifyApplicant=<kind> sends the applicant that kind
+# of notice when it is completed (engine.cases.notices).
+NOTIFY_PROPERTY = "notifyApplicant"
 # The due time SLA timers (and ``sla_due_at``) hold while the clock is paused: never reached.
 SUSPENDED = "9999-12-31T00:00:00+00:00"
 _PAUSED_MARKER = "onestop_sla_paused"

@@ -47,7 +47,7 @@ def samples(schema: dict) -> list[dict]:
 
 
 def server_fields(schema: dict, data: dict) -> set[str]:
-    """The fields the server names (engine.handlers.validate_form), with the office's formats."""
+    """The fields the server names (engine.cases.inputs.validate_form), with the office's formats."""
     base = validator_for(schema)
     validator = base(schema, format_checker=form_formats().checker(base.FORMAT_CHECKER))
     return {"/".join(str(part) for part in error.absolute_path) or "(form)" for error in validator.iter_errors(data)}

@@ -369,17 +369,17 @@ def test_previous_trace_function_is_restored():
 
 
 def test_scripts_are_compiled_once_per_source_text():
-    from engine.workflow import sandbox
+    from engine.workflow.sandbox import compiler
 
     environment = SandboxedEnvironment(timeout_seconds=1.0)
     script = "total = sum(values)\nlabel = f'{total} items'"
     environment.execute(script, {"values": [1]})  # compiles and caches
-    misses = sandbox._compile.cache_info().misses
+    misses = compiler.compile_script.cache_info().misses
     for values in ([1, 2], [3], []):
         context = {"values": values}
         environment.execute(script, context)
         assert context["label"] == f"{sum(values)} items"
-    assert sandbox._compile.cache_info().misses == misses
+    assert compiler.compile_script.cache_info().misses == misses
 
 
 # ---------------------------------------------------------------------------------------------

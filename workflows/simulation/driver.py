@@ -33,8 +33,8 @@ from sqlalchemy import select
 
 from engine import commands as cmd
 from engine.background.scheduler import TimerRunner, next_due_at
-from engine.cases.handlers import RATING_MESSAGE
 from engine.errors import Conflict, EngineError, NotFound
+from engine.events import RATING_MESSAGE
 from engine.storage import queries
 from engine.storage.models import Case, Task
 from engine.workflow import runtime, serialization

@@ -1,0 +1,55 @@
+"""What commands accept from outside: plain JSON, form data matching its schema, access codes."""
+from __future__ import annotations
+
+import hmac
+import json
+import secrets
+from typing import Any
+
+from engine.definitions.deployments import ParsedDefinition
+from engine.errors import InvalidInput
+from engine.registries import FormFormats
+
+ACCESS_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+ACCESS_CODE_LENGTH = 8
+
+
+def new_access_code() -> str:
+    return "".join(secrets.choice(ACCESS_CODE_ALPHABET) for _ in range(ACCESS_CODE_LENGTH))
+
+
+def access_code_matches(case, code: str) -> bool:
+    return hmac.compare_digest(case.access_code.encode(), (code or "").encode())
+
+
+def ensure_json(value: Any, field: str) -> Any:
+    try:
+        return json.loads(json.dumps(value, allow_nan=False))
+    except (TypeError, ValueError) as error:
+        raise InvalidInput(f"'{field}' must be plain JSON", errors=[{"field": field, "message": str(error)}]) from error
+
+
+def ensure_object(value: Any, field: str) -> dict:
+    value = ensure_json(value or {}, field)
+    if not isinstance(value, dict):
+        raise InvalidInput(f"'{field}' must be an object", errors=[{"field": field, "message": "must be an object"}])
+    return value
+
+
+def validate_form(definition: ParsedDefinition, form_key: str | None, data: dict,
+                  formats: FormFormats | None = None) -> None:
+    """Check submitted data against the task's JSON Schema (with the domain's extra formats);
+    every mismatch is reported by field."""
+    validator = definition.form_validator(form_key, formats) if form_key else None
+    if validator is None:
+        return  # validation at deploy guarantees that referenced forms exist
+    found = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    # A value failing its format (a national ID's checksum) usually fails the field's pattern
+    # too; the format says more, so the clerk reads one message for one mistake.
+    failed_format = {tuple(error.absolute_path) for error in found if error.validator == "format"}
+    errors = [
+        {"field": "/".join(str(part) for part in error.absolute_path) or "(form)", "message": error.message}
+        for error in found if not (error.validator == "pattern" and tuple(error.absolute_path) in failed_format)
+    ]
+    if errors:
+        raise InvalidInput(f"The data does not match the form '{form_key}'", errors=errors)

@@ -1,0 +1,205 @@
+"""Run-time guards: the builtins and hooks compiled scripts call, the time limit, and the check
+that task data stays JSON."""
+from __future__ import annotations
+
+import builtins
+import operator
+import sys
+import time
+from typing import Any, Callable
+
+from RestrictedPython import PrintCollector, safe_builtins
+from RestrictedPython.Guards import (
+    full_write_guard,
+    guarded_iter_unpack_sequence,
+    guarded_unpack_sequence,
+    safer_getattr_raise,
+)
+
+from engine.workflow.sandbox.errors import (
+    MAX_RANGE_LENGTH,
+    SCRIPT_FILENAME,
+    ScriptDataError,
+    ScriptNotAllowed,
+    ScriptTimeout,
+)
+
+
+def _guarded_getattr(obj: Any, name: str, *default: Any) -> Any:
+    """``obj.name`` and ``getattr(obj, name[, default])`` inside scripts.
+
+    The compiler already refuses literal ``obj._x``; this catches names built at run time, e.g.
+    ``getattr(x, '__cl' + 'ass__')``. It raises on a missing attribute: RestrictedPython's
+    ``safer_getattr`` silently returns None instead, which would hide typos in scripts.
+    """
+    if not isinstance(name, str):
+        raise TypeError("attribute name must be a string")
+    if name.startswith("_"):
+        raise ScriptNotAllowed(f"access to attribute {name!r} is not allowed (it starts with '_')")
+    if name in ("format", "format_map") and (isinstance(obj, str) or obj is str):
+        # str.format can reach attributes of its arguments ("{0.__class__}"); f-strings cannot.
+        raise ScriptNotAllowed("str.format() is not allowed; use an f-string instead")
+    # safer_getattr_raise adds RestrictedPython's other checks (frame/code attributes ...).
+    return safer_getattr_raise(obj, name, *default)
+
+
+def _getitem(obj: Any, key: Any) -> Any:
+    return obj[key]
+
+
+def _apply(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    # RestrictedPython routes calls using *args / **kwargs through this hook.
+    return function(*args, **kwargs)
+
+
+_INPLACE_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
+    "%=": operator.imod, "**=": operator.ipow, "<<=": operator.ilshift, ">>=": operator.irshift,
+    "|=": operator.ior, "^=": operator.ixor, "&=": operator.iand, "//=": operator.ifloordiv,
+    "@=": operator.imatmul,
+}
+
+
+def _inplacevar(op: str, target: Any, value: Any) -> Any:
+    # ``x += 1`` is compiled to ``x = _inplacevar_('+=', x, 1)``.
+    return _INPLACE_OPERATORS[op](target, value)
+
+
+def _augmented_item(obj: Any, key: Any, op: str, value: Any) -> None:
+    # ``d[k] += v`` is compiled to this by ScriptPolicy.visit_AugAssign.
+    full_write_guard(obj)[key] = _inplacevar(op, _getitem(obj, key), value)
+
+
+def _limited_range(*args: int) -> range:
+    numbers = range(*args)
+    if len(numbers) > MAX_RANGE_LENGTH:
+        raise ScriptNotAllowed(f"range() in scripts is limited to {MAX_RANGE_LENGTH:,} numbers")
+    return numbers
+
+
+def _build_builtins() -> dict[str, Any]:
+    allowed = dict(safe_builtins)
+    # Dropped from RestrictedPython's list: class building (we refuse classes), attribute writers
+    # nobody needs, and exceptions that would stop a worker thread rather than fail the task.
+    for name in ("__build_class__", "setattr", "delattr", "BaseException", "SystemExit",
+                 "KeyboardInterrupt", "GeneratorExit"):
+        allowed.pop(name, None)
+    for name in ("min", "max", "sum", "sorted", "enumerate", "zip", "dict", "list", "set",
+                 "frozenset", "tuple", "any", "all", "map", "filter", "reversed", "next"):
+        allowed[name] = getattr(builtins, name)
+    allowed["range"] = _limited_range
+    allowed["getattr"] = _guarded_getattr
+    return allowed
+
+
+SAFE_BUILTINS: dict[str, Any] = _build_builtins()
+
+# The hooks RestrictedPython-compiled code calls (plus our _augitem_). They live in the script's
+# globals, as RestrictedPython expects, and are removed from task data after each script.
+GUARDS: dict[str, Any] = {
+    "_getattr_": _guarded_getattr,
+    "_getitem_": _getitem,
+    "_getiter_": iter,
+    "_write_": full_write_guard,  # lets scripts write into dicts and lists only
+    "_inplacevar_": _inplacevar,
+    "_augitem_": _augmented_item,
+    "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
+    "_unpack_sequence_": guarded_unpack_sequence,
+    "_apply_": _apply,
+    "_print_": PrintCollector,  # print() output is collected and logged, never written anywhere
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Time limit
+# ---------------------------------------------------------------------------------------------
+
+class TimeLimit:
+    """Context manager: stop script code that runs past a wall-clock deadline.
+
+    Uses ``sys.settrace``, which applies to the calling thread only, so it works in Flask request
+    threads and workers alike (signals work only in the main thread). Only frames of sandboxed code
+    are traced line by line; host frames (registered functions) are not traced at all, so the
+    overhead is one cheap call per executed script line, and a timeout is never raised inside host
+    code (which might swallow it).
+    """
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self.deadline = 0.0
+        self.expired = False
+        self._previous_trace: Any = None
+
+    def __enter__(self) -> TimeLimit:
+        if self.seconds is not None:
+            self.deadline = time.monotonic() + self.seconds
+            self._previous_trace = sys.gettrace()
+            sys.settrace(self._on_call)
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if self.seconds is not None:
+            # Give the thread its previous tracer back (coverage, debugger), also after CPython
+            # dropped ours because it raised.
+            sys.settrace(self._previous_trace)
+        if exc_type is None and self.expired:
+            # The deadline passed but the exception got swallowed (e.g. by a registered function);
+            # the script must still count as stopped.
+            raise ScriptTimeout(self.seconds)
+
+    def _on_call(self, frame: Any, event: str, arg: Any) -> Any:
+        # Global trace function: called when any Python frame starts in this thread.
+        if frame.f_code.co_filename != SCRIPT_FILENAME:
+            return None  # host code: do not trace its lines
+        self.check()
+        return self._on_line
+
+    def _on_line(self, frame: Any, event: str, arg: Any) -> Any:
+        # Local trace function of script frames. "line" also fires on each loop iteration.
+        if event == "line":
+            self.check()
+        return self._on_line
+
+    def check(self) -> None:
+        """Raise ScriptTimeout once the deadline has passed.
+
+        Called by the trace functions and by the script itself: at the top of every while body
+        and of every except/finally block (see ScriptPolicy), so it also fires after an earlier
+        ScriptTimeout was caught and CPython has switched tracing off."""
+        if self.seconds is not None and (self.expired or time.monotonic() > self.deadline):
+            self.expired = True
+            raise ScriptTimeout(self.seconds)
+
+
+# ---------------------------------------------------------------------------------------------
+# Task data must stay JSON-like
+# ---------------------------------------------------------------------------------------------
+
+def _json_problem(value: Any, path: str) -> str | None:
+    """Describe the first value under ``path`` that json cannot store faithfully, or None."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return None
+    if isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            problem = _json_problem(item, f"{path}[{index}]")
+            if problem:
+                return problem
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                # json.dumps would silently turn 1 into "1"; the script would then miss its key.
+                return f"{path} has the key {key!r}; keys of stored dictionaries must be text"
+            problem = _json_problem(item, f"{path}[{key!r}]")
+            if problem:
+                return problem
+        return None
+    hint = " (use .isoformat() to store it as text)" if hasattr(value, "isoformat") else ""
+    return f"{path} holds a {type(value).__name__}, which is not JSON{hint}"
+
+
+def check_storable(context: dict[str, Any]) -> None:
+    for key, value in context.items():
+        problem = _json_problem(value, f"variable {key!r}")
+        if problem:
+            raise ScriptDataError(problem)
