@@ -1,46 +1,25 @@
 """Flask application factory: settings, the case engine, blueprints, OpenAPI and the CLI."""
 from __future__ import annotations
 
+import atexit
 import http
 
+import click
 from flask import Flask, send_from_directory
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 
-import workflows
+import bootstrap
 from config import Settings, load_settings
-from engine.case_engine import CaseEngine
-from engine.clock import Clock
+from engine import CaseEngine
 
 from . import observability, problems
 from .cli import register_cli
-from .scheduling import install_scheduling
 from .schemas import ProblemSchema
 
 API_TITLE = "onestop"
 API_VERSION = "1"
 
-
-def build_engine(settings: Settings, clock: Clock | None = None) -> CaseEngine:
-    calendar = workflows.OfficeCalendar()
-    agencies = workflows.AgencyConnectors(settings.agencies)
-    functions, operators = workflows.build_registries(calendar, agencies)
-    engine = CaseEngine(
-        settings.database_url,
-        clock=clock,
-        script_functions=functions,
-        operators=operators,
-        catalogue=workflows.HouseholdCatalogue(calendar),
-        notifications=workflows.HouseholdNotifications(settings.supervisor_emails),
-        form_formats=workflows.form_formats(),
-        script_timeout_seconds=settings.script_timeout_seconds,
-        local_timezone=settings.timezone,
-        service_job_lease_seconds=settings.service_job_lease_seconds,
-    )
-    engine.health_checks["agency_gateway"] = agencies.health
-    engine.components["agencies"] = agencies
-    calendar.bind(engine.db)  # the views and the CLI reach it as engine.catalogue.calendar
-    return engine
 
 
 class OnestopApi(Api):
@@ -94,7 +73,7 @@ def create_app(settings: Settings | None = None, *, engine: CaseEngine | None = 
     app.config["ONESTOP_SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = 25 * 1024 * 1024  # uploads: a procedure is a few MB at most
     app.json.ensure_ascii = False
-    case_engine = engine or build_engine(settings)
+    case_engine = engine or bootstrap.build_engine(settings)
     app.extensions["onestop_engine"] = case_engine
 
     _openapi_config(app)
@@ -115,8 +94,24 @@ def create_app(settings: Settings | None = None, *, engine: CaseEngine | None = 
     observability.configure_logging()
     observability.install(app, case_engine)
     register_cli(app)
-    install_scheduling(app, settings, case_engine)
+    _start_background(app, settings, case_engine)
     return app
+
+
+def _start_background(app: Flask, settings: Settings, engine: CaseEngine) -> None:
+    outbox = bootstrap.build_outbox(settings, engine)
+    app.extensions["onestop_outbox"] = outbox
+    scheduler = bootstrap.start_background(settings, engine, outbox, short_lived=_in_cli_command())
+    if scheduler is not None:
+        app.extensions["onestop_scheduler"] = scheduler
+        atexit.register(scheduler.stop)
+
+
+def _in_cli_command() -> bool:
+    """True inside a ``flask`` command such as ``db upgrade`` (not ``flask run``): those
+    processes are short-lived and must not fire timers (nor run before the schema exists)."""
+    context = click.get_current_context(silent=True)
+    return context is not None and context.info_name != "run"
 
 
 def get_engine(app: Flask) -> CaseEngine:

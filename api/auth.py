@@ -16,11 +16,8 @@ from flask import current_app, g, request
 from flask_smorest import abort
 from sqlalchemy import bindparam, select
 
-from engine import accounts
-from engine.accounts import Principal
-from engine.storage.db import READ_ONLY_OPTION
-from engine.storage.direct_sql import DirectStatement
-from engine.storage.models import ApiToken, User
+from engine import Principal, accounts
+from engine.storage import READ_ONLY_OPTION, ApiToken, DirectStatement, User
 
 DESIGNER, CLERK, SUPERVISOR, AUDITOR, ADMIN = accounts.ROLES
 CASE_WORKERS = (CLERK, SUPERVISOR)

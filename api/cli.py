@@ -12,12 +12,9 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from engine import accounts
+from engine import EngineError, NotFound, accounts, files_from_folder
 from engine import commands as cmd
-from engine.definitions.deployments import files_from_folder
-from engine.errors import EngineError, NotFound
-from engine.storage import queries
-from engine.storage.schema import upgrade
+from engine.storage import queries, upgrade
 
 db_cli = AppGroup("db", help="Create or upgrade the database.")
 definitions_cli = AppGroup("definitions", help="Deploy and list procedure definitions.")
@@ -210,7 +207,7 @@ def users_ensure_demo() -> None:
 
     from sqlalchemy import select
 
-    from engine.storage.models import User
+    from engine.storage import User
 
     if current_app.config["ONESTOP_SETTINGS"].environment == "production":
         raise click.UsageError("demo users are not created in production")
@@ -234,7 +231,7 @@ def tokens_issue(username, label, days) -> None:
 
     from sqlalchemy import select
 
-    from engine.storage.models import User
+    from engine.storage import User
 
     engine = _engine()
     with engine.write() as session:

@@ -16,10 +16,8 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from config.audit import load_audit_settings
-from engine.audit import integrity, retention
-from engine.audit.mining import CaseSelection, mined_cases, to_ocel, to_xes
-from engine.audit.timeline import timeline_of
-from engine.errors import EngineError
+from engine import EngineError
+from engine.audit import CaseSelection, integrity, mined_cases, retention, timeline_of, to_ocel, to_xes
 from workflows.identifiers import mask_national_ids
 from workflows.reports import REPORTS, report_csv, run_report
 

@@ -10,13 +10,16 @@ from pathlib import Path
 
 import click
 
+from engine import EngineError, InvalidInput, files_from_folder
 from engine import commands as cmd
-from engine.cases.moving import preview_move
-from engine.definitions.deployments import files_from_folder
-from engine.definitions.diff import diff_versions
-from engine.definitions.dry_run import DEFAULT_MAX_STEPS, dry_run, synchronous_script_engine, wall_clock_now
-from engine.definitions.lint import lint_bundle
-from engine.errors import EngineError, InvalidInput
+from engine.definitions import (
+    DEFAULT_MAX_STEPS,
+    diff_versions,
+    dry_run,
+    lint_bundle,
+    synchronous_script_engine,
+    wall_clock_now,
+)
 from engine.storage import queries
 
 from .cli import _echo, _engine, _fail, _json_option, definitions_cli
@@ -95,9 +98,7 @@ def definitions_move_preview(key: str, from_version: int, to_version: int) -> No
     """Which running cases could move to another version, and which elements block the others."""
     engine = _engine()
     try:
-        with engine.read() as session:
-            _echo(preview_move(session, engine.deployments, key, from_version, to_version,
-                                    script_engine_factory=engine.script_engine))
+        _echo(engine.preview_move(key, from_version, to_version))
     except EngineError as error:
         _fail(error)
 

@@ -17,11 +17,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from engine.audit.integrity import SCOPE_ALL, RunSummary, record_run
-from engine.audit.reports import count_cases
-from engine.clock import ManualClock
-from engine.errors import EngineError
-from engine.storage.schema import upgrade
+from engine import EngineError, ManualClock
+from engine.audit import SCOPE_ALL, RunSummary, count_cases, record_run
+from engine.storage import upgrade
 from workflows.agencies import AgencySettings
 from workflows.agencies.simulator.server import SimulatorServer
 from workflows.calendar import OFFICE_ZONE
@@ -65,7 +63,8 @@ def simulate_month(month: str, seed: int, cases: int, clerks: int, days: int | N
     ONESTOP_DATABASE_URL=sqlite:///instance/simulation.db). Prints the management report,
     writes it as CSV with --csv, and verifies every case by replay: exit 1 if any fails.
     """
-    from . import build_engine
+    from bootstrap import build_engine
+
     from .cli import deploy_folder
 
     settings = current_app.config["ONESTOP_SETTINGS"]

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from engine.definitions.dry_run import DEFAULT_MAX_STEPS
-from engine.definitions.fixes import FIXES
+from engine.definitions import DEFAULT_MAX_STEPS, FIXES
 
 from .schemas import StrictSchema, Text, ValidationResultSchema
 

@@ -20,7 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram,
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
-from engine.storage.models import Case, Task
+from engine.storage import Case, Task
 from workflows.identifiers import mask_national_ids_in_text
 
 REQUEST_ID_HEADER = "X-Request-ID"

@@ -12,7 +12,7 @@ from flask import Response, json, request
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import EngineError
+from engine import EngineError
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://onestop.example/problems/"

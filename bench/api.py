@@ -31,11 +31,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench.engine import PROCEDURE, persisted_rate
-from engine import accounts
+from engine import CaseEngine, accounts, files_from_folder
 from engine import commands as cmd
-from engine.case_engine import CaseEngine
-from engine.definitions.deployments import files_from_folder
-from engine.storage.schema import upgrade
+from engine.storage import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).parent / "gunicorn"

@@ -35,17 +35,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
 
-from api import build_engine
+from bootstrap import build_engine
 from config import Settings
+from engine import PendingEvent, files_from_folder
 from engine import commands as cmd
-from engine.audit import integrity, replay
-from engine.audit.timeline import timeline_of
-from engine.definitions.deployments import files_from_folder
-from engine.events import PendingEvent
-from engine.storage import queries
-from engine.storage.eventlog import GENESIS_HASH, chain_events
-from engine.storage.models import Case, CaseEvent, Rating, Task
-from engine.storage.schema import upgrade
+from engine.audit import integrity, replay, timeline_of
+from engine.storage import GENESIS_HASH, Case, CaseEvent, Rating, Task, chain_events, queries, upgrade
 from workflows.agencies import AgencySettings
 from workflows.agencies.simulator.server import SimulatorServer
 from workflows.reports import REPORTS, SUPPLEMENT_MESSAGE, run_report

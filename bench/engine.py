@@ -21,11 +21,9 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
+from engine import CaseEngine, files_from_folder
 from engine import commands as cmd
-from engine.case_engine import CaseEngine
-from engine.definitions.deployments import files_from_folder
-from engine.storage import store
-from engine.storage.schema import upgrade
+from engine.storage import store, upgrade
 from engine.workflow import runtime, serialization
 
 PROCEDURE = Path(__file__).parent / "procedures" / "bench_simple"

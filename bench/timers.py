@@ -33,14 +33,10 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
+from engine import CaseEngine, ManualClock, ProcedureCatalogue, files_from_folder
 from engine import commands as cmd
-from engine.background.scheduler import EmbeddedScheduler
-from engine.case_engine import CaseEngine
-from engine.clock import ManualClock
-from engine.definitions.deployments import files_from_folder
-from engine.registries import ProcedureCatalogue
-from engine.storage.models import Case, CaseEvent
-from engine.storage.schema import upgrade
+from engine.background import EmbeddedScheduler
+from engine.storage import Case, CaseEvent, upgrade
 
 PROCEDURE = Path(__file__).parent / "procedures" / "bench_sla"
 FAR = datetime(2099, 1, 1, tzinfo=timezone.utc)

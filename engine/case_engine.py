@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from engine import commands as cmd
 from engine.audit import replay
 from engine.background.service_runner import ServiceJobRunner
+from engine.cases import moving
 from engine.cases.handlers import CommandHandlers
 from engine.clock import Clock, SystemClock, install
 from engine.definitions.deployments import Deployments
@@ -26,7 +27,7 @@ from engine.errors import NotFound
 from engine.registries import FormFormats, NotificationPolicy, ProcedureCatalogue, ScriptFunctions, ServiceOperators
 from engine.storage import queries
 from engine.storage.db import create_db_engine, create_session_factory
-from engine.workflow import runtime, serialization
+from engine.workflow.describe import describe_state
 from engine.workflow.sandbox import SandboxedScriptEngine
 
 DEFAULT_CHANNELS = ("counter", "online", "home_visit")
@@ -150,6 +151,13 @@ class CaseEngine:
         with self.read() as session:
             return self.deployments.get(session, definition_id)
 
+    def preview_move(self, process_key: str, from_version: int, to_version: int) -> dict[str, Any]:
+        """Which running cases of ``from_version`` could move to ``to_version`` (in memory; nothing
+        changes), and which elements block the others."""
+        with self.read() as session:
+            return moving.preview_move(session, self.deployments, process_key, from_version, to_version,
+                                       script_engine_factory=self.script_engine)
+
     def case_state(self, case_id: str, at_seq: int | None = None) -> dict[str, Any]:
         """The case as it is (``at_seq`` None) or as it was after event ``at_seq``, by replay."""
         with self.read() as session:
@@ -184,28 +192,3 @@ class CaseEngine:
 
     def dispose(self) -> None:
         self.db.dispose()
-
-
-def describe_state(state: str | None, definition, seq: int, divergence: str | None = None) -> dict[str, Any]:
-    """A JSON-able summary of a serialized workflow: its data and open and finished steps."""
-    if state is None:
-        return {"seq": seq, "data": {}, "ready_tasks": [], "awaited_messages": [], "completed_steps": [],
-                "divergence": divergence}
-    workflow = serialization.loads(state, definition.spec, definition.subprocess_specs)
-    return {
-        "seq": seq,
-        "completed": workflow.is_completed(),
-        "data": current_data(workflow),
-        "ready_tasks": [task.__dict__ for task in runtime.ready_tasks(workflow)],
-        "awaited_messages": sorted({name for _task, name in runtime.waiting_for_messages(workflow)}),
-        "completed_steps": runtime.completed_steps(workflow),
-        "next_timer_at": runtime.next_timer_due(workflow),
-        "divergence": divergence,
-    }
-
-
-def current_data(workflow) -> dict[str, Any]:
-    if workflow.is_completed():
-        return dict(workflow.data)
-    task = workflow.last_task or workflow.task_tree
-    return dict(task.data)

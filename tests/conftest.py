@@ -12,13 +12,11 @@ import requests
 from sqlalchemy import create_engine, text
 
 import engine.storage.audit_models  # noqa: F401  (its tables are truncated too)
-from api import build_engine
+from bootstrap import build_engine
 from config import Settings
+from engine import ManualClock, files_from_folder
 from engine import commands as cmd
-from engine.clock import ManualClock
-from engine.definitions.deployments import files_from_folder
-from engine.storage.models import Base
-from engine.storage.schema import upgrade
+from engine.storage import Base, upgrade
 from workflows.agencies import AgencySettings
 from workflows.agencies.simulator.server import SimulatorServer
 

@@ -29,8 +29,10 @@ import redis
 from celery import Celery
 from celery.signals import worker_process_init
 
-from api.scheduling import HEARTBEAT_KEY  # the API's health check reads beat's heartbeat there
+import bootstrap
+from bootstrap import HEARTBEAT_KEY  # every process's health check reads beat's heartbeat there
 from config import load_settings
+from engine.background import TimerRunner
 
 log = logging.getLogger("onestop.workers")
 settings = load_settings()
@@ -65,18 +67,14 @@ def engine():
     """This worker process's case engine (built after the fork, once)."""
     global _engine
     if _engine is None:
-        from api import build_engine
-
-        _engine = build_engine(settings)
+        _engine = bootstrap.build_engine(settings)
     return _engine
 
 
 def outbox():
     global _outbox
     if _outbox is None:
-        from api.scheduling import build_outbox
-
-        _outbox = build_outbox(settings, engine())
+        _outbox = bootstrap.build_outbox(settings, engine())
     return _outbox
 
 
@@ -93,7 +91,6 @@ def _redis() -> redis.Redis:
 @app.task(name="onestop.dispatch_due_timers", ignore_result=True)
 def dispatch_due_timers() -> int:
     """Send one fire_case per due case (not again while one is on its way)."""
-    from engine.background.scheduler import TimerRunner
 
     client = _redis()
     sent = 0
@@ -108,7 +105,6 @@ def dispatch_due_timers() -> int:
 @app.task(name="onestop.fire_case")
 def fire_case(case_id: str) -> bool:
     """Fire the case's due timers; True if this task did (False: nothing due, or lost a race)."""
-    from engine.background.scheduler import TimerRunner
 
     try:
         fired = TimerRunner(engine(), actor="scheduler").fire(case_id)

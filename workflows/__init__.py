@@ -2,11 +2,12 @@
 
 ``register(functions, operators, calendar, agencies)`` plugs the pack into the engine's
 registries (script functions, and the agency checks as asynchronous service operations); the
-engine itself never imports this package.
+engine itself never imports this package. ``bootstrap.build_engine`` wires the pack into the
+engine for every entrypoint.
 """
 from __future__ import annotations
 
-from engine.registries import FormFormats, ScriptFunctions, ServiceOperators
+from engine import FormFormats, ScriptFunctions, ServiceOperators
 
 from .agencies import AgencyConnectors
 from .catalogue import HouseholdCatalogue
@@ -17,6 +18,11 @@ from .receipt import receipt_functions
 from .time_functions import time_functions
 
 BPMN_FOLDER = "bpmn"
+
+__all__ = [
+    "BPMN_FOLDER", "AgencyConnectors", "HouseholdCatalogue", "HouseholdNotifications", "OfficeCalendar",
+    "build_registries", "form_formats", "mask_national_id", "register", "valid_national_id",
+]
 
 
 def register(functions: ScriptFunctions, operators: ServiceOperators, calendar: OfficeCalendar | None = None,

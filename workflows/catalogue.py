@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from engine.registries import ProcedureCatalogue
+from engine import ProcedureCatalogue
 
 from .calendar import WorkingCalendar
 from .office_calendar import OfficeCalendar

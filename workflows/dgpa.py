@@ -14,7 +14,7 @@ from calendar import isleap
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from engine.errors import InvalidInput
+from engine import InvalidInput
 
 HEADER = ["西元日期", "星期", "是否放假", "備註"]
 WEEKDAYS = "一二三四五六日"  # Monday first, like date.weekday()

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from engine.registries import NotificationDraft, NotificationPolicy
+from engine import NotificationDraft, NotificationPolicy
 
 from .calendar import OFFICE_ZONE
 from .vocabulary import OPTION_LABELS

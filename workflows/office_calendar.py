@@ -19,10 +19,9 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, update
 
+from engine import Conflict, EngineError, InvalidInput, NotFound
 from engine import commands as cmd
-from engine.errors import Conflict, EngineError, InvalidInput, NotFound
-from engine.storage.db import read_only
-from engine.storage.models import CalendarDay, CalendarEdition, CalendarOverride, Case
+from engine.storage import CalendarDay, CalendarEdition, CalendarOverride, Case, read_only
 
 from .calendar import OFFICE_ZONE, WorkingCalendar
 from .dgpa import parse_dgpa_csv

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from engine.clock import current_now
-from engine.registries import ProcedureCatalogue
+from engine import ProcedureCatalogue, current_now
 
 from .calendar import OFFICE_ZONE
 

@@ -20,10 +20,8 @@ from datetime import date, datetime, timedelta
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
-from engine.audit import reports
-from engine.audit.feedback import FeedbackRules, compare_versions, element_feedback
-from engine.audit.reports import Period, month_of, share, summary
-from engine.errors import InvalidInput
+from engine import InvalidInput
+from engine.audit import FeedbackRules, Period, compare_versions, element_feedback, month_of, reports, share, summary
 
 from .calendar import OFFICE_CLOSES, OFFICE_OPENS, OFFICE_ZONE, WorkingCalendar
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Callable
 
-from engine.clock import current_now
+from engine import current_now
 
 from .calendar import OFFICE_ZONE
 from .office_calendar import OfficeCalendar

@@ -5,8 +5,7 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 from config.audit import load_audit_settings
-from engine.audit import integrity
-from engine.audit.timeline import timeline_of
+from engine.audit import integrity, timeline_of
 from workflows.identifiers import mask_national_ids
 
 from ..audit_schemas import (

@@ -13,7 +13,7 @@ from flask_smorest import abort
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from engine.storage.models import DevelopmentMessage, Notification
+from engine.storage import DevelopmentMessage, Notification
 from workflows.office_calendar import recompute_due_dates
 
 from ..auth import ADMIN, AUDITOR, CASE_READERS, SUPERVISOR, current_principal, engine

@@ -12,13 +12,16 @@ from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import abort
 
+from engine import InvalidInput
 from engine import commands as cmd
-from engine.cases.moving import preview_move
-from engine.definitions.diff import diff_versions
-from engine.definitions.dry_run import dry_run, synchronous_script_engine, wall_clock_now
-from engine.definitions.fixes import fix_implicit_splits
-from engine.definitions.lint import lint_bundle
-from engine.errors import InvalidInput
+from engine.definitions import (
+    diff_versions,
+    dry_run,
+    fix_implicit_splits,
+    lint_bundle,
+    synchronous_script_engine,
+    wall_clock_now,
+)
 from engine.storage import queries
 
 from ..auth import ADMIN, ANY_ROLE, DESIGNER, SUPERVISOR, current_principal, engine
@@ -289,9 +292,7 @@ class MovePreview(MethodView):
     @blp.response(200, MovePreviewSchema)
     def get(self, key, from_version, to_version):
         """Which running cases of one version could move to another, and which elements block the others."""
-        with engine().read() as session:
-            preview = preview_move(session, engine().deployments, key, from_version, to_version,
-                                        script_engine_factory=engine().script_engine)
+        preview = engine().preview_move(key, from_version, to_version)
         return {"key": key, "from_version": from_version, "to_version": to_version, "movable": preview["movable"],
                 "blocked": preview["blocked"], "truncated": preview["truncated"]}
 

@@ -7,10 +7,8 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import abort
 
+from engine import RATING_MESSAGE, NotFound, access_code_matches
 from engine import commands as cmd
-from engine.cases.inputs import access_code_matches
-from engine.errors import NotFound
-from engine.events import RATING_MESSAGE
 from engine.storage import queries
 
 from ..auth import engine

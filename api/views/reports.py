@@ -5,7 +5,7 @@ from flask import Response, json
 from flask.views import MethodView
 from flask_smorest import abort
 
-from engine.audit.mining import CaseSelection, mined_cases, to_ocel, to_xes
+from engine.audit import CaseSelection, mined_cases, to_ocel, to_xes
 from workflows.reports import REPORTS, report_csv, run_report
 
 from ..audit_schemas import MiningArgsSchema, OcelSchema, ReportArgsSchema, ReportInfoSchema, ReportSchema

@@ -17,8 +17,10 @@ from typing import Any, Callable
 
 from engine.audit import replay
 from engine.definitions.deployments import ParsedDefinition
+from engine.storage import queries
 from engine.storage.models import Case, CaseEvent
 from engine.workflow import runtime, serialization
+from engine.workflow.describe import current_data
 
 Mask = Callable[[Any], Any]
 NOT_SHOWN = object()  # marks the side of a change where a key does not exist
@@ -59,7 +61,6 @@ def _element_type(task_spec) -> str:
 def snapshot(state: str | None, definition: ParsedDefinition) -> Snapshot:
     if state is None:
         return Snapshot()
-    from engine.case_engine import current_data  # app imports most of the engine; imported late to stay acyclic
 
     workflow = serialization.loads(state, definition.spec, definition.subprocess_specs)
     finished = [(step["element_id"], step["finished_at"]) for step in runtime.completed_steps(workflow)]
@@ -168,7 +169,6 @@ def _list_unreplayed(entries: list, events: list[CaseEvent], elements, mask) -> 
 
 def timeline_of(engine, case_id: str, *, mask: Mask | None = None) -> dict[str, Any]:
     """Load a case, its events and its definition version, and build its timeline."""
-    from engine.storage import queries
 
     with engine.read() as session:
         case = queries.get_case(session, case_id)

@@ -13,6 +13,7 @@ from typing import Mapping
 from lxml import etree
 
 from engine.definitions.xml import Report, load_xml, local_name
+from engine.storage import queries
 
 DI_NAMESPACES = {"http://www.omg.org/spec/BPMN/20100524/DI", "http://www.omg.org/spec/DD/20100524/DC",
                  "http://www.omg.org/spec/DD/20100524/DI", "https://www.omg.org/spec/DMN/20191111/DMNDI/"}
@@ -92,7 +93,6 @@ def _change(old: dict, new: dict) -> dict | None:
 
 def diff_versions(session, process_key: str, from_version: int, to_version: int) -> dict:
     """The diff between two deployed versions (NotFound names the missing version)."""
-    from engine.storage import queries
 
     versions = {}
     for version in (from_version, to_version):

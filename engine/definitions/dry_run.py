@@ -20,6 +20,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.errors import EngineError, InvalidInput, ProcedureFailed
 from engine.events import TASK_COMPLETED
 from engine.workflow import runtime
+from engine.workflow.sandbox import SandboxedScriptEngine
 
 DEFAULT_MAX_STEPS = 200
 _OPEN = TaskState.READY | TaskState.WAITING | TaskState.STARTED
@@ -68,7 +69,6 @@ class SampleServices:
 def synchronous_script_engine(functions, timeout_seconds: float) -> Callable[[Any], Any]:
     """A factory of script engines that call every service through the given gateway at once:
     in a dry run no operator is asynchronous (no worker, no job), the sample answers at once."""
-    from engine.workflow.sandbox import SandboxedScriptEngine
 
     def build(gateway):
         return SandboxedScriptEngine(functions, timeout_seconds=timeout_seconds, service_gateway=gateway)

@@ -1,0 +1,38 @@
+"""Persistence: the tables (SQLAlchemy models), the hash-chained event log, the write statements
+of the commands (``store``), the read queries and the Alembic schema migrations.
+
+Public to code outside the engine: the models, ``queries`` (reads outside commands),
+``read_only`` sessions, ``upgrade`` (apply the schema migrations), the event-log hashing, and the
+modules ``store``, ``jobs`` and ``db`` for the tests and benchmarks that check or time them.
+"""
+from engine.storage import db, jobs, queries, store
+from engine.storage.audit_models import CaseArchive, ChainAnchor, ChainAnchorHead, VerificationFailure, VerificationRun
+from engine.storage.db import READ_ONLY_OPTION, read_only
+from engine.storage.direct_sql import DirectStatement
+from engine.storage.eventlog import GENESIS_HASH, chain_events, event_hash
+from engine.storage.jobs import ServiceJob
+from engine.storage.models import (
+    ApiToken,
+    Base,
+    CalendarDay,
+    CalendarEdition,
+    CalendarOverride,
+    Case,
+    CaseEvent,
+    Definition,
+    DefinitionFile,
+    DevelopmentMessage,
+    Notification,
+    Rating,
+    Task,
+    User,
+)
+from engine.storage.schema import upgrade
+
+__all__ = [
+    "GENESIS_HASH", "READ_ONLY_OPTION",
+    "ApiToken", "Base", "CalendarDay", "CalendarEdition", "CalendarOverride", "Case", "CaseArchive", "CaseEvent",
+    "ChainAnchor", "ChainAnchorHead", "Definition", "DefinitionFile", "DevelopmentMessage", "DirectStatement",
+    "Notification", "Rating", "ServiceJob", "Task", "User", "VerificationFailure", "VerificationRun",
+    "chain_events", "db", "event_hash", "jobs", "queries", "read_only", "store", "upgrade",
+]

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from engine.errors import NotFound
 from engine.events import SERVICE_RESULT_RECORDED
-from engine.storage.models import Case, CaseEvent, Definition, PublicLookupFailure, Rating, Task
+from engine.storage.models import Case, CaseEvent, Definition, DefinitionFile, PublicLookupFailure, Rating, Task
 
 ON_TIME, DUE_TODAY, OVERDUE = "on_time", "due_today", "overdue"
 CLOSED_ON_TIME, CLOSED_LATE, NO_DEADLINE = "closed_on_time", "closed_late", "no_deadline"
@@ -168,7 +168,6 @@ def definition_version(session: Session, process_key: str, version: int) -> Defi
 
 
 def definition_files(session: Session, definition_id: int) -> dict[str, bytes]:
-    from engine.storage.models import DefinitionFile
 
     return {row.name: row.content
             for row in session.scalars(select(DefinitionFile).where(DefinitionFile.definition_id == definition_id))}

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from engine.services import ServiceCall, ServiceFailure
+from engine import ServiceCall, ServiceFailure
 from workflows.agencies import OPERATIONS, AgencyConnectors, AgencySettings
 from workflows.agencies.breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
 from workflows.agencies.simulator import records

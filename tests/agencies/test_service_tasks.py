@@ -9,10 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from api import build_engine
+from bootstrap import build_engine
 from engine import commands as cmd
-from engine.storage import jobs
-from engine.storage.jobs import ServiceJob
+from engine.storage import ServiceJob, jobs
 from workflows.agencies import AgencySettings
 
 from ..conftest import AGENCY_TIMEOUT_SECONDS
@@ -131,7 +130,7 @@ def test_the_register_not_confirming_the_applicant_also_goes_to_the_clerk(engine
 def test_an_open_breaker_fails_the_task_at_once_and_half_open_lets_a_trial_through(
         database_url, simulator, agencies, clock):
     from config import Settings
-    from engine.definitions.deployments import files_from_folder
+    from engine import files_from_folder
 
     from ..conftest import BPMN
 

@@ -6,9 +6,8 @@ import re
 
 import pytest
 
+from engine import DefinitionInvalid, files_from_folder
 from engine import commands as cmd
-from engine.definitions.deployments import files_from_folder
-from engine.errors import DefinitionInvalid
 
 from ..conftest import BPMN
 

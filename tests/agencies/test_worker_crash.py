@@ -13,14 +13,14 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from engine.storage.jobs import ServiceJob
+from engine.storage import ServiceJob
 
 from ..engine.helpers import RECEIVE, complete, events, open_task, open_tasks, start
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER = """
 import sys
-from api import build_engine
+from bootstrap import build_engine
 from config import Settings
 from workflows.agencies import AgencySettings
 

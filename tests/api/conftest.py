@@ -13,7 +13,7 @@ import requests
 from api import create_app
 from api.observability import JsonFormatter
 from engine import accounts
-from engine.storage.models import User
+from engine.storage import User
 
 from ..conftest import BPMN
 from .server import ServedApp

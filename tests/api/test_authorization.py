@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from engine import accounts
 from engine import commands as cmd
-from engine.storage.models import User
+from engine.storage import User
 from tests.engine.helpers import RECEIVE, VALID_ID, open_tasks
 
 from .conftest import TRANSCRIPT_FILES, FlaskCaller

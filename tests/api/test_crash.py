@@ -18,7 +18,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from engine.storage.models import CaseEvent, Task
+from engine.storage import CaseEvent, Task
 from tests.engine.helpers import RECEIVE
 
 from .conftest import HttpCaller

@@ -33,7 +33,7 @@ from api import create_app
 from config import Settings
 from engine import accounts
 from engine import commands as cmd
-from engine.storage.models import User
+from engine.storage import User
 from tests.engine.helpers import RECEIVE, VALID_ID, open_tasks
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]

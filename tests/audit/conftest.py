@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from engine import commands as cmd
-from engine.definitions.deployments import files_from_folder
+from engine import files_from_folder
 from workflows import catalogue
 
 from ..api.conftest import app, call, client, tokens  # noqa: F401  (fixtures)

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from engine import commands as cmd
-from engine.definitions.deployments import files_from_folder
+from engine import files_from_folder
 from workflows import catalogue
 from workflows.reports import run_report
 

@@ -9,11 +9,17 @@ import pytest
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DBAPIError
 
+from engine import Conflict, InvalidInput
 from engine.audit import integrity
-from engine.errors import Conflict, InvalidInput
-from engine.storage.audit_models import ChainAnchor, ChainAnchorHead, VerificationFailure, VerificationRun
-from engine.storage.eventlog import event_hash
-from engine.storage.models import Case, CaseEvent
+from engine.storage import (
+    Case,
+    CaseEvent,
+    ChainAnchor,
+    ChainAnchorHead,
+    VerificationFailure,
+    VerificationRun,
+    event_hash,
+)
 
 from ..engine.helpers import RECEIVE, complete, events, start
 from ..tampering import tamper, with_guard_lifted

@@ -8,7 +8,7 @@ import pytest
 from lxml import etree
 
 from engine import commands as cmd
-from engine.audit.mining import CaseSelection, mined_cases, to_ocel, to_xes
+from engine.audit import CaseSelection, mined_cases, to_ocel, to_xes
 
 from ..engine.helpers import RECEIVE, VALID_ID, complete, open_task, start
 

@@ -10,8 +10,7 @@ import pytest
 from sqlalchemy import event
 
 from engine import commands as cmd
-from engine.audit import reports
-from engine.audit.reports import Period, quantile
+from engine.audit import Period, quantile, reports
 from workflows.reports import OFFICE_ZONE, run_report
 
 from ..engine.helpers import RECEIVE, complete, start

@@ -9,13 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select, update
 
+from engine import InvalidInput
 from engine import commands as cmd
-from engine.audit import integrity
-from engine.audit.retention import RetentionPolicy, archive_and_purge, due_for_archive, verify_archive
-from engine.errors import InvalidInput
-from engine.storage.audit_models import CaseArchive
-from engine.storage.jobs import ServiceJob
-from engine.storage.models import Case, CaseEvent, Rating, Task
+from engine.audit import RetentionPolicy, archive_and_purge, due_for_archive, integrity, verify_archive
+from engine.storage import Case, CaseArchive, CaseEvent, Rating, ServiceJob, Task
 
 from ..engine.helpers import RECEIVE, VALID_ID, complete, start
 from ..tampering import tamper

@@ -7,8 +7,8 @@ import json
 from sqlalchemy import update
 
 from engine import commands as cmd
-from engine.audit.timeline import data_changes, timeline_of
-from engine.storage.models import CaseEvent
+from engine.audit import data_changes, timeline_of
+from engine.storage import CaseEvent
 from workflows.identifiers import mask_national_ids
 
 from ..engine.helpers import RECEIVE, VALID_ID, complete, start

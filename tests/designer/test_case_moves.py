@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from engine import InvalidInput
 from engine import commands as cmd
-from engine.cases.moving import preview_move
-from engine.errors import InvalidInput
 from engine.storage import queries
 
 SAMPLE = Path(__file__).resolve().parent.parent / "corpus" / "designer" / "dry_run_sample.bpmn"
@@ -47,8 +46,7 @@ def cases(engine):
 
 
 def _preview(engine, to_version: int) -> dict:
-    with engine.read() as session:
-        return preview_move(session, engine.deployments, "dry_case", 1, to_version)
+    return engine.preview_move("dry_case", 1, to_version)
 
 
 def test_a_case_waiting_at_a_removed_element_is_blocked_by_it(engine, cases):

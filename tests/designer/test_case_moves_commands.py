@@ -6,9 +6,8 @@ import threading
 
 import pytest
 
+from engine import Conflict, InvalidInput, MoveBlocked, NotAllowed
 from engine import commands as cmd
-from engine.cases.moving import MoveBlocked
-from engine.errors import Conflict, InvalidInput, NotAllowed
 from engine.storage import queries
 
 from ..engine.helpers import pass_due
@@ -107,8 +106,7 @@ def test_verify_replay_and_past_states_hold_across_the_move(engine):
 
 
 def test_the_timeline_and_process_mining_show_the_move(engine):
-    from engine.audit.mining import CaseSelection, mined_cases
-    from engine.audit.timeline import timeline_of
+    from engine.audit import CaseSelection, mined_cases, timeline_of
 
     _deploy(engine, _scripted())
     case_id = _start(engine)
@@ -129,7 +127,7 @@ def test_the_timeline_and_process_mining_show_the_move(engine):
 def test_a_tampered_move_event_is_found_by_verify(engine):
     from sqlalchemy import update
 
-    from engine.storage.models import CaseEvent
+    from engine.storage import CaseEvent
 
     _deploy(engine, _scripted())
     case_id = _start(engine)
@@ -308,7 +306,7 @@ def test_the_cli_moves_cases(settings, engine):
 
 def _new_version_of(engine, folder: str):
     """The procedure again with a comment added: a new version with the same diagram."""
-    from engine.definitions.deployments import files_from_folder
+    from engine import files_from_folder
     from tests.conftest import BPMN
 
     files = files_from_folder(BPMN / folder)
@@ -323,7 +321,7 @@ def test_a_case_waiting_in_a_called_process_keeps_its_timers_when_it_moves(engin
     the new version's specs, the timer fires when it was due, and the case still verifies."""
     from datetime import datetime
 
-    from engine.definitions.deployments import files_from_folder
+    from engine import files_from_folder
     from tests.conftest import BPMN
     from tests.engine.helpers import complete
     from tests.procedures.test_move_in_registration import TENANT_ID, receive, step_data
@@ -348,7 +346,7 @@ def test_a_case_waiting_in_a_called_process_keeps_its_timers_when_it_moves(engin
 
 
 def test_a_case_waiting_for_an_agency_moves_and_gets_the_answer(engine):
-    from engine.definitions.deployments import files_from_folder
+    from engine import files_from_folder
     from tests.conftest import BPMN
     from tests.engine.helpers import complete
     from tests.procedures.test_move_in_registration import receive
@@ -392,7 +390,6 @@ def test_a_waiting_timer_keeps_its_due_time_when_the_case_moves(engine, transcri
 def test_a_case_that_passed_a_removed_step_is_blocked_in_preview_and_move_alike(engine):
     """Version 2 starts with the lookup (no 'receive' any more): a case still at 'receive' is
     blocked by it, and so is a case that already passed it (its history names the step)."""
-    from engine.cases.moving import preview_move
 
     _deploy(engine, _scripted())
     at_receive, at_supplement = _start(engine), _start(engine)
@@ -403,9 +400,7 @@ def test_a_case_that_passed_a_removed_step_is_blocked_in_preview_and_move_alike(
         '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="lookup"/>').replace(
         '<bpmn:sequenceFlow id="f2" sourceRef="receive" targetRef="lookup"/>', ""))
 
-    with engine.read() as session:
-        preview = preview_move(session, engine.deployments, "dry_case", 1, 2,
-                                    script_engine_factory=engine.script_engine)
+    preview = engine.preview_move("dry_case", 1, 2)
     assert preview["movable"] == []
     reasons = {case["case_id"]: case["blocked_by"] for case in preview["blocked"]}
     assert [b["element_id"] for b in reasons[at_receive]] == ["receive"]
@@ -460,7 +455,7 @@ def test_a_claim_stays_when_the_task_keeps_its_lane(engine):
 def _transcript_version(engine, *, pause_at_receive: bool, mark: str):
     """The transcript again (``mark`` makes it a new version), its receive step marked slaPause
     when ``pause_at_receive``."""
-    from engine.definitions.deployments import files_from_folder
+    from engine import files_from_folder
     from tests.conftest import BPMN
 
     files = files_from_folder(BPMN / "household_transcript")

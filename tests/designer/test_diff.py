@@ -7,7 +7,7 @@ from pathlib import Path
 
 from api import create_app
 from engine import commands as cmd
-from engine.definitions.diff import diff_bundles
+from engine.definitions import diff_bundles
 
 SPLIT = Path(__file__).resolve().parent.parent / "corpus" / "designer" / "implicit_split_drawn.bpmn"
 

@@ -7,12 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from engine import ParsedDefinition
 from engine import commands as cmd
-from engine.definitions.deployments import ParsedDefinition
-from engine.definitions.dry_run import dry_run
-from engine.definitions.validation import validate_bundle
+from engine.definitions import dry_run, validate_bundle
 from engine.storage import queries
-from engine.workflow.sandbox import SandboxedScriptEngine
+from engine.workflow import SandboxedScriptEngine
 
 SAMPLE = Path(__file__).resolve().parent.parent / "corpus" / "designer" / "dry_run_sample.bpmn"
 RECEIVE = {"citizen_id": "A123456789"}
@@ -69,7 +68,7 @@ def test_a_missing_service_answer_names_the_service_task(definition):
 
 
 def test_a_sample_of_the_wrong_shape_is_invalid_input(definition):
-    from engine.errors import InvalidInput
+    from engine import InvalidInput
 
     with pytest.raises(InvalidInput, match="task 'receive' must be an object"):
         dry_run(definition, script_engine, {}, tasks={"receive": ["not a form"]})

@@ -7,8 +7,7 @@ from pathlib import Path
 from lxml import etree
 
 from engine import commands as cmd
-from engine.definitions.fixes import fix_implicit_splits
-from engine.definitions.validation import validate_bundle
+from engine.definitions import fix_implicit_splits, validate_bundle
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 SPLIT = CORPUS / "designer" / "implicit_split_drawn.bpmn"

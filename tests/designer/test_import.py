@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from engine import ERROR, INFO, InvalidInput
 from engine import commands as cmd
-from engine.definitions.findings import ERROR, INFO
-from engine.definitions.validation import validate_bundle
-from engine.errors import InvalidInput
+from engine.definitions import validate_bundle
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 DESIGNER = CORPUS / "designer"

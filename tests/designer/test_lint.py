@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from api import create_app
-from engine.definitions.findings import WARNING
-from engine.definitions.lint import RULES, lint_bundle
+from engine import WARNING
+from engine.definitions import RULES, lint_bundle
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 EVERY_RULE = CORPUS / "designer" / "lint_every_rule.bpmn"

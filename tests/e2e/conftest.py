@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import accounts
+from engine import accounts, files_from_folder
 from engine import commands as cmd
-from engine.definitions.deployments import files_from_folder
 
 from ..api.conftest import HttpCaller, serve, tokens  # noqa: F401  (fixtures used here)
 from ..conftest import BPMN

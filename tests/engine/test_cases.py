@@ -5,8 +5,8 @@ from datetime import timedelta
 
 import pytest
 
+from engine import Conflict, InvalidInput, NotAllowed, NotFound
 from engine import commands as cmd
-from engine.errors import Conflict, InvalidInput, NotAllowed, NotFound
 
 from .helpers import RECEIVE, case_row, complete, events, open_task, open_tasks, start
 
@@ -145,7 +145,7 @@ def test_idempotency_key_returns_the_same_case(engine, transcript):
 
 def test_new_versions_do_not_move_running_cases(engine, transcript):
 
-    from engine.definitions.deployments import files_from_folder
+    from engine import files_from_folder
     from tests.conftest import BPMN
 
     running = start(engine)

@@ -6,9 +6,9 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
+from engine import Conflict
 from engine import commands as cmd
-from engine.errors import Conflict
-from engine.storage.models import Case, CaseEvent, Task
+from engine.storage import Case, CaseEvent, Task
 
 from .helpers import RECEIVE, events, open_task, start
 
@@ -88,7 +88,7 @@ def test_writers_of_two_processes_take_turns_through_the_write_queue(engine, tra
     database; a writer waits for the one before it, then goes on (no busy-handler sleeps)."""
     if engine.db.dialect.name != "sqlite":
         pytest.skip("PostgreSQL queues writers on its row locks")
-    from api import build_engine
+    from bootstrap import build_engine
 
     started = start(engine)
     task = open_task(engine, started.case_id, "receive_application")
@@ -112,7 +112,7 @@ def test_a_writer_that_waits_too_long_gives_up_with_an_error(engine, transcript,
         pytest.skip("PostgreSQL queues writers on its row locks")
     from sqlalchemy.exc import OperationalError
 
-    from api import build_engine
+    from bootstrap import build_engine
     from engine.storage import db
 
     monkeypatch.setattr(db, "WRITER_QUEUE_TIMEOUT_SECONDS", 0.2)

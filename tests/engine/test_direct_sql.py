@@ -5,8 +5,7 @@ import pytest
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from engine.storage import store
-from engine.storage.direct_sql import DirectStatement
+from engine.storage import DirectStatement, store
 
 from .helpers import start
 

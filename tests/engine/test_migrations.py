@@ -6,7 +6,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
 import engine.storage.audit_models  # noqa: F401 - registers the audit tables on the models' metadata
-from engine.storage.models import Base
+from engine.storage import Base
 
 
 def test_the_migrated_database_matches_the_models(database_url):

@@ -7,9 +7,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
 
+from engine import Conflict, InvalidInput
 from engine import commands as cmd
-from engine.errors import Conflict, InvalidInput
-from engine.storage.models import Case, CaseEvent
+from engine.storage import Case, CaseEvent
 
 from ..tampering import tamper, with_guard_lifted
 from .helpers import RECEIVE, complete, events, open_tasks, start
@@ -106,7 +106,7 @@ def test_an_edited_event_is_reported(engine, transcript, clock):
 
 
 def test_an_edited_event_with_a_recomputed_hash_is_caught_by_replay(engine, transcript, clock):
-    from engine.storage.eventlog import event_hash
+    from engine.storage import event_hash
 
     case_id = _completed_case(engine, clock)
     with with_guard_lifted(engine) as session:

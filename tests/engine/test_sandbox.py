@@ -12,8 +12,8 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
-from engine.registries import ScriptFunctions
-from engine.workflow.sandbox import SandboxedEnvironment, SandboxedScriptEngine, ScriptTimeout, check_script_syntax
+from engine import ScriptFunctions
+from engine.workflow import SandboxedEnvironment, SandboxedScriptEngine, ScriptTimeout, check_script_syntax
 
 # ---------------------------------------------------------------------------------------------
 # Small BPMN builders

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.definitions import validation
-from engine.definitions.findings import ERROR, INFO, WARNING, Finding
+from engine import ERROR, INFO, WARNING, Finding
+from engine.definitions import ValidatedBundle, validate_bundle, validation
 from engine.definitions.timer_checks import timer_problems
-from engine.definitions.validation import ValidatedBundle, validate_bundle
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 BAD = CORPUS / "bad_bpmn"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from api import build_engine
+from bootstrap import build_engine
 from engine import commands as cmd
 from engine.storage import store
 from engine.workflow import serialization

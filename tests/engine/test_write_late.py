@@ -6,9 +6,9 @@ import threading
 
 import pytest
 
+from engine import Conflict
 from engine import commands as cmd
 from engine.cases.transactions import STALE_READ_ATTEMPTS
-from engine.errors import Conflict
 
 from .helpers import RECEIVE, events, open_task, start
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from engine import commands as cmd
-from engine.definitions.deployments import files_from_folder
+from engine import files_from_folder
 from tests.conftest import BPMN
 from tests.engine.helpers import case_row, complete, events, open_task
 

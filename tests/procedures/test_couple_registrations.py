@@ -9,9 +9,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from engine import InvalidInput, files_from_folder
 from engine import commands as cmd
-from engine.definitions.deployments import files_from_folder
-from engine.errors import InvalidInput
 from tests.agencies.conftest import HOUSEHOLD, SimulatorControl
 from tests.conftest import BPMN
 from tests.engine.helpers import case_row, complete, events, open_task, open_tasks, pass_due

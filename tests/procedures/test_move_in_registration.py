@@ -10,7 +10,7 @@ import pytest
 from SpiffWorkflow.util.task import TaskState
 
 from engine import commands as cmd
-from engine.definitions.deployments import files_from_folder
+from engine import files_from_folder
 from engine.storage import queries
 from engine.workflow import serialization
 from scripts.sync_shared_bpmn import stale_copies

@@ -15,9 +15,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from engine import Conflict, DefinitionInvalid, InvalidInput, files_from_folder
 from engine import commands as cmd
-from engine.definitions.deployments import files_from_folder
-from engine.errors import Conflict, DefinitionInvalid, InvalidInput
 from tests.agencies.conftest import HOUSEHOLD, SimulatorControl
 from tests.conftest import BPMN
 from tests.engine.helpers import case_row, complete, events, open_task, open_tasks, pass_due

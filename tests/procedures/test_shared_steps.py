@@ -8,9 +8,8 @@ from datetime import datetime
 import pytest
 from lxml import etree
 
+from engine import Conflict, InvalidInput, files_from_folder
 from engine import commands as cmd
-from engine.definitions.deployments import files_from_folder
-from engine.errors import Conflict, InvalidInput
 from scripts.sync_shared_bpmn import SHARED, SHARED_PROCESSES, callers, stale_copies
 from tests.conftest import BPMN
 from tests.engine.helpers import case_row, complete, open_task, open_tasks

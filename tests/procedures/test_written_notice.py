@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import select
 
 from engine import commands as cmd
-from engine.definitions.deployments import files_from_folder
-from engine.storage.models import Notification
+from engine import files_from_folder
+from engine.storage import Notification
 from tests.conftest import BPMN
 from tests.engine.helpers import complete, pass_due
 from workflows.calendar import OFFICE_ZONE

@@ -14,8 +14,7 @@ from sqlalchemy import func, select
 
 from api import create_app
 from engine import commands as cmd
-from engine.storage.audit_models import VerificationRun
-from engine.storage.models import Case, CaseEvent, Rating, Task
+from engine.storage import Case, CaseEvent, Rating, Task, VerificationRun
 from tests.conftest import BPMN, POSTGRES_URL, _truncate_postgres, cli_of
 from workflows import catalogue
 from workflows.simulation import profile
@@ -217,7 +216,7 @@ def test_a_case_that_does_not_verify_fails_the_command(cli, engine, tmp_path, mo
 
 
 def test_a_timer_that_will_not_fire_does_not_stall_the_month(cli, tmp_path, monkeypatch):
-    from engine.background.scheduler import TimerRunner
+    from engine.background import TimerRunner
 
     monkeypatch.setattr(TimerRunner, "fire_due", lambda self, *args, **kwargs: 0)
     # One clerk and the supervisor for a busy day: SLA timers fall due (and would fire).

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from engine import commands as cmd
-from engine.definitions.deployments import files_from_folder
+from engine import files_from_folder
 from workflows.calendar import OFFICE_ZONE
 from workflows.catalogue import PROCEDURES, WORKING_DAYS, Procedure
 

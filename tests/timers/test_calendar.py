@@ -7,9 +7,8 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from engine.clock import ManualClock, execution_context
-from engine.errors import Conflict, InvalidInput, NotFound
-from engine.storage.models import CalendarDay, CalendarEdition, CalendarOverride
+from engine import Conflict, InvalidInput, ManualClock, NotFound, execution_context
+from engine.storage import CalendarDay, CalendarEdition, CalendarOverride
 from workflows.calendar import WorkingCalendar
 from workflows.dgpa import parse_dgpa_csv, to_dgpa_csv
 from workflows.time_functions import time_functions

@@ -20,7 +20,7 @@ import redis
 from celery import Celery
 from sqlalchemy import text
 
-from api.scheduling import celery_scheduler_check, redis_check
+from bootstrap import celery_scheduler_check, redis_check
 from engine import commands as cmd
 from tests.engine.helpers import RECEIVE, case_row, complete, events
 

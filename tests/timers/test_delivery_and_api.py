@@ -15,8 +15,8 @@ from sqlalchemy import select
 from api import create_app
 from engine import accounts
 from engine import commands as cmd
-from engine.background.outbox import Outbox, SmtpAdapter
-from engine.storage.models import Notification
+from engine.background import Outbox, SmtpAdapter
+from engine.storage import Notification
 from tests.engine.helpers import RECEIVE, case_row, complete, events
 from workflows.dgpa import to_dgpa_csv
 

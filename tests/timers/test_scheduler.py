@@ -8,9 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from api import build_engine, create_app
+from api import create_app
+from bootstrap import build_engine
 from engine import commands as cmd
-from engine.background.scheduler import EmbeddedScheduler, TimerRunner, due_case_ids
+from engine.background import EmbeddedScheduler, TimerRunner, due_case_ids
 from tests.conftest import POSTGRES_URL
 from tests.engine.helpers import RECEIVE, case_row, complete, events, open_task
 

@@ -7,12 +7,12 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from api.scheduling import build_outbox
+from bootstrap import build_outbox
 from config import Settings
+from engine import ProcedureFailed
 from engine import commands as cmd
-from engine.background.outbox import Outbox, SmsAdapter
-from engine.errors import ProcedureFailed
-from engine.storage.models import Case, DevelopmentMessage, Notification
+from engine.background import Outbox, SmsAdapter
+from engine.storage import Case, DevelopmentMessage, Notification
 from tests.engine.helpers import RECEIVE, case_row, complete, events, open_task, open_tasks
 from workflows.office_calendar import recompute_due_dates
 

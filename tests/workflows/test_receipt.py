@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from engine.clock import ManualClock, execution_context
+from engine import ManualClock, execution_context
 from workflows.catalogue import HouseholdCatalogue
 from workflows.receipt import receipt_functions
 

@@ -12,8 +12,7 @@ import socket
 from typing import Any
 from urllib.parse import urlsplit
 
-from engine.registries import ServiceOperators
-from engine.services import ServiceAnswer, ServiceCall
+from engine import ServiceAnswer, ServiceCall, ServiceOperators
 
 from .client import AgencyClient
 from .operations import OPERATIONS, Operation

@@ -17,7 +17,7 @@ from typing import Any
 
 import requests
 
-from engine.services import ServiceAnswer, ServiceCall, ServiceFailure
+from engine import ServiceAnswer, ServiceCall, ServiceFailure
 
 from .breaker import CircuitBreaker
 from .operations import Operation, answer_problem, request_body

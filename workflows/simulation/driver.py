@@ -31,12 +31,10 @@ from typing import Any, Callable
 
 from sqlalchemy import select
 
+from engine import RATING_MESSAGE, Conflict, EngineError, NotFound
 from engine import commands as cmd
-from engine.background.scheduler import TimerRunner, next_due_at
-from engine.errors import Conflict, EngineError, NotFound
-from engine.events import RATING_MESSAGE
-from engine.storage import queries
-from engine.storage.models import Case, Task
+from engine.background import TimerRunner, next_due_at
+from engine.storage import Case, Task, queries
 from engine.workflow import runtime, serialization
 
 from ..agencies.settings import AGENCIES

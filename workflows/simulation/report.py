@@ -9,8 +9,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
-from engine.audit import reports
-from engine.audit.reports import Period, share
+from engine.audit import Period, reports, share
 
 from ..calendar import OFFICE_ZONE
 from ..reports import LOW_RATING_MAX, run_report

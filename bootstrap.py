@@ -1,0 +1,139 @@
+"""The composition root: the one place that builds onestop from its parts.
+
+The case engine (``engine/``) knows no domain; the household-registration pack (``workflows/``)
+brings the office calendar, the agency connectors, the script functions, the standard times and
+the notices. ``build_engine`` wires the two together, ``build_outbox`` picks how notices are
+delivered, and ``start_background`` starts (or only watches) the work done outside requests.
+Every entrypoint builds the system here: the web app and its CLI (``api.create_app``), the
+Celery worker (``workers.celery_app``), the office simulation, the benchmarks and the tests.
+"""
+from __future__ import annotations
+
+import importlib
+import time
+from datetime import timedelta
+
+from sqlalchemy import select
+
+import workflows
+from config import Settings
+from engine import CaseEngine, Clock
+from engine.background import DevelopmentAdapter, EmbeddedScheduler, Outbox, SmsAdapter, SmtpAdapter
+from engine.storage import Case
+
+# Celery beat writes the time of its last pass here; every process's health check reads it.
+HEARTBEAT_KEY = "onestop:scheduler:heartbeat"
+# A timer still unfired this long after its due time means nobody is firing timers.
+LAG_ALARM = timedelta(seconds=60)
+
+
+def build_engine(settings: Settings, clock: Clock | None = None) -> CaseEngine:
+    """The case engine with the household-registration pack plugged in."""
+    calendar = workflows.OfficeCalendar()
+    agencies = workflows.AgencyConnectors(settings.agencies)
+    functions, operators = workflows.build_registries(calendar, agencies)
+    engine = CaseEngine(
+        settings.database_url,
+        clock=clock,
+        script_functions=functions,
+        operators=operators,
+        catalogue=workflows.HouseholdCatalogue(calendar),
+        notifications=workflows.HouseholdNotifications(settings.supervisor_emails),
+        form_formats=workflows.form_formats(),
+        script_timeout_seconds=settings.script_timeout_seconds,
+        local_timezone=settings.timezone,
+        service_job_lease_seconds=settings.service_job_lease_seconds,
+    )
+    engine.health_checks["agency_gateway"] = agencies.health
+    engine.components["agencies"] = agencies
+    calendar.bind(engine.db)  # the views and the CLI reach it as engine.catalogue.calendar
+    return engine
+
+
+def build_outbox(settings: Settings, engine: CaseEngine) -> Outbox:
+    """The sender of queued notices: the development mailbox, or SMTP (and an SMS provider)."""
+    if settings.notify_mode == "development":
+        development = DevelopmentAdapter(engine.db, engine.clock)
+        adapters = {"email": development, "sms": development}
+    else:
+        adapters = {"email": SmtpAdapter(settings.smtp_host, settings.smtp_port, sender=settings.smtp_sender,
+                                         username=settings.smtp_username, password=settings.smtp_password,
+                                         starttls=settings.smtp_starttls)}
+        if settings.sms_adapter:
+            module, _, name = settings.sms_adapter.partition(":")
+            adapters["sms"] = SmsAdapter(getattr(importlib.import_module(module), name)())
+    return Outbox(engine.db, engine.clock, adapters)
+
+
+def start_background(settings: Settings, engine: CaseEngine, outbox: Outbox, *,
+                     short_lived: bool = False) -> EmbeddedScheduler | None:
+    """Start the work outside requests as ``settings.scheduler_mode`` says, and register the
+    health checks that report it. Returns the embedded scheduler when this process runs one.
+
+    - ``embedded``: a scheduler thread here fires due timers, runs agency calls and delivers the
+      outbox (not in a ``short_lived`` process such as a CLI command);
+    - ``celery``: Celery beat and workers do it (``workers/celery_app.py``); this process only
+      reports their health and that of the broker;
+    - ``off``: nobody here (tests, or a read-only replica).
+    """
+    mode = settings.scheduler_mode
+    checks = engine.health_checks
+    if mode == "celery":
+        checks["scheduler"] = celery_scheduler_check(engine, settings.broker_url)
+        checks["broker"] = redis_check(settings.broker_url)
+        return None
+    checks["broker"] = lambda: {"status": "not_configured", "mode": mode}
+    if mode != "embedded" or short_lived:
+        described = "embedded (not in commands)" if mode == "embedded" else mode
+        checks["scheduler"] = lambda: {"status": "not_configured", "mode": described}
+        return None
+    scheduler = EmbeddedScheduler(engine, outbox, poll_seconds=settings.scheduler_poll_seconds,
+                                  lock_path=settings.scheduler_lock_path).start()
+
+    def scheduler_health() -> dict:
+        health = scheduler.health()
+        if health["status"] == "ok" and health.get("role") == "leader" and timers_lagging(engine):
+            health = {**health, "status": "down", "lagging": True}
+        return health
+
+    checks["scheduler"] = scheduler_health
+    return scheduler
+
+
+def timers_lagging(engine: CaseEngine) -> bool:
+    """True when some timer is overdue by more than LAG_ALARM (an index lookup)."""
+    with engine.read() as session:
+        late = session.scalar(select(Case.id).where(Case.next_timer_at < engine.clock.now() - LAG_ALARM).limit(1))
+    return late is not None
+
+
+def redis_check(url: str):
+    def check() -> dict:
+        import redis
+
+        client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        try:
+            client.ping()
+            return {"status": "ok"}
+        finally:
+            client.close()
+
+    return check
+
+
+def celery_scheduler_check(engine: CaseEngine, url: str):
+    def check() -> dict:
+        import redis
+
+        client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        try:
+            beat = client.get(HEARTBEAT_KEY)
+        finally:
+            client.close()
+        age = time.time() - float(beat) if beat else None
+        lagging = timers_lagging(engine)
+        healthy = age is not None and age < 30 and not lagging
+        return {"status": "ok" if healthy else "down", "mode": "celery", "seconds_since_pass": age,
+                "lagging": lagging}
+
+    return check
