@@ -7,6 +7,7 @@ delivered, and ``start_background`` starts (or only watches) the work done outsi
 Every entrypoint builds the system here: the web app and its CLI (``api.create_app``), the
 Celery worker (``workers.celery_app``), the office simulation, the benchmarks and the tests.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -56,17 +57,25 @@ def build_outbox(settings: Settings, engine: CaseEngine) -> Outbox:
         development = DevelopmentAdapter(engine.db, engine.clock)
         adapters = {"email": development, "sms": development}
     else:
-        adapters = {"email": SmtpAdapter(settings.smtp_host, settings.smtp_port, sender=settings.smtp_sender,
-                                         username=settings.smtp_username, password=settings.smtp_password,
-                                         starttls=settings.smtp_starttls)}
+        adapters = {
+            "email": SmtpAdapter(
+                settings.smtp_host,
+                settings.smtp_port,
+                sender=settings.smtp_sender,
+                username=settings.smtp_username,
+                password=settings.smtp_password,
+                starttls=settings.smtp_starttls,
+            )
+        }
         if settings.sms_adapter:
             module, _, name = settings.sms_adapter.partition(":")
             adapters["sms"] = SmsAdapter(getattr(importlib.import_module(module), name)())
     return Outbox(engine.db, engine.clock, adapters)
 
 
-def start_background(settings: Settings, engine: CaseEngine, outbox: Outbox, *,
-                     short_lived: bool = False) -> EmbeddedScheduler | None:
+def start_background(
+    settings: Settings, engine: CaseEngine, outbox: Outbox, *, short_lived: bool = False
+) -> EmbeddedScheduler | None:
     """Start the work outside requests as ``settings.scheduler_mode`` says, and register the
     health checks that report it. Returns the embedded scheduler when this process runs one.
 
@@ -87,8 +96,9 @@ def start_background(settings: Settings, engine: CaseEngine, outbox: Outbox, *,
         described = "embedded (not in commands)" if mode == "embedded" else mode
         checks["scheduler"] = lambda: {"status": "not_configured", "mode": described}
         return None
-    scheduler = EmbeddedScheduler(engine, outbox, poll_seconds=settings.scheduler_poll_seconds,
-                                  lock_path=settings.scheduler_lock_path).start()
+    scheduler = EmbeddedScheduler(
+        engine, outbox, poll_seconds=settings.scheduler_poll_seconds, lock_path=settings.scheduler_lock_path
+    ).start()
 
     def scheduler_health() -> dict:
         health = scheduler.health()
@@ -133,7 +143,6 @@ def celery_scheduler_check(engine: CaseEngine, url: str):
         age = time.time() - float(beat) if beat else None
         lagging = timers_lagging(engine)
         healthy = age is not None and age < 30 and not lagging
-        return {"status": "ok" if healthy else "down", "mode": "celery", "seconds_since_pass": age,
-                "lagging": lagging}
+        return {"status": "ok" if healthy else "down", "mode": "celery", "seconds_since_pass": age, "lagging": lagging}
 
     return check

@@ -1,4 +1,5 @@
 """Flask application factory: settings, the case engine, blueprints, OpenAPI and the CLI."""
+
 from __future__ import annotations
 
 import atexit
@@ -19,7 +20,6 @@ from .schemas import ProblemSchema
 
 API_TITLE = "onestop"
 API_VERSION = "1"
-
 
 
 class OnestopApi(Api):

@@ -1,4 +1,5 @@
 """Marshmallow schemas of the audit, report and process-mining endpoints."""
+
 from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
@@ -33,9 +34,12 @@ class TimelineEntrySchema(Schema):
     element_id = fields.String(allow_none=True)
     element_name = fields.String(allow_none=True)
     element_type = fields.String(allow_none=True)
-    payload = fields.Dict(metadata={"description": "as recorded; personal numbers masked unless the caller is an auditor"})
-    changes = fields.List(fields.Nested(DataChangeSchema),
-                          metadata={"description": "what the event's command changed in the case data"})
+    payload = fields.Dict(
+        metadata={"description": "as recorded; personal numbers masked unless the caller is an auditor"}
+    )
+    changes = fields.List(
+        fields.Nested(DataChangeSchema), metadata={"description": "what the event's command changed in the case data"}
+    )
     finished_steps = fields.List(fields.Nested(FinishedStepSchema))
     hash = fields.String()
 
@@ -62,8 +66,10 @@ class VerifyRequestSchema(Schema):
     class Meta:
         unknown = "raise"
 
-    case_id = Text(validate=validate.Length(min=1, max=36),
-                   metadata={"description": "verify this case; leave out to verify all cases"})
+    case_id = Text(
+        validate=validate.Length(min=1, max=36),
+        metadata={"description": "verify this case; leave out to verify all cases"},
+    )
 
 
 class FailureSchema(Schema):
@@ -115,8 +121,9 @@ class AnchorSchema(Schema):
 
 
 class AnchorVerifyArgsSchema(QueryArgs):
-    since = fields.Date(validate=within_years,
-                        metadata={"description": "check anchors from this day on (default: all)"})
+    since = fields.Date(
+        validate=within_years, metadata={"description": "check anchors from this day on (default: all)"}
+    )
 
 
 class AnchorProblemSchema(Schema):
@@ -137,10 +144,12 @@ class AnchorVerificationSchema(Schema):
 # ---------------------------------------------------------------- reports
 class ReportArgsSchema(QueryArgs):
     # "from" is a Python keyword: the field is named by data_key.
-    first = fields.Date(data_key="from", validate=within_years,
-                        metadata={"description": "first day (office time); default: this month"})
-    last = fields.Date(data_key="to", validate=within_years,
-                       metadata={"description": "last day, included; default: today"})
+    first = fields.Date(
+        data_key="from", validate=within_years, metadata={"description": "first day (office time); default: this month"}
+    )
+    last = fields.Date(
+        data_key="to", validate=within_years, metadata={"description": "last day, included; default: today"}
+    )
     procedure = Text(validate=validate.Length(min=1, max=200))
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
 

@@ -6,6 +6,7 @@ the roles. Group (lane) checks for tasks happen in the views, against the task's
 Every request resolves its token against the database (a revoked token is refused at once, by
 every server process), with one prebuilt Core statement: it runs on each call, so it stays cheap.
 """
+
 from __future__ import annotations
 
 import weakref

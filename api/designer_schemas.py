@@ -1,4 +1,5 @@
 """Schemas of the designer tools: automatic rewrites, lint, diffs between versions."""
+
 from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
@@ -16,9 +17,13 @@ class ValidateArgsSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    fix = fields.String(validate=validate.OneOf(FIXES), metadata={
-        "description": "implicit-splits: insert a parallel gateway after every task whose several outgoing "
-                       "flows have no condition, and return the rewritten files"})
+    fix = fields.String(
+        validate=validate.OneOf(FIXES),
+        metadata={
+            "description": "implicit-splits: insert a parallel gateway after every task whose several outgoing "
+            "flows have no condition, and return the rewritten files"
+        },
+    )
 
 
 class RewriteSchema(Schema):
@@ -34,8 +39,11 @@ class FixedValidationResultSchema(ValidationResultSchema):
     """The verdict and findings of the rewritten bundle, the rewrites, and the rewritten files."""
 
     fixes = fields.List(fields.Nested(RewriteSchema))
-    files = fields.Dict(keys=fields.String(), values=fields.String(), metadata={
-        "description": "rewritten files (UTF-8 XML) by name; files that needed no change are left out"})
+    files = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"description": "rewritten files (UTF-8 XML) by name; files that needed no change are left out"},
+    )
 
 
 class DiffArgsSchema(Schema):
@@ -51,8 +59,12 @@ class DiffElementSchema(Schema):
     type = fields.String()
     name = fields.String(allow_none=True)
     file = fields.String()
-    changes = fields.Dict(metadata={"description": "per aspect (type, name, attributes, content): from/to, "
-                                                   "or the content lines removed and added"})
+    changes = fields.Dict(
+        metadata={
+            "description": "per aspect (type, name, attributes, content): from/to, "
+            "or the content lines removed and added"
+        }
+    )
 
 
 class DiffElementsSchema(Schema):
@@ -85,11 +97,22 @@ def _form_samples(tasks: dict) -> None:
 
 class DryRunRequestSchema(StrictSchema):
     data = fields.Dict(load_default=dict, metadata={"description": "the case's initial data"})
-    tasks = fields.Dict(keys=fields.String(), load_default=dict, validate=_form_samples, metadata={
-        "description": "sample form data by user/manual task id: an object for every visit, "
-                       "or a list of objects used in order (loops)"})
-    services = fields.Dict(keys=fields.String(), load_default=dict, metadata={
-        "description": "sample answers by service operation name: one answer for every call, or a list used in order"})
+    tasks = fields.Dict(
+        keys=fields.String(),
+        load_default=dict,
+        validate=_form_samples,
+        metadata={
+            "description": "sample form data by user/manual task id: an object for every visit, "
+            "or a list of objects used in order (loops)"
+        },
+    )
+    services = fields.Dict(
+        keys=fields.String(),
+        load_default=dict,
+        metadata={
+            "description": "sample answers by service operation name: one answer for every call, or a list used in order"
+        },
+    )
     max_steps = fields.Integer(load_default=DEFAULT_MAX_STEPS, validate=validate.Range(min=1, max=MAX_STEPS))
 
 
@@ -108,8 +131,12 @@ class MovePreviewSchema(Schema):
     from_version = fields.Integer(data_key="from")
     to_version = fields.Integer(data_key="to")
     movable = fields.List(fields.Dict(), metadata={"description": "cases that can move: id, number, waiting_at"})
-    blocked = fields.List(fields.Dict(), metadata={
-        "description": "cases that cannot move: id, number, waiting_at, and blocked_by (element, type, reason)"})
+    blocked = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "cases that cannot move: id, number, waiting_at, and blocked_by (element, type, reason)"
+        },
+    )
     truncated = fields.Boolean(metadata={"description": "more running cases than the preview lists"})
 
 
@@ -117,9 +144,12 @@ class MoveRequestSchema(StrictSchema):
     from_version = fields.Integer(required=True, validate=validate.Range(min=1, max=2147483647))
     to_version = fields.Integer(required=True, validate=validate.Range(min=1, max=2147483647))
     reason = Text(required=True, validate=validate.Length(min=1, max=MAX_MOVE_REASON))
-    case_ids = fields.List(Text(validate=validate.Length(min=1, max=36)), load_default=None,
-                           validate=validate.Length(min=1, max=MAX_MOVE_CASES), metadata={
-                               "description": "the cases to move; all running cases of from_version if left out"})
+    case_ids = fields.List(
+        Text(validate=validate.Length(min=1, max=36)),
+        load_default=None,
+        validate=validate.Length(min=1, max=MAX_MOVE_CASES),
+        metadata={"description": "the cases to move; all running cases of from_version if left out"},
+    )
 
 
 class MovedCaseSchema(Schema):

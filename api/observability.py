@@ -6,6 +6,7 @@ each line is masked on its way out (A123456789 -> A12****789).
 Metrics about cases and tasks are read from the database at scrape time, so they are exact
 however many server processes and workers there are.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,12 @@ class JsonFormatter(logging.Formatter):
     FIELDS = ("request_id", "method", "path", "status", "duration_ms", "endpoint", "remote")
 
     def format(self, record: logging.LogRecord) -> str:
-        entry = {"time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"), "level": record.levelname,
-                 "logger": record.name, "message": record.getMessage()}
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
         entry.update({name: getattr(record, name) for name in self.FIELDS if hasattr(record, name)})
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
@@ -58,10 +63,15 @@ class CaseMetricsCollector:
         now = self.engine.clock.now()
         with self.engine.read() as session:
             by_status = dict(session.execute(select(Case.status, func.count()).group_by(Case.status)).all())
-            open_tasks = session.scalar(select(func.count()).select_from(Task).where(
-                Task.status.in_(("ready", "claimed")))) or 0
-            overdue = session.scalar(select(func.count()).select_from(Case).where(
-                Case.status == "running", Case.due_at < now)) or 0
+            open_tasks = (
+                session.scalar(select(func.count()).select_from(Task).where(Task.status.in_(("ready", "claimed")))) or 0
+            )
+            overdue = (
+                session.scalar(
+                    select(func.count()).select_from(Case).where(Case.status == "running", Case.due_at < now)
+                )
+                or 0
+            )
         cases = GaugeMetricFamily("onestop_cases", "Cases by status", labels=["status"])
         for status in ("running", "completed", "cancelled"):
             cases.add_metric([status], by_status.get(status, 0))
@@ -73,9 +83,13 @@ class CaseMetricsCollector:
 def install(app: Flask, engine) -> None:
     log = logging.getLogger("onestop.api")
     registry = CollectorRegistry()
-    latency = Histogram("onestop_http_request_duration_seconds", "HTTP request latency",
-                        ["method", "endpoint", "status"], registry=registry,
-                        buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+    latency = Histogram(
+        "onestop_http_request_duration_seconds",
+        "HTTP request latency",
+        ["method", "endpoint", "status"],
+        registry=registry,
+        buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+    )
     registry.register(CaseMetricsCollector(engine))
 
     @app.before_request
@@ -89,9 +103,17 @@ def install(app: Flask, engine) -> None:
         endpoint = request.url_rule.rule if request.url_rule else "unmatched"
         latency.labels(request.method, endpoint, str(response.status_code)).observe(duration)
         response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
-        log.info("request", extra={"request_id": g.get("request_id"), "method": request.method,
-                                   "path": request.path, "endpoint": endpoint, "status": response.status_code,
-                                   "duration_ms": round(duration * 1000, 2)})
+        log.info(
+            "request",
+            extra={
+                "request_id": g.get("request_id"),
+                "method": request.method,
+                "path": request.path,
+                "endpoint": endpoint,
+                "status": response.status_code,
+                "duration_ms": round(duration * 1000, 2),
+            },
+        )
         return response
 
     @app.get("/metrics")

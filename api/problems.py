@@ -3,6 +3,7 @@
 Every error the API returns has a stable ``type``, a human ``title``, the HTTP ``status``, a
 ``detail`` and, where it helps, ``errors`` naming fields or ``findings`` naming BPMN elements.
 """
+
 from __future__ import annotations
 
 import http
@@ -30,8 +31,9 @@ ENGINE_STATUS = {
 log = logging.getLogger("onestop.api")
 
 
-def problem(status: int, kind: str, detail: str | None = None, *, title: str | None = None,
-            headers: dict | None = None, **extra) -> Response:
+def problem(
+    status: int, kind: str, detail: str | None = None, *, title: str | None = None, headers: dict | None = None, **extra
+) -> Response:
     body = {
         "type": TYPE_BASE + kind,
         "title": title or http.HTTPStatus(status).phrase,
@@ -51,8 +53,7 @@ def from_engine_error(error: EngineError) -> Response:
     details = dict(error.details)
     errors = details.pop("errors", None)
     findings = details.pop("findings", None)
-    return problem(status, error.kind, error.message, errors=errors, findings=findings,
-                   context=details or None)
+    return problem(status, error.kind, error.message, errors=errors, findings=findings, context=details or None)
 
 
 def from_http_exception(error: HTTPException) -> Response:
@@ -60,9 +61,18 @@ def from_http_exception(error: HTTPException) -> Response:
     status = error.code or 500
     data = getattr(error, "data", None) or {}
     errors = _field_errors(data.get("errors") or data.get("messages"))
-    kind = {400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
-            409: "conflict", 413: "payload-too-large", 415: "unsupported-media-type", 422: "invalid-input",
-            429: "too-many-requests"}.get(status, http.HTTPStatus(status).phrase.lower().replace(" ", "-"))
+    kind = {
+        400: "bad-request",
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not-found",
+        405: "method-not-allowed",
+        409: "conflict",
+        413: "payload-too-large",
+        415: "unsupported-media-type",
+        422: "invalid-input",
+        429: "too-many-requests",
+    }.get(status, http.HTTPStatus(status).phrase.lower().replace(" ", "-"))
     detail = data.get("message") or error.description
     headers = dict(data.get("headers") or {})
     if status == 405 and getattr(error, "valid_methods", None):
@@ -111,8 +121,9 @@ def unstorable_value(error: DataError) -> Response:
     the input does not fit, so 422. Logged with its traceback, because validation should have
     refused it first: each occurrence is a check missing upstream."""
     log.warning("the database refused a value", exc_info=error, extra={"path": request.path})
-    return problem(422, "invalid-input", "A value in the request does not fit where it is stored "
-                                         "(too long or out of range)")
+    return problem(
+        422, "invalid-input", "A value in the request does not fit where it is stored (too long or out of range)"
+    )
 
 
 def refuse_unstorable_path() -> Response | None:

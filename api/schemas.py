@@ -1,4 +1,5 @@
 """Marshmallow schemas: the request and response shapes the OpenAPI document is built from."""
+
 from __future__ import annotations
 
 from datetime import timezone
@@ -152,8 +153,10 @@ class DeployResultSchema(Schema):
 
 class ValidationResultSchema(Schema):
     ok = fields.Boolean()
-    verdict = fields.String(validate=validate.OneOf(["executable", "draft", "rejected"]), metadata={
-        "description": "executable; draft (would be stored, not startable); rejected (nothing stored)"})
+    verdict = fields.String(
+        validate=validate.OneOf(["executable", "draft", "rejected"]),
+        metadata={"description": "executable; draft (would be stored, not startable); rejected (nothing stored)"},
+    )
     main_process_id = fields.String(allow_none=True)
     findings = fields.List(fields.Nested(FindingSchema))
 
@@ -336,8 +339,9 @@ class TaskListArgsSchema(PageArgsSchema):
     assignee = Text(validate=validate.Length(max=200))
     group = Text(validate=validate.Length(max=200))
     procedure = Text(validate=validate.Length(max=200))
-    overdue = fields.Boolean(metadata={"description": "only tasks past their due date: the task's own "
-                                                      "(its SLA timer), else its case's"})
+    overdue = fields.Boolean(
+        metadata={"description": "only tasks past their due date: the task's own (its SLA timer), else its case's"}
+    )
 
 
 class TaskSchema(Schema):
@@ -356,8 +360,12 @@ class TaskSchema(Schema):
     due_at = fields.DateTime(allow_none=True)
     overdue = fields.Boolean()
     case_due_at = fields.DateTime(allow_none=True, metadata={"description": "in the inbox: the case's due date"})
-    case_sla_state = fields.String(metadata={"description": "in the inbox: the case's SLA state (on_time, due_today, "
-                                                           "overdue, closed_on_time, closed_late, no_deadline)"})
+    case_sla_state = fields.String(
+        metadata={
+            "description": "in the inbox: the case's SLA state (on_time, due_today, "
+            "overdue, closed_on_time, closed_late, no_deadline)"
+        }
+    )
 
 
 class TaskPageSchema(PageSchema):
@@ -438,7 +446,15 @@ class OptionLabelSchema(Schema):
 
 
 class VocabularySchema(Schema):
-    options = fields.Dict(keys=fields.String(), values=fields.Nested(OptionLabelSchema), required=True,
-                          metadata={"description": "the label of each option code, by code"})
-    procedures = fields.Dict(keys=fields.String(), values=fields.Nested(OptionLabelSchema), required=True,
-                             metadata={"description": "the name of each procedure of the catalogue, by key"})
+    options = fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(OptionLabelSchema),
+        required=True,
+        metadata={"description": "the label of each option code, by code"},
+    )
+    procedures = fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(OptionLabelSchema),
+        required=True,
+        metadata={"description": "the name of each procedure of the catalogue, by key"},
+    )

@@ -11,6 +11,7 @@ The in-process rate is bench/engine.py's persisted run (StartCase + CompleteTask
 engine on SQLite, same procedure). The two alternate in rounds, so that other load on the
 machine slows both alike. The last line printed is a JSON object with the figures.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -68,14 +69,29 @@ def free_port() -> int:
 def served(database_url: str, folder: Path, workers: int, threads: int, scheduler: str = "embedded"):
     """gunicorn as in production, in its own process group; killed whatever happens."""
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "ONESTOP_ENV": "production", "ONESTOP_DATABASE_URL": database_url,
-           "ONESTOP_HOST": "127.0.0.1", "ONESTOP_PORT": str(port), "ONESTOP_WORKERS": str(workers),
-           "ONESTOP_THREADS": str(threads), "PROMETHEUS_MULTIPROC_DIR": str(folder / "prometheus"),
-           "ONESTOP_SCHEDULER": scheduler, "ONESTOP_SCHEDULER_LOCK": str(folder / "scheduler.lock")}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "ONESTOP_ENV": "production",
+        "ONESTOP_DATABASE_URL": database_url,
+        "ONESTOP_HOST": "127.0.0.1",
+        "ONESTOP_PORT": str(port),
+        "ONESTOP_WORKERS": str(workers),
+        "ONESTOP_THREADS": str(threads),
+        "PROMETHEUS_MULTIPROC_DIR": str(folder / "prometheus"),
+        "ONESTOP_SCHEDULER": scheduler,
+        "ONESTOP_SCHEDULER_LOCK": str(folder / "scheduler.lock"),
+    }
     (folder / "prometheus").mkdir()
     log = open(folder / "gunicorn.log", "wb")
-    server = subprocess.Popen([str(GUNICORN), "-c", str(ROOT / "config" / "gunicorn.conf.py"), "api.wsgi:app"],
-                              cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    server = subprocess.Popen(
+        [str(GUNICORN), "-c", str(ROOT / "config" / "gunicorn.conf.py"), "api.wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -120,8 +136,10 @@ def group_cpu_seconds(group: int) -> float:
 # with the email package, which cost the client more CPU than the server's HTTP layer).
 def request_bytes(path: str, body: str, token: str) -> bytes:
     payload = body.encode()
-    return (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n").encode() + payload
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
+    ).encode() + payload
 
 
 async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> tuple[int, bytes]:
@@ -147,8 +165,9 @@ async def lifecycle(port: int, token: str, timings: dict[str, list[float]]) -> N
         if status != 201:
             raise RuntimeError(f"{START} -> {status} {body[:300]!r}")
         task_id = json.loads(body)["open_tasks"][0]["id"]
-        status, body = await exchange(reader, writer,
-                                      request_bytes(f"/api/tasks/{task_id}/complete", COMPLETE_BODY, token))
+        status, body = await exchange(
+            reader, writer, request_bytes(f"/api/tasks/{task_id}/complete", COMPLETE_BODY, token)
+        )
         if status != 200:
             raise RuntimeError(f"{COMPLETE} -> {status} {body[:300]!r}")
         timings[START].append(started - began)
@@ -195,8 +214,10 @@ class Clients:
         context = multiprocessing.get_context("fork")
         self.results = context.Queue()
         self.orders = [context.Queue() for _ in range(processes)]
-        self.processes = [context.Process(target=client_process, args=(port, token, concurrency, orders, self.results),
-                                          daemon=True) for orders in self.orders]
+        self.processes = [
+            context.Process(target=client_process, args=(port, token, concurrency, orders, self.results), daemon=True)
+            for orders in self.orders
+        ]
         for process in self.processes:
             process.start()
         self.cpu_seconds = 0.0  # of the client processes, over all rounds
@@ -212,8 +233,9 @@ class Clients:
         if errors:
             raise RuntimeError(f"{len(errors)} client errors, first: {errors[0]}")
         self.cpu_seconds += sum(outcome["cpu_seconds"] for outcome in outcomes)
-        return elapsed, {name: [value for outcome in outcomes for value in outcome["timings"][name]]
-                         for name in (START, COMPLETE)}
+        return elapsed, {
+            name: [value for outcome in outcomes for value in outcome["timings"][name]] for name in (START, COMPLETE)
+        }
 
     def close(self) -> None:
         for orders in self.orders:
@@ -235,8 +257,12 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4, help="lifecycles at a time per client process")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--server-threads", type=int, default=2, help="threads per gunicorn worker")
-    parser.add_argument("--scheduler", choices=("embedded", "off"), default="embedded",
-                        help="the server's timer scheduler (production: embedded)")
+    parser.add_argument(
+        "--scheduler",
+        choices=("embedded", "off"),
+        default="embedded",
+        help="the server's timer scheduler (production: embedded)",
+    )
     args = parser.parse_args()
 
     load_before = os.getloadavg()[0]
@@ -252,8 +278,9 @@ def main() -> None:
                 persisted_rate(50, Path(engine_folder))
                 # Alternate the two measurements, so that a machine busy with something else
                 # slows both alike instead of one of them.
-                for http_count, process_count in zip(split(args.lifecycles, args.rounds),
-                                                     split(args.cases, args.rounds)):
+                for http_count, process_count in zip(
+                    split(args.lifecycles, args.rounds), split(args.cases, args.rounds)
+                ):
                     cpu_before = group_cpu_seconds(group)
                     elapsed, round_timings = clients.run(http_count)
                     server_cpu += group_cpu_seconds(group) - cpu_before
@@ -270,33 +297,54 @@ def main() -> None:
     http_per_s = args.lifecycles / http_seconds
     in_process = args.cases / process_seconds
     ratio = http_per_s / in_process
-    latency = {name: {"p50_ms": round(percentile(sorted(values), 0.50) * 1000, 2),
-                      "p95_ms": round(percentile(sorted(values), 0.95) * 1000, 2),
-                      "mean_ms": round(statistics.fmean(values) * 1000, 2)} for name, values in timings.items()}
+    latency = {
+        name: {
+            "p50_ms": round(percentile(sorted(values), 0.50) * 1000, 2),
+            "p95_ms": round(percentile(sorted(values), 0.95) * 1000, 2),
+            "mean_ms": round(statistics.fmean(values) * 1000, 2),
+        }
+        for name, values in timings.items()
+    }
 
     print(f"in process (bench.engine persisted run, SQLite): {in_process:7.0f} lifecycles/s")
-    print(f"over HTTP (gunicorn {args.workers}x{args.server_threads}, scheduler {args.scheduler}, "
-          f"{args.clients}x{args.concurrency} clients): {http_per_s:7.0f} lifecycles/s")
+    print(
+        f"over HTTP (gunicorn {args.workers}x{args.server_threads}, scheduler {args.scheduler}, "
+        f"{args.clients}x{args.concurrency} clients): {http_per_s:7.0f} lifecycles/s"
+    )
     print(f"ratio HTTP / in process: {ratio:.2f}  (goal >= 0.5)")
     # CPU time per lifecycle depends far less on other load than rates do. The in-process
     # figure includes setting up each round's engine, so it slightly overstates the engine's cost.
-    cpu_ms = {"in_process": round(process_cpu / args.cases * 1000, 2),
-              "server": round(server_cpu / args.lifecycles * 1000, 2),
-              "client": round(client_cpu / args.lifecycles * 1000, 2)}
-    print(f"CPU per lifecycle: in process {cpu_ms['in_process']:.2f} ms, server (all workers) {cpu_ms['server']:.2f} ms, "
-          f"clients {cpu_ms['client']:.2f} ms")
+    cpu_ms = {
+        "in_process": round(process_cpu / args.cases * 1000, 2),
+        "server": round(server_cpu / args.lifecycles * 1000, 2),
+        "client": round(client_cpu / args.lifecycles * 1000, 2),
+    }
+    print(
+        f"CPU per lifecycle: in process {cpu_ms['in_process']:.2f} ms, server (all workers) {cpu_ms['server']:.2f} ms, "
+        f"clients {cpu_ms['client']:.2f} ms"
+    )
     print(f"machine load average (1 min) before {load_before:.2f}, after {load_after:.2f} (the server alone adds ~2)")
     for name, figures in latency.items():
         print(f"  {name:32s} p50 {figures['p50_ms']:6.2f} ms   p95 {figures['p95_ms']:6.2f} ms")
-    print(json.dumps({
-        "benchmark": "api", "lifecycles": args.lifecycles, "in_process_lifecycles": args.cases,
-        "rounds": args.rounds, "in_process_per_s": round(in_process, 1), "http_per_s": round(http_per_s, 1),
-        "ratio": round(ratio, 3), "latency": latency,
-        "server": {"workers": args.workers, "threads": args.server_threads, "scheduler": args.scheduler},
-        "client": {"processes": args.clients, "concurrency": args.concurrency},
-        "cpu_ms_per_lifecycle": cpu_ms,
-        "load_average": {"before": round(load_before, 2), "after": round(load_after, 2)},
-    }, ensure_ascii=False))
+    print(
+        json.dumps(
+            {
+                "benchmark": "api",
+                "lifecycles": args.lifecycles,
+                "in_process_lifecycles": args.cases,
+                "rounds": args.rounds,
+                "in_process_per_s": round(in_process, 1),
+                "http_per_s": round(http_per_s, 1),
+                "ratio": round(ratio, 3),
+                "latency": latency,
+                "server": {"workers": args.workers, "threads": args.server_threads, "scheduler": args.scheduler},
+                "client": {"processes": args.clients, "concurrency": args.concurrency},
+                "cpu_ms_per_lifecycle": cpu_ms,
+                "load_average": {"before": round(load_before, 2), "after": round(load_after, 2)},
+            },
+            ensure_ascii=False,
+        )
+    )
 
 
 if __name__ == "__main__":

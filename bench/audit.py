@@ -20,6 +20,7 @@
 Runs on SQLite (the embedded default) in a temporary folder. The last line printed is a JSON
 object with the figures.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -65,14 +66,18 @@ def new_engine(folder: Path, name: str):
 
 def open_task(engine, case_id: str, element_id: str):
     with engine.read() as session:
-        return next(t for t in queries.case_tasks(session, case_id)
-                    if t.element_id == element_id and t.status in ("ready", "claimed"))
+        return next(
+            t
+            for t in queries.case_tasks(session, case_id)
+            if t.element_id == element_id and t.status in ("ready", "claimed")
+        )
 
 
 # ---------------------------------------------------------------------- 1. replay
 def long_case(engine) -> str:
-    engine.handle(cmd.DeployDefinition(files_from_folder(ROOT / "bench" / "procedures" / "document_check"),
-                                       actor="bench"))
+    engine.handle(
+        cmd.DeployDefinition(files_from_folder(ROOT / "bench" / "procedures" / "document_check"), actor="bench")
+    )
     started = engine.handle(cmd.StartCase("document_check", {}, actor="bench"))
     for _round in range(49):  # each round: a review that finds documents missing, then the documents
         task = open_task(engine, started.case_id, "review_documents")
@@ -101,8 +106,9 @@ def measure_replay(engine) -> dict:
     assert result.divergent_seq is None and result.state == case.state
     return {
         "replay_events": len(events),
-        "replay_ms": round(1000 * best_of(5, lambda: replay.replay(case_id, events, definition,
-                                                                   engine.script_engine)), 1),
+        "replay_ms": round(
+            1000 * best_of(5, lambda: replay.replay(case_id, events, definition, engine.script_engine)), 1
+        ),
         "verify_one_ms": round(1000 * best_of(5, lambda: engine.verify_case(case_id)), 1),
         "timeline_ms": round(1000 * best_of(3, lambda: timeline_of(engine, case_id)), 1),
     }
@@ -116,15 +122,20 @@ def measure_verification(engine, cases: int) -> dict:
         started = engine.handle(cmd.StartCase("household_transcript", {}, actor="bench"))
         engine.handle(cmd.CompleteTask(started.open_tasks[0].id, "bench", RECEIVE))
         engine.run_due_jobs()  # the household register's answer
-        engine.handle(cmd.CompleteTask(open_task(engine, started.case_id, "issue_transcript").id, "bench",
-                                       {"fee_paid": 15}))
+        engine.handle(
+            cmd.CompleteTask(open_task(engine, started.case_id, "issue_transcript").id, "bench", {"fee_paid": 15})
+        )
     seeded = time.perf_counter() - began
     began = time.perf_counter()
     run = integrity.verify_and_record(engine, actor="bench")
     elapsed = time.perf_counter() - began
     assert run["ok"] and run["cases_checked"] >= cases, run
-    return {"verify_cases": run["cases_checked"], "verify_seconds": round(elapsed, 2),
-            "verify_per_s": round(run["cases_checked"] / elapsed, 1), "verify_seed_seconds": round(seeded, 1)}
+    return {
+        "verify_cases": run["cases_checked"],
+        "verify_seconds": round(elapsed, 2),
+        "verify_per_s": round(run["cases_checked"] / elapsed, 1),
+        "verify_seed_seconds": round(seeded, 1),
+    }
 
 
 # ---------------------------------------------------------------------- 3. reports
@@ -137,8 +148,10 @@ def seed_report_cases(engine, cases: int, batch: int = 5000) -> float:
     began = time.perf_counter()
     start = datetime(2025, 1, 1, 1, 0, tzinfo=timezone.utc)
     for first in range(0, cases, batch):
-        rows = [_seeded_case(rng, definition_id, start + timedelta(minutes=5 * index * 100_000 / cases),
-                             index) for index in range(first, min(cases, first + batch))]
+        rows = [
+            _seeded_case(rng, definition_id, start + timedelta(minutes=5 * index * 100_000 / cases), index)
+            for index in range(first, min(cases, first + batch))
+        ]
         with engine.db.begin() as conn:
             conn.execute(insert(Case.__table__), [row["case"] for row in rows])
             conn.execute(insert(Task.__table__), [task for row in rows for task in row["tasks"]])
@@ -158,39 +171,114 @@ def _seeded_case(rng: random.Random, definition_id: int, received: datetime, ind
     receive_id, issue_id = str(uuid.uuid4()), str(uuid.uuid4())
     commands = [
         (received, [PendingEvent("case_started", "clerk-1", {"definition_id": definition_id, "data": {}})]),
-        (received, [PendingEvent("task_completed", f"clerk-{index % 12}", {"task_id": receive_id, "data": {}},
-                                 "receive_application")]),
-        *([(received + timedelta(minutes=20), [PendingEvent("message_delivered", "applicant",
-                                                            {"name": SUPPLEMENT_MESSAGE, "payload": {}})])]
-          if supplement else []),
-        (issued, [PendingEvent("task_completed", f"clerk-{index % 12}", {"task_id": issue_id, "data": {}},
-                               "issue_transcript")]),
+        (
+            received,
+            [
+                PendingEvent(
+                    "task_completed", f"clerk-{index % 12}", {"task_id": receive_id, "data": {}}, "receive_application"
+                )
+            ],
+        ),
+        *(
+            [
+                (
+                    received + timedelta(minutes=20),
+                    [PendingEvent("message_delivered", "applicant", {"name": SUPPLEMENT_MESSAGE, "payload": {}})],
+                )
+            ]
+            if supplement
+            else []
+        ),
+        (
+            issued,
+            [
+                PendingEvent(
+                    "task_completed", f"clerk-{index % 12}", {"task_id": issue_id, "data": {}}, "issue_transcript"
+                )
+            ],
+        ),
         (closed, [PendingEvent("case_completed", "engine")]),
     ]
     events, seq, last_hash = [], 0, GENESIS_HASH
     for moment, pending in commands:
-        rows = chain_events(case_id, str(uuid.uuid4()), pending, occurred_at=moment, after_seq=seq,
-                            after_hash=last_hash, state_hash="0" * 64)
+        rows = chain_events(
+            case_id,
+            str(uuid.uuid4()),
+            pending,
+            occurred_at=moment,
+            after_seq=seq,
+            after_hash=last_hash,
+            state_hash="0" * 64,
+        )
         events.extend(rows)
         seq, last_hash = rows[-1]["seq"], rows[-1]["hash"]
     channel = ("counter", "online", "home_visit")[index % 3]
-    task = {"case_id": case_id, "name": None, "element_type": "userTask", "lane": "Clerk", "form_key": None,
-            "status": "completed", "assignee": None, "due_at": None}
+    task = {
+        "case_id": case_id,
+        "name": None,
+        "element_type": "userTask",
+        "lane": "Clerk",
+        "form_key": None,
+        "status": "completed",
+        "assignee": None,
+        "due_at": None,
+    }
     return {
-        "case": {"id": case_id, "number": f"B{index:09d}", "procedure_key": "household_transcript",
-                 "definition_id": definition_id, "status": "completed", "channel": channel, "applicant": None,
-                 "access_code": "BENCHBEN", "idempotency_key": None, "state": "{}", "state_hash": "0" * 64,
-                 "version": 1, "task_id_counter": 2, "last_event_seq": seq, "last_event_hash": last_hash,
-                 "received_at": received, "updated_at": closed, "closed_at": closed, "close_reason": None,
-                 "next_timer_at": None, "due_at": received + timedelta(hours=4), "overdue_at": None},
-        "tasks": [{**task, "id": receive_id, "element_id": "receive_application", "created_at": received,
-                   "completed_at": received, "completed_by": f"clerk-{index % 12}"},
-                  {**task, "id": issue_id, "element_id": "issue_transcript", "created_at": received,
-                   "completed_at": issued, "completed_by": f"clerk-{index % 12}"}],
+        "case": {
+            "id": case_id,
+            "number": f"B{index:09d}",
+            "procedure_key": "household_transcript",
+            "definition_id": definition_id,
+            "status": "completed",
+            "channel": channel,
+            "applicant": None,
+            "access_code": "BENCHBEN",
+            "idempotency_key": None,
+            "state": "{}",
+            "state_hash": "0" * 64,
+            "version": 1,
+            "task_id_counter": 2,
+            "last_event_seq": seq,
+            "last_event_hash": last_hash,
+            "received_at": received,
+            "updated_at": closed,
+            "closed_at": closed,
+            "close_reason": None,
+            "next_timer_at": None,
+            "due_at": received + timedelta(hours=4),
+            "overdue_at": None,
+        },
+        "tasks": [
+            {
+                **task,
+                "id": receive_id,
+                "element_id": "receive_application",
+                "created_at": received,
+                "completed_at": received,
+                "completed_by": f"clerk-{index % 12}",
+            },
+            {
+                **task,
+                "id": issue_id,
+                "element_id": "issue_transcript",
+                "created_at": received,
+                "completed_at": issued,
+                "completed_by": f"clerk-{index % 12}",
+            },
+        ],
         "events": events,
-        "rating": ({"case_id": case_id, "procedure_key": "household_transcript", "channel": channel,
-                    "score": rng.choice([1, 2, 3, 4, 5, 5, 5]), "comment": None, "rated_at": closed}
-                   if index % 5 < 3 else None),
+        "rating": (
+            {
+                "case_id": case_id,
+                "procedure_key": "household_transcript",
+                "channel": channel,
+                "score": rng.choice([1, 2, 3, 4, 5, 5, 5]),
+                "comment": None,
+                "rated_at": closed,
+            }
+            if index % 5 < 3
+            else None
+        ),
     }
 
 
@@ -200,13 +288,18 @@ def measure_reports(engine, cases: int) -> dict:
     for name in REPORTS:
         procedure = "household_transcript" if name == "steps" else None
         began = time.perf_counter()
-        result = run_report(engine, name, first=date(2025, 6, 1), last=date(2025, 6, 30), procedure=procedure,
-                            zone=TAIPEI)
+        result = run_report(
+            engine, name, first=date(2025, 6, 1), last=date(2025, 6, 30), procedure=procedure, zone=TAIPEI
+        )
         timings[name] = round(1000 * (time.perf_counter() - began), 1)
         rows[name] = len(result["rows"])
-    return {"report_cases": cases, "report_seed_seconds": round(seeded, 1),
-            "monthly_report_seconds": round(sum(timings.values()) / 1000, 3), "report_ms": timings,
-            "report_rows": rows}
+    return {
+        "report_cases": cases,
+        "report_seed_seconds": round(seeded, 1),
+        "monthly_report_seconds": round(sum(timings.values()) / 1000, 3),
+        "report_ms": timings,
+        "report_rows": rows,
+    }
 
 
 def main() -> None:
@@ -219,16 +312,25 @@ def main() -> None:
         folder = Path(folder)
         engine = new_engine(folder, "replay.db")
         figures.update(measure_replay(engine))
-        print(f"replay of a {figures['replay_events']}-event case: {figures['replay_ms']} ms; verify "
-              f"{figures['verify_one_ms']} ms; timeline {figures['timeline_ms']} ms", flush=True)
+        print(
+            f"replay of a {figures['replay_events']}-event case: {figures['replay_ms']} ms; verify "
+            f"{figures['verify_one_ms']} ms; timeline {figures['timeline_ms']} ms",
+            flush=True,
+        )
         figures.update(measure_verification(engine, args.verify_cases))
-        print(f"verified {figures['verify_cases']} cases in {figures['verify_seconds']} s "
-              f"({figures['verify_per_s']} cases/s)", flush=True)
+        print(
+            f"verified {figures['verify_cases']} cases in {figures['verify_seconds']} s "
+            f"({figures['verify_per_s']} cases/s)",
+            flush=True,
+        )
         engine.dispose()
         engine = new_engine(folder, "reports.db")
         figures.update(measure_reports(engine, args.report_cases))
-        print(f"monthly report on {figures['report_cases']} cases: {figures['monthly_report_seconds']} s "
-              f"({', '.join(f'{k} {v} ms' for k, v in figures['report_ms'].items())})", flush=True)
+        print(
+            f"monthly report on {figures['report_cases']} cases: {figures['monthly_report_seconds']} s "
+            f"({', '.join(f'{k} {v} ms' for k, v in figures['report_ms'].items())})",
+            flush=True,
+        )
         engine.dispose()
     figures["median_report_ms"] = statistics.median(figures["report_ms"].values())
     print(json.dumps(figures))

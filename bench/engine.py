@@ -8,6 +8,7 @@ answers with the task it opened) and CompleteTask, each one transaction with sta
 inbox rows. A second, instrumented run shows where the time goes. The last line printed is a
 JSON object with the figures.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,8 +56,22 @@ class Stopwatch:
     PARTS = {
         "engine": (runtime, ("start_workflow", "apply_change", "ready_tasks", "next_timer_due")),
         "serialization": (serialization, ("encode", "dumps", "loads")),
-        "sql": (store, ("load_case", "save_case", "insert_case", "append_events", "get_task", "open_tasks",
-                        "insert_tasks", "close_tasks", "assign_task", "next_case_number", "latest_definition_id")),
+        "sql": (
+            store,
+            (
+                "load_case",
+                "save_case",
+                "insert_case",
+                "append_events",
+                "get_task",
+                "open_tasks",
+                "insert_tasks",
+                "close_tasks",
+                "assign_task",
+                "next_case_number",
+                "latest_definition_id",
+            ),
+        ),
     }
 
     def __init__(self) -> None:
@@ -129,8 +144,18 @@ def main() -> None:
     print(f"persisted (engine on SQLite):    {persisted:8.0f} cases/s")
     print(f"ratio persisted / in memory:     {ratio:8.2f}  (goal >= 0.25)")
     print("share of persisted wall time: " + ", ".join(f"{k} {v:.0%}" for k, v in shares.items()))
-    print(json.dumps({"benchmark": "engine", "cases": args.cases, "in_memory_per_s": round(memory, 1),
-                      "persisted_per_s": round(persisted, 1), "ratio": round(ratio, 3), "time_share": shares}))
+    print(
+        json.dumps(
+            {
+                "benchmark": "engine",
+                "cases": args.cases,
+                "in_memory_per_s": round(memory, 1),
+                "persisted_per_s": round(persisted, 1),
+                "ratio": round(ratio, 3),
+                "time_share": shares,
+            }
+        )
+    )
 
 
 def interleaved_rates(cases: int, folder: Path, block: int = 100) -> tuple[float, float]:

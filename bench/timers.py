@@ -20,6 +20,7 @@ Scenarios, on the same 100,000 cases:
 
 The last line printed is a JSON object with the figures.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -71,9 +72,20 @@ def seed(url: str, waiting: int, due_times: list[datetime]) -> dict:
             state = template["state"].replace(far_text, due.isoformat())
             # Task ids are uuid5(case id, n): give the copy the ids its own start would have made.
             for n in range(template["task_id_counter"]):
-                state = state.replace(str(uuid.uuid5(template_uuid, str(n))), str(uuid.uuid5(uuid.UUID(case_id), str(n))))
-            batch.append(dict(template, id=case_id, number=f"B-{index:07d}", idempotency_key=None, state=state,
-                              next_timer_at=due, due_at=due))
+                state = state.replace(
+                    str(uuid.uuid5(template_uuid, str(n))), str(uuid.uuid5(uuid.UUID(case_id), str(n)))
+                )
+            batch.append(
+                dict(
+                    template,
+                    id=case_id,
+                    number=f"B-{index:07d}",
+                    idempotency_key=None,
+                    state=state,
+                    next_timer_at=due,
+                    due_at=due,
+                )
+            )
             if len(batch) == 5000:
                 conn.execute(insert(CASES), batch)
                 batch = []
@@ -104,7 +116,9 @@ def fired_times(engine: CaseEngine) -> dict[str, tuple[datetime, datetime]]:
     with engine.read() as session:
         rows = session.execute(
             select(CaseEvent.case_id, CaseEvent.occurred_at, Case.due_at)
-            .join(Case, Case.id == CaseEvent.case_id).where(CaseEvent.type == "timers_fired")).all()
+            .join(Case, Case.id == CaseEvent.case_id)
+            .where(CaseEvent.type == "timers_fired")
+        ).all()
     return {case_id: (due, fired) for case_id, fired, due in rows}
 
 
@@ -119,9 +133,12 @@ def main() -> None:
     parser.add_argument("--due", type=int, default=1000)
     parser.add_argument("--spread-seconds", type=float, default=10.0)
     parser.add_argument("--database-url", help="an empty database (default: SQLite in a temporary folder)")
-    parser.add_argument("--small-database-url", help="a second empty database of the same kind, for the idle "
-                                                     "pass with 100 cases (default: SQLite in a temporary folder "
-                                                     "when --database-url is not given)")
+    parser.add_argument(
+        "--small-database-url",
+        help="a second empty database of the same kind, for the idle "
+        "pass with 100 cases (default: SQLite in a temporary folder "
+        "when --database-url is not given)",
+    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="onestop-bench-timers-"))
     url = args.database_url or f"sqlite:///{folder}/timers.db"
@@ -180,10 +197,13 @@ def main() -> None:
         "database": "sqlite" if url.startswith("sqlite") else url.split(":", 1)[0],
         "seed_s": seeded["seed_s"],
     }
-    print(f"spread ({args.due} over {args.spread_seconds:g} s): p50 {figures['p50_delay_s']} s, "
-          f"p99 {figures['p99_delay_s']} s, max {figures['max_delay_s']} s from due to fired")
-    print(f"burst ({args.due} at one instant): all fired after {figures['fire_all_s']} s "
-          f"({figures['fire_rate_per_s']}/s)")
+    print(
+        f"spread ({args.due} over {args.spread_seconds:g} s): p50 {figures['p50_delay_s']} s, "
+        f"p99 {figures['p99_delay_s']} s, max {figures['max_delay_s']} s from due to fired"
+    )
+    print(
+        f"burst ({args.due} at one instant): all fired after {figures['fire_all_s']} s ({figures['fire_rate_per_s']}/s)"
+    )
     print(json.dumps(figures))
 
 

@@ -1,4 +1,5 @@
 """Settings from environment variables, per environment (development, test, production)."""
+
 from __future__ import annotations
 
 import os
@@ -84,10 +85,14 @@ def load_settings(environ: dict | None = None) -> Settings:
         smtp_password=env.get("ONESTOP_SMTP_PASSWORD") or None,
         smtp_starttls=env.get("ONESTOP_SMTP_STARTTLS", "") in ("1", "true", "yes"),
         sms_adapter=env.get("ONESTOP_SMS_ADAPTER") or None,
-        service_job_lease_seconds=float(env.get("ONESTOP_SERVICE_JOB_LEASE_SECONDS", Settings.service_job_lease_seconds)),
-        supervisor_emails=tuple(a.strip() for a in env.get("ONESTOP_SUPERVISOR_EMAILS",
-                                                           ",".join(Settings.supervisor_emails)).split(",")
-                                if a.strip()),
+        service_job_lease_seconds=float(
+            env.get("ONESTOP_SERVICE_JOB_LEASE_SECONDS", Settings.service_job_lease_seconds)
+        ),
+        supervisor_emails=tuple(
+            a.strip()
+            for a in env.get("ONESTOP_SUPERVISOR_EMAILS", ",".join(Settings.supervisor_emails)).split(",")
+            if a.strip()
+        ),
     )
 
 

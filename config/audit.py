@@ -9,6 +9,7 @@
 
 See docs/retention.md.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Production WSGI server settings: ``gunicorn -c config/gunicorn.conf.py api.wsgi:app``."""
+
 import os
 
 bind = f"{os.environ.get('ONESTOP_HOST', '127.0.0.1')}:{os.environ.get('ONESTOP_PORT', '8000')}"

@@ -15,6 +15,7 @@ from the public names of five subpackages (each lists them in ``__all__``):
 
 ``engine.cases`` (the command handlers) is internal: commands go through ``CaseEngine.handle``.
 """
+
 from engine import accounts, commands, events, results
 from engine.accounts import Principal
 from engine.case_engine import CaseEngine
@@ -36,11 +37,41 @@ from engine.registries import (
 from engine.services import ServiceAnswer, ServiceCall, ServiceFailure
 
 __all__ = [
-    "ERROR", "INFO", "RATING_MESSAGE", "WARNING",
-    "CaseEngine", "Clock", "Conflict", "DefinitionInvalid", "EngineError", "Finding", "FormFormats", "InvalidInput",
-    "ManualClock", "MoveBlocked", "NotAllowed", "NotFound", "NotificationDraft", "NotificationPolicy", "ParsedDefinition",
-    "PendingEvent", "Principal", "ProcedureCatalogue", "ProcedureFailed", "ScriptFunctions", "ServiceAnswer",
-    "ServiceCall", "ServiceFailure", "ServiceOperators", "SystemClock",
-    "access_code_matches", "accounts", "commands", "current_now", "events", "execution_context",
-    "files_from_folder", "results",
+    "ERROR",
+    "INFO",
+    "RATING_MESSAGE",
+    "WARNING",
+    "CaseEngine",
+    "Clock",
+    "Conflict",
+    "DefinitionInvalid",
+    "EngineError",
+    "Finding",
+    "FormFormats",
+    "InvalidInput",
+    "ManualClock",
+    "MoveBlocked",
+    "NotAllowed",
+    "NotFound",
+    "NotificationDraft",
+    "NotificationPolicy",
+    "ParsedDefinition",
+    "PendingEvent",
+    "Principal",
+    "ProcedureCatalogue",
+    "ProcedureFailed",
+    "ScriptFunctions",
+    "ServiceAnswer",
+    "ServiceCall",
+    "ServiceFailure",
+    "ServiceOperators",
+    "SystemClock",
+    "access_code_matches",
+    "accounts",
+    "commands",
+    "current_now",
+    "events",
+    "execution_context",
+    "files_from_folder",
+    "results",
 ]

@@ -4,6 +4,7 @@ Passwords are stored as scrypt hashes and tokens as their sha256 only, so neithe
 dump nor a log reveals a credential. Roles say what a user may do; groups (which match BPMN
 lanes) say which tasks they work.
 """
+
 from __future__ import annotations
 
 import base64
@@ -55,27 +56,55 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_user(session: Session, username: str, *, roles: list[str], groups: list[str] = (),
-                password: str | None = None, display_name: str | None = None, now: datetime) -> User:
+def create_user(
+    session: Session,
+    username: str,
+    *,
+    roles: list[str],
+    groups: list[str] = (),
+    password: str | None = None,
+    display_name: str | None = None,
+    now: datetime,
+) -> User:
     unknown = sorted(set(roles) - set(ROLES))
     if unknown:
-        raise InvalidInput(f"Unknown roles: {', '.join(unknown)}",
-                           errors=[{"field": "roles", "message": f"must be among {', '.join(ROLES)}"}])
+        raise InvalidInput(
+            f"Unknown roles: {', '.join(unknown)}",
+            errors=[{"field": "roles", "message": f"must be among {', '.join(ROLES)}"}],
+        )
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"User {username} already exists", username=username)
-    user = User(username=username, display_name=display_name, roles=sorted(set(roles)), groups=sorted(set(groups)),
-                password_hash=hash_password(password) if password else None, active=True, created_at=now)
+    user = User(
+        username=username,
+        display_name=display_name,
+        roles=sorted(set(roles)),
+        groups=sorted(set(groups)),
+        password_hash=hash_password(password) if password else None,
+        active=True,
+        created_at=now,
+    )
     session.add(user)
     session.flush()
     return user
 
 
-def issue_token(session: Session, user: User, *, now: datetime, label: str | None = None,
-                lifetime: timedelta | None = TOKEN_LIFETIME) -> tuple[str, ApiToken]:
+def issue_token(
+    session: Session,
+    user: User,
+    *,
+    now: datetime,
+    label: str | None = None,
+    lifetime: timedelta | None = TOKEN_LIFETIME,
+) -> tuple[str, ApiToken]:
     """A new bearer token for the user; the token itself is returned once and never stored."""
     token = secrets.token_urlsafe(32)
-    row = ApiToken(user_id=user.id, token_hash=_token_hash(token), label=label, created_at=now,
-                   expires_at=now + lifetime if lifetime else None)
+    row = ApiToken(
+        user_id=user.id,
+        token_hash=_token_hash(token),
+        label=label,
+        created_at=now,
+        expires_at=now + lifetime if lifetime else None,
+    )
     session.add(row)
     session.flush()
     return token, row

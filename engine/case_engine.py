@@ -3,6 +3,7 @@
 Commands go through ``handle`` (one transaction each); reads through ``read()`` sessions and
 the helpers below. The engine is configured with registries instead of importing a domain.
 """
+
 from __future__ import annotations
 
 import logging
@@ -76,15 +77,28 @@ class CaseEngine:
         self.db = create_db_engine(database_url)
         self._sessions = create_session_factory(self.db)
         self._read_sessions = create_session_factory(self.db, read_only=True)
-        self.deployments = Deployments(partial(
-            validate_bundle, operators=self.operators.names(), script_functions=self.script_functions.names(),
-            asynchronous_operators=self.operators.asynchronous_names(),
-            notice_kinds=self.notifications.notice_kinds(),
-        ))
+        self.deployments = Deployments(
+            partial(
+                validate_bundle,
+                operators=self.operators.names(),
+                script_functions=self.script_functions.names(),
+                asynchronous_operators=self.operators.asynchronous_names(),
+                notice_kinds=self.notifications.notice_kinds(),
+            )
+        )
         self.handlers = CommandHandlers(
-            self.db, self._sessions, self.deployments, self.clock, self.script_engine, self.operators, self.catalogue,
-            notifications=self.notifications, channels=channels, local_timezone=ZoneInfo(local_timezone),
-            case_number_format=case_number_format, form_formats=form_formats or FormFormats(),
+            self.db,
+            self._sessions,
+            self.deployments,
+            self.clock,
+            self.script_engine,
+            self.operators,
+            self.catalogue,
+            notifications=self.notifications,
+            channels=channels,
+            local_timezone=ZoneInfo(local_timezone),
+            case_number_format=case_number_format,
+            form_formats=form_formats or FormFormats(),
         )
         self._dispatch: dict[type, Callable[[Any], Any]] = {
             cmd.DeployDefinition: self.handlers.deploy,
@@ -107,8 +121,10 @@ class CaseEngine:
 
     def script_engine(self, service_gateway, timeout_seconds: float | None = None) -> SandboxedScriptEngine:
         return SandboxedScriptEngine(
-            self.script_functions, timeout_seconds=timeout_seconds or self.script_timeout_seconds,
-            service_gateway=service_gateway, asynchronous=self.operators.is_asynchronous,
+            self.script_functions,
+            timeout_seconds=timeout_seconds or self.script_timeout_seconds,
+            service_gateway=service_gateway,
+            asynchronous=self.operators.is_asynchronous,
         )
 
     def replay_script_engine(self, service_gateway) -> SandboxedScriptEngine:
@@ -155,8 +171,14 @@ class CaseEngine:
         """Which running cases of ``from_version`` could move to ``to_version`` (in memory; nothing
         changes), and which elements block the others."""
         with self.read() as session:
-            return moving.preview_move(session, self.deployments, process_key, from_version, to_version,
-                                       script_engine_factory=self.script_engine)
+            return moving.preview_move(
+                session,
+                self.deployments,
+                process_key,
+                from_version,
+                to_version,
+                script_engine_factory=self.script_engine,
+            )
 
     def case_state(self, case_id: str, at_seq: int | None = None) -> dict[str, Any]:
         """The case as it is (``at_seq`` None) or as it was after event ``at_seq``, by replay."""
@@ -168,8 +190,9 @@ class CaseEngine:
             events = queries.case_events(session, case_id)
         if not 1 <= at_seq <= len(events):
             raise NotFound(f"Case {case.number} has no event {at_seq}", seq=at_seq, last_seq=len(events))
-        result = replay.replay(case_id, events, definition, self.replay_script_engine, up_to_seq=at_seq,
-                               definitions=self.definition)
+        result = replay.replay(
+            case_id, events, definition, self.replay_script_engine, up_to_seq=at_seq, definitions=self.definition
+        )
         return describe_state(result.state, result.definition or definition, at_seq, divergence=result.reason)
 
     def verify_case(self, case_id: str) -> replay.Verification:

@@ -11,6 +11,7 @@ process with versions that consult the *execution context* of the current thread
 
 Outside an execution context everything behaves as the library would on its own.
 """
+
 from __future__ import annotations
 
 import threading

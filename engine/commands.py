@@ -1,4 +1,5 @@
 """Commands: every change of state in the engine is one of these, handled in one transaction."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,4 +1,5 @@
 """Errors the engine raises for its callers; api/ turns each kind into an HTTP problem."""
+
 from __future__ import annotations
 
 from typing import Any

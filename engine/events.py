@@ -5,6 +5,7 @@ The names are stored data: replay, verification and every exported history read 
 name never changes once cases carry it (``case_migrated`` stays the name of a case moved to
 another version of its procedure).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -8,6 +8,7 @@ The engine never imports a domain pack; the pack registers what BPMN may use:
   answered while the command runs (``register``), or asynchronous operations performed later by
   a worker (``register_asynchronous``, see ``engine.services``).
 """
+
 from __future__ import annotations
 
 import copy

@@ -1,4 +1,5 @@
 """What the engine's commands answer: the case started, the case changed, a bulk move's outcomes."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -8,6 +8,7 @@ the evidence to record) or raises ``ServiceFailure`` with a code the diagram's e
 event catches. The engine decides about retries: a retryable failure is tried again after the
 backoff the BPMN ``retry`` element asks for, as long as attempts remain.
 """
+
 from __future__ import annotations
 
 import hashlib

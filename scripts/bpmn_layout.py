@@ -6,6 +6,7 @@ Layout: left to right by the longest path from a start event, one horizontal ban
 boundary events on the lower edge of their task. Any existing BPMNDiagram is replaced. The
 result is a starting point a designer can tidy in bpmn.io or Camunda Modeler.
 """
+
 from __future__ import annotations
 
 import sys
@@ -20,8 +21,20 @@ DC = "http://www.omg.org/spec/DD/20100524/DC"
 DI = "http://www.omg.org/spec/DD/20100524/DI"
 SIZES = {"event": (36, 36), "gateway": (50, 50), "activity": (110, 80)}
 COLUMN, ROW, LANE_HEADER, MARGIN = 170, 120, 30, 40
-SKIP = {"sequenceFlow", "laneSet", "boundaryEvent", "extensionElements", "documentation", "dataObject",
-        "dataObjectReference", "textAnnotation", "association", "incoming", "outgoing", "ioSpecification"}
+SKIP = {
+    "sequenceFlow",
+    "laneSet",
+    "boundaryEvent",
+    "extensionElements",
+    "documentation",
+    "dataObject",
+    "dataObjectReference",
+    "textAnnotation",
+    "association",
+    "incoming",
+    "outgoing",
+    "ioSpecification",
+}
 
 
 def local(element) -> str:
@@ -70,7 +83,10 @@ def layout_process(process, plane, lane_of: dict[str, str], lane_ids: dict[str, 
         row_of[node_id] = rows_in_lane[key]
         rows_in_lane[key] += 1
     lanes = lane_order or [""]
-    lane_rows = {lane: max([rows_in_lane[(row_lane, c)] for (row_lane, c) in rows_in_lane if row_lane == lane] or [1]) for lane in lanes}
+    lane_rows = {
+        lane: max([rows_in_lane[(row_lane, c)] for (row_lane, c) in rows_in_lane if row_lane == lane] or [1])
+        for lane in lanes
+    }
     lane_top, y = {}, top
     for lane in lanes:
         lane_top[lane] = y
@@ -80,14 +96,21 @@ def layout_process(process, plane, lane_of: dict[str, str], lane_ids: dict[str, 
     for node_id, element in nodes.items():
         w, h = SIZES[kind(local(element))]
         cx = MARGIN + LANE_HEADER + column[node_id] * COLUMN + 60
-        cy = lane_top[lane_of.get(node_id, lanes[0]) if lane_of.get(node_id) in lane_top else lanes[0]] \
-            + 10 + row_of[node_id] * ROW + ROW / 2
+        cy = (
+            lane_top[lane_of.get(node_id, lanes[0]) if lane_of.get(node_id) in lane_top else lanes[0]]
+            + 10
+            + row_of[node_id] * ROW
+            + ROW / 2
+        )
         bounds[node_id] = (cx - w / 2, cy - h / 2, w, h)
         shape(plane, node_id, bounds[node_id], gateway=kind(local(element)) == "gateway")
     for boundary in process.iter(f"{{{BPMN}}}boundaryEvent"):
         hx, hy, hw, hh = bounds.get(boundary.get("attachedToRef"), (MARGIN, top, 110, 80))
-        siblings = [b for b in process.iter(f"{{{BPMN}}}boundaryEvent")
-                    if b.get("attachedToRef") == boundary.get("attachedToRef")]
+        siblings = [
+            b
+            for b in process.iter(f"{{{BPMN}}}boundaryEvent")
+            if b.get("attachedToRef") == boundary.get("attachedToRef")
+        ]
         offset = siblings.index(boundary)
         bounds[boundary.get("id")] = (hx + hw - 30 - offset * 40, hy + hh - 18, 36, 36)
         shape(plane, boundary.get("id"), bounds[boundary.get("id")])
@@ -96,8 +119,9 @@ def layout_process(process, plane, lane_of: dict[str, str], lane_ids: dict[str, 
             edge(plane, flow_id, bounds[source], bounds[target])
     for lane in lane_order:
         lane_id = lane_ids[lane]
-        shape(plane, lane_id, (MARGIN, lane_top[lane], width + LANE_HEADER, lane_rows[lane] * ROW + 20),
-              horizontal=True)
+        shape(
+            plane, lane_id, (MARGIN, lane_top[lane], width + LANE_HEADER, lane_rows[lane] * ROW + 20), horizontal=True
+        )
     return y
 
 
@@ -109,8 +133,9 @@ def shape(plane, element_id, box, *, gateway=False, horizontal=None):
     if horizontal:
         attrs["isHorizontal"] = "true"
     node = etree.SubElement(plane, f"{{{BPMNDI}}}BPMNShape", attrs)
-    etree.SubElement(node, f"{{{DC}}}Bounds", {"x": f"{x:.0f}", "y": f"{y:.0f}", "width": f"{w:.0f}",
-                                               "height": f"{h:.0f}"})
+    etree.SubElement(
+        node, f"{{{DC}}}Bounds", {"x": f"{x:.0f}", "y": f"{y:.0f}", "width": f"{w:.0f}", "height": f"{h:.0f}"}
+    )
 
 
 def edge(plane, flow_id, source, target):
@@ -153,13 +178,25 @@ def add_diagram(path: Path) -> None:
         pool_top = top
         bottom = layout_process(process, plane, lane_of, lane_ids, top)
         if process.get("id") in participants:
-            width = max(float(b.get("x")) + float(b.get("width"))
-                        for b in plane.iter(f"{{{DC}}}Bounds")) + MARGIN
-            pool = etree.Element(f"{{{BPMNDI}}}BPMNShape", {"id": f"{participants[process.get('id')]}_di",
-                                                            "bpmnElement": participants[process.get("id")],
-                                                            "isHorizontal": "true"})
-            etree.SubElement(pool, f"{{{DC}}}Bounds", {"x": f"{MARGIN - LANE_HEADER:.0f}", "y": f"{pool_top:.0f}",
-                                                       "width": f"{width:.0f}", "height": f"{bottom - pool_top:.0f}"})
+            width = max(float(b.get("x")) + float(b.get("width")) for b in plane.iter(f"{{{DC}}}Bounds")) + MARGIN
+            pool = etree.Element(
+                f"{{{BPMNDI}}}BPMNShape",
+                {
+                    "id": f"{participants[process.get('id')]}_di",
+                    "bpmnElement": participants[process.get("id")],
+                    "isHorizontal": "true",
+                },
+            )
+            etree.SubElement(
+                pool,
+                f"{{{DC}}}Bounds",
+                {
+                    "x": f"{MARGIN - LANE_HEADER:.0f}",
+                    "y": f"{pool_top:.0f}",
+                    "width": f"{width:.0f}",
+                    "height": f"{bottom - pool_top:.0f}",
+                },
+            )
             plane.insert(0, pool)
         top = bottom + MARGIN
     etree.cleanup_namespaces(root, top_nsmap={"bpmndi": BPMNDI, "dc": DC, "di": DI})

@@ -12,11 +12,11 @@ export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 export ONESTOP_ENV=${ONESTOP_ENV:-development}
 export PROMETHEUS_MULTIPROC_DIR=${PROMETHEUS_MULTIPROC_DIR:-$PWD/instance/prometheus}
 rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
-FLASK=".venv/bin/flask --app api"
-$FLASK db upgrade
-$FLASK definitions deploy bpmn
+ONESTOP=".venv/bin/onestop"
+$ONESTOP db upgrade
+$ONESTOP definitions deploy bpmn
 if [ "$ONESTOP_ENV" = "development" ]; then
-  $FLASK users ensure-demo
+  $ONESTOP users ensure-demo
 fi
 
 SIMULATOR_PID=""

@@ -8,6 +8,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -r requirements.txt
+# onestop itself, editable: the `onestop` console command (pyproject.toml) runs this checkout.
+.venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
 # The web app's browser libraries (bpmn-js, Chart.js, axe-core), served from node_modules/.
 if command -v npm >/dev/null; then
   npm ci --no-audit --no-fund --loglevel=error

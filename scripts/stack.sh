@@ -15,12 +15,12 @@ export ONESTOP_BROKER_URL=${ONESTOP_BROKER_URL:-$(bash scripts/redis.sh --start)
 export ONESTOP_SCHEDULER=celery
 export PROMETHEUS_MULTIPROC_DIR=${PROMETHEUS_MULTIPROC_DIR:-$PWD/instance/prometheus}
 rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR" instance/logs
-FLASK=".venv/bin/flask --app api"
+ONESTOP=".venv/bin/onestop"
 # Upgrades: migrations run before any new process starts (they are additive; see the docs).
-$FLASK db upgrade
-$FLASK definitions deploy bpmn
+$ONESTOP db upgrade
+$ONESTOP definitions deploy bpmn
 if [ "$ONESTOP_ENV" = "development" ]; then
-  $FLASK users ensure-demo
+  $ONESTOP users ensure-demo
 fi
 
 pids=()

@@ -6,6 +6,7 @@
 A deploy resolves a call activity only inside its own bundle (one procedure folder), so each
 procedure carries a copy; bpmn_shared/ is the one source that is edited.
 """
+
 from __future__ import annotations
 
 import sys
@@ -15,8 +16,12 @@ BPMN = Path(__file__).resolve().parent.parent / "bpmn"
 SHARED = BPMN.parent / "bpmn_shared"
 # Called process id -> the files that make it run (its BPMN, its decision table, its forms).
 SHARED_PROCESSES = {
-    "document_check": ("document_check.bpmn", "required_documents.dmn",
-                       "issue_notice.schema.json", "send_reminder.schema.json"),
+    "document_check": (
+        "document_check.bpmn",
+        "required_documents.dmn",
+        "issue_notice.schema.json",
+        "send_reminder.schema.json",
+    ),
     "receipt": ("receipt.bpmn",),
     "intake": ("intake.bpmn", "review_online_application.schema.json", "schedule_home_visit.schema.json"),
     "rating": ("rating.bpmn", "follow_up_rating.schema.json"),
@@ -25,18 +30,24 @@ SHARED_PROCESSES = {
 
 def callers(process_id: str) -> list[Path]:
     marker = f'calledElement="{process_id}"'
-    return sorted(folder for folder in BPMN.iterdir()
-                  if folder.is_dir() and folder != SHARED
-                  and any(marker in path.read_text(encoding="utf-8") for path in folder.glob("*.bpmn")))
+    return sorted(
+        folder
+        for folder in BPMN.iterdir()
+        if folder.is_dir()
+        and folder != SHARED
+        and any(marker in path.read_text(encoding="utf-8") for path in folder.glob("*.bpmn"))
+    )
 
 
 def stale_copies() -> list[tuple[Path, Path]]:
     """(source, copy) pairs whose copy is missing or differs."""
-    pairs = [(SHARED / name, folder / name)
-             for process_id, names in SHARED_PROCESSES.items()
-             for folder in callers(process_id) for name in names]
-    return [(source, copy) for source, copy in pairs
-            if not copy.exists() or copy.read_bytes() != source.read_bytes()]
+    pairs = [
+        (SHARED / name, folder / name)
+        for process_id, names in SHARED_PROCESSES.items()
+        for folder in callers(process_id)
+        for name in names
+    ]
+    return [(source, copy) for source, copy in pairs if not copy.exists() or copy.read_bytes() != source.read_bytes()]
 
 
 def main(argv: list[str]) -> int:

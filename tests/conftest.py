@@ -1,5 +1,6 @@
 """Shared fixtures: a real database per test (SQLite by default, PostgreSQL when
 ONESTOP_TEST_DATABASE_URL points at one), a manual clock, and an engine wired like the app."""
+
 from __future__ import annotations
 
 import os
@@ -100,8 +101,7 @@ def agency_settings(simulator) -> AgencySettings:
 
 @pytest.fixture
 def settings(database_url, agency_settings) -> Settings:
-    return Settings(environment="test", database_url=database_url, script_timeout_seconds=1.0,
-                    agencies=agency_settings)
+    return Settings(environment="test", database_url=database_url, script_timeout_seconds=1.0, agencies=agency_settings)
 
 
 @pytest.fixture

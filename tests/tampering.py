@@ -4,6 +4,7 @@ The application cannot change ``case_events``: a trigger refuses UPDATE, DELETE 
 (migration 0004). Tests that prove verification catches a forged history first lift that
 guard, explicitly, the way such an attacker would, and put it back in the same transaction.
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -24,8 +25,9 @@ def with_guard_lifted(engine) -> Iterator[Session]:
             session.flush()
             connection.execute(text("ALTER TABLE case_events ENABLE TRIGGER USER"))
         else:
-            triggers = connection.execute(text(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'case_events'")).all()
+            triggers = connection.execute(
+                text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'case_events'")
+            ).all()
             for name, _sql in triggers:
                 connection.execute(text(f'DROP TRIGGER "{name}"'))
             yield session

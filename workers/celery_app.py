@@ -19,6 +19,7 @@ nothing to do, and a worker killed mid-call leaves the lease to expire and the j
 dispatched again. Retries are re-scheduled jobs (``next_attempt_at``), never Celery retries.
 Each worker process keeps its own circuit breakers (see workflows/agencies/breaker.py).
 """
+
 from __future__ import annotations
 
 import logging

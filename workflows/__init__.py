@@ -5,6 +5,7 @@ registries (script functions, and the agency checks as asynchronous service oper
 engine itself never imports this package. ``bootstrap.build_engine`` wires the pack into the
 engine for every entrypoint.
 """
+
 from __future__ import annotations
 
 from engine import FormFormats, ScriptFunctions, ServiceOperators
@@ -20,13 +21,25 @@ from .time_functions import time_functions
 BPMN_FOLDER = "bpmn"
 
 __all__ = [
-    "BPMN_FOLDER", "AgencyConnectors", "HouseholdCatalogue", "HouseholdNotifications", "OfficeCalendar",
-    "build_registries", "form_formats", "mask_national_id", "register", "valid_national_id",
+    "BPMN_FOLDER",
+    "AgencyConnectors",
+    "HouseholdCatalogue",
+    "HouseholdNotifications",
+    "OfficeCalendar",
+    "build_registries",
+    "form_formats",
+    "mask_national_id",
+    "register",
+    "valid_national_id",
 ]
 
 
-def register(functions: ScriptFunctions, operators: ServiceOperators, calendar: OfficeCalendar | None = None,
-             agencies: AgencyConnectors | None = None) -> None:
+def register(
+    functions: ScriptFunctions,
+    operators: ServiceOperators,
+    calendar: OfficeCalendar | None = None,
+    agencies: AgencyConnectors | None = None,
+) -> None:
     functions.register("valid_national_id", valid_national_id)
     functions.register("mask_national_id", mask_national_id)
     calendar = calendar or OfficeCalendar()
@@ -43,8 +56,9 @@ def form_formats() -> FormFormats:
     return formats
 
 
-def build_registries(calendar: OfficeCalendar | None = None,
-                     agencies: AgencyConnectors | None = None) -> tuple[ScriptFunctions, ServiceOperators]:
+def build_registries(
+    calendar: OfficeCalendar | None = None, agencies: AgencyConnectors | None = None
+) -> tuple[ScriptFunctions, ServiceOperators]:
     functions, operators = ScriptFunctions(), ServiceOperators()
     register(functions, operators, calendar, agencies)
     return functions, operators

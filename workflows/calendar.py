@@ -5,6 +5,7 @@ calendar of the year when one was imported, and ``holidays.Taiwan`` (government 
 make-up working Saturdays) otherwise. Periods follow §48: the day a period starts is not counted, and since only working days are
 counted, a period always ends on a working day. Deadlines fall at the office's closing time.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta

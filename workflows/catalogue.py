@@ -5,6 +5,7 @@ as ``sla_due_at`` and a diagram's SLA timer reads it. While a case waits for the
 documents its clock stops (§51): ``paused_amount`` says how much standard time a pause took
 (in the procedure's unit) and ``due_at(..., extension=...)`` adds it back.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,8 +42,9 @@ PROCEDURES = {
         Procedure("divorce_registration", "離婚登記", "Divorce registration", 4, OFFICE_HOURS),
         Procedure("move_in_registration", "遷入登記", "Move-in registration", 6, WORKING_DAYS),
         # Same visit when the papers are complete, like the registrations above (office default).
-        Procedure("id_card", "國民身分證初領/補領/換領", "National ID card issue, replacement and renewal", 4,
-                  OFFICE_HOURS),
+        Procedure(
+            "id_card", "國民身分證初領/補領/換領", "National ID card issue, replacement and renewal", 4, OFFICE_HOURS
+        ),
         Procedure("seal_registration", "印鑑登記/印鑑證明", "Seal registration and certificate", 4, OFFICE_HOURS),
         # The criminal-record check is electronic: still the same visit (office default).
         Procedure("name_change", "改名", "Name change", 4, OFFICE_HOURS),
@@ -56,8 +58,9 @@ PROCEDURES = {
 
 
 class HouseholdCatalogue(ProcedureCatalogue):
-    def __init__(self, calendar: WorkingCalendar | OfficeCalendar | None = None,
-                 procedures: dict[str, Procedure] | None = None) -> None:
+    def __init__(
+        self, calendar: WorkingCalendar | OfficeCalendar | None = None, procedures: dict[str, Procedure] | None = None
+    ) -> None:
         self.calendar = calendar or OfficeCalendar()
         self.procedures = procedures if procedures is not None else PROCEDURES
 
@@ -68,11 +71,16 @@ class HouseholdCatalogue(ProcedureCatalogue):
         procedure = self.procedures.get(procedure_key)
         if procedure is None:
             return None
-        return {"amount": procedure.standard_amount, "unit": procedure.standard_unit,
-                "name_zh": procedure.name_zh, "name_en": procedure.name_en}
+        return {
+            "amount": procedure.standard_amount,
+            "unit": procedure.standard_unit,
+            "name_zh": procedure.name_zh,
+            "name_en": procedure.name_en,
+        }
 
-    def due_at(self, procedure_key: str, received_at: datetime, extension: float = 0.0,
-               known_at: datetime | None = None) -> datetime | None:
+    def due_at(
+        self, procedure_key: str, received_at: datetime, extension: float = 0.0, known_at: datetime | None = None
+    ) -> datetime | None:
         """The due date of a case received at ``received_at`` whose clock was paused for
         ``extension`` (in the procedure's unit), by the calendar as known at ``known_at``."""
         procedure = self.procedures.get(procedure_key)

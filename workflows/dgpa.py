@@ -5,6 +5,7 @@ the date as YYYYMMDD, the weekday in Chinese, 0 for a working day (make-up Satur
 or 2 for a day off, and a note (the holiday's name). A file is accepted whole or not at all:
 every problem is reported with its line number.
 """
+
 from __future__ import annotations
 
 import csv
@@ -39,20 +40,25 @@ def parse_dgpa_csv(content: bytes) -> CalendarYear:
     if not isinstance(content, (bytes, bytearray)):
         raise InvalidInput("The calendar file must be bytes", errors=[{"field": "file", "message": "not bytes"}])
     if len(content) > MAX_BYTES:
-        raise InvalidInput("The calendar file is too large",
-                           errors=[{"field": "file", "message": f"at most {MAX_BYTES} bytes"}])
+        raise InvalidInput(
+            "The calendar file is too large", errors=[{"field": "file", "message": f"at most {MAX_BYTES} bytes"}]
+        )
     try:
         text = bytes(content).decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise InvalidInput("The calendar file is not UTF-8 (the DGPA files are UTF-8 with BOM)",
-                           errors=[{"field": "file", "message": str(error)}]) from error
+        raise InvalidInput(
+            "The calendar file is not UTF-8 (the DGPA files are UTF-8 with BOM)",
+            errors=[{"field": "file", "message": str(error)}],
+        ) from error
     rows = list(csv.reader(io.StringIO(text)))
     while rows and not any(cell.strip() for cell in rows[-1]):
         rows.pop()
     if not rows or [cell.strip() for cell in rows[0]][:4] != HEADER:
         found = ",".join(rows[0]) if rows else "(empty file)"
-        raise InvalidInput(f"The calendar file must start with the header {','.join(HEADER)}",
-                           errors=[{"field": "line 1", "message": f"found {found[:200]}"}])
+        raise InvalidInput(
+            f"The calendar file must start with the header {','.join(HEADER)}",
+            errors=[{"field": "line 1", "message": f"found {found[:200]}"}],
+        )
     errors: list[dict] = []
     days: dict[date, tuple[bool, str | None]] = {}
 
@@ -108,6 +114,7 @@ def to_dgpa_csv(days: dict[date, bool], notes: dict[date, str] | None = None) ->
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(HEADER)
     for day in sorted(days):
-        writer.writerow([day.strftime("%Y%m%d"), WEEKDAYS[day.weekday()], WORKING if days[day] else DAY_OFF,
-                         notes.get(day, "")])
+        writer.writerow(
+            [day.strftime("%Y%m%d"), WEEKDAYS[day.weekday()], WORKING if days[day] else DAY_OFF, notes.get(day, "")]
+        )
     return out.getvalue().encode("utf-8-sig")

@@ -1,13 +1,37 @@
 """Taiwanese national ID and resident certificate numbers: checksum and masking."""
+
 from __future__ import annotations
 
 import re
 
 # The first letter stands for two digits (its area code), in this order, not alphabetically.
 LETTER_CODES = {
-    "A": 10, "B": 11, "C": 12, "D": 13, "E": 14, "F": 15, "G": 16, "H": 17, "I": 34, "J": 18,
-    "K": 19, "L": 20, "M": 21, "N": 22, "O": 35, "P": 23, "Q": 24, "R": 25, "S": 26, "T": 27,
-    "U": 28, "V": 29, "W": 32, "X": 30, "Y": 31, "Z": 33,
+    "A": 10,
+    "B": 11,
+    "C": 12,
+    "D": 13,
+    "E": 14,
+    "F": 15,
+    "G": 16,
+    "H": 17,
+    "I": 34,
+    "J": 18,
+    "K": 19,
+    "L": 20,
+    "M": 21,
+    "N": 22,
+    "O": 35,
+    "P": 23,
+    "Q": 24,
+    "R": 25,
+    "S": 26,
+    "T": 27,
+    "U": 28,
+    "V": 29,
+    "W": 32,
+    "X": 30,
+    "Y": 31,
+    "Z": 33,
 }
 ID_PATTERN = re.compile(r"^[A-Z][12890ABCD]\d{8}$")
 WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 1, 1)

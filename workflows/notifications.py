@@ -8,6 +8,7 @@ documents still missing (一次告知), and the applicant gets it in writing too
 shared document check's notice and reminder tasks ask for these with ``notifyApplicant``. The channels named here (email, sms) are mapped to delivery
 adapters by the deployment (real ones in production, the development mailbox otherwise).
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -53,29 +54,44 @@ class HouseholdNotifications(NotificationPolicy):
         standard = case.get("standard_time") or {}
         zh_time, en_time = _standard(standard)
         values = {
-            "number": case["number"], "due": _local(case.get("due_at")), "over": _local(case.get("overdue_at")),
+            "number": case["number"],
+            "due": _local(case.get("due_at")),
+            "over": _local(case.get("overdue_at")),
             "procedure_zh": standard.get("name_zh") or case["procedure"],
             "procedure_en": standard.get("name_en") or case["procedure"],
-            "zh_time": zh_time, "en_time": en_time,
+            "zh_time": zh_time,
+            "en_time": en_time,
         }
         applicant = case.get("applicant") or {}
         name = str(applicant.get("name") or "申請人")
         drafts = []
         if applicant.get("email"):
-            drafts.append(NotificationDraft(
-                "applicant", "email", str(applicant["email"]),
-                "【戶政事務所】案件 {number} 已超過標準處理時間 / Case {number} is overdue".format(**values),
-                APPLICANT_EMAIL.format(name=name, **values)))
+            drafts.append(
+                NotificationDraft(
+                    "applicant",
+                    "email",
+                    str(applicant["email"]),
+                    "【戶政事務所】案件 {number} 已超過標準處理時間 / Case {number} is overdue".format(**values),
+                    APPLICANT_EMAIL.format(name=name, **values),
+                )
+            )
         if applicant.get("phone"):
-            drafts.append(NotificationDraft("applicant", "sms", str(applicant["phone"]), "案件逾時通知",
-                                            APPLICANT_SMS.format(**values)))
+            drafts.append(
+                NotificationDraft(
+                    "applicant", "sms", str(applicant["phone"]), "案件逾時通知", APPLICANT_SMS.format(**values)
+                )
+            )
         for recipient in self.supervisor_recipients:
-            drafts.append(NotificationDraft(
-                "supervisor", "email", recipient,
-                "逾時案件 {number}：{procedure_zh} / Overdue case {number}: {procedure_en}".format(**values),
-                SUPERVISOR_EMAIL.format(**values)))
+            drafts.append(
+                NotificationDraft(
+                    "supervisor",
+                    "email",
+                    recipient,
+                    "逾時案件 {number}：{procedure_zh} / Overdue case {number}: {procedure_en}".format(**values),
+                    SUPERVISOR_EMAIL.format(**values),
+                )
+            )
         return drafts
-
 
     @staticmethod
     def _documents_missing(case: dict[str, Any], subject: str, email: str, sms: str) -> list[NotificationDraft]:
@@ -97,12 +113,19 @@ class HouseholdNotifications(NotificationPolicy):
         applicant = case.get("applicant") or {}
         drafts = []
         if applicant.get("email"):
-            drafts.append(NotificationDraft(
-                "applicant", "email", str(applicant["email"]),
-                subject.format(**values), email.format(name=str(applicant.get("name") or "申請人"), **values)))
+            drafts.append(
+                NotificationDraft(
+                    "applicant",
+                    "email",
+                    str(applicant["email"]),
+                    subject.format(**values),
+                    email.format(name=str(applicant.get("name") or "申請人"), **values),
+                )
+            )
         if applicant.get("phone"):
-            drafts.append(NotificationDraft("applicant", "sms", str(applicant["phone"]), "補正通知",
-                                            sms.format(**values)))
+            drafts.append(
+                NotificationDraft("applicant", "sms", str(applicant["phone"]), "補正通知", sms.format(**values))
+            )
         return drafts
 
 
@@ -121,8 +144,10 @@ You can check its progress at any time with the case number and access code.
 戶政事務所 Household Registration Office
 """
 
-DOCUMENTS_SMS = ("戶政事務所：您的案件 {number}（{procedure_zh}）尚缺 {documents_zh}，請於 {deadline} 前補正，逾期視為撤回。"
-                 " Case {number} needs: {documents_en}, by {deadline}.")
+DOCUMENTS_SMS = (
+    "戶政事務所：您的案件 {number}（{procedure_zh}）尚缺 {documents_zh}，請於 {deadline} 前補正，逾期視為撤回。"
+    " Case {number} needs: {documents_en}, by {deadline}."
+)
 
 REMINDER_EMAIL = """{name} 您好：
 
@@ -137,15 +162,23 @@ The deadline is {deadline} (Taipei time); if they have not arrived by then, the 
 戶政事務所 Household Registration Office
 """
 
-REMINDER_SMS = ("戶政事務所提醒：您的案件 {number} 仍缺 {documents_zh}，補正期限 {deadline}，逾期視為撤回。"
-                " Reminder: case {number} still needs {documents_en} by {deadline}.")
+REMINDER_SMS = (
+    "戶政事務所提醒：您的案件 {number} 仍缺 {documents_zh}，補正期限 {deadline}，逾期視為撤回。"
+    " Reminder: case {number} still needs {documents_en} by {deadline}."
+)
 
 # The notices a diagram may ask for (notifyApplicant): kind -> (email subject, email, SMS).
 DOCUMENT_TEXTS = {
-    "documents_missing": ("【戶政事務所】案件 {number} 請補正文件 / Case {number}: documents needed",
-                          DOCUMENTS_EMAIL, DOCUMENTS_SMS),
-    "documents_reminder": ("【戶政事務所】案件 {number} 補正期限將至 / Case {number}: documents still needed",
-                           REMINDER_EMAIL, REMINDER_SMS),
+    "documents_missing": (
+        "【戶政事務所】案件 {number} 請補正文件 / Case {number}: documents needed",
+        DOCUMENTS_EMAIL,
+        DOCUMENTS_SMS,
+    ),
+    "documents_reminder": (
+        "【戶政事務所】案件 {number} 補正期限將至 / Case {number}: documents still needed",
+        REMINDER_EMAIL,
+        REMINDER_SMS,
+    ),
 }
 
 APPLICANT_EMAIL = """{name} 您好：
@@ -163,8 +196,10 @@ You can check its progress at any time with the case number and access code.
 戶政事務所 Household Registration Office
 """
 
-APPLICANT_SMS = ("戶政事務所：您的案件 {number}（{procedure_zh}）已超過標準處理時間（原定 {due}），已由主管優先處理。"
-                 " Case {number} passed its standard time (due {due}); a supervisor is on it.")
+APPLICANT_SMS = (
+    "戶政事務所：您的案件 {number}（{procedure_zh}）已超過標準處理時間（原定 {due}），已由主管優先處理。"
+    " Case {number} passed its standard time (due {due}); a supervisor is on it."
+)
 
 SUPERVISOR_EMAIL = """案件 {number}（{procedure_zh}）已於 {over} 超過標準處理時間（{zh_time}，原定 {due} 完成）。
 已通知申請人，並已在主管待辦中建立「逾時檢視」工作，請督導處理。

@@ -10,6 +10,7 @@ the calendar has changed since.
 A change then moves the due dates of the open cases it affects, each through an engine command
 (``RescheduleCase``), so the case history shows it and verify/replay still hold.
 """
+
 from __future__ import annotations
 
 import threading
@@ -76,8 +77,9 @@ class OfficeCalendar:
         for override in overrides:  # ordered by (created_at, id)
             if override.created_at <= moment and (override.revoked_at is None or override.revoked_at > moment):
                 active[override.day] = override
-        return self._view(tuple(sorted(e.id for e in latest.values())),
-                          tuple(sorted(o.id for o in active.values())), latest, active)
+        return self._view(
+            tuple(sorted(e.id for e in latest.values())), tuple(sorted(o.id for o in active.values())), latest, active
+        )
 
     def _view(self, edition_ids: tuple, override_ids: tuple, editions=None, overrides=None) -> WorkingCalendar:
         key = (edition_ids, override_ids)
@@ -96,23 +98,34 @@ class OfficeCalendar:
         """Reload when the tables changed (a cheap revision query on every use, so every process
         sees a change as soon as it is committed)."""
         with self._reads.connect() as conn:
-            revision = conn.execute(select(
-                select(func.max(CalendarEdition.id)).scalar_subquery(),
-                select(func.max(CalendarOverride.id)).scalar_subquery(),
-                select(func.count(CalendarOverride.revoked_at)).scalar_subquery(),
-            )).one()
+            revision = conn.execute(
+                select(
+                    select(func.max(CalendarEdition.id)).scalar_subquery(),
+                    select(func.max(CalendarOverride.id)).scalar_subquery(),
+                    select(func.count(CalendarOverride.revoked_at)).scalar_subquery(),
+                )
+            ).one()
             if revision == self._revision:
                 return self._editions, self._overrides
-            edition_rows = conn.execute(select(CalendarEdition.id, CalendarEdition.year, CalendarEdition.imported_at)
-                                        .order_by(CalendarEdition.imported_at, CalendarEdition.id)).all()
+            edition_rows = conn.execute(
+                select(CalendarEdition.id, CalendarEdition.year, CalendarEdition.imported_at).order_by(
+                    CalendarEdition.imported_at, CalendarEdition.id
+                )
+            ).all()
             days: dict[int, dict[date, bool]] = {row.id: {} for row in edition_rows}
             for edition_id, day, working in conn.execute(
-                    select(CalendarDay.edition_id, CalendarDay.day, CalendarDay.working)):
+                select(CalendarDay.edition_id, CalendarDay.day, CalendarDay.working)
+            ):
                 days[edition_id][day] = working
             override_rows = conn.execute(
-                select(CalendarOverride.id, CalendarOverride.day, CalendarOverride.working,
-                       CalendarOverride.created_at, CalendarOverride.revoked_at)
-                .order_by(CalendarOverride.created_at, CalendarOverride.id)).all()
+                select(
+                    CalendarOverride.id,
+                    CalendarOverride.day,
+                    CalendarOverride.working,
+                    CalendarOverride.created_at,
+                    CalendarOverride.revoked_at,
+                ).order_by(CalendarOverride.created_at, CalendarOverride.id)
+            ).all()
         with self._lock:
             self._editions = [_Edition(r.id, r.year, r.imported_at, days[r.id]) for r in edition_rows]
             self._overrides = [_Override(*row) for row in override_rows]
@@ -128,40 +141,75 @@ class OfficeCalendar:
         self._require_db()
         with self._db.begin() as conn:
             current = conn.execute(
-                select(CalendarEdition.id, CalendarEdition.content_sha256).where(CalendarEdition.year == year.year)
-                .order_by(CalendarEdition.imported_at.desc(), CalendarEdition.id.desc()).limit(1)).first()
+                select(CalendarEdition.id, CalendarEdition.content_sha256)
+                .where(CalendarEdition.year == year.year)
+                .order_by(CalendarEdition.imported_at.desc(), CalendarEdition.id.desc())
+                .limit(1)
+            ).first()
             if current is not None and current.content_sha256 == year.sha256:
-                return {"edition_id": current.id, "year": year.year, "created": False, "replaced": None,
-                        "changed_days": []}
+                return {
+                    "edition_id": current.id,
+                    "year": year.year,
+                    "created": False,
+                    "replaced": None,
+                    "changed_days": [],
+                }
             previous = self.as_of(now)
-            edition_id = conn.execute(insert(CalendarEdition).values(
-                year=year.year, source_name=(source_name or "upload")[:300], content_sha256=year.sha256,
-                days_off=year.days_off, imported_at=now, imported_by=actor).returning(CalendarEdition.id)).scalar_one()
-            conn.execute(insert(CalendarDay), [
-                {"edition_id": edition_id, "day": day, "working": working, "note": note}
-                for day, (working, note) in sorted(year.days.items())])
+            edition_id = conn.execute(
+                insert(CalendarEdition)
+                .values(
+                    year=year.year,
+                    source_name=(source_name or "upload")[:300],
+                    content_sha256=year.sha256,
+                    days_off=year.days_off,
+                    imported_at=now,
+                    imported_by=actor,
+                )
+                .returning(CalendarEdition.id)
+            ).scalar_one()
+            conn.execute(
+                insert(CalendarDay),
+                [
+                    {"edition_id": edition_id, "day": day, "working": working, "note": note}
+                    for day, (working, note) in sorted(year.days.items())
+                ],
+            )
         changed = sorted(day for day, (working, _note) in year.days.items() if previous.is_working_day(day) != working)
-        return {"edition_id": edition_id, "year": year.year, "created": True,
-                "replaced": current.id if current is not None else None, "changed_days": changed}
+        return {
+            "edition_id": edition_id,
+            "year": year.year,
+            "created": True,
+            "replaced": current.id if current is not None else None,
+            "changed_days": changed,
+        }
 
     def add_override(self, day: date, working: bool, reason: str, *, actor: str, now: datetime) -> dict[str, Any]:
         if not isinstance(day, date) or isinstance(day, datetime):
             raise InvalidInput("day must be a date", errors=[{"field": "day", "message": "must be a date"}])
         if not isinstance(working, bool):
-            raise InvalidInput("working must be true or false",
-                               errors=[{"field": "working", "message": "must be a boolean"}])
+            raise InvalidInput(
+                "working must be true or false", errors=[{"field": "working", "message": "must be a boolean"}]
+            )
         reason = (reason or "").strip()
         if not reason or len(reason) > MAX_REASON:
-            raise InvalidInput("A reason is required (at most 500 characters)",
-                               errors=[{"field": "reason", "message": "must be 1 to 500 characters"}])
+            raise InvalidInput(
+                "A reason is required (at most 500 characters)",
+                errors=[{"field": "reason", "message": "must be 1 to 500 characters"}],
+            )
         self._require_db()
         before = self.as_of(now).is_working_day(day)
         with self._db.begin() as conn:
-            override_id = conn.execute(insert(CalendarOverride).values(
-                day=day, working=working, reason=reason, created_at=now, created_by=actor)
-                .returning(CalendarOverride.id)).scalar_one()
-        return {"override_id": override_id, "day": day, "working": working,
-                "changed_days": [day] if before != working else []}
+            override_id = conn.execute(
+                insert(CalendarOverride)
+                .values(day=day, working=working, reason=reason, created_at=now, created_by=actor)
+                .returning(CalendarOverride.id)
+            ).scalar_one()
+        return {
+            "override_id": override_id,
+            "day": day,
+            "working": working,
+            "changed_days": [day] if before != working else [],
+        }
 
     def revoke_override(self, override_id: int, *, actor: str, now: datetime) -> dict[str, Any]:
         self._require_db()
@@ -172,25 +220,50 @@ class OfficeCalendar:
             if row.revoked_at is not None:
                 raise Conflict(f"Calendar override {override_id} was already revoked", override_id=override_id)
             before = self.as_of(now).is_working_day(row.day)
-            conn.execute(update(CalendarOverride).where(CalendarOverride.id == override_id)
-                         .values(revoked_at=now, revoked_by=actor))
+            conn.execute(
+                update(CalendarOverride)
+                .where(CalendarOverride.id == override_id)
+                .values(revoked_at=now, revoked_by=actor)
+            )
         after = self.as_of(now).is_working_day(row.day)
         return {"override_id": override_id, "day": row.day, "changed_days": [row.day] if before != after else []}
 
     def editions(self) -> list[dict[str, Any]]:
         self._require_db()
         with self._reads.connect() as conn:
-            rows = conn.execute(select(CalendarEdition).order_by(CalendarEdition.year,
-                                                                 CalendarEdition.imported_at)).all()
-        return [{"id": r.id, "year": r.year, "source_name": r.source_name, "sha256": r.content_sha256,
-                 "days_off": r.days_off, "imported_at": r.imported_at, "imported_by": r.imported_by} for r in rows]
+            rows = conn.execute(
+                select(CalendarEdition).order_by(CalendarEdition.year, CalendarEdition.imported_at)
+            ).all()
+        return [
+            {
+                "id": r.id,
+                "year": r.year,
+                "source_name": r.source_name,
+                "sha256": r.content_sha256,
+                "days_off": r.days_off,
+                "imported_at": r.imported_at,
+                "imported_by": r.imported_by,
+            }
+            for r in rows
+        ]
 
     def overrides(self) -> list[dict[str, Any]]:
         self._require_db()
         with self._reads.connect() as conn:
             rows = conn.execute(select(CalendarOverride).order_by(CalendarOverride.day, CalendarOverride.id)).all()
-        return [{"id": r.id, "day": r.day, "working": r.working, "reason": r.reason, "created_at": r.created_at,
-                 "created_by": r.created_by, "revoked_at": r.revoked_at, "revoked_by": r.revoked_by} for r in rows]
+        return [
+            {
+                "id": r.id,
+                "day": r.day,
+                "working": r.working,
+                "reason": r.reason,
+                "created_at": r.created_at,
+                "created_by": r.created_by,
+                "revoked_at": r.revoked_at,
+                "revoked_by": r.revoked_by,
+            }
+            for r in rows
+        ]
 
     def _require_db(self) -> None:
         if self._db is None:
@@ -213,9 +286,17 @@ def recompute_due_dates(engine, changed_days: list[date], *, actor: str, reason:
         with engine.read() as session:
             rows = session.execute(
                 select(Case.id)
-                .where(Case.status == "running", Case.due_at.is_not(None), Case.overdue_at.is_(None),
-                       Case.due_at >= first, Case.received_at < last, Case.id > after)
-                .order_by(Case.id).limit(200)).all()
+                .where(
+                    Case.status == "running",
+                    Case.due_at.is_not(None),
+                    Case.overdue_at.is_(None),
+                    Case.due_at >= first,
+                    Case.received_at < last,
+                    Case.id > after,
+                )
+                .order_by(Case.id)
+                .limit(200)
+            ).all()
         if not rows:
             break
         for row in rows:

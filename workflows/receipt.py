@@ -8,6 +8,7 @@ catalogue, so a diagram, the case history and the reports can see what was promi
 The access code is not copied: it is the applicant's credential for the public status and rating
 API, and case data is shown to every clerk and kept in the audit trail for good.
 """
+
 from __future__ import annotations
 
 from typing import Callable
@@ -24,11 +25,14 @@ def receipt_functions(catalogue: ProcedureCatalogue) -> dict[str, Callable]:
         if standard_time is None:
             raise ValueError(f"procedure_receipt: no procedure {procedure_key!r} in the catalogue")
         return {
-            "case_number": case_number, "procedure": procedure_key,
+            "case_number": case_number,
+            "procedure": procedure_key,
             "procedure_name": f"{standard_time['name_zh']} {standard_time['name_en']}",
-            "channel": channel, "received_at": current_now().astimezone(OFFICE_ZONE).isoformat(),
+            "channel": channel,
+            "received_at": current_now().astimezone(OFFICE_ZONE).isoformat(),
             "standard_time": {"amount": standard_time["amount"], "unit": standard_time["unit"]},
-            "due_at": due_at, "access_code": "on the printed receipt only",
+            "due_at": due_at,
+            "access_code": "on the printed receipt only",
         }
 
     return {"procedure_receipt": procedure_receipt}

@@ -12,6 +12,7 @@ What is the office's own convention lives here:
 
 The generic parts (queries on indexed columns, quantiles, CSV) are in ``engine.reports``.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -113,7 +114,9 @@ def is_late(case, delivered: datetime | None, now: datetime) -> bool:
 
 def _completed_with_delivery(ctx: ReportContext, **filters) -> list[tuple[Any, datetime]]:
     with ctx.engine.read() as session:
-        cases = reports.cases_closed_in(session, ctx.period, procedure=ctx.procedure, statuses=("completed",), **filters)
+        cases = reports.cases_closed_in(
+            session, ctx.period, procedure=ctx.procedure, statuses=("completed",), **filters
+        )
         done = reports.last_task_completions(session, [case.id for case in cases])
     return [(case, delivered_at(case, done)) for case in cases]
 
@@ -129,8 +132,10 @@ def sla_compliance(ctx: ReportContext) -> list[dict]:
             row["no_deadline"] += 1
         else:
             row["late" if is_late(case, delivered, ctx.now) else "on_time"] += 1
-    return [{"procedure": key[0], "month": key[1], **row,
-             "compliance": share(row["on_time"], row["on_time"] + row["late"])} for key, row in sorted(groups.items())]
+    return [
+        {"procedure": key[0], "month": key[1], **row, "compliance": share(row["on_time"], row["on_time"] + row["late"])}
+        for key, row in sorted(groups.items())
+    ]
 
 
 def backlog(ctx: ReportContext) -> list[dict]:
@@ -144,12 +149,19 @@ def backlog(ctx: ReportContext) -> list[dict]:
     for procedure, items in sorted(groups.items()):
         overdue = [case for case in items if case.due_at is not None and case.due_at < ctx.now]
         ages = [ctx.clock.working_days(case.received_at, ctx.now) for case in items]
-        rows.append({"procedure": procedure, "open": len(items), "overdue": len(overdue),
-                     "overdue_share": share(len(overdue), len(items)),
-                     "oldest_received_at": min(case.received_at for case in items),
-                     "age_median_working_days": summary(ages)["median"],
-                     "overdue_max_working_days": max((ctx.clock.working_days(c.due_at, ctx.now) for c in overdue),
-                                                     default=None)})
+        rows.append(
+            {
+                "procedure": procedure,
+                "open": len(items),
+                "overdue": len(overdue),
+                "overdue_share": share(len(overdue), len(items)),
+                "oldest_received_at": min(case.received_at for case in items),
+                "age_median_working_days": summary(ages)["median"],
+                "overdue_max_working_days": max(
+                    (ctx.clock.working_days(c.due_at, ctx.now) for c in overdue), default=None
+                ),
+            }
+        )
     return rows
 
 
@@ -159,10 +171,17 @@ def processing_time(ctx: ReportContext) -> list[dict]:
     groups: dict[tuple, list] = defaultdict(list)
     for case, delivered in _completed_with_delivery(ctx):
         groups[(case.procedure_key, month_of(case.closed_at, ctx.zone))].append(
-            ctx.clock.working_days(case.received_at, delivered))
-    return [{"procedure": key[0], "month": key[1], "cases": len(days),
-             **{f"working_days_{name}": value for name, value in summary(days).items() if name != "count"}}
-            for key, days in sorted(groups.items())]
+            ctx.clock.working_days(case.received_at, delivered)
+        )
+    return [
+        {
+            "procedure": key[0],
+            "month": key[1],
+            "cases": len(days),
+            **{f"working_days_{name}": value for name, value in summary(days).items() if name != "count"},
+        }
+        for key, days in sorted(groups.items())
+    ]
 
 
 def supplement_rounds(ctx: ReportContext) -> list[dict]:
@@ -173,11 +192,19 @@ def supplement_rounds(ctx: ReportContext) -> list[dict]:
     groups: dict[tuple, list[int]] = defaultdict(list)
     for case in cases:
         groups[(case.procedure_key, month_of(case.received_at, ctx.zone))].append(len(rounds.get(case.id, ())))
-    return [{"procedure": key[0], "month": key[1], "cases": len(counts),
-             "cases_with_supplement": sum(1 for count in counts if count),
-             "supplement_share": share(sum(1 for count in counts if count), len(counts)),
-             "rounds": sum(counts), "rounds_per_case": round(sum(counts) / len(counts), 3),
-             "max_rounds": max(counts)} for key, counts in sorted(groups.items())]
+    return [
+        {
+            "procedure": key[0],
+            "month": key[1],
+            "cases": len(counts),
+            "cases_with_supplement": sum(1 for count in counts if count),
+            "supplement_share": share(sum(1 for count in counts if count), len(counts)),
+            "rounds": sum(counts),
+            "rounds_per_case": round(sum(counts) / len(counts), 3),
+            "max_rounds": max(counts),
+        }
+        for key, counts in sorted(groups.items())
+    ]
 
 
 def ratings(ctx: ReportContext) -> list[dict]:
@@ -187,10 +214,19 @@ def ratings(ctx: ReportContext) -> list[dict]:
     groups: dict[tuple, list[int]] = defaultdict(list)
     for row in rows:
         groups[(row.procedure_key, row.channel, month_of(row.rated_at, ctx.zone))].append(row.score)
-    return [{"procedure": key[0], "channel": key[1], "month": key[2], "ratings": len(scores),
-             "mean": round(sum(scores) / len(scores), 3), "low": sum(1 for s in scores if s <= LOW_RATING_MAX),
-             "low_share": share(sum(1 for s in scores if s <= LOW_RATING_MAX), len(scores)),
-             **{f"score_{n}": scores.count(n) for n in range(1, 6)}} for key, scores in sorted(groups.items())]
+    return [
+        {
+            "procedure": key[0],
+            "channel": key[1],
+            "month": key[2],
+            "ratings": len(scores),
+            "mean": round(sum(scores) / len(scores), 3),
+            "low": sum(1 for s in scores if s <= LOW_RATING_MAX),
+            "low_share": share(sum(1 for s in scores if s <= LOW_RATING_MAX), len(scores)),
+            **{f"score_{n}": scores.count(n) for n in range(1, 6)},
+        }
+        for key, scores in sorted(groups.items())
+    ]
 
 
 def complaints(ctx: ReportContext) -> list[dict]:
@@ -208,14 +244,25 @@ def complaints(ctx: ReportContext) -> list[dict]:
 
 def _complaint_row(key: tuple, items: list, done: dict, ctx: ReportContext) -> dict:
     handled = [case for case in items if case.status == "completed"]
-    late = {case.id for case in items if case.status != "cancelled"
-            and is_late(case, delivered_at(case, done) if case.status == "completed" else None, ctx.now)}
+    late = {
+        case.id
+        for case in items
+        if case.status != "cancelled"
+        and is_late(case, delivered_at(case, done) if case.status == "completed" else None, ctx.now)
+    }
     handling = summary([ctx.clock.working_days(case.received_at, delivered_at(case, done)) for case in handled])
-    return {"procedure": key[0], "month": key[1], "received": len(items), "handled": len(handled),
-            "open": sum(1 for case in items if case.status == "running"),
-            "cancelled": sum(1 for case in items if case.status == "cancelled"), "late": len(late),
-            "handled_on_time_share": share(sum(1 for case in handled if case.id not in late), len(handled)),
-            "handling_median_working_days": handling["median"], "handling_p90_working_days": handling["p90"]}
+    return {
+        "procedure": key[0],
+        "month": key[1],
+        "received": len(items),
+        "handled": len(handled),
+        "open": sum(1 for case in items if case.status == "running"),
+        "cancelled": sum(1 for case in items if case.status == "cancelled"),
+        "late": len(late),
+        "handled_on_time_share": share(sum(1 for case in handled if case.id not in late), len(handled)),
+        "handling_median_working_days": handling["median"],
+        "handling_p90_working_days": handling["p90"],
+    }
 
 
 def clerk_workload(ctx: ReportContext) -> list[dict]:
@@ -225,19 +272,28 @@ def clerk_workload(ctx: ReportContext) -> list[dict]:
     groups: dict[tuple, list] = defaultdict(list)
     for row in rows:
         groups[(row.completed_by or "(unknown)", month_of(row.completed_at, ctx.zone))].append(row)
-    return [{"actor": key[0], "month": key[1], "tasks_completed": len(items),
-             "cases": len({item.case_id for item in items}),
-             "procedures": len({item.procedure_key for item in items}),
-             "turnaround_median_office_hours": summary(
-                 [ctx.clock.office_hours(item.created_at, item.completed_at) for item in items])["median"]}
-            for key, items in sorted(groups.items())]
+    return [
+        {
+            "actor": key[0],
+            "month": key[1],
+            "tasks_completed": len(items),
+            "cases": len({item.case_id for item in items}),
+            "procedures": len({item.procedure_key for item in items}),
+            "turnaround_median_office_hours": summary(
+                [ctx.clock.office_hours(item.created_at, item.completed_at) for item in items]
+            )["median"],
+        }
+        for key, items in sorted(groups.items())
+    ]
 
 
 def step_feedback(ctx: ReportContext) -> list[dict]:
     """Per BPMN element and definition version (needs a procedure): see ``engine.feedback``."""
     if ctx.procedure is None:
-        raise InvalidInput("The step feedback report is per procedure: give one",
-                           errors=[{"field": "procedure", "message": "required for this report"}])
+        raise InvalidInput(
+            "The step feedback report is per procedure: give one",
+            errors=[{"field": "procedure", "message": "required for this report"}],
+        )
     rules = FeedbackRules(ctx.clock.office_hours, [SUPPLEMENT_MESSAGE], LOW_RATING_MAX)
     return element_feedback(ctx.engine, ctx.procedure, ctx.period, rules, ctx.now)
 
@@ -250,47 +306,151 @@ class Report:
     columns: tuple[str, ...]
 
 
-REPORTS = {report.name: report for report in (
-    Report("sla", "SLA compliance by procedure and month", sla_compliance,
-           ("procedure", "month", "closed", "on_time", "late", "no_deadline", "compliance")),
-    Report("backlog", "Open and overdue cases by procedure", backlog,
-           ("procedure", "open", "overdue", "overdue_share", "oldest_received_at", "age_median_working_days",
-            "overdue_max_working_days")),
-    Report("processing-time", "Processing time in working days", processing_time,
-           ("procedure", "month", "cases", "working_days_median", "working_days_p90", "working_days_mean")),
-    Report("supplements", "Supplement rounds per case", supplement_rounds,
-           ("procedure", "month", "cases", "cases_with_supplement", "supplement_share", "rounds",
-            "rounds_per_case", "max_rounds")),
-    Report("ratings", "Ratings by procedure, channel and month", ratings,
-           ("procedure", "channel", "month", "ratings", "mean", "low", "low_share",
-            "score_1", "score_2", "score_3", "score_4", "score_5")),
-    Report("complaints", "Complaints and their handling time", complaints,
-           ("procedure", "month", "received", "handled", "open", "cancelled", "late", "handled_on_time_share",
-            "handling_median_working_days", "handling_p90_working_days")),
-    Report("workload", "Tasks completed per clerk", clerk_workload,
-           ("actor", "month", "tasks_completed", "cases", "procedures", "turnaround_median_office_hours")),
-    Report("steps", "Feedback per BPMN step and version", step_feedback,
-           ("procedure", "version", "element_id", "element_name", "instances", "completed", "waiting_median",
-            "waiting_p90", "working_median", "working_p90", "supplement_rounds", "supplement_rate", "breaches",
-            "breach_rate", "rated", "low_ratings", "low_rating_rate")),
-)}
+REPORTS = {
+    report.name: report
+    for report in (
+        Report(
+            "sla",
+            "SLA compliance by procedure and month",
+            sla_compliance,
+            ("procedure", "month", "closed", "on_time", "late", "no_deadline", "compliance"),
+        ),
+        Report(
+            "backlog",
+            "Open and overdue cases by procedure",
+            backlog,
+            (
+                "procedure",
+                "open",
+                "overdue",
+                "overdue_share",
+                "oldest_received_at",
+                "age_median_working_days",
+                "overdue_max_working_days",
+            ),
+        ),
+        Report(
+            "processing-time",
+            "Processing time in working days",
+            processing_time,
+            ("procedure", "month", "cases", "working_days_median", "working_days_p90", "working_days_mean"),
+        ),
+        Report(
+            "supplements",
+            "Supplement rounds per case",
+            supplement_rounds,
+            (
+                "procedure",
+                "month",
+                "cases",
+                "cases_with_supplement",
+                "supplement_share",
+                "rounds",
+                "rounds_per_case",
+                "max_rounds",
+            ),
+        ),
+        Report(
+            "ratings",
+            "Ratings by procedure, channel and month",
+            ratings,
+            (
+                "procedure",
+                "channel",
+                "month",
+                "ratings",
+                "mean",
+                "low",
+                "low_share",
+                "score_1",
+                "score_2",
+                "score_3",
+                "score_4",
+                "score_5",
+            ),
+        ),
+        Report(
+            "complaints",
+            "Complaints and their handling time",
+            complaints,
+            (
+                "procedure",
+                "month",
+                "received",
+                "handled",
+                "open",
+                "cancelled",
+                "late",
+                "handled_on_time_share",
+                "handling_median_working_days",
+                "handling_p90_working_days",
+            ),
+        ),
+        Report(
+            "workload",
+            "Tasks completed per clerk",
+            clerk_workload,
+            ("actor", "month", "tasks_completed", "cases", "procedures", "turnaround_median_office_hours"),
+        ),
+        Report(
+            "steps",
+            "Feedback per BPMN step and version",
+            step_feedback,
+            (
+                "procedure",
+                "version",
+                "element_id",
+                "element_name",
+                "instances",
+                "completed",
+                "waiting_median",
+                "waiting_p90",
+                "working_median",
+                "working_p90",
+                "supplement_rounds",
+                "supplement_rate",
+                "breaches",
+                "breach_rate",
+                "rated",
+                "low_ratings",
+                "low_rating_rate",
+            ),
+        ),
+    )
+}
 
 
-def run_report(engine, name: str, *, first: date | None = None, last: date | None = None,
-               procedure: str | None = None, zone: ZoneInfo = OFFICE_ZONE) -> dict[str, Any]:
+def run_report(
+    engine,
+    name: str,
+    *,
+    first: date | None = None,
+    last: date | None = None,
+    procedure: str | None = None,
+    zone: ZoneInfo = OFFICE_ZONE,
+) -> dict[str, Any]:
     """One report as JSON-able data; the period defaults to the current month so far."""
     report = REPORTS.get(name)
     if report is None:
-        raise InvalidInput(f"There is no report '{name}'",
-                           errors=[{"field": "report", "message": f"one of {', '.join(REPORTS)}"}])
+        raise InvalidInput(
+            f"There is no report '{name}'", errors=[{"field": "report", "message": f"one of {', '.join(REPORTS)}"}]
+        )
     now = engine.clock.now()
     default = reports.current_month(now, zone)
-    period = Period(first or default.first, last or (default.last if first is None else now.astimezone(zone).date()),
-                    zone)
+    period = Period(
+        first or default.first, last or (default.last if first is None else now.astimezone(zone).date()), zone
+    )
     ctx = ReportContext(engine, period, procedure, now, office_time(engine, now))
     rows = [{key: _plain(value) for key, value in row.items()} for row in report.build(ctx)]
-    result = {"report": report.name, "title": report.title, "generated_at": now, "period": period.as_dict(),
-              "procedure": procedure, "columns": list(report.columns), "rows": rows}
+    result = {
+        "report": report.name,
+        "title": report.title,
+        "generated_at": now,
+        "period": period.as_dict(),
+        "procedure": procedure,
+        "columns": list(report.columns),
+        "rows": rows,
+    }
     if report.name == "steps":
         result["versions"] = compare_versions(rows)
     return result

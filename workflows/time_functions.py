@@ -7,6 +7,7 @@ known at that moment, and return ISO datetimes with an explicit +08:00 offset, r
 ``age_today(birth_date)`` gives whole years of age on the same "now" (the name change checks
 criminal records from age 14), so replay gives the same answer.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -45,5 +46,4 @@ def time_functions(calendar: OfficeCalendar) -> dict[str, Callable]:
         today = current_now().astimezone(OFFICE_ZONE).date()
         return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
-    return {"working_days_after": working_days_after, "office_hours_after": office_hours_after,
-            "age_today": age_today}
+    return {"working_days_after": working_days_after, "office_hours_after": office_hours_after, "age_today": age_today}

@@ -5,6 +5,7 @@ reports compare. People read the labels: the web app shows them for a form's opt
 lists of codes in a case (the documents still missing). A code without a label is shown as it is;
 tests/workflows/test_vocabulary.py makes sure every option of the forms in bpmn/ has one.
 """
+
 from __future__ import annotations
 
 OPTION_LABELS: dict[str, tuple[str, str]] = {

@@ -1,4 +1,5 @@
 """Auditors and supervisors: case timelines, recorded verification runs, signed chain anchors."""
+
 from __future__ import annotations
 
 from flask.views import MethodView
@@ -21,8 +22,12 @@ from ..audit_schemas import (
 from ..auth import AUDITOR, HISTORY_READERS, current_principal, engine
 from .common import Blueprint, page_window, secured
 
-blp = Blueprint("audit", __name__, url_prefix="/api",
-                description="Audit: case timelines, verification runs and signed anchors of the event log.")
+blp = Blueprint(
+    "audit",
+    __name__,
+    url_prefix="/api",
+    description="Audit: case timelines, verification runs and signed anchors of the event log.",
+)
 
 
 @blp.route("/cases/<string:case_id>/timeline")
@@ -46,8 +51,7 @@ class Verifications(MethodView):
     def post(self, body):
         """Verify one case (``case_id``) or every case: hash chains and replay. The run is recorded
         with who ran it, when, and each failing case's first divergent event."""
-        return integrity.verify_and_record(engine(), actor=current_principal().username,
-                                           case_id=body.get("case_id"))
+        return integrity.verify_and_record(engine(), actor=current_principal().username, case_id=body.get("case_id"))
 
     @secured(blp, *HISTORY_READERS, errors=(422,))
     @blp.arguments(RunListArgsSchema, location="query")

@@ -1,4 +1,5 @@
 """Sign in with a password to get a bearer token; sign out by revoking it."""
+
 from __future__ import annotations
 
 from flask.views import MethodView
@@ -25,9 +26,16 @@ class Token(MethodView):
             if issued is None:
                 abort(401, message="Unknown user or wrong password")
             token, row, user = issued
-            return {"token": token, "expires_at": row.expires_at,
-                    "user": {"username": user.username, "display_name": user.display_name,
-                             "roles": user.roles, "groups": user.groups}}
+            return {
+                "token": token,
+                "expires_at": row.expires_at,
+                "user": {
+                    "username": user.username,
+                    "display_name": user.display_name,
+                    "roles": user.roles,
+                    "groups": user.groups,
+                },
+            }
 
     @secured(blp, *ANY_ROLE)
     @blp.response(204)

@@ -3,6 +3,7 @@
 A calendar change moves the due dates of the open cases it affects before the answer returns;
 the answer says how many were checked and moved.
 """
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -20,8 +21,12 @@ from ..auth import ADMIN, AUDITOR, CASE_READERS, SUPERVISOR, current_principal, 
 from ..schemas import Text, unstorable
 from .common import Blueprint, secured, settings
 
-blp = Blueprint("calendar", __name__, url_prefix="/api",
-                description="Working-day calendar, its overrides, and the notifications sent.")
+blp = Blueprint(
+    "calendar",
+    __name__,
+    url_prefix="/api",
+    description="Working-day calendar, its overrides, and the notifications sent.",
+)
 
 CALENDAR_EDITORS = (ADMIN, SUPERVISOR)
 OUTBOX_READERS = (SUPERVISOR, AUDITOR, ADMIN)
@@ -134,17 +139,38 @@ class CalendarDays(MethodView):
         """Working days and days off between two dates (at most 400 days), as known now."""
         start, end = args["start"], args["end"]
         if end < start or (end - start).days > MAX_RANGE_DAYS:
-            abort(422, message=f"'to' must be on or after 'from', at most {MAX_RANGE_DAYS} days later",
-                  errors={"to": ["bad range"]})
+            abort(
+                422,
+                message=f"'to' must be on or after 'from', at most {MAX_RANGE_DAYS} days later",
+                errors={"to": ["bad range"]},
+            )
         calendar = _calendar().as_of(engine().clock.now())
-        return [{"day": start + timedelta(days=n), "working": calendar.is_working_day(start + timedelta(days=n))}
-                for n in range((end - start).days + 1)]
+        return [
+            {"day": start + timedelta(days=n), "working": calendar.is_working_day(start + timedelta(days=n))}
+            for n in range((end - start).days + 1)
+        ]
 
 
-UPLOAD_DOC = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-    "type": "object", "required": ["file"],
-    "properties": {"file": {"type": "string", "format": "binary",
-                            "description": "one year's DGPA CSV (UTF-8 with BOM: 西元日期,星期,是否放假,備註)"}}}}}}}
+UPLOAD_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "one year's DGPA CSV (UTF-8 with BOM: 西元日期,星期,是否放假,備註)",
+                        }
+                    },
+                }
+            }
+        },
+    }
+}
 
 
 @blp.route("/calendar/editions")
@@ -166,10 +192,17 @@ class CalendarEditions(MethodView):
             abort(422, message="Upload the calendar in the multipart field 'file'", errors={"file": ["missing"]})
         if unstorable(upload.filename or ""):
             abort(422, message=f"The file name {unstorable(upload.filename)}", errors={"file": ["bad file name"]})
-        imported = _calendar().import_dgpa(upload.read(), source_name=upload.filename or "upload",
-                                           actor=current_principal().username, now=engine().clock.now())
-        answer = {"id": imported["edition_id"], "created": imported["created"],
-                  "changed_days": imported["changed_days"]}
+        imported = _calendar().import_dgpa(
+            upload.read(),
+            source_name=upload.filename or "upload",
+            actor=current_principal().username,
+            now=engine().clock.now(),
+        )
+        answer = {
+            "id": imported["edition_id"],
+            "created": imported["created"],
+            "changed_days": imported["changed_days"],
+        }
         answer.update(_recompute(imported["changed_days"], f"calendar {imported['year']} imported"))
         return answer, 201 if imported["created"] else 200
 
@@ -187,8 +220,9 @@ class CalendarOverrides(MethodView):
     @blp.response(201, ChangeResultSchema)
     def post(self, body):
         """Declare a day closed (e.g. 停班 for a typhoon) or open; due dates of open cases follow."""
-        added = _calendar().add_override(body["day"], body["working"], body["reason"],
-                                         actor=current_principal().username, now=engine().clock.now())
+        added = _calendar().add_override(
+            body["day"], body["working"], body["reason"], actor=current_principal().username, now=engine().clock.now()
+        )
         answer = {"id": added["override_id"], "created": True, "changed_days": added["changed_days"]}
         answer.update(_recompute(added["changed_days"], f"calendar override for {body['day']}: {body['reason']}"))
         return answer, 201
@@ -202,8 +236,7 @@ class CalendarRevocations(MethodView):
     def post(self, body):
         """Revoke an override (it stays on record as revoked, with who and when)."""
         override_id = body["override_id"]
-        revoked = _calendar().revoke_override(override_id, actor=current_principal().username,
-                                              now=engine().clock.now())
+        revoked = _calendar().revoke_override(override_id, actor=current_principal().username, now=engine().clock.now())
         answer = {"id": override_id, "created": False, "changed_days": revoked["changed_days"]}
         answer.update(_recompute(revoked["changed_days"], f"calendar override {override_id} revoked"))
         return answer

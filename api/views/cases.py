@@ -1,4 +1,5 @@
 """Clerks and supervisors start and steer cases; auditors read their history."""
+
 from __future__ import annotations
 
 from flask import request
@@ -27,15 +28,27 @@ from .common import Blueprint, case_summary, page_window, secured, task_dict
 
 blp = Blueprint("cases", __name__, url_prefix="/api/cases", description="Cases: start, follow, steer, audit.")
 
-IDEMPOTENCY_DOC = {"parameters": [{
-    "in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string", "maxLength": 200},
-    "description": "a retried request with the same key returns the first answer instead of a second case; "
-                   "the same key with a different request is refused (422)"}]}
+IDEMPOTENCY_DOC = {
+    "parameters": [
+        {
+            "in": "header",
+            "name": "Idempotency-Key",
+            "required": False,
+            "schema": {"type": "string", "maxLength": 200},
+            "description": "a retried request with the same key returns the first answer instead of a second case; "
+            "the same key with a different request is refused (422)",
+        }
+    ]
+}
 
 
 def changed_dict(changed) -> dict:
-    return {"case_id": changed.case_id, "status": changed.status, "last_event_seq": changed.last_event_seq,
-            "open_tasks": [task.__dict__ for task in changed.open_tasks]}
+    return {
+        "case_id": changed.case_id,
+        "status": changed.status,
+        "last_event_seq": changed.last_event_seq,
+        "open_tasks": [task.__dict__ for task in changed.open_tasks],
+    }
 
 
 def receipt(started) -> dict:
@@ -45,10 +58,15 @@ def receipt(started) -> dict:
     request with the same Idempotency-Key gets the same receipt, whatever its own body says.
     """
     return {
-        "case_number": started.number, "access_code": started.access_code, "procedure": started.procedure_key,
-        "procedure_name": started.procedure_name, "channel": started.channel, "received_at": started.received_at,
+        "case_number": started.number,
+        "access_code": started.access_code,
+        "procedure": started.procedure_key,
+        "procedure_name": started.procedure_name,
+        "channel": started.channel,
+        "received_at": started.received_at,
         "received": mask_national_ids(started.received),
-        "standard_time": engine().catalogue.standard_time(started.procedure_key), "due_at": started.due_at,
+        "standard_time": engine().catalogue.standard_time(started.procedure_key),
+        "due_at": started.due_at,
     }
 
 
@@ -62,12 +80,25 @@ class Cases(MethodView):
     def post(self, body):
         """Start a case at the counter, online or on a home visit; returns the receipt."""
         key = (request.headers.get("Idempotency-Key") or "").strip()[:200] or None
-        started = engine().handle(cmd.StartCase(
-            body["procedure"], body["data"], body["channel"], applicant=body.get("applicant"),
-            actor=current_principal().username, idempotency_key=key))
-        answer = {"case_id": started.case_id, "number": started.number, "access_code": started.access_code,
-                  "version": started.version, "existing": started.existing,
-                  "open_tasks": [task.__dict__ for task in started.open_tasks], "receipt": receipt(started)}
+        started = engine().handle(
+            cmd.StartCase(
+                body["procedure"],
+                body["data"],
+                body["channel"],
+                applicant=body.get("applicant"),
+                actor=current_principal().username,
+                idempotency_key=key,
+            )
+        )
+        answer = {
+            "case_id": started.case_id,
+            "number": started.number,
+            "access_code": started.access_code,
+            "version": started.version,
+            "existing": started.existing,
+            "open_tasks": [task.__dict__ for task in started.open_tasks],
+            "receipt": receipt(started),
+        }
         return answer, 200 if started.existing else 201
 
     @secured(blp, *CASE_READERS)
@@ -77,13 +108,22 @@ class Cases(MethodView):
         """Cases, newest first; filter by procedure, status, overdue and receipt time."""
         limit, offset = page_window(args)
         case_filter = queries.CaseFilter(
-            procedure=args.get("procedure"), status=args.get("status"),
+            procedure=args.get("procedure"),
+            status=args.get("status"),
             overdue_at=engine().clock.now() if args.get("overdue") else None,
-            received_from=args.get("received_from"), received_to=args.get("received_to"), limit=limit, offset=offset)
+            received_from=args.get("received_from"),
+            received_to=args.get("received_to"),
+            limit=limit,
+            offset=offset,
+        )
         with engine().read() as session:
             rows, total = queries.list_cases(session, case_filter)
-        return {"items": [case_summary(row) for row in rows], "total": total,
-                "page": args["page"], "per_page": args["per_page"]}
+        return {
+            "items": [case_summary(row) for row in rows],
+            "total": total,
+            "page": args["page"],
+            "per_page": args["per_page"],
+        }
 
 
 @blp.route("/<string:case_id>")
@@ -97,9 +137,14 @@ class CaseDetail(MethodView):
             open_rows = [row for row in queries.case_tasks(session, case_id) if row.status in ("ready", "claimed")]
         state = engine().case_state(case_id)
         detail = case_summary(case, mask=False)
-        detail.update(close_reason=case.close_reason, next_timer_at=case.next_timer_at, data=state["data"],
-                      completed_steps=state["completed_steps"], last_event_seq=case.last_event_seq,
-                      open_tasks=[task_dict(row, case.number, case.procedure_key) for row in open_rows])
+        detail.update(
+            close_reason=case.close_reason,
+            next_timer_at=case.next_timer_at,
+            data=state["data"],
+            completed_steps=state["completed_steps"],
+            last_event_seq=case.last_event_seq,
+            open_tasks=[task_dict(row, case.number, case.procedure_key) for row in open_rows],
+        )
         return detail
 
 
@@ -110,8 +155,9 @@ class CaseMessage(MethodView):
     @blp.response(200, CaseChangedSchema)
     def post(self, body, case_id, name):
         """Deliver a BPMN message to a waiting case (e.g. the missing documents arrived)."""
-        return changed_dict(engine().handle(cmd.DeliverMessage(case_id, name, body.get("payload"),
-                                                               actor=current_principal().username)))
+        return changed_dict(
+            engine().handle(cmd.DeliverMessage(case_id, name, body.get("payload"), actor=current_principal().username))
+        )
 
 
 @blp.route("/<string:case_id>/cancel")
@@ -121,8 +167,9 @@ class CaseCancel(MethodView):
     @blp.response(200, CaseChangedSchema)
     def post(self, body, case_id):
         """Cancel a case, with the reason."""
-        return changed_dict(engine().handle(cmd.CancelCase(case_id, body["reason"],
-                                                           actor=current_principal().username)))
+        return changed_dict(
+            engine().handle(cmd.CancelCase(case_id, body["reason"], actor=current_principal().username))
+        )
 
 
 @blp.route("/<string:case_id>/events")
@@ -135,9 +182,19 @@ class CaseEvents(MethodView):
             queries.get_case(session, case_id)
             events = queries.case_events(session, case_id)
         unmasked = current_principal().has_any(AUDITOR)
-        return [{"seq": e.seq, "type": e.type, "occurred_at": e.occurred_at, "actor": e.actor,
-                 "element_id": e.element_id, "payload": e.payload if unmasked else mask_national_ids(e.payload),
-                 "hash": e.hash, "prev_hash": e.prev_hash} for e in events]
+        return [
+            {
+                "seq": e.seq,
+                "type": e.type,
+                "occurred_at": e.occurred_at,
+                "actor": e.actor,
+                "element_id": e.element_id,
+                "payload": e.payload if unmasked else mask_national_ids(e.payload),
+                "hash": e.hash,
+                "prev_hash": e.prev_hash,
+            }
+            for e in events
+        ]
 
 
 @blp.route("/<string:case_id>/state")

@@ -1,5 +1,6 @@
 """Shaping helpers shared by the views (rows -> dicts the schemas dump) and the decorators that
 guard and document them."""
+
 from __future__ import annotations
 
 import http
@@ -97,9 +98,18 @@ def case_summary(case, version: int | None = None, *, mask: bool = True) -> dict
 def task_dict(task, case_number: str, procedure: str) -> dict:
     now = engine().clock.now()
     return {
-        "id": task.id, "case_id": task.case_id, "case_number": case_number, "procedure": procedure,
-        "element_id": task.element_id, "name": task.name, "element_type": task.element_type,
-        "lane": task.lane, "form_key": task.form_key, "status": task.status, "assignee": task.assignee,
-        "created_at": task.created_at, "due_at": task.due_at,
+        "id": task.id,
+        "case_id": task.case_id,
+        "case_number": case_number,
+        "procedure": procedure,
+        "element_id": task.element_id,
+        "name": task.name,
+        "element_type": task.element_type,
+        "lane": task.lane,
+        "form_key": task.form_key,
+        "status": task.status,
+        "assignee": task.assignee,
+        "created_at": task.created_at,
+        "due_at": task.due_at,
         "overdue": task.due_at is not None and task.due_at < now and task.status in ("ready", "claimed"),
     }

@@ -1,4 +1,5 @@
 """Process designers: upload, validate, list and download procedure definitions."""
+
 from __future__ import annotations
 
 import io
@@ -49,8 +50,12 @@ from ..schemas import (
 from .common import Blueprint, secured
 
 # Versions are 32-bit integers in the database: a larger number in a URL is no route (404).
-blp = Blueprint("definitions", __name__, url_prefix="/api/definitions",
-                description="Procedure definitions: BPMN, DMN and JSON Schema forms, versioned.")
+blp = Blueprint(
+    "definitions",
+    __name__,
+    url_prefix="/api/definitions",
+    description="Procedure definitions: BPMN, DMN and JSON Schema forms, versioned.",
+)
 
 ACCEPTED_SUFFIXES = (".bpmn", ".dmn", ".json")
 MAX_NAME_LENGTH = 300  # definition_files.name
@@ -59,19 +64,37 @@ MAX_ZIP_MEMBERS = 200
 MAX_UNZIPPED_BYTES = 20 * 1024 * 1024
 # What reading an untrusted archive can raise, besides BadZipFile: truncated or corrupt data,
 # unsupported compression or encryption.
-UNREADABLE_ZIP = (zipfile.BadZipFile, RuntimeError, OSError, NotImplementedError, EOFError, ValueError,
-                  zlib.error, lzma.LZMAError, struct.error)
+UNREADABLE_ZIP = (
+    zipfile.BadZipFile,
+    RuntimeError,
+    OSError,
+    NotImplementedError,
+    EOFError,
+    ValueError,
+    zlib.error,
+    lzma.LZMAError,
+    struct.error,
+)
 
 UPLOAD_DOC = {
     "requestBody": {
         "required": True,
-        "content": {"multipart/form-data": {"schema": {
-            "type": "object",
-            "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"},
-                                     "description": ".bpmn, .dmn, .json forms, or one .zip of a procedure folder"},
-                           "process_key": {"type": "string", "description": "process to start cases on"}},
-            "required": ["files"],
-        }}},
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "files": {
+                            "type": "array",
+                            "items": {"type": "string", "format": "binary"},
+                            "description": ".bpmn, .dmn, .json forms, or one .zip of a procedure folder",
+                        },
+                        "process_key": {"type": "string", "description": "process to start cases on"},
+                    },
+                    "required": ["files"],
+                }
+            }
+        },
     }
 }
 
@@ -80,8 +103,11 @@ def uploaded_files() -> dict[str, bytes]:
     """The procedure's files from a multipart upload: loose files and/or zips of a folder."""
     uploads = request.files.getlist("files") or list(request.files.values())
     if not uploads:
-        abort(422, message="Upload the procedure's files in the multipart field 'files'",
-              errors={"files": ["no file was uploaded"]})
+        abort(
+            422,
+            message="Upload the procedure's files in the multipart field 'files'",
+            errors={"files": ["no file was uploaded"]},
+        )
     files: dict[str, bytes] = {}
     for upload in uploads:
         name = _file_name(upload.filename or "")
@@ -91,28 +117,36 @@ def uploaded_files() -> dict[str, bytes]:
         elif name:
             files[name] = content
     if not files:
-        abort(422, message="No .bpmn, .dmn or .json file was found in the upload",
-              errors={"files": ["no procedure file found"]})
+        abort(
+            422,
+            message="No .bpmn, .dmn or .json file was found in the upload",
+            errors={"files": ["no procedure file found"]},
+        )
     return files
 
 
 def _file_name(raw: str, within: str | None = None) -> str:
     """The file's own name (folders dropped: no path traversal), if it can be stored."""
     name = PurePosixPath(raw.replace("\\", "/")).name
-    problem = unstorable(name) or (f"is longer than {MAX_NAME_LENGTH} characters"
-                                    if len(name) > MAX_NAME_LENGTH else None)
+    problem = unstorable(name) or (
+        f"is longer than {MAX_NAME_LENGTH} characters" if len(name) > MAX_NAME_LENGTH else None
+    )
     if problem:
         where = f"a file name in {within}" if within else "a file name"
-        abort(422, message=f"The upload has {where} that cannot be used: it {problem}",
-              errors={"files": [f"file name {problem}"]})
+        abort(
+            422,
+            message=f"The upload has {where} that cannot be used: it {problem}",
+            errors={"files": [f"file name {problem}"]},
+        )
     return name
 
 
 def process_key_field() -> str | None:
     value = request.form.get("process_key") or None
     if value is not None:
-        problem = unstorable(value) or (f"is longer than {MAX_PROCESS_KEY_LENGTH} characters"
-                                         if len(value) > MAX_PROCESS_KEY_LENGTH else None)
+        problem = unstorable(value) or (
+            f"is longer than {MAX_PROCESS_KEY_LENGTH} characters" if len(value) > MAX_PROCESS_KEY_LENGTH else None
+        )
         if problem:
             abort(422, message=f"process_key {problem}", errors={"process_key": [problem]})
     return value
@@ -125,9 +159,12 @@ def _unzip(name: str, content: bytes) -> dict[str, bytes]:
     except UNREADABLE_ZIP as error:
         abort(422, message=f"{name} is not a readable zip file: {error}", errors={"files": [f"{name}: not a zip"]})
     if len(members) > MAX_ZIP_MEMBERS or sum(m.file_size for m in members) > MAX_UNZIPPED_BYTES:
-        abort(422, message=f"{name} is too large (at most {MAX_ZIP_MEMBERS} files, "
-                           f"{MAX_UNZIPPED_BYTES // (1024 * 1024)} MB unpacked)",
-              errors={"files": [f"{name}: too large"]})
+        abort(
+            422,
+            message=f"{name} is too large (at most {MAX_ZIP_MEMBERS} files, "
+            f"{MAX_UNZIPPED_BYTES // (1024 * 1024)} MB unpacked)",
+            errors={"files": [f"{name}: too large"]},
+        )
     files = {}
     for member in members:
         member_name = _file_name(member.filename, within=name)
@@ -135,16 +172,23 @@ def _unzip(name: str, content: bytes) -> dict[str, bytes]:
             try:
                 files[member_name] = archive.read(member)
             except UNREADABLE_ZIP as error:
-                abort(422, message=f"{member.filename} in {name} cannot be read: {error}",
-                      errors={"files": [f"{member.filename}: unreadable"]})
+                abort(
+                    422,
+                    message=f"{member.filename} in {name} cannot be read: {error}",
+                    errors={"files": [f"{member.filename}: unreadable"]},
+                )
     return files
 
 
 def version_dict(definition, session) -> dict:
     return {
-        "key": definition.process_key, "version": definition.version, "name": definition.name,
-        "content_hash": definition.content_hash, "deployed_at": definition.deployed_at,
-        "deployed_by": definition.deployed_by, "findings": definition.findings or [],
+        "key": definition.process_key,
+        "version": definition.version,
+        "name": definition.name,
+        "content_hash": definition.content_hash,
+        "deployed_at": definition.deployed_at,
+        "deployed_by": definition.deployed_by,
+        "findings": definition.findings or [],
         "draft": bool(definition.draft),
         "files": sorted(queries.definition_files(session, definition.id)),
     }
@@ -163,25 +207,43 @@ class Definitions(MethodView):
         for row in rows:
             latest[row.process_key] = row
             counts[row.process_key] = counts.get(row.process_key, 0) + 1
-        return [{"key": key, "name": row.name, "latest_version": row.version, "versions": counts[key],
-                 "standard_time": engine().catalogue.standard_time(key)} for key, row in latest.items()]
+        return [
+            {
+                "key": key,
+                "name": row.name,
+                "latest_version": row.version,
+                "versions": counts[key],
+                "standard_time": engine().catalogue.standard_time(key),
+            }
+            for key, row in latest.items()
+        ]
 
     @secured(blp, DESIGNER, ADMIN, errors=(400, 413))
     @blp.doc(**UPLOAD_DOC)
     @blp.response(201, DeployResultSchema, description="a new version was deployed")
     @blp.alt_response(200, schema=DeployResultSchema, description="the same content was already deployed")
-    @blp.alt_response(422, schema=ProblemSchema, content_type=PROBLEM_JSON,
-                      description="rejected: the upload is unusable, or the procedure has errors "
-                                  "(see findings); a draft is stored (201, draft: true)")
+    @blp.alt_response(
+        422,
+        schema=ProblemSchema,
+        content_type=PROBLEM_JSON,
+        description="rejected: the upload is unusable, or the procedure has errors "
+        "(see findings); a draft is stored (201, draft: true)",
+    )
     def post(self):
         """Deploy a procedure (multipart: .bpmn, .dmn, .json forms, or a zip of the folder)."""
         files = uploaded_files()
-        result = engine().handle(cmd.DeployDefinition(files, actor=current_principal().username,
-                                                      process_key=process_key_field()))
+        result = engine().handle(
+            cmd.DeployDefinition(files, actor=current_principal().username, process_key=process_key_field())
+        )
         draft = bool(result.definition.draft)
-        body = {"key": result.definition.process_key, "version": result.definition.version,
-                "created": result.created, "verdict": "draft" if draft else "executable", "draft": draft,
-                "findings": [finding.as_dict() for finding in result.findings]}
+        body = {
+            "key": result.definition.process_key,
+            "version": result.definition.version,
+            "created": result.created,
+            "verdict": "draft" if draft else "executable",
+            "draft": draft,
+            "findings": [finding.as_dict() for finding in result.findings],
+        }
         return body, 201 if result.created else 200
 
 
@@ -203,11 +265,17 @@ class ValidateDefinition(MethodView):
             files = fixed
         bundle = engine().deployments.validate(files, process_key_field())
         findings = [*bundle.findings, *lint_bundle(files)]  # lint warnings only here, not at deploy
-        body = {"ok": bundle.ok, "verdict": bundle.verdict, "main_process_id": bundle.main_process_id,
-                "findings": [finding.as_dict() for finding in findings]}
+        body = {
+            "ok": bundle.ok,
+            "verdict": bundle.verdict,
+            "main_process_id": bundle.main_process_id,
+            "findings": [finding.as_dict() for finding in findings],
+        }
         if fix:
-            body.update(fixes=[rewrite.as_dict() for rewrite in fixes],
-                        files={name: files[name].decode("utf-8") for name in sorted(changed)})
+            body.update(
+                fixes=[rewrite.as_dict() for rewrite in fixes],
+                files={name: files[name].decode("utf-8") for name in sorted(changed)},
+            )
         return body
 
 
@@ -219,8 +287,12 @@ class DefinitionDetail(MethodView):
         """A procedure with all its versions."""
         with engine().read() as session:
             versions = queries.definition_versions(session, key)
-            return {"key": key, "name": versions[-1].name, "standard_time": engine().catalogue.standard_time(key),
-                    "versions": [version_dict(row, session) for row in versions]}
+            return {
+                "key": key,
+                "name": versions[-1].name,
+                "standard_time": engine().catalogue.standard_time(key),
+                "versions": [version_dict(row, session) for row in versions],
+            }
 
 
 @blp.route("/<string:key>/diff")
@@ -232,8 +304,13 @@ class DefinitionDiff(MethodView):
         """What changed between two versions: BPMN/DMN elements added, removed, changed; files."""
         with engine().read() as session:
             diff = diff_versions(session, key, from_version, to_version)
-        return {"key": key, "from_version": from_version, "to_version": to_version,
-                "files": diff["files"], "elements": diff["elements"]}
+        return {
+            "key": key,
+            "from_version": from_version,
+            "to_version": to_version,
+            "files": diff["files"],
+            "elements": diff["elements"],
+        }
 
 
 @blp.route("/<string:key>/versions/<int(max=2147483647):version>")
@@ -249,9 +326,14 @@ class DefinitionVersion(MethodView):
 @blp.route("/<string:key>/versions/<int(max=2147483647):version>/bpmn")
 class DefinitionBpmn(MethodView):
     @secured(blp, *ANY_ROLE, errors=(404,))
-    @blp.doc(responses={"200": {
-        "description": "the BPMN XML as deployed",
-        "content": {"application/xml": {"schema": {"type": "string"}}}}})
+    @blp.doc(
+        responses={
+            "200": {
+                "description": "the BPMN XML as deployed",
+                "content": {"application/xml": {"schema": {"type": "string"}}},
+            }
+        }
+    )
     @blp.arguments(BpmnFileArgsSchema, location="query", as_kwargs=True)
     def get(self, key, version, file=None):
         """The BPMN XML as deployed (the first .bpmn file, or ?file=name)."""
@@ -275,14 +357,23 @@ class DefinitionDryRun(MethodView):
         with engine().read() as session:
             definition = queries.definition_version(session, key, version)
             if definition.draft:
-                raise InvalidInput(f"Version {definition.version} of {key} is a draft: it cannot run. "
-                                   "Fix its findings and deploy it again.",
-                                   errors=[{"field": "version", "message": "is a draft"}])
+                raise InvalidInput(
+                    f"Version {definition.version} of {key} is a draft: it cannot run. "
+                    "Fix its findings and deploy it again.",
+                    errors=[{"field": "version", "message": "is a draft"}],
+                )
             parsed = engine().deployments.get(session, definition.id)
         scripts = synchronous_script_engine(engine().script_functions, engine().script_timeout_seconds)
         due_at = engine().catalogue.due_at(parsed.process_key, wall_clock_now())
-        return dry_run(parsed, scripts, sample["data"], tasks=sample["tasks"], services=sample["services"],
-                       max_steps=sample["max_steps"], due_at=due_at).as_dict()
+        return dry_run(
+            parsed,
+            scripts,
+            sample["data"],
+            tasks=sample["tasks"],
+            services=sample["services"],
+            max_steps=sample["max_steps"],
+            due_at=due_at,
+        ).as_dict()
 
 
 @blp.route("/<string:key>/move-preview")
@@ -293,8 +384,14 @@ class MovePreview(MethodView):
     def get(self, key, from_version, to_version):
         """Which running cases of one version could move to another, and which elements block the others."""
         preview = engine().preview_move(key, from_version, to_version)
-        return {"key": key, "from_version": from_version, "to_version": to_version, "movable": preview["movable"],
-                "blocked": preview["blocked"], "truncated": preview["truncated"]}
+        return {
+            "key": key,
+            "from_version": from_version,
+            "to_version": to_version,
+            "movable": preview["movable"],
+            "blocked": preview["blocked"],
+            "truncated": preview["truncated"],
+        }
 
 
 @blp.route("/<string:key>/moves")
@@ -306,11 +403,30 @@ class CaseMoves(MethodView):
         """Move running cases of one version to a newer one: all that can move, or those in
         ``case_ids``. Each case moves in its own transaction, recorded as a ``case_migrated``
         event; a case that cannot move is reported with the elements that block it."""
-        outcomes = engine().handle(cmd.MoveCases(
-            key, body["from_version"], body["to_version"], body["reason"], actor=current_principal().username,
-            case_ids=tuple(body["case_ids"]) if body["case_ids"] is not None else None))
-        cases = [{"case_id": o.case_id, "outcome": o.outcome, "reason": o.reason, "blocked_by": list(o.blocked_by),
-                  "last_event_seq": o.last_event_seq} for o in outcomes]
-        return {"key": key, "from_version": body["from_version"], "to_version": body["to_version"],
-                **{kind: sum(1 for o in outcomes if o.outcome == kind) for kind in ("moved", "blocked", "failed")},
-                "cases": cases}
+        outcomes = engine().handle(
+            cmd.MoveCases(
+                key,
+                body["from_version"],
+                body["to_version"],
+                body["reason"],
+                actor=current_principal().username,
+                case_ids=tuple(body["case_ids"]) if body["case_ids"] is not None else None,
+            )
+        )
+        cases = [
+            {
+                "case_id": o.case_id,
+                "outcome": o.outcome,
+                "reason": o.reason,
+                "blocked_by": list(o.blocked_by),
+                "last_event_seq": o.last_event_seq,
+            }
+            for o in outcomes
+        ]
+        return {
+            "key": key,
+            "from_version": body["from_version"],
+            "to_version": body["to_version"],
+            **{kind: sum(1 for o in outcomes if o.outcome == kind) for kind in ("moved", "blocked", "failed")},
+            "cases": cases,
+        }

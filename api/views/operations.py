@@ -1,4 +1,5 @@
 """Health of the server and what it depends on."""
+
 from __future__ import annotations
 
 from flask.views import MethodView

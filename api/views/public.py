@@ -1,4 +1,5 @@
 """Applicants, without an account: their case's status by number + access code, and a rating."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -15,8 +16,12 @@ from ..auth import engine
 from ..schemas import PublicCaseSchema, PublicLookupArgsSchema, RatingResultSchema, RatingSchema
 from .common import Blueprint, problems, zone
 
-blp = Blueprint("public", __name__, url_prefix="/api/public",
-                description="For applicants: case status by number and access code, and the rating.")
+blp = Blueprint(
+    "public",
+    __name__,
+    url_prefix="/api/public",
+    description="For applicants: case status by number and access code, and the rating.",
+)
 
 FAILURE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES = 5  # wrong codes for one case number, from one caller
@@ -33,8 +38,11 @@ def case_for_applicant(number: str, code: str):
     with engine().read() as session:
         this_case, any_case = queries.recent_lookup_failures(session, client, now - FAILURE_WINDOW, number)
         if this_case >= MAX_FAILURES or any_case >= MAX_FAILURES_ANY_CASE:
-            abort(429, message="Too many wrong access codes; try again in 15 minutes",
-                  headers={"Retry-After": str(int(FAILURE_WINDOW.total_seconds()))})
+            abort(
+                429,
+                message="Too many wrong access codes; try again in 15 minutes",
+                headers={"Retry-After": str(int(FAILURE_WINDOW.total_seconds()))},
+            )
         try:
             case = queries.get_case_by_number(session, number)
         except NotFound:
@@ -59,12 +67,19 @@ class PublicCase(MethodView):
             rated = queries.rating_for(session, case.id) is not None
         sla = queries.sla_state(case, engine().clock.now(), zone())
         return {
-            "number": case.number, "procedure": case.procedure_key,
+            "number": case.number,
+            "procedure": case.procedure_key,
             "procedure_name": engine().definition(case.definition_id).spec.description,
-            "status": case.status, "received_at": case.received_at, "due_at": case.due_at, "sla_state": sla,
+            "status": case.status,
+            "received_at": case.received_at,
+            "due_at": case.due_at,
+            "sla_state": sla,
             "delayed": sla in (queries.OVERDUE, queries.CLOSED_LATE),
-            "steps_done": [step["name"] or step["element_id"] for step in state["completed_steps"]
-                           if step["element_type"] in ("userTask", "manualTask", "serviceTask", "scriptTask")],
+            "steps_done": [
+                step["name"] or step["element_id"]
+                for step in state["completed_steps"]
+                if step["element_type"] in ("userTask", "manualTask", "serviceTask", "scriptTask")
+            ],
             "steps_open": [task["name"] or task["element_id"] for task in state["ready_tasks"]],
             "rated": rated,
             # Rated once, after the service: at the rating step, or after the case completed.

@@ -1,4 +1,5 @@
 """Supervisors and auditors: management reports (JSON or CSV) and process-mining exports."""
+
 from __future__ import annotations
 
 from flask import Response, json
@@ -12,13 +13,29 @@ from ..audit_schemas import MiningArgsSchema, OcelSchema, ReportArgsSchema, Repo
 from ..auth import HISTORY_READERS, engine
 from .common import Blueprint, secured, zone
 
-blp = Blueprint("reports", __name__, url_prefix="/api",
-                description="Reports for supervisors and auditors; process-mining exports (XES, OCEL 2.0).")
+blp = Blueprint(
+    "reports",
+    __name__,
+    url_prefix="/api",
+    description="Reports for supervisors and auditors; process-mining exports (XES, OCEL 2.0).",
+)
 
-REPORT_DOC = {"responses": {"200": {"description": "the report, as JSON or (format=csv) as CSV", "content": {
-    "application/json": {"schema": ReportSchema}, "text/csv": {"schema": {"type": "string"}}}}}}
-XES_DOC = {"responses": {"200": {"description": "an IEEE 1849 (XES) event log",
-                                 "content": {"application/xml": {"schema": {"type": "string"}}}}}}
+REPORT_DOC = {
+    "responses": {
+        "200": {
+            "description": "the report, as JSON or (format=csv) as CSV",
+            "content": {"application/json": {"schema": ReportSchema}, "text/csv": {"schema": {"type": "string"}}},
+        }
+    }
+}
+XES_DOC = {
+    "responses": {
+        "200": {
+            "description": "an IEEE 1849 (XES) event log",
+            "content": {"application/xml": {"schema": {"type": "string"}}},
+        }
+    }
+}
 
 
 @blp.route("/reports")
@@ -27,8 +44,9 @@ class Reports(MethodView):
     @blp.response(200, ReportInfoSchema(many=True))
     def get(self):
         """The reports there are."""
-        return [{"name": report.name, "title": report.title, "columns": list(report.columns)}
-                for report in REPORTS.values()]
+        return [
+            {"name": report.name, "title": report.title, "columns": list(report.columns)} for report in REPORTS.values()
+        ]
 
 
 @blp.route("/reports/<string:name>")
@@ -43,11 +61,15 @@ class ReportView(MethodView):
         procedure)."""
         if name not in REPORTS:
             abort(404, message=f"There is no report '{name}'; there are: {', '.join(REPORTS)}")
-        result = run_report(engine(), name, first=args.get("first"), last=args.get("last"),
-                            procedure=args.get("procedure"), zone=zone())
+        result = run_report(
+            engine(), name, first=args.get("first"), last=args.get("last"), procedure=args.get("procedure"), zone=zone()
+        )
         if args["format"] == "csv":
-            return Response(report_csv(result), mimetype="text/csv",
-                            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+            return Response(
+                report_csv(result),
+                mimetype="text/csv",
+                headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+            )
         return Response(json.dumps(ReportSchema().dump(result), ensure_ascii=False), mimetype="application/json")
 
 
@@ -57,9 +79,13 @@ def _office_time(moment):
 
 
 def _selection(args) -> CaseSelection:
-    return CaseSelection(procedure=args.get("procedure"), status=args.get("status"),
-                         received_from=_office_time(args.get("received_from")),
-                         received_to=_office_time(args.get("received_to")), limit=args["limit"])
+    return CaseSelection(
+        procedure=args.get("procedure"),
+        status=args.get("status"),
+        received_from=_office_time(args.get("received_from")),
+        received_to=_office_time(args.get("received_to")),
+        limit=args["limit"],
+    )
 
 
 @blp.route("/mining/xes")
@@ -71,8 +97,9 @@ class XesExport(MethodView):
         """Selected cases as an XES event log (pm4py, ProM, Disco...): one trace per case; no case
         data, so no personal data."""
         body = to_xes(mined_cases(engine(), _selection(args)))
-        return Response(body, mimetype="application/xml",
-                        headers={"Content-Disposition": 'attachment; filename="onestop.xes"'})
+        return Response(
+            body, mimetype="application/xml", headers={"Content-Disposition": 'attachment; filename="onestop.xes"'}
+        )
 
 
 @blp.route("/mining/ocel")
@@ -82,5 +109,7 @@ class OcelExport(MethodView):
     @blp.response(200, OcelSchema)
     def get(self, args):
         """Selected cases as an OCEL 2.0 (JSON) object-centric log: cases and tasks are objects."""
-        return Response(json.dumps(to_ocel(mined_cases(engine(), _selection(args))), ensure_ascii=False),
-                        mimetype="application/json")
+        return Response(
+            json.dumps(to_ocel(mined_cases(engine(), _selection(args))), ensure_ascii=False),
+            mimetype="application/json",
+        )

@@ -1,4 +1,5 @@
 """Clerks' inbox: the tasks of their groups (BPMN lanes), sorted by due date."""
+
 from __future__ import annotations
 
 from flask.views import MethodView
@@ -38,18 +39,27 @@ class Inbox(MethodView):
         principal = current_principal()
         limit, offset = page_window(args)
         task_filter = queries.TaskFilter(
-            groups=readable_groups(principal, args.get("group")), assignee=args.get("assignee"),
-            procedure=args.get("procedure"), overdue_at=engine().clock.now() if args.get("overdue") else None,
-            limit=limit, offset=offset)
+            groups=readable_groups(principal, args.get("group")),
+            assignee=args.get("assignee"),
+            procedure=args.get("procedure"),
+            overdue_at=engine().clock.now() if args.get("overdue") else None,
+            limit=limit,
+            offset=offset,
+        )
         with engine().read() as session:
             rows, total = queries.list_tasks(session, task_filter)
             # The inbox shows each task against its case's deadline (tasks rarely have their own).
             cases = queries.cases_by_id(session, {row[0].case_id for row in rows})
             now = engine().clock.now()
-            items = [{**task_dict(*row), "case_due_at": cases[row[0].case_id].due_at,
-                      "case_sla_state": queries.sla_state(cases[row[0].case_id], now, zone())} for row in rows]
-        return {"items": items, "total": total,
-                "page": args["page"], "per_page": args["per_page"]}
+            items = [
+                {
+                    **task_dict(*row),
+                    "case_due_at": cases[row[0].case_id].due_at,
+                    "case_sla_state": queries.sla_state(cases[row[0].case_id], now, zone()),
+                }
+                for row in rows
+            ]
+        return {"items": items, "total": total, "page": args["page"], "per_page": args["per_page"]}
 
 
 @blp.route("/<string:task_id>")
@@ -71,20 +81,27 @@ class TaskDetail(MethodView):
             form_schema=definition.forms.get(task.form_key) if task.form_key else None,
             case=case_summary(case, definition.version),
             case_data=engine().case_state(case.id)["data"],
-            evidence=[evidence_dict(e) for e in evidence])
+            evidence=[evidence_dict(e) for e in evidence],
+        )
         return detail
 
 
 def evidence_dict(event) -> dict:
     """An agency's answer (or failure) as a clerk sees it: national ID numbers masked."""
     payload = event.payload
-    return {"seq": event.seq, "element_id": event.element_id, "operation": payload.get("operation"),
-            "agency": payload.get("agency_name") or payload.get("agency"),
-            "params": mask_national_ids(payload.get("params") or {}),
-            "result": mask_national_ids(payload.get("result")), "error": mask_national_ids(payload.get("error")),
-            "attempts": len(payload.get("attempts") or []) or None,
-            "requested_at": payload.get("requested_at"), "answered_at": payload.get("answered_at"),
-            "recorded_at": event.occurred_at}
+    return {
+        "seq": event.seq,
+        "element_id": event.element_id,
+        "operation": payload.get("operation"),
+        "agency": payload.get("agency_name") or payload.get("agency"),
+        "params": mask_national_ids(payload.get("params") or {}),
+        "result": mask_national_ids(payload.get("result")),
+        "error": mask_national_ids(payload.get("error")),
+        "attempts": len(payload.get("attempts") or []) or None,
+        "requested_at": payload.get("requested_at"),
+        "answered_at": payload.get("answered_at"),
+        "recorded_at": event.occurred_at,
+    }
 
 
 @blp.route("/<string:task_id>/claim")
@@ -104,8 +121,13 @@ class UnclaimTask(MethodView):
     def post(self, task_id):
         """Give the task back to the group; a supervisor may release anyone's task."""
         principal = current_principal()
-        return changed_dict(engine().handle(cmd.UnclaimTask(task_id, principal.username, lanes=principal.groups,
-                                                            force=principal.has_any(SUPERVISOR))))
+        return changed_dict(
+            engine().handle(
+                cmd.UnclaimTask(
+                    task_id, principal.username, lanes=principal.groups, force=principal.has_any(SUPERVISOR)
+                )
+            )
+        )
 
 
 @blp.route("/<string:task_id>/complete")
@@ -116,5 +138,6 @@ class CompleteTask(MethodView):
     def post(self, body, task_id):
         """Complete the task with its form data (checked against the task's JSON Schema)."""
         principal = current_principal()
-        return changed_dict(engine().handle(cmd.CompleteTask(task_id, principal.username, body["data"],
-                                                             lanes=principal.groups)))
+        return changed_dict(
+            engine().handle(cmd.CompleteTask(task_id, principal.username, body["data"], lanes=principal.groups))
+        )

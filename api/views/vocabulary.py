@@ -1,6 +1,7 @@
 """The labels of the option codes forms use (workflows/vocabulary.py) and the names of the
 procedures (workflows/catalogue.py), for whoever shows a form, a list of codes or an inbox:
 open to everyone, as the forms' schemas are nothing secret either."""
+
 from __future__ import annotations
 
 from flask.views import MethodView

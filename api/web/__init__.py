@@ -4,6 +4,7 @@ No build step: the pages are plain files in ``static/``; the browser libraries (
 Chart.js, axe-core for the accessibility tests) are served from the npm packages that
 ``scripts/setup.sh`` installs into ``node_modules/`` (only the files listed in VENDOR).
 """
+
 from __future__ import annotations
 
 from pathlib import Path

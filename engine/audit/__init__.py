@@ -1,5 +1,6 @@
 """What auditors and supervisors read: the timeline of a case, replay and verification of its
 history, integrity runs and anchors, retention, process-mining exports, reports and feedback."""
+
 from engine.audit import integrity, replay, reports, retention
 from engine.audit.feedback import FeedbackRules, compare_versions, element_feedback
 from engine.audit.integrity import SCOPE_ALL, RunSummary, record_run
@@ -11,8 +12,30 @@ from engine.audit.timeline import data_changes, timeline_of
 
 __all__ = [
     "SCOPE_ALL",
-    "CaseSelection", "FeedbackRules", "Period", "RetentionPolicy", "RunSummary", "Verification",
-    "archive_and_purge", "compare_versions", "count_cases", "data_changes", "due_for_archive", "element_feedback",
-    "integrity", "mined_cases", "month_of", "quantile", "record_run", "replay", "reports", "retention", "share",
-    "summary", "timeline_of", "to_ocel", "to_xes", "verify_archive",
+    "CaseSelection",
+    "FeedbackRules",
+    "Period",
+    "RetentionPolicy",
+    "RunSummary",
+    "Verification",
+    "archive_and_purge",
+    "compare_versions",
+    "count_cases",
+    "data_changes",
+    "due_for_archive",
+    "element_feedback",
+    "integrity",
+    "mined_cases",
+    "month_of",
+    "quantile",
+    "record_run",
+    "replay",
+    "reports",
+    "retention",
+    "share",
+    "summary",
+    "timeline_of",
+    "to_ocel",
+    "to_xes",
+    "verify_archive",
 ]

@@ -13,6 +13,7 @@ that leads to a supplement round, a missed due date or a low rating.
 Durations are measured by a function the caller gives (the office measures in office hours);
 rates are per task instance. Rows are per (version, element), so a designer compares versions.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -41,12 +42,18 @@ class ElementStats:
     def as_row(self) -> dict[str, Any]:
         waiting, working = reports.summary(self.waiting), reports.summary(self.working)
         return {
-            "instances": self.instances, "completed": self.completed,
-            "waiting_median": waiting["median"], "waiting_p90": waiting["p90"],
-            "working_median": working["median"], "working_p90": working["p90"],
-            "supplement_rounds": self.supplements, "supplement_rate": reports.share(self.supplements, self.instances),
-            "breaches": self.breaches, "breach_rate": reports.share(self.breaches, self.instances),
-            "rated": self.rated, "low_ratings": self.low_ratings,
+            "instances": self.instances,
+            "completed": self.completed,
+            "waiting_median": waiting["median"],
+            "waiting_p90": waiting["p90"],
+            "working_median": working["median"],
+            "working_p90": working["p90"],
+            "supplement_rounds": self.supplements,
+            "supplement_rate": reports.share(self.supplements, self.instances),
+            "breaches": self.breaches,
+            "breach_rate": reports.share(self.breaches, self.instances),
+            "rated": self.rated,
+            "low_ratings": self.low_ratings,
             "low_rating_rate": reports.share(self.low_ratings, self.rated),
         }
 
@@ -58,8 +65,9 @@ class FeedbackRules:
     low_rating_max: int  # a score at or below this is a low rating
 
 
-def element_feedback(engine, procedure: str, period: Period, rules: FeedbackRules, now: datetime
-                     ) -> list[dict[str, Any]]:
+def element_feedback(
+    engine, procedure: str, period: Period, rules: FeedbackRules, now: datetime
+) -> list[dict[str, Any]]:
     """Rows per (version, element) for cases of ``procedure`` received in ``period``."""
     with engine.read() as session:
         cases = reports.cases_received_in(session, period, procedure=procedure)
@@ -69,8 +77,10 @@ def element_feedback(engine, procedure: str, period: Period, rules: FeedbackRule
         supplied = reports.messages_per_case(session, case_ids, rules.supplement_messages)
         scores = reports.ratings_of_cases(session, case_ids)
         versions = reports.definition_versions(session)
-        names = {definition_id: element_index(engine.deployments.get(session, definition_id))
-                 for definition_id in {case.definition_id for case in cases}}
+        names = {
+            definition_id: element_index(engine.deployments.get(session, definition_id))
+            for definition_id in {case.definition_id for case in cases}
+        }
     by_case = {case.id: case for case in cases}
     asked = _supplement_askers(tasks, supplied)
     stats: dict[tuple[int, int, str], ElementStats] = defaultdict(ElementStats)
@@ -78,9 +88,16 @@ def element_feedback(engine, procedure: str, period: Period, rules: FeedbackRule
         case = by_case[task.case_id]
         item = stats[(case.definition_id, versions.get(case.definition_id, 0), task.element_id)]
         _count(item, task, case, claims.get(task.id), asked, scores.get(task.case_id), rules, now)
-    return [{"procedure": procedure, "version": version, "element_id": element_id,
-             "element_name": _name(names[definition_id], element_id), **item.as_row()}
-            for (definition_id, version, element_id), item in sorted(stats.items(), key=lambda kv: kv[0][1:])]
+    return [
+        {
+            "procedure": procedure,
+            "version": version,
+            "element_id": element_id,
+            "element_name": _name(names[definition_id], element_id),
+            **item.as_row(),
+        }
+        for (definition_id, version, element_id), item in sorted(stats.items(), key=lambda kv: kv[0][1:])
+    ]
 
 
 def _name(elements, element_id: str) -> str | None:
@@ -88,8 +105,9 @@ def _name(elements, element_id: str) -> str | None:
     return element.name if element else None
 
 
-def _count(item: ElementStats, task, case, claimed_at, asked: set[str], score: int | None,
-           rules: FeedbackRules, now: datetime) -> None:
+def _count(
+    item: ElementStats, task, case, claimed_at, asked: set[str], score: int | None, rules: FeedbackRules, now: datetime
+) -> None:
     item.instances += 1
     if task.status == "completed":
         item.completed += 1
@@ -127,8 +145,10 @@ def _supplement_askers(tasks, supplied: dict[str, list[datetime]]) -> set[str]:
     return askers
 
 
-def compare_versions(rows: list[dict[str, Any]], metrics: Sequence[str] = (
-        "waiting_median", "working_median", "supplement_rate", "breach_rate", "low_rating_rate")) -> list[dict]:
+def compare_versions(
+    rows: list[dict[str, Any]],
+    metrics: Sequence[str] = ("waiting_median", "working_median", "supplement_rate", "breach_rate", "low_rating_rate"),
+) -> list[dict]:
     """Per element, each metric by version and its change from the first version to the last."""
     by_element: dict[str, dict[int, dict]] = defaultdict(dict)
     for row in rows:
@@ -137,11 +157,15 @@ def compare_versions(rows: list[dict[str, Any]], metrics: Sequence[str] = (
     for element_id, versions in sorted(by_element.items()):
         ordered = sorted(versions)
         first, last = versions[ordered[0]], versions[ordered[-1]]
-        compared.append({
-            "element_id": element_id, "element_name": last["element_name"], "versions": ordered,
-            "by_version": {str(v): {m: versions[v][m] for m in ("instances", *metrics)} for v in ordered},
-            "change": {m: _delta(first[m], last[m]) for m in metrics} if len(ordered) > 1 else {},
-        })
+        compared.append(
+            {
+                "element_id": element_id,
+                "element_name": last["element_name"],
+                "versions": ordered,
+                "by_version": {str(v): {m: versions[v][m] for m in ("instances", *metrics)} for v in ordered},
+                "change": {m: _delta(first[m], last[m]) for m in metrics} if len(ordered) > 1 else {},
+            }
+        )
     return compared
 
 

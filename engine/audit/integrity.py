@@ -6,6 +6,7 @@ of every case changed that day is written down with a digest signed by a key tha
 outside the database (HMAC-SHA256). A later rewrite changes those events' hashes, and the
 anchors no longer match; forging the anchors too needs the key.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -61,40 +62,69 @@ def verify_and_record(engine, *, actor: str, case_id: str | None = None) -> dict
 def record_run(session: Session, summary: RunSummary, *, actor: str, finished_at: datetime) -> VerificationRun:
     first = summary.failures[0] if summary.failures else None
     run = VerificationRun(
-        started_at=summary.started_at, finished_at=finished_at, actor=actor, scope=summary.scope,
-        case_id=summary.case_id, cases_checked=summary.checked, cases_failed=len(summary.failures),
-        ok=summary.ok, first_failed_case_id=first.case_id if first else None,
+        started_at=summary.started_at,
+        finished_at=finished_at,
+        actor=actor,
+        scope=summary.scope,
+        case_id=summary.case_id,
+        cases_checked=summary.checked,
+        cases_failed=len(summary.failures),
+        ok=summary.ok,
+        first_failed_case_id=first.case_id if first else None,
         first_failed_number=first.number if first else None,
         first_divergent_seq=first.first_divergent_seq if first else None,
         first_problem=first.problems[0] if first and first.problems else None,
     )
     session.add(run)
     session.flush()
-    session.add_all(VerificationFailure(run_id=run.id, case_id=failure.case_id, number=failure.number,
-                                        first_divergent_seq=failure.first_divergent_seq, problems=failure.problems)
-                    for failure in summary.failures)
+    session.add_all(
+        VerificationFailure(
+            run_id=run.id,
+            case_id=failure.case_id,
+            number=failure.number,
+            first_divergent_seq=failure.first_divergent_seq,
+            problems=failure.problems,
+        )
+        for failure in summary.failures
+    )
     return run
 
 
 def run_dict(run: VerificationRun, failures: list) -> dict[str, Any]:
     return {
-        "id": run.id, "started_at": run.started_at, "finished_at": run.finished_at, "actor": run.actor,
-        "scope": run.scope, "case_id": run.case_id, "cases_checked": run.cases_checked,
-        "cases_failed": run.cases_failed, "ok": run.ok,
-        "first_failure": None if run.ok else {
-            "case_id": run.first_failed_case_id, "number": run.first_failed_number,
-            "first_divergent_seq": run.first_divergent_seq, "problem": run.first_problem},
+        "id": run.id,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "actor": run.actor,
+        "scope": run.scope,
+        "case_id": run.case_id,
+        "cases_checked": run.cases_checked,
+        "cases_failed": run.cases_failed,
+        "ok": run.ok,
+        "first_failure": None
+        if run.ok
+        else {
+            "case_id": run.first_failed_case_id,
+            "number": run.first_failed_number,
+            "first_divergent_seq": run.first_divergent_seq,
+            "problem": run.first_problem,
+        },
         "failures": [_failure_dict(failure) for failure in failures],
     }
 
 
 def _failure_dict(failure) -> dict[str, Any]:
-    return {"case_id": failure.case_id, "number": failure.number,
-            "first_divergent_seq": failure.first_divergent_seq, "problems": list(failure.problems)}
+    return {
+        "case_id": failure.case_id,
+        "number": failure.number,
+        "first_divergent_seq": failure.first_divergent_seq,
+        "problems": list(failure.problems),
+    }
 
 
-def list_runs(session: Session, *, case_id: str | None = None, limit: int = 50, offset: int = 0
-              ) -> tuple[list[dict[str, Any]], int]:
+def list_runs(
+    session: Session, *, case_id: str | None = None, limit: int = 50, offset: int = 0
+) -> tuple[list[dict[str, Any]], int]:
     """Recorded runs, newest first, each with its failures."""
     query = select(VerificationRun)
     if case_id is not None:
@@ -103,8 +133,9 @@ def list_runs(session: Session, *, case_id: str | None = None, limit: int = 50, 
     runs = list(session.scalars(query.order_by(VerificationRun.id.desc()).limit(limit).offset(offset)))
     failures: dict[int, list] = {run.id: [] for run in runs}
     if runs:
-        for failure in session.scalars(select(VerificationFailure).where(VerificationFailure.run_id.in_(failures))
-                                       .order_by(VerificationFailure.id)):
+        for failure in session.scalars(
+            select(VerificationFailure).where(VerificationFailure.run_id.in_(failures)).order_by(VerificationFailure.id)
+        ):
             failures[failure.run_id].append(failure)
     return [run_dict(run, failures[run.id]) for run in runs], total
 
@@ -126,8 +157,9 @@ def sign(key: bytes, day: date, digest: str) -> str:
 
 def _require_key(key: bytes | None) -> bytes:
     if not key:
-        raise InvalidInput("No anchor key is configured (set ONESTOP_ANCHOR_KEY)",
-                           errors=[{"field": "key", "message": "required"}])
+        raise InvalidInput(
+            "No anchor key is configured (set ONESTOP_ANCHOR_KEY)", errors=[{"field": "key", "message": "required"}]
+        )
     return key
 
 
@@ -139,11 +171,17 @@ def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
 def day_heads(session: Session, start: datetime, end: datetime) -> list[tuple[str, int, str]]:
     """The last event of the day of every case that had an event that day (an index range on
     ``occurred_at``, not a scan of the log)."""
-    last = (select(CaseEvent.case_id, func.max(CaseEvent.seq).label("seq"))
-            .where(CaseEvent.occurred_at >= start, CaseEvent.occurred_at < end)
-            .group_by(CaseEvent.case_id).subquery())
-    rows = session.execute(select(CaseEvent.case_id, CaseEvent.seq, CaseEvent.hash).join(
-        last, and_(CaseEvent.case_id == last.c.case_id, CaseEvent.seq == last.c.seq)))
+    last = (
+        select(CaseEvent.case_id, func.max(CaseEvent.seq).label("seq"))
+        .where(CaseEvent.occurred_at >= start, CaseEvent.occurred_at < end)
+        .group_by(CaseEvent.case_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(CaseEvent.case_id, CaseEvent.seq, CaseEvent.hash).join(
+            last, and_(CaseEvent.case_id == last.c.case_id, CaseEvent.seq == last.c.seq)
+        )
+    )
     return sorted((row.case_id, row.seq, row.hash) for row in rows)
 
 
@@ -159,20 +197,37 @@ def anchor_day(engine, day: date, *, key: bytes | None, actor: str, zone: ZoneIn
             raise Conflict(f"{day} is already anchored", day=day.isoformat())
         heads = day_heads(session, start, end)
         digest = heads_digest(heads)
-        anchor = ChainAnchor(day=day, created_at=now, created_by=actor, cases=len(heads), digest=digest,
-                             key_id=key_fingerprint(key), signature=sign(key, day, digest))
+        anchor = ChainAnchor(
+            day=day,
+            created_at=now,
+            created_by=actor,
+            cases=len(heads),
+            digest=digest,
+            key_id=key_fingerprint(key),
+            signature=sign(key, day, digest),
+        )
         session.add(anchor)
         session.flush()
         if heads:
-            session.execute(ChainAnchorHead.__table__.insert(), [
-                {"anchor_id": anchor.id, "case_id": case_id, "seq": seq, "hash": event_hash}
-                for case_id, seq, event_hash in heads])
+            session.execute(
+                ChainAnchorHead.__table__.insert(),
+                [
+                    {"anchor_id": anchor.id, "case_id": case_id, "seq": seq, "hash": event_hash}
+                    for case_id, seq, event_hash in heads
+                ],
+            )
         return anchor_dict(anchor)
 
 
 def anchor_dict(anchor: ChainAnchor) -> dict[str, Any]:
-    return {"day": anchor.day, "created_at": anchor.created_at, "created_by": anchor.created_by,
-            "cases": anchor.cases, "digest": anchor.digest, "key_id": anchor.key_id}
+    return {
+        "day": anchor.day,
+        "created_at": anchor.created_at,
+        "created_by": anchor.created_by,
+        "cases": anchor.cases,
+        "digest": anchor.digest,
+        "key_id": anchor.key_id,
+    }
 
 
 def unanchored_days(session: Session, zone: ZoneInfo, until: date) -> list[date]:
@@ -205,8 +260,13 @@ def verify_anchors(engine, *, key: bytes | None, since: date | None = None) -> d
             problems.extend(found)
             archived += left
             checked += anchor.cases
-    return {"anchors": len(anchors), "heads_checked": checked, "heads_archived": archived,
-            "ok": not problems, "problems": problems}
+    return {
+        "anchors": len(anchors),
+        "heads_checked": checked,
+        "heads_archived": archived,
+        "ok": not problems,
+        "problems": problems,
+    }
 
 
 def _check_anchor(session: Session, anchor: ChainAnchor, key: bytes) -> tuple[list[dict], int]:
@@ -214,11 +274,18 @@ def _check_anchor(session: Session, anchor: ChainAnchor, key: bytes) -> tuple[li
         return {"day": anchor.day.isoformat(), "message": message, **where}
 
     rows = session.execute(
-        select(ChainAnchorHead.case_id, ChainAnchorHead.seq, ChainAnchorHead.hash, CaseEvent.hash.label("live"),
-               CaseArchive.last_event_hash.label("archived_hash"), CaseArchive.events.label("archived_events"))
+        select(
+            ChainAnchorHead.case_id,
+            ChainAnchorHead.seq,
+            ChainAnchorHead.hash,
+            CaseEvent.hash.label("live"),
+            CaseArchive.last_event_hash.label("archived_hash"),
+            CaseArchive.events.label("archived_events"),
+        )
         .outerjoin(CaseEvent, and_(CaseEvent.case_id == ChainAnchorHead.case_id, CaseEvent.seq == ChainAnchorHead.seq))
         .outerjoin(CaseArchive, CaseArchive.case_id == ChainAnchorHead.case_id)
-        .where(ChainAnchorHead.anchor_id == anchor.id)).all()
+        .where(ChainAnchorHead.anchor_id == anchor.id)
+    ).all()
     problems = []
     if anchor.key_id != key_fingerprint(key):
         problems.append(problem(f"signed with another key ({anchor.key_id}); cannot be checked with this one"))
@@ -231,17 +298,22 @@ def _check_anchor(session: Session, anchor: ChainAnchor, key: bytes) -> tuple[li
         if row.live is None and row.archived_hash is not None:
             archived += 1  # left the log through retention, recorded in case_archives
             if row.seq == row.archived_events and row.archived_hash != row.hash:
-                problems.append(problem("the archived case's last event differs from the anchored one",
-                                        case_id=row.case_id, seq=row.seq))
+                problems.append(
+                    problem(
+                        "the archived case's last event differs from the anchored one", case_id=row.case_id, seq=row.seq
+                    )
+                )
         elif row.live is None:
             problems.append(problem("an anchored event is missing from the log", case_id=row.case_id, seq=row.seq))
         elif row.live != row.hash:
-            problems.append(problem("an anchored event's hash changed: the history was rewritten",
-                                    case_id=row.case_id, seq=row.seq))
+            problems.append(
+                problem("an anchored event's hash changed: the history was rewritten", case_id=row.case_id, seq=row.seq)
+            )
     return problems, archived
 
 
 def list_anchors(session: Session, limit: int = 100) -> list[dict[str, Any]]:
-    return [anchor_dict(anchor) for anchor in
-            session.scalars(select(ChainAnchor).order_by(ChainAnchor.day.desc()).limit(limit))]
-
+    return [
+        anchor_dict(anchor)
+        for anchor in session.scalars(select(ChainAnchor).order_by(ChainAnchor.day.desc()).limit(limit))
+    ]

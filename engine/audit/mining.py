@@ -11,6 +11,7 @@ events named after their element where the log says which one, else after what h
 Personal data stays out: traces carry the case number, procedure, version, channel and status,
 never the case data.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -37,8 +38,12 @@ XES_EXTENSIONS = (
 )
 # What an event is called when the log does not say which BPMN element it concerns.
 EVENT_LABELS = {
-    "case_started": "Case started", "case_completed": "Case completed", "case_cancelled": "Case cancelled",
-    "timers_fired": "Timer fired", "rating_recorded": "Rating recorded", "message_delivered": "Message received",
+    "case_started": "Case started",
+    "case_completed": "Case completed",
+    "case_cancelled": "Case cancelled",
+    "timers_fired": "Timer fired",
+    "rating_recorded": "Rating recorded",
+    "message_delivered": "Message received",
     "case_migrated": "Moved to a new version",
 }
 TASK_TRANSITIONS = {"task_claimed": "start", "task_unclaimed": "suspend", "task_completed": "complete"}
@@ -95,11 +100,13 @@ def mined_cases(engine, selection: CaseSelection, batch_size: int = 500) -> list
     with engine.read() as session:
         cases = select_cases(session, selection)
         versions = dict(session.execute(select(Definition.id, Definition.version)).all())
-        indexes = {definition_id: _labels(engine.deployments.get(session, definition_id))
-                   for definition_id in {case.definition_id for case in cases}}
+        indexes = {
+            definition_id: _labels(engine.deployments.get(session, definition_id))
+            for definition_id in {case.definition_id for case in cases}
+        }
         result = []
         for start in range(0, len(cases), batch_size):
-            batch = cases[start:start + batch_size]
+            batch = cases[start : start + batch_size]
             events, tasks = _events_and_tasks(session, [case.id for case in batch])
             for case in batch:
                 mined = _case_events(events[case.id], tasks[case.id], indexes[case.definition_id])
@@ -122,8 +129,11 @@ def _labels(definition) -> _Labels:
     for spec in (definition.spec, *definition.subprocess_specs.values()):
         for name, element_id in _message_catchers(spec):
             catching[name].append(elements[element_id])
-    return _Labels(elements, starts[0] if len(starts) == 1 else None,
-                   {name: found[0] for name, found in catching.items() if len(found) == 1})
+    return _Labels(
+        elements,
+        starts[0] if len(starts) == 1 else None,
+        {name: found[0] for name, found in catching.items() if len(found) == 1},
+    )
 
 
 def _message_catchers(spec) -> Iterator[tuple[str, str]]:
@@ -144,8 +154,9 @@ def _message_catchers(spec) -> Iterator[tuple[str, str]]:
 
 def _events_and_tasks(session: Session, case_ids: list[str]):
     events: dict[str, list[CaseEvent]] = defaultdict(list)
-    for event in session.scalars(select(CaseEvent).where(CaseEvent.case_id.in_(case_ids))
-                                 .order_by(CaseEvent.case_id, CaseEvent.seq)):
+    for event in session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id.in_(case_ids)).order_by(CaseEvent.case_id, CaseEvent.seq)
+    ):
         events[event.case_id].append(event)
     tasks: dict[str, list[Task]] = defaultdict(list)
     for task in session.scalars(select(Task).where(Task.case_id.in_(case_ids))):
@@ -164,19 +175,32 @@ def _case_events(events: list[CaseEvent], tasks: list[Task], labels: _Labels) ->
             transition = "resume" if task_id in claimed_before else "start"
             claimed_before.add(task_id)
         element = _element_of(event, labels)
-        mined.append(MinedEvent(
-            id=f"{event.case_id}:{event.seq}", activity=(element.name or element.id) if element else _label(event),
-            element_id=element.id if element else None, time=event.occurred_at, resource=event.actor,
-            transition=transition, event_type=event.type, task_id=task_id, lane=lanes.get(task_id)))
+        mined.append(
+            MinedEvent(
+                id=f"{event.case_id}:{event.seq}",
+                activity=(element.name or element.id) if element else _label(event),
+                element_id=element.id if element else None,
+                time=event.occurred_at,
+                resource=event.actor,
+                transition=transition,
+                event_type=event.type,
+                task_id=task_id,
+                lane=lanes.get(task_id),
+            )
+        )
     return _with_schedules(mined, events, tasks, labels)
 
 
-def _with_schedules(mined: list[MinedEvent], events: list[CaseEvent], tasks: list[Task],
-                    labels: _Labels) -> list[MinedEvent]:
+def _with_schedules(
+    mined: list[MinedEvent], events: list[CaseEvent], tasks: list[Task], labels: _Labels
+) -> list[MinedEvent]:
     """Insert each task's ``schedule`` right after the command that created it: the last command
     at the task's creation time before anything else happened to the task."""
-    command_ends = [index for index, event in enumerate(events)
-                    if index + 1 == len(events) or events[index + 1].command_id != event.command_id]
+    command_ends = [
+        index
+        for index, event in enumerate(events)
+        if index + 1 == len(events) or events[index + 1].command_id != event.command_id
+    ]
     inserts: list[tuple[int, MinedEvent]] = []
     for task in tasks:
         first_use = next((i for i, item in enumerate(mined) if item.task_id == task.id), len(mined))
@@ -191,9 +215,17 @@ def _with_schedules(mined: list[MinedEvent], events: list[CaseEvent], tasks: lis
 
 def _scheduled(task: Task, labels: _Labels) -> MinedEvent:
     element = labels.elements.get(task.element_id)
-    return MinedEvent(id=f"{task.id}:scheduled", activity=(element.name if element else None) or task.name
-                      or task.element_id, element_id=task.element_id, time=task.created_at, resource=None,
-                      transition="schedule", event_type="task_created", task_id=task.id, lane=task.lane)
+    return MinedEvent(
+        id=f"{task.id}:scheduled",
+        activity=(element.name if element else None) or task.name or task.element_id,
+        element_id=task.element_id,
+        time=task.created_at,
+        resource=None,
+        transition="schedule",
+        event_type="task_created",
+        task_id=task.id,
+        lane=task.lane,
+    )
 
 
 def _element_of(event: CaseEvent, labels: _Labels) -> Element | None:
@@ -229,8 +261,9 @@ def _attribute(parent, kind: str, key: str, value: Any) -> None:
 
 def to_xes(cases: Iterable[MinedCase], log_name: str = "onestop cases") -> bytes:
     """An IEEE 1849 (XES) document, one trace per case."""
-    log = etree.Element("log", nsmap={None: XES_NS}, attrib={"xes.version": "1849-2016",
-                                                              "xes.features": "nested-attributes"})
+    log = etree.Element(
+        "log", nsmap={None: XES_NS}, attrib={"xes.version": "1849-2016", "xes.features": "nested-attributes"}
+    )
     for name, prefix, uri in XES_EXTENSIONS:
         etree.SubElement(log, "extension", name=name, prefix=prefix, uri=uri)
     trace_global = etree.SubElement(log, "global", scope="trace")
@@ -284,10 +317,22 @@ def to_ocel(cases: Iterable[MinedCase]) -> dict[str, Any]:
     epoch = _ocel_time(datetime(1970, 1, 1, tzinfo=timezone.utc))
     for mined in cases:
         case = mined.case
-        objects.append({"id": case.id, "type": "case", "attributes": [
-            {"name": name, "time": epoch, "value": value} for name, value in (
-                ("number", case.number), ("procedure", case.procedure_key), ("version", mined.version),
-                ("channel", case.channel), ("status", case.status))]})
+        objects.append(
+            {
+                "id": case.id,
+                "type": "case",
+                "attributes": [
+                    {"name": name, "time": epoch, "value": value}
+                    for name, value in (
+                        ("number", case.number),
+                        ("procedure", case.procedure_key),
+                        ("version", mined.version),
+                        ("channel", case.channel),
+                        ("status", case.status),
+                    )
+                ],
+            }
+        )
         tasks: dict[str, MinedEvent] = {}
         for item in mined.events:
             activities.add(item.activity)
@@ -295,27 +340,54 @@ def to_ocel(cases: Iterable[MinedCase]) -> dict[str, Any]:
             if item.task_id:
                 tasks.setdefault(item.task_id, item)
                 relationships.append({"objectId": item.task_id, "qualifier": "task"})
-            events.append({"id": item.id, "type": item.activity, "time": _ocel_time(item.time),
-                           "attributes": [{"name": "resource", "value": item.resource or ""},
-                                          {"name": "lifecycle", "value": item.transition}],
-                           "relationships": relationships})
-        objects.extend({"id": task_id, "type": "task",
-                        "attributes": [{"name": "element_id", "time": epoch, "value": first.element_id or ""},
-                                       {"name": "lane", "time": epoch, "value": first.lane or ""}],
-                        "relationships": [{"objectId": case.id, "qualifier": "part of"}]}
-                       for task_id, first in tasks.items())
+            events.append(
+                {
+                    "id": item.id,
+                    "type": item.activity,
+                    "time": _ocel_time(item.time),
+                    "attributes": [
+                        {"name": "resource", "value": item.resource or ""},
+                        {"name": "lifecycle", "value": item.transition},
+                    ],
+                    "relationships": relationships,
+                }
+            )
+        objects.extend(
+            {
+                "id": task_id,
+                "type": "task",
+                "attributes": [
+                    {"name": "element_id", "time": epoch, "value": first.element_id or ""},
+                    {"name": "lane", "time": epoch, "value": first.lane or ""},
+                ],
+                "relationships": [{"objectId": case.id, "qualifier": "part of"}],
+            }
+            for task_id, first in tasks.items()
+        )
     return {
         "objectTypes": [
-            {"name": "case", "attributes": [{"name": "number", "type": "string"}, {"name": "procedure", "type": "string"},
-                                            {"name": "version", "type": "integer"}, {"name": "channel", "type": "string"},
-                                            {"name": "status", "type": "string"}]},
-            {"name": "task", "attributes": [{"name": "element_id", "type": "string"},
-                                            {"name": "lane", "type": "string"}]},
+            {
+                "name": "case",
+                "attributes": [
+                    {"name": "number", "type": "string"},
+                    {"name": "procedure", "type": "string"},
+                    {"name": "version", "type": "integer"},
+                    {"name": "channel", "type": "string"},
+                    {"name": "status", "type": "string"},
+                ],
+            },
+            {
+                "name": "task",
+                "attributes": [{"name": "element_id", "type": "string"}, {"name": "lane", "type": "string"}],
+            },
         ],
-        "eventTypes": [{"name": name, "attributes": [{"name": "resource", "type": "string"},
-                                                     {"name": "lifecycle", "type": "string"}]}
-                       for name in sorted(activities)],
+        "eventTypes": [
+            {
+                "name": name,
+                "attributes": [{"name": "resource", "type": "string"}, {"name": "lifecycle", "type": "string"}],
+            }
+            for name in sorted(activities)
+        ],
         "objects": objects,
         "events": events,
     }
-

@@ -12,6 +12,7 @@ moves the state there exactly as the live command did and goes on with the new v
 specs. It starts on the version named by ``case_started``; ``definitions`` (definition id ->
 parsed definition) gives the versions, and without it only the given ``definition`` is known.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -53,8 +54,12 @@ class Verification:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "case_id": self.case_id, "number": self.number, "ok": self.ok, "events": self.events,
-            "first_divergent_seq": self.first_divergent_seq, "problems": self.problems,
+            "case_id": self.case_id,
+            "number": self.number,
+            "ok": self.ok,
+            "events": self.events,
+            "first_divergent_seq": self.first_divergent_seq,
+            "problems": self.problems,
         }
 
 
@@ -104,8 +109,9 @@ def replay_commands(
             # is a history that does not match: reported, never raised.
             cause = group[0]
             message = error.message if isinstance(error, EngineError) else str(error)
-            yield CommandStep(group, state, state, f"replaying event {cause.seq} ({cause.type}) failed: {message}",
-                              before)
+            yield CommandStep(
+                group, state, state, f"replaying event {cause.seq} ({cause.type}) failed: {message}", before
+            )
             return
         yield CommandStep(group, state, after, definition=definition)
         state = after
@@ -148,8 +154,13 @@ def replay(
         state, current = step.state_after, step.definition
         last_seq = min(step.events[-1].seq, up_to_seq) if up_to_seq is not None else step.events[-1].seq
         if step.diverges:
-            return ReplayResult(state, last_seq, cause.seq,
-                                f"event {cause.seq} ({cause.type}) does not produce the state it recorded", current)
+            return ReplayResult(
+                state,
+                last_seq,
+                cause.seq,
+                f"event {cause.seq} ({cause.type}) does not produce the state it recorded",
+                current,
+            )
     return ReplayResult(state, last_seq, definition=current)
 
 
@@ -170,7 +181,8 @@ def _apply_command(state, group, before, definition, script_engine_factory, task
             raise EngineError(f"the history does not begin with {CASE_STARTED}")
         elif cause.type == CASE_MIGRATED:
             workflow = moving.move_workflow(
-                serialization.loads(state, before.spec, before.subprocess_specs), definition, script_engine)
+                serialization.loads(state, before.spec, before.subprocess_specs), definition, script_engine
+            )
         elif runtime.changes_workflow(cause.type):
             workflow = serialization.loads(state, definition.spec, definition.subprocess_specs)
             workflow.script_engine = script_engine
@@ -180,8 +192,14 @@ def _apply_command(state, group, before, definition, script_engine_factory, task
         return serialization.dumps(workflow)
 
 
-def verify(case: Case, events: list[CaseEvent], definition: ParsedDefinition,
-           script_engine_factory: Callable[[Any], Any], *, definitions: Definitions | None = None) -> Verification:
+def verify(
+    case: Case,
+    events: list[CaseEvent],
+    definition: ParsedDefinition,
+    script_engine_factory: Callable[[Any], Any],
+    *,
+    definitions: Definitions | None = None,
+) -> Verification:
     """Check the hash chain, then replay and compare every recorded state and the stored one."""
     result = Verification(case.id, case.number, ok=True, events=len(events))
     divergent: list[int] = []
@@ -196,8 +214,10 @@ def verify(case: Case, events: list[CaseEvent], definition: ParsedDefinition,
         problem(event.seq, f"hash chain broken at event {event.seq}: {reason}")
     last_seq = events[-1].seq if events else 0
     if last_seq != case.last_event_seq or (events and events[-1].hash != case.last_event_hash):
-        problem(min(last_seq, case.last_event_seq) + 1 if last_seq != case.last_event_seq else last_seq,
-                "the case's record of its last event does not match the log (events were removed or added)")
+        problem(
+            min(last_seq, case.last_event_seq) + 1 if last_seq != case.last_event_seq else last_seq,
+            "the case's record of its last event does not match the log (events were removed or added)",
+        )
     replayed = replay(case.id, events, definition, script_engine_factory, definitions=definitions)
     if replayed.divergent_seq is not None:
         problem(replayed.divergent_seq, replayed.reason)

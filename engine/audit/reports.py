@@ -6,6 +6,7 @@ column it filters by; the event log is read only by event type and case (an inde
 scanned whole. What the numbers mean for an office (which message is a supplement round, what
 counts as a low rating, working days) is the domain pack's business (``workflows.reports``).
 """
+
 from __future__ import annotations
 
 import csv
@@ -40,11 +41,14 @@ class Period:
 
     def __post_init__(self) -> None:
         if self.last < self.first:
-            raise InvalidInput("The period ends before it starts",
-                               errors=[{"field": "to", "message": "must not be before 'from'"}])
+            raise InvalidInput(
+                "The period ends before it starts", errors=[{"field": "to", "message": "must not be before 'from'"}]
+            )
         if (self.last - self.first).days > MAX_PERIOD_DAYS:
-            raise InvalidInput("The period is too long (at most three years)",
-                               errors=[{"field": "to", "message": "at most three years after 'from'"}])
+            raise InvalidInput(
+                "The period is too long (at most three years)",
+                errors=[{"field": "to", "message": "at most three years after 'from'"}],
+            )
 
     @property
     def start(self) -> datetime:
@@ -82,8 +86,12 @@ def summary(values: Sequence[float], digits: int = 2) -> dict[str, Any]:
     def rounded(value):
         return None if value is None else round(value, digits)
 
-    return {"count": len(values), "median": rounded(quantile(values, 0.5)), "p90": rounded(quantile(values, 0.9)),
-            "mean": rounded(fmean(values)) if values else None}
+    return {
+        "count": len(values),
+        "median": rounded(quantile(values, 0.5)),
+        "p90": rounded(quantile(values, 0.9)),
+        "mean": rounded(fmean(values)) if values else None,
+    }
 
 
 def share(part: int, whole: int) -> float | None:
@@ -106,8 +114,18 @@ def _csv_value(value: Any) -> Any:
 
 
 # ---------------------------------------------------------------------- queries
-CASE_COLUMNS = (Case.id, Case.number, Case.procedure_key, Case.definition_id, Case.channel, Case.status,
-                Case.received_at, Case.closed_at, Case.due_at, Case.overdue_at)
+CASE_COLUMNS = (
+    Case.id,
+    Case.number,
+    Case.procedure_key,
+    Case.definition_id,
+    Case.channel,
+    Case.status,
+    Case.received_at,
+    Case.closed_at,
+    Case.due_at,
+    Case.overdue_at,
+)
 
 
 def _procedure_filter(query, procedure: str | None, prefix: str | None):
@@ -118,16 +136,24 @@ def _procedure_filter(query, procedure: str | None, prefix: str | None):
     return query
 
 
-def cases_closed_in(session: Session, period: Period, *, procedure: str | None = None,
-                    prefix: str | None = None, statuses: Sequence[str] = CLOSED) -> list:
+def cases_closed_in(
+    session: Session,
+    period: Period,
+    *,
+    procedure: str | None = None,
+    prefix: str | None = None,
+    statuses: Sequence[str] = CLOSED,
+) -> list:
     """Cases closed in the period (index on ``closed_at``)."""
-    query = select(*CASE_COLUMNS).where(Case.closed_at >= period.start, Case.closed_at < period.end,
-                                        Case.status.in_(list(statuses)))
+    query = select(*CASE_COLUMNS).where(
+        Case.closed_at >= period.start, Case.closed_at < period.end, Case.status.in_(list(statuses))
+    )
     return session.execute(_procedure_filter(query, procedure, prefix)).all()
 
 
-def cases_received_in(session: Session, period: Period, *, procedure: str | None = None,
-                      prefix: str | None = None) -> list:
+def cases_received_in(
+    session: Session, period: Period, *, procedure: str | None = None, prefix: str | None = None
+) -> list:
     """Cases received in the period (index on ``received_at``)."""
     query = select(*CASE_COLUMNS).where(Case.received_at >= period.start, Case.received_at < period.end)
     return session.execute(_procedure_filter(query, procedure, prefix)).all()
@@ -139,15 +165,19 @@ def open_cases(session: Session, *, procedure: str | None = None, prefix: str | 
     return session.execute(_procedure_filter(query, procedure, prefix)).all()
 
 
-def messages_per_case(session: Session, case_ids: Sequence[str], names: Sequence[str],
-                      batch_size: int = 900) -> dict[str, list[datetime]]:
+def messages_per_case(
+    session: Session, case_ids: Sequence[str], names: Sequence[str], batch_size: int = 900
+) -> dict[str, list[datetime]]:
     """When each case received one of the messages ``names`` (index on event type and case)."""
     found: dict[str, list[datetime]] = defaultdict(list)
     name = CaseEvent.payload["name"].as_string()
     for start in range(0, len(case_ids), batch_size):
-        batch = list(case_ids[start:start + batch_size])
-        rows = session.execute(select(CaseEvent.case_id, CaseEvent.occurred_at).where(
-            CaseEvent.type == MESSAGE_DELIVERED, CaseEvent.case_id.in_(batch), name.in_(list(names))))
+        batch = list(case_ids[start : start + batch_size])
+        rows = session.execute(
+            select(CaseEvent.case_id, CaseEvent.occurred_at).where(
+                CaseEvent.type == MESSAGE_DELIVERED, CaseEvent.case_id.in_(batch), name.in_(list(names))
+            )
+        )
         for case_id, occurred_at in rows:
             found[case_id].append(occurred_at)
     return found
@@ -157,9 +187,12 @@ def first_claims(session: Session, case_ids: Sequence[str], batch_size: int = 90
     """task id -> when it was first claimed (index on event type and case)."""
     claims: dict[str, datetime] = {}
     for start in range(0, len(case_ids), batch_size):
-        batch = list(case_ids[start:start + batch_size])
-        rows = session.execute(select(CaseEvent.payload, CaseEvent.occurred_at).where(
-            CaseEvent.type == "task_claimed", CaseEvent.case_id.in_(batch)).order_by(CaseEvent.seq))
+        batch = list(case_ids[start : start + batch_size])
+        rows = session.execute(
+            select(CaseEvent.payload, CaseEvent.occurred_at)
+            .where(CaseEvent.type == "task_claimed", CaseEvent.case_id.in_(batch))
+            .order_by(CaseEvent.seq)
+        )
         for payload, occurred_at in rows:
             claims.setdefault((payload or {}).get("task_id"), occurred_at)
     return claims
@@ -172,23 +205,29 @@ def last_task_completions(session: Session, case_ids: Sequence[str], batch_size:
     # steer the planner to the (status, completed_at) index and a walk over every completed task.
     last_done = func.max(case((Task.status == "completed", Task.completed_at)))
     for start in range(0, len(case_ids), batch_size):
-        batch = list(case_ids[start:start + batch_size])
-        found.update((case_id, done) for case_id, done in session.execute(
-            select(Task.case_id, last_done).where(Task.case_id.in_(batch)).group_by(Task.case_id)) if done)
+        batch = list(case_ids[start : start + batch_size])
+        found.update(
+            (case_id, done)
+            for case_id, done in session.execute(
+                select(Task.case_id, last_done).where(Task.case_id.in_(batch)).group_by(Task.case_id)
+            )
+            if done
+        )
     return found
 
 
 def tasks_of_cases(session: Session, case_ids: Sequence[str], batch_size: int = 900) -> list[Task]:
     tasks: list[Task] = []
     for start in range(0, len(case_ids), batch_size):
-        tasks.extend(session.scalars(select(Task).where(Task.case_id.in_(list(case_ids[start:start + batch_size])))))
+        tasks.extend(session.scalars(select(Task).where(Task.case_id.in_(list(case_ids[start : start + batch_size])))))
     return tasks
 
 
 def ratings_in(session: Session, period: Period, *, procedure: str | None = None) -> list:
     """Ratings given in the period (index on ``rated_at``)."""
     query = select(Rating.case_id, Rating.procedure_key, Rating.channel, Rating.score, Rating.rated_at).where(
-        Rating.rated_at >= period.start, Rating.rated_at < period.end)
+        Rating.rated_at >= period.start, Rating.rated_at < period.end
+    )
     if procedure is not None:
         query = query.where(Rating.procedure_key == procedure)
     return session.execute(query).all()
@@ -197,17 +236,26 @@ def ratings_in(session: Session, period: Period, *, procedure: str | None = None
 def ratings_of_cases(session: Session, case_ids: Sequence[str], batch_size: int = 900) -> dict[str, int]:
     scores: dict[str, int] = {}
     for start in range(0, len(case_ids), batch_size):
-        batch = list(case_ids[start:start + batch_size])
+        batch = list(case_ids[start : start + batch_size])
         scores.update(session.execute(select(Rating.case_id, Rating.score).where(Rating.case_id.in_(batch))).all())
     return scores
 
 
 def tasks_completed_in(session: Session, period: Period, *, procedure: str | None = None) -> list:
     """Completed tasks in the period with their case's procedure (index on ``completed_at``)."""
-    query = (select(Task.id, Task.case_id, Task.element_id, Task.completed_by, Task.created_at, Task.completed_at,
-                    Case.procedure_key)
-             .join(Case, Case.id == Task.case_id)
-             .where(Task.status == "completed", Task.completed_at >= period.start, Task.completed_at < period.end))
+    query = (
+        select(
+            Task.id,
+            Task.case_id,
+            Task.element_id,
+            Task.completed_by,
+            Task.created_at,
+            Task.completed_at,
+            Case.procedure_key,
+        )
+        .join(Case, Case.id == Task.case_id)
+        .where(Task.status == "completed", Task.completed_at >= period.start, Task.completed_at < period.end)
+    )
     if procedure is not None:
         query = query.where(Case.procedure_key == procedure)
     return session.execute(query).all()

@@ -15,6 +15,7 @@ Chains are per case, so removing whole cases never breaks the verification of th
 An archive can be checked again at any time (``verify_archive``): its chains are re-verified
 and each case replayed against the definition version it ran on (definitions are never purged).
 """
+
 from __future__ import annotations
 
 import base64
@@ -50,8 +51,10 @@ class RetentionPolicy:
     def __post_init__(self) -> None:
         for days in [self.default_days, *self.per_procedure.values()]:
             if days is not None and (not isinstance(days, int) or days < 0):
-                raise InvalidInput("Retention periods are whole numbers of days, 0 or more",
-                                   errors=[{"field": "retention", "message": f"not a number of days: {days!r}"}])
+                raise InvalidInput(
+                    "Retention periods are whole numbers of days, 0 or more",
+                    errors=[{"field": "retention", "message": f"not a number of days: {days!r}"}],
+                )
 
     @classmethod
     def parse(cls, default_days: str | None, per_procedure: str | None) -> RetentionPolicy:
@@ -67,8 +70,10 @@ def _days(value: str, what: str) -> int:
     try:
         return int(str(value).strip())
     except ValueError:
-        raise InvalidInput(f"The {what} must be a number of days, not {value!r}",
-                           errors=[{"field": "retention", "message": f"not a number of days: {value!r}"}]) from None
+        raise InvalidInput(
+            f"The {what} must be a number of days, not {value!r}",
+            errors=[{"field": "retention", "message": f"not a number of days: {value!r}"}],
+        ) from None
 
 
 def due_for_archive(session: Session, policy: RetentionPolicy, now: datetime, limit: int) -> list[Case]:
@@ -81,8 +86,14 @@ def due_for_archive(session: Session, policy: RetentionPolicy, now: datetime, li
         conditions.append(Case.procedure_key.not_in(list(policy.per_procedure)) & (Case.closed_at < cutoff))
     if not conditions:
         return []
-    return list(session.scalars(select(Case).where(Case.status.in_(CLOSED_STATUSES), or_(*conditions))
-                                .order_by(Case.closed_at, Case.id).limit(limit)))
+    return list(
+        session.scalars(
+            select(Case)
+            .where(Case.status.in_(CLOSED_STATUSES), or_(*conditions))
+            .order_by(Case.closed_at, Case.id)
+            .limit(limit)
+        )
+    )
 
 
 # ---------------------------------------------------------------------- archive records
@@ -129,7 +140,8 @@ def _selector(table: Table, case_ids: list[str]):
     for fk_table, column, referred in dependent_tables(Case.__table__):
         if fk_table is table:
             return select(fk_table.c[list(fk_table.primary_key.columns)[0].name]).where(
-                column.in_(_selector(referred, case_ids)))
+                column.in_(_selector(referred, case_ids))
+            )
     raise LookupError(table.name)
 
 
@@ -142,8 +154,12 @@ def case_record(conn: Connection, case_id: str) -> dict[str, Any]:
         rows = _rows_of(conn, table, column, _selector(referred, [case_id]))
         related[table.name] = sorted((_row_dict(row) for row in rows), key=lambda r: json.dumps(r, sort_keys=True))
     events = related.pop(CaseEvent.__tablename__, [])
-    return {"format": ARCHIVE_FORMAT, "case": _row_dict(case_row),
-            "events": sorted(events, key=lambda event: event["seq"]), "related": related}
+    return {
+        "format": ARCHIVE_FORMAT,
+        "case": _row_dict(case_row),
+        "events": sorted(events, key=lambda event: event["seq"]),
+        "related": related,
+    }
 
 
 def record_line(record: dict[str, Any]) -> str:
@@ -161,12 +177,18 @@ class RetentionRun:
     dry_run: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        return {"archive_file": self.archive_file, "archived": self.archived, "archived_count": len(self.archived),
-                "kept_failing_verification": self.kept_failing, "dry_run": self.dry_run}
+        return {
+            "archive_file": self.archive_file,
+            "archived": self.archived,
+            "archived_count": len(self.archived),
+            "kept_failing_verification": self.kept_failing,
+            "dry_run": self.dry_run,
+        }
 
 
-def archive_and_purge(engine, policy: RetentionPolicy, folder: Path, *, actor: str, limit: int = 1000,
-                      dry_run: bool = False) -> RetentionRun:
+def archive_and_purge(
+    engine, policy: RetentionPolicy, folder: Path, *, actor: str, limit: int = 1000, dry_run: bool = False
+) -> RetentionRun:
     now = engine.clock.now()
     with engine.read() as session:
         candidates = due_for_archive(session, policy, now, limit)
@@ -208,14 +230,22 @@ def _purge(engine, records: list[dict], path: Path, *, actor: str, now: datetime
         conn = session.connection()
         if conn.dialect.name == "postgresql":
             conn.execute(text("SET LOCAL onestop.retention_purge = 'on'"))
-        session.add_all(CaseArchive(
-            case_id=record["case"]["id"], number=record["case"]["number"],
-            procedure_key=record["case"]["procedure_key"], status=record["case"]["status"],
-            closed_at=datetime.fromisoformat(record["case"]["closed_at"]), archived_at=now, archived_by=actor,
-            archive_file=path.name, record_sha256=hashlib.sha256(record_line(record).encode("utf-8")).hexdigest(),
-            events=len(record["events"]),
-            last_event_hash=record["events"][-1]["hash"] if record["events"] else "",
-        ) for record in records)
+        session.add_all(
+            CaseArchive(
+                case_id=record["case"]["id"],
+                number=record["case"]["number"],
+                procedure_key=record["case"]["procedure_key"],
+                status=record["case"]["status"],
+                closed_at=datetime.fromisoformat(record["case"]["closed_at"]),
+                archived_at=now,
+                archived_by=actor,
+                archive_file=path.name,
+                record_sha256=hashlib.sha256(record_line(record).encode("utf-8")).hexdigest(),
+                events=len(record["events"]),
+                last_event_hash=record["events"][-1]["hash"] if record["events"] else "",
+            )
+            for record in records
+        )
         session.flush()
         for table, column, referred in dependent_tables(Case.__table__):
             conn.execute(delete(table).where(column.in_(_selector(referred, case_ids))))
@@ -254,8 +284,9 @@ def verify_archive(engine, path: Path) -> list[dict[str, Any]]:
         case = _as_case(record["case"])
         events = [_as_event(row) for row in record["events"]]
         definition = engine.definition(case.definition_id)
-        verification = replay.verify(case, events, definition, engine.replay_script_engine,
-                                     definitions=engine.definition)
+        verification = replay.verify(
+            case, events, definition, engine.replay_script_engine, definitions=engine.definition
+        )
         with engine.read() as session:
             archived = session.get(CaseArchive, case.id)
         line_hash = hashlib.sha256(record_line(record).encode("utf-8")).hexdigest()
@@ -264,4 +295,3 @@ def verify_archive(engine, path: Path) -> list[dict[str, Any]]:
             verification.problems.append("the archived record differs from the one recorded when it was purged")
         results.append(verification.as_dict())
     return results
-

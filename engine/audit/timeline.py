@@ -9,6 +9,7 @@ An event that names no element itself (a case start, a delivered message, a fire
 shown with the first BPMN element its command finished: the start event, the catching message
 event, the timer.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -100,9 +101,15 @@ def masked(value: Any, mask: Mask | None) -> Any:
     return mask(value) if mask is not None else value
 
 
-def case_timeline(case: Case, events: list[CaseEvent], definition: ParsedDefinition,
-                  script_engine_factory: Callable[[Any], Any], *, mask: Mask | None = None,
-                  definitions: replay.Definitions | None = None) -> dict[str, Any]:
+def case_timeline(
+    case: Case,
+    events: list[CaseEvent],
+    definition: ParsedDefinition,
+    script_engine_factory: Callable[[Any], Any],
+    *,
+    mask: Mask | None = None,
+    definitions: replay.Definitions | None = None,
+) -> dict[str, Any]:
     """The timeline of one case; ``mask`` (e.g. hiding national ID numbers) applies to payloads
     and to both sides of every data change. A case that moved to another version is shown with
     the elements of the version it was on at each step."""
@@ -118,19 +125,30 @@ def case_timeline(case: Case, events: list[CaseEvent], definition: ParsedDefinit
         elements = indexes[version.id]
         current = snapshot(step.state_after, version)
         finished = newly_finished(previous, current)
-        changes = [{**change, "before": masked(change["before"], mask), "after": masked(change["after"], mask)}
-                   for change in data_changes(previous.data, current.data)]
+        changes = [
+            {**change, "before": masked(change["before"], mask), "after": masked(change["after"], mask)}
+            for change in data_changes(previous.data, current.data)
+        ]
         for position, event in enumerate(step.events):
             cause = position == 0
             entries.append(_entry(event, elements, mask, changes if cause else [], finished if cause else []))
         if step.diverges and divergence is None:
-            divergence = {"seq": step.cause.seq,
-                          "reason": step.error or "the events do not produce the state this command recorded"}
+            divergence = {
+                "seq": step.cause.seq,
+                "reason": step.error or "the events do not produce the state this command recorded",
+            }
         previous = current
     _list_unreplayed(entries, events, elements, mask)
-    return {"case_id": case.id, "number": case.number, "procedure": case.procedure_key,
-            "definition_id": case.definition_id, "status": case.status, "events": len(events),
-            "divergence": divergence, "entries": entries}
+    return {
+        "case_id": case.id,
+        "number": case.number,
+        "procedure": case.procedure_key,
+        "definition_id": case.definition_id,
+        "status": case.status,
+        "events": len(events),
+        "divergence": divergence,
+        "entries": entries,
+    }
 
 
 def concerned_element(event: CaseEvent, finished: list[str], elements: dict[str, Element]) -> str | None:
@@ -149,12 +167,19 @@ def _entry(event: CaseEvent, elements: dict[str, Element], mask: Mask | None, ch
     element_id = concerned_element(event, finished, elements)
     element = elements.get(element_id) if element_id else None
     return {
-        "seq": event.seq, "type": event.type, "occurred_at": event.occurred_at, "actor": event.actor,
-        "command_id": event.command_id, "element_id": element_id,
-        "element_name": element.name if element else None, "element_type": element.type if element else None,
-        "payload": masked(event.payload, mask), "changes": changes,
-        "finished_steps": [{"element_id": item, "name": elements[item].name if item in elements else None}
-                           for item in finished],
+        "seq": event.seq,
+        "type": event.type,
+        "occurred_at": event.occurred_at,
+        "actor": event.actor,
+        "command_id": event.command_id,
+        "element_id": element_id,
+        "element_name": element.name if element else None,
+        "element_type": element.type if element else None,
+        "payload": masked(event.payload, mask),
+        "changes": changes,
+        "finished_steps": [
+            {"element_id": item, "name": elements[item].name if item in elements else None} for item in finished
+        ],
         "hash": event.hash,
     }
 
@@ -174,5 +199,6 @@ def timeline_of(engine, case_id: str, *, mask: Mask | None = None) -> dict[str, 
         case = queries.get_case(session, case_id)
         events = queries.case_events(session, case_id)
         definition = engine.deployments.get(session, case.definition_id)
-    return case_timeline(case, events, definition, engine.replay_script_engine, mask=mask,
-                         definitions=engine.definition)
+    return case_timeline(
+        case, events, definition, engine.replay_script_engine, mask=mask, definitions=engine.definition
+    )

@@ -11,6 +11,7 @@ Adapters: ``SmtpAdapter`` (email through smtplib), ``SmsAdapter`` (wraps any cal
 sends a text to a phone number: the office plugs in its provider), ``DevelopmentAdapter``
 (stores messages in ``development_messages`` for the API to show; nothing leaves the machine).
 """
+
 from __future__ import annotations
 
 import logging
@@ -48,9 +49,18 @@ class DeliveryAdapter(Protocol):
 
 
 class SmtpAdapter:
-    def __init__(self, host: str, port: int = 25, *, sender: str, username: str | None = None,
-                 password: str | None = None, starttls: bool = False, timeout: float = 10.0,
-                 message_id_domain: str = "onestop.local") -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int = 25,
+        *,
+        sender: str,
+        username: str | None = None,
+        password: str | None = None,
+        starttls: bool = False,
+        timeout: float = 10.0,
+        message_id_domain: str = "onestop.local",
+    ) -> None:
         self.host, self.port, self.sender = host, port, sender
         self.username, self.password, self.starttls, self.timeout = username, password, starttls, timeout
         self.message_id_domain = message_id_domain
@@ -89,26 +99,44 @@ class DevelopmentAdapter:
 
     def send(self, message: OutgoingMessage) -> None:
         with self.db.begin() as conn:
-            known = conn.execute(select(DEVELOPMENT_MESSAGES.c.id)
-                                 .where(DEVELOPMENT_MESSAGES.c.notification_id == message.id)).first()
+            known = conn.execute(
+                select(DEVELOPMENT_MESSAGES.c.id).where(DEVELOPMENT_MESSAGES.c.notification_id == message.id)
+            ).first()
             if known is None:
-                conn.execute(insert(DEVELOPMENT_MESSAGES).values(
-                    notification_id=message.id, channel=message.channel, recipient=message.recipient,
-                    subject=message.subject, body=message.body, delivered_at=self.clock.now()))
+                conn.execute(
+                    insert(DEVELOPMENT_MESSAGES).values(
+                        notification_id=message.id,
+                        channel=message.channel,
+                        recipient=message.recipient,
+                        subject=message.subject,
+                        body=message.body,
+                        delivered_at=self.clock.now(),
+                    )
+                )
 
 
 class Outbox:
-    def __init__(self, db: Engine, clock: Clock, adapters: dict[str, DeliveryAdapter], *,
-                 max_attempts: int = 8, lease: timedelta = timedelta(minutes=5),
-                 first_retry: timedelta = timedelta(seconds=30)) -> None:
+    def __init__(
+        self,
+        db: Engine,
+        clock: Clock,
+        adapters: dict[str, DeliveryAdapter],
+        *,
+        max_attempts: int = 8,
+        lease: timedelta = timedelta(minutes=5),
+        first_retry: timedelta = timedelta(seconds=30),
+    ) -> None:
         self.db, self.clock, self.adapters = db, clock, adapters
         self.max_attempts, self.lease, self.first_retry = max_attempts, lease, first_retry
 
     def due_ids(self, now: datetime, limit: int) -> list[int]:
         # Pending rows whose time has come, and rows whose sender's lease ran out.
-        query = (select(NOTIFICATIONS.c.id)
-                 .where(NOTIFICATIONS.c.status.in_(("pending", "sending")), NOTIFICATIONS.c.next_attempt_at <= now)
-                 .order_by(NOTIFICATIONS.c.next_attempt_at).limit(limit))
+        query = (
+            select(NOTIFICATIONS.c.id)
+            .where(NOTIFICATIONS.c.status.in_(("pending", "sending")), NOTIFICATIONS.c.next_attempt_at <= now)
+            .order_by(NOTIFICATIONS.c.next_attempt_at)
+            .limit(limit)
+        )
         with read_only(self.db).connect() as conn:
             return list(conn.execute(query).scalars())
 
@@ -126,8 +154,11 @@ class Outbox:
         with self.db.begin() as conn:
             claimed = conn.execute(
                 update(NOTIFICATIONS)
-                .where(NOTIFICATIONS.c.id == notification_id, NOTIFICATIONS.c.next_attempt_at <= now,
-                       or_(NOTIFICATIONS.c.status == "pending", NOTIFICATIONS.c.status == "sending"))
+                .where(
+                    NOTIFICATIONS.c.id == notification_id,
+                    NOTIFICATIONS.c.next_attempt_at <= now,
+                    or_(NOTIFICATIONS.c.status == "pending", NOTIFICATIONS.c.status == "sending"),
+                )
                 .values(status="sending", attempts=NOTIFICATIONS.c.attempts + 1, next_attempt_at=now + self.lease)
             ).rowcount
             if claimed != 1:
@@ -142,9 +173,11 @@ class Outbox:
         except Exception as error:  # any adapter failure: keep the message and try again later
             return self._failed(row, error)
         with self.db.begin() as conn:
-            conn.execute(update(NOTIFICATIONS)
-                         .where(and_(NOTIFICATIONS.c.id == row.id, NOTIFICATIONS.c.status == "sending"))
-                         .values(status="sent", sent_at=self.clock.now(), last_error=None))
+            conn.execute(
+                update(NOTIFICATIONS)
+                .where(and_(NOTIFICATIONS.c.id == row.id, NOTIFICATIONS.c.status == "sending"))
+                .values(status="sent", sent_at=self.clock.now(), last_error=None)
+            )
         return "sent"
 
     def _failed(self, row, error: Exception) -> str:
@@ -153,9 +186,13 @@ class Outbox:
         text = f"{type(error).__name__}: {error}"[:1000]
         log.warning("notification %s delivery failed (attempt %s): %s", row.id, row.attempts, text)
         with self.db.begin() as conn:
-            conn.execute(update(NOTIFICATIONS).where(NOTIFICATIONS.c.id == row.id).values(
-                status="failed" if final else "pending", last_error=text,
-                next_attempt_at=self.clock.now() + delay))
+            conn.execute(
+                update(NOTIFICATIONS)
+                .where(NOTIFICATIONS.c.id == row.id)
+                .values(
+                    status="failed" if final else "pending", last_error=text, next_attempt_at=self.clock.now() + delay
+                )
+            )
         return "failed" if final else "retry"
 
     def health(self) -> dict:

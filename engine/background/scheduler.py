@@ -17,6 +17,7 @@ Celery instead.
 The embedded scheduler also hands due service jobs (agency calls of waiting service tasks) to
 a small pool of its own threads, so that a slow agency never delays a timer.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -40,8 +41,12 @@ log = logging.getLogger("onestop.scheduler")
 CASES = Case.__table__
 
 # Strictly past due, as SpiffWorkflow fires timers (and FireDueTimers checks).
-_DUE = (select(CASES.c.id).where(CASES.c.next_timer_at < bindparam("now"))
-        .order_by(CASES.c.next_timer_at).limit(bindparam("limit")))
+_DUE = (
+    select(CASES.c.id)
+    .where(CASES.c.next_timer_at < bindparam("now"))
+    .order_by(CASES.c.next_timer_at)
+    .limit(bindparam("limit"))
+)
 _NEXT_DUE = select(func.min(CASES.c.next_timer_at))
 
 
@@ -73,8 +78,9 @@ class TimerRunner:
         with read_only(self.engine.db).connect() as conn:
             ids = due_case_ids(conn, now, limit + len(self._failing))
         moment = time.monotonic()
-        return [case_id for case_id in ids
-                if case_id not in self._failing or self._failing[case_id][1] <= moment][:limit]
+        return [case_id for case_id in ids if case_id not in self._failing or self._failing[case_id][1] <= moment][
+            :limit
+        ]
 
     def fire(self, case_id: str) -> bool:
         """True if this call fired the case's timers."""
@@ -84,7 +90,7 @@ class TimerRunner:
             return False  # another command or worker got there first, or the case closed
         except EngineError as error:  # the procedure itself fails at this timer: retry later
             failures = self._failing.get(case_id, (0, 0.0))[0] + 1
-            delay = min(self.MAX_BACKOFF, 2.0 ** failures)
+            delay = min(self.MAX_BACKOFF, 2.0**failures)
             self._failing[case_id] = (failures, time.monotonic() + delay)
             log.error("case %s: firing its timer failed (%s); next try in %.0f s", case_id, error.message, delay)
             return False
@@ -137,8 +143,17 @@ class _LeaderLock:
 
 
 class EmbeddedScheduler:
-    def __init__(self, engine, outbox=None, *, poll_seconds: float = 0.5, batch: int = 200,
-                 lock_path: str | None = None, threads: int | None = None, service_threads: int = 4) -> None:
+    def __init__(
+        self,
+        engine,
+        outbox=None,
+        *,
+        poll_seconds: float = 0.5,
+        batch: int = 200,
+        lock_path: str | None = None,
+        threads: int | None = None,
+        service_threads: int = 4,
+    ) -> None:
         self.engine = engine
         self.outbox = outbox
         self.runner = TimerRunner(engine)
@@ -245,5 +260,10 @@ class EmbeddedScheduler:
         age = time.monotonic() - self.last_pass_at if self.last_pass_at is not None else None
         stale = age is None or age > max(10.0, 10 * self.poll_seconds)
         status = "down" if stale and self.last_error else "ok"
-        return {"status": status, "mode": "embedded", "role": "leader", "seconds_since_pass": age,
-                "last_error": self.last_error}
+        return {
+            "status": status,
+            "mode": "embedded",
+            "role": "leader",
+            "seconds_since_pass": age,
+            "last_error": self.last_error,
+        }

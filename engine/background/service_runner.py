@@ -8,6 +8,7 @@ refusal), is recorded and thrown as the task's BPMN error. The same runner serve
 scheduler (``submit_due`` into its thread pool), Celery workers (``run`` per job) and tests
 (``run_due``, one after the other in the calling thread).
 """
+
 from __future__ import annotations
 
 import logging
@@ -87,26 +88,39 @@ class ServiceJobRunner:
         except ServiceFailure as failure:
             return self._failed(job, failure, started_at)
         attempt = self._attempt(job, started_at, outcome="answered")
-        evidence = {**answer.evidence, "requested_at": self._first_start(job, started_at),
-                    "answered_at": attempt["finished_at"]}
-        recorded = self._record(cmd.RecordServiceOutcome(job.id, attempt, result=answer.result, evidence=evidence,
-                                                         actor=self.actor))
+        evidence = {
+            **answer.evidence,
+            "requested_at": self._first_start(job, started_at),
+            "answered_at": attempt["finished_at"],
+        }
+        recorded = self._record(
+            cmd.RecordServiceOutcome(job.id, attempt, result=answer.result, evidence=evidence, actor=self.actor)
+        )
         return "answered" if recorded else "skipped"
 
     def _call(self, job: jobs.JobRecord) -> ServiceAnswer:
         operator = self.engine.operators.get(job.operation)
         if operator is None or not operator.asynchronous:
             raise ServiceFailure(OPERATOR_ERROR, f"operation '{job.operation}' is not registered", retryable=False)
-        call = ServiceCall(job.id, job.case_id, job.task_id, job.element_id, job.operation, dict(job.params),
-                           job.attempts, job.idempotency_key)
+        call = ServiceCall(
+            job.id,
+            job.case_id,
+            job.task_id,
+            job.element_id,
+            job.operation,
+            dict(job.params),
+            job.attempts,
+            job.idempotency_key,
+        )
         try:
             answer = operator.call(call)
         except ServiceFailure:
             raise
         except Exception as error:  # a connector bug: logged, and retried like an outage
             log.exception("service operation %s raised", job.operation)
-            raise ServiceFailure(OPERATOR_ERROR, f"the operation failed unexpectedly ({type(error).__name__})",
-                                 retryable=True) from error
+            raise ServiceFailure(
+                OPERATOR_ERROR, f"the operation failed unexpectedly ({type(error).__name__})", retryable=True
+            ) from error
         if not isinstance(answer, ServiceAnswer):
             raise ServiceFailure(OPERATOR_ERROR, "the operation returned no ServiceAnswer", retryable=False)
         return answer
@@ -117,17 +131,36 @@ class ServiceJobRunner:
             when = self.engine.clock.now() + timedelta(seconds=backoff_seconds(job.backoff_base, job.attempts))
             with self.engine.db.begin() as conn:
                 jobs.retry_later(conn, job, when, attempt)
-            log.info("service job %s (%s) attempt %s failed: %s; next try at %s", job.id, job.operation,
-                     job.attempts, failure.code, when.isoformat())
+            log.info(
+                "service job %s (%s) attempt %s failed: %s; next try at %s",
+                job.id,
+                job.operation,
+                job.attempts,
+                failure.code,
+                when.isoformat(),
+            )
             return "retry"
-        log.warning("service job %s (%s) failed for good after %s attempt(s): %s", job.id, job.operation,
-                    job.attempts, failure.code)
-        evidence = {**failure.evidence, "requested_at": self._first_start(job, started_at),
-                    "answered_at": attempt["finished_at"]}
-        error = {"code": failure.code, "message": failure.message, "failed_at": attempt["finished_at"],
-                 **({"agency": failure.evidence["agency"]} if "agency" in failure.evidence else {})}
-        recorded = self._record(cmd.RecordServiceOutcome(job.id, attempt, error=error, evidence=evidence,
-                                                         actor=self.actor))
+        log.warning(
+            "service job %s (%s) failed for good after %s attempt(s): %s",
+            job.id,
+            job.operation,
+            job.attempts,
+            failure.code,
+        )
+        evidence = {
+            **failure.evidence,
+            "requested_at": self._first_start(job, started_at),
+            "answered_at": attempt["finished_at"],
+        }
+        error = {
+            "code": failure.code,
+            "message": failure.message,
+            "failed_at": attempt["finished_at"],
+            **({"agency": failure.evidence["agency"]} if "agency" in failure.evidence else {}),
+        }
+        recorded = self._record(
+            cmd.RecordServiceOutcome(job.id, attempt, error=error, evidence=evidence, actor=self.actor)
+        )
         return "failed" if recorded else "skipped"
 
     def _record(self, command: cmd.RecordServiceOutcome) -> bool:
@@ -149,8 +182,12 @@ class ServiceJobRunner:
                 jobs.finish(conn, job_id, "failed", self.engine.clock.now(), error=reason)
 
     def _attempt(self, job: jobs.JobRecord, started_at, **details: Any) -> dict[str, Any]:
-        return {"attempt": job.attempts, "started_at": started_at.isoformat(),
-                "finished_at": self.engine.clock.now().isoformat(), **details}
+        return {
+            "attempt": job.attempts,
+            "started_at": started_at.isoformat(),
+            "finished_at": self.engine.clock.now().isoformat(),
+            **details,
+        }
 
     @staticmethod
     def _first_start(job: jobs.JobRecord, started_at) -> str:

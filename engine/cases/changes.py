@@ -1,6 +1,7 @@
 """The shared path of every case command: lock and load the case, apply one change to its
 workflow under a fixed clock and task-id sequence, and persist state, events and projections
 (``CaseChanges._change_case`` and ``_persist``). The command handlers build on it."""
+
 from __future__ import annotations
 
 import uuid
@@ -82,11 +83,17 @@ class CaseChanges:
             raise Conflict(f"Case {case.number} is {case.status}", case_id=case.id, status=case.status)
         return case
 
-    def _change_case(self, conn: Connection, case: CaseRecord, definition: ParsedDefinition, event: PendingEvent,
-                     completed_task: tuple[str, str] | None = None,
-                     extra_events: list[PendingEvent] = (),
-                     inspect: Callable[[Any], list[PendingEvent]] | None = None,
-                     after_change: Callable[[Any], None] | None = None) -> CaseChanged:
+    def _change_case(
+        self,
+        conn: Connection,
+        case: CaseRecord,
+        definition: ParsedDefinition,
+        event: PendingEvent,
+        completed_task: tuple[str, str] | None = None,
+        extra_events: list[PendingEvent] = (),
+        inspect: Callable[[Any], list[PendingEvent]] | None = None,
+        after_change: Callable[[Any], None] | None = None,
+    ) -> CaseChanged:
         now = self._clock.now()
         task_ids = TaskIdSequence(case.id, case.task_id_counter)
         gateway = LiveServiceGateway(self._operators)
@@ -100,24 +107,36 @@ class CaseChanges:
                 waiting_before = waiting_service_tasks(workflow)
             else:
                 workflow, ready_before, waiting_before = (
-                    cached.workflow, cached.ready_tasks, cached.waiting_service_tasks)
+                    cached.workflow,
+                    cached.ready_tasks,
+                    cached.waiting_service_tasks,
+                )
             workflow.script_engine = self._script_engine_factory(gateway)
             observed = inspect(workflow) if inspect is not None else []
             runtime.apply_change(workflow, event.type, event.payload)
             if after_change is not None:
                 after_change(workflow)
             events = [event, *gateway.recorded, *observed, *extra_events]
-            clock_changes = () if event.type == CASE_CANCELLED else (self._sla.extension,
-                                                                            self._sla.pause_or_resume)
+            clock_changes = () if event.type == CASE_CANCELLED else (self._sla.extension, self._sla.pause_or_resume)
             events, earlier = self._follow_sla_clock(case, workflow, now, events, clock_changes)
-        opened, wake_at = self._persist(conn, case, workflow, task_ids, now, events, completed_task,
-                                        ready_before=ready_before, earlier=earlier,
-                                        waiting_before=waiting_before)
+        opened, wake_at = self._persist(
+            conn,
+            case,
+            workflow,
+            task_ids,
+            now,
+            events,
+            completed_task,
+            ready_before=ready_before,
+            earlier=earlier,
+            waiting_before=waiting_before,
+        )
         return CaseChanged(case.id, case.status, case.last_event_seq, opened, wake_at)
 
     @staticmethod
-    def _follow_sla_clock(case: CaseRecord, workflow, now: datetime, events: list[PendingEvent],
-                          clock_changes) -> tuple[list[PendingEvent], list | None]:
+    def _follow_sla_clock(
+        case: CaseRecord, workflow, now: datetime, events: list[PendingEvent], clock_changes
+    ) -> tuple[list[PendingEvent], list | None]:
         """Apply the SLA clock changes (SlaClock methods) the change of ``events`` calls for.
         Each is a command of its own (its own group in the history) following the one that
         caused it, so replay applies it like any other. Returns the last group's events and the
@@ -132,11 +151,19 @@ class CaseChanges:
                 events = [follow_up]
         return events, earlier or None
 
-    def _persist(self, conn: Connection, case: CaseRecord, workflow, task_ids: TaskIdSequence, now: datetime,
-                 events: list[PendingEvent], completed_task: tuple[str, str] | None = None,
-                 ready_before: list[runtime.ReadyTask] = (),
-                 earlier: list[tuple[list[PendingEvent], str]] | None = None,
-                 waiting_before: list[WaitingServiceTask] = ()) -> tuple[tuple[OpenTask, ...], datetime | None]:
+    def _persist(
+        self,
+        conn: Connection,
+        case: CaseRecord,
+        workflow,
+        task_ids: TaskIdSequence,
+        now: datetime,
+        events: list[PendingEvent],
+        completed_task: tuple[str, str] | None = None,
+        ready_before: list[runtime.ReadyTask] = (),
+        earlier: list[tuple[list[PendingEvent], str]] | None = None,
+        waiting_before: list[WaitingServiceTask] = (),
+    ) -> tuple[tuple[OpenTask, ...], datetime | None]:
         """Write the case after ``events``; ``earlier`` holds (events, state) of commands applied
         before them in this transaction (a change and the SLA clock change it caused). Returns
         the open tasks and when the case next needs the scheduler."""
@@ -174,8 +201,10 @@ class CaseChanges:
         projections.sync_inbox(conn, case, ready_before, ready, now, completed_task)
         waiting = projections.sync_service_jobs(conn, case, waiting_before, workflow, now)
         if case.status == "running" and plain_json:
-            self._transaction.after_commit(conn, partial(self.workflows.put, case.id, self._cache_key(case),
-                                             CachedWorkflow(workflow, ready, waiting)))
+            self._transaction.after_commit(
+                conn,
+                partial(self.workflows.put, case.id, self._cache_key(case), CachedWorkflow(workflow, ready, waiting)),
+            )
         opened = tuple(OpenTask(t.id, t.element_id, t.name, t.lane) for t in ready)
         waiting_before_ids = {task.task_id for task in waiting_before}
         queued_call = any(task.task_id not in waiting_before_ids for task in waiting)
@@ -184,8 +213,15 @@ class CaseChanges:
 
     @staticmethod
     def _chain(case: CaseRecord, events: list[PendingEvent], now: datetime) -> list[dict]:
-        rows = chain_events(case.id, str(uuid.uuid4()), events, occurred_at=now, after_seq=case.last_event_seq,
-                            after_hash=case.last_event_hash, state_hash=case.state_hash)
+        rows = chain_events(
+            case.id,
+            str(uuid.uuid4()),
+            events,
+            occurred_at=now,
+            after_seq=case.last_event_seq,
+            after_hash=case.last_event_hash,
+            state_hash=case.state_hash,
+        )
         case.last_event_seq, case.last_event_hash = rows[-1]["seq"], rows[-1]["hash"]
         return rows
 

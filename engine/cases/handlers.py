@@ -8,6 +8,7 @@ two commands racing on one case cannot both commit. On SQLite the frequent comma
 task, deliver a message, cancel, fire timers) read and compute before they take the database's
 write lock, and run again if the case changed meanwhile (``engine.cases.transactions``).
 """
+
 from __future__ import annotations
 
 import uuid
@@ -56,7 +57,10 @@ class CommandHandlers(MoveCommands):
     def deploy(self, command: cmd.DeployDefinition):
         with self._sessions.begin() as session:
             result, bundle = self._deployments.deploy(
-                session, command.files, deployed_by=command.actor, now=self._clock.now(),
+                session,
+                command.files,
+                deployed_by=command.actor,
+                now=self._clock.now(),
                 process_key=command.process_key,
             )
         if result.created:
@@ -104,14 +108,29 @@ class CommandHandlers(MoveCommands):
         if not same_request:
             raise InvalidInput(
                 f"The Idempotency-Key was already used for a different request (case {case.number})",
-                errors=[{"field": "Idempotency-Key",
-                         "message": "was used for a different request; send a new key to start a new case"}],
-                case_number=case.number)
-        return StartedCase(case.id, case.number, case.access_code, case.definition_id, definition.version,
-                           case.received_at, self._open_task_summaries(store.open_tasks(conn, case.id)),
-                           existing=True, procedure_key=case.procedure_key, procedure_name=definition.spec.description,
-                           channel=case.channel, due_at=case.due_at,
-                           received={"data": recorded.get("data"), "applicant": recorded.get("applicant")})
+                errors=[
+                    {
+                        "field": "Idempotency-Key",
+                        "message": "was used for a different request; send a new key to start a new case",
+                    }
+                ],
+                case_number=case.number,
+            )
+        return StartedCase(
+            case.id,
+            case.number,
+            case.access_code,
+            case.definition_id,
+            definition.version,
+            case.received_at,
+            self._open_task_summaries(store.open_tasks(conn, case.id)),
+            existing=True,
+            procedure_key=case.procedure_key,
+            procedure_name=definition.spec.description,
+            channel=case.channel,
+            due_at=case.due_at,
+            received={"data": recorded.get("data"), "applicant": recorded.get("applicant")},
+        )
 
     def _start_case(self, conn: Connection, command: cmd.StartCase, data: dict, applicant) -> StartedCase:
         definition_id = store.latest_definition_id(conn, command.procedure)
@@ -121,13 +140,18 @@ class CommandHandlers(MoveCommands):
         definition = self._deployments.get(conn, definition_id)
         now = self._clock.now()
         case_id = str(uuid.uuid4())
-        number = self._number_format(now.astimezone(self._zone).year,
-                                     store.next_case_number(conn, now.astimezone(self._zone).year))
+        number = self._number_format(
+            now.astimezone(self._zone).year, store.next_case_number(conn, now.astimezone(self._zone).year)
+        )
         due_at = self._catalogue.due_at(definition.process_key, now)
         # The keys the engine adds to every case's data (ENGINE_DATA_KEYS); a diagram's SLA timer
         # may use sla_due_at.
-        data = {**data, "case_number": number, "channel": command.channel,
-                "sla_due_at": due_at.isoformat() if due_at else None}
+        data = {
+            **data,
+            "case_number": number,
+            "channel": command.channel,
+            "sla_due_at": due_at.isoformat() if due_at else None,
+        }
 
         task_ids = TaskIdSequence(case_id)
         gateway = LiveServiceGateway(self._operators)
@@ -136,24 +160,53 @@ class CommandHandlers(MoveCommands):
                 definition.spec, definition.subprocess_specs, data, self._script_engine_factory(gateway)
             )
         case = CaseRecord(
-            id=case_id, number=number, procedure_key=definition.process_key, definition_id=definition.id,
-            status="running", channel=command.channel, applicant=applicant,
+            id=case_id,
+            number=number,
+            procedure_key=definition.process_key,
+            definition_id=definition.id,
+            status="running",
+            channel=command.channel,
+            applicant=applicant,
             access_code=new_access_code(),
-            idempotency_key=command.idempotency_key, state="", state_hash="", version=0, task_id_counter=0,
-            last_event_seq=0, last_event_hash=GENESIS_HASH, received_at=now, updated_at=now,
+            idempotency_key=command.idempotency_key,
+            state="",
+            state_hash="",
+            version=0,
+            task_id_counter=0,
+            last_event_seq=0,
+            last_event_hash=GENESIS_HASH,
+            received_at=now,
+            updated_at=now,
             due_at=due_at,
         )
         started = PendingEvent(
-            CASE_STARTED, command.actor,
-            {"definition_id": definition.id, "procedure": definition.process_key, "version": definition.version,
-             "data": data, "channel": command.channel, "applicant": applicant},
+            CASE_STARTED,
+            command.actor,
+            {
+                "definition_id": definition.id,
+                "procedure": definition.process_key,
+                "version": definition.version,
+                "data": data,
+                "channel": command.channel,
+                "applicant": applicant,
+            },
         )
         opened, wake_at = self._persist(conn, case, workflow, task_ids, now, [started, *gateway.recorded])
-        return StartedCase(case_id, number, case.access_code, definition.id, definition.version, now, opened,
-                           wake_at=wake_at, procedure_key=definition.process_key,
-                           procedure_name=definition.spec.description, channel=command.channel,
-                           due_at=due_at.astimezone(timezone.utc) if due_at else None,  # as stored
-                           received={"data": started.payload["data"], "applicant": applicant})
+        return StartedCase(
+            case_id,
+            number,
+            case.access_code,
+            definition.id,
+            definition.version,
+            now,
+            opened,
+            wake_at=wake_at,
+            procedure_key=definition.process_key,
+            procedure_name=definition.spec.description,
+            channel=command.channel,
+            due_at=due_at.astimezone(timezone.utc) if due_at else None,  # as stored
+            received={"data": started.payload["data"], "applicant": applicant},
+        )
 
     # ------------------------------------------------------------------ tasks
     def claim_task(self, command: cmd.ClaimTask) -> CaseChanged:
@@ -170,17 +223,23 @@ class CommandHandlers(MoveCommands):
             if task.status != "claimed":
                 raise Conflict("Task is not claimed", task_id=task.id)
             if task.assignee != command.actor and not command.force:
-                raise Conflict(f"Task is claimed by {task.assignee}, not by you", task_id=task.id,
-                               assignee=task.assignee)
+                raise Conflict(
+                    f"Task is claimed by {task.assignee}, not by you", task_id=task.id, assignee=task.assignee
+                )
             previous = task.assignee
             task.status, task.assignee = "ready", None
-            return PendingEvent(TASK_UNCLAIMED, command.actor, {"task_id": task.id, "previous_assignee": previous},
-                                element_id=task.element_id)
+            return PendingEvent(
+                TASK_UNCLAIMED,
+                command.actor,
+                {"task_id": task.id, "previous_assignee": previous},
+                element_id=task.element_id,
+            )
 
         return self._change_assignment(command.task_id, command.lanes, unclaim)
 
-    def _change_assignment(self, task_id: str, lanes: frozenset[str] | None,
-                           change: Callable[[TaskRecord], PendingEvent]) -> CaseChanged:
+    def _change_assignment(
+        self, task_id: str, lanes: frozenset[str] | None, change: Callable[[TaskRecord], PendingEvent]
+    ) -> CaseChanged:
         """Claims change the inbox only; they are still events of the case, chained like the rest."""
         with self._transaction() as conn:
             task, case = self._open_task(conn, task_id, lanes)
@@ -210,15 +269,29 @@ class CommandHandlers(MoveCommands):
             self._ensure_running(case)
             definition = self._deployments.get(conn, case.definition_id)
             validate_form(definition, task.form_key, data, self._form_formats)
-            event = PendingEvent(TASK_COMPLETED, command.actor,
-                                 {"task_id": task.id, "data": data}, element_id=task.element_id)
+            event = PendingEvent(
+                TASK_COMPLETED, command.actor, {"task_id": task.id, "data": data}, element_id=task.element_id
+            )
             asked = []  # the notice the task's element asks to send on completion: (kind, data) or None
-            changed = self._change_case(conn, case, definition, event, completed_task=(task.id, command.actor),
-                                        after_change=lambda workflow: asked.append(
-                                            notices.completion_notice(workflow, task.id)))
+            changed = self._change_case(
+                conn,
+                case,
+                definition,
+                event,
+                completed_task=(task.id, command.actor),
+                after_change=lambda workflow: asked.append(notices.completion_notice(workflow, task.id)),
+            )
             for kind, task_data in filter(None, asked):
-                notices.queue(conn, case, kind, case.updated_at, self._notifications, self._catalogue,
-                              occasion=task.id, data=task_data)
+                notices.queue(
+                    conn,
+                    case,
+                    kind,
+                    case.updated_at,
+                    self._notifications,
+                    self._catalogue,
+                    occasion=task.id,
+                    data=task_data,
+                )
             return changed
 
     @staticmethod
@@ -226,8 +299,11 @@ class CommandHandlers(MoveCommands):
         """The open task and its case (locked), if the actor works the task's lane."""
         task, case = store.load_task_and_case(conn, task_id)
         if lanes is not None and task.lane not in lanes:
-            raise NotAllowed(f"Task {task_id} belongs to lane {task.lane!r}, which is not one of your groups",
-                             task_id=task_id, lane=task.lane)
+            raise NotAllowed(
+                f"Task {task_id} belongs to lane {task.lane!r}, which is not one of your groups",
+                task_id=task_id,
+                lane=task.lane,
+            )
         if task.status not in store.OPEN_TASK_STATUSES:
             raise Conflict(f"Task {task_id} is already {task.status}", task_id=task_id, status=task.status)
         return task, case
@@ -241,8 +317,9 @@ class CommandHandlers(MoveCommands):
     def cancel_case(self, command: cmd.CancelCase) -> CaseChanged:
         reason = (command.reason or "").strip()
         if not reason:
-            raise InvalidInput("A reason is required to cancel a case",
-                               errors=[{"field": "reason", "message": "must not be empty"}])
+            raise InvalidInput(
+                "A reason is required to cancel a case", errors=[{"field": "reason", "message": "must not be empty"}]
+            )
         event = PendingEvent(CASE_CANCELLED, command.actor, {"reason": reason})
         return self._simple_case_change(command.case_id, event)
 
@@ -272,10 +349,17 @@ class CommandHandlers(MoveCommands):
                 if not breached or case.overdue_at is not None:
                     return []
                 case.overdue_at = min(when for _element, when in breached)
-                return [PendingEvent(CASE_OVERDUE, "engine", {
-                    "overdue_at": case.overdue_at.isoformat(),
-                    "due_at": case.due_at.isoformat() if case.due_at else None,
-                    "elements": sorted({element for element, _when in breached})})]
+                return [
+                    PendingEvent(
+                        CASE_OVERDUE,
+                        "engine",
+                        {
+                            "overdue_at": case.overdue_at.isoformat(),
+                            "due_at": case.due_at.isoformat() if case.due_at else None,
+                            "elements": sorted({element for element, _when in breached}),
+                        },
+                    )
+                ]
 
             changed = self._change_case(conn, case, definition, event, inspect=find_breaches)
             if breached:
@@ -294,10 +378,16 @@ class CommandHandlers(MoveCommands):
             if due is None or due == case.due_at:
                 return None
             definition = self._deployments.get(conn, case.definition_id)
-            event = PendingEvent(DUE_DATE_CHANGED, command.actor, {
-                "due_at": self._sla.local_iso(due),
-                "previous_due_at": self._sla.local_iso(case.due_at) if case.due_at else None, "reason": reason[:500],
-                "paused": case.sla_paused_at is not None})
+            event = PendingEvent(
+                DUE_DATE_CHANGED,
+                command.actor,
+                {
+                    "due_at": self._sla.local_iso(due),
+                    "previous_due_at": self._sla.local_iso(case.due_at) if case.due_at else None,
+                    "reason": reason[:500],
+                    "paused": case.sla_paused_at is not None,
+                },
+            )
             case.due_at = due
             return self._change_case(conn, case, definition, event)
 
@@ -306,11 +396,15 @@ class CommandHandlers(MoveCommands):
         case already completed. A case still being processed cannot be rated yet."""
         score, comment = command.score, (command.comment or "").strip() or None
         if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
-            raise InvalidInput("The score must be a whole number from 1 to 5",
-                               errors=[{"field": "score", "message": "must be an integer from 1 to 5"}])
+            raise InvalidInput(
+                "The score must be a whole number from 1 to 5",
+                errors=[{"field": "score", "message": "must be an integer from 1 to 5"}],
+            )
         if comment and len(comment) > MAX_COMMENT_LENGTH:
-            raise InvalidInput("The comment is too long",
-                               errors=[{"field": "comment", "message": f"at most {MAX_COMMENT_LENGTH} characters"}])
+            raise InvalidInput(
+                "The comment is too long",
+                errors=[{"field": "comment", "message": f"at most {MAX_COMMENT_LENGTH} characters"}],
+            )
         with self._transaction() as conn:
             case = store.load_case(conn, command.case_id)
             if case.status == "cancelled":
@@ -320,8 +414,11 @@ class CommandHandlers(MoveCommands):
             rated = PendingEvent(RATING_RECORDED, command.actor, {"score": score, "comment": comment})
             if case.status == "running":
                 definition = self._deployments.get(conn, case.definition_id)
-                delivered = PendingEvent(MESSAGE_DELIVERED, command.actor,
-                                         {"name": RATING_MESSAGE, "payload": {"score": score, "comment": comment}})
+                delivered = PendingEvent(
+                    MESSAGE_DELIVERED,
+                    command.actor,
+                    {"name": RATING_MESSAGE, "payload": {"score": score, "comment": comment}},
+                )
                 try:
                     return self._change_case(conn, case, definition, delivered, extra_events=[rated])
                 except Conflict as error:
@@ -329,8 +426,9 @@ class CommandHandlers(MoveCommands):
                         raise  # lost a race with another command
                     # The service is not done yet: a rating now would be stored, and the rating
                     # step reached later could only refuse the applicant's real rating.
-                    raise Conflict(f"Case {case.number} is still being processed; it can be rated once it is done",
-                                   case_id=case.id) from error
+                    raise Conflict(
+                        f"Case {case.number} is still being processed; it can be rated once it is done", case_id=case.id
+                    ) from error
             read_version = case.version
             rows = self._chain(case, [rated], now)
             case.updated_at = now
@@ -355,14 +453,25 @@ class CommandHandlers(MoveCommands):
                 jobs.finish(conn, job.id, "cancelled", now)
                 return None
             attempts = [*job.attempt_log, command.attempt]
-            payload = {"task_id": job.task_id, "job_id": job.id, "operation": job.operation, "params": job.params,
-                       **ensure_object(command.evidence, "evidence"), "attempts": attempts}
+            payload = {
+                "task_id": job.task_id,
+                "job_id": job.id,
+                "operation": job.operation,
+                "params": job.params,
+                **ensure_object(command.evidence, "evidence"),
+                "attempts": attempts,
+            }
             if command.error is not None:
                 payload["error"] = {**command.error, "operation": job.operation, "attempts": len(attempts)}
             else:
                 payload["result"] = ensure_json(command.result, "result")
-            jobs.finish(conn, job.id, "failed" if command.error is not None else "done", now,
-                        error=command.error["code"] if command.error is not None else None)
+            jobs.finish(
+                conn,
+                job.id,
+                "failed" if command.error is not None else "done",
+                now,
+                error=command.error["code"] if command.error is not None else None,
+            )
             event = PendingEvent(SERVICE_RESULT_RECORDED, command.actor, payload, element_id=job.element_id)
             return self._change_case(conn, case, self._deployments.get(conn, case.definition_id), event)
 

@@ -1,4 +1,5 @@
 """What commands accept from outside: plain JSON, form data matching its schema, access codes."""
+
 from __future__ import annotations
 
 import hmac
@@ -36,8 +37,9 @@ def ensure_object(value: Any, field: str) -> dict:
     return value
 
 
-def validate_form(definition: ParsedDefinition, form_key: str | None, data: dict,
-                  formats: FormFormats | None = None) -> None:
+def validate_form(
+    definition: ParsedDefinition, form_key: str | None, data: dict, formats: FormFormats | None = None
+) -> None:
     """Check submitted data against the task's JSON Schema (with the domain's extra formats);
     every mismatch is reported by field."""
     validator = definition.form_validator(form_key, formats) if form_key else None
@@ -49,7 +51,8 @@ def validate_form(definition: ParsedDefinition, form_key: str | None, data: dict
     failed_format = {tuple(error.absolute_path) for error in found if error.validator == "format"}
     errors = [
         {"field": "/".join(str(part) for part in error.absolute_path) or "(form)", "message": error.message}
-        for error in found if not (error.validator == "pattern" and tuple(error.absolute_path) in failed_format)
+        for error in found
+        if not (error.validator == "pattern" and tuple(error.absolute_path) in failed_format)
     ]
     if errors:
         raise InvalidInput(f"The data does not match the form '{form_key}'", errors=errors)

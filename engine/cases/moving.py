@@ -11,6 +11,7 @@ predicts again what follows each waiting task, so a changed later part of the di
 effect. The command handler records it as a ``case_migrated`` event, and replay applies the
 same function at that event, so a migrated case still verifies.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -31,18 +32,31 @@ MAX_PREVIEW_CASES = 1000
 _OPEN = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 
 
-def preview_move(session: Session, deployments, process_key: str, from_version: int, to_version: int,
-                      limit: int = MAX_PREVIEW_CASES, script_engine_factory=None) -> dict[str, Any]:
+def preview_move(
+    session: Session,
+    deployments,
+    process_key: str,
+    from_version: int,
+    to_version: int,
+    limit: int = MAX_PREVIEW_CASES,
+    script_engine_factory=None,
+) -> dict[str, Any]:
     """Which running cases of ``from_version`` could move to ``to_version``, and what blocks the others."""
     source = queries.definition_version(session, process_key, from_version)
     target = queries.definition_version(session, process_key, to_version)
     for definition, name in ((source, "from"), (target, "to")):
         if definition.draft:
-            raise InvalidInput(f"Version {definition.version} of {process_key} is a draft: cases neither run "
-                               "on it nor move to it.", errors=[{"field": name, "message": "is a draft"}])
+            raise InvalidInput(
+                f"Version {definition.version} of {process_key} is a draft: cases neither run on it nor move to it.",
+                errors=[{"field": name, "message": "is a draft"}],
+            )
     old, new = deployments.get(session, source.id), deployments.get(session, target.id)
-    cases = session.scalars(select(Case).where(Case.definition_id == source.id, Case.status == "running")
-                            .order_by(Case.received_at, Case.id).limit(limit + 1)).all()
+    cases = session.scalars(
+        select(Case)
+        .where(Case.definition_id == source.id, Case.status == "running")
+        .order_by(Case.received_at, Case.id)
+        .limit(limit + 1)
+    ).all()
     movable, blocked = [], []
     for case in cases[:limit]:
         workflow = serialization.loads(case.state, old.spec, old.subprocess_specs)
@@ -56,8 +70,14 @@ def preview_move(session: Session, deployments, process_key: str, from_version: 
             blockers = error.details["blocked_by"]
         entry = {"case_id": case.id, "number": case.number, "waiting_at": waiting}
         (blocked if blockers else movable).append({**entry, "blocked_by": blockers} if blockers else entry)
-    return {"key": process_key, "from": from_version, "to": to_version, "movable": movable,
-            "blocked": blocked, "truncated": len(cases) > limit}
+    return {
+        "key": process_key,
+        "from": from_version,
+        "to": to_version,
+        "movable": movable,
+        "blocked": blocked,
+        "truncated": len(cases) > limit,
+    }
 
 
 class MoveBlocked(Conflict):
@@ -68,12 +88,15 @@ def check_versions(process_key: str, source, target) -> None:
     """A case moves forward, between published versions of one procedure."""
     for definition, name in ((source, "from_version"), (target, "to_version")):
         if definition.draft:
-            raise InvalidInput(f"Version {definition.version} of {process_key} is a draft: cases neither run "
-                               "on it nor move to it.", errors=[{"field": name, "message": "is a draft"}])
+            raise InvalidInput(
+                f"Version {definition.version} of {process_key} is a draft: cases neither run on it nor move to it.",
+                errors=[{"field": name, "message": "is a draft"}],
+            )
     if target.version <= source.version:
-        raise InvalidInput(f"Cases move only to a newer version: {target.version} is not newer than "
-                           f"{source.version}", errors=[{"field": "to_version",
-                                                        "message": f"must be greater than {source.version}"}])
+        raise InvalidInput(
+            f"Cases move only to a newer version: {target.version} is not newer than {source.version}",
+            errors=[{"field": "to_version", "message": f"must be greater than {source.version}"}],
+        )
 
 
 def move_workflow(workflow, target, script_engine=None):
@@ -89,8 +112,7 @@ def move_workflow(workflow, target, script_engine=None):
     gateway that answers no call, since moving a case runs no step.
     """
     target_elements = _element_types(target)
-    blockers = [blocker for element in _waiting_elements(workflow)
-                if (blocker := _blocker(element, target_elements))]
+    blockers = [blocker for element in _waiting_elements(workflow) if (blocker := _blocker(element, target_elements))]
     blockers += _missing_subprocesses(workflow, target)
     if blockers:
         raise _blocked(blockers)
@@ -103,13 +125,19 @@ def move_workflow(workflow, target, script_engine=None):
     try:
         migrate_workflow(top_diff, workflow, target.spec)
         for subprocess_id, subprocess in workflow.subprocesses.items():
-            migrate_workflow(subprocess_diffs[subprocess_id], subprocess,
-                             target.subprocess_specs[subprocess.spec.name])
+            migrate_workflow(subprocess_diffs[subprocess_id], subprocess, target.subprocess_specs[subprocess.spec.name])
     except WorkflowException as error:
         spec = getattr(error, "task_spec", None) or getattr(getattr(error, "task", None), "task_spec", None)
         element_id = getattr(spec, "bpmn_id", None) or getattr(spec, "name", None) or "an element"
-        raise _blocked([{"element_id": element_id, "element_type": _type_name(spec) if spec else "unknown",
-                         "reason": f"'{element_id}' cannot be prepared in the new version: {error}"}]) from error
+        raise _blocked(
+            [
+                {
+                    "element_id": element_id,
+                    "element_type": _type_name(spec) if spec else "unknown",
+                    "reason": f"'{element_id}' cannot be prepared in the new version: {error}",
+                }
+            ]
+        ) from error
     for task in workflow.get_tasks(state=TaskState.WAITING):
         if task.id in kept:
             task.internal_data = kept[task.id]
@@ -121,14 +149,23 @@ def move_workflow(workflow, target, script_engine=None):
 
 def _blocked(blockers: list[dict[str, str]]) -> MoveBlocked:
     elements = ", ".join(f"'{blocker['element_id']}'" for blocker in blockers)
-    return MoveBlocked(f"The case cannot move to the new version: blocked by {elements}. "
-                            + " ".join(blocker["reason"] for blocker in blockers), blocked_by=blockers)
+    return MoveBlocked(
+        f"The case cannot move to the new version: blocked by {elements}. "
+        + " ".join(blocker["reason"] for blocker in blockers),
+        blocked_by=blockers,
+    )
 
 
 def _missing_subprocesses(workflow, target) -> list[dict[str, str]]:
-    return [{"element_id": subprocess.spec.name, "element_type": "subProcess",
-             "reason": f"the running sub-process '{subprocess.spec.name}' does not exist in the new version."}
-            for subprocess in workflow.subprocesses.values() if subprocess.spec.name not in target.subprocess_specs]
+    return [
+        {
+            "element_id": subprocess.spec.name,
+            "element_type": "subProcess",
+            "reason": f"the running sub-process '{subprocess.spec.name}' does not exist in the new version.",
+        }
+        for subprocess in workflow.subprocesses.values()
+        if subprocess.spec.name not in target.subprocess_specs
+    ]
 
 
 def _unmatched_steps(workflow, target) -> list[dict[str, str]]:
@@ -144,9 +181,14 @@ def _unmatched_steps(workflow, target) -> list[dict[str, str]]:
             element_id = spec.bpmn_id or spec.name
             if element_id not in seen:
                 seen.add(element_id)
-                unmatched.append({"element_id": element_id, "element_type": _type_name(spec),
-                                  "reason": f"the case already passed {_type_name(spec)} '{element_id}', which "
-                                            "the new version no longer has."})
+                unmatched.append(
+                    {
+                        "element_id": element_id,
+                        "element_type": _type_name(spec),
+                        "reason": f"the case already passed {_type_name(spec)} '{element_id}', which "
+                        "the new version no longer has.",
+                    }
+                )
     return unmatched
 
 
@@ -173,11 +215,16 @@ def _waiting_elements(workflow) -> list[dict[str, str]]:
 def _blocker(element: dict[str, str], target: dict[str, str]) -> dict[str, str] | None:
     element_id, element_type = element["element_id"], element["element_type"]
     if element_id not in target:
-        return {**element, "reason": f"{element_type} '{element_id}' does not exist in the new version: "
-                                     "keep it, or let these cases finish on their version."}
+        return {
+            **element,
+            "reason": f"{element_type} '{element_id}' does not exist in the new version: "
+            "keep it, or let these cases finish on their version.",
+        }
     if target[element_id] != element_type:
-        return {**element, "reason": f"'{element_id}' is a {element_type} here and a {target[element_id]} "
-                                     "in the new version."}
+        return {
+            **element,
+            "reason": f"'{element_id}' is a {element_type} here and a {target[element_id]} in the new version.",
+        }
     return None
 
 

@@ -6,6 +6,7 @@ and a diagram's user or manual task marked ``notifyApplicant`` = <kind> was comp
 one-time notice of missing documents, say). What is said, to whom and by which channel is the
 domain pack's ``NotificationPolicy``.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -20,14 +21,28 @@ from engine.storage.store import CaseRecord
 from engine.workflow.runtime import NOTIFY_PROPERTY, element_properties
 
 
-def queue(conn: Connection, case: CaseRecord, kind: str, now: datetime, policy: NotificationPolicy,
-          catalogue: ProcedureCatalogue, *, occasion: str = "", data: dict[str, Any] | None = None) -> int:
+def queue(
+    conn: Connection,
+    case: CaseRecord,
+    kind: str,
+    now: datetime,
+    policy: NotificationPolicy,
+    catalogue: ProcedureCatalogue,
+    *,
+    occasion: str = "",
+    data: dict[str, Any] | None = None,
+) -> int:
     """Queue what ``policy`` says on ``kind`` of occasion. ``occasion`` tells apart occasions of
     one kind (each notice task sends its own message); ``data`` is the task's data, for a notice."""
     facts = {
-        "case_id": case.id, "number": case.number, "procedure": case.procedure_key,
-        "standard_time": catalogue.standard_time(case.procedure_key), "applicant": case.applicant,
-        "received_at": case.received_at, "due_at": case.due_at, "overdue_at": case.overdue_at,
+        "case_id": case.id,
+        "number": case.number,
+        "procedure": case.procedure_key,
+        "standard_time": catalogue.standard_time(case.procedure_key),
+        "applicant": case.applicant,
+        "received_at": case.received_at,
+        "due_at": case.due_at,
+        "overdue_at": case.overdue_at,
         "data": data or {},
     }
     return store.queue_notifications(conn, case.id, kind, policy.drafts(kind, facts), now, occasion=occasion)

@@ -2,6 +2,7 @@
 transaction: the inbox rows (one per READY user or manual task) and the service jobs (one per
 service task waiting for another agency's answer).
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -15,9 +16,14 @@ from engine.workflow import runtime
 from engine.workflow.service_tasks import WaitingServiceTask, waiting_service_tasks
 
 
-def sync_inbox(conn: Connection, case: CaseRecord, ready_before: list[runtime.ReadyTask],
-               ready_after: list[runtime.ReadyTask], now: datetime,
-               completed_task: tuple[str, str] | None) -> None:
+def sync_inbox(
+    conn: Connection,
+    case: CaseRecord,
+    ready_before: list[runtime.ReadyTask],
+    ready_after: list[runtime.ReadyTask],
+    now: datetime,
+    completed_task: tuple[str, str] | None,
+) -> None:
     """Make the case's inbox rows follow its READY user/manual tasks."""
     after = {task.id: task for task in ready_after}
     closed = []
@@ -33,16 +39,30 @@ def sync_inbox(conn: Connection, case: CaseRecord, ready_before: list[runtime.Re
         else:
             closed.append((task.id, "cancelled", now, None))
     store.close_tasks(conn, closed)
-    store.insert_tasks(conn, [
-        TaskRecord(id=task.id, case_id=case.id, element_id=task.element_id, name=task.name,
-                   element_type=task.element_type, lane=task.lane, form_key=task.form_key,
-                   status="ready", assignee=None, created_at=now, due_at=task.due_at)
-        for task in after.values()
-    ])
+    store.insert_tasks(
+        conn,
+        [
+            TaskRecord(
+                id=task.id,
+                case_id=case.id,
+                element_id=task.element_id,
+                name=task.name,
+                element_type=task.element_type,
+                lane=task.lane,
+                form_key=task.form_key,
+                status="ready",
+                assignee=None,
+                created_at=now,
+                due_at=task.due_at,
+            )
+            for task in after.values()
+        ],
+    )
 
 
-def sync_service_jobs(conn: Connection, case: CaseRecord, waiting_before: list[WaitingServiceTask],
-                      workflow, now: datetime) -> list[WaitingServiceTask]:
+def sync_service_jobs(
+    conn: Connection, case: CaseRecord, waiting_before: list[WaitingServiceTask], workflow, now: datetime
+) -> list[WaitingServiceTask]:
     """A job for each service task that started waiting; none any more for those that
     stopped waiting without an answer (the answered one's job is already closed). Returns
     the service tasks waiting now."""
@@ -54,5 +74,10 @@ def sync_service_jobs(conn: Connection, case: CaseRecord, waiting_before: list[W
 
 
 def _described(task: runtime.ReadyTask) -> dict[str, Any]:
-    return {"name": task.name, "element_id": task.element_id, "element_type": task.element_type,
-            "lane": task.lane, "form_key": task.form_key}
+    return {
+        "name": task.name,
+        "element_id": task.element_id,
+        "element_type": task.element_type,
+        "lane": task.lane,
+        "form_key": task.form_key,
+    }

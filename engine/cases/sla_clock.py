@@ -4,6 +4,7 @@ and resume) and when its diagram grants itself more standard time (slaExtension)
 Each change is an event of its own, following the command that caused it, so replay applies it
 like any other (see CommandHandlers._change_case).
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -41,9 +42,14 @@ class SlaClock:
         case.sla_extended_amount = (case.sla_extended_amount or 0.0) + amount
         due = self.due_at(case, now) or case.due_at
         standard = self._catalogue.standard_time(case.procedure_key) or {}
-        payload = {"extended": amount, "unit": standard.get("unit"), "previous_due_at": self.local_iso(case.due_at),
-                   "due_at": self.local_iso(due), "paused": case.sla_paused_at is not None,
-                   "task_ids": [task_id for task_id, _part in granted]}
+        payload = {
+            "extended": amount,
+            "unit": standard.get("unit"),
+            "previous_due_at": self.local_iso(case.due_at),
+            "due_at": self.local_iso(due),
+            "paused": case.sla_paused_at is not None,
+            "task_ids": [task_id for task_id, _part in granted],
+        }
         case.due_at = due
         return PendingEvent(SLA_EXTENDED, "engine", payload)
 
@@ -61,16 +67,20 @@ class SlaClock:
         point = runtime.sla_pause_point(workflow)
         if point is not None and case.sla_paused_at is None:
             case.sla_paused_at = now
-            return PendingEvent(SLA_PAUSED, "engine", {"due_at": self.local_iso(case.due_at)},
-                                element_id=point)
+            return PendingEvent(SLA_PAUSED, "engine", {"due_at": self.local_iso(case.due_at)}, element_id=point)
         if point is None and case.sla_paused_at is not None:
             paused_at = case.sla_paused_at
             amount = self._catalogue.paused_amount(case.procedure_key, paused_at, now)
             case.sla_paused_amount = (case.sla_paused_amount or 0.0) + amount
             due = self.due_at(case, now) or case.due_at
             standard = self._catalogue.standard_time(case.procedure_key) or {}
-            payload = {"paused_at": paused_at.isoformat(), "paused": amount, "unit": standard.get("unit"),
-                       "previous_due_at": self.local_iso(case.due_at), "due_at": self.local_iso(due)}
+            payload = {
+                "paused_at": paused_at.isoformat(),
+                "paused": amount,
+                "unit": standard.get("unit"),
+                "previous_due_at": self.local_iso(case.due_at),
+                "due_at": self.local_iso(due),
+            }
             case.due_at, case.sla_paused_at = due, None
             return PendingEvent(SLA_RESUMED, "engine", payload)
         return None

@@ -15,6 +15,7 @@ and ``retry_stale_reads`` runs the command again on fresh data. This is the same
 check ``store.save_case`` makes, done before anything is written. Only commands whose writes
 all come after ``start_writing`` may write late.
 """
+
 from __future__ import annotations
 
 from contextlib import ExitStack, contextmanager

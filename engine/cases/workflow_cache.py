@@ -16,6 +16,7 @@ Safety rests on three rules:
   something else, and the cached object must behave exactly as the loaded one would. Replay
   (which always loads) and ``verify`` hold both paths to that.
 """
+
 from __future__ import annotations
 
 import threading

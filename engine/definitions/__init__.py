@@ -1,6 +1,7 @@
 """Procedure definitions: validation of uploaded bundles (XML safety, encodings, limits, the
 parser's errors in plain words), deployment, and the designer's tools (import fixes, lint, diff
 between versions, dry run). Findings (``Finding``) are how every problem is reported."""
+
 from engine.definitions.deployments import Deployments, ParsedDefinition, files_from_folder
 from engine.definitions.diff import diff_bundles, diff_versions
 from engine.definitions.dry_run import DEFAULT_MAX_STEPS, dry_run, synchronous_script_engine, wall_clock_now
@@ -10,8 +11,24 @@ from engine.definitions.lint import RULES, lint_bundle
 from engine.definitions.validation import ValidatedBundle, validate_bundle
 
 __all__ = [
-    "DEFAULT_MAX_STEPS", "ERROR", "FIXES", "INFO", "RULES", "WARNING",
-    "Deployments", "Finding", "ParsedDefinition", "ValidatedBundle",
-    "diff_bundles", "diff_versions", "dry_run", "files_from_folder", "fix_implicit_splits", "has_errors",
-    "lint_bundle", "synchronous_script_engine", "validate_bundle", "wall_clock_now",
+    "DEFAULT_MAX_STEPS",
+    "ERROR",
+    "FIXES",
+    "INFO",
+    "RULES",
+    "WARNING",
+    "Deployments",
+    "Finding",
+    "ParsedDefinition",
+    "ValidatedBundle",
+    "diff_bundles",
+    "diff_versions",
+    "dry_run",
+    "files_from_folder",
+    "fix_implicit_splits",
+    "has_errors",
+    "lint_bundle",
+    "synchronous_script_engine",
+    "validate_bundle",
+    "wall_clock_now",
 ]

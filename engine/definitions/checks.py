@@ -1,5 +1,6 @@
 """The checks that read the BPMN XML directly: sequence flows, call activities, business rule
 tasks, unconnected elements, and the Python of conditions and other expressions."""
+
 from __future__ import annotations
 
 from typing import Iterable
@@ -18,15 +19,22 @@ def check_sequence_flows(report: Report, file: str, root: etree._Element) -> Non
             for attribute, role in (("sourceRef", "starts at"), ("targetRef", "points to")):
                 ref = flow.get(attribute)
                 if not ref:
-                    report.add_for(ERROR, f"Sequence flow '{flow.get('id')}' has no {attribute}. "
-                                   "Connect both ends of the arrow in the modeler.", flow, file)
+                    report.add_for(
+                        ERROR,
+                        f"Sequence flow '{flow.get('id')}' has no {attribute}. "
+                        "Connect both ends of the arrow in the modeler.",
+                        flow,
+                        file,
+                    )
                 elif ref not in ids:
                     report.add_for(ERROR, missing_flow_end_message(flow.get("id"), role, ref), flow, file)
 
 
 def missing_flow_end_message(flow_id: str | None, role: str, ref: str) -> str:
-    return (f"Sequence flow '{flow_id}' {role} element '{ref}' which does not exist in this "
-            "process. Reconnect the arrow in the modeler or delete it.")
+    return (
+        f"Sequence flow '{flow_id}' {role} element '{ref}' which does not exist in this "
+        "process. Reconnect the arrow in the modeler or delete it."
+    )
 
 
 def is_draft(process: etree._Element) -> bool:
@@ -37,14 +45,20 @@ def call_activity_problem(element: etree._Element, executable: set[str], drafts:
     """Why a call activity cannot run (None if its target is an executable process)."""
     target = element.get("calledElement")
     if not target:
-        return (f"{describe(element)} does not say which process it calls. Choose the called "
-                "process in the modeler (calledElement).")
+        return (
+            f"{describe(element)} does not say which process it calls. Choose the called "
+            "process in the modeler (calledElement)."
+        )
     if target in drafts:
-        return (f"{describe(element)} calls process '{target}', which is marked as not "
-                "executable (a draft). Make that process executable.")
+        return (
+            f"{describe(element)} calls process '{target}', which is marked as not "
+            "executable (a draft). Make that process executable."
+        )
     if target not in executable:
-        return (f"{describe(element)} calls process '{target}', which is not in the bundle. "
-                f"Add the BPMN file that defines '{target}', or correct the called process id.")
+        return (
+            f"{describe(element)} calls process '{target}', which is not in the bundle. "
+            f"Add the BPMN file that defines '{target}', or correct the called process id."
+        )
     return None
 
 
@@ -68,17 +82,19 @@ def decision_of(task: etree._Element) -> str | None:
 
 
 def missing_decision_message(task: etree._Element, decision: str | None, available: list[str]) -> str:
-    listing = f"Decisions in the bundle: {', '.join(available)}." if available else \
-        "The bundle has no DMN decision."
+    listing = f"Decisions in the bundle: {', '.join(available)}." if available else "The bundle has no DMN decision."
     if not decision:
-        return (f"{describe(task)} does not say which decision to evaluate. Choose the DMN "
-                f"decision in the modeler (spiffworkflow:calledDecisionId). {listing}")
-    return (f"{describe(task)} evaluates decision '{decision}', which is not in the bundle. "
-            f"Add the .dmn file that defines it, or correct the decision id. {listing}")
+        return (
+            f"{describe(task)} does not say which decision to evaluate. Choose the DMN "
+            f"decision in the modeler (spiffworkflow:calledDecisionId). {listing}"
+        )
+    return (
+        f"{describe(task)} evaluates decision '{decision}', which is not in the bundle. "
+        f"Add the .dmn file that defines it, or correct the decision id. {listing}"
+    )
 
 
-def check_business_rule_tasks(report: Report, documents: dict[str, etree._Element],
-                              decisions: list[str]) -> None:
+def check_business_rule_tasks(report: Report, documents: dict[str, etree._Element], decisions: list[str]) -> None:
     """Every business rule task must name a DMN decision of the bundle."""
     for file, root in documents.items():
         for task in bpmn_xpath(root, ".//bpmn:businessRuleTask"):
@@ -89,11 +105,28 @@ def check_business_rule_tasks(report: Report, documents: dict[str, etree._Elemen
 
 # Tags of the BPMN elements that take part in the flow (used to spot unconnected ones).
 _FLOW_NODES = {
-    "task", "userTask", "manualTask", "scriptTask", "serviceTask", "businessRuleTask",
-    "sendTask", "receiveTask", "callActivity", "subProcess", "transaction", "adHocSubProcess",
-    "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent",
-    "boundaryEvent", "exclusiveGateway", "inclusiveGateway", "parallelGateway",
-    "eventBasedGateway", "complexGateway",
+    "task",
+    "userTask",
+    "manualTask",
+    "scriptTask",
+    "serviceTask",
+    "businessRuleTask",
+    "sendTask",
+    "receiveTask",
+    "callActivity",
+    "subProcess",
+    "transaction",
+    "adHocSubProcess",
+    "startEvent",
+    "endEvent",
+    "intermediateCatchEvent",
+    "intermediateThrowEvent",
+    "boundaryEvent",
+    "exclusiveGateway",
+    "inclusiveGateway",
+    "parallelGateway",
+    "eventBasedGateway",
+    "complexGateway",
 }
 
 
@@ -101,8 +134,13 @@ def check_unconnected(report: Report, file: str | None, container: etree._Elemen
     """Warn about flow elements of a process (or subProcess) that the parser never reached."""
     for child in container:
         if local_name(child.tag) in _FLOW_NODES and child.get("id") not in reached:
-            report.add_for(WARNING, f"{describe(child)} is not connected to the start event, so "
-                           "it will never run. Connect it with sequence flows or delete it.", child, file)
+            report.add_for(
+                WARNING,
+                f"{describe(child)} is not connected to the start event, so "
+                "it will never run. Connect it with sequence flows or delete it.",
+                child,
+                file,
+            )
 
 
 # Expressions evaluated by the engine, outside scripts: (XPath, what it is called)
@@ -133,9 +171,13 @@ def check_expressions(report: Report, file: str, root: etree._Element) -> None:
             problem = report.check_python(text, "eval")
             if problem:
                 owner = _owner(expression)
-                report.add_for(ERROR, f"The {what} of {describe(owner)} is not accepted as a "
-                               f"Python expression: {problem}. Fix the expression `{shorten(text.strip())}`.",
-                               owner, file)
+                report.add_for(
+                    ERROR,
+                    f"The {what} of {describe(owner)} is not accepted as a "
+                    f"Python expression: {problem}. Fix the expression `{shorten(text.strip())}`.",
+                    owner,
+                    file,
+                )
 
 
 def form_references(root: etree._Element) -> Iterable[tuple[str, str]]:

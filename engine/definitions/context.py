@@ -1,4 +1,5 @@
 """What the validation stages share while validating one bundle."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -3,6 +3,7 @@
 A deploy stores the files as uploaded (after encoding normalisation) and parses them once.
 Each worker process parses a version at most once, the first time a command needs it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -130,7 +131,8 @@ class Deployments:
         files = {
             row.name: row.content
             for row in connection.execute(
-                select(files_table.c.name, files_table.c.content).where(files_table.c.definition_id == definition_id))
+                select(files_table.c.name, files_table.c.content).where(files_table.c.definition_id == definition_id)
+            )
         }
         bundle = self.validate(files, definition.process_key)
         if bundle.parser is None or bundle.main_process_id is None:

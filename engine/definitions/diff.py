@@ -5,6 +5,7 @@ An element's content is its own attributes plus everything inside it that has no
 (a script, a condition, a timer, extension properties...), so a changed script shows as a change
 of its task. Diagram interchange (positions, shapes) is ignored: moving a box is not a change.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -15,8 +16,12 @@ from lxml import etree
 from engine.definitions.xml import Report, load_xml, local_name
 from engine.storage import queries
 
-DI_NAMESPACES = {"http://www.omg.org/spec/BPMN/20100524/DI", "http://www.omg.org/spec/DD/20100524/DC",
-                 "http://www.omg.org/spec/DD/20100524/DI", "https://www.omg.org/spec/DMN/20191111/DMNDI/"}
+DI_NAMESPACES = {
+    "http://www.omg.org/spec/BPMN/20100524/DI",
+    "http://www.omg.org/spec/DD/20100524/DC",
+    "http://www.omg.org/spec/DD/20100524/DI",
+    "https://www.omg.org/spec/DMN/20191111/DMNDI/",
+}
 XML_SUFFIXES = (".bpmn", ".dmn")
 
 
@@ -25,17 +30,25 @@ def diff_bundles(old: Mapping[str, bytes], new: Mapping[str, bytes]) -> dict:
     old_elements, new_elements = _elements(old), _elements(new)
     added = [_summary(new_elements[key]) for key in new_elements if key not in old_elements]
     removed = [_summary(old_elements[key]) for key in old_elements if key not in new_elements]
-    changed = [change for key in old_elements if key in new_elements
-               for change in [_change(old_elements[key], new_elements[key])] if change]
-    return {"files": _file_changes(old, new),
-            "elements": {"added": added, "removed": removed, "changed": changed}}
+    changed = [
+        change
+        for key in old_elements
+        if key in new_elements
+        for change in [_change(old_elements[key], new_elements[key])]
+        if change
+    ]
+    return {"files": _file_changes(old, new), "elements": {"added": added, "removed": removed, "changed": changed}}
 
 
 def _file_changes(old: Mapping[str, bytes], new: Mapping[str, bytes]) -> dict:
     digest = {name: hashlib.sha256(content).hexdigest() for name, content in old.items()}
-    return {"added": sorted(set(new) - set(old)), "removed": sorted(set(old) - set(new)),
-            "changed": sorted(name for name in set(old) & set(new)
-                              if hashlib.sha256(new[name]).hexdigest() != digest[name])}
+    return {
+        "added": sorted(set(new) - set(old)),
+        "removed": sorted(set(old) - set(new)),
+        "changed": sorted(
+            name for name in set(old) & set(new) if hashlib.sha256(new[name]).hexdigest() != digest[name]
+        ),
+    }
 
 
 def _elements(files: Mapping[str, bytes]) -> dict[str, dict]:
@@ -50,15 +63,24 @@ def _elements(files: Mapping[str, bytes]) -> dict[str, dict]:
         for element in root.iter(tag=etree.Element):
             element_id = element.get("id")
             if element_id and etree.QName(element).namespace not in DI_NAMESPACES and element is not root:
-                found.setdefault(element_id, {
-                    "id": element_id, "type": local_name(element.tag), "name": element.get("name"),
-                    "file": name, "attributes": _attributes(element), "content": _content(element)})
+                found.setdefault(
+                    element_id,
+                    {
+                        "id": element_id,
+                        "type": local_name(element.tag),
+                        "name": element.get("name"),
+                        "file": name,
+                        "attributes": _attributes(element),
+                        "content": _content(element),
+                    },
+                )
     return found
 
 
 def _attributes(element: etree._Element) -> dict[str, str]:
-    return {etree.QName(key).localname: value for key, value in sorted(element.attrib.items())
-            if key not in ("id", "name")}
+    return {
+        etree.QName(key).localname: value for key, value in sorted(element.attrib.items()) if key not in ("id", "name")
+    }
 
 
 def _content(element: etree._Element) -> list[str]:
@@ -86,8 +108,10 @@ def _change(old: dict, new: dict) -> dict | None:
         if old[aspect] != new[aspect]:
             what[aspect] = {"from": old[aspect], "to": new[aspect]}
     if old["content"] != new["content"]:
-        what["content"] = {"removed": [line for line in old["content"] if line not in new["content"]],
-                           "added": [line for line in new["content"] if line not in old["content"]]}
+        what["content"] = {
+            "removed": [line for line in old["content"] if line not in new["content"]],
+            "added": [line for line in new["content"] if line not in old["content"]],
+        }
     return {**_summary(new), "changes": what} if what else None
 
 
@@ -98,5 +122,9 @@ def diff_versions(session, process_key: str, from_version: int, to_version: int)
     for version in (from_version, to_version):
         definition = queries.definition_version(session, process_key, version)
         versions[version] = queries.definition_files(session, definition.id)
-    return {"key": process_key, "from": from_version, "to": to_version,
-            **diff_bundles(versions[from_version], versions[to_version])}
+    return {
+        "key": process_key,
+        "from": from_version,
+        "to": to_version,
+        **diff_bundles(versions[from_version], versions[to_version]),
+    }

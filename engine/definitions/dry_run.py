@@ -7,6 +7,7 @@ element id. The walk stops when the process ends, when it waits for something th
 not give (a task without sample data, a timer, a message), when the procedure fails (the element
 is named), or after ``max_steps`` task completions (a loop).
 """
+
 from __future__ import annotations
 
 import json
@@ -51,18 +52,23 @@ class SampleServices:
     def call(self, task, operation_name: str, operation_params: dict[str, Any]) -> Any:
         element_id = task.task_spec.bpmn_id
         if operation_name not in self.answers:
-            raise ProcedureFailed(f"The dry run has no sample answer for operation '{operation_name}' "
-                                  f"(service task {element_id}). Add one under services.",
-                                  element_id=element_id, field="services")
+            raise ProcedureFailed(
+                f"The dry run has no sample answer for operation '{operation_name}' "
+                f"(service task {element_id}). Add one under services.",
+                element_id=element_id,
+                field="services",
+            )
         answer = self.answers[operation_name]
         if isinstance(answer, list):
             if not answer:
-                raise ProcedureFailed(f"The sample answers for operation '{operation_name}' ran out at "
-                                      f"service task {element_id}.", element_id=element_id, field="services")
+                raise ProcedureFailed(
+                    f"The sample answers for operation '{operation_name}' ran out at service task {element_id}.",
+                    element_id=element_id,
+                    field="services",
+                )
             answer = answer.pop(0)
         params = {name: param.get("value") for name, param in (operation_params or {}).items()}
-        self.calls.append({"element_id": element_id, "operation": operation_name, "params": params,
-                           "result": answer})
+        self.calls.append({"element_id": element_id, "operation": operation_name, "params": params, "result": answer})
         return answer
 
 
@@ -81,9 +87,16 @@ def synchronous_script_engine(functions, timeout_seconds: float) -> Callable[[An
 CASE_KEYS = {"case_number": "DRY-RUN", "channel": "counter"}
 
 
-def dry_run(definition, script_engine: Callable[[Any], Any], data: dict[str, Any], *,
-            tasks: dict[str, Any] | None = None, services: dict[str, Any] | None = None,
-            max_steps: int = DEFAULT_MAX_STEPS, due_at: datetime | None = None) -> DryRunResult:
+def dry_run(
+    definition,
+    script_engine: Callable[[Any], Any],
+    data: dict[str, Any],
+    *,
+    tasks: dict[str, Any] | None = None,
+    services: dict[str, Any] | None = None,
+    max_steps: int = DEFAULT_MAX_STEPS,
+    due_at: datetime | None = None,
+) -> DryRunResult:
     """Walk ``definition`` (a ParsedDefinition). ``script_engine(gateway)`` builds the sandboxed
     script engine the runtime uses, with the sample services as its gateway. The walk happens now
     (the wall clock: its timers compare with it), and ``due_at`` is the due date a case started
@@ -105,12 +118,17 @@ def _walk(definition, script_engine, data: dict[str, Any], answers: dict[str, An
             if task is None:
                 break
             if steps >= max_steps:
-                stopped = {"element_id": task.task_spec.bpmn_id,
-                           "reason": f"Stopped after {max_steps} task completions: the sample data may "
-                                     "keep the procedure in a loop."}
+                stopped = {
+                    "element_id": task.task_spec.bpmn_id,
+                    "reason": f"Stopped after {max_steps} task completions: the sample data may "
+                    "keep the procedure in a loop.",
+                }
                 break
-            runtime.apply_change(workflow, TASK_COMPLETED,
-                                 {"task_id": str(task.id), "data": _answer_for(answers, task.task_spec.bpmn_id)})
+            runtime.apply_change(
+                workflow,
+                TASK_COMPLETED,
+                {"task_id": str(task.id), "data": _answer_for(answers, task.task_spec.bpmn_id)},
+            )
             steps += 1
     except EngineError as error:
         stopped = {"element_id": error.details.get("element_id"), "reason": error.message}
@@ -136,8 +154,10 @@ def _check_samples(data: Any, tasks: Any) -> None:
             if not all(isinstance(item, dict) for item in (sample if isinstance(sample, list) else [sample])):
                 problems.append(("tasks", f"the sample for task '{element_id}' must be an object or a list of objects"))
     if problems:
-        raise InvalidInput(f"The dry-run sample is not usable: {problems[0][0]} {problems[0][1]}",
-                           errors=[{"field": name, "message": message} for name, message in problems])
+        raise InvalidInput(
+            f"The dry-run sample is not usable: {problems[0][0]} {problems[0][1]}",
+            errors=[{"field": name, "message": message} for name, message in problems],
+        )
 
 
 def _next_answerable(workflow, answers: dict[str, Any]):
@@ -155,10 +175,18 @@ def _answer_for(answers: dict[str, Any], element_id: str) -> dict[str, Any]:
 def _result(workflow, gateway: SampleServices, steps: int, stopped, answers) -> DryRunResult:
     if workflow is None:
         return DryRunResult(False, [], [], gateway.calls, {}, steps, stopped)
-    path = [{key: step[key] for key in ("element_id", "name", "element_type")}
-            for step in runtime.completed_steps(workflow)]
-    return DryRunResult(workflow.is_completed(), path, _waiting(workflow, answers), gateway.calls,
-                        _plain(_latest_data(workflow)), steps, stopped)
+    path = [
+        {key: step[key] for key in ("element_id", "name", "element_type")} for step in runtime.completed_steps(workflow)
+    ]
+    return DryRunResult(
+        workflow.is_completed(),
+        path,
+        _waiting(workflow, answers),
+        gateway.calls,
+        _plain(_latest_data(workflow)),
+        steps,
+        stopped,
+    )
 
 
 def _waiting(workflow, answers: dict[str, Any]) -> list[dict[str, Any]]:
@@ -168,16 +196,20 @@ def _waiting(workflow, answers: dict[str, Any]) -> list[dict[str, Any]]:
         if spec.bpmn_id is None:
             continue
         if task.state == TaskState.READY and spec.manual:
-            reason = ("the sample answers for this task ran out" if spec.bpmn_id in answers
-                      else "no sample data for this task: add it under tasks")
+            reason = (
+                "the sample answers for this task ran out"
+                if spec.bpmn_id in answers
+                else "no sample data for this task: add it under tasks"
+            )
         elif task.state == TaskState.STARTED:
             reason = "waits for the answer of an asynchronous service"
         elif task.state == TaskState.WAITING and getattr(spec, "event_definition", None) is not None:
             reason = f"waits for a {_event_kind(spec.event_definition)} event"
         else:
             continue
-        waiting.append({"element_id": spec.bpmn_id, "name": spec.bpmn_name,
-                        "element_type": _type_name(spec), "reason": reason})
+        waiting.append(
+            {"element_id": spec.bpmn_id, "name": spec.bpmn_name, "element_type": _type_name(spec), "reason": reason}
+        )
     return waiting
 
 
@@ -197,8 +229,11 @@ def _type_name(spec) -> str:
 def _latest_data(workflow) -> dict[str, Any]:
     if workflow.is_completed():
         return dict(workflow.data)
-    tasks = [task for task in workflow.get_tasks(state=TaskState.ANY_MASK)
-             if task.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED, TaskState.COMPLETED)]
+    tasks = [
+        task
+        for task in workflow.get_tasks(state=TaskState.ANY_MASK)
+        if task.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED, TaskState.COMPLETED)
+    ]
     latest = max(tasks, key=lambda task: task.last_state_change, default=None)
     return dict(latest.data) if latest is not None else {}
 

@@ -1,6 +1,7 @@
 """Decoding uploaded text files (BPMN, DMN, JSON forms) whatever encoding a modelling tool
 saved them in: byte order marks, UTF-16 without a mark, and XML encoding declarations.
 Everything is converted to UTF-8, which is how deployed files are stored."""
+
 from __future__ import annotations
 
 import codecs
@@ -33,7 +34,7 @@ def decode_upload(raw: bytes, *, xml: bool) -> tuple[str, str | None]:
     try:
         for bom, codec, label in _BOMS:
             if raw.startswith(bom):
-                return raw[len(bom):].decode(codec), label
+                return raw[len(bom) :].decode(codec), label
         # UTF-16 without a byte order mark: the first character ('<' for XML, '{' or '['
         # for JSON, or white space) is ASCII, so one of its two bytes is zero.
         if raw[1:2] == b"\x00" and raw[0:1] in _FIRST_CHARACTERS:
@@ -52,15 +53,18 @@ def decode_upload(raw: bytes, *, xml: bool) -> tuple[str, str | None]:
     except LookupError:
         raise UploadError("its XML declaration names an unknown encoding. Save the file as UTF-8.") from None
     except UnicodeDecodeError as error:
-        raise UploadError(f"it is not valid text in {error.encoding} (bad byte at position "
-                          f"{error.start}). Save the file as UTF-8.") from None
+        raise UploadError(
+            f"it is not valid text in {error.encoding} (bad byte at position {error.start}). Save the file as UTF-8."
+        ) from None
 
 
 def declare_utf8(text: str) -> str:
     """Make the XML declaration (if any) say UTF-8, as the text is going to be stored so.
     A declaration that already says UTF-8 is left as it is."""
+
     def utf8(match: re.Match) -> str:
         if match.group(3).lower().replace("_", "-") in ("utf-8", "utf8"):
             return match.group(0)
         return f'{match.group(1)}"UTF-8"'
+
     return _DECLARED_ENCODING_TEXT.sub(utf8, text, count=1)

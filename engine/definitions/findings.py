@@ -1,4 +1,5 @@
 """Validation findings: how every problem in a deployed procedure is reported."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass

@@ -10,6 +10,7 @@ validation finding explains what to add by hand.
 The rewrite keeps the file's own namespace prefixes and vendor extensions, and adds a shape for
 the new gateway when the diagram has one for the activity.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -23,8 +24,18 @@ DC_NS = "http://www.omg.org/spec/DD/20100524/DC"
 GATEWAY_SIZE = 50
 IMPLICIT_SPLITS = "implicit-splits"
 FIXES = (IMPLICIT_SPLITS,)
-_ACTIVITIES = {"task", "userTask", "manualTask", "scriptTask", "serviceTask", "businessRuleTask",
-               "sendTask", "receiveTask", "callActivity", "subProcess"}
+_ACTIVITIES = {
+    "task",
+    "userTask",
+    "manualTask",
+    "scriptTask",
+    "serviceTask",
+    "businessRuleTask",
+    "sendTask",
+    "receiveTask",
+    "callActivity",
+    "subProcess",
+}
 
 
 @dataclass(frozen=True)
@@ -63,10 +74,14 @@ def _unconditional_splits(root: etree._Element) -> list[etree._Element]:
     outgoing: dict[str, list[etree._Element]] = {}
     for flow in bpmn_xpath(root, ".//bpmn:sequenceFlow"):
         outgoing.setdefault(flow.get("sourceRef"), []).append(flow)
-    return [element for element in root.iter(tag=etree.Element)
-            if etree.QName(element).namespace == BPMN_NS and local_name(element.tag) in _ACTIVITIES
-            and len(outgoing.get(element.get("id"), [])) > 1
-            and not any(_is_conditional(flow) for flow in outgoing[element.get("id")])]
+    return [
+        element
+        for element in root.iter(tag=etree.Element)
+        if etree.QName(element).namespace == BPMN_NS
+        and local_name(element.tag) in _ACTIVITIES
+        and len(outgoing.get(element.get("id"), [])) > 1
+        and not any(_is_conditional(flow) for flow in outgoing[element.get("id")])
+    ]
 
 
 def _is_conditional(flow: etree._Element) -> bool:
@@ -82,8 +97,9 @@ def _split(file: str, root: etree._Element, activity: etree._Element) -> Rewrite
     flows = [flow for flow in bpmn_xpath(container, "bpmn:sequenceFlow") if flow.get("sourceRef") == activity_id]
     gateway = etree.Element(etree.QName(BPMN_NS, "parallelGateway"), id=gateway_id)
     activity.addnext(gateway)
-    etree.SubElement(container, etree.QName(BPMN_NS, "sequenceFlow"),
-                     id=link_id, sourceRef=activity_id, targetRef=gateway_id)
+    etree.SubElement(
+        container, etree.QName(BPMN_NS, "sequenceFlow"), id=link_id, sourceRef=activity_id, targetRef=gateway_id
+    )
     _child(gateway, "incoming", link_id)
     for ref in bpmn_xpath(activity, "bpmn:outgoing"):
         activity.remove(ref)
@@ -93,10 +109,16 @@ def _split(file: str, root: etree._Element, activity: etree._Element) -> Rewrite
         _child(gateway, "outgoing", flow.get("id"))
     _draw_gateway(root, activity_id, gateway_id, link_id)
     names = [flow.get("id") for flow in flows]
-    return Rewrite(file, activity_id, local_name(activity.tag), gateway_id, names,
-                   f"Inserted parallel gateway '{gateway_id}' after {local_name(activity.tag)} "
-                   f"'{activity_id}': its flows {', '.join(names)} now leave the gateway, so all of "
-                   "them are followed at the same time, as the diagram meant.")
+    return Rewrite(
+        file,
+        activity_id,
+        local_name(activity.tag),
+        gateway_id,
+        names,
+        f"Inserted parallel gateway '{gateway_id}' after {local_name(activity.tag)} "
+        f"'{activity_id}': its flows {', '.join(names)} now leave the gateway, so all of "
+        "them are followed at the same time, as the diagram meant.",
+    )
 
 
 _LEADING_CHILDREN = {"documentation", "extensionElements", "incoming", "outgoing"}
@@ -130,15 +152,27 @@ def _draw_gateway(root: etree._Element, activity_id: str, gateway_id: str, link_
     except ValueError:
         return  # a diagram the modeler will redraw anyway
     left, top = x + width + 25, y + height / 2 - GATEWAY_SIZE / 2
-    shape = etree.SubElement(shapes[0].getparent(), etree.QName(DI_NS, "BPMNShape"),
-                             id=f"{gateway_id}_di", bpmnElement=gateway_id)
-    etree.SubElement(shape, etree.QName(DC_NS, "Bounds"), x=_num(left), y=_num(top),
-                     width=str(GATEWAY_SIZE), height=str(GATEWAY_SIZE))
-    edge = etree.SubElement(shapes[0].getparent(), etree.QName(DI_NS, "BPMNEdge"),
-                            id=f"{link_id}_di", bpmnElement=link_id)
+    shape = etree.SubElement(
+        shapes[0].getparent(), etree.QName(DI_NS, "BPMNShape"), id=f"{gateway_id}_di", bpmnElement=gateway_id
+    )
+    etree.SubElement(
+        shape,
+        etree.QName(DC_NS, "Bounds"),
+        x=_num(left),
+        y=_num(top),
+        width=str(GATEWAY_SIZE),
+        height=str(GATEWAY_SIZE),
+    )
+    edge = etree.SubElement(
+        shapes[0].getparent(), etree.QName(DI_NS, "BPMNEdge"), id=f"{link_id}_di", bpmnElement=link_id
+    )
     for point_x in (x + width, left):
-        etree.SubElement(edge, etree.QName("http://www.omg.org/spec/DD/20100524/DI", "waypoint"),
-                         x=_num(point_x), y=_num(y + height / 2))
+        etree.SubElement(
+            edge,
+            etree.QName("http://www.omg.org/spec/DD/20100524/DI", "waypoint"),
+            x=_num(point_x),
+            y=_num(y + height / 2),
+        )
 
 
 def _num(value: float) -> str:

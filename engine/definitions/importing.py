@@ -12,6 +12,7 @@ Every upload gets one of three verdicts:
 - ``rejected``: a file could not be read (malformed XML, hostile content, not BPMN), or the
   procedure has errors a designer must fix (a script that does not compile...). Nothing is stored.
 """
+
 from __future__ import annotations
 
 from lxml import etree
@@ -26,7 +27,8 @@ REJECTED = "rejected"
 # Namespaces that are part of BPMN itself (semantic model, diagram interchange) or that the
 # engine reads (SpiffWorkflow extensions).
 _STANDARD_NAMESPACES = {
-    BPMN_NS, SPIFF_NS,
+    BPMN_NS,
+    SPIFF_NS,
     "http://www.omg.org/spec/BPMN/20100524/DI",
     "http://www.omg.org/spec/DD/20100524/DC",
     "http://www.omg.org/spec/DD/20100524/DI",
@@ -34,10 +36,19 @@ _STANDARD_NAMESPACES = {
     "http://www.w3.org/XML/1998/namespace",
 }
 _KNOWN_VENDORS = {
-    "camunda.org": "Camunda", "camunda.com": "Camunda", "signavio.com": "Signavio",
-    "bizagi.com": "Bizagi", "activiti.org": "Activiti", "flowable.org": "Flowable",
-    "trisotech.com": "Trisotech", "sparxsystems": "Enterprise Architect", "ids-scheer": "ARIS",
-    "softwareag": "ARIS", "bpmn.io": "bpmn.io", "visio": "Visio", "yaoqiang": "Yaoqiang",
+    "camunda.org": "Camunda",
+    "camunda.com": "Camunda",
+    "signavio.com": "Signavio",
+    "bizagi.com": "Bizagi",
+    "activiti.org": "Activiti",
+    "flowable.org": "Flowable",
+    "trisotech.com": "Trisotech",
+    "sparxsystems": "Enterprise Architect",
+    "ids-scheer": "ARIS",
+    "softwareag": "ARIS",
+    "bpmn.io": "bpmn.io",
+    "visio": "Visio",
+    "yaoqiang": "Yaoqiang",
 }
 
 
@@ -51,9 +62,14 @@ def note_vendor_extensions(report: Report, file: str, root: etree._Element) -> N
             if namespace and namespace not in _STANDARD_NAMESPACES and namespace not in first_use:
                 first_use[namespace] = _nearest_with_id(element)
     for namespace, element in first_use.items():
-        report.add_for(INFO, f"Settings of {_vendor(namespace)} (namespace '{namespace}', first used "
-                       "here) are ignored by the engine: they have no effect on how cases run. "
-                       "Nothing to fix unless you relied on them.", element, file)
+        report.add_for(
+            INFO,
+            f"Settings of {_vendor(namespace)} (namespace '{namespace}', first used "
+            "here) are ignored by the engine: they have no effect on how cases run. "
+            "Nothing to fix unless you relied on them.",
+            element,
+            file,
+        )
 
 
 def _nearest_with_id(element: etree._Element) -> etree._Element:
@@ -85,7 +101,17 @@ def verdict(findings: list[Finding], draft_reasons: set[Finding], unreadable_fil
 
 def draft_key(documents: dict[str, etree._Element]) -> str | None:
     """The first process no call activity calls: the one a draft would start cases on."""
-    called = {element.get("calledElement") for root in documents.values()
-              for element in bpmn_xpath(root, ".//bpmn:callActivity")}
-    return next((process.get("id") for root in documents.values() for process in bpmn_xpath(root, ".//bpmn:process")
-                 if process.get("id") and process.get("id") not in called), None)
+    called = {
+        element.get("calledElement")
+        for root in documents.values()
+        for element in bpmn_xpath(root, ".//bpmn:callActivity")
+    }
+    return next(
+        (
+            process.get("id")
+            for root in documents.values()
+            for process in bpmn_xpath(root, ".//bpmn:process")
+            if process.get("id") and process.get("id") not in called
+        ),
+        None,
+    )

@@ -5,6 +5,7 @@ process id becomes the procedure's key; file names are kept with the version. SQ
 enforce column lengths but PostgreSQL does, so a name that is too long would deploy and then
 fail the first command that stores it. The limits are read from the tables themselves.
 """
+
 from __future__ import annotations
 
 from typing import Iterable, Iterator
@@ -27,23 +28,40 @@ LANE_LIMIT = _length(Task.__table__.c.lane)
 FORM_KEY_LIMIT = _length(Task.__table__.c.form_key)
 
 
-def check_lengths(report: Report, file_names: Iterable[str], process_ids: Iterable[str],
-                  task_specs: Iterable[tuple[str | None, object]]) -> None:
+def check_lengths(
+    report: Report,
+    file_names: Iterable[str],
+    process_ids: Iterable[str],
+    task_specs: Iterable[tuple[str | None, object]],
+) -> None:
     """One ERROR finding for each name longer than the engine stores."""
     for name in file_names:
         if len(name) > FILE_NAME_LIMIT:
-            report.add(ERROR, f"The file name '{shorten(name)}' has {len(name)} characters; at most "
-                       f"{FILE_NAME_LIMIT} are kept. Rename the file.", file=name)
+            report.add(
+                ERROR,
+                f"The file name '{shorten(name)}' has {len(name)} characters; at most "
+                f"{FILE_NAME_LIMIT} are kept. Rename the file.",
+                file=name,
+            )
     for process_id in process_ids:
         if len(process_id) > PROCESS_ID_LIMIT:
-            report.add(ERROR, f"The process id '{shorten(process_id)}' has {len(process_id)} characters; a "
-                       f"procedure's key has at most {PROCESS_ID_LIMIT}. Give the process a shorter id.",
-                       element_id=process_id, element_type="process")
+            report.add(
+                ERROR,
+                f"The process id '{shorten(process_id)}' has {len(process_id)} characters; a "
+                f"procedure's key has at most {PROCESS_ID_LIMIT}. Give the process a shorter id.",
+                element_id=process_id,
+                element_type="process",
+            )
     for file, task_spec in task_specs:
         for what, value, limit in _stored_names(task_spec):
             if value is not None and len(value) > limit:
-                report.add_for_id(ERROR, f"The {what} of element '{shorten(task_spec.bpmn_id)}' has {len(value)} "
-                                  f"characters; at most {limit} are stored. Shorten it.", task_spec.bpmn_id, file)
+                report.add_for_id(
+                    ERROR,
+                    f"The {what} of element '{shorten(task_spec.bpmn_id)}' has {len(value)} "
+                    f"characters; at most {limit} are stored. Shorten it.",
+                    task_spec.bpmn_id,
+                    file,
+                )
 
 
 def _stored_names(task_spec) -> Iterator[tuple[str, str | None, int]]:

@@ -9,6 +9,7 @@ no-implicit-end, label-required, conditional-flows (a choice with no default flo
 superfluous-gateway, fake-join, no-gateway-join-fork, no-duplicate-sequence-flows,
 single-blank-start-event.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -21,8 +22,20 @@ from engine.definitions.findings import WARNING, Finding
 from engine.definitions.xml import BPMN_NS, Report, load_xml, local_name
 
 CONTAINERS = {"process", "subProcess", "transaction", "adHocSubProcess"}
-ACTIVITIES = {"task", "userTask", "manualTask", "scriptTask", "serviceTask", "businessRuleTask",
-              "sendTask", "receiveTask", "callActivity", "subProcess", "transaction", "adHocSubProcess"}
+ACTIVITIES = {
+    "task",
+    "userTask",
+    "manualTask",
+    "scriptTask",
+    "serviceTask",
+    "businessRuleTask",
+    "sendTask",
+    "receiveTask",
+    "callActivity",
+    "subProcess",
+    "transaction",
+    "adHocSubProcess",
+}
 GATEWAYS = {"exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway", "complexGateway"}
 EVENTS = {"startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent"}
 FLOW_NODES = ACTIVITIES | GATEWAYS | EVENTS
@@ -104,38 +117,55 @@ def _is_blank(event: etree._Element) -> bool:
 
 def _needs_no_incoming(node: etree._Element, container: _Container) -> bool:
     kind = _kind(node)
-    return (kind in ("startEvent", "boundaryEvent") or container.is_event_subprocess
-            or node.get("isForCompensation", "false").lower() == "true"
-            or (kind == "intermediateCatchEvent" and _has_definition(node, "linkEventDefinition"))
-            or (kind == "subProcess" and node.get("triggeredByEvent", "false").lower() == "true"))
+    return (
+        kind in ("startEvent", "boundaryEvent")
+        or container.is_event_subprocess
+        or node.get("isForCompensation", "false").lower() == "true"
+        or (kind == "intermediateCatchEvent" and _has_definition(node, "linkEventDefinition"))
+        or (kind == "subProcess" and node.get("triggeredByEvent", "false").lower() == "true")
+    )
 
 
 def _needs_no_outgoing(node: etree._Element, container: _Container) -> bool:
     kind = _kind(node)
-    return (kind == "endEvent" or container.is_event_subprocess
-            or node.get("isForCompensation", "false").lower() == "true"
-            or (kind == "intermediateThrowEvent" and _has_definition(node, "linkEventDefinition"))
-            or (kind == "subProcess" and node.get("triggeredByEvent", "false").lower() == "true"))
+    return (
+        kind == "endEvent"
+        or container.is_event_subprocess
+        or node.get("isForCompensation", "false").lower() == "true"
+        or (kind == "intermediateThrowEvent" and _has_definition(node, "linkEventDefinition"))
+        or (kind == "subProcess" and node.get("triggeredByEvent", "false").lower() == "true")
+    )
 
 
 # --------------------------------------------------------------------------------------
 # Rules
 # --------------------------------------------------------------------------------------
 
+
 def start_event_required(report: Report, container: _Container) -> None:
     if container.is_event_subprocess or not container.nodes:
         return
     if not any(_kind(node) == "startEvent" for node in container.nodes):
-        _warn(report, container, "start-event-required", container.element,
-              f"{_name(container.element)} has no start event. Add one, so that it is clear where it begins.")
+        _warn(
+            report,
+            container,
+            "start-event-required",
+            container.element,
+            f"{_name(container.element)} has no start event. Add one, so that it is clear where it begins.",
+        )
 
 
 def end_event_required(report: Report, container: _Container) -> None:
     if container.is_event_subprocess or not container.nodes:
         return
     if not any(_kind(node) == "endEvent" for node in container.nodes):
-        _warn(report, container, "end-event-required", container.element,
-              f"{_name(container.element)} has no end event. Add one, so that it is clear where it ends.")
+        _warn(
+            report,
+            container,
+            "end-event-required",
+            container.element,
+            f"{_name(container.element)} has no end event. Add one, so that it is clear where it ends.",
+        )
 
 
 def no_disconnected(report: Report, container: _Container) -> None:
@@ -144,8 +174,13 @@ def no_disconnected(report: Report, container: _Container) -> None:
         if _kind(node) == "boundaryEvent" or _needs_no_incoming(node, container) and _kind(node) != "startEvent":
             continue
         if not container.incoming[node_id] and not container.outgoing.get(node_id):
-            _warn(report, container, "no-disconnected", node,
-                  f"{_name(node)} is not connected to anything. Connect it with sequence flows or delete it.")
+            _warn(
+                report,
+                container,
+                "no-disconnected",
+                node,
+                f"{_name(node)} is not connected to anything. Connect it with sequence flows or delete it.",
+            )
 
 
 def no_implicit_start(report: Report, container: _Container) -> None:
@@ -154,9 +189,14 @@ def no_implicit_start(report: Report, container: _Container) -> None:
         if _needs_no_incoming(node, container) or not container.outgoing.get(node_id):
             continue  # disconnected elements have their own rule
         if not container.incoming[node_id]:
-            _warn(report, container, "no-implicit-start", node,
-                  f"{_name(node)} has no incoming sequence flow, so it starts on its own. Connect it "
-                  "to the flow before it, or begin the process with a start event.")
+            _warn(
+                report,
+                container,
+                "no-implicit-start",
+                node,
+                f"{_name(node)} has no incoming sequence flow, so it starts on its own. Connect it "
+                "to the flow before it, or begin the process with a start event.",
+            )
 
 
 def no_implicit_end(report: Report, container: _Container) -> None:
@@ -165,9 +205,14 @@ def no_implicit_end(report: Report, container: _Container) -> None:
         if _needs_no_outgoing(node, container) or not container.incoming[node_id]:
             continue
         if not container.outgoing.get(node_id):
-            _warn(report, container, "no-implicit-end", node,
-                  f"{_name(node)} has no outgoing sequence flow, so the path silently ends there. "
-                  "Connect it to an end event.")
+            _warn(
+                report,
+                container,
+                "no-implicit-end",
+                node,
+                f"{_name(node)} has no outgoing sequence flow, so the path silently ends there. "
+                "Connect it to an end event.",
+            )
 
 
 def label_required(report: Report, container: _Container) -> None:
@@ -178,8 +223,13 @@ def label_required(report: Report, container: _Container) -> None:
         splits = kind in GATEWAYS and len(container.outgoing.get(node.get("id"), [])) > 1
         if kind in ACTIVITIES or kind in EVENTS and kind != "boundaryEvent" or splits and kind in CHOICE_GATEWAYS:
             what = "the question it decides" if kind in GATEWAYS else "what happens here"
-            _warn(report, container, "label-required", node,
-                  f"{_name(node)} has no label. Name it after {what}, so that the diagram can be read.")
+            _warn(
+                report,
+                container,
+                "label-required",
+                node,
+                f"{_name(node)} has no label. Name it after {what}, so that the diagram can be read.",
+            )
 
 
 def conditional_flows(report: Report, container: _Container) -> None:
@@ -190,36 +240,56 @@ def conditional_flows(report: Report, container: _Container) -> None:
         if not conditional or node.get("default"):
             continue
         if _kind(node) in CHOICE_GATEWAYS and len(conditional) == len(flows) or _kind(node) in ACTIVITIES:
-            _warn(report, container, "conditional-flows", node,
-                  f"{_name(node)} has conditional outgoing flows ({', '.join(f.get('id') for f in conditional)}) "
-                  "and no default flow: when no condition matches, the case stops with an error. "
-                  "Mark one flow as the default.")
+            _warn(
+                report,
+                container,
+                "conditional-flows",
+                node,
+                f"{_name(node)} has conditional outgoing flows ({', '.join(f.get('id') for f in conditional)}) "
+                "and no default flow: when no condition matches, the case stops with an error. "
+                "Mark one flow as the default.",
+            )
 
 
 def superfluous_gateway(report: Report, container: _Container) -> None:
     for node in container.nodes:
         if _kind(node) in GATEWAYS and _kind(node) != "eventBasedGateway":
             if container.incoming[node.get("id")] == 1 and len(container.outgoing.get(node.get("id"), [])) == 1:
-                _warn(report, container, "superfluous-gateway", node,
-                      f"{_name(node)} has one incoming and one outgoing flow, so it does nothing. Remove it.")
+                _warn(
+                    report,
+                    container,
+                    "superfluous-gateway",
+                    node,
+                    f"{_name(node)} has one incoming and one outgoing flow, so it does nothing. Remove it.",
+                )
 
 
 def fake_join(report: Report, container: _Container) -> None:
     for node in container.nodes:
         if _kind(node) in ACTIVITIES and container.incoming[node.get("id")] > 1:
-            _warn(report, container, "fake-join", node,
-                  f"{_name(node)} has {container.incoming[node.get('id')]} incoming flows: it runs once for "
-                  "each arriving path, it does not wait for all of them. Put a parallel gateway before it "
-                  "to wait for all paths, or an exclusive gateway to merge alternatives.")
+            _warn(
+                report,
+                container,
+                "fake-join",
+                node,
+                f"{_name(node)} has {container.incoming[node.get('id')]} incoming flows: it runs once for "
+                "each arriving path, it does not wait for all of them. Put a parallel gateway before it "
+                "to wait for all paths, or an exclusive gateway to merge alternatives.",
+            )
 
 
 def no_gateway_join_fork(report: Report, container: _Container) -> None:
     for node in container.nodes:
         node_id = node.get("id")
         if _kind(node) in GATEWAYS and container.incoming[node_id] > 1 and len(container.outgoing.get(node_id, [])) > 1:
-            _warn(report, container, "no-gateway-join-fork", node,
-                  f"{_name(node)} both merges and splits the flow. Use two gateways, one for each, "
-                  "so that each says one thing.")
+            _warn(
+                report,
+                container,
+                "no-gateway-join-fork",
+                node,
+                f"{_name(node)} both merges and splits the flow. Use two gateways, one for each, "
+                "so that each says one thing.",
+            )
 
 
 def no_duplicate_sequence_flows(report: Report, container: _Container) -> None:
@@ -227,9 +297,14 @@ def no_duplicate_sequence_flows(report: Report, container: _Container) -> None:
     for flow in container.flows:
         ends = (flow.get("sourceRef"), flow.get("targetRef"))
         if ends in seen:
-            _warn(report, container, "no-duplicate-sequence-flows", flow,
-                  f"sequenceFlow '{flow.get('id')}' connects {ends[0]} to {ends[1]} like "
-                  f"'{seen[ends].get('id')}' does. Delete one of them.")
+            _warn(
+                report,
+                container,
+                "no-duplicate-sequence-flows",
+                flow,
+                f"sequenceFlow '{flow.get('id')}' connects {ends[0]} to {ends[1]} like "
+                f"'{seen[ends].get('id')}' does. Delete one of them.",
+            )
         else:
             seen[ends] = flow
 
@@ -237,13 +312,27 @@ def no_duplicate_sequence_flows(report: Report, container: _Container) -> None:
 def single_blank_start_event(report: Report, container: _Container) -> None:
     blank = [node for node in container.nodes if _kind(node) == "startEvent" and _is_blank(node)]
     for extra in blank[1:]:
-        _warn(report, container, "single-blank-start-event", extra,
-              f"{_name(extra)} is a second start event without a trigger in {_name(container.element)}. "
-              "Keep one blank start event, or give the others a message, timer or signal.")
+        _warn(
+            report,
+            container,
+            "single-blank-start-event",
+            extra,
+            f"{_name(extra)} is a second start event without a trigger in {_name(container.element)}. "
+            "Keep one blank start event, or give the others a message, timer or signal.",
+        )
 
 
 RULES: tuple[Callable[[Report, _Container], None], ...] = (
-    start_event_required, end_event_required, no_disconnected, no_implicit_start, no_implicit_end,
-    label_required, conditional_flows, superfluous_gateway, fake_join, no_gateway_join_fork,
-    no_duplicate_sequence_flows, single_blank_start_event,
+    start_event_required,
+    end_event_required,
+    no_disconnected,
+    no_implicit_start,
+    no_implicit_end,
+    label_required,
+    conditional_flows,
+    superfluous_gateway,
+    fake_join,
+    no_gateway_join_fork,
+    no_duplicate_sequence_flows,
+    single_blank_start_event,
 )

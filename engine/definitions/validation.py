@@ -16,6 +16,7 @@ designer can act on (what is wrong, on which element, how to fix it). The stages
 Hostile uploads are bounded: file, bundle, element and code-size limits (see the MAX_*
 constants here and in ``engine.definitions.xml``) keep a bundle to a few seconds of work.
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -82,21 +83,34 @@ def _guard(report: Report, what: str, file: str | None = None) -> Iterator[None]
     try:
         yield
     except Exception as error:  # noqa: BLE001 - validation must never raise
-        report.add(ERROR, f"Validation could not finish {what} because of an unexpected error "
-                   f"({type(error).__name__}: {shorten(error)}). Check the file in the modeler; "
-                   "if it looks right, report this message.", file=file)
+        report.add(
+            ERROR,
+            f"Validation could not finish {what} because of an unexpected error "
+            f"({type(error).__name__}: {shorten(error)}). Check the file in the modeler; "
+            "if it looks right, report this message.",
+            file=file,
+        )
 
 
-def validate_bundle(files: Mapping[str, bytes], *, operators: set[str],
-                    script_functions: set[str] = frozenset(),
-                    main_process_id: str | None = None,
-                    asynchronous_operators: set[str] = frozenset(),
-                    notice_kinds: set[str] = frozenset()) -> ValidatedBundle:
+def validate_bundle(
+    files: Mapping[str, bytes],
+    *,
+    operators: set[str],
+    script_functions: set[str] = frozenset(),
+    main_process_id: str | None = None,
+    asynchronous_operators: set[str] = frozenset(),
+    notice_kinds: set[str] = frozenset(),
+) -> ValidatedBundle:
     """Check a bundle of uploaded files before it is deployed. Never raises."""
     report = Report()
     bundle = ValidatedBundle([], None, [], None, {}, {})
-    ctx = ValidationContext(report, set(operators or ()), set(script_functions or ()),
-                   asynchronous_operators=set(asynchronous_operators or ()), notice_kinds=set(notice_kinds or ()))
+    ctx = ValidationContext(
+        report,
+        set(operators or ()),
+        set(script_functions or ()),
+        asynchronous_operators=set(asynchronous_operators or ()),
+        notice_kinds=set(notice_kinds or ()),
+    )
     with _guard(report, "checking the bundle"):
         _validate(ctx, bundle, files, main_process_id)
     bundle.findings = report.unique_findings()
@@ -106,8 +120,9 @@ def validate_bundle(files: Mapping[str, bytes], *, operators: set[str],
     return bundle
 
 
-def _validate(ctx: ValidationContext, bundle: ValidatedBundle, files: Mapping[str, bytes],
-              requested_main: str | None) -> None:
+def _validate(
+    ctx: ValidationContext, bundle: ValidatedBundle, files: Mapping[str, bytes], requested_main: str | None
+) -> None:
     if not _bundle_size_ok(ctx.report, files):
         return
     # 1. Files: decoded, parsed safely, indexed by element id.
@@ -141,6 +156,7 @@ def _validate(ctx: ValidationContext, bundle: ValidatedBundle, files: Mapping[st
 # --------------------------------------------------------------------------------------
 # 1. Loading files
 # --------------------------------------------------------------------------------------
+
 
 def _bundle_size_ok(report: Report, files: Mapping[str, bytes]) -> bool:
     if not files:
@@ -180,14 +196,18 @@ def _load_files(ctx: ValidationContext, files: Mapping[str, bytes]) -> dict[str,
                     ctx.unreadable.discard(name)
             else:
                 ctx.unreadable.discard(name)
-                ctx.report.add(WARNING, "Ignored file: only .bpmn (processes), .dmn (decision "
-                               "tables) and .json (forms) files are used.", file=name)
+                ctx.report.add(
+                    WARNING,
+                    "Ignored file: only .bpmn (processes), .dmn (decision tables) and .json (forms) files are used.",
+                    file=name,
+                )
     return normalized
 
 
 # --------------------------------------------------------------------------------------
 # 2. Checks on the XML
 # --------------------------------------------------------------------------------------
+
 
 def _check_xml(ctx: ValidationContext, file: str, root: etree._Element) -> None:
     ctx.report.index_document(file, root)
@@ -220,20 +240,31 @@ def _executable_process_ids(ctx: ValidationContext) -> list[str]:
 def _report_not_executable(ctx: ValidationContext, file: str, process: etree._Element, runs_elsewhere: bool) -> None:
     process_id = process.get("id")
     if runs_elsewhere:
-        ctx.report.add_for(INFO, f"Process '{process_id}' is marked as not executable "
-                           '(isExecutable="false"): it is kept as documentation (for example the '
-                           "pool of another participant) and never runs.", process, file)
+        ctx.report.add_for(
+            INFO,
+            f"Process '{process_id}' is marked as not executable "
+            '(isExecutable="false"): it is kept as documentation (for example the '
+            "pool of another participant) and never runs.",
+            process,
+            file,
+        )
         return
-    ctx.report.add_for(ERROR, f"Process '{process_id}' is marked as not executable "
-                       '(isExecutable="false"), which means it is a draft: it is stored but no case '
-                       'can start on it. When it is ready, tick "Executable" in the modeler '
-                       '(isExecutable="true").', process, file)
+    ctx.report.add_for(
+        ERROR,
+        f"Process '{process_id}' is marked as not executable "
+        '(isExecutable="false"), which means it is a draft: it is stored but no case '
+        'can start on it. When it is ready, tick "Executable" in the modeler '
+        '(isExecutable="true").',
+        process,
+        file,
+    )
     ctx.mark_last_as_draft_reason()
 
 
 # --------------------------------------------------------------------------------------
 # 3. SpiffWorkflow parser
 # --------------------------------------------------------------------------------------
+
 
 def _load_parser(ctx: ValidationContext) -> SpiffBpmnParser | None:
     """A parser holding every DMN and BPMN document that SpiffWorkflow accepted."""
@@ -258,15 +289,23 @@ def _add_dmn(ctx: ValidationContext, parser: SpiffBpmnParser, file: str, root: e
             parser.get_engine(decision_id, root)  # parses the table as a business rule task would
     except Exception as error:  # noqa: BLE001
         if isinstance(error, (IndexError, KeyError)):
-            ctx.report.add(ERROR, "The decision table cannot be read: it needs a decision with "
-                           "an id that holds one decision table. Check it in the modeler.", file=file)
+            ctx.report.add(
+                ERROR,
+                "The decision table cannot be read: it needs a decision with "
+                "an id that holds one decision table. Check it in the modeler.",
+                file=file,
+            )
         else:
             report_parser_error(ctx, error, file)
         return False
     for decision_id in before:
         if before[decision_id] is not parser.dmn_parsers.get(decision_id):
-            ctx.report.add(ERROR, f"Decision '{decision_id}' is defined in two files "
-                           f"({before[decision_id].filename} and {file}). Rename one.", file=file)
+            ctx.report.add(
+                ERROR,
+                f"Decision '{decision_id}' is defined in two files "
+                f"({before[decision_id].filename} and {file}). Rename one.",
+                file=file,
+            )
     return True
 
 
@@ -276,32 +315,46 @@ def _choose_main_process(ctx: ValidationContext, executable: list[str], requeste
         if requested in executable:
             return requested
         found = ", ".join(p for p in all_ids if p) or "none"
-        ctx.report.add(ERROR, f"The main process '{requested}' is not an executable process of "
-                       f"this bundle. Processes found: {found}.", element_id=requested,
-                       element_type="process")
+        ctx.report.add(
+            ERROR,
+            f"The main process '{requested}' is not an executable process of this bundle. Processes found: {found}.",
+            element_id=requested,
+            element_type="process",
+        )
         return None
-    called = {element.get("calledElement") for root in ctx.bpmn.values()
-              for element in bpmn_xpath(root, ".//bpmn:callActivity")}
+    called = {
+        element.get("calledElement")
+        for root in ctx.bpmn.values()
+        for element in bpmn_xpath(root, ".//bpmn:callActivity")
+    }
     candidates = [process_id for process_id in executable if process_id not in called]
     if len(candidates) == 1:
         return candidates[0]
     if not all_ids and ctx.bpmn_files_given:
-        ctx.report.add(ERROR, "No BPMN process could be loaded, so no case can be started. "
-                       "Fix the errors above.")
+        ctx.report.add(ERROR, "No BPMN process could be loaded, so no case can be started. Fix the errors above.")
     elif not all_ids:
         ctx.report.add(ERROR, "The bundle contains no BPMN process. Add the .bpmn file of the procedure.")
     elif not executable:
-        ctx.report.add(ERROR, "The bundle has no executable process that could be loaded, so no "
-                       "case can be started. Fix the errors above.")
+        ctx.report.add(
+            ERROR,
+            "The bundle has no executable process that could be loaded, so no "
+            "case can be started. Fix the errors above.",
+        )
         if ctx.draft_reasons or any(is_draft(process) for _, process in ctx.processes()):
             ctx.mark_last_as_draft_reason()
     elif not candidates:
-        ctx.report.add(ERROR, "Every executable process is called by a call activity, so none of "
-                       "them is the process to start cases on. Name the main process when deploying.")
+        ctx.report.add(
+            ERROR,
+            "Every executable process is called by a call activity, so none of "
+            "them is the process to start cases on. Name the main process when deploying.",
+        )
     else:
-        ctx.report.add(ERROR, "Cannot tell which process starts the cases: "
-                       f"{', '.join(candidates)} are not called by any call activity. Name the "
-                       "main process when deploying, or remove the processes that are not needed.")
+        ctx.report.add(
+            ERROR,
+            "Cannot tell which process starts the cases: "
+            f"{', '.join(candidates)} are not called by any call activity. Name the "
+            "main process when deploying, or remove the processes that are not needed.",
+        )
     return None
 
 

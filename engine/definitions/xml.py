@@ -6,6 +6,7 @@ Nothing here raises on bad input: problems are added to a ``Report`` as findings
 that read the BPMN XML are in ``checks`` and ``timer_checks``; the orchestration (which file
 goes where, the SpiffWorkflow parser, the main process) in ``validation``.
 """
+
 from __future__ import annotations
 
 import json
@@ -37,6 +38,7 @@ MAX_DETAIL_CHARS = 300  # how much of an unexpected error message we quote
 # Collecting findings
 # --------------------------------------------------------------------------------------
 
+
 def local_name(tag: object) -> str:
     """``{namespace}userTask`` -> ``userTask`` (comments and PIs have no string tag)."""
     return etree.QName(tag).localname if isinstance(tag, str) else ""
@@ -67,23 +69,43 @@ class Report:
         self.elements_left = MAX_ELEMENTS_PER_BUNDLE
         self._code_chars_left = MAX_CODE_CHARS_PER_BUNDLE
 
-    def add(self, severity: str, message: str, *, file: str | None = None,
-            element_id: str | None = None, element_type: str | None = None,
-            line: int | None = None) -> None:
+    def add(
+        self,
+        severity: str,
+        message: str,
+        *,
+        file: str | None = None,
+        element_id: str | None = None,
+        element_type: str | None = None,
+        line: int | None = None,
+    ) -> None:
         self.findings.append(Finding(element_id, element_type, severity, message, file, line))
 
     def add_for(self, severity: str, message: str, element: etree._Element, file: str | None) -> None:
         """A finding about an lxml element (id, type and line taken from it)."""
-        self.add(severity, message, file=file, element_id=element.get("id"),
-                 element_type=local_name(element.tag), line=element.sourceline)
+        self.add(
+            severity,
+            message,
+            file=file,
+            element_id=element.get("id"),
+            element_type=local_name(element.tag),
+            line=element.sourceline,
+        )
 
-    def add_for_id(self, severity: str, message: str, element_id: str | None, file: str | None,
-                   element_type: str | None = None) -> None:
+    def add_for_id(
+        self, severity: str, message: str, element_id: str | None, file: str | None, element_type: str | None = None
+    ) -> None:
         """A finding about an element known only by id (e.g. from a parsed task spec)."""
         element = self.element(file, element_id)
         if element is not None:
-            self.add(severity, message, file=file, element_id=element_id,
-                     element_type=element_type or local_name(element.tag), line=element.sourceline)
+            self.add(
+                severity,
+                message,
+                file=file,
+                element_id=element_id,
+                element_type=element_type or local_name(element.tag),
+                line=element.sourceline,
+            )
         else:
             self.add(severity, message, file=file, element_id=element_id, element_type=element_type)
 
@@ -97,10 +119,15 @@ class Report:
             if not element_id or etree.QName(element).namespace == SPIFF_NS:
                 continue
             if element_id in by_id:
-                self.add_for(ERROR, f"Two elements in this file have the id '{element_id}' "
-                             f"({local_name(by_id[element_id].tag)} on line "
-                             f"{by_id[element_id].sourceline} and {local_name(element.tag)}). "
-                             "Every id must be unique: rename one of them.", element, file)
+                self.add_for(
+                    ERROR,
+                    f"Two elements in this file have the id '{element_id}' "
+                    f"({local_name(by_id[element_id].tag)} on line "
+                    f"{by_id[element_id].sourceline} and {local_name(element.tag)}). "
+                    "Every id must be unique: rename one of them.",
+                    element,
+                    file,
+                )
                 continue
             by_id[element_id] = element
         self._elements[file] = by_id
@@ -130,9 +157,12 @@ class Report:
         if self._code_chars_left >= 0:
             self._code_chars_left -= len(source)
             if self._code_chars_left < 0:
-                self.add(ERROR, f"The bundle holds more than {MAX_CODE_CHARS_PER_BUNDLE:,} "
-                         "characters of scripts and expressions; the rest was not checked. Move "
-                         "long code into registered script functions.")
+                self.add(
+                    ERROR,
+                    f"The bundle holds more than {MAX_CODE_CHARS_PER_BUNDLE:,} "
+                    "characters of scripts and expressions; the rest was not checked. Move "
+                    "long code into registered script functions.",
+                )
         return check_python(source, mode) if self._code_chars_left >= 0 else None
 
     def unique_findings(self) -> list[Finding]:
@@ -144,8 +174,14 @@ class Report:
 # JSON form files
 # --------------------------------------------------------------------------------------
 
-_JSON_TYPES = {"list": "an array", "str": "a string", "int": "a number", "float": "a number",
-               "bool": "true or false", "NoneType": "null"}
+_JSON_TYPES = {
+    "list": "an array",
+    "str": "a string",
+    "int": "a number",
+    "float": "a number",
+    "bool": "true or false",
+    "NoneType": "null",
+}
 
 
 def parse_form_file(text: str, is_ui_schema: bool) -> tuple[dict | None, str | None]:
@@ -168,8 +204,9 @@ def parse_form_file(text: str, is_ui_schema: bool) -> tuple[dict | None, str | N
         validator_for(document).check_schema(document)
     except SchemaError as error:
         where = "/".join(str(part) for part in error.absolute_path) or "the top level"
-        return None, (f"is not a valid JSON Schema: at {where}, {shorten(error.message)}. "
-                      "Fix the form in the form builder.")
+        return None, (
+            f"is not a valid JSON Schema: at {where}, {shorten(error.message)}. Fix the form in the form builder."
+        )
     except Exception as error:  # noqa: BLE001 - e.g. RecursionError on absurd nesting
         return None, f"cannot be checked as a JSON Schema ({type(error).__name__}: {shorten(error)})."
     return document, None
@@ -178,6 +215,7 @@ def parse_form_file(text: str, is_ui_schema: bool) -> tuple[dict | None, str | N
 # --------------------------------------------------------------------------------------
 # Safe XML parsing
 # --------------------------------------------------------------------------------------
+
 
 def _has_doctype(text: str) -> bool:
     """True if the prolog (everything before the root element) holds a DOCTYPE or any other
@@ -203,15 +241,19 @@ def _has_doctype(text: str) -> bool:
 
 def _xml_parser() -> etree.XMLParser:
     # A new parser per file: lxml parsers keep state and are not thread safe.
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                           huge_tree=False, remove_comments=True)
+    return etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True
+    )
 
 
 def read_text(report: Report, file: str, raw: bytes, *, xml: bool) -> str | None:
     """Size check and decoding of one upload; None (with an ERROR finding) if unusable."""
     if len(raw) > MAX_FILE_BYTES:
-        report.add(ERROR, f"The file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}. "
-                   "Split it or remove unused content.", file=file)
+        report.add(
+            ERROR,
+            f"The file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}. Split it or remove unused content.",
+            file=file,
+        )
         return None
     if not raw.strip():
         report.add(ERROR, "The file is empty. Upload the file saved from the modeler.", file=file)
@@ -233,8 +275,12 @@ def load_xml(report: Report, file: str, raw: bytes) -> tuple[bytes | None, etree
     if text is None:
         return None, None
     if _has_doctype(text):
-        report.add(ERROR, "DOCTYPE and entity declarations are not allowed. Remove the "
-                   "<!DOCTYPE ...> part at the top of the file (modelers never write one).", file=file)
+        report.add(
+            ERROR,
+            "DOCTYPE and entity declarations are not allowed. Remove the "
+            "<!DOCTYPE ...> part at the top of the file (modelers never write one).",
+            file=file,
+        )
         return None, None
     data = declare_utf8(text).encode("utf-8")
     try:
@@ -248,10 +294,17 @@ def load_xml(report: Report, file: str, raw: bytes) -> tuple[bytes | None, etree
     elements = sum(1 for _ in root.iter())
     report.elements_left -= elements
     if elements > MAX_ELEMENTS_PER_FILE or report.elements_left < 0:
-        limit = f"{MAX_ELEMENTS_PER_FILE:,} XML elements" if elements > MAX_ELEMENTS_PER_FILE \
+        limit = (
+            f"{MAX_ELEMENTS_PER_FILE:,} XML elements"
+            if elements > MAX_ELEMENTS_PER_FILE
             else f"{MAX_ELEMENTS_PER_BUNDLE:,} XML elements in all the files of the bundle"
-        report.add(ERROR, f"The file takes the bundle over the limit of {limit}. Split the "
-                   "procedure into smaller processes or bundles.", file=file)
+        )
+        report.add(
+            ERROR,
+            f"The file takes the bundle over the limit of {limit}. Split the "
+            "procedure into smaller processes or bundles.",
+            file=file,
+        )
         return None, None
     return data, root
 
@@ -265,24 +318,34 @@ def is_definitions(report: Report, file: str, root: etree._Element, kind: str) -
         if kind == "dmn" and "/DMN/" in namespace.upper():
             return True
     expected = "BPMN 2.0" if kind == "bpmn" else "DMN"
-    report.add(ERROR, f"This is not a {expected} file (its root element is "
-               f"'{local_name(root.tag)}' in namespace '{shorten(namespace)}'). Export the "
-               f"diagram from the modeler as {expected} XML.", file=file, line=root.sourceline)
+    report.add(
+        ERROR,
+        f"This is not a {expected} file (its root element is "
+        f"'{local_name(root.tag)}' in namespace '{shorten(namespace)}'). Export the "
+        f"diagram from the modeler as {expected} XML.",
+        file=file,
+        line=root.sourceline,
+    )
     return False
 
 
 def _xml_syntax_message(error: etree.XMLSyntaxError) -> str:
     detail = error.msg or str(error)
     if "Excessive depth" in detail:
-        return ("The XML elements are nested more than 256 levels deep, which no modeler "
-                "produces. Check that this is the right file.")
-    return (f"The file is not well-formed XML (line {error.lineno}: {shorten(detail)}). "
-            "Open it in the modeler and save it again.")
+        return (
+            "The XML elements are nested more than 256 levels deep, which no modeler "
+            "produces. Check that this is the right file."
+        )
+    return (
+        f"The file is not well-formed XML (line {error.lineno}: {shorten(detail)}). "
+        "Open it in the modeler and save it again."
+    )
 
 
 # --------------------------------------------------------------------------------------
 # Python syntax
 # --------------------------------------------------------------------------------------
+
 
 def _compile_check(source: str, mode: str) -> str | None:
     """Fallback syntax check with the plain Python compiler, in the sandbox's message style.
@@ -319,6 +382,7 @@ def check_python(source: str, mode: str) -> str | None:
 # --------------------------------------------------------------------------------------
 # Checks on the BPMN XML
 # --------------------------------------------------------------------------------------
+
 
 def bpmn_xpath(element: etree._Element, path: str) -> list:
     return element.xpath(path, namespaces=NSMAP)

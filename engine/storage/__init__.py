@@ -5,6 +5,7 @@ Public to code outside the engine: the models, ``queries`` (reads outside comman
 ``read_only`` sessions, ``upgrade`` (apply the schema migrations), the event-log hashing, and the
 modules ``store``, ``jobs`` and ``db`` for the tests and benchmarks that check or time them.
 """
+
 from engine.storage import db, jobs, queries, store
 from engine.storage.audit_models import CaseArchive, ChainAnchor, ChainAnchorHead, VerificationFailure, VerificationRun
 from engine.storage.db import READ_ONLY_OPTION, read_only
@@ -30,9 +31,35 @@ from engine.storage.models import (
 from engine.storage.schema import upgrade
 
 __all__ = [
-    "GENESIS_HASH", "READ_ONLY_OPTION",
-    "ApiToken", "Base", "CalendarDay", "CalendarEdition", "CalendarOverride", "Case", "CaseArchive", "CaseEvent",
-    "ChainAnchor", "ChainAnchorHead", "Definition", "DefinitionFile", "DevelopmentMessage", "DirectStatement",
-    "Notification", "Rating", "ServiceJob", "Task", "User", "VerificationFailure", "VerificationRun",
-    "chain_events", "db", "event_hash", "jobs", "queries", "read_only", "store", "upgrade",
+    "GENESIS_HASH",
+    "READ_ONLY_OPTION",
+    "ApiToken",
+    "Base",
+    "CalendarDay",
+    "CalendarEdition",
+    "CalendarOverride",
+    "Case",
+    "CaseArchive",
+    "CaseEvent",
+    "ChainAnchor",
+    "ChainAnchorHead",
+    "Definition",
+    "DefinitionFile",
+    "DevelopmentMessage",
+    "DirectStatement",
+    "Notification",
+    "Rating",
+    "ServiceJob",
+    "Task",
+    "User",
+    "VerificationFailure",
+    "VerificationRun",
+    "chain_events",
+    "db",
+    "event_hash",
+    "jobs",
+    "queries",
+    "read_only",
+    "store",
+    "upgrade",
 ]

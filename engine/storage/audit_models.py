@@ -13,6 +13,7 @@ the indexes that keep reports off full scans of the event log.
 Imported by the migrations' environment, so that these tables and indexes are part of the schema
 Alembic compares against.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime

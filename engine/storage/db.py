@@ -1,4 +1,5 @@
 """Database engines and sessions: SQLite (WAL) by default, PostgreSQL by URL."""
+
 from __future__ import annotations
 
 import fcntl
@@ -109,8 +110,9 @@ def _lock_file(handle, deadline: float) -> None:
 
 
 def _queue_timeout() -> OperationalError:
-    return OperationalError("waiting for the database's write queue", None,
-                            TimeoutError("no writer left the queue in time"))
+    return OperationalError(
+        "waiting for the database's write queue", None, TimeoutError("no writer left the queue in time")
+    )
 
 
 def read_only(engine: Engine) -> Engine:

@@ -11,6 +11,7 @@ back is exactly what Core would store and read. Driver errors are wrapped as Cor
 (``sqlalchemy.exc.IntegrityError`` and so on). It runs on the connection of the caller's
 transaction, so it commits or rolls back with everything else.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -43,8 +44,11 @@ class DirectStatement:
         self._prepared: dict[tuple, _Prepared] = {}
         # Python-side scalar defaults of an INSERT's table, applied as Core applies them.
         table = getattr(statement, "table", None) if getattr(statement, "is_insert", False) else None
-        self._defaults = {column.key: column.default.arg for column in (table.columns if table is not None else ())
-                          if column.default is not None and column.default.is_scalar}
+        self._defaults = {
+            column.key: column.default.arg
+            for column in (table.columns if table is not None else ())
+            if column.default is not None and column.default.is_scalar
+        }
 
     # ------------------------------------------------------------------ running
     def first(self, conn: Connection, params: dict[str, Any]) -> dict[str, Any] | None:
@@ -77,11 +81,14 @@ class DirectStatement:
             if not fetch:
                 return cursor.rowcount
             results = prepared.results or self._result_processors(conn, prepared, cursor.description)
-            return [{name: processor(value) if processor else value
-                     for (name, processor), value in zip(results, row)} for row in cursor.fetchall()]
+            return [
+                {name: processor(value) if processor else value for (name, processor), value in zip(results, row)}
+                for row in cursor.fetchall()
+            ]
         except conn.dialect.loaded_dbapi.Error as error:
-            raise DBAPIError.instance(prepared.sql, parameters[0], error, conn.dialect.loaded_dbapi.Error,
-                                      dialect=conn.dialect) from error
+            raise DBAPIError.instance(
+                prepared.sql, parameters[0], error, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
+            ) from error
         finally:
             cursor.close()
 
@@ -93,21 +100,28 @@ class DirectStatement:
         if prepared is None:
             # An INSERT without .values() takes its columns from the parameters given.
             compiled = self.statement.compile(dialect=dialect, column_keys=list(keys))
-            binds = {name: bind.type.dialect_impl(dialect).bind_processor(dialect)
-                     for name, bind in compiled.binds.items()}
-            literals = {name: bind.effective_value for name, bind in compiled.binds.items()
-                        if name not in keys and not bind.required}
+            binds = {
+                name: bind.type.dialect_impl(dialect).bind_processor(dialect) for name, bind in compiled.binds.items()
+            }
+            literals = {
+                name: bind.effective_value
+                for name, bind in compiled.binds.items()
+                if name not in keys and not bind.required
+            }
             # The columns a SELECT gives, or those an INSERT or UPDATE returns.
-            columns = tuple((column.key, column.type.dialect_impl(dialect))
-                            for column in self.statement.exported_columns)
+            columns = tuple(
+                (column.key, column.type.dialect_impl(dialect)) for column in self.statement.exported_columns
+            )
             positions = tuple(compiled.positiontup) if compiled.positional else None
             prepared = self._prepared[cache_key] = _Prepared(compiled.string, positions, binds, literals, columns)
         return prepared
 
     @staticmethod
     def _result_processors(conn: Connection, prepared: _Prepared, description) -> list[tuple[str, Processor]]:
-        results = [(name, impl.result_processor(conn.dialect, column[1]))
-                   for (name, impl), column in zip(prepared.columns, description)]
+        results = [
+            (name, impl.result_processor(conn.dialect, column[1]))
+            for (name, impl), column in zip(prepared.columns, description)
+        ]
         prepared.results = results
         return results
 

@@ -5,6 +5,7 @@ removing or reordering any event breaks the chain from that point on. The event 
 the hash of the case state after its command, which lets replay name the first event whose
 recorded outcome differs from what the events themselves produce.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -43,7 +44,6 @@ def event_hash(event: CaseEvent | dict[str, Any]) -> str:
     content = {name: value(name) for name in HASHED_FIELDS}
     content["occurred_at"] = format_time(content["occurred_at"])
     return hashlib.sha256((value("prev_hash") + canonical_json(content)).encode("utf-8")).hexdigest()
-
 
 
 def chain_events(

@@ -12,6 +12,7 @@ Statuses: ``pending`` (waits for ``next_attempt_at``), ``running`` (claimed unti
 ``next_attempt_at``), ``done``, ``failed`` (the BPMN error was thrown), ``cancelled`` (the task
 stopped waiting without an answer: the case was cancelled, a boundary timer interrupted it).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -75,8 +76,12 @@ class JobRecord:
 
 _FIELDS = [name for name in JobRecord.__dataclass_fields__]
 _SELECT_JOB = select(*[JOBS.c[name] for name in _FIELDS]).where(JOBS.c.id == bindparam("job_id"))
-_DUE = (select(JOBS.c.id).where(JOBS.c.status.in_(OPEN), JOBS.c.next_attempt_at <= bindparam("now"))
-        .order_by(JOBS.c.next_attempt_at).limit(bindparam("limit")))
+_DUE = (
+    select(JOBS.c.id)
+    .where(JOBS.c.status.in_(OPEN), JOBS.c.next_attempt_at <= bindparam("now"))
+    .order_by(JOBS.c.next_attempt_at)
+    .limit(bindparam("limit"))
+)
 _NEXT_DUE = select(func.min(JOBS.c.next_attempt_at)).where(JOBS.c.status.in_(OPEN))
 
 
@@ -84,21 +89,37 @@ def queue(conn: Connection, case_id: str, tasks: list[WaitingServiceTask], now: 
     """Insert a job for each newly waiting service task (in the command's transaction)."""
     if not tasks:
         return
-    conn.execute(JOBS.insert(), [{
-        "case_id": case_id, "task_id": task.task_id, "element_id": task.element_id, "operation": task.operation,
-        "params": task.params, "idempotency_key": idempotency_key(case_id, task.task_id, task.operation, task.params),
-        "status": "pending", "attempts": 0,
-        "max_attempts": 1 + (DEFAULT_RETRIES if task.retries is None else max(0, task.retries)),
-        "backoff_base": DEFAULT_BACKOFF_BASE if task.backoff_base is None else float(task.backoff_base),
-        "next_attempt_at": now, "attempt_log": [], "created_at": now,
-    } for task in tasks])
+    conn.execute(
+        JOBS.insert(),
+        [
+            {
+                "case_id": case_id,
+                "task_id": task.task_id,
+                "element_id": task.element_id,
+                "operation": task.operation,
+                "params": task.params,
+                "idempotency_key": idempotency_key(case_id, task.task_id, task.operation, task.params),
+                "status": "pending",
+                "attempts": 0,
+                "max_attempts": 1 + (DEFAULT_RETRIES if task.retries is None else max(0, task.retries)),
+                "backoff_base": DEFAULT_BACKOFF_BASE if task.backoff_base is None else float(task.backoff_base),
+                "next_attempt_at": now,
+                "attempt_log": [],
+                "created_at": now,
+            }
+            for task in tasks
+        ],
+    )
 
 
 def cancel(conn: Connection, task_ids: list[str], now: datetime) -> None:
     """The tasks stopped waiting without an answer: their open jobs are not performed."""
     if task_ids:
-        conn.execute(update(JOBS).where(JOBS.c.task_id.in_(task_ids), JOBS.c.status.in_(OPEN))
-                     .values(status="cancelled", finished_at=now))
+        conn.execute(
+            update(JOBS)
+            .where(JOBS.c.task_id.in_(task_ids), JOBS.c.status.in_(OPEN))
+            .values(status="cancelled", finished_at=now)
+        )
 
 
 def due_ids(conn: Connection, now: datetime, limit: int) -> list[int]:
@@ -124,7 +145,8 @@ def get(conn: Connection, job_id: int, *, for_update: bool = False) -> JobRecord
 def claim(conn: Connection, job_id: int, now: datetime, lease: timedelta) -> JobRecord | None:
     """Take the job for one attempt (None: not due, or another worker holds it)."""
     claimed = conn.execute(
-        update(JOBS).where(JOBS.c.id == job_id, JOBS.c.status.in_(OPEN), JOBS.c.next_attempt_at <= now)
+        update(JOBS)
+        .where(JOBS.c.id == job_id, JOBS.c.status.in_(OPEN), JOBS.c.next_attempt_at <= now)
         .values(status="running", attempts=JOBS.c.attempts + 1, next_attempt_at=now + lease)
     ).rowcount
     return get(conn, job_id) if claimed == 1 else None
@@ -132,13 +154,24 @@ def claim(conn: Connection, job_id: int, now: datetime, lease: timedelta) -> Job
 
 def retry_later(conn: Connection, job: JobRecord, when: datetime, failure: dict[str, Any]) -> bool:
     """Put the job back for another attempt at ``when``; False if it is no longer this attempt's."""
-    return conn.execute(
-        update(JOBS).where(JOBS.c.id == job.id, JOBS.c.status == "running", JOBS.c.attempts == job.attempts)
-        .values(status="pending", next_attempt_at=when, attempt_log=[*job.attempt_log, failure],
-                last_error=f"{failure['code']}: {failure['message']}"[:1000])
-    ).rowcount == 1
+    return (
+        conn.execute(
+            update(JOBS)
+            .where(JOBS.c.id == job.id, JOBS.c.status == "running", JOBS.c.attempts == job.attempts)
+            .values(
+                status="pending",
+                next_attempt_at=when,
+                attempt_log=[*job.attempt_log, failure],
+                last_error=f"{failure['code']}: {failure['message']}"[:1000],
+            )
+        ).rowcount
+        == 1
+    )
 
 
 def finish(conn: Connection, job_id: int, status: str, now: datetime, error: str | None = None) -> None:
-    conn.execute(update(JOBS).where(JOBS.c.id == job_id)
-                 .values(status=status, finished_at=now, last_error=error[:1000] if error else None))
+    conn.execute(
+        update(JOBS)
+        .where(JOBS.c.id == job_id)
+        .values(status=status, finished_at=now, last_error=error[:1000] if error else None)
+    )

@@ -11,6 +11,7 @@
 - ``calendar_editions`` / ``calendar_days`` / ``calendar_overrides``: the office's working-day
   calendar as imported and overridden (generic: which days are working days, since when, by whom).
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
@@ -231,8 +232,10 @@ class PublicLookupFailure(Base):
     """Failed applicant lookups (wrong access code), per caller, to slow down guessing."""
 
     __tablename__ = "public_lookup_failures"
-    __table_args__ = (Index("ix_public_lookup_failures_number_at", "case_number", "failed_at"),
-                      Index("ix_public_lookup_failures_client_at", "client", "failed_at"))
+    __table_args__ = (
+        Index("ix_public_lookup_failures_number_at", "case_number", "failed_at"),
+        Index("ix_public_lookup_failures_client_at", "client", "failed_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_number: Mapped[str] = mapped_column(String(20))

@@ -1,4 +1,5 @@
 """Read side: cases, inbox, history. Plain reads in a snapshot, no workflow loading."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,8 +34,11 @@ def list_tasks(session: Session, task_filter: TaskFilter) -> tuple[list[tuple[Ta
     """Inbox rows with their case number and procedure, soonest due first. A task is due when its
     own SLA timer says, or else when its case is (most steps have no timer of their own)."""
     due = func.coalesce(Task.due_at, Case.due_at)
-    query = (select(Task, Case.number, Case.procedure_key).join(Case, Case.id == Task.case_id)
-             .where(Task.status.in_(task_filter.statuses)))
+    query = (
+        select(Task, Case.number, Case.procedure_key)
+        .join(Case, Case.id == Task.case_id)
+        .where(Task.status.in_(task_filter.statuses))
+    )
     if task_filter.groups is not None:
         query = query.where(Task.lane.in_(list(task_filter.groups)))
     if task_filter.assignee is not None:
@@ -45,8 +49,7 @@ def list_tasks(session: Session, task_filter: TaskFilter) -> tuple[list[tuple[Ta
         query = query.where(due < task_filter.overdue_at)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.execute(
-        query.order_by(due.is_(None), due, Task.created_at, Task.id)
-        .limit(task_filter.limit).offset(task_filter.offset)
+        query.order_by(due.is_(None), due, Task.created_at, Task.id).limit(task_filter.limit).offset(task_filter.offset)
     ).all()
     return [tuple(row) for row in rows], total
 
@@ -92,9 +95,9 @@ def list_definitions(session: Session) -> list[Definition]:
 
 
 def definition_versions(session: Session, process_key: str) -> list[Definition]:
-    rows = list(session.scalars(
-        select(Definition).where(Definition.process_key == process_key).order_by(Definition.version)
-    ))
+    rows = list(
+        session.scalars(select(Definition).where(Definition.process_key == process_key).order_by(Definition.version))
+    )
     if not rows:
         raise NotFound(f"No procedure '{process_key}' is deployed", procedure=process_key)
     return rows
@@ -131,8 +134,9 @@ def list_cases(session: Session, case_filter: CaseFilter) -> tuple[list[Case], i
     if case_filter.received_to is not None:
         query = query.where(Case.received_at < case_filter.received_to)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.scalars(query.order_by(Case.received_at.desc(), Case.id)
-                           .limit(case_filter.limit).offset(case_filter.offset)).all()
+    rows = session.scalars(
+        query.order_by(Case.received_at.desc(), Case.id).limit(case_filter.limit).offset(case_filter.offset)
+    ).all()
     return list(rows), total
 
 
@@ -150,10 +154,13 @@ def sla_state(case: Case, now: datetime, zone: ZoneInfo) -> str:
 
 
 def service_evidence(session: Session, case_id: str) -> list[CaseEvent]:
-    return list(session.scalars(
-        select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.type == SERVICE_RESULT_RECORDED)
-        .order_by(CaseEvent.seq)
-    ))
+    return list(
+        session.scalars(
+            select(CaseEvent)
+            .where(CaseEvent.case_id == case_id, CaseEvent.type == SERVICE_RESULT_RECORDED)
+            .order_by(CaseEvent.seq)
+        )
+    )
 
 
 def rating_for(session: Session, case_id: str) -> Rating | None:
@@ -169,15 +176,20 @@ def definition_version(session: Session, process_key: str, version: int) -> Defi
 
 def definition_files(session: Session, definition_id: int) -> dict[str, bytes]:
 
-    return {row.name: row.content
-            for row in session.scalars(select(DefinitionFile).where(DefinitionFile.definition_id == definition_id))}
+    return {
+        row.name: row.content
+        for row in session.scalars(select(DefinitionFile).where(DefinitionFile.definition_id == definition_id))
+    }
 
 
 def recent_lookup_failures(session: Session, client: str, since: datetime, number: str) -> tuple[int, int]:
     """Wrong access codes ``client`` gave since ``since``: (for case ``number``, for any case)."""
     for_number = func.coalesce(func.sum(when((PublicLookupFailure.case_number == number, 1), else_=0)), 0)
-    row = session.execute(select(for_number, func.count()).select_from(PublicLookupFailure).where(
-        PublicLookupFailure.client == client, PublicLookupFailure.failed_at >= since)).one()
+    row = session.execute(
+        select(for_number, func.count())
+        .select_from(PublicLookupFailure)
+        .where(PublicLookupFailure.client == client, PublicLookupFailure.failed_at >= since)
+    ).one()
     return int(row[0]), int(row[1])
 
 

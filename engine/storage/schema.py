@@ -1,4 +1,5 @@
 """Create or upgrade the database schema with the engine's Alembic migrations."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,4 +25,4 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 def _ensure_sqlite_folder(database_url: str) -> None:
     prefix = "sqlite:///"
     if database_url.startswith(prefix) and ":memory:" not in database_url:
-        Path(database_url[len(prefix):]).parent.mkdir(parents=True, exist_ok=True)
+        Path(database_url[len(prefix) :]).parent.mkdir(parents=True, exist_ok=True)

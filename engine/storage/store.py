@@ -7,6 +7,7 @@ here. The ORM models in ``engine.models`` define the tables and serve the read s
 Optimistic concurrency: ``save_case`` updates only where the version is still the one that
 was read, and raises Conflict otherwise.
 """
+
 from __future__ import annotations
 
 import functools
@@ -95,20 +96,26 @@ _SELECT_CASE_FOR_UPDATE = _SELECT_CASE.with_for_update()  # PostgreSQL queues co
 # The statements of every command run on the driver directly (engine/direct_sql.py).
 _LOAD_CASE = DirectStatement(_SELECT_CASE_FOR_UPDATE)
 _SELECT_CASE_BY_KEY = select(*[CASES.c[name] for name in _CASE_FIELDS]).where(
-    CASES.c.idempotency_key == bindparam("key"))
+    CASES.c.idempotency_key == bindparam("key")
+)
 _INSERT_CASE = DirectStatement(insert(CASES))
 _INSERT_EVENTS = DirectStatement(insert(EVENTS))
 _BUMP_COUNTER = DirectStatement(
-    update(COUNTERS).where(COUNTERS.c.year == bindparam("match_year"))
-    .values(last_number=COUNTERS.c.last_number + 1).returning(COUNTERS.c.last_number)
+    update(COUNTERS)
+    .where(COUNTERS.c.year == bindparam("match_year"))
+    .values(last_number=COUNTERS.c.last_number + 1)
+    .returning(COUNTERS.c.last_number)
 )
 _INSERT_COUNTER = insert(COUNTERS)
 _LATEST_DEFINITION = DirectStatement(
-    select(DEFINITIONS.c.id).where(DEFINITIONS.c.process_key == bindparam("key"), DEFINITIONS.c.draft.is_(False))
-    .order_by(DEFINITIONS.c.version.desc()).limit(1)
+    select(DEFINITIONS.c.id)
+    .where(DEFINITIONS.c.process_key == bindparam("key"), DEFINITIONS.c.draft.is_(False))
+    .order_by(DEFINITIONS.c.version.desc())
+    .limit(1)
 )
 _SELECT_OPEN_TASKS = select(*[TASKS.c[name] for name in _TASK_FIELDS]).where(
-    TASKS.c.case_id == bindparam("case_id"), TASKS.c.status.in_(OPEN_TASK_STATUSES))
+    TASKS.c.case_id == bindparam("case_id"), TASKS.c.status.in_(OPEN_TASK_STATUSES)
+)
 _INSERT_TASKS = DirectStatement(insert(TASKS))
 _SELECT_TASK_AND_CASE = DirectStatement(
     select(*[TASKS.c[name].label(f"task_{name}") for name in _TASK_FIELDS], *[CASES.c[name] for name in _CASE_FIELDS])
@@ -162,8 +169,11 @@ def save_case(conn: Connection, case: CaseRecord, read_version: int) -> None:
     """Write the case if nobody changed it since it was read at ``read_version``: the columns
     that differ from the row as read (all of them for a record not read from the database)."""
     stored = getattr(case, "stored_values", None) or {}
-    values = {name: value for name, value in _values(case).items()
-              if name != "id" and (name not in stored or stored[name] != value)}
+    values = {
+        name: value
+        for name, value in _values(case).items()
+        if name != "id" and (name not in stored or stored[name] != value)
+    }
     values["version"] = read_version + 1
     statement = _update_case_statement(tuple(sorted(values)))
     if statement.rowcount(conn, {**values, "match_id": case.id, "match_version": read_version}) != 1:
@@ -209,7 +219,8 @@ def latest_definition_id(conn: Connection, process_key: str) -> int | None:
 
 
 _SELECT_DEFINITION_VERSION = select(DEFINITIONS.c.id, DEFINITIONS.c.version, DEFINITIONS.c.draft).where(
-    DEFINITIONS.c.process_key == bindparam("key"), DEFINITIONS.c.version == bindparam("version"))
+    DEFINITIONS.c.process_key == bindparam("key"), DEFINITIONS.c.version == bindparam("version")
+)
 
 
 def definition_version(conn: Connection, process_key: str, version: int):
@@ -222,18 +233,25 @@ def definition_version(conn: Connection, process_key: str, version: int):
 
 def running_case_ids(conn: Connection, definition_id: int) -> list[str]:
     """The running cases of one definition version, oldest first."""
-    return list(conn.execute(select(CASES.c.id).where(CASES.c.definition_id == definition_id,
-                                                      CASES.c.status == "running")
-                             .order_by(CASES.c.received_at, CASES.c.id)).scalars())
+    return list(
+        conn.execute(
+            select(CASES.c.id)
+            .where(CASES.c.definition_id == definition_id, CASES.c.status == "running")
+            .order_by(CASES.c.received_at, CASES.c.id)
+        ).scalars()
+    )
 
 
 def not_startable_message(conn: Connection, process_key: str) -> str:
     """Why no case can start on ``process_key``: not deployed at all, or only as drafts."""
-    drafts = conn.execute(select(func.count()).select_from(DEFINITIONS).where(
-        DEFINITIONS.c.process_key == process_key)).scalar()
+    drafts = conn.execute(
+        select(func.count()).select_from(DEFINITIONS).where(DEFINITIONS.c.process_key == process_key)
+    ).scalar()
     if drafts:
-        return (f"Procedure '{process_key}' is deployed only as a draft, so no case can start on it. "
-                "Fix the findings of the draft and deploy it again.")
+        return (
+            f"Procedure '{process_key}' is deployed only as a draft, so no case can start on it. "
+            "Fix the findings of the draft and deploy it again."
+        )
     return f"No procedure '{process_key}' is deployed"
 
 
@@ -255,10 +273,16 @@ def insert_tasks(conn: Connection, tasks: list[TaskRecord]) -> None:
         _INSERT_TASKS.executemany(conn, [_values(task) for task in tasks])
 
 
-_ASSIGN_TASK = update(TASKS).where(TASKS.c.id == bindparam("match_id")).values(
-    status=bindparam("status"), assignee=bindparam("assignee"))
-_CLOSE_TASK = DirectStatement(update(TASKS).where(TASKS.c.id == bindparam("match_id")).values(
-    status=bindparam("status"), completed_at=bindparam("completed_at"), completed_by=bindparam("completed_by")))
+_ASSIGN_TASK = (
+    update(TASKS)
+    .where(TASKS.c.id == bindparam("match_id"))
+    .values(status=bindparam("status"), assignee=bindparam("assignee"))
+)
+_CLOSE_TASK = DirectStatement(
+    update(TASKS)
+    .where(TASKS.c.id == bindparam("match_id"))
+    .values(status=bindparam("status"), completed_at=bindparam("completed_at"), completed_by=bindparam("completed_by"))
+)
 _SET_TASK_DUE = update(TASKS).where(TASKS.c.id == bindparam("match_id")).values(due_at=bindparam("due_at"))
 
 
@@ -269,50 +293,100 @@ def assign_task(conn: Connection, task_id: str, status: str, assignee: str | Non
 def close_tasks(conn: Connection, closed: list[tuple[str, str, datetime, str | None]]) -> None:
     """Mark inbox rows done: (task id, 'completed' or 'cancelled', when, by whom)."""
     if closed:
-        _CLOSE_TASK.executemany(conn, [{"match_id": task_id, "status": status, "completed_at": at,
-                                        "completed_by": by} for task_id, status, at, by in closed])
+        _CLOSE_TASK.executemany(
+            conn,
+            [
+                {"match_id": task_id, "status": status, "completed_at": at, "completed_by": by}
+                for task_id, status, at, by in closed
+            ],
+        )
 
 
 def set_task_due(conn: Connection, task_id: str, due_at: datetime | None) -> None:
     conn.execute(_SET_TASK_DUE, {"match_id": task_id, "due_at": due_at})
 
 
-_DESCRIBE_TASK = update(TASKS).where(TASKS.c.id == bindparam("match_id")).values(
-    name=bindparam("name"), element_id=bindparam("element_id"), element_type=bindparam("element_type"),
-    lane=bindparam("lane"), form_key=bindparam("form_key"))
+_DESCRIBE_TASK = (
+    update(TASKS)
+    .where(TASKS.c.id == bindparam("match_id"))
+    .values(
+        name=bindparam("name"),
+        element_id=bindparam("element_id"),
+        element_type=bindparam("element_type"),
+        lane=bindparam("lane"),
+        form_key=bindparam("form_key"),
+    )
+)
 
 
-def describe_task(conn: Connection, task_id: str, *, name: str | None, element_id: str, element_type: str,
-                  lane: str | None, form_key: str | None) -> None:
+def describe_task(
+    conn: Connection,
+    task_id: str,
+    *,
+    name: str | None,
+    element_id: str,
+    element_type: str,
+    lane: str | None,
+    form_key: str | None,
+) -> None:
     """Give an open inbox row its element's description in a new version of the procedure."""
-    conn.execute(_DESCRIBE_TASK, {"match_id": task_id, "name": name, "element_id": element_id,
-                                  "element_type": element_type, "lane": lane, "form_key": form_key})
+    conn.execute(
+        _DESCRIBE_TASK,
+        {
+            "match_id": task_id,
+            "name": name,
+            "element_id": element_id,
+            "element_type": element_type,
+            "lane": lane,
+            "form_key": form_key,
+        },
+    )
 
 
 def insert_rating(conn: Connection, case: CaseRecord, score: int, comment: str | None, now: datetime) -> None:
     try:
-        conn.execute(insert(RATINGS).values(case_id=case.id, procedure_key=case.procedure_key, channel=case.channel,
-                                            score=score, comment=comment, rated_at=now))
+        conn.execute(
+            insert(RATINGS).values(
+                case_id=case.id,
+                procedure_key=case.procedure_key,
+                channel=case.channel,
+                score=score,
+                comment=comment,
+                rated_at=now,
+            )
+        )
     except IntegrityError as error:
         raise Conflict(f"Case {case.number} has already been rated", case_id=case.id) from error
 
 
-def queue_notifications(conn: Connection, case_id: str, kind: str, drafts: list, now: datetime,
-                        occasion: str = "") -> int:
+def queue_notifications(
+    conn: Connection, case_id: str, kind: str, drafts: list, now: datetime, occasion: str = ""
+) -> int:
     """Put messages in the outbox, in the caller's transaction; one per (case, kind, occasion,
     audience, channel, recipient) ever, so a cause that happens twice still sends one message."""
     rows = {}
     cause = f"{kind}@{occasion}" if occasion else kind
     for draft in drafts:
         key = f"{case_id}:{cause}:{draft.audience}:{draft.channel}:{draft.recipient}"[:300]
-        rows[key] = {"dedupe_key": key, "case_id": case_id, "kind": kind, "audience": draft.audience,
-                     "channel": draft.channel, "recipient": draft.recipient[:300], "subject": draft.subject[:300],
-                     "body": draft.body, "status": "pending", "attempts": 0, "next_attempt_at": now,
-                     "created_at": now}
+        rows[key] = {
+            "dedupe_key": key,
+            "case_id": case_id,
+            "kind": kind,
+            "audience": draft.audience,
+            "channel": draft.channel,
+            "recipient": draft.recipient[:300],
+            "subject": draft.subject[:300],
+            "body": draft.body,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
     if not rows:
         return 0
-    existing = set(conn.execute(select(NOTIFICATIONS.c.dedupe_key)
-                                .where(NOTIFICATIONS.c.dedupe_key.in_(list(rows)))).scalars())
+    existing = set(
+        conn.execute(select(NOTIFICATIONS.c.dedupe_key).where(NOTIFICATIONS.c.dedupe_key.in_(list(rows)))).scalars()
+    )
     fresh = [row for key, row in rows.items() if key not in existing]
     if fresh:
         conn.execute(insert(NOTIFICATIONS), fresh)

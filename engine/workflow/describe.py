@@ -1,4 +1,5 @@
 """A case's serialized workflow described in plain JSON: its data and its open and finished steps."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -9,8 +10,14 @@ from engine.workflow import runtime, serialization
 def describe_state(state: str | None, definition, seq: int, divergence: str | None = None) -> dict[str, Any]:
     """A JSON-able summary of a serialized workflow: its data and open and finished steps."""
     if state is None:
-        return {"seq": seq, "data": {}, "ready_tasks": [], "awaited_messages": [], "completed_steps": [],
-                "divergence": divergence}
+        return {
+            "seq": seq,
+            "data": {},
+            "ready_tasks": [],
+            "awaited_messages": [],
+            "completed_steps": [],
+            "divergence": divergence,
+        }
     workflow = serialization.loads(state, definition.spec, definition.subprocess_specs)
     return {
         "seq": seq,

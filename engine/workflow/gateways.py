@@ -3,6 +3,7 @@
 Live, the gateway calls the registered operator and keeps what it answered so the command
 records it as evidence. On replay, the gateway answers from those records and never calls out.
 """
+
 from __future__ import annotations
 
 from typing import Any

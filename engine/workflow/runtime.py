@@ -5,6 +5,7 @@ call it with the event they are about to record, and replay calls it with the re
 Because the clock, the task-id sequence and service results are fixed by the event, both
 produce the same state.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -117,7 +118,10 @@ def _unwrapped_failure(error: Exception) -> ProcedureFailed:
     return ProcedureFailed(
         f"The procedure failed at {element_id or 'an unknown element'}: a timer, script or condition "
         f"gave a value the step cannot use ({type(error).__name__}: {error})",
-        element_id=element_id, element_name=getattr(spec, "bpmn_name", None), error_type=type(error).__name__)
+        element_id=element_id,
+        element_name=getattr(spec, "bpmn_name", None),
+        error_type=type(error).__name__,
+    )
 
 
 def _procedure_failed(error: WorkflowException) -> ProcedureFailed:
@@ -193,8 +197,17 @@ def _apply_service_outcome(workflow: BpmnWorkflow, payload: dict[str, Any]) -> N
 
 
 def changes_workflow(event_type: str) -> bool:
-    return event_type in (TASK_COMPLETED, MESSAGE_DELIVERED, TIMERS_FIRED, CASE_CANCELLED,
-                          SLA_PAUSED, SLA_RESUMED, DUE_DATE_CHANGED, SLA_EXTENDED, SERVICE_RESULT_RECORDED)
+    return event_type in (
+        TASK_COMPLETED,
+        MESSAGE_DELIVERED,
+        TIMERS_FIRED,
+        CASE_CANCELLED,
+        SLA_PAUSED,
+        SLA_RESUMED,
+        DUE_DATE_CHANGED,
+        SLA_EXTENDED,
+        SERVICE_RESULT_RECORDED,
+    )
 
 
 def element_properties(spec) -> dict:
@@ -211,8 +224,11 @@ def is_sla_timer(spec) -> bool:
 
 
 def _waiting_sla_timers(workflow: BpmnWorkflow) -> list:
-    return [task for task in list(workflow.event_manager.tasks.values())
-            if task.state == TaskState.WAITING and is_sla_timer(task.task_spec)]
+    return [
+        task
+        for task in list(workflow.event_manager.tasks.values())
+        if task.state == TaskState.WAITING and is_sla_timer(task.task_spec)
+    ]
 
 
 _OPEN = TaskState.READY | TaskState.WAITING | TaskState.STARTED
@@ -372,7 +388,9 @@ def _timer_due(task) -> datetime | None:
     if task.state != TaskState.WAITING:
         return None
     # An event-based gateway waits on a MultipleEventDefinition that holds its timer's due time.
-    if not isinstance(getattr(task.task_spec, "event_definition", None), (TimerEventDefinition, MultipleEventDefinition)):
+    if not isinstance(
+        getattr(task.task_spec, "event_definition", None), (TimerEventDefinition, MultipleEventDefinition)
+    ):
         return None
     value = task.internal_data.get("event_value")
     if isinstance(value, dict):  # cycles keep {'cycles', 'next', 'duration'}
@@ -403,6 +421,12 @@ def completed_steps(workflow: BpmnWorkflow) -> list[dict[str, Any]]:
         spec = task.task_spec
         if task.state != TaskState.COMPLETED or spec.bpmn_id is None:  # internal helpers such as the start/end wrappers
             continue
-        steps.append({"element_id": spec.bpmn_id, "name": spec.bpmn_name, "element_type": _element_type(spec),
-                      "finished_at": task.last_state_change})
+        steps.append(
+            {
+                "element_id": spec.bpmn_id,
+                "name": spec.bpmn_name,
+                "element_type": _element_type(spec),
+                "finished_at": task.last_state_change,
+            }
+        )
     return sorted(steps, key=lambda step: step["finished_at"])

@@ -4,6 +4,7 @@ The parsed spec of a definition version lives in the definition cache; storing i
 every case would triple the size of each row and the time to load it. The stored JSON holds
 only the task tree and workflow data; ``loads`` takes the spec from the caller.
 """
+
 from __future__ import annotations
 
 import json

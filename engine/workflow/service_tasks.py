@@ -8,6 +8,7 @@ leaves the task STARTED, the command's transaction ends, and the command handler
 for it. Later a command applies the outcome: the result goes to the result variable and the
 task completes, or a BPMN error with the failure's code is thrown for an error boundary event.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,7 +40,8 @@ class OnestopServiceTask(ServiceTask):
             json.dumps(params, allow_nan=False)
         except (TypeError, ValueError) as error:
             raise WorkflowTaskException(
-                f"The parameters of service task '{self.bpmn_id}' are not plain JSON: {error}", task=task) from error
+                f"The parameters of service task '{self.bpmn_id}' are not plain JSON: {error}", task=task
+            ) from error
         task.internal_data[SERVICE_REQUEST] = params
         return None  # STARTED: a worker performs the call
 
@@ -54,8 +56,12 @@ class OnestopBpmnParser(SpiffBpmnParser):
 def has_error_boundary(task_spec) -> bool:
     """Does an error boundary event sit on this task? (SpiffWorkflow puts a task with boundary
     events under a split whose other outputs are the events.)"""
-    return any(isinstance(getattr(sibling, "event_definition", None), ErrorEventDefinition)
-               for parent in task_spec.inputs for sibling in parent.outputs if sibling is not task_spec)
+    return any(
+        isinstance(getattr(sibling, "event_definition", None), ErrorEventDefinition)
+        for parent in task_spec.inputs
+        for sibling in parent.outputs
+        if sibling is not task_spec
+    )
 
 
 @dataclass(frozen=True)
@@ -77,9 +83,16 @@ def waiting_service_tasks(workflow) -> list[WaitingServiceTask]:
         for task in part.get_tasks(state=TaskState.STARTED):
             if SERVICE_REQUEST in task.internal_data:
                 spec = task.task_spec
-                waiting.append(WaitingServiceTask(
-                    str(task.id), spec.bpmn_id, spec.operation_name, task.internal_data[SERVICE_REQUEST],
-                    spec.retries, spec.retry_backoff_base))
+                waiting.append(
+                    WaitingServiceTask(
+                        str(task.id),
+                        spec.bpmn_id,
+                        spec.operation_name,
+                        task.internal_data[SERVICE_REQUEST],
+                        spec.retries,
+                        spec.retry_backoff_base,
+                    )
+                )
     return waiting
 
 
@@ -90,8 +103,9 @@ def _waiting_task(workflow, task_id: str):
         task = None
     if task is None or task.state != TaskState.STARTED or SERVICE_REQUEST not in task.internal_data:
         state = TaskState.get_name(task.state) if task is not None else "unknown"
-        raise Conflict(f"Service task {task_id} is not waiting for an answer (it is {state})",
-                       task_id=task_id, state=state)
+        raise Conflict(
+            f"Service task {task_id} is not waiting for an answer (it is {state})", task_id=task_id, state=state
+        )
     return task
 
 
@@ -113,6 +127,8 @@ def fail_service_task(workflow, task_id: str, code: str, details: dict[str, Any]
     if not any(waiting.task_spec.catches(waiting, event) for waiting in list(top.event_manager.tasks.values())):
         raise ProcedureFailed(
             f"Service task '{task.task_spec.bpmn_id}' failed ({code}) and no error boundary event catches it",
-            element_id=task.task_spec.bpmn_id, error_type=code)
+            element_id=task.task_spec.bpmn_id,
+            error_type=code,
+        )
     task.internal_data.pop(SERVICE_REQUEST)
     top.catch(event)

@@ -1,4 +1,5 @@
 """Helpers of the agency tests: faults and counters of the simulator, over its admin endpoints."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,6 +1,7 @@
 """What the API shows of agency checks: a completion answers without waiting for the agency,
 the evidence in a task's detail with national IDs masked, the failure on the manual task, and
 the "agency gateway" health check."""
+
 from __future__ import annotations
 
 import time
@@ -12,8 +13,12 @@ MASKED = "A12****789"
 
 
 def received_over_the_api(call) -> str:
-    started = call("POST", "/api/cases", user="clerk", json={
-        "procedure": "household_transcript", "applicant": {"name": "王小明", "national_id": VALID_ID}})
+    started = call(
+        "POST",
+        "/api/cases",
+        user="clerk",
+        json={"procedure": "household_transcript", "applicant": {"name": "王小明", "national_id": VALID_ID}},
+    )
     task_id = started.json["open_tasks"][0]["id"]
     done = call("POST", f"/api/tasks/{task_id}/complete", user="clerk", json={"data": RECEIVE})
     assert done.status == 200 and done.json["open_tasks"] == []
@@ -54,8 +59,18 @@ def test_the_manual_task_shows_the_agency_failure(call, engine, transcript, agen
     [evidence] = detail["evidence"]
     assert evidence["result"] is None and evidence["error"]["code"] == "agency_unavailable"
     assert evidence["attempts"] == 3 and "HTTP 503" in evidence["error"]["message"]
-    done = call("POST", f"/api/tasks/{manual['id']}/complete", user="clerk", json={"data": {
-        "identity_confirmed": True, "checked_document": "national_id_card", "record_checked_by": "paper_register"}})
+    done = call(
+        "POST",
+        f"/api/tasks/{manual['id']}/complete",
+        user="clerk",
+        json={
+            "data": {
+                "identity_confirmed": True,
+                "checked_document": "national_id_card",
+                "record_checked_by": "paper_register",
+            }
+        },
+    )
     assert done.status == 200 and done.json["open_tasks"][0]["element_id"] == "issue_transcript"
 
 

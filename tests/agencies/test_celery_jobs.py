@@ -1,5 +1,6 @@
 """Distributed mode: a real Celery worker (Redis broker) performs the agency call of a waiting
 service task, dispatched the way beat does it, and records the answer."""
+
 from __future__ import annotations
 
 import time

@@ -1,5 +1,6 @@
 """The agency connectors against the simulator over real HTTP: answers, every kind of failure
 and its code, the minimum data sent, idempotency keys, and the circuit breaker's three states."""
+
 from __future__ import annotations
 
 import time
@@ -22,8 +23,9 @@ def call_of(operation: str, params: dict, key: str = "key-1", attempt: int = 1) 
 
 @pytest.fixture
 def connectors(agencies) -> AgencyConnectors:
-    return AgencyConnectors(AgencySettings.all_at(agencies.url, timeout_seconds=0.5, breaker_failures=3,
-                                                  breaker_reset_seconds=0.4))
+    return AgencyConnectors(
+        AgencySettings.all_at(agencies.url, timeout_seconds=0.5, breaker_failures=3, breaker_reset_seconds=0.4)
+    )
 
 
 def perform(connectors, operation: str, params: dict, **kwargs):
@@ -39,22 +41,42 @@ def test_each_operation_answers_from_the_agency_records(connectors, agencies):
     assert answer.result == {"match": True, "record_status": "active", "reference": "HO-000001"}
     assert answer.evidence["agency"] == HOUSEHOLD and answer.evidence["status"] == 200
     assert answer.evidence["request"] == {"national_id": VALID_ID, "name": "王小明"}
-    assert perform(connectors, IDENTITY, {"national_id": "E124551027", "name": "黃建宏"}, key="k2").result[
-        "record_status"] == "removed"
+    assert (
+        perform(connectors, IDENTITY, {"national_id": "E124551027", "name": "黃建宏"}, key="k2").result["record_status"]
+        == "removed"
+    )
     assert perform(connectors, IDENTITY, {"national_id": VALID_ID, "name": "王大明"}, key="k3").result["match"] is False
-    assert perform(connectors, "land_registry/ownership_check",
-                   {"national_id": VALID_ID, "address": "臺北市大安區仁愛路四段100號5樓"}).result["owner"] is True
-    assert perform(connectors, "health_insurance/enrolment_check", {"national_id": "E124551027"}).result[
-        "status"] == "withdrawn"
-    assert perform(connectors, "criminal_records/record_check",
-                   {"national_id": "K123004560", "purpose": "name_change"}).result["has_record"] is True
+    assert (
+        perform(
+            connectors,
+            "land_registry/ownership_check",
+            {"national_id": VALID_ID, "address": "臺北市大安區仁愛路四段100號5樓"},
+        ).result["owner"]
+        is True
+    )
+    assert (
+        perform(connectors, "health_insurance/enrolment_check", {"national_id": "E124551027"}).result["status"]
+        == "withdrawn"
+    )
+    assert (
+        perform(
+            connectors, "criminal_records/record_check", {"national_id": "K123004560", "purpose": "name_change"}
+        ).result["has_record"]
+        is True
+    )
     assert perform(connectors, "immigration/residence_status", {"resident_number": "AC01234567"}).result == {
-        "status": "valid", "valid_until": "2028-01-15", "reference": "IM-000007"}
+        "status": "valid",
+        "valid_until": "2028-01-15",
+        "reference": "IM-000007",
+    }
 
 
 def test_only_the_minimum_data_leaves_the_office(connectors, agencies):
-    perform(connectors, IDENTITY, {"national_id": VALID_ID, "name": "王小明", "copies": 2, "purpose": "visa",
-                                   "spouse_id": "F131104093"})
+    perform(
+        connectors,
+        IDENTITY,
+        {"national_id": VALID_ID, "name": "王小明", "copies": 2, "purpose": "visa", "spouse_id": "F131104093"},
+    )
     [query] = agencies.queries()
     assert set(query["request"]) == {"national_id", "name"}
     assert query["request"]["national_id"] == "A12****789"  # the simulator's log masks it too
@@ -68,14 +90,17 @@ def test_an_invalid_number_is_never_sent(connectors, agencies):
     assert agencies.stats()["requests"] == 0
 
 
-@pytest.mark.parametrize("fault, code", [
-    ({"mode": "error", "status": 503}, "agency_unavailable"),
-    ({"mode": "error", "status": 429}, "agency_unavailable"),
-    ({"mode": "hang", "hang_seconds": 8}, "agency_unavailable"),
-    ({"mode": "malformed"}, "agency_invalid_answer"),
-    ({"mode": "wrong_content_type"}, "agency_invalid_answer"),
-    ({"mode": "error", "status": 403}, "agency_refused"),
-])
+@pytest.mark.parametrize(
+    "fault, code",
+    [
+        ({"mode": "error", "status": 503}, "agency_unavailable"),
+        ({"mode": "error", "status": 429}, "agency_unavailable"),
+        ({"mode": "hang", "hang_seconds": 8}, "agency_unavailable"),
+        ({"mode": "malformed"}, "agency_invalid_answer"),
+        ({"mode": "wrong_content_type"}, "agency_invalid_answer"),
+        ({"mode": "error", "status": 403}, "agency_refused"),
+    ],
+)
 def test_each_failure_has_its_code(connectors, agencies, fault, code):
     agencies.fault(**fault)
     started = time.monotonic()
@@ -151,8 +176,13 @@ def test_an_unreachable_gateway_is_unavailable_and_reported_down(agencies):
 
 
 def test_the_seeded_records_use_valid_numbers():
-    numbers = [*records.PEOPLE, *records.ENROLMENTS, *records.CRIMINAL_RECORDS, *records.PERMITS,
-               *(owner for parcel in records.PARCELS.values() for owner in parcel.owners),
-               *(household.head for household in records.HOUSEHOLDS.values())]
+    numbers = [
+        *records.PEOPLE,
+        *records.ENROLMENTS,
+        *records.CRIMINAL_RECORDS,
+        *records.PERMITS,
+        *(owner for parcel in records.PARCELS.values() for owner in parcel.owners),
+        *(household.head for household in records.HOUSEHOLDS.values()),
+    ]
     assert numbers and all(valid_national_id(number) for number in numbers)
     assert {person.household_id for person in records.PEOPLE.values()} <= set(records.HOUSEHOLDS)

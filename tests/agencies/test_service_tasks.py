@@ -2,6 +2,7 @@
 command leaves the task waiting with a job, the worker calls the simulator over HTTP and records
 the answer, retries are re-scheduled jobs, and an agency that stays down or answers garbage
 sends the case to the clerk's manual verification with the failure shown."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -40,7 +41,11 @@ def test_the_step_waits_for_the_agency_and_the_worker_records_its_answer(engine,
     assert open_tasks(engine, case_id) == [] and agencies.stats()["requests"] == 0  # no call inside the command
     job = job_of(engine, case_id)
     assert (job.status, job.operation, job.attempts, job.max_attempts) == (
-        "pending", "household_registration/identity_check", 0, 3)
+        "pending",
+        "household_registration/identity_check",
+        0,
+        3,
+    )
     assert job.params == {"national_id": VALID_ID, "name": "王小明"}
 
     clock.advance(seconds=5)
@@ -50,8 +55,10 @@ def test_the_step_waits_for_the_agency_and_the_worker_records_its_answer(engine,
     [answer] = evidence(engine, case_id)
     assert answer.actor == "worker" and answer.element_id == "verify_household_record"
     assert answer.payload["result"] == {"match": True, "record_status": "active", "reference": "HO-000001"}
-    assert answer.payload["agency"] == HOUSEHOLD and answer.payload["request"] == {"national_id": VALID_ID,
-                                                                                 "name": "王小明"}
+    assert answer.payload["agency"] == HOUSEHOLD and answer.payload["request"] == {
+        "national_id": VALID_ID,
+        "name": "王小明",
+    }
     assert answer.payload["requested_at"] == answer.payload["answered_at"] == clock.now().isoformat()
     assert [a["outcome"] for a in answer.payload["attempts"]] == ["answered"]
     assert engine.verify_case(case_id).ok
@@ -95,11 +102,14 @@ def fail_for_good(engine, clock) -> None:
     assert engine.run_due_jobs() == {"failed": 1}
 
 
-@pytest.mark.parametrize("fault, code", [
-    ({"mode": "error", "status": 503}, "agency_unavailable"),
-    ({"mode": "malformed"}, "agency_invalid_answer"),
-    ({"mode": "wrong_content_type"}, "agency_invalid_answer"),
-])
+@pytest.mark.parametrize(
+    "fault, code",
+    [
+        ({"mode": "error", "status": 503}, "agency_unavailable"),
+        ({"mode": "malformed"}, "agency_invalid_answer"),
+        ({"mode": "wrong_content_type"}, "agency_invalid_answer"),
+    ],
+)
 def test_an_agency_that_stays_down_sends_the_case_to_the_clerk(engine, transcript, agencies, clock, fault, code):
     case_id = received(engine)
     agencies.fault(**fault)
@@ -112,9 +122,17 @@ def test_an_agency_that_stays_down_sends_the_case_to_the_clerk(engine, transcrip
     [recorded] = evidence(engine, case_id)
     assert recorded.payload["error"]["code"] == code and "result" not in recorded.payload
     # The clerk checks by hand and records how; the case goes on.
-    complete(engine, case_id, "verify_identity_manually", {
-        "identity_confirmed": True, "checked_document": "national_id_card",
-        "record_checked_by": "phone_to_registering_office", "note": "戶政系統連線中斷，電話確認"})
+    complete(
+        engine,
+        case_id,
+        "verify_identity_manually",
+        {
+            "identity_confirmed": True,
+            "checked_document": "national_id_card",
+            "record_checked_by": "phone_to_registering_office",
+            "note": "戶政系統連線中斷，電話確認",
+        },
+    )
     assert open_task(engine, case_id, "issue_transcript")
     assert engine.verify_case(case_id).ok
 
@@ -128,14 +146,16 @@ def test_the_register_not_confirming_the_applicant_also_goes_to_the_clerk(engine
 
 
 def test_an_open_breaker_fails_the_task_at_once_and_half_open_lets_a_trial_through(
-        database_url, simulator, agencies, clock):
+    database_url, simulator, agencies, clock
+):
     from config import Settings
     from engine import files_from_folder
 
     from ..conftest import BPMN
 
-    agency_settings = AgencySettings.all_at(simulator.url, timeout_seconds=0.5, breaker_failures=3,
-                                            breaker_reset_seconds=0.3)
+    agency_settings = AgencySettings.all_at(
+        simulator.url, timeout_seconds=0.5, breaker_failures=3, breaker_reset_seconds=0.3
+    )
     engine = build_engine(Settings(environment="test", database_url=database_url, agencies=agency_settings), clock)
     try:
         engine.handle(cmd.DeployDefinition(files_from_folder(BPMN / "household_transcript")))
@@ -195,8 +215,14 @@ def test_replay_uses_the_recorded_answers_and_calls_no_agency(engine, database_u
     # Another engine on the same database whose agencies are unreachable: replay needs none.
     from config import Settings
 
-    offline = build_engine(Settings(environment="test", database_url=database_url,
-                                    agencies=AgencySettings.all_at("http://127.0.0.1:9", timeout_seconds=0.2)), clock)
+    offline = build_engine(
+        Settings(
+            environment="test",
+            database_url=database_url,
+            agencies=AgencySettings.all_at("http://127.0.0.1:9", timeout_seconds=0.2),
+        ),
+        clock,
+    )
     try:
         assert offline.verify_case(case_id).ok
         answered = [e.seq for e in evidence(engine, case_id)][0]

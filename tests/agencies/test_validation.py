@@ -1,5 +1,6 @@
 """Deploy-time check: a service task that asks another agency must have an error boundary event,
 or a failing agency would leave its cases waiting with nobody to take over."""
+
 from __future__ import annotations
 
 import re
@@ -14,11 +15,17 @@ from ..conftest import BPMN
 
 def without_fallback(bpmn: bytes) -> bytes:
     text = bpmn.decode("utf-8")
-    text = re.sub(r'<bpmn:boundaryEvent id="household_record_unavailable".*?</bpmn:boundaryEvent>', "", text,
-                  flags=re.DOTALL)
+    text = re.sub(
+        r'<bpmn:boundaryEvent id="household_record_unavailable".*?</bpmn:boundaryEvent>', "", text, flags=re.DOTALL
+    )
     text = re.sub(r'\s*<[^>]*"(household_record_unavailable|flow_agency_failed)(_di)?"[^>]*/>', "", text)
-    text = re.sub(r'<bpmndi:(BPMNShape|BPMNEdge) [^>]*bpmnElement="(household_record_unavailable|flow_agency_failed)"'
-                  r'.*?</bpmndi:\1>', "", text, flags=re.DOTALL)
+    text = re.sub(
+        r'<bpmndi:(BPMNShape|BPMNEdge) [^>]*bpmnElement="(household_record_unavailable|flow_agency_failed)"'
+        r".*?</bpmndi:\1>",
+        "",
+        text,
+        flags=re.DOTALL,
+    )
     text = text.replace("<bpmn:incoming>flow_agency_failed</bpmn:incoming>", "")
     text = text.replace("<bpmn:flowNodeRef>household_record_unavailable</bpmn:flowNodeRef>", "")
     assert "household_record_unavailable" not in text and "flow_agency_failed" not in text

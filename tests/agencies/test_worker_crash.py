@@ -1,6 +1,7 @@
 """A worker process SIGKILLed in the middle of an agency call loses nothing: its lease expires,
 another worker takes the job, the agency recognises the retried call by its idempotency key,
 and the answer is recorded once."""
+
 from __future__ import annotations
 
 import os
@@ -44,14 +45,19 @@ def wait_for(condition, seconds: float = 30.0) -> None:
 
 
 def test_a_worker_killed_mid_call_loses_nothing_and_the_answer_is_recorded_once(
-        engine, database_url, transcript, agencies, clock):
+    engine, database_url, transcript, agencies, clock
+):
     started = start(engine)
     complete(engine, started.case_id, "receive_application", RECEIVE, run_jobs=False)
     agencies.fault(mode="hang", hang_seconds=20, times=1)  # the agency takes the query, then is slow
 
-    worker = subprocess.Popen([sys.executable, "-c", WORKER, database_url, agencies.url], cwd=ROOT,
-                              env={**os.environ, "PYTHONPATH": str(ROOT)},
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    worker = subprocess.Popen(
+        [sys.executable, "-c", WORKER, database_url, agencies.url],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_for(lambda: agencies.stats()["requests"] == 1 or worker.poll() is not None)
         assert worker.poll() is None, worker.stdout.read().decode()

@@ -1,5 +1,6 @@
 """API fixtures: the app on the test database, users of every role and their tokens, the served
 app (gunicorn on a loopback port, same database) and a caller that speaks to either."""
+
 from __future__ import annotations
 
 import io
@@ -50,9 +51,14 @@ def _create_users(engine, users: dict) -> dict[str, str]:
     issued = {}
     with engine.write() as session:
         for username, (roles, groups) in users.items():
-            user = accounts.create_user(session, username, roles=roles, groups=groups,
-                                        password=PASSWORD if username == PASSWORD_USER else None,
-                                        now=engine.clock.now())
+            user = accounts.create_user(
+                session,
+                username,
+                roles=roles,
+                groups=groups,
+                password=PASSWORD if username == PASSWORD_USER else None,
+                now=engine.clock.now(),
+            )
             issued[username], _ = accounts.issue_token(session, user, now=engine.clock.now(), lifetime=None)
     return issued
 
@@ -114,9 +120,20 @@ class Caller:
             merged["Authorization"] = f"Bearer {self.tokens.get(user, user)}"
         return merged
 
-    def __call__(self, method: str, path: str, *, user: str | None = None, json=None, query: dict | None = None,
-                 files: list[tuple[str, bytes]] | None = None, form: dict | None = None, headers: dict | None = None,
-                 data: bytes | None = None, form_files: list[tuple[str, str, bytes]] | None = None) -> Answer:
+    def __call__(
+        self,
+        method: str,
+        path: str,
+        *,
+        user: str | None = None,
+        json=None,
+        query: dict | None = None,
+        files: list[tuple[str, bytes]] | None = None,
+        form: dict | None = None,
+        headers: dict | None = None,
+        data: bytes | None = None,
+        form_files: list[tuple[str, str, bytes]] | None = None,
+    ) -> Answer:
         """``files``: (name, content) sent in the multipart field "files"; ``form_files``:
         (field, name, content) for other fields."""
         raise NotImplementedError
@@ -132,8 +149,20 @@ class FlaskCaller(Caller):
         super().__init__(tokens)
         self.client = client
 
-    def __call__(self, method, path, *, user=None, json=None, query=None, files=None, form=None, headers=None,
-                 data=None, form_files=None):
+    def __call__(
+        self,
+        method,
+        path,
+        *,
+        user=None,
+        json=None,
+        query=None,
+        files=None,
+        form=None,
+        headers=None,
+        data=None,
+        form_files=None,
+    ):
         kwargs = {"method": method, "headers": self.headers(user, headers), "query_string": query}
         if files is not None or form is not None or form_files is not None:
             payload = dict(form or {})
@@ -158,8 +187,20 @@ class HttpCaller(Caller):
         self.base_url = base_url
         self.session = requests.Session()
 
-    def __call__(self, method, path, *, user=None, json=None, query=None, files=None, form=None, headers=None,
-                 data=None, form_files=None):
+    def __call__(
+        self,
+        method,
+        path,
+        *,
+        user=None,
+        json=None,
+        query=None,
+        files=None,
+        form=None,
+        headers=None,
+        data=None,
+        form_files=None,
+    ):
         kwargs = {"headers": self.headers(user, headers), "params": query, "timeout": 30, "allow_redirects": False}
         if files is not None or form is not None or form_files is not None:
             parts = [("files", (name, content)) for name, content in files or []]

@@ -3,6 +3,7 @@
 The server runs in its own session (process group), so a test can SIGKILL the master and its
 workers at once, as a crash would, and start it again on the same database.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,8 +29,9 @@ def free_port() -> int:
 class ServedApp:
     """One gunicorn (master + workers) serving ``api.wsgi:app`` on a loopback port."""
 
-    def __init__(self, database_url: str, folder: Path, *, workers: int = 2, threads: int = 4,
-                 agency_url: str | None = None) -> None:
+    def __init__(
+        self, database_url: str, folder: Path, *, workers: int = 2, threads: int = 4, agency_url: str | None = None
+    ) -> None:
         self.database_url = database_url
         self.agency_url = agency_url
         self.folder = folder
@@ -64,7 +66,11 @@ class ServedApp:
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [str(GUNICORN), "-c", str(ROOT / "config" / "gunicorn.conf.py"), "api.wsgi:app"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         log.close()
         deadline = time.monotonic() + timeout

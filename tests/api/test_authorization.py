@@ -7,6 +7,7 @@ a valid token, 403 for a role the operation does not admit or a task outside the
 The routes come from the app's url_map: a route without a row here fails the test, so a new
 endpoint cannot ship without a decision about who may use it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,8 +41,9 @@ TASK_READERS = ("clerk", "supervisor", "auditor", "admin")
 
 
 def admits(*callers: str, ok: int = 200) -> dict[str, int]:
-    return {caller: ok if caller in callers else 401 if caller in ("anonymous", "revoked") else 403
-            for caller in CALLERS}
+    return {
+        caller: ok if caller in callers else 401 if caller in ("anonymous", "revoked") else 403 for caller in CALLERS
+    }
 
 
 def everyone(status: int = 200) -> dict[str, int]:
@@ -71,8 +73,11 @@ class World:
     def case(self, stage: str = "received"):
         """received: waiting for receive_application; issuing: for issue_transcript;
         awaiting_rating: both done, waiting for the rating message."""
-        started = self.engine.handle(cmd.StartCase("household_transcript", {}, actor="clerk",
-                                                   applicant={"name": "王小明", "national_id": VALID_ID}))
+        started = self.engine.handle(
+            cmd.StartCase(
+                "household_transcript", {}, actor="clerk", applicant={"name": "王小明", "national_id": VALID_ID}
+            )
+        )
         if stage in ("issuing", "awaiting_rating"):
             self.complete_open(started.case_id, RECEIVE)
         if stage == "awaiting_rating":
@@ -97,16 +102,21 @@ class World:
         return weekday_calendar(2027, note=f"edition {self.serial}")
 
     def override_id(self) -> int:
-        added = self.engine.catalogue.calendar.add_override(date(2026, 3, 20), False, "typhoon", actor="admin",
-                                                           now=self.engine.clock.now())
+        added = self.engine.catalogue.calendar.add_override(
+            date(2026, 3, 20), False, "typhoon", actor="admin", now=self.engine.clock.now()
+        )
         return added["override_id"]
 
     def migration(self) -> dict:
         """A running case on the latest version, and a newer version to move it to."""
         started = self.case()
         deployed = self.engine.handle(cmd.DeployDefinition(dict(self.unique_upload()), actor="designer"))
-        return {"from_version": started.version, "to_version": deployed.definition.version,
-                "case_ids": [started.case_id], "reason": "comment added"}
+        return {
+            "from_version": started.version,
+            "to_version": deployed.definition.version,
+            "case_ids": [started.case_id],
+            "reason": "comment added",
+        }
 
     def unique_upload(self) -> list[tuple[str, bytes]]:
         """The transcript procedure with a comment that makes it a new version."""
@@ -138,7 +148,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("/api/openapi.json", "GET"): (everyone(200), lambda w, c: Request("GET", "/api/openapi.json")),
     ("/api/docs", "GET"): (everyone(200), lambda w, c: Request("GET", "/api/docs")),
     ("/api/docs/assets/<path:filename>", "GET"): (
-        everyone(200), lambda w, c: Request("GET", "/api/docs/assets/swagger-ui.css")),
+        everyone(200),
+        lambda w, c: Request("GET", "/api/docs/assets/swagger-ui.css"),
+    ),
     ("/api/health", "GET"): (everyone(200), lambda w, c: Request("GET", "/api/health")),
     ("/api/vocabulary", "GET"): (everyone(200), lambda w, c: Request("GET", "/api/vocabulary")),
     ("/metrics", "GET"): (everyone(200), lambda w, c: Request("GET", "/metrics")),
@@ -147,98 +159,173 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("/app/", "GET"): (everyone(200), lambda w, c: Request("GET", "/app/")),
     ("/app/static/<path:filename>", "GET"): (everyone(200), lambda w, c: Request("GET", "/app/static/js/app.js")),
     ("/app/vendor/<string:package>/<path:filename>", "GET"): (
-        everyone(200), lambda w, c: Request("GET", "/app/vendor/bpmn-js/assets/bpmn-js.css")),
+        everyone(200),
+        lambda w, c: Request("GET", "/app/vendor/bpmn-js/assets/bpmn-js.css"),
+    ),
     # Flask's default static route: nothing is served there, to anyone.
     ("/static/<path:filename>", "GET"): (everyone(404), lambda w, c: Request("GET", "/static/app.js")),
     # ---- tokens
-    ("/api/auth/token", "POST"): (everyone(201), lambda w, c: Request(
-        "POST", "/api/auth/token", json={"username": "clerk", "password": "correct horse battery staple"})),
-    ("/api/auth/token", "DELETE"): (admits(*STAFF, ok=204), lambda w, c: Request(
-        "DELETE", "/api/auth/token", token=w.fresh_token(c))),
+    ("/api/auth/token", "POST"): (
+        everyone(201),
+        lambda w, c: Request(
+            "POST", "/api/auth/token", json={"username": "clerk", "password": "correct horse battery staple"}
+        ),
+    ),
+    ("/api/auth/token", "DELETE"): (
+        admits(*STAFF, ok=204),
+        lambda w, c: Request("DELETE", "/api/auth/token", token=w.fresh_token(c)),
+    ),
     # ---- designers
     ("/api/definitions", "GET"): (admits(*STAFF), lambda w, c: Request("GET", "/api/definitions")),
-    ("/api/definitions", "POST"): (admits(*DESIGNERS, ok=201), lambda w, c: Request(
-        "POST", "/api/definitions", files=w.unique_upload())),
-    ("/api/definitions/validate", "POST"): (admits(*DESIGNERS), lambda w, c: Request(
-        "POST", "/api/definitions/validate", files=w.unique_upload())),
-    ("/api/definitions/<string:key>", "GET"): (admits(*STAFF), lambda w, c: Request(
-        "GET", "/api/definitions/household_transcript")),
-    ("/api/definitions/<string:key>/diff", "GET"): (admits(*STAFF), lambda w, c: Request(
-        "GET", "/api/definitions/household_transcript/diff", query={"from": 1, "to": 1})),
+    ("/api/definitions", "POST"): (
+        admits(*DESIGNERS, ok=201),
+        lambda w, c: Request("POST", "/api/definitions", files=w.unique_upload()),
+    ),
+    ("/api/definitions/validate", "POST"): (
+        admits(*DESIGNERS),
+        lambda w, c: Request("POST", "/api/definitions/validate", files=w.unique_upload()),
+    ),
+    ("/api/definitions/<string:key>", "GET"): (
+        admits(*STAFF),
+        lambda w, c: Request("GET", "/api/definitions/household_transcript"),
+    ),
+    ("/api/definitions/<string:key>/diff", "GET"): (
+        admits(*STAFF),
+        lambda w, c: Request("GET", "/api/definitions/household_transcript/diff", query={"from": 1, "to": 1}),
+    ),
     ("/api/definitions/<string:key>/versions/<int(max=2147483647):version>", "GET"): (
-        admits(*STAFF), lambda w, c: Request("GET", "/api/definitions/household_transcript/versions/1")),
+        admits(*STAFF),
+        lambda w, c: Request("GET", "/api/definitions/household_transcript/versions/1"),
+    ),
     ("/api/definitions/<string:key>/versions/<int(max=2147483647):version>/bpmn", "GET"): (
-        admits(*STAFF), lambda w, c: Request("GET", "/api/definitions/household_transcript/versions/1/bpmn")),
+        admits(*STAFF),
+        lambda w, c: Request("GET", "/api/definitions/household_transcript/versions/1/bpmn"),
+    ),
     ("/api/definitions/<string:key>/versions/<int(max=2147483647):version>/dry-run", "POST"): (
-        admits(*DESIGNERS), lambda w, c: Request(
-            "POST", "/api/definitions/household_transcript/versions/1/dry-run", json={"data": {}})),
+        admits(*DESIGNERS),
+        lambda w, c: Request("POST", "/api/definitions/household_transcript/versions/1/dry-run", json={"data": {}}),
+    ),
     ("/api/definitions/<string:key>/move-preview", "GET"): (
-        admits("designer", "supervisor", "admin"), lambda w, c: Request(
-            "GET", "/api/definitions/household_transcript/move-preview", query={"from": 1, "to": 1})),
+        admits("designer", "supervisor", "admin"),
+        lambda w, c: Request("GET", "/api/definitions/household_transcript/move-preview", query={"from": 1, "to": 1}),
+    ),
     ("/api/definitions/<string:key>/moves", "POST"): (
-        admits(*DESIGNERS), lambda w, c: Request(
-            "POST", "/api/definitions/household_transcript/moves", json=w.migration())),
+        admits(*DESIGNERS),
+        lambda w, c: Request("POST", "/api/definitions/household_transcript/moves", json=w.migration()),
+    ),
     # ---- cases
-    ("/api/cases", "POST"): (admits(*WORKERS, ok=201), lambda w, c: Request(
-        "POST", "/api/cases", json={"procedure": "household_transcript"})),
+    ("/api/cases", "POST"): (
+        admits(*WORKERS, ok=201),
+        lambda w, c: Request("POST", "/api/cases", json={"procedure": "household_transcript"}),
+    ),
     ("/api/cases", "GET"): (admits(*READERS), lambda w, c: Request("GET", "/api/cases")),
-    ("/api/cases/<string:case_id>", "GET"): (admits(*READERS), lambda w, c: Request(
-        "GET", f"/api/cases/{w.case().case_id}")),
-    ("/api/cases/<string:case_id>/messages/<string:name>", "POST"): (admits(*WORKERS), lambda w, c: Request(
-        "POST", f"/api/cases/{w.case('awaiting_rating').case_id}/messages/rating_received",
-        json={"payload": {"score": 4}})),
-    ("/api/cases/<string:case_id>/cancel", "POST"): (admits(*WORKERS), lambda w, c: Request(
-        "POST", f"/api/cases/{w.case().case_id}/cancel", json={"reason": "withdrawn"})),
-    ("/api/cases/<string:case_id>/events", "GET"): (admits(*HISTORY), lambda w, c: Request(
-        "GET", f"/api/cases/{w.case().case_id}/events")),
-    ("/api/cases/<string:case_id>/state", "GET"): (admits(*HISTORY), lambda w, c: Request(
-        "GET", f"/api/cases/{w.case('issuing').case_id}/state", query={"at": 1})),
-    ("/api/cases/<string:case_id>/verify", "GET"): (admits(*HISTORY), lambda w, c: Request(
-        "GET", f"/api/cases/{w.case().case_id}/verify")),
+    ("/api/cases/<string:case_id>", "GET"): (
+        admits(*READERS),
+        lambda w, c: Request("GET", f"/api/cases/{w.case().case_id}"),
+    ),
+    ("/api/cases/<string:case_id>/messages/<string:name>", "POST"): (
+        admits(*WORKERS),
+        lambda w, c: Request(
+            "POST",
+            f"/api/cases/{w.case('awaiting_rating').case_id}/messages/rating_received",
+            json={"payload": {"score": 4}},
+        ),
+    ),
+    ("/api/cases/<string:case_id>/cancel", "POST"): (
+        admits(*WORKERS),
+        lambda w, c: Request("POST", f"/api/cases/{w.case().case_id}/cancel", json={"reason": "withdrawn"}),
+    ),
+    ("/api/cases/<string:case_id>/events", "GET"): (
+        admits(*HISTORY),
+        lambda w, c: Request("GET", f"/api/cases/{w.case().case_id}/events"),
+    ),
+    ("/api/cases/<string:case_id>/state", "GET"): (
+        admits(*HISTORY),
+        lambda w, c: Request("GET", f"/api/cases/{w.case('issuing').case_id}/state", query={"at": 1}),
+    ),
+    ("/api/cases/<string:case_id>/verify", "GET"): (
+        admits(*HISTORY),
+        lambda w, c: Request("GET", f"/api/cases/{w.case().case_id}/verify"),
+    ),
     # ---- audit, reports and process mining (tests/audit has their behaviour)
-    ("/api/cases/<string:case_id>/timeline", "GET"): (admits(*HISTORY), lambda w, c: Request(
-        "GET", f"/api/cases/{w.case('issuing').case_id}/timeline")),
-    ("/api/audit/verifications", "POST"): (admits(*HISTORY, ok=201), lambda w, c: Request(
-        "POST", "/api/audit/verifications", json={"case_id": w.case().case_id})),
+    ("/api/cases/<string:case_id>/timeline", "GET"): (
+        admits(*HISTORY),
+        lambda w, c: Request("GET", f"/api/cases/{w.case('issuing').case_id}/timeline"),
+    ),
+    ("/api/audit/verifications", "POST"): (
+        admits(*HISTORY, ok=201),
+        lambda w, c: Request("POST", "/api/audit/verifications", json={"case_id": w.case().case_id}),
+    ),
     ("/api/audit/verifications", "GET"): (admits(*HISTORY), lambda w, c: Request("GET", "/api/audit/verifications")),
     ("/api/audit/anchors", "GET"): (admits(*HISTORY), lambda w, c: Request("GET", "/api/audit/anchors")),
     # 409 for those admitted: the test server has no anchor key (ONESTOP_ANCHOR_KEY)
-    ("/api/audit/anchors/verify", "GET"): (admits(*HISTORY, ok=409), lambda w, c: Request(
-        "GET", "/api/audit/anchors/verify")),
+    ("/api/audit/anchors/verify", "GET"): (
+        admits(*HISTORY, ok=409),
+        lambda w, c: Request("GET", "/api/audit/anchors/verify"),
+    ),
     ("/api/reports", "GET"): (admits(*HISTORY), lambda w, c: Request("GET", "/api/reports")),
     ("/api/reports/<string:name>", "GET"): (admits(*HISTORY), lambda w, c: Request("GET", "/api/reports/sla")),
     ("/api/mining/xes", "GET"): (admits(*HISTORY), lambda w, c: Request("GET", "/api/mining/xes")),
     ("/api/mining/ocel", "GET"): (admits(*HISTORY), lambda w, c: Request("GET", "/api/mining/ocel")),
     # ---- tasks: the role, and then the lane
     ("/api/tasks", "GET"): (admits(*READERS), lambda w, c: Request("GET", "/api/tasks")),
-    ("/api/tasks/<string:task_id>", "GET"): (admits(*TASK_READERS), lambda w, c: Request(
-        "GET", f"/api/tasks/{w.task()}")),
-    ("/api/tasks/<string:task_id>/claim", "POST"): (admits(*IN_LANE_CLERK), lambda w, c: Request(
-        "POST", f"/api/tasks/{w.task()}/claim")),
-    ("/api/tasks/<string:task_id>/unclaim", "POST"): (admits(*IN_LANE_CLERK), lambda w, c: Request(
-        "POST", f"/api/tasks/{w.task(claimed_by=c)}/unclaim")),
-    ("/api/tasks/<string:task_id>/complete", "POST"): (admits(*IN_LANE_CLERK), lambda w, c: Request(
-        "POST", f"/api/tasks/{w.task()}/complete", json={"data": RECEIVE})),
+    ("/api/tasks/<string:task_id>", "GET"): (
+        admits(*TASK_READERS),
+        lambda w, c: Request("GET", f"/api/tasks/{w.task()}"),
+    ),
+    ("/api/tasks/<string:task_id>/claim", "POST"): (
+        admits(*IN_LANE_CLERK),
+        lambda w, c: Request("POST", f"/api/tasks/{w.task()}/claim"),
+    ),
+    ("/api/tasks/<string:task_id>/unclaim", "POST"): (
+        admits(*IN_LANE_CLERK),
+        lambda w, c: Request("POST", f"/api/tasks/{w.task(claimed_by=c)}/unclaim"),
+    ),
+    ("/api/tasks/<string:task_id>/complete", "POST"): (
+        admits(*IN_LANE_CLERK),
+        lambda w, c: Request("POST", f"/api/tasks/{w.task()}/complete", json={"data": RECEIVE}),
+    ),
     # ---- the office calendar and the outbox
-    ("/api/calendar/days", "GET"): (admits(*READERS), lambda w, c: Request(
-        "GET", "/api/calendar/days", query={"from": "2026-03-02", "to": "2026-03-31"})),
+    ("/api/calendar/days", "GET"): (
+        admits(*READERS),
+        lambda w, c: Request("GET", "/api/calendar/days", query={"from": "2026-03-02", "to": "2026-03-31"}),
+    ),
     ("/api/calendar/editions", "GET"): (admits(*READERS), lambda w, c: Request("GET", "/api/calendar/editions")),
-    ("/api/calendar/editions", "POST"): (admits(*CALENDAR_EDITORS, ok=201), lambda w, c: Request(
-        "POST", "/api/calendar/editions", form_files=[("file", "2027.csv", w.dgpa_file())])),
+    ("/api/calendar/editions", "POST"): (
+        admits(*CALENDAR_EDITORS, ok=201),
+        lambda w, c: Request("POST", "/api/calendar/editions", form_files=[("file", "2027.csv", w.dgpa_file())]),
+    ),
     ("/api/calendar/overrides", "GET"): (admits(*READERS), lambda w, c: Request("GET", "/api/calendar/overrides")),
-    ("/api/calendar/overrides", "POST"): (admits(*CALENDAR_EDITORS, ok=201), lambda w, c: Request(
-        "POST", "/api/calendar/overrides", json={"day": "2026-03-20", "working": False, "reason": "typhoon"})),
-    ("/api/calendar/revocations", "POST"): (admits(*CALENDAR_EDITORS), lambda w, c: Request(
-        "POST", "/api/calendar/revocations", json={"override_id": w.override_id()})),
+    ("/api/calendar/overrides", "POST"): (
+        admits(*CALENDAR_EDITORS, ok=201),
+        lambda w, c: Request(
+            "POST", "/api/calendar/overrides", json={"day": "2026-03-20", "working": False, "reason": "typhoon"}
+        ),
+    ),
+    ("/api/calendar/revocations", "POST"): (
+        admits(*CALENDAR_EDITORS),
+        lambda w, c: Request("POST", "/api/calendar/revocations", json={"override_id": w.override_id()}),
+    ),
     ("/api/notifications", "GET"): (admits(*OUTBOX_READERS), lambda w, c: Request("GET", "/api/notifications")),
-    ("/api/development/messages", "GET"): (admits(*OUTBOX_READERS), lambda w, c: Request(
-        "GET", "/api/development/messages")),
+    ("/api/development/messages", "GET"): (
+        admits(*OUTBOX_READERS),
+        lambda w, c: Request("GET", "/api/development/messages"),
+    ),
     # ---- applicants: number and access code, no account
-    ("/api/public/cases/<string(maxlength=20):number>", "GET"): (everyone(200), lambda w, c: (
-        lambda case: Request("GET", f"/api/public/cases/{case.number}", query={"code": case.access_code}))(w.case())),
-    ("/api/public/cases/<string(maxlength=20):number>/rating", "POST"): (everyone(201), lambda w, c: (
-        lambda case: Request("POST", f"/api/public/cases/{case.number}/rating",
-                             json={"code": case.access_code, "score": 5}))(w.case("awaiting_rating"))),
+    ("/api/public/cases/<string(maxlength=20):number>", "GET"): (
+        everyone(200),
+        lambda w, c: (
+            lambda case: Request("GET", f"/api/public/cases/{case.number}", query={"code": case.access_code})
+        )(w.case()),
+    ),
+    ("/api/public/cases/<string(maxlength=20):number>/rating", "POST"): (
+        everyone(201),
+        lambda w, c: (
+            lambda case: Request(
+                "POST", f"/api/public/cases/{case.number}/rating", json={"code": case.access_code, "score": 5}
+            )
+        )(w.case("awaiting_rating")),
+    ),
 }
 
 
@@ -266,8 +353,15 @@ def test_authorization_matrix(route, client, world, strict_spec):
     for caller in CALLERS:
         request = build(world, caller)
         token = world.token(caller) if request.token == "caller" else request.token
-        answer = call(request.method, request.path, user=token, json=request.json, query=request.query,
-                      files=request.files, form_files=request.form_files)
+        answer = call(
+            request.method,
+            request.path,
+            user=token,
+            json=request.json,
+            query=request.query,
+            files=request.files,
+            form_files=request.form_files,
+        )
         seen[caller] = answer.status
         if answer.status in (401, 403):
             assert answer.content_type == "application/problem+json", answer
@@ -279,8 +373,11 @@ def test_authorization_matrix(route, client, world, strict_spec):
         if operation is not None:  # the status is documented for the operation, and the body matches
             assert operation.responses.find_by_status_code(answer.status) is not None, (caller, answer)
             operation.validate_response(answer.raw)
-    wrong = {caller: f"got {seen[caller]}, expected {expected[caller]}" for caller in CALLERS
-             if seen[caller] != expected[caller]}
+    wrong = {
+        caller: f"got {seen[caller]}, expected {expected[caller]}"
+        for caller in CALLERS
+        if seen[caller] != expected[caller]
+    }
     assert not wrong, wrong
 
 

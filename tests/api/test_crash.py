@@ -8,6 +8,7 @@ burst of task completions, start it again on the same database, and check that
 
 Slow by nature (two server starts and a burst): about 10 s.
 """
+
 from __future__ import annotations
 
 import queue
@@ -56,8 +57,9 @@ def burst_until_killed(served, token: str, task_ids: list[str], kill_after_acks:
                 except queue.Empty:
                     return
                 try:
-                    answer = session.post(f"{served.base_url}/api/tasks/{task_id}/complete", json={"data": RECEIVE},
-                                          timeout=30)
+                    answer = session.post(
+                        f"{served.base_url}/api/tasks/{task_id}/complete", json={"data": RECEIVE}, timeout=30
+                    )
                 except requests.RequestException:
                     with lock:
                         unknown.append(task_id)
@@ -102,8 +104,10 @@ def test_sigkill_during_a_burst_of_completions_loses_and_duplicates_nothing(serv
 
     def completions() -> Counter:
         with engine.read() as session:
-            return Counter(payload["task_id"] for payload in session.scalars(
-                select(CaseEvent.payload).where(CaseEvent.type == "task_completed")))
+            return Counter(
+                payload["task_id"]
+                for payload in session.scalars(select(CaseEvent.payload).where(CaseEvent.type == "task_completed"))
+            )
 
     completed = completions()
     assert all(completed[task_id] == 1 for task_id in acked), "an acknowledged completion was lost"

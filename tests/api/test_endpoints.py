@@ -5,6 +5,7 @@ upload, take cases from the counter to the rating, read their history, and use t
 operations endpoints. Every answer is checked against the OpenAPI document the app serves, and
 the walk must have used every route of the app's url_map.
 """
+
 from __future__ import annotations
 
 import time
@@ -55,8 +56,7 @@ def weekday_calendar(year: int, note: str = "") -> bytes:
 
 
 def all_routes(app) -> set[tuple[str, str]]:
-    return {(rule.rule, method) for rule in app.url_map.iter_rules()
-            for method in rule.methods - {"HEAD", "OPTIONS"}}
+    return {(rule.rule, method) for rule in app.url_map.iter_rules() for method in rule.methods - {"HEAD", "OPTIONS"}}
 
 
 def walk_every_endpoint(call, app) -> None:
@@ -87,14 +87,21 @@ def walk_every_endpoint(call, app) -> None:
     walk("GET", "/static/nothing-here.txt", 404)
 
     # --- designers: validate and deploy by multipart upload, then read back
-    checked = walk("POST", "/api/definitions/validate", 200, user="designer",
-                   files=[(p.name, p.read_bytes()) for p in TRANSCRIPT_FILES]).json
+    checked = walk(
+        "POST",
+        "/api/definitions/validate",
+        200,
+        user="designer",
+        files=[(p.name, p.read_bytes()) for p in TRANSCRIPT_FILES],
+    ).json
     assert checked["ok"] is True and checked["main_process_id"] == "household_transcript"
-    deployed = walk("POST", "/api/definitions", 201, user="designer",
-                    files=[(p.name, p.read_bytes()) for p in TRANSCRIPT_FILES]).json
+    deployed = walk(
+        "POST", "/api/definitions", 201, user="designer", files=[(p.name, p.read_bytes()) for p in TRANSCRIPT_FILES]
+    ).json
     assert (deployed["key"], deployed["version"], deployed["created"]) == ("household_transcript", 1, True)
-    again = walk("POST", "/api/definitions", 200, user="designer",
-                 files=[(p.name, p.read_bytes()) for p in TRANSCRIPT_FILES]).json
+    again = walk(
+        "POST", "/api/definitions", 200, user="designer", files=[(p.name, p.read_bytes()) for p in TRANSCRIPT_FILES]
+    ).json
     assert (again["version"], again["created"]) == (1, False)
     listed = walk("GET", "/api/definitions", 200, user="clerk").json
     assert [(d["key"], d["latest_version"], d["versions"]) for d in listed] == [("household_transcript", 1, 1)]
@@ -107,29 +114,54 @@ def walk_every_endpoint(call, app) -> None:
     assert xml.body == (TRANSCRIPT_FILES[0].parent / "household_transcript.bpmn").read_bytes()
     diff = walk("GET", "/api/definitions/household_transcript/diff?from=1&to=1", 200, user="designer").json
     assert diff["elements"] == {"added": [], "removed": [], "changed": []} and diff["files"]["changed"] == []
-    walked = walk("POST", "/api/definitions/household_transcript/versions/1/dry-run", 200, user="designer",
-                  json={"data": {}}).json
+    walked = walk(
+        "POST", "/api/definitions/household_transcript/versions/1/dry-run", 200, user="designer", json={"data": {}}
+    ).json
     assert walked["completed"] is False and walked["waiting"][0]["element_id"] == "receive_application"
-    preview = walk("GET", "/api/definitions/household_transcript/move-preview?from=1&to=1", 200,
-                   user="supervisor").json
+    preview = walk("GET", "/api/definitions/household_transcript/move-preview?from=1&to=1", 200, user="supervisor").json
     assert preview["blocked"] == [] and preview["truncated"] is False
     # Cases move only forward: with a single version there is nowhere to move them.
-    refused = walk("POST", "/api/definitions/household_transcript/moves", 422, user="designer",
-                   json={"from_version": 1, "to_version": 1, "reason": "nothing to move"}).json
+    refused = walk(
+        "POST",
+        "/api/definitions/household_transcript/moves",
+        422,
+        user="designer",
+        json={"from_version": 1, "to_version": 1, "reason": "nothing to move"},
+    ).json
     assert refused["errors"] == [{"field": "to_version", "message": "must be greater than 1"}]
 
     # --- a clerk takes a case at the counter, claims and completes its tasks
-    started = walk("POST", "/api/cases", 201, user="clerk", headers={"Idempotency-Key": "walk-1"},
-                   json={"procedure": "household_transcript", "channel": "counter",
-                         "applicant": {"name": "王小明", "national_id": VALID_ID}}).json
+    started = walk(
+        "POST",
+        "/api/cases",
+        201,
+        user="clerk",
+        headers={"Idempotency-Key": "walk-1"},
+        json={
+            "procedure": "household_transcript",
+            "channel": "counter",
+            "applicant": {"name": "王小明", "national_id": VALID_ID},
+        },
+    ).json
     case_id, number, code = started["case_id"], started["number"], started["access_code"]
-    assert started["receipt"]["case_number"] == number and started["receipt"]["received"]["applicant"][
-        "national_id"] == "A12****789"
+    assert (
+        started["receipt"]["case_number"] == number
+        and started["receipt"]["received"]["applicant"]["national_id"] == "A12****789"
+    )
     [receive] = started["open_tasks"]
     assert receive["element_id"] == "receive_application" and receive["lane"] == "Clerk"
-    retried = walk("POST", "/api/cases", 200, user="clerk", headers={"Idempotency-Key": "walk-1"},
-                   json={"procedure": "household_transcript", "channel": "counter",
-                         "applicant": {"name": "王小明", "national_id": VALID_ID}}).json
+    retried = walk(
+        "POST",
+        "/api/cases",
+        200,
+        user="clerk",
+        headers={"Idempotency-Key": "walk-1"},
+        json={
+            "procedure": "household_transcript",
+            "channel": "counter",
+            "applicant": {"name": "王小明", "national_id": VALID_ID},
+        },
+    ).json
     assert (retried["case_id"], retried["existing"]) == (case_id, True)
 
     cases = walk("GET", "/api/cases", 200, user="clerk", query={"status": "running"}).json
@@ -167,12 +199,18 @@ def walk_every_endpoint(call, app) -> None:
     walk("POST", f"/api/tasks/{receive2}/complete", 200, user="supervisor", json={"data": RECEIVE})
     issue2 = agency_answered(call, app, second["case_id"])[0]["id"]
     walk("POST", f"/api/tasks/{issue2}/complete", 200, user="supervisor", json={"data": {"fee_paid": 15}})
-    messaged = walk("POST", f"/api/cases/{second['case_id']}/messages/rating_received", 200, user="clerk",
-                    json={"payload": {"score": 3}}).json
+    messaged = walk(
+        "POST",
+        f"/api/cases/{second['case_id']}/messages/rating_received",
+        200,
+        user="clerk",
+        json={"payload": {"score": 3}},
+    ).json
     assert messaged["status"] == "completed" and messaged["open_tasks"] == []
     third = walk("POST", "/api/cases", 201, user="clerk", json={"procedure": "household_transcript"}).json
-    cancelled = walk("POST", f"/api/cases/{third['case_id']}/cancel", 200, user="clerk",
-                     json={"reason": "applicant withdrew"}).json
+    cancelled = walk(
+        "POST", f"/api/cases/{third['case_id']}/cancel", 200, user="clerk", json={"reason": "applicant withdrew"}
+    ).json
     assert cancelled["status"] == "cancelled"
 
     # --- auditors read the history, a past state and the verification
@@ -205,8 +243,13 @@ def walk_every_endpoint(call, app) -> None:
     assert edition["created"] is True
     assert walk("POST", "/api/calendar/editions", 200, user="admin", form_files=[dgpa]).json["created"] is False
     assert [e["year"] for e in walk("GET", "/api/calendar/editions", 200, user="clerk").json] == [2027]
-    override = walk("POST", "/api/calendar/overrides", 201, user="supervisor",
-                    json={"day": "2026-03-20", "working": False, "reason": "颱風停班 typhoon"}).json
+    override = walk(
+        "POST",
+        "/api/calendar/overrides",
+        201,
+        user="supervisor",
+        json={"day": "2026-03-20", "working": False, "reason": "颱風停班 typhoon"},
+    ).json
     assert override["changed_days"] == ["2026-03-20"]
     [listed_override] = walk("GET", "/api/calendar/overrides", 200, user="clerk").json
     assert listed_override["id"] == override["id"] and listed_override["revoked_at"] is None

@@ -1,5 +1,6 @@
 """The inbox's order and its overdue filter go by each task's due date: its own (an SLA timer on
 the task), else its case's, as the web app shows it."""
+
 from __future__ import annotations
 
 from engine import commands as cmd

@@ -1,4 +1,5 @@
 """Operations: request ids in answers and logs, health with a dependency down, metrics."""
+
 from __future__ import annotations
 
 import json
@@ -16,9 +17,16 @@ def test_every_answer_and_log_line_carries_the_request_id(call, tokens, log_line
     assert re.fullmatch(r"[0-9a-f]{32}", made.headers["X-Request-ID"])
     first, second = request_lines(log_lines)[-2:]
     assert (first["request_id"], first["path"], first["status"], first["endpoint"]) == (
-        "counter-3/7f1c", "/api/tasks", 200, "/api/tasks")
-    assert (second["request_id"], second["status"], second["endpoint"]) == (made.headers["X-Request-ID"], 404,
-                                                                           "unmatched")
+        "counter-3/7f1c",
+        "/api/tasks",
+        200,
+        "/api/tasks",
+    )
+    assert (second["request_id"], second["status"], second["endpoint"]) == (
+        made.headers["X-Request-ID"],
+        404,
+        "unmatched",
+    )
     assert all(isinstance(entry["duration_ms"], float) for entry in (first, second))
 
 
@@ -50,5 +58,8 @@ def test_metrics_count_cases_tasks_and_requests(call, engine, transcript, tokens
     assert 'onestop_cases{status="running"} 2.0' in text
     assert "onestop_open_tasks 2.0" in text
     assert "onestop_overdue_cases 0.0" in text
-    assert re.search(r'onestop_http_request_duration_seconds_count\{endpoint="/api/cases",method="POST",'
-                     r'status="201"\} 2\.0', text), text
+    assert re.search(
+        r'onestop_http_request_duration_seconds_count\{endpoint="/api/cases",method="POST",'
+        r'status="201"\} 2\.0',
+        text,
+    ), text

@@ -13,6 +13,7 @@ access code), so that the generated bodies and queries reach the code behind the
 pytest version with "'Function' object has no attribute '_nodeid'"; the strategies are driven
 directly with Hypothesis instead.)
 """
+
 from __future__ import annotations
 
 import os
@@ -51,10 +52,10 @@ def without_default_responses(spec: dict) -> dict:
 
 def served_operations() -> list[tuple[str, str]]:
     """(method, path) of every operation in the document (it does not depend on the database)."""
-    spec = create_app(Settings(environment="test", database_url="sqlite://")).test_client().get(
-        "/api/openapi.json").json
-    return [(method.upper(), path) for path, item in spec["paths"].items() for method in item
-            if method != "parameters"]
+    spec = (
+        create_app(Settings(environment="test", database_url="sqlite://")).test_client().get("/api/openapi.json").json
+    )
+    return [(method.upper(), path) for path, item in spec["paths"].items() for method in item if method != "parameters"]
 
 
 @pytest.fixture
@@ -62,13 +63,13 @@ def fuzzer_token(engine):
     """Makes tokens for a user with every role and the lanes of the transcript procedure (the
     fuzzer may call DELETE /api/auth/token, which revokes the token it was sent with)."""
     with engine.write() as session:
-        user_id = accounts.create_user(session, "fuzzer", roles=list(accounts.ROLES), groups=["Clerk", "Supervisor"],
-                                       now=engine.clock.now()).id
+        user_id = accounts.create_user(
+            session, "fuzzer", roles=list(accounts.ROLES), groups=["Clerk", "Supervisor"], now=engine.clock.now()
+        ).id
 
     def new_token() -> str:
         with engine.write() as session:
-            token, _ = accounts.issue_token(session, session.get(User, user_id), now=engine.clock.now(),
-                                            lifetime=None)
+            token, _ = accounts.issue_token(session, session.get(User, user_id), now=engine.clock.now(), lifetime=None)
         return token
 
     return new_token
@@ -79,9 +80,15 @@ def existing(engine, transcript) -> dict:
     """Cases at three stages (waiting for reception, for issue, rated) and their open tasks."""
     cases = []
     for index in range(3):
-        started = engine.handle(cmd.StartCase("household_transcript", {}, actor="clerk",
-                                              idempotency_key=f"seed-{index}",
-                                              applicant={"name": "王小明", "national_id": VALID_ID}))
+        started = engine.handle(
+            cmd.StartCase(
+                "household_transcript",
+                {},
+                actor="clerk",
+                idempotency_key=f"seed-{index}",
+                applicant={"name": "王小明", "national_id": VALID_ID},
+            )
+        )
         if index:
             [receive] = open_tasks(engine, started.case_id)
             engine.handle(cmd.CompleteTask(receive.id, "clerk", RECEIVE))
@@ -110,8 +117,9 @@ def api_schema(app):
 
 
 def strategies(operation, existing: dict):
-    generated = st.one_of(operation.as_strategy(GenerationMode.POSITIVE),
-                          operation.as_strategy(GenerationMode.NEGATIVE))
+    generated = st.one_of(
+        operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE)
+    )
     names = [parameter.name for parameter in operation.iter_parameters() if parameter.location == "path"]
     if not names:
         return generated
@@ -126,8 +134,9 @@ def strategies(operation, existing: dict):
 
 
 @pytest.mark.parametrize("method, path", served_operations())
-def test_generated_requests_get_documented_answers_and_never_a_server_error(method, path, api_schema, existing,
-                                                                           fuzzer_token):
+def test_generated_requests_get_documented_answers_and_never_a_server_error(
+    method, path, api_schema, existing, fuzzer_token
+):
     operation = api_schema[path][method]
 
     @given(case=strategies(operation, existing))

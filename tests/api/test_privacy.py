@@ -1,4 +1,5 @@
 """National ID numbers never appear in logs, and list views show them masked."""
+
 from __future__ import annotations
 
 from tests.engine.helpers import RECEIVE, VALID_ID
@@ -9,9 +10,16 @@ MASKED = "A12****789"
 
 def carry_national_ids(call) -> str:
     """Requests that carry national ID numbers in bodies, in a path and in a failing request."""
-    started = call("POST", "/api/cases", user="clerk", json={
-        "procedure": "household_transcript", "data": {"spouse_id": OTHER_ID},
-        "applicant": {"name": "王小明", "national_id": VALID_ID}})
+    started = call(
+        "POST",
+        "/api/cases",
+        user="clerk",
+        json={
+            "procedure": "household_transcript",
+            "data": {"spouse_id": OTHER_ID},
+            "applicant": {"name": "王小明", "national_id": VALID_ID},
+        },
+    )
     assert started.status == 201, started
     task_id = started.json["open_tasks"][0]["id"]
     refused = call("POST", f"/api/tasks/{task_id}/complete", user="clerk", json={"data": {**RECEIVE, "copies": 0}})

@@ -3,6 +3,7 @@
 Each answer is also checked against the OpenAPI document (without its catch-all ``default``
 response): the status is documented for the operation and the body is a Problem.
 """
+
 from __future__ import annotations
 
 import io
@@ -51,8 +52,9 @@ def problem(call, strict_spec):
 
 @pytest.fixture
 def case(engine, transcript, tokens):
-    return engine.handle(cmd.StartCase("household_transcript", {}, actor="clerk",
-                                       applicant={"name": "王小明", "national_id": VALID_ID}))
+    return engine.handle(
+        cmd.StartCase("household_transcript", {}, actor="clerk", applicant={"name": "王小明", "national_id": VALID_ID})
+    )
 
 
 def fields_named(body) -> set[str]:
@@ -73,14 +75,27 @@ def test_wrong_method_is_405_with_allow(problem, tokens):
 
 def test_malformed_json_is_400(problem, tokens):
     for raw in (b'{"procedure": ', b"\xff\xfe not utf-8", b"[" * 100_000, b'{"data": {"n": ' + b"9" * 5000 + b"}}"):
-        body = problem(400, "bad-request", "POST", "/api/cases", user="clerk", data=raw,
-                       headers={"Content-Type": "application/json"})
+        body = problem(
+            400,
+            "bad-request",
+            "POST",
+            "/api/cases",
+            user="clerk",
+            data=raw,
+            headers={"Content-Type": "application/json"},
+        )
         assert body["errors"][0]["message"].startswith("Invalid JSON body"), body
 
 
 def test_schema_errors_are_422_naming_each_field(problem, tokens):
-    body = problem(422, "invalid-input", "POST", "/api/cases", user="clerk",
-                   json={"procedure": "", "channel": "fax", "extra": 1, "applicant": {"national_id": "123"}})
+    body = problem(
+        422,
+        "invalid-input",
+        "POST",
+        "/api/cases",
+        user="clerk",
+        json={"procedure": "", "channel": "fax", "extra": 1, "applicant": {"national_id": "123"}},
+    )
     assert fields_named(body) == {"procedure", "channel", "extra", "applicant.national_id"}
     body = problem(422, "invalid-input", "POST", "/api/cases", user="clerk", json={})
     assert fields_named(body) == {"procedure"}
@@ -90,8 +105,14 @@ def test_schema_errors_are_422_naming_each_field(problem, tokens):
 
 def test_form_data_that_does_not_match_the_task_form_is_422_naming_the_fields(problem, engine, case):
     [task] = open_tasks(engine, case.case_id)
-    body = problem(422, "invalid-input", "POST", f"/api/tasks/{task.id}/complete", user="clerk",
-                   json={"data": {**RECEIVE, "copies": 0, "scope": "all"}})
+    body = problem(
+        422,
+        "invalid-input",
+        "POST",
+        f"/api/tasks/{task.id}/complete",
+        user="clerk",
+        json={"data": {**RECEIVE, "copies": 0, "scope": "all"}},
+    )
     assert fields_named(body) == {"copies", "scope"}
 
 
@@ -107,8 +128,14 @@ def test_conflicts_are_409(problem, call, engine, case):
     problem(409, "conflict", "POST", f"/api/tasks/{task.id}/complete", user="clerk2", json={"data": RECEIVE})
     assert call("POST", f"/api/tasks/{task.id}/complete", user="clerk", json={"data": RECEIVE}).status == 200
     problem(409, "conflict", "POST", f"/api/tasks/{task.id}/complete", user="clerk", json={"data": RECEIVE})
-    problem(409, "conflict", "POST", f"/api/cases/{case.case_id}/messages/no_such_message", user="clerk",
-            json={"payload": None})
+    problem(
+        409,
+        "conflict",
+        "POST",
+        f"/api/cases/{case.case_id}/messages/no_such_message",
+        user="clerk",
+        json={"payload": None},
+    )
     assert call("POST", f"/api/cases/{case.case_id}/cancel", user="clerk", json={"reason": "withdrawn"}).status == 200
     problem(409, "conflict", "POST", f"/api/cases/{case.case_id}/cancel", user="clerk", json={"reason": "again"})
 
@@ -155,12 +182,20 @@ def test_guessing_across_many_case_numbers_is_slowed_down_too(client, engine, ca
 
 def test_an_invalid_procedure_is_422_with_findings_naming_elements(problem, tokens):
     bpmn = (TRANSCRIPT_FILES[0].parent / "household_transcript.bpmn").read_bytes()
-    broken = bpmn.replace(b'<bpmn:script>identity_valid = valid_national_id(national_id)</bpmn:script>',
-                          b"<bpmn:script>identity_valid = (</bpmn:script>")
+    broken = bpmn.replace(
+        b"<bpmn:script>identity_valid = valid_national_id(national_id)</bpmn:script>",
+        b"<bpmn:script>identity_valid = (</bpmn:script>",
+    )
     assert broken != bpmn
     files = [(p.name, p.read_bytes()) for p in TRANSCRIPT_FILES if p.suffix == ".json"]
-    body = problem(422, "definition-invalid", "POST", "/api/definitions", user="designer",
-                   files=[*files, ("household_transcript.bpmn", broken)])
+    body = problem(
+        422,
+        "definition-invalid",
+        "POST",
+        "/api/definitions",
+        user="designer",
+        files=[*files, ("household_transcript.bpmn", broken)],
+    )
     assert any(f["element_id"] == "check_identity" and f["severity"] == "error" for f in body["findings"]), body
 
 
@@ -173,8 +208,9 @@ def test_date_times_without_offset_or_out_of_range_are_422(problem, tokens):
 
 
 def test_numbers_and_names_larger_than_their_columns_are_404(problem, tokens):
-    problem(404, "not-found", "GET", "/api/definitions/household_transcript/versions/99999999999999999999",
-            user="clerk")
+    problem(
+        404, "not-found", "GET", "/api/definitions/household_transcript/versions/99999999999999999999", user="clerk"
+    )
     problem(404, "not-found", "GET", "/api/public/cases/" + "9" * 21 + "?code=X")
 
 
@@ -182,27 +218,52 @@ def test_nul_characters_and_lone_surrogates_are_refused(problem, tokens, case):
     problem(404, "not-found", "GET", "/api/cases/abc%00def", user="clerk")
     body = problem(422, "invalid-input", "GET", "/api/tasks?assignee=a%00b", user="clerk")
     assert fields_named(body) == {"assignee"}
-    body = problem(422, "invalid-input", "POST", f"/api/cases/{case.case_id}/cancel", user="clerk",
-                   data=b'{"reason": "nul \\u0000 here"}', headers={"Content-Type": "application/json"})
+    body = problem(
+        422,
+        "invalid-input",
+        "POST",
+        f"/api/cases/{case.case_id}/cancel",
+        user="clerk",
+        data=b'{"reason": "nul \\u0000 here"}',
+        headers={"Content-Type": "application/json"},
+    )
     assert fields_named(body) == {"reason"}
-    body = problem(422, "invalid-input", "POST", "/api/cases", user="clerk",
-                   data=b'{"procedure": "household_transcript", "data": {"name": "\\ud800"}}',
-                   headers={"Content-Type": "application/json"})
+    body = problem(
+        422,
+        "invalid-input",
+        "POST",
+        "/api/cases",
+        user="clerk",
+        data=b'{"procedure": "household_transcript", "data": {"name": "\\ud800"}}',
+        headers={"Content-Type": "application/json"},
+    )
     assert fields_named(body) == {"data"}
 
 
 def test_unusable_uploads_are_422_or_413(problem, app, tokens):
     problem(422, "invalid-input", "POST", "/api/definitions", user="designer", form={"other": "x"})
-    problem(422, "invalid-input", "POST", "/api/definitions", user="designer",
-            files=[("procedure.zip", b"PK\x03\x04 this is no zip")])
+    problem(
+        422,
+        "invalid-input",
+        "POST",
+        "/api/definitions",
+        user="designer",
+        files=[("procedure.zip", b"PK\x03\x04 this is no zip")],
+    )
     corrupt = io.BytesIO()
     with zipfile.ZipFile(corrupt, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("a.bpmn", b"<x/>" * 1000)
     damaged = bytearray(corrupt.getvalue())
     damaged[40:60] = b"\x00" * 20  # inside the compressed data of the member
     problem(422, "invalid-input", "POST", "/api/definitions", user="designer", files=[("p.zip", bytes(damaged))])
-    problem(422, "invalid-input", "POST", "/api/definitions/validate", user="designer",
-            files=[("x" * 301 + ".bpmn", b"<x/>")])
+    problem(
+        422,
+        "invalid-input",
+        "POST",
+        "/api/definitions/validate",
+        user="designer",
+        files=[("x" * 301 + ".bpmn", b"<x/>")],
+    )
     app.config["MAX_CONTENT_LENGTH"] = 1024  # the same limit as 25 MB, without sending 25 MB
     problem(413, "payload-too-large", "POST", "/api/definitions", user="designer", files=[("big.bpmn", b"x" * 4096)])
 
@@ -224,8 +285,11 @@ def test_state_at_an_event_that_does_not_exist_is_404(problem, case, tokens):
 
 
 def test_idempotent_retry_returns_the_first_receipt(call, transcript, tokens):
-    request = {"procedure": "household_transcript", "data": {"note": "first"},
-               "applicant": {"name": "王小明", "national_id": VALID_ID}}
+    request = {
+        "procedure": "household_transcript",
+        "data": {"note": "first"},
+        "applicant": {"name": "王小明", "national_id": VALID_ID},
+    }
     first = call("POST", "/api/cases", user="clerk", headers={"Idempotency-Key": "counter-7-0001"}, json=request)
     again = call("POST", "/api/cases", user="clerk", headers={"Idempotency-Key": "counter-7-0001"}, json=request)
     assert (first.status, again.status) == (201, 200)
@@ -235,41 +299,66 @@ def test_idempotent_retry_returns_the_first_receipt(call, transcript, tokens):
     assert first.json["receipt"]["received"]["applicant"] == {"name": "王小明", "national_id": "A12****789"}
 
 
-@pytest.mark.parametrize("change", [
-    {"data": {"note": "second"}},
-    {"channel": "online"},
-    {"applicant": {"name": "王大明", "national_id": VALID_ID}},
-    {"procedure": "move_in_registration"},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"data": {"note": "second"}},
+        {"channel": "online"},
+        {"applicant": {"name": "王大明", "national_id": VALID_ID}},
+        {"procedure": "move_in_registration"},
+    ],
+)
 def test_an_idempotency_key_used_again_for_a_different_request_is_refused(call, problem, transcript, tokens, change):
-    request = {"procedure": "household_transcript", "data": {"note": "first"}, "channel": "counter",
-               "applicant": {"name": "王小明", "national_id": VALID_ID}}
+    request = {
+        "procedure": "household_transcript",
+        "data": {"note": "first"},
+        "channel": "counter",
+        "applicant": {"name": "王小明", "national_id": VALID_ID},
+    }
     first = call("POST", "/api/cases", user="clerk", headers={"Idempotency-Key": "counter-7-0002"}, json=request)
     assert first.status == 201
-    body = problem(422, "invalid-input", "POST", "/api/cases", user="clerk",
-                   headers={"Idempotency-Key": "counter-7-0002"}, json={**request, **change})
-    assert body["errors"] == [{"field": "Idempotency-Key",
-                               "message": "was used for a different request; send a new key to start a new case"}]
+    body = problem(
+        422,
+        "invalid-input",
+        "POST",
+        "/api/cases",
+        user="clerk",
+        headers={"Idempotency-Key": "counter-7-0002"},
+        json={**request, **change},
+    )
+    assert body["errors"] == [
+        {"field": "Idempotency-Key", "message": "was used for a different request; send a new key to start a new case"}
+    ]
     assert first.json["number"] in body["detail"]
 
 
-@pytest.mark.parametrize("method, path, field", [
-    ("GET", "/api/reports/sla?from=0001-01-01&to=0001-01-02", "from"),
-    ("GET", "/api/reports/workload?from=9999-01-01&to=9999-12-31", "from"),
-    ("GET", "/api/audit/anchors/verify?since=0001-01-01", "since"),
-    ("GET", "/api/mining/ocel?received_to=9999-12-31T23:59:59-12:00", "received_to"),
-    ("GET", "/api/mining/xes?procedure=a%00b", "procedure"),
-    ("GET", "/api/audit/verifications?case_id=a%00b", "case_id"),
-    ("GET", "/api/calendar/days?from=0001-01-01&to=0001-01-02", "from"),
-])
+@pytest.mark.parametrize(
+    "method, path, field",
+    [
+        ("GET", "/api/reports/sla?from=0001-01-01&to=0001-01-02", "from"),
+        ("GET", "/api/reports/workload?from=9999-01-01&to=9999-12-31", "from"),
+        ("GET", "/api/audit/anchors/verify?since=0001-01-01", "since"),
+        ("GET", "/api/mining/ocel?received_to=9999-12-31T23:59:59-12:00", "received_to"),
+        ("GET", "/api/mining/xes?procedure=a%00b", "procedure"),
+        ("GET", "/api/audit/verifications?case_id=a%00b", "case_id"),
+        ("GET", "/api/calendar/days?from=0001-01-01&to=0001-01-02", "from"),
+    ],
+)
 def test_dates_no_computation_can_use_and_nul_characters_are_422(problem, tokens, method, path, field):
     body = problem(422, "invalid-input", method, path, user="admin")
     assert field in fields_named(body), body
 
 
 def test_a_nul_character_in_a_verification_request_is_422(problem, tokens):
-    body = problem(422, "invalid-input", "POST", "/api/audit/verifications", user="auditor",
-                   data=b'{"case_id": "a\\u0000b"}', headers={"Content-Type": "application/json"})
+    body = problem(
+        422,
+        "invalid-input",
+        "POST",
+        "/api/audit/verifications",
+        user="auditor",
+        data=b'{"case_id": "a\\u0000b"}',
+        headers={"Content-Type": "application/json"},
+    )
     assert fields_named(body) == {"case_id"}
 
 
@@ -278,9 +367,15 @@ def test_a_value_too_long_for_its_column_is_422_not_500(call, tokens):
     SQLite would store it and PostgreSQL refuse it; validation refuses it on both, naming it."""
     bpmn = (ROOT / "bench" / "procedures" / "bench_simple" / "bench_simple.bpmn").read_bytes()
     long_id = b"p" * 250
-    answer = call("POST", "/api/definitions", user="designer",
-                  files=[("long.bpmn", bpmn.replace(b'id="bench_simple"', b'id="' + long_id + b'"'))])
+    answer = call(
+        "POST",
+        "/api/definitions",
+        user="designer",
+        files=[("long.bpmn", bpmn.replace(b'id="bench_simple"', b'id="' + long_id + b'"'))],
+    )
     assert answer.status == 422 and answer.content_type == "application/problem+json", answer
     assert answer.json["type"] == TYPES + "definition-invalid"
-    assert any(finding["element_id"] == long_id.decode() and "250 characters" in finding["message"]
-               for finding in answer.json["findings"]), answer.json["findings"]
+    assert any(
+        finding["element_id"] == long_id.decode() and "250 characters" in finding["message"]
+        for finding in answer.json["findings"]
+    ), answer.json["findings"]

@@ -2,9 +2,16 @@ from tests.engine.helpers import RECEIVE
 
 
 def test_counter_to_rating_over_the_api(client, as_user, engine, transcript):
-    started = client.post("/api/cases", json={"procedure": "household_transcript", "data": {}, "channel": "counter",
-                                               "applicant": {"name": "王小明", "national_id": "A123456789"}},
-                          headers=as_user("clerk", **{"Idempotency-Key": "k1"}))
+    started = client.post(
+        "/api/cases",
+        json={
+            "procedure": "household_transcript",
+            "data": {},
+            "channel": "counter",
+            "applicant": {"name": "王小明", "national_id": "A123456789"},
+        },
+        headers=as_user("clerk", **{"Idempotency-Key": "k1"}),
+    )
     assert started.status_code == 201, started.json
     body = started.json
     assert body["receipt"]["received"]["applicant"]["national_id"] == "A12****789"
@@ -15,8 +22,9 @@ def test_counter_to_rating_over_the_api(client, as_user, engine, transcript):
     assert inbox["items"][0]["case_sla_state"] == "due_today"  # 4 office hours: due the same day
     early = client.get(f"/api/public/cases/{body['number']}?code={body['access_code']}").json
     assert early["can_rate"] is False and early["status"] == "running"  # the service is not done
-    early_rating = client.post(f"/api/public/cases/{body['number']}/rating",
-                               json={"code": body["access_code"], "score": 5})
+    early_rating = client.post(
+        f"/api/public/cases/{body['number']}/rating", json={"code": body["access_code"], "score": 5}
+    )
     assert early_rating.status_code == 409 and "still being processed" in early_rating.json["detail"]
     detail = client.get(f"/api/tasks/{task_id}", headers=as_user("clerk")).json
     assert detail["form_schema"]["title"].startswith("受理")
@@ -24,14 +32,20 @@ def test_counter_to_rating_over_the_api(client, as_user, engine, transcript):
     assert bad.status_code == 422 and bad.content_type == "application/problem+json"
     assert {e["field"] for e in bad.json["errors"]} >= {"copies"}
     assert client.post(f"/api/tasks/{task_id}/claim", headers=as_user("clerk")).status_code == 200
-    assert client.post(f"/api/tasks/{task_id}/complete", json={"data": RECEIVE},
-                       headers=as_user("clerk2")).status_code == 409
+    assert (
+        client.post(f"/api/tasks/{task_id}/complete", json={"data": RECEIVE}, headers=as_user("clerk2")).status_code
+        == 409
+    )
     done = client.post(f"/api/tasks/{task_id}/complete", json={"data": RECEIVE}, headers=as_user("clerk"))
     assert done.status_code == 200 and done.json["open_tasks"] == [], done.json  # the register is asked
     engine.run_due_jobs()
     issue_id = client.get(f"/api/cases/{body['case_id']}", headers=as_user("clerk")).json["open_tasks"][0]["id"]
-    assert client.post(f"/api/tasks/{issue_id}/complete", json={"data": {"fee_paid": 15}},
-                       headers=as_user("clerk")).status_code == 200
+    assert (
+        client.post(
+            f"/api/tasks/{issue_id}/complete", json={"data": {"fee_paid": 15}}, headers=as_user("clerk")
+        ).status_code
+        == 200
+    )
     number, code = body["number"], body["access_code"]
     status = client.get(f"/api/public/cases/{number}?code={code}")
     assert status.status_code == 200 and status.json["status"] == "running", status.json
@@ -48,7 +62,14 @@ def test_counter_to_rating_over_the_api(client, as_user, engine, transcript):
     assert [e["type"] for e in events][-2:] == ["rating_recorded", "case_completed"]
     state = client.get(f"/api/cases/{body['case_id']}/state?at=4", headers=as_user("auditor")).json
     assert state["ready_tasks"][0]["element_id"] == "issue_transcript"
-    again = client.post("/api/cases", json={"procedure": "household_transcript", "data": {}, "channel": "counter",
-                                             "applicant": {"name": "王小明", "national_id": "A123456789"}},
-                        headers=as_user("clerk", **{"Idempotency-Key": "k1"}))
+    again = client.post(
+        "/api/cases",
+        json={
+            "procedure": "household_transcript",
+            "data": {},
+            "channel": "counter",
+            "applicant": {"name": "王小明", "national_id": "A123456789"},
+        },
+        headers=as_user("clerk", **{"Idempotency-Key": "k1"}),
+    )
     assert again.status_code == 200 and again.json["case_id"] == body["case_id"]

@@ -1,5 +1,6 @@
 """Feedback per BPMN step (服務評價回饋): waiting and working time, supplement rounds, breaches and
 low ratings per element, compared between two versions of a procedure."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -28,7 +29,8 @@ def claim_and_complete(engine, clock, case_id, element_id, *, wait_hours, work_h
 def deploy_second_version(engine):
     files = files_from_folder(PROCEDURES / "document_check")
     files["document_check.bpmn"] = files["document_check.bpmn"].replace(
-        b"Review documents", b"Review documents (checklist)")
+        b"Review documents", b"Review documents (checklist)"
+    )
     return engine.handle(cmd.DeployDefinition(files, actor="designer"))
 
 
@@ -37,30 +39,55 @@ def two_versions(procedures, clock, monkeypatch):
     """Document checks due in 1 working day. Version 1 (Monday): one case waits 1 office hour for
     review, takes 2, needs documents once and is rated 1; another is reviewed late (the due date
     passes while it waits). Version 2 (Thursday): reviews are claimed at once and take 1 hour."""
-    monkeypatch.setitem(catalogue.PROCEDURES, "document_check",
-                        catalogue.Procedure("document_check", "文件審查", "Document check", 1, catalogue.WORKING_DAYS))
+    monkeypatch.setitem(
+        catalogue.PROCEDURES,
+        "document_check",
+        catalogue.Procedure("document_check", "文件審查", "Document check", 1, catalogue.WORKING_DAYS),
+    )
     engine = procedures
     supplied = start_case(engine, "document_check")
-    claim_and_complete(engine, clock, supplied.case_id, "review_documents", wait_hours=1, work_hours=2,
-                       data={"documents_complete": False})
+    claim_and_complete(
+        engine,
+        clock,
+        supplied.case_id,
+        "review_documents",
+        wait_hours=1,
+        work_hours=2,
+        data={"documents_complete": False},
+    )
     supply_documents(engine, supplied.case_id)
-    claim_and_complete(engine, clock, supplied.case_id, "review_documents", wait_hours=0, work_hours=1,
-                       data={"documents_complete": True})
+    claim_and_complete(
+        engine,
+        clock,
+        supplied.case_id,
+        "review_documents",
+        wait_hours=0,
+        work_hours=1,
+        data={"documents_complete": True},
+    )
     claim_and_complete(engine, clock, supplied.case_id, "register", wait_hours=0, work_hours=1)
     engine.handle(cmd.RecordRating(supplied.case_id, 1, "要補件兩次"))
 
     stuck = start_case(engine, "document_check")  # Monday 14:00: due Tuesday 17:00
     clock.advance(days=2)  # Wednesday 14:00
-    claim_and_complete(engine, clock, stuck.case_id, "review_documents", wait_hours=0, work_hours=1,
-                       data={"documents_complete": True})
+    claim_and_complete(
+        engine, clock, stuck.case_id, "review_documents", wait_hours=0, work_hours=1, data={"documents_complete": True}
+    )
     claim_and_complete(engine, clock, stuck.case_id, "register", wait_hours=0, work_hours=1)
 
     deploy_second_version(engine)
     clock.advance(hours=17)  # Thursday 09:00
     for _ in range(2):
         case = start_case(engine, "document_check")
-        claim_and_complete(engine, clock, case.case_id, "review_documents", wait_hours=0, work_hours=1,
-                           data={"documents_complete": True})
+        claim_and_complete(
+            engine,
+            clock,
+            case.case_id,
+            "review_documents",
+            wait_hours=0,
+            work_hours=1,
+            data={"documents_complete": True},
+        )
         claim_and_complete(engine, clock, case.case_id, "register", wait_hours=0, work_hours=0.5)
         engine.handle(cmd.RecordRating(case.case_id, 5, None))
     return engine
@@ -96,11 +123,23 @@ def test_versions_compared_per_element(two_versions):
 
 
 def test_api_steps_report(call, two_versions):
-    answer = call("GET", "/api/reports/steps", user="auditor",
-                  query={"procedure": "document_check", "from": "2026-03-01", "to": "2026-03-31"})
+    answer = call(
+        "GET",
+        "/api/reports/steps",
+        user="auditor",
+        query={"procedure": "document_check", "from": "2026-03-01", "to": "2026-03-31"},
+    )
     assert answer.status == 200
     assert {(row["version"], row["element_id"]) for row in answer.json["rows"]} == {
-        (1, "review_documents"), (1, "register"), (2, "review_documents"), (2, "register")}
-    as_csv = call("GET", "/api/reports/steps", user="auditor",
-                  query={"procedure": "document_check", "from": "2026-03-01", "to": "2026-03-31", "format": "csv"})
+        (1, "review_documents"),
+        (1, "register"),
+        (2, "review_documents"),
+        (2, "register"),
+    }
+    as_csv = call(
+        "GET",
+        "/api/reports/steps",
+        user="auditor",
+        query={"procedure": "document_check", "from": "2026-03-01", "to": "2026-03-31", "format": "csv"},
+    )
     assert as_csv.body.decode().splitlines()[0].startswith("procedure,version,element_id,element_name,instances")

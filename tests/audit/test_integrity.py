@@ -1,5 +1,6 @@
 """Integrity: the database refuses edits of the event log, verification runs are recorded with
 the first divergent event, and signed daily anchors catch a rewrite that replay cannot see."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -38,11 +39,15 @@ def finished_case(engine, clock):
 
 
 # ---------------------------------------------------------------------- the database guard
-@pytest.mark.parametrize("statement", [
-    lambda case_id: update(CaseEvent).where(CaseEvent.case_id == case_id).values(actor="someone else"),
-    lambda case_id: delete(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.seq == 2),
-    lambda case_id: delete(CaseEvent),
-], ids=["update", "delete-one", "delete-all"])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        lambda case_id: update(CaseEvent).where(CaseEvent.case_id == case_id).values(actor="someone else"),
+        lambda case_id: delete(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.seq == 2),
+        lambda case_id: delete(CaseEvent),
+    ],
+    ids=["update", "delete-one", "delete-all"],
+)
 def test_the_application_cannot_change_the_event_log(engine, transcript, clock, statement):
     started = finished_case(engine, clock)
     with pytest.raises(DBAPIError, match="append-only"):
@@ -80,14 +85,19 @@ def test_a_verification_run_is_recorded(engine, transcript, clock):
     with engine.read() as session:
         stored = session.get(VerificationRun, run["id"])
         assert (stored.actor, stored.case_id, stored.ok, stored.started_at) == (
-            "auditor-1", started.case_id, True, clock.now())
+            "auditor-1",
+            started.case_id,
+            True,
+            clock.now(),
+        )
 
 
 def test_a_failed_run_names_each_case_and_its_first_divergent_event(engine, transcript, clock):
     good = finished_case(engine, clock)
     bad = finished_case(engine, clock)
-    tamper(engine, update(CaseEvent).where(CaseEvent.case_id == bad.case_id, CaseEvent.seq == 3)
-           .values(actor="mallory"))
+    tamper(
+        engine, update(CaseEvent).where(CaseEvent.case_id == bad.case_id, CaseEvent.seq == 3).values(actor="mallory")
+    )
     run = integrity.verify_and_record(engine, actor="auditor-1")
     assert run["scope"] == "all" and run["cases_checked"] == 2 and run["cases_failed"] == 1 and not run["ok"]
     assert run["first_failure"]["number"] == bad.number and run["first_failure"]["first_divergent_seq"] == 3
@@ -107,8 +117,10 @@ def test_api_runs_a_verification_and_lists_the_runs(call, engine, transcript, cl
     everything = call("POST", "/api/audit/verifications", user="supervisor", json={})
     assert everything.status == 201 and everything.json["scope"] == "all" and everything.json["cases_checked"] == 1
     listed = call("GET", "/api/audit/verifications", user="auditor")
-    assert listed.status == 200 and [run["id"] for run in listed.json["items"]] == [everything.json["id"],
-                                                                                  one.json["id"]]
+    assert listed.status == 200 and [run["id"] for run in listed.json["items"]] == [
+        everything.json["id"],
+        one.json["id"],
+    ]
     assert call("POST", "/api/audit/verifications", user="auditor", json={"case_id": "nope"}).status == 404
     assert call("POST", "/api/audit/verifications", user="auditor", json={"all": True}).status == 422
     assert call("POST", "/api/audit/verifications", user="clerk", json={}).status == 403
@@ -122,8 +134,10 @@ def test_cli_verify_records_the_run_and_fails_on_a_forgery(cli, engine, transcri
     assert failed.exit_code == 1 and '"first_divergent_seq": 4' in failed.output
     assert cli("audit", "verify", ok=False).exit_code == 2
     with engine.read() as session:
-        assert [run.ok for run in session.scalars(select(VerificationRun).order_by(VerificationRun.id))] == [True,
-                                                                                                          False]
+        assert [run.ok for run in session.scalars(select(VerificationRun).order_by(VerificationRun.id))] == [
+            True,
+            False,
+        ]
 
 
 # ---------------------------------------------------------------------- anchors
@@ -134,7 +148,7 @@ def rewrite_actor(engine, case_id: str, seq: int, actor: str) -> None:
         rows = session.query(CaseEvent).filter_by(case_id=case_id).order_by(CaseEvent.seq).all()
         rows[seq - 1].actor = actor
         previous = rows[seq - 2].hash
-        for row in rows[seq - 1:]:
+        for row in rows[seq - 1 :]:
             row.prev_hash = previous
             row.hash = previous = event_hash(row)
         session.get(Case, case_id).last_event_hash = previous
@@ -152,8 +166,14 @@ def test_an_anchor_catches_a_rewrite_that_replay_cannot_see(engine, transcript, 
     assert engine.verify_case(started.case_id).ok  # the hash chain and replay are consistent again
     result = integrity.verify_anchors(engine, key=KEY)
     assert not result["ok"] and result["heads_checked"] == 2
-    assert result["problems"] == [{"day": "2026-03-02", "case_id": started.case_id, "seq": 4,  # the anchored head
-                                   "message": "an anchored event's hash changed: the history was rewritten"}]
+    assert result["problems"] == [
+        {
+            "day": "2026-03-02",
+            "case_id": started.case_id,
+            "seq": 4,  # the anchored head
+            "message": "an anchored event's hash changed: the history was rewritten",
+        }
+    ]
     assert other.case_id not in str(result["problems"])
 
 
@@ -182,14 +202,22 @@ def test_anchoring_rules(engine, transcript, clock):
         integrity.anchor_day(engine, DAY, key=None, actor="cron", zone=TAIPEI)
     with engine.read() as session:
         assert integrity.unanchored_days(session, TAIPEI, DAY + timedelta(days=2)) == [
-            DAY, DAY + timedelta(days=1), DAY + timedelta(days=2)]
+            DAY,
+            DAY + timedelta(days=1),
+            DAY + timedelta(days=2),
+        ]
     integrity.anchor_day(engine, DAY, key=KEY, actor="cron", zone=TAIPEI)
     with pytest.raises(Conflict, match="already anchored"):
         integrity.anchor_day(engine, DAY, key=KEY, actor="cron", zone=TAIPEI)
     quiet = integrity.anchor_day(engine, DAY + timedelta(days=1), key=KEY, actor="cron", zone=TAIPEI)
     assert quiet["cases"] == 0
-    assert integrity.verify_anchors(engine, key=KEY) == {"anchors": 2, "heads_checked": 1, "heads_archived": 0,
-                                                        "ok": True, "problems": []}
+    assert integrity.verify_anchors(engine, key=KEY) == {
+        "anchors": 2,
+        "heads_checked": 1,
+        "heads_archived": 0,
+        "ok": True,
+        "problems": [],
+    }
 
 
 def test_cli_and_api_anchor_and_check(cli, call, engine, transcript, clock, monkeypatch):

@@ -1,4 +1,5 @@
 """Process-mining exports: pm4py reads the XES and OCEL 2.0 files and discovers a model from them."""
+
 from __future__ import annotations
 
 import json
@@ -33,12 +34,22 @@ def varied_cases(engine, transcript, clock):
         if variant == "claimed":
             engine.handle(cmd.ClaimTask(open_task(engine, started.case_id, "receive_application").id, "clerk-2"))
             clock.advance(minutes=5)
-        complete(engine, started.case_id, "receive_application", DOUBTFUL if variant in ("by_hand", "rejected")
-                 else RECEIVE, actor="clerk-2" if variant == "claimed" else "clerk-1")
+        complete(
+            engine,
+            started.case_id,
+            "receive_application",
+            DOUBTFUL if variant in ("by_hand", "rejected") else RECEIVE,
+            actor="clerk-2" if variant == "claimed" else "clerk-1",
+        )
         clock.advance(minutes=20)
         if variant in ("by_hand", "rejected"):
-            complete(engine, started.case_id, "verify_identity_manually",
-                     {"identity_confirmed": variant == "by_hand", "checked_document": "passport"}, actor="clerk-3")
+            complete(
+                engine,
+                started.case_id,
+                "verify_identity_manually",
+                {"identity_confirmed": variant == "by_hand", "checked_document": "passport"},
+                actor="clerk-3",
+            )
             clock.advance(minutes=15)
         if variant in ("straight", "by_hand", "claimed"):
             complete(engine, started.case_id, "issue_transcript", {"fee_paid": 15}, actor="clerk-4")
@@ -54,9 +65,15 @@ def test_xes_loads_in_pm4py_and_a_model_is_discovered(engine, varied_cases, tmp_
     assert log["case:concept:name"].nunique() == 6
     assert {"time:timestamp", "org:resource", "lifecycle:transition"} <= set(log.columns)
     completed = log[log["lifecycle:transition"] == "complete"]
-    assert {"Applicant at the counter", "受理申請 Receive application", "人工核對身分 Verify identity by hand",
-            "核發謄本 Issue transcript", "Rating received", "Case completed", "Case cancelled"} <= set(
-        completed["concept:name"])
+    assert {
+        "Applicant at the counter",
+        "受理申請 Receive application",
+        "人工核對身分 Verify identity by hand",
+        "核發謄本 Issue transcript",
+        "Rating received",
+        "Case completed",
+        "Case cancelled",
+    } <= set(completed["concept:name"])
     assert set(log[log["lifecycle:transition"] == "start"]["org:resource"]) == {"clerk-2"}
 
     net, initial, final = pm4py.discover_petri_net_inductive(completed)

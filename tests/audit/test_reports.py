@@ -1,5 +1,6 @@
 """Management reports on a real database: each figure checked against cases driven through
 engine commands at known times (the clock starts on Monday 2026-03-02, 09:00 in Taipei)."""
+
 from __future__ import annotations
 
 import csv
@@ -22,8 +23,12 @@ MARCH = {"first": date(2026, 3, 1), "last": date(2026, 3, 31)}
 def transcript_case(engine, clock, *, hours_to_issue: float, rating: int | None = None, channel="counter"):
     started = start(engine, channel=channel)
     if channel == "online":  # the shared channel intake: a clerk reviews an online application first
-        complete(engine, started.case_id, "review_online_application",
-                 {"online_review": {"signed_with": "citizen_digital_certificate", "reviewed_on": "2026-03-02"}})
+        complete(
+            engine,
+            started.case_id,
+            "review_online_application",
+            {"online_review": {"signed_with": "citizen_digital_certificate", "reviewed_on": "2026-03-02"}},
+        )
     complete(engine, started.case_id, "receive_application", RECEIVE)
     clock.advance(hours=hours_to_issue)
     complete(engine, started.case_id, "issue_transcript", {"fee_paid": 15})
@@ -78,8 +83,14 @@ def test_sla_compliance_by_procedure_and_month(office_month):
     rows = run_report(office_month, "sla", **MARCH)["rows"]
     by_procedure = {row["procedure"]: row for row in rows}
     assert by_procedure["household_transcript"] == {
-        "procedure": "household_transcript", "month": "2026-03", "closed": 3, "on_time": 2, "late": 1,
-        "no_deadline": 0, "compliance": 0.6667}
+        "procedure": "household_transcript",
+        "month": "2026-03",
+        "closed": 3,
+        "on_time": 2,
+        "late": 1,
+        "no_deadline": 0,
+        "compliance": 0.6667,
+    }
     assert by_procedure["complaint_general"]["on_time"] == 1 and by_procedure["complaint_general"]["late"] == 1
     assert by_procedure["document_check"]["no_deadline"] == 3  # the catalogue publishes no time for it
 
@@ -102,22 +113,41 @@ def test_processing_time_in_working_days(office_month):
 
 def test_supplement_rounds_per_case(office_month):
     [row] = run_report(office_month, "supplements", procedure="document_check", **MARCH)["rows"]
-    assert row == {"procedure": "document_check", "month": "2026-03", "cases": 3, "cases_with_supplement": 2,
-                   "supplement_share": 0.6667, "rounds": 3, "rounds_per_case": 1.0, "max_rounds": 2}
+    assert row == {
+        "procedure": "document_check",
+        "month": "2026-03",
+        "cases": 3,
+        "cases_with_supplement": 2,
+        "supplement_share": 0.6667,
+        "rounds": 3,
+        "rounds_per_case": 1.0,
+        "max_rounds": 2,
+    }
 
 
 def test_ratings_by_procedure_channel_and_month(office_month):
     rows = run_report(office_month, "ratings", **MARCH)["rows"]
-    assert [(r["channel"], r["ratings"], r["mean"], r["low"]) for r in rows] == [("counter", 2, 3.5, 1),
-                                                                                 ("online", 1, 1.0, 1)]
+    assert [(r["channel"], r["ratings"], r["mean"], r["low"]) for r in rows] == [
+        ("counter", 2, 3.5, 1),
+        ("online", 1, 1.0, 1),
+    ]
     assert rows[0]["score_5"] == 1 and rows[0]["score_2"] == 1
 
 
 def test_complaints_and_their_handling_time(office_month):
     [row] = run_report(office_month, "complaints", **MARCH)["rows"]
-    assert row == {"procedure": "complaint_general", "month": "2026-03", "received": 3, "handled": 2, "open": 1,
-                   "cancelled": 0, "late": 2, "handled_on_time_share": 0.5, "handling_median_working_days": 3.0,
-                   "handling_p90_working_days": 3.8}
+    assert row == {
+        "procedure": "complaint_general",
+        "month": "2026-03",
+        "received": 3,
+        "handled": 2,
+        "open": 1,
+        "cancelled": 0,
+        "late": 2,
+        "handled_on_time_share": 0.5,
+        "handling_median_working_days": 3.0,
+        "handling_p90_working_days": 3.8,
+    }
     assert run_report(office_month, "complaints", procedure="household_transcript", **MARCH)["rows"] == []
 
 
@@ -137,10 +167,14 @@ def test_a_period_without_cases_is_empty_and_bad_periods_are_refused(office_mont
 
 def test_api_json_and_csv(call, office_month):
     answer = call("GET", "/api/reports/sla", user="supervisor", query={"from": "2026-03-01", "to": "2026-03-31"})
-    assert answer.status == 200 and answer.json["period"] == {"from": "2026-03-01", "to": "2026-03-31",
-                                                             "timezone": "Asia/Taipei"}
-    as_csv = call("GET", "/api/reports/sla", user="auditor",
-                  query={"from": "2026-03-01", "to": "2026-03-31", "format": "csv"})
+    assert answer.status == 200 and answer.json["period"] == {
+        "from": "2026-03-01",
+        "to": "2026-03-31",
+        "timezone": "Asia/Taipei",
+    }
+    as_csv = call(
+        "GET", "/api/reports/sla", user="auditor", query={"from": "2026-03-01", "to": "2026-03-31", "format": "csv"}
+    )
     assert as_csv.status == 200 and as_csv.content_type == "text/csv"
     table = list(csv.DictReader(io.StringIO(as_csv.body.decode())))
     assert [row["procedure"] for row in table] == ["complaint_general", "document_check", "household_transcript"]
@@ -183,8 +217,10 @@ def test_common_report_queries_use_indexes_not_scans_of_the_event_log(engine):
         reports.tasks_completed_in(session, period)
         reports.last_task_completions(session, ["a", "b"])
         event.remove(connection, "before_cursor_execute", capture)
-        plans = [" | ".join(row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params))
-                 for sql, params in statements]
+        plans = [
+            " | ".join(row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params))
+            for sql, params in statements
+        ]
     assert "ix_cases_status_closed" in plans[0]
     assert "ix_case_events_type_case" in plans[1] and "SEARCH case_events USING" in plans[2]
     assert "ix_ratings_rated_at" in plans[3] and "ix_tasks_status_completed" in plans[4]

@@ -1,5 +1,6 @@
 """Retention: closed cases past their period are archived to a file, then purged; the cases that
 remain still verify, the archive verifies on its own, and anchors know what left."""
+
 from __future__ import annotations
 
 import json
@@ -54,8 +55,10 @@ def count(engine, model, case_ids) -> int:
 
 def test_policy_from_settings():
     policy = RetentionPolicy.parse("3650", "complaint_general=1825, household_transcript=30")
-    assert policy.default_days == 3650 and policy.per_procedure == {"complaint_general": 1825,
-                                                                    "household_transcript": 30}
+    assert policy.default_days == 3650 and policy.per_procedure == {
+        "complaint_general": 1825,
+        "household_transcript": 30,
+    }
     assert RetentionPolicy.parse(None, None) == RetentionPolicy()
     with pytest.raises(InvalidInput):
         RetentionPolicy.parse("ten years", None)
@@ -81,8 +84,10 @@ def test_archive_then_purge_keeps_the_rest_verifiable(engine, history, clock, fo
         archived = list(session.scalars(select(CaseArchive).order_by(CaseArchive.number)))
     for model in (CaseEvent, Task, Rating, ServiceJob):
         assert count(engine, model, old_ids) == 0
-    assert [(a.archived_by, a.status, a.events) for a in archived] == [("records-officer", "completed", 7),
-                                                                       ("records-officer", "cancelled", 5)]
+    assert [(a.archived_by, a.status, a.events) for a in archived] == [
+        ("records-officer", "completed", 7),
+        ("records-officer", "cancelled", 5),
+    ]
     # the cases that remain verify, and the archive verifies on its own
     remaining = list(engine.verify_all())
     assert len(remaining) == 2 and all(result.ok for result in remaining)
@@ -104,8 +109,9 @@ def test_an_edited_archive_is_caught(engine, history, folder):
 
 def test_a_case_that_fails_verification_is_not_archived(engine, history, folder):
     forged = history["old"][0]
-    tamper(engine, update(CaseEvent).where(CaseEvent.case_id == forged.case_id, CaseEvent.seq == 2)
-           .values(actor="mallory"))
+    tamper(
+        engine, update(CaseEvent).where(CaseEvent.case_id == forged.case_id, CaseEvent.seq == 2).values(actor="mallory")
+    )
     run = archive_and_purge(engine, RetentionPolicy(default_days=30), folder, actor="records-officer")
     assert run.archived == [history["old"][1].number]
     assert run.kept_failing == [{"number": forged.number, "first_divergent_seq": 2}]

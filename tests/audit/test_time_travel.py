@@ -1,4 +1,5 @@
 """Time travel: the case as it was after each event, rebuilt by replay, through the API and the CLI."""
+
 from __future__ import annotations
 
 import json

@@ -1,5 +1,6 @@
 """The timeline: every event with actor, time, BPMN element and the data it changed (by replay),
 through the engine, the API and the CLI; personal numbers masked unless the caller is an auditor."""
+
 from __future__ import annotations
 
 import json
@@ -33,17 +34,29 @@ def test_each_event_with_actor_time_element_and_data_changes(engine, transcript,
     entries = timeline["entries"]
     assert timeline["divergence"] is None and timeline["number"] == started.number
     assert [(e["seq"], e["type"], e["actor"]) for e in entries] == [
-        (1, "case_started", "clerk-1"), (2, "task_completed", "clerk-7"), (3, "service_result_recorded", "worker"),
-        (4, "task_completed", "clerk-8"), (5, "message_delivered", "applicant"), (6, "rating_recorded", "applicant"),
-        (7, "case_completed", "engine")]
+        (1, "case_started", "clerk-1"),
+        (2, "task_completed", "clerk-7"),
+        (3, "service_result_recorded", "worker"),
+        (4, "task_completed", "clerk-8"),
+        (5, "message_delivered", "applicant"),
+        (6, "rating_recorded", "applicant"),
+        (7, "case_completed", "engine"),
+    ]
     assert [e["occurred_at"].isoformat() for e in entries[:5]] == [
-        "2026-03-02T01:00:00+00:00", "2026-03-02T01:00:00+00:00", "2026-03-02T01:00:00+00:00",
-        "2026-03-02T03:00:00+00:00", "2026-03-02T03:30:00+00:00"]
+        "2026-03-02T01:00:00+00:00",
+        "2026-03-02T01:00:00+00:00",
+        "2026-03-02T01:00:00+00:00",
+        "2026-03-02T03:00:00+00:00",
+        "2026-03-02T03:30:00+00:00",
+    ]
     # the element each event concerns, with its name from the deployed definition
     assert [(e["element_id"], e["element_name"]) for e in entries[:5]] == [
-        ("start", "Applicant at the counter"), ("receive_application", "受理申請 Receive application"),
+        ("start", "Applicant at the counter"),
+        ("receive_application", "受理申請 Receive application"),
         ("verify_household_record", "戶役政查驗 Check the household register"),
-        ("issue_transcript", "核發謄本 Issue transcript"), ("rating_received", "Rating received")]
+        ("issue_transcript", "核發謄本 Issue transcript"),
+        ("rating_received", "Rating received"),
+    ]
     # what each command changed in the case data
     receipt = {change["path"]: change for change in entries[1]["changes"]}
     assert receipt["national_id"] == {"path": "national_id", "change": "added", "before": None, "after": VALID_ID}
@@ -52,8 +65,11 @@ def test_each_event_with_actor_time_element_and_data_changes(engine, transcript,
     assert [c["path"] for c in entries[3]["changes"]] == ["fee_paid"]
     assert {c["path"] for c in entries[4]["changes"]} == {"rating", "rating_score", "low_rating"}
     assert entries[5]["changes"] == [] and entries[6]["changes"] == []  # effects: the cause carries the change
-    assert [s["element_id"] for s in entries[1]["finished_steps"]] == ["receive_application", "check_identity",
-                                                                       "identity_ok"]
+    assert [s["element_id"] for s in entries[1]["finished_steps"]] == [
+        "receive_application",
+        "check_identity",
+        "identity_ok",
+    ]
     assert [s["element_id"] for s in entries[2]["finished_steps"]] == ["verify_household_record", "record_ok"]
 
 
@@ -79,8 +95,12 @@ def test_personal_numbers_are_masked_in_payloads_and_changes(engine, transcript,
 
 def test_a_forged_history_is_flagged_where_it_diverges(engine, transcript, clock):
     started = rated_case(engine, clock)
-    tamper(engine, update(CaseEvent).where(CaseEvent.case_id == started.case_id, CaseEvent.seq == 4)
-           .values(payload={"task_id": "00000000-0000-0000-0000-000000000000", "data": {"fee_paid": 0}}))
+    tamper(
+        engine,
+        update(CaseEvent)
+        .where(CaseEvent.case_id == started.case_id, CaseEvent.seq == 4)
+        .values(payload={"task_id": "00000000-0000-0000-0000-000000000000", "data": {"fee_paid": 0}}),
+    )
     timeline = timeline_of(engine, started.case_id)
     assert timeline["divergence"]["seq"] == 4
     assert [e["seq"] for e in timeline["entries"]] == [1, 2, 3, 4, 5, 6, 7]  # still listed, in order
@@ -96,7 +116,11 @@ def test_api_timeline_unmasked_for_auditors_masked_for_supervisors(call, engine,
     assert as_supervisor.status == 200 and as_supervisor.json["masked"] is True
     assert VALID_ID not in as_supervisor.body.decode() and MASKED_ID in as_supervisor.body.decode()
     assert [e["element_id"] for e in as_supervisor.json["entries"]][:4] == [
-        "start", "receive_application", "verify_household_record", "issue_transcript"]
+        "start",
+        "receive_application",
+        "verify_household_record",
+        "issue_transcript",
+    ]
     assert call("GET", path, user="clerk").status == 403
     assert call("GET", path).status == 401
     missing = call("GET", "/api/cases/no-such-case/timeline", user="auditor")

@@ -1,4 +1,5 @@
 """The command-line interface, through Flask's CLI runner on a real database."""
+
 from __future__ import annotations
 
 import json

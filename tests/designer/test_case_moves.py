@@ -1,5 +1,6 @@
 """Preview of moving open cases to a new version: a case can move when every element it waits at
 exists in the new version with the same type; otherwise the preview names the blocking elements."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,8 +18,10 @@ def _scripted() -> str:
     """The sample with a script in place of its service task: ``found_it`` in the data decides."""
     text = SAMPLE.read_text()
     start, end = text.index("<bpmn:serviceTask"), text.index("</bpmn:serviceTask>") + len("</bpmn:serviceTask>")
-    return (text[:start] + '<bpmn:scriptTask id="lookup" name="Look up household record">'
-            '<bpmn:script>record = {"found": found_it}</bpmn:script></bpmn:scriptTask>' + text[end:])
+    return (
+        text[:start] + '<bpmn:scriptTask id="lookup" name="Look up household record">'
+        '<bpmn:script>record = {"found": found_it}</bpmn:script></bpmn:scriptTask>' + text[end:]
+    )
 
 
 def _deploy(engine, text: str):
@@ -31,8 +34,11 @@ def _start(engine) -> str:
 
 def _complete(engine, case_id: str, element_id: str) -> None:
     with engine.read() as session:
-        [task] = [t for t in queries.case_tasks(session, case_id) if t.element_id == element_id
-                  and t.status in ("ready", "claimed")]
+        [task] = [
+            t
+            for t in queries.case_tasks(session, case_id)
+            if t.element_id == element_id and t.status in ("ready", "claimed")
+        ]
     engine.handle(cmd.CompleteTask(task.id, "clerk", {"citizen_id": "A123456789"}))
 
 
@@ -51,9 +57,13 @@ def _preview(engine, to_version: int) -> dict:
 
 def test_a_case_waiting_at_a_removed_element_is_blocked_by_it(engine, cases):
     at_receive, at_supplement = cases
-    renamed = _scripted().replace('id="receive"', 'id="receive_application"').replace(
-        ">receive<", ">receive_application<").replace('targetRef="receive"', 'targetRef="receive_application"').replace(
-        'sourceRef="receive"', 'sourceRef="receive_application"')
+    renamed = (
+        _scripted()
+        .replace('id="receive"', 'id="receive_application"')
+        .replace(">receive<", ">receive_application<")
+        .replace('targetRef="receive"', 'targetRef="receive_application"')
+        .replace('sourceRef="receive"', 'sourceRef="receive_application"')
+    )
     assert _deploy(engine, renamed).version == 2
     preview = _preview(engine, 2)
     assert [case["case_id"] for case in preview["movable"]] == [at_supplement]
@@ -64,8 +74,10 @@ def test_a_case_waiting_at_a_removed_element_is_blocked_by_it(engine, cases):
 
 
 def test_a_changed_element_type_blocks_and_an_unchanged_version_moves_everything(engine, cases):
-    manual = _scripted().replace('<bpmn:userTask id="supplement" name="Ask for documents"/>',
-                                 '<bpmn:manualTask id="supplement" name="Ask for documents"/>')
+    manual = _scripted().replace(
+        '<bpmn:userTask id="supplement" name="Ask for documents"/>',
+        '<bpmn:manualTask id="supplement" name="Ask for documents"/>',
+    )
     _deploy(engine, manual)
     preview = _preview(engine, 2)
     [blocked] = preview["blocked"]
@@ -86,8 +98,10 @@ def test_the_api_previews(client, as_user, engine, cases):
     answer = client.get("/api/definitions/dry_case/move-preview?from=1&to=2", headers=as_user("supervisor"))
     assert answer.status_code == 200, answer.json
     assert {case["case_id"] for case in answer.json["movable"]} == set(cases)
-    assert client.get("/api/definitions/dry_case/move-preview?from=1&to=5",
-                      headers=as_user("supervisor")).status_code == 404
+    assert (
+        client.get("/api/definitions/dry_case/move-preview?from=1&to=5", headers=as_user("supervisor")).status_code
+        == 404
+    )
 
 
 def test_the_cli_previews(settings, engine, cases):

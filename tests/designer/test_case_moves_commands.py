@@ -1,5 +1,6 @@
 """Moving running cases to a new version: the ``case_migrated`` event, replay and verify across
 it, the inbox following the new version, blocked cases, races and the bulk form."""
+
 from __future__ import annotations
 
 import threading
@@ -16,24 +17,35 @@ from .test_case_moves import _deploy, _scripted, _start
 
 # Version 2 changes a later part of the diagram: an issued transcript is checked by a
 # supervisor in a new lane before the end, and 'receive' gets a new name and form.
-REVIEWED = _scripted().replace(
-    '<bpmn:sequenceFlow id="f5" sourceRef="issue" targetRef="end_issued"/>',
-    '<bpmn:sequenceFlow id="f5" sourceRef="issue" targetRef="review"/>'
-    '<bpmn:sequenceFlow id="f6" sourceRef="review" targetRef="end_issued"/>',
-).replace(
-    '<bpmn:userTask id="issue" name="Issue transcript"/>',
-    '<bpmn:userTask id="issue" name="Issue transcript"/><bpmn:userTask id="review" name="Review transcript"/>',
-).replace(
-    '<bpmn:flowNodeRef>issue</bpmn:flowNodeRef>\n      </bpmn:lane>',
-    '<bpmn:flowNodeRef>issue</bpmn:flowNodeRef>\n      </bpmn:lane>'
-    '<bpmn:lane id="lane_supervisor" name="Supervisor"><bpmn:flowNodeRef>review</bpmn:flowNodeRef></bpmn:lane>',
-).replace('name="Receive application"', 'name="Receive the application"')
+REVIEWED = (
+    _scripted()
+    .replace(
+        '<bpmn:sequenceFlow id="f5" sourceRef="issue" targetRef="end_issued"/>',
+        '<bpmn:sequenceFlow id="f5" sourceRef="issue" targetRef="review"/>'
+        '<bpmn:sequenceFlow id="f6" sourceRef="review" targetRef="end_issued"/>',
+    )
+    .replace(
+        '<bpmn:userTask id="issue" name="Issue transcript"/>',
+        '<bpmn:userTask id="issue" name="Issue transcript"/><bpmn:userTask id="review" name="Review transcript"/>',
+    )
+    .replace(
+        "<bpmn:flowNodeRef>issue</bpmn:flowNodeRef>\n      </bpmn:lane>",
+        "<bpmn:flowNodeRef>issue</bpmn:flowNodeRef>\n      </bpmn:lane>"
+        '<bpmn:lane id="lane_supervisor" name="Supervisor"><bpmn:flowNodeRef>review</bpmn:flowNodeRef></bpmn:lane>',
+    )
+    .replace('name="Receive application"', 'name="Receive the application"')
+)
 # Version 2 without the 'supplement' step: a case waiting there cannot move.
-NO_SUPPLEMENT = _scripted().replace('<bpmn:userTask id="supplement" name="Ask for documents"/>', "").replace(
-    '<bpmn:flowNodeRef>supplement</bpmn:flowNodeRef>', "").replace(
-    '<bpmn:sequenceFlow id="f_missing" sourceRef="found" targetRef="supplement"/>',
-    '<bpmn:sequenceFlow id="f_missing" sourceRef="found" targetRef="issue"/>').replace(
-    '<bpmn:sequenceFlow id="f4" sourceRef="supplement" targetRef="lookup"/>', "")
+NO_SUPPLEMENT = (
+    _scripted()
+    .replace('<bpmn:userTask id="supplement" name="Ask for documents"/>', "")
+    .replace("<bpmn:flowNodeRef>supplement</bpmn:flowNodeRef>", "")
+    .replace(
+        '<bpmn:sequenceFlow id="f_missing" sourceRef="found" targetRef="supplement"/>',
+        '<bpmn:sequenceFlow id="f_missing" sourceRef="found" targetRef="issue"/>',
+    )
+    .replace('<bpmn:sequenceFlow id="f4" sourceRef="supplement" targetRef="lookup"/>', "")
+)
 
 
 def _open(engine, case_id: str):
@@ -67,9 +79,16 @@ def test_a_waiting_case_moves_and_runs_the_new_path_to_the_end(engine):
     case = _case(engine, case_id)
     assert case.definition_id == v2.id and case.status == "running"
     moved_event = _events(engine, case_id)[-1]
-    assert (moved_event.type, moved_event.actor, moved_event.seq) == ("case_migrated", "designer", changed.last_event_seq)
+    assert (moved_event.type, moved_event.actor, moved_event.seq) == (
+        "case_migrated",
+        "designer",
+        changed.last_event_seq,
+    )
     assert {key: moved_event.payload[key] for key in ("from_version", "to_version", "reason")} == {
-        "from_version": 1, "to_version": 2, "reason": "review step added"}
+        "from_version": 1,
+        "to_version": 2,
+        "reason": "review step added",
+    }
     [after] = _open(engine, case_id)  # the same inbox row, described as the new version names it
     assert (after.id, after.element_id, after.name) == (before.id, "receive", "Receive the application")
 
@@ -134,8 +153,12 @@ def test_a_tampered_move_event_is_found_by_verify(engine):
     _deploy(engine, REVIEWED)
     engine.handle(cmd.MoveCase(case_id, 2, "review step added", actor="designer"))
     seq = _events(engine, case_id)[-1].seq
-    tamper(engine, update(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.seq == seq)
-           .values(payload={"reason": "edited"}))
+    tamper(
+        engine,
+        update(CaseEvent)
+        .where(CaseEvent.case_id == case_id, CaseEvent.seq == seq)
+        .values(payload={"reason": "edited"}),
+    )
     verification = engine.verify_case(case_id)
     assert not verification.ok and verification.first_divergent_seq == seq
 
@@ -189,8 +212,7 @@ def test_completion_and_move_racing_on_one_case_each_happen_once(engine):
             if kind == "complete":
                 engine.handle(cmd.CompleteTask(task.id, f"clerk-{number}", {"citizen_id": "A123456789"}))
             else:
-                engine.handle(cmd.MoveCase(case_id, 2, "review step added", actor=f"designer-{number}",
-                                              from_version=1))
+                engine.handle(cmd.MoveCase(case_id, 2, "review step added", actor=f"designer-{number}", from_version=1))
             outcome = "ok"
         except (Conflict, InvalidInput) as error:
             outcome = type(error).__name__
@@ -242,8 +264,9 @@ def test_the_api_moves_cases_and_reports_the_blocked(client, as_user, engine):
     _deploy(engine, NO_SUPPLEMENT)
     url = "/api/definitions/dry_case/moves"
 
-    answer = client.post(url, json={"from_version": 1, "to_version": 2, "reason": "no more supplements"},
-                         headers=as_user("designer"))
+    answer = client.post(
+        url, json={"from_version": 1, "to_version": 2, "reason": "no more supplements"}, headers=as_user("designer")
+    )
 
     assert answer.status_code == 200, answer.json
     assert (answer.json["moved"], answer.json["blocked"], answer.json["failed"]) == (1, 1, 0)
@@ -254,15 +277,18 @@ def test_the_api_moves_cases_and_reports_the_blocked(client, as_user, engine):
     assert _events(engine, at_receive)[-1].actor == "designer"
 
 
-@pytest.mark.parametrize("body, status, field", [
-    ({"from_version": 1, "to_version": 7, "reason": "x"}, 404, None),
-    ({"from_version": 2, "to_version": 1, "reason": "x"}, 422, "to_version"),
-    ({"from_version": 1, "to_version": 2, "reason": ""}, 422, "reason"),
-    ({"from_version": 1, "to_version": 2}, 422, "reason"),
-    ({"from_version": 1, "to_version": 2, "reason": "x", "case_ids": []}, 422, "case_ids"),
-    ({"from_version": 1, "to_version": 2, "reason": "x", "extra": 1}, 422, "extra"),
-    ({"from_version": "one", "to_version": 2, "reason": "x"}, 422, "from_version"),
-])
+@pytest.mark.parametrize(
+    "body, status, field",
+    [
+        ({"from_version": 1, "to_version": 7, "reason": "x"}, 404, None),
+        ({"from_version": 2, "to_version": 1, "reason": "x"}, 422, "to_version"),
+        ({"from_version": 1, "to_version": 2, "reason": ""}, 422, "reason"),
+        ({"from_version": 1, "to_version": 2}, 422, "reason"),
+        ({"from_version": 1, "to_version": 2, "reason": "x", "case_ids": []}, 422, "case_ids"),
+        ({"from_version": 1, "to_version": 2, "reason": "x", "extra": 1}, 422, "extra"),
+        ({"from_version": "one", "to_version": 2, "reason": "x"}, 422, "from_version"),
+    ],
+)
 def test_the_api_refuses_bad_requests(client, as_user, engine, body, status, field):
     _deploy(engine, _scripted())
     _deploy(engine, REVIEWED)
@@ -277,8 +303,11 @@ def test_the_api_refuses_a_case_of_another_procedure(client, as_user, engine, tr
     _deploy(engine, _scripted())
     _deploy(engine, REVIEWED)
     other = engine.handle(cmd.StartCase("household_transcript", {}, actor="clerk")).case_id
-    answer = client.post("/api/definitions/dry_case/moves", headers=as_user("designer"),
-                         json={"from_version": 1, "to_version": 2, "reason": "x", "case_ids": [other]})
+    answer = client.post(
+        "/api/definitions/dry_case/moves",
+        headers=as_user("designer"),
+        json={"from_version": 1, "to_version": 2, "reason": "x", "case_ids": [other]},
+    )
     assert answer.status_code == 422, answer.json
     assert answer.json["errors"][0]["field"] == "case_ids" and other in answer.json["errors"][0]["message"]
     assert _case(engine, other).procedure_key == "household_transcript"
@@ -293,14 +322,29 @@ def test_the_cli_moves_cases(settings, engine):
     case_id = _start(engine)
     _deploy(engine, REVIEWED)
     runner = create_app(settings, engine=engine).test_cli_runner()
-    result = runner.invoke(args=["definitions", "move-cases", "dry_case", "--from", "1", "--to", "2",
-                                 "--reason", "review step added", "--case", case_id])
+    result = runner.invoke(
+        args=[
+            "definitions",
+            "move-cases",
+            "dry_case",
+            "--from",
+            "1",
+            "--to",
+            "2",
+            "--reason",
+            "review step added",
+            "--case",
+            case_id,
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["cases"] == [
-        {"case_id": case_id, "outcome": "moved", "reason": None, "blocked_by": []}]
+        {"case_id": case_id, "outcome": "moved", "reason": None, "blocked_by": []}
+    ]
     assert _events(engine, case_id)[-1].type == "case_migrated"
-    backwards = runner.invoke(args=["definitions", "move-cases", "dry_case", "--from", "2", "--to", "1",
-                                    "--reason", "undo"])
+    backwards = runner.invoke(
+        args=["definitions", "move-cases", "dry_case", "--from", "2", "--to", "1", "--reason", "undo"]
+    )
     assert backwards.exit_code == 1 and "not newer" in backwards.output
 
 
@@ -310,8 +354,7 @@ def _new_version_of(engine, folder: str):
     from tests.conftest import BPMN
 
     files = files_from_folder(BPMN / folder)
-    files = {name: content + b"<!-- v2 -->\n" if name.endswith(".bpmn") else content
-             for name, content in files.items()}
+    files = {name: content + b"<!-- v2 -->\n" if name.endswith(".bpmn") else content for name, content in files.items()}
     return engine.handle(cmd.DeployDefinition(files, actor="designer")).definition
 
 
@@ -394,11 +437,17 @@ def test_a_case_that_passed_a_removed_step_is_blocked_in_preview_and_move_alike(
     _deploy(engine, _scripted())
     at_receive, at_supplement = _start(engine), _start(engine)
     _finish(engine, at_supplement, "receive", {"citizen_id": "A123456789"})
-    _deploy(engine, _scripted().replace('<bpmn:userTask id="receive" name="Receive application"/>', "").replace(
-        "<bpmn:flowNodeRef>receive</bpmn:flowNodeRef>", "").replace(
-        '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="receive"/>',
-        '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="lookup"/>').replace(
-        '<bpmn:sequenceFlow id="f2" sourceRef="receive" targetRef="lookup"/>', ""))
+    _deploy(
+        engine,
+        _scripted()
+        .replace('<bpmn:userTask id="receive" name="Receive application"/>', "")
+        .replace("<bpmn:flowNodeRef>receive</bpmn:flowNodeRef>", "")
+        .replace(
+            '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="receive"/>',
+            '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="lookup"/>',
+        )
+        .replace('<bpmn:sequenceFlow id="f2" sourceRef="receive" targetRef="lookup"/>', ""),
+    )
 
     preview = engine.preview_move("dry_case", 1, 2)
     assert preview["movable"] == []
@@ -412,9 +461,14 @@ def test_a_case_that_passed_a_removed_step_is_blocked_in_preview_and_move_alike(
 
 
 # Version 2 has 'receive' done at a counter: another lane.
-RECEIVED_AT_COUNTER = _scripted().replace('<bpmn:flowNodeRef>receive</bpmn:flowNodeRef>', "").replace(
-    "</bpmn:laneSet>",
-    '<bpmn:lane id="lane_counter" name="Counter"><bpmn:flowNodeRef>receive</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>')
+RECEIVED_AT_COUNTER = (
+    _scripted()
+    .replace("<bpmn:flowNodeRef>receive</bpmn:flowNodeRef>", "")
+    .replace(
+        "</bpmn:laneSet>",
+        '<bpmn:lane id="lane_counter" name="Counter"><bpmn:flowNodeRef>receive</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>',
+    )
+)
 CLERKS = frozenset({"Clerk"})
 
 
@@ -439,8 +493,9 @@ def test_a_claim_is_released_when_the_new_version_puts_the_task_in_another_lane(
     assert released.payload["previous_assignee"] == "clerk" and "Counter" in released.payload["reason"]
     with pytest.raises(NotAllowed):  # the clerk's lane no longer has the task
         engine.handle(cmd.CompleteTask(task.id, "clerk", {"citizen_id": "A123456789"}, lanes=CLERKS))
-    engine.handle(cmd.CompleteTask(task.id, "counter-clerk", {"citizen_id": "A123456789"},
-                                   lanes=frozenset({"Counter"})))
+    engine.handle(
+        cmd.CompleteTask(task.id, "counter-clerk", {"citizen_id": "A123456789"}, lanes=frozenset({"Counter"}))
+    )
     assert engine.verify_case(case_id).ok
 
 
@@ -472,8 +527,7 @@ def test_the_sla_clock_follows_where_the_moved_case_waits(engine, transcript, cl
     due = _case(engine, case_id).due_at
     paused = _transcript_version(engine, pause_at_receive=True, mark="v2")
 
-    engine.handle(cmd.MoveCase(case_id, paused.version, "the receive step waits for the applicant",
-                                  actor="designer"))
+    engine.handle(cmd.MoveCase(case_id, paused.version, "the receive step waits for the applicant", actor="designer"))
 
     moved, pause = _events(engine, case_id)[-2:]
     assert (moved.type, pause.type, pause.element_id) == ("case_migrated", "sla_paused", "receive_application")

@@ -1,5 +1,6 @@
 """Diff between two versions: elements added, removed and changed (matched by id, content
 compared down to scripts and conditions), files added and removed; diagram moves are no change."""
+
 from __future__ import annotations
 
 import json
@@ -13,11 +14,15 @@ SPLIT = Path(__file__).resolve().parent.parent / "corpus" / "designer" / "implic
 
 
 def _v2(v1: bytes) -> bytes:
-    return (v1.replace(b"<model:script>letter = True</model:script>", b"<model:script>letter = 'sent'</model:script>")
-              .replace(b'name="Archive"', b'name="Archive file"')
-              .replace(b'<model:scriptTask id="archive"', b'<model:manualTask id="sign" name="Sign"/>'
-                                                         b'<model:scriptTask id="archive"')
-              .replace(b'<dc:Bounds x="200"', b'<dc:Bounds x="260"'))
+    return (
+        v1.replace(b"<model:script>letter = True</model:script>", b"<model:script>letter = 'sent'</model:script>")
+        .replace(b'name="Archive"', b'name="Archive file"')
+        .replace(
+            b'<model:scriptTask id="archive"',
+            b'<model:manualTask id="sign" name="Sign"/><model:scriptTask id="archive"',
+        )
+        .replace(b'<dc:Bounds x="200"', b'<dc:Bounds x="260"')
+    )
 
 
 def test_added_removed_changed_and_moved_elements():
@@ -31,15 +36,18 @@ def test_added_removed_changed_and_moved_elements():
     changed = {e["id"]: e["changes"] for e in elements["changed"]}
     assert set(changed) == {"letter", "archive"}  # "prepare" only moved in the diagram
     assert changed["archive"] == {"name": {"from": "Archive", "to": "Archive file"}}
-    assert changed["letter"]["content"] == {"removed": ["script[]: letter = True"],
-                                            "added": ["script[]: letter = 'sent'"]}
+    assert changed["letter"]["content"] == {
+        "removed": ["script[]: letter = True"],
+        "added": ["script[]: letter = 'sent'"],
+    }
 
 
 def test_identical_bundles_have_an_empty_diff():
     files = {"p.bpmn": SPLIT.read_bytes()}
     assert diff_bundles(files, dict(files)) == {
         "files": {"added": [], "removed": [], "changed": []},
-        "elements": {"added": [], "removed": [], "changed": []}}
+        "elements": {"added": [], "removed": [], "changed": []},
+    }
 
 
 def _deploy_two_versions(engine):

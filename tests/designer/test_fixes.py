@@ -1,5 +1,6 @@
 """The automatic rewrite of implicit parallel splits: offered only where the meaning is
 unambiguous (no outgoing flow has a condition); the rewritten file runs as drawn."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -27,7 +28,9 @@ def test_the_rewrite_inserts_a_parallel_gateway_and_the_file_becomes_executable(
     bundle = _validate(fixed)
     assert bundle.verdict == "executable", bundle.findings
     root = etree.fromstring(fixed[SPLIT.name])
-    flows = {flow.get("id"): (flow.get("sourceRef"), flow.get("targetRef")) for flow in root.iter(f"{BPMN}sequenceFlow")}
+    flows = {
+        flow.get("id"): (flow.get("sourceRef"), flow.get("targetRef")) for flow in root.iter(f"{BPMN}sequenceFlow")
+    }
     assert flows["prepare_to_split"] == ("prepare", "prepare_split")
     assert flows["f2"][0] == flows["f3"][0] == "prepare_split"
     # the file's own prefix and vendor extensions are kept; the diagram gets the gateway's shape
@@ -54,7 +57,8 @@ def test_no_rewrite_when_a_flow_has_a_condition():
     text = SPLIT.read_bytes().replace(
         b'<model:sequenceFlow id="f2" sourceRef="prepare" targetRef="letter"/>',
         b'<model:sequenceFlow id="f2" sourceRef="prepare" targetRef="letter">'
-        b'<model:conditionExpression>fee &gt; 0</model:conditionExpression></model:sequenceFlow>')
+        b"<model:conditionExpression>fee &gt; 0</model:conditionExpression></model:sequenceFlow>",
+    )
     fixed, rewrites = fix_implicit_splits({SPLIT.name: text})
     assert rewrites == [] and fixed[SPLIT.name] == text
 
@@ -65,13 +69,21 @@ def test_unreadable_files_are_returned_unchanged():
 
 
 def test_the_api_returns_the_rewritten_file(client, as_user):
-    answer = client.post("/api/definitions/validate?fix=implicit-splits", headers=as_user("designer"),
-                         content_type="multipart/form-data", data={"files": [(SPLIT.open("rb"), SPLIT.name)]})
+    answer = client.post(
+        "/api/definitions/validate?fix=implicit-splits",
+        headers=as_user("designer"),
+        content_type="multipart/form-data",
+        data={"files": [(SPLIT.open("rb"), SPLIT.name)]},
+    )
     assert answer.status_code == 200, answer.json
     body = answer.json
     assert (body["ok"], body["verdict"]) == (True, "executable")
     assert [fix["gateway_id"] for fix in body["fixes"]] == ["prepare_split"]
     assert "prepare_split" in body["files"][SPLIT.name]
-    unknown = client.post("/api/definitions/validate?fix=everything", headers=as_user("designer"),
-                          content_type="multipart/form-data", data={"files": [(SPLIT.open("rb"), SPLIT.name)]})
+    unknown = client.post(
+        "/api/definitions/validate?fix=everything",
+        headers=as_user("designer"),
+        content_type="multipart/form-data",
+        data={"files": [(SPLIT.open("rb"), SPLIT.name)]},
+    )
     assert unknown.status_code == 422 and "fix" in str(unknown.json)

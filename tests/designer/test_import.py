@@ -1,6 +1,7 @@
 """BPMN as modelling tools write it: every upload gets a verdict (executable, draft, rejected) and
 findings that name the element. Corpus: tests/corpus/designer (prefixes, collaborations, vendor
 extensions, no diagram) plus the encodings and hostile files of tests/corpus/bad_bpmn."""
+
 from __future__ import annotations
 
 import time
@@ -60,8 +61,11 @@ def test_a_collaboration_runs_its_executable_pool_and_notes_the_other():
 
 def test_vendor_extensions_are_ignored_with_one_note_per_tool():
     bundle = check({"collaboration.bpmn": (DESIGNER / "collaboration.bpmn").read_bytes()})
-    notes = {f.message.split(" (")[0]: f for f in bundle.findings
-             if f.severity == INFO and "ignored by the engine" in f.message}
+    notes = {
+        f.message.split(" (")[0]: f
+        for f in bundle.findings
+        if f.severity == INFO and "ignored by the engine" in f.message
+    }
     assert set(notes) == {"Settings of Camunda", "Settings of Signavio"}
     # the extension elements have no id: the note names the element that holds them
     assert notes["Settings of Camunda"].element_id == "office_case"
@@ -77,8 +81,10 @@ def test_draft_findings_name_the_element_and_the_fix():
 
 def test_a_non_executable_process_in_a_bundle_with_a_running_one_is_only_a_note():
     text = (DESIGNER / "several_processes.bpmn").read_text()
-    text = text.replace('<bpmn:process id="fee_process" name="Fee" isExecutable="true">',
-                        '<bpmn:process id="fee_process" name="Fee" isExecutable="false">')
+    text = text.replace(
+        '<bpmn:process id="fee_process" name="Fee" isExecutable="true">',
+        '<bpmn:process id="fee_process" name="Fee" isExecutable="false">',
+    )
     bundle = check({"several.bpmn": text.encode()})
     # the call activity needs it: that stays an error a designer must fix
     assert bundle.verdict == "rejected"
@@ -89,19 +95,26 @@ def test_a_non_executable_process_in_a_bundle_with_a_running_one_is_only_a_note(
 def _deeply_nested(depth: int) -> bytes:
     opening = "".join(f'<bpmn:subProcess id="s{i}">' for i in range(depth))
     closing = "</bpmn:subProcess>" * depth
-    return ('<?xml version="1.0"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
-            'id="d"><bpmn:process id="deep" isExecutable="true">'
-            f'<bpmn:startEvent id="start"/>{opening}{closing}</bpmn:process></bpmn:definitions>').encode()
+    return (
+        '<?xml version="1.0"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+        'id="d"><bpmn:process id="deep" isExecutable="true">'
+        f'<bpmn:startEvent id="start"/>{opening}{closing}</bpmn:process></bpmn:definitions>'
+    ).encode()
 
 
 def _huge(tasks: int) -> bytes:
     body = "".join(f'<bpmn:task id="t{i}" name="Task {i}"/>' for i in range(tasks))
-    return ('<?xml version="1.0"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
-            f'id="d"><bpmn:process id="huge" isExecutable="true">{body}</bpmn:process></bpmn:definitions>').encode()
+    return (
+        '<?xml version="1.0"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+        f'id="d"><bpmn:process id="huge" isExecutable="true">{body}</bpmn:process></bpmn:definitions>'
+    ).encode()
 
 
-@pytest.mark.parametrize("content", [_deeply_nested(5_000), _huge(60_000), _huge(400_000)],
-                         ids=["nesting-5000", "elements-60000", "bytes-over-limit"])
+@pytest.mark.parametrize(
+    "content",
+    [_deeply_nested(5_000), _huge(60_000), _huge(400_000)],
+    ids=["nesting-5000", "elements-60000", "bytes-over-limit"],
+)
 def test_hostile_files_are_rejected_quickly(content):
     bundle = check({"hostile.bpmn": content})
     assert bundle.verdict == "rejected"
@@ -110,8 +123,12 @@ def test_hostile_files_are_rejected_quickly(content):
 
 # ---------------------------------------------------------------- drafts through the API
 def _upload(client, as_user, path: Path):
-    return client.post("/api/definitions", headers=as_user("designer"), content_type="multipart/form-data",
-                       data={"files": [(path.open("rb"), path.name)]})
+    return client.post(
+        "/api/definitions",
+        headers=as_user("designer"),
+        content_type="multipart/form-data",
+        data={"files": [(path.open("rb"), path.name)]},
+    )
 
 
 def test_a_draft_is_stored_downloadable_and_not_startable(client, as_user, engine):
@@ -149,7 +166,11 @@ def test_a_rejected_upload_is_not_stored(client, as_user):
 
 def test_validate_reports_the_verdict(client, as_user):
     path = BAD / "not_executable.bpmn"
-    answer = client.post("/api/definitions/validate", headers=as_user("designer"),
-                         content_type="multipart/form-data", data={"files": [(path.open("rb"), path.name)]})
+    answer = client.post(
+        "/api/definitions/validate",
+        headers=as_user("designer"),
+        content_type="multipart/form-data",
+        data={"files": [(path.open("rb"), path.name)]},
+    )
     assert answer.status_code == 200
     assert (answer.json["ok"], answer.json["verdict"]) == (False, "draft")

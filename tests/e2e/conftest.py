@@ -5,6 +5,7 @@ Every page the tests visit can be checked with axe-core (served from node_module
 serves bpmn-js): serious or critical violations fail the test. Screenshots of the main pages go
 to test-artifacts/screenshots/ (git-ignored) for people to look at.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,16 @@ SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 PASSWORD = "e2e password for the browser"
 VIEWPORT = {"width": 1366, "height": 768}
 # The switches that keep a headless Chromium quiet: no GPU, no network of its own, no first-run.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 BROWSER_USERS = {
     "counter_clerk": (["clerk"], ["Clerk"]),
     "lead": (["supervisor"], ["Supervisor", "Clerk"]),
@@ -55,8 +64,14 @@ def page(playwright_driver, tmp_path):
     """A page in a fresh browser profile, at the size of an office screen (1366x768)."""
     profile = tmp_path / "chromium-profile"
     context = playwright_driver.chromium.launch_persistent_context(
-        str(profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS, viewport=VIEWPORT,
-        locale="zh-TW", timezone_id="Asia/Taipei")
+        str(profile),
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=CHROMIUM_ARGS,
+        viewport=VIEWPORT,
+        locale="zh-TW",
+        timezone_id="Asia/Taipei",
+    )
     context.set_default_timeout(15_000)
     browser_page = context.pages[0] if context.pages else context.new_page()
     errors: list[str] = []
@@ -72,8 +87,9 @@ def web(serve, engine):  # noqa: F811  (the fixture imported above)
     """The served app with the transcript procedure deployed and the browser users created."""
     with engine.write() as session:
         for username, (roles, groups) in BROWSER_USERS.items():
-            accounts.create_user(session, username, roles=roles, groups=groups, password=PASSWORD,
-                                 now=engine.clock.now())
+            accounts.create_user(
+                session, username, roles=roles, groups=groups, password=PASSWORD, now=engine.clock.now()
+            )
     engine.handle(cmd.DeployDefinition(files_from_folder(BPMN / "household_transcript"), actor="designer"))
     return serve()
 
@@ -106,9 +122,15 @@ def check_accessibility(page, name: str) -> None:
         page.add_script_tag(path=str(AXE))
     results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     serious = [
-        {"id": violation["id"], "impact": violation["impact"], "help": violation["help"],
-         "nodes": [node["target"] for node in violation["nodes"]][:5]}
-        for violation in results["violations"] if violation["impact"] in ("serious", "critical")]
+        {
+            "id": violation["id"],
+            "impact": violation["impact"],
+            "help": violation["help"],
+            "nodes": [node["target"] for node in violation["nodes"]][:5],
+        }
+        for violation in results["violations"]
+        if violation["impact"] in ("serious", "critical")
+    ]
     screenshot(page, name)
     assert serious == [], f"accessibility violations on {name}:\n{json.dumps(serious, ensure_ascii=False, indent=1)}"
 
@@ -133,6 +155,11 @@ def carried_case(api_as) -> dict:
     issue = case["open_tasks"][0]
     assert issue["element_id"] == "issue_transcript", case
     assert api_as("POST", f"/api/tasks/{issue['id']}/claim", user="clerk").status == 200
-    assert api_as("POST", f"/api/tasks/{issue['id']}/complete", user="clerk", json={"data": {"fee_paid": 15}}).status == 200
-    return {**api_as("GET", f"/api/cases/{started['case_id']}", user="auditor").json,
-            "access_code": started["access_code"]}
+    assert (
+        api_as("POST", f"/api/tasks/{issue['id']}/complete", user="clerk", json={"data": {"fee_paid": 15}}).status
+        == 200
+    )
+    return {
+        **api_as("GET", f"/api/cases/{started['case_id']}", user="auditor").json,
+        "access_code": started["access_code"],
+    }

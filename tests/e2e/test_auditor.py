@@ -1,5 +1,6 @@
 """An auditor steps through a case's history: the diagram shows the path taken and where the case
 was at each step, the data as it was then; the integrity check reports its result."""
+
 from __future__ import annotations
 
 import pytest
@@ -55,8 +56,12 @@ def test_an_auditor_steps_through_a_cases_history(page, web, api_as):
 
 def test_a_supervisor_reads_the_dashboard_and_the_heat_map(page, web, api_as):
     case = carried_case(api_as)
-    assert api_as("POST", f"/api/public/cases/{case['number']}/rating",
-                  json={"code": case["access_code"], "score": 4}).status == 201
+    assert (
+        api_as(
+            "POST", f"/api/public/cases/{case['number']}/rating", json={"code": case["access_code"], "score": 4}
+        ).status
+        == 201
+    )
     api_as("POST", "/api/cases", user="clerk", json={"procedure": "household_transcript"})  # one still open
     sign_in(page, web, "lead")
     page.get_by_role("link", name="管理儀表板").click()

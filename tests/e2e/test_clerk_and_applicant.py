@@ -1,4 +1,5 @@
 """A clerk receives a case at the counter and completes it; the applicant checks status and rates."""
+
 from __future__ import annotations
 
 import re
@@ -60,7 +61,9 @@ def test_a_clerk_receives_a_case_at_the_counter_and_completes_it(page, web):
 
     page.get_by_label(re.compile("身分證統一編號")).fill("A123456789")
     page.get_by_label(re.compile("申請人姓名")).fill("王小明")
-    page.get_by_label(re.compile("謄本種類")).select_option(label="全部")  # the option code "full", as the clerk reads it
+    page.get_by_label(re.compile("謄本種類")).select_option(
+        label="全部"
+    )  # the option code "full", as the clerk reads it
     page.get_by_label(re.compile("份數")).fill("2")
     page.get_by_role("button", name="完成").click()
     page.wait_for_selector("text=工作已完成。")
@@ -92,9 +95,10 @@ def test_a_clerk_receives_a_case_at_the_counter_and_completes_it(page, web):
 
 def serve_the_transcript(api_as, case_id: str) -> None:
     """Another desk serves the case over the API: reception, the register check, the issue."""
-    steps = {"receive_application": {"national_id": "A123456789", "applicant_name": "王小明", "scope": "full",
-                                     "copies": 1},
-             "issue_transcript": {"fee_paid": 15}}
+    steps = {
+        "receive_application": {"national_id": "A123456789", "applicant_name": "王小明", "scope": "full", "copies": 1},
+        "issue_transcript": {"fee_paid": 15},
+    }
     for _ in range(120):  # the register check runs in the background between the two steps
         open_tasks = api_as("GET", f"/api/cases/{case_id}", user="clerk").json["open_tasks"]
         if not open_tasks and not steps:
@@ -108,8 +112,9 @@ def serve_the_transcript(api_as, case_id: str) -> None:
 
 
 def test_an_applicant_checks_the_status_and_rates(page, web, api_as):
-    started = api_as("POST", "/api/cases", user="clerk", json={"procedure": "household_transcript",
-                                                              "applicant": {"name": "林美華"}}).json
+    started = api_as(
+        "POST", "/api/cases", user="clerk", json={"procedure": "household_transcript", "applicant": {"name": "林美華"}}
+    ).json
     page.goto(web.url("/app/#/status"))
     wait_ready(page, "status")
     page.get_by_label(re.compile("案件編號")).fill(started["number"])

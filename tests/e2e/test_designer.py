@@ -1,4 +1,5 @@
 """A designer edits a diagram in the modeller, sees the findings on the diagram, and deploys it."""
+
 from __future__ import annotations
 
 import pytest
@@ -53,7 +54,9 @@ def test_a_designer_edits_a_diagram_and_deploys_it(page, web, api_as):
     # The saved draft is offered when the procedure is opened again.
     page.get_by_role("button", name="開啟", exact=True).click()
     page.get_by_role("button", name="開啟上次儲存的草稿").click()
-    page.wait_for_function(f"document.querySelector('#modeler [data-element-id=issue_transcript]').textContent.includes('{NEW_NAME}')")
+    page.wait_for_function(
+        f"document.querySelector('#modeler [data-element-id=issue_transcript]').textContent.includes('{NEW_NAME}')"
+    )
 
     page.get_by_role("button", name="部署新版本").click()
     page.wait_for_selector("#designer-messages .notice.ok")

@@ -1,5 +1,6 @@
 """The task form's checks in the browser (api/web/static/js/forms.js) find the same fields wrong
 as the server's jsonschema does, for every form of every procedure and many kinds of wrong input."""
+
 from __future__ import annotations
 
 import json
@@ -20,9 +21,29 @@ FORMS = sorted(BPMN.glob("*/*.schema.json"))
 def candidates(schema: dict) -> list:
     """Values right and wrong for a property: wrong types, empty, too long, out of range..."""
     kind = schema.get("type")
-    values = [None, True, 12, 1.5, "", "x", "A123456789", "A123456788", "a123456789", "AA12345678", "A12345678Z",
-              "a" * 300, [], {}, "2026-02-30",
-              "2026-02-28", "20260228", "someone@example.tw", "09123456789", "0912345678", "中文名字"]
+    values = [
+        None,
+        True,
+        12,
+        1.5,
+        "",
+        "x",
+        "A123456789",
+        "A123456788",
+        "a123456789",
+        "AA12345678",
+        "A12345678Z",
+        "a" * 300,
+        [],
+        {},
+        "2026-02-30",
+        "2026-02-28",
+        "20260228",
+        "someone@example.tw",
+        "09123456789",
+        "0912345678",
+        "中文名字",
+    ]
     if "enum" in schema:
         values += schema["enum"] + ["not-an-option"]
     if kind in ("integer", "number"):
@@ -61,12 +82,15 @@ def test_the_browser_finds_the_same_fields_wrong_as_the_server(page, web):
         schema = json.loads(path.read_text(encoding="utf-8"))
         cases = samples(schema)
         # The browser names a missing or unexpected field itself; the server names its parent object.
-        browser = page.evaluate("""async ([schema, cases]) => {
+        browser = page.evaluate(
+            """async ([schema, cases]) => {
             const { validate } = await import('/app/static/js/forms.js');
             return cases.map((data) => [...new Set(validate(schema, data).map((error) =>
               error.keyword === 'err_required' || error.keyword === 'err_additional'
                 ? (error.field.split('/').slice(0, -1).join('/') || '(form)') : error.field))].sort());
-        }""", [schema, cases])
+        }""",
+            [schema, cases],
+        )
         for data, fields in zip(cases, browser):
             assert set(fields) == server_fields(schema, data), f"{path.parent.name}/{path.name}: {data!r}"
             checked += 1

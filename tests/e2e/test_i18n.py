@@ -1,4 +1,5 @@
 """Both languages have every text the pages ask for."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """Small helpers to drive cases through engine commands in tests."""
+
 from __future__ import annotations
 
 import time
@@ -19,7 +20,9 @@ def open_tasks(engine, case_id: str) -> list:
 
 def open_task(engine, case_id: str, element_id: str):
     matches = [t for t in open_tasks(engine, case_id) if t.element_id == element_id]
-    assert len(matches) == 1, f"expected one open {element_id}, found {[t.element_id for t in open_tasks(engine, case_id)]}"
+    assert len(matches) == 1, (
+        f"expected one open {element_id}, found {[t.element_id for t in open_tasks(engine, case_id)]}"
+    )
     return matches[0]
 
 
@@ -42,8 +45,9 @@ def run_jobs_of(engine, case_id: str, seconds: float = 10.0) -> None:
     while True:
         ran = engine.run_due_jobs()
         with engine.read() as session:
-            running = session.scalar(select(ServiceJob.id).where(ServiceJob.case_id == case_id,
-                                                                 ServiceJob.status == "running").limit(1))
+            running = session.scalar(
+                select(ServiceJob.id).where(ServiceJob.case_id == case_id, ServiceJob.status == "running").limit(1)
+            )
         if running is None and not ran:
             return
         assert time.monotonic() < deadline, f"the agency calls of case {case_id} did not finish"

@@ -1,4 +1,5 @@
 """The household transcript procedure end to end through engine commands."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -34,8 +35,13 @@ def test_main_path_from_receipt_to_rating(engine, transcript, clock):
     case = case_row(engine, started.case_id)
     assert case.status == "completed" and case.next_timer_at is None
     assert [e.type for e in events(engine, started.case_id)] == [
-        "case_started", "task_completed", "service_result_recorded", "task_completed", "message_delivered",
-        "case_completed"]
+        "case_started",
+        "task_completed",
+        "service_result_recorded",
+        "task_completed",
+        "message_delivered",
+        "case_completed",
+    ]
     state = engine.case_state(started.case_id)
     assert state["data"]["rating_score"] == 5 and state["data"]["identity_valid"] is True
     assert state["data"]["identity_confirmed_by_agency"] is True
@@ -45,8 +51,12 @@ def test_main_path_from_receipt_to_rating(engine, transcript, clock):
 def test_invalid_identity_goes_to_manual_check_and_can_be_rejected(engine, transcript):
     started = start(engine)
     complete(engine, started.case_id, "receive_application", {**RECEIVE, "national_id": "A123456788"})
-    complete(engine, started.case_id, "verify_identity_manually",
-             {"identity_confirmed": False, "checked_document": "passport"})
+    complete(
+        engine,
+        started.case_id,
+        "verify_identity_manually",
+        {"identity_confirmed": False, "checked_document": "passport"},
+    )
     assert case_row(engine, started.case_id).status == "completed"
     assert engine.case_state(started.case_id)["data"]["identity_confirmed"] is False
 
@@ -94,7 +104,12 @@ def test_claims(engine, transcript):
     with pytest.raises(Conflict):
         engine.handle(cmd.CompleteTask(task.id, "clerk-2", RECEIVE))
     assert [e.type for e in events(engine, started.case_id)] == [
-        "case_started", "task_claimed", "task_unclaimed", "task_claimed", "task_completed"]
+        "case_started",
+        "task_claimed",
+        "task_unclaimed",
+        "task_claimed",
+        "task_completed",
+    ]
     assert engine.verify_case(started.case_id).ok
 
 
@@ -153,7 +168,8 @@ def test_new_versions_do_not_move_running_cases(engine, transcript):
     again = engine.handle(cmd.DeployDefinition(files))
     assert (again.created, again.definition.version) == (False, 1)
     files["household_transcript.bpmn"] = files["household_transcript.bpmn"].replace(
-        "核發謄本 Issue transcript".encode(), "核發 Issue".encode())
+        "核發謄本 Issue transcript".encode(), "核發 Issue".encode()
+    )
     v2 = engine.handle(cmd.DeployDefinition(files))
     assert (v2.created, v2.definition.version) == (True, 2)
     newer = start(engine)
@@ -168,9 +184,11 @@ def test_a_task_outside_the_actors_lanes_is_refused_and_nothing_is_recorded(engi
     started = start(engine)
     task = open_task(engine, started.case_id, "receive_application")
     recorded = len(events(engine, started.case_id))
-    for command in (cmd.ClaimTask(task.id, "clerk-1", lanes=frozenset({"Supervisor"})),
-                    cmd.UnclaimTask(task.id, "clerk-1", lanes=frozenset()),
-                    cmd.CompleteTask(task.id, "clerk-1", RECEIVE, lanes=frozenset({"Supervisor"}))):
+    for command in (
+        cmd.ClaimTask(task.id, "clerk-1", lanes=frozenset({"Supervisor"})),
+        cmd.UnclaimTask(task.id, "clerk-1", lanes=frozenset()),
+        cmd.CompleteTask(task.id, "clerk-1", RECEIVE, lanes=frozenset({"Supervisor"})),
+    ):
         with pytest.raises(NotAllowed) as refused:
             engine.handle(command)
         assert refused.value.details == {"task_id": task.id, "lane": "Clerk"}

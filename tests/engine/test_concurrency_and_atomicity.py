@@ -1,4 +1,5 @@
 """Races between clerks and failures in the middle of a command."""
+
 from __future__ import annotations
 
 import threading
@@ -48,7 +49,9 @@ def _snapshot(engine, case_id):
     with engine.read() as session:
         case = session.get(Case, case_id)
         return (
-            case.state, case.version, case.last_event_seq,
+            case.state,
+            case.version,
+            case.last_event_seq,
             session.scalar(select(func.count()).select_from(CaseEvent).where(CaseEvent.case_id == case_id)),
             sorted((t.id, t.status, t.assignee) for t in session.scalars(select(Task).where(Task.case_id == case_id))),
         )
@@ -96,8 +99,9 @@ def test_writers_of_two_processes_take_turns_through_the_write_queue(engine, tra
     done = threading.Event()
     try:
         with engine.handlers._transaction.writers():  # this process is writing
-            worker = threading.Thread(target=lambda: (
-                other_process.handle(cmd.CompleteTask(task.id, "clerk-2", RECEIVE)), done.set()))
+            worker = threading.Thread(
+                target=lambda: (other_process.handle(cmd.CompleteTask(task.id, "clerk-2", RECEIVE)), done.set())
+            )
             worker.start()
             assert not done.wait(0.3)  # the other process waits its turn
         worker.join(10)

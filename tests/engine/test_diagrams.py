@@ -1,4 +1,5 @@
 """Every procedure in bpmn/ carries diagram interchange, so modelling tools can draw it."""
+
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,10 @@ def test_every_element_is_drawn(path: Path):
     root = etree.parse(str(path)).getroot()
     drawn = {el.get("bpmnElement") for el in root.iterfind(".//bpmndi:BPMNShape", NS)}
     drawn |= {el.get("bpmnElement") for el in root.iterfind(".//bpmndi:BPMNEdge", NS)}
-    elements = {el.get("id") for process in root.iterfind("bpmn:process", NS) for el in process.iter()
-                if isinstance(el.tag, str) and etree.QName(el).namespace == NS["bpmn"] and drawable(el)}
+    elements = {
+        el.get("id")
+        for process in root.iterfind("bpmn:process", NS)
+        for el in process.iter()
+        if isinstance(el.tag, str) and etree.QName(el).namespace == NS["bpmn"] and drawable(el)
+    }
     assert elements and elements <= drawn, sorted(elements - drawn)

@@ -1,4 +1,5 @@
 """Statements run on the driver directly read and write exactly what SQLAlchemy Core would."""
+
 from __future__ import annotations
 
 import pytest
@@ -34,8 +35,9 @@ def test_values_written_directly_read_back_through_core(engine, transcript):
 
 
 def test_literals_in_the_statement_are_bound_too(engine, transcript):
-    statement = DirectStatement(select(store.DEFINITIONS.c.process_key).where(
-        store.DEFINITIONS.c.draft.is_(False)).limit(1))
+    statement = DirectStatement(
+        select(store.DEFINITIONS.c.process_key).where(store.DEFINITIONS.c.draft.is_(False)).limit(1)
+    )
     with engine.db.begin() as conn:
         assert statement.scalar(conn, {}) == "household_transcript"
 
@@ -45,7 +47,8 @@ def test_driver_errors_arrive_wrapped_as_core_wraps_them(engine, transcript):
     with engine.db.connect() as conn:
         with pytest.raises(IntegrityError):
             with conn.begin():
-                row = dict(conn.execute(select(store.EVENTS).where(store.EVENTS.c.case_id == started.case_id)).one()
-                           ._mapping)
+                row = dict(
+                    conn.execute(select(store.EVENTS).where(store.EVENTS.c.case_id == started.case_id)).one()._mapping
+                )
                 row.pop("id", None)
                 DirectStatement(insert(store.EVENTS)).executemany(conn, [row])  # the same (case, seq) again

@@ -1,4 +1,5 @@
 """The Alembic migrations build exactly the schema the models describe, on either database."""
+
 from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata

@@ -1,4 +1,5 @@
 """Replay reproduces every case from its events; any edit of history or state is reported."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -15,9 +16,11 @@ from ..tampering import tamper, with_guard_lifted
 from .helpers import RECEIVE, complete, events, open_tasks, start
 
 ACTIONS = st.lists(
-    st.sampled_from(["complete", "complete_bad_id", "claim", "advance_hours", "advance_days", "fire",
-                     "rate", "cancel"]),
-    min_size=1, max_size=12,
+    st.sampled_from(
+        ["complete", "complete_bad_id", "claim", "advance_hours", "advance_days", "fire", "rate", "cancel"]
+    ),
+    min_size=1,
+    max_size=12,
 )
 
 
@@ -97,9 +100,12 @@ def _tamper(engine, statement):
 
 def test_an_edited_event_is_reported(engine, transcript, clock):
     case_id = _completed_case(engine, clock)
-    _tamper(engine, update(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.seq == 2)
-            .values(payload={"task_id": events(engine, case_id)[1].payload["task_id"],
-                             "data": {**RECEIVE, "copies": 9}}))
+    _tamper(
+        engine,
+        update(CaseEvent)
+        .where(CaseEvent.case_id == case_id, CaseEvent.seq == 2)
+        .values(payload={"task_id": events(engine, case_id)[1].payload["task_id"], "data": {**RECEIVE, "copies": 9}}),
+    )
     result = engine.verify_case(case_id)
     assert not result.ok and result.first_divergent_seq == 2
     assert "edited" in " ".join(result.problems)

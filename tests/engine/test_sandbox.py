@@ -1,4 +1,5 @@
 """Tests for engine.sandbox: BPMN scripts and expressions run by real SpiffWorkflow workflows."""
+
 from __future__ import annotations
 
 import datetime
@@ -35,8 +36,7 @@ def _linear_process(*elements: str) -> bytes:
     """start -> elements[0] -> elements[1] -> ... -> end. Each element's id is its first id attr."""
     ids = ["start"] + [el.split('id="', 1)[1].split('"', 1)[0] for el in elements] + ["end"]
     flows = "\n".join(
-        f'<bpmn:sequenceFlow id="f{i}" sourceRef="{a}" targetRef="{b}"/>'
-        for i, (a, b) in enumerate(zip(ids, ids[1:]))
+        f'<bpmn:sequenceFlow id="f{i}" sourceRef="{a}" targetRef="{b}"/>' for i, (a, b) in enumerate(zip(ids, ids[1:]))
     )
     body = "\n".join(elements)
     return (
@@ -47,15 +47,21 @@ def _linear_process(*elements: str) -> bytes:
 
 
 def _script_task(script: str, task_id: str = "compute", name: str = "Compute") -> str:
-    return (f'<bpmn:scriptTask id="{task_id}" name="{name}" scriptFormat="python">'
-            f"<bpmn:script>{_xml_escape(script)}</bpmn:script></bpmn:scriptTask>")
+    return (
+        f'<bpmn:scriptTask id="{task_id}" name="{name}" scriptFormat="python">'
+        f"<bpmn:script>{_xml_escape(script)}</bpmn:script></bpmn:scriptTask>"
+    )
 
 
-def _service_task(operator: str, params: dict[str, str], result_variable: str = "result",
-                  task_id: str = "lookup", name: str = "Look up person") -> str:
+def _service_task(
+    operator: str,
+    params: dict[str, str],
+    result_variable: str = "result",
+    task_id: str = "lookup",
+    name: str = "Look up person",
+) -> str:
     parameters = "".join(
-        f'<spiffworkflow:parameter id="{pid}" type="str" value="{_xml_escape(expr)}"/>'
-        for pid, expr in params.items()
+        f'<spiffworkflow:parameter id="{pid}" type="str" value="{_xml_escape(expr)}"/>' for pid, expr in params.items()
     )
     return (
         f'<bpmn:serviceTask id="{task_id}" name="{name}"><bpmn:extensionElements>'
@@ -71,12 +77,14 @@ def _gateway_process(condition_big: str) -> bytes:
         f'{_HEADER}<bpmn:process id="proc" isExecutable="true">\n'
         '<bpmn:startEvent id="start"/>\n'
         '<bpmn:exclusiveGateway id="route" name="Route by amount" default="to_small"/>\n'
-        + _script_task("path = 'big'", "big", "Big") + "\n"
-        + _script_task("path = 'small'", "small", "Small") + "\n"
+        + _script_task("path = 'big'", "big", "Big")
+        + "\n"
+        + _script_task("path = 'small'", "small", "Small")
+        + "\n"
         '<bpmn:endEvent id="end"/>\n'
         '<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="route"/>\n'
         '<bpmn:sequenceFlow id="to_big" sourceRef="route" targetRef="big">'
-        f'<bpmn:conditionExpression>{_xml_escape(condition_big)}</bpmn:conditionExpression>'
+        f"<bpmn:conditionExpression>{_xml_escape(condition_big)}</bpmn:conditionExpression>"
         "</bpmn:sequenceFlow>\n"
         '<bpmn:sequenceFlow id="to_small" sourceRef="route" targetRef="small"/>\n'
         '<bpmn:sequenceFlow id="f3" sourceRef="big" targetRef="end"/>\n'
@@ -93,16 +101,20 @@ def _workflow(xml: bytes, engine: SandboxedScriptEngine, data: dict | None = Non
     return workflow
 
 
-def _run_script(script: str, data: dict | None = None, engine: SandboxedScriptEngine | None = None,
-                ) -> BpmnWorkflow:
+def _run_script(
+    script: str,
+    data: dict | None = None,
+    engine: SandboxedScriptEngine | None = None,
+) -> BpmnWorkflow:
     workflow = _workflow(_linear_process(_script_task(script)), engine or SandboxedScriptEngine(), data)
     workflow.do_engine_steps()
     return workflow
 
 
 def _task(workflow: BpmnWorkflow, bpmn_id: str):
-    return next(t for t in workflow.get_tasks(state=TaskState.ANY_MASK)
-                if getattr(t.task_spec, "bpmn_id", None) == bpmn_id)
+    return next(
+        t for t in workflow.get_tasks(state=TaskState.ANY_MASK) if getattr(t.task_spec, "bpmn_id", None) == bpmn_id
+    )
 
 
 def _functions() -> ScriptFunctions:
@@ -116,6 +128,7 @@ def _functions() -> ScriptFunctions:
 # ---------------------------------------------------------------------------------------------
 # Ordinary scripts work
 # ---------------------------------------------------------------------------------------------
+
 
 def test_normal_script_computes_values_into_task_data():
     script = """
@@ -137,8 +150,13 @@ try:
 except ZeroDivisionError:
     ratio = None
 """
-    data = {"count": 1, "totals": {"fees": 10}, "members": [1, 2, 3], "name": "mei",
-            "people": [{"age": 30}, {"age": 5}]}
+    data = {
+        "count": 1,
+        "totals": {"fees": 10},
+        "members": [1, 2, 3],
+        "name": "mei",
+        "people": [{"age": 30}, {"age": 5}],
+    }
     workflow = _run_script(script, data)
 
     assert workflow.is_completed()
@@ -185,8 +203,7 @@ def test_a_datetime_left_in_task_data_is_refused_with_a_hint():
 
 
 def test_unregistered_function_fails_naming_the_task():
-    workflow = _workflow(_linear_process(_script_task("sent = send_email('x')")),
-                         SandboxedScriptEngine(_functions()))
+    workflow = _workflow(_linear_process(_script_task("sent = send_email('x')")), SandboxedScriptEngine(_functions()))
     with pytest.raises(WorkflowTaskException) as info:
         workflow.do_engine_steps()
     message = str(info.value)
@@ -207,19 +224,20 @@ def test_task_data_may_not_hide_a_registered_function():
 # Expressions: gateway conditions and timers go through the sandbox too
 # ---------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("amount, expected", [(500, "big"), (20, "small")])
 def test_gateway_condition_is_evaluated_in_the_sandbox(amount, expected):
     # Whitespace around the condition (as XML formatting leaves it) is tolerated.
-    workflow = _workflow(_gateway_process("\n   amount > double(50)\n  "),
-                         SandboxedScriptEngine(_functions()), {"amount": amount})
+    workflow = _workflow(
+        _gateway_process("\n   amount > double(50)\n  "), SandboxedScriptEngine(_functions()), {"amount": amount}
+    )
     workflow.do_engine_steps()
     assert workflow.is_completed()
     assert workflow.data["path"] == expected
 
 
 def test_refused_gateway_condition_names_the_gateway_and_the_expression():
-    workflow = _workflow(_gateway_process("amount.__class__ is int"), SandboxedScriptEngine(),
-                         {"amount": 5})
+    workflow = _workflow(_gateway_process("amount.__class__ is int"), SandboxedScriptEngine(), {"amount": 5})
     with pytest.raises(WorkflowTaskException) as info:
         workflow.do_engine_steps()
     message = str(info.value)
@@ -228,9 +246,11 @@ def test_refused_gateway_condition_names_the_gateway_and_the_expression():
 
 
 def test_timer_expression_is_evaluated_in_the_sandbox():
-    timer = ('<bpmn:intermediateCatchEvent id="wait" name="Wait"><bpmn:timerEventDefinition>'
-             '<bpmn:timeDuration>f"PT{seconds}S"</bpmn:timeDuration>'
-             "</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>")
+    timer = (
+        '<bpmn:intermediateCatchEvent id="wait" name="Wait"><bpmn:timerEventDefinition>'
+        '<bpmn:timeDuration>f"PT{seconds}S"</bpmn:timeDuration>'
+        "</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>"
+    )
     workflow = _workflow(_linear_process(timer), SandboxedScriptEngine(), {"seconds": 0})
     workflow.do_engine_steps()
     time.sleep(0.01)  # the timer fires when its due time is strictly in the past
@@ -243,23 +263,27 @@ def test_timer_expression_is_evaluated_in_the_sandbox():
 # Refusals
 # ---------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("script, reason", [
-    ("import os", "import statements are not allowed"),
-    ("from os import path", "import statements are not allowed"),
-    ("text = open('/etc/passwd').read()", "'open' is not available in scripts"),
-    ("os = __import__('os')", '"__import__" is an invalid variable name'),
-    ("classes = ().__class__.__base__.__subclasses__()", '"__class__" is an invalid attribute name'),
-    ("x = 1\nc = getattr(x, '__class__')", "line 2: access to attribute '__class__' is not allowed"),
-    ("c = getattr(1, '__cl' + 'ass__')", "access to attribute '__class__' is not allowed"),
-    ("x = eval('1 + 1')", "Eval calls are not allowed"),
-    ("exec('x = 1')", "Exec calls are not allowed"),
-    ("code = compile('1', 'f', 'eval')", "'compile' is not available in scripts"),
-    ("t = type(1)", "'type' is not available in scripts"),
-    ("class Evil:\n    pass", "class definitions are not allowed"),
-    ("s = '{0.__class__}'.format(1)", "str.format() is not allowed"),
-    ("g = (n for n in [1])\nf = g.gi_frame", '"gi_frame" is a restricted name'),
-    ("n = sum(range(10 ** 12))", "range() in scripts is limited"),
-])
+
+@pytest.mark.parametrize(
+    "script, reason",
+    [
+        ("import os", "import statements are not allowed"),
+        ("from os import path", "import statements are not allowed"),
+        ("text = open('/etc/passwd').read()", "'open' is not available in scripts"),
+        ("os = __import__('os')", '"__import__" is an invalid variable name'),
+        ("classes = ().__class__.__base__.__subclasses__()", '"__class__" is an invalid attribute name'),
+        ("x = 1\nc = getattr(x, '__class__')", "line 2: access to attribute '__class__' is not allowed"),
+        ("c = getattr(1, '__cl' + 'ass__')", "access to attribute '__class__' is not allowed"),
+        ("x = eval('1 + 1')", "Eval calls are not allowed"),
+        ("exec('x = 1')", "Exec calls are not allowed"),
+        ("code = compile('1', 'f', 'eval')", "'compile' is not available in scripts"),
+        ("t = type(1)", "'type' is not available in scripts"),
+        ("class Evil:\n    pass", "class definitions are not allowed"),
+        ("s = '{0.__class__}'.format(1)", "str.format() is not allowed"),
+        ("g = (n for n in [1])\nf = g.gi_frame", '"gi_frame" is a restricted name'),
+        ("n = sum(range(10 ** 12))", "range() in scripts is limited"),
+    ],
+)
 def test_dangerous_constructs_are_refused_naming_the_task(script, reason):
     workflow = _workflow(_linear_process(_script_task(script)), SandboxedScriptEngine(), {"keep": 1})
     with pytest.raises(WorkflowTaskException) as info:
@@ -298,15 +322,19 @@ def test_syntax_error_is_reported_with_its_line():
 # Time limit
 # ---------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("script", [
-    "while True: pass",  # one jump onto itself: CPython 3.11 emits no trace event for it
-    "n = 0\nwhile True:\n    n += 1",
-    "def spin():\n    while 1:\n        pass\nspin()",
-    "rows = [i * j for i in range(10 ** 6) for j in range(10 ** 6)]",
-    # Catching the timeout must not help the script escape.
-    "while True:\n    try:\n        while True:\n            pass\n    except:\n        pass",
-    "while True:\n    try:\n        pass\n    finally:\n        continue",
-])
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "while True: pass",  # one jump onto itself: CPython 3.11 emits no trace event for it
+        "n = 0\nwhile True:\n    n += 1",
+        "def spin():\n    while 1:\n        pass\nspin()",
+        "rows = [i * j for i in range(10 ** 6) for j in range(10 ** 6)]",
+        # Catching the timeout must not help the script escape.
+        "while True:\n    try:\n        while True:\n            pass\n    except:\n        pass",
+        "while True:\n    try:\n        pass\n    finally:\n        continue",
+    ],
+)
 def test_runaway_script_is_stopped_after_the_timeout(script):
     workflow = _workflow(_linear_process(_script_task(script)), SandboxedScriptEngine(timeout_seconds=0.2))
     started = time.monotonic()
@@ -386,6 +414,7 @@ def test_scripts_are_compiled_once_per_source_text():
 # Service tasks
 # ---------------------------------------------------------------------------------------------
 
+
 class _FakeGateway:
     def __init__(self, result=None, error: Exception | None = None) -> None:
         self.result = result
@@ -401,8 +430,9 @@ class _FakeGateway:
 
 def test_service_task_result_lands_in_the_result_variable():
     gateway = _FakeGateway(result={"name": "Lin", "members": [1, 2]})
-    xml = _linear_process(_service_task("registry.lookup", {"person_id": "'A' + str(double(61))"},
-                                        result_variable="person"))
+    xml = _linear_process(
+        _service_task("registry.lookup", {"person_id": "'A' + str(double(61))"}, result_variable="person")
+    )
     workflow = _workflow(xml, SandboxedScriptEngine(_functions(), service_gateway=gateway))
     workflow.do_engine_steps()
     assert workflow.is_completed()
@@ -445,23 +475,27 @@ def test_service_parameter_expressions_are_sandboxed():
 # Deploy-time check
 # ---------------------------------------------------------------------------------------------
 
+
 def test_check_script_syntax_accepts_good_code():
     assert check_script_syntax("a, b = 1, 2\ntotal = a + b\nd = {k: v for k, v in [('x', 1)]}", "exec") is None
     assert check_script_syntax("amount > 100 and status == 'open'", "eval") is None
     assert check_script_syntax("\n    x = 1\n    y = x + 1\n", "exec") is None  # indented XML text
 
 
-@pytest.mark.parametrize("source, mode, expected", [
-    ("x = (1 +", "exec", "Syntax error: line 1:"),
-    ("x = 1\nif x\n    y = 2", "exec", "Syntax error: line 2:"),
-    ("x = 1", "eval", "Syntax error: line 1:"),
-    ("import os", "exec", "Not allowed: line 1: import statements are not allowed"),
-    ("x = 1\ny = x.__class__", "exec", 'Not allowed: line 2: "__class__" is an invalid attribute name'),
-    ("_secret = 1", "exec", 'Not allowed: line 1: "_secret" is an invalid variable name'),
-    ("__import__('os')", "eval", 'Not allowed: line 1: "__import__" is an invalid variable name'),
-    ("-" * 100_000 + "1", "eval", "Syntax error: the code is nested too deeply"),
-    ("x" + "+x" * 50_000, "eval", "Syntax error: the code is nested too deeply"),
-])
+@pytest.mark.parametrize(
+    "source, mode, expected",
+    [
+        ("x = (1 +", "exec", "Syntax error: line 1:"),
+        ("x = 1\nif x\n    y = 2", "exec", "Syntax error: line 2:"),
+        ("x = 1", "eval", "Syntax error: line 1:"),
+        ("import os", "exec", "Not allowed: line 1: import statements are not allowed"),
+        ("x = 1\ny = x.__class__", "exec", 'Not allowed: line 2: "__class__" is an invalid attribute name'),
+        ("_secret = 1", "exec", 'Not allowed: line 1: "_secret" is an invalid variable name'),
+        ("__import__('os')", "eval", 'Not allowed: line 1: "__import__" is an invalid variable name'),
+        ("-" * 100_000 + "1", "eval", "Syntax error: the code is nested too deeply"),
+        ("x" + "+x" * 50_000, "eval", "Syntax error: the code is nested too deeply"),
+    ],
+)
 def test_check_script_syntax_reports_problems_with_line_numbers(source, mode, expected):
     message = check_script_syntax(source, mode)
     assert message is not None and message.startswith(expected), message

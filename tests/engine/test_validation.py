@@ -5,6 +5,7 @@ folder is a bundle of its files. EXPECTED below says what each entry must produc
 tests/corpus/good holds a valid bundle (lanes, a form, scripts, timers, a service operator,
 a DMN decision and a call activity).
 """
+
 from __future__ import annotations
 
 import random
@@ -50,8 +51,7 @@ def validate(files: dict[str, bytes], **kwargs) -> ValidatedBundle:
 
 
 def show(findings: list[Finding]) -> str:
-    return "\n".join(f"{f.severity} {f.element_type}:{f.element_id} [{f.file}:{f.line}] {f.message}"
-                     for f in findings)
+    return "\n".join(f"{f.severity} {f.element_type}:{f.element_id} [{f.file}:{f.line}] {f.message}" for f in findings)
 
 
 def errors(bundle: ValidatedBundle) -> list[Finding]:
@@ -86,8 +86,7 @@ EXPECTED = {
     "complex_gateway.bpmn": Expect(ERROR, "cg", "replace it with exclusive, inclusive or parallel"),
     "implicit_split.bpmn": Expect(ERROR, "review", "add a parallel gateway after the task"),
     "service_without_operator.bpmn": Expect(ERROR, "lookup", "has no operator"),
-    "flow_to_missing_target.bpmn": Expect(ERROR, "f_broken",
-                                          "points to element 'archive' which does not exist"),
+    "flow_to_missing_target.bpmn": Expect(ERROR, "f_broken", "points to element 'archive' which does not exist"),
     "flow_without_condition.bpmn": Expect(ERROR, "f_no", "without a condition"),
     "not_executable.bpmn": Expect(ERROR, "draft_case", "draft"),
     "no_start_event.bpmn": Expect(ERROR, "case", "no start event"),
@@ -111,8 +110,9 @@ EXPECTED = {
     "timer_unknown_function.bpmn": Expect(WARNING, "wait_timer", "business_dayz()", ok=True),
     "timer_empty.bpmn": Expect(ERROR, "wait_timer", "empty timeDuration"),
     "user_task_outside_lane.bpmn": Expect(ERROR, "approve", "not in a lane"),
-    "missing_form.bpmn": Expect(ERROR, "review",
-                                "review-schema.json (formJsonSchemaFilename), which is not in the bundle"),
+    "missing_form.bpmn": Expect(
+        ERROR, "review", "review-schema.json (formJsonSchemaFilename), which is not in the bundle"
+    ),
     "invalid_form_schema": Expect(ERROR, "review", "not a valid JSON Schema"),
     "form_not_json": Expect(ERROR, "review", "not valid JSON"),
     "unconnected_task.bpmn": Expect(WARNING, "orphan", "never run", ok=True),
@@ -140,7 +140,8 @@ def test_bad_corpus(entry):
     # A whole-file finding names the entry itself unless told otherwise.
     file = expect.file or (entry if not (BAD / entry).is_dir() else None)
     matching = [
-        finding for finding in bundle.findings
+        finding
+        for finding in bundle.findings
         if finding.severity == expect.severity
         and finding.element_id == expect.element_id
         and expect.text.lower() in finding.message.lower()
@@ -163,9 +164,11 @@ def test_findings_about_elements_say_where_they_are(entry):
 # Generated hostile input
 # --------------------------------------------------------------------------------------
 
-HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions '
-        'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="D" targetNamespace="x">'
-        '<bpmn:process id="case" isExecutable="true"><bpmn:startEvent id="start"/>')
+HEAD = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions '
+    'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="D" targetNamespace="x">'
+    '<bpmn:process id="case" isExecutable="true"><bpmn:startEvent id="start"/>'
+)
 TAIL = "</bpmn:process></bpmn:definitions>"
 
 
@@ -188,19 +191,22 @@ def test_too_many_elements_are_refused():
 
 
 def test_too_many_elements_in_the_whole_bundle_are_refused():
-    one = (HEAD + "".join(f'<bpmn:task id="t{i}"/>' for i in range(40_000)) + TAIL)
+    one = HEAD + "".join(f'<bpmn:task id="t{i}"/>' for i in range(40_000)) + TAIL
     files = {f"p{n}.bpmn": one.replace('id="case"', f'id="case{n}"').encode() for n in range(3)}
     bundle = validate(files)
-    assert any("in all the files of the bundle" in f.message and f.file == "p2.bpmn"
-               for f in errors(bundle)), show(bundle.findings)
+    assert any("in all the files of the bundle" in f.message and f.file == "p2.bpmn" for f in errors(bundle)), show(
+        bundle.findings
+    )
 
 
 def test_the_amount_of_code_to_compile_is_bounded():
     # 100 distinct scripts of ~19,000 characters: far more code than a bundle needs.
     script = "x = [a + b * 2 for a in range(3)]\n" * 550
-    tasks = "".join(f'<bpmn:scriptTask id="t{i}"><bpmn:script>{script}z = {i}</bpmn:script>'
-                    f'</bpmn:scriptTask><bpmn:sequenceFlow id="f{i}" sourceRef="start" targetRef="t{i}"/>'
-                    for i in range(100))
+    tasks = "".join(
+        f'<bpmn:scriptTask id="t{i}"><bpmn:script>{script}z = {i}</bpmn:script>'
+        f'</bpmn:scriptTask><bpmn:sequenceFlow id="f{i}" sourceRef="start" targetRef="t{i}"/>'
+        for i in range(100)
+    )
     bundle = validate({"code.bpmn": (HEAD + tasks + TAIL).encode()})
     assert any("characters of scripts and expressions" in f.message for f in errors(bundle))
 
@@ -213,23 +219,31 @@ def test_oversized_bundle_is_refused():
 
 def test_too_long_chain_of_tasks_becomes_a_finding():
     # SpiffWorkflow parses the flow recursively; a very long chain exhausts Python's stack.
-    tasks = "".join(f'<bpmn:scriptTask id="t{i}"><bpmn:script>x = {i}</bpmn:script></bpmn:scriptTask>'
-                    for i in range(3000))
+    tasks = "".join(
+        f'<bpmn:scriptTask id="t{i}"><bpmn:script>x = {i}</bpmn:script></bpmn:scriptTask>' for i in range(3000)
+    )
     flows = '<bpmn:sequenceFlow id="fs" sourceRef="start" targetRef="t0"/>' + "".join(
-        f'<bpmn:sequenceFlow id="f{i}" sourceRef="t{i}" targetRef="t{i + 1}"/>' for i in range(2999))
+        f'<bpmn:sequenceFlow id="f{i}" sourceRef="t{i}" targetRef="t{i + 1}"/>' for i in range(2999)
+    )
     bundle = validate({"chain.bpmn": (HEAD + tasks + flows + TAIL).encode()})
     assert any("too long for the engine" in f.message for f in errors(bundle)), show(bundle.findings)
 
 
-@pytest.mark.parametrize("script", [
-    "x = " + "(" * 100_000 + ")" * 100_000,  # longer than the script limit
-    "x = " + "-" * 50_000 + "1",  # nesting that makes the compiler give up
-    "x = 1\x00",
-])
+@pytest.mark.parametrize(
+    "script",
+    [
+        "x = " + "(" * 100_000 + ")" * 100_000,  # longer than the script limit
+        "x = " + "-" * 50_000 + "1",  # nesting that makes the compiler give up
+        "x = 1\x00",
+    ],
+)
 def test_hostile_scripts_become_findings(script):
     from xml.sax.saxutils import escape
-    body = (f'<bpmn:scriptTask id="t"><bpmn:script>{escape(script).replace(chr(0), "&#0;")}'
-            '</bpmn:script></bpmn:scriptTask><bpmn:sequenceFlow id="f" sourceRef="start" targetRef="t"/>')
+
+    body = (
+        f'<bpmn:scriptTask id="t"><bpmn:script>{escape(script).replace(chr(0), "&#0;")}'
+        '</bpmn:script></bpmn:scriptTask><bpmn:sequenceFlow id="f" sourceRef="start" targetRef="t"/>'
+    )
     bundle = validate({"s.bpmn": (HEAD + body + TAIL).encode()})
     assert errors(bundle), show(bundle.findings)
 
@@ -266,6 +280,7 @@ def test_an_unexpected_internal_error_becomes_an_error_finding(monkeypatch):
 # --------------------------------------------------------------------------------------
 # The good bundle
 # --------------------------------------------------------------------------------------
+
 
 def test_good_bundle_is_ok():
     bundle = validate(load_bundle(GOOD))
@@ -307,10 +322,12 @@ def test_converted_files_are_stored_as_utf8():
 
 
 def test_a_cdata_doctype_inside_a_script_is_not_mistaken_for_a_dtd():
-    body = ('<bpmn:scriptTask id="t"><bpmn:script><![CDATA[page = "<!DOCTYPE html><p>hi</p>"]]>'
-            '</bpmn:script></bpmn:scriptTask><bpmn:endEvent id="e"/>'
-            '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="t"/>'
-            '<bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/>')
+    body = (
+        '<bpmn:scriptTask id="t"><bpmn:script><![CDATA[page = "<!DOCTYPE html><p>hi</p>"]]>'
+        '</bpmn:script></bpmn:scriptTask><bpmn:endEvent id="e"/>'
+        '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="t"/>'
+        '<bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/>'
+    )
     assert validate({"c.bpmn": (HEAD + body + TAIL).encode()}).ok
 
 
@@ -349,40 +366,44 @@ def test_shared_examples_together():
 # Timer expressions
 # --------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("kind, body, severity", [
-    ("timeDuration", '"P5D"', None),
-    ("timeDuration", '"PT4H30M"', None),
-    ("timeDuration", '"P2W"', None),
-    ("timeDuration", 'f"P{days}D"', None),
-    ("timeDuration", '\n   "P5D"\n  ', None),
-    ("timeDuration", "P5D", ERROR),
-    ("timeDuration", '"P5X"', ERROR),
-    ("timeDuration", '"5D"', ERROR),
-    ("timeDuration", '"P"', ERROR),
-    ("timeDuration", '" P5D"', ERROR),
-    ("timeDuration", '"P99999999999M"', ERROR),
-    ("timeDuration", '"P99999999999999999999999D"', ERROR),
-    ("timeDuration", "5", ERROR),
-    ("timeDuration", "1 +", ERROR),
-    ("timeDuration", "business_days(3)", None),
-    ("timeDuration", "unknown_function(3)", WARNING),
-    ("timeDate", '"2026-01-02T09:00:00+08:00"', None),
-    ("timeDate", '"2026-01-02T01:00:00Z"', None),
-    ("timeDate", '"2026-01-02T09:00:00"', WARNING),
-    ("timeDate", '"2026-01-02"', WARNING),
-    ("timeDate", '"2026-13-02T09:00:00+08:00"', ERROR),
-    ("timeDate", "2026-01-02T09:00:00+08:00", ERROR),
-    ("timeDate", '"P5D"', ERROR),
-    ("timeCycle", '"R3/P2D"', None),
-    ("timeCycle", '"R/P1D"', None),
-    ("timeCycle", '"R3/2026-01-02T09:00:00+08:00/P1D"', None),
-    ("timeCycle", '"R3/2026-01-02T09:00:00/P1D"', WARNING),
-    ("timeCycle", "R3/P2D", ERROR),
-    ("timeCycle", '"P2D"', ERROR),
-    ("timeCycle", '"R3/P2X"', ERROR),
-    ("timeCycle", '"R5/P999999Y"', ERROR),
-    ("timeCycle", "", ERROR),
-])
+
+@pytest.mark.parametrize(
+    "kind, body, severity",
+    [
+        ("timeDuration", '"P5D"', None),
+        ("timeDuration", '"PT4H30M"', None),
+        ("timeDuration", '"P2W"', None),
+        ("timeDuration", 'f"P{days}D"', None),
+        ("timeDuration", '\n   "P5D"\n  ', None),
+        ("timeDuration", "P5D", ERROR),
+        ("timeDuration", '"P5X"', ERROR),
+        ("timeDuration", '"5D"', ERROR),
+        ("timeDuration", '"P"', ERROR),
+        ("timeDuration", '" P5D"', ERROR),
+        ("timeDuration", '"P99999999999M"', ERROR),
+        ("timeDuration", '"P99999999999999999999999D"', ERROR),
+        ("timeDuration", "5", ERROR),
+        ("timeDuration", "1 +", ERROR),
+        ("timeDuration", "business_days(3)", None),
+        ("timeDuration", "unknown_function(3)", WARNING),
+        ("timeDate", '"2026-01-02T09:00:00+08:00"', None),
+        ("timeDate", '"2026-01-02T01:00:00Z"', None),
+        ("timeDate", '"2026-01-02T09:00:00"', WARNING),
+        ("timeDate", '"2026-01-02"', WARNING),
+        ("timeDate", '"2026-13-02T09:00:00+08:00"', ERROR),
+        ("timeDate", "2026-01-02T09:00:00+08:00", ERROR),
+        ("timeDate", '"P5D"', ERROR),
+        ("timeCycle", '"R3/P2D"', None),
+        ("timeCycle", '"R/P1D"', None),
+        ("timeCycle", '"R3/2026-01-02T09:00:00+08:00/P1D"', None),
+        ("timeCycle", '"R3/2026-01-02T09:00:00/P1D"', WARNING),
+        ("timeCycle", "R3/P2D", ERROR),
+        ("timeCycle", '"P2D"', ERROR),
+        ("timeCycle", '"R3/P2X"', ERROR),
+        ("timeCycle", '"R5/P999999Y"', ERROR),
+        ("timeCycle", "", ERROR),
+    ],
+)
 def test_timer_expressions(kind, body, severity):
     problems = timer_problems(kind, body, SCRIPT_FUNCTIONS)
     worst = ERROR if any(s == ERROR for s, _ in problems) else (problems[0][0] if problems else None)
@@ -402,9 +423,15 @@ def test_two_service_tasks_may_call_the_same_operator_with_the_same_parameters()
     findings = validate(files).findings
     assert not [f for f in findings if "Every id must be unique" in f.message], show(findings)
     # Real elements still may not share an id.
-    assert any("have the id 'lookup_record'" in f.message
-               for f in validate({"case.bpmn": files["case.bpmn"].replace(b"lookup_second_record", b"lookup_record"),
-                                  **{k: v for k, v in files.items() if k != "case.bpmn"}}).findings)
+    assert any(
+        "have the id 'lookup_record'" in f.message
+        for f in validate(
+            {
+                "case.bpmn": files["case.bpmn"].replace(b"lookup_second_record", b"lookup_record"),
+                **{k: v for k, v in files.items() if k != "case.bpmn"},
+            }
+        ).findings
+    )
 
 
 def test_names_longer_than_the_engine_stores_are_refused_naming_the_element():
@@ -412,8 +439,10 @@ def test_names_longer_than_the_engine_stores_are_refused_naming_the_element():
     folder = Path(__file__).resolve().parents[2] / "bpmn" / "household_transcript"
     files = load_bundle(folder)
     text = files["household_transcript.bpmn"].decode()
-    text = text.replace('<bpmn:userTask id="receive_application" name="受理申請 Receive application">',
-                        f'<bpmn:userTask id="receive_application" name="{"受理" * 200}">')
+    text = text.replace(
+        '<bpmn:userTask id="receive_application" name="受理申請 Receive application">',
+        f'<bpmn:userTask id="receive_application" name="{"受理" * 200}">',
+    )
     text = text.replace('<bpmn:lane id="lane_clerk" name="Clerk">', f'<bpmn:lane id="lane_clerk" name="{"C" * 201}">')
     long_key = "household_transcript_" + "x" * 190
     text = text.replace('<bpmn:process id="household_transcript"', f'<bpmn:process id="{long_key}"')

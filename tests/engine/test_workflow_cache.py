@@ -1,4 +1,5 @@
 """The in-process cache of deserialized workflows: used when it is exact, never when stale."""
+
 from __future__ import annotations
 
 import pytest
@@ -63,14 +64,17 @@ def test_a_failed_command_leaves_nothing_behind_in_the_cache(engine, transcript)
     assert engine.verify_case(started.case_id).ok
 
 
-@pytest.mark.parametrize("value, exact", [
-    ([1, "two", {"three": 3.0}, None, True], True),
-    ((1, 2), False),  # comes back as a list
-    ({1: "one"}, False),  # the key comes back as "1"
-    ({"a", "b"}, False),  # comes back as a list
-    (float("nan"), False),  # comes back as null
-    (2 ** 70, False),  # beyond what orjson writes
-])
+@pytest.mark.parametrize(
+    "value, exact",
+    [
+        ([1, "two", {"three": 3.0}, None, True], True),
+        ((1, 2), False),  # comes back as a list
+        ({1: "one"}, False),  # the key comes back as "1"
+        ({"a", "b"}, False),  # comes back as a list
+        (float("nan"), False),  # comes back as null
+        (2**70, False),  # beyond what orjson writes
+    ],
+)
 def test_only_workflows_that_json_gives_back_exactly_count_as_exact(engine, transcript, value, exact):
     started = start(engine)
     with engine.read() as session:

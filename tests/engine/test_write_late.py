@@ -1,5 +1,6 @@
 """On SQLite, a command computes its change before it takes the database's write lock, and runs
 again when the case changed in between (engine/transactions.py)."""
+
 from __future__ import annotations
 
 import threading

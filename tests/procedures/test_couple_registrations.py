@@ -3,6 +3,7 @@ suite for the three: both parties' household records replacing the paper househo
 the checksum failing, the agency failing, the one-time notice, supplement rounds, withdrawal,
 the SLA breach and cancellation, driven with the injectable clock. The receipt, the channel
 intake and the rating are tested for these procedures in test_shared_steps.py."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -38,16 +39,38 @@ class Kind:
 JUDGMENT = {key: value for key, value in DIVORCE.items() if key != "witnesses"} | {
     "divorce_type": "judgment",
     "judgment": {"court": "臺灣新北地方法院", "case_number": "114年度婚字第123號", "final_on": "2025-12-20"},
-    "documents_presented": ["court_judgment", "finality_certificate", "national_id_card", "photos"]}
+    "documents_presented": ["court_judgment", "finality_certificate", "national_id_card", "photos"],
+}
 
-KINDS = {kind.name: kind for kind in [
-    Kind("marriage", "marriage_registration", MARRIAGE, "register_marriage", "marriage",
-         ("marriage_agreement", "photos")),
-    Kind("divorce_by_agreement", "divorce_registration", DIVORCE, "register_divorce", "divorce_by_agreement",
-         ("divorce_agreement", "photos")),
-    Kind("divorce_by_judgment", "divorce_registration", JUDGMENT, "register_divorce", "divorce_by_judgment",
-         ("court_judgment", "finality_certificate", "photos")),
-]}
+KINDS = {
+    kind.name: kind
+    for kind in [
+        Kind(
+            "marriage",
+            "marriage_registration",
+            MARRIAGE,
+            "register_marriage",
+            "marriage",
+            ("marriage_agreement", "photos"),
+        ),
+        Kind(
+            "divorce_by_agreement",
+            "divorce_registration",
+            DIVORCE,
+            "register_divorce",
+            "divorce_by_agreement",
+            ("divorce_agreement", "photos"),
+        ),
+        Kind(
+            "divorce_by_judgment",
+            "divorce_registration",
+            JUDGMENT,
+            "register_divorce",
+            "divorce_by_judgment",
+            ("court_judgment", "finality_certificate", "photos"),
+        ),
+    ]
+}
 
 
 @pytest.fixture(params=sorted(KINDS))
@@ -88,13 +111,19 @@ def test_a_spouse_record_that_does_not_match_needs_the_paper_register_then_it_is
     case_id = started(engine, kind, kind.receiving(spouse=spouse(kind, name="某某某"), documents_presented=[]))
     # One notice lists every missing paper, the household register included.
     assert step_data(engine, case_id, "issue_notice")["missing_documents"] == sorted(
-        ["national_id_card", "household_register", *kind.paper], key=_required_order(kind))
+        ["national_id_card", "household_register", *kind.paper], key=_required_order(kind)
+    )
     complete(engine, case_id, "issue_notice", {"notice_delivered_by": "in_person"})
     assert case_row(engine, case_id).sla_paused_at == clock.now()
     clock.advance(hours=3)
-    engine.handle(cmd.DeliverMessage(case_id, "documents_supplied",
-                                     {"documents": ["national_id_card", "household_register", *kind.paper]},
-                                     actor="clerk-1"))
+    engine.handle(
+        cmd.DeliverMessage(
+            case_id,
+            "documents_supplied",
+            {"documents": ["national_id_card", "household_register", *kind.paper]},
+            actor="clerk-1",
+        )
+    )
     assert open_task(engine, case_id, kind.register)
     data = data_of(engine, case_id)
     assert data["agency_confirmed"] == [] and data["spouse_record"]["match"] is False
@@ -105,10 +134,17 @@ def test_a_spouse_record_that_does_not_match_needs_the_paper_register_then_it_is
 
 def _required_order(kind: Kind):
     """The notice lists documents in the decision table's order."""
-    order = {"marriage": ["marriage_agreement", "national_id_card", "household_register", "photos"],
-             "divorce_by_agreement": ["divorce_agreement", "national_id_card", "household_register", "photos"],
-             "divorce_by_judgment": ["court_judgment", "finality_certificate", "national_id_card",
-                                     "household_register", "photos"]}[kind.name]
+    order = {
+        "marriage": ["marriage_agreement", "national_id_card", "household_register", "photos"],
+        "divorce_by_agreement": ["divorce_agreement", "national_id_card", "household_register", "photos"],
+        "divorce_by_judgment": [
+            "court_judgment",
+            "finality_certificate",
+            "national_id_card",
+            "household_register",
+            "photos",
+        ],
+    }[kind.name]
     return order.index
 
 
@@ -120,8 +156,9 @@ def test_nothing_supplied_withdraws_the_application(engine, kind, clock):
     assert engine.verify_case(case_id).ok
 
 
-def test_the_register_failing_on_the_spouse_sends_both_records_to_the_clerk(engine, kind,
-                                                                           agencies: SimulatorControl, clock):
+def test_the_register_failing_on_the_spouse_sends_both_records_to_the_clerk(
+    engine, kind, agencies: SimulatorControl, clock
+):
     case_id = started(engine, kind, run_jobs=False)
     assert engine.run_due_jobs() == {"answered": 1}  # the applicant's record
     agencies.fault(agency=HOUSEHOLD, mode="error", status=503, times=3)
@@ -131,8 +168,12 @@ def test_the_register_failing_on_the_spouse_sends_both_records_to_the_clerk(engi
     assert engine.run_due_jobs() == {"failed": 1}
     manual = open_task(engine, case_id, "check_records_manually")
     assert manual.lane == "Clerk" and data_of(engine, case_id)["agency_failure"]["code"] == "agency_unavailable"
-    complete(engine, case_id, "check_records_manually",
-             {"records_confirmed": True, "record_checked_by": "phone_to_registering_office"})
+    complete(
+        engine,
+        case_id,
+        "check_records_manually",
+        {"records_confirmed": True, "record_checked_by": "phone_to_registering_office"},
+    )
     assert open_task(engine, case_id, kind.register)  # the clerk's check replaced the paper
     assert data_of(engine, case_id)["agency_confirmed"] == ["household_register"]
     assert engine.verify_case(case_id).ok
@@ -143,8 +184,9 @@ def test_an_id_number_failing_its_checksum_goes_to_the_clerk_without_asking_the_
     case_id = started(engine, kind, kind.receiving(spouse=spouse(kind, national_id=BAD_CHECKSUM)))
     assert open_task(engine, case_id, "check_records_manually")
     assert agencies.stats()["requests"] == before and data_of(engine, case_id)["ids_valid"] is False
-    complete(engine, case_id, "check_records_manually",
-             {"records_confirmed": False, "record_checked_by": "not_checked"})
+    complete(
+        engine, case_id, "check_records_manually", {"records_confirmed": False, "record_checked_by": "not_checked"}
+    )
     assert step_data(engine, case_id, "issue_notice")["missing_documents"] == ["household_register"]
 
 
@@ -167,12 +209,15 @@ def test_cancellation_closes_a_case_waiting_for_documents(engine, kind):
     assert open_tasks(engine, case_id) == []
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"divorce_type": "agreement", "witnesses": None}, "witnesses"),  # 兩願離婚 needs two witnesses
-    ({"divorce_type": "judgment", "judgment": None}, "judgment"),  # 判決離婚 needs the judgment
-    ({"witnesses": [{"name": "吳宗憲"}]}, "witnesses"),
-    ({"divorce_date": "2026-02-30"}, "divorce_date"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"divorce_type": "agreement", "witnesses": None}, "witnesses"),  # 兩願離婚 needs two witnesses
+        ({"divorce_type": "judgment", "judgment": None}, "judgment"),  # 判決離婚 needs the judgment
+        ({"witnesses": [{"name": "吳宗憲"}]}, "witnesses"),
+        ({"divorce_date": "2026-02-30"}, "divorce_date"),
+    ],
+)
 def test_the_divorce_form_asks_for_what_the_kind_of_divorce_needs(engine, change, field):
     engine.handle(cmd.DeployDefinition(files_from_folder(BPMN / "divorce_registration"), actor="designer"))
     case = engine.handle(cmd.StartCase("divorce_registration", {}, actor="clerk-1"))

@@ -2,6 +2,7 @@
 answer, the one-time notice and its supplement, the residence check, and cancellation while
 waiting for documents, driven with the injectable clock. Withdrawal, the land registry failing
 and the SLA breach are in the suite every procedure runs (test_office_procedures.py)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -24,8 +25,14 @@ ALL_BUT_PROOF = ["national_id_card", "household_register"]
 
 
 def receive(national_id: str = OWNER_ID, documents=ALL_BUT_PROOF, basis: str = "owner") -> dict:
-    return {"national_id": national_id, "applicant_name": "王小明", "move_in_date": "2026-03-01",
-            "new_address": ADDRESS, "residence_basis": basis, "documents_presented": list(documents)}
+    return {
+        "national_id": national_id,
+        "applicant_name": "王小明",
+        "move_in_date": "2026-03-01",
+        "new_address": ADDRESS,
+        "residence_basis": basis,
+        "documents_presented": list(documents),
+    }
 
 
 @pytest.fixture
@@ -51,8 +58,11 @@ def step_data(engine, case_id: str, element_id: str) -> dict:
         definition = engine.deployments.get(session, case.definition_id)
     workflow = serialization.loads(case.state, definition.spec, definition.subprocess_specs)
     # The workflow's task iterator descends into the running call activities.
-    [task] = [task for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
-              if task.task_spec.bpmn_id == element_id]
+    [task] = [
+        task
+        for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
+        if task.task_spec.bpmn_id == element_id
+    ]
     return task.data
 
 
@@ -73,8 +83,12 @@ def test_an_owner_moves_in_without_paper_proof_and_rates(engine, move_in, clock)
     case_id = started(engine, receive())
     check = open_task(engine, case_id, "residence_check")  # no notice: the land registry replaced the proof
     assert check.lane == "Clerk" and check.due_at == case_row(engine, case_id).due_at
-    complete(engine, case_id, "residence_check",
-             {"residence_confirmed": True, "checked_on": "2026-03-02", "method": "village_chief"})
+    complete(
+        engine,
+        case_id,
+        "residence_check",
+        {"residence_confirmed": True, "checked_on": "2026-03-02", "method": "village_chief"},
+    )
     complete(engine, case_id, "register_move_in", {"household_number": "A0012345", "fee_paid": 0})
     engine.handle(cmd.DeliverMessage(case_id, "rating_received", {"score": 5}, actor="applicant"))
     assert case_row(engine, case_id).status == "completed"
@@ -95,8 +109,11 @@ def test_missing_documents_get_one_notice_the_clock_pauses_and_the_supplement_is
     complete(engine, case_id, "issue_notice", {"notice_delivered_by": "in_person"})
     assert open_tasks(engine, case_id) == [] and case_row(engine, case_id).sla_paused_at == clock.now()
     clock.advance(days=2)
-    engine.handle(cmd.DeliverMessage(case_id, "documents_supplied",
-                                     {"documents": ["household_register", "proof_of_residence"]}, actor="clerk-1"))
+    engine.handle(
+        cmd.DeliverMessage(
+            case_id, "documents_supplied", {"documents": ["household_register", "proof_of_residence"]}, actor="clerk-1"
+        )
+    )
     assert open_task(engine, case_id, "residence_check")
     data = data_of(engine, case_id)
     assert (data["supplement_rounds"], data["notices_issued"], data["missing_documents"]) == (1, 1, [])
@@ -106,18 +123,16 @@ def test_missing_documents_get_one_notice_the_clock_pauses_and_the_supplement_is
     assert engine.verify_case(case_id).ok
 
 
-
-
-
-
 def test_no_residence_found_rejects_the_move_in(engine, move_in):
     case_id = started(engine, receive())
-    complete(engine, case_id, "residence_check",
-             {"residence_confirmed": False, "checked_on": "2026-03-03", "method": "site_visit"})
+    complete(
+        engine,
+        case_id,
+        "residence_check",
+        {"residence_confirmed": False, "checked_on": "2026-03-03", "method": "site_visit"},
+    )
     assert case_row(engine, case_id).status == "completed" and open_tasks(engine, case_id) == []
     assert data_of(engine, case_id)["residence_confirmed"] is False
-
-
 
 
 def test_cancellation_closes_a_case_waiting_for_documents(engine, move_in):

@@ -8,6 +8,7 @@ clerk's manual check, the SLA breach and cancellation (the receipt, channel inta
 low rating included, are the shared steps' suite: test_shared_steps.py, from journeys.py). The
 branches particular to one procedure (a refused seal, a criminal record, a rejected survey, a
 complaint's extension) follow the shared ones."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -55,38 +56,54 @@ class Procedure:
 
 
 BIRTH = Procedure(
-    "birth_registration", documents=("birth_certificate", "national_id_card", "surname_agreement"),
+    "birth_registration",
+    documents=("birth_certificate", "national_id_card", "surname_agreement"),
     agency=HOUSEHOLD,
     manual_check=("check_parent_manually", {"parent_record_confirmed": True, "record_checked_by": "paper_register"}),
 )
 DEATH = Procedure(
-    "death_registration", documents=("death_certificate", "national_id_card"), agency=HOUSEHOLD,
-    manual_check=("check_deceased_manually", {"deceased_record_confirmed": True,
-                                              "record_checked_by": "phone_to_registering_office"}),
+    "death_registration",
+    documents=("death_certificate", "national_id_card"),
+    agency=HOUSEHOLD,
+    manual_check=(
+        "check_deceased_manually",
+        {"deceased_record_confirmed": True, "record_checked_by": "phone_to_registering_office"},
+    ),
 )
 MOVE_IN = Procedure(
-    "move_in_registration", documents=("national_id_card", "household_register"),  # the land registry: the proof
+    "move_in_registration",
+    documents=("national_id_card", "household_register"),  # the land registry: the proof
     agency="land_registry",
-    manual_check=("check_ownership_manually", {"residence_proof_confirmed": True,
-                                               "checked_document": "ownership_certificate"}),
+    manual_check=(
+        "check_ownership_manually",
+        {"residence_proof_confirmed": True, "checked_document": "ownership_certificate"},
+    ),
 )
 ID_CARD = Procedure(
-    "id_card", documents=("photo",),  # the household record replaces the paper register
+    "id_card",
+    documents=("photo",),  # the household record replaces the paper register
     agency=HOUSEHOLD,
-    manual_check=("check_record_manually", {"household_record_confirmed": True,
-                                            "record_checked_by": "phone_to_registering_office"}),
+    manual_check=(
+        "check_record_manually",
+        {"household_record_confirmed": True, "record_checked_by": "phone_to_registering_office"},
+    ),
 )
 SEAL = Procedure(
-    "seal_registration", documents=("national_id_card",), agency=HOUSEHOLD,
+    "seal_registration",
+    documents=("national_id_card",),
+    agency=HOUSEHOLD,
     manual_check=("check_record_manually", {"household_record_confirmed": True, "record_checked_by": "paper_register"}),
 )
 NAME_CHANGE = Procedure(
-    "name_change", documents=("national_id_card", "household_register", "reason_document"),
+    "name_change",
+    documents=("national_id_card", "household_register", "reason_document"),
     agency="criminal_records",
     manual_check=("check_record_manually", {"record_found": False, "checked_by": "written_request_to_ministry"}),
 )
 HOUSE_NUMBER = Procedure("house_number", documents=("building_permit", "floor_plan", "national_id_card"))
-COMPLAINT = Procedure("complaint", first_step_lane="Handling officer", cancel_reason="complainant withdrew the complaint")
+COMPLAINT = Procedure(
+    "complaint", first_step_lane="Handling officer", cancel_reason="complainant withdrew the complaint"
+)
 ALL = [BIRTH, DEATH, MOVE_IN, ID_CARD, SEAL, NAME_CHANGE, HOUSE_NUMBER, COMPLAINT]
 WITH_DOCUMENTS = [p for p in ALL if p.documents]
 WITH_AGENCY = [p for p in ALL if p.agency]
@@ -127,7 +144,9 @@ def test_the_main_path_ends_rated(engine, procedure, clock):
     case_id = started(engine, procedure)
     case = case_row(engine, case_id)
     standard = PROCEDURES[procedure.key]
-    assert case.due_at > clock.now() and open_task(engine, case_id, procedure.first_step).lane == procedure.first_step_lane
+    assert (
+        case.due_at > clock.now() and open_task(engine, case_id, procedure.first_step).lane == procedure.first_step_lane
+    )
     run_steps(engine, case_id, procedure.steps)
     engine.handle(cmd.DeliverMessage(case_id, "rating_received", {"score": 5}, actor="applicant"))
     assert case_row(engine, case_id).status == "completed", standard.name_en
@@ -225,11 +244,14 @@ def test_cancellation_closes_the_case(engine, procedure):
 
 
 # ---------------------------------------------------------------------- national ID card
-@pytest.mark.parametrize("kind, presented, missing", [
-    ("first_issue", ["photo"], []),
-    ("replacement", [], ["photo"]),
-    ("renewal", ["photo"], ["old_id_card"]),
-])
+@pytest.mark.parametrize(
+    "kind, presented, missing",
+    [
+        ("first_issue", ["photo"], []),
+        ("replacement", [], ["photo"]),
+        ("renewal", ["photo"], ["old_id_card"]),
+    ],
+)
 def test_the_papers_of_an_id_card_depend_on_the_kind_of_application(engine, kind, presented, missing):
     case_id = started(engine, ID_CARD, {**ID_CARD.application(presented), "application_type": kind})
     if missing:
@@ -260,8 +282,12 @@ def test_a_seal_registration_needs_the_seal_itself(engine):
 
 # ---------------------------------------------------------------------- name change
 def test_a_child_under_14_changes_name_without_a_criminal_record_check(engine, agencies: SimulatorControl):
-    child = {**NAME_CHANGE.application(), "national_id": "A201543212", "applicant_name": "王小華",
-             "birth_date": "2025-12-01"}
+    child = {
+        **NAME_CHANGE.application(),
+        "national_id": "A201543212",
+        "applicant_name": "王小華",
+        "birth_date": "2025-12-01",
+    }
     case_id = started(engine, NAME_CHANGE, child)
     assert open_task(engine, case_id, "register_name_change")
     assert data_of(engine, case_id)["record_check_needed"] is False
@@ -279,13 +305,25 @@ def test_an_adult_is_checked_and_only_yes_or_no_comes_back(engine, agencies: Sim
 @pytest.mark.parametrize("allowed, end", [(True, "register_name_change"), (False, None)])
 def test_a_criminal_record_goes_to_the_supervisor_who_decides(engine, allowed, end):
     # K123004560 has a record in the simulated criminal records.
-    case_id = started(engine, NAME_CHANGE, {**NAME_CHANGE.application(), "national_id": "K123004560",
-                                            "applicant_name": "蔡明哲", "birth_date": "1968-08-08"})
+    case_id = started(
+        engine,
+        NAME_CHANGE,
+        {
+            **NAME_CHANGE.application(),
+            "national_id": "K123004560",
+            "applicant_name": "蔡明哲",
+            "birth_date": "1968-08-08",
+        },
+    )
     review = open_task(engine, case_id, "review_criminal_record")
     assert review.lane == "Supervisor"
-    complete(engine, case_id, "review_criminal_record",
-             {"name_change_allowed": allowed, "reasoning": "刑已執行完畢" if allowed else "尚未執行完畢"},
-             actor="supervisor-1")
+    complete(
+        engine,
+        case_id,
+        "review_criminal_record",
+        {"name_change_allowed": allowed, "reasoning": "刑已執行完畢" if allowed else "尚未執行完畢"},
+        actor="supervisor-1",
+    )
     if end:
         assert open_task(engine, case_id, end)
     else:
@@ -300,7 +338,9 @@ def test_the_clerk_finding_a_record_by_hand_also_goes_to_the_supervisor(engine, 
         engine.run_due_jobs()
         clock.advance(seconds=delay)
     engine.run_due_jobs()
-    complete(engine, case_id, "check_record_manually", {"record_found": True, "checked_by": "police_record_certificate"})
+    complete(
+        engine, case_id, "check_record_manually", {"record_found": True, "checked_by": "police_record_certificate"}
+    )
     assert open_task(engine, case_id, "review_criminal_record")
 
 
@@ -318,11 +358,17 @@ def test_the_site_survey_is_the_surveyors(engine):
     assert open_task(engine, case_id, "site_survey").lane == "Surveyor"
 
 
-@pytest.mark.parametrize("steps", [
-    [("review_application", {"application_in_order": False, "finding": "執照與坐落不符"})],
-    [("review_application", {"application_in_order": True}),
-     ("site_survey", {"building_as_declared": False, "surveyed_on": "2026-03-03"})],
-], ids=["review", "survey"])
+@pytest.mark.parametrize(
+    "steps",
+    [
+        [("review_application", {"application_in_order": False, "finding": "執照與坐落不符"})],
+        [
+            ("review_application", {"application_in_order": True}),
+            ("site_survey", {"building_as_declared": False, "surveyed_on": "2026-03-03"}),
+        ],
+    ],
+    ids=["review", "survey"],
+)
 def test_a_house_number_application_can_be_rejected(engine, steps):
     case_id = started(engine, HOUSE_NUMBER)
     run_steps(engine, case_id, steps)
@@ -341,8 +387,12 @@ def test_a_structured_address_is_required(engine):
     deploy(engine, "house_number")
     case_id = engine.handle(cmd.StartCase("house_number", {}, actor="clerk-1")).case_id
     with pytest.raises(InvalidInput) as refused:
-        complete(engine, case_id, "receive_application",
-                 {**HOUSE_NUMBER.application(), "building_location": "桃園市中壢區中央西路二段"})
+        complete(
+            engine,
+            case_id,
+            "receive_application",
+            {**HOUSE_NUMBER.application(), "building_location": "桃園市中壢區中央西路二段"},
+        )
     assert [error["field"] for error in refused.value.details["errors"]] == ["building_location"]
 
 
@@ -380,7 +430,8 @@ def test_the_one_extension_moves_the_due_date_and_is_told_to_the_complainant(eng
     pass_due(clock, first_due)
     engine.handle(cmd.FireDueTimers(case_id))
     assert case_row(engine, case_id).overdue_at is None and "review_delay" not in {
-        t.element_id for t in open_tasks(engine, case_id)}
+        t.element_id for t in open_tasks(engine, case_id)
+    }
     # Past the extended date it is a breach.
     pass_due(clock, case.due_at)
     engine.handle(cmd.FireDueTimers(case_id))
@@ -407,7 +458,10 @@ def test_a_second_extension_is_not_granted(engine):
 
 def test_an_answer_needs_its_text_and_an_extension_its_reason(engine):
     case_id = started(engine, COMPLAINT)
-    for data, field_missing in (({"outcome": "answered"}, "answer"), ({"outcome": "extension_needed"}, "extension_reason")):
+    for data, field_missing in (
+        ({"outcome": "answered"}, "answer"),
+        ({"outcome": "extension_needed"}, "extension_reason"),
+    ):
         with pytest.raises(InvalidInput) as refused:
             complete(engine, case_id, "answer_complaint", data, actor="officer-1")
         assert field_missing in str(refused.value.details["errors"])
@@ -416,8 +470,9 @@ def test_an_answer_needs_its_text_and_an_extension_its_reason(engine):
 @pytest.mark.parametrize("value", ["thirty", "0", "-5", "inf", "nan"])
 def test_an_extension_that_is_not_a_positive_number_is_refused_at_deploy(engine, value):
     files = files_from_folder(BPMN / "complaint")
-    files["complaint.bpmn"] = files["complaint.bpmn"].replace(b'name="slaExtension" value="30"',
-                                                              f'name="slaExtension" value="{value}"'.encode())
+    files["complaint.bpmn"] = files["complaint.bpmn"].replace(
+        b'name="slaExtension" value="30"', f'name="slaExtension" value="{value}"'.encode()
+    )
     with pytest.raises(DefinitionInvalid) as refused:
         engine.handle(cmd.DeployDefinition(files, actor="designer"))
     [finding] = [f for f in refused.value.details["findings"] if "slaExtension" in f["message"]]

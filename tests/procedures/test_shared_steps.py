@@ -1,6 +1,7 @@
 """The shared call activities every procedure makes: the receipt (收件收據), the channel intake
 (counter, online, home visit 到府服務) and the rating (1-2: the supervisor follows up), run for
 each procedure in journeys.JOURNEYS with the injectable clock."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -19,8 +20,15 @@ from .journeys import ADDRESS, JOURNEYS
 from .test_move_in_registration import data_of
 
 ONLINE_REVIEW = {"online_review": {"signed_with": "citizen_digital_certificate", "reviewed_on": "2026-01-05"}}
-HOME_VISIT = {"home_visit": {"visit_date": "2026-01-07", "period": "morning", "reason": "elderly",
-                             "address": ADDRESS, "contact_phone": "0912345678"}}
+HOME_VISIT = {
+    "home_visit": {
+        "visit_date": "2026-01-07",
+        "period": "morning",
+        "reason": "elderly",
+        "address": ADDRESS,
+        "contact_phone": "0912345678",
+    }
+}
 
 
 @pytest.fixture(params=sorted(JOURNEYS))
@@ -52,10 +60,12 @@ def test_every_procedure_calls_every_shared_step_from_a_current_copy():
 def test_shared_element_ids_do_not_clash_with_a_callers():
     """Element ids are looked up across a bundle (timeline, mining): a shared sub-process must
     not reuse an id of a procedure that calls it."""
+
     def ids(path):
         process = etree.parse(str(path)).find("{http://www.omg.org/spec/BPMN/20100524/MODEL}process")
         return {element.get("id") for element in process.iter() if element.get("id")} - {
-            element.get("id") for element in process.iter("{*}sequenceFlow", "{*}lane", "{*}laneSet")}
+            element.get("id") for element in process.iter("{*}sequenceFlow", "{*}lane", "{*}laneSet")
+        }
 
     shared = {name: ids(SHARED / files[0]) for name, files in SHARED_PROCESSES.items()}
     for procedure in JOURNEYS:
@@ -126,8 +136,9 @@ def test_a_low_rating_opens_a_follow_up_for_the_supervisor(engine, journey, scor
     follow_up = open_task(engine, case_id, "follow_up_rating")
     assert follow_up.lane == "Supervisor" and follow_up.form_key == "follow_up_rating.schema.json"
     assert case_row(engine, case_id).status == "running"
-    complete(engine, case_id, "follow_up_rating", {"contacted_applicant": True, "finding": "等候過久"},
-             actor="supervisor-1")
+    complete(
+        engine, case_id, "follow_up_rating", {"contacted_applicant": True, "finding": "等候過久"}, actor="supervisor-1"
+    )
     assert case_row(engine, case_id).status == "completed"
     assert data_of(engine, case_id)["low_rating"] is True
 

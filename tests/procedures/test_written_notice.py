@@ -2,6 +2,7 @@
 documents, or reminds the applicant before the deadline, the applicant gets it by email and SMS
 too (notifyApplicant on the shared document check's tasks, the texts in
 workflows/notifications.py), once per notice."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -31,8 +32,9 @@ def started_missing(engine, documents, applicant=APPLICANT) -> str:
 
 def outbox(engine, case_id: str) -> list[Notification]:
     with engine.read() as session:
-        return list(session.scalars(select(Notification).where(Notification.case_id == case_id)
-                                    .order_by(Notification.id)))
+        return list(
+            session.scalars(select(Notification).where(Notification.case_id == case_id).order_by(Notification.id))
+        )
 
 
 def test_the_applicant_gets_the_notice_in_writing_with_every_missing_document_and_the_deadline(engine, clock):
@@ -56,8 +58,9 @@ def test_the_applicant_gets_the_notice_in_writing_with_every_missing_document_an
 def test_a_second_notice_is_sent_too_and_lists_only_what_is_left(engine, clock):
     case_id = started_missing(engine, ["birth_certificate", "national_id_card"])
     complete(engine, case_id, "issue_notice", {"notice_delivered_by": "email"})
-    engine.handle(cmd.DeliverMessage(case_id, "documents_supplied", {"documents": ["household_register"]},
-                                     actor="clerk-1"))
+    engine.handle(
+        cmd.DeliverMessage(case_id, "documents_supplied", {"documents": ["household_register"]}, actor="clerk-1")
+    )
     complete(engine, case_id, "issue_notice", {"notice_delivered_by": "email"})
 
     emails = [message for message in outbox(engine, case_id) if message.channel == "email"]
@@ -102,8 +105,12 @@ def findings_with_notice(engine, *, kind: str = "documents_missing", on_script: 
     if on_script:
         script = 'name="比對缺件 List every missing document">'.encode()
         check = check.replace(NOTICE_PROPERTY, b"").replace(
-            script, script + b"<bpmn:extensionElements><spiffworkflow:properties>" + asked
-            + b"</spiffworkflow:properties></bpmn:extensionElements>")
+            script,
+            script
+            + b"<bpmn:extensionElements><spiffworkflow:properties>"
+            + asked
+            + b"</spiffworkflow:properties></bpmn:extensionElements>",
+        )
     else:
         check = check.replace(NOTICE_PROPERTY, asked)
     files["document_check.bpmn"] = check

@@ -1,4 +1,5 @@
 """The simulation's form filler: every form of every procedure in bpmn/ gets valid data."""
+
 from __future__ import annotations
 
 import json
@@ -42,22 +43,38 @@ def test_a_national_id_comes_with_its_name_and_documents_are_sometimes_missing()
 
     known = [form for form in forms if form["national_id"] in PEOPLE]
     assert known and all(PEOPLE[form["national_id"]].name == form["applicant_name"] for form in known)
-    assert any(PEOPLE[form["deceased_national_id"]].name == form["deceased_name"]
-               for form in forms if form["deceased_national_id"] in PEOPLE)
+    assert any(
+        PEOPLE[form["deceased_national_id"]].name == form["deceased_name"]
+        for form in forms
+        if form["deceased_national_id"] in PEOPLE
+    )
 
 
 def test_references_and_alternatives_are_followed():
     schema = {
         "$defs": {"phone": {"type": "string", "pattern": "^09[0-9]{8}$"}},
-        "type": "object", "required": ["contact", "mobile", "copies"], "additionalProperties": False,
+        "type": "object",
+        "required": ["contact", "mobile", "copies"],
+        "additionalProperties": False,
         "properties": {
             "mobile": {"$ref": "#/$defs/phone"},
             "copies": {"allOf": [{"type": "integer"}, {"minimum": 2, "maximum": 3}]},
-            "contact": {"oneOf": [
-                {"type": "object", "required": ["email"],
-                 "properties": {"email": {"type": "string", "format": "email"}}, "additionalProperties": False},
-                {"type": "object", "required": ["post"], "properties": {"post": {"type": "string", "maxLength": 3}},
-                 "additionalProperties": False}]},
+            "contact": {
+                "oneOf": [
+                    {
+                        "type": "object",
+                        "required": ["email"],
+                        "properties": {"email": {"type": "string", "format": "email"}},
+                        "additionalProperties": False,
+                    },
+                    {
+                        "type": "object",
+                        "required": ["post"],
+                        "properties": {"post": {"type": "string", "maxLength": 3}},
+                        "additionalProperties": False,
+                    },
+                ]
+            },
         },
     }
     validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())

@@ -1,5 +1,6 @@
 """The office month simulation (``flask --app api simulate-month``) through the CLI runner on
 the test database: a few working days of March 2026, checked against the database itself."""
+
 from __future__ import annotations
 
 import csv
@@ -44,13 +45,23 @@ def test_the_report_agrees_with_the_database_and_every_case_verifies(cli, engine
     assert len(by_procedure) == len(rows) and rows[-1]["procedure"] == ALL
     with engine.read() as session:
         cases = session.execute(select(Case)).scalars().all()
-        last_done = dict(session.execute(select(Task.case_id, func.max(Task.completed_at))
-                                         .where(Task.status == "completed").group_by(Task.case_id)).all())
+        last_done = dict(
+            session.execute(
+                select(Task.case_id, func.max(Task.completed_at))
+                .where(Task.status == "completed")
+                .group_by(Task.case_id)
+            ).all()
+        )
         ratings = session.execute(select(Rating.procedure_key, Rating.score)).all()
-        supplied = Counter(session.execute(
-            select(Case.procedure_key).join(CaseEvent, CaseEvent.case_id == Case.id)
-            .where(CaseEvent.type == "message_delivered",
-                   CaseEvent.payload["name"].as_string() == "documents_supplied")).scalars())
+        supplied = Counter(
+            session.execute(
+                select(Case.procedure_key)
+                .join(CaseEvent, CaseEvent.case_id == Case.id)
+                .where(
+                    CaseEvent.type == "message_delivered", CaseEvent.payload["name"].as_string() == "documents_supplied"
+                )
+            ).scalars()
+        )
     assert 50 <= len(cases) <= 150
     assert f"verified by replay: {len(cases)} of {len(cases)} cases (verification run" in result.output
     with engine.read() as session:
@@ -131,8 +142,9 @@ def test_agency_outages_send_cases_to_the_manual_checks(cli, engine, tmp_path, a
     result, _text, _rows = simulate(cli, tmp_path, "--seed", "5")
     assert "agency_outages=" in result.output and "agency_calls_failed=" in result.output
     with engine.read() as session:
-        failures = session.execute(select(CaseEvent.payload)
-                                   .where(CaseEvent.type == "service_result_recorded")).scalars()
+        failures = session.execute(
+            select(CaseEvent.payload).where(CaseEvent.type == "service_result_recorded")
+        ).scalars()
         codes = Counter((payload.get("error") or {}).get("code") for payload in failures)
         manual = session.scalar(select(func.count()).select_from(Task).where(Task.element_id.like("%manually")))
     assert codes["agency_unavailable"] > 0 and manual > 0
@@ -164,8 +176,11 @@ def with_a_complaint_procedure(tmp_path, monkeypatch):
     from tests.audit.conftest import PROCEDURES
     from workflows import catalogue
 
-    monkeypatch.setitem(catalogue.PROCEDURES, "complaint_general",
-                        catalogue.Procedure("complaint_general", "陳情", "Complaint", 3, catalogue.WORKING_DAYS))
+    monkeypatch.setitem(
+        catalogue.PROCEDURES,
+        "complaint_general",
+        catalogue.Procedure("complaint_general", "陳情", "Complaint", 3, catalogue.WORKING_DAYS),
+    )
     folder = tmp_path / "procedures"
     shutil.copytree(BPMN / "household_transcript", folder / "household_transcript")
     shutil.copytree(PROCEDURES / "complaint_general", folder / "complaint_general")
@@ -176,8 +191,21 @@ def with_a_complaint_procedure(tmp_path, monkeypatch):
 
 def test_complaints_are_reported_with_their_handling_time(cli, engine, tmp_path, with_a_complaint_procedure):
     path = tmp_path / "report.csv"
-    cli("simulate-month", "--month", "2026-03", "--days", "6", "--cases", "500", "--seed", "2",
-        "--bpmn", str(with_a_complaint_procedure), "--csv", str(path))
+    cli(
+        "simulate-month",
+        "--month",
+        "2026-03",
+        "--days",
+        "6",
+        "--cases",
+        "500",
+        "--seed",
+        "2",
+        "--bpmn",
+        str(with_a_complaint_procedure),
+        "--csv",
+        str(path),
+    )
     rows = {row["procedure"]: row for row in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8")))}
     with engine.read() as session:
         complaints = session.execute(select(Case).where(Case.procedure_key == "complaint_general")).scalars().all()
@@ -203,8 +231,10 @@ def test_a_case_that_does_not_verify_fails_the_command(cli, engine, tmp_path, mo
 
     def run_then_tamper(simulation, **kwargs):
         result = simulate_only(simulation, **kwargs)
-        tamper(engine, update(CaseEvent).where(CaseEvent.seq == 1, CaseEvent.type == "case_started")
-               .values(actor="someone else"))
+        tamper(
+            engine,
+            update(CaseEvent).where(CaseEvent.seq == 1, CaseEvent.type == "case_started").values(actor="someone else"),
+        )
         return result
 
     monkeypatch.setattr(OfficeSimulation, "run", run_then_tamper)

@@ -1,5 +1,6 @@
 """Timer fixtures: the engine wired like the app plus two small test procedures with their
 standard times, and helpers to move the manual clock in office time."""
+
 from __future__ import annotations
 
 from datetime import datetime

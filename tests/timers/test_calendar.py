@@ -1,5 +1,6 @@
 """The working-day calendar: known days of 2025-2027, §48 counting, the DGPA importer, audited
 overrides, the calendar as known at a moment, and the functions BPMN calls."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
@@ -30,51 +31,57 @@ def year_of(year: int, calendar=None) -> dict[date, bool]:
     return days
 
 
-@pytest.mark.parametrize("day, working", [
-    (date(2025, 2, 8), True),     # make-up working Saturday for 2025-01-27
-    (date(2025, 1, 27), False),   # the bridge day it pays for
-    (date(2025, 1, 28), False),   # Lunar New Year's Eve 2025
-    (date(2025, 1, 29), False),   # Lunar New Year's Day 2025
-    (date(2025, 1, 31), False),
-    (date(2025, 2, 3), True),     # back to work
-    (date(2025, 2, 28), False),   # Peace Memorial Day
-    (date(2025, 10, 10), False),  # National Day
-    (date(2026, 2, 16), False),   # Lunar New Year's Eve 2026
-    (date(2026, 2, 17), False),   # Lunar New Year's Day 2026
-    (date(2026, 2, 20), False),
-    (date(2026, 2, 23), True),
-    (date(2026, 2, 27), False),   # Peace Memorial Day (Saturday) observed on Friday
-    (date(2026, 3, 2), True),
-    (date(2027, 2, 5), False),    # Lunar New Year's Eve 2027
-    (date(2027, 2, 8), False),
-    (date(2027, 2, 10), False),   # observed for the New Year days falling on the weekend
-    (date(2027, 2, 11), True),
-    (date(2027, 3, 6), False),    # an ordinary Saturday
-])
+@pytest.mark.parametrize(
+    "day, working",
+    [
+        (date(2025, 2, 8), True),  # make-up working Saturday for 2025-01-27
+        (date(2025, 1, 27), False),  # the bridge day it pays for
+        (date(2025, 1, 28), False),  # Lunar New Year's Eve 2025
+        (date(2025, 1, 29), False),  # Lunar New Year's Day 2025
+        (date(2025, 1, 31), False),
+        (date(2025, 2, 3), True),  # back to work
+        (date(2025, 2, 28), False),  # Peace Memorial Day
+        (date(2025, 10, 10), False),  # National Day
+        (date(2026, 2, 16), False),  # Lunar New Year's Eve 2026
+        (date(2026, 2, 17), False),  # Lunar New Year's Day 2026
+        (date(2026, 2, 20), False),
+        (date(2026, 2, 23), True),
+        (date(2026, 2, 27), False),  # Peace Memorial Day (Saturday) observed on Friday
+        (date(2026, 3, 2), True),
+        (date(2027, 2, 5), False),  # Lunar New Year's Eve 2027
+        (date(2027, 2, 8), False),
+        (date(2027, 2, 10), False),  # observed for the New Year days falling on the weekend
+        (date(2027, 2, 11), True),
+        (date(2027, 3, 6), False),  # an ordinary Saturday
+    ],
+)
 def test_known_days_2025_to_2027(calendar, day, working):
     assert calendar.as_of(datetime.now(timezone.utc)).is_working_day(day) is working
 
 
-@pytest.mark.parametrize("start, days, due", [
-    # §48: the day of receipt is not counted.
-    (taipei(2026, 3, 2, 9), 1, taipei(2026, 3, 3, 17)),
-    # Received on Friday: Saturday and Sunday are not working days.
-    (taipei(2026, 3, 6, 16, 59), 1, taipei(2026, 3, 9, 17)),
-    # Received on a Sunday: counting starts the next day, Monday is day 1.
-    (taipei(2026, 3, 8, 10), 1, taipei(2026, 3, 9, 17)),
-    # Received after closing time still counts from the next day, not later.
-    (taipei(2026, 3, 2, 20), 1, taipei(2026, 3, 3, 17)),
-    # A period that would end in Lunar New Year 2026 ends on the next working day.
-    (taipei(2026, 2, 12, 9), 2, taipei(2026, 2, 23, 17)),
-    # The make-up Saturday 2025-02-08 counts.
-    (taipei(2025, 2, 6, 9), 2, taipei(2025, 2, 8, 17)),
-    # Across the turn of the year (2027-12-31 is a day off, observed for 2028-01-01).
-    (taipei(2027, 12, 30, 9), 1, taipei(2028, 1, 3, 17)),
-    # Zero days on a day off: the next working day.
-    (taipei(2026, 2, 14, 9), 0, taipei(2026, 2, 23, 17)),
-    # Midnight UTC is already 08:00 in Taipei: the local date decides.
-    (datetime(2026, 3, 1, 16, 30, tzinfo=timezone.utc), 1, taipei(2026, 3, 3, 17)),
-])
+@pytest.mark.parametrize(
+    "start, days, due",
+    [
+        # §48: the day of receipt is not counted.
+        (taipei(2026, 3, 2, 9), 1, taipei(2026, 3, 3, 17)),
+        # Received on Friday: Saturday and Sunday are not working days.
+        (taipei(2026, 3, 6, 16, 59), 1, taipei(2026, 3, 9, 17)),
+        # Received on a Sunday: counting starts the next day, Monday is day 1.
+        (taipei(2026, 3, 8, 10), 1, taipei(2026, 3, 9, 17)),
+        # Received after closing time still counts from the next day, not later.
+        (taipei(2026, 3, 2, 20), 1, taipei(2026, 3, 3, 17)),
+        # A period that would end in Lunar New Year 2026 ends on the next working day.
+        (taipei(2026, 2, 12, 9), 2, taipei(2026, 2, 23, 17)),
+        # The make-up Saturday 2025-02-08 counts.
+        (taipei(2025, 2, 6, 9), 2, taipei(2025, 2, 8, 17)),
+        # Across the turn of the year (2027-12-31 is a day off, observed for 2028-01-01).
+        (taipei(2027, 12, 30, 9), 1, taipei(2028, 1, 3, 17)),
+        # Zero days on a day off: the next working day.
+        (taipei(2026, 2, 14, 9), 0, taipei(2026, 2, 23, 17)),
+        # Midnight UTC is already 08:00 in Taipei: the local date decides.
+        (datetime(2026, 3, 1, 16, 30, tzinfo=timezone.utc), 1, taipei(2026, 3, 3, 17)),
+    ],
+)
 def test_article_48_counting(start, days, due):
     assert WorkingCalendar().working_days_after(start, days) == due
 
@@ -95,26 +102,34 @@ def dgpa_year(year: int, changes: dict[date, bool] | None = None) -> bytes:
 def test_dgpa_file_is_read_and_replaces_the_default_for_its_year(engine, calendar, clock):
     content = dgpa_year(2026, {date(2026, 3, 3): False})
     assert content.startswith("\ufeff".encode()) and "西元日期,星期,是否放假,備註".encode() in content
-    imported = calendar.import_dgpa(content, source_name="114年中華民國政府行政機關辦公日曆表.csv",
-                                    actor="admin", now=clock.now())
+    imported = calendar.import_dgpa(
+        content, source_name="114年中華民國政府行政機關辦公日曆表.csv", actor="admin", now=clock.now()
+    )
     assert imported["created"] and imported["changed_days"] == [date(2026, 3, 3)]
     assert not calendar.as_of(clock.now()).is_working_day(date(2026, 3, 3))
     assert calendar.as_of(clock.now()).is_working_day(date(2027, 3, 3))  # other years: the default
     again = calendar.import_dgpa(content, source_name="again.csv", actor="admin", now=clock.now())
-    assert again == {"edition_id": imported["edition_id"], "year": 2026, "created": False, "replaced": None,
-                     "changed_days": []}
+    assert again == {
+        "edition_id": imported["edition_id"],
+        "year": 2026,
+        "created": False,
+        "replaced": None,
+        "changed_days": [],
+    }
     [edition] = calendar.editions()
     days_off = sum(1 for working in {**year_of(2026), date(2026, 3, 3): False}.values() if not working)
     assert (edition["year"], edition["imported_by"], edition["days_off"]) == (2026, "admin", days_off)
 
 
 def test_a_revised_edition_replaces_the_earlier_one_and_both_stay_on_record(calendar, clock):
-    first = calendar.import_dgpa(dgpa_year(2026, {date(2026, 3, 3): False}), source_name="v1.csv", actor="admin",
-                                 now=clock.now())
+    first = calendar.import_dgpa(
+        dgpa_year(2026, {date(2026, 3, 3): False}), source_name="v1.csv", actor="admin", now=clock.now()
+    )
     imported_at = clock.now()
     clock.advance(days=1)
-    revised = calendar.import_dgpa(dgpa_year(2026, {date(2026, 3, 4): False}), source_name="v2.csv",
-                                   actor="admin", now=clock.now())
+    revised = calendar.import_dgpa(
+        dgpa_year(2026, {date(2026, 3, 4): False}), source_name="v2.csv", actor="admin", now=clock.now()
+    )
     assert revised["replaced"] == first["edition_id"]
     assert sorted(revised["changed_days"]) == [date(2026, 3, 3), date(2026, 3, 4)]
     now = calendar.as_of(clock.now())
@@ -124,17 +139,20 @@ def test_a_revised_edition_replaces_the_earlier_one_and_both_stay_on_record(cale
     assert [e["source_name"] for e in calendar.editions()] == ["v1.csv", "v2.csv"]
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"", "header"),
-    ("西元日期,星期,是否放假,備註\n20260101,四,2,\n".encode("big5", errors="ignore") + b"\xff\xfe", "UTF-8"),
-    ("\ufeff西元日期,星期,是否放假,備註\n2026-01-01,四,2,\n".encode(), "YYYYMMDD"),
-    ("\ufeff西元日期,星期,是否放假,備註\n20260101,四,1,\n".encode(), "0 (working day) or 2"),
-    ("\ufeff西元日期,星期,是否放假,備註\n20260101,五,2,\n".encode(), "is a 四"),
-    ("\ufeff西元日期,星期,是否放假,備註\n20260101,四,2,\n20260101,四,2,\n".encode(), "twice"),
-    ("\ufeff西元日期,星期,是否放假,備註\n20260101,四,2,\n".encode(), "not all 365"),
-    ("\ufeff西元日期,星期,是否放假,備註\n20261231,四,2,\n20270101,五,2,\n".encode(), "one year"),
-    ("\ufeffdate,weekday,off,note\n".encode(), "header"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "header"),
+        ("西元日期,星期,是否放假,備註\n20260101,四,2,\n".encode("big5", errors="ignore") + b"\xff\xfe", "UTF-8"),
+        ("\ufeff西元日期,星期,是否放假,備註\n2026-01-01,四,2,\n".encode(), "YYYYMMDD"),
+        ("\ufeff西元日期,星期,是否放假,備註\n20260101,四,1,\n".encode(), "0 (working day) or 2"),
+        ("\ufeff西元日期,星期,是否放假,備註\n20260101,五,2,\n".encode(), "is a 四"),
+        ("\ufeff西元日期,星期,是否放假,備註\n20260101,四,2,\n20260101,四,2,\n".encode(), "twice"),
+        ("\ufeff西元日期,星期,是否放假,備註\n20260101,四,2,\n".encode(), "not all 365"),
+        ("\ufeff西元日期,星期,是否放假,備註\n20261231,四,2,\n20270101,五,2,\n".encode(), "one year"),
+        ("\ufeffdate,weekday,off,note\n".encode(), "header"),
+    ],
+)
 def test_bad_dgpa_files_are_refused_whole(engine, calendar, clock, content, message):
     with pytest.raises(InvalidInput) as raised:
         calendar.import_dgpa(content, source_name="bad.csv", actor="admin", now=clock.now())
@@ -170,8 +188,11 @@ def test_overrides_are_audited_and_revocable(engine, calendar, clock):
         calendar.revoke_override(added["override_id"], actor="admin", now=clock.now())
     with pytest.raises(NotFound):
         calendar.revoke_override(999, actor="admin", now=clock.now())
-    for bad in [dict(day="2026-03-03", working=False, reason="x"), dict(day=typhoon, working="no", reason="x"),
-                dict(day=typhoon, working=False, reason="  ")]:
+    for bad in [
+        dict(day="2026-03-03", working=False, reason="x"),
+        dict(day=typhoon, working="no", reason="x"),
+        dict(day=typhoon, working=False, reason="  "),
+    ]:
         with pytest.raises(InvalidInput):
             calendar.add_override(bad["day"], bad["working"], bad["reason"], actor="a", now=clock.now())
     with engine.read() as session:

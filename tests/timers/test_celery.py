@@ -3,6 +3,7 @@
 The workers run ``workers.celery_app`` in their own processes with the system clock, so the
 cases here are received a month ago (by the test's manual clock) and their timers are due now.
 """
+
 from __future__ import annotations
 
 import os
@@ -43,8 +44,11 @@ def redis_url(tmp_path_factory):
         pytest.skip("redis-server is not installed: run scripts/test.sh, or apt-get install redis-server")
     port = free_port()
     folder = tmp_path_factory.mktemp("redis")
-    server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                               "--dir", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(folder)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     client = redis.Redis(port=port)
     for _ in range(100):
         try:
@@ -70,15 +74,37 @@ def broker(redis_url):
 def workers(database_url, redis_url, broker, tmp_path):
     """Start named worker processes on demand; all are stopped after the test."""
     started: dict[str, subprocess.Popen] = {}
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "ONESTOP_ENV": "test", "ONESTOP_DATABASE_URL": database_url,
-           "ONESTOP_BROKER_URL": redis_url, "ONESTOP_VISIBILITY_TIMEOUT": "3"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "ONESTOP_ENV": "test",
+        "ONESTOP_DATABASE_URL": database_url,
+        "ONESTOP_BROKER_URL": redis_url,
+        "ONESTOP_VISIBILITY_TIMEOUT": "3",
+    }
 
     def start(name: str) -> subprocess.Popen:
         log = open(tmp_path / f"{name}.log", "w")
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "--pool=solo", "-n", f"{name}@%h",
-             "--without-mingle", "--without-gossip", "--loglevel=INFO"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "workers.celery_app",
+                "worker",
+                "--pool=solo",
+                "-n",
+                f"{name}@%h",
+                "--without-mingle",
+                "--without-gossip",
+                "--loglevel=INFO",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         started[name] = process
         return process
 
@@ -113,8 +139,11 @@ def wait_ready(client, names: list[str], seconds: float = 60) -> None:
 def overdue_case(engine, clock) -> str:
     """A transcript case whose SLA timer fell due weeks ago (by the real clock)."""
     clock.set(datetime.now(timezone.utc) - timedelta(days=30))
-    started = engine.handle(cmd.StartCase("household_transcript", {}, actor="clerk-1",
-                                          applicant={"name": "王小明", "email": "ming@example.tw"}))
+    started = engine.handle(
+        cmd.StartCase(
+            "household_transcript", {}, actor="clerk-1", applicant={"name": "王小明", "email": "ming@example.tw"}
+        )
+    )
     complete(engine, started.case_id, "receive_application", RECEIVE)
     assert case_row(engine, started.case_id).next_timer_at < datetime.now(timezone.utc)
     return started.case_id
@@ -137,8 +166,9 @@ def test_two_workers_one_timer_exactly_one_firing(engine, transcript, clock, wor
     assert engine.verify_case(case_id).ok
 
 
-def test_dispatch_finds_due_cases_and_workers_fire_and_notify(engine, transcript, clock, workers, client, broker,
-                                                             redis_url):
+def test_dispatch_finds_due_cases_and_workers_fire_and_notify(
+    engine, transcript, clock, workers, client, broker, redis_url
+):
     cases = [overdue_case(engine, clock) for _ in range(3)]
     workers("w1"), workers("w2")
     wait_ready(client, ["w1", "w2"])
@@ -152,7 +182,11 @@ def test_dispatch_finds_due_cases_and_workers_fire_and_notify(engine, transcript
     assert broker.get("onestop:scheduler:heartbeat") is not None
     clock.set(datetime.now(timezone.utc))
     assert celery_scheduler_check(engine, redis_url)() == {
-        "status": "ok", "mode": "celery", "seconds_since_pass": pytest.approx(1, abs=30), "lagging": False}
+        "status": "ok",
+        "mode": "celery",
+        "seconds_since_pass": pytest.approx(1, abs=30),
+        "lagging": False,
+    }
     assert redis_check(redis_url)() == {"status": "ok"}
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -165,7 +199,8 @@ def test_dispatch_finds_due_cases_and_workers_fire_and_notify(engine, transcript
 
 
 def test_a_worker_killed_in_the_middle_of_a_firing_loses_nothing_and_fires_once(
-        engine, transcript, clock, workers, client, broker, database_url):
+    engine, transcript, clock, workers, client, broker, database_url
+):
     case_id = overdue_case(engine, clock)
     first = workers("w1")
     wait_ready(client, ["w1"])

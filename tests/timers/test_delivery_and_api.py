@@ -1,5 +1,6 @@
 """Email delivery through smtplib to a real (minimal, local) SMTP server, and the HTTP side of
 the calendar and the outbox."""
+
 from __future__ import annotations
 
 import socketserver
@@ -103,8 +104,9 @@ def staff(engine):
     tokens = {}
     with engine.write() as session:
         for name, roles in {"admin": ["admin"], "clerk": ["clerk"], "supervisor": ["supervisor"]}.items():
-            user = accounts.create_user(session, name, roles=roles, groups=["Clerk", "Supervisor"], password=None,
-                                        now=engine.clock.now())
+            user = accounts.create_user(
+                session, name, roles=roles, groups=["Clerk", "Supervisor"], password=None, now=engine.clock.now()
+            )
             tokens[name] = {"Authorization": f"Bearer {accounts.issue_token(session, user, now=engine.clock.now())[0]}"}
     return tokens
 
@@ -120,11 +122,17 @@ def test_calendar_over_http_moves_due_dates_and_is_audited(client, staff, engine
     started = engine.handle(cmd.StartCase("household_transcript", {}, actor="clerk"))
     assert case_row(engine, started.case_id).due_at == taipei(2026, 3, 2, 13)
     clock.set(taipei(2026, 3, 2, 9, 30))  # the office closes for a typhoon that morning
-    answer = client.post("/api/calendar/overrides", headers=staff["clerk"],
-                         json={"day": "2026-03-02", "working": False, "reason": "颱風停班"})
+    answer = client.post(
+        "/api/calendar/overrides",
+        headers=staff["clerk"],
+        json={"day": "2026-03-02", "working": False, "reason": "颱風停班"},
+    )
     assert answer.status_code == 403
-    answer = client.post("/api/calendar/overrides", headers=staff["supervisor"],
-                         json={"day": "2026-03-02", "working": False, "reason": "颱風停班"})
+    answer = client.post(
+        "/api/calendar/overrides",
+        headers=staff["supervisor"],
+        json={"day": "2026-03-02", "working": False, "reason": "颱風停班"},
+    )
     assert answer.status_code == 201, answer.json
     assert answer.json["cases_rescheduled"] == 1 and answer.json["changed_days"] == ["2026-03-02"]
     assert case_row(engine, started.case_id).due_at == taipei(2026, 3, 3, 12)  # 9:00 + 4 office hours, next day
@@ -136,22 +144,35 @@ def test_calendar_over_http_moves_due_dates_and_is_audited(client, staff, engine
     revoked = client.post("/api/calendar/revocations", headers=staff["admin"], json={"override_id": override["id"]})
     assert revoked.status_code == 200 and revoked.json["cases_rescheduled"] == 1
     assert case_row(engine, started.case_id).due_at == taipei(2026, 3, 2, 13)
-    assert client.post("/api/calendar/revocations", headers=staff["admin"],
-                       json={"override_id": override["id"]}).status_code == 409
+    assert (
+        client.post(
+            "/api/calendar/revocations", headers=staff["admin"], json={"override_id": override["id"]}
+        ).status_code
+        == 409
+    )
     assert engine.verify_case(started.case_id).ok
 
 
 def test_dgpa_upload_over_http(client, staff, engine):
     content = to_dgpa_csv({**year_of(2027), date(2027, 3, 3): False})
     upload = {"file": (BytesIO(content), "116年政府行政機關辦公日曆表.csv")}
-    answer = client.post("/api/calendar/editions", headers=staff["admin"], data=upload,
-                         content_type="multipart/form-data")
+    answer = client.post(
+        "/api/calendar/editions", headers=staff["admin"], data=upload, content_type="multipart/form-data"
+    )
     assert answer.status_code == 201 and answer.json["changed_days"] == ["2027-03-03"]
-    again = client.post("/api/calendar/editions", headers=staff["admin"], content_type="multipart/form-data",
-                        data={"file": (BytesIO(content), "again.csv")})
+    again = client.post(
+        "/api/calendar/editions",
+        headers=staff["admin"],
+        content_type="multipart/form-data",
+        data={"file": (BytesIO(content), "again.csv")},
+    )
     assert again.status_code == 200 and again.json["created"] is False
-    bad = client.post("/api/calendar/editions", headers=staff["admin"], content_type="multipart/form-data",
-                      data={"file": (BytesIO(b"not,a,calendar\n"), "bad.csv")})
+    bad = client.post(
+        "/api/calendar/editions",
+        headers=staff["admin"],
+        content_type="multipart/form-data",
+        data={"file": (BytesIO(b"not,a,calendar\n"), "bad.csv")},
+    )
     assert bad.status_code == 422 and bad.json["errors"]
     [edition] = client.get("/api/calendar/editions", headers=staff["clerk"]).json
     assert edition["year"] == 2027 and edition["imported_by"] == "admin"
@@ -161,7 +182,9 @@ def test_outbox_and_development_mailbox_over_http(client, staff, engine, transcr
     case = overdue_transcript(engine, clock, {"name": "林", "phone": "0912000111"})
     listed = client.get(f"/api/notifications?case_id={case.case_id}", headers=staff["supervisor"]).json
     assert {(n["audience"], n["channel"], n["status"]) for n in listed} == {
-        ("applicant", "sms", "pending"), ("supervisor", "email", "pending")}
+        ("applicant", "sms", "pending"),
+        ("supervisor", "email", "pending"),
+    }
     assert client.get("/api/notifications", headers=staff["clerk"]).status_code == 403
     app = client.application
     app.extensions["onestop_outbox"].deliver_due()

@@ -1,5 +1,6 @@
 """The embedded scheduler with the injectable clock: on time and not before, woken early by a
 command, surviving a restart, one leader per machine, and an indexed search for due work."""
+
 from __future__ import annotations
 
 import time
@@ -70,7 +71,8 @@ def test_the_thread_fires_within_a_second_and_wakes_early_for_a_command(engine, 
 
 
 def test_a_command_whose_timers_are_later_than_the_next_wake_up_does_not_wake_the_thread(
-        engine, transcript, clock, tmp_path):
+    engine, transcript, clock, tmp_path
+):
     case_id, _due = waiting_case(engine)
     scheduler = EmbeddedScheduler(engine, poll_seconds=30, lock_path=str(tmp_path / "scheduler.lock")).start()
     try:
@@ -146,19 +148,33 @@ def test_finding_due_cases_is_an_index_range_scan(engine):
     with engine.db.connect() as conn:
         if POSTGRES_URL:
             conn.execute(text("SET enable_seqscan = off"))  # tiny tables: ask whether the index serves
-            plan = " ".join(row[0] for row in conn.execute(text(
-                "EXPLAIN SELECT id FROM cases WHERE next_timer_at < now() ORDER BY next_timer_at LIMIT 200")))
+            plan = " ".join(
+                row[0]
+                for row in conn.execute(
+                    text("EXPLAIN SELECT id FROM cases WHERE next_timer_at < now() ORDER BY next_timer_at LIMIT 200")
+                )
+            )
         else:
-            plan = " ".join(str(row[-1]) for row in conn.execute(text(
-                "EXPLAIN QUERY PLAN SELECT id FROM cases WHERE next_timer_at < '2026-01-01' "
-                "ORDER BY next_timer_at LIMIT 200")))
+            plan = " ".join(
+                str(row[-1])
+                for row in conn.execute(
+                    text(
+                        "EXPLAIN QUERY PLAN SELECT id FROM cases WHERE next_timer_at < '2026-01-01' "
+                        "ORDER BY next_timer_at LIMIT 200"
+                    )
+                )
+            )
         assert "ix_cases_next_timer_at" in plan, plan
         assert due_case_ids(conn, engine.clock.now(), 10) == []
 
 
 def test_the_app_runs_the_embedded_scheduler_and_reports_its_health(settings, engine, transcript, clock, tmp_path):
-    app = create_app(settings.with_overrides(scheduler="embedded", scheduler_lock_path=str(tmp_path / "s.lock"),
-                                             scheduler_poll_seconds=0.2), engine=engine)
+    app = create_app(
+        settings.with_overrides(
+            scheduler="embedded", scheduler_lock_path=str(tmp_path / "s.lock"), scheduler_poll_seconds=0.2
+        ),
+        engine=engine,
+    )
     scheduler = app.extensions["onestop_scheduler"]
     try:
         case_id, due = waiting_case(engine)

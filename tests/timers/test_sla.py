@@ -1,5 +1,6 @@
 """SLA handling through engine commands: the §51 pause across a holiday, calendar changes while
 cases are open, breaches with their outbox messages, reminder cycles and hard deadlines."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -136,8 +137,10 @@ def test_breach_marks_the_case_opens_a_supervisor_task_and_queues_messages_once(
     with engine.read() as session:
         queued = list(session.scalars(select(Notification).order_by(Notification.id)))
     assert [(n.audience, n.channel, n.recipient) for n in queued] == [
-        ("applicant", "email", "ming@example.tw"), ("applicant", "sms", "0912345678"),
-        ("supervisor", "email", "supervisor@localhost")]
+        ("applicant", "email", "ming@example.tw"),
+        ("applicant", "sms", "0912345678"),
+        ("supervisor", "email", "supervisor@localhost"),
+    ]
     assert all(n.status == "pending" for n in queued)
     email = queued[0]
     assert case.number in email.subject and "已超過標準處理時間" in email.body and "has passed that time" in email.body
@@ -161,8 +164,9 @@ def test_outbox_retries_a_failing_adapter_and_never_loses_the_message(engine, tr
         if len(attempts) < 3:
             raise ConnectionError("SMS provider unreachable")
 
-    outbox = Outbox(engine.db, clock, {"sms": SmsAdapter(flaky_provider)}, max_attempts=5,
-                    first_retry=timedelta(seconds=30))
+    outbox = Outbox(
+        engine.db, clock, {"sms": SmsAdapter(flaky_provider)}, max_attempts=5, first_retry=timedelta(seconds=30)
+    )
     sms = {"sent": 0, "retry": 1, "failed": 0}
     assert outbox.deliver_due() == {"sent": 0, "retry": 2, "failed": 0}  # the supervisor's email has no adapter
     assert outbox.deliver_due() == {"sent": 0, "retry": 0, "failed": 0}  # not before the retry time
@@ -181,14 +185,18 @@ def test_outbox_retries_a_failing_adapter_and_never_loses_the_message(engine, tr
 def test_a_sender_that_died_holding_a_message_is_replaced_after_its_lease(engine, transcript, clock):
     breach_transcript(engine, clock, {"name": "王", "phone": "0911000000"})
     sent = []
-    outbox = Outbox(engine.db, clock, {"sms": SmsAdapter(lambda phone, text: sent.append(phone))},
-                    lease=timedelta(minutes=5))
+    outbox = Outbox(
+        engine.db, clock, {"sms": SmsAdapter(lambda phone, text: sent.append(phone))}, lease=timedelta(minutes=5)
+    )
     sms_id = next(i for i in outbox.due_ids(clock.now(), 10) if _channel(engine, i) == "sms")
     from sqlalchemy import update
 
     with engine.write() as session:  # a sender claimed it and died before sending
-        session.execute(update(Notification).where(Notification.id == sms_id).values(
-            status="sending", attempts=1, next_attempt_at=clock.now() + timedelta(minutes=5)))
+        session.execute(
+            update(Notification)
+            .where(Notification.id == sms_id)
+            .values(status="sending", attempts=1, next_attempt_at=clock.now() + timedelta(minutes=5))
+        )
     assert outbox.deliver(sms_id) == "skipped" and sent == []
     clock.advance(minutes=5, seconds=1)
     assert outbox.deliver(sms_id) == "sent" and sent == ["0911000000"]
@@ -245,8 +253,9 @@ def test_a_timer_whose_expression_gives_nothing_fails_the_command_naming_the_tim
     the element (422 at the API) and writes nothing."""
     source = (HERE / "bpmn" / "reminders_deadline.bpmn").read_text()
     source = source.replace("supplement_deadline = working_days_after(10)", "supplement_deadline = None")
-    source = source.replace("<bpmn:timeDate>working_days_after(10)</bpmn:timeDate>",
-                            "<bpmn:timeDate>supplement_deadline</bpmn:timeDate>")
+    source = source.replace(
+        "<bpmn:timeDate>working_days_after(10)</bpmn:timeDate>", "<bpmn:timeDate>supplement_deadline</bpmn:timeDate>"
+    )
     engine.handle(cmd.DeployDefinition({"reminders_deadline.bpmn": source.encode()}, actor="designer"))
     with pytest.raises(ProcedureFailed) as failed:
         start(engine, "reminders_deadline")

@@ -42,12 +42,21 @@ def test_overrides_close_a_day(calendar):
     assert typhoon.working_days_after(local(2026, 3, 6, 10), 1) == local(2026, 3, 10, 17)
 
 
-@pytest.mark.parametrize("value, valid", [
-    ("A123456789", True), ("A123456788", False), ("a123456789", False), ("A12345678", False),
-    ("A800000005", True), ("A800000004", False),  # new-format resident numbers
-    ("AA00000009", True), ("AA00000008", False),  # old-format: second letter counts as 0
-    (None, False), (1234567890, False),
-])
+@pytest.mark.parametrize(
+    "value, valid",
+    [
+        ("A123456789", True),
+        ("A123456788", False),
+        ("a123456789", False),
+        ("A12345678", False),
+        ("A800000005", True),
+        ("A800000004", False),  # new-format resident numbers
+        ("AA00000009", True),
+        ("AA00000008", False),  # old-format: second letter counts as 0
+        (None, False),
+        (1234567890, False),
+    ],
+)
 def test_national_id_checksum(value, valid):
     assert valid_national_id(value) is valid
 
@@ -57,12 +66,19 @@ def test_mask():
 
 
 def test_masking_finds_national_ids_anywhere_in_json_like_data():
-    data = {"national_id": "A123456789", "note": "申請人 A123456789 來電, spouse F2234567890",
-            "items": ["B123456780", 1234567890, None], "name": "王小明"}
+    data = {
+        "national_id": "A123456789",
+        "note": "申請人 A123456789 來電, spouse F2234567890",
+        "items": ["B123456780", 1234567890, None],
+        "name": "王小明",
+    }
     # The 11-character token is masked too: masking too much costs nothing.
     assert mask_national_ids(data) == {
-        "national_id": "A12****789", "note": "申請人 A12****789 來電, spouse F22****7890",
-        "items": ["B12****780", 1234567890, None], "name": "王小明"}
+        "national_id": "A12****789",
+        "note": "申請人 A12****789 來電, spouse F22****7890",
+        "items": ["B12****780", 1234567890, None],
+        "name": "王小明",
+    }
 
 
 def test_made_national_ids_pass_the_checksum_and_carry_the_sex():

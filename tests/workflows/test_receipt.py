@@ -1,4 +1,5 @@
 """The receipt a case records (workflows/receipt.py): the catalogue's standard time, the engine's due date."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -16,11 +17,15 @@ def test_the_receipt_carries_the_catalogue_standard_time_and_the_local_time_of_r
     with execution_context(ManualClock(datetime(2026, 3, 2, 1, 30, tzinfo=timezone.utc))):
         receipt = procedure_receipt("move_in_registration", "115-000007", "online", "2026-03-10T17:00:00+08:00")
     assert receipt == {
-        "case_number": "115-000007", "procedure": "move_in_registration",
+        "case_number": "115-000007",
+        "procedure": "move_in_registration",
         "procedure_name": "遷入登記 Move-in registration",
-        "channel": "online", "received_at": "2026-03-02T09:30:00+08:00",
-        "standard_time": {"amount": 6, "unit": "working_days"}, "due_at": "2026-03-10T17:00:00+08:00",
-        "access_code": "on the printed receipt only"}
+        "channel": "online",
+        "received_at": "2026-03-02T09:30:00+08:00",
+        "standard_time": {"amount": 6, "unit": "working_days"},
+        "due_at": "2026-03-10T17:00:00+08:00",
+        "access_code": "on the printed receipt only",
+    }
 
 
 def test_an_unknown_procedure_has_no_receipt():

@@ -1,4 +1,5 @@
 """Every option of every form in bpmn/ has a label in both languages (workflows/vocabulary.py)."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,9 @@ def options(schema) -> set:
 def test_every_form_option_has_a_chinese_and_an_english_label():
     unlabelled = {}
     for path in sorted(BPMN.glob("*/*.schema.json")):
-        missing = {value for value in options(json.loads(path.read_text(encoding="utf-8")))
-                   if value not in OPTION_LABELS}
+        missing = {
+            value for value in options(json.loads(path.read_text(encoding="utf-8"))) if value not in OPTION_LABELS
+        }
         if missing:
             unlabelled[f"{path.parent.name}/{path.name}"] = sorted(missing)
     assert unlabelled == {}
@@ -32,6 +34,7 @@ def test_every_form_option_has_a_chinese_and_an_english_label():
 
 
 def test_no_label_is_left_over_from_a_removed_option():
-    used = set().union(*(options(json.loads(path.read_text(encoding="utf-8")))
-                         for path in BPMN.glob("*/*.schema.json")))
+    used = set().union(
+        *(options(json.loads(path.read_text(encoding="utf-8"))) for path in BPMN.glob("*/*.schema.json"))
+    )
     assert set(OPTION_LABELS) - used == set()

@@ -6,6 +6,7 @@
 real HTTP request to the agency's gateway (``client.AgencyClient``). ``health()`` is the
 "agency gateway" health check. The simulator in ``simulator/`` plays the agencies on loopback.
 """
+
 from __future__ import annotations
 
 import socket
@@ -24,8 +25,11 @@ __all__ = ["AgencyConnectors", "AgencySettings", "OPERATIONS", "load_agency_sett
 class AgencyConnectors:
     def __init__(self, settings: AgencySettings | None = None) -> None:
         self.settings = settings or load_agency_settings()
-        self.clients = {agency: AgencyClient(agency, self.settings.endpoints[agency], self.settings)
-                        for agency in AGENCIES if agency in self.settings.endpoints}
+        self.clients = {
+            agency: AgencyClient(agency, self.settings.endpoints[agency], self.settings)
+            for agency in AGENCIES
+            if agency in self.settings.endpoints
+        }
 
     def register(self, operators: ServiceOperators) -> None:
         for operation in OPERATIONS.values():
@@ -42,10 +46,14 @@ class AgencyConnectors:
 
     def health(self) -> dict[str, Any]:
         """Down when a gateway does not accept connections or an agency's circuit is open."""
-        reachable = {address: _accepts_connections(*address) for address in
-                     {_address(client.endpoint.base_url) for client in self.clients.values()}}
-        agencies = {agency: {**client.health(), "reachable": reachable[_address(client.endpoint.base_url)]}
-                    for agency, client in self.clients.items()}
+        reachable = {
+            address: _accepts_connections(*address)
+            for address in {_address(client.endpoint.base_url) for client in self.clients.values()}
+        }
+        agencies = {
+            agency: {**client.health(), "reachable": reachable[_address(client.endpoint.base_url)]}
+            for agency, client in self.clients.items()
+        }
         healthy = all(item["reachable"] and item["state"] != "open" for item in agencies.values())
         return {"status": "ok" if healthy else "down", "agencies": agencies}
 

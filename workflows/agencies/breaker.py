@@ -15,6 +15,7 @@ an agency that is down gets up to ``failure_threshold`` calls from each process 
 them stop calling it, and each process sends its own trial call. That is a bounded cost, and it
 needs no shared store that could itself fail.
 """
+
 from __future__ import annotations
 
 import threading
@@ -25,8 +26,14 @@ CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
 
 
 class CircuitBreaker:
-    def __init__(self, name: str, *, failure_threshold: int = 5, reset_seconds: float = 30.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        failure_threshold: int = 5,
+        reset_seconds: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         if failure_threshold < 1 or reset_seconds < 0:
             raise ValueError("failure_threshold must be at least 1 and reset_seconds not negative")
         self.name = name

@@ -9,6 +9,7 @@ Failure codes (the BPMN error codes an error boundary event may catch):
   it (a missing or invalid parameter): retrying cannot help;
 - ``agency_circuit_open``: the agency failed too often lately: no call was made.
 """
+
 from __future__ import annotations
 
 import threading
@@ -24,7 +25,11 @@ from .operations import Operation, answer_problem, request_body
 from .settings import AGENCIES, AgencyEndpoint, AgencySettings
 
 UNAVAILABLE, INVALID_ANSWER, REFUSED, CIRCUIT_OPEN = (
-    "agency_unavailable", "agency_invalid_answer", "agency_refused", "agency_circuit_open")
+    "agency_unavailable",
+    "agency_invalid_answer",
+    "agency_refused",
+    "agency_circuit_open",
+)
 
 
 class AgencyClient:
@@ -33,8 +38,9 @@ class AgencyClient:
         self.name = AGENCIES[agency][1]
         self.endpoint = endpoint
         self.verify: str | bool = settings.ca_bundle or True
-        self.breaker = CircuitBreaker(agency, failure_threshold=settings.breaker_failures,
-                                      reset_seconds=settings.breaker_reset_seconds)
+        self.breaker = CircuitBreaker(
+            agency, failure_threshold=settings.breaker_failures, reset_seconds=settings.breaker_reset_seconds
+        )
         self._local = threading.local()  # requests.Session is not documented as thread-safe
 
     def _session(self) -> requests.Session:
@@ -49,14 +55,22 @@ class AgencyClient:
 
     def perform(self, operation: Operation, call: ServiceCall) -> ServiceAnswer:
         body, problem = request_body(operation, call.params)
-        evidence = {"agency": self.agency, "agency_name": self.name, "endpoint": f"POST {operation.path}",
-                    "request": body}
+        evidence = {
+            "agency": self.agency,
+            "agency_name": self.name,
+            "endpoint": f"POST {operation.path}",
+            "request": body,
+        }
         if problem is not None:
             raise ServiceFailure(REFUSED, f"{self.name}: not asked, {problem}", retryable=False, evidence=evidence)
         if not self.breaker.allow():
             raise ServiceFailure(
-                CIRCUIT_OPEN, f"{self.name} failed {self.breaker.failure_threshold} times in a row: not called "
-                f"for another {self.breaker.seconds_until_trial():.0f} s", retryable=False, evidence=evidence)
+                CIRCUIT_OPEN,
+                f"{self.name} failed {self.breaker.failure_threshold} times in a row: not called "
+                f"for another {self.breaker.seconds_until_trial():.0f} s",
+                retryable=False,
+                evidence=evidence,
+            )
         started = time.perf_counter()
         try:
             result, status = self._post(operation, body, call.idempotency_key)
@@ -75,14 +89,19 @@ class AgencyClient:
         timeout = self.endpoint.timeout_seconds
         try:
             response = self._session().post(
-                self.endpoint.base_url + operation.path, json=body, timeout=timeout,
-                headers={"Idempotency-Key": key, "Accept": "application/json"})
+                self.endpoint.base_url + operation.path,
+                json=body,
+                timeout=timeout,
+                headers={"Idempotency-Key": key, "Accept": "application/json"},
+            )
         except requests.Timeout as error:
-            raise ServiceFailure(UNAVAILABLE, f"{self.name} did not answer within {timeout:g} s",
-                                 retryable=True) from error
+            raise ServiceFailure(
+                UNAVAILABLE, f"{self.name} did not answer within {timeout:g} s", retryable=True
+            ) from error
         except requests.RequestException as error:  # refused connection, DNS, TLS...
-            raise ServiceFailure(UNAVAILABLE, f"{self.name} could not be reached ({type(error).__name__})",
-                                 retryable=True) from error
+            raise ServiceFailure(
+                UNAVAILABLE, f"{self.name} could not be reached ({type(error).__name__})", retryable=True
+            ) from error
         return _read_answer(self.name, operation, response), response.status_code
 
     def health(self) -> dict[str, Any]:
@@ -98,13 +117,18 @@ def _read_answer(name: str, operation: Operation, response: requests.Response) -
         raise ServiceFailure(REFUSED, f"{name} refused the request (HTTP {status})", retryable=False, evidence=seen)
     content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
     if content_type != "application/json":
-        raise ServiceFailure(INVALID_ANSWER, f"{name} answered {content_type or 'without a content type'}, "
-                             "not JSON", retryable=True, evidence=seen)
+        raise ServiceFailure(
+            INVALID_ANSWER,
+            f"{name} answered {content_type or 'without a content type'}, not JSON",
+            retryable=True,
+            evidence=seen,
+        )
     try:
         answer = response.json()
     except ValueError as error:
-        raise ServiceFailure(INVALID_ANSWER, f"{name} answered malformed JSON", retryable=True,
-                             evidence=seen) from error
+        raise ServiceFailure(
+            INVALID_ANSWER, f"{name} answered malformed JSON", retryable=True, evidence=seen
+        ) from error
     problem = answer_problem(operation, answer)
     if problem is not None:
         raise ServiceFailure(INVALID_ANSWER, f"{name}: {problem}", retryable=True, evidence=seen)

@@ -5,6 +5,7 @@ minimum personal data the check needs: anything else the diagram passes stays in
 and the answer it expects (field -> accepted JSON types). An answer without those fields, or
 with other types, is a malformed answer, not a result.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,26 +29,57 @@ class Operation:
 _ID_CHECK = {"national_id": valid_national_id}
 _TEXT, _BOOL, _TEXT_OR_NONE = (str,), (bool,), (str, type(None))
 
-OPERATIONS = {operation.name: operation for operation in [
-    Operation("household_registration/identity_check", "household_registration", "/identity-checks",
-              ("national_id", "name"), {"match": _BOOL, "record_status": _TEXT, "reference": _TEXT},
-              "Does the household register hold this person, by ID number and name (and birth date)?",
-              optional=("birth_date",), checks={**_ID_CHECK, "birth_date": lambda value: isinstance(value, str)}),
-    Operation("land_registry/ownership_check", "land_registry", "/ownership-checks",
-              ("national_id", "address"), {"owner": _BOOL, "reference": _TEXT},
-              "Does this person own (a share of) the building at this address? Proof of residence.",
-              checks=_ID_CHECK),
-    Operation("health_insurance/enrolment_check", "health_insurance", "/enrolment-checks",
-              ("national_id",), {"enrolled": _BOOL, "status": _TEXT, "since": _TEXT_OR_NONE, "reference": _TEXT},
-              "Is this person enrolled in the National Health Insurance?", checks=_ID_CHECK),
-    Operation("criminal_records/record_check", "criminal_records", "/record-checks",
-              ("national_id", "purpose"), {"has_record": _BOOL, "reference": _TEXT},
-              "Does this person have a criminal record? Only yes or no comes back.", checks=_ID_CHECK),
-    Operation("immigration/residence_status", "immigration", "/residence-checks",
-              ("resident_number",), {"status": _TEXT, "valid_until": _TEXT_OR_NONE, "reference": _TEXT},
-              "The status of a foreign resident's residence permit, by resident certificate number.",
-              checks={"resident_number": valid_national_id}),
-]}
+OPERATIONS = {
+    operation.name: operation
+    for operation in [
+        Operation(
+            "household_registration/identity_check",
+            "household_registration",
+            "/identity-checks",
+            ("national_id", "name"),
+            {"match": _BOOL, "record_status": _TEXT, "reference": _TEXT},
+            "Does the household register hold this person, by ID number and name (and birth date)?",
+            optional=("birth_date",),
+            checks={**_ID_CHECK, "birth_date": lambda value: isinstance(value, str)},
+        ),
+        Operation(
+            "land_registry/ownership_check",
+            "land_registry",
+            "/ownership-checks",
+            ("national_id", "address"),
+            {"owner": _BOOL, "reference": _TEXT},
+            "Does this person own (a share of) the building at this address? Proof of residence.",
+            checks=_ID_CHECK,
+        ),
+        Operation(
+            "health_insurance/enrolment_check",
+            "health_insurance",
+            "/enrolment-checks",
+            ("national_id",),
+            {"enrolled": _BOOL, "status": _TEXT, "since": _TEXT_OR_NONE, "reference": _TEXT},
+            "Is this person enrolled in the National Health Insurance?",
+            checks=_ID_CHECK,
+        ),
+        Operation(
+            "criminal_records/record_check",
+            "criminal_records",
+            "/record-checks",
+            ("national_id", "purpose"),
+            {"has_record": _BOOL, "reference": _TEXT},
+            "Does this person have a criminal record? Only yes or no comes back.",
+            checks=_ID_CHECK,
+        ),
+        Operation(
+            "immigration/residence_status",
+            "immigration",
+            "/residence-checks",
+            ("resident_number",),
+            {"status": _TEXT, "valid_until": _TEXT_OR_NONE, "reference": _TEXT},
+            "The status of a foreign resident's residence permit, by resident certificate number.",
+            checks={"resident_number": valid_national_id},
+        ),
+    ]
+}
 
 
 def request_body(operation: Operation, params: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:

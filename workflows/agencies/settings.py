@@ -17,6 +17,7 @@
 
 See docs/agencies.md.
 """
+
 from __future__ import annotations
 
 import os
@@ -53,7 +54,9 @@ class AgencySettings:
     def all_at(cls, base_url: str, **options) -> AgencySettings:
         """Every agency under one base URL (the simulator), with the same timeout."""
         timeout = options.pop("timeout_seconds", 5.0)
-        endpoints = {key: AgencyEndpoint(base_url.rstrip("/") + prefix, timeout) for key, (prefix, _name) in AGENCIES.items()}
+        endpoints = {
+            key: AgencyEndpoint(base_url.rstrip("/") + prefix, timeout) for key, (prefix, _name) in AGENCIES.items()
+        }
         return cls(endpoints=endpoints, **options)
 
     def with_endpoint(self, agency: str, **changes) -> AgencySettings:

@@ -18,6 +18,7 @@ Nothing here knows a procedure. Each simulated quarter hour of a working day:
 All choices come from one ``random.Random(seed)`` in a fixed order, and the inbox and cases
 are taken in a fixed order (due date, creation, case number), so a seed gives the same month.
 """
+
 from __future__ import annotations
 
 import heapq
@@ -186,8 +187,11 @@ class OfficeSimulation:
         with self.engine.read() as session:
             deployed = sorted({d.process_key for d in queries.list_definitions(session) if not d.draft})
         default = profile.ProcedureMix(profile.DEFAULT_WEIGHT, profile.DEFAULT_CHANNELS)
-        return {key: profile.PROCEDURES.get(key, default) for key in deployed
-                if key in profile.PROCEDURES or self.engine.catalogue.standard_time(key) is not None}
+        return {
+            key: profile.PROCEDURES.get(key, default)
+            for key in deployed
+            if key in profile.PROCEDURES or self.engine.catalogue.standard_time(key) is not None
+        }
 
     def _plan_day(self, day: date, expected: float) -> None:
         count = max(0, round(self.rng.gauss(expected, math.sqrt(expected)))) if expected > 0 else 0
@@ -210,7 +214,9 @@ class OfficeSimulation:
 
     def _do_arrive(self, procedure: str, channel: str) -> None:
         try:
-            self.engine.handle(cmd.StartCase(procedure, {}, channel, actor="online" if channel == "online" else "counter"))
+            self.engine.handle(
+                cmd.StartCase(procedure, {}, channel, actor="online" if channel == "online" else "counter")
+            )
         except EngineError as error:
             self._problem(f"starting a {procedure} case: {error.message}")
             return
@@ -244,9 +250,20 @@ class OfficeSimulation:
         far = datetime.max.replace(tzinfo=OFFICE_ZONE)
         with self.engine.read() as session:
             rows = session.execute(
-                select(Task.id, Task.case_id, Task.element_id, Task.lane, Task.form_key, Task.created_at,
-                       Task.due_at, Case.number, Case.definition_id)
-                .join(Case, Case.id == Task.case_id).where(Task.status == "ready")).all()
+                select(
+                    Task.id,
+                    Task.case_id,
+                    Task.element_id,
+                    Task.lane,
+                    Task.form_key,
+                    Task.created_at,
+                    Task.due_at,
+                    Case.number,
+                    Case.definition_id,
+                )
+                .join(Case, Case.id == Task.case_id)
+                .where(Task.status == "ready")
+            ).all()
         return sorted(rows, key=lambda r: (_aware(r.due_at) or far, _aware(r.created_at), r.number, r.element_id))
 
     def _work(self, present: list[tuple[str, bool]], moment: datetime) -> None:
@@ -272,14 +289,16 @@ class OfficeSimulation:
         if row.id not in self._ready_after:
             low, high = profile.task_rule(row.element_id).delay_working_days
             days = self.rng.randint(low, high)
-            self._ready_after[row.id] = (moment if days == 0 else
-                                         self.calendar.working_days_after(moment, days) - timedelta(hours=2))
+            self._ready_after[row.id] = (
+                moment if days == 0 else self.calendar.working_days_after(moment, days) - timedelta(hours=2)
+            )
         return self._ready_after[row.id] <= moment
 
     def _complete(self, row, actor: str) -> None:
         self.clock.set(self.clock.now() + timedelta(seconds=SECONDS_PER_STEP))
-        filler = FormFiller(self.rng, self.clock.now().astimezone(OFFICE_ZONE).date(),
-                            profile.field_rules(row.element_id))
+        filler = FormFiller(
+            self.rng, self.clock.now().astimezone(OFFICE_ZONE).date(), profile.field_rules(row.element_id)
+        )
         data = filler.fill(self._form(row.definition_id, row.form_key)) if row.form_key else {}
         try:
             self.engine.handle(cmd.CompleteTask(row.id, actor, data))
@@ -302,8 +321,9 @@ class OfficeSimulation:
     # ------------------------------------------------------------------ applicants
     def _look_at_cases(self) -> None:
         with self.engine.read() as session:
-            rows = session.execute(select(Case.id, Case.number, Case.status, Case.last_event_seq)
-                                   .order_by(Case.number)).all()
+            rows = session.execute(
+                select(Case.id, Case.number, Case.status, Case.last_event_seq).order_by(Case.number)
+            ).all()
         changed = [row for row in rows if self._seen.get(row.id) != row.last_event_seq]
         for row in changed:
             self._seen[row.id] = row.last_event_seq
@@ -340,7 +360,8 @@ class OfficeSimulation:
                 documents.remove(self.rng.choice(documents))
             days = self.rng.randint(*habits.supply_working_days)
             when = self.calendar.working_days_after(self.clock.now(), days) - timedelta(
-                minutes=self.rng.randrange(30, 8 * 60))
+                minutes=self.rng.randrange(30, 8 * 60)
+            )
             self._schedule(when, "message", case_id, message, {"documents": documents})
         elif message == RATING_MESSAGE:
             self._rating_asked.add(case_id)
@@ -353,8 +374,9 @@ class OfficeSimulation:
         hours = self.rng.uniform(*profile.HABITS.rating_delay_hours)
         # Drawn now, so that the order of draws does not depend on when the rating comes.
         draw = self.rng.random()
-        self._schedule(self.clock.now() + timedelta(hours=hours), "rating", case_id,
-                       bool(data.get("supplement_rounds")), draw)
+        self._schedule(
+            self.clock.now() + timedelta(hours=hours), "rating", case_id, bool(data.get("supplement_rounds")), draw
+        )
 
     def _do_message(self, case_id: str, name: str, payload: Any) -> None:
         try:
@@ -384,8 +406,12 @@ class OfficeSimulation:
             self.result.counts["ratings_refused"] += 1
             return
         self.result.counts["ratings"] += 1
-        if (score <= LOW_RATING_MAX and self._complaint_procedures and not procedure.startswith(COMPLAINT_PREFIX)
-                and self.rng.random() < habits.complaint_after_low_rating):
+        if (
+            score <= LOW_RATING_MAX
+            and self._complaint_procedures
+            and not procedure.startswith(COMPLAINT_PREFIX)
+            and self.rng.random() < habits.complaint_after_low_rating
+        ):
             days = self.rng.randint(*habits.complaint_delay_working_days)
             when = self.calendar.working_days_after(self.clock.now(), days) - timedelta(hours=3)
             self._schedule(max(when, self.clock.now()), "arrive", self.rng.choice(self._complaint_procedures), "online")

@@ -7,6 +7,7 @@ register knows, so the agency checks find them), the name that goes with such a 
 structured addresses, and dates near the simulated day. Anything else a procedure needs
 decided (documents missing, a check's outcome) comes from the rules in ``profile``.
 """
+
 from __future__ import annotations
 
 import random
@@ -24,9 +25,15 @@ SURNAMES = "陳林黃張李王吳劉蔡楊許鄭謝郭洪曾邱廖賴周"
 GIVEN = "志明淑芬家豪怡君俊傑雅婷建宏美玲宗翰佳穎冠宇欣怡承恩詩涵"
 # (city, district, street): real places, invented numbers.
 PLACES = (
-    ("臺北市", "大安區", "仁愛路四段"), ("臺北市", "信義區", "松仁路"), ("新北市", "板橋區", "文化路一段"),
-    ("新北市", "中和區", "中山路二段"), ("桃園市", "中壢區", "中央西路二段"), ("臺中市", "西屯區", "臺灣大道三段"),
-    ("臺南市", "東區", "大學路"), ("高雄市", "苓雅區", "四維三路"), ("高雄市", "鳳山區", "光復路二段"),
+    ("臺北市", "大安區", "仁愛路四段"),
+    ("臺北市", "信義區", "松仁路"),
+    ("新北市", "板橋區", "文化路一段"),
+    ("新北市", "中和區", "中山路二段"),
+    ("桃園市", "中壢區", "中央西路二段"),
+    ("臺中市", "西屯區", "臺灣大道三段"),
+    ("臺南市", "東區", "大學路"),
+    ("高雄市", "苓雅區", "四維三路"),
+    ("高雄市", "鳳山區", "光復路二段"),
 )
 FACILITIES = ("臺大醫院", "馬偕紀念醫院", "長庚紀念醫院", "榮民總醫院", "自宅")
 KNOWN_PERSON_SHARE = 0.75  # applicants the simulated household register knows

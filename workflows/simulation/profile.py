@@ -7,6 +7,7 @@ its tasks are filled from their forms by field name (``forms``). A line in ``PRO
 it its real share and channel mix; a line in ``TASKS`` a step's duration, its days of field
 work, or a decision the form alone cannot make sensibly.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -57,6 +58,7 @@ def chance(p: float) -> Callable[[FormFiller, str, dict], bool]:
 
 def documents_presented(p_missing: float) -> Callable[[FormFiller, str, dict], Any]:
     """Every document, except that with ``p_missing`` the applicant forgot one or two."""
+
     def rule(filler: FormFiller, name: str, schema: dict) -> Any:
         documents = list(schema.get("items", {}).get("enum", ()))
         if documents and filler.rng.random() < p_missing:
@@ -64,6 +66,7 @@ def documents_presented(p_missing: float) -> Callable[[FormFiller, str, dict], A
                 if documents:
                     documents.remove(filler.rng.choice(documents))
         return documents
+
     return rule
 
 
@@ -98,12 +101,12 @@ TASKS: dict[str, TaskRule] = {
     "receive_application": TaskRule(minutes=12),
     "issue_notice": TaskRule(minutes=5),
     "send_reminder": TaskRule(minutes=4),
-    "residence_check": TaskRule(minutes=25, delay_working_days=(1, 7),
-                                fields={"residence_confirmed": chance(0.94)}),
+    "residence_check": TaskRule(minutes=25, delay_working_days=(1, 7), fields={"residence_confirmed": chance(0.94)}),
     "review_delay": TaskRule(minutes=10),
-    "follow_up_rating": TaskRule(minutes=15, delay_working_days=(0, 2),
-                                 fields={"contacted_applicant": chance(0.9)}),
+    "follow_up_rating": TaskRule(minutes=15, delay_working_days=(0, 2), fields={"contacted_applicant": chance(0.9)}),
 }
+
+
 def task_rule(element_id: str) -> TaskRule:
     return TASKS.get(element_id, DEFAULT_TASK)
 

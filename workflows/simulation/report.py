@@ -3,6 +3,7 @@ processing time in working days, supplement rounds, ratings with their weekly tr
 complaints with their handling time. Built from the office's report pieces
 (``workflows.reports``), so the simulation's figures are the ones the office would see.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -16,12 +17,27 @@ from ..reports import LOW_RATING_MAX, run_report
 
 ALL = "(all)"
 COLUMNS = (
-    "procedure", "received", "completed", "open", "cancelled",
-    "closed_on_time", "closed_late", "sla_compliance",
-    "working_days_median", "working_days_p90",
-    "supplement_rounds", "supplement_rounds_per_case", "cases_with_supplement",
-    "ratings", "rating_mean", "rating_weekly", "rating_trend", "low_ratings",
-    "complaints_received", "complaints_handled", "complaint_handling_median_working_days",
+    "procedure",
+    "received",
+    "completed",
+    "open",
+    "cancelled",
+    "closed_on_time",
+    "closed_late",
+    "sla_compliance",
+    "working_days_median",
+    "working_days_p90",
+    "supplement_rounds",
+    "supplement_rounds_per_case",
+    "cases_with_supplement",
+    "ratings",
+    "rating_mean",
+    "rating_weekly",
+    "rating_trend",
+    "low_ratings",
+    "complaints_received",
+    "complaints_handled",
+    "complaint_handling_median_working_days",
     "complaint_handling_p90_working_days",
 )
 
@@ -31,8 +47,12 @@ def management_report(engine, first: date, last: date) -> dict[str, Any]:
     period = Period(first, last, OFFICE_ZONE)
     rows: dict[str, dict[str, Any]] = defaultdict(dict)
     _volumes(engine, period, rows)
-    for name, merge in (("sla", _sla), ("processing-time", _processing), ("supplements", _supplements),
-                        ("complaints", _complaints)):
+    for name, merge in (
+        ("sla", _sla),
+        ("processing-time", _processing),
+        ("supplements", _supplements),
+        ("complaints", _complaints),
+    ):
         for item in run_report(engine, name, first=first, last=last)["rows"]:
             merge(rows[item["procedure"]], item)
     _ratings(engine, period, rows)
@@ -42,8 +62,18 @@ def management_report(engine, first: date, last: date) -> dict[str, Any]:
 
 
 def _defaults(values: dict) -> dict:
-    counts = ("received", "completed", "open", "cancelled", "closed_on_time", "closed_late", "supplement_rounds",
-              "cases_with_supplement", "ratings", "low_ratings")
+    counts = (
+        "received",
+        "completed",
+        "open",
+        "cancelled",
+        "closed_on_time",
+        "closed_late",
+        "supplement_rounds",
+        "cases_with_supplement",
+        "ratings",
+        "low_ratings",
+    )
     return {**{name: 0 for name in counts}, **values}
 
 
@@ -114,12 +144,23 @@ def _slope(means: dict[int, float]) -> float | None:
 def _total(rows: list[dict], everything: dict) -> dict:
     """Sums over the procedures, with the rating figures of all ratings together."""
     total = {"procedure": ALL}
-    for name in ("received", "completed", "open", "cancelled", "closed_on_time", "closed_late",
-                 "supplement_rounds", "cases_with_supplement", "complaints_received", "complaints_handled"):
+    for name in (
+        "received",
+        "completed",
+        "open",
+        "cancelled",
+        "closed_on_time",
+        "closed_late",
+        "supplement_rounds",
+        "cases_with_supplement",
+        "complaints_received",
+        "complaints_handled",
+    ):
         total[name] = sum(row.get(name) or 0 for row in rows)
     total["sla_compliance"] = share(total["closed_on_time"], total["closed_on_time"] + total["closed_late"])
-    total["supplement_rounds_per_case"] = round(total["supplement_rounds"] / total["received"], 3) \
-        if total["received"] else None
+    total["supplement_rounds_per_case"] = (
+        round(total["supplement_rounds"] / total["received"], 3) if total["received"] else None
+    )
     for name in ("ratings", "rating_mean", "rating_weekly", "rating_trend", "low_ratings"):
         total[name] = everything.get(name, 0 if name in ("ratings", "low_ratings") else None)
     return total
@@ -131,13 +172,38 @@ def as_csv(report: dict[str, Any]) -> str:
 
 # The terminal shows the report in two tables that fit a wide terminal; the CSV has it whole.
 TERMINAL_TABLES = (
-    ("Volume, SLA and processing time (working days)",
-     ("procedure", "received", "completed", "open", "cancelled", "closed_on_time", "closed_late", "sla_compliance",
-      "working_days_median", "working_days_p90")),
-    ("Supplements, ratings and complaints",
-     ("procedure", "supplement_rounds", "supplement_rounds_per_case", "ratings", "rating_mean", "rating_weekly",
-      "rating_trend", "low_ratings", "complaints_received", "complaints_handled",
-      "complaint_handling_median_working_days", "complaint_handling_p90_working_days")),
+    (
+        "Volume, SLA and processing time (working days)",
+        (
+            "procedure",
+            "received",
+            "completed",
+            "open",
+            "cancelled",
+            "closed_on_time",
+            "closed_late",
+            "sla_compliance",
+            "working_days_median",
+            "working_days_p90",
+        ),
+    ),
+    (
+        "Supplements, ratings and complaints",
+        (
+            "procedure",
+            "supplement_rounds",
+            "supplement_rounds_per_case",
+            "ratings",
+            "rating_mean",
+            "rating_weekly",
+            "rating_trend",
+            "low_ratings",
+            "complaints_received",
+            "complaints_handled",
+            "complaint_handling_median_working_days",
+            "complaint_handling_p90_working_days",
+        ),
+    ),
 )
 
 
@@ -159,12 +225,26 @@ def as_table(report: dict[str, Any], columns: tuple[str, ...] | None = None) -> 
 
 
 SHORT = {
-    "received": "recv", "completed": "done", "cancelled": "canc", "closed_on_time": "ontime",
-    "closed_late": "late", "sla_compliance": "SLA", "working_days_median": "wd_med", "working_days_p90": "wd_p90",
-    "supplement_rounds": "supp", "supplement_rounds_per_case": "supp/case", "cases_with_supplement": "supp_cases",
-    "ratings": "rated", "rating_mean": "mean", "rating_weekly": "weekly means", "rating_trend": "trend/wk",
-    "low_ratings": "low", "complaints_received": "compl", "complaints_handled": "compl_done",
-    "complaint_handling_median_working_days": "compl_wd_med", "complaint_handling_p90_working_days": "compl_wd_p90",
+    "received": "recv",
+    "completed": "done",
+    "cancelled": "canc",
+    "closed_on_time": "ontime",
+    "closed_late": "late",
+    "sla_compliance": "SLA",
+    "working_days_median": "wd_med",
+    "working_days_p90": "wd_p90",
+    "supplement_rounds": "supp",
+    "supplement_rounds_per_case": "supp/case",
+    "cases_with_supplement": "supp_cases",
+    "ratings": "rated",
+    "rating_mean": "mean",
+    "rating_weekly": "weekly means",
+    "rating_trend": "trend/wk",
+    "low_ratings": "low",
+    "complaints_received": "compl",
+    "complaints_handled": "compl_done",
+    "complaint_handling_median_working_days": "compl_wd_med",
+    "complaint_handling_p90_working_days": "compl_wd_p90",
 }
 
 

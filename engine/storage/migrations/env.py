@@ -1,4 +1,5 @@
 """Alembic environment: the URL comes from the caller (``engine.schema``) or ONESTOP_DATABASE_URL."""
+
 import os
 
 from alembic import context
@@ -10,7 +11,9 @@ from engine.storage.db import create_db_engine
 from engine.storage.models import Base
 
 config = context.config
-url = config.get_main_option("sqlalchemy.url") or os.environ.get("ONESTOP_DATABASE_URL", "sqlite:///instance/onestop.db")
+url = config.get_main_option("sqlalchemy.url") or os.environ.get(
+    "ONESTOP_DATABASE_URL", "sqlite:///instance/onestop.db"
+)
 
 
 def run_migrations_offline() -> None:

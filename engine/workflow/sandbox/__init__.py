@@ -26,11 +26,17 @@ uses (:class:`SandboxedEnvironment`), :func:`check_script_syntax` (deploy-time v
 :func:`describe_task`, and the exceptions :class:`ScriptTimeout`, :class:`ScriptNotAllowed`,
 :class:`ScriptDataError` (the engine wraps them in ``WorkflowTaskException``).
 """
+
 from engine.workflow.sandbox.compiler import check_script_syntax
 from engine.workflow.sandbox.environment import SandboxedEnvironment, SandboxedScriptEngine, describe_task
 from engine.workflow.sandbox.errors import ScriptDataError, ScriptNotAllowed, ScriptTimeout
 
 __all__ = [
-    "SandboxedEnvironment", "SandboxedScriptEngine", "ScriptDataError", "ScriptNotAllowed", "ScriptTimeout",
-    "check_script_syntax", "describe_task",
+    "SandboxedEnvironment",
+    "SandboxedScriptEngine",
+    "ScriptDataError",
+    "ScriptNotAllowed",
+    "ScriptTimeout",
+    "check_script_syntax",
+    "describe_task",
 ]

@@ -1,4 +1,5 @@
 """Compile-time refusal: RestrictedPython's policy, tightened for BPMN scripts, with a cache."""
+
 from __future__ import annotations
 
 import ast
@@ -62,9 +63,7 @@ class ScriptPolicy(RestrictingNodeTransformer):
         # Rewrite it to ``_augitem_(data, 'count', '+=', 1)``, which reads and writes through the
         # same guards as ``data['count'] = data['count'] + 1``. Slices keep being refused.
         target = node.target
-        if isinstance(target, ast.Subscript) and not any(
-            isinstance(n, ast.Slice) for n in ast.walk(target.slice)
-        ):
+        if isinstance(target, ast.Subscript) and not any(isinstance(n, ast.Slice) for n in ast.walk(target.slice)):
             call = ast.Call(
                 func=ast.Name("_augitem_", ast.Load()),
                 args=[
@@ -111,7 +110,7 @@ def _plain_restricted_error(message: str) -> tuple[int | None, str]:
     if message.startswith("Line "):
         head, _, rest = message.partition(": ")
         try:
-            line_number = int(head[len("Line "):])
+            line_number = int(head[len("Line ") :])
         except ValueError:
             pass
         else:

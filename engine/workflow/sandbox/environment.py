@@ -1,4 +1,5 @@
 """The SpiffWorkflow script environment and script engine that run everything in the sandbox."""
+
 from __future__ import annotations
 
 import builtins
@@ -24,6 +25,7 @@ from engine.workflow.sandbox.guards import GUARDS, SAFE_BUILTINS, TimeLimit, che
 
 log = logging.getLogger("engine.workflow.sandbox")
 
+
 class SandboxedEnvironment(TaskDataEnvironment):
     """A SpiffWorkflow script environment that runs everything through the sandbox.
 
@@ -33,8 +35,7 @@ class SandboxedEnvironment(TaskDataEnvironment):
     taken from ``functions`` when the environment is created: register them before that.
     """
 
-    def __init__(self, functions: ScriptFunctions | None = None, *,
-                 timeout_seconds: float | None = 1.0) -> None:
+    def __init__(self, functions: ScriptFunctions | None = None, *, timeout_seconds: float | None = 1.0) -> None:
         if timeout_seconds is not None and timeout_seconds <= 0:
             raise ValueError("timeout_seconds must be positive (or None for no limit)")
         self.functions = functions.as_dict() if functions is not None else {}
@@ -47,8 +48,7 @@ class SandboxedEnvironment(TaskDataEnvironment):
         compiled = compiled_or_raise(expression, "eval")
         # A fresh scope per evaluation (as in the base class) so nothing leaks between calls.
         # The guards and builtins go last: task data must never be able to replace them.
-        scope = {**self.globals, **(external_context or {}), **context, **GUARDS,
-                 "__builtins__": SAFE_BUILTINS}
+        scope = {**self.globals, **(external_context or {}), **context, **GUARDS, "__builtins__": SAFE_BUILTINS}
         limit = TimeLimit(self.timeout_seconds)
         scope[TIME_CHECK_NAME] = limit.check
         with limit:
@@ -80,7 +80,7 @@ class SandboxedEnvironment(TaskDataEnvironment):
 
 
 def describe_task(task: Any) -> str:
-    """"task 'compute' (Compute)": the BPMN id a designer can search for, plus its label."""
+    """ "task 'compute' (Compute)": the BPMN id a designer can search for, plus its label."""
     spec = task.task_spec
     bpmn_id = getattr(spec, "bpmn_id", None) or spec.name
     bpmn_name = getattr(spec, "bpmn_name", None)
@@ -118,8 +118,14 @@ class SandboxedScriptEngine(PythonScriptEngine):
     The engine is not serialized with a workflow: re-attach it after loading one.
     """
 
-    def __init__(self, functions: ScriptFunctions | None = None, *, timeout_seconds: float = 1.0,
-                 service_gateway: Any = None, asynchronous: Callable[[str], bool] | None = None) -> None:
+    def __init__(
+        self,
+        functions: ScriptFunctions | None = None,
+        *,
+        timeout_seconds: float = 1.0,
+        service_gateway: Any = None,
+        asynchronous: Callable[[str], bool] | None = None,
+    ) -> None:
         super().__init__(environment=SandboxedEnvironment(functions, timeout_seconds=timeout_seconds))
         self.service_gateway = service_gateway
         self._asynchronous = asynchronous
@@ -166,25 +172,28 @@ class SandboxedScriptEngine(PythonScriptEngine):
         where = f"Service {describe_task(task)}"
         if self.service_gateway is None:
             raise WorkflowTaskException(
-                f"{where} calls operation '{operation_name}', but no service gateway is configured",
-                task=task)
+                f"{where} calls operation '{operation_name}', but no service gateway is configured", task=task
+            )
         try:
             result = self.service_gateway.call(task, operation_name, operation_params)
         except Exception as err:
             raise WorkflowTaskException(
                 f"{where} failed calling operation '{operation_name}': {type(err).__name__}: {err}",
-                task=task, exception=err) from err
+                task=task,
+                exception=err,
+            ) from err
         try:
             # The library's ServiceTask json.loads this into the result variable.
             return json.dumps(result)
         except (TypeError, ValueError) as err:
             raise WorkflowTaskException(
                 f"{where}: operation '{operation_name}' returned a result that is not JSON: {err}",
-                task=task, exception=err) from err
+                task=task,
+                exception=err,
+            ) from err
 
     @staticmethod
-    def _task_exception(task: Any, what: str, source: str, mode: str,
-                        err: BaseException) -> WorkflowTaskException:
+    def _task_exception(task: Any, what: str, source: str, mode: str, err: BaseException) -> WorkflowTaskException:
         """Build the designer-facing error; ``what`` is "Script" or "Expression '...'"."""
         where = f"{what} in {describe_task(task)}"
         line = _script_line(err)
@@ -209,5 +218,4 @@ class SandboxedScriptEngine(PythonScriptEngine):
             lines = normalise(source, mode).splitlines()
             if 0 < line <= len(lines):
                 error_line = lines[line - 1]
-        return WorkflowTaskException(message, task=task, exception=err, line_number=line,
-                                     error_line=error_line)
+        return WorkflowTaskException(message, task=task, exception=err, line_number=line, error_line=error_line)

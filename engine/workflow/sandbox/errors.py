@@ -1,4 +1,5 @@
 """What the sandbox raises, and the names its compiled code carries."""
+
 from __future__ import annotations
 
 # Every code object compiled here carries this file name. The time limit uses it to tell script

@@ -1,5 +1,6 @@
 """Run-time guards: the builtins and hooks compiled scripts call, the time limit, and the check
 that task data stays JSON."""
+
 from __future__ import annotations
 
 import builtins
@@ -53,9 +54,18 @@ def _apply(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 
 _INPLACE_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
-    "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
-    "%=": operator.imod, "**=": operator.ipow, "<<=": operator.ilshift, ">>=": operator.irshift,
-    "|=": operator.ior, "^=": operator.ixor, "&=": operator.iand, "//=": operator.ifloordiv,
+    "+=": operator.iadd,
+    "-=": operator.isub,
+    "*=": operator.imul,
+    "/=": operator.itruediv,
+    "%=": operator.imod,
+    "**=": operator.ipow,
+    "<<=": operator.ilshift,
+    ">>=": operator.irshift,
+    "|=": operator.ior,
+    "^=": operator.ixor,
+    "&=": operator.iand,
+    "//=": operator.ifloordiv,
     "@=": operator.imatmul,
 }
 
@@ -81,11 +91,35 @@ def _build_builtins() -> dict[str, Any]:
     allowed = dict(safe_builtins)
     # Dropped from RestrictedPython's list: class building (we refuse classes), attribute writers
     # nobody needs, and exceptions that would stop a worker thread rather than fail the task.
-    for name in ("__build_class__", "setattr", "delattr", "BaseException", "SystemExit",
-                 "KeyboardInterrupt", "GeneratorExit"):
+    for name in (
+        "__build_class__",
+        "setattr",
+        "delattr",
+        "BaseException",
+        "SystemExit",
+        "KeyboardInterrupt",
+        "GeneratorExit",
+    ):
         allowed.pop(name, None)
-    for name in ("min", "max", "sum", "sorted", "enumerate", "zip", "dict", "list", "set",
-                 "frozenset", "tuple", "any", "all", "map", "filter", "reversed", "next"):
+    for name in (
+        "min",
+        "max",
+        "sum",
+        "sorted",
+        "enumerate",
+        "zip",
+        "dict",
+        "list",
+        "set",
+        "frozenset",
+        "tuple",
+        "any",
+        "all",
+        "map",
+        "filter",
+        "reversed",
+        "next",
+    ):
         allowed[name] = getattr(builtins, name)
     allowed["range"] = _limited_range
     allowed["getattr"] = _guarded_getattr
@@ -113,6 +147,7 @@ GUARDS: dict[str, Any] = {
 # ---------------------------------------------------------------------------------------------
 # Time limit
 # ---------------------------------------------------------------------------------------------
+
 
 class TimeLimit:
     """Context manager: stop script code that runs past a wall-clock deadline.
@@ -174,6 +209,7 @@ class TimeLimit:
 # ---------------------------------------------------------------------------------------------
 # Task data must stay JSON-like
 # ---------------------------------------------------------------------------------------------
+
 
 def _json_problem(value: Any, path: str) -> str | None:
     """Describe the first value under ``path`` that json cannot store faithfully, or None."""

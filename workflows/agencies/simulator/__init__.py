@@ -15,6 +15,7 @@ Admin endpoints (loopback only, no authentication: never expose the simulator):
 
 Run it with ``python -m workflows.agencies.simulator --port 8100`` (``scripts/run.sh`` does).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -52,12 +53,16 @@ class AgencyState:
         with self.lock:
             self.requests = {agency: 0 for agency in PREFIXES}
             self.queries: list[dict[str, Any]] = []
-            self.answers: dict[tuple[str, str], tuple[str, int, dict]] = {}  # (agency, key) -> (body hash, status, answer)
+            self.answers: dict[
+                tuple[str, str], tuple[str, int, dict]
+            ] = {}  # (agency, key) -> (body hash, status, answer)
 
     def stats(self) -> dict[str, Any]:
         with self.lock:
-            per_agency = {agency: {"requests": count, "queries": sum(1 for q in self.queries if q["agency"] == agency)}
-                          for agency, count in self.requests.items()}
+            per_agency = {
+                agency: {"requests": count, "queries": sum(1 for q in self.queries if q["agency"] == agency)}
+                for agency, count in self.requests.items()
+            }
             return {"agencies": per_agency, "queries": [dict(query) for query in self.queries]}
 
 
@@ -79,8 +84,10 @@ def _identity_check(body: dict) -> dict:
 
 
 def _ownership_check(body: dict) -> dict:
-    owner = any(parcel.building_address == body["address"] and body["national_id"] in parcel.owners
-                for parcel in records.PARCELS.values())
+    owner = any(
+        parcel.building_address == body["address"] and body["national_id"] in parcel.owners
+        for parcel in records.PARCELS.values()
+    )
     return {"owner": owner}
 
 
@@ -113,8 +120,7 @@ def create_app(faults: dict[str, dict] | None = None) -> Flask:
     app.json.ensure_ascii = False
     state = app.extensions["agency_state"] = AgencyState(faults)
     for agency, (path, answer) in _answers().items():
-        app.add_url_rule(PREFIXES[agency] + path, f"{agency}_check", _endpoint(state, agency, answer),
-                         methods=["POST"])
+        app.add_url_rule(PREFIXES[agency] + path, f"{agency}_check", _endpoint(state, agency, answer), methods=["POST"])
     _admin_routes(app, state)
     return app
 
@@ -133,8 +139,14 @@ def _endpoint(state: AgencyState, agency: str, answer: Callable[[dict], dict]):
         key = request.headers.get("Idempotency-Key") or ""
         status, result = _answer_once(state, agency, key, body, answer)
         if fault.mode == "malformed":
-            return _delayed(fault, Response('{"reference": "' + result.get("reference", "") + '", "match": tru',
-                                            200, mimetype="application/json"))
+            return _delayed(
+                fault,
+                Response(
+                    '{"reference": "' + result.get("reference", "") + '", "match": tru',
+                    200,
+                    mimetype="application/json",
+                ),
+            )
         if fault.mode == "wrong_content_type":
             return _delayed(fault, Response("<html><body>Maintenance</body></html>", 200, mimetype="text/html"))
         return _delayed(fault, jsonify(result), status)
@@ -153,9 +165,15 @@ def _answer_once(state: AgencyState, agency: str, key: str, body: dict, answer) 
             return seen[1], seen[2]
         reference = f"{agency[:2].upper()}-{len(state.queries) + 1:06d}"
         result = {**answer(body), "reference": reference}
-        state.queries.append({"agency": agency, "reference": reference, "idempotency_key": key or None,
-                              "request": mask_national_ids(body),
-                              "at": datetime.now(timezone.utc).isoformat(timespec="milliseconds")})
+        state.queries.append(
+            {
+                "agency": agency,
+                "reference": reference,
+                "idempotency_key": key or None,
+                "request": mask_national_ids(body),
+                "at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+            }
+        )
         if key:
             state.answers[(agency, key)] = (digest, 200, result)
         return 200, result

@@ -1,5 +1,6 @@
 """``python -m workflows.agencies.simulator [--host 127.0.0.1] [--port 8100]``: serve the
 simulated agencies until interrupted (faults from ONESTOP_SIMULATOR_FAULTS, see faults.py)."""
+
 from __future__ import annotations
 
 import argparse

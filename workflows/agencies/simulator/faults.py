@@ -10,6 +10,7 @@ environment variable ``ONESTOP_SIMULATOR_FAULTS`` (``{"<agency>": {...}, ...}``)
 - ``times``: the fault applies to the next N requests only, then the agency behaves again
   (a flaky agency); absent or null: until it is cleared.
 """
+
 from __future__ import annotations
 
 import threading

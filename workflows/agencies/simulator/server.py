@@ -1,4 +1,5 @@
 """Serving the simulator: in a thread of the calling process (tests) or as its own process."""
+
 from __future__ import annotations
 
 import json
@@ -18,11 +19,13 @@ class _QuietHandler(WSGIRequestHandler):
 class SimulatorServer:
     """The simulator on a loopback port, served by werkzeug's threaded server in a thread."""
 
-    def __init__(self, port: int = 0, host: str = "127.0.0.1", faults: dict | None = None, *,
-                 quiet: bool = True) -> None:
+    def __init__(
+        self, port: int = 0, host: str = "127.0.0.1", faults: dict | None = None, *, quiet: bool = True
+    ) -> None:
         self.app = create_app(faults)
-        self._server = make_server(host, port, self.app, threaded=True,
-                                   request_handler=_QuietHandler if quiet else WSGIRequestHandler)
+        self._server = make_server(
+            host, port, self.app, threaded=True, request_handler=_QuietHandler if quiet else WSGIRequestHandler
+        )
         self.host, self.port = host, self._server.server_port
         self.url = f"http://{host}:{self.port}"
         self._thread: threading.Thread | None = None

@@ -1,14 +1,13 @@
-"""Designer commands in the ``definitions`` group: ``lint FOLDER``, ``diff KEY --from --to``,
-``dry-run KEY VERSION --sample FILE``, ``move-preview KEY --from --to`` and
-``move-cases KEY --from --to --reason [--case ID]...``.
+"""``definitions``: deploy and list procedures, and the designer's tools: ``lint FOLDER``,
+``diff KEY --from --to``, ``dry-run KEY VERSION --sample FILE``, ``move-preview KEY --from --to``
+and ``move-cases KEY --from --to --reason [--case ID]...``."""
 
-Added to the ``definitions`` group of ``api.cli``; every command prints JSON.
-"""
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
+from flask.cli import AppGroup
 
 from engine import EngineError, InvalidInput, files_from_folder
 from engine import commands as cmd
@@ -22,7 +21,30 @@ from engine.definitions import (
 )
 from engine.storage import queries
 
-from .cli import _echo, _engine, _fail, _json_option, definitions_cli
+from .common import current_engine, deploy_folder, echo, fail, json_option
+
+group = AppGroup("definitions", help="Deploy and list procedure definitions; lint, diff, dry-run and move cases.")
+
+
+@group.command("deploy")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def definitions_deploy(folder: Path) -> None:
+    """Deploy a procedure folder (or a folder of procedure folders)."""
+    try:
+        echo(deploy_folder(current_engine(), folder))
+    except EngineError as error:
+        fail(error)
+
+
+@group.command("list")
+def definitions_list() -> None:
+    with current_engine().read() as session:
+        echo(
+            [
+                {"key": d.process_key, "version": d.version, "name": d.name, "deployed_at": d.deployed_at}
+                for d in queries.list_definitions(session)
+            ]
+        )
 
 
 def _procedure_folders(folder: Path) -> list[Path]:
@@ -32,7 +54,7 @@ def _procedure_folders(folder: Path) -> list[Path]:
     return sorted(path for path in folder.iterdir() if path.is_dir())
 
 
-@definitions_cli.command("lint")
+@group.command("lint")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--strict", is_flag=True, help="exit with status 1 when there is any finding")
 def definitions_lint(folder: Path, strict: bool) -> None:
@@ -40,41 +62,50 @@ def definitions_lint(folder: Path, strict: bool) -> None:
     results, any_finding = [], False
     for procedure in _procedure_folders(folder):
         files = files_from_folder(procedure)
-        bundle = _engine().deployments.validate(files)
+        bundle = current_engine().deployments.validate(files)
         findings = [*bundle.findings, *lint_bundle(files)]
         any_finding |= bool(findings)
-        results.append({"folder": str(procedure), "verdict": bundle.verdict,
-                        "findings": [finding.as_dict() for finding in findings]})
-    _echo(results)
+        results.append(
+            {
+                "folder": str(procedure),
+                "verdict": bundle.verdict,
+                "findings": [finding.as_dict() for finding in findings],
+            }
+        )
+    echo(results)
     if strict and any_finding or any(result["verdict"] == "rejected" for result in results):
         raise SystemExit(1)
 
 
-@definitions_cli.command("diff")
+@group.command("diff")
 @click.argument("key")
 @click.option("--from", "from_version", type=int, required=True, help="the older version")
 @click.option("--to", "to_version", type=int, required=True, help="the newer version")
 def definitions_diff(key: str, from_version: int, to_version: int) -> None:
     """Elements added, removed and changed between two deployed versions of a procedure."""
     try:
-        with _engine().read() as session:
-            _echo(diff_versions(session, key, from_version, to_version))
+        with current_engine().read() as session:
+            echo(diff_versions(session, key, from_version, to_version))
     except EngineError as error:
-        _fail(error)
+        fail(error)
 
 
-@definitions_cli.command("dry-run")
+@group.command("dry-run")
 @click.argument("key")
 @click.argument("version", type=int)
-@click.option("--sample", "sample_file", type=click.File("r", encoding="utf-8"),
-              help='JSON file: {"data": {...}, "tasks": {task id: form data}, "services": {operation: answer}}')
+@click.option(
+    "--sample",
+    "sample_file",
+    type=click.File("r", encoding="utf-8"),
+    help='JSON file: {"data": {...}, "tasks": {task id: form data}, "services": {operation: answer}}',
+)
 @click.option("--max-steps", default=DEFAULT_MAX_STEPS, show_default=True, type=click.IntRange(1, 1000))
 def definitions_dry_run(key: str, version: int, sample_file, max_steps: int) -> None:
     """Walk a deployed version with sample data and print the path (no case, no service call)."""
-    sample = _json_option(sample_file.read(), "--sample") if sample_file else {}
+    sample = json_option(sample_file.read(), "--sample") if sample_file else {}
     if not isinstance(sample, dict):
         raise click.BadParameter("must hold a JSON object", param_hint="--sample")
-    engine = _engine()
+    engine = current_engine()
     try:
         with engine.read() as session:
             definition = queries.definition_version(session, key, version)
@@ -83,41 +114,58 @@ def definitions_dry_run(key: str, version: int, sample_file, max_steps: int) -> 
             parsed = engine.deployments.get(session, definition.id)
         scripts = synchronous_script_engine(engine.script_functions, engine.script_timeout_seconds)
         due_at = engine.catalogue.due_at(parsed.process_key, wall_clock_now())
-        result = dry_run(parsed, scripts, sample.get("data") or {}, tasks=sample.get("tasks"),
-                         services=sample.get("services"), max_steps=max_steps, due_at=due_at)
+        result = dry_run(
+            parsed,
+            scripts,
+            sample.get("data") or {},
+            tasks=sample.get("tasks"),
+            services=sample.get("services"),
+            max_steps=max_steps,
+            due_at=due_at,
+        )
     except EngineError as error:
-        _fail(error)
-    _echo(result.as_dict())
+        fail(error)
+    echo(result.as_dict())
 
 
-@definitions_cli.command("move-preview")
+@group.command("move-preview")
 @click.argument("key")
 @click.option("--from", "from_version", type=int, required=True, help="the version the cases run on")
 @click.option("--to", "to_version", type=int, required=True, help="the version they would move to")
 def definitions_move_preview(key: str, from_version: int, to_version: int) -> None:
     """Which running cases could move to another version, and which elements block the others."""
-    engine = _engine()
+    engine = current_engine()
     try:
-        _echo(engine.preview_move(key, from_version, to_version))
+        echo(engine.preview_move(key, from_version, to_version))
     except EngineError as error:
-        _fail(error)
+        fail(error)
 
 
-@definitions_cli.command("move-cases")
+@group.command("move-cases")
 @click.argument("key")
 @click.option("--from", "from_version", type=int, required=True, help="the version the cases run on")
 @click.option("--to", "to_version", type=int, required=True, help="the newer version to move them to")
 @click.option("--reason", required=True, help="why the cases move (recorded on each case)")
 @click.option("--case", "case_ids", multiple=True, help="a case to move (repeatable); all that can move if left out")
 @click.option("--actor", default="cli", show_default=True)
-def definitions_move_cases(key: str, from_version: int, to_version: int, reason: str, case_ids: tuple[str, ...],
-                        actor: str) -> None:
+def definitions_move_cases(
+    key: str, from_version: int, to_version: int, reason: str, case_ids: tuple[str, ...], actor: str
+) -> None:
     """Move running cases to a newer version; prints each case as moved, blocked or failed."""
     try:
-        outcomes = _engine().handle(cmd.MoveCases(key, from_version, to_version, reason, actor=actor,
-                                                     case_ids=case_ids or None))
+        outcomes = current_engine().handle(
+            cmd.MoveCases(key, from_version, to_version, reason, actor=actor, case_ids=case_ids or None)
+        )
     except EngineError as error:
-        _fail(error)
-    _echo({"key": key, "from": from_version, "to": to_version,
-           "cases": [{"case_id": o.case_id, "outcome": o.outcome, "reason": o.reason,
-                      "blocked_by": list(o.blocked_by)} for o in outcomes]})
+        fail(error)
+    echo(
+        {
+            "key": key,
+            "from": from_version,
+            "to": to_version,
+            "cases": [
+                {"case_id": o.case_id, "outcome": o.outcome, "reason": o.reason, "blocked_by": list(o.blocked_by)}
+                for o in outcomes
+            ],
+        }
+    )

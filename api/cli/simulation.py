@@ -1,9 +1,10 @@
-"""``flask --app api simulate-month``: a simulated office month on the configured database
+"""``onestop simulate-month``: a simulated office month on the configured database
 (empty), ending with the management report and the verification of every case.
 
 The command wires the parts (an engine on a manual clock, the agency simulator on a loopback
 port, the procedures of ``bpmn/``); the simulation itself is ``workflows.simulation``.
 """
+
 from __future__ import annotations
 
 import logging
@@ -17,6 +18,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from bootstrap import build_engine
 from engine import EngineError, ManualClock
 from engine.audit import SCOPE_ALL, RunSummary, count_cases, record_run
 from engine.storage import upgrade
@@ -32,6 +34,8 @@ from workflows.simulation import (
     month_bounds,
 )
 
+from .common import deploy_folder
+
 DEFAULT_MONTH = "2026-03"
 
 
@@ -46,27 +50,35 @@ def _month(value: str) -> date:
 @with_appcontext
 @click.option("--month", default=DEFAULT_MONTH, show_default=True, help="the month to simulate, YYYY-MM")
 @click.option("--seed", type=int, default=7, show_default=True, help="the same seed gives the same month")
-@click.option("--cases", type=click.IntRange(1, 20000), default=1200, show_default=True,
-              help="applications expected in the month")
-@click.option("--clerks", type=click.IntRange(1, 100), default=4, show_default=True,
-              help="clerks on the staff (one supervisor besides)")
+@click.option(
+    "--cases", type=click.IntRange(1, 20000), default=1200, show_default=True, help="applications expected in the month"
+)
+@click.option(
+    "--clerks",
+    type=click.IntRange(1, 100),
+    default=4,
+    show_default=True,
+    help="clerks on the staff (one supervisor besides)",
+)
 @click.option("--days", type=click.IntRange(1, 31), help="only the first N working days (a quick run)")
-@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="also write the report to this CSV file")
-@click.option("--bpmn", "bpmn_folder", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="the procedures to deploy (default: the configured bpmn folder)")
-def simulate_month(month: str, seed: int, cases: int, clerks: int, days: int | None, csv_path: Path | None,
-                   bpmn_folder: Path | None) -> None:
+@click.option(
+    "--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), help="also write the report to this CSV file"
+)
+@click.option(
+    "--bpmn",
+    "bpmn_folder",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="the procedures to deploy (default: the configured bpmn folder)",
+)
+def simulate_month(
+    month: str, seed: int, cases: int, clerks: int, days: int | None, csv_path: Path | None, bpmn_folder: Path | None
+) -> None:
     """Simulate an office month: applicants, clerks, agencies with faults, the clock.
 
     Runs on the configured database, which must hold no case yet (e.g.
     ONESTOP_DATABASE_URL=sqlite:///instance/simulation.db). Prints the management report,
     writes it as CSV with --csv, and verifies every case by replay: exit 1 if any fails.
     """
-    from bootstrap import build_engine
-
-    from .cli import deploy_folder
-
     settings = current_app.config["ONESTOP_SETTINGS"]
     if settings.environment == "production":
         raise click.UsageError("the simulation never runs in production")
@@ -82,25 +94,32 @@ def simulate_month(month: str, seed: int, cases: int, clerks: int, days: int | N
     # The circuit breaker counts real seconds, the simulation simulated ones: with no reset
     # time it never refuses a call by the wall clock, so a seed gives the same month.
     agencies = AgencySettings.all_at(simulator.url, timeout_seconds=5.0, breaker_reset_seconds=0.0)
-    engine = build_engine(replace(settings, agencies=agencies),
-                          ManualClock(_opening(first_day)))
+    engine = build_engine(replace(settings, agencies=agencies), ManualClock(_opening(first_day)))
     try:
         with engine.read() as session:
             if count_cases(session):
-                raise click.UsageError("the database already holds cases: run the simulation on an empty one, "
-                                       "e.g. ONESTOP_DATABASE_URL=sqlite:///instance/simulation.db")
+                raise click.UsageError(
+                    "the database already holds cases: run the simulation on an empty one, "
+                    "e.g. ONESTOP_DATABASE_URL=sqlite:///instance/simulation.db"
+                )
         try:
             deploy_folder(engine, bpmn_folder or Path(settings.bpmn_folder), actor="simulation")
-            simulation = OfficeSimulation(engine, SimulationSettings(first_day, seed=seed, cases=cases, clerks=clerks,
-                                                                     working_days=days), faults=simulator.state.faults)
+            simulation = OfficeSimulation(
+                engine,
+                SimulationSettings(first_day, seed=seed, cases=cases, clerks=clerks, working_days=days),
+                faults=simulator.state.faults,
+            )
         except (EngineError, ValueError) as error:
             raise click.ClickException(f"cannot simulate: {getattr(error, 'message', error)}") from error
-        with click.progressbar(length=len(simulation.working_days()), label=f"simulating {month}",
-                               file=sys.stderr, show_pos=True) as bar:
+        with click.progressbar(
+            length=len(simulation.working_days()), label=f"simulating {month}", file=sys.stderr, show_pos=True
+        ) as bar:
             result = simulation.run(on_day=bar.update)
         report = management_report(engine, *_report_period(result))
-        click.echo(f"\nManagement report {report['period']['from']} to {report['period']['to']} "
-                   f"({result.working_days} working days, seed {seed})\n")
+        click.echo(
+            f"\nManagement report {report['period']['from']} to {report['period']['to']} "
+            f"({result.working_days} working days, seed {seed})\n"
+        )
         click.echo(as_tables(report))
         if csv_path is not None:
             csv_path.write_text(as_csv(report), encoding="utf-8")
@@ -132,8 +151,9 @@ def _verify(engine) -> int:
     with engine.read() as session:
         total = count_cases(session)
     summary = RunSummary(SCOPE_ALL, None, engine.clock.now())
-    with click.progressbar(engine.verify_all(), length=total, label="verifying every case by replay",
-                           file=sys.stderr) as results:
+    with click.progressbar(
+        engine.verify_all(), length=total, label="verifying every case by replay", file=sys.stderr
+    ) as results:
         for verification in results:
             summary.checked += 1
             if not verification.ok:
@@ -143,10 +163,9 @@ def _verify(engine) -> int:
         run = record_run(session, summary, actor="simulation", finished_at=engine.clock.now())
         run_id = run.id
     failed = len(summary.failures)
-    click.echo(f"verified by replay: {summary.checked - failed} of {summary.checked} cases"
-               + (f", {failed} FAILED" if failed else "") + f" (verification run {run_id})")
+    click.echo(
+        f"verified by replay: {summary.checked - failed} of {summary.checked} cases"
+        + (f", {failed} FAILED" if failed else "")
+        + f" (verification run {run_id})"
+    )
     return failed
-
-
-def register_simulation_cli(app) -> None:
-    app.cli.add_command(simulate_month)

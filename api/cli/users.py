@@ -1,0 +1,67 @@
+"""``users``: create users with roles and groups; the demo users of development."""
+
+from __future__ import annotations
+
+import os
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from engine import EngineError, accounts
+from engine.storage import User
+
+from .common import current_engine, echo, fail
+
+group = AppGroup("users", help="Create users with roles and groups.")
+
+
+@group.command("create")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(accounts.ROLES))
+@click.option("--group", "groups", multiple=True, help="a BPMN lane this user works, e.g. Clerk")
+@click.option("--password", help="for password login; omit for token-only users")
+@click.option("--name", "display_name")
+def users_create(username, roles, groups, password, display_name) -> None:
+    engine = current_engine()
+    try:
+        with engine.write() as session:
+            user = accounts.create_user(
+                session,
+                username,
+                roles=list(roles),
+                groups=list(groups),
+                password=password,
+                display_name=display_name,
+                now=engine.clock.now(),
+            )
+            echo({"username": user.username, "roles": user.roles, "groups": user.groups})
+    except EngineError as error:
+        fail(error)
+
+
+DEMO_USERS = {
+    "clerk": (["clerk"], ["Clerk"]),
+    "supervisor": (["supervisor"], ["Supervisor", "Clerk"]),
+    "auditor": (["auditor"], []),
+    "designer": (["designer"], []),
+    "admin": (["admin"], []),
+}
+
+
+@group.command("ensure-demo")
+def users_ensure_demo() -> None:
+    """Create one demo user per role (development only); the password is $ONESTOP_DEMO_PASSWORD."""
+
+    if current_app.config["ONESTOP_SETTINGS"].environment == "production":
+        raise click.UsageError("demo users are not created in production")
+    password = os.environ.get("ONESTOP_DEMO_PASSWORD", "onestop-demo")
+    engine = current_engine()
+    with engine.write() as session:
+        for username, (roles, groups) in DEMO_USERS.items():
+            if session.scalar(select(User.id).where(User.username == username)) is None:
+                accounts.create_user(
+                    session, username, roles=roles, groups=groups, password=password, now=engine.clock.now()
+                )
+    click.echo(f"demo users {', '.join(DEMO_USERS)} (password from ONESTOP_DEMO_PASSWORD, default 'onestop-demo')")
