@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 import workflows
 from config import Settings
-from engine import CaseEngine, Clock
+from engine import CaseEngine, Clock, ProcedureCatalogue
 from engine.background import DevelopmentAdapter, EmbeddedScheduler, Outbox, SmsAdapter, SmtpAdapter
 from engine.storage import Case
 
@@ -28,8 +28,11 @@ HEARTBEAT_KEY = "onestop:scheduler:heartbeat"
 LAG_ALARM = timedelta(seconds=60)
 
 
-def build_engine(settings: Settings, clock: Clock | None = None) -> CaseEngine:
-    """The case engine with the household-registration pack plugged in."""
+def build_engine(
+    settings: Settings, clock: Clock | None = None, *, catalogue: ProcedureCatalogue | None = None
+) -> CaseEngine:
+    """The case engine with the household-registration pack plugged in. ``catalogue`` replaces
+    the pack's standard times (a benchmark that seeds cases due far away)."""
     calendar = workflows.OfficeCalendar()
     agencies = workflows.AgencyConnectors(settings.agencies)
     functions, operators = workflows.build_registries(calendar, agencies)
@@ -38,7 +41,7 @@ def build_engine(settings: Settings, clock: Clock | None = None) -> CaseEngine:
         clock=clock,
         script_functions=functions,
         operators=operators,
-        catalogue=workflows.HouseholdCatalogue(calendar),
+        catalogue=catalogue or workflows.HouseholdCatalogue(calendar),
         notifications=workflows.HouseholdNotifications(settings.supervisor_emails),
         form_formats=workflows.form_formats(),
         script_timeout_seconds=settings.script_timeout_seconds,

@@ -32,7 +32,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench.engine import PROCEDURE, persisted_rate
-from engine import CaseEngine, accounts, files_from_folder
+from bootstrap import build_engine
+from config import Settings
+from engine import accounts, files_from_folder
 from engine import commands as cmd
 from engine.storage import upgrade
 
@@ -49,7 +51,7 @@ def prepare_database(folder: Path) -> tuple[str, str]:
     """A migrated SQLite database with bench_simple deployed; returns (url, a clerk's token)."""
     url = f"sqlite:///{folder / 'bench-api.db'}"
     upgrade(url)
-    engine = CaseEngine(url)
+    engine = build_engine(Settings(environment="test", database_url=url))
     engine.handle(cmd.DeployDefinition(files_from_folder(PROCEDURE), actor="bench"))
     now = datetime.now(timezone.utc)
     with engine.write() as session:

@@ -34,6 +34,8 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
+from bootstrap import build_engine
+from config import Settings
 from engine import CaseEngine, ManualClock, ProcedureCatalogue, files_from_folder
 from engine import commands as cmd
 from engine.background import EmbeddedScheduler
@@ -54,7 +56,7 @@ class FarCatalogue(ProcedureCatalogue):
 def seed(url: str, waiting: int, due_times: list[datetime]) -> dict:
     """``waiting`` cases, the last ``len(due_times)`` of them due at those times, the rest in 2099."""
     clock = ManualClock(datetime.now(timezone.utc) - timedelta(days=1))
-    engine = CaseEngine(url, clock=clock, catalogue=FarCatalogue())
+    engine = build_engine(Settings(environment="test", database_url=url), clock=clock, catalogue=FarCatalogue())
     engine.handle(cmd.DeployDefinition(files_from_folder(PROCEDURE), actor="bench"))
     template_id = engine.handle(cmd.StartCase("bench_sla", {}, actor="bench")).case_id
     with engine.db.connect() as conn:
@@ -98,7 +100,7 @@ def seed(url: str, waiting: int, due_times: list[datetime]) -> dict:
 
 
 def idle_pass_seconds(url: str, passes: int = 300) -> float:
-    engine = CaseEngine(url)
+    engine = build_engine(Settings(environment="test", database_url=url))
     scheduler = EmbeddedScheduler(engine)
     timings = []
     for _ in range(passes):
@@ -165,7 +167,7 @@ def main() -> None:
     if datetime.now(timezone.utc) > start - timedelta(seconds=2):
         raise SystemExit("seeding took longer than planned: raise the lead time")
 
-    engine = CaseEngine(url, catalogue=FarCatalogue())
+    engine = build_engine(Settings(environment="test", database_url=url), catalogue=FarCatalogue())
     scheduler = EmbeddedScheduler(engine, poll_seconds=0.5).start()
     try:
         deadline = time.monotonic() + lead + args.spread_seconds + 10 + 600

@@ -12,12 +12,11 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-import engine.storage.audit_models  # noqa: F401  (its tables are truncated too)
 from bootstrap import build_engine
 from config import Settings
 from engine import ManualClock, files_from_folder
 from engine import commands as cmd
-from engine.storage import Base, upgrade
+from engine.storage import METADATA, upgrade
 from workflows.agencies import AgencySettings
 from workflows.agencies.simulator.server import SimulatorServer
 
@@ -61,7 +60,7 @@ def database_url(request, tmp_path) -> str:
 def _truncate_postgres(url: str) -> None:
     admin = create_engine(url)
     with admin.begin() as connection:
-        tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+        tables = ", ".join(table.name for table in METADATA.sorted_tables)
         # case_events refuses TRUNCATE (the append-only guard of migration 0004). The tables'
         # owner lifts the guard inside this transaction only; it is back when the data is gone.
         connection.execute(text("ALTER TABLE case_events DISABLE TRIGGER USER"))

@@ -30,6 +30,10 @@ from engine.storage.models import (
 )
 from engine.storage.schema import upgrade
 
+# Every table of the schema: the models, the audit models and the service jobs are all imported
+# above, so each has registered its tables here (the schema migrations compare against it).
+METADATA = Base.metadata
+
 __all__ = [
     "GENESIS_HASH",
     "READ_ONLY_OPTION",

@@ -6,15 +6,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
-import engine.storage.audit_models  # noqa: F401 - registers the audit tables on the models' metadata
-from engine.storage import Base
+from engine.storage import METADATA
 
 
 def test_the_migrated_database_matches_the_models(database_url):
     db = create_engine(database_url)
     try:
         with db.connect() as connection:
-            differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+            differences = compare_metadata(MigrationContext.configure(connection), METADATA)
     finally:
         db.dispose()
     assert differences == []
