@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up and run the whole test suite: once on SQLite, once on PostgreSQL.
+# Set up and run the whole test suite: ruff's lint and format checks, then the tests once on
+# SQLite and once on PostgreSQL.
 # The Celery tests start their own Redis server: redis-server is installed here.
 # The end-to-end browser tests (marker e2e) run once, on SQLite: they test the pages, not the database.
 set -euo pipefail
@@ -9,6 +10,9 @@ bash scripts/redis.sh
 bash scripts/chromium.sh
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 status=0
+echo "== lint and format (ruff)"
+.venv/bin/ruff check . || status=$?
+.venv/bin/ruff format --check . || status=$?
 echo "== tests on SQLite"
 .venv/bin/python -m pytest "$@" || status=$?
 echo "== tests on PostgreSQL"
