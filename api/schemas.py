@@ -138,6 +138,7 @@ class DefinitionVersionSchema(Schema):
     deployed_at = fields.DateTime()
     deployed_by = fields.String(allow_none=True)
     draft = fields.Boolean(metadata={"description": "stored and downloadable, but no case starts on it"})
+    main_file = fields.String(allow_none=True, metadata={"description": "the .bpmn file of the main process"})
     files = fields.List(fields.String())
     findings = fields.List(fields.Nested(FindingSchema))
 

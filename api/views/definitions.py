@@ -190,6 +190,7 @@ def version_dict(definition, session) -> dict:
         "deployed_by": definition.deployed_by,
         "findings": definition.findings or [],
         "draft": bool(definition.draft),
+        "main_file": definition.main_file,
         "files": sorted(queries.definition_files(session, definition.id)),
     }
 
@@ -336,14 +337,14 @@ class DefinitionBpmn(MethodView):
     )
     @blp.arguments(BpmnFileArgsSchema, location="query", as_kwargs=True)
     def get(self, key, version, file=None):
-        """The BPMN XML as deployed (the first .bpmn file, or ?file=name)."""
+        """The BPMN XML as deployed: the file of the main process (the one cases start on), or ?file=name."""
         with engine().read() as session:
             definition = queries.definition_version(session, key, version)
             files = queries.definition_files(session, definition.id)
-        names = sorted(name for name in files if name.endswith(".bpmn"))
-        name = file or (names[0] if names else None)
+        name = file or definition.main_file
         if name not in files:
-            abort(404, message=f"Version {version} of {key} has no file {name!r}")
+            what = f"file {name!r}" if name else "BPMN file of its main process"
+            abort(404, message=f"Version {version} of {key} has no {what}")
         return Response(files[name], mimetype="application/xml")
 
 

@@ -107,6 +107,7 @@ class Deployments:
             deployed_at=now,
             deployed_by=deployed_by,
             draft=not bundle.ok,
+            main_file=bundle.main_file,
         )
         session.add(definition)
         session.flush()

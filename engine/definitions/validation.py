@@ -65,6 +65,7 @@ class ValidatedBundle:
     normalized_files: dict[str, bytes]  # file name -> UTF-8 bytes as stored
     verdict: str = REJECTED  # executable, draft or rejected (see engine.bpmn_import)
     draft_key: str | None = None  # for a draft: the process it would start cases on
+    main_file: str | None = None  # the .bpmn file that holds the process cases start on
 
     @property
     def process_key(self) -> str | None:
@@ -117,7 +118,14 @@ def validate_bundle(
     bundle.verdict = verdict(bundle.findings, ctx.draft_reasons, bool(ctx.unreadable) or not ctx.bpmn)
     if bundle.verdict != REJECTED and bundle.main_process_id is None:
         bundle.draft_key = main_process_id or draft_key(ctx.bpmn)
+    bundle.main_file = _file_of_process(ctx, bundle.process_key)
     return bundle
+
+
+def _file_of_process(ctx: ValidationContext, process_id: str | None) -> str | None:
+    """The BPMN file that defines ``process_id`` (shared subprocesses live in files of their own,
+    so the file a diagram is shown from must be recorded, not guessed)."""
+    return next((file for file, process in ctx.processes() if process.get("id") == process_id), None)
 
 
 def _validate(

@@ -85,6 +85,9 @@ class Definition(Base):
     deployed_by: Mapped[str | None] = mapped_column(String(200))
     # A draft is stored and downloadable but no case starts on it (see engine.bpmn_import).
     draft: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The .bpmn file of the process cases start on: what the diagram views show (a bundle also
+    # holds the shared subprocesses it calls, each in a file of its own).
+    main_file: Mapped[str | None] = mapped_column(String(300))
 
 
 class DefinitionFile(Base):

@@ -38,7 +38,8 @@ export async function designerPage(main, params) {
     for (const name of latest.files) {
       files[name] = await api(`/api/definitions/${key}/versions/${latest.version}/bpmn?file=${encodeURIComponent(name)}`, { text: true });
     }
-    const bpmnName = latest.files.find((name) => name.endsWith(".bpmn"));
+    // The main process's file; the shared subprocesses it calls are in files of their own.
+    const bpmnName = latest.main_file || latest.files.find((name) => name.endsWith(".bpmn"));
     current = { key, bpmnName, files };
     await modeler.importXML(files[bpmnName]);
     modeler.get("canvas").zoom("fit-viewport");
