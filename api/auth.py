@@ -104,6 +104,11 @@ def requires(*roles: str):
     return decorate
 
 
+def case_access():
+    """The cases the caller may read and act on (engine.access.CaseAccess)."""
+    return current_principal().case_access
+
+
 def may_work_lane(principal: Principal, lane: str | None) -> bool:
     """Clerks and supervisors work the tasks of their groups (= BPMN lanes)."""
     return principal.has_any(*CASE_WORKERS) and lane is not None and lane in principal.groups

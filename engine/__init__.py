@@ -17,6 +17,7 @@ from the public names of five subpackages (each lists them in ``__all__``):
 """
 
 from engine import accounts, commands, events, results
+from engine.access import CaseAccess
 from engine.accounts import Principal
 from engine.case_engine import CaseEngine
 from engine.cases.inputs import access_code_matches
@@ -41,6 +42,7 @@ __all__ = [
     "INFO",
     "RATING_MESSAGE",
     "WARNING",
+    "CaseAccess",
     "CaseEngine",
     "Clock",
     "Conflict",

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.access import CaseAccess
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.storage.models import ApiToken, User
 
@@ -36,6 +37,11 @@ class Principal:
 
     def has_any(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
+
+    @property
+    def case_access(self) -> CaseAccess:
+        """The cases this caller may read and act on (engine.access)."""
+        return CaseAccess.of(self.username, self.roles, self.groups)
 
 
 def hash_password(password: str) -> str:

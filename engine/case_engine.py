@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from engine import commands as cmd
+from engine.access import CaseAccess
 from engine.audit import replay
 from engine.background.service_runner import ServiceJobRunner
 from engine.cases import moving
@@ -180,10 +181,11 @@ class CaseEngine:
                 script_engine_factory=self.script_engine,
             )
 
-    def case_state(self, case_id: str, at_seq: int | None = None) -> dict[str, Any]:
-        """The case as it is (``at_seq`` None) or as it was after event ``at_seq``, by replay."""
+    def case_state(self, case_id: str, at_seq: int | None = None, access: CaseAccess | None = None) -> dict[str, Any]:
+        """The case as it is (``at_seq`` None) or as it was after event ``at_seq``, by replay; only
+        if ``access`` reaches it (None: the system)."""
         with self.read() as session:
-            case = queries.get_case(session, case_id)
+            case = queries.get_case(session, case_id, access)
             definition = self.deployments.get(session, case.definition_id)
             if at_seq is None:
                 return describe_state(case.state, definition, case.last_event_seq)
@@ -195,9 +197,9 @@ class CaseEngine:
         )
         return describe_state(result.state, result.definition or definition, at_seq, divergence=result.reason)
 
-    def verify_case(self, case_id: str) -> replay.Verification:
+    def verify_case(self, case_id: str, access: CaseAccess | None = None) -> replay.Verification:
         with self.read() as session:
-            case = queries.get_case(session, case_id)
+            case = queries.get_case(session, case_id, access)
             events = queries.case_events(session, case_id)
             definition = self.deployments.get(session, case.definition_id)
         return replay.verify(case, events, definition, self.replay_script_engine, definitions=self.definition)

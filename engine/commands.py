@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from engine.access import CaseAccess
+
 
 @dataclass(frozen=True)
 class DeployDefinition:
@@ -52,6 +54,7 @@ class DeliverMessage:
     name: str
     payload: Any = None
     actor: str | None = None
+    access: CaseAccess | None = None  # the cases the actor reaches (None: the system, any case)
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ class CancelCase:
     case_id: str
     reason: str
     actor: str | None = None
+    access: CaseAccess | None = None  # the cases the actor reaches (None: the system, any case)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from ..audit_schemas import (
     VerificationRunSchema,
     VerifyRequestSchema,
 )
-from ..auth import AUDITOR, HISTORY_READERS, current_principal, engine
+from ..auth import AUDITOR, HISTORY_READERS, case_access, current_principal, engine
 from .common import Blueprint, page_window, secured
 
 blp = Blueprint(
@@ -39,7 +39,7 @@ class CaseTimeline(MethodView):
         it concerns and what it changed in the case data (rebuilt by replay). Personal numbers are
         masked unless the caller is an auditor."""
         unmasked = current_principal().has_any(AUDITOR)
-        timeline = timeline_of(engine(), case_id, mask=None if unmasked else mask_national_ids)
+        timeline = timeline_of(engine(), case_id, mask=None if unmasked else mask_national_ids, access=case_access())
         return {**timeline, "masked": not unmasked}
 
 
@@ -50,8 +50,14 @@ class Verifications(MethodView):
     @blp.response(201, VerificationRunSchema)
     def post(self, body):
         """Verify one case (``case_id``) or every case: hash chains and replay. The run is recorded
-        with who ran it, when, and each failing case's first divergent event."""
-        return integrity.verify_and_record(engine(), actor=current_principal().username, case_id=body.get("case_id"))
+        with who ran it, when, and each failing case's first divergent event. Every case: auditors
+        and admins only (a supervisor verifies the cases they reach, one at a time)."""
+        access = case_access()
+        if body.get("case_id") is None and not access.all_cases:
+            abort(403, message="Verifying every case needs one of the roles: auditor, admin")
+        return integrity.verify_and_record(
+            engine(), actor=current_principal().username, case_id=body.get("case_id"), access=access
+        )
 
     @secured(blp, *HISTORY_READERS, errors=(422,))
     @blp.arguments(RunListArgsSchema, location="query")

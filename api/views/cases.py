@@ -9,7 +9,7 @@ from engine import commands as cmd
 from engine.storage import queries
 from workflows.identifiers import mask_national_ids
 
-from ..auth import AUDITOR, CASE_READERS, CASE_WORKERS, HISTORY_READERS, current_principal, engine
+from ..auth import AUDITOR, CASE_READERS, CASE_WORKERS, HISTORY_READERS, case_access, current_principal, engine
 from ..schemas import (
     CancelSchema,
     CaseChangedSchema,
@@ -115,6 +115,7 @@ class Cases(MethodView):
             received_to=args.get("received_to"),
             limit=limit,
             offset=offset,
+            access=case_access(),
         )
         with engine().read() as session:
             rows, total = queries.list_cases(session, case_filter)
@@ -133,7 +134,7 @@ class CaseDetail(MethodView):
     def get(self, case_id):
         """A case: status, current steps, due date, SLA state and data."""
         with engine().read() as session:
-            case = queries.get_case(session, case_id)
+            case = queries.get_case(session, case_id, case_access())
             open_rows = [row for row in queries.case_tasks(session, case_id) if row.status in ("ready", "claimed")]
         state = engine().case_state(case_id)
         detail = case_summary(case, mask=False)
@@ -156,7 +157,11 @@ class CaseMessage(MethodView):
     def post(self, body, case_id, name):
         """Deliver a BPMN message to a waiting case (e.g. the missing documents arrived)."""
         return changed_dict(
-            engine().handle(cmd.DeliverMessage(case_id, name, body.get("payload"), actor=current_principal().username))
+            engine().handle(
+                cmd.DeliverMessage(
+                    case_id, name, body.get("payload"), actor=current_principal().username, access=case_access()
+                )
+            )
         )
 
 
@@ -168,7 +173,9 @@ class CaseCancel(MethodView):
     def post(self, body, case_id):
         """Cancel a case, with the reason."""
         return changed_dict(
-            engine().handle(cmd.CancelCase(case_id, body["reason"], actor=current_principal().username))
+            engine().handle(
+                cmd.CancelCase(case_id, body["reason"], actor=current_principal().username, access=case_access())
+            )
         )
 
 
@@ -179,7 +186,7 @@ class CaseEvents(MethodView):
     def get(self, case_id):
         """The case's full history; personal numbers are masked unless the caller is an auditor."""
         with engine().read() as session:
-            queries.get_case(session, case_id)
+            queries.get_case(session, case_id, case_access())
             events = queries.case_events(session, case_id)
         unmasked = current_principal().has_any(AUDITOR)
         return [
@@ -204,7 +211,7 @@ class CaseState(MethodView):
     @blp.response(200, StateSchema)
     def get(self, args, case_id):
         """The case as it was after event ``at`` (rebuilt by replay), or as it is now."""
-        return engine().case_state(case_id, args.get("at"))
+        return engine().case_state(case_id, args.get("at"), case_access())
 
 
 @blp.route("/<string:case_id>/verify")
@@ -213,4 +220,4 @@ class CaseVerify(MethodView):
     @blp.response(200, VerificationSchema)
     def get(self, case_id):
         """Check the hash chain and replay the case against its stored state."""
-        return engine().verify_case(case_id).as_dict()
+        return engine().verify_case(case_id, case_access()).as_dict()

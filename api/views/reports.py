@@ -10,7 +10,7 @@ from engine.audit import CaseSelection, mined_cases, to_ocel, to_xes
 from workflows.reports import REPORTS, report_csv, run_report
 
 from ..audit_schemas import MiningArgsSchema, OcelSchema, ReportArgsSchema, ReportInfoSchema, ReportSchema
-from ..auth import HISTORY_READERS, engine
+from ..auth import HISTORY_READERS, case_access, engine
 from .common import Blueprint, secured, zone
 
 blp = Blueprint(
@@ -85,6 +85,7 @@ def _selection(args) -> CaseSelection:
         received_from=_office_time(args.get("received_from")),
         received_to=_office_time(args.get("received_to")),
         limit=args["limit"],
+        access=case_access(),
     )
 
 

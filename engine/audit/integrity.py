@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from engine.access import CaseAccess
 from engine.audit.replay import Verification
 from engine.errors import Conflict, InvalidInput
 from engine.storage.audit_models import CaseArchive, ChainAnchor, ChainAnchorHead, VerificationFailure, VerificationRun
@@ -46,10 +47,12 @@ class RunSummary:
         return not self.failures
 
 
-def verify_and_record(engine, *, actor: str, case_id: str | None = None) -> dict[str, Any]:
-    """Verify one case (``case_id``) or all of them, record the run, and return it."""
+def verify_and_record(
+    engine, *, actor: str, case_id: str | None = None, access: CaseAccess | None = None
+) -> dict[str, Any]:
+    """Verify one case (``case_id``, if ``access`` reaches it) or all of them, record the run, and return it."""
     summary = RunSummary(SCOPE_CASE if case_id else SCOPE_ALL, case_id, engine.clock.now())
-    results: Iterable[Verification] = [engine.verify_case(case_id)] if case_id else engine.verify_all()
+    results: Iterable[Verification] = [engine.verify_case(case_id, access)] if case_id else engine.verify_all()
     for result in results:
         summary.checked += 1
         if not result.ok:

@@ -26,8 +26,10 @@ from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBased
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.access import CaseAccess
 from engine.audit.timeline import Element, element_index
 from engine.storage.models import Case, CaseEvent, Definition, Task
+from engine.storage.visibility import reachable
 
 XES_NS = "http://www.xes-standard.org/"
 XES_EXTENSIONS = (
@@ -58,6 +60,7 @@ class CaseSelection:
     status: str | None = None
     case_ids: Sequence[str] | None = None
     limit: int = 10_000
+    access: CaseAccess | None = None  # only the cases this caller reaches (None: all)
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,7 @@ class MinedCase:
 
 
 def select_cases(session: Session, selection: CaseSelection) -> list[Case]:
-    query = select(Case)
+    query = select(Case).where(reachable(selection.access))
     if selection.procedure is not None:
         query = query.where(Case.procedure_key == selection.procedure)
     if selection.received_from is not None:

@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from engine.access import CaseAccess
 from engine.audit import replay
 from engine.definitions.deployments import ParsedDefinition
 from engine.storage import queries
@@ -192,11 +193,11 @@ def _list_unreplayed(entries: list, events: list[CaseEvent], elements, mask) -> 
             entries.append(_entry(event, elements, mask, [], []))
 
 
-def timeline_of(engine, case_id: str, *, mask: Mask | None = None) -> dict[str, Any]:
-    """Load a case, its events and its definition version, and build its timeline."""
+def timeline_of(engine, case_id: str, *, mask: Mask | None = None, access: CaseAccess | None = None) -> dict[str, Any]:
+    """Load a case (if ``access`` reaches it), its events and its definition version, and build its timeline."""
 
     with engine.read() as session:
-        case = queries.get_case(session, case_id)
+        case = queries.get_case(session, case_id, access)
         events = queries.case_events(session, case_id)
         definition = engine.deployments.get(session, case.definition_id)
     return case_timeline(

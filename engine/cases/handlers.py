@@ -19,6 +19,7 @@ from typing import Callable
 from sqlalchemy import Connection
 
 from engine import commands as cmd
+from engine.access import CaseAccess
 from engine.cases import notices
 from engine.cases.inputs import ensure_json, ensure_object, new_access_code, validate_form
 from engine.cases.move_commands import MoveCommands
@@ -312,7 +313,7 @@ class CommandHandlers(MoveCommands):
     def deliver_message(self, command: cmd.DeliverMessage) -> CaseChanged:
         payload = ensure_json(command.payload, "payload")
         event = PendingEvent(MESSAGE_DELIVERED, command.actor, {"name": command.name, "payload": payload})
-        return self._simple_case_change(command.case_id, event)
+        return self._simple_case_change(command.case_id, event, command.access)
 
     def cancel_case(self, command: cmd.CancelCase) -> CaseChanged:
         reason = (command.reason or "").strip()
@@ -321,7 +322,7 @@ class CommandHandlers(MoveCommands):
                 "A reason is required to cancel a case", errors=[{"field": "reason", "message": "must not be empty"}]
             )
         event = PendingEvent(CASE_CANCELLED, command.actor, {"reason": reason})
-        return self._simple_case_change(command.case_id, event)
+        return self._simple_case_change(command.case_id, event, command.access)
 
     def fire_due_timers(self, command: cmd.FireDueTimers) -> CaseChanged | None:
         """Wake a case whose timer is due. Returns None (and records nothing) if none is due.
@@ -475,9 +476,10 @@ class CommandHandlers(MoveCommands):
             event = PendingEvent(SERVICE_RESULT_RECORDED, command.actor, payload, element_id=job.element_id)
             return self._change_case(conn, case, self._deployments.get(conn, case.definition_id), event)
 
-    def _simple_case_change(self, case_id: str, event: PendingEvent) -> CaseChanged:
+    def _simple_case_change(self, case_id: str, event: PendingEvent, access: CaseAccess | None = None) -> CaseChanged:
         def attempt() -> CaseChanged:
             with self._transaction(write_late=True) as conn:
+                store.ensure_reachable(conn, case_id, access)
                 case = self._load_running_case(conn, case_id)
                 definition = self._deployments.get(conn, case.definition_id)
                 return self._change_case(conn, case, definition, event)

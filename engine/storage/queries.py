@@ -11,9 +11,11 @@ from sqlalchemy import case as when
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from engine.access import CaseAccess
 from engine.errors import NotFound
 from engine.events import SERVICE_RESULT_RECORDED
 from engine.storage.models import Case, CaseEvent, Definition, DefinitionFile, PublicLookupFailure, Rating, Task
+from engine.storage.visibility import reachable
 
 ON_TIME, DUE_TODAY, OVERDUE = "on_time", "due_today", "overdue"
 CLOSED_ON_TIME, CLOSED_LATE, NO_DEADLINE = "closed_on_time", "closed_late", "no_deadline"
@@ -61,8 +63,13 @@ def get_task(session: Session, task_id: str) -> Task:
     return task
 
 
-def get_case(session: Session, case_id: str) -> Case:
-    case = session.get(Case, case_id)
+def get_case(session: Session, case_id: str, access: CaseAccess | None = None) -> Case:
+    """The case, if ``access`` reaches it (None: the system, which reaches every case). A case out
+    of reach is answered as one that does not exist: its existence is not the caller's business."""
+    if access is None or access.all_cases:
+        case = session.get(Case, case_id)
+    else:
+        case = session.scalar(select(Case).where(Case.id == case_id, reachable(access)))
     if case is None:
         raise NotFound(f"Case {case_id} does not exist", case_id=case_id)
     return case
@@ -119,10 +126,11 @@ class CaseFilter:
     received_to: datetime | None = None
     limit: int = 50
     offset: int = 0
+    access: CaseAccess | None = None  # only the cases this caller reaches (None: all)
 
 
 def list_cases(session: Session, case_filter: CaseFilter) -> tuple[list[Case], int]:
-    query = select(Case)
+    query = select(Case).where(reachable(case_filter.access))
     if case_filter.procedure is not None:
         query = query.where(Case.procedure_key == case_filter.procedure)
     if case_filter.status is not None:

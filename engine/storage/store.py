@@ -18,9 +18,11 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from engine.access import CaseAccess
 from engine.errors import Conflict, NotFound
 from engine.storage.direct_sql import DirectStatement
 from engine.storage.models import Case, CaseEvent, CaseNumberCounter, Definition, Notification, Rating, Task
+from engine.storage.visibility import reachable
 
 CASES = Case.__table__
 EVENTS = CaseEvent.__table__
@@ -134,6 +136,14 @@ def load_case(conn: Connection, case_id: str, *, for_update: bool = True) -> Cas
     if values is None:
         raise NotFound(f"Case {case_id} does not exist", case_id=case_id)
     return _stored_case(values)
+
+
+def ensure_reachable(conn: Connection, case_id: str, access: CaseAccess | None) -> None:
+    """Refuse, as if the case did not exist, a command on a case ``access`` does not reach."""
+    if access is None or access.all_cases:
+        return
+    if conn.execute(select(CASES.c.id).where(CASES.c.id == case_id, reachable(access))).first() is None:
+        raise NotFound(f"Case {case_id} does not exist", case_id=case_id)
 
 
 _CASE_VERSION = DirectStatement(select(CASES.c.version).where(CASES.c.id == bindparam("case_id")))

@@ -46,6 +46,12 @@ def admits(*callers: str, ok: int = 200) -> dict[str, int]:
     }
 
 
+def reaching(expected: dict[str, int], *callers: str) -> dict[str, int]:
+    """``expected``, with ``callers`` answered 404: their role admits them, but the case is in
+    no lane of theirs (the transcript's work is in lane "Clerk"), so for them it does not exist."""
+    return {**expected, **{caller: 404 for caller in callers}}
+
+
 def everyone(status: int = 200) -> dict[str, int]:
     return {caller: status for caller in CALLERS}
 
@@ -220,11 +226,11 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     ("/api/cases", "GET"): (admits(*READERS), lambda w, c: Request("GET", "/api/cases")),
     ("/api/cases/<string:case_id>", "GET"): (
-        admits(*READERS),
+        reaching(admits(*READERS), "records_clerk"),
         lambda w, c: Request("GET", f"/api/cases/{w.case().case_id}"),
     ),
     ("/api/cases/<string:case_id>/messages/<string:name>", "POST"): (
-        admits(*WORKERS),
+        reaching(admits(*WORKERS), "records_clerk"),
         lambda w, c: Request(
             "POST",
             f"/api/cases/{w.case('awaiting_rating').case_id}/messages/rating_received",
@@ -232,7 +238,7 @@ MATRIX: dict[tuple[str, str], Row] = {
         ),
     ),
     ("/api/cases/<string:case_id>/cancel", "POST"): (
-        admits(*WORKERS),
+        reaching(admits(*WORKERS), "records_clerk"),
         lambda w, c: Request("POST", f"/api/cases/{w.case().case_id}/cancel", json={"reason": "withdrawn"}),
     ),
     ("/api/cases/<string:case_id>/events", "GET"): (

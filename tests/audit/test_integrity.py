@@ -114,7 +114,9 @@ def test_api_runs_a_verification_and_lists_the_runs(call, engine, transcript, cl
     started = finished_case(engine, clock)
     one = call("POST", "/api/audit/verifications", user="auditor", json={"case_id": started.case_id})
     assert one.status == 201 and one.json["ok"] and one.json["actor"] == "auditor"
-    everything = call("POST", "/api/audit/verifications", user="supervisor", json={})
+    # Every case at once: auditors and admins; a supervisor verifies the cases they reach, one by one.
+    assert call("POST", "/api/audit/verifications", user="supervisor", json={}).status == 403
+    everything = call("POST", "/api/audit/verifications", user="admin", json={})
     assert everything.status == 201 and everything.json["scope"] == "all" and everything.json["cases_checked"] == 1
     listed = call("GET", "/api/audit/verifications", user="auditor")
     assert listed.status == 200 and [run["id"] for run in listed.json["items"]] == [

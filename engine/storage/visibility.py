@@ -1,0 +1,32 @@
+"""The case-access rule (``engine.access.CaseAccess``) as a WHERE clause on ``cases``, shared by
+the read queries and the commands' statements."""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, false, or_, true
+
+from engine.access import CaseAccess
+from engine.storage.models import Case, Task
+
+CASES = Case.__table__
+TASKS = Task.__table__
+# Columns of ``cases`` that name the user who handles a case (the responsible officer): that user
+# reaches the case whatever lane its work is in. Only the columns the schema has are used.
+HANDLER_COLUMNS = ("officer",)
+
+
+def handler_columns() -> list:
+    return [CASES.c[name] for name in HANDLER_COLUMNS if name in CASES.c]
+
+
+def reachable(access: CaseAccess | None):
+    """Cases ``access`` reaches: with a task (open or closed) in one of its lanes, or handled by
+    its user. ``None`` is the system itself and reaches every case."""
+    if access is None or access.all_cases:
+        return true()
+    clauses = []
+    if access.lanes:
+        clauses.append(exists().where(TASKS.c.case_id == CASES.c.id, TASKS.c.lane.in_(sorted(access.lanes))))
+    if access.username is not None:
+        clauses += [column == access.username for column in handler_columns()]
+    return or_(*clauses) if clauses else false()
