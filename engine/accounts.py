@@ -21,7 +21,8 @@ from engine.access import CaseAccess
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.storage.models import ApiToken, User
 
-ROLES = ("designer", "clerk", "supervisor", "auditor", "admin")
+# The operator runs the servers: metrics and the detailed health, no case.
+ROLES = ("designer", "clerk", "supervisor", "auditor", "admin", "operator")
 TOKEN_LIFETIME = timedelta(hours=12)
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
