@@ -111,13 +111,99 @@ class RunPageSchema(PageSchema):
 
 
 # ---------------------------------------------------------------- anchors
+class TimestampSchema(Schema):
+    authority = fields.String(allow_none=True)
+    time = fields.String(allow_none=True, metadata={"description": "the time the authority attests"})
+    response = fields.String(metadata={"description": "the RFC 3161 response, DER in base64"})
+    error = fields.String(metadata={"description": "why the last request failed (retried by `audit timestamp`)"})
+
+
 class AnchorSchema(Schema):
     day = fields.Date()
+    scheme = fields.String(metadata={"description": "merkle-ed25519, or hmac-sha256 for anchors made before"})
     created_at = fields.DateTime()
     created_by = fields.String()
-    cases = fields.Integer()
-    digest = fields.String()
+    cases = fields.Integer(metadata={"description": "leaves of the day's tree: cases changed that day"})
+    digest = fields.String(metadata={"description": "the day's Merkle root (RFC 6962), hex"})
+    days = fields.Integer(allow_none=True, metadata={"description": "leaves of the tree over days, this one included"})
+    days_root = fields.String(allow_none=True)
+    signing_key_id = fields.String(allow_none=True)
+    signature = fields.String(allow_none=True, metadata={"description": "Ed25519 over the signed statement, base64"})
+    key_id = fields.String(allow_none=True, metadata={"description": "the HMAC key's fingerprint, if one was added"})
+    timestamp = fields.Nested(TimestampSchema, allow_none=True)
+
+
+class PublicKeySchema(Schema):
     key_id = fields.String()
+    algorithm = fields.String()
+    public_key = fields.String(metadata={"description": "raw 32-byte Ed25519 public key, base64"})
+    valid_from = fields.String()
+    valid_until = fields.String(allow_none=True)
+    recorded_at = fields.String()
+    recorded_by = fields.String()
+
+
+class PublicKeysSchema(Schema):
+    format = fields.String()
+    keys = fields.List(fields.Nested(PublicKeySchema))
+
+
+class SignedRootSchema(Schema):
+    day = fields.String()
+    cases = fields.Integer()
+    root = fields.String()
+    days = fields.Integer()
+    days_root = fields.String()
+    key_id = fields.String()
+    signature = fields.String()
+    timestamp = fields.Nested(TimestampSchema, allow_none=True)
+
+
+class InclusionProofSchema(Schema):
+    head = fields.Dict(keys=fields.String(), values=fields.Raw())
+    leaf_index = fields.Integer()
+    path = fields.List(fields.String(), metadata={"description": "sibling hashes from the leaf up, base64"})
+    signed_root = fields.Nested(SignedRootSchema)
+
+
+class CaseProofSchema(Schema):
+    format = fields.String()
+    timezone = fields.String()
+    case = fields.Dict(keys=fields.String(), values=fields.Raw())
+    events = fields.List(fields.Dict(keys=fields.String(), values=fields.Raw()))
+    proofs = fields.List(fields.Nested(InclusionProofSchema))
+    public_keys = fields.Nested(PublicKeysSchema)
+
+
+class PublicProofArgsSchema(QueryArgs):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class ConsistencyArgsSchema(QueryArgs):
+    old_days = fields.Integer(
+        data_key="from", required=True, validate=validate.Range(min=0), metadata={"description": "earlier tree size"}
+    )
+    new_days = fields.Integer(
+        data_key="to", validate=validate.Range(min=0), metadata={"description": "later tree size (default: now)"}
+    )
+
+
+class ConsistencySchema(Schema):
+    from_days = fields.Integer()
+    from_root = fields.String()
+    to_days = fields.Integer()
+    to_root = fields.String()
+    proof = fields.List(fields.String())
+
+
+class WitnessedFileSchema(Schema):
+    format = fields.String()
+    month = fields.String()
+    public_keys = fields.Nested(PublicKeysSchema)
+    roots = fields.List(fields.Nested(SignedRootSchema))
+    consistency = fields.Nested(ConsistencySchema, allow_none=True)
+    key_id = fields.String()
+    signature = fields.String()
 
 
 class AnchorVerifyArgsSchema(QueryArgs):

@@ -2,12 +2,18 @@
 # Set up and run the whole test suite: ruff's lint and format checks, then the tests once on
 # SQLite and once on PostgreSQL.
 # The Celery tests start their own Redis server: redis-server is installed here.
+# The timestamp tests run OpenSSL's `ts` as a local timestamp authority: openssl is installed here.
 # The end-to-end browser tests (marker e2e) run once, on SQLite: they test the pages, not the database.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/redis.sh
 bash scripts/chromium.sh
+# The timestamp tests run a local RFC 3161 authority with OpenSSL's `ts` command.
+if ! command -v openssl >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq openssl
+fi
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 status=0
 echo "== lint and format (ruff)"

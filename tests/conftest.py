@@ -135,3 +135,27 @@ def cli(settings, engine):
     from api import create_app
 
     return cli_of(create_app(settings, engine=engine))
+
+
+@pytest.fixture
+def signing_key_pem() -> bytes:
+    """The office's Ed25519 private key of this test."""
+    from engine.audit import generate_private_pem
+
+    return generate_private_pem()
+
+
+@pytest.fixture
+def signer(signing_key_pem):
+    """The office's signer of this test (the key in memory only)."""
+    from engine.audit import Signer
+
+    return Signer.from_pem(signing_key_pem)
+
+
+@pytest.fixture
+def signing_key_file(tmp_path, signing_key_pem):
+    """The private key as the PEM file ONESTOP_SIGNING_KEY_FILE names."""
+    path = tmp_path / "signing-key.pem"
+    path.write_bytes(signing_key_pem)
+    return path

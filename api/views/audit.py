@@ -6,27 +6,35 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 from config.audit import load_audit_settings
-from engine.audit import integrity, timeline_of
+from engine.audit import anchoring, integrity, proofs, public_keys_document, timeline_of
 from workflows.identifiers import mask_national_ids
 
+from .. import signing as keys_from_settings
 from ..audit_schemas import (
     AnchorSchema,
     AnchorVerificationSchema,
     AnchorVerifyArgsSchema,
+    CaseProofSchema,
+    ConsistencyArgsSchema,
+    ConsistencySchema,
+    PublicKeysSchema,
+    PublicProofArgsSchema,
     RunListArgsSchema,
     RunPageSchema,
     TimelineSchema,
     VerificationRunSchema,
     VerifyRequestSchema,
+    WitnessedFileSchema,
 )
-from ..auth import AUDITOR, HISTORY_READERS, case_access, current_principal, engine
-from .common import Blueprint, page_window, secured
+from ..auth import ADMIN, AUDITOR, HISTORY_READERS, case_access, current_principal, engine
+from .common import Blueprint, page_window, problems, secured, zone
+from .public import case_for_applicant
 
 blp = Blueprint(
     "audit",
     __name__,
     url_prefix="/api",
-    description="Audit: case timelines, verification runs and signed anchors of the event log.",
+    description="Audit: case timelines, verification runs, signed anchors of the event log, public keys and proofs.",
 )
 
 
@@ -75,20 +83,81 @@ class Anchors(MethodView):
     @secured(blp, *HISTORY_READERS)
     @blp.response(200, AnchorSchema(many=True))
     def get(self):
-        """The latest daily anchors of the chain heads (made by ``flask audit anchor``)."""
+        """The latest daily anchors: each day's Merkle root, the root over days, the signature and
+        the timestamp (made by ``onestop audit anchor``)."""
         with engine().read() as session:
-            return integrity.list_anchors(session)
+            return anchoring.list_anchors(session)
 
 
 @blp.route("/audit/anchors/verify")
 class AnchorCheck(MethodView):
-    @secured(blp, *HISTORY_READERS, errors=(409, 422))
+    @secured(blp, *HISTORY_READERS, errors=(422,))
     @blp.arguments(AnchorVerifyArgsSchema, location="query")
     @blp.response(200, AnchorVerificationSchema)
     def get(self, args):
-        """Check every anchor's signature and that each anchored event is still in the log with the
+        """Check every anchor: its heads make its signed roots, the signatures and timestamps
+        hold, the tree over days only grew, and each anchored event is still in the log with the
         hash it had (a rewrite of the whole table is caught here)."""
-        key = load_audit_settings().anchor_key
-        if not key:  # the server is not set up for it: nothing the caller can change in the request
-            abort(409, message="No anchor key is configured on this server (ONESTOP_ANCHOR_KEY)")
-        return integrity.verify_anchors(engine(), key=key, since=args.get("since"))
+        settings = load_audit_settings()
+        return anchoring.verify_anchors(
+            engine(),
+            hmac_key=settings.anchor_key,
+            since=args.get("since"),
+            tsa_certificates=keys_from_settings.tsa_certificates(settings),
+        )
+
+
+@blp.route("/audit/keys")
+class PublicKeys(MethodView):
+    @problems(blp)
+    @blp.response(200, PublicKeysSchema)
+    def get(self):
+        """The office's public keys, each with the days it signs (no account needed: they are
+        published so that anyone can check the signed roots)."""
+        with engine().read() as session:
+            return public_keys_document(session)
+
+
+@blp.route("/audit/consistency")
+class Consistency(MethodView):
+    @secured(blp, *HISTORY_READERS, errors=(422,))
+    @blp.arguments(ConsistencyArgsSchema, location="query")
+    @blp.response(200, ConsistencySchema)
+    def get(self, args):
+        """The RFC 6962 consistency proof that the tree over ``to`` days extends the one over
+        ``from`` days: nothing signed before was rewritten."""
+        return proofs.consistency(engine(), args["old_days"], args.get("new_days"))
+
+
+@blp.route("/audit/roots/<string(length=7):month>")
+class WitnessedRoots(MethodView):
+    @secured(blp, AUDITOR, ADMIN, errors=(404, 409, 422))
+    @blp.response(200, WitnessedFileSchema)
+    def get(self, month):
+        """The month's signed roots as one signed file (``YYYY-MM``): the file the bureau keeps."""
+        signer = keys_from_settings.signer()
+        if signer is None:  # the server is not set up for it: nothing the caller can change
+            abort(409, message="No signing key is configured on this server (ONESTOP_SIGNING_KEY_FILE)")
+        return proofs.witnessed_file(engine(), month, signer)
+
+
+@blp.route("/cases/<string:case_id>/proof")
+class CaseProof(MethodView):
+    @secured(blp, *HISTORY_READERS, errors=(404,))
+    @blp.response(200, CaseProofSchema)
+    def get(self, case_id):
+        """The case's exported history with the inclusion proof of its head in every signed day
+        it changed on: check it offline with ``python -m verifier case`` (docs/integrity.md)."""
+        return proofs.case_proof(engine(), case_id, zone(), access=case_access())
+
+
+@blp.route("/public/cases/<string(maxlength=20):number>/proof")
+class ApplicantProof(MethodView):
+    @problems(blp, 404, 429)
+    @blp.arguments(PublicProofArgsSchema, location="query")
+    @blp.response(200, CaseProofSchema)
+    def get(self, args, number):
+        """The same proof of one's own case, by case number and access code: the applicant can
+        check it without anyone else's data."""
+        case = case_for_applicant(number, args["code"])
+        return proofs.case_proof(engine(), case.id, zone())

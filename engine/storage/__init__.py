@@ -7,7 +7,15 @@ modules ``store``, ``jobs`` and ``db`` for the tests and benchmarks that check o
 """
 
 from engine.storage import db, jobs, queries, store
-from engine.storage.audit_models import CaseArchive, ChainAnchor, ChainAnchorHead, VerificationFailure, VerificationRun
+from engine.storage.audit_models import (
+    CaseArchive,
+    CaseRedaction,
+    ChainAnchor,
+    ChainAnchorHead,
+    SigningKey,
+    VerificationFailure,
+    VerificationRun,
+)
 from engine.storage.db import READ_ONLY_OPTION, read_only
 from engine.storage.direct_sql import DirectStatement
 from engine.storage.eventlog import GENESIS_HASH, chain_events, event_hash
@@ -45,6 +53,7 @@ __all__ = [
     "Case",
     "CaseArchive",
     "CaseEvent",
+    "CaseRedaction",
     "ChainAnchor",
     "ChainAnchorHead",
     "Definition",
@@ -54,6 +63,7 @@ __all__ = [
     "Notification",
     "Rating",
     "ServiceJob",
+    "SigningKey",
     "Task",
     "User",
     "VerificationFailure",

@@ -6,6 +6,8 @@ the indexes that keep reports off full scans of the event log.
 - ``chain_anchors`` / ``chain_anchor_heads``: per day, the last event of every case changed
   that day, under an HMAC made with a key kept outside the database, so that a rewrite of the
   whole event table (hashes recomputed) is still caught.
+- ``signing_keys``: the office's Ed25519 public keys and the days each is valid for.
+- ``case_redactions``: cases anonymised in place (their events keep their hashes).
 - ``case_archives``: closed cases moved out by retention: which file holds them and the hash of
   their record there. It is also what lets retention delete their events past the append-only
   trigger (see schema migration 0004).
@@ -22,6 +24,8 @@ from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.storage.models import Base, Case, CaseEvent, Rating, Task
+
+SCHEME_HMAC, SCHEME_MERKLE = "hmac-sha256", "merkle-ed25519"
 
 
 class VerificationRun(Base):
@@ -57,6 +61,11 @@ class VerificationFailure(Base):
 
 
 class ChainAnchor(Base):
+    """One anchored day. ``scheme`` says how: ``hmac-sha256`` (before public-key anchors: a
+    digest over the heads' lines under an HMAC) or ``merkle-ed25519`` (``digest`` is the RFC 6962
+    root over the day's heads, ``days_root`` the root over every anchored day up to this one, and
+    the statement of both is signed with the office's Ed25519 key; an HMAC may be added)."""
+
     __tablename__ = "chain_anchors"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -64,9 +73,50 @@ class ChainAnchor(Base):
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(200))
     cases: Mapped[int] = mapped_column(Integer)
-    digest: Mapped[str] = mapped_column(String(64))  # sha256 over the day's heads, in case-id order
-    key_id: Mapped[str] = mapped_column(String(64))  # which key signed (a fingerprint, not the key)
-    signature: Mapped[str] = mapped_column(String(64))  # HMAC-SHA256(key, day + digest)
+    digest: Mapped[str] = mapped_column(String(64))  # hmac-sha256: sha256 over the heads; merkle: the root
+    key_id: Mapped[str | None] = mapped_column(String(64))  # which HMAC key (a fingerprint, not the key)
+    signature: Mapped[str | None] = mapped_column(String(64))  # HMAC-SHA256(key, day + digest)
+    scheme: Mapped[str] = mapped_column(String(20), default=SCHEME_MERKLE, server_default=SCHEME_HMAC)
+    days: Mapped[int | None] = mapped_column(Integer)  # leaves of the tree over days, this day included
+    days_root: Mapped[str | None] = mapped_column(String(64))
+    signing_key_id: Mapped[str | None] = mapped_column(String(16))
+    root_signature: Mapped[str | None] = mapped_column(String(100))  # Ed25519, base64
+    # The RFC 3161 timestamp of the signed statement: the TSA's whole response (DER, base64).
+    timestamp_response: Mapped[str | None] = mapped_column(Text)
+    timestamp_authority: Mapped[str | None] = mapped_column(String(500))
+    timestamped_at: Mapped[datetime | None]
+    timestamp_error: Mapped[str | None] = mapped_column(Text)  # the last failed attempt
+
+
+class SigningKey(Base):
+    """The office's Ed25519 public keys (never the private ones), each valid for the days from
+    ``valid_from`` to ``valid_until`` (open while in use): a rotation closes the old key the day
+    before the new one starts, and the old one stays valid for the days it signed."""
+
+    __tablename__ = "signing_keys"
+
+    key_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    algorithm: Mapped[str] = mapped_column(String(20))
+    public_key: Mapped[str] = mapped_column(String(100))  # raw 32 bytes, base64
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    recorded_at: Mapped[datetime]
+    recorded_by: Mapped[str] = mapped_column(String(200))
+
+
+class CaseRedaction(Base):
+    """A closed case whose personal values were removed from its events by anonymisation: when,
+    by whom, and which payload keys of how many events. Like ``case_archives``, it is what lets
+    the append-only guard on ``case_events`` accept the change (schema migration 2301)."""
+
+    __tablename__ = "case_redactions"
+
+    case_id: Mapped[str] = mapped_column(String(36), primary_key=True)  # no foreign key: outlives the row
+    number: Mapped[str] = mapped_column(String(20))
+    redacted_at: Mapped[datetime]
+    redacted_by: Mapped[str] = mapped_column(String(200))
+    events: Mapped[int] = mapped_column(Integer)
+    keys: Mapped[list] = mapped_column(JSON)
 
 
 class ChainAnchorHead(Base):

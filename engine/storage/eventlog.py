@@ -4,24 +4,28 @@ Each event's hash covers its content and the hash of the case's previous event, 
 removing or reordering any event breaks the chain from that point on. The event also carries
 the hash of the case state after its command, which lets replay name the first event whose
 recorded outcome differs from what the events themselves produce.
+
+The hashing itself is the offline verifier's (``verifier/chain.py``), so the office and the
+auditor compute the same thing. New events are written with hash version 2: each payload key
+is committed to through a salted digest, so that anonymisation can later remove personal values
+without breaking the chain (docs/integrity.md).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-from datetime import datetime, timezone
+import secrets
+from datetime import datetime
 from typing import Any
 
 from engine.events import PendingEvent
 from engine.storage.models import CaseEvent
+from verifier import chain
+from verifier.chain import GENESIS_HASH, canonical_json, format_time
 
-GENESIS_HASH = "0" * 64
+__all__ = ["GENESIS_HASH", "as_stored", "canonical_json", "chain_events", "event_hash", "first_broken_link"]
 
-
-def canonical_json(value: Any) -> str:
-    """Sorted keys, no spaces, UTF-8 as is: the same text for the same content, always."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+EXPORTED_FIELDS = (*chain.V1_FIELDS, "prev_hash", "hash", "hash_version", "payload_salts", "redacted")
 
 
 def as_stored(payload: Any) -> Any:
@@ -31,19 +35,22 @@ def as_stored(payload: Any) -> Any:
     return json.loads(json.dumps(payload, ensure_ascii=False))
 
 
-def format_time(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
-
-
-HASHED_FIELDS = ("case_id", "seq", "command_id", "type", "occurred_at", "actor", "element_id", "payload", "state_hash")
+def exported(event: CaseEvent | dict[str, Any]) -> dict[str, Any]:
+    """An event as the exports and the verifier carry it (times as UTC ISO text)."""
+    value = event.get if isinstance(event, dict) else lambda name: getattr(event, name)
+    row = {name: value(name) for name in EXPORTED_FIELDS}
+    row["occurred_at"] = format_time(row["occurred_at"])
+    row["hash_version"] = row["hash_version"] or 1
+    return row
 
 
 def event_hash(event: CaseEvent | dict[str, Any]) -> str:
     """sha256 of the previous event's hash followed by this event's content."""
-    value = event.get if isinstance(event, dict) else lambda name: getattr(event, name)
-    content = {name: value(name) for name in HASHED_FIELDS}
-    content["occurred_at"] = format_time(content["occurred_at"])
-    return hashlib.sha256((value("prev_hash") + canonical_json(content)).encode("utf-8")).hexdigest()
+    return chain.event_hash(exported(event))
+
+
+def _salts(payload: dict[str, Any]) -> dict[str, str]:
+    return {key: secrets.token_hex(16) for key in payload}
 
 
 def chain_events(
@@ -60,6 +67,7 @@ def chain_events(
     rows = []
     prev_hash = after_hash
     for offset, item in enumerate(pending, start=1):
+        payload = as_stored(item.payload)
         row = {
             "case_id": case_id,
             "seq": after_seq + offset,
@@ -68,9 +76,12 @@ def chain_events(
             "occurred_at": occurred_at,
             "actor": item.actor,
             "element_id": item.element_id,
-            "payload": as_stored(item.payload),
+            "payload": payload,
             "state_hash": state_hash,
             "prev_hash": prev_hash,
+            "hash_version": chain.CURRENT_VERSION,
+            "payload_salts": _salts(payload),
+            "redacted": None,
         }
         row["hash"] = prev_hash = event_hash(row)
         rows.append(row)
@@ -79,13 +90,8 @@ def chain_events(
 
 def first_broken_link(events: list[CaseEvent]) -> tuple[CaseEvent, str] | None:
     """The first event whose chain does not hold, with the reason; None if all hold."""
-    prev_hash = GENESIS_HASH
-    for expected_seq, event in enumerate(events, start=1):
-        if event.seq != expected_seq:
-            return event, f"sequence number {event.seq} where {expected_seq} was expected (an event is missing)"
-        if event.prev_hash != prev_hash:
-            return event, "its link to the previous event does not match (an event before it was changed or removed)"
-        if event_hash(event) != event.hash:
-            return event, "its content does not match its hash (the event was edited)"
-        prev_hash = event.hash
-    return None
+    broken = chain.first_broken_link([exported(event) for event in events])
+    if broken is None:
+        return None
+    position, reason = broken
+    return events[position], reason

@@ -158,6 +158,12 @@ class CaseEvent(Base):
     state_hash: Mapped[str] = mapped_column(String(64))  # case state after this event's command
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # How ``hash`` was computed (verifier/chain.py): 1 hashes the payload as it is; 2 commits to
+    # a salted digest per payload key (``payload_salts``), so that anonymisation can remove a
+    # value with its salt and keep its digest (``redacted``) while the chain still holds.
+    hash_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    payload_salts: Mapped[dict | None] = mapped_column(JSON)
+    redacted: Mapped[dict | None] = mapped_column(JSON)
 
 
 class Task(Base):

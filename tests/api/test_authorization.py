@@ -264,10 +264,24 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     ("/api/audit/verifications", "GET"): (admits(*HISTORY), lambda w, c: Request("GET", "/api/audit/verifications")),
     ("/api/audit/anchors", "GET"): (admits(*HISTORY), lambda w, c: Request("GET", "/api/audit/anchors")),
-    # 409 for those admitted: the test server has no anchor key (ONESTOP_ANCHOR_KEY)
     ("/api/audit/anchors/verify", "GET"): (
-        admits(*HISTORY, ok=409),
+        admits(*HISTORY),
         lambda w, c: Request("GET", "/api/audit/anchors/verify"),
+    ),
+    # Published: anyone may check the office's signatures.
+    ("/api/audit/keys", "GET"): (everyone(200), lambda w, c: Request("GET", "/api/audit/keys")),
+    ("/api/audit/consistency", "GET"): (
+        admits(*HISTORY),
+        lambda w, c: Request("GET", "/api/audit/consistency", query={"from": 0}),
+    ),
+    # 409 for those admitted: the test server has no signing key (ONESTOP_SIGNING_KEY_FILE)
+    ("/api/audit/roots/<string(length=7):month>", "GET"): (
+        admits("auditor", "admin", ok=409),
+        lambda w, c: Request("GET", "/api/audit/roots/2026-03"),
+    ),
+    ("/api/cases/<string:case_id>/proof", "GET"): (
+        admits(*HISTORY),
+        lambda w, c: Request("GET", f"/api/cases/{w.case().case_id}/proof"),
     ),
     ("/api/reports", "GET"): (admits(*HISTORY), lambda w, c: Request("GET", "/api/reports")),
     ("/api/reports/<string:name>", "GET"): (admits(*HISTORY), lambda w, c: Request("GET", "/api/reports/sla")),
@@ -322,6 +336,12 @@ MATRIX: dict[tuple[str, str], Row] = {
         everyone(200),
         lambda w, c: (
             lambda case: Request("GET", f"/api/public/cases/{case.number}", query={"code": case.access_code})
+        )(w.case()),
+    ),
+    ("/api/public/cases/<string(maxlength=20):number>/proof", "GET"): (
+        everyone(200),
+        lambda w, c: (
+            lambda case: Request("GET", f"/api/public/cases/{case.number}/proof", query={"code": case.access_code})
         )(w.case()),
     ),
     ("/api/public/cases/<string(maxlength=20):number>/rating", "POST"): (

@@ -228,7 +228,14 @@ def walk_every_endpoint(call, app) -> None:
     assert run["ok"] is True and run["cases_checked"] == 3, run
     assert walk("GET", "/api/audit/verifications", 200, user="auditor").json["items"][0]["id"] == run["id"]
     assert walk("GET", "/api/audit/anchors", 200, user="auditor").json == []
-    walk("GET", "/api/audit/anchors/verify", 409, user="auditor")  # the test server has no anchor key
+    assert walk("GET", "/api/audit/anchors/verify", 200, user="auditor").json["ok"] is True
+    assert walk("GET", "/api/audit/keys", 200).json == {"format": "onestop-public-keys/1", "keys": []}
+    proof = walk("GET", f"/api/cases/{case_id}/proof", 200, user="auditor").json
+    assert proof["proofs"] == [] and [e["seq"] for e in proof["events"]] == [e["seq"] for e in events]
+    assert walk("GET", "/api/audit/consistency", 200, user="auditor", query={"from": 0}).json["to_days"] == 0
+    walk("GET", "/api/audit/roots/2026-03", 409, user="auditor")  # the test server has no signing key
+    number = walk("GET", f"/api/cases/{case_id}", 200, user="auditor").json["number"]
+    walk("GET", f"/api/public/cases/{number}/proof", 404, query={"code": "WRONG123"})
     assert "sla" in {report["name"] for report in walk("GET", "/api/reports", 200, user="supervisor").json}
     sla = walk("GET", "/api/reports/sla", 200, user="supervisor").json
     assert sla["rows"][0]["procedure"] == "household_transcript", sla

@@ -106,6 +106,7 @@ def existing(engine, transcript) -> dict:
         "key": ["household_transcript"],
         "version": [1],
         "name": ["rating_received"],
+        "month": ["2026-03", "2026-12"],
     }
 
 

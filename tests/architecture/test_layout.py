@@ -39,7 +39,8 @@ def python_files(*tops: str) -> list[Path]:
 
 
 MODULES = {
-    module_name(path): path for path in python_files("engine", "api", "workflows", "workers", "bootstrap.py", "config")
+    module_name(path): path
+    for path in python_files("engine", "api", "workflows", "workers", "bootstrap.py", "config", "verifier")
 }
 
 
@@ -158,5 +159,17 @@ def test_workers_do_not_import_the_web_layer():
         for path in python_files("workers")
         for module, _names, line in imports_of(path)
         if module.split(".")[0] in ("api", "flask")
+    ]
+    assert offending == []
+
+
+def test_the_offline_verifier_stands_alone():
+    """The bureau runs ``verifier/`` on exported files: nothing of onestop's, no database, no web."""
+    offending = [
+        f"{path.relative_to(ROOT)}:{line} imports {module}"
+        for path in python_files("verifier")
+        for module, _names, line in imports_of(path)
+        if module.split(".")[0]
+        in ("engine", "api", "workflows", "workers", "bootstrap", "config", "sqlalchemy", "flask", "requests")
     ]
     assert offending == []

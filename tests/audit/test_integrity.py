@@ -11,7 +11,7 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from engine import Conflict, InvalidInput
-from engine.audit import integrity
+from engine.audit import anchoring, integrity
 from engine.storage import (
     Case,
     CaseEvent,
@@ -156,17 +156,21 @@ def rewrite_actor(engine, case_id: str, seq: int, actor: str) -> None:
         session.get(Case, case_id).last_event_hash = previous
 
 
-def test_an_anchor_catches_a_rewrite_that_replay_cannot_see(engine, transcript, clock):
+def anchor(engine, day, signer, **kwargs):
+    return anchoring.anchor_day(engine, day, signer=signer, actor="cron", zone=TAIPEI, **kwargs)
+
+
+def test_an_anchor_catches_a_rewrite_that_replay_cannot_see(engine, transcript, clock, signer):
     started = finished_case(engine, clock)
     other = finished_case(engine, clock)
     clock.advance(days=1)
-    anchor = integrity.anchor_day(engine, DAY, key=KEY, actor="cron", zone=TAIPEI)
-    assert anchor["cases"] == 2
-    assert integrity.verify_anchors(engine, key=KEY)["ok"]
+    made = anchor(engine, DAY, signer)
+    assert made["cases"] == 2 and made["days"] == 1 and made["key_id"] == signer.key_id
+    assert anchoring.verify_anchors(engine)["ok"]
 
     rewrite_actor(engine, started.case_id, 3, "clerk-9")
     assert engine.verify_case(started.case_id).ok  # the hash chain and replay are consistent again
-    result = integrity.verify_anchors(engine, key=KEY)
+    result = anchoring.verify_anchors(engine)
     assert not result["ok"] and result["heads_checked"] == 2
     assert result["problems"] == [
         {
@@ -179,57 +183,84 @@ def test_an_anchor_catches_a_rewrite_that_replay_cannot_see(engine, transcript, 
     assert other.case_id not in str(result["problems"])
 
 
-def test_a_forged_anchor_is_caught_by_its_signature(engine, transcript, clock):
+def test_a_forged_anchor_is_caught_by_its_signature(engine, transcript, clock, signer):
     finished_case(engine, clock)
     clock.advance(days=1)
-    integrity.anchor_day(engine, DAY, key=KEY, actor="cron", zone=TAIPEI)
+    anchor(engine, DAY, signer, hmac_key=KEY)
     with engine.write() as session:
         session.execute(update(ChainAnchorHead).values(hash="0" * 64))
-    messages = [p["message"] for p in integrity.verify_anchors(engine, key=KEY)["problems"]]
-    assert "the anchored heads do not match the signed digest: they were altered" in messages
+    messages = [p["message"] for p in anchoring.verify_anchors(engine)["problems"]]
+    assert "the anchored heads do not make the signed root: they were altered" in messages
     with engine.write() as session:
         session.execute(update(ChainAnchor).values(digest="f" * 64))
-    messages = [p["message"] for p in integrity.verify_anchors(engine, key=KEY)["problems"]]
-    assert "the signature does not match the digest: the anchor was altered" in messages
-    other_key = integrity.verify_anchors(engine, key=b"another key")["problems"][0]["message"]
+    messages = [p["message"] for p in anchoring.verify_anchors(engine, hmac_key=KEY)["problems"]]
+    assert any(m.startswith("the signed root: its signature does not match") for m in messages)
+    assert "the HMAC does not match the root: the anchor was altered" in messages
+
+
+def test_anchors_made_with_an_hmac_before_public_keys_still_verify(engine, transcript, clock):
+    """An anchor of the hmac-sha256 scheme (before public keys) is checked with its key as before."""
+    started = finished_case(engine, clock)
+    with engine.write() as session:
+        heads = anchoring.day_heads(session, *anchoring.day_bounds(DAY, TAIPEI))
+        digest = anchoring.legacy_digest(heads)
+        old = ChainAnchor(
+            day=DAY, created_at=clock.now(), created_by="cron", cases=len(heads), digest=digest,
+            scheme="hmac-sha256", key_id=anchoring.key_fingerprint(KEY), signature=anchoring.hmac_seal(KEY, DAY, digest),
+        )  # fmt: skip
+        session.add(old)
+        session.flush()
+        session.add_all(ChainAnchorHead(anchor_id=old.id, case_id=c, seq=s, hash=h) for c, s, h in heads)
+    assert anchoring.verify_anchors(engine, hmac_key=KEY)["ok"]
+    assert anchoring.verify_anchors(engine)["problems"][0]["message"].startswith("made with an HMAC")
+    other_key = anchoring.verify_anchors(engine, hmac_key=b"another key")["problems"][0]["message"]
     assert other_key.startswith("signed with another key")
+    rewrite_actor(engine, started.case_id, 2, "clerk-9")
+    assert not anchoring.verify_anchors(engine, hmac_key=KEY)["ok"]
 
 
-def test_anchoring_rules(engine, transcript, clock):
+def test_anchoring_rules(engine, transcript, clock, signer):
     finished_case(engine, clock)
     with pytest.raises(Conflict, match="not over"):
-        integrity.anchor_day(engine, DAY, key=KEY, actor="cron", zone=TAIPEI)
+        anchor(engine, DAY, signer)
     clock.advance(days=3)
-    with pytest.raises(InvalidInput, match="ONESTOP_ANCHOR_KEY"):
-        integrity.anchor_day(engine, DAY, key=None, actor="cron", zone=TAIPEI)
+    with pytest.raises(InvalidInput, match="ONESTOP_SIGNING_KEY_FILE"):
+        anchor(engine, DAY, None)
     with engine.read() as session:
-        assert integrity.unanchored_days(session, TAIPEI, DAY + timedelta(days=2)) == [
+        assert anchoring.unanchored_days(session, TAIPEI, DAY + timedelta(days=2)) == [
             DAY,
             DAY + timedelta(days=1),
             DAY + timedelta(days=2),
         ]
-    integrity.anchor_day(engine, DAY, key=KEY, actor="cron", zone=TAIPEI)
+    anchor(engine, DAY + timedelta(days=1), signer)
     with pytest.raises(Conflict, match="already anchored"):
-        integrity.anchor_day(engine, DAY, key=KEY, actor="cron", zone=TAIPEI)
-    quiet = integrity.anchor_day(engine, DAY + timedelta(days=1), key=KEY, actor="cron", zone=TAIPEI)
-    assert quiet["cases"] == 0
-    assert integrity.verify_anchors(engine, key=KEY) == {
+        anchor(engine, DAY + timedelta(days=1), signer)
+    with pytest.raises(Conflict, match="in order"):
+        anchor(engine, DAY, signer)
+    quiet = anchor(engine, DAY + timedelta(days=2), signer)
+    assert quiet["cases"] == 0 and quiet["days"] == 2
+    with engine.read() as session:
+        assert anchoring.unanchored_days(session, TAIPEI, DAY + timedelta(days=2)) == []
+    assert anchoring.verify_anchors(engine) == {
         "anchors": 2,
-        "heads_checked": 1,
+        "heads_checked": 0,
         "heads_archived": 0,
         "ok": True,
         "problems": [],
     }
 
 
-def test_cli_and_api_anchor_and_check(cli, call, engine, transcript, clock, monkeypatch):
+def test_cli_and_api_anchor_and_check(cli, call, engine, transcript, clock, monkeypatch, signing_key_file):
     started = finished_case(engine, clock)
     clock.advance(days=2)
-    assert call("GET", "/api/audit/anchors/verify", user="auditor").status == 409
-    monkeypatch.setenv("ONESTOP_ANCHOR_KEY", KEY.decode())
+    failed = cli("audit", "anchor", "--missing", ok=False)
+    assert failed.exit_code == 1 and "ONESTOP_SIGNING_KEY_FILE" in failed.output
+    monkeypatch.setenv("ONESTOP_SIGNING_KEY_FILE", str(signing_key_file))
     made = [line for line in cli("audit", "anchor", "--missing").output.splitlines() if line.strip()]
     assert len(made) == 2  # Monday (one case) and Tuesday (none)
-    assert call("GET", "/api/audit/anchors", user="auditor").json[0]["day"] == "2026-03-03"
+    listed = call("GET", "/api/audit/anchors", user="auditor").json
+    assert [item["day"] for item in listed] == ["2026-03-03", "2026-03-02"]
+    assert listed[1]["scheme"] == "merkle-ed25519" and listed[1]["cases"] == 1 and listed[1]["days"] == 1
     assert call("GET", "/api/audit/anchors/verify", user="auditor").json["ok"] is True
     assert cli("audit", "verify-anchors").exit_code == 0
     rewrite_actor(engine, started.case_id, 2, "clerk-9")

@@ -12,13 +12,11 @@ from sqlalchemy import func, select, update
 
 from engine import InvalidInput
 from engine import commands as cmd
-from engine.audit import RetentionPolicy, archive_and_purge, due_for_archive, integrity, verify_archive
+from engine.audit import RetentionPolicy, anchoring, archive_and_purge, due_for_archive, verify_archive
 from engine.storage import Case, CaseArchive, CaseEvent, Rating, ServiceJob, Task
 
 from ..engine.helpers import RECEIVE, VALID_ID, complete, start
 from ..tampering import tamper
-
-KEY = b"anchor key of the tests"
 
 
 def closed_case(engine, clock, rating: int | None = 4):
@@ -124,10 +122,10 @@ def test_a_dry_run_changes_nothing(engine, history, folder):
     assert count(engine, CaseEvent, [c.case_id for c in history["old"]]) == 12
 
 
-def test_anchors_still_verify_after_a_purge(engine, history, folder):
-    integrity.anchor_day(engine, date(2026, 3, 2), key=KEY, actor="cron", zone=ZoneInfo("Asia/Taipei"))
+def test_anchors_still_verify_after_a_purge(engine, history, folder, signer):
+    anchoring.anchor_day(engine, date(2026, 3, 2), signer=signer, actor="cron", zone=ZoneInfo("Asia/Taipei"))
     archive_and_purge(engine, RetentionPolicy(default_days=30), folder, actor="records-officer")
-    result = integrity.verify_anchors(engine, key=KEY)
+    result = anchoring.verify_anchors(engine)
     assert result["ok"] and result["heads_archived"] == 2, result
 
 
