@@ -1,7 +1,7 @@
 """Public-key anchors, Merkle trees and redactable events
 
 Revision ID: 2301
-Revises: 0008
+Revises: 1601
 Create Date: 2026-12-02 10:00:00
 
 - ``case_events``: ``hash_version`` (1 for every event written before, which keep verifying as
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 
 revision = "2301"
-down_revision = "0008"
+down_revision = "1601"
 branch_labels = None
 depends_on = None
 
