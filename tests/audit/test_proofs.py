@@ -22,18 +22,11 @@ from verifier.statements import statement_bytes
 from ..conftest import BPMN
 from ..engine.helpers import RECEIVE, complete, start
 from ..tampering import with_guard_lifted
+from .test_integrity import finished_case
 
 TAIPEI = ZoneInfo("Asia/Taipei")
 MONDAY, TUESDAY = date(2026, 3, 2), date(2026, 3, 3)
 HMAC_KEY = b"the office's HMAC key"
-
-
-def finished_case(engine, clock):
-    started = start(engine)
-    complete(engine, started.case_id, "receive_application", RECEIVE)
-    clock.advance(minutes=30)
-    complete(engine, started.case_id, "issue_transcript", {"fee_paid": 15})
-    return started
 
 
 @pytest.fixture

@@ -44,7 +44,7 @@ export async function casePage(main, caseId) {
       h("button", { type: "button", class: "linklike", onclick: () => go(entry.seq) }, `#${entry.seq} ${entry.type}`),
       " ", entry.element_name || entry.element_id || "", h("br"),
       h("small", {}, `${formatTime(entry.occurred_at)} · ${t("actor")}: ${entry.actor || "—"}`))));
-  const stepData = h("pre", { class: "data", id: "step-data", tabindex: "0", "aria-label": t("data_at_step") });
+  const stepData = h("pre", { class: "data", id: "step-data", tabindex: "0", role: "region", "aria-label": t("data_at_step") });
   const stepReady = h("div", { id: "step-ready" });
   const stepChanges = h("div", { id: "step-changes" });
   main.append(
@@ -56,6 +56,8 @@ export async function casePage(main, caseId) {
     h("div", { class: "columns" },
       h("section", { "aria-labelledby": "data-heading" }, h("h2", { id: "data-heading" }, t("data_at_step")), stepChanges, stepData),
       h("section", { "aria-labelledby": "ready-heading" }, h("h2", { id: "ready-heading" }, t("ready_at_step")), stepReady)));
+
+  main.append(await proofSection(caseId, detail.number));
 
   const xml = await api(`/api/definitions/${detail.procedure}/versions/${detail.version}/bpmn`, { text: true });
   const viewer = await showDiagram(diagram, xml, `${t("diagram")}: ${detail.procedure} v${detail.version}`);
@@ -94,4 +96,35 @@ export async function casePage(main, caseId) {
       : notice("bad", t("verify_bad"), h("ul", {}, result.problems.map((problem) => h("li", {}, problem)))));
   }
   if (total) await go(total);
+}
+
+/** A link that saves ``document`` as a JSON file (the proof checks offline, docs/integrity.md). */
+function downloadLink(id, label, filename, document) {
+  const url = URL.createObjectURL(new Blob([JSON.stringify(document, null, 2)], { type: "application/json" }));
+  return h("a", { id, class: "button", href: url, download: filename }, label);
+}
+
+/** The case's signed days: for each, the head in the day's Merkle tree, the audit path and the
+ * signed root; with the proof file and the office's public keys to download. */
+async function proofSection(caseId, number) {
+  const [proof, keys] = await Promise.all([api(`/api/cases/${caseId}/proof`), api("/api/audit/keys")]);
+  const rows = proof.proofs.map((item) => {
+    const root = item.signed_root;
+    return [root.day, `#${item.head.seq}`, t("proof_leaf", { index: item.leaf_index + 1, cases: root.cases }),
+      t("proof_path", { nodes: item.path.length }), h("code", { title: root.root }, `${root.root.slice(0, 16)}…`),
+      h("code", {}, root.key_id), root.timestamp ? formatTime(root.timestamp.time) : t("proof_no_timestamp")];
+  });
+  const lastSigned = proof.proofs.at(-1)?.head.seq ?? 0;
+  const unsigned = proof.events.filter((event) => event.seq > lastSigned).length;
+  return h("section", { "aria-labelledby": "proof-heading", id: "proof" },
+    h("h2", { id: "proof-heading" }, t("proof_title")),
+    h("p", {}, t("proof_intro")),
+    rows.length ? table(null, [t("proof_day"), t("proof_head"), t("proof_leaf_col"), t("proof_path_col"),
+      t("proof_root"), t("proof_key"), t("proof_timestamp")], rows, { id: "proof-table" })
+      : h("p", {}, t("proof_none")),
+    unsigned ? h("p", {}, t("proof_unsigned", { n: unsigned })) : null,
+    h("div", { class: "actions" },
+      downloadLink("proof-download", t("proof_download"), `case-${number}-proof.json`, proof),
+      downloadLink("keys-download", t("proof_keys"), "public-keys.json", keys)),
+    h("p", {}, t("proof_command"), " ", h("code", {}, `python -m verifier case case-${number}-proof.json --keys public-keys.json --witnessed roots-YYYY-MM.json --text`)));
 }

@@ -1,0 +1,48 @@
+"""An auditor opens a case whose day is signed: the page shows where the case sits in the day's
+Merkle tree and the signed root, and offers the proof file, which the offline verifier accepts."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from engine.audit import anchoring
+from verifier.check import Trust, check_case
+
+from .conftest import carried_case, check_accessibility, sign_in, wait_ready
+
+pytestmark = pytest.mark.e2e
+TAIPEI = ZoneInfo("Asia/Taipei")
+
+
+def test_an_auditor_sees_and_downloads_the_proof(page, web, api_as, engine, clock, signer, tmp_path):
+    case = carried_case(api_as)
+    # The served app stamps events with the real time; the nightly anchoring runs after that day.
+    day = datetime.now(timezone.utc).astimezone(TAIPEI).date()
+    clock.advance(seconds=(datetime.now(timezone.utc) - clock.now()).total_seconds() + 2 * 86400)
+    with engine.read() as session:
+        days = anchoring.unanchored_days(session, TAIPEI, day)
+    for item in days:
+        anchoring.anchor_day(engine, item, signer=signer, actor="cron", zone=TAIPEI)
+    sign_in(page, web, "inspector")
+    page.goto(web.url(f"/app/#/case/{case['id']}"))
+    wait_ready(page, "case")
+    page.wait_for_selector("#proof-table")
+    row = page.inner_text("#proof-table tbody tr")
+    assert day.isoformat() in row and f"#{case['last_event_seq']}" in row and signer.key_id in row
+    check_accessibility(page, "case-proof-zh")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="下載證明檔（JSON）").click()
+    path = tmp_path / "proof.json"
+    download.value.save_as(path)
+    proof = json.loads(path.read_text(encoding="utf-8"))
+    report = check_case(proof, Trust.build(api_as("GET", "/api/audit/keys").json))
+    assert report.ok and report.checked["days proven"] == 1, report.as_dict()
+
+    page.get_by_role("button", name="Switch to English").click()
+    page.wait_for_selector("text=Integrity proof (for the bureau's offline check)")
+    assert "Download the proof (JSON)" in page.inner_text("#proof")
+    check_accessibility(page, "case-proof-en")
