@@ -18,9 +18,9 @@ from sqlalchemy import select
 
 import workflows
 from config import Settings
-from engine import CaseEngine, Clock, ProcedureCatalogue
+from engine import CaseEngine, Clock, DocumentRules, ProcedureCatalogue
 from engine.background import DevelopmentAdapter, EmbeddedScheduler, Outbox, SmsAdapter, SmtpAdapter
-from engine.storage import Case
+from engine.storage import Case, DocumentStore, FolderDocumentStore, S3DocumentStore
 
 # Celery beat writes the time of its last pass here; every process's health check reads it.
 HEARTBEAT_KEY = "onestop:scheduler:heartbeat"
@@ -42,16 +42,32 @@ def build_engine(
         script_functions=functions,
         operators=operators,
         catalogue=catalogue or workflows.HouseholdCatalogue(calendar),
-        notifications=workflows.HouseholdNotifications(settings.supervisor_emails),
+        notifications=workflows.HouseholdNotifications(settings.supervisor_emails, public_url=settings.public_url),
         form_formats=workflows.form_formats(),
         script_timeout_seconds=settings.script_timeout_seconds,
         local_timezone=settings.timezone,
         service_job_lease_seconds=settings.service_job_lease_seconds,
+        documents=build_document_store(settings),
+        document_rules=DocumentRules(max_bytes=int(settings.max_document_mb * 1024 * 1024)),
     )
     engine.health_checks["agency_gateway"] = agencies.health
     engine.components["agencies"] = agencies
     calendar.bind(engine.db)  # the views and the CLI reach it as engine.catalogue.calendar
     return engine
+
+
+def build_document_store(settings: Settings) -> DocumentStore:
+    """Where attached files' bytes live: the local folder, or the S3-compatible bucket."""
+    if settings.document_store == "s3":
+        if not settings.s3_bucket:
+            raise ValueError("ONESTOP_DOCUMENT_STORE=s3 needs ONESTOP_S3_BUCKET")
+        return S3DocumentStore(
+            settings.s3_bucket,
+            prefix=settings.s3_prefix,
+            endpoint_url=settings.s3_endpoint_url,
+            region=settings.s3_region,
+        )
+    return FolderDocumentStore(settings.document_folder)
 
 
 def build_outbox(settings: Settings, engine: CaseEngine) -> Outbox:

@@ -54,7 +54,16 @@ def _openapi_config(app: Flask) -> None:
         OPENAPI_SWAGGER_UI_URL="/api/docs/assets/",
         API_SPEC_OPTIONS={
             "info": {"description": "onestop: one counter receives the case, the office carries it to the end."},
-            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer"},
+                    "applicantAuth": {
+                        "type": "http",
+                        "scheme": "bearer",
+                        "description": "an applicant's token from POST /api/online/codes/{challenge_id}",
+                    },
+                }
+            },
         },
     )
 
@@ -82,9 +91,9 @@ def create_app(settings: Settings | None = None, *, engine: CaseEngine | None = 
 
     for blueprint in (auth.blp, definitions.blp, cases.blp, tasks.blp, public.blp, operations.blp, calendar.blp):
         api.register_blueprint(blueprint)
-    from .views import audit, reports, vocabulary
+    from .views import audit, documents, online, reports, vocabulary
 
-    for blueprint in (audit.blp, reports.blp, vocabulary.blp):
+    for blueprint in (audit.blp, reports.blp, vocabulary.blp, documents.blp, online.blp):
         api.register_blueprint(blueprint)
     from .web import blp as web_blueprint
 

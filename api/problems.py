@@ -24,6 +24,8 @@ ENGINE_STATUS = {
     "conflict": 409,
     "forbidden": 403,
     "invalid-input": 422,
+    "payload-too-large": 413,
+    "too-many-requests": 429,
     "definition-invalid": 422,
     "procedure-failed": 422,
 }
@@ -53,7 +55,10 @@ def from_engine_error(error: EngineError) -> Response:
     details = dict(error.details)
     errors = details.pop("errors", None)
     findings = details.pop("findings", None)
-    return problem(status, error.kind, error.message, errors=errors, findings=findings, context=details or None)
+    headers = {"Retry-After": str(details["retry_after"])} if "retry_after" in details else None
+    return problem(
+        status, error.kind, error.message, errors=errors, findings=findings, context=details or None, headers=headers
+    )
 
 
 def from_http_exception(error: HTTPException) -> Response:

@@ -80,6 +80,7 @@ class StrictSchema(Schema):
 class FieldErrorSchema(Schema):
     field = fields.String()
     message = fields.String()
+    file = fields.String(metadata={"description": "the uploaded file the message is about"})
 
 
 class FindingSchema(Schema):
@@ -421,6 +422,10 @@ class PublicCaseSchema(Schema):
     steps_open = fields.List(fields.String())
     rated = fields.Boolean()
     can_rate = fields.Boolean(metadata={"description": "the service is done and not rated yet"})
+    awaiting_documents = fields.Boolean(metadata={"description": "the case waits for missing documents"})
+    missing_documents = fields.List(fields.String(), metadata={"description": "codes of the missing documents"})
+    supplement_deadline = fields.String(allow_none=True, metadata={"description": "when they must arrive"})
+    documents = fields.List(fields.Dict(), metadata={"description": "files received: kind, name, size, when"})
 
 
 class RatingSchema(StrictSchema):

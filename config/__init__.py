@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 ENVIRONMENTS = ("development", "test", "production")
 SCHEDULER_MODES = ("embedded", "celery", "off")
 NOTIFY_MODES = ("development", "smtp")
+DOCUMENT_STORES = ("folder", "s3")
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,17 @@ class Settings:
     # How long a worker holds a service job before another may take it over (longer than any
     # agency call can take: its timeout).
     service_job_lease_seconds: float = 60.0
+    # Where applicants find the app (links in receipts sent by email and SMS).
+    public_url: str = "http://127.0.0.1:8000"
+    # The bytes of files attached to cases: a local folder, or an S3-compatible bucket (boto3;
+    # credentials from the AWS_* environment variables or the instance's role).
+    document_store: str = "folder"
+    document_folder: str = "instance/documents"
+    s3_bucket: str | None = None
+    s3_prefix: str = ""
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    max_document_mb: float = 10.0
 
     @property
     def scheduler_mode(self) -> str:
@@ -88,6 +100,14 @@ def load_settings(environ: dict | None = None) -> Settings:
         service_job_lease_seconds=float(
             env.get("ONESTOP_SERVICE_JOB_LEASE_SECONDS", Settings.service_job_lease_seconds)
         ),
+        public_url=env.get("ONESTOP_PUBLIC_URL", Settings.public_url),
+        document_store=_choice(env, "ONESTOP_DOCUMENT_STORE", DOCUMENT_STORES) or Settings.document_store,
+        document_folder=env.get("ONESTOP_DOCUMENT_FOLDER", Settings.document_folder),
+        s3_bucket=env.get("ONESTOP_S3_BUCKET") or None,
+        s3_prefix=env.get("ONESTOP_S3_PREFIX", ""),
+        s3_endpoint_url=env.get("ONESTOP_S3_ENDPOINT_URL") or None,
+        s3_region=env.get("ONESTOP_S3_REGION") or None,
+        max_document_mb=float(env.get("ONESTOP_MAX_DOCUMENT_MB", Settings.max_document_mb)),
         supervisor_emails=tuple(
             a.strip()
             for a in env.get("ONESTOP_SUPERVISOR_EMAILS", ",".join(Settings.supervisor_emails)).split(",")

@@ -20,12 +20,23 @@ from engine import accounts, commands, events, results
 from engine.access import CaseAccess
 from engine.accounts import Principal
 from engine.case_engine import CaseEngine
+from engine.cases.documents import DocumentRules
 from engine.cases.inputs import access_code_matches
 from engine.cases.moving import MoveBlocked
 from engine.clock import Clock, ManualClock, SystemClock, current_now, execution_context
 from engine.definitions.deployments import ParsedDefinition, files_from_folder
 from engine.definitions.findings import ERROR, INFO, WARNING, Finding
-from engine.errors import Conflict, DefinitionInvalid, EngineError, InvalidInput, NotAllowed, NotFound, ProcedureFailed
+from engine.errors import (
+    Conflict,
+    DefinitionInvalid,
+    EngineError,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    ProcedureFailed,
+    TooLarge,
+    TooManyRequests,
+)
 from engine.events import RATING_MESSAGE, PendingEvent
 from engine.registries import (
     FormFormats,
@@ -47,6 +58,7 @@ __all__ = [
     "Clock",
     "Conflict",
     "DefinitionInvalid",
+    "DocumentRules",
     "EngineError",
     "Finding",
     "FormFormats",
@@ -68,6 +80,8 @@ __all__ = [
     "ServiceFailure",
     "ServiceOperators",
     "SystemClock",
+    "TooLarge",
+    "TooManyRequests",
     "access_code_matches",
     "accounts",
     "commands",

@@ -1,8 +1,14 @@
-"""Users, roles, groups and bearer tokens.
+"""Users, roles, groups and bearer tokens; applicants verified by a one-time code.
 
 Passwords are stored as scrypt hashes and tokens as their sha256 only, so neither a database
 dump nor a log reveals a credential. Roles say what a user may do; groups (which match BPMN
 lanes) say which tasks they work.
+
+Applicants have no account. One proves that they reach a phone or an email address by typing
+the code sent there (``request_code``, ``check_code``); that opens a short applicant session for
+the identity they gave (a national ID, say: checking its form is the caller's business). Codes
+are kept as scrypt hashes, expire, allow a few wrong tries and are used once; the code requests
+themselves are counted per identity, per destination and per caller to throttle them.
 """
 
 from __future__ import annotations
@@ -10,16 +16,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import math
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from engine.access import CaseAccess
-from engine.errors import Conflict, InvalidInput, NotFound
-from engine.storage.models import ApiToken, User
+from engine.errors import Conflict, InvalidInput, NotFound, TooManyRequests
+from engine.registries import NotificationPolicy
+from engine.storage.models import ApiToken, ApplicantSession, Notification, User, VerificationCode
 
 # The operator runs the servers: metrics and the detailed health, no case.
 ROLES = ("designer", "clerk", "supervisor", "auditor", "admin", "operator")
@@ -154,3 +163,184 @@ def revoke_user_tokens(session: Session, username: str, *, now: datetime) -> int
     for row in rows:
         row.revoked_at = now
     return len(rows)
+
+
+# ---------------------------------------------------------------------- applicants
+CODE_CHANNELS = ("email", "sms")
+CODE_LIFETIME = timedelta(minutes=10)
+APPLICANT_SESSION_LIFETIME = timedelta(minutes=30)
+MAX_CODE_ATTEMPTS = 5
+KEEP_CODE_ROWS = timedelta(days=1)  # long enough for the daily limit, then removed
+
+
+@dataclass(frozen=True)
+class CodeLimits:
+    """How many codes may be asked for within ``window`` (and a day): per identity, per phone
+    or email address (no one's phone is flooded through many identities) and per caller."""
+
+    window: timedelta = timedelta(minutes=15)
+    per_identity: int = 3
+    per_destination: int = 3
+    per_client: int = 10
+    per_identity_per_day: int = 10
+
+
+@dataclass(frozen=True)
+class CodeSent:
+    challenge_id: str
+    channel: str
+    destination: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class CodeCheck:
+    """The outcome of a typed code: a session token, or why not (the caller raises it after its
+    transaction has committed the counted wrong try)."""
+
+    token: str | None = None
+    session: ApplicantSession | None = None
+    refusal: Exception | None = None
+
+
+def request_code(
+    session: Session,
+    *,
+    identity: str,
+    channel: str,
+    destination: str,
+    client: str,
+    now: datetime,
+    policy: NotificationPolicy,
+    limits: CodeLimits = CodeLimits(),
+) -> CodeSent:
+    """Queue a new code for ``identity`` to ``destination`` in the outbox (the policy's words)."""
+    if channel not in CODE_CHANNELS:
+        raise InvalidInput(
+            f"Codes are sent by {' or '.join(CODE_CHANNELS)}", errors=[{"field": "channel", "message": "unknown"}]
+        )
+    session.execute(delete(VerificationCode).where(VerificationCode.created_at < now - KEEP_CODE_ROWS))
+    session.execute(delete(ApplicantSession).where(ApplicantSession.expires_at < now - KEEP_CODE_ROWS))
+    _throttle(session, limits, now, identity=identity, destination=destination, client=client)
+    code = f"{secrets.randbelow(10**6):06d}"
+    row = VerificationCode(
+        id=str(uuid.uuid4()),
+        identity=identity,
+        channel=channel,
+        destination=destination,
+        client=client[:64],
+        code_hash=hash_password(code),
+        attempts=0,
+        created_at=now,
+        expires_at=now + CODE_LIFETIME,
+    )
+    facts = {"code": code, "channel": channel, "destination": destination, "expires_at": row.expires_at}
+    drafts = [
+        d for d in policy.drafts("verification_code", facts) if (d.channel, d.recipient) == (channel, destination)
+    ]
+    if not drafts:
+        raise InvalidInput(
+            "No message is set up to send codes this way", errors=[{"field": "channel", "message": "not available"}]
+        )
+    session.add(row)
+    for draft in drafts:
+        session.add(
+            Notification(
+                dedupe_key=f"verification_code:{row.id}",
+                case_id=None,
+                kind="verification_code",
+                audience=draft.audience,
+                channel=draft.channel,
+                recipient=draft.recipient[:300],
+                subject=draft.subject[:300],
+                body=draft.body,
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+                ephemeral=True,
+            )
+        )
+    session.flush()
+    return CodeSent(row.id, channel, destination, row.expires_at)
+
+
+def _throttle(session: Session, limits: CodeLimits, now: datetime, **keys: str) -> None:
+    day = timedelta(days=1)
+    checks = [
+        ("identity", limits.per_identity, limits.window, "this ID number"),
+        ("destination", limits.per_destination, limits.window, "this phone number or email address"),
+        ("client", limits.per_client, limits.window, "your connection"),
+        ("identity", limits.per_identity_per_day, day, "this ID number today"),
+    ]
+    for column, limit, window, what in checks:
+        count, oldest = session.execute(
+            select(func.count(), func.min(VerificationCode.created_at)).where(
+                getattr(VerificationCode, column) == keys[column], VerificationCode.created_at > now - window
+            )
+        ).one()
+        if count >= limit:
+            wait = max(1, math.ceil((oldest + window - now).total_seconds()))
+            raise TooManyRequests(
+                f"Too many codes were asked for {what}; try again in {-(-wait // 60)} minutes",
+                retry_after=wait,
+                limit=column,
+            )
+
+
+def check_code(session: Session, challenge_id: str, code: str, *, now: datetime) -> CodeCheck:
+    """Open an applicant session if ``code`` is the one sent for ``challenge_id``, unused and
+    unexpired; a wrong code counts against the challenge's tries."""
+    row = session.get(VerificationCode, challenge_id)
+    if row is None:
+        return CodeCheck(refusal=NotFound("No such code was sent; ask for a new code"))
+    if row.used_at is not None:
+        return CodeCheck(refusal=Conflict("This code has already been used; ask for a new code"))
+    if row.expires_at <= now:
+        return CodeCheck(
+            refusal=Conflict("The code has expired; ask for a new code", expired_at=row.expires_at.isoformat())
+        )
+    if row.attempts >= MAX_CODE_ATTEMPTS:
+        return CodeCheck(refusal=Conflict("Too many wrong codes were typed; ask for a new code"))
+    if not password_matches(row.code_hash, (code or "").strip()):
+        left = MAX_CODE_ATTEMPTS - row.attempts - 1
+        session.execute(
+            update(VerificationCode).where(VerificationCode.id == row.id).values(attempts=VerificationCode.attempts + 1)
+        )
+        message = f"does not match the code sent; {left} tries left" if left else "does not match; ask for a new code"
+        return CodeCheck(
+            refusal=InvalidInput(f"The code {message}", errors=[{"field": "code", "message": message}], tries_left=left)
+        )
+    # Used once, even by two requests racing with the right code: only one update finds it unused.
+    used = session.execute(
+        update(VerificationCode)
+        .where(VerificationCode.id == row.id, VerificationCode.used_at.is_(None))
+        .values(used_at=now)
+    ).rowcount
+    if used != 1:
+        return CodeCheck(refusal=Conflict("This code has already been used; ask for a new code"))
+    token = secrets.token_urlsafe(32)
+    applicant = ApplicantSession(
+        token_hash=_token_hash(token),
+        identity=row.identity,
+        channel=row.channel,
+        destination=row.destination,
+        created_at=now,
+        expires_at=now + APPLICANT_SESSION_LIFETIME,
+    )
+    session.add(applicant)
+    session.flush()
+    return CodeCheck(token=token, session=applicant)
+
+
+def resolve_applicant(session: Session, token: str, *, now: datetime) -> ApplicantSession | None:
+    row = session.scalar(select(ApplicantSession).where(ApplicantSession.token_hash == _token_hash(token)))
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        return None
+    return row
+
+
+def end_applicant_session(session: Session, token: str, *, now: datetime) -> None:
+    row = session.scalar(select(ApplicantSession).where(ApplicantSession.token_hash == _token_hash(token)))
+    if row is not None:
+        row.revoked_at = row.revoked_at or now

@@ -18,17 +18,21 @@ from sqlalchemy.orm import Session
 from engine import commands as cmd
 from engine.access import CaseAccess
 from engine.audit import replay
+from engine.audit.documents import attached, check_documents, stored_file_problem
 from engine.background.service_runner import ServiceJobRunner
 from engine.cases import moving
+from engine.cases.documents import DocumentRules
 from engine.cases.handlers import CommandHandlers
 from engine.clock import Clock, SystemClock, install
 from engine.definitions.deployments import Deployments
 from engine.definitions.findings import Finding
 from engine.definitions.validation import validate_bundle
-from engine.errors import NotFound
+from engine.errors import Conflict, NotFound
 from engine.registries import FormFormats, NotificationPolicy, ProcedureCatalogue, ScriptFunctions, ServiceOperators
 from engine.storage import queries
 from engine.storage.db import create_db_engine, create_session_factory
+from engine.storage.documents import DocumentStore
+from engine.storage.models import CaseDocument
 from engine.workflow.describe import describe_state
 from engine.workflow.sandbox import SandboxedScriptEngine
 
@@ -57,6 +61,8 @@ class CaseEngine:
         local_timezone: str = "UTC",
         case_number_format: Callable[[int, int], str] = default_case_number,
         service_job_lease_seconds: float = 60.0,
+        documents: DocumentStore | None = None,
+        document_rules: DocumentRules | None = None,
     ) -> None:
         install()
         self.database_url = database_url
@@ -75,6 +81,11 @@ class CaseEngine:
         # the host's own use; the engine never looks inside.
         self.components: dict[str, Any] = {}
         self.script_timeout_seconds = script_timeout_seconds
+        # The bytes of the files attached to cases (engine.storage.documents); None: no files.
+        self.documents = documents
+        self.document_rules = document_rules or DocumentRules()
+        if documents is not None:
+            self.health_checks["document_store"] = documents.health
         self.db = create_db_engine(database_url)
         self._sessions = create_session_factory(self.db)
         self._read_sessions = create_session_factory(self.db, read_only=True)
@@ -100,6 +111,8 @@ class CaseEngine:
             local_timezone=ZoneInfo(local_timezone),
             case_number_format=case_number_format,
             form_formats=form_formats or FormFormats(),
+            documents=documents,
+            document_rules=self.document_rules,
         )
         self._dispatch: dict[type, Callable[[Any], Any]] = {
             cmd.DeployDefinition: self.handlers.deploy,
@@ -108,6 +121,7 @@ class CaseEngine:
             cmd.UnclaimTask: self.handlers.unclaim_task,
             cmd.CompleteTask: self.handlers.complete_task,
             cmd.DeliverMessage: self.handlers.deliver_message,
+            cmd.AttachDocuments: self.handlers.attach_documents,
             cmd.CancelCase: self.handlers.cancel_case,
             cmd.FireDueTimers: self.handlers.fire_due_timers,
             cmd.RecordRating: self.handlers.record_rating,
@@ -198,11 +212,30 @@ class CaseEngine:
         return describe_state(result.state, result.definition or definition, at_seq, divergence=result.reason)
 
     def verify_case(self, case_id: str, access: CaseAccess | None = None) -> replay.Verification:
+        """The hash chain, the replay, and the attached files against the SHA-256 in their events."""
         with self.read() as session:
             case = queries.get_case(session, case_id, access)
             events = queries.case_events(session, case_id)
             definition = self.deployments.get(session, case.definition_id)
-        return replay.verify(case, events, definition, self.replay_script_engine, definitions=self.definition)
+            documents = queries.case_documents(session, case_id) if attached(events) else []
+        result = replay.verify(case, events, definition, self.replay_script_engine, definitions=self.definition)
+        problems = check_documents(events, {row.id: row for row in documents}, self.documents)
+        if problems:
+            result.ok = False
+            result.problems += [problem for _seq, problem in problems]
+            first = min(seq for seq, _problem in problems)
+            result.first_divergent_seq = min(filter(None, (result.first_divergent_seq, first)))
+        return result
+
+    def document(self, case_id: str, document_id: str) -> tuple[CaseDocument, bytes]:
+        """An attached file and its bytes, refused (Conflict) when they no longer match the
+        SHA-256 recorded when the file was received."""
+        with self.read() as session:
+            row = queries.case_document(session, case_id, document_id)
+        problem = stored_file_problem(self.documents, row)
+        if problem:
+            raise Conflict(f"The file {row.file_name!r} is not served: {problem}", document_id=row.id)
+        return row, self.documents.get(row.storage_key)
 
     def verify_all(self, batch_size: int = 200) -> Iterator[replay.Verification]:
         after = None

@@ -16,6 +16,16 @@ class DeployDefinition:
 
 
 @dataclass(frozen=True)
+class Upload:
+    """A file sent to be attached to a case. ``kind`` says what the document is, in the domain's
+    words (a code such as ``birth_certificate``); its type is sniffed from ``content``."""
+
+    file_name: str
+    content: bytes
+    kind: str
+
+
+@dataclass(frozen=True)
 class StartCase:
     procedure: str
     data: dict[str, Any] = field(default_factory=dict)
@@ -23,6 +33,8 @@ class StartCase:
     applicant: dict[str, Any] | None = None
     actor: str | None = None
     idempotency_key: str | None = None  # a retried request with the same key returns the same case
+    documents: tuple[Upload, ...] = ()  # attached in the same transaction (an online application)
+    form: str | None = None  # the procedure's form ``data`` must match (an online application)
 
 
 @dataclass(frozen=True)
@@ -55,6 +67,19 @@ class DeliverMessage:
     payload: Any = None
     actor: str | None = None
     access: CaseAccess | None = None  # the cases the actor reaches (None: the system, any case)
+
+
+@dataclass(frozen=True)
+class AttachDocuments:
+    """Attach files to a running case. With ``message`` (name, payload) the same command delivers
+    that BPMN message, e.g. the supplement a waiting document check expects: the files and the
+    message are recorded together or not at all (409 when the case does not wait for it)."""
+
+    case_id: str
+    documents: tuple[Upload, ...]
+    actor: str | None = None
+    occasion: str = "attachment"  # application | supplement | attachment
+    message: tuple[str, Any] | None = None
 
 
 @dataclass(frozen=True)

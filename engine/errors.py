@@ -51,3 +51,15 @@ class ProcedureFailed(EngineError):
     """
 
     kind = "procedure-failed"
+
+
+class TooLarge(InvalidInput):
+    """The input is larger than allowed (a file over the size limit)."""
+
+    kind = "payload-too-large"
+
+
+class TooManyRequests(EngineError):
+    """Asked too often; ``details['retry_after']`` says in how many seconds to try again."""
+
+    kind = "too-many-requests"

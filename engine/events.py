@@ -41,6 +41,9 @@ TASK_UNCLAIMED = "task_unclaimed"
 CASE_COMPLETED = "case_completed"
 CASE_OVERDUE = "case_overdue"
 RATING_RECORDED = "rating_recorded"
+# A file attached to the case: its id, kind, name, sniffed type, size and SHA-256. An effect of
+# the command that brought it (a start, a delivered supplement) or the cause of its own.
+DOCUMENT_ATTACHED = "document_attached"
 
 # The BPMN message a rating is delivered as, to cases whose diagram waits for one.
 RATING_MESSAGE = "rating_received"

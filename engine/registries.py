@@ -119,6 +119,16 @@ class ProcedureCatalogue:
     def paused_amount(self, procedure_key: str, paused_at, resumed_at) -> float:
         return 0.0
 
+    def online_application(self, procedure_key: str) -> dict[str, Any] | None:
+        """How the office takes this procedure online, or None if it does not: at least
+        ``{"form": <the form file an applicant fills>}``; a pack adds what its hosts need (which
+        fields hold the applicant's identity and contacts, which list the documents...)."""
+        return None
+
+    def online_procedures(self) -> list[str]:
+        """The procedures taken online, in the order they are offered."""
+        return []
+
 
 @dataclass(frozen=True)
 class NotificationDraft:

@@ -99,8 +99,14 @@ def agency_settings(simulator) -> AgencySettings:
 
 
 @pytest.fixture
-def settings(database_url, agency_settings) -> Settings:
-    return Settings(environment="test", database_url=database_url, script_timeout_seconds=1.0, agencies=agency_settings)
+def settings(database_url, agency_settings, tmp_path) -> Settings:
+    return Settings(
+        environment="test",
+        database_url=database_url,
+        script_timeout_seconds=1.0,
+        agencies=agency_settings,
+        document_folder=str(tmp_path / "documents"),  # where the served app of the test keeps them too
+    )
 
 
 @pytest.fixture

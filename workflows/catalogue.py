@@ -15,6 +15,7 @@ from engine import ProcedureCatalogue
 
 from .calendar import WorkingCalendar
 from .office_calendar import OfficeCalendar
+from .online import ONLINE_APPLICATIONS, OnlineApplication
 
 WORKING_DAYS = "working_days"
 OFFICE_HOURS = "office_hours"
@@ -59,10 +60,22 @@ PROCEDURES = {
 
 class HouseholdCatalogue(ProcedureCatalogue):
     def __init__(
-        self, calendar: WorkingCalendar | OfficeCalendar | None = None, procedures: dict[str, Procedure] | None = None
+        self,
+        calendar: WorkingCalendar | OfficeCalendar | None = None,
+        procedures: dict[str, Procedure] | None = None,
+        online: dict[str, OnlineApplication] | None = None,
     ) -> None:
         self.calendar = calendar or OfficeCalendar()
         self.procedures = procedures if procedures is not None else PROCEDURES
+        self.online = online if online is not None else ONLINE_APPLICATIONS
+
+    def online_application(self, procedure_key: str) -> dict | None:
+        """How the procedure is taken online (workflows/online.py), or None."""
+        application = self.online.get(procedure_key)
+        return application.as_dict() if application and procedure_key in self.procedures else None
+
+    def online_procedures(self) -> list[str]:
+        return [key for key in self.online if key in self.procedures]
 
     def _calendar_at(self, moment: datetime) -> WorkingCalendar:
         return self.calendar.as_of(moment) if isinstance(self.calendar, OfficeCalendar) else self.calendar

@@ -5,8 +5,12 @@ and queues the answer in its outbox: ``sla_breach``, the case passed its standar
 time (超過標準作業時間主動告知); ``documents_missing``, a clerk gave the one-time notice of the
 documents still missing (一次告知), and the applicant gets it in writing too; and
 ``documents_reminder``, a clerk reminded the applicant before the deadline (補正催告). The
-shared document check's notice and reminder tasks ask for these with ``notifyApplicant``. The channels named here (email, sms) are mapped to delivery
-adapters by the deployment (real ones in production, the development mailbox otherwise).
+shared document check's notice and reminder tasks ask for these with ``notifyApplicant``;
+``case_received``, the receipt of a case received online or on a home visit (a counter case gets
+it printed), with the access code the status page asks for; and ``verification_code``, the
+one-time code that proves an online applicant reaches their phone or email. The channels named
+here (email, sms) are mapped to delivery adapters by the deployment (real ones in production,
+the development mailbox otherwise).
 """
 
 from __future__ import annotations
@@ -39,9 +43,16 @@ def _standard(standard: dict | None) -> tuple[str, str]:
     return zh.format(amount=amount), en.format(amount=amount)
 
 
+# Channels whose applicants are not at the counter to be handed the printed receipt.
+REMOTE_CHANNELS = {"online": ("網路申辦", "online"), "home_visit": ("到府服務", "on a home visit")}
+
+
 class HouseholdNotifications(NotificationPolicy):
-    def __init__(self, supervisor_recipients: list[str] | tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, supervisor_recipients: list[str] | tuple[str, ...] = (), public_url: str = "http://127.0.0.1:8000"
+    ) -> None:
         self.supervisor_recipients = [r for r in supervisor_recipients if r]
+        self.status_url = public_url.rstrip("/") + "/app/#/status"
 
     def notice_kinds(self) -> set[str]:
         return set(DOCUMENT_TEXTS)
@@ -49,6 +60,10 @@ class HouseholdNotifications(NotificationPolicy):
     def drafts(self, kind: str, case: dict[str, Any]) -> list[NotificationDraft]:
         if kind in DOCUMENT_TEXTS:
             return self._documents_missing(case, *DOCUMENT_TEXTS[kind])
+        if kind == "case_received":
+            return self._receipt(case)
+        if kind == "verification_code":
+            return _verification_code(case)
         if kind != "sla_breach":
             return []
         standard = case.get("standard_time") or {}
@@ -90,6 +105,43 @@ class HouseholdNotifications(NotificationPolicy):
                     "逾時案件 {number}：{procedure_zh} / Overdue case {number}: {procedure_en}".format(**values),
                     SUPERVISOR_EMAIL.format(**values),
                 )
+            )
+        return drafts
+
+    def _receipt(self, case: dict[str, Any]) -> list[NotificationDraft]:
+        """The receipt in writing, for a case received where no printed one can be handed over."""
+        data = case.get("data") or {}
+        channel = REMOTE_CHANNELS.get(data.get("channel"))
+        applicant = case.get("applicant") or {}
+        if channel is None or not data.get("access_code"):
+            return []
+        standard = case.get("standard_time") or {}
+        zh_time, en_time = _standard(standard)
+        values = {
+            "name": str(applicant.get("name") or "申請人"),
+            "number": case["number"],
+            "code": data["access_code"],
+            "procedure_zh": standard.get("name_zh") or case["procedure"],
+            "procedure_en": standard.get("name_en") or case["procedure"],
+            "channel_zh": channel[0],
+            "channel_en": channel[1],
+            "received": _local(case.get("received_at")),
+            "due": _local(case.get("due_at")),
+            "zh_time": zh_time,
+            "en_time": en_time,
+            "url": self.status_url,
+        }
+        drafts = []
+        if applicant.get("email"):
+            subject = "【戶政事務所】收件通知：案件 {number} / Receipt: case {number}".format(**values)
+            drafts.append(
+                NotificationDraft(
+                    "applicant", "email", str(applicant["email"]), subject, RECEIPT_EMAIL.format(**values)
+                )
+            )
+        if applicant.get("phone"):
+            drafts.append(
+                NotificationDraft("applicant", "sms", str(applicant["phone"]), "收件通知", RECEIPT_SMS.format(**values))
             )
         return drafts
 
@@ -180,6 +232,57 @@ DOCUMENT_TEXTS = {
         REMINDER_SMS,
     ),
 }
+
+
+def _verification_code(facts: dict[str, Any]) -> list[NotificationDraft]:
+    values = {"code": facts["code"], "until": _local(facts.get("expires_at"))}
+    if facts["channel"] == "sms":
+        return [NotificationDraft("applicant", "sms", facts["destination"], "驗證碼", CODE_SMS.format(**values))]
+    subject = "【戶政事務所】網路申辦驗證碼 / Your verification code"
+    return [NotificationDraft("applicant", "email", facts["destination"], subject, CODE_EMAIL.format(**values))]
+
+
+RECEIPT_EMAIL = """{name} 您好：
+
+戶政事務所已收到您的「{procedure_zh}」申請（{channel_zh}）。
+案件編號：{number}
+查詢碼：{code}
+收件時間：{received}
+標準處理時間：{zh_time}，預計於 {due} 前完成。
+請以案件編號及查詢碼至 {url} 查詢辦理進度；如需補正文件，也可在該頁上傳。
+查詢碼請妥善保存，勿告訴他人。
+
+Dear {name},
+
+The Household Registration Office has received your application "{procedure_en}" ({channel_en}).
+Case number: {number}
+Access code: {code}
+Received: {received} (Taipei time)
+Standard processing time: {en_time}; due by {due}.
+Check its progress at {url} with the case number and access code; if documents are missing, you can upload them there.
+Keep the access code to yourself.
+
+戶政事務所 Household Registration Office
+"""
+
+RECEIPT_SMS = (
+    "戶政事務所收件：案件 {number}（{procedure_zh}），查詢碼 {code}，預計 {due} 前完成，進度查詢 {url}"
+    " Received: case {number}, access code {code}, due {due}."
+)
+
+CODE_EMAIL = """您的網路申辦驗證碼是 {code}，有效至 {until}（10 分鐘內）。
+請勿將驗證碼告訴他人；戶政事務所不會以電話或訊息向您索取驗證碼。
+若您沒有申請，請忽略本信。
+
+Your verification code is {code}. It is valid until {until} (Taipei time, 10 minutes).
+Do not share it: the office never asks for it by phone or message. If you did not ask for it, ignore this message.
+
+戶政事務所 Household Registration Office
+"""
+
+CODE_SMS = (
+    "戶政事務所驗證碼 {code}，10 分鐘內有效，請勿告訴他人。Verification code {code}, valid 10 minutes; do not share it."
+)
 
 APPLICANT_EMAIL = """{name} 您好：
 

@@ -59,6 +59,7 @@ OPTION_LABELS: dict[str, tuple[str, str]] = {
     "answered": ("已答復", "Answered"),
     "extension_needed": ("需延長辦理", "Extension needed"),
     # signing online, home visits
+    "one_time_code": ("手機或電子郵件驗證碼", "One-time code by phone or email"),
     "citizen_digital_certificate": ("自然人憑證", "Citizen digital certificate"),
     "mobile_id": ("行動自然人憑證", "Mobile ID"),
     "morning": ("上午", "Morning"),

@@ -11,6 +11,7 @@ from flask_smorest import abort
 from engine import RATING_MESSAGE, NotFound, access_code_matches
 from engine import commands as cmd
 from engine.storage import queries
+from workflows.online import supplement_status
 
 from ..auth import engine
 from ..schemas import PublicCaseSchema, PublicLookupArgsSchema, RatingResultSchema, RatingSchema
@@ -65,6 +66,7 @@ class PublicCase(MethodView):
         state = engine().case_state(case.id)
         with engine().read() as session:
             rated = queries.rating_for(session, case.id) is not None
+            documents = queries.case_documents(session, case.id)
         sla = queries.sla_state(case, engine().clock.now(), zone())
         return {
             "number": case.number,
@@ -84,6 +86,12 @@ class PublicCase(MethodView):
             "rated": rated,
             # Rated once, after the service: at the rating step, or after the case completed.
             "can_rate": not rated and (case.status == "completed" or RATING_MESSAGE in state["awaited_messages"]),
+            # What the one-time notice asks for, to upload from the status page.
+            **supplement_status(state),
+            "documents": [
+                {key: getattr(row, key) for key in ("kind", "file_name", "size", "occasion", "attached_at")}
+                for row in documents
+            ],
         }
 
 

@@ -6,10 +6,11 @@ Order of work, so that nothing is lost and nothing unproven leaves:
    never archived away;
 3. write the rest to a new JSON-lines file (one line per case: the case row with its final
    state, its events, and every row that refers to it), flush it to disk, read it back and
-   compare;
+   compare; copy the cases' attached files beside it (``<file>.files/``) and check the copies
+   against their SHA-256;
 4. in one transaction, record each case in ``case_archives`` (file, hash of its line) and delete
    its rows. The append-only trigger lets these deletes through only for archived cases in a
-   transaction that declares the purge.
+   transaction that declares the purge; then remove the purged cases' files from the store.
 
 Chains are per case, so removing whole cases never breaks the verification of the others.
 An archive can be checked again at any time (``verify_archive``): its chains are re-verified
@@ -33,6 +34,7 @@ from sqlalchemy import Connection, Table, delete, or_, select, text
 from sqlalchemy.orm import Session
 
 from engine.audit import replay
+from engine.audit.documents import archive_documents, archived_document_problems, remove_archived_documents
 from engine.errors import InvalidInput
 from engine.storage.audit_models import CaseArchive
 from engine.storage.models import Base, Case, CaseEvent
@@ -175,6 +177,7 @@ class RetentionRun:
     archived: list[str] = field(default_factory=list)  # case numbers
     kept_failing: list[dict[str, Any]] = field(default_factory=list)  # failed verification: not archived
     dry_run: bool = False
+    files_left: list[str] = field(default_factory=list)  # archived files the store could not remove
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -183,6 +186,7 @@ class RetentionRun:
             "archived_count": len(self.archived),
             "kept_failing_verification": self.kept_failing,
             "dry_run": self.dry_run,
+            "files_left_in_store": self.files_left,
         }
 
 
@@ -206,7 +210,9 @@ def archive_and_purge(
     with engine.db.connect() as conn:
         records = [case_record(conn, case.id) for case in ready]
     path = _write_archive(Path(folder), records, now)
+    archive_documents(engine.documents, records, path)  # beside the archive, checked, before any purge
     _purge(engine, records, path, actor=actor, now=now)
+    run.files_left = remove_archived_documents(engine.documents, records)
     run.archive_file, run.archived = str(path), [record["case"]["number"] for record in records]
     return run
 
@@ -293,5 +299,9 @@ def verify_archive(engine, path: Path) -> list[dict[str, Any]]:
         if archived is not None and archived.record_sha256 != line_hash:
             verification.ok = False
             verification.problems.append("the archived record differs from the one recorded when it was purged")
+        file_problems = archived_document_problems(record, path)
+        if file_problems:
+            verification.ok = False
+            verification.problems += file_problems
         results.append(verification.as_dict())
     return results

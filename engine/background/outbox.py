@@ -22,7 +22,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Callable, Protocol
 
-from sqlalchemy import Engine, and_, insert, or_, select, update
+from sqlalchemy import Engine, and_, case, insert, or_, select, update
 
 from engine.clock import Clock
 from engine.storage.db import read_only
@@ -31,6 +31,10 @@ from engine.storage.models import DevelopmentMessage, Notification
 log = logging.getLogger("onestop.outbox")
 NOTIFICATIONS = Notification.__table__
 DEVELOPMENT_MESSAGES = DevelopmentMessage.__table__
+# An ephemeral message (one carrying a one-time code) keeps its body only until it is sent or
+# given up: the outbox must not keep a usable secret.
+REMOVED_BODY = "(removed: this message carried a one-time code)"
+_BODY_AFTER_SENDING = case((NOTIFICATIONS.c.ephemeral, REMOVED_BODY), else_=NOTIFICATIONS.c.body)
 
 
 @dataclass(frozen=True)
@@ -176,7 +180,7 @@ class Outbox:
             conn.execute(
                 update(NOTIFICATIONS)
                 .where(and_(NOTIFICATIONS.c.id == row.id, NOTIFICATIONS.c.status == "sending"))
-                .values(status="sent", sent_at=self.clock.now(), last_error=None)
+                .values(status="sent", sent_at=self.clock.now(), last_error=None, body=_BODY_AFTER_SENDING)
             )
         return "sent"
 
@@ -190,7 +194,10 @@ class Outbox:
                 update(NOTIFICATIONS)
                 .where(NOTIFICATIONS.c.id == row.id)
                 .values(
-                    status="failed" if final else "pending", last_error=text, next_attempt_at=self.clock.now() + delay
+                    status="failed" if final else "pending",
+                    last_error=text,
+                    next_attempt_at=self.clock.now() + delay,
+                    body=_BODY_AFTER_SENDING if final else NOTIFICATIONS.c.body,
                 )
             )
         return "failed" if final else "retry"

@@ -24,6 +24,7 @@ from engine.events import CASE_CANCELLED, CASE_COMPLETED, PendingEvent
 from engine.registries import FormFormats, NotificationPolicy, ProcedureCatalogue, ServiceOperators
 from engine.results import CaseChanged, OpenTask
 from engine.storage import store
+from engine.storage.documents import DocumentStore
 from engine.storage.eventlog import chain_events
 from engine.storage.store import CaseRecord, TaskRecord
 from engine.workflow import runtime, serialization
@@ -48,6 +49,8 @@ class CaseChanges:
         case_number_format: Callable[[int, int], str],
         workflow_cache_size: int = 1000,
         form_formats: FormFormats | None = None,
+        documents: DocumentStore | None = None,
+        document_rules=None,
     ) -> None:
         self._db = db
         self._sessions = sessions
@@ -62,6 +65,10 @@ class CaseChanges:
         self._sla = SlaClock(catalogue, local_timezone)
         self._number_format = case_number_format
         self._form_formats = form_formats or FormFormats()
+        # Where attached files' bytes go (engine.storage.documents) and which files are taken
+        # (engine.cases.documents.DocumentRules); without a store, cases take no files.
+        self._documents = documents
+        self._document_rules = document_rules
         # Test hook: called inside the transaction after the new state is computed and before it,
         # its events and projections are written; a test raises here to prove that a failed
         # command leaves no trace.

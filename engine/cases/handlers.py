@@ -11,6 +11,7 @@ write lock, and run again if the case changed meanwhile (``engine.cases.transact
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import datetime, timezone
 from functools import partial
@@ -21,7 +22,8 @@ from sqlalchemy import Connection
 from engine import commands as cmd
 from engine.access import CaseAccess
 from engine.cases import notices
-from engine.cases.inputs import ensure_json, ensure_object, new_access_code, validate_form
+from engine.cases.documents import DocumentCommands
+from engine.cases.inputs import ensure_json, ensure_object, new_access_code, validate_form, validate_start_form
 from engine.cases.move_commands import MoveCommands
 from engine.clock import ManualClock, TaskIdSequence, execution_context
 from engine.errors import Conflict, InvalidInput, NotAllowed
@@ -53,7 +55,7 @@ MAX_COMMENT_LENGTH = 2000
 ENGINE_DATA_KEYS = ("case_number", "channel", "sla_due_at")
 
 
-class CommandHandlers(MoveCommands):
+class CommandHandlers(MoveCommands, DocumentCommands):
     # ------------------------------------------------------------------ definitions
     def deploy(self, command: cmd.DeployDefinition):
         with self._sessions.begin() as session:
@@ -77,10 +79,13 @@ class CommandHandlers(MoveCommands):
                 errors=[{"field": "channel", "message": f"must be one of {', '.join(self._channels)}"}],
             )
         applicant = ensure_json(command.applicant, "applicant")
+        return self._with_uploads(command.documents, partial(self._start_once, command, data, applicant))
+
+    def _start_once(self, command: cmd.StartCase, data: dict, applicant, stored) -> StartedCase:
         try:
             with self._transaction() as conn:
                 earlier = self._earlier_start(conn, command, data, applicant)
-                return earlier or self._start_case(conn, command, data, applicant)
+                return earlier or self._start_case(conn, command, data, applicant, stored)
         except Conflict:
             # A concurrent request with the same idempotency key committed first: answer with it.
             with self._transaction() as conn:
@@ -105,6 +110,8 @@ class CommandHandlers(MoveCommands):
             and applicant == recorded.get("applicant")
             # The recorded data holds the keys the engine added; add the same to the new data.
             and {**data, **{name: recorded_data.get(name) for name in ENGINE_DATA_KEYS}} == recorded_data
+            and sorted(hashlib.sha256(upload.content).hexdigest() for upload in command.documents)
+            == store.document_hashes(conn, case.id)
         )
         if not same_request:
             raise InvalidInput(
@@ -133,12 +140,13 @@ class CommandHandlers(MoveCommands):
             received={"data": recorded.get("data"), "applicant": recorded.get("applicant")},
         )
 
-    def _start_case(self, conn: Connection, command: cmd.StartCase, data: dict, applicant) -> StartedCase:
+    def _start_case(self, conn: Connection, command: cmd.StartCase, data: dict, applicant, stored) -> StartedCase:
         definition_id = store.latest_definition_id(conn, command.procedure)
         if definition_id is None:
             message = store.not_startable_message(conn, command.procedure)
             raise InvalidInput(message, errors=[{"field": "procedure", "message": message}])
         definition = self._deployments.get(conn, definition_id)
+        validate_start_form(definition, command.form, data, self._form_formats)
         now = self._clock.now()
         case_id = str(uuid.uuid4())
         number = self._number_format(
@@ -192,7 +200,12 @@ class CommandHandlers(MoveCommands):
                 "applicant": applicant,
             },
         )
-        opened, wake_at = self._persist(conn, case, workflow, task_ids, now, [started, *gateway.recorded])
+        attached = self._document_events(stored, command.actor, "application")
+        opened, wake_at = self._persist(conn, case, workflow, task_ids, now, [started, *gateway.recorded, *attached])
+        self._insert_documents(conn, case_id, stored, command.actor, "application", now)
+        # The receipt, for channels where it cannot be handed over (the policy decides which).
+        receipt = {"access_code": case.access_code, "channel": command.channel, "data": data}
+        notices.queue(conn, case, "case_received", now, self._notifications, self._catalogue, data=receipt)
         return StartedCase(
             case_id,
             number,

@@ -56,3 +56,14 @@ def validate_form(
     ]
     if errors:
         raise InvalidInput(f"The data does not match the form '{form_key}'", errors=errors)
+
+
+def validate_start_form(definition: ParsedDefinition, form: str | None, data: dict, formats: FormFormats) -> None:
+    """A case started with the data of one of its procedure's forms (an online application
+    fills the counter's form): the data must match that form, which must exist."""
+    if form is None:
+        return
+    if form not in definition.forms:
+        message = f"The procedure '{definition.process_key}' has no form '{form}'"
+        raise InvalidInput(message, errors=[{"field": "form", "message": "no such form in the procedure"}])
+    validate_form(definition, form, data, formats)

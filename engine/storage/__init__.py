@@ -18,15 +18,18 @@ from engine.storage.audit_models import (
 )
 from engine.storage.db import READ_ONLY_OPTION, read_only
 from engine.storage.direct_sql import DirectStatement
+from engine.storage.documents import DocumentMissing, DocumentStore, FolderDocumentStore, S3DocumentStore
 from engine.storage.eventlog import GENESIS_HASH, chain_events, event_hash
 from engine.storage.jobs import ServiceJob
 from engine.storage.models import (
     ApiToken,
+    ApplicantSession,
     Base,
     CalendarDay,
     CalendarEdition,
     CalendarOverride,
     Case,
+    CaseDocument,
     CaseEvent,
     Definition,
     DefinitionFile,
@@ -35,6 +38,7 @@ from engine.storage.models import (
     Rating,
     Task,
     User,
+    VerificationCode,
 )
 from engine.storage.schema import upgrade
 
@@ -46,12 +50,14 @@ __all__ = [
     "GENESIS_HASH",
     "READ_ONLY_OPTION",
     "ApiToken",
+    "ApplicantSession",
     "Base",
     "CalendarDay",
     "CalendarEdition",
     "CalendarOverride",
     "Case",
     "CaseArchive",
+    "CaseDocument",
     "CaseEvent",
     "CaseRedaction",
     "ChainAnchor",
@@ -60,12 +66,17 @@ __all__ = [
     "DefinitionFile",
     "DevelopmentMessage",
     "DirectStatement",
+    "DocumentMissing",
+    "DocumentStore",
+    "FolderDocumentStore",
     "Notification",
     "Rating",
+    "S3DocumentStore",
     "ServiceJob",
     "SigningKey",
     "Task",
     "User",
+    "VerificationCode",
     "VerificationFailure",
     "VerificationRun",
     "chain_events",

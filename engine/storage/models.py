@@ -8,6 +8,9 @@
 - ``case_number_counters``: the per-year sequence behind human-friendly case numbers.
 - ``notifications`` / ``development_messages``: the outbox of messages and what the development
   adapter delivered.
+- ``case_documents``: files attached to cases (their bytes are in the document store).
+- ``verification_codes`` / ``applicant_sessions``: one-time codes that prove an applicant without
+  an account reaches a phone or email, and the short sessions they open.
 - ``calendar_editions`` / ``calendar_days`` / ``calendar_overrides``: the office's working-day
   calendar as imported and overridden (generic: which days are working days, since when, by whom).
 """
@@ -279,6 +282,9 @@ class Notification(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    # The body carries a secret (a one-time code): it is blanked once the message is sent or
+    # given up, so the outbox does not keep a usable code.
+    ephemeral: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class DevelopmentMessage(Base):
@@ -338,3 +344,64 @@ class CalendarOverride(Base):
     created_by: Mapped[str] = mapped_column(String(200))
     revoked_at: Mapped[datetime | None]
     revoked_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class CaseDocument(Base):
+    """A file attached to a case (an applicant's upload, a clerk's scan). Its bytes are in the
+    document store under ``storage_key``; its SHA-256, size and type are also in the case's event
+    log (``document_attached``), so verification checks the stored file against the history."""
+
+    __tablename__ = "case_documents"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(100))  # what the document is, in the domain's words
+    file_name: Mapped[str] = mapped_column(String(255))  # as the sender named it
+    media_type: Mapped[str] = mapped_column(String(100))  # sniffed from the content, not the name
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(300))
+    occasion: Mapped[str] = mapped_column(String(40))  # application | supplement | attachment
+    attached_at: Mapped[datetime]
+    attached_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class VerificationCode(Base):
+    """A one-time code sent to a phone or email address for an identity (e.g. a national ID).
+
+    Only a salted hash of the code is kept; it expires, allows a few wrong tries and is used once.
+    The rows also count requests per identity, destination and caller, to throttle them."""
+
+    __tablename__ = "verification_codes"
+    __table_args__ = (
+        Index("ix_verification_codes_identity_at", "identity", "created_at"),
+        Index("ix_verification_codes_destination_at", "destination", "created_at"),
+        Index("ix_verification_codes_client_at", "client", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    identity: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(20))  # email | sms
+    destination: Mapped[str] = mapped_column(String(300))
+    client: Mapped[str] = mapped_column(String(64))  # the caller's address
+    code_hash: Mapped[str] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class ApplicantSession(Base):
+    """What a verified one-time code opens: a short session of an identity that reached a
+    destination (stored as the sha256 of its token, like the bearer tokens)."""
+
+    __tablename__ = "applicant_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    identity: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(20))
+    destination: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]

@@ -14,7 +14,16 @@ from sqlalchemy.orm import Session
 from engine.access import CaseAccess
 from engine.errors import NotFound
 from engine.events import SERVICE_RESULT_RECORDED
-from engine.storage.models import Case, CaseEvent, Definition, DefinitionFile, PublicLookupFailure, Rating, Task
+from engine.storage.models import (
+    Case,
+    CaseDocument,
+    CaseEvent,
+    Definition,
+    DefinitionFile,
+    PublicLookupFailure,
+    Rating,
+    Task,
+)
 from engine.storage.visibility import reachable
 
 ON_TIME, DUE_TODAY, OVERDUE = "on_time", "due_today", "overdue"
@@ -204,3 +213,20 @@ def recent_lookup_failures(session: Session, client: str, since: datetime, numbe
 def record_lookup_failure(session: Session, number: str, client: str, now: datetime, keep: timedelta) -> None:
     session.add(PublicLookupFailure(case_number=number, client=client, failed_at=now))
     session.execute(delete(PublicLookupFailure).where(PublicLookupFailure.failed_at < now - keep))
+
+
+def case_documents(session: Session, case_id: str) -> list[CaseDocument]:
+    """The files attached to the case, in the order they came."""
+    query = select(CaseDocument).where(CaseDocument.case_id == case_id)
+    return list(
+        session.scalars(
+            query.order_by(CaseDocument.attached_at, CaseDocument.kind, CaseDocument.file_name, CaseDocument.id)
+        )
+    )
+
+
+def case_document(session: Session, case_id: str, document_id: str) -> CaseDocument:
+    row = session.get(CaseDocument, document_id)
+    if row is None or row.case_id != case_id:
+        raise NotFound("The case has no such document", document_id=document_id)
+    return row

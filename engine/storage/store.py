@@ -21,7 +21,16 @@ from sqlalchemy.exc import IntegrityError
 from engine.access import CaseAccess
 from engine.errors import Conflict, NotFound
 from engine.storage.direct_sql import DirectStatement
-from engine.storage.models import Case, CaseEvent, CaseNumberCounter, Definition, Notification, Rating, Task
+from engine.storage.models import (
+    Case,
+    CaseDocument,
+    CaseEvent,
+    CaseNumberCounter,
+    Definition,
+    Notification,
+    Rating,
+    Task,
+)
 from engine.storage.visibility import reachable
 
 CASES = Case.__table__
@@ -31,6 +40,7 @@ COUNTERS = CaseNumberCounter.__table__
 DEFINITIONS = Definition.__table__
 RATINGS = Rating.__table__
 NOTIFICATIONS = Notification.__table__
+DOCUMENTS = CaseDocument.__table__
 
 OPEN_TASK_STATUSES = ("ready", "claimed")
 RACE_MESSAGE = "Someone else changed this case at the same time; reload and try again"
@@ -212,6 +222,12 @@ def append_events(conn: Connection, rows: list[dict[str, Any]]) -> None:
 def first_event_payload(conn: Connection, case_id: str) -> dict:
     """What the case recorded when it started (its first event's payload)."""
     return conn.execute(select(EVENTS.c.payload).where(EVENTS.c.case_id == case_id, EVENTS.c.seq == 1)).scalar_one()
+
+
+def document_hashes(conn: Connection, case_id: str) -> list[str]:
+    """The SHA-256 of every file attached to the case, sorted."""
+    rows = conn.execute(select(DOCUMENTS.c.sha256).where(DOCUMENTS.c.case_id == case_id)).scalars()
+    return sorted(rows)
 
 
 def next_case_number(conn: Connection, year: int) -> int:

@@ -15,16 +15,20 @@ def describe_state(state: str | None, definition, seq: int, divergence: str | No
             "data": {},
             "ready_tasks": [],
             "awaited_messages": [],
+            "awaited_message_data": {},
             "completed_steps": [],
             "divergence": divergence,
         }
     workflow = serialization.loads(state, definition.spec, definition.subprocess_specs)
+    waiting = runtime.waiting_for_messages(workflow)
     return {
         "seq": seq,
         "completed": workflow.is_completed(),
         "data": current_data(workflow),
         "ready_tasks": [task.__dict__ for task in runtime.ready_tasks(workflow)],
-        "awaited_messages": sorted({name for _task, name in runtime.waiting_for_messages(workflow)}),
+        "awaited_messages": sorted({name for _task, name in waiting}),
+        # The data where each message is awaited (inside a subprocess, say: what it is waiting for).
+        "awaited_message_data": {name: dict(task.data) for task, name in waiting},
         "completed_steps": runtime.completed_steps(workflow),
         "next_timer_at": runtime.next_timer_due(workflow),
         "divergence": divergence,

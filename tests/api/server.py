@@ -59,6 +59,8 @@ class ServedApp:
             # As in production: the embedded scheduler fires timers (one leader among the workers).
             "ONESTOP_SCHEDULER": "embedded",
             "ONESTOP_SCHEDULER_LOCK": str(self.folder / f"scheduler-{self.port}.lock"),
+            # The files attached to cases: the same folder as the test's own engine (tests/conftest.py).
+            "ONESTOP_DOCUMENT_FOLDER": str(self.folder / "documents"),
         }
         if self.agency_url:  # the agency simulator of the tests, called by the embedded scheduler's workers
             env.update(ONESTOP_AGENCY_URL=self.agency_url, ONESTOP_AGENCY_TIMEOUT="1")

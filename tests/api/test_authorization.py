@@ -10,6 +10,7 @@ endpoint cannot ship without a decision about who may use it.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Callable
@@ -20,10 +21,12 @@ from sqlalchemy import select
 
 from engine import accounts
 from engine import commands as cmd
-from engine.storage import User
+from engine.storage import Notification, User, queries
 from tests.engine.helpers import RECEIVE, VALID_ID, open_tasks
+from workflows.identifiers import make_national_id
 
 from .conftest import TRANSCRIPT_FILES, FlaskCaller
+from .online_helpers import PDF, PNG, code_from
 from .test_endpoints import all_routes, weekday_calendar
 from .test_openapi_fuzz import without_default_responses
 
@@ -107,6 +110,35 @@ class World:
         self.serial += 1
         return weekday_calendar(2027, note=f"edition {self.serial}")
 
+    def case_with_document(self) -> tuple[str, str]:
+        started = self.case()
+        upload = cmd.Upload("scan.pdf", PDF, "national_id_card")
+        self.engine.handle(cmd.AttachDocuments(started.case_id, (upload,), actor="clerk"))
+        with self.engine.read() as session:
+            [document] = queries.case_documents(session, started.case_id)
+        return started.case_id, document.id
+
+    def challenge(self) -> tuple[str, str]:
+        """A one-time code sent for a new ID number and phone: (challenge id, code)."""
+        self.serial += 1
+        with self.engine.write() as session:
+            sent = accounts.request_code(
+                session,
+                identity=make_national_id(random.Random(self.serial)),
+                channel="sms",
+                destination=f"09{self.serial:08d}",
+                client="world",
+                now=self.engine.clock.now(),
+                policy=self.engine.notifications,
+            )
+            body = session.scalars(select(Notification.body).where(Notification.kind == "verification_code")).all()[-1]
+        return sent.challenge_id, code_from(body)
+
+    def applicant_token(self) -> str:
+        challenge_id, code = self.challenge()
+        with self.engine.write() as session:
+            return accounts.check_code(session, challenge_id, code, now=self.engine.clock.now()).token
+
     def override_id(self) -> int:
         added = self.engine.catalogue.calendar.add_override(
             date(2026, 3, 20), False, "typhoon", actor="admin", now=self.engine.clock.now()
@@ -143,6 +175,7 @@ class Request:
     json: object = None
     query: dict | None = None
     files: list | None = None  # (name, content) in the multipart field "files"
+    form: dict | None = None  # multipart form fields
     form_files: list | None = None  # (field, name, content)
     token: object = "caller"  # "caller": the caller's token; otherwise this one
 
@@ -327,11 +360,78 @@ MATRIX: dict[tuple[str, str], Row] = {
         lambda w, c: Request("POST", "/api/calendar/revocations", json={"override_id": w.override_id()}),
     ),
     ("/api/notifications", "GET"): (admits(*OUTBOX_READERS), lambda w, c: Request("GET", "/api/notifications")),
+    # ---- files attached to cases: read by case readers, attached by case workers
+    ("/api/cases/<string:case_id>/documents", "GET"): (
+        admits(*READERS),
+        lambda w, c: Request("GET", f"/api/cases/{w.case().case_id}/documents"),
+    ),
+    ("/api/cases/<string:case_id>/documents", "POST"): (
+        admits(*WORKERS),
+        lambda w, c: Request(
+            "POST", f"/api/cases/{w.case().case_id}/documents", form_files=[("documents.photo", "p.png", PNG)]
+        ),
+    ),
+    ("/api/cases/<string:case_id>/documents/<string:document_id>", "GET"): (
+        admits(*READERS),
+        lambda w, c: (lambda ids: Request("GET", f"/api/cases/{ids[0]}/documents/{ids[1]}"))(w.case_with_document()),
+    ),
     ("/api/development/messages", "GET"): (
         admits(*OUTBOX_READERS),
         lambda w, c: Request("GET", "/api/development/messages"),
     ),
     # ---- applicants: number and access code, no account
+    ("/api/online/procedures", "GET"): (everyone(200), lambda w, c: Request("GET", "/api/online/procedures")),
+    ("/api/online/codes", "POST"): (
+        everyone(202),
+        lambda w, c: Request(
+            "POST",
+            "/api/online/codes",
+            json={
+                "national_id": make_national_id(random.Random(CALLERS.index(c))),
+                "channel": "sms",
+                "destination": f"0987{CALLERS.index(c):06d}",
+            },
+        ),
+    ),
+    ("/api/online/codes/<string(maxlength=36):challenge_id>", "POST"): (
+        everyone(201),
+        lambda w, c: (lambda sent: Request("POST", f"/api/online/codes/{sent[0]}", json={"code": sent[1]}))(
+            w.challenge()
+        ),
+    ),
+    # The applicant's own token, whoever else the browser may be signed in as.
+    ("/api/online/session", "GET"): (
+        everyone(200),
+        lambda w, c: Request("GET", "/api/online/session", token=w.applicant_token()),
+    ),
+    ("/api/online/session", "DELETE"): (
+        everyone(204),
+        lambda w, c: Request("DELETE", "/api/online/session", token=w.applicant_token()),
+    ),
+    ("/api/online/applications", "POST"): (
+        everyone(201),
+        lambda w, c: Request(
+            "POST",
+            "/api/online/applications",
+            token=w.applicant_token(),
+            form={
+                "procedure": "household_transcript",
+                "data": '{"applicant_name": "王小明", "scope": "full", "copies": 1}',
+            },
+        ),
+    ),
+    # The access code decides; a transcript case never waits for documents (409 for everyone).
+    ("/api/online/cases/<string(maxlength=20):number>/documents", "POST"): (
+        everyone(409),
+        lambda w, c: (
+            lambda case: Request(
+                "POST",
+                f"/api/online/cases/{case.number}/documents",
+                form={"code": case.access_code},
+                form_files=[("documents.national_id_card", "id.pdf", PDF)],
+            )
+        )(w.case()),
+    ),
     ("/api/public/cases/<string(maxlength=20):number>", "GET"): (
         everyone(200),
         lambda w, c: (
@@ -386,6 +486,7 @@ def test_authorization_matrix(route, client, world, strict_spec):
             json=request.json,
             query=request.query,
             files=request.files,
+            form=request.form,
             form_files=request.form_files,
         )
         seen[caller] = answer.status

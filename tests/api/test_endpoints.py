@@ -8,6 +8,7 @@ the walk must have used every route of the app's url_map.
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import date, timedelta
 
@@ -19,6 +20,7 @@ from tests.engine.helpers import RECEIVE, VALID_ID
 from workflows.dgpa import to_dgpa_csv
 
 from .conftest import PASSWORD, TRANSCRIPT_FILES
+from .online_helpers import PDF, code_from
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -265,6 +267,8 @@ def walk_every_endpoint(call, app) -> None:
     assert isinstance(walk("GET", "/api/notifications", 200, user="auditor").json, list)
     assert isinstance(walk("GET", "/api/development/messages", 200, user="auditor").json, list)
 
+    walk_online_application(walk, call, app)
+
     # --- metrics count what happened
     metrics = walk("GET", "/metrics", 200).body.decode()
     assert 'onestop_cases{status="completed"} 2.0' in metrics
@@ -280,6 +284,61 @@ def walk_every_endpoint(call, app) -> None:
 
     missing = all_routes(app) - walk.covered
     assert not missing, f"{call.transport}: the walk did not reach {sorted(missing)}"
+
+
+def walk_online_application(walk, call, app) -> None:
+    """An applicant verifies by SMS code and applies online; a clerk attaches a scan and opens it."""
+    offered = walk("GET", "/api/online/procedures", 200).json
+    assert [item["procedure"] for item in offered] == ["household_transcript"]
+    phone = "0912000111"
+    sent = walk(
+        "POST", "/api/online/codes", 202, json={"national_id": VALID_ID, "channel": "sms", "destination": phone}
+    ).json
+    code = sent_code(call, app, phone)
+    applicant = walk("POST", f"/api/online/codes/{sent['challenge_id']}", 201, json={"code": code}).json
+    assert walk("GET", "/api/online/session", 200, user=applicant["token"]).json["national_id"] == "A12****789"
+    form = {"applicant_name": "王小明", "scope": "full", "copies": 1}
+    applied = walk(
+        "POST",
+        "/api/online/applications",
+        201,
+        user=applicant["token"],
+        form={"procedure": "household_transcript", "data": json.dumps(form)},
+    ).json
+    case = next(
+        c for c in walk("GET", "/api/cases", 200, user="clerk").json["items"] if c["number"] == applied["number"]
+    )
+    assert case["channel"] == "online"
+    scan = ("documents.national_id_card", "id.pdf", PDF)
+    walk("POST", f"/api/cases/{case['id']}/documents", 200, user="clerk", form_files=[scan])
+    [document] = walk("GET", f"/api/cases/{case['id']}/documents", 200, user="clerk").json
+    opened = walk("GET", f"/api/cases/{case['id']}/documents/{document['id']}", 200, user="clerk")
+    assert opened.body == PDF and opened.content_type == "application/pdf"
+    # A transcript has no document check: it never waits for a supplement.
+    walk(
+        "POST",
+        f"/api/online/cases/{applied['number']}/documents",
+        409,
+        form={"code": applied["access_code"]},
+        form_files=[scan],
+    )
+    walk("DELETE", "/api/online/session", 204, user=applicant["token"])
+    walk("GET", "/api/online/session", 401, user=applicant["token"])
+
+
+def sent_code(call, app, destination: str) -> str:
+    """The code the development mailbox received (in-process, the outbox is delivered here;
+    the served app's scheduler delivers it by itself)."""
+    deadline = time.monotonic() + 20
+    while True:
+        if call.transport == "flask-test-client":
+            app.extensions["onestop_outbox"].deliver_due()
+        messages = call("GET", "/api/development/messages", user="auditor").json
+        found = [message for message in messages if message["recipient"] == destination]
+        if found:
+            return code_from(found[0]["body"])
+        assert time.monotonic() < deadline, "no code was delivered"
+        time.sleep(0.1)
 
 
 def agency_answered(call, app, case_id: str) -> list:

@@ -34,8 +34,10 @@ from api import create_app
 from config import Settings
 from engine import accounts
 from engine import commands as cmd
-from engine.storage import User
+from engine.storage import User, queries
 from tests.engine.helpers import RECEIVE, VALID_ID, open_tasks
+
+from .online_helpers import PDF
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # Per operation; raise it for a deeper run: ONESTOP_FUZZ_EXAMPLES=500 pytest tests/api/test_openapi_fuzz.py
@@ -98,6 +100,21 @@ def existing(engine, transcript) -> dict:
             engine.handle(cmd.CompleteTask(issue.id, "clerk", {"fee_paid": 15}))
             engine.handle(cmd.RecordRating(started.case_id, 4, "快"))
         cases.append(started)
+    engine.handle(
+        cmd.AttachDocuments(cases[0].case_id, (cmd.Upload("scan.pdf", PDF, "national_id_card"),), actor="clerk")
+    )
+    with engine.read() as session:
+        document_ids = [row.id for row in queries.case_documents(session, cases[0].case_id)]
+    with engine.write() as session:
+        challenge = accounts.request_code(
+            session,
+            identity=VALID_ID,
+            channel="sms",
+            destination="0912345678",
+            client="fuzzer",
+            now=engine.clock.now(),
+            policy=engine.notifications,
+        )
     return {
         "case_id": [c.case_id for c in cases],
         "task_id": [t.id for c in cases for t in open_tasks(engine, c.case_id)],
@@ -107,6 +124,8 @@ def existing(engine, transcript) -> dict:
         "version": [1],
         "name": ["rating_received"],
         "month": ["2026-03", "2026-12"],
+        "document_id": document_ids,
+        "challenge_id": [challenge.challenge_id],
     }
 
 
