@@ -81,6 +81,7 @@ class FieldErrorSchema(Schema):
     field = fields.String()
     message = fields.String()
     file = fields.String(metadata={"description": "the uploaded file the message is about"})
+    code = fields.String(metadata={"description": "why, as a code (e.g. not_accepted_type, too_large)"})
 
 
 class FindingSchema(Schema):

@@ -19,7 +19,7 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import abort
 
-from engine import NotFound, accounts
+from engine import InvalidInput, NotFound, accounts
 from engine import commands as cmd
 from engine.storage import queries
 from workflows.identifiers import mask_national_id, valid_national_id
@@ -234,6 +234,23 @@ def applicant_of(config: dict, applicant, data: dict) -> dict:
     }
 
 
+def refuse_kinds(uploads, allowed: set[str], what: str) -> None:
+    """Every file must be one of the documents ``allowed``; an error names each one that is not."""
+    errors = [
+        {
+            "field": f"documents/{index}",
+            "file": upload.file_name,
+            "code": "not_taken",
+            "message": f"is sent as '{upload.kind}', which is not among the documents {what}: "
+            + (", ".join(sorted(allowed)) or "none"),
+        }
+        for index, upload in enumerate(uploads)
+        if upload.kind not in allowed
+    ]
+    if errors:
+        raise InvalidInput(f"The file '{errors[0]['file']}' {errors[0]['message']}", errors=errors)
+
+
 @blp.route("/applications")
 class Applications(MethodView):
     @problems(blp, 401, 404, 409, 413, 422)
@@ -254,17 +271,9 @@ class Applications(MethodView):
         procedure = (request.form.get("procedure") or "").strip()
         config, definition = online_offer(procedure)
         uploads = uploads_from_request()
-        allowed = set(procedure_dict(procedure, config, definition)["document_kinds"])
-        wrong = [(index, upload) for index, upload in enumerate(uploads) if upload.kind not in allowed]
-        if wrong:
-            index, upload = wrong[0]
-            abort(
-                422,
-                message=f"The file '{upload.file_name}' is sent as '{upload.kind}', which this application does not take",
-                errors={
-                    f"documents/{index}": [f"{upload.file_name}: not one of {', '.join(sorted(allowed)) or 'none'}"]
-                },
-            )
+        refuse_kinds(
+            uploads, set(procedure_dict(procedure, config, definition)["document_kinds"]), "this application takes"
+        )
         data = application_data(config, applicant, [upload.kind for upload in uploads])
         started = engine().handle(
             cmd.StartCase(
@@ -308,16 +317,7 @@ class Supplement(MethodView):
         supplement = supplement_status(engine().case_state(case.id))
         if not supplement["awaiting_documents"]:
             abort(409, message=f"Case {case.number} is not waiting for documents")
-        missing = set(supplement["missing_documents"])
-        for index, upload in enumerate(uploads):
-            if upload.kind not in missing:
-                abort(
-                    422,
-                    message=f"The file '{upload.file_name}' is sent as '{upload.kind}', which the case does not miss",
-                    errors={
-                        f"documents/{index}": [f"{upload.file_name}: the case misses {', '.join(sorted(missing))}"]
-                    },
-                )
+        refuse_kinds(uploads, set(supplement["missing_documents"]), "the case is missing")
         kinds = sorted({upload.kind for upload in uploads})
         changed = engine().handle(
             cmd.AttachDocuments(

@@ -103,7 +103,8 @@ def check_uploads(uploads: tuple[cmd.Upload, ...], rules: DocumentRules, now: da
         media_type = sniff(content) if content else None
         refusal = _refusal(upload, content, media_type, rules)
         if refusal is not None:
-            errors.append({"field": f"documents/{index}", "file": name, "message": refusal})
+            code, message = refusal
+            errors.append({"field": f"documents/{index}", "file": name, "code": code, "message": message})
             too_large.append(len(content) > rules.max_bytes)
             continue
         document_id = str(uuid.uuid4())
@@ -127,17 +128,19 @@ def check_uploads(uploads: tuple[cmd.Upload, ...], rules: DocumentRules, now: da
     return checked
 
 
-def _refusal(upload: cmd.Upload, content: bytes, media_type: str | None, rules: DocumentRules) -> str | None:
-    """Why the upload is refused (the rest of a sentence that begins with its name), or None."""
+def _refusal(
+    upload: cmd.Upload, content: bytes, media_type: str | None, rules: DocumentRules
+) -> tuple[str, str] | None:
+    """Why the upload is refused: a code, and the rest of a sentence that begins with its name."""
     if not isinstance(upload.kind, str) or not KIND_PATTERN.match(upload.kind):
-        return "does not say which document it is (a code such as birth_certificate)"
+        return "no_kind", "does not say which document it is (a code such as birth_certificate)"
     if not content:
-        return "is empty"
+        return "empty", "is empty"
     if len(content) > rules.max_bytes:
-        return f"is {_size(len(content))}; a file may be at most {_size(rules.max_bytes)}"
+        return "too_large", f"is {_size(len(content))}; a file may be at most {_size(rules.max_bytes)}"
     if media_type not in rules.media_types:
         found = f"its content is {media_type}" if media_type else "its content is of no known type"
-        return f"is not a {rules.described()} file ({found}), whatever its name says"
+        return "not_accepted_type", f"is not a {rules.described()} file ({found}), whatever its name says"
     return None
 
 

@@ -25,7 +25,7 @@ def png(width: int = 2, height: int = 2) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
-PNG = png()
+PNG = png(160, 100)
 APPLICANT_ID = "A123456789"  # 王小明 in the agency simulator's household register
 APPLICANT_PHONE = "0912345678"
 BIRTH_FORM = {

@@ -275,6 +275,7 @@ def test_a_pdf_that_is_really_a_program_is_refused_by_name_and_nothing_is_kept(a
         {
             "field": "documents/1",
             "file": "setup.pdf",
+            "code": "not_accepted_type",
             "message": "is not a PDF, JPEG or PNG file (its content is application/x-msdownload), whatever its name says",
         }
     ]

@@ -18,9 +18,11 @@ export const session = {
   hasRole(...roles) { const user = this.user; return !!user && roles.some((role) => user.roles.includes(role)); },
 };
 
-export async function api(path, { method = "GET", json, form, text = false, headers = {} } = {}) {
+// ``token``: another bearer token than the signed-in user's (an applicant's), or null for none.
+export async function api(path, { method = "GET", json, form, text = false, headers = {}, token } = {}) {
   const init = { method, headers: { Accept: "application/json", ...headers } };
-  if (session.token) init.headers.Authorization = `Bearer ${session.token}`;
+  const bearer = token === undefined ? session.token : token;
+  if (bearer) init.headers.Authorization = `Bearer ${bearer}`;
   if (json !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(json);
@@ -31,7 +33,7 @@ export async function api(path, { method = "GET", json, form, text = false, head
   if (response.status === 204) return null;
   const body = text ? await response.text() : await response.json().catch(() => null);
   if (!response.ok) {
-    if (response.status === 401 && session.token && !path.startsWith("/api/auth")) {
+    if (response.status === 401 && token === undefined && session.token && !path.startsWith("/api/auth")) {
       session.clear();
       location.hash = "#/login";
     }

@@ -7,6 +7,8 @@ const ROUTES = [
   // [pattern, module, page function, roles (null: anyone)]
   [/^#\/login$/, null, loginPage, null],
   [/^#\/status$/, "./public.js", "statusPage", null],
+  [/^#\/apply$/, "./online.js", "applyPage", null],
+  [/^#\/apply\/(\w+)$/, "./online.js", "applicationPage", null],
   [/^#\/inbox$/, "./clerk.js", "inboxPage", ["clerk", "supervisor", "auditor", "admin"]],
   [/^#\/task\/([\w-]+)$/, "./clerk.js", "taskPage", ["clerk", "supervisor", "auditor", "admin"]],
   [/^#\/counter$/, "./clerk.js", "counterPage", ["clerk", "supervisor"]],
@@ -23,6 +25,7 @@ const NAV = [
   ["#/dashboard", "nav_dashboard", ["supervisor", "auditor", "admin"]],
   ["#/designer", "nav_designer", ["designer", "admin"]],
   ["#/status", "nav_status", null],
+  ["#/apply", "nav_apply", null],
 ];
 
 function homeRoute() {
@@ -36,7 +39,7 @@ function renderHeader() {
   const header = document.getElementById("top");
   const route = location.hash.split("?")[0];
   const links = NAV.filter(([, , roles]) => roles === null || session.hasRole(...roles));
-  header.replaceChildren(
+  header.replaceChildren(...[ // (absent parts are null: replaceChildren would write "null")
     h("a", { class: "brand", href: session.user ? homeRoute() : "#/login" }, t("app_title")),
     h("nav", { "aria-label": t("nav_main") }, h("ul", {}, links.map(([href, key]) =>
       h("li", {}, h("a", { href, "aria-current": route === href ? "page" : null }, t(key)))))),
@@ -45,7 +48,7 @@ function renderHeader() {
     h("button", { type: "button", class: "lang-switch", lang: currentLanguage() === "en" ? "zh-Hant-TW" : "en",
       "aria-label": t("language_label"), onclick: switchLanguage }, t("language")),
     session.user ? h("button", { type: "button", class: "sign-out", onclick: signOut }, t("sign_out")) : null,
-  );
+  ].filter(Boolean));
   document.getElementById("skip-link").textContent = t("skip");
   document.title = t("app_title");
 }

@@ -3,6 +3,7 @@ import { api, ApiError, session } from "./api.js";
 import { announce, facts, h, notice, table } from "./dom.js";
 import { fieldTitle, renderForm, validate } from "./forms.js";
 import { formatTime, optionLabel, procedureName, t } from "./i18n.js";
+import { documentsSection } from "./documents.js";
 
 const OFFICE_ZONE = "Asia/Taipei";
 const dayOf = (moment) => new Date(moment).toLocaleDateString("en-CA", { timeZone: OFFICE_ZONE });
@@ -71,6 +72,7 @@ export async function taskPage(main, taskId) {
     h("section", { "aria-labelledby": "documents-heading" }, h("h2", { id: "documents-heading" }, t("documents")),
       documents.length ? facts(documents.map(([key, names]) => [key, names.length ? names.map(optionLabel).join(", ") : t("none")]))
         : h("p", {}, t("no_documents"))),
+    await documentsSection(task.case_id),
     h("section", { "aria-labelledby": "evidence-heading" }, h("h2", { id: "evidence-heading" }, t("evidence")), evidenceTable(task.evidence)));
   const formSection = h("section", { "aria-labelledby": "form-heading" }, h("h2", { id: "form-heading" },
     task.form_schema?.title || t("form")));

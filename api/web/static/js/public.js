@@ -3,6 +3,7 @@ import { api, ApiError } from "./api.js";
 import { announce, facts, h, notice } from "./dom.js";
 import { formatTime, t } from "./i18n.js";
 import { slaBadge } from "./clerk.js";
+import { receivedDocuments, supplementSection } from "./online.js";
 
 export async function statusPage(main, params) {
   const result = h("div", { id: "status-result" });
@@ -19,7 +20,7 @@ export async function statusPage(main, params) {
   main.append(h("h1", {}, t("status_title")), form, result);
 }
 
-async function lookUp(number, code, result) {
+async function lookUp(number, code, result, done = null) {
   let status;
   try {
     status = await api(`/api/public/cases/${encodeURIComponent(number)}?code=${encodeURIComponent(code)}`);
@@ -28,14 +29,17 @@ async function lookUp(number, code, result) {
     return;
   }
   const list = (items) => (items.length ? h("ul", {}, items.map((item) => h("li", {}, item))) : t("none"));
-  result.replaceChildren(
+  result.replaceChildren(...[
     h("section", { "aria-labelledby": "case-status-heading" },
       h("h2", { id: "case-status-heading", tabindex: "-1" }, `${status.number} — ${status.procedure_name || status.procedure}`),
       facts([[t("status"), h("span", { id: "case-status" }, t(`status_${status.status}`))],
         [t("received_at"), formatTime(status.received_at)], [t("due_at"), formatTime(status.due_at)],
         [t("col_sla"), slaBadge(status.sla_state)], [t("delayed"), status.delayed ? t("delayed") : t("not_delayed")],
         [t("steps_done"), list(status.steps_done)], [t("steps_open"), list(status.steps_open)]])),
-    ratingSection(status, code, result));
+    done ? notice("ok", done) : null,
+    supplementSection(status, code, (message) => lookUp(number, code, result, message)),
+    receivedDocuments(status.documents),
+    ratingSection(status, code, result)].filter(Boolean));
   result.querySelector("#case-status-heading").focus();
 }
 
