@@ -227,10 +227,11 @@ class CaseEngine:
             result.first_divergent_seq = min(filter(None, (result.first_divergent_seq, first)))
         return result
 
-    def document(self, case_id: str, document_id: str) -> tuple[CaseDocument, bytes]:
-        """An attached file and its bytes, refused (Conflict) when they no longer match the
-        SHA-256 recorded when the file was received."""
+    def document(self, case_id: str, document_id: str, access: CaseAccess | None = None) -> tuple[CaseDocument, bytes]:
+        """An attached file and its bytes (of a case ``access`` reaches), refused (Conflict) when
+        they no longer match the SHA-256 recorded when the file was received."""
         with self.read() as session:
+            queries.get_case(session, case_id, access)
             row = queries.case_document(session, case_id, document_id)
         problem = stored_file_problem(self.documents, row)
         if problem:

@@ -80,6 +80,7 @@ class AttachDocuments:
     actor: str | None = None
     occasion: str = "attachment"  # application | supplement | attachment
     message: tuple[str, Any] | None = None
+    access: CaseAccess | None = None  # the cases the actor reaches (None: the system, any case)
 
 
 @dataclass(frozen=True)

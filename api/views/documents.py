@@ -12,7 +12,7 @@ from flask_smorest import abort
 from engine import commands as cmd
 from engine.storage import queries
 
-from ..auth import CASE_READERS, CASE_WORKERS, current_principal, engine
+from ..auth import CASE_READERS, CASE_WORKERS, case_access, current_principal, engine
 from ..online_schemas import DocumentSchema
 from ..schemas import CaseChangedSchema
 from .cases import changed_dict
@@ -93,7 +93,7 @@ class CaseDocuments(MethodView):
     def get(self, case_id):
         """The files attached to the case: kind, name, sniffed type, size, SHA-256, when and by whom."""
         with engine().read() as session:
-            queries.get_case(session, case_id)
+            queries.get_case(session, case_id, case_access())
             return [document_dict(row) for row in queries.case_documents(session, case_id)]
 
     @secured(blp, *CASE_WORKERS, errors=(404, 409, 413, 422))
@@ -102,7 +102,9 @@ class CaseDocuments(MethodView):
     def post(self, case_id):
         """Attach files to a running case (a scan made at the counter or on a home visit)."""
         changed = engine().handle(
-            cmd.AttachDocuments(case_id, uploads_from_request(), actor=current_principal().username)
+            cmd.AttachDocuments(
+                case_id, uploads_from_request(), actor=current_principal().username, access=case_access()
+            )
         )
         return changed_dict(changed)
 
@@ -123,7 +125,7 @@ class CaseDocumentContent(MethodView):
     )
     def get(self, case_id, document_id):
         """The file itself, checked against the SHA-256 recorded when it was received (409 if it no longer matches)."""
-        row, content = engine().document(case_id, document_id)
+        row, content = engine().document(case_id, document_id, case_access())
         disposition = "attachment" if request.args.get("download") in ("1", "true") else "inline"
         name = download_name(row)
         ascii_name = name.encode("ascii", "replace").decode("ascii").replace('"', "'").replace("?", "_")

@@ -167,6 +167,7 @@ class DocumentCommands(CaseChanges):
     def _attach_to_case(self, command: cmd.AttachDocuments, stored: list[CheckedUpload]) -> CaseChanged:
         """Files alone change no workflow: their events are chained like a claim's."""
         with self._transaction() as conn:
+            store.ensure_reachable(conn, command.case_id, command.access)
             case = self._load_running_case(conn, command.case_id)
             now = self._clock.now()
             read_version = case.version
@@ -183,6 +184,7 @@ class DocumentCommands(CaseChanges):
             MESSAGE_DELIVERED, command.actor, {"name": name, "payload": ensure_json(payload, "payload")}
         )
         with self._transaction(write_late=True) as conn:
+            store.ensure_reachable(conn, command.case_id, command.access)
             case = self._load_running_case(conn, command.case_id)
             definition = self._deployments.get(conn, case.definition_id)
             attached = self._document_events(stored, command.actor, command.occasion)

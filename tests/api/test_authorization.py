@@ -362,17 +362,17 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("/api/notifications", "GET"): (admits(*OUTBOX_READERS), lambda w, c: Request("GET", "/api/notifications")),
     # ---- files attached to cases: read by case readers, attached by case workers
     ("/api/cases/<string:case_id>/documents", "GET"): (
-        admits(*READERS),
+        reaching(admits(*READERS), "records_clerk"),
         lambda w, c: Request("GET", f"/api/cases/{w.case().case_id}/documents"),
     ),
     ("/api/cases/<string:case_id>/documents", "POST"): (
-        admits(*WORKERS),
+        reaching(admits(*WORKERS), "records_clerk"),
         lambda w, c: Request(
             "POST", f"/api/cases/{w.case().case_id}/documents", form_files=[("documents.photo", "p.png", PNG)]
         ),
     ),
     ("/api/cases/<string:case_id>/documents/<string:document_id>", "GET"): (
-        admits(*READERS),
+        reaching(admits(*READERS), "records_clerk"),
         lambda w, c: (lambda ids: Request("GET", f"/api/cases/{ids[0]}/documents/{ids[1]}"))(w.case_with_document()),
     ),
     ("/api/development/messages", "GET"): (

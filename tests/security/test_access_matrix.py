@@ -12,6 +12,7 @@ import pytest
 
 from engine import CaseAccess, NotFound
 from engine import commands as cmd
+from tests.api.online_helpers import PDF, PNG
 from tests.engine.helpers import RECEIVE, VALID_ID, open_tasks
 
 from .conftest import STAFF, _create_users
@@ -120,3 +121,28 @@ def test_a_cancel_out_of_reach_changes_nothing(call, engine, transcript, tokens)
     assert call("GET", f"/api/cases/{case_id}", user="clerk").json["status"] == "running"
     with pytest.raises(NotFound):  # the engine's own command refuses it, whoever sends it
         engine.handle(cmd.CancelCase(case_id, "x", actor="r", access=CaseAccess.of("r", ["clerk"], ["Records"])))
+
+
+DOCUMENT_ENDPOINTS = {
+    "documents": (READERS, "GET", "/api/cases/{case}/documents"),
+    "document": (READERS, "GET", "/api/cases/{case}/documents/{document}"),
+    "attach": (WORKERS, "POST", "/api/cases/{case}/documents"),
+}
+
+
+@pytest.mark.parametrize("endpoint", sorted(DOCUMENT_ENDPOINTS))
+def test_the_files_of_a_case_are_reached_as_the_case_is(call, engine, transcript, tokens, endpoint):
+    admitted, method, template = DOCUMENT_ENDPOINTS[endpoint]
+    seen, wanted = {}, {}
+    for user in STAFF:
+        case_id = start_case(engine)
+        engine.handle(cmd.AttachDocuments(case_id, (cmd.Upload("id.pdf", PDF, "national_id_card"),), actor="clerk"))
+        [document] = call("GET", f"/api/cases/{case_id}/documents", user="admin").json
+        path = template.format(case=case_id, document=document["id"])
+        upload = [("documents.photo", "photo.png", PNG)] if method == "POST" else None
+        answer = call(method, path, user=user, form_files=upload)
+        seen[user] = answer.status
+        wanted[user] = 403 if not roles_of(user) & admitted else 200 if user in REACHES_CLERK_CASE else 404
+        if answer.status == 404:
+            assert "does not exist" in answer.json["detail"], answer
+    assert seen == wanted
