@@ -426,7 +426,7 @@ class PublicCaseSchema(Schema):
     awaiting_documents = fields.Boolean(metadata={"description": "the case waits for missing documents"})
     missing_documents = fields.List(fields.String(), metadata={"description": "codes of the missing documents"})
     supplement_deadline = fields.String(allow_none=True, metadata={"description": "when they must arrive"})
-    documents = fields.List(fields.Dict(), metadata={"description": "files received: kind, name, size, when"})
+    received_documents = fields.List(fields.Dict(), metadata={"description": "files received: kind, name, size, when"})
 
 
 class RatingSchema(StrictSchema):

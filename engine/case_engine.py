@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from engine import commands as cmd
 from engine.access import CaseAccess
 from engine.audit import replay
-from engine.audit.documents import attached, check_documents, stored_file_problem
+from engine.audit.documents import attached, check_documents, read_checked
 from engine.background.service_runner import ServiceJobRunner
 from engine.cases import moving
 from engine.cases.documents import DocumentRules
@@ -233,10 +233,10 @@ class CaseEngine:
         with self.read() as session:
             queries.get_case(session, case_id, access)
             row = queries.case_document(session, case_id, document_id)
-        problem = stored_file_problem(self.documents, row)
+        content, problem = read_checked(self.documents, row)
         if problem:
             raise Conflict(f"The file {row.file_name!r} is not served: {problem}", document_id=row.id)
-        return row, self.documents.get(row.storage_key)
+        return row, content
 
     def verify_all(self, batch_size: int = 200) -> Iterator[replay.Verification]:
         after = None

@@ -66,18 +66,11 @@ def uploads_from_request() -> tuple[cmd.Upload, ...]:
     return tuple(uploads)
 
 
-def document_dict(row) -> dict:
-    return {
-        "id": row.id,
-        "kind": row.kind,
-        "file_name": row.file_name,
-        "media_type": row.media_type,
-        "size": row.size,
-        "sha256": row.sha256,
-        "occasion": row.occasion,
-        "attached_at": row.attached_at,
-        "attached_by": row.attached_by,
-    }
+DOCUMENT_FIELDS = ("id", "kind", "file_name", "media_type", "size", "sha256", "occasion", "attached_at", "attached_by")
+
+
+def document_dict(row, fields: tuple[str, ...] = DOCUMENT_FIELDS) -> dict:
+    return {name: getattr(row, name) for name in fields}
 
 
 def download_name(row) -> str:

@@ -16,6 +16,10 @@ from workflows.online import supplement_status
 from ..auth import engine
 from ..schemas import PublicCaseSchema, PublicLookupArgsSchema, RatingResultSchema, RatingSchema
 from .common import Blueprint, problems, zone
+from .documents import document_dict
+
+# What applicants see of the files the office received (no hash, no clerk's name).
+PUBLIC_DOCUMENT_FIELDS = ("kind", "file_name", "size", "occasion", "attached_at")
 
 blp = Blueprint(
     "public",
@@ -88,10 +92,7 @@ class PublicCase(MethodView):
             "can_rate": not rated and (case.status == "completed" or RATING_MESSAGE in state["awaited_messages"]),
             # What the one-time notice asks for, to upload from the status page.
             **supplement_status(state),
-            "documents": [
-                {key: getattr(row, key) for key in ("kind", "file_name", "size", "occasion", "attached_at")}
-                for row in documents
-            ],
+            "received_documents": [document_dict(row, PUBLIC_DOCUMENT_FIELDS) for row in documents],
         }
 
 

@@ -49,17 +49,22 @@ def check_documents(
 
 def stored_file_problem(store: DocumentStore | None, row: CaseDocument) -> str | None:
     """None if the store holds the row's bytes; else what is wrong."""
+    return read_checked(store, row)[1]
+
+
+def read_checked(store: DocumentStore | None, row: CaseDocument) -> tuple[bytes | None, str | None]:
+    """(the row's bytes, None) if the store holds exactly them; else (None, what is wrong)."""
     if store is None:
-        return "no document store is configured to read it from"
+        return None, "no document store is configured to read it from"
     try:
         content = store.get(row.storage_key)
     except DocumentMissing:
-        return "its file is missing from the document store"
+        return None, "its file is missing from the document store"
     except Exception as error:  # the store could not be read: not proven, so not ok
-        return f"its file could not be read ({type(error).__name__})"
+        return None, f"its file could not be read ({type(error).__name__})"
     if hashlib.sha256(content).hexdigest() != row.sha256:
-        return "its file's SHA-256 differs from the one recorded when it was received"
-    return None
+        return None, "its file's SHA-256 differs from the one recorded when it was received"
+    return content, None
 
 
 # ---------------------------------------------------------------------- retention

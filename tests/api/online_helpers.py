@@ -6,6 +6,8 @@ import re
 import struct
 import zlib
 
+from tests.procedures.journeys import JOURNEYS
+
 # Real files of each accepted type, small; and one that is not what its name says.
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
@@ -28,13 +30,11 @@ def png(width: int = 2, height: int = 2) -> bytes:
 PNG = png(160, 100)
 APPLICANT_ID = "A123456789"  # 王小明 in the agency simulator's household register
 APPLICANT_PHONE = "0912345678"
+# The counter's birth form less what the office fills for an online applicant.
 BIRTH_FORM = {
-    "applicant_name": "王小明",
-    "child_name": "王小華",
-    "child_birth_date": "2026-01-20",
-    "child_sex": "male",
-    "birth_place": {"city": "臺北市", "district": "大安區", "facility": "臺大醫院"},
-    "surname_from": "father",
+    key: value
+    for key, value in JOURNEYS["birth_registration"].receive.items()
+    if key not in ("national_id", "documents_presented")
 }
 CODE_IN_TEXT = re.compile(r"\b(\d{6})\b")
 

@@ -257,7 +257,11 @@ def test_an_online_application_starts_the_case_with_its_files_hashed_into_the_hi
         receipt_sms = session.scalars(select(Notification).where(Notification.kind == "case_received")).one()
     assert receipt_sms.recipient == APPLICANT_PHONE and number in receipt_sms.body and code in receipt_sms.body
     status = client.get(f"/api/public/cases/{number}", query_string={"code": code}).json
-    assert [item["file_name"] for item in status["documents"]] == ["出生證明.pdf", "id-back.jpg", "id-front.png"]
+    assert [item["file_name"] for item in status["received_documents"]] == [
+        "出生證明.pdf",
+        "id-back.jpg",
+        "id-front.png",
+    ]
     assert len(stored_files(settings)) == 3
 
 

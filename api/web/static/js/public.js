@@ -38,7 +38,7 @@ async function lookUp(number, code, result, done = null) {
         [t("steps_done"), list(status.steps_done)], [t("steps_open"), list(status.steps_open)]])),
     done ? notice("ok", done) : null,
     supplementSection(status, code, (message) => lookUp(number, code, result, message)),
-    receivedDocuments(status.documents),
+    receivedDocuments(status.received_documents),
     ratingSection(status, code, result)].filter(Boolean));
   result.querySelector("#case-status-heading").focus();
 }
