@@ -1,7 +1,7 @@
 """case_documents, verification_codes, applicant_sessions; notifications.ephemeral
 
 Revision ID: 1651
-Revises: 1601
+Revises: 2301
 Create Date: 2026-12-02 09:00:00
 
 Online applications: applicants without an account prove they reach a phone or email with a
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = "1651"
-down_revision = "1601"
+down_revision = "2301"
 branch_labels = None
 depends_on = None
 
