@@ -153,6 +153,10 @@ def test_online_application_with_upload_then_supplement_from_the_status_page_to_
     image.wait_for()
     clerk.wait_for_function("() => document.querySelector('#file-preview img').naturalWidth === 160")
     assert image.get_attribute("alt") == "國民身分證: 身分證.png"
+    with clerk.context.expect_page() as opened:  # a PDF opens in the browser's own viewer
+        clerk.get_by_role("button", name="開啟 出生證明.pdf").click()
+    assert opened.value.url.startswith("blob:")
+    opened.value.close()
     check_accessibility(clerk, "clerk-task-files")
     clerk.close()
 

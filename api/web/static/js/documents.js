@@ -5,15 +5,23 @@ import { h, notice, table } from "./dom.js";
 import { formatTime, optionLabel, t } from "./i18n.js";
 import { fileSize } from "./online.js";
 
-/** The fetched file as a local object URL (the API needs the bearer token, a plain link has none). */
-async function fileUrl(caseId, document) {
+/** The file's bytes, fetched with the clerk's token (a plain link would carry none). */
+async function fetchFile(caseId, document) {
   const response = await fetch(`/api/cases/${caseId}/documents/${document.id}`, { headers: { Authorization: `Bearer ${session.token}` } });
   if (!response.ok) {
     const problem = await response.json().catch(() => ({}));
     throw new Error(problem.detail || `HTTP ${response.status}`);
   }
-  return URL.createObjectURL(await response.blob());
+  return response.blob();
 }
+
+/** An image as a data: URL: the page's CSP allows data: images, not blob: ones. */
+const dataUrl = (blob) => new Promise((resolve, reject) => {
+  const reader = new FileReader();
+  reader.onload = () => resolve(reader.result);
+  reader.onerror = () => reject(reader.error);
+  reader.readAsDataURL(blob);
+});
 
 export async function documentsSection(caseId, { headingLevel = "h2" } = {}) {
   const section = h("section", { "aria-labelledby": "case-files-heading", id: "case-files" },
@@ -21,18 +29,19 @@ export async function documentsSection(caseId, { headingLevel = "h2" } = {}) {
   const documents = await api(`/api/cases/${caseId}/documents`);
   if (!documents.length) { section.append(h("p", {}, t("no_case_files"))); return section; }
   const preview = h("div", { id: "file-preview", "aria-live": "polite" });
+  // Images are shown here; a PDF opens in a tab of its own (the browser's viewer), or is saved.
   async function show(document, download) {
     try {
-      const url = await fileUrl(caseId, document);
-      if (download) {
-        const link = h("a", { href: url, download: document.file_name });
-        link.click();
+      const blob = await fetchFile(caseId, document);
+      if (download || document.media_type === "application/pdf") {
+        const url = URL.createObjectURL(blob);
+        if (download) h("a", { href: url, download: document.file_name }).click();
+        else window.open(url, "_blank", "noopener");
+        setTimeout(() => URL.revokeObjectURL(url), 60_000);
         return;
       }
       const label = `${optionLabel(document.kind)}: ${document.file_name}`;
-      preview.replaceChildren(h("h3", {}, label), document.media_type === "application/pdf"
-        ? h("iframe", { src: url, title: label, class: "file-frame" })
-        : h("img", { src: url, alt: label, class: "file-image" }));
+      preview.replaceChildren(h("h3", {}, label), h("img", { src: await dataUrl(blob), alt: label, class: "file-image" }));
     } catch (failure) {
       preview.replaceChildren(notice("bad", `${document.file_name}: ${failure.message}`));
     }
