@@ -275,12 +275,13 @@ class Applications(MethodView):
             uploads, set(procedure_dict(procedure, config, definition)["document_kinds"]), "this application takes"
         )
         data = application_data(config, applicant, [upload.kind for upload in uploads])
+        person = applicant_of(config, applicant, data)
         started = engine().handle(
             cmd.StartCase(
                 procedure,
                 data,
                 "online",
-                applicant=applicant_of(config, applicant, data),
+                applicant=person,
                 actor=APPLICANT,
                 idempotency_key=(request.headers.get("Idempotency-Key") or "").strip()[:200] or None,
                 documents=uploads,
@@ -295,7 +296,12 @@ class Applications(MethodView):
             "existing": started.existing,
             "receipt": receipt(started),
             "documents": documents,
-            "receipt_sent_to": [mask_destination(applicant.channel, applicant.destination)],
+            # The receipt goes to each contact the case has (the policy sends SMS and email).
+            "receipt_sent_to": [
+                mask_destination(channel, person[key])
+                for key, channel in (("phone", "sms"), ("email", "email"))
+                if key in person
+            ],
         }, 200 if started.existing else 201
 
 

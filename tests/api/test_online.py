@@ -438,3 +438,17 @@ def test_a_home_visit_case_gets_its_receipt_by_sms_and_a_counter_case_does_not(c
         receipts = session.scalars(select(Notification).where(Notification.kind == "case_received")).all()
     assert [(r.channel, r.recipient) for r in receipts] == [("sms", "0911222333")]
     assert visit["number"] in receipts[0].body and visit["access_code"] in receipts[0].body
+
+
+def test_the_receipt_goes_to_every_contact_the_applicant_gave(app, client_at, engine, birth):
+    client = client_at()
+    token = verified_token(app, client)
+    answer = apply(client, token, [], data={**BIRTH_FORM, "applicant_email": "wang@example.tw"})
+    assert answer.status_code == 201 and answer.json["receipt_sent_to"] == ["0912***678", "wa***@example.tw"]
+    with engine.read() as session:
+        receipts = session.scalars(select(Notification).where(Notification.kind == "case_received")).all()
+    assert sorted((r.channel, r.recipient) for r in receipts) == [
+        ("email", "wang@example.tw"),
+        ("sms", APPLICANT_PHONE),
+    ]
+    assert all(answer.json["access_code"] in r.body for r in receipts)
