@@ -14,7 +14,7 @@ import pytest
 from engine import commands as cmd
 from engine import files_from_folder
 
-from ..api.online_helpers import APPLICANT_ID, APPLICANT_PHONE, EXECUTABLE, PDF, PNG, code_from
+from ..api.online_helpers import APPLICANT_ID, APPLICANT_PHONE, EXECUTABLE, JPEG, PDF, PNG, code_from
 from ..conftest import BPMN
 from .conftest import check_accessibility, screenshot, sign_in, wait_ready
 
@@ -157,6 +157,14 @@ def test_online_application_with_upload_then_supplement_from_the_status_page_to_
         clerk.get_by_role("button", name="開啟 出生證明.pdf").click()
     assert opened.value.url.startswith("blob:")
     opened.value.close()
+    # A clerk can attach a scan too (made at the counter, or on a home visit).
+    clerk.get_by_text("附加掃描檔").click()
+    clerk.set_input_files(
+        "#attach-doc-national_id_card", files=[{"name": "掃描.jpg", "mimeType": "image/jpeg", "buffer": JPEG}]
+    )
+    clerk.locator("#attach-files").click()
+    clerk.wait_for_selector("#case-files-table[data-count='3']")
+    assert "掃描.jpg" in clerk.inner_text("#case-files-table") and "臨櫃掃描" in clerk.inner_text("#case-files-table")
     check_accessibility(clerk, "clerk-task-files")
     clerk.close()
 
@@ -209,8 +217,11 @@ def test_online_application_with_upload_then_supplement_from_the_status_page_to_
     check_accessibility(page, "status-completed-online")
     history = api_as("GET", f"/api/cases/{case_id}/events", user="auditor").json
     attached = [event["payload"] for event in history if event["type"] == "document_attached"]
-    assert [item["file_name"] for item in attached] == ["出生證明.pdf", "身分證.png", "約定書.pdf"]
-    assert attached[2]["sha256"] == hashlib.sha256(PDF).hexdigest() and attached[2]["occasion"] == "supplement"
+    assert [item["file_name"] for item in attached] == ["出生證明.pdf", "身分證.png", "掃描.jpg", "約定書.pdf"]
+    assert attached[3]["sha256"] == hashlib.sha256(PDF).hexdigest() and attached[3]["occasion"] == "supplement"
+    assert [e["actor"] for e in history if e["type"] == "document_attached"] == ["applicant"] * 2 + [
+        "counter_clerk"
+    ] + ["applicant"]
     assert api_as("GET", f"/api/cases/{case_id}/verify", user="auditor").json["ok"] is True
 
 

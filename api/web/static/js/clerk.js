@@ -45,6 +45,13 @@ function documentsOf(data) {
   return Object.entries(data || {}).filter(([key, value]) => /document/i.test(key) && Array.isArray(value));
 }
 
+/** The documents a clerk may attach scans of from the task page: those the case lists. */
+function scanKinds(task) {
+  if (!session.hasRole("clerk", "supervisor") || task.case.status !== "running") return [];
+  const data = task.case_data || {};
+  return [...new Set([...(data.documents_presented || []), ...(data.missing_documents || [])])];
+}
+
 function evidenceTable(evidence) {
   if (!evidence.length) return h("p", {}, t("no_evidence"));
   return table(null, [t("agency"), t("operation"), t("result"), t("at")], evidence.map((item) => [
@@ -72,7 +79,7 @@ export async function taskPage(main, taskId) {
     h("section", { "aria-labelledby": "documents-heading" }, h("h2", { id: "documents-heading" }, t("documents")),
       documents.length ? facts(documents.map(([key, names]) => [key, names.length ? names.map(optionLabel).join(", ") : t("none")]))
         : h("p", {}, t("no_documents"))),
-    await documentsSection(task.case_id),
+    await documentsSection(task.case_id, { attachKinds: scanKinds(task) }),
     h("section", { "aria-labelledby": "evidence-heading" }, h("h2", { id: "evidence-heading" }, t("evidence")), evidenceTable(task.evidence)));
   const formSection = h("section", { "aria-labelledby": "form-heading" }, h("h2", { id: "form-heading" },
     task.form_schema?.title || t("form")));
