@@ -85,12 +85,28 @@ class FieldErrorSchema(Schema):
 
 
 class FindingSchema(Schema):
+    kind = fields.String(allow_none=True, metadata={"description": "the finding's kind (docs/designer.md lists them)"})
+    severity = fields.String(
+        validate=validate.OneOf(["error", "fixable", "warning", "note"]),
+        metadata={
+            "description": "error: cannot run as drawn; fixable: cannot run as drawn, and an automatic fix "
+            "exists (see fix); warning: runs, probably not as meant; note: for information"
+        },
+    )
+    scope = fields.String(
+        validate=validate.OneOf(["element", "file", "bundle"]),
+        metadata={"description": "what the finding is about: one element, a whole file, or the whole bundle"},
+    )
     element_id = fields.String(allow_none=True)
     element_type = fields.String(allow_none=True)
-    severity = fields.String(validate=validate.OneOf(["error", "warning", "info"]))
-    message = fields.String()
+    element_name = fields.String(allow_none=True)
     file = fields.String(allow_none=True)
     line = fields.Integer(allow_none=True)
+    message = fields.String(metadata={"description": "in English (messages holds both languages)"})
+    messages = fields.Dict(
+        keys=fields.String(), values=fields.String(), metadata={"description": "the message by language: en, zh-TW"}
+    )
+    fix = fields.String(allow_none=True, metadata={"description": "for a fixable finding: the fix that resolves it"})
 
 
 class ProblemSchema(Schema):

@@ -25,7 +25,7 @@ from engine.cases.inputs import access_code_matches
 from engine.cases.moving import MoveBlocked
 from engine.clock import Clock, ManualClock, SystemClock, current_now, execution_context
 from engine.definitions.deployments import ParsedDefinition, files_from_folder
-from engine.definitions.findings import ERROR, INFO, WARNING, Finding
+from engine.definitions.findings import ERROR, FIXABLE, NOTE, WARNING, Finding
 from engine.errors import (
     Conflict,
     DefinitionInvalid,
@@ -50,7 +50,8 @@ from engine.services import ServiceAnswer, ServiceCall, ServiceFailure
 
 __all__ = [
     "ERROR",
-    "INFO",
+    "FIXABLE",
+    "NOTE",
     "RATING_MESSAGE",
     "WARNING",
     "CaseAccess",

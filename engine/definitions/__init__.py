@@ -5,22 +5,26 @@ between versions, dry run). Findings (``Finding``) are how every problem is repo
 from engine.definitions.deployments import Deployments, ParsedDefinition, files_from_folder
 from engine.definitions.diff import diff_bundles, diff_versions
 from engine.definitions.dry_run import DEFAULT_MAX_STEPS, dry_run, synchronous_script_engine, wall_clock_now
-from engine.definitions.findings import ERROR, INFO, WARNING, Finding, has_errors
-from engine.definitions.fixes import FIXES, fix_implicit_splits
+from engine.definitions.findings import ERROR, FIXABLE, NOTE, WARNING, Finding, has_errors
+from engine.definitions.fixes import FIXES, apply_fixes, fix_implicit_splits
+from engine.definitions.kinds import KINDS
 from engine.definitions.lint import RULES, lint_bundle
 from engine.definitions.validation import ValidatedBundle, validate_bundle
 
 __all__ = [
     "DEFAULT_MAX_STEPS",
     "ERROR",
+    "FIXABLE",
     "FIXES",
-    "INFO",
+    "KINDS",
+    "NOTE",
     "RULES",
     "WARNING",
     "Deployments",
     "Finding",
     "ParsedDefinition",
     "ValidatedBundle",
+    "apply_fixes",
     "diff_bundles",
     "diff_versions",
     "dry_run",

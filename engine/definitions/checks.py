@@ -7,72 +7,51 @@ from typing import Iterable
 
 from lxml import etree
 
-from engine.definitions.findings import ERROR, WARNING
-from engine.definitions.xml import Report, bpmn_xpath, describe, local_name, shorten
+from engine.definitions.kinds import listing, words
+from engine.definitions.xml import Report, bpmn_xpath, identified_elements, local_name, shorten
 
 
-def check_sequence_flows(report: Report, file: str, root: etree._Element) -> None:
+def check_sequence_flows(report: Report, file: str, process: etree._Element) -> None:
     """Every sequence flow must connect two elements of its own process."""
-    for process in bpmn_xpath(root, ".//bpmn:process"):
-        ids = {element.get("id") for element in process.iter(tag=etree.Element)}
-        for flow in bpmn_xpath(process, ".//bpmn:sequenceFlow"):
-            for attribute, role in (("sourceRef", "starts at"), ("targetRef", "points to")):
-                ref = flow.get(attribute)
-                if not ref:
-                    report.add_for(
-                        ERROR,
-                        f"Sequence flow '{flow.get('id')}' has no {attribute}. "
-                        "Connect both ends of the arrow in the modeler.",
-                        flow,
-                        file,
-                    )
-                elif ref not in ids:
-                    report.add_for(ERROR, missing_flow_end_message(flow.get("id"), role, ref), flow, file)
-
-
-def missing_flow_end_message(flow_id: str | None, role: str, ref: str) -> str:
-    return (
-        f"Sequence flow '{flow_id}' {role} element '{ref}' which does not exist in this "
-        "process. Reconnect the arrow in the modeler or delete it."
-    )
+    ids = {element.get("id") for element in identified_elements(process, diagram=False)}
+    for flow in bpmn_xpath(process, ".//bpmn:sequenceFlow"):
+        for attribute, role in (("sourceRef", "role-source"), ("targetRef", "role-target")):
+            ref = flow.get(attribute)
+            if not ref:
+                report.add("flow-end-missing", at=flow, file=file, flow=flow.get("id"), attribute=attribute)
+            elif ref not in ids:
+                report.add("flow-end-unknown", at=flow, file=file, flow=flow.get("id"), role=words(role), ref=ref)
 
 
 def is_draft(process: etree._Element) -> bool:
-    return process.get("isExecutable", "true").lower() == "false"
+    return process.get("isExecutable", "true").strip().lower() == "false"
 
 
-def call_activity_problem(element: etree._Element, executable: set[str], drafts: set[str]) -> str | None:
-    """Why a call activity cannot run (None if its target is an executable process)."""
+def call_activity_problem(element: etree._Element, executable: set[str], drafts: set[str]) -> tuple[str, dict] | None:
+    """Why a call activity cannot run, as (kind, values); None if its target is an executable process."""
     target = element.get("calledElement")
     if not target:
-        return (
-            f"{describe(element)} does not say which process it calls. Choose the called "
-            "process in the modeler (calledElement)."
-        )
+        return "call-without-target", {}
     if target in drafts:
-        return (
-            f"{describe(element)} calls process '{target}', which is marked as not "
-            "executable (a draft). Make that process executable."
-        )
+        return "call-to-draft", {"target": target}
     if target not in executable:
-        return (
-            f"{describe(element)} calls process '{target}', which is not in the bundle. "
-            f"Add the BPMN file that defines '{target}', or correct the called process id."
-        )
+        return "call-to-missing", {"target": target}
     return None
 
 
-def check_call_activities(report: Report, documents: dict[str, etree._Element]) -> None:
-    """Every call activity must call an executable process of the bundle (any file)."""
+def check_call_activities(
+    report: Report, documents: dict[str, etree._Element], running: list[tuple[str, etree._Element]]
+) -> None:
+    """Every call activity of a running process must call an executable process of the bundle (any file)."""
     executable, drafts = set(), set()
     for root in documents.values():
         for process in bpmn_xpath(root, ".//bpmn:process"):
             (drafts if is_draft(process) else executable).add(process.get("id"))
-    for file, root in documents.items():
+    for file, root in running:
         for element in bpmn_xpath(root, ".//bpmn:callActivity"):
             problem = call_activity_problem(element, executable, drafts)
             if problem:
-                report.add_for(ERROR, problem, element, file)
+                report.add(problem[0], at=element, file=file, **problem[1])
 
 
 def decision_of(task: etree._Element) -> str | None:
@@ -81,30 +60,26 @@ def decision_of(task: etree._Element) -> str | None:
     return (refs[0].text or "").strip() if refs else None
 
 
-def missing_decision_message(task: etree._Element, decision: str | None, available: list[str]) -> str:
-    listing = f"Decisions in the bundle: {', '.join(available)}." if available else "The bundle has no DMN decision."
+def missing_decision(task: etree._Element, decision: str | None, available: list[str]) -> tuple[str, dict]:
+    """(kind, values) of the finding about a business rule task whose decision is missing."""
+    decisions = words("decisions-listed", decisions=listing(available)) if available else words("decisions-none")
     if not decision:
-        return (
-            f"{describe(task)} does not say which decision to evaluate. Choose the DMN "
-            f"decision in the modeler (spiffworkflow:calledDecisionId). {listing}"
-        )
-    return (
-        f"{describe(task)} evaluates decision '{decision}', which is not in the bundle. "
-        f"Add the .dmn file that defines it, or correct the decision id. {listing}"
-    )
+        return "decision-not-named", {"listing": decisions}
+    return "decision-missing", {"decision": decision, "listing": decisions}
 
 
-def check_business_rule_tasks(report: Report, documents: dict[str, etree._Element], decisions: list[str]) -> None:
-    """Every business rule task must name a DMN decision of the bundle."""
-    for file, root in documents.items():
+def check_business_rule_tasks(report: Report, running: list[tuple[str, etree._Element]], decisions: list[str]) -> None:
+    """Every business rule task of a running process must name a DMN decision of the bundle."""
+    for file, root in running:
         for task in bpmn_xpath(root, ".//bpmn:businessRuleTask"):
             decision = decision_of(task)
             if not decision or decision not in decisions:
-                report.add_for(ERROR, missing_decision_message(task, decision, decisions), task, file)
+                kind, values = missing_decision(task, decision, decisions)
+                report.add(kind, at=task, file=file, **values)
 
 
 # Tags of the BPMN elements that take part in the flow (used to spot unconnected ones).
-_FLOW_NODES = {
+FLOW_NODES = {
     "task",
     "userTask",
     "manualTask",
@@ -133,23 +108,17 @@ _FLOW_NODES = {
 def check_unconnected(report: Report, file: str | None, container: etree._Element, reached: set) -> None:
     """Warn about flow elements of a process (or subProcess) that the parser never reached."""
     for child in container:
-        if local_name(child.tag) in _FLOW_NODES and child.get("id") not in reached:
-            report.add_for(
-                WARNING,
-                f"{describe(child)} is not connected to the start event, so "
-                "it will never run. Connect it with sequence flows or delete it.",
-                child,
-                file,
-            )
+        if local_name(child.tag) in FLOW_NODES and child.get("id") not in reached:
+            report.add("unconnected", at=child, file=file)
 
 
 # Expressions evaluated by the engine, outside scripts: (XPath, what it is called)
 _EXPRESSIONS = [
-    (".//bpmn:sequenceFlow/bpmn:conditionExpression", "condition"),
-    (".//bpmn:conditionalEventDefinition/bpmn:condition", "condition"),
-    (".//bpmn:standardLoopCharacteristics/bpmn:loopCondition", "loop condition"),
-    (".//bpmn:multiInstanceLoopCharacteristics/bpmn:loopCardinality", "loop cardinality"),
-    (".//bpmn:multiInstanceLoopCharacteristics/bpmn:completionCondition", "completion condition"),
+    (".//bpmn:sequenceFlow/bpmn:conditionExpression", "what-condition"),
+    (".//bpmn:conditionalEventDefinition/bpmn:condition", "what-condition"),
+    (".//bpmn:standardLoopCharacteristics/bpmn:loopCondition", "what-loop-condition"),
+    (".//bpmn:multiInstanceLoopCharacteristics/bpmn:loopCardinality", "what-loop-cardinality"),
+    (".//bpmn:multiInstanceLoopCharacteristics/bpmn:completionCondition", "what-completion-condition"),
 ]
 
 
@@ -171,12 +140,13 @@ def check_expressions(report: Report, file: str, root: etree._Element) -> None:
             problem = report.check_python(text, "eval")
             if problem:
                 owner = _owner(expression)
-                report.add_for(
-                    ERROR,
-                    f"The {what} of {describe(owner)} is not accepted as a "
-                    f"Python expression: {problem}. Fix the expression `{shorten(text.strip())}`.",
-                    owner,
-                    file,
+                report.add(
+                    "expression-invalid",
+                    at=owner,
+                    file=file,
+                    what=words(what),
+                    problem=problem,
+                    code=shorten(text.strip()),
                 )
 
 

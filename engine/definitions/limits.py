@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Iterable, Iterator
 
-from engine.definitions.findings import ERROR
+from engine.definitions.kinds import words
 from engine.definitions.xml import Report, shorten
 from engine.storage.models import CaseEvent, Definition, DefinitionFile, Task
 from engine.workflow.runtime import FORM_KEY_PROPERTY, element_properties
@@ -37,36 +37,34 @@ def check_lengths(
     """One ERROR finding for each name longer than the engine stores."""
     for name in file_names:
         if len(name) > FILE_NAME_LIMIT:
-            report.add(
-                ERROR,
-                f"The file name '{shorten(name)}' has {len(name)} characters; at most "
-                f"{FILE_NAME_LIMIT} are kept. Rename the file.",
-                file=name,
-            )
+            report.add("file-name-too-long", file=name, name=shorten(name), length=len(name), limit=FILE_NAME_LIMIT)
     for process_id in process_ids:
         if len(process_id) > PROCESS_ID_LIMIT:
             report.add(
-                ERROR,
-                f"The process id '{shorten(process_id)}' has {len(process_id)} characters; a "
-                f"procedure's key has at most {PROCESS_ID_LIMIT}. Give the process a shorter id.",
+                "process-id-too-long",
                 element_id=process_id,
                 element_type="process",
+                id=shorten(process_id),
+                length=len(process_id),
+                limit=PROCESS_ID_LIMIT,
             )
     for file, task_spec in task_specs:
         for what, value, limit in _stored_names(task_spec):
             if value is not None and len(value) > limit:
-                report.add_for_id(
-                    ERROR,
-                    f"The {what} of element '{shorten(task_spec.bpmn_id)}' has {len(value)} "
-                    f"characters; at most {limit} are stored. Shorten it.",
-                    task_spec.bpmn_id,
-                    file,
+                report.add(
+                    "stored-name-too-long",
+                    element_id=task_spec.bpmn_id,
+                    file=file,
+                    what=words(what),
+                    id=shorten(task_spec.bpmn_id),
+                    length=len(value),
+                    limit=limit,
                 )
 
 
 def _stored_names(task_spec) -> Iterator[tuple[str, str | None, int]]:
     properties = element_properties(task_spec)
-    yield "id", task_spec.bpmn_id, ELEMENT_ID_LIMIT
-    yield "name", getattr(task_spec, "bpmn_name", None), TASK_NAME_LIMIT
-    yield "lane", getattr(task_spec, "lane", None), LANE_LIMIT
-    yield "form (formJsonSchemaFilename)", properties.get(FORM_KEY_PROPERTY), FORM_KEY_LIMIT
+    yield "what-id", task_spec.bpmn_id, ELEMENT_ID_LIMIT
+    yield "what-name", getattr(task_spec, "bpmn_name", None), TASK_NAME_LIMIT
+    yield "what-lane", getattr(task_spec, "lane", None), LANE_LIMIT
+    yield "what-form", properties.get(FORM_KEY_PROPERTY), FORM_KEY_LIMIT

@@ -18,8 +18,9 @@ from typing import Callable, Iterator, Mapping
 
 from lxml import etree
 
-from engine.definitions.findings import WARNING, Finding
-from engine.definitions.xml import BPMN_NS, Report, load_xml, local_name
+from engine.definitions.findings import Finding
+from engine.definitions.kinds import listing, words
+from engine.definitions.xml import BPMN_NS, Report, describe, load_xml, local_name
 
 CONTAINERS = {"process", "subProcess", "transaction", "adHocSubProcess"}
 ACTIVITIES = {
@@ -94,17 +95,12 @@ def _index(container: _Container) -> _Container:
     return container
 
 
-def _warn(report: Report, container: _Container, rule: str, element: etree._Element, message: str) -> None:
-    report.add_for(WARNING, f"[{rule}] {message}", element, container.file)
+def _warn(report: Report, container: _Container, rule: str, element: etree._Element, **params) -> None:
+    report.add(rule, at=element, file=container.file, **params)
 
 
 def _kind(element: etree._Element) -> str:
     return local_name(element.tag)
-
-
-def _name(element: etree._Element) -> str:
-    name = element.get("name")
-    return f"{_kind(element)} '{element.get('id')}'" + (f' ("{name}")' if name else "")
 
 
 def _has_definition(element: etree._Element, definition: str) -> bool:
@@ -146,26 +142,14 @@ def start_event_required(report: Report, container: _Container) -> None:
     if container.is_event_subprocess or not container.nodes:
         return
     if not any(_kind(node) == "startEvent" for node in container.nodes):
-        _warn(
-            report,
-            container,
-            "start-event-required",
-            container.element,
-            f"{_name(container.element)} has no start event. Add one, so that it is clear where it begins.",
-        )
+        _warn(report, container, "start-event-required", container.element)
 
 
 def end_event_required(report: Report, container: _Container) -> None:
     if container.is_event_subprocess or not container.nodes:
         return
     if not any(_kind(node) == "endEvent" for node in container.nodes):
-        _warn(
-            report,
-            container,
-            "end-event-required",
-            container.element,
-            f"{_name(container.element)} has no end event. Add one, so that it is clear where it ends.",
-        )
+        _warn(report, container, "end-event-required", container.element)
 
 
 def no_disconnected(report: Report, container: _Container) -> None:
@@ -174,13 +158,7 @@ def no_disconnected(report: Report, container: _Container) -> None:
         if _kind(node) == "boundaryEvent" or _needs_no_incoming(node, container) and _kind(node) != "startEvent":
             continue
         if not container.incoming[node_id] and not container.outgoing.get(node_id):
-            _warn(
-                report,
-                container,
-                "no-disconnected",
-                node,
-                f"{_name(node)} is not connected to anything. Connect it with sequence flows or delete it.",
-            )
+            _warn(report, container, "no-disconnected", node)
 
 
 def no_implicit_start(report: Report, container: _Container) -> None:
@@ -189,14 +167,7 @@ def no_implicit_start(report: Report, container: _Container) -> None:
         if _needs_no_incoming(node, container) or not container.outgoing.get(node_id):
             continue  # disconnected elements have their own rule
         if not container.incoming[node_id]:
-            _warn(
-                report,
-                container,
-                "no-implicit-start",
-                node,
-                f"{_name(node)} has no incoming sequence flow, so it starts on its own. Connect it "
-                "to the flow before it, or begin the process with a start event.",
-            )
+            _warn(report, container, "no-implicit-start", node)
 
 
 def no_implicit_end(report: Report, container: _Container) -> None:
@@ -205,14 +176,7 @@ def no_implicit_end(report: Report, container: _Container) -> None:
         if _needs_no_outgoing(node, container) or not container.incoming[node_id]:
             continue
         if not container.outgoing.get(node_id):
-            _warn(
-                report,
-                container,
-                "no-implicit-end",
-                node,
-                f"{_name(node)} has no outgoing sequence flow, so the path silently ends there. "
-                "Connect it to an end event.",
-            )
+            _warn(report, container, "no-implicit-end", node)
 
 
 def label_required(report: Report, container: _Container) -> None:
@@ -222,14 +186,8 @@ def label_required(report: Report, container: _Container) -> None:
             continue
         splits = kind in GATEWAYS and len(container.outgoing.get(node.get("id"), [])) > 1
         if kind in ACTIVITIES or kind in EVENTS and kind != "boundaryEvent" or splits and kind in CHOICE_GATEWAYS:
-            what = "the question it decides" if kind in GATEWAYS else "what happens here"
-            _warn(
-                report,
-                container,
-                "label-required",
-                node,
-                f"{_name(node)} has no label. Name it after {what}, so that the diagram can be read.",
-            )
+            what = "label-question" if kind in GATEWAYS else "label-action"
+            _warn(report, container, "label-required", node, what=words(what))
 
 
 def conditional_flows(report: Report, container: _Container) -> None:
@@ -240,56 +198,27 @@ def conditional_flows(report: Report, container: _Container) -> None:
         if not conditional or node.get("default"):
             continue
         if _kind(node) in CHOICE_GATEWAYS and len(conditional) == len(flows) or _kind(node) in ACTIVITIES:
-            _warn(
-                report,
-                container,
-                "conditional-flows",
-                node,
-                f"{_name(node)} has conditional outgoing flows ({', '.join(f.get('id') for f in conditional)}) "
-                "and no default flow: when no condition matches, the case stops with an error. "
-                "Mark one flow as the default.",
-            )
+            _warn(report, container, "conditional-flows", node, flows=listing(f.get("id") for f in conditional))
 
 
 def superfluous_gateway(report: Report, container: _Container) -> None:
     for node in container.nodes:
         if _kind(node) in GATEWAYS and _kind(node) != "eventBasedGateway":
             if container.incoming[node.get("id")] == 1 and len(container.outgoing.get(node.get("id"), [])) == 1:
-                _warn(
-                    report,
-                    container,
-                    "superfluous-gateway",
-                    node,
-                    f"{_name(node)} has one incoming and one outgoing flow, so it does nothing. Remove it.",
-                )
+                _warn(report, container, "superfluous-gateway", node)
 
 
 def fake_join(report: Report, container: _Container) -> None:
     for node in container.nodes:
         if _kind(node) in ACTIVITIES and container.incoming[node.get("id")] > 1:
-            _warn(
-                report,
-                container,
-                "fake-join",
-                node,
-                f"{_name(node)} has {container.incoming[node.get('id')]} incoming flows: it runs once for "
-                "each arriving path, it does not wait for all of them. Put a parallel gateway before it "
-                "to wait for all paths, or an exclusive gateway to merge alternatives.",
-            )
+            _warn(report, container, "fake-join", node, count=container.incoming[node.get("id")])
 
 
 def no_gateway_join_fork(report: Report, container: _Container) -> None:
     for node in container.nodes:
         node_id = node.get("id")
         if _kind(node) in GATEWAYS and container.incoming[node_id] > 1 and len(container.outgoing.get(node_id, [])) > 1:
-            _warn(
-                report,
-                container,
-                "no-gateway-join-fork",
-                node,
-                f"{_name(node)} both merges and splits the flow. Use two gateways, one for each, "
-                "so that each says one thing.",
-            )
+            _warn(report, container, "no-gateway-join-fork", node)
 
 
 def no_duplicate_sequence_flows(report: Report, container: _Container) -> None:
@@ -302,8 +231,10 @@ def no_duplicate_sequence_flows(report: Report, container: _Container) -> None:
                 container,
                 "no-duplicate-sequence-flows",
                 flow,
-                f"sequenceFlow '{flow.get('id')}' connects {ends[0]} to {ends[1]} like "
-                f"'{seen[ends].get('id')}' does. Delete one of them.",
+                flow=flow.get("id"),
+                source=ends[0],
+                target=ends[1],
+                other=seen[ends].get("id"),
             )
         else:
             seen[ends] = flow
@@ -312,14 +243,7 @@ def no_duplicate_sequence_flows(report: Report, container: _Container) -> None:
 def single_blank_start_event(report: Report, container: _Container) -> None:
     blank = [node for node in container.nodes if _kind(node) == "startEvent" and _is_blank(node)]
     for extra in blank[1:]:
-        _warn(
-            report,
-            container,
-            "single-blank-start-event",
-            extra,
-            f"{_name(extra)} is a second start event without a trigger in {_name(container.element)}. "
-            "Keep one blank start event, or give the others a message, timer or signal.",
-        )
+        _warn(report, container, "single-blank-start-event", extra, owner=describe(container.element))
 
 
 RULES: tuple[Callable[[Report, _Container], None], ...] = (

@@ -1,5 +1,7 @@
 """Deploy-time checks of timer expressions: the library checks them only when a timer is
-reached, so a quoted-or-not ISO value, a bad duration or a naive date is caught here."""
+reached, so a quoted-or-not ISO value, a bad duration or a naive date is caught here. Timer
+definitions written at the top of the file (not inside an event) are inert unless an event refers
+to them: ``check_top_level_definitions``."""
 
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ from typing import Callable
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
-from engine.definitions.findings import ERROR, WARNING
+from engine.definitions.findings import Text
+from engine.definitions.kinds import words
 from engine.definitions.xml import MAX_TIMER_DAYS, Report, bpmn_xpath, check_python, describe, local_name
 
 # An ISO 8601 value written without quotes: P5D, PT4H, R3/P2D, 2026-01-02T09:00:00+08:00
@@ -23,62 +26,64 @@ _TIMER_KINDS = ("timeDate", "timeDuration", "timeCycle")
 _EXAMPLES = {"timeDate": '"2026-01-02T09:00:00+08:00"', "timeDuration": '"P5D"', "timeCycle": '"R3/P2D"'}
 _KNOWN_BUILTINS = frozenset(dir(builtins))
 
+# A problem with a timer body: (kind of finding, its values besides the timer).
+TimerProblem = tuple[str, dict]
+
 
 def check_timers(report: Report, file: str, root: etree._Element, script_functions: set[str]) -> None:
     for definition in bpmn_xpath(root, ".//bpmn:timerEventDefinition"):
+        if definition.getparent() is root:
+            continue  # a top-level definition: see check_top_level_definitions
         bodies = [child for child in definition.iter(tag=etree.Element) if local_name(child.tag) in _TIMER_KINDS]
+        subject, target = timer_subject(definition)
         if not bodies:
-            message, target = timer_without_time(definition)
-            report.add_for(ERROR, message, target, file)
+            report.add("timer-without-time", at=target, file=file, timer=subject)
             continue
-        subject, target = _timer_subject(definition)
-        for severity, message in timer_problems(
+        for kind, values in timer_problems(
             local_name(bodies[0].tag), bodies[0].text, script_functions, report.check_python
         ):
-            report.add_for(severity, f"{subject} {message}", target, file)
+            report.add(kind, at=target, file=file, timer=subject, **values)
 
 
-def _timer_subject(definition: etree._Element) -> tuple[str, etree._Element]:
+def check_top_level_definitions(report: Report, file: str, root: etree._Element) -> None:
+    """Event definitions written directly under ``definitions``: an event may point at one with
+    ``eventDefinitionRef`` (which the engine does not follow); one no event points at is inert."""
+    referenced: dict[str, etree._Element] = {}
+    for ref in bpmn_xpath(root, ".//bpmn:eventDefinitionRef"):
+        referenced.setdefault((ref.text or "").strip(), ref.getparent())
+    for definition in root:
+        if not isinstance(definition.tag, str) or not local_name(definition.tag).endswith("EventDefinition"):
+            continue
+        event = referenced.get(definition.get("id") or "")
+        if event is not None:
+            report.add("definition-by-reference", at=event, file=file, ref=definition.get("id"))
+        else:
+            report.add("definition-unused", at=definition, file=file)
+
+
+def timer_subject(definition: etree._Element) -> tuple[Text, etree._Element]:
     """How messages name a timer, and the element findings are about: the
     timerEventDefinition if it has an id, else its event."""
     event = definition.getparent()
     if definition.get("id"):
-        return f"The timer '{definition.get('id')}' of {describe(event)}", definition
-    return f"The timer of {describe(event)}", event
-
-
-def timer_without_time(definition: etree._Element) -> tuple[str, etree._Element]:
-    """(message, element) for a timer with no timeDate, timeDuration or timeCycle."""
-    subject, target = _timer_subject(definition)
-    return (f'{subject} has no time set. Give it a timeDuration (e.g. "P5D"), a timeDate or a timeCycle.', target)
+        return words("timer-named", timer=definition.get("id"), event=describe(event)), definition
+    return words("timer-of", event=describe(event)), event
 
 
 def timer_problems(
-    kind: str, body: str | None, script_functions: set[str], check: Callable[[str, str], str | None] = check_python
-) -> list[tuple[str, str]]:
-    """Problems with one timer body, as (severity, message completing "The timer of X ...").
-    ``check`` is the Python syntax check to use."""
+    kind: str, body: str | None, script_functions: set[str], check: Callable[[str, str], Text | None] = check_python
+) -> list[TimerProblem]:
+    """Problems with one timer body, as (kind of finding, values). ``check`` is the Python
+    syntax check to use."""
     example = _EXAMPLES[kind]
     text = (body or "").strip()
     if not text:
-        return [(ERROR, f"has an empty {kind}. Write a value in quotes, e.g. {example}.")]
+        return [("timer-empty", {"field": kind, "example": example})]
     if _UNQUOTED_ISO.match(text):
-        return [
-            (
-                ERROR,
-                f"has the {kind} {_clip(text)} without quotes. Timer values are Python "
-                f'expressions, so write it in double quotes: "{_clip(text)}".',
-            )
-        ]
+        return [("timer-unquoted", {"field": kind, "value": _clip(text)})]
     problem = check(body, "eval")
     if problem:
-        return [
-            (
-                ERROR,
-                f"has a {kind} that is not accepted as a Python expression: {problem}. "
-                f"Write a value in quotes, e.g. {example}.",
-            )
-        ]
+        return [("timer-not-python", {"field": kind, "problem": problem, "example": example})]
     try:
         tree = ast.parse(text, mode="eval")
     except Exception:  # compiled above, so this is not expected; stay safe anyway
@@ -88,23 +93,11 @@ def timer_problems(
     return _unknown_function_warnings(kind, tree, script_functions)
 
 
-def _literal_timer_problems(kind: str, value: object) -> list[tuple[str, str]]:
+def _literal_timer_problems(kind: str, value: object) -> list[TimerProblem]:
     if not isinstance(value, str):
-        return [
-            (
-                ERROR,
-                f"has the {kind} {value!r}, which is not text. Write an ISO 8601 value "
-                f"in quotes, e.g. {_EXAMPLES[kind]}.",
-            )
-        ]
+        return [("timer-not-text", {"field": kind, "value": _clip(str(value)), "example": _EXAMPLES[kind]})]
     if value != value.strip():
-        return [
-            (
-                ERROR,
-                f"has the {kind} {_quote(value)}, with spaces inside the quotes, which the "
-                f'engine cannot read. Write it as "{_clip(value.strip())}".',
-            )
-        ]
+        return [("timer-spaces", {"field": kind, "value": _clip(value), "trimmed": _clip(value.strip())})]
     check = {
         "timeDate": _time_date_problems,
         "timeDuration": _time_duration_problems,
@@ -117,39 +110,25 @@ def _clip(text: str) -> str:
     return text if len(text) <= 60 else text[:60] + "..."
 
 
-def _quote(text: str) -> str:
-    """A timer value as a message shows it: in double quotes, cut if very long."""
-    return f'"{_clip(text)}"'
-
-
-def _unknown_function_warnings(kind: str, tree: ast.AST, script_functions: set[str]) -> list[tuple[str, str]]:
+def _unknown_function_warnings(kind: str, tree: ast.AST, script_functions: set[str]) -> list[TimerProblem]:
     called = sorted(
         {node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
     )
     unknown = [name for name in called if name not in _KNOWN_BUILTINS and name not in script_functions]
-    return [
-        (
-            WARNING,
-            f"calls {name}() in its {kind}, which is neither a Python builtin nor a "
-            "registered script function. Check the spelling or register the function.",
-        )
-        for name in unknown
-    ]
+    return [("timer-unknown-function", {"field": kind, "function": name}) for name in unknown]
 
 
-def _duration_problem(text: str) -> str | None:
+def _duration_problem(text: str) -> Text | None:
     """Why ``text`` is not a usable ISO 8601 duration such as P5D or PT4H30M (None if it is)."""
+    value = _clip(text)
     if not text.upper().startswith("P"):
-        return f'{_quote(text)} is not an ISO 8601 duration: it must start with P, e.g. "P5D" or "PT4H"'
+        return words("duration-no-p", value=value)
     try:
         parsed = TimerEventDefinition.parse_iso_duration(text)
     except Exception:
-        return (
-            f'{_quote(text)} is not a valid ISO 8601 duration. Examples: "P5D" (5 days), '
-            '"PT4H" (4 hours), "P1M" (1 month), "P2W" (2 weeks)'
-        )
+        return words("duration-invalid", value=value)
     if not parsed:
-        return f'{_quote(text)} has no length. Write e.g. "P5D"'
+        return words("duration-zero", value=value)
     # Check the size before SpiffWorkflow adds up month lengths one month at a time.
     months = parsed.get("years", 0) * 12 + parsed.get("months", 0)
     try:
@@ -158,21 +137,19 @@ def _duration_problem(text: str) -> str | None:
         ) > timedelta(days=MAX_TIMER_DAYS)
     except (OverflowError, ValueError, TypeError):
         too_long = True
-    if too_long:
-        return f"{_quote(text)} is longer than 100 years, which is surely a mistake"
-    return None
+    return words("duration-too-long", value=value) if too_long else None
 
 
-def _time_duration_problems(text: str) -> list[tuple[str, str]]:
+def _time_duration_problems(text: str) -> list[TimerProblem]:
     problem = _duration_problem(text)
-    return [(ERROR, f"has a timeDuration problem: {problem}.")] if problem else []
+    return [("timer-duration-invalid", {"problem": problem})] if problem else []
 
 
-def _date_problem(text: str) -> str | None:
+def _date_problem(text: str) -> Text | None:
     try:
         TimerEventDefinition.parse_time_or_duration(text)  # dates and ISO week dates
     except Exception:
-        return f'{_quote(text)} is not a valid ISO 8601 date and time such as "2026-01-02T09:00:00+08:00"'
+        return words("date-invalid", value=_clip(text))
     return None
 
 
@@ -183,56 +160,33 @@ def _has_utc_offset(text: str) -> bool:
         return bool(re.search(r"T.*(Z|[+-]\d{2}(:?\d{2})?)$", text, re.IGNORECASE))
 
 
-def _naive_warning(kind: str, text: str) -> tuple[str, str]:
-    return (
-        WARNING,
-        f"has the {kind} {_quote(text)} without a UTC offset, so it would be read in "
-        'the server\'s time zone. Add the offset, e.g. "2026-01-02T09:00:00+08:00".',
-    )
+def _naive_warning(kind: str, text: str) -> TimerProblem:
+    return ("timer-naive", {"field": kind, "value": _clip(text)})
 
 
-def _time_date_problems(text: str) -> list[tuple[str, str]]:
+def _time_date_problems(text: str) -> list[TimerProblem]:
     if text.upper().startswith("P"):
-        return [
-            (
-                ERROR,
-                f"has the timeDate {_quote(text)}, which is a duration. A timeDate needs a "
-                'date and time such as "2026-01-02T09:00:00+08:00"; to wait for a period, '
-                "change the timer type to a duration (timeDuration).",
-            )
-        ]
+        return [("timer-date-is-duration", {"value": _clip(text)})]
     problem = _date_problem(text)
     if problem:
-        return [(ERROR, f"has a timeDate problem: {problem}.")]
+        return [("timer-date-invalid", {"problem": problem})]
     return [] if _has_utc_offset(text) else [_naive_warning("timeDate", text)]
 
 
-def _time_cycle_problems(text: str) -> list[tuple[str, str]]:
+def _time_cycle_problems(text: str) -> list[TimerProblem]:
     if not text.upper().startswith("R"):
-        return [
-            (
-                ERROR,
-                f"has the timeCycle {_quote(text)}, which is not an ISO 8601 repetition. "
-                'Write "R<count>/<duration>", e.g. "R3/P2D" (3 times, every 2 days).',
-            )
-        ]
+        return [("timer-cycle-not-repetition", {"value": _clip(text)})]
     # Mirror SpiffWorkflow's own splitting; check each part before it computes anything.
     parts = text.upper().replace("--", "/").strip("R").split("/")
-    findings: list[tuple[str, str]] = []
+    findings: list[TimerProblem] = []
     for part in parts[1:]:
         problem = _duration_problem(part) if part.startswith("P") else _date_problem(part)
         if problem:
-            return [(ERROR, f"has a timeCycle problem: {problem}.")]
+            return [("timer-cycle-invalid", {"problem": problem})]
         if not part.startswith("P") and not _has_utc_offset(part):
             findings.append(_naive_warning("timeCycle", text))
     try:
         TimerEventDefinition.parse_iso_recurring_interval(text)
     except Exception:
-        return [
-            (
-                ERROR,
-                f"has the timeCycle {_quote(text)}, which is not a valid ISO 8601 repetition. "
-                'Write e.g. "R3/P2D" (3 times, every 2 days) or "R/P1D" (every day).',
-            )
-        ]
+        return [("timer-cycle-invalid", {"problem": words("cycle-invalid", value=_clip(text))})]
     return findings

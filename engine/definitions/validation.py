@@ -4,14 +4,17 @@
 designer can act on (what is wrong, on which element, how to fix it). The stages are:
 
 1. load every file safely: size limit, encoding (BOM / UTF-16 -> UTF-8), no DOCTYPE, lxml
-   with entity resolution and network access off (``engine.definitions.xml.load_xml``);
-2. check the XML directly: sequence flow ends, conditions, timers, call activity targets,
-   DMN decisions named by business rule tasks;
-3. hand the parsed trees to SpiffWorkflow's ``SpiffBpmnParser`` (it never sees raw bytes),
+   with entity resolution and network access off (``engine.definitions.xml.load_xml``); index
+   the ids BPMN defines (semantic and diagram elements; vendor extensions never count);
+2. build each document's model view (``engine.definitions.model_view``: what the engine reads,
+   without vendor extensions and data stores; a draft marked executable so it is checked fully)
+   and check its XML directly: sequence flow ends, conditions, timers, top-level definitions,
+   implicit splits, call activity targets, DMN decisions named by business rule tasks;
+3. hand the model views to SpiffWorkflow's ``SpiffBpmnParser`` (it never sees raw bytes),
    choose the main process and parse every executable process into specs, translating the
    parser's exceptions (some of them misleading) into plain words;
 4. lint what the parser does not check: Python syntax of scripts and expressions, service
-   operators, lanes of user and manual tasks, forms (JSON Schema files).
+   operators, who can claim each user, manual and untyped task, forms (JSON Schema files).
 
 Hostile uploads are bounded: file, bundle, element and code-size limits (see the MAX_*
 constants here and in ``engine.definitions.xml``) keep a bundle to a few seconds of work.
@@ -19,6 +22,7 @@ constants here and in ``engine.definitions.xml``) keep a bundle to a few seconds
 
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator, Mapping
@@ -35,24 +39,20 @@ from engine.definitions.checks import (
     is_draft,
 )
 from engine.definitions.context import ValidationContext
-from engine.definitions.findings import ERROR, INFO, WARNING, Finding, has_errors
+from engine.definitions.findings import Finding, has_errors
 from engine.definitions.importing import REJECTED, draft_key, note_vendor_extensions, verdict
+from engine.definitions.kinds import listing, words
 from engine.definitions.limits import check_lengths
+from engine.definitions.model_view import drafts_to_check, model_view, running_processes
 from engine.definitions.parser_errors import report_parser_error
 from engine.definitions.task_checks import check_forms, check_task_specs, check_unconnected_tasks, visible_task_specs
-from engine.definitions.timer_checks import check_timers
-from engine.definitions.xml import (
-    Report,
-    bpmn_xpath,
-    is_definitions,
-    load_xml,
-    read_text,
-    shorten,
-)
+from engine.definitions.timer_checks import check_timers, check_top_level_definitions
+from engine.definitions.xml import Report, bpmn_xpath, describe, is_definitions, load_xml, read_text, shorten
 from engine.workflow.service_tasks import OnestopBpmnParser
 
 MAX_FILES = 200
 MAX_BUNDLE_BYTES = 20 * 1024 * 1024
+log = logging.getLogger("onestop.definitions")
 
 
 @dataclass
@@ -63,9 +63,15 @@ class ValidatedBundle:
     main_process_id: str | None  # the process to start cases on
     forms: dict[str, dict]  # form file name -> parsed JSON (Schema, or UI schema)
     normalized_files: dict[str, bytes]  # file name -> UTF-8 bytes as stored
-    verdict: str = REJECTED  # executable, draft or rejected (see engine.bpmn_import)
+    verdict: str = REJECTED  # executable, draft or rejected (see engine.definitions.importing)
     draft_key: str | None = None  # for a draft: the process it would start cases on
     main_file: str | None = None  # the .bpmn file that holds the process cases start on
+    readable: bool = False  # every file could be read: it can be stored as a draft to fix it
+
+    @property
+    def storable_as_draft(self) -> bool:
+        """A rejected upload the designer may still import as a draft, to fix it in the modeller."""
+        return self.readable and self.process_key is not None
 
     @property
     def process_key(self) -> str | None:
@@ -74,23 +80,19 @@ class ValidatedBundle:
 
     @property
     def ok(self) -> bool:
-        """Deployable: no ERROR finding and a main process to start cases on."""
+        """Deployable: nothing blocks it (no error, no fixable problem) and a main process to start cases on."""
         return not has_errors(self.findings) and self.main_process_id is not None
 
 
 @contextmanager
-def _guard(report: Report, what: str, file: str | None = None) -> Iterator[None]:
-    """Last resort: an unexpected exception in one stage becomes an ERROR finding."""
+def _guard(report: Report, stage: str, file: str | None = None) -> Iterator[None]:
+    """Last resort: an unexpected exception in one stage becomes an ERROR finding (in plain
+    words: the exception itself goes to the server log)."""
     try:
         yield
-    except Exception as error:  # noqa: BLE001 - validation must never raise
-        report.add(
-            ERROR,
-            f"Validation could not finish {what} because of an unexpected error "
-            f"({type(error).__name__}: {shorten(error)}). Check the file in the modeler; "
-            "if it looks right, report this message.",
-            file=file,
-        )
+    except Exception:  # noqa: BLE001 - validation must never raise
+        log.exception("validation failed unexpectedly while %s (%s)", stage, file or "bundle")
+        report.add("unexpected-error", file=file, stage=words(stage))
 
 
 def validate_bundle(
@@ -101,8 +103,13 @@ def validate_bundle(
     main_process_id: str | None = None,
     asynchronous_operators: set[str] = frozenset(),
     notice_kinds: set[str] = frozenset(),
+    groups: frozenset[str] | None = None,
+    default_group: str | None = None,
 ) -> ValidatedBundle:
-    """Check a bundle of uploaded files before it is deployed. Never raises."""
+    """Check a bundle of uploaded files before it is deployed. Never raises.
+
+    ``groups`` are the office's groups (a task's lane must be one of them; None: not compared) and
+    ``default_group`` the group that works tasks drawn in no lane (None: such tasks block)."""
     report = Report()
     bundle = ValidatedBundle([], None, [], None, {}, {})
     ctx = ValidationContext(
@@ -111,13 +118,18 @@ def validate_bundle(
         set(script_functions or ()),
         asynchronous_operators=set(asynchronous_operators or ()),
         notice_kinds=set(notice_kinds or ()),
+        groups=frozenset(groups) if groups is not None else None,
+        default_group=default_group or None,
     )
-    with _guard(report, "checking the bundle"):
+    with _guard(report, "stage-bundle"):
         _validate(ctx, bundle, files, main_process_id)
     bundle.findings = report.unique_findings()
-    bundle.verdict = verdict(bundle.findings, ctx.draft_reasons, bool(ctx.unreadable) or not ctx.bpmn)
-    if bundle.verdict != REJECTED and bundle.main_process_id is None:
-        bundle.draft_key = main_process_id or draft_key(ctx.bpmn)
+    unreadable = bool(ctx.unreadable) or not ctx.bpmn
+    bundle.readable = not unreadable
+    bundle.verdict = verdict(bundle.findings, unreadable, marked_draft=bool(ctx.as_executable))
+    if bundle.main_process_id is None and not unreadable:
+        requested = main_process_id if main_process_id in {p.get("id") for _, p in ctx.processes()} else None
+        bundle.draft_key = requested or draft_key(ctx.bpmn)
     bundle.main_file = _file_of_process(ctx, bundle.process_key)
     return bundle
 
@@ -133,28 +145,34 @@ def _validate(
 ) -> None:
     if not _bundle_size_ok(ctx.report, files):
         return
-    # 1. Files: decoded, parsed safely, indexed by element id.
+    # 1. Files: decoded, parsed safely, indexed by the ids BPMN defines.
     bundle.normalized_files = _load_files(ctx, files)
     for file, root in ctx.dmn.items():
         ctx.report.index_document(file, root)
-    # 2. Checks on the XML itself (they work even where SpiffWorkflow will fail).
-    for file, root in ctx.bpmn.items():
-        with _guard(ctx.report, "checking the XML", file):
-            _check_xml(ctx, file, root)
+    # 2. What the engine reads of each document, and checks on its XML (they work even where
+    #    SpiffWorkflow will fail).
+    ctx.as_executable = drafts_to_check(ctx.uploaded)
+    for file, root in ctx.uploaded.items():
+        with _guard(ctx.report, "stage-xml", file):
+            ctx.report.index_document(file, root)
+            note_vendor_extensions(ctx.report, file, root)
+            ctx.bpmn[file] = model_view(ctx.report, file, root, ctx.as_executable)
+            _check_xml(ctx, file, ctx.bpmn[file])
     # 3. SpiffWorkflow: load the documents, pick the main process, parse the processes.
     ctx.parser = bundle.parser = _load_parser(ctx)
     bundle.process_ids = _executable_process_ids(ctx)
-    with _guard(ctx.report, "checking call activities and business rule tasks"):
-        check_call_activities(ctx.report, ctx.bpmn)
-        check_business_rule_tasks(ctx.report, ctx.bpmn, ctx.decisions())
+    with _guard(ctx.report, "stage-calls"):
+        running = [(file, process) for file, root in ctx.bpmn.items() for process in running_processes(root)]
+        check_call_activities(ctx.report, ctx.bpmn, running)
+        check_business_rule_tasks(ctx.report, running, ctx.decisions())
     bundle.main_process_id = _choose_main_process(ctx, bundle.process_ids, requested_main)
     specs = _parse_specs(ctx, bundle.process_ids) if ctx.parser else {}
     # 4. Lint the parsed task specs and the forms.
-    with _guard(ctx.report, "checking the tasks"):
+    with _guard(ctx.report, "stage-tasks"):
         check_task_specs(ctx, specs)
         check_unconnected_tasks(ctx, specs)
         check_lengths(ctx.report, files.keys(), bundle.process_ids, visible_task_specs(specs))
-    with _guard(ctx.report, "checking the forms"):
+    with _guard(ctx.report, "stage-forms"):
         bundle.forms = check_forms(ctx, specs)
     # Finally, load the main process exactly as the runtime will.
     if bundle.main_process_id and ctx.parser and not has_errors(ctx.report.findings):
@@ -168,14 +186,14 @@ def _validate(
 
 def _bundle_size_ok(report: Report, files: Mapping[str, bytes]) -> bool:
     if not files:
-        report.add(ERROR, "The bundle is empty. Upload at least one .bpmn file.")
+        report.add("bundle-empty")
         return False
     if len(files) > MAX_FILES:
-        report.add(ERROR, f"The bundle has {len(files)} files; the limit is {MAX_FILES}.")
+        report.add("bundle-too-many-files", count=len(files), limit=MAX_FILES)
         return False
     total = sum(len(raw) for raw in files.values() if isinstance(raw, (bytes, bytearray, str)))
     if total > MAX_BUNDLE_BYTES:
-        report.add(ERROR, f"The bundle is {total:,} bytes; the limit is {MAX_BUNDLE_BYTES:,}.")
+        report.add("bundle-too-large", size=f"{total:,}", limit=f"{MAX_BUNDLE_BYTES:,}")
         return False
     return True
 
@@ -186,7 +204,7 @@ def _load_files(ctx: ValidationContext, files: Mapping[str, bytes]) -> dict[str,
     for name, raw in files.items():
         name = str(name)
         ctx.unreadable.add(name)  # until it loads
-        with _guard(ctx.report, "reading the file", name):
+        with _guard(ctx.report, "stage-file", name):
             raw = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw)
             kind = name.rsplit(".", 1)[-1].lower() if "." in name else ""
             if kind in ("bpmn", "dmn"):
@@ -194,7 +212,7 @@ def _load_files(ctx: ValidationContext, files: Mapping[str, bytes]) -> dict[str,
                 data, root = load_xml(ctx.report, name, raw)
                 if root is not None and is_definitions(ctx.report, name, root, kind):
                     normalized[name] = data
-                    (ctx.bpmn if kind == "bpmn" else ctx.dmn)[name] = root
+                    (ctx.uploaded if kind == "bpmn" else ctx.dmn)[name] = root
                     ctx.unreadable.discard(name)
             elif kind == "json":
                 text = read_text(ctx.report, name, raw, xml=False)
@@ -204,11 +222,7 @@ def _load_files(ctx: ValidationContext, files: Mapping[str, bytes]) -> dict[str,
                     ctx.unreadable.discard(name)
             else:
                 ctx.unreadable.discard(name)
-                ctx.report.add(
-                    WARNING,
-                    "Ignored file: only .bpmn (processes), .dmn (decision tables) and .json (forms) files are used.",
-                    file=name,
-                )
+                ctx.report.add("file-ignored", file=name)
     return normalized
 
 
@@ -217,56 +231,36 @@ def _load_files(ctx: ValidationContext, files: Mapping[str, bytes]) -> dict[str,
 # --------------------------------------------------------------------------------------
 
 
-def _check_xml(ctx: ValidationContext, file: str, root: etree._Element) -> None:
-    ctx.report.index_document(file, root)
-    check_sequence_flows(ctx.report, file, root)
-    check_expressions(ctx.report, file, root)
-    check_timers(ctx.report, file, root, ctx.script_functions)
-    note_vendor_extensions(ctx.report, file, root)
+def _check_xml(ctx: ValidationContext, file: str, view: etree._Element) -> None:
+    """Checks on what runs: processes marked not executable beside a running one are
+    documentation (another participant's pool), never judged."""
+    for process in running_processes(view):
+        check_sequence_flows(ctx.report, file, process)
+        check_expressions(ctx.report, file, process)
+        check_timers(ctx.report, file, process, ctx.script_functions)
+    check_top_level_definitions(ctx.report, file, view)
 
 
 def _executable_process_ids(ctx: ValidationContext) -> list[str]:
     """Ids of the executable processes (in file order).
 
     A process marked not executable is a note when another process runs (a collaboration's pool
-    for the citizen or another office is drawn, not run), and a draft reason when none does.
+    for the citizen or another office is drawn, not run). When none is executable the upload is a
+    draft: each process is checked as if it were executable, with a finding that says so.
     """
-    ids, drafts = [], []
+    ids = []
     for file, process in ctx.processes():
         process_id = process.get("id")
         if not process_id:
-            ctx.report.add_for(ERROR, "A process has no id. Give it one in the modeler.", process, file)
+            ctx.report.add("process-without-id", file=file, line=process.sourceline)
         elif is_draft(process):
-            drafts.append((file, process))
+            ctx.report.add("process-documentation", element_id=process_id, file=file, process=describe(process))
         elif ctx.parser is not None and process_id in ctx.parser.process_parsers:
             ids.append(process_id)
-    for file, process in drafts:
-        _report_not_executable(ctx, file, process, runs_elsewhere=bool(ids))
+    for file, process in ctx.processes():
+        if process.get("id") in ctx.as_executable:
+            ctx.report.add("process-draft", element_id=process.get("id"), file=file, process=describe(process))
     return list(dict.fromkeys(ids))
-
-
-def _report_not_executable(ctx: ValidationContext, file: str, process: etree._Element, runs_elsewhere: bool) -> None:
-    process_id = process.get("id")
-    if runs_elsewhere:
-        ctx.report.add_for(
-            INFO,
-            f"Process '{process_id}' is marked as not executable "
-            '(isExecutable="false"): it is kept as documentation (for example the '
-            "pool of another participant) and never runs.",
-            process,
-            file,
-        )
-        return
-    ctx.report.add_for(
-        ERROR,
-        f"Process '{process_id}' is marked as not executable "
-        '(isExecutable="false"), which means it is a draft: it is stored but no case '
-        'can start on it. When it is ready, tick "Executable" in the modeler '
-        '(isExecutable="true").',
-        process,
-        file,
-    )
-    ctx.mark_last_as_draft_reason()
 
 
 # --------------------------------------------------------------------------------------
@@ -278,7 +272,7 @@ def _load_parser(ctx: ValidationContext) -> SpiffBpmnParser | None:
     """A parser holding every DMN and BPMN document that SpiffWorkflow accepted."""
     parser, loaded = OnestopBpmnParser(), False
     for file, root in ctx.dmn.items():
-        with _guard(ctx.report, "loading the decision table", file):
+        with _guard(ctx.report, "stage-dmn", file):
             loaded |= _add_dmn(ctx, parser, file, root)
     for file, root in ctx.bpmn.items():
         try:
@@ -297,22 +291,14 @@ def _add_dmn(ctx: ValidationContext, parser: SpiffBpmnParser, file: str, root: e
             parser.get_engine(decision_id, root)  # parses the table as a business rule task would
     except Exception as error:  # noqa: BLE001
         if isinstance(error, (IndexError, KeyError)):
-            ctx.report.add(
-                ERROR,
-                "The decision table cannot be read: it needs a decision with "
-                "an id that holds one decision table. Check it in the modeler.",
-                file=file,
-            )
+            ctx.report.add("decision-table-unreadable", file=file)
         else:
             report_parser_error(ctx, error, file)
         return False
     for decision_id in before:
         if before[decision_id] is not parser.dmn_parsers.get(decision_id):
             ctx.report.add(
-                ERROR,
-                f"Decision '{decision_id}' is defined in two files "
-                f"({before[decision_id].filename} and {file}). Rename one.",
-                file=file,
+                "decision-duplicate", file=file, decision=decision_id, first=before[decision_id].filename, second=file
             )
     return True
 
@@ -322,12 +308,12 @@ def _choose_main_process(ctx: ValidationContext, executable: list[str], requeste
     if requested:
         if requested in executable:
             return requested
-        found = ", ".join(p for p in all_ids if p) or "none"
         ctx.report.add(
-            ERROR,
-            f"The main process '{requested}' is not an executable process of this bundle. Processes found: {found}.",
+            "main-process-unknown",
             element_id=requested,
             element_type="process",
+            requested=shorten(requested),
+            found=listing(p for p in all_ids if p),
         )
         return None
     called = {
@@ -339,30 +325,15 @@ def _choose_main_process(ctx: ValidationContext, executable: list[str], requeste
     if len(candidates) == 1:
         return candidates[0]
     if not all_ids and ctx.bpmn_files_given:
-        ctx.report.add(ERROR, "No BPMN process could be loaded, so no case can be started. Fix the errors above.")
+        ctx.report.add("no-process-loaded")
     elif not all_ids:
-        ctx.report.add(ERROR, "The bundle contains no BPMN process. Add the .bpmn file of the procedure.")
+        ctx.report.add("no-process")
     elif not executable:
-        ctx.report.add(
-            ERROR,
-            "The bundle has no executable process that could be loaded, so no "
-            "case can be started. Fix the errors above.",
-        )
-        if ctx.draft_reasons or any(is_draft(process) for _, process in ctx.processes()):
-            ctx.mark_last_as_draft_reason()
+        ctx.report.add("no-executable-process")
     elif not candidates:
-        ctx.report.add(
-            ERROR,
-            "Every executable process is called by a call activity, so none of "
-            "them is the process to start cases on. Name the main process when deploying.",
-        )
+        ctx.report.add("all-processes-called")
     else:
-        ctx.report.add(
-            ERROR,
-            "Cannot tell which process starts the cases: "
-            f"{', '.join(candidates)} are not called by any call activity. Name the "
-            "main process when deploying, or remove the processes that are not needed.",
-        )
+        ctx.report.add("main-process-ambiguous", candidates=listing(candidates))
     return None
 
 

@@ -1,28 +1,38 @@
 """Safe reading of uploaded files for validation: XML (no DTDs, size limits) and JSON forms
-(decoding is in ``engine.definitions.encodings``), the ``Report`` findings are collected in, and
-the syntax check of the Python in scripts and expressions.
+(decoding is in ``engine.definitions.encodings``), the ``Report`` findings are collected in, the
+identity rule (which elements' ids count), and the Python check of scripts and expressions.
 
-Nothing here raises on bad input: problems are added to a ``Report`` as findings. The checks
-that read the BPMN XML are in ``checks`` and ``timer_checks``; the orchestration (which file
-goes where, the SpiffWorkflow parser, the main process) in ``validation``.
+Nothing here raises on bad input: problems are added to a ``Report`` as findings, by kind
+(``engine.definitions.kinds``), in plain words: no parser's or library's own text reaches the
+designer. The checks that read the BPMN XML are in ``checks`` and ``timer_checks``; the
+orchestration (which file goes where, the SpiffWorkflow parser, the main process) in ``validation``.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import textwrap
+from typing import Any, Iterator
 
 from jsonschema.exceptions import SchemaError
 from jsonschema.validators import validator_for
 from lxml import etree
 
 from engine.definitions.encodings import UploadError, declare_utf8, decode_upload
-from engine.definitions.findings import ERROR, INFO, Finding
-from engine.workflow.sandbox import check_script_syntax
+from engine.definitions.findings import Finding, Text
+from engine.definitions.kinds import KINDS, clean_name, element_text, type_text, words
+from engine.workflow.sandbox.compiler import compile_script
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 NSMAP = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
+# Diagram interchange: BPMNDI, DC, DI (and DMN's DMNDI, matched by its "/DMN/" part).
+DI_NAMESPACES = {
+    "http://www.omg.org/spec/BPMN/20100524/DI",
+    "http://www.omg.org/spec/DD/20100524/DC",
+    "http://www.omg.org/spec/DD/20100524/DI",
+}
 
 # Limits that keep validation bounded in time and memory whatever is uploaded.
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -31,11 +41,11 @@ MAX_ELEMENTS_PER_BUNDLE = 100_000  # SpiffWorkflow parses ~50,000 elements a sec
 MAX_SCRIPT_CHARS = 20_000  # one script or expression
 MAX_CODE_CHARS_PER_BUNDLE = 300_000  # the sandbox compiles ~300,000 characters a second
 MAX_TIMER_DAYS = 100 * 366  # a timer further away than ~100 years is surely a mistake
-MAX_DETAIL_CHARS = 300  # how much of an unexpected error message we quote
+MAX_DETAIL_CHARS = 300  # how much of a designer's own text (a condition, a name) we quote
 
 
 # --------------------------------------------------------------------------------------
-# Collecting findings
+# Naming elements
 # --------------------------------------------------------------------------------------
 
 
@@ -44,23 +54,57 @@ def local_name(tag: object) -> str:
     return etree.QName(tag).localname if isinstance(tag, str) else ""
 
 
-def describe(element: etree._Element) -> str:
+def describe(element: etree._Element) -> Text:
     """How a message names an element: ``userTask 'assess' ("Assess application")``."""
-    text = f"{local_name(element.tag)} '{element.get('id')}'"
-    name = element.get("name")
-    return f'{text} ("{name}")' if name else text
+    return element_text(local_name(element.tag), element.get("id"), element.get("name"))
 
 
 def shorten(text: object) -> str:
-    """Quote an unexpected error message without flooding the report."""
+    """Quote a designer's own text (a condition, a name) without flooding the report."""
     text = str(text)
     return text if len(text) <= MAX_DETAIL_CHARS else text[:MAX_DETAIL_CHARS] + "..."
 
 
+# --------------------------------------------------------------------------------------
+# Identity: which elements have ids that count
+# --------------------------------------------------------------------------------------
+
+
+def is_model_namespace(namespace: str | None, root_namespace: str | None) -> bool:
+    """BPMN's (or DMN's) semantic model and diagram interchange; vendor namespaces are not."""
+    return bool(namespace) and (
+        namespace == root_namespace or namespace in DI_NAMESPACES or "/DMN/" in namespace.upper()
+    )
+
+
+def identified_elements(root: etree._Element, *, diagram: bool = True) -> Iterator[etree._Element]:
+    """The elements whose ids BPMN defines, in document order: semantic elements and (with
+    ``diagram``) diagram interchange elements. Vendor extensions (inside ``extensionElements``, or in
+    a foreign namespace anywhere) are carried along and never counted: a tool's own
+    ``<vendor:principal id="User"/>`` can repeat an element's id without clashing."""
+    root_namespace = etree.QName(root).namespace
+    stack = [root]
+    while stack:
+        element = stack.pop()
+        namespace = etree.QName(element).namespace
+        if not is_model_namespace(namespace, root_namespace) or local_name(element.tag) == "extensionElements":
+            continue
+        if not diagram and namespace in DI_NAMESPACES:
+            continue
+        if element.get("id") and element is not root:
+            yield element
+        stack.extend(reversed([child for child in element if isinstance(child.tag, str)]))
+
+
+# --------------------------------------------------------------------------------------
+# Collecting findings
+# --------------------------------------------------------------------------------------
+
+
 class Report:
     """Collects the findings of one validation. It knows every element of the loaded BPMN and
-    DMN files by id, so that a finding about an element id also gets the element's type, file
-    and line; and it keeps the budgets that bound the work a hostile bundle can cause."""
+    DMN files by id, so that a finding about an element id also gets the element's type, name,
+    file and line; and it keeps the budgets that bound the work a hostile bundle can cause."""
 
     def __init__(self) -> None:
         self.findings: list[Finding] = []
@@ -71,62 +115,58 @@ class Report:
 
     def add(
         self,
-        severity: str,
-        message: str,
+        kind: str,
         *,
-        file: str | None = None,
+        at: etree._Element | None = None,
         element_id: str | None = None,
         element_type: str | None = None,
+        file: str | None = None,
         line: int | None = None,
-    ) -> None:
-        self.findings.append(Finding(element_id, element_type, severity, message, file, line))
-
-    def add_for(self, severity: str, message: str, element: etree._Element, file: str | None) -> None:
-        """A finding about an lxml element (id, type and line taken from it)."""
-        self.add(
-            severity,
-            message,
-            file=file,
-            element_id=element.get("id"),
-            element_type=local_name(element.tag),
-            line=element.sourceline,
-        )
-
-    def add_for_id(
-        self, severity: str, message: str, element_id: str | None, file: str | None, element_type: str | None = None
-    ) -> None:
-        """A finding about an element known only by id (e.g. from a parsed task spec)."""
-        element = self.element(file, element_id)
+        **params: Any,
+    ) -> Finding:
+        """Add a finding of ``kind``: about the element ``at``, or the element with ``element_id``
+        (looked up in ``file``), or else about ``file``, or else about the whole bundle. The kind's
+        ``{element}`` placeholder names the element unless ``params`` give it."""
+        element = at if at is not None else self.element(file, element_id)
+        name = None
         if element is not None:
-            self.add(
-                severity,
-                message,
-                file=file,
-                element_id=element_id,
-                element_type=element_type or local_name(element.tag),
-                line=element.sourceline,
-            )
-        else:
-            self.add(severity, message, file=file, element_id=element_id, element_type=element_type)
+            element_id = element.get("id")
+            element_type = element_type or local_name(element.tag)
+            line = element.sourceline
+            name = clean_name(element.get("name"))
+            params.setdefault("element", describe(element))
+        spec = KINDS[kind]
+        text = spec.text(params)
+        finding = Finding(
+            element_id or None,
+            element_type if element_id else None,
+            spec.severity,
+            text.en,
+            file,
+            line,
+            kind=kind,
+            message_zh=text.zh,
+            element_name=name,
+            fix=spec.fix,
+        )
+        self.findings.append(finding)
+        return finding
 
     def index_document(self, file: str, root: etree._Element) -> None:
-        """Remember every element with an id; report ids used twice in one file."""
+        """Remember every element whose id counts; report ids used twice in one file."""
         by_id: dict[str, etree._Element] = {}
-        for element in root.iter(tag=etree.Element):
+        for element in identified_elements(root):
             element_id = element.get("id")
-            # A spiffworkflow extension's "id" names an operation or a parameter, not an element:
-            # two service tasks may call the same operation with the same parameter names.
-            if not element_id or etree.QName(element).namespace == SPIFF_NS:
-                continue
-            if element_id in by_id:
-                self.add_for(
-                    ERROR,
-                    f"Two elements in this file have the id '{element_id}' "
-                    f"({local_name(by_id[element_id].tag)} on line "
-                    f"{by_id[element_id].sourceline} and {local_name(element.tag)}). "
-                    "Every id must be unique: rename one of them.",
-                    element,
-                    file,
+            first = by_id.get(element_id)
+            if first is not None:
+                self.add(
+                    "duplicate-id",
+                    at=element,
+                    file=file,
+                    id=element_id,
+                    first=type_text(local_name(first.tag)),
+                    first_line=first.sourceline,
+                    second=type_text(local_name(element.tag)),
                 )
                 continue
             by_id[element_id] = element
@@ -149,7 +189,7 @@ class Report:
                 return file
         return None
 
-    def check_python(self, source: str, mode: str) -> str | None:
+    def check_python(self, source: str, mode: str) -> Text | None:
         """``check_python`` within the bundle's budget of code to compile. Past the budget the
         code is not checked, and one ERROR says so."""
         if len(source) > MAX_SCRIPT_CHARS:
@@ -157,12 +197,7 @@ class Report:
         if self._code_chars_left >= 0:
             self._code_chars_left -= len(source)
             if self._code_chars_left < 0:
-                self.add(
-                    ERROR,
-                    f"The bundle holds more than {MAX_CODE_CHARS_PER_BUNDLE:,} "
-                    "characters of scripts and expressions; the rest was not checked. Move "
-                    "long code into registered script functions.",
-                )
+                self.add("code-budget", limit=f"{MAX_CODE_CHARS_PER_BUNDLE:,}")
         return check_python(source, mode) if self._code_chars_left >= 0 else None
 
     def unique_findings(self) -> list[Finding]:
@@ -175,40 +210,37 @@ class Report:
 # --------------------------------------------------------------------------------------
 
 _JSON_TYPES = {
-    "list": "an array",
-    "str": "a string",
-    "int": "a number",
-    "float": "a number",
-    "bool": "true or false",
-    "NoneType": "null",
+    "list": "json-array",
+    "str": "json-string",
+    "int": "json-number",
+    "float": "json-number",
+    "bool": "json-boolean",
+    "NoneType": "json-null",
 }
 
 
-def parse_form_file(text: str, is_ui_schema: bool) -> tuple[dict | None, str | None]:
+def parse_form_file(text: str, is_ui_schema: bool) -> tuple[dict | None, Text | None]:
     """Parse a form file (JSON Schema, or a UI schema checked only as a JSON object).
     Returns (document, None), or (None, a problem completing "The form file X ...")."""
     if not text.strip():
-        return None, "is empty. It must hold a JSON Schema object."
+        return None, words("form-empty")
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
-        return None, f"is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})."
-    except (RecursionError, ValueError) as error:
-        return None, f"is not usable JSON ({type(error).__name__}: {shorten(error)})."
+        return None, words("form-not-json", line=error.lineno, column=error.colno)
+    except (RecursionError, ValueError):
+        return None, words("form-unusable")
     if not isinstance(document, dict):
-        found = _JSON_TYPES.get(type(document).__name__, type(document).__name__)
-        return None, f"must hold a JSON object ({{...}}), not {found}."
+        return None, words("form-not-object", found=words(_JSON_TYPES.get(type(document).__name__, "json-null")))
     if is_ui_schema:
         return document, None
     try:
         validator_for(document).check_schema(document)
     except SchemaError as error:
-        where = "/".join(str(part) for part in error.absolute_path) or "the top level"
-        return None, (
-            f"is not a valid JSON Schema: at {where}, {shorten(error.message)}. Fix the form in the form builder."
-        )
-    except Exception as error:  # noqa: BLE001 - e.g. RecursionError on absurd nesting
-        return None, f"cannot be checked as a JSON Schema ({type(error).__name__}: {shorten(error)})."
+        where = "/".join(str(part) for part in error.absolute_path) or words("json-top-level")
+        return None, words("form-invalid-schema", where=where, keyword=error.validator)
+    except Exception:  # noqa: BLE001 - e.g. RecursionError on absurd nesting
+        return None, words("form-unusable")
     return document, None
 
 
@@ -239,72 +271,60 @@ def _has_doctype(text: str) -> bool:
     return False
 
 
-def _xml_parser() -> etree.XMLParser:
+def xml_parser(keep_comments: bool = False) -> etree.XMLParser:
     # A new parser per file: lxml parsers keep state and are not thread safe.
     return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=not keep_comments
     )
 
 
 def read_text(report: Report, file: str, raw: bytes, *, xml: bool) -> str | None:
     """Size check and decoding of one upload; None (with an ERROR finding) if unusable."""
     if len(raw) > MAX_FILE_BYTES:
-        report.add(
-            ERROR,
-            f"The file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}. Split it or remove unused content.",
-            file=file,
-        )
+        report.add("file-too-large", file=file, size=f"{len(raw):,}", limit=f"{MAX_FILE_BYTES:,}")
         return None
     if not raw.strip():
-        report.add(ERROR, "The file is empty. Upload the file saved from the modeler.", file=file)
+        report.add("file-empty", file=file)
         return None
     try:
         text, converted_from = decode_upload(raw, xml=xml)
     except UploadError as error:
-        report.add(ERROR, f"The file cannot be read: {error}", file=file)
+        report.add(error.kind, file=file, **error.params)
         return None
     if converted_from:
-        report.add(INFO, f"The file was converted from {converted_from} to UTF-8.", file=file)
+        report.add("file-converted", file=file, encoding=converted_from)
     return text
 
 
-def load_xml(report: Report, file: str, raw: bytes) -> tuple[bytes | None, etree._Element | None]:
+def load_xml(
+    report: Report, file: str, raw: bytes, *, keep_comments: bool = False
+) -> tuple[bytes | None, etree._Element | None]:
     """Decode and parse one XML upload. Returns (UTF-8 bytes as stored, root element); on a
     problem adds an ERROR finding and returns ``None`` for what could not be produced."""
     text = read_text(report, file, raw, xml=True)
     if text is None:
         return None, None
     if _has_doctype(text):
-        report.add(
-            ERROR,
-            "DOCTYPE and entity declarations are not allowed. Remove the "
-            "<!DOCTYPE ...> part at the top of the file (modelers never write one).",
-            file=file,
-        )
+        report.add("xml-doctype", file=file)
         return None, None
     data = declare_utf8(text).encode("utf-8")
     try:
-        root = etree.fromstring(data, _xml_parser())
+        root = etree.fromstring(data, xml_parser(keep_comments))
     except etree.XMLSyntaxError as error:
-        report.add(ERROR, _xml_syntax_message(error), file=file, line=error.lineno)
+        _report_syntax_error(report, file, error)
         return None, None
     if root.getroottree().docinfo.doctype:  # defence in depth; the prolog scan catches it first
-        report.add(ERROR, "DOCTYPE and entity declarations are not allowed.", file=file)
+        report.add("xml-doctype", file=file)
         return None, None
     elements = sum(1 for _ in root.iter())
     report.elements_left -= elements
     if elements > MAX_ELEMENTS_PER_FILE or report.elements_left < 0:
         limit = (
-            f"{MAX_ELEMENTS_PER_FILE:,} XML elements"
+            words("limit-elements-file", count=f"{MAX_ELEMENTS_PER_FILE:,}")
             if elements > MAX_ELEMENTS_PER_FILE
-            else f"{MAX_ELEMENTS_PER_BUNDLE:,} XML elements in all the files of the bundle"
+            else words("limit-elements-bundle", count=f"{MAX_ELEMENTS_PER_BUNDLE:,}")
         )
-        report.add(
-            ERROR,
-            f"The file takes the bundle over the limit of {limit}. Split the "
-            "procedure into smaller processes or bundles.",
-            file=file,
-        )
+        report.add("xml-too-many-elements", file=file, limit=limit)
         return None, None
     return data, root
 
@@ -317,66 +337,107 @@ def is_definitions(report: Report, file: str, root: etree._Element, kind: str) -
             return True
         if kind == "dmn" and "/DMN/" in namespace.upper():
             return True
-    expected = "BPMN 2.0" if kind == "bpmn" else "DMN"
     report.add(
-        ERROR,
-        f"This is not a {expected} file (its root element is "
-        f"'{local_name(root.tag)}' in namespace '{shorten(namespace)}'). Export the "
-        f"diagram from the modeler as {expected} XML.",
+        "not-bpmn",
         file=file,
         line=root.sourceline,
+        expected="BPMN 2.0" if kind == "bpmn" else "DMN",
+        root=shorten(local_name(root.tag)),
+        namespace=shorten(namespace),
     )
     return False
 
 
-def _xml_syntax_message(error: etree.XMLSyntaxError) -> str:
-    detail = error.msg or str(error)
-    if "Excessive depth" in detail:
-        return (
-            "The XML elements are nested more than 256 levels deep, which no modeler "
-            "produces. Check that this is the right file."
-        )
-    return (
-        f"The file is not well-formed XML (line {error.lineno}: {shorten(detail)}). "
-        "Open it in the modeler and save it again."
-    )
+# libxml2's error codes (and words of its messages) -> what the designer reads.
+_XML_PROBLEMS = [
+    (lambda code, msg: code == 76, "xml-tag-mismatch"),
+    (lambda code, msg: code == 77 or "EndTag" in msg or "Premature end" in msg, "xml-truncated"),
+    (lambda code, msg: code == 5, "xml-extra-content"),
+    (lambda code, msg: code == 42, "xml-duplicate-attribute"),
+    (lambda code, msg: code in (39, 40, 41, 65) or "attribute" in msg.lower(), "xml-bad-attribute"),
+    (lambda code, msg: "EntityRef" in msg or "entity" in msg.lower(), "xml-ampersand"),
+    (lambda code, msg: "invalid element name" in msg, "xml-bad-name"),
+    (lambda code, msg: code == 9 or "Char" in msg, "xml-bad-character"),
+    (lambda code, msg: code == 4, "xml-no-root"),
+]
+
+
+def _report_syntax_error(report: Report, file: str, error: etree.XMLSyntaxError) -> None:
+    message = error.msg or ""
+    if "Excessive depth" in message:
+        report.add("xml-too-deep", file=file)
+        return
+    problem = next((code for test, code in _XML_PROBLEMS if test(error.code, message)), "xml-other")
+    line, column = error.position if error.position else (error.lineno, 0)
+    report.add("xml-not-well-formed", file=file, line=line, row=line, column=column, problem=words(problem))
 
 
 # --------------------------------------------------------------------------------------
 # Python syntax
 # --------------------------------------------------------------------------------------
 
+# Python's and the sandbox's words for a refused line -> the kind that says it plainly.
+_PYTHON_PROBLEMS = [
+    (re.compile(r"'([(\[{])' was never closed"), "python-unclosed"),
+    (re.compile(r"unmatched '([)\]}])'"), "python-unmatched"),
+    (re.compile(r"does not match opening parenthesis"), "python-mismatched"),
+    (re.compile(r"indent", re.IGNORECASE), "python-indent"),
+    (re.compile(r"unterminated|EOL while scanning|EOF while scanning triple"), "python-string"),
+    (re.compile(r"expected ':'"), "python-colon"),
+    (re.compile(r"unexpected EOF|incomplete input"), "python-incomplete"),
+    (re.compile(r"invalid (non-printable )?character|invalid decimal literal"), "python-character"),
+    (re.compile(r"cannot assign|cannot delete"), "python-assign"),
+    (re.compile(r"import statements are not allowed"), "python-import"),
+    (re.compile(r"class definitions are not allowed"), "python-class"),
+    (re.compile(r'"(_\w*)" is an invalid (variable|attribute) name'), "python-underscore"),
+]
 
-def _compile_check(source: str, mode: str) -> str | None:
-    """Fallback syntax check with the plain Python compiler, in the sandbox's message style.
-    Like the sandbox, it ignores the indentation that XML editors add around the code."""
+
+def _python_problem(error: str, is_syntax_error: bool) -> Text:
+    line_match = re.match(r"line (\d+): (.*)", error)
+    line, detail = (line_match.group(1), line_match.group(2)) if line_match else ("?", error)
+    if "nested too deeply" in detail:
+        return words("python-too-deep")
+    if "null" in detail.lower() or "NUL" in detail:
+        return words("python-nul")
+    for pattern, code in _PYTHON_PROBLEMS:
+        match = pattern.search(detail)
+        if match:
+            return words(code, line=line, bracket=match.group(1) if match.groups() else "", name=_group(match))
+    return words("python-syntax" if is_syntax_error else "python-not-allowed", line=line)
+
+
+def _group(match: re.Match) -> str:
+    return match.group(1) if match.groups() else ""
+
+
+def check_python(source: str, mode: str) -> Text | None:
+    """None if ``source`` is acceptable Python (``mode`` 'exec' for scripts, 'eval' for
+    expressions), else a plain-words problem that includes the line number."""
+    if len(source) > MAX_SCRIPT_CHARS:
+        return words("python-too-long", length=f"{len(source):,}", limit=f"{MAX_SCRIPT_CHARS:,}")
+    try:
+        compiled = compile_script(source, mode)
+    except Exception:  # noqa: BLE001 - the sandbox's analysis failed: plain compile() decides
+        return _compile_check(source, mode)
+    if compiled.code is not None:
+        return None
+    return _python_problem(compiled.errors[0] if compiled.errors else "", compiled.is_syntax_error)
+
+
+def _compile_check(source: str, mode: str) -> Text | None:
+    """Fallback syntax check with the plain Python compiler. Like the sandbox, it ignores the
+    indentation that XML editors add around the code."""
     source = source.strip() if mode == "eval" else textwrap.dedent(source)
     try:
         compile(source, "<bpmn>", mode, dont_inherit=True)
     except SyntaxError as error:
-        return f"Syntax error: line {error.lineno}: {error.msg}"
+        return _python_problem(f"line {error.lineno}: {error.msg}", True)
     except (RecursionError, MemoryError):
-        return "Syntax error: the code is nested too deeply"
-    except ValueError as error:  # e.g. a NUL byte
-        return f"Syntax error: {shorten(error)}"
+        return words("python-too-deep")
+    except ValueError:  # e.g. a NUL byte
+        return words("python-nul")
     return None
-
-
-def _run_checker(source: str, mode: str) -> str | None:
-    """The sandbox's check; plain ``compile()`` gives the verdict where the sandbox's own
-    analysis fails (e.g. MemoryError on absurd nesting)."""
-    try:
-        return check_script_syntax(source, mode)
-    except Exception:
-        return _compile_check(source, mode)
-
-
-def check_python(source: str, mode: str) -> str | None:
-    """None if ``source`` is acceptable Python (``mode`` 'exec' for scripts, 'eval' for
-    expressions), else a plain-words problem that includes the line number."""
-    if len(source) > MAX_SCRIPT_CHARS:
-        return f"it is {len(source):,} characters long; the limit is {MAX_SCRIPT_CHARS:,}"
-    return _run_checker(source, mode)
 
 
 # --------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import ERROR, INFO, InvalidInput
+from engine import ERROR, FIXABLE, NOTE, InvalidInput
 from engine import commands as cmd
 from engine.definitions import validate_bundle
 
@@ -55,7 +55,7 @@ def test_every_upload_gets_a_verdict(path):
 def test_a_collaboration_runs_its_executable_pool_and_notes_the_other():
     bundle = check({"collaboration.bpmn": (DESIGNER / "collaboration.bpmn").read_bytes()})
     [note] = [f for f in bundle.findings if f.element_id == "citizen"]
-    assert (note.severity, note.element_type) == (INFO, "process")
+    assert (note.severity, note.element_type) == (NOTE, "process")
     assert "never runs" in note.message
 
 
@@ -64,7 +64,7 @@ def test_vendor_extensions_are_ignored_with_one_note_per_tool():
     notes = {
         f.message.split(" (")[0]: f
         for f in bundle.findings
-        if f.severity == INFO and "ignored by the engine" in f.message
+        if f.severity == NOTE and "ignored by the engine" in f.message
     }
     assert set(notes) == {"Settings of Camunda", "Settings of Signavio"}
     # the extension elements have no id: the note names the element that holds them
@@ -74,9 +74,10 @@ def test_vendor_extensions_are_ignored_with_one_note_per_tool():
 
 def test_draft_findings_name_the_element_and_the_fix():
     bundle = check({"implicit_split.bpmn": (BAD / "implicit_split.bpmn").read_bytes()})
-    [error] = [f for f in bundle.findings if f.severity == ERROR]
-    assert (error.element_id, error.element_type) == ("review", "userTask")
-    assert "add a parallel gateway" in error.message
+    [fixable] = [f for f in bundle.findings if f.blocking]
+    assert (fixable.element_id, fixable.element_type, fixable.severity) == ("review", "userTask", FIXABLE)
+    assert (fixable.kind, fixable.fix) == ("implicit-split", "implicit-splits")
+    assert "inserts the gateway after the task" in fixable.message and "平行閘道" in fixable.message_zh
 
 
 def test_a_non_executable_process_in_a_bundle_with_a_running_one_is_only_a_note():

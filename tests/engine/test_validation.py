@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import ERROR, INFO, WARNING, Finding
-from engine.definitions import ValidatedBundle, validate_bundle, validation
+from engine import ERROR, FIXABLE, NOTE, WARNING, Finding
+from engine.definitions import KINDS, ValidatedBundle, validate_bundle, validation
 from engine.definitions.timer_checks import timer_problems
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -78,17 +78,17 @@ EXPECTED = {
     "binary.bpmn": Expect(ERROR, None, "binary file"),
     "not_utf8.bpmn": Expect(ERROR, None, "save the file as UTF-8"),
     "not_bpmn.bpmn": Expect(ERROR, None, "not a BPMN 2.0 file"),
-    "utf16_le_bom.bpmn": Expect(INFO, None, "converted from UTF-16", ok=True),
-    "utf16_be_no_bom.bpmn": Expect(INFO, None, "converted from UTF-16", ok=True),
-    "utf8_bom.bpmn": Expect(INFO, None, "byte order mark", ok=True),
-    "big5_declared.bpmn": Expect(INFO, None, "converted from Big5", ok=True),
+    "utf16_le_bom.bpmn": Expect(NOTE, None, "converted from UTF-16", ok=True),
+    "utf16_be_no_bom.bpmn": Expect(NOTE, None, "converted from UTF-16", ok=True),
+    "utf8_bom.bpmn": Expect(NOTE, None, "byte order mark", ok=True),
+    "big5_declared.bpmn": Expect(NOTE, None, "converted from Big5", ok=True),
     # what the SpiffWorkflow parser rejects, in plain words
     "complex_gateway.bpmn": Expect(ERROR, "cg", "replace it with exclusive, inclusive or parallel"),
-    "implicit_split.bpmn": Expect(ERROR, "review", "add a parallel gateway after the task"),
+    "implicit_split.bpmn": Expect(FIXABLE, "review", "inserts the gateway after the task"),
     "service_without_operator.bpmn": Expect(ERROR, "lookup", "has no operator"),
     "flow_to_missing_target.bpmn": Expect(ERROR, "f_broken", "points to element 'archive' which does not exist"),
     "flow_without_condition.bpmn": Expect(ERROR, "f_no", "without a condition"),
-    "not_executable.bpmn": Expect(ERROR, "draft_case", "draft"),
+    "not_executable.bpmn": Expect(FIXABLE, "draft_case", "draft"),
     "no_start_event.bpmn": Expect(ERROR, "case", "no start event"),
     "undefined_message.bpmn": Expect(ERROR, "docs_in", "message 'msg_missing', which is not defined"),
     "missing_call_target.bpmn": Expect(ERROR, "notify", "'notify_citizen', which is not in the bundle"),
@@ -109,18 +109,18 @@ EXPECTED = {
     "timer_invalid_cycle.bpmn": Expect(ERROR, "wait_timer", "not an ISO 8601 repetition"),
     "timer_unknown_function.bpmn": Expect(WARNING, "wait_timer", "business_dayz()", ok=True),
     "timer_empty.bpmn": Expect(ERROR, "wait_timer", "empty timeDuration"),
-    "user_task_outside_lane.bpmn": Expect(ERROR, "approve", "not in a lane"),
+    "user_task_outside_lane.bpmn": Expect(FIXABLE, "approve", "is in no lane"),
     "missing_form.bpmn": Expect(
         ERROR, "review", "review-schema.json (formJsonSchemaFilename), which is not in the bundle"
     ),
     "invalid_form_schema": Expect(ERROR, "review", "not a valid JSON Schema"),
     "form_not_json": Expect(ERROR, "review", "not valid JSON"),
     "unconnected_task.bpmn": Expect(WARNING, "orphan", "never run", ok=True),
-    "plain_task.bpmn": Expect(WARNING, "check_documents", "has no task type", ok=True),
+    "plain_task.bpmn": Expect(WARNING, "check_documents", "has no task type"),
     "timer_without_time.bpmn": Expect(ERROR, "wait_timer", "has no time set"),
     "boundary_without_event_type.bpmn": Expect(ERROR, "escalation", "has no event type"),
-    "property_without_name.bpmn": Expect(ERROR, "review", "KeyError"),
-    "data_store.bpmn": Expect(ERROR, None, "Data store 'Household registry' is not supported"),
+    "property_without_name.bpmn": Expect(ERROR, "review", "an extension property without a name"),
+    "data_store.bpmn": Expect(NOTE, "registry_db", "carried along as documentation", ok=True),
     "duplicate_process": Expect(ERROR, "case", "two processes have the id 'case'"),
     "call_to_draft": Expect(ERROR, "notify", "not executable (a draft)"),
     "bad_dmn": Expect(ERROR, "rule_1_out", "'100 +'"),
@@ -273,7 +273,9 @@ def test_an_unexpected_internal_error_becomes_an_error_finding(monkeypatch):
 
     monkeypatch.setattr(validation, "check_task_specs", broken)
     bundle = validate(load_bundle(GOOD))
-    assert any("unexpected error" in f.message and "boom" in f.message for f in errors(bundle))
+    [finding] = [f for f in errors(bundle) if f.kind == "unexpected-error"]
+    assert "checking the tasks" in finding.message and "檢查各項工作" in finding.message_zh
+    assert "boom" not in finding.message + finding.message_zh  # the exception goes to the log only
     assert not bundle.ok
 
 
@@ -318,7 +320,7 @@ def test_converted_files_are_stored_as_utf8():
     assert "戶籍登記".encode() in stored
     # Validating the stored bytes again needs no conversion and gives the same verdict.
     again = validate({"utf16_le_bom.bpmn": stored})
-    assert again.ok and not [f for f in again.findings if f.severity == INFO]
+    assert again.ok and not [f for f in again.findings if f.severity == NOTE]
 
 
 def test_a_cdata_doctype_inside_a_script_is_not_mistaken_for_a_dtd():
@@ -339,14 +341,18 @@ EXAMPLE_OPERATORS = {"registry/credit_score", "post/send_letter"}
 EXAMPLE_LANE_ERRORS = {"messages.bpmn": set(), "sla.bpmn": set(), "services.bpmn": {"read_instructions"}}
 
 
+def blocking(bundle: ValidatedBundle) -> list[Finding]:
+    return [finding for finding in bundle.findings if finding.blocking]
+
+
 @pytest.mark.parametrize("name", sorted(EXAMPLE_LANE_ERRORS))
 def test_shared_examples_only_lack_lanes(name):
     path = EXAMPLES / name
     if not path.exists():
         pytest.skip(f"{path} not available")
     bundle = validate({name: path.read_bytes()}, operators=EXAMPLE_OPERATORS)
-    assert {f.element_id for f in errors(bundle)} == EXAMPLE_LANE_ERRORS[name], show(bundle.findings)
-    assert all("not in a lane" in f.message for f in errors(bundle))
+    assert {f.element_id for f in blocking(bundle)} == EXAMPLE_LANE_ERRORS[name], show(bundle.findings)
+    assert all(f.kind == "task-without-lane" for f in blocking(bundle))
     assert bundle.main_process_id is not None
 
 
@@ -359,7 +365,7 @@ def test_shared_examples_together():
     assert any("Cannot tell which process" in f.message for f in errors(bundle))
     bundle = validate(files, operators=EXAMPLE_OPERATORS, main_process_id="sla_case")
     assert bundle.main_process_id == "sla_case"
-    assert {f.element_id for f in errors(bundle)} == {"read_instructions"}
+    assert {f.element_id for f in blocking(bundle)} == {"read_instructions"}
 
 
 # --------------------------------------------------------------------------------------
@@ -405,9 +411,9 @@ def test_shared_examples_together():
     ],
 )
 def test_timer_expressions(kind, body, severity):
-    problems = timer_problems(kind, body, SCRIPT_FUNCTIONS)
-    worst = ERROR if any(s == ERROR for s, _ in problems) else (problems[0][0] if problems else None)
-    assert worst == severity, problems
+    severities = [KINDS[problem].severity for problem, _ in timer_problems(kind, body, SCRIPT_FUNCTIONS)]
+    worst = ERROR if ERROR in severities else (severities[0] if severities else None)
+    assert worst == severity, severities
 
 
 def test_two_service_tasks_may_call_the_same_operator_with_the_same_parameters():
