@@ -49,6 +49,8 @@ def build_engine(
         service_job_lease_seconds=settings.service_job_lease_seconds,
         documents=build_document_store(settings),
         document_rules=DocumentRules(max_bytes=int(settings.max_document_mb * 1024 * 1024)),
+        groups=settings.groups if settings.groups is not None else workflows.OFFICE_GROUPS,
+        default_group=settings.default_group,
     )
     engine.health_checks["agency_gateway"] = agencies.health
     engine.components["agencies"] = agencies

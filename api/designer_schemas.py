@@ -17,32 +17,50 @@ class ValidateArgsSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    fix = fields.String(
-        validate=validate.OneOf(FIXES),
+    fix = fields.List(
+        fields.String(validate=validate.OneOf(FIXES)),
         metadata={
-            "description": "implicit-splits: insert a parallel gateway after every task whose several outgoing "
-            "flows have no condition, and return the rewritten files"
+            "description": "automatic fixes to apply before validating (repeat for several), and return the "
+            "rewritten files with their diffs: implicit-splits (a parallel gateway after every task whose "
+            "outgoing flows have no condition), assign-lane (the tasks drawn in no lane into the lane "
+            "named by `lane`), make-executable (the draft process named by `process` marked executable)"
         },
+    )
+    lane = Text(
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "assign-lane: an existing lane (id or name) or a group to draw a new lane for"},
+    )
+    process = Text(
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "make-executable: the process to mark executable (needed when there are several)"},
     )
 
 
 class RewriteSchema(Schema):
     file = fields.String()
+    fix = fields.String()
     element_id = fields.String()
     element_type = fields.String()
-    gateway_id = fields.String()
+    gateway_id = fields.String(allow_none=True)
     flows = fields.List(fields.String())
     message = fields.String()
+    messages = fields.Dict(keys=fields.String(), values=fields.String())
 
 
 class FixedValidationResultSchema(ValidationResultSchema):
-    """The verdict and findings of the rewritten bundle, the rewrites, and the rewritten files."""
+    """The verdict and findings (of the rewritten bundle, when fixes were asked for), the fixes
+    offered, the rehearsal of a case start, and with fixes the rewrites, files and diffs."""
 
     fixes = fields.List(fields.Nested(RewriteSchema))
     files = fields.Dict(
         keys=fields.String(),
         values=fields.String(),
         metadata={"description": "rewritten files (UTF-8 XML) by name; files that needed no change are left out"},
+    )
+    diffs = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"description": "unified diff of each rewritten file: what the fixes changed in its XML"},
     )
 
 

@@ -161,6 +161,33 @@ class DefinitionVersionSchema(Schema):
     findings = fields.List(fields.Nested(FindingSchema))
 
 
+class ClaimableTaskSchema(Schema):
+    element_id = fields.String()
+    name = fields.String(allow_none=True)
+    lane = fields.String(allow_none=True)
+    groups = fields.List(fields.String(), metadata={"description": "the groups that can claim it (none: nobody)"})
+
+
+class RehearsalSchema(Schema):
+    started = fields.Boolean(metadata={"description": "a case could be started (in memory)"})
+    completed = fields.Boolean(metadata={"description": "it ran to its end without anybody's work"})
+    waiting = fields.List(fields.Nested(ClaimableTaskSchema), metadata={"description": "where a new case waits"})
+    tasks = fields.List(
+        fields.Nested(ClaimableTaskSchema), metadata={"description": "every user, manual and untyped task"}
+    )
+    claimable = fields.Boolean(metadata={"description": "every task can be claimed by some group"})
+    stopped = fields.Dict(allow_none=True, metadata={"description": "the element the start failed at, if it did"})
+
+
+class OfferSchema(Schema):
+    fix = fields.String(metadata={"description": "pass it as ?fix= to /api/definitions/validate"})
+    title = fields.Dict(keys=fields.String(), values=fields.String())
+    elements = fields.List(fields.String(), metadata={"description": "the elements whose findings it resolves"})
+    choices = fields.List(
+        fields.Dict(), metadata={"description": "value and label of what the designer chooses (lane, process)"}
+    )
+
+
 class DeployResultSchema(Schema):
     key = fields.String()
     version = fields.Integer()
@@ -168,6 +195,7 @@ class DeployResultSchema(Schema):
     verdict = fields.String(validate=validate.OneOf(["executable", "draft", "rejected"]))
     draft = fields.Boolean(metadata={"description": "stored and downloadable, but no case starts on it"})
     findings = fields.List(fields.Nested(FindingSchema))
+    rehearsal = fields.Nested(RehearsalSchema, allow_none=True)
 
 
 class ValidationResultSchema(Schema):
@@ -178,6 +206,14 @@ class ValidationResultSchema(Schema):
     )
     main_process_id = fields.String(allow_none=True)
     findings = fields.List(fields.Nested(FindingSchema))
+    offers = fields.List(
+        fields.Nested(OfferSchema),
+        metadata={"description": "automatic fixes for the fixable findings, offered after all of them"},
+    )
+    rehearsal = fields.Nested(RehearsalSchema, allow_none=True, metadata={"description": "for an executable upload"})
+    storable_as_draft = fields.Boolean(
+        metadata={"description": "a rejected upload can still be imported as a draft (as_draft) to fix in the modeller"}
+    )
 
 
 class DefinitionSummarySchema(Schema):

@@ -57,6 +57,12 @@ class Settings:
     s3_endpoint_url: str | None = None
     s3_region: str | None = None
     max_document_mb: float = 10.0
+    # The office's groups (BPMN lanes): a deploy refuses a task in a lane no group works. None: the
+    # domain pack's groups. The groups users are given count too.
+    groups: tuple[str, ...] | None = None
+    # The group that works user, manual and untyped tasks drawn in no lane. None: a deploy needs
+    # every such task in a lane (with an automatic fix the designer can accept).
+    default_group: str | None = None
 
     @property
     def scheduler_mode(self) -> str:
@@ -108,12 +114,21 @@ def load_settings(environ: dict | None = None) -> Settings:
         s3_endpoint_url=env.get("ONESTOP_S3_ENDPOINT_URL") or None,
         s3_region=env.get("ONESTOP_S3_REGION") or None,
         max_document_mb=float(env.get("ONESTOP_MAX_DOCUMENT_MB", Settings.max_document_mb)),
+        groups=_names(env.get("ONESTOP_GROUPS")),
+        default_group=(env.get("ONESTOP_DEFAULT_GROUP") or "").strip() or None,
         supervisor_emails=tuple(
             a.strip()
             for a in env.get("ONESTOP_SUPERVISOR_EMAILS", ",".join(Settings.supervisor_emails)).split(",")
             if a.strip()
         ),
     )
+
+
+def _names(value: str | None) -> tuple[str, ...] | None:
+    """A comma-separated list (None when not set)."""
+    if value is None or not value.strip():
+        return None
+    return tuple(name.strip() for name in value.split(",") if name.strip())
 
 
 def _choice(env, name: str, allowed: tuple[str, ...]) -> str | None:

@@ -32,6 +32,7 @@ from engine.storage.models import ApiToken, ApplicantSession, Notification, User
 
 # The operator runs the servers: metrics and the detailed health, no case.
 ROLES = ("designer", "clerk", "supervisor", "auditor", "admin", "operator")
+CASE_WORKER_ROLES = ("clerk", "supervisor")  # the roles that claim and complete tasks
 TOKEN_LIFETIME = timedelta(hours=12)
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
@@ -361,3 +362,11 @@ def end_applicant_session(session: Session, token: str, *, now: datetime) -> Non
     row = session.scalar(select(ApplicantSession).where(ApplicantSession.token_hash == _token_hash(token)))
     if row is not None:
         row.revoked_at = row.revoked_at or now
+
+
+def worker_groups(session: Session) -> frozenset[str]:
+    """The groups (BPMN lanes) some active clerk or supervisor works."""
+    rows = session.execute(select(User.roles, User.groups).where(User.active.is_(True)))
+    return frozenset(
+        group for roles, groups in rows if set(roles or ()) & set(CASE_WORKER_ROLES) for group in groups or ()
+    )

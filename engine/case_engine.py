@@ -10,13 +10,14 @@ import logging
 from contextlib import contextmanager
 from datetime import timedelta
 from functools import partial
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from engine import commands as cmd
 from engine.access import CaseAccess
+from engine.accounts import worker_groups
 from engine.audit import replay
 from engine.audit.documents import attached, check_documents, read_checked
 from engine.background.service_runner import ServiceJobRunner
@@ -26,7 +27,7 @@ from engine.cases.handlers import CommandHandlers
 from engine.clock import Clock, SystemClock, install
 from engine.definitions.deployments import Deployments
 from engine.definitions.findings import Finding
-from engine.definitions.validation import validate_bundle
+from engine.definitions.validation import ValidatedBundle, validate_bundle
 from engine.errors import Conflict, NotFound
 from engine.registries import FormFormats, NotificationPolicy, ProcedureCatalogue, ScriptFunctions, ServiceOperators
 from engine.storage import queries
@@ -34,6 +35,7 @@ from engine.storage.db import create_db_engine, create_session_factory
 from engine.storage.documents import DocumentStore
 from engine.storage.models import CaseDocument
 from engine.workflow.describe import describe_state
+from engine.workflow.gateways import LiveServiceGateway
 from engine.workflow.sandbox import SandboxedScriptEngine
 
 DEFAULT_CHANNELS = ("counter", "online", "home_visit")
@@ -63,7 +65,12 @@ class CaseEngine:
         service_job_lease_seconds: float = 60.0,
         documents: DocumentStore | None = None,
         document_rules: DocumentRules | None = None,
+        groups: Iterable[str] | None = None,
+        default_group: str | None = None,
     ) -> None:
+        """``groups``: the office's groups (BPMN lanes) a deploy checks lanes against, besides those
+        its users work (None: lanes are not checked); ``default_group``: the group that works tasks
+        drawn in no lane (None: a deploy needs every such task in a lane)."""
         install()
         self.database_url = database_url
         self.clock = clock or SystemClock()
@@ -89,6 +96,7 @@ class CaseEngine:
         self.db = create_db_engine(database_url)
         self._sessions = create_session_factory(self.db)
         self._read_sessions = create_session_factory(self.db, read_only=True)
+        self.default_group = default_group or None
         self.deployments = Deployments(
             partial(
                 validate_bundle,
@@ -96,7 +104,11 @@ class CaseEngine:
                 script_functions=self.script_functions.names(),
                 asynchronous_operators=self.operators.asynchronous_names(),
                 notice_kinds=self.notifications.notice_kinds(),
-            )
+                default_group=self.default_group,
+                rehearse_with=lambda: self.script_engine(LiveServiceGateway(self.operators)),
+                now=self.clock.now,
+            ),
+            groups=groups,
         )
         self.handlers = CommandHandlers(
             self.db,
@@ -163,7 +175,14 @@ class CaseEngine:
         return self.service_jobs.run_due(limit)
 
     def validate(self, files: Mapping[str, bytes], process_key: str | None = None) -> list[Finding]:
-        return self.deployments.validate(files, process_key).findings
+        return self.check_upload(files, process_key).findings
+
+    def check_upload(self, files: Mapping[str, bytes], process_key: str | None = None) -> ValidatedBundle:
+        """Everything a deploy checks (lanes against the office's and its users' groups, a case
+        start rehearsed), without storing anything."""
+        with self.read() as session:
+            groups = worker_groups(session)
+        return self.deployments.validate(files, process_key, worker_groups=groups)
 
     # ------------------------------------------------------------------ reads
     @contextmanager

@@ -13,6 +13,8 @@ class DeployDefinition:
     files: Mapping[str, bytes]
     actor: str | None = None
     process_key: str | None = None  # which process to start cases on, when a file has several
+    # Store a rejected upload as a draft anyway (to fix it in the modeller), if it can be read.
+    as_draft: bool = False
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,13 @@ from .receipt import receipt_functions
 from .time_functions import time_functions
 
 BPMN_FOLDER = "bpmn"
+# The groups of a household registration office: the lanes its procedures are drawn in. A deploy
+# refuses a task in a lane no group works (ONESTOP_GROUPS replaces this list).
+OFFICE_GROUPS = ("Clerk", "Supervisor", "Handling officer", "Surveyor")
 
 __all__ = [
     "BPMN_FOLDER",
+    "OFFICE_GROUPS",
     "AgencyConnectors",
     "HouseholdCatalogue",
     "HouseholdNotifications",

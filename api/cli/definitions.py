@@ -62,7 +62,7 @@ def definitions_lint(folder: Path, strict: bool) -> None:
     results, any_finding = [], False
     for procedure in _procedure_folders(folder):
         files = files_from_folder(procedure)
-        bundle = current_engine().deployments.validate(files)
+        bundle = current_engine().check_upload(files)
         findings = [*bundle.findings, *lint_bundle(files)]
         any_finding |= bool(findings)
         results.append(

@@ -16,9 +16,10 @@ from flask_smorest import abort
 from engine import InvalidInput
 from engine import commands as cmd
 from engine.definitions import (
+    ASSIGN_LANE,
+    apply_fixes,
     diff_versions,
     dry_run,
-    fix_implicit_splits,
     lint_bundle,
     synchronous_script_engine,
     wall_clock_now,
@@ -90,6 +91,11 @@ UPLOAD_DOC = {
                             "description": ".bpmn, .dmn, .json forms, or one .zip of a procedure folder",
                         },
                         "process_key": {"type": "string", "description": "process to start cases on"},
+                        "as_draft": {
+                            "type": "boolean",
+                            "description": "deploy only: store a rejected upload as a draft anyway, to open and fix "
+                            "it in the modeller (when its files can be read)",
+                        },
                     },
                     "required": ["files"],
                 }
@@ -150,6 +156,10 @@ def process_key_field() -> str | None:
         if problem:
             abort(422, message=f"process_key {problem}", errors={"process_key": [problem]})
     return value
+
+
+def as_draft_field() -> bool:
+    return (request.form.get("as_draft") or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _unzip(name: str, content: bytes) -> dict[str, bytes]:
@@ -234,7 +244,9 @@ class Definitions(MethodView):
         """Deploy a procedure (multipart: .bpmn, .dmn, .json forms, or a zip of the folder)."""
         files = uploaded_files()
         result = engine().handle(
-            cmd.DeployDefinition(files, actor=current_principal().username, process_key=process_key_field())
+            cmd.DeployDefinition(
+                files, actor=current_principal().username, process_key=process_key_field(), as_draft=as_draft_field()
+            )
         )
         draft = bool(result.definition.draft)
         body = {
@@ -244,6 +256,7 @@ class Definitions(MethodView):
             "verdict": "draft" if draft else "executable",
             "draft": draft,
             "findings": [finding.as_dict() for finding in result.findings],
+            "rehearsal": result.rehearsal,
         }
         return body, 201 if result.created else 200
 
@@ -254,28 +267,34 @@ class ValidateDefinition(MethodView):
     @blp.doc(**UPLOAD_DOC)
     @blp.arguments(ValidateArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, FixedValidationResultSchema)
-    def post(self, fix=None):
-        """Run every deploy-time check and the lint (warnings) without deploying.
+    def post(self, fix=None, lane=None, process=None):
+        """Run every deploy-time check, the rehearsal of a case start and the lint (warnings)
+        without deploying; offer the automatic fixes for the fixable findings.
 
-        With ?fix=implicit-splits, first rewrite the shapes the engine cannot run as drawn, and
-        return the rewritten files."""
-        files, fixes = uploaded_files(), []
-        if fix:
-            fixed, fixes = fix_implicit_splits(files)
-            changed = {rewrite.file for rewrite in fixes}
-            files = fixed
-        bundle = engine().deployments.validate(files, process_key_field())
+        With ?fix=... (see the offers), first apply those fixes, and return the findings of the
+        rewritten bundle with the rewritten files and the diff of each."""
+        files = uploaded_files()
+        if fix and ASSIGN_LANE in fix and not lane:
+            abort(422, message="The fix assign-lane needs the lane to put the tasks in", errors={"lane": ["required"]})
+        fixed = apply_fixes(files, fix, lane=lane, process=process) if fix else None
+        if fixed is not None:
+            files = fixed.files
+        bundle = engine().check_upload(files, process_key_field())
         findings = [*bundle.findings, *lint_bundle(files)]  # lint warnings only here, not at deploy
         body = {
             "ok": bundle.ok,
             "verdict": bundle.verdict,
             "main_process_id": bundle.main_process_id,
             "findings": [finding.as_dict() for finding in findings],
+            "offers": [offer.as_dict() for offer in bundle.offers],
+            "rehearsal": bundle.rehearsal.as_dict() if bundle.rehearsal is not None else None,
+            "storable_as_draft": bundle.storable_as_draft,
         }
-        if fix:
+        if fixed is not None:
             body.update(
-                fixes=[rewrite.as_dict() for rewrite in fixes],
-                files={name: files[name].decode("utf-8") for name in sorted(changed)},
+                fixes=[rewrite.as_dict() for rewrite in fixed.rewrites],
+                files={name: files[name].decode("utf-8") for name in sorted(fixed.diffs)},
+                diffs=fixed.diffs,
             )
         return body
 

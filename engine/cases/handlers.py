@@ -21,6 +21,7 @@ from sqlalchemy import Connection
 
 from engine import commands as cmd
 from engine.access import CaseAccess
+from engine.accounts import worker_groups
 from engine.cases import notices
 from engine.cases.documents import DocumentCommands
 from engine.cases.inputs import ensure_json, ensure_object, new_access_code, validate_form, validate_start_form
@@ -65,6 +66,8 @@ class CommandHandlers(MoveCommands, DocumentCommands):
                 deployed_by=command.actor,
                 now=self._clock.now(),
                 process_key=command.process_key,
+                worker_groups=worker_groups(session),
+                as_draft=command.as_draft,
             )
         if result.created:
             self._deployments.remember(result.definition, bundle)

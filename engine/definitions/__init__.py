@@ -7,11 +7,14 @@ from engine.definitions.diff import diff_bundles, diff_versions
 from engine.definitions.dry_run import DEFAULT_MAX_STEPS, dry_run, synchronous_script_engine, wall_clock_now
 from engine.definitions.findings import ERROR, FIXABLE, NOTE, WARNING, Finding, has_errors
 from engine.definitions.fixes import FIXES, apply_fixes, fix_implicit_splits
-from engine.definitions.kinds import KINDS
+from engine.definitions.kinds import ASSIGN_LANE, IMPLICIT_SPLITS, KINDS, MAKE_EXECUTABLE
 from engine.definitions.lint import RULES, lint_bundle
 from engine.definitions.validation import ValidatedBundle, validate_bundle
 
 __all__ = [
+    "ASSIGN_LANE",
+    "IMPLICIT_SPLITS",
+    "MAKE_EXECUTABLE",
     "DEFAULT_MAX_STEPS",
     "ERROR",
     "FIXABLE",

@@ -10,7 +10,7 @@ import hashlib
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import jsonschema
 from sqlalchemy import Connection, func, select
@@ -55,6 +55,7 @@ class DeployResult:
     definition: Definition
     created: bool  # False when the same content was already deployed
     findings: list[Finding]
+    rehearsal: dict | None = None  # for an executable version: the case start tried in memory
 
 
 def content_hash(files: Mapping[str, bytes]) -> str:
@@ -65,15 +66,27 @@ def content_hash(files: Mapping[str, bytes]) -> str:
 
 
 class Deployments:
-    """Validates and stores definitions; hands out parsed specs from an in-process cache."""
+    """Validates and stores definitions; hands out parsed specs from an in-process cache.
 
-    def __init__(self, validate: Callable[..., ValidatedBundle]) -> None:
+    ``groups`` are the groups the office is configured with (None: the office does not say, and
+    lanes are not compared with groups); the groups active users work are added at each upload."""
+
+    def __init__(self, validate: Callable[..., ValidatedBundle], groups: Iterable[str] | None = None) -> None:
         self._validate = validate
+        self.groups = frozenset(groups) if groups is not None else None
         self._cache: dict[int, ParsedDefinition] = {}
         self._lock = threading.Lock()
 
-    def validate(self, files: Mapping[str, bytes], process_key: str | None = None) -> ValidatedBundle:
-        return self._validate(files, main_process_id=process_key)
+    def validate(
+        self, files: Mapping[str, bytes], process_key: str | None = None, *, worker_groups: Iterable[str] = ()
+    ) -> ValidatedBundle:
+        """Validate an upload: its lanes compared with the office's groups, a case start rehearsed."""
+        groups = None if self.groups is None else self.groups | frozenset(worker_groups)
+        return self._validate(files, main_process_id=process_key, groups=groups)
+
+    def _parse_stored(self, files: Mapping[str, bytes], process_key: str) -> ValidatedBundle:
+        """Parse a stored version again for the runtime (nothing compared with today's groups, nothing run)."""
+        return self._validate(files, main_process_id=process_key, groups=None, rehearse_with=None)
 
     def deploy(
         self,
@@ -83,20 +96,32 @@ class Deployments:
         deployed_by: str | None,
         now: datetime,
         process_key: str | None = None,
+        worker_groups: Iterable[str] = (),
+        as_draft: bool = False,
     ) -> tuple[DeployResult, ValidatedBundle]:
-        bundle = self.validate(files, process_key)
-        if bundle.verdict == REJECTED or bundle.process_key is None:
+        """Store the upload as a new version: executable, or a draft. ``as_draft`` (the designer's
+        import, to open and fix it in the modeller) stores it as a draft whatever its verdict, even
+        a rejected one, when its files can be read."""
+        bundle = self.validate(files, process_key, worker_groups=worker_groups)
+        storable = bundle.verdict != REJECTED or (as_draft and bundle.storable_as_draft)
+        if not storable or bundle.process_key is None:
             raise DefinitionInvalid(
-                "The procedure has errors and was not deployed",
+                "The procedure has errors and was not deployed"
+                + (" (it cannot be read, so it cannot be kept as a draft either)" if as_draft else ""),
                 findings=[finding.as_dict() for finding in bundle.findings],
             )
         key = bundle.process_key
         digest = content_hash(bundle.normalized_files)
+        draft = as_draft or not bundle.ok
+        # The same content again: the version it already is (a draft becomes executable only as a new version).
         existing = session.scalar(
-            select(Definition).where(Definition.process_key == key, Definition.content_hash == digest)
+            select(Definition)
+            .where(Definition.process_key == key, Definition.content_hash == digest)
+            .order_by(Definition.draft, Definition.version.desc())
+            .limit(1)
         )
-        if existing is not None:
-            return DeployResult(existing, False, bundle.findings), bundle
+        if existing is not None and (draft or not existing.draft):
+            return DeployResult(existing, False, bundle.findings, _rehearsal(bundle)), bundle
         latest = session.scalar(select(func.max(Definition.version)).where(Definition.process_key == key))
         definition = Definition(
             process_key=key,
@@ -106,14 +131,14 @@ class Deployments:
             findings=[finding.as_dict() for finding in bundle.findings],
             deployed_at=now,
             deployed_by=deployed_by,
-            draft=not bundle.ok,
+            draft=draft,
             main_file=bundle.main_file,
         )
         session.add(definition)
         session.flush()
         for name, content in bundle.normalized_files.items():
             session.add(DefinitionFile(definition_id=definition.id, name=name, content=content))
-        return DeployResult(definition, True, bundle.findings), bundle
+        return DeployResult(definition, True, bundle.findings, _rehearsal(bundle)), bundle
 
     def remember(self, definition: Definition, bundle: ValidatedBundle) -> None:
         """Cache the specs parsed at deploy (call after the deploy committed)."""
@@ -135,7 +160,7 @@ class Deployments:
                 select(files_table.c.name, files_table.c.content).where(files_table.c.definition_id == definition_id)
             )
         }
-        bundle = self.validate(files, definition.process_key)
+        bundle = self._parse_stored(files, definition.process_key)
         if bundle.parser is None or bundle.main_process_id is None:
             raise DefinitionInvalid(
                 f"Stored definition {definition.process_key} v{definition.version} no longer parses",
@@ -159,6 +184,10 @@ class Deployments:
             subprocess_specs=bundle.parser.get_subprocess_specs(key),
             forms=dict(bundle.forms),
         )
+
+
+def _rehearsal(bundle: ValidatedBundle) -> dict | None:
+    return bundle.rehearsal.as_dict() if bundle.rehearsal is not None else None
 
 
 def latest_definition(session: Session, process_key: str) -> Definition:

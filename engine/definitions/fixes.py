@@ -6,6 +6,8 @@ finding, and the designer sees it as a diff of the XML before accepting it.
   conditional, means in BPMN "follow all of them at the same time". The rewrite inserts a
   parallel gateway after it and moves the flows onto it. When some outgoing flow has a condition
   the meaning depends on the conditions (an inclusive choice), so no rewrite is offered.
+- ``quote-timers``: timer values written as bare ISO 8601 (``P5D``), as other modellers write
+  them, are put in quotes (``"P5D"``): here a timer value is a Python expression.
 - ``assign-lane``: user, manual and untyped tasks drawn in no lane are put into the lane the
   designer chooses (an existing lane, by id or name, or a new lane named after a group).
 - ``make-executable``: a draft's process is marked executable (the one the designer chooses).
@@ -24,8 +26,9 @@ from typing import Callable, Mapping
 from lxml import etree
 
 from engine.definitions.checks import is_draft
-from engine.definitions.kinds import ASSIGN_LANE, IMPLICIT_SPLITS, MAKE_EXECUTABLE, words
+from engine.definitions.kinds import ASSIGN_LANE, IMPLICIT_SPLITS, MAKE_EXECUTABLE, QUOTE_TIMERS, words
 from engine.definitions.lanes import laneless_tasks, named_lanes
+from engine.definitions.timer_checks import quote_timer_body, unquoted_timer_bodies
 from engine.definitions.xml import BPMN_NS, NSMAP, Report, bpmn_xpath, describe, load_xml, local_name
 
 DI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
@@ -33,7 +36,7 @@ DC_NS = "http://www.omg.org/spec/DD/20100524/DC"
 DD_DI_NS = "http://www.omg.org/spec/DD/20100524/DI"
 GATEWAY_SIZE = 50
 LANE_HEADER = 30  # the pool's name band, left of its lanes (as bpmn-js draws it)
-FIXES = (IMPLICIT_SPLITS, ASSIGN_LANE, MAKE_EXECUTABLE)
+FIXES = (IMPLICIT_SPLITS, QUOTE_TIMERS, ASSIGN_LANE, MAKE_EXECUTABLE)
 # Flow nodes that may not split the flow by themselves (gateways and start events may).
 SPLITTERS = {
     "task",
@@ -87,6 +90,7 @@ class FixResult:
 
 
 def _rewrite(file: str, fix: str, subject: etree._Element, code: str, **params) -> Rewrite:
+    params.setdefault("element", describe(subject))
     text = words(code, **params)
     return Rewrite(file, fix, subject.get("id"), local_name(subject.tag), text.en, text.zh, **_split_fields(params))
 
@@ -107,6 +111,7 @@ def apply_fixes(
     diffs. Files that cannot be read, or need no change, are returned as they were."""
     steps: dict[str, Callable[[str, etree._Element], list[Rewrite]]] = {
         IMPLICIT_SPLITS: _fix_splits,
+        QUOTE_TIMERS: _fix_timers,
         ASSIGN_LANE: lambda name, root: _fix_lanes(name, root, lane) if lane else [],
         MAKE_EXECUTABLE: lambda name, root: _fix_executable(name, root, process),
     }
@@ -138,12 +143,17 @@ def _serialize(root: etree._Element) -> bytes:
 
 def xml_diff(name: str, before: bytes, after: bytes) -> str:
     lines = difflib.unified_diff(
-        before.decode("utf-8").splitlines(keepends=True),
-        after.decode("utf-8").splitlines(keepends=True),
+        _lines(before),
+        _lines(after),
         fromfile=f"{name} (as uploaded)",
         tofile=f"{name} (fixed)",
     )
     return "".join(lines)
+
+
+def _lines(content: bytes) -> list[str]:
+    text = content.decode("utf-8")
+    return (text if text.endswith("\n") else text + "\n").splitlines(keepends=True)
 
 
 def processes_to_run(root: etree._Element) -> list[etree._Element]:
@@ -288,6 +298,23 @@ def _shape(plane: etree._Element, element_id: str, box: tuple[float, ...], **att
 
 def _num(value: float) -> str:
     return str(int(value)) if value == int(value) else f"{value:.1f}"
+
+
+# --------------------------------------------------------------------------------------
+# quote-timers
+# --------------------------------------------------------------------------------------
+
+
+def _fix_timers(file: str, root: etree._Element) -> list[Rewrite]:
+    rewrites = []
+    for process in processes_to_run(root):
+        for definition, body in unquoted_timer_bodies(process):
+            event = definition.getparent()
+            value = quote_timer_body(body)
+            rewrites.append(
+                _rewrite(file, QUOTE_TIMERS, event, "rewrite-quote-timer", field=local_name(body.tag), value=value)
+            )
+    return rewrites
 
 
 # --------------------------------------------------------------------------------------

@@ -75,6 +75,8 @@ def note_vendor_extensions(report: Report, file: str, root: etree._Element) -> N
             if namespace and namespace not in _STANDARD_NAMESPACES and namespace not in first_use:
                 first_use[namespace] = _nearest_model_element(element, etree.QName(root).namespace)
     for namespace, element in first_use.items():
+        drawn = element.get("bpmnElement")  # a diagram shape: the note is about what it draws
+        element = report.element(file, drawn) if drawn and report.element(file, drawn) is not None else element
         report.add("vendor-extensions", at=element, file=file, vendor=_vendor(namespace), namespace=namespace)
 
 

@@ -9,11 +9,14 @@ runtime, which parses stored versions the same way) reads a copy of it in which
 - data stores are set aside as documentation (the engine connects to none), with a note on each,
   and so are their associations with tasks;
 - lanes are tidied: names without line breaks, ``flowNodeRef`` without padding;
+- an event definition written at the top of the file is copied into the events that point at it
+  (the engine does not follow ``eventDefinitionRef``; the finding about it stays);
 - a draft (no process executable) has its processes marked executable, so that it is checked
   fully and its findings say what would still block it;
-- an implicit split (an activity with several outgoing flows) gets the gateway BPMN means, so that
-  the rest of the process is checked too; the finding about it stays, and blocks execution until
-  the designer accepts the fix (or draws the gateway).
+- an implicit split (an activity with several outgoing flows) gets the gateway BPMN means, and a
+  timer value written as bare ISO 8601 (``P5D``) its quotes, so that the rest of the process is
+  checked too; the finding about it stays, and blocks execution until the designer accepts the fix
+  (or changes the drawing).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from engine.definitions.checks import is_draft
 from engine.definitions.fixes import implicit_splits, insert_gateway, is_conditional
 from engine.definitions.kinds import listing
 from engine.definitions.lanes import tidy_lanes
+from engine.definitions.timer_checks import quote_timer_body, timer_subject, unquoted_timer_bodies
 from engine.definitions.xml import SPIFF_NS, Report, bpmn_xpath, is_model_namespace, local_name
 
 
@@ -45,12 +49,14 @@ def running_processes(root: etree._Element) -> list[etree._Element]:
 def model_view(report: Report, file: str, root: etree._Element, as_executable: frozenset[str]) -> etree._Element:
     view = copy.deepcopy(root)  # keeps source lines: findings point into the uploaded file
     _leave_out_vendor_extensions(view)
+    _inline_referenced_definitions(view)
     _set_aside_data_stores(report, file, view)
     tidy_lanes(view)
     for process in bpmn_xpath(view, ".//bpmn:process"):
         if process.get("id") in as_executable:
             process.set("isExecutable", "true")
     _split_implicitly(report, file, view)
+    _quote_timers(report, file, view)
     return view
 
 
@@ -66,6 +72,24 @@ def _leave_out_vendor_extensions(view: etree._Element) -> None:
         parent = element.getparent()
         if parent is not None:
             parent.remove(element)
+
+
+def _inline_referenced_definitions(view: etree._Element) -> None:
+    """An event that points at a top-level definition (``eventDefinitionRef``, which the engine does
+    not follow) gets a copy of it, so the rest is checked; the finding about it stays (see
+    ``timer_checks.check_top_level_definitions``). Top-level definitions then leave the view."""
+    top_level = {
+        definition.get("id"): definition
+        for definition in view
+        if isinstance(definition.tag, str) and local_name(definition.tag).endswith("EventDefinition")
+    }
+    for ref in bpmn_xpath(view, ".//bpmn:eventDefinitionRef"):
+        definition = top_level.get((ref.text or "").strip())
+        if definition is not None:
+            ref.addprevious(copy.deepcopy(definition))
+        ref.getparent().remove(ref)
+    for definition in top_level.values():
+        view.remove(definition)
 
 
 def _set_aside_data_stores(report: Report, file: str, view: etree._Element) -> None:
@@ -100,6 +124,14 @@ def _split_implicitly(report: Report, file: str, view: etree._Element) -> None:
             flows=listing(flow.get("id") for flow in flows),
         )
         insert_gateway(file, view, element, flows, "inclusiveGateway" if conditional else "parallelGateway")
+
+
+def _quote_timers(report: Report, file: str, view: etree._Element) -> None:
+    for process in running_processes(view):
+        for definition, body in unquoted_timer_bodies(process):
+            subject, target = timer_subject(definition)
+            value = quote_timer_body(body)
+            report.add("timer-unquoted", at=target, file=file, timer=subject, field=local_name(body.tag), value=value)
 
 
 def _process_of(element: etree._Element) -> etree._Element | None:

@@ -165,7 +165,42 @@ def check_forms(ctx: ValidationContext, specs: dict) -> dict[str, dict]:
     for file, task_spec in visible_task_specs(specs):
         if isinstance(task_spec, UserTaskMixin):
             _check_task_forms(ctx, file, task_spec, problems)
+    _check_data_objects(ctx, specs, forms)
     return forms
+
+
+def _check_data_objects(ctx: ValidationContext, specs: dict, forms: dict[str, dict]) -> None:
+    """A data object association moves a value named after the data object between the task and
+    the process: a worked task must give that value (a form field), and what is read must be written."""
+    written = {
+        data_object.bpmn_id
+        for _, task_spec in visible_task_specs(specs)
+        for data_object in getattr(task_spec, "data_output_associations", [])
+    }
+    for file, task_spec in visible_task_specs(specs):
+        for data_object in getattr(task_spec, "data_input_associations", []):
+            if _is_data_object(data_object) and data_object.bpmn_id not in written:
+                _add(ctx, "data-object-never-written", file, task_spec, data_object=_label(data_object))
+        if not isinstance(task_spec, (UserTaskMixin, ManualTaskMixin, NoneTaskMixin)):
+            continue  # scripts and services may set any value
+        fields = _form_fields(forms.get(element_properties(task_spec).get(FORM_KEY_PROPERTY) or ""))
+        for data_object in getattr(task_spec, "data_output_associations", []):
+            if _is_data_object(data_object) and data_object.bpmn_id not in fields:
+                _add(ctx, "data-object-not-written", file, task_spec, data_object=_label(data_object))
+
+
+def _label(data_object) -> str:
+    name = getattr(data_object, "bpmn_name", None)
+    return f"{data_object.bpmn_id}" + (f" ({' '.join(name.split())})" if name and name != data_object.bpmn_id else "")
+
+
+def _is_data_object(spec) -> bool:
+    return type(spec).__name__ == "DataObject"
+
+
+def _form_fields(schema: dict | None) -> set[str]:
+    properties = (schema or {}).get("properties")
+    return set(properties) if isinstance(properties, dict) else set()
 
 
 def _check_task_forms(ctx: ValidationContext, file: str | None, task_spec, problems: dict[str, Text]) -> None:

@@ -16,7 +16,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 
 from engine.definitions.findings import Text
 from engine.definitions.kinds import words
-from engine.definitions.xml import MAX_TIMER_DAYS, Report, bpmn_xpath, check_python, describe, local_name
+from engine.definitions.xml import BPMN_NS, MAX_TIMER_DAYS, Report, bpmn_xpath, check_python, describe, local_name
 
 # An ISO 8601 value written without quotes: P5D, PT4H, R3/P2D, 2026-01-02T09:00:00+08:00
 _UNQUOTED_ISO = re.compile(
@@ -52,13 +52,33 @@ def check_top_level_definitions(report: Report, file: str, root: etree._Element)
     for ref in bpmn_xpath(root, ".//bpmn:eventDefinitionRef"):
         referenced.setdefault((ref.text or "").strip(), ref.getparent())
     for definition in root:
-        if not isinstance(definition.tag, str) or not local_name(definition.tag).endswith("EventDefinition"):
+        if not isinstance(definition.tag, str) or etree.QName(definition).namespace != BPMN_NS:
+            continue  # a comment, or a vendor's element: carried along, never judged
+        if not local_name(definition.tag).endswith("EventDefinition"):
             continue
         event = referenced.get(definition.get("id") or "")
         if event is not None:
             report.add("definition-by-reference", at=event, file=file, ref=definition.get("id"))
         else:
             report.add("definition-unused", at=definition, file=file)
+
+
+def unquoted_timer_bodies(container: etree._Element) -> list[tuple[etree._Element, etree._Element]]:
+    """(timer definition, its body) of every timer whose value is a bare ISO 8601 value (P5D, a
+    date, R3/P2D), as other modellers write it: here it must be a quoted Python text."""
+    found = []
+    for definition in bpmn_xpath(container, ".//bpmn:timerEventDefinition"):
+        for body in definition:
+            if local_name(body.tag) in _TIMER_KINDS and _UNQUOTED_ISO.match((body.text or "").strip()):
+                found.append((definition, body))
+    return found
+
+
+def quote_timer_body(body: etree._Element) -> str:
+    """Write the body's bare ISO value in double quotes; returns the value."""
+    value = (body.text or "").strip()
+    body.text = f'"{value}"'
+    return value
 
 
 def timer_subject(definition: etree._Element) -> tuple[Text, etree._Element]:

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterator, Mapping
 
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask as SubWorkflowTaskMixin
@@ -44,7 +45,9 @@ from engine.definitions.importing import REJECTED, draft_key, note_vendor_extens
 from engine.definitions.kinds import listing, words
 from engine.definitions.limits import check_lengths
 from engine.definitions.model_view import drafts_to_check, model_view, running_processes
+from engine.definitions.offers import Offer, fix_offers
 from engine.definitions.parser_errors import report_parser_error
+from engine.definitions.rehearsal import Rehearsal, assign_default_group, rehearse
 from engine.definitions.task_checks import check_forms, check_task_specs, check_unconnected_tasks, visible_task_specs
 from engine.definitions.timer_checks import check_timers, check_top_level_definitions
 from engine.definitions.xml import Report, bpmn_xpath, describe, is_definitions, load_xml, read_text, shorten
@@ -67,6 +70,8 @@ class ValidatedBundle:
     draft_key: str | None = None  # for a draft: the process it would start cases on
     main_file: str | None = None  # the .bpmn file that holds the process cases start on
     readable: bool = False  # every file could be read: it can be stored as a draft to fix it
+    rehearsal: Rehearsal | None = None  # for an executable bundle: a case start tried in memory
+    offers: list[Offer] = field(default_factory=list)  # the automatic fixes for its fixable findings
 
     @property
     def storable_as_draft(self) -> bool:
@@ -105,11 +110,15 @@ def validate_bundle(
     notice_kinds: set[str] = frozenset(),
     groups: frozenset[str] | None = None,
     default_group: str | None = None,
+    rehearse_with: Callable[[], Any] | None = None,
+    now: Callable[[], datetime] | None = None,
 ) -> ValidatedBundle:
     """Check a bundle of uploaded files before it is deployed. Never raises.
 
     ``groups`` are the office's groups (a task's lane must be one of them; None: not compared) and
-    ``default_group`` the group that works tasks drawn in no lane (None: such tasks block)."""
+    ``default_group`` the group that works tasks drawn in no lane (None: such tasks block).
+    ``rehearse_with`` builds the script engine a rehearsal of a case start runs with (at ``now``),
+    for an executable bundle; without it, nothing runs."""
     report = Report()
     bundle = ValidatedBundle([], None, [], None, {}, {})
     ctx = ValidationContext(
@@ -123,7 +132,21 @@ def validate_bundle(
     )
     with _guard(report, "stage-bundle"):
         _validate(ctx, bundle, files, main_process_id)
+    if rehearse_with is not None and bundle.main_process_id and not has_errors(report.findings):
+        with _guard(report, "stage-rehearsal"):
+            spec, subprocess_specs = _specs(bundle)
+            clock = now or (lambda: datetime.now(timezone.utc))
+            bundle.rehearsal = rehearse(
+                spec,
+                subprocess_specs,
+                rehearse_with(),
+                groups=ctx.groups,
+                now=clock(),
+                report=report,
+                files=report.file_of,
+            )
     bundle.findings = report.unique_findings()
+    bundle.offers = fix_offers(bundle.findings, ctx.bpmn, ctx.groups)
     unreadable = bool(ctx.unreadable) or not ctx.bpmn
     bundle.readable = not unreadable
     bundle.verdict = verdict(bundle.findings, unreadable, marked_draft=bool(ctx.as_executable))
@@ -156,6 +179,7 @@ def _validate(
         with _guard(ctx.report, "stage-xml", file):
             ctx.report.index_document(file, root)
             note_vendor_extensions(ctx.report, file, root)
+            check_top_level_definitions(ctx.report, file, root)
             ctx.bpmn[file] = model_view(ctx.report, file, root, ctx.as_executable)
             _check_xml(ctx, file, ctx.bpmn[file])
     # 3. SpiffWorkflow: load the documents, pick the main process, parse the processes.
@@ -177,6 +201,13 @@ def _validate(
     # Finally, load the main process exactly as the runtime will.
     if bundle.main_process_id and ctx.parser and not has_errors(ctx.report.findings):
         _check_runtime_load(ctx, bundle.main_process_id)
+    if bundle.main_process_id and ctx.parser and not has_errors(ctx.report.findings):
+        assign_default_group(*_specs(bundle), ctx.default_group)
+
+
+def _specs(bundle: ValidatedBundle) -> tuple[Any, dict]:
+    """The main process's spec and the specs of what it calls (cached by the parser)."""
+    return bundle.parser.get_spec(bundle.main_process_id), bundle.parser.get_subprocess_specs(bundle.main_process_id)
 
 
 # --------------------------------------------------------------------------------------
@@ -238,7 +269,6 @@ def _check_xml(ctx: ValidationContext, file: str, view: etree._Element) -> None:
         check_sequence_flows(ctx.report, file, process)
         check_expressions(ctx.report, file, process)
         check_timers(ctx.report, file, process, ctx.script_functions)
-    check_top_level_definitions(ctx.report, file, view)
 
 
 def _executable_process_ids(ctx: ValidationContext) -> list[str]:

@@ -21,7 +21,7 @@ from lxml import etree
 
 from engine.definitions.encodings import UploadError, declare_utf8, decode_upload
 from engine.definitions.findings import Finding, Text
-from engine.definitions.kinds import KINDS, clean_name, element_text, type_text, words
+from engine.definitions.kinds import KINDS, clean_name, element_text, file_text, type_text, words
 from engine.workflow.sandbox.compiler import compile_script
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -135,6 +135,10 @@ class Report:
             line = element.sourceline
             name = clean_name(element.get("name"))
             params.setdefault("element", describe(element))
+        elif element_id:
+            params.setdefault("element", element_text(element_type or "element", element_id))
+        else:
+            params.setdefault("element", file_text(file))
         spec = KINDS[kind]
         text = spec.text(params)
         finding = Finding(

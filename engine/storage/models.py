@@ -75,7 +75,8 @@ class Definition(Base):
     __tablename__ = "definitions"
     __table_args__ = (
         UniqueConstraint("process_key", "version", name="uq_definitions_key_version"),
-        UniqueConstraint("process_key", "content_hash", name="uq_definitions_key_hash"),
+        # The same content at most once as a draft and once as an executable version.
+        UniqueConstraint("process_key", "content_hash", "draft", name="uq_definitions_key_hash_draft"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -86,7 +87,7 @@ class Definition(Base):
     findings: Mapped[list] = mapped_column(JSON, default=list)  # warnings kept for designers
     deployed_at: Mapped[datetime]
     deployed_by: Mapped[str | None] = mapped_column(String(200))
-    # A draft is stored and downloadable but no case starts on it (see engine.bpmn_import).
+    # A draft is stored and downloadable but no case starts on it (see engine.definitions.importing).
     draft: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The .bpmn file of the process cases start on: what the diagram views show (a bundle also
     # holds the shared subprocesses it calls, each in a file of its own).

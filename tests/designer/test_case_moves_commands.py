@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from engine import Conflict, InvalidInput, MoveBlocked, NotAllowed
+from engine import Conflict, InvalidInput, MoveBlocked, NotAllowed, accounts
 from engine import commands as cmd
 from engine.storage import queries
 
@@ -484,6 +484,8 @@ def _claimed_then_moved(engine, new_version: str):
 
 
 def test_a_claim_is_released_when_the_new_version_puts_the_task_in_another_lane(engine):
+    with engine.write() as session:  # the office's counter group: a deploy checks that someone works each lane
+        accounts.create_user(session, "counter-clerk", roles=["clerk"], groups=["Counter"], now=engine.clock.now())
     case_id, task = _claimed_then_moved(engine, RECEIVED_AT_COUNTER)
 
     [moved] = _open(engine, case_id)

@@ -8,7 +8,7 @@ from typing import Any
 from engine.definitions.findings import Text
 from engine.definitions.kinds import fixes, lint, model, reading, tasks
 from engine.definitions.kinds.base import PHRASE, Kind
-from engine.definitions.kinds.model import IMPLICIT_SPLITS, MAKE_EXECUTABLE
+from engine.definitions.kinds.model import IMPLICIT_SPLITS, MAKE_EXECUTABLE, QUOTE_TIMERS
 from engine.definitions.kinds.tasks import ASSIGN_LANE
 from engine.definitions.kinds.words import clean_name, element_text, file_text, listing, type_text
 
@@ -33,6 +33,7 @@ __all__ = [
     "KINDS",
     "LINT_RULES",
     "MAKE_EXECUTABLE",
+    "QUOTE_TIMERS",
     "Kind",
     "clean_name",
     "element_text",

@@ -6,6 +6,12 @@ from engine.definitions.kinds.base import kinds, phrase
 
 KINDS = kinds(
     phrase("fix-title-implicit-splits", "Insert the parallel gateways", "插入平行閘道"),
+    phrase("fix-title-quote-timers", "Quote the timer values", "為計時器的值加上引號"),
+    phrase(
+        "rewrite-quote-timer",
+        'Wrote the {field} of {element} in quotes: "{value}".',
+        '將{element}的 {field} 加上引號："{value}"。',
+    ),
     phrase("fix-title-assign-lane", "Put the unassigned tasks in a lane", "將未指派的工作放入泳道"),
     phrase("fix-title-make-executable", "Mark the process executable", "將流程標示為可執行"),
     phrase(

@@ -7,6 +7,7 @@ from engine.definitions.kinds.base import error, fixable, kinds, note, phrase, w
 
 MAKE_EXECUTABLE = "make-executable"
 IMPLICIT_SPLITS = "implicit-splits"
+QUOTE_TIMERS = "quote-timers"
 
 KINDS = kinds(
     # ---------------------------------------------------------------- processes, drafts, the main process
@@ -198,11 +199,14 @@ KINDS = kinds(
         "{timer} has an empty {field}. Write a value in quotes, e.g. {example}.",
         "{timer}的 {field} 是空的。請寫上以引號括住的值，例如 {example}。",
     ),
-    error(
+    fixable(
         "timer-unquoted",
-        "{timer} has the {field} {value} without quotes. Timer values are Python expressions, so write it in "
-        'double quotes: "{value}".',
-        '{timer}的 {field} {value} 沒有加引號。計時器的值是 Python 運算式，請用雙引號括住："{value}"。',
+        QUOTE_TIMERS,
+        "{timer} has the {field} {value} without quotes, as other modellers write it. Timer values are Python "
+        'expressions here, so it must be written in double quotes: "{value}". Accept the fix that quotes the '
+        "timer values, or write the quotes in the modeler.",
+        "{timer}的 {field} {value} 沒有加引號（其他建模工具的寫法）。此處計時器的值是 Python 運算式，必須用雙引號括住："
+        '"{value}"。請接受「為計時器的值加上引號」的自動修正，或在建模工具中加上引號。',
     ),
     error(
         "timer-not-python",

@@ -108,6 +108,24 @@ KINDS = kinds(
         "{element} uses the form file {form}, which is not usable: it {problem}",
         "{element}使用的表單檔 {form} 無法使用：它{problem}",
     ),
+    # ---------------------------------------------------------------- data objects
+    error(
+        "data-object-not-written",
+        "{element} writes the data object '{data_object}' (a data output association), but completing it "
+        "gives no value named '{data_object}' (no field of its form has that name), so the case would stop "
+        "there with an error. Delete the association in the modeler (the data object can stay drawn as "
+        "documentation), or name a form field after the data object.",
+        "{element}寫入資料物件「{data_object}」（資料輸出關聯），但完成此工作時不會產生名為「{data_object}」的值（表單中沒有此名稱的欄位），案件會在此出錯停止。請在建模工具中刪除此關聯（資料物件可保留作為說明），或將某個表單欄位命名為此資料物件的名稱。",
+        draft=True,
+    ),
+    error(
+        "data-object-never-written",
+        "{element} reads the data object '{data_object}' (a data input association), but no task writes it, "
+        "so the case would stop there with an error. Delete the association in the modeler (the data object "
+        "can stay drawn as documentation), or let an earlier task write it.",
+        "{element}讀取資料物件「{data_object}」（資料輸入關聯），但沒有任何工作寫入它，案件會在此出錯停止。請在建模工具中刪除此關聯（資料物件可保留作為說明），或讓前面的工作寫入它。",
+        draft=True,
+    ),
     # ---------------------------------------------------------------- the rehearsal of a case start
     warning(
         "start-fails",
