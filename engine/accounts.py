@@ -25,14 +25,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from engine.access import CaseAccess
+from engine.access import GROUP_ROLES, CaseAccess
 from engine.errors import Conflict, InvalidInput, NotFound, TooManyRequests
 from engine.registries import NotificationPolicy
 from engine.storage.models import ApiToken, ApplicantSession, Notification, User, VerificationCode
 
 # The operator runs the servers: metrics and the detailed health, no case.
 ROLES = ("designer", "clerk", "supervisor", "auditor", "admin", "operator")
-CASE_WORKER_ROLES = ("clerk", "supervisor")  # the roles that claim and complete tasks
 TOKEN_LIFETIME = timedelta(hours=12)
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
@@ -368,5 +367,5 @@ def worker_groups(session: Session) -> frozenset[str]:
     """The groups (BPMN lanes) some active clerk or supervisor works."""
     rows = session.execute(select(User.roles, User.groups).where(User.active.is_(True)))
     return frozenset(
-        group for roles, groups in rows if set(roles or ()) & set(CASE_WORKER_ROLES) for group in groups or ()
+        group for roles, groups in rows if set(roles or ()) & GROUP_ROLES for group in groups or ()
     )

@@ -1,7 +1,7 @@
 """definitions: the same content may be stored once as a draft and once as an executable version
 
 Revision ID: 1801
-Revises: 0008
+Revises: 1651
 Create Date: 2026-12-02 10:00:00
 
 A designer imports a file as a draft to fix it in the modeller; when the very same content then
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision = "1801"
-down_revision = "0008"
+down_revision = "1651"
 branch_labels = None
 depends_on = None
 
