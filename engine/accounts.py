@@ -366,6 +366,4 @@ def end_applicant_session(session: Session, token: str, *, now: datetime) -> Non
 def worker_groups(session: Session) -> frozenset[str]:
     """The groups (BPMN lanes) some active clerk or supervisor works."""
     rows = session.execute(select(User.roles, User.groups).where(User.active.is_(True)))
-    return frozenset(
-        group for roles, groups in rows if set(roles or ()) & GROUP_ROLES for group in groups or ()
-    )
+    return frozenset(group for roles, groups in rows if set(roles or ()) & GROUP_ROLES for group in groups or ())

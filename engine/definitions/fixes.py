@@ -205,12 +205,10 @@ def insert_gateway(
     container = flows[0].getparent()
     gateway = etree.Element(etree.QName(BPMN_NS, tag), id=gateway_id)
     _place(container, element, gateway)
-    etree.SubElement(
-        container, etree.QName(BPMN_NS, "sequenceFlow"), id=link_id, sourceRef=element_id, targetRef=gateway_id
-    )
+    _new(container, "sequenceFlow", id=link_id, sourceRef=element_id, targetRef=gateway_id)
     _child(gateway, "incoming", link_id)
     for ref in bpmn_xpath(element, "bpmn:outgoing"):
-        element.remove(ref)
+        _remove(ref)
     _child(element, "outgoing", link_id)
     default = element.attrib.pop("default", None)
     if default:
@@ -236,9 +234,49 @@ def _place(container: etree._Element, element: etree._Element, gateway: etree._E
     """Right after the element when it sits in the flows' container (a boundary event sits in the
     same process as its flows), else at the container's end."""
     if element.getparent() is container:
-        element.addnext(gateway)
+        _insert(container, container.index(element) + 1, gateway)
     else:
-        container.append(gateway)
+        _append(container, gateway)
+
+
+def _insert(parent: etree._Element, index: int, element: etree._Element) -> etree._Element:
+    """Insert ``element`` at ``index``, on a line of its own indented like its neighbours (so the
+    diff shows it as added lines, not as a changed line)."""
+    if index >= len(parent):
+        return _append(parent, element)
+    before = parent.text if index == 0 else parent[index - 1].tail
+    parent.insert(index, element)
+    if before is not None and not before.strip():
+        element.tail = before
+    return element
+
+
+def _append(parent: etree._Element, element: etree._Element) -> etree._Element:
+    """Append ``element`` after the last child, indented like it (the last child's tail is the
+    indentation of the parent's closing tag: the new element takes it over)."""
+    if len(parent):
+        last = parent[-1]
+        indent = parent[-2].tail if len(parent) > 1 else parent.text
+        element.tail = last.tail
+        if indent is not None and not indent.strip():
+            last.tail = indent
+    parent.append(element)
+    return element
+
+
+def _remove(child: etree._Element) -> None:
+    """Remove ``child``, keeping the indentation of its parent's closing tag."""
+    parent, previous = child.getparent(), child.getprevious()
+    if child.getnext() is None:
+        if previous is not None:
+            previous.tail = child.tail
+        else:
+            parent.text = child.tail
+    parent.remove(child)
+
+
+def _new(parent: etree._Element, tag: str, **attributes: str) -> etree._Element:
+    return _append(parent, etree.Element(etree.QName(BPMN_NS, tag), **attributes))
 
 
 _LEADING_CHILDREN = {"documentation", "extensionElements", "incoming", "outgoing"}
@@ -250,7 +288,7 @@ def _child(parent: etree._Element, tag: str, text: str) -> None:
     element = etree.Element(etree.QName(BPMN_NS, tag))
     element.text = text
     leading = [index for index, child in enumerate(parent) if local_name(child.tag) in _LEADING_CHILDREN]
-    parent.insert(leading[-1] + 1 if leading else 0, element)
+    _insert(parent, leading[-1] + 1 if leading else 0, element)
 
 
 def _free_id(wanted: str, taken: set) -> str:
@@ -282,14 +320,15 @@ def _draw_gateway(root: etree._Element, element_id: str, gateway_id: str, link_i
     left, top = x + width + 25, y + height / 2 - GATEWAY_SIZE / 2
     plane = shape.getparent()
     _shape(plane, gateway_id, (left, top, GATEWAY_SIZE, GATEWAY_SIZE))
-    edge = etree.SubElement(plane, etree.QName(DI_NS, "BPMNEdge"), id=f"{link_id}_di", bpmnElement=link_id)
+    edge = _append(plane, etree.Element(etree.QName(DI_NS, "BPMNEdge"), id=f"{link_id}_di", bpmnElement=link_id))
     for point_x in (x + width, left):
         etree.SubElement(edge, etree.QName(DD_DI_NS, "waypoint"), x=_num(point_x), y=_num(y + height / 2))
 
 
 def _shape(plane: etree._Element, element_id: str, box: tuple[float, ...], **attributes: str) -> None:
-    shape = etree.SubElement(
-        plane, etree.QName(DI_NS, "BPMNShape"), id=f"{element_id}_di", bpmnElement=element_id, **attributes
+    shape = _append(
+        plane,
+        etree.Element(etree.QName(DI_NS, "BPMNShape"), id=f"{element_id}_di", bpmnElement=element_id, **attributes),
     )
     etree.SubElement(
         shape, etree.QName(DC_NS, "Bounds"), **dict(zip(("x", "y", "width", "height"), (_num(v) for v in box)))
@@ -338,7 +377,7 @@ def _fix_lanes(file: str, root: etree._Element, wanted: str) -> list[Rewrite]:
         for task, carrier in unassigned:
             if carrier.get("id") not in listed:
                 listed.add(carrier.get("id"))
-                ref = etree.SubElement(lane, etree.QName(BPMN_NS, "flowNodeRef"))
+                ref = _new(lane, "flowNodeRef")
                 ref.text = carrier.get("id")
             rewrites.append(
                 _rewrite(file, ASSIGN_LANE, task, "rewrite-assign-lane", lane=_name(lane), element=describe(task))
@@ -363,9 +402,9 @@ def _new_lane(root: etree._Element, process: etree._Element, name: str) -> etree
         leading = [
             i for i, child in enumerate(process) if local_name(child.tag) in ("documentation", "extensionElements")
         ]
-        process.insert(leading[-1] + 1 if leading else 0, lane_set)
+        _insert(process, leading[-1] + 1 if leading else 0, lane_set)
     ids = {node.get("id") for node in root.iter(tag=etree.Element)}
-    lane = etree.SubElement(lane_set, etree.QName(BPMN_NS, "lane"), id=_free_id(f"lane_{_slug(name)}", ids), name=name)
+    lane = _new(lane_set, "lane", id=_free_id(f"lane_{_slug(name)}", ids), name=name)
     if drawn_pool is not None:
         shape, (x, y, width, height) = drawn_pool
         _shape(

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from .conftest import check_accessibility, sign_in
+from .conftest import check_accessibility, screenshot, sign_in, wait_ready
 
 pytestmark = pytest.mark.e2e
 
 NEW_NAME = "核發謄本 Issue the transcript"
+ZEEBE = Path(__file__).resolve().parents[1] / "corpus" / "tools" / "camunda" / "camunda8-zeebe-no-lanes.bpmn"
 
 
 def test_a_designer_edits_a_diagram_and_deploys_it(page, web, api_as):
@@ -45,7 +48,7 @@ def test_a_designer_edits_a_diagram_and_deploys_it(page, web, api_as):
     assert NEW_NAME in page.text_content('#modeler [data-element-id="issue_transcript"]')
     page.get_by_role("button", name="檢查").click()
     page.wait_for_function("!document.querySelector('.finding-badge[data-finding-for=check_identity]')")
-    assert "executable" in page.inner_text("#designer-messages .notice.ok")
+    assert "可執行" in page.inner_text("#designer-messages .notice.ok")
 
     with page.expect_download() as download:
         page.get_by_role("button", name="儲存 BPMN 檔").click()
@@ -72,3 +75,53 @@ def test_a_designer_edits_a_diagram_and_deploys_it(page, web, api_as):
     page.wait_for_selector("#diff-result li")
     assert "issue_transcript" in page.inner_text("#diff-result")
     check_accessibility(page, "designer-deployed")
+
+
+def test_a_designer_imports_a_file_from_another_tool_fixes_it_in_the_browser_and_deploys_it(page, web, api_as):
+    """A Camunda 8 file whose user tasks are in no lane: imported as a draft, its findings on the
+    diagram, the lane fix previewed as a diff and accepted, the case start rehearsed, deployed."""
+    sign_in(page, web, "modeller")
+    page.goto(web.url("/app/#/designer"))
+    wait_ready(page, "designer")
+    page.set_input_files("#import-file", str(ZEEBE))
+    page.wait_for_selector('#modeler [data-element-id="Activity_check"]')
+    page.wait_for_selector("#findings-table")
+    assert "已匯入為草稿版本 1" in page.inner_text("#designer-messages")
+    for task in ("Activity_check", "Activity_issue"):  # pinned to the elements, as blocking
+        assert page.locator(f'.finding-badge.error[data-finding-for="{task}"]').count() == 1
+        assert page.locator(f'#modeler [data-element-id="{task}"].has-error').count() == 1
+    assert "不在任何泳道中" in page.inner_text("#findings-table")
+    check_accessibility(page, "designer-imported-draft")
+
+    offer = page.locator('#fix-offers [data-fix="assign-lane"]')
+    assert "將未指派的工作放入泳道" in offer.inner_text()
+    page.get_by_label("放入泳道").select_option("Clerk")
+    page.click("#fix-button-assign-lane")
+    page.wait_for_selector("#fix-preview-assign-lane pre.diff")
+    added = page.inner_text("#fix-preview-assign-lane pre.diff .add")
+    assert 'name="Clerk"' in added and "Activity_check" in page.inner_text("#fix-preview-assign-lane pre.diff")
+    assert "修正後的檢查結果：可執行" in page.inner_text("#fix-preview-assign-lane")
+    check_accessibility(page, "designer-fix-preview")
+
+    page.click("#accept-fix-assign-lane")
+    page.wait_for_function("!document.querySelector('.finding-badge.error')")
+    assert "可執行" in page.inner_text("#designer-messages .notice.ok")
+    assert "Clerk 可認領" in page.inner_text("#rehearsal-table")
+    assert "可以開始案件" in page.inner_text("#rehearsal")
+
+    page.get_by_role("button", name="部署新版本").click()
+    page.wait_for_selector("#designer-messages .notice.ok >> text=已部署版本 2")
+    assert page.locator("#versions-table tbody tr").count() == 2
+    assert "v1 (草稿)" in page.inner_text("#versions-table")
+    deployed = api_as("GET", "/api/definitions/transcript_c8/versions/2", user="designer").json
+    assert deployed["draft"] is False
+    check_accessibility(page, "designer-fixed-and-deployed")
+
+    # The same page in English: the findings' own words follow the language.
+    page.click("header .lang-switch")
+    page.goto(web.url("/app/#/designer?key=transcript_c8"))
+    page.wait_for_selector('#modeler [data-element-id="Activity_check"]')
+    page.get_by_role("button", name="Validate").click()
+    page.wait_for_selector("#rehearsal-table")
+    assert "claimable by Clerk" in page.inner_text("#rehearsal-table")
+    screenshot(page, "designer-en")
