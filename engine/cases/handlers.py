@@ -21,7 +21,6 @@ from sqlalchemy import Connection
 
 from engine import commands as cmd
 from engine.access import CaseAccess
-from engine.accounts import worker_groups
 from engine.cases import notices
 from engine.cases.documents import DocumentCommands
 from engine.cases.inputs import ensure_json, ensure_object, new_access_code, validate_form, validate_start_form
@@ -60,15 +59,7 @@ class CommandHandlers(MoveCommands, DocumentCommands):
     # ------------------------------------------------------------------ definitions
     def deploy(self, command: cmd.DeployDefinition):
         with self._sessions.begin() as session:
-            result, bundle = self._deployments.deploy(
-                session,
-                command.files,
-                deployed_by=command.actor,
-                now=self._clock.now(),
-                process_key=command.process_key,
-                worker_groups=worker_groups(session),
-                as_draft=command.as_draft,
-            )
+            result, bundle = self._deployments.deploy(session, command, now=self._clock.now())
         if result.created:
             self._deployments.remember(result.definition, bundle)
         return result

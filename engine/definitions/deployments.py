@@ -16,6 +16,8 @@ import jsonschema
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
+from engine.accounts import worker_groups
+from engine.commands import DeployDefinition
 from engine.definitions.findings import Finding
 from engine.definitions.importing import REJECTED
 from engine.definitions.validation import ValidatedBundle
@@ -89,20 +91,14 @@ class Deployments:
         return self._validate(files, main_process_id=process_key, groups=None, rehearse_with=None)
 
     def deploy(
-        self,
-        session: Session,
-        files: Mapping[str, bytes],
-        *,
-        deployed_by: str | None,
-        now: datetime,
-        process_key: str | None = None,
-        worker_groups: Iterable[str] = (),
-        as_draft: bool = False,
+        self, session: Session, command: DeployDefinition, *, now: datetime
     ) -> tuple[DeployResult, ValidatedBundle]:
         """Store the upload as a new version: executable, or a draft. ``as_draft`` (the designer's
         import, to open and fix it in the modeller) stores it as a draft whatever its verdict, even
-        a rejected one, when its files can be read."""
-        bundle = self.validate(files, process_key, worker_groups=worker_groups)
+        a rejected one, when its files can be read. Lanes are checked against the office's groups
+        and those its active users work."""
+        as_draft = command.as_draft
+        bundle = self.validate(command.files, command.process_key, worker_groups=worker_groups(session))
         storable = bundle.verdict != REJECTED or (as_draft and bundle.storable_as_draft)
         if not storable or bundle.process_key is None:
             raise DefinitionInvalid(
@@ -130,7 +126,7 @@ class Deployments:
             content_hash=digest,
             findings=[finding.as_dict() for finding in bundle.findings],
             deployed_at=now,
-            deployed_by=deployed_by,
+            deployed_by=command.actor,
             draft=draft,
             main_file=bundle.main_file,
         )
