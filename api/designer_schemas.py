@@ -97,12 +97,15 @@ class DiffFilesSchema(Schema):
     changed = fields.List(fields.String())
 
 
-class DefinitionDiffSchema(Schema):
+class BundleDiffSchema(Schema):
+    files = fields.Nested(DiffFilesSchema)
+    elements = fields.Nested(DiffElementsSchema)
+
+
+class DefinitionDiffSchema(BundleDiffSchema):
     key = fields.String()
     from_version = fields.Integer(data_key="from")
     to_version = fields.Integer(data_key="to")
-    files = fields.Nested(DiffFilesSchema)
-    elements = fields.Nested(DiffElementsSchema)
 
 
 def _form_samples(tasks: dict) -> None:
@@ -186,3 +189,36 @@ class MoveResultSchema(Schema):
     blocked = fields.Integer()
     failed = fields.Integer()
     cases = fields.List(fields.Nested(MovedCaseSchema))
+
+
+class ScriptFunctionSchema(Schema):
+    name = fields.String()
+    signature = fields.String()
+    summary = fields.String()
+    for_timers = fields.Boolean(metadata={"description": "gives a moment a timer may wait for"})
+
+
+class OperatorSchema(Schema):
+    name = fields.String()
+    description = fields.String()
+    asynchronous = fields.Boolean(metadata={"description": "a worker calls it later (another agency); retries apply"})
+
+
+class DesignerExtensionsSchema(Schema):
+    script_functions = fields.List(fields.Nested(ScriptFunctionSchema))
+    operators = fields.List(fields.Nested(OperatorSchema))
+    notice_kinds = fields.List(fields.String(), metadata={"description": "values of notifyApplicant"})
+    groups = fields.List(fields.String(), metadata={"description": "groups of active users: the lanes' names"})
+    form_formats = fields.List(fields.String(), metadata={"description": "JSON Schema formats beyond the standard"})
+
+
+class DeployPreviewSchema(ValidationResultSchema):
+    key = fields.String(allow_none=True)
+    errors = fields.Integer(metadata={"description": "findings that block the deploy"})
+    warnings = fields.Integer(metadata={"description": "findings to acknowledge before deploying"})
+    current_version = fields.Integer(allow_none=True, metadata={"description": "the latest version, if any"})
+    diff = fields.Nested(
+        BundleDiffSchema,
+        allow_none=True,
+        metadata={"description": "what changes against current_version"},
+    )

@@ -68,6 +68,13 @@ def password_matches(stored: str | None, password: str) -> bool:
     return hmac.compare_digest(candidate, base64.b64decode(digest))
 
 
+def known_groups(session: Session) -> list[str]:
+    """The groups (BPMN lane names) the active users work in, sorted."""
+    return sorted(
+        {group for groups in session.scalars(select(User.groups).where(User.active)) for group in groups or ()}
+    )
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 

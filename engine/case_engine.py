@@ -78,6 +78,7 @@ class CaseEngine:
         self.operators = operators or ServiceOperators()
         self.catalogue = catalogue or ProcedureCatalogue()
         self.notifications = notifications or NotificationPolicy()
+        self.form_formats = form_formats or FormFormats()
         # Called with (command, result) after every command that committed; the embedded
         # scheduler listens here to wake up early when a sooner timer may have appeared.
         self.command_listeners: list[Callable[[Any, Any], None]] = []
@@ -122,7 +123,7 @@ class CaseEngine:
             channels=channels,
             local_timezone=ZoneInfo(local_timezone),
             case_number_format=case_number_format,
-            form_formats=form_formats or FormFormats(),
+            form_formats=self.form_formats,
             documents=documents,
             document_rules=self.document_rules,
         )

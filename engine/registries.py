@@ -21,17 +21,25 @@ class ScriptFunctions:
 
     def __init__(self) -> None:
         self._functions: dict[str, Callable[..., Any]] = {}
+        self._for_timers: set[str] = set()
 
-    def register(self, name: str, function: Callable[..., Any]) -> None:
+    def register(self, name: str, function: Callable[..., Any], *, for_timers: bool = False) -> None:
+        """``for_timers``: the function gives a moment a timer may wait for (offered to designers
+        for timer expressions, e.g. ``working_days_after(10)``)."""
         if not name.isidentifier() or name.startswith("_"):
             raise ValueError(f"script function name {name!r} must be a public Python identifier")
         self._functions[name] = function
+        if for_timers:
+            self._for_timers.add(name)
 
     def as_dict(self) -> dict[str, Callable[..., Any]]:
         return dict(self._functions)
 
     def names(self) -> set[str]:
         return set(self._functions)
+
+    def timer_names(self) -> set[str]:
+        return set(self._for_timers)
 
 
 class FormFormats:

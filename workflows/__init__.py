@@ -16,7 +16,7 @@ from .identifiers import mask_national_id, valid_national_id
 from .notifications import HouseholdNotifications
 from .office_calendar import OfficeCalendar
 from .receipt import receipt_functions
-from .time_functions import time_functions
+from .time_functions import TIMER_FUNCTIONS, time_functions
 
 BPMN_FOLDER = "bpmn"
 # The groups of a household registration office: the lanes its procedures are drawn in. A deploy
@@ -47,7 +47,9 @@ def register(
     functions.register("valid_national_id", valid_national_id)
     functions.register("mask_national_id", mask_national_id)
     calendar = calendar or OfficeCalendar()
-    for name, function in {**time_functions(calendar), **receipt_functions(HouseholdCatalogue(calendar))}.items():
+    for name, function in time_functions(calendar).items():
+        functions.register(name, function, for_timers=name in TIMER_FUNCTIONS)
+    for name, function in receipt_functions(HouseholdCatalogue(calendar)).items():
         functions.register(name, function)
     (agencies or AgencyConnectors()).register(operators)
 

@@ -19,6 +19,8 @@ from .calendar import OFFICE_ZONE
 from .office_calendar import OfficeCalendar
 
 MAX_DAYS = 3660
+# The ones that give a moment a timer can wait for (the designer offers them for timer expressions).
+TIMER_FUNCTIONS = ("working_days_after", "office_hours_after")
 MAX_HOURS = 10000
 
 

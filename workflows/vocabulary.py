@@ -107,4 +107,13 @@ OPTION_LABELS: dict[str, tuple[str, str]] = {
     "suggestion": ("建議", "Suggestion"),
     "waiting_time": ("等候時間", "Waiting time"),
     "other": ("其他", "Other"),
+    # why a case went past its standard time, and what the supervisor did (the delay review)
+    "agency_outage": ("機關系統中斷", "Agency system outage"),
+    "staff_shortage": ("人力不足", "Staff shortage"),
+    "awaiting_applicant": ("等候申請人", "Waiting for the applicant"),
+    "complex_case": ("案情複雜", "Complex case"),
+    "expedite": ("優先處理", "Expedite"),
+    "reassign_officer": ("改派承辦人", "Reassign the officer"),
+    "inform_applicant": ("通知申請人", "Inform the applicant"),
+    "no_further_action": ("無須其他處置", "No further action"),
 }

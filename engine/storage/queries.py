@@ -119,6 +119,13 @@ def definition_versions(session: Session, process_key: str) -> list[Definition]:
     return rows
 
 
+def latest_version(session: Session, process_key: str) -> Definition | None:
+    """The procedure's newest version (drafts included), or None when it has none."""
+    return session.scalars(
+        select(Definition).where(Definition.process_key == process_key).order_by(Definition.version.desc()).limit(1)
+    ).first()
+
+
 def case_ids(session: Session, after: str | None, limit: int) -> list[str]:
     query = select(Case.id).order_by(Case.id).limit(limit)
     if after is not None:

@@ -14,6 +14,12 @@ NEW_NAME = "核發謄本 Issue the transcript"
 ZEEBE = Path(__file__).resolve().parents[1] / "corpus" / "tools" / "camunda" / "camunda8-zeebe-no-lanes.bpmn"
 
 
+def _click_blank(page) -> None:
+    """Click the canvas where no element is: just above its bottom edge, in the middle."""
+    box = page.locator("#modeler").bounding_box()
+    page.click("#modeler", position={"x": box["width"] / 2, "y": box["height"] - 6})
+
+
 def test_a_designer_edits_a_diagram_and_deploys_it(page, web, api_as):
     sign_in(page, web, "modeller")
     page.get_by_label("申辦項目").select_option("household_transcript")
@@ -26,9 +32,10 @@ def test_a_designer_edits_a_diagram_and_deploys_it(page, web, api_as):
     page.click('#modeler [data-element-id="flow_received"] .djs-hit', force=True)
     page.keyboard.press("Delete")
     assert page.locator('#modeler [data-element-id="flow_received"]').count() == 0
+    # The check runs by itself once the designer pauses; the button runs it at once and says the verdict.
+    page.wait_for_selector("#findings-table :text('check_identity')")
     page.get_by_role("button", name="檢查").click()
-    page.wait_for_selector("#findings-table")
-    assert "check_identity" in page.inner_text("#findings-table")
+    page.wait_for_selector("#designer-messages .notice")
     assert page.locator('.finding-badge[data-finding-for="check_identity"]').count() == 1
     assert page.locator('#modeler [data-element-id="check_identity"].has-warning').count() == 1
     page.get_by_role("button", name="check_identity").first.click()  # a finding selects its element
@@ -37,14 +44,14 @@ def test_a_designer_edits_a_diagram_and_deploys_it(page, web, api_as):
 
     # Undo, rename a task by editing its label on the canvas; the check passes again (the
     # procedure's own lint warnings stay).
-    page.click("#modeler", position={"x": 700, "y": 500})
+    _click_blank(page)
     page.keyboard.press("Control+z")
     assert page.locator('#modeler [data-element-id="flow_received"]').count() == 1
     page.dblclick('#modeler [data-element-id="issue_transcript"]')
     page.wait_for_selector(".djs-direct-editing-parent")
     page.keyboard.press("Control+a")
     page.keyboard.type(NEW_NAME)
-    page.click("#modeler", position={"x": 700, "y": 500})
+    _click_blank(page)
     assert NEW_NAME in page.text_content('#modeler [data-element-id="issue_transcript"]')
     page.get_by_role("button", name="檢查").click()
     page.wait_for_function("!document.querySelector('.finding-badge[data-finding-for=check_identity]')")
@@ -61,7 +68,9 @@ def test_a_designer_edits_a_diagram_and_deploys_it(page, web, api_as):
         f"document.querySelector('#modeler [data-element-id=issue_transcript]').textContent.includes('{NEW_NAME}')"
     )
 
-    page.get_by_role("button", name="部署新版本").click()
+    page.get_by_role("button", name="部署新版本").click()  # confirmed after reading the warnings
+    page.get_by_label("仍要部署").check()
+    page.get_by_role("button", name="確認部署").click()
     page.wait_for_selector("#designer-messages .notice.ok")
     assert "2" in page.inner_text("#designer-messages")
     assert page.locator("#versions-table tbody tr").count() == 2
@@ -69,8 +78,8 @@ def test_a_designer_edits_a_diagram_and_deploys_it(page, web, api_as):
     assert NEW_NAME in deployed.body.decode()
 
     # The versions' diff names the renamed task.
-    page.get_by_label("從版本").select_option("1")
-    page.get_by_label("到版本").select_option("2")
+    page.get_by_label("從版本", exact=True).select_option("1")
+    page.get_by_label("到版本", exact=True).select_option("2")
     page.get_by_role("button", name="顯示差異").click()
     page.wait_for_selector("#diff-result li")
     assert "issue_transcript" in page.inner_text("#diff-result")

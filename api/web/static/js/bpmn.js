@@ -30,15 +30,33 @@ export async function showDiagram(container, xml, label) {
   const viewer = new Viewer({ container });
   await viewer.importXML(xml);
   const canvas = viewer.get("canvas");
-  canvas.zoom("fit-viewport");
+  fitFrame(canvas, container);
   // Fitted to the width, a long procedure is drawn small: buttons zoom (as the mouse wheel and
   // dragging do) for those who use the keyboard or do not know the wheel.
   const zoomBy = (factor) => canvas.zoom(canvas.zoom() * factor);
   container.append(h("div", { class: "zoom-controls" },
     h("button", { type: "button", onclick: () => zoomBy(1.25), "aria-label": t("zoom_in") }, "+"),
     h("button", { type: "button", onclick: () => zoomBy(0.8), "aria-label": t("zoom_out") }, "−"),
-    h("button", { type: "button", onclick: () => canvas.zoom("fit-viewport"), "aria-label": t("zoom_fit") }, t("zoom_fit_short"))));
+    h("button", { type: "button", onclick: () => fitFrame(canvas, container), "aria-label": t("zoom_fit") }, t("zoom_fit_short"))));
   return viewer;
+}
+
+/** Give the frame the diagram's proportions (within ``min``..``max`` pixels high) and fit the
+ * diagram to it: a long, flat procedure is no longer drawn small in a tall empty frame.
+ * ``reserveLeft``: pixels the modeller's palette covers, kept free of the diagram. */
+export function fitFrame(canvas, container, { min = 260, max = 620, padding = 20, reserveLeft = 0 } = {}) {
+  const inner = canvas.viewbox().inner;
+  const width = container.clientWidth;
+  if (!(inner.width > 0 && width > 0)) { canvas.zoom("fit-viewport", "auto"); return; }
+  const usable = width - reserveLeft - 2 * padding;
+  const wanted = (inner.height / inner.width) * usable + 2 * padding;
+  container.style.height = `${Math.round(Math.min(max, Math.max(min, wanted)))}px`;
+  canvas.resized();
+  const height = container.clientHeight;
+  const scale = Math.min(usable / inner.width, (height - 2 * padding) / inner.height, 1.2);
+  const left = reserveLeft + padding + (usable - inner.width * scale) / 2;
+  const top = (height - inner.height * scale) / 2;
+  canvas.viewbox({ x: inner.x - left / scale, y: inner.y - top / scale, width: width / scale, height: height / scale });
 }
 
 export function elementsOf(viewer) {

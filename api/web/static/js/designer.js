@@ -1,36 +1,46 @@
-// Designers: the bpmn-js modeller to open, import, edit, validate, fix, save and deploy a procedure;
-// findings pinned to their elements; automatic fixes shown as a diff before they are accepted;
-// its versions and their diff.
+// Designers: the bpmn-js modeller with the properties panel to open, import, edit, save and deploy
+// a procedure; the findings checked live as the diagram changes, pinned to their elements;
+// automatic fixes shown as a diff before they are accepted; the deploy confirmed after its
+// findings and changes are shown; the versions, their diff, and moving running cases to a new version.
 import { api, ApiError } from "./api.js";
-import { announce, h, notice, table } from "./dom.js";
-import { currentLanguage, formatTime, t } from "./i18n.js";
-import { loadBpmn } from "./bpmn.js";
+import { announce, h, loadStyle, notice, table } from "./dom.js";
+import { formatTime, t } from "./i18n.js";
+import { renderForm } from "./forms.js";
+import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, Modeler } from "/app/vendor/kit/designer-kit.js";
+import { findingsStore, onestopPanelModule, translateModule } from "./designer-panel.js";
+import { fitFrame } from "./bpmn.js";
+import { confirmDeploy, countFindings, diffLists, localized } from "./designer-deploy.js";
+import { moveWizard } from "./designer-moves.js";
 
+const LIVE_CHECK_DELAY_MS = 700; // after the last edit: a check per pause, not per keystroke
 const SEVERITY_BADGE = { error: "bad", fixable: "fixable", warning: "sla-due_today", note: "info", info: "info" };
 const BLOCKING = new Set(["error", "fixable"]);
 
-/** A finding's (or a rewrite's, an offer's) words in the current language. */
-function localized(item) {
-  const messages = item.messages || item.title;
-  return (messages && (messages[currentLanguage()] || messages.en)) || item.message || "";
-}
-
 export async function designerPage(main, params) {
-  const definitions = await api("/api/definitions");
+  loadStyle("/app/vendor/bpmn-js/assets/diagram-js.css");
+  loadStyle("/app/vendor/bpmn-js/assets/bpmn-js.css");
+  loadStyle("/app/vendor/bpmn-js/assets/bpmn-font/css/bpmn.css");
+  loadStyle("/app/vendor/properties-panel/properties-panel.css");
+  loadStyle("/app/static/backoffice.css");
+  const [definitions, extensions] = await Promise.all([api("/api/definitions"), api("/api/designer/extensions")]);
   const picker = h("select", { id: "designer-procedure" }, definitions.map((definition) =>
     h("option", { value: definition.key, selected: definition.key === params.get("key") }, `${definition.name || definition.key} (${definition.key})`)));
   const messages = h("div", { id: "designer-messages" });
+  const liveStatus = h("p", { id: "live-check", class: "hint", role: "status" });
   const findings = h("div", { id: "findings" });
   const offers = h("div", { id: "fix-offers" });
   const rehearsal = h("div", { id: "rehearsal" });
-  const container = h("div", { class: "diagram tall", id: "modeler", role: "group", "aria-label": t("designer_title") });
-  const versions = h("div", { id: "versions" });
   const importInput = h("input", { type: "file", id: "import-file", class: "visually-hidden", multiple: true,
     accept: ".bpmn,.dmn,.json,.zip", onchange: () => importFiles(importInput.files) });
+  const container = h("div", { class: "diagram tall", id: "modeler", role: "group", "aria-label": t("designer_title") });
+  const panel = h("aside", { class: "properties", id: "properties-panel", "aria-label": t("panel_title") });
+  const preview = h("section", { id: "form-preview", "aria-labelledby": "form-preview-heading", hidden: true });
+  const versions = h("div", { id: "versions" });
+  const moves = h("section", { id: "moves" }); // named by its heading once the wizard is drawn
   const buttons = {
-    validate: h("button", { type: "button", id: "validate-button", disabled: true, onclick: () => validateOrDeploy(false) }, t("validate")),
+    validate: h("button", { type: "button", id: "validate-button", disabled: true, onclick: () => check(true) }, t("validate")),
     save: h("button", { type: "button", class: "secondary", id: "save-button", disabled: true, onclick: save }, t("save")),
-    deploy: h("button", { type: "button", id: "deploy-button", disabled: true, onclick: () => validateOrDeploy(true) }, t("deploy")),
+    deploy: h("button", { type: "button", id: "deploy-button", disabled: true, onclick: deploy }, t("deploy")),
   };
   main.append(h("h1", {}, t("designer_title")),
     h("form", { class: "actions", onsubmit: (event) => { event.preventDefault(); open(picker.value); } },
@@ -39,16 +49,39 @@ export async function designerPage(main, params) {
       buttons.validate, buttons.save, buttons.deploy,
       h("button", { type: "button", class: "secondary", id: "import-button", onclick: () => importInput.click() }, t("import_file")),
       h("label", { for: "import-file", class: "visually-hidden" }, t("import_file")), importInput),
-    h("p", { class: "hint" }, t("new_element")), messages, container,
+    h("p", { class: "hint" }, t("new_element")), messages, liveStatus,
+    h("div", { class: "modeler-with-panel" }, container, panel), preview,
     h("div", { class: "columns" },
       h("section", { "aria-labelledby": "findings-heading" }, h("h2", { id: "findings-heading" }, t("findings")), findings,
         h("h2", { id: "fixes-heading" }, t("fixes_offered")), offers,
         h("h2", { id: "rehearsal-heading" }, t("rehearsal_title")), rehearsal),
-      h("section", { "aria-labelledby": "versions-heading" }, h("h2", { id: "versions-heading" }, t("versions")), versions)));
+      h("section", { "aria-labelledby": "versions-heading" }, h("h2", { id: "versions-heading" }, t("versions")), versions)),
+    moves);
 
-  const Modeler = await loadBpmn("modeler");
-  const modeler = new Modeler({ container });
   let current = null; // {key, bpmnName, files: {name: text}}
+  const store = findingsStore();
+  const context = {
+    extensions,
+    findings: store,
+    describe: (finding) => localized(finding),
+    formFiles: () => Object.keys(current?.files || {}).filter((name) => name.endsWith(".json")).sort(),
+    previewForm: (name) => showFormPreview(name),
+  };
+  const modeler = new Modeler({
+    container,
+    propertiesPanel: { parent: panel },
+    additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, onestopPanelModule(context), translateModule()],
+  });
+
+  // Live check: every change of the diagram is checked by the server once the designer pauses.
+  let liveTimer = null;
+  let checkTicket = 0;
+  modeler.on("commandStack.changed", () => {
+    if (!current) return;
+    clearTimeout(liveTimer);
+    liveStatus.textContent = t("live_check_pending");
+    liveTimer = setTimeout(() => check(false), LIVE_CHECK_DELAY_MS);
+  });
 
   async function open(key) {
     const detail = await api(`/api/definitions/${key}`);
@@ -60,25 +93,29 @@ export async function designerPage(main, params) {
     // The main process's file; the shared subprocesses it calls are in files of their own.
     const bpmnName = latest.main_file || latest.files.find((name) => name.endsWith(".bpmn"));
     current = { key, bpmnName, files };
-    await modeler.importXML(files[bpmnName]);
-    modeler.get("canvas").zoom("fit-viewport");
-    Object.values(buttons).forEach((button) => { button.disabled = false; });
     [findings, offers, rehearsal, messages].forEach((section) => section.replaceChildren());
+    await importDiagram(files[bpmnName]);
+    Object.values(buttons).forEach((button) => { button.disabled = false; });
+    preview.hidden = true;
     renderVersions(detail);
-    main.dataset.opened = key;
-    if (latest.draft) {
-      await validateOrDeploy(false); // a draft opens with its findings on the diagram
-      messages.prepend(notice("info", t("opened_draft", { version: latest.version })));
-    }
+    moveWizard(moves, detail);
+    // A draft opens with its findings on the diagram (the live check has put them there).
+    if (latest.draft) messages.prepend(notice("info", t("opened_draft", { version: latest.version })));
     const draft = localStorage.getItem(`onestop.draft.${key}`);
     if (draft && draft !== files[bpmnName]) {
       messages.append(notice("info", h("button", { type: "button", class: "secondary", id: "restore-draft", onclick: async () => {
-        await modeler.importXML(draft);
-        modeler.get("canvas").zoom("fit-viewport");
+        await importDiagram(draft);
         messages.replaceChildren();
       } }, t("restore_draft"))));
     }
+    main.dataset.opened = key;
     announce(`${key} v${latest.version}`);
+  }
+
+  async function importDiagram(xml) {
+    await modeler.importXML(xml);
+    fitFrame(modeler.get("canvas"), container, { min: 360, max: 620, reserveLeft: 110 });
+    await check(false);
   }
 
   async function post(path, form) {
@@ -88,15 +125,6 @@ export async function designerPage(main, params) {
       if (failure instanceof ApiError && failure.status === 422) return { status: 422, body: failure.problem };
       throw failure;
     }
-  }
-
-  async function currentForm() {
-    const { xml } = await modeler.saveXML({ format: true });
-    const form = new FormData();
-    for (const [name, text] of Object.entries({ ...current.files, [current.bpmnName]: xml })) {
-      form.append("files", new Blob([text], { type: name.endsWith(".json") ? "application/json" : "application/xml" }), name);
-    }
-    return form;
   }
 
   // A file from another modeller: stored as a draft whatever it holds, then opened to be fixed here.
@@ -120,20 +148,39 @@ export async function designerPage(main, params) {
     messages.prepend(notice("ok", t("imported", { version: answer.body.version })));
   }
 
-  async function validateOrDeploy(deploy) {
-    messages.replaceChildren(t("loading"));
-    const answer = await post(deploy ? "/api/definitions" : "/api/definitions/validate", await currentForm());
-    showFindings(answer.body.findings || []);
+  async function currentForm() {
+    const { xml } = await modeler.saveXML({ format: true });
+    const form = new FormData();
+    for (const [name, text] of Object.entries({ ...current.files, [current.bpmnName]: xml })) {
+      form.append("files", new Blob([text], { type: name.endsWith(".json") ? "application/json" : "application/xml" }), name);
+    }
+    return form;
+  }
+
+  /** Check the diagram as it is now; ``announced``: the designer asked (the verdict is said). */
+  async function check(announced) {
+    const ticket = ++checkTicket;
+    liveStatus.textContent = t("live_check_running");
+    const answer = await post("/api/definitions/validate", await currentForm());
+    if (ticket !== checkTicket) return; // a later change was checked meanwhile
+    const items = answer.body.findings || [];
+    showFindings(items);
     showOffers(answer.body.offers || []);
     showRehearsal(answer.body.rehearsal);
-    if (deploy && answer.status === 200) {
-      renderVersions(await api(`/api/definitions/${current.key}`)); // before the message: the page is then complete
-      messages.replaceChildren(notice(answer.body.draft ? "bad" : "ok", t("deployed", { version: answer.body.version, verdict: t(`verdict_${answer.body.verdict}`) })));
-    } else if (answer.status === 422) {
-      messages.replaceChildren(notice("bad", answer.body.detail || answer.body.title));
-    } else {
-      messages.replaceChildren(notice(answer.body.ok ? "ok" : "bad", `${t("validate")}: ${t(`verdict_${answer.body.verdict}`)}`));
-    }
+    const counts = countFindings(items);
+    liveStatus.textContent = t("live_check_done", { errors: counts.errors, warnings: counts.warnings });
+    main.dataset.checked = String(ticket);
+    if (!announced) return;
+    if (answer.status === 422) messages.replaceChildren(notice("bad", answer.body.detail || answer.body.title));
+    else messages.replaceChildren(notice(answer.body.ok ? "ok" : "bad", `${t("validate")}: ${t(`verdict_${answer.body.verdict}`)}`));
+  }
+
+  /** The shape a finding belongs on: its element, or the event whose definition it names. */
+  function shapeOf(elementId) {
+    const registry = modeler.get("elementRegistry");
+    if (!elementId) return null;
+    return registry.get(elementId) || registry.find((element) => element.type !== "label"
+      && (element.businessObject?.eventDefinitions || []).some((definition) => definition.id === elementId)) || null;
   }
 
   function elementLabel(finding) {
@@ -142,16 +189,18 @@ export async function designerPage(main, params) {
   }
 
   function showFindings(items, onDiagram = true) {
+    const placed = items.map((finding) => ({ ...finding, shape: onDiagram ? shapeOf(finding.element_id) : null }));
+    store.set(placed.map((finding) => ({ ...finding, element_id: finding.shape?.id || finding.element_id })));
     const overlays = modeler.get("overlays");
     const canvas = modeler.get("canvas");
     const registry = modeler.get("elementRegistry");
     overlays.remove({ type: "finding" });
     registry.getAll().forEach((element) => { canvas.removeMarker(element.id, "has-error"); canvas.removeMarker(element.id, "has-warning"); });
     const counts = {};
-    for (const finding of onDiagram ? items : []) {
-      if (!finding.element_id || !registry.get(finding.element_id) || finding.severity === "note" || finding.severity === "info") continue;
-      counts[finding.element_id] ??= { blocking: 0, other: 0 };
-      counts[finding.element_id][BLOCKING.has(finding.severity) ? "blocking" : "other"] += 1;
+    for (const finding of placed) {
+      if (!finding.shape || finding.severity === "note" || finding.severity === "info") continue;
+      counts[finding.shape.id] ??= { blocking: 0, other: 0 };
+      counts[finding.shape.id][BLOCKING.has(finding.severity) ? "blocking" : "other"] += 1;
     }
     for (const [elementId, count] of Object.entries(counts)) {
       const severity = count.blocking ? "error" : "warning";
@@ -159,15 +208,14 @@ export async function designerPage(main, params) {
       overlays.add(elementId, "finding", { position: { top: -10, right: 10 },
         html: `<span class="finding-badge ${severity}" data-finding-for="${elementId}">${count.blocking + count.other}</span>` });
     }
-    if (!items.length) { findings.replaceChildren(h("p", {}, t("no_findings"))); return; }
-    const ordered = [...items].sort((a, b) => Number(BLOCKING.has(b.severity)) - Number(BLOCKING.has(a.severity)));
+    if (!placed.length) { findings.replaceChildren(h("p", {}, t("no_findings"))); return; }
+    const ordered = [...placed].sort((a, b) => Number(BLOCKING.has(b.severity)) - Number(BLOCKING.has(a.severity)));
     findings.replaceChildren(table(null, [t("severity"), t("element"), t("message")],
       ordered.map((finding) => [h("span", { class: `badge ${SEVERITY_BADGE[finding.severity] || "info"}` }, t(`severity_${finding.severity}`)),
-        finding.element_id && registry.get(finding.element_id)
+        finding.shape
           ? h("button", { type: "button", class: "linklike", onclick: () => {
-            const element = registry.get(finding.element_id);
-            canvas.scrollToElement(element);
-            modeler.get("selection").select(element);
+            canvas.scrollToElement(finding.shape);
+            modeler.get("selection").select(finding.shape);
           } }, elementLabel(finding))
           : elementLabel(finding),
         localized(finding)]), { id: "findings-table" }));
@@ -208,8 +256,7 @@ export async function designerPage(main, params) {
       h("p", {}, t("fix_verdict", { verdict: t(`verdict_${answer.body.verdict}`) })),
       h("button", { type: "button", id: `accept-fix-${offer.fix}`, onclick: async () => {
         for (const [name, text] of Object.entries(answer.body.files || {})) current.files[name] = text;
-        await modeler.importXML(current.files[current.bpmnName]);
-        await validateOrDeploy(false);
+        await importDiagram(current.files[current.bpmnName]);
         messages.append(notice("ok", t("fix_accepted")));
       } }, t("accept_fix")));
   }
@@ -224,6 +271,39 @@ export async function designerPage(main, params) {
           : t("rehearsal_failed", { element: result.stopped?.element_id || "—" })),
       result.tasks.length ? table(null, [t("element"), t("col_lane"), t("rehearsal_who")],
         result.tasks.map((task) => [name(task), task.lane || "—", who(task)]), { id: "rehearsal-table" }) : null);
+  }
+
+  function showFormPreview(name) {
+    let schema;
+    try {
+      schema = JSON.parse(current.files[name]);
+    } catch (failure) {
+      preview.replaceChildren(notice("bad", t("form_preview_unreadable", { name, reason: failure.message })));
+      preview.hidden = false;
+      return;
+    }
+    const form = renderForm(schema, {}, "preview");
+    preview.replaceChildren(
+      h("h2", { id: "form-preview-heading", tabindex: "-1" }, t("form_preview_title", { name })),
+      h("p", { class: "hint" }, t("form_preview_hint")),
+      h("div", { class: "panel" }, h("h3", {}, schema.title || name), form.element),
+      h("button", { type: "button", class: "secondary", onclick: () => { preview.hidden = true; } }, t("close")));
+    preview.hidden = false;
+    preview.querySelector("h2").focus();
+  }
+
+  async function deploy() {
+    const deployed = await confirmDeploy({ form: await currentForm(), name: current.key, showFindings });
+    if (!deployed) return;
+    const detail = await api(`/api/definitions/${current.key}`);
+    renderVersions(detail); // before the message: the page is then complete
+    moveWizard(moves, detail);
+    messages.replaceChildren(notice(deployed.draft ? "bad" : "ok", t("deployed", { version: deployed.version, verdict: t(`verdict_${deployed.verdict}`) }),
+      deployed.created && !deployed.draft && detail.versions.length > 1
+        ? h("a", { href: "#moves", class: "button secondary", id: "go-to-moves", onclick: (event) => {
+          event.preventDefault();
+          moves.querySelector("h2").focus();
+        } }, t("moves_go", { version: deployed.version })) : null));
   }
 
   async function save() {
@@ -245,19 +325,11 @@ export async function designerPage(main, params) {
     versions.replaceChildren(
       table(null, [t("version"), t("deployed_at"), t("deployed_by"), t("findings")], detail.versions.slice().reverse().map((version) => [
         `v${version.version}${version.draft ? ` (${t("draft")})` : ""}`, formatTime(version.deployed_at), version.deployed_by || "—",
-        String(version.findings.length)]), { id: "versions-table" }),
+        findingsSummary(version.findings)]), { id: "versions-table" }),
       h("form", { class: "actions", onsubmit: async (event) => {
         event.preventDefault();
         const diff = await api(`/api/definitions/${detail.key}/diff?from=${from.value}&to=${to.value}`);
-        const list = (title, items, describe) => h("div", {}, h("h3", {}, `${title} (${items.length})`),
-          items.length ? h("ul", {}, items.map((item) => h("li", {}, describe(item)))) : null);
-        const element = (item) => `${item.id} ${item.name ? `「${item.name}」` : ""} ${item.type}`;
-        diffResult.replaceChildren(
-          list(`${t("elements")}: ${t("added")}`, diff.elements.added, element),
-          list(`${t("elements")}: ${t("removed")}`, diff.elements.removed, element),
-          list(`${t("elements")}: ${t("changed")}`, diff.elements.changed, (item) => `${element(item)}: ${Object.entries(item.changes)
-            .map(([aspect, change]) => `${aspect} ${JSON.stringify(change.from ?? change.removed ?? "")} → ${JSON.stringify(change.to ?? change.added ?? "")}`).join("; ")}`),
-          list(`${t("files")}: ${t("changed")}`, diff.files.changed, (name) => name));
+        diffResult.replaceChildren(diffLists(diff));
       } },
       h("label", { for: "diff-from" }, t("diff_from")), from, h("label", { for: "diff-to" }, t("diff_to")), to,
       h("button", { type: "submit", class: "secondary", id: "diff-button" }, t("show_diff"))),
@@ -265,4 +337,14 @@ export async function designerPage(main, params) {
   }
 
   if (params.get("key")) await open(params.get("key"));
+}
+
+/** "2 warnings" (with each finding in a tooltip list), as validate counts them. */
+function findingsSummary(items) {
+  const counts = countFindings(items);
+  if (!items.length) return t("none");
+  const parts = [counts.errors ? t("count_errors", { n: counts.errors }) : null, counts.warnings ? t("count_warnings", { n: counts.warnings }) : null,
+    counts.notes ? t("count_notes", { n: counts.notes }) : null].filter(Boolean);
+  return h("details", {}, h("summary", {}, parts.join("、")),
+    h("ul", {}, items.map((finding) => h("li", {}, `${t(`severity_${finding.severity}`)} ${finding.element_id || ""}: ${localized(finding)}`))));
 }

@@ -1,4 +1,6 @@
 // One dictionary per language: zh-TW (default) and en. The choice is kept in localStorage.
+import { BACKOFFICE } from "./i18n-backoffice.js";
+
 const zh = {
   app_title: "onestop 戶政單一窗口", skip: "跳到主要內容", language: "English", language_label: "Switch to English",
   nav_inbox: "待辦工作", nav_counter: "臨櫃收件", nav_cases: "案件查詢", nav_dashboard: "管理儀表板",
@@ -175,7 +177,7 @@ const en = {
   file_err_too_large: "“{file}” is too large: at most 10 MB per file.", file_err_empty: "“{file}” is empty.",
   file_err_no_kind: "“{file}” does not say which document it is.", file_err_not_taken: "“{file}” is not a document this application takes.",
 };
-export const DICTIONARIES = { "zh-TW": zh, en };
+export const DICTIONARIES = { "zh-TW": { ...zh, ...BACKOFFICE["zh-TW"] }, en: { ...en, ...BACKOFFICE.en } };
 const HTML_LANG = { "zh-TW": "zh-Hant-TW", en: "en" };
 
 export function currentLanguage() {
