@@ -190,7 +190,21 @@ def _unzip(name: str, content: bytes) -> dict[str, bytes]:
     return files
 
 
+# Lint findings of a stored version, by content hash (the files of a version never change).
+_LINT_OF_VERSION: dict[str, list[dict]] = {}
+
+
+def version_findings(definition, files: dict[str, bytes]) -> list[dict]:
+    """The findings validate gives for the version's files: those recorded when it was deployed,
+    and the lint's warnings (not recorded at deploy)."""
+    lint = _LINT_OF_VERSION.get(definition.content_hash)
+    if lint is None:
+        lint = _LINT_OF_VERSION[definition.content_hash] = [finding.as_dict() for finding in lint_bundle(files)]
+    return [*(definition.findings or []), *lint]
+
+
 def version_dict(definition, session) -> dict:
+    files = queries.definition_files(session, definition.id)
     return {
         "key": definition.process_key,
         "version": definition.version,
@@ -198,10 +212,10 @@ def version_dict(definition, session) -> dict:
         "content_hash": definition.content_hash,
         "deployed_at": definition.deployed_at,
         "deployed_by": definition.deployed_by,
-        "findings": definition.findings or [],
+        "findings": version_findings(definition, files),
         "draft": bool(definition.draft),
         "main_file": definition.main_file,
-        "files": sorted(queries.definition_files(session, definition.id)),
+        "files": sorted(files),
     }
 
 

@@ -48,6 +48,7 @@ from engine.definitions.model_view import drafts_to_check, model_view, running_p
 from engine.definitions.offers import Offer, fix_offers
 from engine.definitions.parser_errors import report_parser_error
 from engine.definitions.rehearsal import Rehearsal, assign_default_group, rehearse
+from engine.definitions.required_steps import check_required_steps
 from engine.definitions.task_checks import check_forms, check_task_specs, check_unconnected_tasks, visible_task_specs
 from engine.definitions.timer_checks import check_timers, check_top_level_definitions
 from engine.definitions.xml import Report, bpmn_xpath, describe, is_definitions, load_xml, read_text, shorten
@@ -269,6 +270,7 @@ def _check_xml(ctx: ValidationContext, file: str, view: etree._Element) -> None:
         check_sequence_flows(ctx.report, file, process)
         check_expressions(ctx.report, file, process)
         check_timers(ctx.report, file, process, ctx.script_functions)
+        check_required_steps(ctx.report, file, process)
 
 
 def _executable_process_ids(ctx: ValidationContext) -> list[str]:

@@ -224,6 +224,11 @@ MATRIX: dict[tuple[str, str], Row] = {
         admits(*DESIGNERS),
         lambda w, c: Request("POST", "/api/definitions/validate", files=w.unique_upload()),
     ),
+    ("/api/designer/extensions", "GET"): (admits(*DESIGNERS), lambda w, c: Request("GET", "/api/designer/extensions")),
+    ("/api/designer/deploy-preview", "POST"): (
+        admits(*DESIGNERS),
+        lambda w, c: Request("POST", "/api/designer/deploy-preview", files=w.unique_upload()),
+    ),
     ("/api/definitions/<string:key>", "GET"): (
         admits(*STAFF),
         lambda w, c: Request("GET", "/api/definitions/household_transcript"),

@@ -97,6 +97,18 @@ def walk_every_endpoint(call, app) -> None:
         files=[(p.name, p.read_bytes()) for p in TRANSCRIPT_FILES],
     ).json
     assert checked["ok"] is True and checked["main_process_id"] == "household_transcript"
+    offered = walk("GET", "/api/designer/extensions", 200, user="designer").json
+    assert {"working_days_after", "office_hours_after"} <= {
+        f["name"] for f in offered["script_functions"] if f["for_timers"]
+    }
+    previewed = walk(
+        "POST",
+        "/api/designer/deploy-preview",
+        200,
+        user="designer",
+        files=[(p.name, p.read_bytes()) for p in TRANSCRIPT_FILES],
+    ).json
+    assert (previewed["verdict"], previewed["current_version"], previewed["errors"]) == ("executable", None, 0)
     deployed = walk(
         "POST", "/api/definitions", 201, user="designer", files=[(p.name, p.read_bytes()) for p in TRANSCRIPT_FILES]
     ).json

@@ -62,8 +62,11 @@ def test_a_deploy_preview_lists_the_findings_and_the_changes(client, as_user):
     validate = _upload(client, as_user, "/api/definitions/validate", renamed).json
     assert preview["findings"] == validate["findings"]  # the same findings as validate
     assert preview["warnings"] == sum(1 for finding in validate["findings"] if finding["severity"] == "warning")
-    # Nothing was deployed by the preview.
-    assert len(client.get("/api/definitions/household_transcript", headers=as_user("designer")).json["versions"]) == 1
+    # Nothing was deployed by the preview; the versions list the findings validate gives for them.
+    versions = client.get("/api/definitions/household_transcript", headers=as_user("designer")).json["versions"]
+    assert len(versions) == 1
+    assert versions[0]["findings"] == _upload(client, as_user, "/api/definitions/validate", files).json["findings"]
+    assert any(finding["severity"] == "warning" for finding in versions[0]["findings"])
 
     broken = dict(files)
     broken["household_transcript.bpmn"] = files["household_transcript.bpmn"].replace(

@@ -72,7 +72,8 @@ def test_overdue_task_escalates_to_supervisor_and_unrated_case_closes(engine, tr
     assert supervisor.lane == "Supervisor"
     assert open_task(engine, started.case_id, "issue_transcript")  # non-interrupting: still open
     complete(engine, started.case_id, "issue_transcript", {"fee_paid": 15})
-    complete(engine, started.case_id, "review_delay", {}, actor="supervisor-1")
+    review = {"delay_reason": "staff_shortage", "action": "expedite"}
+    complete(engine, started.case_id, "review_delay", review, actor="supervisor-1")
     clock.advance(days=7, seconds=1)
     engine.handle(cmd.FireDueTimers(started.case_id))
     assert case_row(engine, started.case_id).status == "completed"

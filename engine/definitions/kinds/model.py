@@ -364,4 +364,24 @@ KINDS = kinds(
     phrase("what-loop-condition", "loop condition", "迴圈條件"),
     phrase("what-loop-cardinality", "loop cardinality", "迴圈次數"),
     phrase("what-completion-condition", "completion condition", "完成條件"),
+    # ---------------------------------------------------------------- required steps (engine/definitions/required_steps.py)
+    error(
+        "required-step-skipped",
+        "[required-steps] A path from the start ends at {element} without passing the required step {steps}. "
+        "Connect it so that it passes the step, or, if a case may rightly end here without it, give this end "
+        "event the property withoutRequiredSteps = true.",
+        "[必經步驟] 有一條從開始出發的路徑在{element}結束，沒有經過必經步驟{steps}。請連接使它經過該步驟；"
+        "若案件可以正當地不經該步驟在此結束，請為此結束事件加上屬性 withoutRequiredSteps = true。",
+    ),
+    error(
+        "required-step-dead-end",
+        "[required-steps] A path from the start stops at {element} (it has no outgoing flow) without passing "
+        "the required step {steps}. Connect it to the rest of the procedure.",
+        "[必經步驟] 有一條從開始出發的路徑停在{element}（沒有流出的順序流），沒有經過必經步驟{steps}。請把它接回流程。",
+    ),
+    error(
+        "required-step-unreachable",
+        "[required-steps] The required step {element} cannot be reached from the start: connect a flow into it.",
+        "[必經步驟] 從開始無法到達必經步驟{element}：請接上流入它的順序流。",
+    ),
 )

@@ -16,6 +16,7 @@ const ROUTES = [
   [/^#\/case\/([\w-]+)$/, "./audit.js", "casePage", ["supervisor", "auditor", "admin"]],
   [/^#\/designer$/, "./designer.js", "designerPage", ["designer", "admin"]],
   [/^#\/dashboard$/, "./dashboard.js", "dashboardPage", ["supervisor", "auditor", "admin"]],
+  [/^#\/audit$/, "./auditor.js", "auditPage", ["supervisor", "auditor", "admin"]],
 ];
 
 const NAV = [
@@ -23,6 +24,7 @@ const NAV = [
   ["#/counter", "nav_counter", ["clerk", "supervisor"]],
   ["#/cases", "nav_cases", ["clerk", "supervisor", "auditor", "admin"]],
   ["#/dashboard", "nav_dashboard", ["supervisor", "auditor", "admin"]],
+  ["#/audit", "nav_audit", ["supervisor", "auditor", "admin"]],
   ["#/designer", "nav_designer", ["designer", "admin"]],
   ["#/status", "nav_status", null],
   ["#/apply", "nav_apply", null],
