@@ -118,7 +118,11 @@ def test_a_designer_imports_a_file_from_another_tool_fixes_it_in_the_browser_and
     assert "Clerk 可認領" in page.inner_text("#rehearsal-table")
     assert "可以開始案件" in page.inner_text("#rehearsal")
 
-    page.get_by_role("button", name="部署新版本").click()
+    page.get_by_role("button", name="部署新版本").click()  # the dialog shows what the deploy does
+    page.locator("#deploy-dialog").wait_for()
+    if page.locator("#acknowledge-warnings").count():
+        page.get_by_label("仍要部署").check()
+    page.get_by_role("button", name="確認部署").click()
     page.wait_for_selector("#designer-messages .notice.ok >> text=已部署版本 2")
     assert page.locator("#versions-table tbody tr").count() == 2
     assert "v1 (草稿)" in page.inner_text("#versions-table")

@@ -112,10 +112,10 @@ export async function designerPage(main, params) {
     announce(`${key} v${latest.version}`);
   }
 
-  async function importDiagram(xml) {
+  async function importDiagram(xml, announced = false) {
     await modeler.importXML(xml);
     fitFrame(modeler.get("canvas"), container, { min: 360, max: 620, reserveLeft: 110 });
-    await check(false);
+    await check(announced);
   }
 
   async function post(path, form) {
@@ -256,7 +256,7 @@ export async function designerPage(main, params) {
       h("p", {}, t("fix_verdict", { verdict: t(`verdict_${answer.body.verdict}`) })),
       h("button", { type: "button", id: `accept-fix-${offer.fix}`, onclick: async () => {
         for (const [name, text] of Object.entries(answer.body.files || {})) current.files[name] = text;
-        await importDiagram(current.files[current.bpmnName]);
+        await importDiagram(current.files[current.bpmnName], true);
         messages.append(notice("ok", t("fix_accepted")));
       } }, t("accept_fix")));
   }
