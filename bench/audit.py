@@ -34,6 +34,11 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import insert
 
 from bootstrap import build_engine
@@ -96,6 +101,39 @@ def best_of(runs: int, action) -> float:
     return min(timings)
 
 
+def spiff_alone(events) -> None:
+    """The steps the long case's events record, run by SpiffWorkflow alone in memory (its own
+    parser and script engine, nothing stored, nothing hashed): the baseline of replay."""
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_file(str(ROOT / "bench" / "procedures" / "document_check" / "document_check.bpmn"))
+    workflow = BpmnWorkflow(parser.get_spec("document_check"))
+    for event in events:
+        if event.type == "case_started":
+            workflow.task_tree.data.update(event.payload["data"])
+        elif event.type == "task_completed":
+            task = workflow.get_next_task(state=TaskState.READY, manual=True)
+            task.data.update(event.payload["data"])
+            task.run()
+        elif event.type == "message_delivered":
+            workflow.send_event(
+                BpmnEvent(MessageEventDefinition(event.payload["name"]), payload=event.payload["payload"])
+            )
+        else:
+            continue
+        workflow.do_engine_steps()
+
+
+def median_of_alternating(runs: int, first, second) -> tuple[float, float]:
+    """Median seconds of two actions timed in alternation, so that load slows both alike."""
+    timings = ([], [])
+    for _ in range(runs):
+        for action, spent in zip((first, second), timings):
+            began = time.perf_counter()
+            action()
+            spent.append(time.perf_counter() - began)
+    return statistics.median(timings[0]), statistics.median(timings[1])
+
+
 def measure_replay(engine) -> dict:
     case_id = long_case(engine)
     with engine.read() as session:
@@ -104,11 +142,14 @@ def measure_replay(engine) -> dict:
         definition = engine.deployments.get(session, case.definition_id)
     result = replay.replay(case_id, events, definition, engine.script_engine)
     assert result.divergent_seq is None and result.state == case.state
+    replay_seconds, spiff_seconds = median_of_alternating(
+        9, lambda: replay.replay(case_id, events, definition, engine.script_engine), lambda: spiff_alone(events)
+    )
     return {
         "replay_events": len(events),
-        "replay_ms": round(
-            1000 * best_of(5, lambda: replay.replay(case_id, events, definition, engine.script_engine)), 1
-        ),
+        "replay_ms": round(1000 * replay_seconds, 1),
+        "spiff_alone_ms": round(1000 * spiff_seconds, 1),
+        "replay_ratio": round(replay_seconds / spiff_seconds, 2),
         "verify_one_ms": round(1000 * best_of(5, lambda: engine.verify_case(case_id)), 1),
         "timeline_ms": round(1000 * best_of(3, lambda: timeline_of(engine, case_id)), 1),
     }
@@ -313,7 +354,8 @@ def main() -> None:
         engine = new_engine(folder, "replay.db")
         figures.update(measure_replay(engine))
         print(
-            f"replay of a {figures['replay_events']}-event case: {figures['replay_ms']} ms; verify "
+            f"replay of a {figures['replay_events']}-event case: {figures['replay_ms']} ms, SpiffWorkflow alone "
+            f"{figures['spiff_alone_ms']} ms (ratio {figures['replay_ratio']}); verify "
             f"{figures['verify_one_ms']} ms; timeline {figures['timeline_ms']} ms",
             flush=True,
         )

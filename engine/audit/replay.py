@@ -101,11 +101,12 @@ def replay_commands(
     """Apply the case's commands one by one, yielding each step; stops after a failed one."""
     task_ids = TaskIdSequence(case_id)
     state: str | None = None
+    carried = _Carried()
     for group in _commands(events):
         before = definition
         try:
             definition = _definition_for(group[0], definition, definitions)
-            after = _apply_command(state, group, before, definition, script_engine_factory, task_ids)
+            after = _apply_command(state, group, before, definition, script_engine_factory, task_ids, carried)
         except (EngineError, WorkflowException, KeyError) as error:
             # A recorded event the workflow cannot take (e.g. it names a task the case never had)
             # is a history that does not match: reported, never raised.
@@ -117,6 +118,25 @@ def replay_commands(
             return
         yield CommandStep(group, state, after, definition=definition)
         state = after
+
+
+@dataclass
+class _Carried:
+    """The workflow the last replayed command left, kept for the next one when its state reads
+    back from JSON exactly: loading that state would rebuild the same workflow, as the live
+    engine's workflow cache relies on (engine/cases/workflow_cache.py). Otherwise the next
+    command loads the state, as a live command without a cached workflow does."""
+
+    workflow: Any = None
+    state: str | None = None
+
+    def keep(self, workflow, state: str, exact: bool) -> None:
+        self.workflow, self.state = (workflow, state) if exact else (None, None)
+
+    def take(self, state: str):
+        workflow = self.workflow if self.state is state else None
+        self.workflow = self.state = None
+        return workflow
 
 
 def _definition_for(cause: CaseEvent, current: ParsedDefinition, definitions: Definitions | None) -> ParsedDefinition:
@@ -166,7 +186,7 @@ def replay(
     return ReplayResult(state, last_seq, definition=current)
 
 
-def _apply_command(state, group, before, definition, script_engine_factory, task_ids) -> str:
+def _apply_command(state, group, before, definition, script_engine_factory, task_ids, carried: _Carried) -> str:
     """Apply one command; ``before`` is the version the case was on, ``definition`` the one it is
     on after the command (they differ only at ``case_started`` and ``case_migrated``)."""
     cause = group[0]
@@ -182,16 +202,19 @@ def _apply_command(state, group, before, definition, script_engine_factory, task
         elif state is None:
             raise EngineError(f"the history does not begin with {CASE_STARTED}")
         elif cause.type == CASE_MIGRATED:
+            carried.take(state)
             workflow = moving.move_workflow(
                 serialization.loads(state, before.spec, before.subprocess_specs), definition, script_engine
             )
         elif runtime.changes_workflow(cause.type):
-            workflow = serialization.loads(state, definition.spec, definition.subprocess_specs)
+            workflow = carried.take(state) or serialization.loads(state, definition.spec, definition.subprocess_specs)
             workflow.script_engine = script_engine
             runtime.apply_change(workflow, cause.type, cause.payload)
         else:
             return state  # claims and notes leave the workflow as it was
-        return serialization.dumps(workflow)
+        after, exact = serialization.encode(workflow)
+        carried.keep(workflow, after, exact)
+        return after
 
 
 def verify(

@@ -13,11 +13,17 @@ from types import ModuleType
 from uuid import UUID
 
 import orjson
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnSubWorkflowConverter,
+    BpmnWorkflowConverter,
+    TaskConverter,
+)
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter
+from SpiffWorkflow.task import Task
 
 from engine.workflow.service_tasks import OnestopServiceTask
 
@@ -83,6 +89,138 @@ def _encode_leftover(registry, lossy: list[bool]):
     return default
 
 
+def _clean(data: dict) -> dict:
+    """The registry's ``clean``: callables and modules are left out of stored data."""
+    return {key: value for key, value in data.items() if not callable(value) and not isinstance(value, ModuleType)}
+
+
+class _FastConverter:
+    """The dict ``serializer.to_dict`` gives for a workflow in encoder mode, built directly.
+
+    The library's converters dispatch every task through the registry (a dict lookup, a
+    ``functools.partial``, a ``dict.update`` for the typename), which costs several times the
+    work itself; a case's state is written at every command and replay writes it after every
+    recorded command. The result is the same dict, key for key and in the same order (the
+    stored text and its hash depend on the order): tests/engine/test_serialization.py compares
+    the two on every procedure. It takes only workflows made of the classes it knows and gives
+    None for anything else, which then goes through the library."""
+
+    def __init__(self, registry) -> None:
+        typenames = registry.typenames
+        self.task_typename = typenames.get(Task)
+        self.workflow_typename = typenames.get(BpmnWorkflow)
+        self.subworkflow_typename = typenames.get(BpmnSubWorkflow)
+        self.known = (
+            self.workflow_typename is not None
+            and type(registry.convert_to_dict[self.task_typename].args[1].__self__) is TaskConverter
+            and type(registry.convert_to_dict[self.workflow_typename].args[1].__self__) is _SpeclessWorkflowConverter
+            and type(registry.convert_to_dict[self.subworkflow_typename].args[1].__self__) is BpmnSubWorkflowConverter
+        )
+
+    def workflow(self, workflow: BpmnWorkflow) -> tuple[dict, list] | None:
+        """The dict, and the values in it that come from data (task and workflow data, internal
+        data, correlations): only these can fail to come back from JSON as they were."""
+        if not self.known or type(workflow) is not BpmnWorkflow:
+            return None
+        data_values = []
+        dct = self._fields(workflow, data_values)
+        if dct is None:
+            return None
+        subprocesses = {}
+        for key, subworkflow in workflow.subprocesses.items():
+            if type(subworkflow) is not BpmnSubWorkflow:
+                return None
+            sub = self._fields(subworkflow, data_values)
+            if sub is None:
+                return None
+            sub["parent_task_id"] = str(subworkflow.parent_task_id)
+            sub["spec"] = subworkflow.spec.name
+            sub["typename"] = self.subworkflow_typename
+            subprocesses[str(key)] = sub
+        dct["subprocesses"] = subprocesses
+        dct["bpmn_events"] = workflow.bpmn_events  # a list: the encoder converts its items
+        dct["typename"] = self.workflow_typename
+        return dct, data_values
+
+    def _fields(self, workflow, data_values: list) -> dict | None:
+        """WorkflowConverter.to_dict."""
+        tasks = workflow.tasks
+        # str(UUID) is pure Python and the ids of a task tree are written again at every command:
+        # the text of each id is kept with the workflow, by its integer (hashed in C).
+        names = workflow.__dict__.setdefault("_onestop_id_text", {})
+        name_of = names.get
+        keep = data_values.append
+        task_dicts = {}
+        typename = self.task_typename
+        for task in tasks.values():
+            if type(task) is not Task:
+                return None
+            parent_id = task._parent
+            parent = tasks.get(parent_id) if parent_id is not None else None
+            own = task.data
+            if parent is None:
+                data, delta = own, {}
+                keep(own)
+            else:
+                # DeepMerge.get_updated_keys and get_deleted_keys
+                inherited = parent.data
+                data = {}
+                delta = {
+                    "updates": {k: v for k, v in own.items() if k not in inherited or v != inherited[k]},
+                    "deletions": [k for k in inherited if k not in own],
+                }
+                keep(delta)
+            internal = task.internal_data
+            if internal:
+                if isinstance(internal, dict):
+                    internal = _clean(internal)
+                keep(internal)
+            task_id = name_of(task.id.int) or _name(names, task.id)
+            children = []
+            for child in task._children:
+                children.append(name_of(child.int) or _name(names, child))
+            task_dicts[task_id] = {
+                "id": task_id,
+                "parent": (name_of(parent_id.int) or _name(names, parent_id)) if parent is not None else None,
+                "children": children,
+                "last_state_change": task.last_state_change,
+                "state": task._state,
+                "task_spec": task.task_spec.name,
+                "triggered": task.triggered,
+                "internal_data": internal,
+                "data": data,
+                "delta": delta,
+                "typename": typename,
+            }
+        last_task = workflow.last_task
+        workflow_data = _clean(workflow.data)
+        keep(workflow_data)
+        keep(workflow.correlations)
+        return {
+            "data": workflow_data,
+            "correlations": workflow.correlations,
+            "last_task": _name(names, last_task.id) if last_task is not None else None,
+            "success": workflow.success,
+            "completed": workflow.completed,
+            "tasks": task_dicts,
+            "root": _name(names, workflow.task_tree.id),
+        }
+
+
+def _name(names: dict, task_id) -> str:
+    text = names.get(task_id.int)
+    if text is None:
+        text = names[task_id.int] = str(task_id)
+    return text
+
+
+def _fast_converter() -> _FastConverter:
+    converter = getattr(_local, "fast", None)
+    if converter is None:
+        converter = _local.fast = _FastConverter(_serializer().registry)
+    return converter
+
+
 def dumps(workflow: BpmnWorkflow) -> str:
     return encode(workflow)[0]
 
@@ -94,18 +232,37 @@ def encode(workflow: BpmnWorkflow) -> tuple[str, bool]:
     registry = serializer.registry
     registry._encoder_mode = True
     try:
-        dct = serializer.to_dict(workflow)
+        fast = _fast_converter().workflow(workflow)
+        dct, data_values = fast if fast is not None else (serializer.to_dict(workflow), None)
         dct[serializer.VERSION_KEY] = serializer.VERSION
         lossy = [False]
         default = _encode_leftover(registry, lossy)
         try:
-            text = orjson.dumps(dct, default=default, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
+            text = orjson.dumps(dct, default=default).decode("utf-8")
         except (TypeError, orjson.JSONEncodeError):
-            # orjson refuses what json accepts in task data, e.g. integers beyond 64 bits.
-            return json.dumps(dct, default=default, ensure_ascii=False), False
+            # A key that is not a string (it comes back as one: never exact), or what orjson
+            # refuses and json accepts in task data, e.g. integers beyond 64 bits. (Keys that are
+            # not strings cost orjson more, even in dicts without any: hence the second try.)
+            try:
+                text = orjson.dumps(dct, default=default, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
+            except (TypeError, orjson.JSONEncodeError):
+                return json.dumps(dct, default=default, ensure_ascii=False), False
+            return text, False
+        if lossy[0]:
+            return text, False
         # Exact when reading the text back gives what was written: a tuple would come back as a
-        # list, an integer key as a string, NaN as null (all compare unequal).
-        return text, not lossy[0] and orjson.loads(text) == dct
+        # list, an integer key as a string, NaN as null (all compare unequal). Everything else in
+        # the dict the fast converter built is strings, numbers and lists of them: only its data
+        # values need the check. Pending BPMN events come back as dicts, never as events.
+        if data_values is None:
+            return text, orjson.loads(text) == dct
+        if workflow.bpmn_events:
+            return text, False
+        try:
+            again = orjson.loads(orjson.dumps(data_values, option=orjson.OPT_NON_STR_KEYS))
+        except (TypeError, orjson.JSONEncodeError):  # a value only the registry converts
+            return text, False
+        return text, again == data_values
     finally:
         registry._encoder_mode = False
 
