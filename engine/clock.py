@@ -14,6 +14,7 @@ Outside an execution context everything behaves as the library would on its own.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time as _time
 import uuid
@@ -62,13 +63,22 @@ class TaskIdSequence:
     """Deterministic task ids for one case: uuid5(case id, n) for n = start, start+1, ..."""
 
     def __init__(self, case_id: str, start: int = 0) -> None:
-        self._namespace = uuid.UUID(case_id)
+        self._namespace = uuid.UUID(case_id).bytes
         self.next_index = start
 
     def __call__(self) -> uuid.UUID:
-        task_id = uuid.uuid5(self._namespace, str(self.next_index))
+        # uuid.uuid5, without the checks of UUID's constructor (a task is created at every step)
+        digest = hashlib.sha1(self._namespace + str(self.next_index).encode()).digest()
         self.next_index += 1
+        task_id = object.__new__(uuid.UUID)
+        object.__setattr__(task_id, "int", (int.from_bytes(digest[:16], "big") & _UUID5_MASK) | _UUID5_BITS)
+        object.__setattr__(task_id, "is_safe", uuid.SafeUUID.unknown)
         return task_id
+
+
+# The version (5) and variant (RFC 4122) bits uuid5 sets.
+_UUID5_MASK = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
+_UUID5_BITS = (5 << 76) | (0x8000 << 48)
 
 
 _context = threading.local()

@@ -8,16 +8,19 @@ SpiffWorkflow steps, serializes and hashes: the work of all server processes wou
 one core.
 
 So on SQLite a command may *write late*. It reads and computes on a snapshot, outside the
-queue. When it is ready to write (``start_writing``) it ends the snapshot, takes its turn in
-the queue and begins the write transaction. Then it checks that the case still has the version
-it read. If another command changed the case in between, the attempt is dropped (``StaleRead``)
-and ``retry_stale_reads`` runs the command again on fresh data. This is the same optimistic
-check ``store.save_case`` makes, done before anything is written. Only commands whose writes
-all come after ``start_writing`` may write late.
+queue. When it is ready to write (``start_writing``) it takes its turn in the queue and turns
+its snapshot into the write transaction: SQLite allows that when nothing was committed since
+the snapshot began, and then the case is as it was read. Otherwise (or when a writer outside
+the queue holds the lock) it ends the snapshot, begins the write transaction afresh and checks
+that the case still has the version it read. If another command changed the case in between,
+the attempt is dropped (``StaleRead``) and ``retry_stale_reads`` runs the command again on
+fresh data. This is the same optimistic check ``store.save_case`` makes, done before anything
+is written. Only commands whose writes all come after ``start_writing`` may write late.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from contextlib import ExitStack, contextmanager
 from typing import Callable, Iterator, TypeVar
 
@@ -32,6 +35,11 @@ T = TypeVar("T")
 # Keys of ``Connection.info`` during a command's transaction.
 _AFTER_COMMIT = "onestop_after_commit"  # what runs once the transaction has committed
 _START_WRITING = "onestop_start_writing"  # ends the snapshot of a command that writes late
+
+# A write that changes nothing: it makes SQLite turn a read snapshot into a write transaction,
+# which it does only while the snapshot is the latest state of the database.
+_TAKE_WRITE_LOCK = "UPDATE case_number_counters SET last_number = last_number WHERE 0"
+_SQLITE_BUSY, _SQLITE_BUSY_SNAPSHOT = 5, 517
 
 # Attempts of a command whose case keeps changing under it. Another attempt is rare: it takes
 # two commands on one case at the same moment (a clerk and the agency answer, say).
@@ -71,11 +79,22 @@ class CommandTransactions:
         for action in pending:
             action()
 
-    def _end_snapshot(self, conn: Connection, queue: ExitStack) -> None:
+    def _end_snapshot(self, conn: Connection, queue: ExitStack) -> bool:
+        """Take the write lock; True if the snapshot became the write transaction (nothing was
+        committed since it began), False if it was ended and a new transaction begun."""
         driver = conn.connection.driver_connection
-        driver.execute("ROLLBACK")  # the snapshot only read
         queue.enter_context(self.writers())
+        try:
+            driver.execute(_TAKE_WRITE_LOCK)
+            return True
+        except sqlite3.OperationalError as error:
+            # SQLITE_BUSY_SNAPSHOT: another writer committed after the snapshot began; SQLITE_BUSY:
+            # a writer outside the queue holds the lock (a snapshot does not wait for it).
+            if getattr(error, "sqlite_errorcode", None) not in (_SQLITE_BUSY, _SQLITE_BUSY_SNAPSHOT):
+                raise
+        driver.execute("ROLLBACK")  # the snapshot only read
         driver.execute("BEGIN IMMEDIATE")
+        return False
 
     @staticmethod
     def start_writing(conn: Connection, case_id: str, read_version: int) -> None:
@@ -84,7 +103,8 @@ class CommandTransactions:
         end_snapshot = conn.info.pop(_START_WRITING, None)
         if end_snapshot is None:
             return  # the transaction has been writing from the start
-        end_snapshot()
+        if end_snapshot():
+            return  # still on the snapshot the case was read in
         if store.case_version(conn, case_id) != read_version:
             raise StaleRead(case_id)
 

@@ -27,9 +27,10 @@ Processor = Callable[[Any], Any] | None
 @dataclass
 class _Prepared:
     sql: str
-    positions: tuple[str, ...] | None  # parameter names in order (positional drivers), else None
-    binds: dict[str, Processor]
-    literals: dict[str, Any]  # values fixed in the statement itself (a LIMIT, an "is false")
+    positional: bool  # the driver takes a tuple in ``order`` (else a dict by name)
+    # (parameter name, bind processor or None, literal) in the order the driver takes them: a
+    # literal is a value fixed in the statement itself (a LIMIT, an "is false").
+    order: tuple[tuple[str, Processor, Any], ...]
     columns: tuple[tuple[str, Any], ...]  # (name, type for the dialect) of a SELECT or RETURNING
     # The result processors, known after the first fetch: they depend on the driver's column types.
     results: list[tuple[str, Processor]] | None = None
@@ -41,7 +42,7 @@ class DirectStatement:
 
     def __init__(self, statement: Executable) -> None:
         self.statement = statement
-        self._prepared: dict[tuple, _Prepared] = {}
+        self._prepared: dict[tuple, _Prepared] = {}  # by dialect and the parameter names given, in order
         # Python-side scalar defaults of an INSERT's table, applied as Core applies them.
         table = getattr(statement, "table", None) if getattr(statement, "is_insert", False) else None
         self._defaults = {
@@ -70,8 +71,10 @@ class DirectStatement:
 
     def _run(self, conn: Connection, rows: list[dict[str, Any]], *, fetch: bool):
         rows = [{**self._defaults, **row} for row in rows] if self._defaults else rows
-        prepared = self._prepare(conn, tuple(sorted(rows[0])))
-        parameters = [self._bind(prepared, row) for row in rows]
+        dialect = conn.dialect
+        prepared = self._prepared.get((dialect.name, dialect.driver, *rows[0])) or self._prepare(dialect, rows[0])
+        bind = self._bind_tuple if prepared.positional else self._bind_dict
+        parameters = [bind(prepared.order, row) for row in rows]
         cursor = conn.connection.driver_connection.cursor()
         try:
             if len(parameters) == 1:
@@ -93,27 +96,23 @@ class DirectStatement:
             cursor.close()
 
     # ------------------------------------------------------------------ compiling, once per dialect
-    def _prepare(self, conn: Connection, keys: tuple[str, ...]) -> _Prepared:
-        dialect = conn.dialect
-        cache_key = (dialect.name, dialect.driver, keys)
-        prepared = self._prepared.get(cache_key)
-        if prepared is None:
-            # An INSERT without .values() takes its columns from the parameters given.
-            compiled = self.statement.compile(dialect=dialect, column_keys=list(keys))
-            binds = {
-                name: bind.type.dialect_impl(dialect).bind_processor(dialect) for name, bind in compiled.binds.items()
-            }
-            literals = {
-                name: bind.effective_value
-                for name, bind in compiled.binds.items()
-                if name not in keys and not bind.required
-            }
-            # The columns a SELECT gives, or those an INSERT or UPDATE returns.
-            columns = tuple(
-                (column.key, column.type.dialect_impl(dialect)) for column in self.statement.exported_columns
-            )
-            positions = tuple(compiled.positiontup) if compiled.positional else None
-            prepared = self._prepared[cache_key] = _Prepared(compiled.string, positions, binds, literals, columns)
+    def _prepare(self, dialect, row: dict[str, Any]) -> _Prepared:
+        keys = tuple(row)
+        # An INSERT without .values() takes its columns from the parameters given.
+        compiled = self.statement.compile(dialect=dialect, column_keys=list(keys))
+        binds = {name: bind.type.dialect_impl(dialect).bind_processor(dialect) for name, bind in compiled.binds.items()}
+        literals = {
+            name: bind.effective_value
+            for name, bind in compiled.binds.items()
+            if name not in keys and not bind.required
+        }
+        names = tuple(compiled.positiontup) if compiled.positional else tuple(binds)
+        order = tuple((name, binds[name], literals.get(name, _GIVEN) if name not in keys else _GIVEN) for name in names)
+        # The columns a SELECT gives, or those an INSERT or UPDATE returns.
+        columns = tuple((column.key, column.type.dialect_impl(dialect)) for column in self.statement.exported_columns)
+        prepared = self._prepared[(dialect.name, dialect.driver, *keys)] = _Prepared(
+            compiled.string, compiled.positional, order, columns
+        )
         return prepared
 
     @staticmethod
@@ -126,11 +125,20 @@ class DirectStatement:
         return results
 
     @staticmethod
-    def _bind(prepared: _Prepared, row: dict[str, Any]):
+    def _bind_tuple(order, row: dict[str, Any]) -> tuple:
+        values = []
+        for name, processor, literal in order:
+            value = row[name] if literal is _GIVEN else literal
+            values.append(processor(value) if processor is not None else value)
+        return tuple(values)
+
+    @staticmethod
+    def _bind_dict(order, row: dict[str, Any]) -> dict[str, Any]:
         values = {}
-        for name, processor in prepared.binds.items():
-            value = row[name] if name in row else prepared.literals[name]
-            values[name] = processor(value) if processor else value
-        if prepared.positions is not None:
-            return tuple(values[name] for name in prepared.positions)
+        for name, processor, literal in order:
+            value = row[name] if literal is _GIVEN else literal
+            values[name] = processor(value) if processor is not None else value
         return values
+
+
+_GIVEN = object()  # the value of a parameter comes with each call

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+import sqlalchemy
 
 from engine import Conflict
 from engine import commands as cmd
@@ -91,3 +92,70 @@ def test_a_case_that_keeps_changing_ends_in_a_conflict_with_nothing_written(sqli
     kinds = [event.type for event in events(engine, started.case_id)]
     assert "case_cancelled" not in kinds and kinds.count("task_claimed") == STALE_READ_ATTEMPTS
     assert engine.verify_case(started.case_id).ok
+
+
+def test_a_snapshot_nobody_wrote_after_becomes_the_write_transaction(sqlite_engine, transcript):
+    """Nothing committed while the command computed: it writes in the transaction it read in,
+    without reading the case's version again."""
+    engine = sqlite_engine
+    started = start(engine)
+    task = open_task(engine, started.case_id, "receive_application")
+    statements = trace_statements(engine)
+
+    engine.handle(cmd.CompleteTask(task.id, "clerk-1", RECEIVE))
+
+    assert not any(statement.startswith(("ROLLBACK", "BEGIN IMMEDIATE")) for statement in statements)
+    assert not any("SELECT cases.version" in statement for statement in statements)
+    assert engine.verify_case(started.case_id).ok
+
+
+def test_a_writer_outside_the_queue_is_waited_for(sqlite_engine, transcript):
+    """A snapshot cannot wait for SQLite's write lock: when a writer that does not queue (a
+    session of the API, say) holds it, the command begins a new transaction, which waits, and
+    then checks the case's version."""
+    engine = sqlite_engine
+    started = start(engine)
+    task = open_task(engine, started.case_id, "receive_application")
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_lock() -> None:
+        with engine.db.connect() as conn:  # BEGIN IMMEDIATE: SQLite's write lock
+            with conn.begin():
+                holding.set()
+                release.wait(30)
+
+    holder = threading.Thread(target=hold_the_lock)
+
+    def in_between(_case) -> None:
+        holder.start()
+        assert holding.wait(10)
+
+    engine.handlers.before_events_written = in_between
+    # The lock is let go when the command, refused it on its snapshot, begins anew and waits.
+    statements = trace_statements(
+        engine, on=lambda sql: release.set() if sql == "BEGIN IMMEDIATE" and holding.is_set() else None
+    )
+    engine.handle(cmd.CompleteTask(task.id, "clerk-1", RECEIVE))
+    holder.join(10)
+
+    assert "BEGIN IMMEDIATE" in statements and any("SELECT cases.version" in s for s in statements)
+    assert [event.type for event in events(engine, started.case_id)].count("task_completed") == 1
+    assert engine.verify_case(started.case_id).ok
+
+
+def trace_statements(engine, on=None) -> list[str]:
+    """The SQL the engine's connections run from now on (each connection the pool gives out)."""
+    seen: list[str] = []
+
+    def traced(sql: str) -> None:
+        seen.append(sql)
+        if on is not None:
+            on(sql)
+
+    engine.db.dispose()  # new connections, each traced
+
+    @sqlalchemy.event.listens_for(engine.db, "connect")
+    def _trace(dbapi_connection, _record) -> None:
+        dbapi_connection.set_trace_callback(traced)
+
+    return seen
