@@ -126,6 +126,13 @@ class PageArgsSchema(Schema):
 
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    after = Text(
+        validate=validate.Length(max=500),
+        metadata={
+            "description": "the `next` of the page before: the page that follows it (then `page` is not used). "
+            "Paging by `after` costs the same on every page; `page` costs more the further it goes."
+        },
+    )
 
 
 # ---------------------------------------------------------------- auth
@@ -311,9 +318,13 @@ class CaseSummarySchema(Schema):
 class PageSchema(Schema):
     """One page of a list; subclasses add ``items``."""
 
-    total = fields.Integer()
+    total = fields.Integer(metadata={"description": "the matches, counted up to 10,000 (see `total_exact`)"})
+    total_exact = fields.Boolean(metadata={"description": "false when there are more matches than `total`"})
     page = fields.Integer()
     per_page = fields.Integer()
+    next = fields.String(
+        allow_none=True, metadata={"description": "give it as `after` for the next page; null on the last page"}
+    )
 
 
 class CasePageSchema(PageSchema):

@@ -19,10 +19,10 @@ group = AppGroup("tasks", help="List and complete tasks.")
 @click.option("--limit", default=50, show_default=True)
 def tasks_list(groups: tuple[str, ...], limit: int) -> None:
     with current_engine().read() as session:
-        rows, total = queries.list_tasks(session, queries.TaskFilter(groups=groups or None, limit=limit))
+        page = queries.list_tasks(session, queries.TaskFilter(groups=groups or None, limit=limit))
         echo(
             {
-                "total": total,
+                "total": page.total,
                 "tasks": [
                     {
                         "id": t.id,
@@ -37,7 +37,7 @@ def tasks_list(groups: tuple[str, ...], limit: int) -> None:
                         "created_at": t.created_at,
                         "due_at": t.due_at,
                     }
-                    for t, number, procedure in rows
+                    for t, number, procedure in page.rows
                 ],
             }
         )

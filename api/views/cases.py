@@ -24,7 +24,7 @@ from ..schemas import (
     StateSchema,
     VerificationSchema,
 )
-from .common import Blueprint, case_summary, page_window, secured, task_dict
+from .common import Blueprint, case_summary, page_after, page_dict, page_window, secured, task_dict
 
 blp = Blueprint("cases", __name__, url_prefix="/api/cases", description="Cases: start, follow, steer, audit.")
 
@@ -116,15 +116,11 @@ class Cases(MethodView):
             limit=limit,
             offset=offset,
             access=case_access(),
+            after=page_after(args),
         )
         with engine().read() as session:
-            rows, total = queries.list_cases(session, case_filter)
-        return {
-            "items": [case_summary(row) for row in rows],
-            "total": total,
-            "page": args["page"],
-            "per_page": args["per_page"],
-        }
+            page = queries.list_cases(session, case_filter)
+        return page_dict(page, [case_summary(row) for row in page.rows], args)
 
 
 @blp.route("/<string:case_id>")

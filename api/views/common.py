@@ -3,8 +3,10 @@ guard and document them."""
 
 from __future__ import annotations
 
+import base64
 import http
 import json
+from datetime import datetime
 
 import flask_smorest
 from flask import current_app
@@ -75,7 +77,37 @@ def zone():
 
 
 def page_window(args) -> tuple[int, int]:
-    return args["per_page"], (args["page"] - 1) * args["per_page"]
+    """(limit, offset) of the requested page; a page given by ``after`` starts right after it."""
+    return args["per_page"], 0 if args.get("after") else (args["page"] - 1) * args["per_page"]
+
+
+def page_after(args) -> tuple | None:
+    """The position a page given by ``after`` starts after (a list's sort values of its last row)."""
+    cursor = args.get("after")
+    if not cursor:
+        return None
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii") + b"=" * (-len(cursor) % 4)))
+        return tuple(datetime.fromisoformat(value[1:]) if value[:1] == "@" else value for value in values)
+    except (ValueError, TypeError, UnicodeError):
+        abort(422, messages={"query": {"after": ["Not a page cursor this API gave."]}})
+
+
+def page_dict(page, items: list, args) -> dict:
+    """The answer of a list: its items, the count, and the cursor of the next page."""
+    return {
+        "items": items,
+        "total": page.total,
+        "total_exact": page.total_exact,
+        "page": args["page"],
+        "per_page": args["per_page"],
+        "next": _cursor(page.next_after) if page.next_after else None,
+    }
+
+
+def _cursor(position: tuple) -> str:
+    values = [f"@{value.isoformat()}" if isinstance(value, datetime) else value for value in position]
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode("ascii").rstrip("=")
 
 
 def case_summary(case, version: int | None = None, *, mask: bool = True) -> dict:

@@ -22,7 +22,7 @@ from ..auth import (
 )
 from ..schemas import CaseChangedSchema, CompleteTaskSchema, TaskDetailSchema, TaskListArgsSchema, TaskPageSchema
 from .cases import changed_dict
-from .common import Blueprint, case_summary, page_window, secured, task_dict, zone
+from .common import Blueprint, case_summary, page_after, page_dict, page_window, secured, task_dict, zone
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/tasks", description="The inbox: claim, work and complete tasks.")
 
@@ -55,9 +55,11 @@ class Inbox(MethodView):
             overdue_at=engine().clock.now() if args.get("overdue") else None,
             limit=limit,
             offset=offset,
+            after=page_after(args),
         )
         with engine().read() as session:
-            rows, total = queries.list_tasks(session, task_filter)
+            page = queries.list_tasks(session, task_filter)
+            rows = page.rows
             # The inbox shows each task against its case's deadline (tasks rarely have their own).
             cases = queries.cases_by_id(session, {row[0].case_id for row in rows})
             now = engine().clock.now()
@@ -69,7 +71,7 @@ class Inbox(MethodView):
                 }
                 for row in rows
             ]
-        return {"items": items, "total": total, "page": args["page"], "per_page": args["per_page"]}
+        return page_dict(page, items, args)
 
 
 @blp.route("/<string:task_id>")

@@ -31,7 +31,7 @@ def sync_inbox(
         still_open = after.pop(task.id, None)
         if still_open is not None:
             if still_open.due_at != task.due_at:
-                store.set_task_due(conn, task.id, still_open.due_at)
+                store.set_task_due(conn, task.id, still_open.due_at, case.due_at)
             if _described(still_open) != _described(task):  # the case moved to a new version
                 store.describe_task(conn, task.id, **_described(still_open))
         elif completed_task is not None and task.id == completed_task[0]:
@@ -54,6 +54,7 @@ def sync_inbox(
                 assignee=None,
                 created_at=now,
                 due_at=task.due_at,
+                effective_due_at=store.effective_due(task.due_at, case.due_at),
             )
             for task in after.values()
         ],

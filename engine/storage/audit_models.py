@@ -147,7 +147,14 @@ class CaseArchive(Base):
 # Indexes on the engine's tables for the reports, the anchors and retention (schema migration 0004).
 REPORT_INDEXES = (
     Index("ix_cases_status_closed", Case.__table__.c.status, Case.__table__.c.closed_at),
-    Index("ix_cases_status_due", Case.__table__.c.status, Case.__table__.c.due_at),
+    # (also the overdue case list, ordered by receipt: engine.storage.queries)
+    Index(
+        "ix_cases_status_due",
+        Case.__table__.c.status,
+        Case.__table__.c.due_at,
+        Case.__table__.c.received_at,
+        Case.__table__.c.id,
+    ),
     Index("ix_tasks_status_completed", Task.__table__.c.status, Task.__table__.c.completed_at),
     Index("ix_ratings_rated_at", Rating.__table__.c.rated_at),
     Index("ix_case_events_type_case", CaseEvent.__table__.c.type, CaseEvent.__table__.c.case_id),

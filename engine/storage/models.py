@@ -34,6 +34,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -102,11 +103,34 @@ class DefinitionFile(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+# The lists and the inbox read their pages from these indexes (engine.storage.queries): each holds
+# what its lists filter and sort on, so that a page is found without reading case rows, whose
+# serialized state is tens of kilobytes. (Reports use ix_cases_status_closed and
+# ix_cases_status_due, engine/storage/audit_models.py.)
+CASE_LIST_INDEXES = (
+    Index("ix_cases_received", "received_at", "id"),
+    Index("ix_cases_status_received", "status", "received_at", "id", "due_at"),
+    Index("ix_cases_procedure_received", "procedure_key", "received_at", "id", "status"),
+)
+# A task is open while it is ready or claimed. The inbox's indexes hold the open tasks only; a
+# query uses them when it states this very condition (OPEN_TASK), literally: SQLite and PostgreSQL
+# do not match a partial index against bound parameters.
+OPEN_TASK_SQL = "status IN ('ready', 'claimed')"
+# The inbox sorts tasks without a due date (none of their own, none for their case) last.
+NO_DUE_DATE = datetime(9999, 12, 31, tzinfo=timezone.utc)
+
+
 class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
-        Index("ix_cases_status_procedure", "status", "procedure_key"),
-        Index("ix_cases_received_at", "received_at"),
+        *CASE_LIST_INDEXES,
+        # The scheduler's search for due timers; most cases (all closed ones) have none.
+        Index(
+            "ix_cases_next_timer_at",
+            "next_timer_at",
+            sqlite_where=text("next_timer_at IS NOT NULL"),
+            postgresql_where=text("next_timer_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -130,7 +154,7 @@ class Case(Base):
     closed_at: Mapped[datetime | None]
     close_reason: Mapped[str | None] = mapped_column(Text)
     # Projections for the scheduler and SLA views, rewritten after every command.
-    next_timer_at: Mapped[datetime | None] = mapped_column(index=True)
+    next_timer_at: Mapped[datetime | None]
     due_at: Mapped[datetime | None]
     # SLA bookkeeping (also recorded as events): when the case went past its due date, when its
     # clock was paused for missing documents (APA §51), how much standard time (in the
@@ -173,8 +197,29 @@ class CaseEvent(Base):
 class Task(Base):
     __tablename__ = "tasks"
     __table_args__ = (
-        Index("ix_tasks_status_lane_due", "status", "lane", "due_at"),
-        Index("ix_tasks_case", "case_id"),
+        # A clerk's inbox: the open tasks of a lane in the order they are due.
+        Index(
+            "ix_tasks_open_lane_due",
+            "lane",
+            "effective_due_at",
+            "created_at",
+            "id",
+            "assignee",
+            sqlite_where=text(OPEN_TASK_SQL),
+            postgresql_where=text(OPEN_TASK_SQL),
+        ),
+        # Every lane's open tasks (auditors, admins), in the same order.
+        Index(
+            "ix_tasks_open_due",
+            "effective_due_at",
+            "created_at",
+            "id",
+            "assignee",
+            sqlite_where=text(OPEN_TASK_SQL),
+            postgresql_where=text(OPEN_TASK_SQL),
+        ),
+        # A case's tasks, and whether a lane has work in a case (case access) without the rows.
+        Index("ix_tasks_case", "case_id", "lane"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -190,6 +235,9 @@ class Task(Base):
     due_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[str | None] = mapped_column(String(200))
+    # The inbox's order: the task's own due date, else its case's, else NO_DUE_DATE; kept by the
+    # commands while the task is open (engine.storage.store).
+    effective_due_at: Mapped[datetime | None]
 
 
 class CaseNumberCounter(Base):

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case as when
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, func, literal, select, text, tuple_
+from sqlalchemy.orm import Session, defer
 
 from engine.access import CaseAccess
-from engine.errors import NotFound
+from engine.errors import InvalidInput, NotFound
 from engine.events import SERVICE_RESULT_RECORDED
 from engine.storage.models import (
+    OPEN_TASK_SQL,
     Case,
     CaseDocument,
     CaseEvent,
@@ -26,8 +28,28 @@ from engine.storage.models import (
 )
 from engine.storage.visibility import reachable
 
+OPEN_TASK_STATUSES = ("ready", "claimed")
 ON_TIME, DUE_TODAY, OVERDUE = "on_time", "due_today", "overdue"
 CLOSED_ON_TIME, CLOSED_LATE, NO_DEADLINE = "closed_on_time", "closed_late", "no_deadline"
+
+
+# Lists count their matches up to this many: counting all of a large result would cost more than
+# finding the page (a count above it is shown as "more than").
+COUNT_CAP = 10_000
+# Up to this many lanes, the inbox reads each lane's first tasks in order from its index and
+# merges them; more lanes are read in one query, which sorts.
+MERGED_LANES = 8
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list: its rows, the number of matches (exact when ``total_exact``, else more
+    than ``total``), and where the next page starts (``after`` of the next filter), None at the end."""
+
+    rows: list
+    total: int
+    total_exact: bool
+    next_after: tuple | None
 
 
 @dataclass(frozen=True)
@@ -39,30 +61,79 @@ class TaskFilter:
     statuses: Sequence[str] = ("ready", "claimed")
     limit: int = 50
     offset: int = 0
+    after: tuple | None = None  # the page starts after this task: (effective_due_at, created_at, id)
 
 
-def list_tasks(session: Session, task_filter: TaskFilter) -> tuple[list[tuple[Task, str, str]], int]:
-    """Inbox rows with their case number and procedure, soonest due first. A task is due when its
-    own SLA timer says, or else when its case is (most steps have no timer of their own)."""
-    due = func.coalesce(Task.due_at, Case.due_at)
-    query = (
-        select(Task, Case.number, Case.procedure_key)
-        .join(Case, Case.id == Task.case_id)
-        .where(Task.status.in_(task_filter.statuses))
-    )
-    if task_filter.groups is not None:
-        query = query.where(Task.lane.in_(list(task_filter.groups)))
+# The open tasks, said as the inbox's partial indexes say it (engine/storage/models.py).
+_OPEN_TASK = text("tasks." + OPEN_TASK_SQL)
+_TASK_ORDER = (Task.effective_due_at, Task.created_at, Task.id)
+
+
+def list_tasks(session: Session, task_filter: TaskFilter) -> Page:
+    """Inbox rows (task, case number, procedure), soonest due first: by the task's own due date,
+    else its case's (most steps have no timer of their own), tasks without either last."""
+    conditions = [
+        _OPEN_TASK if set(task_filter.statuses) == set(OPEN_TASK_STATUSES) else Task.status.in_(task_filter.statuses)
+    ]
     if task_filter.assignee is not None:
-        query = query.where(Task.assignee == task_filter.assignee)
-    if task_filter.procedure is not None:
-        query = query.where(Case.procedure_key == task_filter.procedure)
+        conditions.append(Task.assignee == task_filter.assignee)
     if task_filter.overdue_at is not None:
-        query = query.where(due < task_filter.overdue_at)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.execute(
-        query.order_by(due.is_(None), due, Task.created_at, Task.id).limit(task_filter.limit).offset(task_filter.offset)
-    ).all()
-    return [tuple(row) for row in rows], total
+        conditions.append(Task.effective_due_at < task_filter.overdue_at)
+    if task_filter.procedure is not None:
+        conditions.append(Case.procedure_key == task_filter.procedure)
+    lanes = sorted(set(task_filter.groups)) if task_filter.groups is not None else None
+    wanted = task_filter.offset + task_filter.limit + 1  # one more: is there a next page?
+
+    def first_tasks(*lane_conditions) -> list:
+        query = (
+            select(Task, Case.number, Case.procedure_key)
+            .join(Case, Case.id == Task.case_id)
+            .where(*conditions, *lane_conditions, *_after(_TASK_ORDER, task_filter.after, ascending=True))
+            .order_by(*_TASK_ORDER)
+            .limit(wanted)
+        )
+        return [tuple(row) for row in session.execute(query)]
+
+    if lanes is None:
+        rows = first_tasks()
+    elif len(lanes) <= MERGED_LANES:
+        rows = list(heapq.merge(*(first_tasks(Task.lane == lane) for lane in lanes), key=_task_position))[:wanted]
+    else:
+        rows = first_tasks(Task.lane.in_(lanes))
+    lane_condition = [Task.lane.in_(lanes)] if lanes is not None else []
+    counted = select(Task.id).where(*conditions, *lane_condition)
+    if task_filter.procedure is not None:
+        counted = counted.join(Case, Case.id == Task.case_id)
+    return _page(session, rows, counted, task_filter.offset, task_filter.limit, lambda row: _task_position(row))
+
+
+def _task_position(row) -> tuple:
+    task = row[0]
+    return task.effective_due_at, task.created_at, task.id
+
+
+def _after(columns, after: tuple | None, *, ascending: bool) -> list:
+    """The condition that a row comes after ``after`` in the order of ``columns``."""
+    if after is None:
+        return []
+    if len(after) != len(columns):
+        raise InvalidInput(
+            "The page cursor does not fit this list", errors=[{"field": "after", "message": "unknown cursor"}]
+        )
+    values = tuple_(*(literal(value, column.type) for column, value in zip(columns, after)))
+    return [tuple_(*columns) > values if ascending else tuple_(*columns) < values]
+
+
+def _page(session: Session, rows: list, counted, offset: int, limit: int, position) -> Page:
+    """The page from the first ``offset + limit + 1`` rows; the matches counted up to COUNT_CAP
+    (``counted``: their query), or not at all (None): then the total is what the page shows."""
+    more = len(rows) > offset + limit
+    page_rows = rows[offset : offset + limit]
+    after = position(page_rows[-1]) if more and page_rows else None
+    if counted is None:
+        return Page(page_rows, offset + len(page_rows) + more, not more, after)
+    found = session.scalar(select(func.count()).select_from(counted.limit(COUNT_CAP + 1).subquery()))
+    return Page(page_rows, min(found, COUNT_CAP), found <= COUNT_CAP, after)
 
 
 def get_task(session: Session, task_id: str) -> Task:
@@ -85,10 +156,11 @@ def get_case(session: Session, case_id: str, access: CaseAccess | None = None) -
 
 
 def cases_by_id(session: Session, case_ids: set[str]) -> dict[str, Case]:
-    """The cases with these ids, by id (one query)."""
+    """The cases with these ids, by id (one query), without their state."""
     if not case_ids:
         return {}
-    return {case.id: case for case in session.scalars(select(Case).where(Case.id.in_(case_ids)))}
+    query = select(Case).options(defer(Case.state, raiseload=True)).where(Case.id.in_(case_ids))
+    return {case.id: case for case in session.scalars(query)}
 
 
 def get_case_by_number(session: Session, number: str) -> Case:
@@ -143,25 +215,41 @@ class CaseFilter:
     limit: int = 50
     offset: int = 0
     access: CaseAccess | None = None  # only the cases this caller reaches (None: all)
+    after: tuple | None = None  # the page starts after this case: (received_at, id)
 
 
-def list_cases(session: Session, case_filter: CaseFilter) -> tuple[list[Case], int]:
-    query = select(Case).where(reachable(case_filter.access))
+_CASE_ORDER = (Case.received_at, Case.id)
+
+
+def list_cases(session: Session, case_filter: CaseFilter) -> Page:
+    """Cases, newest first. The page's ids are found first, on the indexes the filters and the
+    order need (engine/storage/models.py); then only those rows are read, without their state."""
+    conditions = [reachable(case_filter.access)]
     if case_filter.procedure is not None:
-        query = query.where(Case.procedure_key == case_filter.procedure)
+        conditions.append(Case.procedure_key == case_filter.procedure)
     if case_filter.status is not None:
-        query = query.where(Case.status == case_filter.status)
+        conditions.append(Case.status == case_filter.status)
     if case_filter.overdue_at is not None:
-        query = query.where(Case.status == "running", Case.due_at < case_filter.overdue_at)
+        conditions += [Case.status == "running", Case.due_at < case_filter.overdue_at]
     if case_filter.received_from is not None:
-        query = query.where(Case.received_at >= case_filter.received_from)
+        conditions.append(Case.received_at >= case_filter.received_from)
     if case_filter.received_to is not None:
-        query = query.where(Case.received_at < case_filter.received_to)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.scalars(
-        query.order_by(Case.received_at.desc(), Case.id).limit(case_filter.limit).offset(case_filter.offset)
+        conditions.append(Case.received_at < case_filter.received_to)
+    wanted = case_filter.offset + case_filter.limit + 1
+    found = session.execute(
+        select(*_CASE_ORDER)
+        .where(*conditions, *_after(_CASE_ORDER, case_filter.after, ascending=False))
+        .order_by(Case.received_at.desc(), Case.id.desc())
+        .limit(wanted)
     ).all()
-    return list(rows), total
+    # The cases of a caller limited to some lanes are found by looking at each case in turn (has a
+    # lane of theirs work in it?): the page is found soon, a count would look at every case.
+    everyone = case_filter.access is None or case_filter.access.all_cases
+    counted = select(Case.id).where(*conditions) if everyone else None
+    page = _page(session, found, counted, case_filter.offset, case_filter.limit, tuple)
+    page_ids = [row.id for row in page.rows]
+    by_id = cases_by_id(session, set(page_ids))
+    return Page([by_id[case_id] for case_id in page_ids], page.total, page.total_exact, page.next_after)
 
 
 def sla_state(case: Case, now: datetime, zone: ZoneInfo) -> str:

@@ -15,13 +15,15 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from engine.access import CaseAccess
 from engine.errors import Conflict, NotFound
 from engine.storage.direct_sql import DirectStatement
 from engine.storage.models import (
+    NO_DUE_DATE,
+    OPEN_TASK_SQL,
     Case,
     CaseDocument,
     CaseEvent,
@@ -90,6 +92,7 @@ class TaskRecord:
     due_at: datetime | None = None
     completed_at: datetime | None = None
     completed_by: str | None = None
+    effective_due_at: datetime | None = None  # the inbox's order (effective_due)
 
 
 _CASE_FIELDS = [f.name for f in fields(CaseRecord)]
@@ -198,8 +201,26 @@ def save_case(conn: Connection, case: CaseRecord, read_version: int) -> None:
     statement = _update_case_statement(tuple(sorted(values)))
     if statement.rowcount(conn, {**values, "match_id": case.id, "match_version": read_version}) != 1:
         raise Conflict(RACE_MESSAGE, case_id=case.id)
+    if "due_at" in values:  # the inbox orders the case's open tasks without a date of their own by it
+        _FOLLOW_CASE_DUE.rowcount(conn, {"match_case": case.id, "effective_due_at": effective_due(None, case.due_at)})
     case.version = read_version + 1
     case.stored_values = {**stored, **values}
+
+
+def effective_due(task_due_at: datetime | None, case_due_at: datetime | None) -> datetime:
+    """Where a task stands in the inbox: due when it is, else when its case is, else last."""
+    return task_due_at or case_due_at or NO_DUE_DATE
+
+
+_FOLLOW_CASE_DUE = DirectStatement(
+    update(TASKS)
+    .where(
+        TASKS.c.case_id == bindparam("match_case"),
+        text(OPEN_TASK_SQL),
+        TASKS.c.due_at.is_(None),
+    )
+    .values(effective_due_at=bindparam("effective_due_at"))
+)
 
 
 @functools.lru_cache(maxsize=256)
@@ -309,7 +330,11 @@ _CLOSE_TASK = DirectStatement(
     .where(TASKS.c.id == bindparam("match_id"))
     .values(status=bindparam("status"), completed_at=bindparam("completed_at"), completed_by=bindparam("completed_by"))
 )
-_SET_TASK_DUE = update(TASKS).where(TASKS.c.id == bindparam("match_id")).values(due_at=bindparam("due_at"))
+_SET_TASK_DUE = (
+    update(TASKS)
+    .where(TASKS.c.id == bindparam("match_id"))
+    .values(due_at=bindparam("due_at"), effective_due_at=bindparam("effective_due_at"))
+)
 
 
 def assign_task(conn: Connection, task_id: str, status: str, assignee: str | None) -> None:
@@ -328,8 +353,10 @@ def close_tasks(conn: Connection, closed: list[tuple[str, str, datetime, str | N
         )
 
 
-def set_task_due(conn: Connection, task_id: str, due_at: datetime | None) -> None:
-    conn.execute(_SET_TASK_DUE, {"match_id": task_id, "due_at": due_at})
+def set_task_due(conn: Connection, task_id: str, due_at: datetime | None, case_due_at: datetime | None) -> None:
+    conn.execute(
+        _SET_TASK_DUE, {"match_id": task_id, "due_at": due_at, "effective_due_at": effective_due(due_at, case_due_at)}
+    )
 
 
 _DESCRIBE_TASK = (

@@ -77,7 +77,7 @@ def test_every_state_of_a_simulated_office_week_is_written_as_the_library_writes
     )
     simulation.run()
     with engine.read() as session:
-        procedures = {case.procedure_key for case in queries.list_cases(session, queries.CaseFilter(limit=500))[0]}
+        procedures = {case.procedure_key for case in queries.list_cases(session, queries.CaseFilter(limit=500)).rows}
     assert len(procedures) >= 8 and len(compared) > 150
     assert all(result.ok for result in engine.verify_all())
 
