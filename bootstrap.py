@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import time
 from datetime import timedelta
+from functools import partial
 
 from sqlalchemy import select
 
@@ -52,6 +53,7 @@ def build_engine(
         groups=settings.groups if settings.groups is not None else workflows.OFFICE_GROUPS,
         default_group=settings.default_group,
     )
+    engine.worker_factory = partial(build_engine, settings)  # verification's worker processes
     engine.health_checks["agency_gateway"] = agencies.health
     engine.components["agencies"] = agencies
     calendar.bind(engine.db)  # the views and the CLI reach it as engine.catalogue.calendar

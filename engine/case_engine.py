@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from engine import commands as cmd
 from engine.access import CaseAccess
 from engine.accounts import worker_groups
-from engine.audit import replay
-from engine.audit.documents import attached, check_documents, read_checked
+from engine.audit import replay, verification
+from engine.audit.documents import attached, read_checked
 from engine.background.service_runner import ServiceJobRunner
 from engine.cases import moving
 from engine.cases.documents import DocumentRules
@@ -91,6 +91,9 @@ class CaseEngine:
         self.script_timeout_seconds = script_timeout_seconds
         # The bytes of the files attached to cases (engine.storage.documents); None: no files.
         self.documents = documents
+        # Builds an engine like this one in a new process (picklable, e.g. a module function with
+        # the settings): verification of many cases runs in such workers. Set by bootstrap.py.
+        self.worker_factory: Callable[[], CaseEngine] | None = None
         self.document_rules = document_rules or DocumentRules()
         if documents is not None:
             self.health_checks["document_store"] = documents.health
@@ -236,16 +239,8 @@ class CaseEngine:
         with self.read() as session:
             case = queries.get_case(session, case_id, access)
             events = queries.case_events(session, case_id)
-            definition = self.deployments.get(session, case.definition_id)
             documents = queries.case_documents(session, case_id) if attached(events) else []
-        result = replay.verify(case, events, definition, self.replay_script_engine, definitions=self.definition)
-        problems = check_documents(events, {row.id: row for row in documents}, self.documents)
-        if problems:
-            result.ok = False
-            result.problems += [problem for _seq, problem in problems]
-            first = min(seq for seq, _problem in problems)
-            result.first_divergent_seq = min(filter(None, (result.first_divergent_seq, first)))
-        return result
+        return verification.verify_loaded(self, case, events, documents)
 
     def document(self, case_id: str, document_id: str, access: CaseAccess | None = None) -> tuple[CaseDocument, bytes]:
         """An attached file and its bytes (of a case ``access`` reaches), refused (Conflict) when
@@ -258,15 +253,29 @@ class CaseEngine:
             raise Conflict(f"The file {row.file_name!r} is not served: {problem}", document_id=row.id)
         return row, content
 
-    def verify_all(self, batch_size: int = 200) -> Iterator[replay.Verification]:
+    def verify_all(self, batch_size: int = 200, workers: int | None = None) -> Iterator[replay.Verification]:
+        """Every case, in the order of their ids. Many cases are verified in ``workers`` processes
+        (default: one per core) when the engine knows how to build its workers."""
+        workers = workers or verification.worker_count()
+        with self.read() as session:
+            many = (
+                queries.count_cases_up_to(session, verification.PARALLEL_FROM_CASES) >= verification.PARALLEL_FROM_CASES
+            )
+        batches = self._case_id_batches(batch_size)
+        if many and workers > 1 and self.worker_factory is not None:
+            yield from verification.verify_in_workers(batches, self.worker_factory, workers)
+            return
+        for ids in batches:
+            yield from verification.verify_batch(self, ids)
+
+    def _case_id_batches(self, batch_size: int) -> Iterator[list[str]]:
         after = None
         while True:
             with self.read() as session:
                 ids = queries.case_ids(session, after, batch_size)
             if not ids:
                 return
-            for case_id in ids:
-                yield self.verify_case(case_id)
+            yield ids
             after = ids[-1]
 
     def dispose(self) -> None:

@@ -198,6 +198,11 @@ def latest_version(session: Session, process_key: str) -> Definition | None:
     ).first()
 
 
+def count_cases_up_to(session: Session, cap: int) -> int:
+    """How many cases there are, counted up to ``cap``."""
+    return session.scalar(select(func.count()).select_from(select(Case.id).limit(cap).subquery()))
+
+
 def case_ids(session: Session, after: str | None, limit: int) -> list[str]:
     query = select(Case.id).order_by(Case.id).limit(limit)
     if after is not None:

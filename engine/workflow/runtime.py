@@ -39,7 +39,10 @@ from engine.events import (
     TASK_COMPLETED,
     TIMERS_FIRED,
 )
+from engine.workflow import spiff_logging
 from engine.workflow.service_tasks import complete_service_task, fail_service_task
+
+spiff_logging.install()  # SpiffWorkflow builds its state-change log records only when they are wanted
 
 FORM_KEY_PROPERTY = "formJsonSchemaFilename"
 FORM_UI_PROPERTY = "formUiSchemaFilename"

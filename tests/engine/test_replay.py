@@ -154,3 +154,27 @@ def test_verify_all(engine, transcript, clock):
     ids = [_completed_case(engine, clock) for _ in range(3)]
     results = list(engine.verify_all(batch_size=2))
     assert sorted(r.case_id for r in results) == sorted(ids) and all(r.ok for r in results)
+
+
+def test_verify_all_in_worker_processes_finds_what_one_process_finds(engine, transcript, clock, monkeypatch):
+    """Many cases are verified in worker processes (each its own engine, built by bootstrap):
+    the same results, in the same order of ids, a forged case among them found."""
+    from engine.audit import verification
+
+    ids = [_completed_case(engine, clock) for _ in range(5)]
+    forged = sorted(ids)[2]
+    _tamper(engine, update(Case).where(Case.id == forged).values(state_hash="0" * 64, state="{}"))
+    alone = [result.as_dict() for result in engine.verify_all(batch_size=2, workers=1)]
+    monkeypatch.setattr(verification, "PARALLEL_FROM_CASES", 2)
+    started = []
+    original = verification.verify_in_workers
+
+    def counted(*args, **kwargs):
+        started.append(args[2])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(verification, "verify_in_workers", counted)
+    in_workers = [result.as_dict() for result in engine.verify_all(batch_size=2, workers=2)]
+    assert started == [2]
+    assert in_workers == alone and [r["case_id"] for r in alone] == sorted(ids)
+    assert [r["case_id"] for r in alone if not r["ok"]] == [forged]
