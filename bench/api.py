@@ -1,11 +1,14 @@
 """API benchmark: full case lifecycles over real HTTP against the production server, next to the
-engine's in-process rate measured in the same run.
+engine's in-process rate measured in the same run, and the CPU time the server's processes spend
+per lifecycle (``server_cpu_ms_per_lifecycle``).
 
     .venv/bin/python -m bench.api [--lifecycles N] [--cases M] [--clients P] [--concurrency C]
+                                  [--database-url postgresql+psycopg://...]
 
 The server is gunicorn with config/gunicorn.conf.py (2 workers x 2 threads, embedded scheduler,
-as in production) on SQLite in a temporary folder, migrated, with bench/procedures/bench_simple
-deployed and a clerk's token. Client processes (P processes, C lifecycles at a time each) drive lifecycles on
+as in production) on SQLite in a temporary folder (or on the database of ``--database-url``,
+PostgreSQL, which both sides then use), migrated, with bench/procedures/bench_simple deployed
+and a clerk's token. Client processes (P processes, C lifecycles at a time each) drive lifecycles on
 loopback: POST /api/cases (its answer lists the open task), then POST /api/tasks/{id}/complete.
 The in-process rate is bench/engine.py's persisted run (StartCase + CompleteTask through the
 engine on SQLite, same procedure). The two alternate in rounds, so that other load on the
@@ -20,6 +23,7 @@ import http.client
 import json
 import multiprocessing
 import os
+import secrets
 import signal
 import socket
 import statistics
@@ -47,15 +51,17 @@ COMPLETE_BODY = json.dumps({"data": {"ok": True}})
 
 
 # ---------------------------------------------------------------- the server
-def prepare_database(folder: Path) -> tuple[str, str]:
-    """A migrated SQLite database with bench_simple deployed; returns (url, a clerk's token)."""
-    url = f"sqlite:///{folder / 'bench-api.db'}"
+def prepare_database(folder: Path, database_url: str | None = None) -> tuple[str, str]:
+    """A migrated database (SQLite in ``folder`` unless ``database_url``) with bench_simple
+    deployed; returns (url, a clerk's token)."""
+    url = database_url or f"sqlite:///{folder / 'bench-api.db'}"
     upgrade(url)
     engine = build_engine(Settings(environment="test", database_url=url))
     engine.handle(cmd.DeployDefinition(files_from_folder(PROCEDURE), actor="bench"))
     now = datetime.now(timezone.utc)
     with engine.write() as session:
-        clerk = accounts.create_user(session, "bench-clerk", roles=["clerk"], groups=["Clerk"], now=now)
+        username = f"bench-clerk-{secrets.token_hex(4)}"  # a database used by an earlier run has its own
+        clerk = accounts.create_user(session, username, roles=["clerk"], groups=["Clerk"], now=now)
         token, _ = accounts.issue_token(session, clerk, now=now, label="bench", lifetime=None)
     engine.dispose()
     return url, token
@@ -260,6 +266,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--server-threads", type=int, default=2, help="threads per gunicorn worker")
     parser.add_argument(
+        "--database-url", help="PostgreSQL for the server and the in-process engine (default: SQLite, temporary)"
+    )
+    parser.add_argument(
         "--scheduler",
         choices=("embedded", "off"),
         default="embedded",
@@ -271,13 +280,13 @@ def main() -> None:
     http_seconds = process_seconds = server_cpu = process_cpu = 0.0
     timings: dict[str, list[float]] = {START: [], COMPLETE: []}
     with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryDirectory() as engine_folder:
-        url, token = prepare_database(Path(folder))
+        url, token = prepare_database(Path(folder), args.database_url)
         with served(url, Path(folder), args.workers, args.server_threads, args.scheduler) as (port, group):
             clients = Clients(port, token, args.clients, args.concurrency)
             try:
                 clients.run(20 * args.clients * args.concurrency)  # warm up: every worker parses the procedure
                 clients.cpu_seconds = 0.0
-                persisted_rate(50, Path(engine_folder))
+                persisted_rate(50, Path(engine_folder), database_url=args.database_url)
                 # Alternate the two measurements, so that a machine busy with something else
                 # slows both alike instead of one of them.
                 for http_count, process_count in zip(
@@ -290,7 +299,8 @@ def main() -> None:
                     for name, values in round_timings.items():
                         timings[name].extend(values)
                     cpu_before = time.process_time()
-                    process_seconds += process_count / persisted_rate(process_count, Path(engine_folder))[0]
+                    rate = persisted_rate(process_count, Path(engine_folder), database_url=args.database_url)[0]
+                    process_seconds += process_count / rate
                     process_cpu += time.process_time() - cpu_before
             finally:
                 client_cpu = clients.cpu_seconds
@@ -308,7 +318,8 @@ def main() -> None:
         for name, values in timings.items()
     }
 
-    print(f"in process (bench.engine persisted run, SQLite): {in_process:7.0f} lifecycles/s")
+    database = "PostgreSQL" if args.database_url else "SQLite"
+    print(f"in process (bench.engine persisted run, {database}): {in_process:7.0f} lifecycles/s")
     print(
         f"over HTTP (gunicorn {args.workers}x{args.server_threads}, scheduler {args.scheduler}, "
         f"{args.clients}x{args.concurrency} clients): {http_per_s:7.0f} lifecycles/s"
@@ -332,6 +343,7 @@ def main() -> None:
         json.dumps(
             {
                 "benchmark": "api",
+                "database": database,
                 "lifecycles": args.lifecycles,
                 "in_process_lifecycles": args.cases,
                 "rounds": args.rounds,
@@ -342,6 +354,7 @@ def main() -> None:
                 "server": {"workers": args.workers, "threads": args.server_threads, "scheduler": args.scheduler},
                 "client": {"processes": args.clients, "concurrency": args.concurrency},
                 "cpu_ms_per_lifecycle": cpu_ms,
+                "server_cpu_ms_per_lifecycle": cpu_ms["server"],
                 "load_average": {"before": round(load_before, 2), "after": round(load_after, 2)},
             },
             ensure_ascii=False,

@@ -100,8 +100,8 @@ class Stopwatch:
             setattr(module, name, original)
 
 
-def _persisted_engine(folder: Path) -> CaseEngine:
-    url = f"sqlite:///{folder / 'bench.db'}"
+def _persisted_engine(folder: Path, database_url: str | None = None) -> CaseEngine:
+    url = database_url or f"sqlite:///{folder / 'bench.db'}"
     upgrade(url)
     engine = CaseEngine(url)
     engine.handle(cmd.DeployDefinition(files_from_folder(PROCEDURE)))
@@ -116,9 +116,12 @@ def _run_persisted(engine: CaseEngine, cases: int) -> float:
     return time.perf_counter() - began
 
 
-def persisted_rate(cases: int, folder: Path, *, measure_parts: bool = False) -> tuple[float, dict[str, float]]:
-    """Persisted cases per second; with ``measure_parts``, also the share of each part."""
-    engine = _persisted_engine(folder)
+def persisted_rate(
+    cases: int, folder: Path, *, measure_parts: bool = False, database_url: str | None = None
+) -> tuple[float, dict[str, float]]:
+    """Persisted cases per second (on SQLite in ``folder``, or on ``database_url``); with
+    ``measure_parts``, also the share of each part."""
+    engine = _persisted_engine(folder, database_url)
     stopwatch = Stopwatch() if measure_parts else None
     elapsed = _run_persisted(engine, cases)
     engine.dispose()
