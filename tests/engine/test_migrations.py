@@ -37,7 +37,7 @@ def test_open_tasks_get_their_inbox_order_when_the_schema_migrates(engine, trans
     assert len(kept) == 2 and None not in kept.values()
     engine.dispose()
 
-    command.downgrade(alembic_config(database_url), "1651")
+    command.downgrade(alembic_config(database_url), "1901-1")  # to the revision before 1901
     upgrade(database_url)
 
     with engine.read() as session:

@@ -1,7 +1,7 @@
 """Lists and the inbox from indexes: tasks.effective_due_at and the indexes the lists read
 
 Revision ID: 1901
-Revises: 1651
+Revises: 1801
 Create Date: 2026-12-02 12:00:00
 
 The inbox sorted by coalesce(task due date, case due date), which no index holds: every page
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 
 revision = "1901"
-down_revision = "1651"
+down_revision = "1801"
 branch_labels = None
 depends_on = None
 
