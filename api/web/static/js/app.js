@@ -17,6 +17,7 @@ const ROUTES = [
   [/^#\/designer$/, "./designer.js", "designerPage", ["designer", "admin"]],
   [/^#\/dashboard$/, "./dashboard.js", "dashboardPage", ["supervisor", "auditor", "admin"]],
   [/^#\/audit$/, "./auditor.js", "auditPage", ["supervisor", "auditor", "admin"]],
+  [/^#\/queues$/, "./supervisor.js", "queuesPage", ["supervisor", "admin"]],
 ];
 
 const NAV = [
@@ -24,6 +25,7 @@ const NAV = [
   ["#/counter", "nav_counter", ["clerk", "supervisor"]],
   ["#/cases", "nav_cases", ["clerk", "supervisor", "auditor", "admin"]],
   ["#/dashboard", "nav_dashboard", ["supervisor", "auditor", "admin"]],
+  ["#/queues", "nav_queues", ["supervisor", "admin"]],
   ["#/audit", "nav_audit", ["supervisor", "auditor", "admin"]],
   ["#/designer", "nav_designer", ["designer", "admin"]],
   ["#/status", "nav_status", null],

@@ -30,6 +30,9 @@ export async function auditPage(main, params) {
     STATUSES.map((value) => h("option", { value, selected: value === params.get("status") }, t(`status_${value}`))));
   const from = h("input", { type: "date", id: "audit-from", value: params.get("from") || "" });
   const to = h("input", { type: "date", id: "audit-to", value: params.get("to") || "" });
+  // Only open cases past their due date (the case search's "overdue"; the mining exports have no such filter).
+  const overdue = h("input", { type: "checkbox", id: "audit-overdue", checked: params.get("overdue") === "true",
+    onchange: () => miningButtons.forEach((button) => { button.disabled = overdue.checked; }) });
   const listing = h("div", { id: "audit-cases" });
   const progress = progressArea("export-progress");
   const verifyProgress = progressArea("verify-progress");
@@ -39,6 +42,10 @@ export async function auditPage(main, params) {
     h("option", { value: item.name }, reportTitle(item))));
   let cases = [];
   const chosen = new Set();
+  const miningButtons = [
+    h("button", { type: "button", class: "secondary", id: "export-xes", onclick: () => exportMining("xes") }, t("audit_export_xes")),
+    h("button", { type: "button", class: "secondary", id: "export-ocel", onclick: () => exportMining("ocel") }, t("audit_export_ocel")),
+  ];
 
   main.append(h("h1", {}, t("audit_title")),
     h("form", { class: "actions filters", id: "audit-filters", onsubmit: (event) => { event.preventDefault(); list(); } },
@@ -46,13 +53,13 @@ export async function auditPage(main, params) {
       h("label", { for: "audit-status" }, t("status")), status,
       h("label", { for: "audit-from" }, t("audit_received_from")), from,
       h("label", { for: "audit-to" }, t("audit_received_to")), to,
+      h("span", { class: "field inline" }, overdue, h("label", { for: "audit-overdue" }, t("audit_overdue_only"))),
       h("button", { type: "submit", id: "audit-list-button" }, t("audit_list"))),
     h("section", { "aria-labelledby": "exports-heading" }, h("h2", { id: "exports-heading" }, t("audit_exports")),
       h("p", { class: "hint" }, t("audit_exports_hint")),
       h("div", { class: "actions" },
         h("button", { type: "button", class: "secondary", id: "export-csv", onclick: exportCsv }, t("audit_export_csv")),
-        h("button", { type: "button", class: "secondary", id: "export-xes", onclick: () => exportMining("xes") }, t("audit_export_xes")),
-        h("button", { type: "button", class: "secondary", id: "export-ocel", onclick: () => exportMining("ocel") }, t("audit_export_ocel"))),
+        ...miningButtons),
       h("form", { class: "actions", onsubmit: (event) => { event.preventDefault(); exportReport(); } },
         h("label", { for: "audit-report" }, t("audit_report")), report,
         h("button", { type: "submit", class: "secondary", id: "export-report" }, t("audit_export_report"))),
@@ -76,13 +83,21 @@ export async function auditPage(main, params) {
     return query;
   }
 
+  /** The list's query: the filter, and "overdue" when asked for. */
+  function listQuery() {
+    const query = filter();
+    if (overdue.checked) query.set("overdue", "true");
+    return query;
+  }
+
   function fileStem() {
-    return ["onestop", procedure.value || "all", status.value || null, from.value || null, to.value || null].filter(Boolean).join("-");
+    return ["onestop", procedure.value || "all", status.value || null, overdue.checked ? "overdue" : null, from.value || null,
+      to.value || null].filter(Boolean).join("-");
   }
 
   async function list() {
     listing.replaceChildren(t("loading"));
-    cases = await fetchAll(`/api/cases?${filter()}`, null, null, LIST_LIMIT);
+    cases = await fetchAll(`/api/cases?${listQuery()}`, null, null, LIST_LIMIT);
     chosen.clear();
     cases.forEach((item) => chosen.add(item.id));
     const all = h("input", { type: "checkbox", id: "choose-all", checked: true, onchange: () => {
@@ -105,7 +120,7 @@ export async function auditPage(main, params) {
   async function exportCsv() {
     const signal = progress.start(t("export_preparing"));
     try {
-      const items = await fetchAll(`/api/cases?${filter()}`, progress, signal, LIST_LIMIT);
+      const items = await fetchAll(`/api/cases?${listQuery()}`, progress, signal, LIST_LIMIT);
       const csv = toCsv(CSV_COLUMNS, items.map((item) => CSV_COLUMNS.map((column) => item[column])));
       const name = `${fileStem()}-cases.csv`;
       saveFile(new Blob(["\ufeff", csv], { type: "text/csv" }), name); // the BOM: spreadsheets read UTF-8
@@ -171,6 +186,7 @@ export async function auditPage(main, params) {
     await showAnchors(await api("/api/audit/anchors/verify"));
   }
 
+  miningButtons.forEach((button) => { button.disabled = overdue.checked; });
   await list();
   await showAnchors();
 }

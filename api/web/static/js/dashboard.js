@@ -2,7 +2,7 @@
 // and the per-element bottleneck figures as a heat map on the procedure's diagram.
 import { api } from "./api.js";
 import { h, loadScript, table } from "./dom.js";
-import { t } from "./i18n.js";
+import { procedureName, t } from "./i18n.js";
 import { elementsOf, showDiagram } from "./bpmn.js";
 
 const COLORS = ["#0b4f8a", "#a4161a", "#1d6b32", "#7a4f00"];
@@ -17,26 +17,50 @@ function byProcedure(rows) {
   return groups;
 }
 
-function chartFigure(id, title, labels, datasets, options = {}) {
+/** A bar chart with its data table. ``keys`` are the procedures the labels name; ``drill(key,
+ * dataset index)`` gives the cases behind a bar (a #/audit link with the case search's filters):
+ * a click on a bar opens them, and each number of the table is that link. */
+function chartFigure(id, title, keys, datasets, options = {}, drill = null) {
+  const labels = keys.map((key) => procedureName(key));
   const canvas = h("canvas", { id: `${id}-canvas`, role: "img", "aria-label": `${title}: ${labels.map((label, index) =>
     `${label} ${datasets.map((set) => `${set.label} ${set.data[index] ?? "—"}`).join(", ")}`).join("; ")}` });
   const figure = h("figure", { class: "panel", id, "aria-labelledby": `${id}-title` },
     h("figcaption", { id: `${id}-title` }, h("strong", {}, title)));
   if (!labels.length) { figure.append(h("p", {}, t("no_data"))); return figure; }
+  const cell = (key, set, index) => {
+    const text = String(set.data[index] ?? "—");
+    return drill ? h("a", { href: drill(key, datasets.indexOf(set)), "data-drill": `${id}:${key}:${datasets.indexOf(set)}`,
+      "aria-label": `${procedureName(key)} ${set.label} ${text}: ${t("drill_cases")}` }, text) : text;
+  };
   figure.append(h("div", { class: "chart-box" }, canvas),
-    h("details", {}, h("summary", {}, title), table(null, ["", ...datasets.map((set) => set.label)],
-      labels.map((label, index) => [label, ...datasets.map((set) => String(set.data[index] ?? "—"))]))));
-  requestAnimationFrame(() => new window.Chart(canvas, { type: "bar", data: { labels, datasets: datasets.map((set, index) =>
-    ({ backgroundColor: COLORS[index % COLORS.length], ...set })) },
-  options: { animation: false, responsive: true, maintainAspectRatio: false, ...options } }));
+    h("details", { open: !!drill }, h("summary", {}, `${title}${drill ? ` — ${t("drill_hint")}` : ""}`),
+      table(null, ["", ...datasets.map((set) => set.label)],
+        keys.map((key, index) => [procedureName(key), ...datasets.map((set) => cell(key, set, index))]))));
+  requestAnimationFrame(() => {
+    const chart = new window.Chart(canvas, { type: "bar", data: { labels, datasets: datasets.map((set, index) =>
+      ({ backgroundColor: COLORS[index % COLORS.length], ...set })) },
+    options: { animation: false, responsive: true, maintainAspectRatio: false, ...options,
+      onClick: drill ? (event) => {
+        const [bar] = chart.getElementsAtEventForMode(event, "nearest", { intersect: true }, false);
+        if (bar) location.hash = drill(keys[bar.index], bar.datasetIndex);
+      } : undefined,
+      onHover: drill ? (event, bars) => { event.native.target.style.cursor = bars.length ? "pointer" : "default"; } : undefined } });
+  });
   return figure;
 }
 
-export async function dashboardPage(main) {
+/** The office's month so far: the first of this month to today (office time). */
+function thisMonth() {
+  const today = new Date().toLocaleDateString("en-CA", { timeZone: "Asia/Taipei" });
+  return { first: `${today.slice(0, 8)}01`, last: today };
+}
+
+export async function dashboardPage(main, params) {
   await loadScript("/app/vendor/chart.js/chart.umd.min.js");
   const definitions = await api("/api/definitions");
-  const first = h("input", { type: "date", id: "period-first" });
-  const last = h("input", { type: "date", id: "period-last" });
+  const month = thisMonth();
+  const first = h("input", { type: "date", id: "period-first", value: params?.get("from") || month.first });
+  const last = h("input", { type: "date", id: "period-last", value: params?.get("to") || month.last });
   const charts = h("div", { class: "grid-3", id: "charts" });
   const heatProcedure = h("select", { id: "heat-procedure" }, definitions.map((definition) =>
     h("option", { value: definition.key }, `${definition.name || definition.key} (${definition.key})`)));
@@ -78,14 +102,20 @@ export async function dashboardPage(main) {
       const count = sum(rows, "ratings");
       return count ? Math.round((100 * rows.reduce((total, row) => total + row.mean * row.ratings, 0)) / count) / 100 : null;
     });
+    // Each figure opens the cases behind it: the audit page's list, with the case search's filters.
+    const cases = (filters) => `#/audit?${new URLSearchParams({ ...filters, from: first.value, to: last.value })}`;
+    const axis = (title, extra = {}) => ({ ...extra, title: { display: true, text: title } });
     charts.replaceChildren(
       chartFigure("chart-sla", t("sla_chart"), slaLabels, [{ label: t("compliance"), data: compliance }],
-        { scales: { y: { min: 0, max: 100 } } }),
+        { scales: { x: axis(t("procedure")), y: axis(t("compliance_axis"), { min: 0, max: 100 }) } },
+        (key) => cases({ procedure: key, status: "completed" })),
       chartFigure("chart-backlog", t("backlog_chart"), backlog.rows.map((row) => row.procedure),
         [{ label: t("open_cases"), data: backlog.rows.map((row) => row.open) }, { label: t("overdue"), data: backlog.rows.map((row) => row.overdue) }],
-        { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }),
+        { scales: { x: axis(t("procedure")), y: axis(t("cases_axis"), { beginAtZero: true, ticks: { precision: 0 } }) } },
+        (key, set) => `#/audit?${new URLSearchParams({ procedure: key, status: "running", ...(set === 1 ? { overdue: "true" } : {}) })}`),
       chartFigure("chart-ratings", t("ratings_chart"), ratingLabels, [{ label: t("mean"), data: means }],
-        { scales: { y: { min: 0, max: 5 } } }));
+        { scales: { x: axis(t("procedure")), y: axis(t("mean_axis"), { min: 0, max: 5 }) } },
+        (key) => cases({ procedure: key, status: "completed" })));
   }
 
   async function loadHeat() {

@@ -1,7 +1,14 @@
 // The back office's words (designer, auditor, supervisor pages), merged into i18n.js's dictionaries.
 const zh = {
   close: "關閉", cancel: "取消",
-  nav_audit: "稽核與匯出",
+  nav_queues: "追蹤佇列", queues_title: "主管追蹤：逾時與低評價",
+  queue_breaches: "逾時待檢視（{n}）", queue_late_step: "逾時的步驟", queue_late_by: "逾時", queue_unclaimed: "尚未認領",
+  queue_review: "檢視逾時", queue_no_breaches: "目前沒有待檢視的逾時案件。", queue_overdue_cases: "逾期未結案件（{n}）",
+  queue_no_overdue: "目前沒有逾期未結的案件。", queue_low_ratings: "低評價待追蹤（{n}）", queue_score: "評分", queue_comment: "意見",
+  queue_contact: "申請人聯絡方式", queue_no_contact: "未留聯絡方式", queue_follow_up: "追蹤", queue_no_low_ratings: "目前沒有待追蹤的低評價。",
+  late_days: "{days} 天 {hours} 小時", late_hours: "{hours} 小時",
+  nav_audit: "稽核與匯出", audit_overdue_only: "只列逾期未結案件",
+  drill_cases: "檢視這些案件", drill_hint: "點選長條或數字即可檢視案件", compliance_axis: "達成率（%）", cases_axis: "案件數", mean_axis: "平均分數（1–5）",
   audit_title: "稽核：選取案件、匯出與驗證", audit_any_procedure: "全部申辦項目", audit_any_status: "全部狀態",
   audit_received_from: "收件日起", audit_received_to: "收件日迄", audit_list: "列出案件",
   audit_exports: "匯出", audit_exports_hint: "匯出的是上方條件選出的案件；檔案較大時可看進度或取消。",
@@ -59,7 +66,14 @@ const zh = {
 
 const en = {
   close: "Close", cancel: "Cancel",
-  nav_audit: "Audit and export",
+  nav_queues: "Follow-ups", queues_title: "Follow-ups: breaches and low ratings",
+  queue_breaches: "Delays to review ({n})", queue_late_step: "Step that was late", queue_late_by: "Late by", queue_unclaimed: "not claimed",
+  queue_review: "Review the delay", queue_no_breaches: "No delay waits for a review.", queue_overdue_cases: "Open cases past their due date ({n})",
+  queue_no_overdue: "No open case is past its due date.", queue_low_ratings: "Low ratings to follow up ({n})", queue_score: "Score", queue_comment: "Comment",
+  queue_contact: "Applicant's contact", queue_no_contact: "no contact given", queue_follow_up: "Follow up", queue_no_low_ratings: "No low rating waits for a follow-up.",
+  late_days: "{days} days {hours} hours", late_hours: "{hours} hours",
+  nav_audit: "Audit and export", audit_overdue_only: "Only open cases past their due date",
+  drill_cases: "show these cases", drill_hint: "click a bar or a number to see the cases", compliance_axis: "Compliance (%)", cases_axis: "Cases", mean_axis: "Mean score (1–5)",
   audit_title: "Audit: choose cases, export, verify", audit_any_procedure: "All procedures", audit_any_status: "Any status",
   audit_received_from: "Received from", audit_received_to: "Received until", audit_list: "List cases",
   audit_exports: "Export", audit_exports_hint: "Exports hold the cases the filter above chooses; a large file shows its progress and can be cancelled.",

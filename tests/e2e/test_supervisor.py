@@ -1,0 +1,66 @@
+"""A supervisor opens the dashboard on the current month, drills from the overdue figure down to
+the breached case, and finds the delay in the follow-up queue with its context."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine import commands as cmd
+
+from ..engine.helpers import RECEIVE, complete, open_task, start
+from .conftest import check_accessibility, sign_in, wait_ready
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_supervisor_drills_from_the_breach_figure_to_the_case(page, web, api_as, engine, clock):
+    # A case received months ago (the test's own clock) whose standard time passed: its SLA
+    # timer opened the delay review, and it is still open.
+    breached = start(engine)
+    complete(engine, breached.case_id, "receive_application", RECEIVE)
+    clock.advance(hours=5)
+    engine.handle(cmd.FireDueTimers(breached.case_id))
+    assert open_task(engine, breached.case_id, "review_delay")
+    number = api_as("GET", f"/api/cases/{breached.case_id}", user="supervisor").json["number"]
+    api_as("POST", "/api/cases", user="clerk", json={"procedure": "household_transcript"})  # open, on time
+
+    sign_in(page, web, "lead")
+    page.get_by_role("link", name="管理儀表板").click()
+    wait_ready(page, "dashboard")
+    first = page.get_by_label("期間起日").input_value()
+    last = page.get_by_label("期間迄日").input_value()
+    assert first.endswith("-01") and first[:7] == last[:7]  # the current month, so far
+    figure = page.locator("#chart-backlog")
+    assert "戶籍謄本" in figure.inner_text()  # the procedure by name, not its key
+    check_accessibility(page, "dashboard-drill")
+
+    # The overdue figure of the transcript: one case; it opens the cases behind it.
+    overdue = page.locator('[data-drill="chart-backlog:household_transcript:1"]')
+    assert overdue.inner_text() == "1"
+    overdue.click()
+    wait_ready(page, "audit")
+    assert page.get_by_label("只列逾期未結案件").is_checked()
+    assert page.locator("main .view").get_attribute("data-listed") == "1"
+    assert number in page.inner_text("#audit-table")
+    page.get_by_role("link", name=f"檢視 {number}").click()
+    wait_ready(page, "case")
+    assert number in page.inner_text("h1")
+
+    # The follow-up queue: the delay to review, with the step that was late and by how much.
+    page.get_by_role("link", name="追蹤佇列").click()
+    wait_ready(page, "queues")
+    row = page.locator("#breach-queue tbody tr")
+    assert row.count() == 1
+    assert number in row.inner_text() and "核發謄本" in row.inner_text() and "天" in row.inner_text()
+    assert number in page.inner_text("#overdue-cases")
+    check_accessibility(page, "queues")
+    page.get_by_role("link", name=f"檢視逾時 {number}").click()
+    wait_ready(page, "task")
+    assert page.locator("#task-delay_reason, select").count() >= 1
+
+    page.get_by_role("button", name="English").click()
+    wait_ready(page, "task")
+    page.goto(web.url("/app/#/queues"))
+    wait_ready(page, "queues")
+    assert "Delays to review (1)" in page.inner_text("main")
+    check_accessibility(page, "queues-en")
