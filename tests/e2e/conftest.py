@@ -140,6 +140,25 @@ def screenshot(page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
+def sign_the_days(engine, clock, signer):
+    """Anchor and sign every day the served app wrote events on (it stamps them with the real
+    time; the nightly anchoring runs after that day): the test's clock moves two days past now.
+    Returns the office-local day of today."""
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from engine.audit import anchoring
+
+    taipei = ZoneInfo("Asia/Taipei")
+    day = datetime.now(timezone.utc).astimezone(taipei).date()
+    clock.advance(seconds=(datetime.now(timezone.utc) - clock.now()).total_seconds() + 2 * 86400)
+    with engine.read() as session:
+        days = anchoring.unanchored_days(session, taipei, day)
+    for item in days:
+        anchoring.anchor_day(engine, item, signer=signer, actor="cron", zone=taipei)
+    return day
+
+
 def carried_case(api_as) -> dict:
     """A transcript case taken through receipt, the register check and the issue of the transcript."""
     started = api_as("POST", "/api/cases", user="clerk", json={"procedure": "household_transcript"}).json

@@ -6,18 +6,13 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 import pm4py
 import pytest
 
-from engine.audit import anchoring
-
-from .conftest import carried_case, check_accessibility, sign_in, wait_ready
+from .conftest import carried_case, check_accessibility, sign_in, sign_the_days, wait_ready
 
 pytestmark = pytest.mark.e2e
-TAIPEI = ZoneInfo("Asia/Taipei")
 
 
 def test_an_auditor_time_travels_verifies_and_exports_a_filtered_selection(
@@ -27,12 +22,7 @@ def test_an_auditor_time_travels_verifies_and_exports_a_filtered_selection(
     rating = {"code": done["access_code"], "score": 5}
     assert api_as("POST", f"/api/public/cases/{done['number']}/rating", json=rating).status == 201  # completes it
     running = api_as("POST", "/api/cases", user="clerk", json={"procedure": "household_transcript"}).json
-    day = datetime.now(timezone.utc).astimezone(TAIPEI).date()
-    clock.advance(seconds=(datetime.now(timezone.utc) - clock.now()).total_seconds() + 2 * 86400)
-    with engine.read() as session:
-        days = anchoring.unanchored_days(session, TAIPEI, day)
-    for item in days:
-        anchoring.anchor_day(engine, item, signer=signer, actor="cron", zone=TAIPEI)
+    day = sign_the_days(engine, clock, signer)
 
     sign_in(page, web, "inspector")
     # Time travel: back to the first event, where the case stood at the receiving task.

@@ -4,29 +4,19 @@ Merkle tree and the signed root, and offers the proof file, which the offline ve
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine.audit import anchoring
 from verifier.check import Trust, check_case
 
-from .conftest import carried_case, check_accessibility, sign_in, wait_ready
+from .conftest import carried_case, check_accessibility, sign_in, sign_the_days, wait_ready
 
 pytestmark = pytest.mark.e2e
-TAIPEI = ZoneInfo("Asia/Taipei")
 
 
 def test_an_auditor_sees_and_downloads_the_proof(page, web, api_as, engine, clock, signer, tmp_path):
     case = carried_case(api_as)
-    # The served app stamps events with the real time; the nightly anchoring runs after that day.
-    day = datetime.now(timezone.utc).astimezone(TAIPEI).date()
-    clock.advance(seconds=(datetime.now(timezone.utc) - clock.now()).total_seconds() + 2 * 86400)
-    with engine.read() as session:
-        days = anchoring.unanchored_days(session, TAIPEI, day)
-    for item in days:
-        anchoring.anchor_day(engine, item, signer=signer, actor="cron", zone=TAIPEI)
+    day = sign_the_days(engine, clock, signer)
     sign_in(page, web, "inspector")
     page.goto(web.url(f"/app/#/case/{case['id']}"))
     wait_ready(page, "case")
