@@ -528,3 +528,10 @@ class VocabularySchema(Schema):
         required=True,
         metadata={"description": "the name of each procedure of the catalogue, by key"},
     )
+
+
+class CaseRatingSchema(Schema):
+    rated = fields.Boolean(metadata={"description": "false: the applicant has not rated (yet)"})
+    score = fields.Integer(allow_none=True)
+    comment = fields.String(allow_none=True)
+    rated_at = fields.DateTime(allow_none=True)

@@ -163,6 +163,12 @@ def cases_by_id(session: Session, case_ids: set[str]) -> dict[str, Case]:
     return {case.id: case for case in session.scalars(query)}
 
 
+def case_rating(session: Session, case_id: str, access: CaseAccess | None = None) -> Rating | None:
+    """The applicant's rating of a case the caller reaches (NotFound otherwise), or None."""
+    case = get_case(session, case_id, access)
+    return session.get(Rating, case.id)
+
+
 def get_case_by_number(session: Session, number: str) -> Case:
     case = session.scalar(select(Case).where(Case.number == number))
     if case is None:

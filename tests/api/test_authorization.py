@@ -267,6 +267,10 @@ MATRIX: dict[tuple[str, str], Row] = {
         reaching(admits(*READERS), "records_clerk"),
         lambda w, c: Request("GET", f"/api/cases/{w.case().case_id}"),
     ),
+    ("/api/cases/<string:case_id>/rating", "GET"): (
+        reaching(admits(*READERS), "records_clerk"),
+        lambda w, c: Request("GET", f"/api/cases/{w.case().case_id}/rating"),
+    ),
     ("/api/cases/<string:case_id>/messages/<string:name>", "POST"): (
         reaching(admits(*WORKERS), "records_clerk"),
         lambda w, c: Request(

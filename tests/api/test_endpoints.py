@@ -231,6 +231,8 @@ def walk_every_endpoint(call, app) -> None:
     events = walk("GET", f"/api/cases/{case_id}/events", 200, user="auditor").json
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
     assert events[0]["type"] == "case_started" and events[-1]["type"] == "case_completed"
+    rating = walk("GET", f"/api/cases/{case_id}/rating", 200, user="supervisor").json
+    assert (rating["rated"], rating["score"]) == (True, 5)
     state = walk("GET", f"/api/cases/{case_id}/state", 200, user="auditor", query={"at": 1}).json
     assert [t["element_id"] for t in state["ready_tasks"]] == ["receive_application"]
     for some_case in (case_id, second["case_id"], third["case_id"]):

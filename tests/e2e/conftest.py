@@ -159,9 +159,10 @@ def sign_the_days(engine, clock, signer):
     return day
 
 
-def carried_case(api_as) -> dict:
+def carried_case(api_as, applicant: dict | None = None) -> dict:
     """A transcript case taken through receipt, the register check and the issue of the transcript."""
-    started = api_as("POST", "/api/cases", user="clerk", json={"procedure": "household_transcript"}).json
+    body = {"procedure": "household_transcript", **({"applicant": applicant} if applicant else {})}
+    started = api_as("POST", "/api/cases", user="clerk", json=body).json
     first = started["open_tasks"][0]["id"]
     assert api_as("POST", f"/api/tasks/{first}/claim", user="clerk").status == 200
     assert api_as("POST", f"/api/tasks/{first}/complete", user="clerk", json={"data": RECEIVE}).status == 200

@@ -8,7 +8,7 @@ import pytest
 from engine import commands as cmd
 
 from ..engine.helpers import RECEIVE, complete, open_task, start
-from .conftest import check_accessibility, sign_in, wait_ready
+from .conftest import carried_case, check_accessibility, sign_in, wait_ready
 
 pytestmark = pytest.mark.e2e
 
@@ -56,7 +56,10 @@ def test_a_supervisor_drills_from_the_breach_figure_to_the_case(page, web, api_a
     check_accessibility(page, "queues")
     page.get_by_role("link", name=f"檢視逾時 {number}").click()
     wait_ready(page, "task")
-    assert page.locator("#task-delay_reason, select").count() >= 1
+    context = page.inner_text("#follow-up-context")  # the task carries its context beside the form
+    assert "核發謄本" in context and "天" in context
+    assert "逾時原因" in page.inner_text("main")
+    check_accessibility(page, "delay-review-task")
 
     page.get_by_role("button", name="English").click()
     wait_ready(page, "task")
@@ -64,3 +67,20 @@ def test_a_supervisor_drills_from_the_breach_figure_to_the_case(page, web, api_a
     wait_ready(page, "queues")
     assert "Delays to review (1)" in page.inner_text("main")
     check_accessibility(page, "queues-en")
+
+
+def test_a_low_rating_reaches_the_supervisor_with_its_context(page, web, api_as):
+    applicant = {"name": "王小明", "phone": "0912345678", "email": "wang@example.tw"}
+    case = carried_case(api_as, applicant=applicant)
+    rating = {"code": case["access_code"], "score": 1, "comment": "等了兩個小時"}
+    assert api_as("POST", f"/api/public/cases/{case['number']}/rating", json=rating).status == 201
+    sign_in(page, web, "lead")
+    page.goto(web.url("/app/#/queues"))
+    wait_ready(page, "queues")
+    row = page.inner_text("#rating-queue tbody tr")
+    assert case["number"] in row and "等了兩個小時" in row and "0912345678" in row and "wang@example.tw" in row
+    page.get_by_role("link", name=f"追蹤 {case['number']}").click()
+    wait_ready(page, "task")
+    context = page.inner_text("#follow-up-context")
+    assert "1" in context and "等了兩個小時" in context and "0912345678" in context
+    check_accessibility(page, "low-rating-task")

@@ -3,6 +3,7 @@ import { api, ApiError, session } from "./api.js";
 import { announce, facts, h, notice, table } from "./dom.js";
 import { fieldTitle, renderForm, validate } from "./forms.js";
 import { formatTime, optionLabel, procedureName, t } from "./i18n.js";
+import { followUpContext } from "./supervisor.js";
 import { documentsSection } from "./documents.js";
 
 const OFFICE_ZONE = "Asia/Taipei";
@@ -75,7 +76,8 @@ export async function taskPage(main, taskId) {
       [t("col_assignee"), task.assignee || "—"],
     ])));
   const documents = documentsOf(task.case_data);
-  const side = h("div", {}, summary,
+  const context = await followUpContext(task); // a follow-up's score, comment, contact; a delay's step and lateness
+  const side = h("div", {}, context, summary,
     h("section", { "aria-labelledby": "documents-heading" }, h("h2", { id: "documents-heading" }, t("documents")),
       documents.length ? facts(documents.map(([key, names]) => [key, names.length ? names.map(optionLabel).join(", ") : t("none")]))
         : h("p", {}, t("no_documents"))),

@@ -3,7 +3,7 @@
 // date; low ratings: the follow-ups the rating opened (the score, the comment and how to reach
 // the applicant). Each row opens the task, whose form takes the reason and the action.
 import { api } from "./api.js";
-import { h, loadStyle, table } from "./dom.js";
+import { facts, h, loadStyle, table } from "./dom.js";
 import { formatTime, procedureName, t } from "./i18n.js";
 import { fetchAll } from "./exports.js";
 import { slaBadge } from "./clerk.js";
@@ -20,6 +20,31 @@ export function lateBy(dueAt, now = new Date()) {
   return hours >= 24 ? t("late_days", { days: Math.floor(hours / 24), hours: hours % 24 }) : t("late_hours", { hours });
 }
 
+/** What a follow-up task needs beside its form: for a delay review the step that was late, the
+ * due date and how late; for a low rating the score, the comment and the applicant's contact.
+ * Null for other tasks. (``task``: GET /api/tasks/{id}.) */
+export async function followUpContext(task) {
+  if (task.element_id === DELAY_REVIEW) {
+    const detail = await api(`/api/cases/${task.case_id}`);
+    return h("section", { "aria-labelledby": "context-heading", id: "follow-up-context" },
+      h("h2", { id: "context-heading" }, t("context_delay")),
+      facts([[t("queue_late_step"), lateStepsOf(detail)], [t("col_due"), formatTime(task.case.due_at)],
+        [t("queue_late_by"), task.case.due_at ? lateBy(task.case.due_at) : "—"]]));
+  }
+  if (task.element_id === LOW_RATING) {
+    const rating = await api(`/api/cases/${task.case_id}/rating`);
+    return h("section", { "aria-labelledby": "context-heading", id: "follow-up-context" },
+      h("h2", { id: "context-heading" }, t("context_rating")),
+      facts([[t("queue_score"), String(rating.score ?? "—")], [t("queue_comment"), rating.comment || "—"],
+        [t("queue_contact"), contactOf(task.case.applicant)]]));
+  }
+  return null;
+}
+
+const lateStepsOf = (detail) => detail.open_tasks.filter((item) => item.element_id !== DELAY_REVIEW)
+  .map((item) => item.name || item.element_id).join("、") || "—";
+const contactOf = (applicant) => [applicant?.name, applicant?.phone, applicant?.email].filter(Boolean).join(" · ") || t("queue_no_contact");
+
 export async function queuesPage(main) {
   loadStyle("/app/static/backoffice.css");
   const [tasks, overdue] = await Promise.all([
@@ -30,17 +55,15 @@ export async function queuesPage(main) {
   const lows = tasks.filter((task) => task.element_id === LOW_RATING);
   const [delayCases, lowTasks] = await Promise.all([
     Promise.all(delays.map((task) => api(`/api/cases/${task.case_id}`))),
-    Promise.all(lows.map((task) => api(`/api/tasks/${task.id}`))),
+    Promise.all(lows.map((task) => Promise.all([api(`/api/tasks/${task.id}`), api(`/api/cases/${task.case_id}/rating`)]))),
   ]);
   const open = (task, label) => h("a", { href: `#/task/${task.id}`, "aria-label": `${label} ${task.case_number}` }, label);
-  const lateSteps = (detail) => detail.open_tasks.filter((task) => task.element_id !== DELAY_REVIEW)
-    .map((task) => task.name || task.element_id).join("、") || "—";
 
   main.append(h("h1", {}, t("queues_title")),
     h("section", { "aria-labelledby": "breach-heading" }, h("h2", { id: "breach-heading" }, t("queue_breaches", { n: delays.length })),
       delays.length ? table(null, [t("col_case"), t("col_procedure"), t("queue_late_step"), t("col_due"), t("queue_late_by"), t("col_assignee"), t("col_action")],
         delays.map((task, index) => [h("a", { href: `#/case/${task.case_id}` }, task.case_number), procedureName(task.procedure),
-          lateSteps(delayCases[index]), formatTime(task.case_due_at), task.case_due_at ? lateBy(task.case_due_at) : "—",
+          lateStepsOf(delayCases[index]), formatTime(task.case_due_at), task.case_due_at ? lateBy(task.case_due_at) : "—",
           task.assignee || t("queue_unclaimed"), open(task, t("queue_review"))]), { id: "breach-queue" })
         : h("p", {}, t("queue_no_breaches")),
       h("h3", {}, t("queue_overdue_cases", { n: overdue.length })),
@@ -50,12 +73,9 @@ export async function queuesPage(main) {
         : h("p", {}, t("queue_no_overdue"))),
     h("section", { "aria-labelledby": "rating-heading" }, h("h2", { id: "rating-heading" }, t("queue_low_ratings", { n: lows.length })),
       lowTasks.length ? table(null, [t("col_case"), t("col_procedure"), t("queue_score"), t("queue_comment"), t("queue_contact"), t("col_action")],
-        lowTasks.map((task) => {
-          const rating = task.case_data.rating || {};
-          const applicant = task.case.applicant || {};
-          const contact = [applicant.name, applicant.phone, applicant.email].filter(Boolean).join(" · ") || t("queue_no_contact");
+        lowTasks.map(([task, rating]) => {
           return [h("a", { href: `#/case/${task.case_id}` }, task.case.number), procedureName(task.procedure),
-            h("strong", {}, String(task.case_data.rating_score ?? rating.score ?? "—")), rating.comment || "—", contact,
+            h("strong", {}, String(rating.score ?? "—")), rating.comment || "—", contactOf(task.case.applicant),
             open(task, t("queue_follow_up"))];
         }), { id: "rating-queue" })
         : h("p", {}, t("queue_no_low_ratings"))));
