@@ -141,8 +141,12 @@ export async function dashboardPage(main, params) {
       if (value === null || value === undefined || !known.has(row.element_id)) continue;
       const level = top > 0 ? Math.min(HEAT.length - 1, Math.floor((value / top) * (HEAT.length - 1))) : 0;
       const text = measure.value === "breach_rate" ? `${Math.round(value * 100)}%` : `${value}h`;
-      overlays.add(row.element_id, "heat", { position: { bottom: 12, left: -6 },
-        html: `<span class="heat-badge" data-heat-for="${row.element_id}" style="background:${HEAT[level]}">${text}</span>` });
+      // The badge opens the procedure's cases of the period (the case search has no filter by step).
+      const badge = h("a", { class: "heat-badge", "data-heat-for": row.element_id,
+        href: `#/audit?${new URLSearchParams({ procedure: key, from: first.value, to: last.value })}`,
+        "aria-label": `${row.element_name || row.element_id}: ${t(measure.value)} ${text}; ${t("drill_cases")}` }, text);
+      badge.style.background = HEAT[level]; // through the CSSOM: the CSP forbids style attributes
+      overlays.add(row.element_id, "heat", { position: { bottom: 12, left: -6 }, html: badge });
     }
     heat.dataset.version = String(version);
   }

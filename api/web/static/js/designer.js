@@ -114,7 +114,8 @@ export async function designerPage(main, params) {
 
   async function importDiagram(xml, announced = false) {
     await modeler.importXML(xml);
-    fitFrame(modeler.get("canvas"), container, { min: 360, max: 620, reserveLeft: 110 });
+    fitFrame(modeler.get("canvas"), container, { min: 440, max: 620, reserveLeft: 110 });
+    panel.style.height = container.style.height; // the panel scrolls beside the drawing, as tall as it
     await check(announced);
   }
 
