@@ -312,6 +312,9 @@ class CaseSummarySchema(Schema):
     received_at = fields.DateTime()
     due_at = fields.DateTime(allow_none=True)
     closed_at = fields.DateTime(allow_none=True)
+    served_at = fields.DateTime(
+        allow_none=True, metadata={"description": "when the service was delivered (the SLA clock stopped there)"}
+    )
     sla_state = fields.String()
 
 
@@ -428,8 +431,8 @@ class TaskSchema(Schema):
     case_due_at = fields.DateTime(allow_none=True, metadata={"description": "in the inbox: the case's due date"})
     case_sla_state = fields.String(
         metadata={
-            "description": "in the inbox: the case's SLA state (on_time, due_today, "
-            "overdue, closed_on_time, closed_late, no_deadline)"
+            "description": "in the inbox: the case's SLA state (on_time, due_today, overdue, paused, "
+            "served_on_time, served_late, closed_on_time, closed_late, no_deadline)"
         }
     )
 
@@ -480,6 +483,7 @@ class PublicCaseSchema(Schema):
     status = fields.String()
     received_at = fields.DateTime()
     due_at = fields.DateTime(allow_none=True)
+    served_at = fields.DateTime(allow_none=True, metadata={"description": "when the service was delivered"})
     sla_state = fields.String()
     delayed = fields.Boolean()
     steps_done = fields.List(fields.String())

@@ -111,6 +111,7 @@ class CaseEngine:
                 default_group=self.default_group,
                 rehearse_with=lambda: self.script_engine(LiveServiceGateway(self.operators)),
                 now=self.clock.now,
+                catalogue=self.catalogue,
             ),
             groups=groups,
         )

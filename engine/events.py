@@ -31,6 +31,13 @@ SLA_RESUMED = "sla_resumed"
 DUE_DATE_CHANGED = "due_date_changed"
 # The diagram granted the case more standard time (an element marked slaExtension finished).
 SLA_EXTENDED = "sla_extended"
+# The case took a path of its diagram with a standard of its own (an element marked slaStandard
+# finished, e.g. a move-in that needs a residence check): the due date is computed anew.
+SLA_STANDARD_CHANGED = "sla_standard_changed"
+# The case reached an element marked serviceDelivered: the service is done and the SLA clock
+# stops for good (the rating and follow-ups after it do not count). It suspends the SLA timers
+# still waiting, so replay applies it like the clock events above.
+SERVICE_DELIVERED = "service_delivered"
 # The case moved to another version of its procedure (engine.cases.moving): replay loads the
 # state on the version it was on, moves it, and goes on with the new version's specs.
 CASE_MIGRATED = "case_migrated"

@@ -113,18 +113,37 @@ class ProcedureCatalogue:
 
     The default knows nothing; a domain pack subclasses it. ``standard_time`` returns e.g.
     ``{"amount": 3, "unit": "working_days"}`` and ``due_at`` the promised completion time, with
-    ``extension`` (in the procedure's unit) added for the time the case's clock was paused, by
+    ``extension`` (in the standard's unit) added for the time the case's clock was paused, by
     the calendar as known at ``known_at`` (default: ``received_at``). ``paused_amount`` says
-    how much standard time a pause from ``paused_at`` to ``resumed_at`` took.
+    how much standard time a pause from ``paused_at`` to ``resumed_at`` took. ``channel`` is
+    the case's (counter, online, home visit...): a procedure may promise each its own time.
+    ``variant`` names another standard of the procedure (``variants``) that a path of its
+    diagram switches the case to (an element marked ``slaStandard``); None for a variant the
+    procedure does not have.
     """
 
-    def standard_time(self, procedure_key: str) -> dict[str, Any] | None:
+    def standard_time(
+        self, procedure_key: str, channel: str | None = None, variant: str | None = None
+    ) -> dict[str, Any] | None:
         return None
 
-    def due_at(self, procedure_key: str, received_at, extension: float = 0.0, known_at=None) -> Any:
+    def variants(self, procedure_key: str) -> set[str]:
+        return set()
+
+    def due_at(
+        self,
+        procedure_key: str,
+        received_at,
+        extension: float = 0.0,
+        known_at=None,
+        channel: str | None = None,
+        variant: str | None = None,
+    ) -> Any:
         return None
 
-    def paused_amount(self, procedure_key: str, paused_at, resumed_at) -> float:
+    def paused_amount(
+        self, procedure_key: str, paused_at, resumed_at, channel: str | None = None, variant: str | None = None
+    ) -> float:
         return 0.0
 
     def online_application(self, procedure_key: str) -> dict[str, Any] | None:

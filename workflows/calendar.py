@@ -3,7 +3,10 @@
 Working days come, in this order, from manual overrides (typhoon closures), the official DGPA
 calendar of the year when one was imported, and ``holidays.Taiwan`` (government days off and
 make-up working Saturdays) otherwise. Periods follow §48: the day a period starts is not counted, and since only working days are
-counted, a period always ends on a working day. Deadlines fall at the office's closing time.
+counted, a period always ends on a working day. Deadlines fall at the office's closing time,
+except as §48(4) says: a period whose last day is a Saturday ends on the following Monday at
+noon (上午), one ending on a Sunday, a national holiday or another day off on the next day.
+A Saturday the calendar makes a working day (補行上班) is a working day like any other.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import holidays
 OFFICE_ZONE = ZoneInfo("Asia/Taipei")
 OFFICE_OPENS = time(8, 0)
 OFFICE_CLOSES = time(17, 0)
+SATURDAY_PERIOD_ENDS = time(12, 0)  # §48(4): the Monday after, in the morning (上午)
 
 
 @lru_cache(maxsize=32)
@@ -81,9 +85,19 @@ class WorkingCalendar:
         period ending on a day off ends on the next working day (§48)."""
         if days < 0:
             raise ValueError("days must not be negative")
-        day = _local(start).date() + timedelta(days=days)
+        return self.period_end(_local(start).date() + timedelta(days=days))
+
+    def period_end(self, last_day: date) -> datetime:
+        """When a period whose last day is ``last_day`` ends (§48(4)): at closing time on a working
+        day; on a day off, the next working day at closing, except that a Saturday off moves the
+        end to noon of the Monday after (or, when that Monday is off too, of the next working day)."""
+        if self.is_working_day(last_day):
+            return _closing(last_day)
+        day = last_day + timedelta(days=1)
         while not self.is_working_day(day):
             day += timedelta(days=1)
+        if last_day.weekday() == 5:
+            return datetime.combine(day, SATURDAY_PERIOD_ENDS, OFFICE_ZONE)
         return _closing(day)
 
     @staticmethod

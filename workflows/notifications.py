@@ -24,6 +24,7 @@ from .calendar import OFFICE_ZONE
 from .vocabulary import OPTION_LABELS
 
 UNITS = {
+    "minutes": ("{amount} 分鐘", "{amount} minutes"),
     "office_hours": ("{amount} 小時（上班時間）", "{amount} office hours"),
     "working_days": ("{amount} 個工作天", "{amount} working days"),
     "calendar_days": ("{amount} 日", "{amount} days"),

@@ -21,7 +21,7 @@ from .calendar import OFFICE_ZONE
 def receipt_functions(catalogue: ProcedureCatalogue) -> dict[str, Callable]:
     def procedure_receipt(procedure_key, case_number, channel, due_at) -> dict:
         """The receipt of a case of ``procedure_key`` received now."""
-        standard_time = catalogue.standard_time(procedure_key)
+        standard_time = catalogue.standard_time(procedure_key, channel=channel)
         if standard_time is None:
             raise ValueError(f"procedure_receipt: no procedure {procedure_key!r} in the catalogue")
         return {

@@ -97,49 +97,81 @@ class ReportContext:
         return self.period.zone
 
 
-# ---------------------------------------------------------------------- the reports
-def delivered_at(case, last_task_done: dict) -> datetime:
-    """When the office finished the case: its last task's completion. A case that afterwards only
-    waits for the applicant (a rating) was delivered then, not when it closed."""
-    return last_task_done.get(case.id) or case.closed_at
+# ---------------------------------------------------------------------- the SLA point
+def clock_stop(case) -> datetime | None:
+    """Where the case's SLA clock stopped for good: at the service (the element marked
+    serviceDelivered), or, for a case that closed without it (refused, withdrawn), at its
+    closing, or at the start of the pause it closed in (waiting for documents never brought).
+    None: the clock still runs (or is paused) on an open case."""
+    if case.served_at is not None:
+        return case.served_at
+    if case.status in reports.CLOSED:
+        return case.sla_paused_at or case.closed_at
+    return None
 
 
-def is_late(case, delivered: datetime | None, now: datetime) -> bool:
-    """The engine recorded a breach (an SLA timer fired), or the work ended, or has not ended by
-    now, after the due date."""
+def is_late(case, now: datetime) -> bool:
+    """The engine recorded a breach, or the clock stopped (or, still running, stands now) after
+    the due date. A paused clock stands where the pause began."""
     if case.overdue_at is not None:
         return True
-    return case.due_at is not None and (delivered or now) > case.due_at
+    if case.due_at is None:
+        return False
+    return (clock_stop(case) or case.sla_paused_at or now) > case.due_at
 
 
-def _completed_with_delivery(ctx: ReportContext, **filters) -> list[tuple[Any, datetime]]:
+def judged_cases(ctx: ReportContext, *, prefix: str | None = None) -> list:
+    """Cases whose SLA clock stopped in the period: served in it, or completed in it without
+    being served (a refusal, a withdrawal for documents never brought). Cancelled cases are
+    the applicant's decision and are not judged."""
     with ctx.engine.read() as session:
-        cases = reports.cases_closed_in(
-            session, ctx.period, procedure=ctx.procedure, statuses=("completed",), **filters
+        served = reports.cases_served_in(session, ctx.period, procedure=ctx.procedure, prefix=prefix)
+        closed = reports.cases_closed_in(
+            session, ctx.period, procedure=ctx.procedure, prefix=prefix, statuses=("completed",)
         )
-        done = reports.last_task_completions(session, [case.id for case in cases])
-    return [(case, delivered_at(case, done)) for case in cases]
+    return [*served, *(case for case in closed if case.served_at is None)]
 
 
+def standard_unit(engine, case) -> str | None:
+    standard = engine.catalogue.standard_time(case.procedure_key, channel=case.channel, variant=case.sla_standard)
+    return (standard or {}).get("unit")
+
+
+MINUTE_UNITS = ("minutes", "office_hours")
+
+
+# ---------------------------------------------------------------------- the reports
 def sla_compliance(ctx: ReportContext) -> list[dict]:
-    """Completed cases by procedure and month of completion: delivered on time or late against
-    the due date (which already includes the time the clock was stopped for documents)."""
-    groups: dict[tuple, dict] = defaultdict(lambda: {"closed": 0, "on_time": 0, "late": 0, "no_deadline": 0})
-    for case, delivered in _completed_with_delivery(ctx):
-        row = groups[(case.procedure_key, month_of(case.closed_at, ctx.zone))]
-        row["closed"] += 1
+    """Cases by procedure, channel and month where their clock stopped: served (or closed
+    unserved) by the due date, or late (which already includes the time the clock was stopped
+    for documents). ``breaches`` counts the breaches the engine recorded (and told)."""
+    groups: dict[tuple, dict] = defaultdict(
+        lambda: {"judged": 0, "on_time": 0, "late": 0, "no_deadline": 0, "not_served": 0, "breaches": 0}
+    )
+    for case in judged_cases(ctx):
+        row = groups[(case.procedure_key, case.channel, month_of(clock_stop(case), ctx.zone))]
+        row["judged"] += 1
+        row["not_served"] += case.served_at is None
+        row["breaches"] += case.overdue_at is not None
         if case.due_at is None and case.overdue_at is None:
             row["no_deadline"] += 1
         else:
-            row["late" if is_late(case, delivered, ctx.now) else "on_time"] += 1
+            row["late" if is_late(case, ctx.now) else "on_time"] += 1
     return [
-        {"procedure": key[0], "month": key[1], **row, "compliance": share(row["on_time"], row["on_time"] + row["late"])}
+        {
+            "procedure": key[0],
+            "channel": key[1],
+            "month": key[2],
+            **row,
+            "compliance": share(row["on_time"], row["on_time"] + row["late"]),
+        }
         for key, row in sorted(groups.items())
     ]
 
 
 def backlog(ctx: ReportContext) -> list[dict]:
-    """Open cases by procedure now: how many, how many past their due date, how old."""
+    """Open cases by procedure now: how many are not served yet, how many of those are past
+    their due date (a paused clock is not), how old."""
     with ctx.engine.read() as session:
         cases = reports.open_cases(session, procedure=ctx.procedure)
     groups: dict[str, list] = defaultdict(list)
@@ -147,15 +179,17 @@ def backlog(ctx: ReportContext) -> list[dict]:
         groups[case.procedure_key].append(case)
     rows = []
     for procedure, items in sorted(groups.items()):
-        overdue = [case for case in items if case.due_at is not None and case.due_at < ctx.now]
-        ages = [ctx.clock.working_days(case.received_at, ctx.now) for case in items]
+        waiting = [case for case in items if case.served_at is None]
+        overdue = [case for case in waiting if case.due_at is not None and is_late(case, ctx.now)]
+        ages = [ctx.clock.working_days(case.received_at, ctx.now) for case in waiting]
         rows.append(
             {
                 "procedure": procedure,
                 "open": len(items),
+                "not_served": len(waiting),
                 "overdue": len(overdue),
-                "overdue_share": share(len(overdue), len(items)),
-                "oldest_received_at": min(case.received_at for case in items),
+                "overdue_share": share(len(overdue), len(waiting)),
+                "oldest_received_at": min((case.received_at for case in waiting), default=None),
                 "age_median_working_days": summary(ages)["median"],
                 "overdue_max_working_days": max(
                     (ctx.clock.working_days(c.due_at, ctx.now) for c in overdue), default=None
@@ -166,22 +200,33 @@ def backlog(ctx: ReportContext) -> list[dict]:
 
 
 def processing_time(ctx: ReportContext) -> list[dict]:
-    """Completed cases by procedure and month of completion: working days from receipt to
-    delivery."""
+    """Cases judged in the period by procedure, channel and month: receipt to the SLA point in
+    working days (§48), and in office minutes where the standard is counted in minutes or
+    office hours (a same-visit service is measured at the counter's scale)."""
     groups: dict[tuple, list] = defaultdict(list)
-    for case, delivered in _completed_with_delivery(ctx):
-        groups[(case.procedure_key, month_of(case.closed_at, ctx.zone))].append(
-            ctx.clock.working_days(case.received_at, delivered)
+    for case in judged_cases(ctx):
+        groups[(case.procedure_key, case.channel, month_of(clock_stop(case), ctx.zone))].append(case)
+    rows = []
+    for key, cases in sorted(groups.items()):
+        stop = [(case, clock_stop(case)) for case in cases]
+        days = summary([ctx.clock.working_days(case.received_at, end) for case, end in stop])
+        units = {standard_unit(ctx.engine, case) for case in cases}
+        in_minutes = bool(units & set(MINUTE_UNITS))
+        minutes = summary(
+            [round(ctx.clock.office_hours(case.received_at, end) * 60, 1) for case, end in stop] if in_minutes else []
         )
-    return [
-        {
-            "procedure": key[0],
-            "month": key[1],
-            "cases": len(days),
-            **{f"working_days_{name}": value for name, value in summary(days).items() if name != "count"},
-        }
-        for key, days in sorted(groups.items())
-    ]
+        rows.append(
+            {
+                "procedure": key[0],
+                "channel": key[1],
+                "month": key[2],
+                "cases": len(cases),
+                "unit": "/".join(sorted(unit for unit in units if unit)) or None,
+                **{f"working_days_{name}": value for name, value in days.items() if name != "count"},
+                **{f"minutes_{name}": value for name, value in minutes.items() if name != "count"},
+            }
+        )
+    return rows
 
 
 def supplement_rounds(ctx: ReportContext) -> list[dict]:
@@ -230,33 +275,27 @@ def ratings(ctx: ReportContext) -> list[dict]:
 
 
 def complaints(ctx: ReportContext) -> list[dict]:
-    """Complaint cases by procedure and month of receipt: handled, open, late, handling time."""
+    """Complaint cases by procedure and month of receipt: answered, open, late, time to the answer."""
     if ctx.procedure is not None and not ctx.procedure.startswith(COMPLAINT_PREFIX):
         return []
     with ctx.engine.read() as session:
         cases = reports.cases_received_in(session, ctx.period, procedure=ctx.procedure, prefix=COMPLAINT_PREFIX)
-        done = reports.last_task_completions(session, [case.id for case in cases])
     groups: dict[tuple, list] = defaultdict(list)
     for case in cases:
         groups[(case.procedure_key, month_of(case.received_at, ctx.zone))].append(case)
-    return [_complaint_row(key, items, done, ctx) for key, items in sorted(groups.items())]
+    return [_complaint_row(key, items, ctx) for key, items in sorted(groups.items())]
 
 
-def _complaint_row(key: tuple, items: list, done: dict, ctx: ReportContext) -> dict:
-    handled = [case for case in items if case.status == "completed"]
-    late = {
-        case.id
-        for case in items
-        if case.status != "cancelled"
-        and is_late(case, delivered_at(case, done) if case.status == "completed" else None, ctx.now)
-    }
-    handling = summary([ctx.clock.working_days(case.received_at, delivered_at(case, done)) for case in handled])
+def _complaint_row(key: tuple, items: list, ctx: ReportContext) -> dict:
+    handled = [case for case in items if case.status != "cancelled" and clock_stop(case) is not None]
+    late = {case.id for case in items if case.status != "cancelled" and is_late(case, ctx.now)}
+    handling = summary([ctx.clock.working_days(case.received_at, clock_stop(case)) for case in handled])
     return {
         "procedure": key[0],
         "month": key[1],
         "received": len(items),
         "handled": len(handled),
-        "open": sum(1 for case in items if case.status == "running"),
+        "open": sum(1 for case in items if case.status == "running" and clock_stop(case) is None),
         "cancelled": sum(1 for case in items if case.status == "cancelled"),
         "late": len(late),
         "handled_on_time_share": share(sum(1 for case in handled if case.id not in late), len(handled)),
@@ -311,9 +350,20 @@ REPORTS = {
     for report in (
         Report(
             "sla",
-            "SLA compliance by procedure and month",
+            "SLA compliance by procedure, channel and month (at the service point)",
             sla_compliance,
-            ("procedure", "month", "closed", "on_time", "late", "no_deadline", "compliance"),
+            (
+                "procedure",
+                "channel",
+                "month",
+                "judged",
+                "on_time",
+                "late",
+                "no_deadline",
+                "not_served",
+                "breaches",
+                "compliance",
+            ),
         ),
         Report(
             "backlog",
@@ -322,6 +372,7 @@ REPORTS = {
             (
                 "procedure",
                 "open",
+                "not_served",
                 "overdue",
                 "overdue_share",
                 "oldest_received_at",
@@ -331,9 +382,21 @@ REPORTS = {
         ),
         Report(
             "processing-time",
-            "Processing time in working days",
+            "Processing time to the service point, in working days and office minutes",
             processing_time,
-            ("procedure", "month", "cases", "working_days_median", "working_days_p90", "working_days_mean"),
+            (
+                "procedure",
+                "channel",
+                "month",
+                "cases",
+                "unit",
+                "working_days_median",
+                "working_days_p90",
+                "working_days_mean",
+                "minutes_median",
+                "minutes_p90",
+                "minutes_mean",
+            ),
         ),
         Report(
             "supplements",

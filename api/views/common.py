@@ -123,6 +123,7 @@ def case_summary(case, version: int | None = None, *, mask: bool = True) -> dict
         "received_at": case.received_at,
         "due_at": case.due_at,
         "closed_at": case.closed_at,
+        "served_at": case.served_at,
         "sla_state": queries.sla_state(case, now, zone()),
     }
 

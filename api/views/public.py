@@ -79,8 +79,9 @@ class PublicCase(MethodView):
             "status": case.status,
             "received_at": case.received_at,
             "due_at": case.due_at,
+            "served_at": case.served_at,
             "sla_state": sla,
-            "delayed": sla in (queries.OVERDUE, queries.CLOSED_LATE),
+            "delayed": sla in (queries.OVERDUE, queries.SERVED_LATE, queries.CLOSED_LATE),
             "steps_done": [
                 step["name"] or step["element_id"]
                 for step in state["completed_steps"]

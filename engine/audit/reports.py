@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from engine.errors import InvalidInput
 from engine.events import MESSAGE_DELIVERED
-from engine.storage.models import Case, CaseEvent, Definition, Rating, Task
+from engine.storage.models import Case, CaseEvent, Definition, Notification, Rating, Task
 
 CLOSED = ("completed", "cancelled")
 MAX_PERIOD_DAYS = 3 * 366
@@ -125,6 +125,9 @@ CASE_COLUMNS = (
     Case.closed_at,
     Case.due_at,
     Case.overdue_at,
+    Case.served_at,
+    Case.sla_paused_at,
+    Case.sla_standard,
 )
 
 
@@ -157,6 +160,79 @@ def cases_received_in(
     """Cases received in the period (index on ``received_at``)."""
     query = select(*CASE_COLUMNS).where(Case.received_at >= period.start, Case.received_at < period.end)
     return session.execute(_procedure_filter(query, procedure, prefix)).all()
+
+
+def cases_served_in(
+    session: Session, period: Period, *, procedure: str | None = None, prefix: str | None = None
+) -> list:
+    """Cases whose service was delivered in the period (index on ``served_at``)."""
+    query = select(*CASE_COLUMNS).where(Case.served_at >= period.start, Case.served_at < period.end)
+    return session.execute(_procedure_filter(query, procedure, prefix)).all()
+
+
+def cases_by_id(session: Session, case_ids: Sequence[str], batch_size: int = 900) -> list:
+    found = []
+    for start in range(0, len(case_ids), batch_size):
+        batch = list(case_ids[start : start + batch_size])
+        found.extend(session.execute(select(*CASE_COLUMNS).where(Case.id.in_(batch))).all())
+    return found
+
+
+def events_of_cases(
+    session: Session, case_ids: Sequence[str], types: Sequence[str], batch_size: int = 900
+) -> dict[str, list]:
+    """case id -> its events of ``types`` (type, occurred_at, element_id, actor, payload), in order
+    (index on event type and case)."""
+    found: dict[str, list] = defaultdict(list)
+    for start in range(0, len(case_ids), batch_size):
+        batch = list(case_ids[start : start + batch_size])
+        rows = session.execute(
+            select(
+                CaseEvent.case_id,
+                CaseEvent.type,
+                CaseEvent.occurred_at,
+                CaseEvent.element_id,
+                CaseEvent.actor,
+                CaseEvent.payload,
+            )
+            .where(CaseEvent.type.in_(list(types)), CaseEvent.case_id.in_(batch))
+            .order_by(CaseEvent.case_id, CaseEvent.seq)
+        )
+        for row in rows:
+            found[row.case_id].append(row)
+    return found
+
+
+def notifications_of_cases(
+    session: Session, case_ids: Sequence[str], kind: str, batch_size: int = 900
+) -> dict[str, list]:
+    """case id -> its outbox rows of ``kind`` (audience, channel, status) (index on the case)."""
+    found: dict[str, list] = defaultdict(list)
+    for start in range(0, len(case_ids), batch_size):
+        batch = list(case_ids[start : start + batch_size])
+        rows = session.execute(
+            select(Notification.case_id, Notification.audience, Notification.channel, Notification.status).where(
+                Notification.case_id.in_(batch), Notification.kind == kind
+            )
+        )
+        for row in rows:
+            found[row.case_id].append(row)
+    return found
+
+
+def tasks_of_elements_completed_in(session: Session, period: Period, element_ids: Sequence[str]) -> list:
+    """Tasks of these BPMN elements completed in the period (index on ``completed_at``)."""
+    query = (
+        select(Task.id, Task.case_id, Task.element_id, Task.created_at, Task.completed_at, Case.procedure_key)
+        .join(Case, Case.id == Task.case_id)
+        .where(
+            Task.status == "completed",
+            Task.completed_at >= period.start,
+            Task.completed_at < period.end,
+            Task.element_id.in_(list(element_ids)),
+        )
+    )
+    return session.execute(query).all()
 
 
 def open_cases(session: Session, *, procedure: str | None = None, prefix: str | None = None) -> list:

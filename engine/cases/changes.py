@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import sessionmaker
 
-from engine.cases import projections
+from engine.cases import notices, projections
 from engine.cases.sla_clock import SlaClock
 from engine.cases.transactions import CommandTransactions
 from engine.cases.workflow_cache import CachedWorkflow, WorkflowCache
@@ -124,7 +124,16 @@ class CaseChanges:
             if after_change is not None:
                 after_change(workflow)
             events = [event, *gateway.recorded, *observed, *extra_events]
-            clock_changes = () if event.type == CASE_CANCELLED else (self._sla.extension, self._sla.pause_or_resume)
+            clock_changes = (
+                ()
+                if event.type == CASE_CANCELLED
+                else (
+                    partial(self._sla.standard_change, pauses=partial(store.sla_pauses, conn, case.id)),
+                    self._sla.extension,
+                    self._sla.pause_or_resume,
+                    self._sla.delivery,
+                )
+            )
             events, earlier = self._follow_sla_clock(case, workflow, now, events, clock_changes)
         opened, wake_at = self._persist(
             conn,
@@ -180,13 +189,16 @@ class CaseChanges:
         case.state_hash = runtime.state_hash(case.state)
         case.task_id_counter = task_ids.next_index
         case.updated_at = now
-        case.next_timer_at = runtime.next_timer_due(workflow)
         cause = earlier[0][0][0] if earlier else events[0]
+        breach = self._sla.breach(case, now)  # before closing: a case closed late was late
+        if breach is not None:
+            events = [*events, breach]
         if cause.type == CASE_CANCELLED:
             case.status, case.closed_at, case.close_reason = "cancelled", now, cause.payload["reason"]
         elif workflow.is_completed():
             case.status, case.closed_at = "completed", now
             events = [*events, PendingEvent(CASE_COMPLETED, "engine")]
+        case.next_timer_at = _earliest(runtime.next_timer_due(workflow), self._sla.wake_at(case))
         if self.before_events_written is not None:
             self.before_events_written(case)
         self._transaction.start_writing(conn, case.id, read_version)
@@ -204,6 +216,8 @@ class CaseChanges:
         else:
             store.save_case(conn, case, read_version)
         store.append_events(conn, rows)
+        if breach is not None:  # told in the same transaction: a breach exists only with its notices
+            notices.queue(conn, case, "sla_breach", now, self._notifications, self._catalogue)
         ready = runtime.ready_tasks(workflow) if case.status == "running" else []
         projections.sync_inbox(conn, case, ready_before, ready, now, completed_task)
         waiting = projections.sync_service_jobs(conn, case, waiting_before, workflow, now)
@@ -235,3 +249,8 @@ class CaseChanges:
     @staticmethod
     def _open_task_summaries(tasks: list[TaskRecord]) -> tuple[OpenTask, ...]:
         return tuple(OpenTask(t.id, t.element_id, t.name, t.lane) for t in tasks)
+
+
+def _earliest(*moments: datetime | None) -> datetime | None:
+    present = [moment for moment in moments if moment is not None]
+    return min(present) if present else None

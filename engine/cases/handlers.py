@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import datetime, timezone
+from datetime import timezone
 from functools import partial
 from typing import Callable
 
@@ -29,7 +29,6 @@ from engine.clock import ManualClock, TaskIdSequence, execution_context
 from engine.errors import Conflict, InvalidInput, NotAllowed
 from engine.events import (
     CASE_CANCELLED,
-    CASE_OVERDUE,
     CASE_STARTED,
     DUE_DATE_CHANGED,
     MESSAGE_DELIVERED,
@@ -146,7 +145,7 @@ class CommandHandlers(MoveCommands, DocumentCommands):
         number = self._number_format(
             now.astimezone(self._zone).year, store.next_case_number(conn, now.astimezone(self._zone).year)
         )
-        due_at = self._catalogue.due_at(definition.process_key, now)
+        due_at = self._catalogue.due_at(definition.process_key, now, channel=command.channel)
         # The keys the engine adds to every case's data (ENGINE_DATA_KEYS); a diagram's SLA timer
         # may use sla_due_at.
         data = {
@@ -336,8 +335,9 @@ class CommandHandlers(MoveCommands, DocumentCommands):
 
         The case row is locked and its version checked, so however many schedulers or workers
         race on one case, one of them fires its timers and the others find nothing due.
-        When an SLA timer fires, the case is marked overdue (from the timer's due time) and the
-        notification policy's messages are queued in the outbox, in the same transaction.
+        The scheduler also wakes a case at its due date while its SLA clock runs: the command
+        then records the breach and queues the notification policy's messages in the outbox,
+        in the same transaction (``CaseChanges._persist``), whether or not a diagram timer fired.
         """
         return self._transaction.retry_stale_reads(partial(self._fire_due_timers, command))
 
@@ -350,29 +350,7 @@ class CommandHandlers(MoveCommands, DocumentCommands):
                 return None
             definition = self._deployments.get(conn, case.definition_id)
             event = PendingEvent(TIMERS_FIRED, command.actor, {"due": case.next_timer_at.isoformat()})
-            breached: list[tuple[str, datetime]] = []
-
-            def find_breaches(workflow) -> list[PendingEvent]:
-                breached.extend(runtime.due_sla_timers(workflow, now))
-                if not breached or case.overdue_at is not None:
-                    return []
-                case.overdue_at = min(when for _element, when in breached)
-                return [
-                    PendingEvent(
-                        CASE_OVERDUE,
-                        "engine",
-                        {
-                            "overdue_at": case.overdue_at.isoformat(),
-                            "due_at": case.due_at.isoformat() if case.due_at else None,
-                            "elements": sorted({element for element, _when in breached}),
-                        },
-                    )
-                ]
-
-            changed = self._change_case(conn, case, definition, event, inspect=find_breaches)
-            if breached:
-                notices.queue(conn, case, "sla_breach", now, self._notifications, self._catalogue)
-            return changed
+            return self._change_case(conn, case, definition, event)
 
     def reschedule_case(self, command: cmd.RescheduleCase) -> CaseChanged | None:
         """Move the due date after a calendar change; the SLA timers and ``sla_due_at`` follow."""
@@ -382,6 +360,8 @@ class CommandHandlers(MoveCommands, DocumentCommands):
         with self._transaction() as conn:
             case = self._load_running_case(conn, command.case_id)
             now = self._clock.now()
+            if case.served_at is not None:
+                return None  # the service was delivered: its clock stopped for good
             due = self._sla.due_at(case, now)
             if due is None or due == case.due_at:
                 return None

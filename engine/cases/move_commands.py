@@ -69,7 +69,7 @@ class MoveCommands(CaseChanges):
                 # Where the case waits may pause the SLA clock in one version and not in the
                 # other: the clock follows.
                 events, earlier = self._follow_sla_clock(
-                    case, workflow, now, [event, *released], (self._sla.pause_or_resume,)
+                    case, workflow, now, [event, *released], (self._sla.pause_or_resume, self._sla.delivery)
                 )
             opened, wake_at = self._persist(
                 conn,

@@ -1,7 +1,7 @@
 """Messages a case sends by itself: the engine puts them in the outbox in the command's own
 transaction, so a message exists exactly when the change that caused it committed.
 
-Two occasions: the case passed its standard time (``sla_breach``, when its SLA timer fires),
+Two occasions: the case passed its standard time (``sla_breach``, once, with the breach),
 and a diagram's user or manual task marked ``notifyApplicant`` = <kind> was completed (the
 one-time notice of missing documents, say). What is said, to whom and by which channel is the
 domain pack's ``NotificationPolicy``.
@@ -38,11 +38,12 @@ def queue(
         "case_id": case.id,
         "number": case.number,
         "procedure": case.procedure_key,
-        "standard_time": catalogue.standard_time(case.procedure_key),
+        "standard_time": catalogue.standard_time(case.procedure_key, channel=case.channel),
         "applicant": case.applicant,
         "received_at": case.received_at,
         "due_at": case.due_at,
         "overdue_at": case.overdue_at,
+        "served_at": case.served_at,
         "data": data or {},
     }
     return store.queue_notifications(conn, case.id, kind, policy.drafts(kind, facts), now, occasion=occasion)

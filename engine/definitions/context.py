@@ -11,6 +11,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from engine.definitions.findings import Text
 from engine.definitions.kinds import listing, words
 from engine.definitions.xml import Report, bpmn_xpath
+from engine.registries import ProcedureCatalogue
 
 
 @dataclass
@@ -39,6 +40,7 @@ class ValidationContext:
     # Processes marked not executable that are checked as if they were: the upload is a draft
     # (no process is executable), and this is what would block it once it is marked executable.
     as_executable: frozenset[str] = frozenset()
+    catalogue: ProcedureCatalogue | None = None  # standard times: who needs a service point
 
     def decisions(self) -> list[str]:
         """Ids of the DMN decisions the parser knows."""

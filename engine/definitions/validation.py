@@ -49,9 +49,11 @@ from engine.definitions.offers import Offer, fix_offers
 from engine.definitions.parser_errors import report_parser_error
 from engine.definitions.rehearsal import Rehearsal, assign_default_group, rehearse
 from engine.definitions.required_steps import check_required_steps
+from engine.definitions.sla_checks import check_sla_marks
 from engine.definitions.task_checks import check_forms, check_task_specs, check_unconnected_tasks, visible_task_specs
 from engine.definitions.timer_checks import check_timers, check_top_level_definitions
 from engine.definitions.xml import Report, bpmn_xpath, describe, is_definitions, load_xml, read_text, shorten
+from engine.registries import ProcedureCatalogue
 from engine.workflow.service_tasks import OnestopBpmnParser
 
 MAX_FILES = 200
@@ -113,6 +115,7 @@ def validate_bundle(
     default_group: str | None = None,
     rehearse_with: Callable[[], Any] | None = None,
     now: Callable[[], datetime] | None = None,
+    catalogue: ProcedureCatalogue | None = None,
 ) -> ValidatedBundle:
     """Check a bundle of uploaded files before it is deployed. Never raises.
 
@@ -130,6 +133,7 @@ def validate_bundle(
         notice_kinds=set(notice_kinds or ()),
         groups=frozenset(groups) if groups is not None else None,
         default_group=default_group or None,
+        catalogue=catalogue,
     )
     with _guard(report, "stage-bundle"):
         _validate(ctx, bundle, files, main_process_id)
@@ -196,6 +200,7 @@ def _validate(
     with _guard(ctx.report, "stage-tasks"):
         check_task_specs(ctx, specs)
         check_unconnected_tasks(ctx, specs)
+        check_sla_marks(ctx, specs, bundle.main_process_id)
         check_lengths(ctx.report, files.keys(), bundle.process_ids, visible_task_specs(specs))
     with _guard(ctx.report, "stage-forms"):
         bundle.forms = check_forms(ctx, specs)

@@ -161,6 +161,12 @@ class Case(Base):
     # procedure's unit) earlier pauses added, and how much the diagram granted itself
     # (slaExtension elements, e.g. a complaint's extension).
     overdue_at: Mapped[datetime | None]
+    # When the case finished the element marked serviceDelivered: the SLA clock stopped there
+    # (the rating and follow-ups after it do not count). None: not served (yet, or ever).
+    served_at: Mapped[datetime | None] = mapped_column(index=True)
+    # The standard of its procedure the case is held to when a path of its diagram chose one
+    # (an element marked slaStandard); None: the procedure's standard for the case's channel.
+    sla_standard: Mapped[str | None] = mapped_column(String(100))
     sla_paused_at: Mapped[datetime | None]
     sla_paused_amount: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     sla_extended_amount: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")

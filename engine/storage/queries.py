@@ -29,7 +29,8 @@ from engine.storage.models import (
 from engine.storage.visibility import reachable
 
 OPEN_TASK_STATUSES = ("ready", "claimed")
-ON_TIME, DUE_TODAY, OVERDUE = "on_time", "due_today", "overdue"
+ON_TIME, DUE_TODAY, OVERDUE, PAUSED = "on_time", "due_today", "overdue", "paused"
+SERVED_ON_TIME, SERVED_LATE = "served_on_time", "served_late"
 CLOSED_ON_TIME, CLOSED_LATE, NO_DEADLINE = "closed_on_time", "closed_late", "no_deadline"
 
 
@@ -264,13 +265,20 @@ def list_cases(session: Session, case_filter: CaseFilter) -> Page:
 
 
 def sla_state(case: Case, now: datetime, zone: ZoneInfo) -> str:
-    """Where a case stands against its due date, as a clerk reads it at a glance."""
+    """Where a case stands against its due date, as a clerk reads it at a glance. The service
+    point decides: a case served on time is on time, whatever the rating after it took."""
     if case.due_at is None:
         return NO_DEADLINE
-    if case.closed_at is not None:
-        return CLOSED_ON_TIME if case.closed_at <= case.due_at else CLOSED_LATE
-    if now > case.due_at:
+    if case.served_at is not None:
+        late = case.overdue_at is not None or case.served_at > case.due_at
+        return SERVED_LATE if late else SERVED_ON_TIME
+    if case.closed_at is not None:  # closed without the service: refused, withdrawn, cancelled
+        stopped = case.sla_paused_at or case.closed_at
+        return CLOSED_LATE if case.overdue_at is not None or stopped > case.due_at else CLOSED_ON_TIME
+    if case.overdue_at is not None or (case.sla_paused_at or now) > case.due_at:
         return OVERDUE
+    if case.sla_paused_at is not None:
+        return PAUSED  # waiting for the applicant: the clock stands still
     if now.astimezone(zone).date() == case.due_at.astimezone(zone).date():
         return DUE_TODAY
     return ON_TIME

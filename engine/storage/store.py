@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.access import CaseAccess
 from engine.errors import Conflict, NotFound
+from engine.events import SLA_RESUMED
 from engine.storage.direct_sql import DirectStatement
 from engine.storage.models import (
     NO_DUE_DATE,
@@ -72,6 +73,8 @@ class CaseRecord:
     next_timer_at: datetime | None = None
     due_at: datetime | None = None
     overdue_at: datetime | None = None
+    served_at: datetime | None = None
+    sla_standard: str | None = None
     sla_paused_at: datetime | None = None
     sla_paused_amount: float = 0.0
     sla_extended_amount: float = 0.0
@@ -249,6 +252,14 @@ def document_hashes(conn: Connection, case_id: str) -> list[str]:
     """The SHA-256 of every file attached to the case, sorted."""
     rows = conn.execute(select(DOCUMENTS.c.sha256).where(DOCUMENTS.c.case_id == case_id)).scalars()
     return sorted(rows)
+
+
+def sla_pauses(conn: Connection, case_id: str) -> list[tuple[datetime, datetime]]:
+    """(paused at, resumed at) of each finished pause of the case's SLA clock, from its events."""
+    rows = conn.execute(
+        select(EVENTS.c.payload, EVENTS.c.occurred_at).where(EVENTS.c.case_id == case_id, EVENTS.c.type == SLA_RESUMED)
+    ).all()
+    return [(datetime.fromisoformat(payload["paused_at"]), occurred) for payload, occurred in rows]
 
 
 def next_case_number(conn: Connection, year: int) -> int:

@@ -37,6 +37,7 @@ def describe_state(state: str | None, definition, seq: int, divergence: str | No
 
 def current_data(workflow) -> dict[str, Any]:
     if workflow.is_completed():
-        return dict(workflow.data)
+        # The engine's own bookkeeping (SLA clock markers, onestop_*) is not case data.
+        return {key: value for key, value in workflow.data.items() if not key.startswith("onestop_")}
     task = workflow.last_task or workflow.task_tree
     return dict(task.data)

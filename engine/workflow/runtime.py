@@ -32,10 +32,12 @@ from engine.events import (
     CASE_CANCELLED,
     DUE_DATE_CHANGED,
     MESSAGE_DELIVERED,
+    SERVICE_DELIVERED,
     SERVICE_RESULT_RECORDED,
     SLA_EXTENDED,
     SLA_PAUSED,
     SLA_RESUMED,
+    SLA_STANDARD_CHANGED,
     TASK_COMPLETED,
     TIMERS_FIRED,
 )
@@ -55,13 +57,20 @@ SLA_PAUSE_PROPERTY = "slaPause"
 # An element with the property slaExtension=<amount> adds that much standard time (in the
 # procedure's unit) to the case's period each time it finishes, e.g. a complaint's extension.
 SLA_EXTENSION_PROPERTY = "slaExtension"
+# An element with the property slaStandard=<variant> switches the case, when it finishes, to that
+# standard of its procedure (the catalogue's), counted from receipt.
+SLA_STANDARD_PROPERTY = "slaStandard"
 # A user or manual task with the property notifyApplicant=<kind> sends the applicant that kind
 # of notice when it is completed (engine.cases.notices).
 NOTIFY_PROPERTY = "notifyApplicant"
+# An element with the property serviceDelivered=true is where the service is delivered (the
+# transcript issued, the registration made): the SLA clock stops when it finishes.
+SERVICE_DELIVERED_PROPERTY = "serviceDelivered"
 # The due time SLA timers (and ``sla_due_at``) hold while the clock is paused: never reached.
 SUSPENDED = "9999-12-31T00:00:00+00:00"
 _PAUSED_MARKER = "onestop_sla_paused"
 _EXTENDED_MARKER = "onestop_sla_extensions"  # ids of the slaExtension tasks already applied
+_SERVED_MARKER = "onestop_served"
 
 
 @dataclass(frozen=True)
@@ -180,10 +189,15 @@ def apply_change(workflow: BpmnWorkflow, event_type: str, payload: dict[str, Any
         workflow.data.pop(_PAUSED_MARKER, None)
         _set_sla_due(workflow, payload["due_at"])
         return
-    elif event_type in (DUE_DATE_CHANGED, SLA_EXTENDED):
+    elif event_type == SERVICE_DELIVERED:
+        workflow.data[_SERVED_MARKER] = True
+        _set_sla_due(workflow, SUSPENDED)  # the clock stopped for good: no SLA timer fires now
+        return
+    elif event_type in (DUE_DATE_CHANGED, SLA_EXTENDED, SLA_STANDARD_CHANGED):
         if event_type == SLA_EXTENDED:
             workflow.data[_EXTENDED_MARKER] = [*workflow.data.get(_EXTENDED_MARKER, ()), *payload["task_ids"]]
-        if not workflow.data.get(_PAUSED_MARKER):  # a paused case gets its date when it resumes
+        # A paused case gets its date when it resumes; a served one keeps its clock stopped.
+        if not workflow.data.get(_PAUSED_MARKER) and not workflow.data.get(_SERVED_MARKER):
             _set_sla_due(workflow, payload["due_at"])
         return
     else:
@@ -210,6 +224,8 @@ def changes_workflow(event_type: str) -> bool:
         DUE_DATE_CHANGED,
         SLA_EXTENDED,
         SERVICE_RESULT_RECORDED,
+        SERVICE_DELIVERED,
+        SLA_STANDARD_CHANGED,
     )
 
 
@@ -314,6 +330,45 @@ def new_sla_extensions(workflow: BpmnWorkflow) -> list[tuple[str, float]]:
             if amount and str(task.id) not in applied:
                 found.append((str(task.id), amount))
     return found
+
+
+def is_service_point(spec) -> bool:
+    return element_properties(spec).get(SERVICE_DELIVERED_PROPERTY) == "true"
+
+
+def _marked(process_spec, prop: str) -> tuple[str, ...]:
+    """Names of the process's task specs that carry the property (remembered on the parsed spec)."""
+    cache = process_spec.__dict__.setdefault("_onestop_marked", {})
+    if prop not in cache:
+        cache[prop] = tuple(name for name, spec in process_spec.task_specs.items() if prop in element_properties(spec))
+    return cache[prop]
+
+
+def _finished_marked(workflow: BpmnWorkflow, prop: str) -> list:
+    """Finished tasks of elements carrying the property, in the process and its subprocesses."""
+    found = []
+    for part in [workflow, *getattr(workflow, "subprocesses", {}).values()]:
+        for name in _marked(part.spec, prop):
+            # A finished task hangs under finished ones only, so the walk of finished tasks reaches it.
+            found.extend(part.get_tasks(spec_name=name, state=TaskState.COMPLETED))
+    return found
+
+
+def delivered_service_point(workflow: BpmnWorkflow) -> str | None:
+    """The element marked serviceDelivered that the case has finished, if any."""
+    for task in _finished_marked(workflow, SERVICE_DELIVERED_PROPERTY):
+        if is_service_point(task.task_spec):
+            return task.task_spec.bpmn_id or task.task_spec.name
+    return None
+
+
+def chosen_standard(workflow: BpmnWorkflow) -> tuple[str, str] | None:
+    """(element id, variant) of the last finished element marked slaStandard, if any."""
+    finished = sorted(_finished_marked(workflow, SLA_STANDARD_PROPERTY), key=lambda task: task.last_state_change)
+    if not finished:
+        return None
+    spec = finished[-1].task_spec
+    return spec.bpmn_id or spec.name, element_properties(spec)[SLA_STANDARD_PROPERTY]
 
 
 def find_ready_task(workflow: BpmnWorkflow, task_id: str):

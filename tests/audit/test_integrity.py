@@ -33,7 +33,7 @@ DAY = date(2026, 3, 2)  # the clock fixture's Monday
 def finished_case(engine, clock):
     started = start(engine)
     complete(engine, started.case_id, "receive_application", RECEIVE)
-    clock.advance(hours=1)
+    clock.advance(minutes=5)  # within the transcript's 15 minutes
     complete(engine, started.case_id, "issue_transcript", {"fee_paid": 15})
     return started
 
@@ -53,7 +53,7 @@ def test_the_application_cannot_change_the_event_log(engine, transcript, clock, 
     with pytest.raises(DBAPIError, match="append-only"):
         with engine.write() as session:
             session.execute(statement(started.case_id))
-    assert [e.actor for e in events(engine, started.case_id)] == ["clerk-1", "clerk-1", "worker", "clerk-1"]
+    assert [e.actor for e in events(engine, started.case_id)] == ["clerk-1", "clerk-1", "worker", "clerk-1", "engine"]
     assert engine.verify_case(started.case_id).ok
 
 
@@ -74,7 +74,7 @@ def test_the_purge_setting_alone_does_not_open_the_log(engine, transcript, clock
             if engine.db.dialect.name == "postgresql":
                 session.execute(text("SET LOCAL onestop.retention_purge = 'on'"))
             session.execute(delete(CaseEvent).where(CaseEvent.case_id == started.case_id))
-    assert len(events(engine, started.case_id)) == 4
+    assert len(events(engine, started.case_id)) == 5
 
 
 # ---------------------------------------------------------------------- verification runs
@@ -131,9 +131,9 @@ def test_api_runs_a_verification_and_lists_the_runs(call, engine, transcript, cl
 def test_cli_verify_records_the_run_and_fails_on_a_forgery(cli, engine, transcript, clock):
     started = finished_case(engine, clock)
     assert cli("audit", "verify", started.number, "--actor", "auditor-2").exit_code == 0
-    tamper(engine, delete(CaseEvent).where(CaseEvent.case_id == started.case_id, CaseEvent.seq == 4))
+    tamper(engine, delete(CaseEvent).where(CaseEvent.case_id == started.case_id, CaseEvent.seq == 5))
     failed = cli("audit", "verify", "--all", ok=False)
-    assert failed.exit_code == 1 and '"first_divergent_seq": 4' in failed.output
+    assert failed.exit_code == 1 and '"first_divergent_seq": 5' in failed.output
     assert cli("audit", "verify", ok=False).exit_code == 2
     with engine.read() as session:
         assert [run.ok for run in session.scalars(select(VerificationRun).order_by(VerificationRun.id))] == [
@@ -176,7 +176,7 @@ def test_an_anchor_catches_a_rewrite_that_replay_cannot_see(engine, transcript, 
         {
             "day": "2026-03-02",
             "case_id": started.case_id,
-            "seq": 4,  # the anchored head
+            "seq": 5,  # the anchored head
             "message": "an anchored event's hash changed: the history was rewritten",
         }
     ]

@@ -22,18 +22,18 @@ DOUBTFUL = {**RECEIVE, "national_id": "A123456788"}  # fails the checksum: verif
 @pytest.fixture
 def varied_cases(engine, transcript, clock):
     """Six cases along the transcript procedure's paths: straight through, verified by hand,
-    rejected, claimed first, still open, cancelled."""
+    rejected, claimed first, still open, cancelled; each served within the transcript's 15 minutes."""
     ids = []
     for variant in ("straight", "by_hand", "rejected", "claimed", "open", "cancelled"):
         started = start(engine, applicant={"name": "王小明", "national_id": VALID_ID})
         ids.append(started.case_id)
-        clock.advance(minutes=10)
+        clock.advance(minutes=3)
         if variant == "cancelled":
             engine.handle(cmd.CancelCase(started.case_id, "withdrawn", actor="clerk-2"))
             continue
         if variant == "claimed":
             engine.handle(cmd.ClaimTask(open_task(engine, started.case_id, "receive_application").id, "clerk-2"))
-            clock.advance(minutes=5)
+            clock.advance(minutes=2)
         complete(
             engine,
             started.case_id,
@@ -41,7 +41,7 @@ def varied_cases(engine, transcript, clock):
             DOUBTFUL if variant in ("by_hand", "rejected") else RECEIVE,
             actor="clerk-2" if variant == "claimed" else "clerk-1",
         )
-        clock.advance(minutes=20)
+        clock.advance(minutes=5)
         if variant in ("by_hand", "rejected"):
             complete(
                 engine,
@@ -50,7 +50,7 @@ def varied_cases(engine, transcript, clock):
                 {"identity_confirmed": variant == "by_hand", "checked_document": "passport"},
                 actor="clerk-3",
             )
-            clock.advance(minutes=15)
+            clock.advance(minutes=3)
         if variant in ("straight", "by_hand", "claimed"):
             complete(engine, started.case_id, "issue_transcript", {"fee_paid": 15}, actor="clerk-4")
             engine.handle(cmd.RecordRating(started.case_id, 4, None))

@@ -20,7 +20,7 @@ from .conftest import start_case, supply_documents, work
 MARCH = {"first": date(2026, 3, 1), "last": date(2026, 3, 31)}
 
 
-def transcript_case(engine, clock, *, hours_to_issue: float, rating: int | None = None, channel="counter"):
+def transcript_case(engine, clock, *, minutes_to_issue: float, rating: int | None = None, channel="counter"):
     started = start(engine, channel=channel)
     if channel == "online":  # the shared channel intake: a clerk reviews an online application first
         complete(
@@ -30,7 +30,7 @@ def transcript_case(engine, clock, *, hours_to_issue: float, rating: int | None 
             {"online_review": {"signed_with": "citizen_digital_certificate", "reviewed_on": "2026-03-02"}},
         )
     complete(engine, started.case_id, "receive_application", RECEIVE)
-    clock.advance(hours=hours_to_issue)
+    clock.advance(minutes=minutes_to_issue)
     complete(engine, started.case_id, "issue_transcript", {"fee_paid": 15})
     if rating is not None:
         rate(engine, started.case_id, rating)
@@ -46,20 +46,21 @@ def rate(engine, case_id: str, score: int) -> None:
 
 @pytest.fixture
 def office_month(procedures, clock):
-    """Monday 2026-03-02. Transcripts (due 4 office hours after receipt): issued after 1 and 2
-    hours, one after 6 hours (late), one received at 18:00 still open (due Tuesday noon).
-    Document checks with 2, 1 and 0 supplement rounds. Complaints (3 working days, due Thursday):
-    answered Wednesday (2 working days), Saturday (4: late), one still open. Reports run on
-    Monday 2026-03-09 at 18:00."""
+    """Monday 2026-03-02, 09:00. Transcripts (15 minutes at the counter, the next working day
+    online): issued after 5 minutes at the counter and after 10 online, one after 40 minutes
+    at the counter (late; rated 2, so the supervisor follows it up days later, which does not
+    count), one received at 09:55 still open. Document checks with 2, 1 and 0 supplement
+    rounds. Complaints (3 working days, due Thursday): answered Wednesday (2 working days),
+    Saturday (4: late), one still open. Reports run on Monday 2026-03-09."""
     engine = procedures
-    transcript_case(engine, clock, hours_to_issue=1, rating=5)
-    transcript_case(engine, clock, hours_to_issue=2, rating=1, channel="online")
+    transcript_case(engine, clock, minutes_to_issue=5, rating=5)
+    transcript_case(engine, clock, minutes_to_issue=10, rating=1, channel="online")
     late = start(engine)
     complete(engine, late.case_id, "receive_application", RECEIVE)
-    clock.advance(hours=6)  # past the 4 office hours
+    clock.advance(minutes=40)  # past the 15 minutes
     complete(engine, late.case_id, "issue_transcript", {"fee_paid": 15}, actor="clerk-2")
     rate(engine, late.case_id, 2)
-    start(engine)  # received Monday 16:00, still open
+    start(engine)  # received Monday 09:55, still open
 
     for rounds in (2, 1, 0):
         case = start_case(engine, "document_check")
@@ -81,18 +82,26 @@ def office_month(procedures, clock):
 
 def test_sla_compliance_by_procedure_and_month(office_month):
     rows = run_report(office_month, "sla", **MARCH)["rows"]
-    by_procedure = {row["procedure"]: row for row in rows}
-    assert by_procedure["household_transcript"] == {
+    by_key = {(row["procedure"], row["channel"]): row for row in rows}
+    assert by_key["household_transcript", "counter"] == {
         "procedure": "household_transcript",
+        "channel": "counter",
         "month": "2026-03",
-        "closed": 3,
-        "on_time": 2,
+        "judged": 2,
+        "on_time": 1,
         "late": 1,
         "no_deadline": 0,
-        "compliance": 0.6667,
+        "not_served": 0,
+        "breaches": 1,
+        "compliance": 0.5,
     }
-    assert by_procedure["complaint_general"]["on_time"] == 1 and by_procedure["complaint_general"]["late"] == 1
-    assert by_procedure["document_check"]["no_deadline"] == 3  # the catalogue publishes no time for it
+    # Online: served ten minutes after receipt, well within the next working day; its low
+    # rating's follow-up, days later, does not count.
+    online = by_key["household_transcript", "online"]
+    assert (online["on_time"], online["late"], online["compliance"]) == (1, 0, 1.0)
+    complaints = by_key["complaint_general", "counter"]
+    assert (complaints["on_time"], complaints["late"], complaints["breaches"]) == (1, 1, 1)
+    assert by_key["document_check", "counter"]["no_deadline"] == 3  # the catalogue publishes no time for it
 
 
 def test_backlog_of_open_and_overdue_cases(office_month):
@@ -103,12 +112,18 @@ def test_backlog_of_open_and_overdue_cases(office_month):
     assert "document_check" not in rows
 
 
-def test_processing_time_in_working_days(office_month):
-    rows = {row["procedure"]: row for row in run_report(office_month, "processing-time", **MARCH)["rows"]}
-    assert rows["household_transcript"]["working_days_median"] == 0  # issued the day they came
-    complaints = rows["complaint_general"]
+def test_processing_time_in_working_days_and_minutes(office_month):
+    rows = {(r["procedure"], r["channel"]): r for r in run_report(office_month, "processing-time", **MARCH)["rows"]}
+    counter = rows["household_transcript", "counter"]
+    assert counter["working_days_median"] == 0  # issued the day they came
+    # Receipt to the service point in office minutes: 5 and 40 (the ratings after do not count).
+    assert (counter["unit"], counter["minutes_median"], counter["minutes_p90"]) == ("minutes", 22.5, 36.5)
+    online = rows["household_transcript", "online"]  # held to the next working day: no minutes shown
+    assert (online["unit"], online["working_days_median"], online["minutes_median"]) == ("working_days", 0, None)
+    complaints = rows["complaint_general", "counter"]
     # quick: Monday -> Wednesday = 2 working days; slow: Monday -> Saturday = 4 (Tue..Fri)
     assert (complaints["cases"], complaints["working_days_median"], complaints["working_days_p90"]) == (2, 3.0, 3.8)
+    assert complaints["unit"] == "working_days" and complaints["minutes_median"] is None
 
 
 def test_supplement_rounds_per_case(office_month):
@@ -177,8 +192,13 @@ def test_api_json_and_csv(call, office_month):
     )
     assert as_csv.status == 200 and as_csv.content_type == "text/csv"
     table = list(csv.DictReader(io.StringIO(as_csv.body.decode())))
-    assert [row["procedure"] for row in table] == ["complaint_general", "document_check", "household_transcript"]
-    assert table[2]["compliance"] == "0.6667"
+    assert [row["procedure"] for row in table] == [
+        "complaint_general",
+        "document_check",
+        "household_transcript",
+        "household_transcript",
+    ]
+    assert table[3]["compliance"] == "1.0" and table[2]["compliance"] == "0.5"
     assert call("GET", "/api/reports/nope", user="auditor").status == 404
     assert call("GET", "/api/reports/sla", user="auditor", query={"from": "2026-13-01"}).status == 422
     assert call("GET", "/api/reports/steps", user="auditor").status == 422  # needs a procedure

@@ -83,8 +83,8 @@ def test_archive_then_purge_keeps_the_rest_verifiable(engine, history, clock, fo
     for model in (CaseEvent, Task, Rating, ServiceJob):
         assert count(engine, model, old_ids) == 0
     assert [(a.archived_by, a.status, a.events) for a in archived] == [
-        ("records-officer", "completed", 7),
-        ("records-officer", "cancelled", 5),
+        ("records-officer", "completed", 8),
+        ("records-officer", "cancelled", 6),
     ]
     # the cases that remain verify, and the archive verifies on its own
     remaining = list(engine.verify_all())
@@ -94,7 +94,7 @@ def test_archive_then_purge_keeps_the_rest_verifiable(engine, history, clock, fo
     assert sorted((r["number"], r["ok"]) for r in results) == [(c.number, True) for c in history["old"]]
     records = {r["case"]["number"]: r for r in map(json.loads, archive.read_text(encoding="utf-8").splitlines())}
     rated = records[history["old"][0].number]
-    assert rated["case"]["state"] and len(rated["events"]) == 7 and rated["related"]["ratings"][0]["score"] == 4
+    assert rated["case"]["state"] and len(rated["events"]) == 8 and rated["related"]["ratings"][0]["score"] == 4
 
 
 def test_an_edited_archive_is_caught(engine, history, folder):
@@ -119,7 +119,7 @@ def test_a_case_that_fails_verification_is_not_archived(engine, history, folder)
 def test_a_dry_run_changes_nothing(engine, history, folder):
     run = archive_and_purge(engine, RetentionPolicy(default_days=30), folder, actor="x", dry_run=True)
     assert len(run.archived) == 2 and run.archive_file is None and not folder.exists()
-    assert count(engine, CaseEvent, [c.case_id for c in history["old"]]) == 12
+    assert count(engine, CaseEvent, [c.case_id for c in history["old"]]) == 14
 
 
 def test_anchors_still_verify_after_a_purge(engine, history, folder, signer):

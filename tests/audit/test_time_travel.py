@@ -17,7 +17,8 @@ POINTS = {
     3: (["issue_transcript"], {"household_record", "identity_confirmed_by_agency"}, {"fee_paid"}),
     4: (["issue_transcript"], {"national_id"}, {"fee_paid"}),  # a claim changes no data
     5: ([], {"fee_paid"}, {"rating_score"}),  # waiting for the rating
-    6: ([], {"rating_score", "low_rating"}, set()),
+    6: ([], {"fee_paid"}, {"rating_score"}),  # the service delivered: the SLA clock stopped
+    7: ([], {"rating_score", "low_rating"}, set()),
 }
 
 
@@ -25,11 +26,11 @@ POINTS = {
 def journey(engine, transcript, clock):
     started = start(engine)
     complete(engine, started.case_id, "receive_application", RECEIVE)  # 2, and the register's answer 3
-    clock.advance(hours=1)
+    clock.advance(minutes=3)
     engine.handle(cmd.ClaimTask(open_task(engine, started.case_id, "issue_transcript").id, "clerk-2"))  # 4
-    clock.advance(hours=1)
-    complete(engine, started.case_id, "issue_transcript", {"fee_paid": 15}, actor="clerk-2")  # 5
-    engine.handle(cmd.DeliverMessage(started.case_id, "rating_received", {"score": 4}, actor="applicant"))  # 6, 7
+    clock.advance(minutes=4)
+    complete(engine, started.case_id, "issue_transcript", {"fee_paid": 15}, actor="clerk-2")  # 5, and 6
+    engine.handle(cmd.DeliverMessage(started.case_id, "rating_received", {"score": 4}, actor="applicant"))  # 7, 8
     return started
 
 
@@ -56,8 +57,8 @@ def test_cli_state_after_each_event(cli, journey):
 
 
 def test_points_outside_the_history_are_refused(call, cli, journey):
-    beyond = call("GET", f"/api/cases/{journey.case_id}/state", user="auditor", query={"at": 8})
+    beyond = call("GET", f"/api/cases/{journey.case_id}/state", user="auditor", query={"at": 9})
     assert beyond.status == 404 and beyond.content_type == "application/problem+json"
     assert call("GET", f"/api/cases/{journey.case_id}/state", user="auditor", query={"at": 0}).status == 422
     assert call("GET", f"/api/cases/{journey.case_id}/state", user="auditor", query={"at": "x"}).status == 422
-    assert cli("cases", "state", journey.number, "--at", "8", ok=False).exit_code == 1
+    assert cli("cases", "state", journey.number, "--at", "9", ok=False).exit_code == 1

@@ -21,7 +21,7 @@ MASKED_ID = "A12****789"
 def rated_case(engine, clock):
     started = start(engine)
     complete(engine, started.case_id, "receive_application", RECEIVE, actor="clerk-7")
-    clock.advance(hours=2)
+    clock.advance(minutes=10)
     complete(engine, started.case_id, "issue_transcript", {"fee_paid": 15}, actor="clerk-8")
     clock.advance(minutes=30)
     engine.handle(cmd.RecordRating(started.case_id, 5, "很快", actor="applicant"))
@@ -38,23 +38,26 @@ def test_each_event_with_actor_time_element_and_data_changes(engine, transcript,
         (2, "task_completed", "clerk-7"),
         (3, "service_result_recorded", "worker"),
         (4, "task_completed", "clerk-8"),
-        (5, "message_delivered", "applicant"),
-        (6, "rating_recorded", "applicant"),
-        (7, "case_completed", "engine"),
+        (5, "service_delivered", "engine"),
+        (6, "message_delivered", "applicant"),
+        (7, "rating_recorded", "applicant"),
+        (8, "case_completed", "engine"),
     ]
-    assert [e["occurred_at"].isoformat() for e in entries[:5]] == [
+    assert [e["occurred_at"].isoformat() for e in entries[:6]] == [
         "2026-03-02T01:00:00+00:00",
         "2026-03-02T01:00:00+00:00",
         "2026-03-02T01:00:00+00:00",
-        "2026-03-02T03:00:00+00:00",
-        "2026-03-02T03:30:00+00:00",
+        "2026-03-02T01:10:00+00:00",
+        "2026-03-02T01:10:00+00:00",
+        "2026-03-02T01:40:00+00:00",
     ]
     # the element each event concerns, with its name from the deployed definition
-    assert [(e["element_id"], e["element_name"]) for e in entries[:5]] == [
+    assert [(e["element_id"], e["element_name"]) for e in entries[:6]] == [
         ("start", "Applicant at the counter"),
         ("receive_application", "受理申請 Receive application"),
         ("verify_household_record", "戶役政查驗 Check the household register"),
         ("issue_transcript", "核發謄本 Issue transcript"),
+        ("issue_transcript", "核發謄本 Issue transcript"),  # the service point: the SLA clock stopped
         ("rating_received", "Rating received"),
     ]
     # what each command changed in the case data
@@ -63,8 +66,9 @@ def test_each_event_with_actor_time_element_and_data_changes(engine, transcript,
     assert receipt["identity_valid"]["after"] is True  # set by the script task the completion ran
     assert {c["path"] for c in entries[2]["changes"]} == {"household_record", "identity_confirmed_by_agency"}
     assert [c["path"] for c in entries[3]["changes"]] == ["fee_paid"]
-    assert {c["path"] for c in entries[4]["changes"]} == {"rating", "rating_score", "low_rating"}
-    assert entries[5]["changes"] == [] and entries[6]["changes"] == []  # effects: the cause carries the change
+    # The rating, and the due date its SLA timers hold since the clock stopped at the service.
+    assert {c["path"] for c in entries[5]["changes"]} == {"rating", "rating_score", "low_rating", "sla_due_at"}
+    assert entries[6]["changes"] == [] and entries[7]["changes"] == []  # effects: the cause carries the change
     assert [s["element_id"] for s in entries[1]["finished_steps"]] == [
         "receive_application",
         "check_identity",
@@ -103,7 +107,7 @@ def test_a_forged_history_is_flagged_where_it_diverges(engine, transcript, clock
     )
     timeline = timeline_of(engine, started.case_id)
     assert timeline["divergence"]["seq"] == 4
-    assert [e["seq"] for e in timeline["entries"]] == [1, 2, 3, 4, 5, 6, 7]  # still listed, in order
+    assert [e["seq"] for e in timeline["entries"]] == [1, 2, 3, 4, 5, 6, 7, 8]  # still listed, in order
 
 
 def test_api_timeline_unmasked_for_auditors_masked_for_supervisors(call, engine, transcript, clock):

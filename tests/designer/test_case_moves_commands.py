@@ -402,7 +402,8 @@ def test_a_case_waiting_for_an_agency_moves_and_gets_the_answer(engine):
     engine.handle(cmd.MoveCase(case_id, v2.version, "comment added", actor="designer"))
     engine.run_due_jobs()
 
-    assert [t.element_id for t in _open(engine, case_id)] == ["residence_check"]
+    # The land registry names the owner: no residence check, the move-in is registered in the visit.
+    assert [t.element_id for t in _open(engine, case_id)] == ["register_move_in"]
     verification = engine.verify_case(case_id)
     assert verification.ok, verification.problems
 

@@ -23,13 +23,15 @@ def test_main_path_from_receipt_to_rating(engine, transcript, clock):
     assert open_tasks(engine, started.case_id) == []  # the household register is asked first
     assert engine.run_due_jobs() == {"answered": 1}
     issue = open_task(engine, started.case_id, "issue_transcript")
-    assert issue.due_at == clock.now() + timedelta(hours=4)  # its boundary timer is its deadline
+    assert issue.due_at == clock.now() + timedelta(minutes=15)  # its boundary timer is its deadline
 
-    clock.advance(minutes=20)
+    clock.advance(minutes=10)
     complete(engine, started.case_id, "issue_transcript", {"fee_paid": 15})
+    served_at = clock.now()
     assert open_tasks(engine, started.case_id) == []
     case = case_row(engine, started.case_id)
     assert case.status == "running" and case.next_timer_at == clock.now() + timedelta(days=7)
+    assert case.served_at == served_at and case.overdue_at is None  # the rating does not count
 
     engine.handle(cmd.DeliverMessage(started.case_id, "rating_received", {"score": 5}, actor="applicant"))
     case = case_row(engine, started.case_id)
@@ -39,6 +41,7 @@ def test_main_path_from_receipt_to_rating(engine, transcript, clock):
         "task_completed",
         "service_result_recorded",
         "task_completed",
+        "service_delivered",
         "message_delivered",
         "case_completed",
     ]
@@ -64,7 +67,7 @@ def test_invalid_identity_goes_to_manual_check_and_can_be_rejected(engine, trans
 def test_overdue_task_escalates_to_supervisor_and_unrated_case_closes(engine, transcript, clock):
     started = start(engine)
     complete(engine, started.case_id, "receive_application", RECEIVE)
-    clock.advance(hours=3, minutes=59)
+    clock.advance(minutes=14)
     assert engine.handle(cmd.FireDueTimers(started.case_id)) is None  # not due yet: nothing recorded
     clock.advance(minutes=2)
     engine.handle(cmd.FireDueTimers(started.case_id))

@@ -91,13 +91,8 @@ JOURNEYS = {
                 "residence_basis": "owner",
                 "documents_presented": ["national_id_card", "household_register"],
             },
-            (
-                (
-                    "residence_check",
-                    {"residence_confirmed": True, "checked_on": "2026-03-02", "method": "village_chief"},
-                ),
-                ("register_move_in", {"household_number": "A0012345", "fee_paid": 0}),
-            ),
+            # The land registry names the owner: registered in the same visit, no residence check.
+            (("register_move_in", {"household_number": "A0012345", "fee_paid": 0}),),
         ),
         Journey(
             "id_card",

@@ -17,11 +17,16 @@ from engine.workflow import serialization
 from scripts.sync_shared_bpmn import stale_copies
 from tests.conftest import BPMN
 from tests.engine.helpers import case_row, complete, events, open_task, open_tasks, pass_due
+from workflows.calendar import OFFICE_ZONE
 
 OWNER_ID = "A123456789"  # owns 臺北市大安區仁愛路四段100號5樓 in the simulator's land registry
 TENANT_ID = "F131104093"  # owns nothing there
 ADDRESS = {"city": "臺北市", "district": "大安區", "street": "仁愛路四段", "number": "100", "floor": 5}
 ALL_BUT_PROOF = ["national_id_card", "household_register"]
+
+
+def taipei(*parts) -> datetime:
+    return datetime(*parts, tzinfo=OFFICE_ZONE)
 
 
 def receive(national_id: str = OWNER_ID, documents=ALL_BUT_PROOF, basis: str = "owner") -> dict:
@@ -79,23 +84,54 @@ def test_the_shared_document_check_copies_are_current():
     assert stale_copies() == []
 
 
-def test_an_owner_moves_in_without_paper_proof_and_rates(engine, move_in, clock):
+def test_an_owner_moves_in_in_one_visit_without_paper_proof_and_rates(engine, move_in, clock):
     case_id = started(engine, receive())
-    check = open_task(engine, case_id, "residence_check")  # no notice: the land registry replaced the proof
-    assert check.lane == "Clerk" and check.due_at == case_row(engine, case_id).due_at
+    # The land registry names the owner: it replaces the paper proof and establishes the right
+    # to live there, so no residence check: the move-in is registered in the same visit.
+    register = open_task(engine, case_id, "register_move_in")
+    row = case_row(engine, case_id)
+    assert register.lane == "Clerk" and register.due_at == row.due_at == taipei(2026, 3, 2, 9, 40)  # 40 minutes
+    assert row.sla_standard is None
+    clock.advance(minutes=25)
+    complete(engine, case_id, "register_move_in", {"household_number": "A0012345", "fee_paid": 0})
+    assert case_row(engine, case_id).served_at == clock.now()
+    engine.handle(cmd.DeliverMessage(case_id, "rating_received", {"score": 5}, actor="applicant"))
+    row = case_row(engine, case_id)
+    assert row.status == "completed" and row.overdue_at is None
+    data = data_of(engine, case_id)
+    assert data["ownership"]["owner"] is True and data["agency_confirmed"] == ["proof_of_residence"]
+    assert data["residence_established"] is True and data["residence_check_needed"] is False
+    assert (data["missing_documents"], data["supplement_rounds"], data["notices_issued"]) == ([], 0, 0)
+    assert data["address_line"] == "臺北市大安區仁愛路四段100號5樓"
+    assert engine.verify_case(case_id).ok
+
+
+def test_a_tenant_gets_a_residence_check_within_three_working_days(engine, move_in, clock):
+    """The registry does not name the applicant as the owner: the residence check switches the
+    case to its own standard, 3 working days from receipt (Monday -> Thursday at closing)."""
+    case_id = started(engine, receive(TENANT_ID, [*ALL_BUT_PROOF, "proof_of_residence"], basis="lease"))
+    row = case_row(engine, case_id)
+    assert row.sla_standard == "residence_check" and row.due_at == taipei(2026, 3, 5, 17)
+    switched = next(e for e in events(engine, case_id) if e.type == "sla_standard_changed")
+    assert switched.element_id == "plan_residence_check"
+    assert (switched.payload["standard"], switched.payload["amount"], switched.payload["unit"]) == (
+        "residence_check",
+        3,
+        "working_days",
+    )
+    assert switched.payload["previous_due_at"] == "2026-03-02T09:40:00+08:00"
+    check = open_task(engine, case_id, "residence_check")
+    assert check.due_at == row.due_at  # the visit's deadline is the case's
+    clock.set(taipei(2026, 3, 4, 10))
     complete(
         engine,
         case_id,
         "residence_check",
-        {"residence_confirmed": True, "checked_on": "2026-03-02", "method": "village_chief"},
+        {"residence_confirmed": True, "checked_on": "2026-03-04", "method": "site_visit"},
     )
     complete(engine, case_id, "register_move_in", {"household_number": "A0012345", "fee_paid": 0})
-    engine.handle(cmd.DeliverMessage(case_id, "rating_received", {"score": 5}, actor="applicant"))
-    assert case_row(engine, case_id).status == "completed"
-    data = data_of(engine, case_id)
-    assert data["ownership"]["owner"] is True and data["agency_confirmed"] == ["proof_of_residence"]
-    assert (data["missing_documents"], data["supplement_rounds"], data["notices_issued"]) == ([], 0, 0)
-    assert data["address_line"] == "臺北市大安區仁愛路四段100號5樓"
+    row = case_row(engine, case_id)
+    assert row.served_at == clock.now() and row.overdue_at is None
     assert engine.verify_case(case_id).ok
 
 
@@ -124,7 +160,7 @@ def test_missing_documents_get_one_notice_the_clock_pauses_and_the_supplement_is
 
 
 def test_no_residence_found_rejects_the_move_in(engine, move_in):
-    case_id = started(engine, receive())
+    case_id = started(engine, receive(TENANT_ID, [*ALL_BUT_PROOF, "proof_of_residence"], basis="owner_consent"))
     complete(
         engine,
         case_id,

@@ -8,8 +8,10 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from engine import Conflict, InvalidInput, ManualClock, NotFound, execution_context
-from engine.storage import CalendarDay, CalendarEdition, CalendarOverride
+from engine import Conflict, InvalidInput, ManualClock, NotFound, execution_context, files_from_folder
+from engine import commands as cmd
+from engine.storage import CalendarDay, CalendarEdition, CalendarOverride, Case
+from tests.conftest import BPMN
 from workflows.calendar import WorkingCalendar
 from workflows.dgpa import parse_dgpa_csv, to_dgpa_csv
 from workflows.time_functions import time_functions
@@ -233,3 +235,26 @@ def test_age_today_counts_whole_years_on_the_engine_clock(calendar):
         assert age_today("2012-03-02") == 14 and age_today("2012-03-03") == 13
         with pytest.raises(ValueError, match="YYYY-MM-DD"):
             age_today("02/03/2012")
+
+
+def test_a_period_ending_on_a_saturday_ends_on_the_monday_at_noon():
+    """§48(4): a period whose last day is a Saturday ends on the following Monday in the morning
+    (上午: at noon); one ending on a Sunday or a holiday, at closing time of the next working day."""
+    calendar = WorkingCalendar()
+    # Received Thursday 2026-03-05: 2 days later is Saturday 03-07 -> Monday 03-09 at 12:00.
+    assert calendar.calendar_days_after(taipei(2026, 3, 5, 10), 2) == taipei(2026, 3, 9, 12)
+    # 3 days later is Sunday 03-08 -> Monday at closing time.
+    assert calendar.calendar_days_after(taipei(2026, 3, 5, 10), 3) == taipei(2026, 3, 9, 17)
+    # A Saturday before a Monday off: noon of the next working day (Lunar New Year 2026: the
+    # Saturday 02-14 is followed by days off until Monday 02-23).
+    assert calendar.calendar_days_after(taipei(2026, 2, 12, 9), 2) == taipei(2026, 2, 23, 12)
+    # A make-up working Saturday is a working day like any other: the period ends at its closing.
+    assert calendar.calendar_days_after(taipei(2025, 2, 6, 9), 2) == taipei(2025, 2, 8, 17)
+
+
+def test_a_complaint_due_on_a_saturday_is_due_monday_noon(engine, clock):
+    engine.handle(cmd.DeployDefinition(files_from_folder(BPMN / "complaint"), actor="designer"))
+    clock.set(taipei(2026, 3, 12, 10))  # Thursday; 30 days later is Saturday 2026-04-11
+    case = engine.handle(cmd.StartCase("complaint", {}, actor="clerk-1"))
+    with engine.read() as session:
+        assert session.get(Case, case.case_id).due_at == taipei(2026, 4, 13, 12)

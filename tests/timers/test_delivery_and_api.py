@@ -95,7 +95,8 @@ def test_email_goes_out_through_smtp_once_and_is_retried_when_refused(engine, tr
     assert case.number in subject and "已超過標準處理時間" in subject
     assert to_applicant["From"] == "office@example.tw" and to_applicant["Message-ID"].startswith("<notification-")
     body = to_applicant.get_payload(decode=True).decode()
-    assert "王小明 您好" in body and "Dear 王小明" in body and "2026-03-02 13:00" in body
+    assert "王小明 您好" in body and "Dear 王小明" in body and "2026-03-02 09:15" in body
+    assert "15 分鐘" in body and "15 minutes" in body
     assert len(smtp_server.received) == 2  # applicant and supervisor, each once
 
 
@@ -118,10 +119,10 @@ def client(settings, engine):
 
 def test_calendar_over_http_moves_due_dates_and_is_audited(client, staff, engine, transcript, clock):
     clock.set(taipei(2026, 3, 2, 9))
-    # The transcript's standard time is 4 office hours: closing its day moves it to the next one.
+    # The transcript's standard time is 15 office minutes: closing its day moves it to the next one.
     started = engine.handle(cmd.StartCase("household_transcript", {}, actor="clerk"))
-    assert case_row(engine, started.case_id).due_at == taipei(2026, 3, 2, 13)
-    clock.set(taipei(2026, 3, 2, 9, 30))  # the office closes for a typhoon that morning
+    assert case_row(engine, started.case_id).due_at == taipei(2026, 3, 2, 9, 15)
+    clock.set(taipei(2026, 3, 2, 9, 10))  # the office closes for a typhoon that morning
     answer = client.post(
         "/api/calendar/overrides",
         headers=staff["clerk"],
@@ -135,7 +136,7 @@ def test_calendar_over_http_moves_due_dates_and_is_audited(client, staff, engine
     )
     assert answer.status_code == 201, answer.json
     assert answer.json["cases_rescheduled"] == 1 and answer.json["changed_days"] == ["2026-03-02"]
-    assert case_row(engine, started.case_id).due_at == taipei(2026, 3, 3, 12)  # 9:00 + 4 office hours, next day
+    assert case_row(engine, started.case_id).due_at == taipei(2026, 3, 3, 8, 15)  # 15 office minutes, next day
     assert events(engine, started.case_id)[-1].type == "due_date_changed"
     days = client.get("/api/calendar/days?from=2026-03-01&to=2026-03-03", headers=staff["clerk"]).json
     assert [d["working"] for d in days] == [False, False, True]
@@ -143,7 +144,7 @@ def test_calendar_over_http_moves_due_dates_and_is_audited(client, staff, engine
     assert (override["created_by"], override["reason"]) == ("supervisor", "颱風停班")
     revoked = client.post("/api/calendar/revocations", headers=staff["admin"], json={"override_id": override["id"]})
     assert revoked.status_code == 200 and revoked.json["cases_rescheduled"] == 1
-    assert case_row(engine, started.case_id).due_at == taipei(2026, 3, 2, 13)
+    assert case_row(engine, started.case_id).due_at == taipei(2026, 3, 2, 9, 15)
     assert (
         client.post(
             "/api/calendar/revocations", headers=staff["admin"], json={"override_id": override["id"]}

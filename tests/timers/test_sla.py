@@ -133,7 +133,8 @@ def test_breach_marks_the_case_opens_a_supervisor_task_and_queues_messages_once(
     assert row.overdue_at == due
     assert open_task(engine, case.case_id, "review_delay").lane == "Supervisor"
     overdue = [e for e in events(engine, case.case_id) if e.type == "case_overdue"]
-    assert len(overdue) == 1 and overdue[0].payload["elements"] == ["issue_overdue"]
+    assert len(overdue) == 1 and overdue[0].payload["due_at"] == "2026-03-02T09:15:00+08:00"
+    assert overdue[0].payload["found_at"] == "2026-03-02T09:15:01+08:00" and overdue[0].payload["served_at"] is None
     with engine.read() as session:
         queued = list(session.scalars(select(Notification).order_by(Notification.id)))
     assert [(n.audience, n.channel, n.recipient) for n in queued] == [

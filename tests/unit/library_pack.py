@@ -50,10 +50,10 @@ class MemberRegistry:
 
 
 class LibraryCatalogue(ProcedureCatalogue):
-    def standard_time(self, procedure_key):
+    def standard_time(self, procedure_key, channel=None, variant=None):
         return {"amount": 2, "unit": "days"}
 
-    def due_at(self, procedure_key, received_at, extension=0.0, known_at=None):
+    def due_at(self, procedure_key, received_at, extension=0.0, known_at=None, channel=None, variant=None):
         return received_at + PROMISED + timedelta(days=extension)
 
 

@@ -33,7 +33,8 @@ export async function casePage(main, caseId) {
   main.append(h("h1", {}, t("case_title", { number: detail.number })),
     h("div", { class: "panel" }, facts([[t("procedure"), `${procedureName(detail.procedure)} v${detail.version}`],
       [t("status"), t(`status_${detail.status}`)], [t("received_at"), formatTime(detail.received_at)],
-      [t("due_at"), formatTime(detail.due_at)], [t("col_sla"), slaBadge(detail.sla_state)]]),
+      [t("due_at"), formatTime(detail.due_at)], [t("served_at"), detail.served_at ? formatTime(detail.served_at) : "—"],
+      [t("col_sla"), slaBadge(detail.sla_state)]]),
     h("div", { class: "actions" }, h("button", { type: "button", id: "verify-button", onclick: verify }, t("verify")), verifyResult)));
 
   const slider = h("input", { type: "range", id: "history-slider", class: "slider", min: 1, max: Math.max(total, 1), step: 1, value: total });

@@ -34,6 +34,7 @@ async function lookUp(number, code, result, done = null) {
       h("h2", { id: "case-status-heading", tabindex: "-1" }, `${status.number} — ${status.procedure_name || status.procedure}`),
       facts([[t("status"), h("span", { id: "case-status" }, t(`status_${status.status}`))],
         [t("received_at"), formatTime(status.received_at)], [t("due_at"), formatTime(status.due_at)],
+        [t("served_at"), status.served_at ? formatTime(status.served_at) : "—"],
         [t("col_sla"), slaBadge(status.sla_state)], [t("delayed"), status.delayed ? t("delayed") : t("not_delayed")],
         [t("steps_done"), list(status.steps_done)], [t("steps_open"), list(status.steps_open)]])),
     done ? notice("ok", done) : null,
