@@ -52,6 +52,7 @@ def build_engine(
         document_rules=DocumentRules(max_bytes=int(settings.max_document_mb * 1024 * 1024)),
         groups=settings.groups if settings.groups is not None else workflows.OFFICE_GROUPS,
         default_group=settings.default_group,
+        queue_services=workflows.queue_services(),
     )
     engine.worker_factory = partial(build_engine, settings)  # verification's worker processes
     engine.health_checks["agency_gateway"] = agencies.health

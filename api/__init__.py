@@ -91,9 +91,20 @@ def create_app(settings: Settings | None = None, *, engine: CaseEngine | None = 
 
     for blueprint in (auth.blp, definitions.blp, cases.blp, tasks.blp, public.blp, operations.blp, calendar.blp):
         api.register_blueprint(blueprint)
-    from .views import audit, designer, documents, followups, online, reports, vocabulary
+    from .views import audit, designer, documents, followups, online, queue, reports, surveys, vocabulary
 
-    for blueprint in (audit.blp, reports.blp, vocabulary.blp, documents.blp, online.blp, designer.blp, followups.blp):
+    blueprints = (
+        audit.blp,
+        reports.blp,
+        vocabulary.blp,
+        documents.blp,
+        online.blp,
+        designer.blp,
+        followups.blp,
+        queue.blp,
+        surveys.blp,
+    )
+    for blueprint in blueprints:
         api.register_blueprint(blueprint)
     from .web import blp as web_blueprint
 

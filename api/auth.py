@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, select
 from engine import Principal, accounts
 from engine.storage import READ_ONLY_OPTION, ApiToken, DirectStatement, User
 
-DESIGNER, CLERK, SUPERVISOR, AUDITOR, ADMIN, OPERATOR = accounts.ROLES
+DESIGNER, CLERK, SUPERVISOR, AUDITOR, ADMIN, OPERATOR, KIOSK = accounts.ROLES
 CASE_WORKERS = (CLERK, SUPERVISOR)
 CASE_READERS = (CLERK, SUPERVISOR, AUDITOR, ADMIN)
 HISTORY_READERS = (SUPERVISOR, AUDITOR, ADMIN)

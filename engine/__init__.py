@@ -24,6 +24,7 @@ from engine.cases.documents import DocumentRules
 from engine.cases.inputs import access_code_matches
 from engine.cases.moving import MoveBlocked
 from engine.clock import Clock, ManualClock, SystemClock, current_now, execution_context
+from engine.counter import Ticket
 from engine.definitions.deployments import ParsedDefinition, files_from_folder
 from engine.definitions.findings import ERROR, FIXABLE, NOTE, WARNING, Finding
 from engine.errors import (
@@ -43,6 +44,8 @@ from engine.registries import (
     NotificationDraft,
     NotificationPolicy,
     ProcedureCatalogue,
+    QueueService,
+    QueueServices,
     ScriptFunctions,
     ServiceOperators,
 )
@@ -75,6 +78,8 @@ __all__ = [
     "Principal",
     "ProcedureCatalogue",
     "ProcedureFailed",
+    "QueueService",
+    "QueueServices",
     "ScriptFunctions",
     "ServiceAnswer",
     "ServiceCall",
@@ -83,6 +88,7 @@ __all__ = [
     "SystemClock",
     "TooLarge",
     "TooManyRequests",
+    "Ticket",
     "access_code_matches",
     "accounts",
     "commands",

@@ -31,7 +31,8 @@ from engine.registries import NotificationPolicy
 from engine.storage.models import ApiToken, ApplicantSession, Notification, User, VerificationCode
 
 # The operator runs the servers: metrics and the detailed health, no case.
-ROLES = ("designer", "clerk", "supervisor", "auditor", "admin", "operator")
+# kiosk: a ticket machine in the waiting room, which may only issue queue tickets.
+ROLES = ("designer", "clerk", "supervisor", "auditor", "admin", "operator", "kiosk")
 TOKEN_LIFETIME = timedelta(hours=12)
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 

@@ -25,11 +25,19 @@ from engine.cases import moving
 from engine.cases.documents import DocumentRules
 from engine.cases.handlers import CommandHandlers
 from engine.clock import Clock, SystemClock, install
+from engine.counter import CounterQueue
 from engine.definitions.deployments import Deployments
 from engine.definitions.findings import Finding
 from engine.definitions.validation import ValidatedBundle, validate_bundle
 from engine.errors import Conflict, NotFound
-from engine.registries import FormFormats, NotificationPolicy, ProcedureCatalogue, ScriptFunctions, ServiceOperators
+from engine.registries import (
+    FormFormats,
+    NotificationPolicy,
+    ProcedureCatalogue,
+    QueueServices,
+    ScriptFunctions,
+    ServiceOperators,
+)
 from engine.storage import queries
 from engine.storage.db import create_db_engine, create_session_factory
 from engine.storage.documents import DocumentStore
@@ -67,6 +75,7 @@ class CaseEngine:
         document_rules: DocumentRules | None = None,
         groups: Iterable[str] | None = None,
         default_group: str | None = None,
+        queue_services: QueueServices | None = None,
     ) -> None:
         """``groups``: the office's groups (BPMN lanes) a deploy checks lanes against, besides those
         its users work (None: lanes are not checked); ``default_group``: the group that works tasks
@@ -147,6 +156,8 @@ class CaseEngine:
             cmd.MoveCase: self.handlers.move_case,
             cmd.MoveCases: self.handlers.move_cases,
         }
+        # The counter queue (號碼牌): tickets, calls, service and waiting times.
+        self.queue = CounterQueue(self.db, self.clock, queue_services or QueueServices(), ZoneInfo(local_timezone))
         # Performs waiting service tasks' calls: run by the embedded scheduler, Celery workers,
         # or directly with ``run_due_jobs``.
         self.service_jobs = ServiceJobRunner(self, lease=timedelta(seconds=service_job_lease_seconds))

@@ -183,3 +183,31 @@ class NotificationPolicy:
         """The kinds a diagram may ask for with ``notifyApplicant`` (engine.notices); deploy
         validation refuses others, which would send nothing."""
         return set()
+
+
+@dataclass(frozen=True)
+class QueueService:
+    """A kind of service visitors draw a ticket for (號碼牌): its number prefix and names, and
+    the procedures its counter handles."""
+
+    key: str
+    prefix: str
+    name_zh: str
+    name_en: str
+    procedures: tuple[str, ...] = ()
+
+
+class QueueServices:
+    """The service kinds of the office's counter queue, registered by the domain pack."""
+
+    def __init__(self, services: tuple[QueueService, ...] = ()) -> None:
+        self._services = {service.key: service for service in services}
+
+    def get(self, key: str) -> QueueService | None:
+        return self._services.get(key)
+
+    def all(self) -> list[QueueService]:
+        return list(self._services.values())
+
+    def for_procedure(self, procedure_key: str) -> QueueService | None:
+        return next((service for service in self._services.values() if procedure_key in service.procedures), None)

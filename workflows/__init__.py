@@ -15,6 +15,7 @@ from .catalogue import HouseholdCatalogue
 from .identifiers import mask_national_id, valid_national_id
 from .notifications import HouseholdNotifications
 from .office_calendar import OfficeCalendar
+from .queue_services import queue_services
 from .receipt import receipt_functions
 from .time_functions import TIMER_FUNCTIONS, time_functions
 
@@ -33,6 +34,7 @@ __all__ = [
     "build_registries",
     "form_formats",
     "mask_national_id",
+    "queue_services",
     "register",
     "valid_national_id",
 ]

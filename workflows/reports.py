@@ -337,6 +337,79 @@ def step_feedback(ctx: ReportContext) -> list[dict]:
     return element_feedback(ctx.engine, ctx.procedure, ctx.period, rules, ctx.now)
 
 
+def counter_queue(ctx: ReportContext) -> list[dict]:
+    """Queue tickets issued in the period by kind of service, counter and hour of issue: served,
+    not there when called, waiting and service minutes."""
+    from .review import queue_tickets_in
+
+    groups: dict[tuple, list] = defaultdict(list)
+    for ticket in queue_tickets_in(ctx.engine, ctx.period):
+        groups[(ticket["service"], ticket["counter"] or "-", ticket["hour"])].append(ticket)
+    rows = []
+    for (service, counter, hour), tickets in sorted(groups.items()):
+        waits = summary([t["waiting_minutes"] for t in tickets if t["waiting_minutes"] is not None], 1)
+        served = summary([t["service_minutes"] for t in tickets if t["service_minutes"] is not None], 1)
+        rows.append(
+            {
+                "service": service,
+                "counter": counter,
+                "hour": hour,
+                "tickets": len(tickets),
+                "served": sum(1 for t in tickets if t["status"] == "done"),
+                "no_shows": sum(1 for t in tickets if t["status"] == "no_show"),
+                "still_waiting": sum(1 for t in tickets if t["status"] == "waiting"),
+                "waiting_median_minutes": waits["median"],
+                "waiting_p90_minutes": waits["p90"],
+                "service_median_minutes": served["median"],
+                "service_p90_minutes": served["p90"],
+            }
+        )
+    return rows
+
+
+def complaint_categories(ctx: ReportContext) -> list[dict]:
+    """Complaints by category and source, with how many were answered on time and how fast."""
+    from .review import complaints_by_category
+
+    rows = complaints_by_category(ctx)
+    for row in rows:
+        row.pop("_days", None)
+    return rows
+
+
+def surveys(ctx: ReportContext) -> list[dict]:
+    """Survey answers by month, question set (by channel) and question: answers, mean, share
+    satisfied (4-5); the months side by side are the trend."""
+    from sqlalchemy import select
+
+    from engine.storage import SurveyAnswer
+
+    from .surveys import SATISFIED_MIN, question_label
+
+    with ctx.engine.read() as session:
+        answers = session.execute(
+            select(SurveyAnswer.survey, SurveyAnswer.question, SurveyAnswer.score, SurveyAnswer.answered_at).where(
+                SurveyAnswer.answered_at >= ctx.period.start, SurveyAnswer.answered_at < ctx.period.end
+            )
+        ).all()
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for answer in answers:
+        groups[(month_of(answer.answered_at, ctx.zone), answer.survey, answer.question)].append(answer.score)
+    return [
+        {
+            "month": key[0],
+            "survey": key[1],
+            "question": key[2],
+            "question_zh": question_label(key[2])[0],
+            "question_en": question_label(key[2])[1],
+            "answers": len(scores),
+            "mean": round(sum(scores) / len(scores), 2),
+            "satisfied_share": share(sum(1 for s in scores if s >= SATISFIED_MIN), len(scores)),
+        }
+        for key, scores in sorted(groups.items())
+    ]
+
+
 @dataclass(frozen=True)
 class Report:
     name: str
@@ -448,6 +521,43 @@ REPORTS = {
                 "handling_median_working_days",
                 "handling_p90_working_days",
             ),
+        ),
+        Report(
+            "queue",
+            "Counter queue: tickets by service, counter and hour, waiting and service minutes",
+            counter_queue,
+            (
+                "service",
+                "counter",
+                "hour",
+                "tickets",
+                "served",
+                "no_shows",
+                "still_waiting",
+                "waiting_median_minutes",
+                "waiting_p90_minutes",
+                "service_median_minutes",
+                "service_p90_minutes",
+            ),
+        ),
+        Report(
+            "complaint-categories",
+            "Complaints by category and source, with their answer times",
+            complaint_categories,
+            (
+                "category",
+                "source",
+                "received",
+                "answered",
+                "answered_on_time",
+                "answer_median_working_days",
+            ),
+        ),
+        Report(
+            "surveys",
+            "Satisfaction surveys by month, service type and question",
+            surveys,
+            ("month", "survey", "question", "question_zh", "question_en", "answers", "mean", "satisfied_share"),
         ),
         Report(
             "workload",

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Response, json
 from flask.views import MethodView
 from flask_smorest import abort
+from marshmallow import Schema, fields, validate
 
 from engine.audit import CaseSelection, mined_cases, to_ocel, to_xes
+from workflows.annual_report import FontMissing, annual_csv, annual_pdf
 from workflows.reports import REPORTS, report_csv, run_report
+from workflows.review import annual_review, monthly_review, set_target, targets
 
 from ..audit_schemas import MiningArgsSchema, OcelSchema, ReportArgsSchema, ReportInfoSchema, ReportSchema
-from ..auth import HISTORY_READERS, case_access, engine
+from ..auth import ADMIN, HISTORY_READERS, SUPERVISOR, case_access, current_principal, engine
+from ..schemas import StrictSchema
 from .common import Blueprint, secured, zone
 
 blp = Blueprint(
@@ -47,6 +53,109 @@ class Reports(MethodView):
         return [
             {"name": report.name, "title": report.title, "columns": list(report.columns)} for report in REPORTS.values()
         ]
+
+
+class ReviewArgsSchema(Schema):
+    month = fields.String(
+        validate=validate.Regexp(r"^20[0-9]{2}-(0[1-9]|1[0-2])$"),
+        metadata={"description": "YYYY-MM; default: this month"},
+    )
+
+
+class AnnualArgsSchema(Schema):
+    year = fields.Integer(validate=validate.Range(min=2000, max=2100), metadata={"description": "default: this year"})
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "pdf"]))
+
+
+class TargetSchema(Schema):
+    indicator = fields.String()
+    name_zh = fields.String()
+    name_en = fields.String()
+    unit = fields.String(metadata={"description": "share (0-1), minutes, working_days or count"})
+    higher_is_better = fields.Boolean()
+    target = fields.Float(allow_none=True)
+    amber = fields.Float(allow_none=True, metadata={"description": "how far from the target still counts as amber"})
+    set_by = fields.String(allow_none=True)
+    set_at = fields.DateTime(allow_none=True)
+
+
+class TargetInputSchema(StrictSchema):
+    target = fields.Float(required=True, allow_nan=False)
+    amber = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=0))
+
+
+def _today():
+    return engine().clock.now().astimezone(zone()).date()
+
+
+@blp.route("/reports/review")
+class Review(MethodView):
+    @secured(blp, *HISTORY_READERS, errors=(422,))
+    @blp.arguments(ReviewArgsSchema, location="query")
+    def get(self, args):
+        """The month's review figures (平時查核): each indicator with its value, the office's target,
+        red/amber/green and the change from the month before, and the counts behind them."""
+        month = args.get("month")
+        first = date.fromisoformat(f"{month}-01") if month else _today().replace(day=1)
+        return Response(json.dumps(monthly_review(engine(), first), ensure_ascii=False), mimetype="application/json")
+
+
+@blp.route("/reports/targets")
+class Targets(MethodView):
+    @secured(blp, *HISTORY_READERS)
+    @blp.response(200, TargetSchema(many=True))
+    def get(self):
+        """Every indicator's target and amber margin (the office's, else the default)."""
+        return list(targets(engine()).values())
+
+
+@blp.route("/reports/targets/<string:indicator>")
+class Target(MethodView):
+    @secured(blp, SUPERVISOR, ADMIN, errors=(422,))
+    @blp.arguments(TargetInputSchema)
+    @blp.response(200, TargetSchema)
+    def put(self, body, indicator):
+        """Set the office's target for an indicator (a share from 0 to 1, or minutes, days, a count)."""
+        return set_target(engine(), indicator, body["target"], body["amber"], current_principal().username)
+
+
+@blp.route("/reports/annual")
+class Annual(MethodView):
+    @secured(blp, *HISTORY_READERS, errors=(422, 503))
+    @blp.arguments(AnnualArgsSchema, location="query")
+    @blp.doc(
+        responses={
+            "200": {
+                "description": "the annual review (年度查核) as JSON, CSV or PDF",
+                "content": {
+                    "application/json": {"schema": {"type": "object"}},
+                    "text/csv": {"schema": {"type": "string"}},
+                    "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+                },
+            }
+        }
+    )
+    def get(self, args):
+        """The annual review for the Civil Affairs Bureau: the year's indicators per month, the
+        targets met, and the diagram versions deployed with their effect on the figures."""
+        year = args.get("year") or _today().year
+        review = annual_review(engine(), year)
+        name = f"annual-review-{year}"
+        if args["format"] == "csv":
+            return Response(
+                annual_csv(review),
+                mimetype="text/csv",
+                headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+            )
+        if args["format"] == "pdf":
+            try:
+                body = annual_pdf(review)
+            except FontMissing as error:
+                abort(503, message=error.message)
+            return Response(
+                body, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'}
+            )
+        return Response(json.dumps(review, ensure_ascii=False, default=str), mimetype="application/json")
 
 
 @blp.route("/reports/<string:name>")

@@ -128,6 +128,7 @@ CASE_COLUMNS = (
     Case.served_at,
     Case.sla_paused_at,
     Case.sla_standard,
+    Case.applicant,
 )
 
 
@@ -168,6 +169,27 @@ def cases_served_in(
     """Cases whose service was delivered in the period (index on ``served_at``)."""
     query = select(*CASE_COLUMNS).where(Case.served_at >= period.start, Case.served_at < period.end)
     return session.execute(_procedure_filter(query, procedure, prefix)).all()
+
+
+def cases_overdue_in(session: Session, period: Period) -> list:
+    """Cases whose due date passed in the period without the service: their breaches (index on
+    ``overdue_at``)."""
+    query = select(*CASE_COLUMNS).where(Case.overdue_at >= period.start, Case.overdue_at < period.end)
+    return session.execute(query).all()
+
+
+def cases_of_definition(session: Session, definition_id: int) -> list:
+    """The cases of one version of a procedure (index on ``definition_id``)."""
+    return session.execute(select(*CASE_COLUMNS).where(Case.definition_id == definition_id)).all()
+
+
+def tasks_of_element_created_in(session: Session, period: Period, element_id: str) -> list:
+    """Tasks of one BPMN element opened in the period (index on element and creation)."""
+    return session.execute(
+        select(Task.id, Task.case_id, Task.status, Task.created_at, Task.completed_at).where(
+            Task.element_id == element_id, Task.created_at >= period.start, Task.created_at < period.end
+        )
+    ).all()
 
 
 def cases_by_id(session: Session, case_ids: Sequence[str], batch_size: int = 900) -> list:

@@ -16,10 +16,12 @@ from engine.storage.audit_models import (
     VerificationFailure,
     VerificationRun,
 )
+from engine.storage.counter_models import QueueTicket, QueueTicketCase
 from engine.storage.db import READ_ONLY_OPTION, read_only
 from engine.storage.direct_sql import DirectStatement
 from engine.storage.documents import DocumentMissing, DocumentStore, FolderDocumentStore, S3DocumentStore
 from engine.storage.eventlog import GENESIS_HASH, chain_events, event_hash
+from engine.storage.feedback_models import ReportTarget, SurveyAnswer
 from engine.storage.jobs import ServiceJob
 from engine.storage.models import (
     ApiToken,
@@ -70,10 +72,14 @@ __all__ = [
     "DocumentStore",
     "FolderDocumentStore",
     "Notification",
+    "QueueTicket",
+    "QueueTicketCase",
+    "ReportTarget",
     "Rating",
     "S3DocumentStore",
     "ServiceJob",
     "SigningKey",
+    "SurveyAnswer",
     "Task",
     "User",
     "VerificationCode",

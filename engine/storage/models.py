@@ -131,6 +131,7 @@ class Case(Base):
             sqlite_where=text("next_timer_at IS NOT NULL"),
             postgresql_where=text("next_timer_at IS NOT NULL"),
         ),
+        Index("ix_cases_overdue_at", "overdue_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -226,6 +227,7 @@ class Task(Base):
         ),
         # A case's tasks, and whether a lane has work in a case (case access) without the rows.
         Index("ix_tasks_case", "case_id", "lane"),
+        Index("ix_tasks_element_created", "element_id", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -153,7 +153,7 @@ def test_a_rewritten_chain_with_recomputed_hashes_is_caught(engine, office, sign
     trust = bureau_trust(office)
     report = case_report(engine, office["a"].case_id, trust)
     assert messages(report) == [
-        "the history as of 2026-03-02 (event 4) is not in that day's signed tree: "
+        "the history as of 2026-03-02 (event 5) is not in that day's signed tree: "
         "the case's events were changed after they were signed"
     ]
     # The forger with the office's private key re-signs everything: only the witness catches it.

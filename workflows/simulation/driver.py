@@ -42,8 +42,9 @@ from ..agencies.settings import AGENCIES
 from ..agencies.simulator.faults import NO_FAULT, Fault
 from ..calendar import OFFICE_CLOSES, OFFICE_OPENS, OFFICE_ZONE
 from ..reports import COMPLAINT_PREFIX, LOW_RATING_MAX, SUPPLEMENT_MESSAGE, office_time
+from ..surveys import record_answers, survey_for
 from . import profile
-from .forms import FormFiller
+from .forms import GIVEN, SURNAMES, FormFiller
 
 SUPERVISOR_LANE = "Supervisor"
 SECONDS_PER_STEP = 20  # the clock moves this much per completed step, so events keep their order
@@ -101,6 +102,15 @@ class OfficeSimulation:
         self._forms: dict[tuple[int, str], dict] = {}
         self._carry: dict[str, float] = {}
         self._mix = self._procedure_mix()
+        # The counter (號碼牌): what each waiting ticket's visitor came for, which case each clerk
+        # serves at the counter, and when each clerk is free again.
+        self._ticket_procedure: dict[int, str] = {}  # waiting or called tickets only
+        self._present_today: set[str] = set()
+        self._counter_free: dict[str, datetime] = {}
+        self._at_counter: set[str] = set()  # cases being served in a visit: not the back office's
+        self._queue_services = {
+            key: engine.queue.services.for_procedure(key) for key in self._mix if engine.queue.services.all()
+        }
         self._complaint_procedures = sorted(key for key in self._mix if key.startswith(COMPLAINT_PREFIX))
 
     # ------------------------------------------------------------------ the month
@@ -129,9 +139,11 @@ class OfficeSimulation:
         for day in days:
             self._plan_day(day, self.settings.cases * profile.WEEKDAY_WEIGHTS[day.weekday()] / month_weight)
             present = self._present_staff()
+            self._present_today = {actor for actor, supervisor in present if not supervisor}
             moment = _local(day, OFFICE_OPENS)
             while moment < _local(day, OFFICE_CLOSES):
                 self.advance_to(moment)
+                self._call_tickets(present, moment)
                 self._work(present, moment)
                 self._run_jobs()
                 self._look_at_cases()
@@ -213,15 +225,126 @@ class OfficeSimulation:
                 self._schedule(start + timedelta(minutes=self.rng.randint(*habits.outage_minutes)), "recovery", agency)
 
     def _do_arrive(self, procedure: str, channel: str) -> None:
+        kind = self._queue_services.get(procedure)
+        if channel == "counter" and kind is not None:
+            ticket = self.engine.queue.issue(kind.key, actor="kiosk")  # the visitor takes a number
+            self._ticket_procedure[ticket.id] = procedure
+            self.result.counts["tickets_issued"] += 1
+            return
+        self._start_case(procedure, channel)
+
+    def _start_case(self, procedure: str, channel: str) -> str | None:
         try:
-            self.engine.handle(
-                cmd.StartCase(procedure, {}, channel, actor="online" if channel == "online" else "counter")
+            started = self.engine.handle(
+                cmd.StartCase(
+                    procedure,
+                    {},
+                    channel,
+                    applicant=self._applicant(),
+                    actor="online" if channel == "online" else "counter",
+                )
             )
         except EngineError as error:
             self._problem(f"starting a {procedure} case: {error.message}")
-            return
+            return None
         self.result.counts["cases_started"] += 1
         self.result.counts[f"channel_{channel}"] += 1
+        return started.case_id
+
+    def _applicant(self) -> dict:
+        """Most applicants leave an email address, a mobile number, or both (profile.CONTACTS)."""
+        habits = profile.CONTACTS
+        name = f"{self.rng.choice(SURNAMES)}{self.rng.choice(GIVEN)}"
+        applicant = {"name": name}
+        if self.rng.random() < habits.email_share:
+            applicant["email"] = f"applicant{self.rng.randrange(10**6):06d}@example.tw"
+        if self.rng.random() < habits.phone_share:
+            applicant["phone"] = f"09{self.rng.randrange(10**8):08d}"
+        if len(applicant) == 1:
+            self.result.counts["applicants_without_contact"] += 1
+        return applicant
+
+    # ------------------------------------------------------------------ the counter
+    def _call_tickets(self, present: list[tuple[str, bool]], moment: datetime) -> None:
+        """Clerks free at their counter call the next ticket (the counter before the back office)."""
+        for actor, supervisor in present:
+            if supervisor or self._counter_free.get(actor, moment) > moment:
+                continue
+            self._counter_free[actor] = datetime.max.replace(tzinfo=OFFICE_ZONE)  # busy until the visit ends
+            self._schedule(moment, "call", actor)
+
+    def _do_call(self, actor: str) -> None:
+        ticket = self.engine.queue.call_next(actor.rsplit("-", 1)[-1], actor)
+        if ticket is None:
+            self._counter_free[actor] = self.clock.now()
+            return
+        if self.rng.random() < profile.COUNTER.no_show_share:
+            self._schedule(
+                self.clock.now() + timedelta(minutes=profile.COUNTER.no_show_wait_minutes), "no_show", actor, ticket.id
+            )
+            return
+        self._schedule(self.clock.now() + timedelta(minutes=profile.COUNTER.walk_minutes), "visit", actor, ticket.id)
+
+    def _do_no_show(self, actor: str, ticket_id: int) -> None:
+        self.engine.queue.no_show(ticket_id, actor)
+        self._ticket_procedure.pop(ticket_id, None)
+        self.result.counts["tickets_no_show"] += 1
+        self._next_call(actor)
+
+    def _do_visit(self, actor: str, ticket_id: int) -> None:
+        """The visitor at the counter: the case is received and served in the same visit."""
+        self.engine.queue.start(ticket_id, actor)
+        case_id = self._start_case(self._ticket_procedure.pop(ticket_id), "counter")
+        if case_id is None:
+            self._end_visit(actor, ticket_id)
+            return
+        self.engine.queue.link_case(ticket_id, case_id, actor)
+        self._at_counter.add(case_id)
+        self._serve_step(actor, ticket_id, case_id)
+
+    def _serve_step(self, actor: str, ticket_id: int, case_id: str) -> None:
+        """Schedule the visit's next step of the case, or end the visit when none can be done now."""
+        with self.engine.read() as session:
+            rows = session.execute(
+                select(Task.id, Task.element_id, Task.lane)
+                .where(Task.case_id == case_id, Task.status == "ready")
+                .order_by(Task.created_at, Task.element_id)
+            ).all()
+        for row in rows:
+            rule = profile.task_rule(row.element_id)
+            if row.lane != SUPERVISOR_LANE and rule.delay_working_days == (0, 0):
+                minutes = profile.counter_minutes(row.element_id)
+                self._schedule(
+                    self.clock.now() + timedelta(minutes=minutes), "visit_step", actor, ticket_id, case_id, row.id
+                )
+                return
+        self._at_counter.discard(case_id)
+        self._end_visit(actor, ticket_id)
+
+    def _do_visit_step(self, actor: str, ticket_id: int, case_id: str, task_id: str) -> None:
+        with self.engine.read() as session:
+            row = session.execute(
+                select(Task.id, Task.element_id, Task.form_key, Case.number, Case.definition_id)
+                .join(Case, Case.id == Task.case_id)
+                .where(Task.id == task_id, Task.status == "ready")
+            ).first()
+        if row is not None:
+            self._complete(row, actor, advance=False)
+            self._run_jobs()
+        self._serve_step(actor, ticket_id, case_id)
+
+    def _end_visit(self, actor: str, ticket_id: int) -> None:
+        self.engine.queue.finish(ticket_id, actor)
+        self.result.counts["tickets_served"] += 1
+        self._next_call(actor)
+
+    def _next_call(self, actor: str) -> None:
+        """Call the next visitor right away while anyone waits (also past closing time: whoever
+        took a number before closing is served)."""
+        self._counter_free[actor] = self.clock.now()
+        if actor in self._present_today and self._ticket_procedure:
+            self._counter_free[actor] = datetime.max.replace(tzinfo=OFFICE_ZONE)
+            self._schedule(self.clock.now(), "call", actor)
 
     def _do_outage(self, agency: str) -> None:
         self.faults.set(agency, Fault(mode="error", status=503))
@@ -270,7 +393,10 @@ class OfficeSimulation:
         inbox = [row for row in self._inbox() if self._can_start(row, moment)]
         taken: set[str] = set()
         minutes = self.settings.tick_minutes * (0.5 if moment.astimezone(OFFICE_ZONE).hour == profile.LUNCH_HOUR else 1)
+        inbox = [row for row in inbox if row.case_id not in self._at_counter]
         for actor, supervisor in present:
+            if self._counter_free.get(actor, moment) > moment:
+                continue  # serving a visitor at the counter
             budget = self._carry.get(actor, 0.0) + minutes
             for row in sorted(inbox, key=lambda r: (r.lane != SUPERVISOR_LANE) if supervisor else 0):
                 if row.id in taken or (row.lane == SUPERVISOR_LANE and not supervisor):
@@ -294,8 +420,9 @@ class OfficeSimulation:
             )
         return self._ready_after[row.id] <= moment
 
-    def _complete(self, row, actor: str) -> None:
-        self.clock.set(self.clock.now() + timedelta(seconds=SECONDS_PER_STEP))
+    def _complete(self, row, actor: str, advance: bool = True) -> None:
+        if advance:
+            self.clock.set(self.clock.now() + timedelta(seconds=SECONDS_PER_STEP))
         filler = FormFiller(
             self.rng, self.clock.now().astimezone(OFFICE_ZONE).date(), profile.field_rules(row.element_id)
         )
@@ -406,6 +533,7 @@ class OfficeSimulation:
             self.result.counts["ratings_refused"] += 1
             return
         self.result.counts["ratings"] += 1
+        self._answer_survey(case_id, score)
         if (
             score <= LOW_RATING_MAX
             and self._complaint_procedures
@@ -415,6 +543,20 @@ class OfficeSimulation:
             days = self.rng.randint(*habits.complaint_delay_working_days)
             when = self.calendar.working_days_after(self.clock.now(), days) - timedelta(hours=3)
             self._schedule(max(when, self.clock.now()), "arrive", self.rng.choice(self._complaint_procedures), "online")
+
+    def _answer_survey(self, case_id: str, score: int) -> None:
+        """Some who rate also answer the short survey of their service type, near their rating."""
+        if self.rng.random() >= profile.HABITS.survey_share:
+            return
+        with self.engine.read() as session:
+            case = queries.get_case(session, case_id)
+        _key, questions = survey_for(case.channel)
+        answers = {q.key: max(1, min(5, score + self.rng.choice((-1, 0, 0, 0, 1)))) for q in questions}
+        try:
+            record_answers(self.engine, case, answers)
+        except EngineError:
+            return
+        self.result.counts["survey_answers"] += len(answers)
 
     def _problem(self, text: str) -> None:
         self.result.counts["problems"] += 1

@@ -1,7 +1,11 @@
-"""The management report (管考) of a period, one row per procedure: volume, SLA compliance,
-processing time in working days, supplement rounds, ratings with their weekly trend, and
-complaints with their handling time. Built from the office's report pieces
-(``workflows.reports``), so the simulation's figures are the ones the office would see.
+"""The management report (管考) of a period, one row per procedure: volume, SLA compliance at
+the service point (overall and per channel), processing time in working days and office
+minutes, breaches and the notices that told them, one-time-notice rounds, documents replaced by
+agency checks, the counter queue's waiting and service minutes, supplement rounds, ratings with
+their weekly trend and share satisfied, complaints with their handling time; then the month's
+review indicators against the office's targets (red/amber/green). Built from the office's report
+pieces (``workflows.reports``, ``workflows.review``), so the simulation's figures are the ones
+the office would see.
 """
 
 from __future__ import annotations
@@ -10,10 +14,15 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
-from engine.audit import Period, reports, share
+from sqlalchemy import func, select
+
+from engine.audit import Period, reports, share, summary
+from engine.storage import QueueTicket
 
 from ..calendar import OFFICE_ZONE
-from ..reports import LOW_RATING_MAX, run_report
+from ..reports import LOW_RATING_MAX, MINUTE_UNITS, clock_stop, is_late, office_time, run_report, standard_unit
+from ..review import CHANNELS, NOTICE_ELEMENT, PAPER_REPLACED, monthly_review, queue_tickets_in
+from ..surveys import SATISFIED_MIN
 
 ALL = "(all)"
 COLUMNS = (
@@ -22,11 +31,29 @@ COLUMNS = (
     "completed",
     "open",
     "cancelled",
-    "closed_on_time",
-    "closed_late",
+    "on_time",
+    "late",
     "sla_compliance",
+    "sla_compliance_counter",
+    "sla_compliance_online",
+    "sla_compliance_home_visit",
+    "standard_unit",
     "working_days_median",
     "working_days_p90",
+    "minutes_median",
+    "minutes_p90",
+    "breaches",
+    "breach_notices_applicant",
+    "breach_notices_supervisor",
+    "breaches_without_contact",
+    "notice_rounds",
+    "cases_with_notice",
+    "cases_more_than_one_notice",
+    "papers_saved",
+    "tickets",
+    "waiting_minutes_median",
+    "waiting_minutes_p90",
+    "service_minutes_median",
     "supplement_rounds",
     "supplement_rounds_per_case",
     "cases_with_supplement",
@@ -35,6 +62,7 @@ COLUMNS = (
     "rating_weekly",
     "rating_trend",
     "low_ratings",
+    "satisfied_share",
     "complaints_received",
     "complaints_handled",
     "complaint_handling_median_working_days",
@@ -47,9 +75,8 @@ def management_report(engine, first: date, last: date) -> dict[str, Any]:
     period = Period(first, last, OFFICE_ZONE)
     rows: dict[str, dict[str, Any]] = defaultdict(dict)
     _volumes(engine, period, rows)
+    service_figures(engine, period, rows)
     for name, merge in (
-        ("sla", _sla),
-        ("processing-time", _processing),
         ("supplements", _supplements),
         ("complaints", _complaints),
     ):
@@ -58,7 +85,12 @@ def management_report(engine, first: date, last: date) -> dict[str, Any]:
     _ratings(engine, period, rows)
     everything = rows.pop(ALL, {})  # the ratings of all procedures together
     ordered = [{"procedure": key, **_defaults(values)} for key, values in sorted(rows.items())]
-    return {"period": period.as_dict(), "columns": list(COLUMNS), "rows": [*ordered, _total(ordered, everything)]}
+    return {
+        "period": period.as_dict(),
+        "columns": list(COLUMNS),
+        "rows": [*ordered, _total(ordered, everything)],
+        "review": monthly_review(engine, first)["indicators"],
+    }
 
 
 def _defaults(values: dict) -> dict:
@@ -67,8 +99,17 @@ def _defaults(values: dict) -> dict:
         "completed",
         "open",
         "cancelled",
-        "closed_on_time",
-        "closed_late",
+        "on_time",
+        "late",
+        "breaches",
+        "breach_notices_applicant",
+        "breach_notices_supervisor",
+        "breaches_without_contact",
+        "notice_rounds",
+        "cases_with_notice",
+        "cases_more_than_one_notice",
+        "papers_saved",
+        "tickets",
         "supplement_rounds",
         "cases_with_supplement",
         "ratings",
@@ -86,16 +127,90 @@ def _volumes(engine, period: Period, rows) -> None:
             row[status] = row.get(status, 0) + 1
 
 
-# The period is at most a month in the simulation, but the pieces report by month: add up.
-def _sla(row: dict, item: dict) -> None:
-    row["closed_on_time"] = row.get("closed_on_time", 0) + item["on_time"]
-    row["closed_late"] = row.get("closed_late", 0) + item["late"]
-    row["sla_compliance"] = share(row["closed_on_time"], row["closed_on_time"] + row["closed_late"])
+def service_figures(engine, period: Period, rows) -> None:
+    """Per procedure, of the cases received in the period: the SLA at the service point (on time,
+    late, per channel), time to it, breaches and the notices that told them, notice rounds,
+    documents replaced by agency checks, and the counter tickets of their visits."""
+    now = engine.clock.now()
+    clock = office_time(engine, now)
+    with engine.read() as session:
+        cases = reports.cases_received_in(session, period)
+        ids = [case.id for case in cases]
+        events = reports.events_of_cases(session, ids, ["task_completed", "service_result_recorded"])
+        told = reports.notifications_of_cases(session, ids, "sla_breach")
+    tickets = _tickets_by_case(engine)
+    by_procedure: dict[str, list] = defaultdict(list)
+    for case in cases:
+        by_procedure[case.procedure_key].append(case)
+    for procedure, items in by_procedure.items():
+        row = rows[procedure]
+        judged = [c for c in items if clock_stop(c) is not None and c.status != "cancelled" and c.due_at is not None]
+        late = [c for c in judged if is_late(c, now)]
+        row["on_time"], row["late"] = len(judged) - len(late), len(late)
+        row["sla_compliance"] = share(len(judged) - len(late), len(judged))
+        for channel in CHANNELS:
+            mine = [c for c in judged if c.channel == channel]
+            row[f"sla_compliance_{channel}"] = share(sum(1 for c in mine if not is_late(c, now)), len(mine))
+        units = {standard_unit(engine, c) for c in items if c.channel == "counter"} - {None}
+        row["standard_unit"] = "/".join(sorted(units)) or None
+        stopped = [(c, clock_stop(c)) for c in items if clock_stop(c) is not None and c.status != "cancelled"]
+        days = summary([clock.working_days(c.received_at, end) for c, end in stopped])
+        row["working_days_median"], row["working_days_p90"] = days["median"], days["p90"]
+        timed = [c for c, _end in stopped if standard_unit(engine, c) in MINUTE_UNITS]
+        minutes = summary([round(clock.office_hours(c.received_at, clock_stop(c)) * 60, 1) for c in timed], 1)
+        row["minutes_median"], row["minutes_p90"] = minutes["median"], minutes["p90"]
+        breached = [c for c in items if c.overdue_at is not None]
+        row["breaches"] = len(breached)
+        row["breach_notices_applicant"] = sum(1 for c in breached if _told(told, c.id, "applicant"))
+        row["breach_notices_supervisor"] = sum(1 for c in breached if _told(told, c.id, "supervisor"))
+        row["breaches_without_contact"] = sum(1 for c in breached if not _contact(c))
+        rounds = [
+            sum(1 for e in events.get(c.id, ()) if e.type == "task_completed" and e.element_id == NOTICE_ELEMENT)
+            for c in items
+        ]
+        row["notice_rounds"] = sum(rounds)
+        row["cases_with_notice"] = sum(1 for r in rounds if r)
+        row["cases_more_than_one_notice"] = sum(1 for r in rounds if r > 1)
+        row["papers_saved"] = sum(_papers(events.get(c.id, ())) for c in items)
+        visits = [tickets[c.id] for c in items if c.id in tickets]
+        waits = summary([t["waiting_minutes"] for t in visits if t["waiting_minutes"] is not None], 1)
+        served = summary([t["service_minutes"] for t in visits if t["service_minutes"] is not None], 1)
+        row["tickets"] = len(visits)
+        row["waiting_minutes_median"], row["waiting_minutes_p90"] = waits["median"], waits["p90"]
+        row["service_minutes_median"] = served["median"]
 
 
-def _processing(row: dict, item: dict) -> None:
-    row["working_days_median"] = item["working_days_median"]
-    row["working_days_p90"] = item["working_days_p90"]
+def _told(told: dict, case_id: str, audience: str) -> bool:
+    return any(n.audience == audience for n in told.get(case_id, ()))
+
+
+def _contact(case) -> bool:
+    applicant = case.applicant or {}
+    return bool(applicant.get("email") or applicant.get("phone"))
+
+
+def _papers(events) -> int:
+    saved = 0
+    for event in events:
+        payload = event.payload or {}
+        rule = PAPER_REPLACED.get(payload.get("operation")) if event.type == "service_result_recorded" else None
+        if rule and isinstance(payload.get("result"), dict) and rule[1](payload["result"]):
+            saved += 1
+    return saved
+
+
+def _tickets_by_case(engine) -> dict[str, dict]:
+    found = {}
+    with engine.read() as session:
+        first = session.scalar(select(func.min(QueueTicket.issued_at)))
+        last = session.scalar(select(func.max(QueueTicket.issued_at)))
+    if first is None:
+        return found
+    period = Period(first.astimezone(OFFICE_ZONE).date(), last.astimezone(OFFICE_ZONE).date(), OFFICE_ZONE)
+    for ticket in queue_tickets_in(engine, period):
+        for case_id in ticket["case_ids"]:
+            found[case_id] = ticket
+    return found
 
 
 def _supplements(row: dict, item: dict) -> None:
@@ -129,6 +244,7 @@ def _ratings(engine, period: Period, rows) -> None:
         row["ratings"] = len(scores)
         row["rating_mean"] = round(sum(scores) / len(scores), 2)
         row["low_ratings"] = sum(1 for score in scores if score <= LOW_RATING_MAX)
+        row["satisfied_share"] = share(sum(1 for score in scores if score >= SATISFIED_MIN), len(scores))
         row["rating_weekly"] = " ".join(f"{means[week]:.2f}" if week in means else "-" for week in weeks)
         row["rating_trend"] = _slope(means)
 
@@ -149,19 +265,28 @@ def _total(rows: list[dict], everything: dict) -> dict:
         "completed",
         "open",
         "cancelled",
-        "closed_on_time",
-        "closed_late",
+        "on_time",
+        "late",
+        "breaches",
+        "breach_notices_applicant",
+        "breach_notices_supervisor",
+        "breaches_without_contact",
+        "notice_rounds",
+        "cases_with_notice",
+        "cases_more_than_one_notice",
+        "papers_saved",
+        "tickets",
         "supplement_rounds",
         "cases_with_supplement",
         "complaints_received",
         "complaints_handled",
     ):
         total[name] = sum(row.get(name) or 0 for row in rows)
-    total["sla_compliance"] = share(total["closed_on_time"], total["closed_on_time"] + total["closed_late"])
+    total["sla_compliance"] = share(total["on_time"], total["on_time"] + total["late"])
     total["supplement_rounds_per_case"] = (
         round(total["supplement_rounds"] / total["received"], 3) if total["received"] else None
     )
-    for name in ("ratings", "rating_mean", "rating_weekly", "rating_trend", "low_ratings"):
+    for name in ("ratings", "rating_mean", "rating_weekly", "rating_trend", "low_ratings", "satisfied_share"):
         total[name] = everything.get(name, 0 if name in ("ratings", "low_ratings") else None)
     return total
 
@@ -173,18 +298,41 @@ def as_csv(report: dict[str, Any]) -> str:
 # The terminal shows the report in two tables that fit a wide terminal; the CSV has it whole.
 TERMINAL_TABLES = (
     (
-        "Volume, SLA and processing time (working days)",
+        "Volume and SLA at the service point",
         (
             "procedure",
             "received",
             "completed",
             "open",
             "cancelled",
-            "closed_on_time",
-            "closed_late",
+            "on_time",
+            "late",
             "sla_compliance",
+            "sla_compliance_counter",
+            "sla_compliance_online",
+            "sla_compliance_home_visit",
+            "standard_unit",
             "working_days_median",
-            "working_days_p90",
+            "minutes_median",
+            "minutes_p90",
+        ),
+    ),
+    (
+        "Breaches told, one-time notice, papers saved, the counter",
+        (
+            "procedure",
+            "breaches",
+            "breach_notices_applicant",
+            "breach_notices_supervisor",
+            "breaches_without_contact",
+            "notice_rounds",
+            "cases_with_notice",
+            "cases_more_than_one_notice",
+            "papers_saved",
+            "tickets",
+            "waiting_minutes_median",
+            "waiting_minutes_p90",
+            "service_minutes_median",
         ),
     ),
     (
@@ -195,6 +343,7 @@ TERMINAL_TABLES = (
             "supplement_rounds_per_case",
             "ratings",
             "rating_mean",
+            "satisfied_share",
             "rating_weekly",
             "rating_trend",
             "low_ratings",
@@ -208,7 +357,16 @@ TERMINAL_TABLES = (
 
 
 def as_tables(report: dict[str, Any]) -> str:
-    return "\n\n".join(f"{title}\n\n{as_table(report, columns)}" for title, columns in TERMINAL_TABLES)
+    tables = [f"{title}\n\n{as_table(report, columns)}" for title, columns in TERMINAL_TABLES]
+    if report.get("review"):
+        tables.append(f"Review indicators against the office's targets\n\n{review_table(report['review'])}")
+    return "\n\n".join(tables)
+
+
+def review_table(indicators: list[dict]) -> str:
+    columns = ("indicator", "value", "target", "status", "previous", "change")
+    review = {"rows": [{name: row.get(name) for name in columns} for row in indicators]}
+    return as_table(review, columns)
 
 
 def as_table(report: dict[str, Any], columns: tuple[str, ...] | None = None) -> str:
@@ -228,8 +386,24 @@ SHORT = {
     "received": "recv",
     "completed": "done",
     "cancelled": "canc",
-    "closed_on_time": "ontime",
-    "closed_late": "late",
+    "on_time": "ontime",
+    "sla_compliance_counter": "SLA_ctr",
+    "sla_compliance_online": "SLA_onl",
+    "sla_compliance_home_visit": "SLA_home",
+    "standard_unit": "unit",
+    "minutes_median": "min_med",
+    "minutes_p90": "min_p90",
+    "breach_notices_applicant": "told_appl",
+    "breach_notices_supervisor": "told_sup",
+    "breaches_without_contact": "no_contact",
+    "notice_rounds": "notices",
+    "cases_with_notice": "notice_cases",
+    "cases_more_than_one_notice": "notice>1",
+    "papers_saved": "papers",
+    "waiting_minutes_median": "wait_med",
+    "waiting_minutes_p90": "wait_p90",
+    "service_minutes_median": "serve_med",
+    "satisfied_share": "satisfied",
     "sla_compliance": "SLA",
     "working_days_median": "wd_med",
     "working_days_p90": "wd_p90",

@@ -18,11 +18,15 @@ const ROUTES = [
   [/^#\/dashboard$/, "./dashboard.js", "dashboardPage", ["supervisor", "auditor", "admin"]],
   [/^#\/audit$/, "./auditor.js", "auditPage", ["supervisor", "auditor", "admin"]],
   [/^#\/queues$/, "./supervisor.js", "queuesPage", ["supervisor", "admin"]],
+  [/^#\/queue\/display$/, "./queue.js", "displayPage", null],
+  [/^#\/queue\/kiosk$/, "./queue.js", "kioskPage", ["kiosk", "clerk", "supervisor", "admin"]],
+  [/^#\/queue\/counter$/, "./queue.js", "counterQueuePage", ["clerk", "supervisor", "admin"]],
 ];
 
 const NAV = [
   ["#/inbox", "nav_inbox", ["clerk", "supervisor"]],
   ["#/counter", "nav_counter", ["clerk", "supervisor"]],
+  ["#/queue/counter", "nav_queue", ["clerk", "supervisor"]],
   ["#/cases", "nav_cases", ["clerk", "supervisor", "auditor", "admin"]],
   ["#/dashboard", "nav_dashboard", ["supervisor", "auditor", "admin"]],
   ["#/queues", "nav_queues", ["supervisor", "admin"]],
@@ -33,6 +37,7 @@ const NAV = [
 ];
 
 function homeRoute() {
+  if (session.hasRole("kiosk")) return "#/queue/kiosk";
   if (session.hasRole("clerk")) return "#/inbox";
   if (session.hasRole("designer")) return "#/designer";
   if (session.hasRole("supervisor", "auditor", "admin")) return "#/dashboard";
