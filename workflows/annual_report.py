@@ -181,8 +181,9 @@ def annual_pdf(review: dict, office_name: str = "戶政事務所 Household Regis
 def _indicator_table(pdf, review: dict) -> None:
     months = review["months"]
     goals = {row["indicator"]: row for row in review["indicators"]}
-    name_w, cell_w, year_w, target_w, status_w = 62, 14.5, 18, 18, 22
-    pdf.set_font("cjk", size=7)
+    # A4 landscape leaves 277 mm: the name, twelve months, the year, the target and the status.
+    name_w, cell_w, year_w, target_w, status_w = 78, 12.5, 15, 15, 19
+    pdf.set_font("cjk", size=6.5)
     pdf.set_fill_color(230, 234, 240)
     pdf.cell(name_w, 6, "指標 Indicator", border=1, fill=True)
     for month in months:
@@ -195,7 +196,7 @@ def _indicator_table(pdf, review: dict) -> None:
     for indicator in INDICATORS:
         goal = goals[indicator.key]
         pdf.set_fill_color(255, 255, 255)
-        pdf.cell(name_w, 6, f"{indicator.name_zh} {indicator.name_en}"[:60], border=1)
+        pdf.cell(name_w, 6, _fit(pdf, f"{indicator.name_zh} {indicator.name_en}", name_w - 2), border=1)
         for month in months:
             value = month["values"].get(indicator.key)
             pdf.set_fill_color(*STATUS_COLOURS[status(value, goal)])
@@ -209,6 +210,15 @@ def _indicator_table(pdf, review: dict) -> None:
         pdf.cell(
             status_w, 6, STATUS_LABELS[row["status"]], border=1, align="C", fill=True, new_x="LMARGIN", new_y="NEXT"
         )
+
+
+def _fit(pdf, text: str, width: float) -> str:
+    """The text, shortened with an ellipsis until it fits the width at the current font."""
+    if pdf.get_string_width(text) <= width:
+        return text
+    while text and pdf.get_string_width(text + "…") > width:
+        text = text[:-1]
+    return text + "…"
 
 
 def _improvement_table(pdf, review: dict) -> None:

@@ -21,10 +21,14 @@ from datetime import date, datetime, timedelta
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
 from engine import InvalidInput
 from engine.audit import FeedbackRules, Period, compare_versions, element_feedback, month_of, reports, share, summary
+from engine.storage import QueueTicket, QueueTicketCase, SurveyAnswer
 
 from .calendar import OFFICE_CLOSES, OFFICE_OPENS, OFFICE_ZONE, WorkingCalendar
+from .surveys import SATISFIED_MIN, question_label
 
 SUPPLEMENT_MESSAGE = "documents_supplied"
 COMPLAINT_PREFIX = "complaint"
@@ -337,11 +341,79 @@ def step_feedback(ctx: ReportContext) -> list[dict]:
     return element_feedback(ctx.engine, ctx.procedure, ctx.period, rules, ctx.now)
 
 
+RECEIVE_ELEMENT = "receive_application"
+
+
+def complaints_by_category(ctx: ReportContext) -> list[dict]:
+    """Complaints received in the period by category and source (how they came), with the
+    answer time in working days (to the service point: the answer sent)."""
+    with ctx.engine.read() as session:
+        cases = reports.cases_received_in(session, ctx.period, prefix=COMPLAINT_PREFIX)
+        received = reports.events_of_cases(session, [case.id for case in cases], ["task_completed"])
+    groups: dict[tuple, dict] = defaultdict(lambda: {"received": 0, "answered": 0, "answered_on_time": 0, "_days": []})
+    for case in cases:
+        form = next(
+            (e.payload.get("data") or {} for e in received.get(case.id, ()) if e.element_id == RECEIVE_ELEMENT), {}
+        )
+        row = groups[(form.get("category") or "unknown", form.get("channel_received") or case.channel)]
+        row["received"] += 1
+        stop = clock_stop(case) if case.status != "cancelled" else None
+        if stop is not None:
+            row["answered"] += 1
+            row["answered_on_time"] += not is_late(case, ctx.now)
+            row["_days"].append(ctx.clock.working_days(case.received_at, stop))
+    return [
+        {
+            "category": key[0],
+            "source": key[1],
+            **row,
+            "answer_median_working_days": summary(row["_days"])["median"],
+        }
+        for key, row in sorted(groups.items())
+    ]
+
+
+def queue_tickets_in(engine, period: Period) -> list[dict]:
+    """Tickets issued in the period with their waiting and service minutes and linked cases."""
+    with engine.read() as session:
+        rows = session.scalars(
+            select(QueueTicket).where(QueueTicket.issued_at >= period.start, QueueTicket.issued_at < period.end)
+        ).all()
+        links: dict[int, list[str]] = defaultdict(list)
+        ids = [row.id for row in rows]
+        for start in range(0, len(ids), 900):
+            for ticket_id, case_id in session.execute(
+                select(QueueTicketCase.ticket_id, QueueTicketCase.case_id).where(
+                    QueueTicketCase.ticket_id.in_(ids[start : start + 900])
+                )
+            ):
+                links[ticket_id].append(case_id)
+        return [
+            {
+                "id": row.id,
+                "number": row.number,
+                "service": row.service,
+                "status": row.status,
+                "counter": row.counter,
+                "issued_at": row.issued_at,
+                "hour": row.issued_at.astimezone(OFFICE_ZONE).hour,
+                "waiting_minutes": _minutes(row.issued_at, row.called_at),
+                "service_minutes": _minutes(row.started_at or row.called_at, row.finished_at)
+                if row.status == "done"
+                else None,
+                "case_ids": links.get(row.id, []),
+            }
+            for row in rows
+        ]
+
+
+def _minutes(start, end) -> float | None:
+    return None if start is None or end is None else (end - start).total_seconds() / 60
+
+
 def counter_queue(ctx: ReportContext) -> list[dict]:
     """Queue tickets issued in the period by kind of service, counter and hour of issue: served,
     not there when called, waiting and service minutes."""
-    from .review import queue_tickets_in
-
     groups: dict[tuple, list] = defaultdict(list)
     for ticket in queue_tickets_in(ctx.engine, ctx.period):
         groups[(ticket["service"], ticket["counter"] or "-", ticket["hour"])].append(ticket)
@@ -369,8 +441,6 @@ def counter_queue(ctx: ReportContext) -> list[dict]:
 
 def complaint_categories(ctx: ReportContext) -> list[dict]:
     """Complaints by category and source, with how many were answered on time and how fast."""
-    from .review import complaints_by_category
-
     rows = complaints_by_category(ctx)
     for row in rows:
         row.pop("_days", None)
@@ -381,10 +451,6 @@ def surveys(ctx: ReportContext) -> list[dict]:
     """Survey answers by month, question set (by channel) and question: answers, mean, share
     satisfied (4-5); the months side by side are the trend."""
     from sqlalchemy import select
-
-    from engine.storage import SurveyAnswer
-
-    from .surveys import SATISFIED_MIN, question_label
 
     with ctx.engine.read() as session:
         answers = session.execute(

@@ -19,16 +19,24 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.audit import Period, quantile, reports, share
-from engine.storage import Definition, QueueTicket, QueueTicketCase, ReportTarget, SurveyAnswer
+from engine.storage import Definition, ReportTarget, SurveyAnswer
 
 from .calendar import OFFICE_ZONE
-from .reports import COMPLAINT_PREFIX, LOW_RATING_MAX, ReportContext, clock_stop, is_late, judged_cases, office_time
+from .reports import (
+    LOW_RATING_MAX,
+    ReportContext,
+    clock_stop,
+    complaints_by_category,
+    is_late,
+    judged_cases,
+    office_time,
+    queue_tickets_in,
+)
 from .surveys import SATISFIED_MIN
 
 CHANNELS = ("counter", "online", "home_visit")
 NOTICE_ELEMENT = "issue_notice"  # the one-time notice (一次告知) of the shared document check
 FOLLOW_UP_ELEMENT = "follow_up_rating"  # the supervisor's follow-up of a low rating
-RECEIVE_ELEMENT = "receive_application"
 # The agency answers that replace a paper the applicant would otherwise bring (書表減量).
 PAPER_REPLACED = {
     "household_registration/identity_check": (
@@ -248,35 +256,6 @@ def _complaint_figures(ctx: ReportContext, result: dict) -> None:
     result["complaints_by_category"] = rows
 
 
-def complaints_by_category(ctx: ReportContext) -> list[dict]:
-    """Complaints received in the period by category and source (how they came), with the
-    answer time in working days (to the service point: the answer sent)."""
-    with ctx.engine.read() as session:
-        cases = reports.cases_received_in(session, ctx.period, prefix=COMPLAINT_PREFIX)
-        received = reports.events_of_cases(session, [case.id for case in cases], ["task_completed"])
-    groups: dict[tuple, dict] = defaultdict(lambda: {"received": 0, "answered": 0, "answered_on_time": 0, "_days": []})
-    for case in cases:
-        form = next(
-            (e.payload.get("data") or {} for e in received.get(case.id, ()) if e.element_id == RECEIVE_ELEMENT), {}
-        )
-        row = groups[(form.get("category") or "unknown", form.get("channel_received") or case.channel)]
-        row["received"] += 1
-        stop = clock_stop(case) if case.status != "cancelled" else None
-        if stop is not None:
-            row["answered"] += 1
-            row["answered_on_time"] += not is_late(case, ctx.now)
-            row["_days"].append(ctx.clock.working_days(case.received_at, stop))
-    return [
-        {
-            "category": key[0],
-            "source": key[1],
-            **row,
-            "answer_median_working_days": _rounded(quantile(row["_days"], 0.5)),
-        }
-        for key, row in sorted(groups.items())
-    ]
-
-
 def _follow_up_figures(ctx: ReportContext, result: dict) -> None:
     """Low-rating follow-ups opened in the period: how many closed, how fast (working days)."""
     with ctx.engine.read() as session:
@@ -320,44 +299,6 @@ def _queue_figures(ctx: ReportContext, result: dict) -> None:
     result["waiting_minutes_p90"] = _rounded(quantile(waits, 0.9))
     service = [t["service_minutes"] for t in tickets if t["service_minutes"] is not None]
     result["service_minutes"] = _rounded(quantile(service, 0.5))
-
-
-def queue_tickets_in(engine, period: Period) -> list[dict]:
-    """Tickets issued in the period with their waiting and service minutes and linked cases."""
-    with engine.read() as session:
-        rows = session.scalars(
-            select(QueueTicket).where(QueueTicket.issued_at >= period.start, QueueTicket.issued_at < period.end)
-        ).all()
-        links: dict[int, list[str]] = defaultdict(list)
-        ids = [row.id for row in rows]
-        for start in range(0, len(ids), 900):
-            for ticket_id, case_id in session.execute(
-                select(QueueTicketCase.ticket_id, QueueTicketCase.case_id).where(
-                    QueueTicketCase.ticket_id.in_(ids[start : start + 900])
-                )
-            ):
-                links[ticket_id].append(case_id)
-        return [
-            {
-                "id": row.id,
-                "number": row.number,
-                "service": row.service,
-                "status": row.status,
-                "counter": row.counter,
-                "issued_at": row.issued_at,
-                "hour": row.issued_at.astimezone(OFFICE_ZONE).hour,
-                "waiting_minutes": _minutes(row.issued_at, row.called_at),
-                "service_minutes": _minutes(row.started_at or row.called_at, row.finished_at)
-                if row.status == "done"
-                else None,
-                "case_ids": links.get(row.id, []),
-            }
-            for row in rows
-        ]
-
-
-def _minutes(start, end) -> float | None:
-    return None if start is None or end is None else (end - start).total_seconds() / 60
 
 
 def _rounded(value: float | None, digits: int = 2) -> float | None:

@@ -100,14 +100,14 @@ class Board(MethodView):
 
 @blp.route("/tickets")
 class Tickets(MethodView):
-    @secured(blp, KIOSK, *COUNTER_STAFF, errors=(422,))
+    @secured(blp, KIOSK, *COUNTER_STAFF, errors=(400, 409, 422))
     @blp.arguments(IssueTicketSchema)
     @blp.response(201, TicketSchema)
     def post(self, body):
         """Issue a ticket for a kind of service (the kiosk, or a clerk for a visitor)."""
         return engine().queue.issue(body["service"], actor=current_principal().username)
 
-    @secured(blp, *COUNTER_STAFF)
+    @secured(blp, *COUNTER_STAFF, errors=(422,))
     @blp.arguments(TicketListArgsSchema, location="query")
     @blp.response(200, TicketSchema(many=True))
     def get(self, args):
@@ -117,7 +117,7 @@ class Tickets(MethodView):
 
 @blp.route("/calls")
 class Calls(MethodView):
-    @secured(blp, *COUNTER_STAFF, errors=(409, 422))
+    @secured(blp, *COUNTER_STAFF, errors=(400, 409, 422))
     @blp.arguments(CallSchema)
     @blp.response(200, TicketSchema)
     @blp.alt_response(204, description="nobody is waiting")
@@ -141,16 +141,16 @@ def _ticket_action(name: str, doc: str):
     return Action
 
 
-blp.route("/tickets/<int:ticket_id>/start")(
+blp.route("/tickets/<int(max=2147483647):ticket_id>/start")(
     _ticket_action("start", "The visitor is at the counter: the service begins.")
 )
-blp.route("/tickets/<int:ticket_id>/finish")(_ticket_action("finish", "The visit is done."))
-blp.route("/tickets/<int:ticket_id>/no-show")(_ticket_action("no_show", "Called, and nobody came."))
+blp.route("/tickets/<int(max=2147483647):ticket_id>/finish")(_ticket_action("finish", "The visit is done."))
+blp.route("/tickets/<int(max=2147483647):ticket_id>/no-show")(_ticket_action("no_show", "Called, and nobody came."))
 
 
-@blp.route("/tickets/<int:ticket_id>/cases")
+@blp.route("/tickets/<int(max=2147483647):ticket_id>/cases")
 class TicketCases(MethodView):
-    @secured(blp, *COUNTER_STAFF, errors=(404, 409, 422))
+    @secured(blp, *COUNTER_STAFF, errors=(400, 404, 409, 422))
     @blp.arguments(LinkCaseSchema)
     @blp.response(200, TicketSchema)
     def post(self, body, ticket_id):

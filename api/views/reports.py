@@ -92,6 +92,14 @@ def _today():
 class Review(MethodView):
     @secured(blp, *HISTORY_READERS, errors=(422,))
     @blp.arguments(ReviewArgsSchema, location="query")
+    @blp.doc(
+        responses={
+            "200": {
+                "description": "the month's indicators",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            }
+        }
+    )
     def get(self, args):
         """The month's review figures (平時查核): each indicator with its value, the office's target,
         red/amber/green and the change from the month before, and the counts behind them."""
@@ -111,7 +119,7 @@ class Targets(MethodView):
 
 @blp.route("/reports/targets/<string:indicator>")
 class Target(MethodView):
-    @secured(blp, SUPERVISOR, ADMIN, errors=(422,))
+    @secured(blp, SUPERVISOR, ADMIN, errors=(400, 422))
     @blp.arguments(TargetInputSchema)
     @blp.response(200, TargetSchema)
     def put(self, body, indicator):

@@ -57,7 +57,7 @@ class CaseSurvey(MethodView):
         """The questions of the case's survey (chosen by its channel) and what was answered already."""
         return _survey(case_for_applicant(number, args["code"]))
 
-    @problems(blp, 404, 409, 422, 429)
+    @problems(blp, 400, 404, 409, 422, 429)
     @blp.arguments(AnswersSchema)
     @blp.response(201, SurveySchema)
     def post(self, body, number):

@@ -20,7 +20,7 @@ from engine.cases.workflow_cache import CachedWorkflow, WorkflowCache
 from engine.clock import Clock, ManualClock, TaskIdSequence, execution_context
 from engine.definitions.deployments import Deployments, ParsedDefinition
 from engine.errors import Conflict
-from engine.events import CASE_CANCELLED, CASE_COMPLETED, PendingEvent
+from engine.events import CASE_CANCELLED, CASE_COMPLETED, CASE_OVERDUE, PendingEvent
 from engine.registries import FormFormats, NotificationPolicy, ProcedureCatalogue, ServiceOperators
 from engine.results import CaseChanged, OpenTask
 from engine.storage import store
@@ -120,6 +120,10 @@ class CaseChanges:
                 )
             workflow.script_engine = self._script_engine_factory(gateway)
             observed = inspect(workflow) if inspect is not None else []
+            # The clock may have run past the due date before this command (the scheduler had
+            # not come by yet): that breach stands, whatever the command does to the due date.
+            passed = self._sla.breach(case, now)
+            observed = [*observed, passed] if passed is not None else observed
             runtime.apply_change(workflow, event.type, event.payload)
             if after_change is not None:
                 after_change(workflow)
@@ -216,7 +220,8 @@ class CaseChanges:
         else:
             store.save_case(conn, case, read_version)
         store.append_events(conn, rows)
-        if breach is not None:  # told in the same transaction: a breach exists only with its notices
+        # Told in the same transaction: a breach exists only with its notices.
+        if any(e.type == CASE_OVERDUE for group in [*(g for g, _s in earlier or []), events] for e in group):
             notices.queue(conn, case, "sla_breach", now, self._notifications, self._catalogue)
         ready = runtime.ready_tasks(workflow) if case.status == "running" else []
         projections.sync_inbox(conn, case, ready_before, ready, now, completed_task)

@@ -64,12 +64,17 @@ class MoveCommands(CaseChanges):
                 workflow = moving.move_workflow(
                     workflow, target, self._script_engine_factory(RecordedServiceGateway([]))
                 )
+                passed = self._sla.breach(case, now)  # the clock ran past the due date before the move
                 case.definition_id = target.id
                 released = _claims_in_other_lanes(store.open_tasks(conn, case.id), runtime.ready_tasks(workflow))
                 # Where the case waits may pause the SLA clock in one version and not in the
                 # other: the clock follows.
                 events, earlier = self._follow_sla_clock(
-                    case, workflow, now, [event, *released], (self._sla.pause_or_resume, self._sla.delivery)
+                    case,
+                    workflow,
+                    now,
+                    [event, *released, *([passed] if passed is not None else [])],
+                    (self._sla.pause_or_resume, self._sla.delivery),
                 )
             opened, wake_at = self._persist(
                 conn,

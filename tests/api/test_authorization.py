@@ -41,6 +41,7 @@ DESIGNERS = ("designer", "admin")
 # Tasks of the transcript procedure are in lane "Clerk": records_clerk is a clerk outside it.
 IN_LANE_CLERK = ("clerk", "supervisor")
 TASK_READERS = ("clerk", "supervisor", "auditor", "admin")
+COUNTER = ("clerk", "records_clerk", "supervisor", "admin")  # the kiosk role is not among the callers
 
 
 def admits(*callers: str, ok: int = 200) -> dict[str, int]:
@@ -104,6 +105,15 @@ class World:
         if claimed_by:
             self.engine.handle(cmd.ClaimTask(task.id, claimed_by))
         return task.id
+
+    def ticket(self, stage: str = "waiting") -> int:
+        """A counter-queue ticket: waiting, or called to counter 9."""
+        ticket = self.engine.queue.issue("certificate", "kiosk")
+        if stage == "called":
+            while (called := self.engine.queue.call_next("9", "clerk", ["certificate"])) is not None:
+                if called.id == ticket.id:
+                    break
+        return ticket.id
 
     def dgpa_file(self) -> bytes:
         """A DGPA calendar for 2027, different at each call (a revised edition)."""
@@ -326,6 +336,63 @@ MATRIX: dict[tuple[str, str], Row] = {
         lambda w, c: Request("GET", f"/api/cases/{w.case().case_id}/proof"),
     ),
     ("/api/reports", "GET"): (admits(*HISTORY), lambda w, c: Request("GET", "/api/reports")),
+    ("/api/reports/review", "GET"): (admits(*HISTORY), lambda w, c: Request("GET", "/api/reports/review")),
+    ("/api/reports/targets", "GET"): (admits(*HISTORY), lambda w, c: Request("GET", "/api/reports/targets")),
+    ("/api/reports/targets/<string:indicator>", "PUT"): (
+        admits(*CALENDAR_EDITORS),
+        lambda w, c: Request("PUT", "/api/reports/targets/satisfaction", json={"target": 0.9, "amber": 0.05}),
+    ),
+    ("/api/reports/annual", "GET"): (
+        admits(*HISTORY),
+        lambda w, c: Request("GET", "/api/reports/annual", query={"format": "csv"}),
+    ),
+    # ---- the counter queue: the board and the kinds of service are public, the counter is staff's
+    ("/api/queue/services", "GET"): (everyone(200), lambda w, c: Request("GET", "/api/queue/services")),
+    ("/api/queue/board", "GET"): (everyone(200), lambda w, c: Request("GET", "/api/queue/board")),
+    ("/api/queue/tickets", "POST"): (
+        admits(*COUNTER, ok=201),
+        lambda w, c: Request("POST", "/api/queue/tickets", json={"service": "certificate"}),
+    ),
+    ("/api/queue/tickets", "GET"): (admits(*COUNTER), lambda w, c: Request("GET", "/api/queue/tickets")),
+    ("/api/queue/calls", "POST"): (
+        admits(*COUNTER),
+        lambda w, c: (w.ticket(), Request("POST", "/api/queue/calls", json={"counter": "1"}))[1],
+    ),
+    ("/api/queue/tickets/<int(max=2147483647):ticket_id>/start", "POST"): (
+        admits(*COUNTER),
+        lambda w, c: Request("POST", f"/api/queue/tickets/{w.ticket('called')}/start"),
+    ),
+    ("/api/queue/tickets/<int(max=2147483647):ticket_id>/finish", "POST"): (
+        admits(*COUNTER),
+        lambda w, c: Request("POST", f"/api/queue/tickets/{w.ticket('called')}/finish"),
+    ),
+    ("/api/queue/tickets/<int(max=2147483647):ticket_id>/no-show", "POST"): (
+        admits(*COUNTER),
+        lambda w, c: Request("POST", f"/api/queue/tickets/{w.ticket('called')}/no-show"),
+    ),
+    ("/api/queue/tickets/<int(max=2147483647):ticket_id>/cases", "POST"): (
+        admits(*COUNTER),
+        lambda w, c: Request(
+            "POST", f"/api/queue/tickets/{w.ticket('called')}/cases", json={"case_number": w.case().number}
+        ),
+    ),
+    # ---- the satisfaction survey: the applicant's, by number and access code (no account)
+    ("/api/public/cases/<string(maxlength=20):number>/survey", "GET"): (
+        everyone(200),
+        lambda w, c: (
+            lambda case: Request("GET", f"/api/public/cases/{case.number}/survey", query={"code": case.access_code})
+        )(w.case()),
+    ),
+    ("/api/public/cases/<string(maxlength=20):number>/survey", "POST"): (
+        everyone(201),
+        lambda w, c: (
+            lambda case: Request(
+                "POST",
+                f"/api/public/cases/{case.number}/survey",
+                json={"code": case.access_code, "answers": {"counter_courtesy": 5}},
+            )
+        )(w.case("awaiting_rating")),
+    ),
     ("/api/reports/<string:name>", "GET"): (admits(*HISTORY), lambda w, c: Request("GET", "/api/reports/sla")),
     ("/api/mining/xes", "GET"): (admits(*HISTORY), lambda w, c: Request("GET", "/api/mining/xes")),
     ("/api/mining/ocel", "GET"): (admits(*HISTORY), lambda w, c: Request("GET", "/api/mining/ocel")),

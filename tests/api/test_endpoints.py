@@ -205,6 +205,23 @@ def walk_every_endpoint(call, app) -> None:
     assert "核發謄本 Issue transcript" in public["steps_done"]
     rated = walk("POST", f"/api/public/cases/{number}/rating", 201, json={"code": code, "score": 5}).json
     assert rated == {"number": number, "score": 5, "recorded": True}
+    survey = walk("GET", f"/api/public/cases/{number}/survey", 200, query={"code": code}).json
+    first_question = survey["questions"][0]["key"]
+    answers = {"code": code, "answers": {first_question: 4}}
+    assert walk("POST", f"/api/public/cases/{number}/survey", 201, json=answers).json["answered"] == {first_question: 4}
+
+    # --- the counter queue: a ticket from the kiosk, called, served, linked to the case
+    kinds = walk("GET", "/api/queue/services", 200).json
+    ticket = walk("POST", "/api/queue/tickets", 201, user="clerk", json={"service": kinds[0]["service"]}).json
+    called = walk("POST", "/api/queue/calls", 200, user="clerk", json={"counter": "1"}).json
+    assert called["id"] == ticket["id"] and walk("GET", "/api/queue/board", 200).json["now_serving"]
+    walk("POST", f"/api/queue/tickets/{ticket['id']}/start", 200, user="clerk")
+    walk("POST", f"/api/queue/tickets/{ticket['id']}/cases", 200, user="clerk", json={"case_number": number})
+    walk("POST", f"/api/queue/tickets/{ticket['id']}/finish", 200, user="clerk")
+    gone = walk("POST", "/api/queue/tickets", 201, user="clerk", json={"service": kinds[0]["service"]}).json
+    walk("POST", "/api/queue/calls", 200, user="clerk", json={"counter": "1"})
+    walk("POST", f"/api/queue/tickets/{gone['id']}/no-show", 200, user="clerk")
+    assert [t["status"] for t in walk("GET", "/api/queue/tickets", 200, user="clerk").json] == ["done", "no_show"]
     assert walk("GET", f"/api/cases/{case_id}", 200, user="supervisor").json["status"] == "completed"
 
     # --- a second case gets its rating as a BPMN message from a clerk; a third is cancelled
@@ -255,6 +272,12 @@ def walk_every_endpoint(call, app) -> None:
     assert "sla" in {report["name"] for report in walk("GET", "/api/reports", 200, user="supervisor").json}
     sla = walk("GET", "/api/reports/sla", 200, user="supervisor").json
     assert sla["rows"][0]["procedure"] == "household_transcript", sla
+    review = walk("GET", "/api/reports/review", 200, user="supervisor").json
+    assert review["indicators"][0]["indicator"] == "sla_compliance"
+    walk("PUT", "/api/reports/targets/satisfaction", 200, user="supervisor", json={"target": 0.9, "amber": 0.05})
+    assert {t["indicator"] for t in walk("GET", "/api/reports/targets", 200, user="auditor").json} >= {"satisfaction"}
+    annual = walk("GET", "/api/reports/annual", 200, user="auditor", query={"format": "csv"})
+    assert annual.body.startswith(b"section,indicator")
     assert walk("GET", "/api/mining/xes", 200, user="auditor").body.count(b"<trace>") == 3
     assert len(walk("GET", "/api/mining/ocel", 200, user="auditor").json["objects"]) >= 3
 

@@ -126,6 +126,8 @@ def existing(engine, transcript) -> dict:
         "month": ["2026-03", "2026-12"],
         "document_id": document_ids,
         "challenge_id": [challenge.challenge_id],
+        "indicator": ["sla_compliance", "waiting_minutes"],
+        "ticket_id": [engine.queue.issue("certificate", "kiosk").id for _ in range(3)],
     }
 
 

@@ -20,8 +20,17 @@ from engine.audit import Period, reports, share, summary
 from engine.storage import QueueTicket
 
 from ..calendar import OFFICE_ZONE
-from ..reports import LOW_RATING_MAX, MINUTE_UNITS, clock_stop, is_late, office_time, run_report, standard_unit
-from ..review import CHANNELS, NOTICE_ELEMENT, PAPER_REPLACED, monthly_review, queue_tickets_in
+from ..reports import (
+    LOW_RATING_MAX,
+    MINUTE_UNITS,
+    clock_stop,
+    is_late,
+    office_time,
+    queue_tickets_in,
+    run_report,
+    standard_unit,
+)
+from ..review import CHANNELS, NOTICE_ELEMENT, PAPER_REPLACED, monthly_review
 from ..surveys import SATISFIED_MIN
 
 ALL = "(all)"
