@@ -44,6 +44,7 @@ BROWSER_USERS = {
     "lead": (["supervisor"], ["Supervisor", "Clerk"]),
     "inspector": (["auditor"], []),
     "modeller": (["designer"], []),
+    "ticket_machine": (["kiosk"], []),
 }
 
 

@@ -1,8 +1,8 @@
 // Supervisors and auditors: SLA compliance, backlog and ratings as charts (each with its table),
 // and the per-element bottleneck figures as a heat map on the procedure's diagram.
-import { api } from "./api.js";
-import { h, loadScript, table } from "./dom.js";
-import { procedureName, t } from "./i18n.js";
+import { api, session } from "./api.js";
+import { h, loadScript, notice, table } from "./dom.js";
+import { currentLanguage, procedureName, t } from "./i18n.js";
 import { elementsOf, showDiagram } from "./bpmn.js";
 
 const COLORS = ["#0b4f8a", "#a4161a", "#1d6b32", "#7a4f00"];
@@ -49,6 +49,52 @@ function chartFigure(id, title, keys, datasets, options = {}, drill = null) {
   return figure;
 }
 
+const SHARE_UNITS = new Set(["share"]);
+
+function shown(value, unit) {
+  if (value === null || value === undefined) return "—";
+  return SHARE_UNITS.has(unit) ? `${(value * 100).toFixed(1)}%` : String(value);
+}
+
+function ragBadge(status) {
+  return status ? h("span", { class: `badge rag-${status}` }, t(`rag_${status}`)) : "—";
+}
+
+/** The month's review (平時查核): each indicator against the office's target, red/amber/green,
+ * and the change from the month before; the annual review (年度查核) as CSV or PDF. */
+function reviewSection() {
+  const month = h("input", { type: "month", id: "review-month" });
+  const body = h("div", { id: "review-table" });
+  const message = h("div");
+  const section = h("section", { "aria-labelledby": "review-heading" }, h("h2", { id: "review-heading" }, t("review_title")),
+    h("form", { class: "actions", onsubmit: (event) => { event.preventDefault(); load(); } },
+      h("label", { for: "review-month" }, t("review_month")), month,
+      h("button", { type: "submit", class: "secondary", id: "review-show" }, t("show")),
+      h("button", { type: "button", class: "secondary", id: "annual-csv", onclick: () => download("csv") }, t("annual_csv")),
+      h("button", { type: "button", class: "secondary", id: "annual-pdf", onclick: () => download("pdf") }, t("annual_pdf"))),
+    message, body);
+
+  async function load() {
+    const review = await api(`/api/reports/review${month.value ? `?month=${month.value}` : ""}`);
+    const name = (row) => (currentLanguage() === "en" ? row.name_en : row.name_zh);
+    body.replaceChildren(table(t("review_caption", { month: review.month }),
+      [t("review_indicator"), t("review_value"), t("review_target"), t("review_status"), t("review_previous"), t("review_change")],
+      review.indicators.map((row) => [name(row), shown(row.value, row.unit), shown(row.target, row.unit), ragBadge(row.status),
+        shown(row.previous, row.unit), row.change === null ? "—" : shown(row.change, row.unit)]), { id: "review-indicators" }));
+  }
+
+  async function download(format) {
+    const year = (month.value || new Date().toISOString()).slice(0, 4);
+    try {
+      const response = await fetch(`/api/reports/annual?year=${year}&format=${format}`, { headers: { Authorization: `Bearer ${session.token}` } });
+      if (!response.ok) throw new Error((await response.json().catch(() => ({}))).detail || `HTTP ${response.status}`);
+      const link = h("a", { href: URL.createObjectURL(await response.blob()), download: `annual-review-${year}.${format}` });
+      document.body.append(link); link.click(); link.remove();
+    } catch (failure) { message.replaceChildren(notice("bad", failure.message)); }
+  }
+  return { section, load };
+}
+
 /** The office's month so far: the first of this month to today (office time). */
 function thisMonth() {
   const today = new Date().toLocaleDateString("en-CA", { timeZone: "Asia/Taipei" });
@@ -67,12 +113,14 @@ export async function dashboardPage(main, params) {
   const measure = h("select", { id: "heat-measure" }, ["waiting_median", "working_median", "breach_rate"].map((key) =>
     h("option", { value: key }, t(key))));
   const heat = h("div", { id: "heatmap" });
+  const review = reviewSection();
   main.append(h("h1", {}, t("dashboard_title")),
     h("form", { class: "actions", onsubmit: (event) => { event.preventDefault(); loadCharts(); } },
       h("label", { for: "period-first" }, t("period_from")), first,
       h("label", { for: "period-last" }, t("period_to")), last,
       h("button", { type: "submit", class: "secondary" }, t("show"))),
     charts,
+    review.section,
     h("section", { "aria-labelledby": "heat-heading" }, h("h2", { id: "heat-heading" }, t("heatmap")),
       h("form", { class: "actions", onsubmit: (event) => { event.preventDefault(); loadHeat(); } },
         h("label", { for: "heat-procedure" }, t("procedure")), heatProcedure,
@@ -152,5 +200,6 @@ export async function dashboardPage(main, params) {
   }
 
   await loadCharts();
+  await review.load();
   if (definitions.length) await loadHeat();
 }
