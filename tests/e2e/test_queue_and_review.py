@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import check_accessibility, sign_in, wait_ready
+from .conftest import carried_case, check_accessibility, sign_in, wait_ready
 
 pytestmark = pytest.mark.e2e
 
@@ -73,3 +73,21 @@ def test_the_dashboard_shows_the_review_against_the_targets(page, web, api_as):
     page.wait_for_selector("#review-indicators")
     assert "Met" in page.locator("#review-indicators tr", has_text="Breaches of the standard time").inner_text()
     check_accessibility(page, "dashboard-review-en")
+
+
+def test_the_applicant_sees_when_the_service_was_delivered_and_answers_the_survey(page, web, api_as):
+    case = carried_case(api_as)
+    page.goto(web.url(f"/app/#/status?number={case['number']}"))
+    wait_ready(page, "status")
+    page.fill("#status-code", case["access_code"])
+    page.click("#look-up")
+    page.wait_for_selector("#survey-form")
+    facts = page.inner_text("#status-result")
+    assert "如期完成服務" in facts and "完成服務時間" in facts  # judged at the service point
+    page.get_by_role("group", name="等候時間是否合理").get_by_label("5").check()
+    page.get_by_role("group", name="承辦人員態度是否親切").get_by_label("4").check()
+    check_accessibility(page, "status-survey")
+    page.click("#submit-survey")
+    page.wait_for_selector("#survey .notice.ok")
+    answered = api_as("GET", f"/api/public/cases/{case['number']}/survey", query={"code": case["access_code"]}).json
+    assert answered["answered"] == {"counter_waiting": 5, "counter_courtesy": 4}

@@ -1,7 +1,7 @@
 // Applicants (no account): a case's status by number + access code, and the rating form.
 import { api, ApiError } from "./api.js";
 import { announce, facts, h, notice } from "./dom.js";
-import { formatTime, t } from "./i18n.js";
+import { currentLanguage, formatTime, t } from "./i18n.js";
 import { slaBadge } from "./clerk.js";
 import { receivedDocuments, supplementSection } from "./online.js";
 
@@ -40,7 +40,8 @@ async function lookUp(number, code, result, done = null) {
     done ? notice("ok", done) : null,
     supplementSection(status, code, (message) => lookUp(number, code, result, message)),
     receivedDocuments(status.received_documents),
-    ratingSection(status, code, result)].filter(Boolean));
+    ratingSection(status, code, result),
+    status.served_at || status.status === "completed" ? surveySection(status, code) : null].filter(Boolean));
   result.querySelector("#case-status-heading").focus();
 }
 
@@ -69,3 +70,37 @@ function ratingSection(status, code, result) {
   section.append(form);
   return section;
 }
+
+/** The short satisfaction survey of the case's service type (chosen by its channel), once the
+ * service is done: each question answered 1 to 5, once. */
+function surveySection(status, code) {
+  const section = h("section", { "aria-labelledby": "survey-heading", id: "survey" }, h("h2", { id: "survey-heading" }, t("survey_title")));
+  const path = `/api/public/cases/${encodeURIComponent(status.number)}/survey`;
+  api(`${path}?code=${encodeURIComponent(code)}`).then((survey) => {
+    const open = survey.questions.filter((question) => !(question.key in survey.answered));
+    if (!open.length) { section.append(h("p", {}, t("survey_done"))); return; }
+    const message = h("div");
+    const label = (question) => (currentLanguage() === "en" ? question.en : question.zh);
+    const form = h("form", { id: "survey-form", novalidate: true, onsubmit: async (event) => {
+      event.preventDefault();
+      const answers = {};
+      for (const question of open) {
+        const chosen = form.querySelector(`input[name="${question.key}"]:checked`);
+        if (chosen) answers[question.key] = Number(chosen.value);
+      }
+      if (!Object.keys(answers).length) { message.replaceChildren(notice("bad", t("survey_choose"))); return; }
+      try {
+        await api(path, { method: "POST", json: { code, answers } });
+        section.replaceChildren(h("h2", { id: "survey-heading" }, t("survey_title")), notice("ok", t("survey_thanks")));
+        announce(t("survey_thanks"));
+      } catch (failure) { message.replaceChildren(notice("bad", failure.message)); }
+    } },
+    open.map((question) => h("fieldset", { class: "choices" }, h("legend", {}, label(question)),
+      [1, 2, 3, 4, 5].map((score) => h("label", { for: `${question.key}-${score}` },
+        h("input", { type: "radio", name: question.key, id: `${question.key}-${score}`, value: score }), ` ${score}`)))),
+    message, h("div", { class: "actions" }, h("button", { type: "submit", id: "submit-survey" }, t("survey_submit"))));
+    section.append(h("p", {}, t("survey_intro")), form);
+  }).catch((failure) => section.append(notice("bad", failure.message)));
+  return section;
+}
+
