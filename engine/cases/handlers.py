@@ -376,8 +376,9 @@ class CommandHandlers(MoveCommands, DocumentCommands):
                     "paused": case.sla_paused_at is not None,
                 },
             )
+            passed = self._sla.breach(case, now)  # the clock passed the old due date before the change
             case.due_at = due
-            return self._change_case(conn, case, definition, event)
+            return self._change_case(conn, case, definition, event, extra_events=[passed] if passed else [])
 
     def record_rating(self, command: cmd.RecordRating) -> CaseChanged:
         """Store the rating and record it on the case: handed to the BPMN waiting for it, or on a

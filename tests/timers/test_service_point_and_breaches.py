@@ -5,7 +5,7 @@ scheduler at the due date, by the step that opens after it, by a calendar change
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -95,8 +95,10 @@ def test_served_late_without_any_wake_up_still_records_one_breach(engine, transc
     complete(engine, case.case_id, "issue_transcript", {"fee_paid": 15})
     row = case_row(engine, case.case_id)
     assert row.served_at == clock.now() and row.overdue_at == due
+    # The clock had passed the due date before the command that served the case: found there.
     [breach] = breaches(engine, case.case_id)
-    assert breach.payload["served_at"] is not None and breach_notices(engine, case.case_id) == TOLD
+    assert datetime.fromisoformat(breach.payload["found_at"]) == clock.now() and breach.payload["served_at"] is None
+    assert breach_notices(engine, case.case_id) == TOLD
     assert engine.verify_case(case.case_id).ok
 
 

@@ -81,6 +81,27 @@ KINDS = kinds(
         "{element}的 {property} = 「{value}」：請填寫正數，表示此元素每次完成時增加的法定處理時間（以流程的單位計）。",
     ),
     error(
+        "service-point-invalid",
+        "{element} has {property} = '{value}': write 'true' on the element where the service is delivered, or "
+        "remove the property.",
+        "{element}的 {property} = 「{value}」：請在提供服務的元素上填寫 true，或移除此屬性。",
+    ),
+    error(
+        "service-point-missing",
+        "{element} has a standard processing time, so its diagram must say where the service is delivered: add "
+        "the property {property} = true to that element (e.g. the step that issues the document or makes the "
+        "registration). The SLA clock stops there; the rating and follow-ups after it do not count.",
+        "{element}訂有標準處理時間，流程圖必須標明完成服務的位置：請在該元素（例如核發文件或完成登記的步驟）加上屬性 "
+        "{property} = true。處理時間計算至此為止，其後的評價與追蹤不計入。",
+        draft=True,
+    ),
+    error(
+        "sla-standard-unknown",
+        "{element} switches the case to the standard '{standard}' ({property}), which the catalogue does not have "
+        "for {procedure}. Its standards: {known}.",
+        "{element}將案件改依標準「{standard}」計時（{property}），但目錄中 {procedure} 沒有此標準。可用的標準：{known}。",
+    ),
+    error(
         "notice-on-wrong-task",
         "{element} has {property}, but only a user or manual task sends its notice (when someone completes "
         "it). Move the property to such a task.",
