@@ -46,10 +46,10 @@ def from_the_event_log(engine) -> dict[str, dict]:
                 case["due"] = datetime.fromisoformat(due) if due else None
             elif event.type in CLOCK_EVENTS:
                 case["due"] = datetime.fromisoformat(event.payload["due_at"])
+                if event.type == "sla_resumed":
+                    case["pause"] = None
             elif event.type == "sla_paused":
                 case["pause"] = at
-            elif event.type == "sla_resumed":
-                case["pause"] = None
             elif event.type == "service_delivered":
                 case["served"] = at
             elif event.type == "case_overdue":
