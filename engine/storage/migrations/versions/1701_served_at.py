@@ -1,7 +1,7 @@
 """cases.served_at and sla_standard: the service point and the standard a path chose; wake at the due date
 
 Revision ID: 1701
-Revises: 1801
+Revises: 1901
 Create Date: 2026-12-01 09:00:00
 
 A procedure marks the element where its service is delivered (serviceDelivered): the SLA clock
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 
 revision = "1701"
-down_revision = "1801"
+down_revision = "1901"
 branch_labels = None
 depends_on = None
 
