@@ -65,7 +65,7 @@ def receipt(started) -> dict:
         "channel": started.channel,
         "received_at": started.received_at,
         "received": mask_national_ids(started.received),
-        "standard_time": engine().catalogue.standard_time(started.procedure_key),
+        "standard_time": engine().catalogue.standard_time(started.procedure_key, channel=started.channel),
         "due_at": started.due_at,
     }
 

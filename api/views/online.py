@@ -173,7 +173,7 @@ def office_fields(config: dict) -> list[str]:
 def procedure_dict(procedure: str, config: dict, definition) -> dict:
     schema = definition.forms[config["form"]]
     documents = schema.get("properties", {}).get(config["documents_field"] or "", {})
-    standard = engine().catalogue.standard_time(procedure) or {}
+    standard = engine().catalogue.standard_time(procedure, channel="online") or {}
     return {
         "procedure": procedure,
         "name": {"zh": standard.get("name_zh", procedure), "en": standard.get("name_en", procedure)},

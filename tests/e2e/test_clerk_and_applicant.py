@@ -23,7 +23,7 @@ def receive_at_counter(page, web) -> tuple[str, str]:
     page.get_by_role("button", name="收件").click()
     page.wait_for_selector("#receipt-number")
     receipt = page.inner_text(".receipt")
-    assert "4 辦公小時" in receipt and "A12****789" in receipt  # the standard time; the ID masked
+    assert "15 分鐘" in receipt and "A12****789" in receipt  # the standard time at the counter; the ID masked
     check_accessibility(page, "counter-receipt")
     return page.inner_text("#receipt-number").strip(), page.inner_text("#receipt-code").strip()
 

@@ -91,7 +91,7 @@ def test_online_application_with_upload_then_supplement_from_the_status_page_to_
     web = birth_online
     verify(page, web, api_as)
     offered = page.inner_text("#offered")
-    assert "出生登記" in offered and "戶籍謄本申請" in offered and "4 辦公小時" in offered
+    assert "出生登記" in offered and "戶籍謄本申請" in offered and "1 工作天" in offered  # online: the next working day
     assert "A12****789" in page.inner_text("#verified-as") and "0912***678" in page.inner_text("#verified-as")
     check_accessibility(page, "apply-choose")
 

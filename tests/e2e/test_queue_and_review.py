@@ -81,9 +81,12 @@ def test_the_applicant_sees_when_the_service_was_delivered_and_answers_the_surve
     wait_ready(page, "status")
     page.fill("#status-code", case["access_code"])
     page.click("#look-up")
-    page.wait_for_selector("#survey-form")
+    page.wait_for_selector("#rating-form")
     facts = page.inner_text("#status-result")
     assert "如期完成服務" in facts and "完成服務時間" in facts  # judged at the service point
+    page.get_by_role("group", name="評分").get_by_label("5").check()
+    page.click("#submit-rating")  # after the rating, the short survey of the service type
+    page.wait_for_selector("#survey-form")
     page.get_by_role("group", name="等候時間是否合理").get_by_label("5").check()
     page.get_by_role("group", name="承辦人員態度是否親切").get_by_label("4").check()
     check_accessibility(page, "status-survey")

@@ -65,7 +65,7 @@ const zh = {
   rehearsal_started: "可以開始案件；新案件會停在：{tasks}", rehearsal_completed: "可以開始案件，且不需任何人處理就會結束。",
   rehearsal_failed: "開始案件時在 {element} 停止。", rehearsal_who: "誰能認領", rehearsal_claim: "{groups} 可認領", rehearsal_nobody: "沒有群組能認領",
   dashboard_title: "管理儀表板", period_from: "期間起日", period_to: "期間迄日", sla_chart: "SLA 達成率（%）", backlog_chart: "待辦與逾期案件", ratings_chart: "滿意度平均分數",
-  review_title: "查核指標（平時查核）", review_month: "月份", review_caption: "{month} 指標與目標", review_indicator: "指標", review_value: "本月",
+  review_title: "平時查核：本月成績與目標", review_month: "月份", review_caption: "{month} 指標與目標", review_indicator: "指標", review_value: "本月",
   review_target: "目標", review_status: "評等", review_previous: "上月", review_change: "增減", annual_csv: "年度查核 CSV", annual_pdf: "年度查核 PDF",
   rag_green: "達成", rag_amber: "接近", rag_red: "未達",
   heatmap: "流程瓶頸熱圖", heat_measure: "指標", waiting_median: "等待時間中位數（辦公時數）", working_median: "處理時間中位數（辦公時數）",

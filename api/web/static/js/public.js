@@ -41,7 +41,7 @@ async function lookUp(number, code, result, done = null) {
     supplementSection(status, code, (message) => lookUp(number, code, result, message)),
     receivedDocuments(status.received_documents),
     ratingSection(status, code, result),
-    status.served_at || status.status === "completed" ? surveySection(status, code) : null].filter(Boolean));
+    status.rated ? surveySection(status, code) : null].filter(Boolean));
   result.querySelector("#case-status-heading").focus();
 }
 
@@ -61,6 +61,7 @@ function ratingSection(status, code, result) {
       await api(`/api/public/cases/${encodeURIComponent(status.number)}/rating`, { method: "POST",
         json: { code, score: Number(chosen.value), ...(comment ? { comment } : {}) } });
       section.replaceChildren(h("h2", { id: "rating-heading" }, t("rating_title")), notice("ok", t("thanks_rating")));
+      section.after(surveySection(status, code));  // then the short survey of the service type
       announce(t("thanks_rating"));
     } catch (failure) { message.replaceChildren(notice("bad", failure.message)); }
   } },
@@ -71,8 +72,8 @@ function ratingSection(status, code, result) {
   return section;
 }
 
-/** The short satisfaction survey of the case's service type (chosen by its channel), once the
- * service is done: each question answered 1 to 5, once. */
+/** The short satisfaction survey of the case's service type (chosen by its channel), after the
+ * rating: each question answered 1 to 5, once. */
 function surveySection(status, code) {
   const section = h("section", { "aria-labelledby": "survey-heading", id: "survey" }, h("h2", { id: "survey-heading" }, t("survey_title")));
   const path = `/api/public/cases/${encodeURIComponent(status.number)}/survey`;
