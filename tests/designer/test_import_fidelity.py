@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.definitions import KINDS, apply_fixes, validate_bundle
+from engine.definitions import KINDS, apply_fixes, lint_bundle, validate_bundle
 from engine.definitions.kinds.base import PHRASE, placeholders
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -170,6 +170,27 @@ def test_lanes_are_read_as_drawn_despite_line_breaks_and_padding():
     assert check(process(REVIEW, lanes=lanes)).ok
 
 
+# ---------------------------------------------------------------- the rehearsal of a case start
+def test_the_rehearsal_starts_a_case_and_says_who_claims_each_task(engine):
+    bundle = engine.check_upload({"case.bpmn": process(REVIEW)})
+    assert bundle.verdict == "executable"
+    rehearsal = bundle.rehearsal.as_dict()
+    assert (rehearsal["started"], rehearsal["completed"], rehearsal["claimable"]) == (True, False, True)
+    assert rehearsal["waiting"] == [{"element_id": "review", "name": "Review", "lane": "Clerk", "groups": ["Clerk"]}]
+
+
+def test_a_start_that_fails_without_data_is_a_warning_naming_the_element(engine):
+    body = REVIEW.replace('sourceRef="start" targetRef="review"', 'sourceRef="start" targetRef="fee"') + (
+        '<bpmn:scriptTask id="fee" name="Fee"><bpmn:script>fee = documents * 20</bpmn:script></bpmn:scriptTask>'
+        '<bpmn:sequenceFlow id="f0" sourceRef="fee" targetRef="review"/>'
+    )
+    bundle = engine.check_upload({"case.bpmn": process(body)})
+    assert bundle.verdict == "executable"  # cases started with the data the script needs are fine
+    [warning] = [f for f in bundle.findings if f.kind == "start-fails"]
+    assert (warning.severity, warning.element_id, warning.element_type) == ("warning", "fee", "scriptTask")
+    assert bundle.rehearsal.stopped == {"element_id": "fee"} and not bundle.rehearsal.started
+
+
 # ---------------------------------------------------------------- drafts checked fully
 def test_a_draft_is_checked_fully_and_says_what_would_block_it():
     body = REVIEW.replace('targetRef="end"', 'targetRef="compute"') + (
@@ -219,7 +240,7 @@ def test_no_raw_library_text_reaches_the_designer_in_any_language():
     seen = 0
     for name, files in _corpus_bundles():
         bundle = validate_bundle(files, operators={"registry/lookup"}, groups=GROUPS)
-        for finding in bundle.findings:
+        for finding in [*bundle.findings, *lint_bundle(files)]:
             seen += 1
             for text in (finding.message, finding.message_zh):
                 assert not RAW.search(text), (name, finding.kind, text)
