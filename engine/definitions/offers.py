@@ -13,7 +13,7 @@ from engine.definitions.findings import FIXABLE, Finding
 from engine.definitions.fixes import FIXES
 from engine.definitions.kinds import ASSIGN_LANE, MAKE_EXECUTABLE, clean_name, words
 from engine.definitions.lanes import named_lanes
-from engine.definitions.xml import bpmn_xpath
+from engine.definitions.xml import NSMAP, bpmn_xpath
 
 
 @dataclass
@@ -43,9 +43,22 @@ def fix_offers(
         if fix == ASSIGN_LANE:
             offer.choices = _lane_choices(documents, groups)
         elif fix == MAKE_EXECUTABLE:
-            offer.choices = [{"value": element_id, "label": element_id} for element_id in offer.elements]
+            offer.choices = [
+                {"value": element_id, "label": _process_label(documents, element_id)} for element_id in offer.elements
+            ]
         offers.append(offer)
     return offers
+
+
+def _process_label(documents: dict[str, etree._Element], process_id: str) -> str:
+    """A process as designers know it: its name, or the name of the pool that draws it, and its id."""
+    for root in documents.values():
+        for process in bpmn_xpath(root, ".//bpmn:process"):
+            if process.get("id") == process_id:
+                pools = root.xpath(".//bpmn:participant[@processRef=$id]", namespaces=NSMAP, id=process_id)
+                name = clean_name(process.get("name")) or (clean_name(pools[0].get("name")) if pools else None)
+                return f"{name} ({process_id})" if name else process_id
+    return process_id
 
 
 def _lane_choices(documents: dict[str, etree._Element], groups: frozenset[str] | None) -> list[dict[str, Any]]:

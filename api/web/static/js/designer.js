@@ -176,12 +176,14 @@ export async function designerPage(main, params) {
     else messages.replaceChildren(notice(answer.body.ok ? "ok" : "bad", `${t("validate")}: ${t(`verdict_${answer.body.verdict}`)}`));
   }
 
-  /** The shape a finding belongs on: its element, or the event whose definition it names. */
+  /** The shape a finding belongs on: its element, the event whose definition it names, or the
+   * pool that draws the process it is about. */
   function shapeOf(elementId) {
     const registry = modeler.get("elementRegistry");
     if (!elementId) return null;
     return registry.get(elementId) || registry.find((element) => element.type !== "label"
-      && (element.businessObject?.eventDefinitions || []).some((definition) => definition.id === elementId)) || null;
+      && ((element.businessObject?.eventDefinitions || []).some((definition) => definition.id === elementId)
+        || (element.type === "bpmn:Participant" && element.businessObject.processRef?.id === elementId))) || null;
   }
 
   function elementLabel(finding) {
