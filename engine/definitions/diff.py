@@ -1,9 +1,9 @@
 """What changed between two versions of a procedure: BPMN/DMN elements added, removed or changed
 (matched by id), and files added, removed or changed (forms are compared as files).
 
-An element's content is its own attributes plus everything inside it that has no id of its own
-(a script, a condition, a timer, extension properties...), so a changed script shows as a change
-of its task. Diagram interchange (positions, shapes) is ignored: moving a box is not a change.
+An element's content is its own attributes plus everything inside it that is no element of its
+own (a script, a condition, a timer, extension properties, vendor extensions even when they carry
+ids...), so a changed script shows as a change of its task. Diagram interchange (positions, shapes) is ignored: moving a box is not a change.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Mapping
 
 from lxml import etree
 
-from engine.definitions.xml import Report, load_xml, local_name
+from engine.definitions.xml import Report, identified_elements, load_xml, local_name
 from engine.storage import queries
 
 DI_NAMESPACES = {
@@ -60,9 +60,10 @@ def _elements(files: Mapping[str, bytes]) -> dict[str, dict]:
         _, root = load_xml(Report(), name, bytes(files[name]))
         if root is None:
             continue
-        for element in root.iter(tag=etree.Element):
+        identified = set(identified_elements(root))
+        for element in identified_elements(root, diagram=False):
             element_id = element.get("id")
-            if element_id and etree.QName(element).namespace not in DI_NAMESPACES and element is not root:
+            if etree.QName(element).namespace not in DI_NAMESPACES:
                 found.setdefault(
                     element_id,
                     {
@@ -71,7 +72,7 @@ def _elements(files: Mapping[str, bytes]) -> dict[str, dict]:
                         "name": element.get("name"),
                         "file": name,
                         "attributes": _attributes(element),
-                        "content": _content(element),
+                        "content": _content(element, identified),
                     },
                 )
     return found
@@ -83,18 +84,19 @@ def _attributes(element: etree._Element) -> dict[str, str]:
     }
 
 
-def _content(element: etree._Element) -> list[str]:
-    """The element's inside, down to (not into) the children that have ids of their own."""
+def _content(element: etree._Element, identified: set) -> list[str]:
+    """The element's inside, down to (not into) the children that are elements of their own (a
+    vendor extension with an id is part of its element's content: identity as BPMN defines it)."""
     lines = []
     for child in element:
-        if not isinstance(child.tag, str) or child.get("id"):
+        if not isinstance(child.tag, str) or child in identified:
             continue
         if etree.QName(child).namespace in DI_NAMESPACES:
             continue
         attributes = " ".join(f"{etree.QName(k).localname}={v!r}" for k, v in sorted(child.attrib.items()))
         text = (child.text or "").strip()
         lines.append(f"{local_name(child.tag)}[{attributes}]" + (f": {text}" if text else ""))
-        lines += ["  " + line for line in _content(child)]
+        lines += ["  " + line for line in _content(child, identified)]
     return lines
 
 

@@ -76,3 +76,16 @@ def test_the_cli_diffs_two_deployed_versions(settings, engine):
     assert [e["id"] for e in json.loads(result.output)["elements"]["added"]] == ["sign"]
     missing = runner.invoke(args=["definitions", "diff", "nothing", "--from", "1", "--to", "2"])
     assert missing.exit_code == 1 and "nothing" in missing.output
+
+
+def test_a_vendor_extension_with_an_id_is_part_of_its_element_not_an_element():
+    tools = Path(__file__).resolve().parent.parent / "corpus" / "tools" / "camunda" / "camunda7-form-field-ids.bpmn"
+    v1 = tools.read_bytes()
+    v2 = v1.replace(
+        b'<camunda:formField id="approve" label="Approve"', b'<camunda:formField id="approve" label="Approved?"'
+    )
+    elements = diff_bundles({"p.bpmn": v1}, {"p.bpmn": v2})["elements"]
+    assert (elements["added"], elements["removed"]) == ([], [])
+    [changed] = elements["changed"]
+    assert changed["id"] == "approve" and changed["type"] == "userTask"  # the task, not its form field
+    assert any("Approved?" in line for line in changed["changes"]["content"]["added"])
