@@ -41,6 +41,7 @@ def _do_work(engine, case_id: str, missing: bool) -> None:
             "receive_application": RECEIVE,
             "issue_transcript": {"fee_paid": 15},
             "review": {"documents_missing": missing},
+            "review_delay": {"delay_reason": "other", "action": "no_further_action"},
         }.get(task.element_id, {})
         try:
             engine.handle(cmd.CompleteTask(task.id, "clerk-1", data))
