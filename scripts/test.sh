@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up and run the whole test suite: ruff's lint and format checks, then the tests once on
-# SQLite and once on PostgreSQL.
+# SQLite and once on PostgreSQL (there, the tests that reach the database: tests/conftest.py).
 # The Celery tests start their own Redis server: redis-server is installed here.
 # The timestamp tests run OpenSSL's `ts` as a local timestamp authority: openssl is installed here.
 # The end-to-end browser tests (marker e2e) run once, on SQLite: they test the pages, not the database.

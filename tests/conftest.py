@@ -31,6 +31,18 @@ def pytest_report_header(config):
     return f"onestop database: {POSTGRES_URL or 'SQLite (per-test file)'}"
 
 
+def pytest_collection_modifyitems(config, items):
+    """On PostgreSQL, run only the tests that reach the database (through `database_url`): the
+    others (diagram validation, forms, the sandbox, Merkle proofs...) do the same work on either
+    database and have run on SQLite already."""
+    if not POSTGRES_URL:
+        return
+    without_database = [item for item in items if "database_url" not in getattr(item, "fixturenames", ())]
+    if without_database:
+        config.hook.pytest_deselected(items=without_database)
+        items[:] = [item for item in items if "database_url" in getattr(item, "fixturenames", ())]
+
+
 @pytest.fixture(scope="session")
 def _sqlite_template(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"

@@ -375,6 +375,20 @@ def test_runaway_script_is_stopped_in_a_worker_thread():
     assert outcome["elapsed"] < 3
 
 
+def test_time_off_the_cpu_does_not_count_against_the_limit():
+    # On a busy machine a script's thread waits for a core (or the GIL) without running; that
+    # time is not the script's. A host function that keeps the thread off the CPU for longer than
+    # the limit stands in for it: the lines after it still run.
+    functions = ScriptFunctions()
+    functions.register("off_the_cpu", lambda: threading.Event().wait(0.5) or "back")
+    workflow = _run_script(
+        "state = off_the_cpu()\ndone = state + ' and done'",
+        engine=SandboxedScriptEngine(functions, timeout_seconds=0.2),
+    )
+    assert workflow.is_completed()
+    assert workflow.data["done"] == "back and done"
+
+
 def test_previous_trace_function_is_restored():
     # Coverage tools and debuggers install a trace function; the sandbox must hand it back.
     calls = []

@@ -12,8 +12,9 @@ this module puts four layers between a script and the server:
 2. **Restricted builtins**: a short list of harmless functions (``len``, ``sorted``, ``dict`` ...);
    no ``open``, ``__import__``, ``compile``, ``type``, ``vars``. The only other callables are the
    functions the domain pack registered in :class:`engine.registries.ScriptFunctions`.
-3. **A wall-clock limit** per script/expression, enforced with ``sys.settrace`` (works in any
-   thread, unlike signals) and raising :class:`ScriptTimeout`.
+3. **A time limit** per script/expression, in the thread's CPU time (a busy machine does not
+   stop a short script), enforced with ``sys.settrace`` (works in any thread, unlike signals)
+   and raising :class:`ScriptTimeout`.
 4. **JSON-like task data**: after a script ran, its variables must be storable as JSON.
 
 Known limits (the process-level guards of the worker are the backstop for these): the time limit

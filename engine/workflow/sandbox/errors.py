@@ -17,7 +17,7 @@ TIME_CHECK_NAME = "_check_time_limit_"
 
 
 class ScriptTimeout(Exception):
-    """A script or expression ran longer than its wall-clock limit and was stopped."""
+    """A script or expression used more than its CPU-time limit and was stopped."""
 
     def __init__(self, seconds: float) -> None:
         super().__init__(f"ran longer than {seconds:g} s and was stopped")

@@ -150,7 +150,11 @@ GUARDS: dict[str, Any] = {
 
 
 class TimeLimit:
-    """Context manager: stop script code that runs past a wall-clock deadline.
+    """Context manager: stop script code that has used more than its time in CPU.
+
+    The limit counts this thread's CPU time (``time.thread_time``), not the clock on the wall: a
+    runaway loop burns CPU and is stopped, while a short script on a busy machine (descheduled, or
+    waiting for the GIL) is never stopped for time it did not use.
 
     Uses ``sys.settrace``, which applies to the calling thread only, so it works in Flask request
     threads and workers alike (signals work only in the main thread). Only frames of sandboxed code
@@ -167,7 +171,7 @@ class TimeLimit:
 
     def __enter__(self) -> TimeLimit:
         if self.seconds is not None:
-            self.deadline = time.monotonic() + self.seconds
+            self.deadline = time.thread_time() + self.seconds
             self._previous_trace = sys.gettrace()
             sys.settrace(self._on_call)
         return self
@@ -201,7 +205,7 @@ class TimeLimit:
         Called by the trace functions and by the script itself: at the top of every while body
         and of every except/finally block (see ScriptPolicy), so it also fires after an earlier
         ScriptTimeout was caught and CPython has switched tracing off."""
-        if self.seconds is not None and (self.expired or time.monotonic() > self.deadline):
+        if self.seconds is not None and (self.expired or time.thread_time() > self.deadline):
             self.expired = True
             raise ScriptTimeout(self.seconds)
 
