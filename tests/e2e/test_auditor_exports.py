@@ -48,6 +48,7 @@ def test_an_auditor_time_travels_verifies_and_exports_a_filtered_selection(
     assert done["number"] in page.inner_text("#audit-table") and running["number"] not in page.inner_text(
         "#audit-table"
     )
+    assert "null" not in page.inner_text("main")
     check_accessibility(page, "audit-selection")
 
     page.get_by_role("button", name="驗證勾選的案件").click()

@@ -2,11 +2,10 @@
 // the list, XES or OCEL 2.0 for process mining, a report as CSV) with progress; verify the chosen
 // cases (hash chain and replay, each run recorded) and read the signed daily anchors.
 import { api } from "./api.js";
-import { announce, h, notice, table } from "./dom.js";
+import { announce, h, loadStyle, notice, present, table } from "./dom.js";
 import { formatTime, procedureName, t } from "./i18n.js";
 import { downloadFile, fetchAll, progressArea, saveFile, toCsv } from "./exports.js";
 import { slaBadge } from "./clerk.js";
-import { loadStyle } from "./dom.js";
 
 const STATUSES = ["running", "completed", "cancelled"];
 const LIST_LIMIT = 1000; // cases listed and exported as CSV at once (the mining exports' own limit)
@@ -103,7 +102,7 @@ export async function auditPage(main, params) {
     const all = h("input", { type: "checkbox", id: "choose-all", checked: true, onchange: () => {
       listing.querySelectorAll("input[data-case]").forEach((box) => { box.checked = all.checked; box.dispatchEvent(new Event("change")); });
     } });
-    listing.replaceChildren(
+    listing.replaceChildren(...present(
       h("p", { id: "audit-count" }, t("audit_count", { n: cases.length }), cases.length >= LIST_LIMIT ? ` ${t("audit_limited", { n: LIST_LIMIT })}` : ""),
       cases.length ? h("div", { class: "field inline" }, all, h("label", { for: "choose-all" }, t("audit_choose_all"))) : null,
       cases.length ? table(null, [t("moves_select"), t("col_case"), t("col_procedure"), t("col_status"), t("col_received"), t("col_sla"), t("col_action")],
@@ -113,7 +112,7 @@ export async function auditPage(main, params) {
           return [h("span", {}, box, h("label", { for: box.id, class: "visually-hidden" }, t("audit_choose", { number: item.number }))),
             item.number, `${procedureName(item.procedure)} v${item.version}`, t(`status_${item.status}`), formatTime(item.received_at),
             slaBadge(item.sla_state), h("a", { href: `#/case/${item.id}`, "aria-label": `${t("view")} ${item.number}` }, t("view"))];
-        }), { id: "audit-table" }) : null);
+        }), { id: "audit-table" }) : null));
     main.dataset.listed = String(cases.length);
   }
 
@@ -170,7 +169,7 @@ export async function auditPage(main, params) {
 
   async function showAnchors(check = null) {
     const items = await api("/api/audit/anchors");
-    anchors.replaceChildren(
+    anchors.replaceChildren(...present(
       check ? notice(check.ok ? "ok" : "bad", check.ok ? t("audit_anchors_ok", { n: check.anchors, heads: check.heads_checked })
         : t("audit_anchors_bad", { n: check.problems.length }),
       check.ok ? null : h("ul", {}, check.problems.map((problem) => h("li", {}, `${problem.day || ""} ${problem.message}`)))) : null,
@@ -178,7 +177,7 @@ export async function auditPage(main, params) {
         items.map((anchor) => [anchor.day, String(anchor.cases), h("code", { title: anchor.digest }, `${anchor.digest.slice(0, 16)}…`),
           h("code", {}, anchor.signing_key_id || anchor.key_id || "—"), anchor.signature ? t("audit_signed") : t("audit_unsigned"),
           anchor.timestamp ? formatTime(anchor.timestamp.time) : t("proof_no_timestamp")]), { id: "anchors-table" })
-        : h("p", {}, t("audit_no_anchors")));
+        : h("p", {}, t("audit_no_anchors"))));
   }
 
   async function checkAnchors() {

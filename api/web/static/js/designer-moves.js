@@ -2,7 +2,7 @@
 // move and which cannot (the element that blocks each, and why), choose the cases and give the
 // reason, move them, and read what happened to each.
 import { api, ApiError } from "./api.js";
-import { announce, h, notice, table } from "./dom.js";
+import { announce, h, notice, present, table } from "./dom.js";
 import { t } from "./i18n.js";
 
 const waitingText = (items) => (items || []).map((item) => item.element_id).join("、") || "—";
@@ -55,7 +55,7 @@ export function moveWizard(section, detail) {
     }
     const reason = h("input", { id: "move-reason", required: true, maxlength: 500, size: 50 });
     const failure = h("div", { id: "move-failure" });
-    step.replaceChildren(
+    step.replaceChildren(...present(
       h("p", { id: "move-summary" }, t("moves_summary", { movable: answer.movable.length, blocked: answer.blocked.length, from: answer.from, to: answer.to })),
       answer.truncated ? notice("info", t("moves_truncated")) : null,
       table(null, [t("moves_select"), t("col_case"), t("moves_waiting_at"), t("moves_can"), t("moves_blocked_by")], rows, { id: "move-preview-table" }),
@@ -73,7 +73,7 @@ export function moveWizard(section, detail) {
       } },
       h("label", { for: "move-reason" }, t("moves_reason")), reason,
       h("button", { type: "submit", id: "move-button" }, t("moves_move"))) : null,
-      failure);
+      failure));
   }
 
   function showResult(result, answer) {

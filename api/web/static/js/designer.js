@@ -3,7 +3,7 @@
 // automatic fixes shown as a diff before they are accepted; the deploy confirmed after its
 // findings and changes are shown; the versions, their diff, and moving running cases to a new version.
 import { api, ApiError } from "./api.js";
-import { announce, h, loadStyle, notice, table } from "./dom.js";
+import { announce, h, loadStyle, notice, present, table } from "./dom.js";
 import { formatTime, t } from "./i18n.js";
 import { renderForm } from "./forms.js";
 import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, Modeler } from "/app/vendor/kit/designer-kit.js";
@@ -268,12 +268,12 @@ export async function designerPage(main, params) {
     if (!result) { rehearsal.replaceChildren(h("p", {}, t("rehearsal_none"))); return; }
     const who = (task) => (task.groups.length ? t("rehearsal_claim", { groups: task.groups.join("、") }) : t("rehearsal_nobody"));
     const name = (task) => `${task.element_id}${task.name ? `「${task.name}」` : ""}`;
-    rehearsal.replaceChildren(
+    rehearsal.replaceChildren(...present(
       notice(result.started && result.claimable ? "ok" : "bad",
         result.started ? t(result.completed ? "rehearsal_completed" : "rehearsal_started", { tasks: result.waiting.map(name).join("、") || "—" })
           : t("rehearsal_failed", { element: result.stopped?.element_id || "—" })),
       result.tasks.length ? table(null, [t("element"), t("col_lane"), t("rehearsal_who")],
-        result.tasks.map((task) => [name(task), task.lane || "—", who(task)]), { id: "rehearsal-table" }) : null);
+        result.tasks.map((task) => [name(task), task.lane || "—", who(task)]), { id: "rehearsal-table" }) : null));
   }
 
   function showFormPreview(name) {

@@ -15,6 +15,9 @@ export function h(tag, attrs = {}, ...children) {
   return element;
 }
 
+/** The children given, without the absent ones (replaceChildren would write "null"). */
+export const present = (...children) => children.filter((child) => child !== null && child !== undefined && child !== false);
+
 export function announce(text) {
   const live = document.getElementById("live");
   live.textContent = "";
