@@ -3,7 +3,8 @@
 # SQLite and once on PostgreSQL (there, the tests that reach the database: tests/conftest.py).
 # The Celery tests start their own Redis server: redis-server is installed here.
 # The timestamp tests run OpenSSL's `ts` as a local timestamp authority: openssl is installed here.
-# The end-to-end browser tests (marker e2e) run once, on SQLite: they test the pages, not the database.
+# The end-to-end browser tests (marker e2e) run once, on SQLite, at the end: they test the pages,
+# not the database.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -16,12 +17,27 @@ if ! command -v openssl >/dev/null 2>&1; then
 fi
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 status=0
+# pytest answers 5 when a selection (-k, a path) leaves nothing to run in one of the stages.
+tests() { .venv/bin/python -m pytest "$@" || { code=$?; [ "$code" -eq 5 ] || return "$code"; }; }
 echo "== lint and format (ruff)"
 .venv/bin/ruff check . || status=$?
 .venv/bin/ruff format --check . || status=$?
-echo "== tests on SQLite"
-.venv/bin/python -m pytest "$@" || status=$?
-echo "== tests on PostgreSQL"
+# The two databases' runs share the machine's cores: PostgreSQL's in the background (its output
+# printed when it ends), SQLite's in the foreground; the browser tests then run on their own, so
+# that a page is never waited for on a machine the suite itself keeps busy.
 POSTGRES_URL=$(bash scripts/postgres.sh)
-ONESTOP_TEST_DATABASE_URL="$POSTGRES_URL" .venv/bin/python -m pytest -m "not e2e" "$@" || status=$?
+postgres_log=$(mktemp)
+ONESTOP_TEST_DATABASE_URL="$POSTGRES_URL" tests -m "not e2e" -p no:cacheprovider "$@" \
+  >"$postgres_log" 2>&1 &
+postgres_run=$!
+echo "== tests on SQLite"
+tests -m "not e2e" "$@" || status=$?
+postgres_status=0
+wait "$postgres_run" || postgres_status=$?
+echo "== tests on PostgreSQL"
+cat "$postgres_log"
+rm -f "$postgres_log"
+[ "$postgres_status" -eq 0 ] || status=$postgres_status
+echo "== browser tests (SQLite)"
+tests -m e2e "$@" || status=$?
 exit $status
