@@ -134,6 +134,26 @@ def test_errors_block_the_deploy(page, web, api_as):
     page.goto(web.url(f"/app/#/designer?key={KEY}"))
     wait_ready(page, "designer")
     page.wait_for_function("!!document.querySelector('main .view').dataset.checked")
+    # Deleting the flow into the rating step: the rating can no longer be reached, an error on
+    # the elements and a check that says the diagram cannot be deployed; undoing it clears both.
+    mark = page.locator("main .view").get_attribute("data-checked")
+    page.locator('#modeler [data-element-id="flow_issued"] .djs-hit').first.click(force=True)
+    page.keyboard.press("Delete")
+    assert page.locator('#modeler [data-element-id="flow_issued"]').count() == 0
+    mark = _checked_after(page, mark)
+    assert page.locator('.finding-badge.error[data-finding-for="rate_service"]').count() == 1
+    page.get_by_role("button", name="檢查", exact=True).click()
+    page.wait_for_selector("#designer-messages .notice.bad")
+    assert "退回" in page.inner_text("#designer-messages") and "可執行" not in page.inner_text("#designer-messages")
+    assert "rate_service" in page.inner_text("#findings-table")
+    canvas = page.locator("#modeler .djs-container")
+    box = canvas.bounding_box()
+    canvas.click(position={"x": box["width"] - 30, "y": box["height"] - 60})  # back on the drawing, then undo
+    page.keyboard.press("Control+z")
+    page.wait_for_selector('#modeler [data-element-id="flow_issued"]')
+    _checked_after(page, mark)
+    assert page.locator(".finding-badge.error").count() == 0
+
     _select(page, "check_identity", where=(0.2, 0.8))
     _open_group(page, "onestop-scripts")
     page.get_by_label("腳本（Python）").fill("identity_valid = = 1")
