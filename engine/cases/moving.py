@@ -208,7 +208,13 @@ def _waiting_elements(workflow) -> list[dict[str, str]]:
         element_id = task.task_spec.bpmn_id
         if element_id and element_id not in seen:
             seen.add(element_id)
-            waiting.append({"element_id": element_id, "element_type": _type_name(task.task_spec)})
+            waiting.append(
+                {
+                    "element_id": element_id,
+                    "element_type": _type_name(task.task_spec),
+                    "name": task.task_spec.bpmn_name or "",
+                }
+            )
     return waiting
 
 

@@ -115,6 +115,7 @@ def test_a_designer_sets_a_timer_and_a_form_deploys_and_moves_cases(page, web, a
     page.get_by_role("button", name="預覽", exact=True).click()
     page.wait_for_selector("#move-preview-table")
     assert "2 件可以移動，0 件不行" in page.inner_text("#move-summary")
+    assert "receive_application「受理申請 Receive application」" in page.inner_text("#move-preview-table")
     assert "null" not in page.inner_text("#moves")
     keep, move = waiting
     page.get_by_label(f"移動案件 {keep['number']}").uncheck()

@@ -5,7 +5,9 @@ import { api, ApiError } from "./api.js";
 import { announce, h, notice, present, table } from "./dom.js";
 import { t } from "./i18n.js";
 
-const waitingText = (items) => (items || []).map((item) => item.element_id).join("、") || "—";
+/** Where a case waits: the element's id and name, as the findings and the rehearsal name it. */
+const waitingText = (items) => (items || [])
+  .map((item) => `${item.element_id}${item.name ? `「${item.name}」` : ""}`).join("、") || "—";
 
 /** Draw the wizard for the procedure ``detail`` (GET /api/definitions/{key}) into ``section``. */
 export function moveWizard(section, detail) {
