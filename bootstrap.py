@@ -45,6 +45,7 @@ def build_engine(
         catalogue=catalogue or workflows.HouseholdCatalogue(calendar),
         notifications=workflows.HouseholdNotifications(settings.supervisor_emails, public_url=settings.public_url),
         form_formats=workflows.form_formats(),
+        case_index=workflows.HouseholdCaseIndex(),
         script_timeout_seconds=settings.script_timeout_seconds,
         local_timezone=settings.timezone,
         service_job_lease_seconds=settings.service_job_lease_seconds,

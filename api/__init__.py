@@ -91,10 +91,11 @@ def create_app(settings: Settings | None = None, *, engine: CaseEngine | None = 
 
     for blueprint in (auth.blp, definitions.blp, cases.blp, tasks.blp, public.blp, operations.blp, calendar.blp):
         api.register_blueprint(blueprint)
-    from .views import audit, designer, documents, followups, online, queue, reports, surveys, vocabulary
+    from .views import audit, casework, designer, documents, followups, online, queue, reports, surveys, vocabulary
 
     blueprints = (
         audit.blp,
+        casework.blp,
         reports.blp,
         vocabulary.blp,
         documents.blp,

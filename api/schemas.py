@@ -82,6 +82,10 @@ class FieldErrorSchema(Schema):
     message = fields.String()
     file = fields.String(metadata={"description": "the uploaded file the message is about"})
     code = fields.String(metadata={"description": "why, as a code (e.g. not_accepted_type, too_large)"})
+    keyword = fields.String(metadata={"description": "for form data: the JSON Schema keyword that failed"})
+    property = fields.String(allow_none=True, metadata={"description": "for keyword 'required': the missing field"})
+    limit = fields.Raw(metadata={"description": "for a length, size or range keyword: its limit"})
+    format = fields.String(metadata={"description": "for keyword 'format': the format"})
 
 
 class FindingSchema(Schema):
@@ -271,6 +275,28 @@ class OpenTaskSchema(Schema):
     lane = fields.String(allow_none=True)
 
 
+class PersonSchema(Schema):
+    """A member of staff as others read them: the responsible officer, an assignee."""
+
+    username = fields.String()
+    name = fields.String(metadata={"description": "the display name, else the username"})
+    phone = fields.String(allow_none=True, metadata={"description": "a direct line, where the user has one"})
+
+
+class BilingualSchema(Schema):
+    zh = fields.String()
+    en = fields.String()
+
+
+class OfficeSchema(Schema):
+    """Where to bring documents and whom to call."""
+
+    name = fields.Nested(BilingualSchema)
+    address = fields.Nested(BilingualSchema)
+    hours = fields.Nested(BilingualSchema)
+    phone = fields.String()
+
+
 class ReceiptSchema(Schema):
     case_number = fields.String()
     access_code = fields.String()
@@ -281,6 +307,8 @@ class ReceiptSchema(Schema):
     received = fields.Dict(metadata={"description": "what was received (personal numbers masked)"})
     standard_time = fields.Dict(allow_none=True)
     due_at = fields.DateTime(allow_none=True)
+    officer = fields.Nested(PersonSchema, allow_none=True, metadata={"description": "承辦人: who is responsible"})
+    office = fields.Nested(OfficeSchema)
 
 
 class StartedCaseSchema(Schema):
@@ -293,12 +321,34 @@ class StartedCaseSchema(Schema):
     receipt = fields.Nested(ReceiptSchema)
 
 
-class CaseListArgsSchema(PageArgsSchema):
+SORTS = ["-received_at", "received_at", "due_at", "-due_at"]
+
+
+class CaseSearchArgsSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    q = Text(
+        validate=validate.Length(max=100),
+        metadata={
+            "description": "a case number, a national ID number (exact), a phone number, or the "
+            "beginning of the applicant's name: whichever it looks like"
+        },
+    )
+    number = Text(validate=validate.Length(max=20))
+    national_id = Text(validate=validate.Length(max=20), metadata={"description": "exact; never shown in results"})
+    name = Text(validate=validate.Length(max=100), metadata={"description": "the beginning of the applicant's name"})
+    phone = Text(validate=validate.Length(max=30))
     procedure = Text(validate=validate.Length(max=200))
     status = Text(validate=validate.OneOf(["running", "completed", "cancelled"]))
-    overdue = fields.Boolean()
+    channel = Text(validate=validate.OneOf(CHANNELS))
+    officer = Text(validate=validate.Length(max=100), metadata={"description": "a username, or 'me'"})
+    overdue = fields.Boolean(metadata={"description": "only open cases past their due date"})
     received_from = UtcDateTime()
     received_to = UtcDateTime()
+    sort = Text(load_default="-received_at", validate=validate.OneOf(SORTS))
+    cursor = Text(validate=validate.Length(max=500), metadata={"description": "next_cursor of the page before"})
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
 
 
 class CaseSummarySchema(Schema):
@@ -315,7 +365,9 @@ class CaseSummarySchema(Schema):
     served_at = fields.DateTime(
         allow_none=True, metadata={"description": "when the service was delivered (the SLA clock stopped there)"}
     )
+    close_kind = fields.String(allow_none=True, metadata={"description": "withdrawn or cancelled"})
     sla_state = fields.String()
+    officer = fields.Nested(PersonSchema, allow_none=True)
 
 
 class PageSchema(Schema):
@@ -330,8 +382,28 @@ class PageSchema(Schema):
     )
 
 
-class CasePageSchema(PageSchema):
-    items = fields.List(fields.Nested(CaseSummarySchema))
+class CaseFoundSchema(CaseSummarySchema):
+    current_steps = fields.List(
+        fields.Nested(lambda: StepNowSchema()), metadata={"description": "the open tasks, oldest first"}
+    )
+    awaiting_documents = fields.Boolean(metadata={"description": "the SLA clock is paused for the applicant"})
+
+
+class StepNowSchema(Schema):
+    task_id = fields.String()
+    element_id = fields.String()
+    name = fields.String(allow_none=True)
+    lane = fields.String(allow_none=True)
+    assignee = fields.String(allow_none=True)
+    assignee_name = fields.String(allow_none=True)
+
+
+class CaseSearchPageSchema(Schema):
+    items = fields.List(fields.Nested(CaseFoundSchema))
+    total = fields.Integer(metadata={"description": "cases found, counted up to 10000"})
+    total_exact = fields.Boolean(metadata={"description": "false: more than total were found"})
+    next_cursor = fields.String(allow_none=True, metadata={"description": "the cursor of the next page; null: last"})
+    per_page = fields.Integer()
 
 
 class StepSchema(Schema):
@@ -341,8 +413,26 @@ class StepSchema(Schema):
     finished_at = fields.Float(allow_none=True)
 
 
+class DocumentsNoticeSchema(Schema):
+    """The one-time notice (一次告知) as the case stands: what is missing and by when."""
+
+    missing = fields.List(fields.String(), metadata={"description": "document codes still missing"})
+    presented = fields.List(fields.String())
+    deadline = fields.String(allow_none=True, metadata={"description": "ISO date-time to supply them by"})
+    rounds = fields.Integer(metadata={"description": "supplements recorded so far"})
+    notices = fields.Integer(metadata={"description": "notices given so far"})
+    awaiting = fields.Boolean(metadata={"description": "the case waits for the documents now"})
+
+
 class CaseDetailSchema(CaseSummarySchema):
     close_reason = fields.String(allow_none=True)
+    awaited_messages = fields.List(fields.String(), metadata={"description": "BPMN messages the case waits for"})
+    waiting_services = fields.List(fields.Dict(), metadata={"description": "service tasks waiting for an agency"})
+    current_elements = fields.List(
+        fields.String(), metadata={"description": "where the case stands, with the call activities around it"}
+    )
+    documents = fields.Nested(DocumentsNoticeSchema, allow_none=True)
+    evidence = fields.List(fields.Nested(lambda: EvidenceSchema()))
     next_timer_at = fields.DateTime(allow_none=True)
     data = fields.Dict()
     open_tasks = fields.List(fields.Nested(lambda: TaskSchema()))
@@ -389,7 +479,11 @@ class StateSchema(Schema):
     data = fields.Dict()
     ready_tasks = fields.List(fields.Dict())
     awaited_messages = fields.List(fields.String(), metadata={"description": "BPMN messages the case waits for"})
+    waiting_services = fields.List(fields.Dict(), metadata={"description": "service tasks waiting for an agency"})
     completed_steps = fields.List(fields.Nested(StepSchema))
+    current_elements = fields.List(
+        fields.String(), metadata={"description": "where the case stands, with the call activities around it"}
+    )
     next_timer_at = fields.DateTime(allow_none=True)
     divergence = fields.String(allow_none=True)
 
@@ -406,6 +500,10 @@ class VerificationSchema(Schema):
 # ---------------------------------------------------------------- tasks
 class TaskListArgsSchema(PageArgsSchema):
     assignee = Text(validate=validate.Length(max=200))
+    officer = Text(
+        validate=validate.Length(max=100),
+        metadata={"description": "only tasks of cases this user is responsible for ('me': the caller's cases)"},
+    )
     group = Text(validate=validate.Length(max=200))
     procedure = Text(validate=validate.Length(max=200))
     overdue = fields.Boolean(
@@ -425,6 +523,7 @@ class TaskSchema(Schema):
     form_key = fields.String(allow_none=True)
     status = fields.String()
     assignee = fields.String(allow_none=True)
+    assignee_name = fields.String(allow_none=True, metadata={"description": "the assignee's display name"})
     created_at = fields.DateTime()
     due_at = fields.DateTime(allow_none=True)
     overdue = fields.Boolean()
@@ -448,6 +547,7 @@ class EvidenceSchema(Schema):
     element_id = fields.String(allow_none=True)
     operation = fields.String()
     agency = fields.String(allow_none=True)
+    agency_key = fields.String(allow_none=True, metadata={"description": "the agency's code, for its label"})
     params = fields.Dict()
     result = fields.Raw(allow_none=True)
     error = fields.Dict(allow_none=True)  # {code, message, agency, attempts, failed_at} when it failed
@@ -462,6 +562,10 @@ class TaskDetailSchema(TaskSchema):
     case = fields.Nested(CaseSummarySchema)
     case_data = fields.Dict()
     evidence = fields.List(fields.Nested(EvidenceSchema))
+    documents = fields.Nested(DocumentsNoticeSchema, allow_none=True)
+    draft = fields.Dict(allow_none=True, metadata={"description": "what was typed so far, kept until completion"})
+    draft_saved_at = fields.DateTime(allow_none=True)
+    draft_saved_by = fields.String(allow_none=True)
 
 
 class CompleteTaskSchema(StrictSchema):
@@ -488,6 +592,15 @@ class PublicCaseSchema(Schema):
     delayed = fields.Boolean()
     steps_done = fields.List(fields.String())
     steps_open = fields.List(fields.String())
+    stage = fields.String(
+        metadata={
+            "description": "in plain words: in_progress, awaiting_documents, agency_check, awaiting_rating, "
+            "completed, withdrawn, cancelled"
+        }
+    )
+    officer = fields.Nested(PersonSchema, allow_none=True)
+    office = fields.Nested(OfficeSchema)
+    close_reason = fields.String(allow_none=True)
     rated = fields.Boolean()
     can_rate = fields.Boolean(metadata={"description": "the service is done and not rated yet"})
     awaiting_documents = fields.Boolean(metadata={"description": "the case waits for missing documents"})
@@ -532,6 +645,13 @@ class VocabularySchema(Schema):
         required=True,
         metadata={"description": "the name of each procedure of the catalogue, by key"},
     )
+    lanes = fields.Dict(keys=fields.String(), values=fields.Nested(OptionLabelSchema))
+    channels = fields.Dict(keys=fields.String(), values=fields.Nested(OptionLabelSchema))
+    agencies = fields.Dict(keys=fields.String(), values=fields.Nested(OptionLabelSchema))
+    operations = fields.Dict(keys=fields.String(), values=fields.Nested(OptionLabelSchema))
+    answer_fields = fields.Dict(keys=fields.String(), values=fields.Nested(OptionLabelSchema))
+    answer_values = fields.Dict(keys=fields.String(), values=fields.Nested(OptionLabelSchema))
+    failures = fields.Dict(keys=fields.String(), values=fields.Nested(OptionLabelSchema))
 
 
 class CaseRatingSchema(Schema):

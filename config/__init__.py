@@ -12,6 +12,19 @@ DOCUMENT_STORES = ("folder", "s3")
 
 
 @dataclass(frozen=True)
+class OfficeContact:
+    """Where applicants bring documents and whom they call: on receipts and the status page."""
+
+    name_zh: str = "示範戶政事務所"
+    name_en: str = "Demo Household Registration Office"
+    address_zh: str = "臺北市大安區示範路 1 號 1 樓"
+    address_en: str = "1F, No. 1, Shifan Rd., Da'an Dist., Taipei City"
+    phone: str = "(02) 2700-1234"
+    hours_zh: str = "週一至週五 08:00–17:00（中午不休息）"
+    hours_en: str = "Monday to Friday, 08:00–17:00 (open at noon)"
+
+
+@dataclass(frozen=True)
 class Settings:
     environment: str = "development"
     database_url: str = "sqlite:///instance/onestop.db"
@@ -63,6 +76,7 @@ class Settings:
     # The group that works user, manual and untyped tasks drawn in no lane. None: a deploy needs
     # every such task in a lane (with an automatic fix the designer can accept).
     default_group: str | None = None
+    office: OfficeContact = OfficeContact()
 
     @property
     def scheduler_mode(self) -> str:
@@ -116,6 +130,7 @@ def load_settings(environ: dict | None = None) -> Settings:
         max_document_mb=float(env.get("ONESTOP_MAX_DOCUMENT_MB", Settings.max_document_mb)),
         groups=_names(env.get("ONESTOP_GROUPS")),
         default_group=(env.get("ONESTOP_DEFAULT_GROUP") or "").strip() or None,
+        office=_office(env),
         supervisor_emails=tuple(
             a.strip()
             for a in env.get("ONESTOP_SUPERVISOR_EMAILS", ",".join(Settings.supervisor_emails)).split(",")
@@ -136,3 +151,12 @@ def _choice(env, name: str, allowed: tuple[str, ...]) -> str | None:
     if value is not None and value not in allowed:
         raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
     return value
+
+
+def _office(env) -> OfficeContact:
+    """ONESTOP_OFFICE_NAME_ZH, ..._NAME_EN, ..._ADDRESS_ZH, ..._ADDRESS_EN, ..._PHONE, ..._HOURS_ZH,
+    ..._HOURS_EN; each defaults to the demo office's."""
+    defaults = OfficeContact()
+    return OfficeContact(
+        **{name: env.get(f"ONESTOP_OFFICE_{name.upper()}") or getattr(defaults, name) for name in defaults.__dict__}
+    )

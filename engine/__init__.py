@@ -2,7 +2,7 @@
 
 It knows nothing of HTTP (api/) or of household registration (workflows/); a domain pack plugs
 in through the registries (``ScriptFunctions``, ``ServiceOperators``, ``ProcedureCatalogue``,
-``NotificationPolicy``, ``FormFormats``), and a host builds one ``CaseEngine`` with them.
+``NotificationPolicy``, ``FormFormats``, ``CaseIndex``), and a host builds one ``CaseEngine`` with them.
 
 This package is the engine's public contract. Code outside ``engine/`` imports from here and
 from the public names of five subpackages (each lists them in ``__all__``):
@@ -38,8 +38,10 @@ from engine.errors import (
     TooLarge,
     TooManyRequests,
 )
-from engine.events import RATING_MESSAGE, PendingEvent
+from engine.events import DOCUMENTS_MESSAGE, MISSING_DOCUMENTS, RATING_MESSAGE, PendingEvent
 from engine.registries import (
+    ApplicantKeys,
+    CaseIndex,
     FormFormats,
     NotificationDraft,
     NotificationPolicy,
@@ -52,13 +54,17 @@ from engine.registries import (
 from engine.services import ServiceAnswer, ServiceCall, ServiceFailure
 
 __all__ = [
+    "DOCUMENTS_MESSAGE",
     "ERROR",
     "FIXABLE",
+    "MISSING_DOCUMENTS",
     "NOTE",
     "RATING_MESSAGE",
     "WARNING",
+    "ApplicantKeys",
     "CaseAccess",
     "CaseEngine",
+    "CaseIndex",
     "Clock",
     "Conflict",
     "DefinitionInvalid",

@@ -88,6 +88,7 @@ def create_user(
     groups: list[str] = (),
     password: str | None = None,
     display_name: str | None = None,
+    phone: str | None = None,
     now: datetime,
 ) -> User:
     unknown = sorted(set(roles) - set(ROLES))
@@ -101,6 +102,7 @@ def create_user(
     user = User(
         username=username,
         display_name=display_name,
+        phone=phone,
         roles=sorted(set(roles)),
         groups=sorted(set(groups)),
         password_hash=hash_password(password) if password else None,

@@ -13,6 +13,7 @@ from functools import partial
 from typing import Any, Callable, Iterable, Iterator, Mapping
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from engine import commands as cmd
@@ -31,6 +32,7 @@ from engine.definitions.findings import Finding
 from engine.definitions.validation import ValidatedBundle, validate_bundle
 from engine.errors import Conflict, NotFound
 from engine.registries import (
+    CaseIndex,
     FormFormats,
     NotificationPolicy,
     ProcedureCatalogue,
@@ -41,7 +43,7 @@ from engine.registries import (
 from engine.storage import queries
 from engine.storage.db import create_db_engine, create_session_factory
 from engine.storage.documents import DocumentStore
-from engine.storage.models import CaseDocument
+from engine.storage.models import Case, CaseDocument
 from engine.workflow.describe import describe_state
 from engine.workflow.gateways import LiveServiceGateway
 from engine.workflow.sandbox import SandboxedScriptEngine
@@ -66,6 +68,7 @@ class CaseEngine:
         catalogue: ProcedureCatalogue | None = None,
         notifications: NotificationPolicy | None = None,
         form_formats: FormFormats | None = None,
+        case_index: CaseIndex | None = None,
         script_timeout_seconds: float = 1.0,
         channels: tuple[str, ...] = DEFAULT_CHANNELS,
         local_timezone: str = "UTC",
@@ -88,6 +91,8 @@ class CaseEngine:
         self.catalogue = catalogue or ProcedureCatalogue()
         self.notifications = notifications or NotificationPolicy()
         self.form_formats = form_formats or FormFormats()
+        # Who a case's applicant is, for the clerks' search (the search normalises queries with it).
+        self.case_index = case_index or CaseIndex()
         # Called with (command, result) after every command that committed; the embedded
         # scheduler listens here to wake up early when a sooner timer may have appeared.
         self.command_listeners: list[Callable[[Any, Any], None]] = []
@@ -139,6 +144,7 @@ class CaseEngine:
             form_formats=self.form_formats,
             documents=documents,
             document_rules=self.document_rules,
+            case_index=self.case_index,
         )
         self._dispatch: dict[type, Callable[[Any], Any]] = {
             cmd.DeployDefinition: self.handlers.deploy,
@@ -149,6 +155,11 @@ class CaseEngine:
             cmd.DeliverMessage: self.handlers.deliver_message,
             cmd.AttachDocuments: self.handlers.attach_documents,
             cmd.CancelCase: self.handlers.cancel_case,
+            cmd.RecordSupplement: self.handlers.record_supplement,
+            cmd.AssignOfficer: self.handlers.assign_officer,
+            cmd.AssignTask: self.handlers.assign_task,
+            cmd.AddNote: self.handlers.add_note,
+            cmd.SaveTaskDraft: self.handlers.save_task_draft,
             cmd.FireDueTimers: self.handlers.fire_due_timers,
             cmd.RecordRating: self.handlers.record_rating,
             cmd.RescheduleCase: self.handlers.reschedule_case,
@@ -230,14 +241,17 @@ class CaseEngine:
                 script_engine_factory=self.script_engine,
             )
 
-    def case_state(self, case_id: str, at_seq: int | None = None, access: CaseAccess | None = None) -> dict[str, Any]:
+    def case_state(
+        self, case_id: str, at_seq: int | None = None, access: CaseAccess | None = None, task_id: str | None = None
+    ) -> dict[str, Any]:
         """The case as it is (``at_seq`` None) or as it was after event ``at_seq``, by replay; only
-        if ``access`` reaches it (None: the system)."""
+        if ``access`` reaches it (None: the system); with ``task_id``, also the data of that open
+        task (what its form starts from)."""
         with self.read() as session:
             case = queries.get_case(session, case_id, access)
             definition = self.deployments.get(session, case.definition_id)
             if at_seq is None:
-                return describe_state(case.state, definition, case.last_event_seq)
+                return describe_state(case.state, definition, case.last_event_seq, task_id=task_id)
             events = queries.case_events(session, case_id)
         if not 1 <= at_seq <= len(events):
             raise NotFound(f"Case {case.number} has no event {at_seq}", seq=at_seq, last_seq=len(events))
@@ -289,6 +303,44 @@ class CaseEngine:
                 return
             yield ids
             after = ids[-1]
+
+    def index_applicants(self, batch_size: int = 200) -> int:
+        """Give the cases that have no search keys yet (started before the search existed) the
+        keys of their applicant, from the applicant as received and the case data now. Returns
+        how many cases got keys. Only empty keys are filled: a command writes them otherwise."""
+        indexed, after = 0, None
+        while True:
+            with self.read() as session:
+                ids = queries.case_ids(session, after, batch_size)
+            if not ids:
+                return indexed
+            for case_id in ids:
+                indexed += self._index_applicant(case_id)
+            after = ids[-1]
+
+    def _index_applicant(self, case_id: str) -> int:
+        with self.write() as session:
+            case = queries.get_case(session, case_id)
+            if case.applicant_name_key or case.applicant_id_digest or case.applicant_phone:
+                return 0
+            definition = self.deployments.get(session, case.definition_id)
+            data = describe_state(case.state, definition, case.last_event_seq)["data"]
+            keys = self.case_index.applicant_keys(case.applicant, data)
+            if not (keys.name_key or keys.id_digest or keys.phone):
+                return 0
+            # A projection, not a change of the case: its version (and cached workflow) stay.
+            written = session.execute(
+                update(Case)
+                .where(Case.id == case_id, Case.applicant_name_key.is_(None), Case.applicant_id_digest.is_(None))
+                .values(
+                    applicant_name=keys.name,
+                    applicant_name_key=keys.name_key,
+                    applicant_id_digest=keys.id_digest,
+                    applicant_phone=keys.phone,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            return written.rowcount
 
     def dispose(self) -> None:
         self.db.dispose()

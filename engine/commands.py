@@ -37,6 +37,7 @@ class StartCase:
     idempotency_key: str | None = None  # a retried request with the same key returns the same case
     documents: tuple[Upload, ...] = ()  # attached in the same transaction (an online application)
     form: str | None = None  # the procedure's form ``data`` must match (an online application)
+    officer: str | None = None  # the clerk who receives the case (承辦人); None: the first to work it
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,61 @@ class CancelCase:
     reason: str
     actor: str | None = None
     access: CaseAccess | None = None  # the cases the actor reaches (None: the system, any case)
+    withdrawn: bool = False  # at the applicant's request (撤回), rather than cancelled by the office
+
+
+@dataclass(frozen=True)
+class RecordSupplement:
+    """Documents the applicant brought (or sent) after the one-time notice: delivered to the case
+    waiting for them as the DOCUMENTS_MESSAGE, each one among those still missing."""
+
+    case_id: str
+    documents: tuple[str, ...]
+    actor: str | None = None
+    channel: str = "counter"
+    note: str | None = None
+    access: CaseAccess | None = None  # the cases the actor reaches (None: the system, any case)
+
+
+@dataclass(frozen=True)
+class AssignOfficer:
+    """Make ``officer`` (an active case worker) responsible for the case, with the reason."""
+
+    case_id: str
+    officer: str
+    reason: str
+    actor: str | None = None
+    access: CaseAccess | None = None  # the cases the actor reaches (None: the system, any case)
+
+
+@dataclass(frozen=True)
+class AssignTask:
+    """Give an open task to ``assignee``, a colleague who works its lane. Without ``force`` the
+    task must be free or held by the actor (a supervisor forces)."""
+
+    task_id: str
+    assignee: str
+    actor: str
+    lanes: frozenset[str] | None = None  # the lanes the actor works (None: any lane)
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class AddNote:
+    case_id: str
+    text: str
+    actor: str
+    access: CaseAccess | None = None  # the cases the actor reaches (None: the system, any case)
+
+
+@dataclass(frozen=True)
+class SaveTaskDraft:
+    """Keep what the clerk has typed into a task's form so far (the task must be theirs)."""
+
+    task_id: str
+    actor: str
+    data: dict[str, Any] = field(default_factory=dict)
+    lanes: frozenset[str] | None = None  # the lanes the actor works (None: any lane)
 
 
 @dataclass(frozen=True)

@@ -51,9 +51,21 @@ RATING_RECORDED = "rating_recorded"
 # A file attached to the case: its id, kind, name, sniffed type, size and SHA-256. An effect of
 # the command that brought it (a start, a delivered supplement) or the cause of its own.
 DOCUMENT_ATTACHED = "document_attached"
+# The responsible officer (承辦人) was set: the clerk who received the case, or a supervisor's
+# choice since ({"officer", "previous_officer", "reason"}).
+OFFICER_ASSIGNED = "officer_assigned"
+# A task was given to a named colleague of its lane ({"task_id", "assignee", "previous_assignee"}).
+TASK_ASSIGNED = "task_assigned"
+# A clerk's note on the case ({"text"}).
+NOTE_ADDED = "note_added"
 
 # The BPMN message a rating is delivered as, to cases whose diagram waits for one.
 RATING_MESSAGE = "rating_received"
+# The one-time notice (一次告知) as diagrams follow it: the case lists what is still missing in
+# its data under MISSING_DOCUMENTS and waits for the message DOCUMENTS_MESSAGE, whose payload
+# {"documents": [...], "channel", "note"} names the documents that came (RecordSupplement).
+DOCUMENTS_MESSAGE = "documents_supplied"
+MISSING_DOCUMENTS = "missing_documents"
 
 
 @dataclass

@@ -4,6 +4,7 @@ The engine never imports a domain pack; the pack registers what BPMN may use:
 - script functions callable from scripts, conditions and timer expressions;
 - form formats: JSON Schema ``format`` names a form may use beyond the standard ones (e.g. an
   identifier with a checksum), checked when a task is completed;
+- the applicant's keys for the clerks' search (``CaseIndex``);
 - service-task operators named by ``spiffworkflow:serviceTaskOperator``: plain functions
   answered while the command runs (``register``), or asynchronous operations performed later by
   a worker (``register_asynchronous``, see ``engine.services``).
@@ -12,6 +13,8 @@ The engine never imports a domain pack; the pack registers what BPMN may use:
 from __future__ import annotations
 
 import copy
+import hashlib
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -211,3 +214,55 @@ class QueueServices:
 
     def for_procedure(self, procedure_key: str) -> QueueService | None:
         return next((service for service in self._services.values() if procedure_key in service.procedures), None)
+
+
+@dataclass(frozen=True)
+class ApplicantKeys:
+    """What clerks find a case by: the applicant's name as written and as searched (a prefix of
+    ``name_key``), a digest of the ID number (found by the exact number, never shown) and the
+    phone's digits. Each may be None."""
+
+    name: str | None = None
+    name_key: str | None = None
+    id_digest: str | None = None
+    phone: str | None = None
+
+
+class CaseIndex:
+    """How a domain pack tells the engine who a case's applicant is, for the clerks' search.
+
+    ``applicant_keys(applicant, data)`` gets the applicant as received (name, national_id,
+    phone...) and the case data after a start or a completed form; the default reads the
+    applicant only. The normalisations (``name_key``, ``id_digest``, ``phone_digits``) are the
+    ones the search applies to what a clerk types, so both sides meet.
+    """
+
+    def applicant_keys(self, applicant: dict[str, Any] | None, data: dict[str, Any]) -> ApplicantKeys:
+        applicant = applicant or {}
+        return self.keys(applicant.get("name"), applicant.get("national_id"), applicant.get("phone"))
+
+    def keys(self, name: Any, national_id: Any, phone: Any) -> ApplicantKeys:
+        shown = self.display_name(name)
+        return ApplicantKeys(shown, self.name_key(shown), self.id_digest(national_id), self.phone_digits(phone))
+
+    def display_name(self, name: Any) -> str | None:
+        if not isinstance(name, str):
+            return None
+        text = " ".join(unicodedata.normalize("NFKC", name).split())
+        return text[:100] or None
+
+    def name_key(self, name: Any) -> str | None:
+        shown = self.display_name(name)
+        return shown.casefold()[:100] if shown else None
+
+    def id_digest(self, national_id: Any) -> str | None:
+        if not isinstance(national_id, str) or not national_id.strip():
+            return None
+        normalized = unicodedata.normalize("NFKC", national_id).strip().upper()
+        return hashlib.sha256(f"onestop national id\0{normalized}".encode()).hexdigest()
+
+    def phone_digits(self, phone: Any) -> str | None:
+        if not isinstance(phone, str):
+            return None
+        digits = "".join(ch for ch in unicodedata.normalize("NFKC", phone) if ch.isdigit())
+        return digits[:30] or None

@@ -11,6 +11,7 @@ from __future__ import annotations
 from engine import FormFormats, ScriptFunctions, ServiceOperators
 
 from .agencies import AgencyConnectors
+from .case_index import HouseholdCaseIndex
 from .catalogue import HouseholdCatalogue
 from .identifiers import mask_national_id, valid_national_id
 from .notifications import HouseholdNotifications
@@ -28,6 +29,7 @@ __all__ = [
     "BPMN_FOLDER",
     "OFFICE_GROUPS",
     "AgencyConnectors",
+    "HouseholdCaseIndex",
     "HouseholdCatalogue",
     "HouseholdNotifications",
     "OfficeCalendar",

@@ -117,3 +117,66 @@ OPTION_LABELS: dict[str, tuple[str, str]] = {
     "inform_applicant": ("通知申請人", "Inform the applicant"),
     "no_further_action": ("無須其他處置", "No further action"),
 }
+
+# The groups that work a diagram's lanes, as the inbox and the case view name them.
+LANE_LABELS: dict[str, tuple[str, str]] = {
+    "Clerk": ("櫃台服務人員", "Counter clerks"),
+    "Supervisor": ("主管", "Supervisors"),
+    "Handling officer": ("承辦人員", "Handling officers"),
+    "Surveyor": ("勘查人員", "Surveyors"),
+}
+
+# How a case reached the office.
+CHANNEL_LABELS: dict[str, tuple[str, str]] = {
+    "counter": ("臨櫃", "At the counter"),
+    "online": ("網路申辦", "Online"),
+    "home_visit": ("到府服務", "Home visit"),
+}
+
+# The other agencies the office asks (workflows/agencies), their checks, and their answers.
+AGENCY_LABELS: dict[str, tuple[str, str]] = {
+    "household_registration": (
+        "內政部戶政司 戶役政資訊系統",
+        "Household registration system (Ministry of the Interior)",
+    ),
+    "land_registry": ("內政部地政司 地政資訊", "Land registry (Ministry of the Interior)"),
+    "health_insurance": ("衛生福利部中央健康保險署", "National Health Insurance Administration"),
+    "criminal_records": ("法務部 刑案資料", "Criminal records (Ministry of Justice)"),
+    "immigration": ("內政部移民署", "National Immigration Agency"),
+}
+OPERATION_LABELS: dict[str, tuple[str, str]] = {
+    "household_registration/identity_check": ("戶籍資料查驗", "Household record check"),
+    "land_registry/ownership_check": ("建物所有權查驗", "Building ownership check"),
+    "health_insurance/enrolment_check": ("健保投保查驗", "Health insurance enrolment check"),
+    "criminal_records/record_check": ("刑案紀錄查驗", "Criminal record check"),
+    "immigration/residence_status": ("居留狀態查驗", "Residence permit check"),
+}
+ANSWER_FIELD_LABELS: dict[str, tuple[str, str]] = {
+    "match": ("資料相符", "Record matches"),
+    "record_status": ("戶籍狀態", "Record status"),
+    "owner": ("為所有權人", "Is an owner"),
+    "enrolled": ("投保中", "Enrolled"),
+    "status": ("狀態", "Status"),
+    "since": ("起始日", "Since"),
+    "has_record": ("有刑案紀錄", "Has a record"),
+    "valid_until": ("有效期限", "Valid until"),
+    "reference": ("查驗編號", "Reference"),
+}
+ANSWER_VALUE_LABELS: dict[str, tuple[str, str]] = {
+    "active": ("現住", "Active"),
+    "removed": ("已除籍", "Removed from the register"),
+    "no_match": ("查無相符資料", "No matching record"),
+    "enrolled": ("投保中", "Enrolled"),
+    "withdrawn": ("已退保", "Withdrawn"),
+    "not_found": ("查無資料", "Not found"),
+    "valid": ("有效", "Valid"),
+    "expired": ("已過期", "Expired"),
+    "revoked": ("已撤銷", "Revoked"),
+}
+# Why an agency check could not be answered (workflows/agencies/client.py).
+FAILURE_LABELS: dict[str, tuple[str, str]] = {
+    "agency_unavailable": ("機關系統暫時無法連線", "The agency's system could not be reached"),
+    "agency_invalid_answer": ("機關回覆的資料無法判讀", "The agency's answer could not be read"),
+    "agency_refused": ("機關拒絕此查詢", "The agency refused the request"),
+    "agency_circuit_open": ("機關系統近來多次失敗，暫停查詢", "The agency failed repeatedly; checks are paused"),
+}

@@ -32,6 +32,12 @@ def cases_start(procedure: str, data: str | None, channel: str, actor: str) -> N
     echo(started.__dict__)
 
 
+@group.command("index-applicants")
+def cases_index_applicants() -> None:
+    """Give cases started before the case search its keys (applicant name, ID digest, phone)."""
+    echo({"indexed": current_engine().index_applicants()})
+
+
 @group.command("history")
 @click.argument("case")
 def cases_history(case: str) -> None:

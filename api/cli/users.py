@@ -23,7 +23,8 @@ group = AppGroup("users", help="Create users with roles and groups.")
 @click.option("--group", "groups", multiple=True, help="a BPMN lane this user works, e.g. Clerk")
 @click.option("--password", help="for password login; omit for token-only users")
 @click.option("--name", "display_name")
-def users_create(username, roles, groups, password, display_name) -> None:
+@click.option("--phone", help="a direct line, shown to applicants of the cases the user is responsible for")
+def users_create(username, roles, groups, password, display_name, phone) -> None:
     engine = current_engine()
     try:
         with engine.write() as session:
@@ -34,6 +35,7 @@ def users_create(username, roles, groups, password, display_name) -> None:
                 groups=list(groups),
                 password=password,
                 display_name=display_name,
+                phone=phone,
                 now=engine.clock.now(),
             )
             echo({"username": user.username, "roles": user.roles, "groups": user.groups})
@@ -42,11 +44,13 @@ def users_create(username, roles, groups, password, display_name) -> None:
 
 
 DEMO_USERS = {
-    "clerk": (["clerk"], ["Clerk"]),
-    "supervisor": (["supervisor"], ["Supervisor", "Clerk"]),
-    "auditor": (["auditor"], []),
-    "designer": (["designer"], []),
-    "admin": (["admin"], []),
+    # username: (roles, groups, display name, direct line)
+    "clerk": (["clerk"], ["Clerk"], "陳怡君", "(02) 2700-1234 #121"),
+    "clerk2": (["clerk"], ["Clerk"], "林志明", "(02) 2700-1234 #122"),
+    "supervisor": (["supervisor"], ["Supervisor", "Clerk"], "王美玲", "(02) 2700-1234 #101"),
+    "auditor": (["auditor"], [], None, None),
+    "designer": (["designer"], [], None, None),
+    "admin": (["admin"], [], None, None),
 }
 
 
@@ -59,9 +63,16 @@ def users_ensure_demo() -> None:
     password = os.environ.get("ONESTOP_DEMO_PASSWORD", "onestop-demo")
     engine = current_engine()
     with engine.write() as session:
-        for username, (roles, groups) in DEMO_USERS.items():
+        for username, (roles, groups, display_name, phone) in DEMO_USERS.items():
             if session.scalar(select(User.id).where(User.username == username)) is None:
                 accounts.create_user(
-                    session, username, roles=roles, groups=groups, password=password, now=engine.clock.now()
+                    session,
+                    username,
+                    roles=roles,
+                    groups=groups,
+                    password=password,
+                    display_name=display_name,
+                    phone=phone,
+                    now=engine.clock.now(),
                 )
     click.echo(f"demo users {', '.join(DEMO_USERS)} (password from ONESTOP_DEMO_PASSWORD, default 'onestop-demo')")

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import request
 from flask.views import MethodView
 
 from engine import commands as cmd
 from engine.storage import queries
+from engine.storage import search as case_search
 from workflows.identifiers import mask_national_ids
+from workflows.notice import documents_notice
 
 from ..auth import AUDITOR, CASE_READERS, CASE_WORKERS, HISTORY_READERS, case_access, current_principal, engine
 from ..schemas import (
     CancelSchema,
     CaseChangedSchema,
     CaseDetailSchema,
-    CaseListArgsSchema,
-    CasePageSchema,
+    CaseSearchArgsSchema,
+    CaseSearchPageSchema,
     EventSchema,
     MessageSchema,
     StartCaseSchema,
@@ -24,7 +28,7 @@ from ..schemas import (
     StateSchema,
     VerificationSchema,
 )
-from .common import Blueprint, case_summary, page_after, page_dict, page_window, secured, task_dict
+from .common import Blueprint, case_summary, evidence_dict, office, person, secured, task_dict
 
 blp = Blueprint("cases", __name__, url_prefix="/api/cases", description="Cases: start, follow, steer, audit.")
 
@@ -51,7 +55,7 @@ def changed_dict(changed) -> dict:
     }
 
 
-def receipt(started) -> dict:
+def receipt(started, officer: dict | None = None) -> dict:
     """The receipt handed to the applicant: what was received, the standard time, the due date.
 
     "What was received" is what the case recorded when it started (its first event), so a retried
@@ -67,7 +71,16 @@ def receipt(started) -> dict:
         "received": mask_national_ids(started.received),
         "standard_time": engine().catalogue.standard_time(started.procedure_key, channel=started.channel),
         "due_at": started.due_at,
+        "officer": officer,
+        "office": office(),
     }
+
+
+def officer_of(case_id: str) -> dict | None:
+    """The responsible officer of a case, by name and direct line."""
+    with engine().read() as session:
+        case = queries.get_case(session, case_id)
+        return person(case.officer, case_search.staff(session, [case.officer]))
 
 
 @blp.route("")
@@ -80,14 +93,16 @@ class Cases(MethodView):
     def post(self, body):
         """Start a case at the counter, online or on a home visit; returns the receipt."""
         key = (request.headers.get("Idempotency-Key") or "").strip()[:200] or None
+        principal = current_principal()
         started = engine().handle(
             cmd.StartCase(
                 body["procedure"],
                 body["data"],
                 body["channel"],
                 applicant=body.get("applicant"),
-                actor=current_principal().username,
+                actor=principal.username,
                 idempotency_key=key,
+                officer=principal.username,  # the clerk who receives it is responsible for it
             )
         )
         answer = {
@@ -97,30 +112,88 @@ class Cases(MethodView):
             "version": started.version,
             "existing": started.existing,
             "open_tasks": [task.__dict__ for task in started.open_tasks],
-            "receipt": receipt(started),
+            "receipt": receipt(started, officer_of(started.case_id)),
         }
         return answer, 200 if started.existing else 201
 
     @secured(blp, *CASE_READERS)
-    @blp.arguments(CaseListArgsSchema, location="query")
-    @blp.response(200, CasePageSchema)
+    @blp.arguments(CaseSearchArgsSchema, location="query")
+    @blp.response(200, CaseSearchPageSchema)
     def get(self, args):
-        """Cases, newest first; filter by procedure, status, overdue and receipt time."""
-        limit, offset = page_window(args)
-        case_filter = queries.CaseFilter(
-            procedure=args.get("procedure"),
-            status=args.get("status"),
-            overdue_at=engine().clock.now() if args.get("overdue") else None,
-            received_from=args.get("received_from"),
-            received_to=args.get("received_to"),
-            limit=limit,
-            offset=offset,
-            access=case_access(),
-            after=page_after(args),
-        )
+        """Find cases: by number, applicant name (its beginning), national ID (exact) or phone, or
+        ``q`` for any of them; filtered; sorted; a page at a time (``next_cursor``)."""
+        principal = current_principal()
+        search = search_of(args, principal.username)
         with engine().read() as session:
-            page = queries.list_cases(session, case_filter)
-        return page_dict(page, [case_summary(row) for row in page.rows], args)
+            page = case_search.search_cases(session, search, case_access())
+            ids = [case.id for case in page.cases]
+            steps = case_search.open_steps(session, ids)
+            people = case_search.staff(
+                session,
+                [case.officer for case in page.cases] + [task.assignee for tasks in steps.values() for task in tasks],
+            )
+        return {
+            "items": [
+                {
+                    **case_summary(case, people=people),
+                    "current_steps": [
+                        {
+                            "task_id": task.id,
+                            "element_id": task.element_id,
+                            "name": task.name,
+                            "lane": task.lane,
+                            "assignee": task.assignee,
+                            "assignee_name": person(task.assignee, people)["name"] if task.assignee else None,
+                        }
+                        for task in steps[case.id]
+                    ],
+                    "awaiting_documents": case.sla_paused_at is not None,
+                }
+                for case in page.cases
+            ],
+            "total": page.total,
+            "total_exact": page.total_exact,
+            "next_cursor": page.next_cursor,
+            "per_page": args["per_page"],
+        }
+
+
+NATIONAL_ID = re.compile(r"^[A-Z][12890ABCD]\d{8}$")
+CASE_NUMBER = re.compile(r"^\d{4}-\d{1,10}$")
+PHONE = re.compile(r"^\+?[\d\s().-]{7,}$")
+
+
+def search_of(args: dict, username: str) -> case_search.CaseSearch:
+    """The search the query string asks for; ``q`` is read as whatever it looks like."""
+    index = engine().case_index
+    number, national_id, name, phone = (args.get(key) for key in ("number", "national_id", "name", "phone"))
+    typed = (args.get("q") or "").strip()
+    if typed:
+        if NATIONAL_ID.match(typed.upper()):
+            national_id = typed
+        elif CASE_NUMBER.match(typed):
+            number = typed
+        elif PHONE.match(typed):
+            phone = typed
+        else:
+            name = typed
+    officer = args.get("officer")
+    return case_search.CaseSearch(
+        number=number.strip() if number else None,
+        name_key=index.name_key(name),
+        id_digest=index.id_digest(national_id),
+        phone=index.phone_digits(phone),
+        procedure=args.get("procedure"),
+        status=args.get("status"),
+        channel=args.get("channel"),
+        officer=username if officer == "me" else officer,
+        overdue_at=engine().clock.now() if args.get("overdue") else None,
+        received_from=args.get("received_from"),
+        received_to=args.get("received_to"),
+        sort=args["sort"],
+        cursor=args.get("cursor"),
+        limit=args["per_page"],
+    )
 
 
 @blp.route("/<string:case_id>")
@@ -128,19 +201,27 @@ class CaseDetail(MethodView):
     @secured(blp, *CASE_READERS, errors=(404,))
     @blp.response(200, CaseDetailSchema)
     def get(self, case_id):
-        """A case: status, current steps, due date, SLA state and data."""
+        """A case: status, officer, current steps, due date, SLA state, data, the one-time notice
+        as it stands and the agencies' answers."""
         with engine().read() as session:
             case = queries.get_case(session, case_id, case_access())
             open_rows = [row for row in queries.case_tasks(session, case_id) if row.status in ("ready", "claimed")]
-        state = engine().case_state(case_id)
-        detail = case_summary(case, mask=False)
+            people = case_search.staff(session, [case.officer, *(row.assignee for row in open_rows)])
+            evidence = queries.service_evidence(session, case_id)
+        state = engine().case_state(case_id, access=case_access())
+        detail = case_summary(case, mask=False, people=people)
         detail.update(
             close_reason=case.close_reason,
             next_timer_at=case.next_timer_at,
             data=state["data"],
             completed_steps=state["completed_steps"],
+            awaited_messages=state["awaited_messages"],
+            waiting_services=state["waiting_services"],
+            current_elements=state["current_elements"],
+            documents=documents_notice(state),
+            evidence=[evidence_dict(event) for event in evidence],
             last_event_seq=case.last_event_seq,
-            open_tasks=[task_dict(row, case.number, case.procedure_key) for row in open_rows],
+            open_tasks=[task_dict(row, case.number, case.procedure_key, people) for row in open_rows],
         )
         return detail
 

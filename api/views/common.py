@@ -110,8 +110,11 @@ def _cursor(position: tuple) -> str:
     return base64.urlsafe_b64encode(json.dumps(values).encode()).decode("ascii").rstrip("=")
 
 
-def case_summary(case, version: int | None = None, *, mask: bool = True) -> dict:
+def case_summary(case, version: int | None = None, *, mask: bool = True, people: dict | None = None) -> dict:
+    """A case as lists and headers show it; ``people``: users by username (search.staff), to
+    name its officer."""
     now = engine().clock.now()
+    applicant = case.applicant or ({"name": case.applicant_name} if case.applicant_name else None)
     return {
         "id": case.id,
         "number": case.number,
@@ -119,17 +122,63 @@ def case_summary(case, version: int | None = None, *, mask: bool = True) -> dict
         "version": version if version is not None else engine().definition(case.definition_id).version,
         "status": case.status,
         "channel": case.channel,
-        "applicant": mask_national_ids(case.applicant) if mask else case.applicant,
+        "applicant": mask_national_ids(applicant) if mask else applicant,
         "received_at": case.received_at,
         "due_at": case.due_at,
         "closed_at": case.closed_at,
         "served_at": case.served_at,
+        "close_kind": case.close_kind,
         "sla_state": queries.sla_state(case, now, zone()),
+        "officer": person(case.officer, people or {}),
     }
 
 
-def task_dict(task, case_number: str, procedure: str) -> dict:
+def person(username: str | None, people: dict) -> dict | None:
+    """A member of staff by name (and direct line), as colleagues and applicants read them."""
+    if not username:
+        return None
+    user = people.get(username)
+    return {
+        "username": username,
+        "name": (user.display_name if user is not None else None) or username,
+        "phone": user.phone if user is not None else None,
+    }
+
+
+def office() -> dict:
+    """The office's contact, in both languages (config.OfficeContact)."""
+    contact = settings().office
+    return {
+        "name": {"zh": contact.name_zh, "en": contact.name_en},
+        "address": {"zh": contact.address_zh, "en": contact.address_en},
+        "hours": {"zh": contact.hours_zh, "en": contact.hours_en},
+        "phone": contact.phone,
+    }
+
+
+def evidence_dict(event) -> dict:
+    """An agency's answer (or failure) as a clerk sees it: national ID numbers masked."""
+    payload = event.payload
+    return {
+        "seq": event.seq,
+        "element_id": event.element_id,
+        "operation": payload.get("operation"),
+        "agency": payload.get("agency_name") or payload.get("agency"),
+        "agency_key": payload.get("agency"),
+        "params": mask_national_ids(payload.get("params") or {}),
+        "result": mask_national_ids(payload.get("result")),
+        "error": mask_national_ids(payload.get("error")),
+        "attempts": len(payload.get("attempts") or []) or None,
+        "requested_at": payload.get("requested_at"),
+        "answered_at": payload.get("answered_at"),
+        "recorded_at": event.occurred_at,
+    }
+
+
+def task_dict(task, case_number: str, procedure: str, people: dict | None = None) -> dict:
+    """A task as lists show it; ``people``: users by username, to name its assignee."""
     now = engine().clock.now()
+    assignee = person(task.assignee, people) if people is not None else None
     return {
         "id": task.id,
         "case_id": task.case_id,
@@ -142,6 +191,7 @@ def task_dict(task, case_number: str, procedure: str) -> dict:
         "form_key": task.form_key,
         "status": task.status,
         "assignee": task.assignee,
+        "assignee_name": assignee["name"] if assignee else None,
         "created_at": task.created_at,
         "due_at": task.due_at,
         "overdue": task.due_at is not None and task.due_at < now and task.status in ("ready", "claimed"),

@@ -8,14 +8,15 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import abort
 
-from engine import RATING_MESSAGE, NotFound, access_code_matches
+from engine import DOCUMENTS_MESSAGE, RATING_MESSAGE, NotFound, access_code_matches
 from engine import commands as cmd
 from engine.storage import queries
+from engine.storage import search as case_search
 from workflows.online import supplement_status
 
 from ..auth import engine
 from ..schemas import PublicCaseSchema, PublicLookupArgsSchema, RatingResultSchema, RatingSchema
-from .common import Blueprint, problems, zone
+from .common import Blueprint, office, person, problems, zone
 from .documents import document_dict
 
 # What applicants see of the files the office received (no hash, no clerk's name).
@@ -65,12 +66,14 @@ class PublicCase(MethodView):
     @blp.arguments(PublicLookupArgsSchema, location="query")
     @blp.response(200, PublicCaseSchema)
     def get(self, args, number):
-        """Status, steps done and still open, due date and delay of one's own case."""
+        """Status in plain words (the stage), steps done and under way, what documents are still
+        missing and by when, the responsible officer and how to reach the office."""
         case = case_for_applicant(number, args["code"])
         state = engine().case_state(case.id)
         with engine().read() as session:
             rated = queries.rating_for(session, case.id) is not None
             documents = queries.case_documents(session, case.id)
+            officer = person(case.officer, case_search.staff(session, [case.officer]))
         sla = queries.sla_state(case, engine().clock.now(), zone())
         return {
             "number": case.number,
@@ -85,9 +88,17 @@ class PublicCase(MethodView):
             "steps_done": [
                 step["name"] or step["element_id"]
                 for step in state["completed_steps"]
-                if step["element_type"] in ("userTask", "manualTask", "serviceTask", "scriptTask")
+                # What people and agencies did; the diagram's own bookkeeping (scripts) stays inside.
+                if step["element_type"] in ("userTask", "manualTask", "serviceTask")
             ],
-            "steps_open": [task["name"] or task["element_id"] for task in state["ready_tasks"]],
+            "steps_open": [
+                step["name"] or step["element_id"] for step in [*state["ready_tasks"], *state["waiting_services"]]
+            ],
+            "stage": stage_of(case, state),
+            # The applicant reads the officer's name and number; the username stays inside.
+            "officer": {"name": officer["name"], "phone": officer["phone"]} if officer else None,
+            "office": office(),
+            "close_reason": case.close_reason if case.status == "cancelled" else None,
             "rated": rated,
             # Rated once, after the service: at the rating step, or after the case completed.
             "can_rate": not rated and (case.status == "completed" or RATING_MESSAGE in state["awaited_messages"]),
@@ -95,6 +106,21 @@ class PublicCase(MethodView):
             **supplement_status(state),
             "received_documents": [document_dict(row, PUBLIC_DOCUMENT_FIELDS) for row in documents],
         }
+
+
+def stage_of(case, state: dict) -> str:
+    """Where the case stands, as the status page says it in plain words."""
+    if case.status == "completed":
+        return "completed"
+    if case.status == "cancelled":
+        return case.close_kind or "cancelled"
+    if DOCUMENTS_MESSAGE in state["awaited_messages"]:
+        return "awaiting_documents"
+    if RATING_MESSAGE in state["awaited_messages"]:
+        return "awaiting_rating"
+    if state["waiting_services"] and not state["ready_tasks"]:
+        return "agency_check"
+    return "in_progress"
 
 
 @blp.route("/cases/<string(maxlength=20):number>/rating")

@@ -7,7 +7,8 @@ from flask_smorest import abort
 
 from engine import commands as cmd
 from engine.storage import queries
-from workflows.identifiers import mask_national_ids
+from engine.storage import search as case_search
+from workflows.notice import documents_notice
 
 from ..auth import (
     ADMIN,
@@ -20,9 +21,10 @@ from ..auth import (
     engine,
     may_work_lane,
 )
+from ..casework_schemas import AssignTaskSchema, DraftSavedSchema, DraftSchema
 from ..schemas import CaseChangedSchema, CompleteTaskSchema, TaskDetailSchema, TaskListArgsSchema, TaskPageSchema
 from .cases import changed_dict
-from .common import Blueprint, case_summary, page_after, page_dict, page_window, secured, task_dict, zone
+from .common import Blueprint, case_summary, evidence_dict, page_after, page_dict, page_window, secured, task_dict, zone
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/tasks", description="The inbox: claim, work and complete tasks.")
 
@@ -51,6 +53,7 @@ class Inbox(MethodView):
         task_filter = queries.TaskFilter(
             groups=readable_groups(principal, args.get("group")),
             assignee=args.get("assignee"),
+            officer=principal.username if args.get("officer") == "me" else args.get("officer"),
             procedure=args.get("procedure"),
             overdue_at=engine().clock.now() if args.get("overdue") else None,
             limit=limit,
@@ -62,10 +65,11 @@ class Inbox(MethodView):
             rows = page.rows
             # The inbox shows each task against its case's deadline (tasks rarely have their own).
             cases = queries.cases_by_id(session, {row[0].case_id for row in rows})
+            people = case_search.staff(session, [row[0].assignee for row in rows])
             now = engine().clock.now()
             items = [
                 {
-                    **task_dict(*row),
+                    **task_dict(*row, people=people),
                     "case_due_at": cases[row[0].case_id].due_at,
                     "case_sla_state": queries.sla_state(cases[row[0].case_id], now, zone()),
                 }
@@ -89,33 +93,23 @@ class TaskDetail(MethodView):
             # Supervisors, auditors and admins read the tasks of the cases they reach.
             case = queries.get_case(session, task.case_id, None if works_lane else case_access())
             evidence = queries.service_evidence(session, case.id)
+            people = case_search.staff(session, [case.officer, task.assignee])
         definition = engine().definition(case.definition_id)
-        detail = task_dict(task, case.number, case.procedure_key)
+        state = engine().case_state(case.id, task_id=task.id)
+        # An open task's own data: inside a called subprocess it holds the subprocess's variables.
+        data = state["task_data"] if state["task_data"] is not None else state["data"]
+        detail = task_dict(task, case.number, case.procedure_key, people)
         detail.update(
             form_schema=definition.forms.get(task.form_key) if task.form_key else None,
-            case=case_summary(case, definition.version),
-            case_data=engine().case_state(case.id)["data"],
+            case=case_summary(case, definition.version, people=people),
+            case_data=data,
             evidence=[evidence_dict(e) for e in evidence],
+            documents=documents_notice(state, data),
+            draft=task.draft,
+            draft_saved_at=task.draft_saved_at,
+            draft_saved_by=task.draft_saved_by,
         )
         return detail
-
-
-def evidence_dict(event) -> dict:
-    """An agency's answer (or failure) as a clerk sees it: national ID numbers masked."""
-    payload = event.payload
-    return {
-        "seq": event.seq,
-        "element_id": event.element_id,
-        "operation": payload.get("operation"),
-        "agency": payload.get("agency_name") or payload.get("agency"),
-        "params": mask_national_ids(payload.get("params") or {}),
-        "result": mask_national_ids(payload.get("result")),
-        "error": mask_national_ids(payload.get("error")),
-        "attempts": len(payload.get("attempts") or []) or None,
-        "requested_at": payload.get("requested_at"),
-        "answered_at": payload.get("answered_at"),
-        "recorded_at": event.occurred_at,
-    }
 
 
 @blp.route("/<string:task_id>/claim")
@@ -155,3 +149,38 @@ class CompleteTask(MethodView):
         return changed_dict(
             engine().handle(cmd.CompleteTask(task_id, principal.username, body["data"], lanes=principal.groups))
         )
+
+
+@blp.route("/<string:task_id>/assign")
+class AssignTask(MethodView):
+    @secured(blp, *CASE_WORKERS, errors=(400, 404, 409))
+    @blp.arguments(AssignTaskSchema)
+    @blp.response(200, CaseChangedSchema)
+    def post(self, body, task_id):
+        """Give the task to a named colleague of its lane: the clerk who holds it (or a free task
+        of one's lane) delegates it; a supervisor may reassign anyone's."""
+        principal = current_principal()
+        return changed_dict(
+            engine().handle(
+                cmd.AssignTask(
+                    task_id,
+                    body["assignee"],
+                    principal.username,
+                    lanes=principal.groups,
+                    force=principal.has_any(SUPERVISOR),
+                )
+            )
+        )
+
+
+@blp.route("/<string:task_id>/draft")
+class TaskDraft(MethodView):
+    @secured(blp, *CASE_WORKERS, errors=(400, 404, 409))
+    @blp.arguments(DraftSchema)
+    @blp.response(200, DraftSavedSchema)
+    def put(self, body, task_id):
+        """Keep what has been typed into the task's form so far (the task must be claimed by the
+        caller); it comes back with the task until the task is completed."""
+        principal = current_principal()
+        saved_at = engine().handle(cmd.SaveTaskDraft(task_id, principal.username, body["data"], lanes=principal.groups))
+        return {"task_id": task_id, "saved_at": saved_at}

@@ -1,27 +1,42 @@
-"""The labels of the option codes forms use (workflows/vocabulary.py) and the names of the
-procedures (workflows/catalogue.py), for whoever shows a form, a list of codes or an inbox:
-open to everyone, as the forms' schemas are nothing secret either."""
+"""The labels of the codes the pages show (workflows/vocabulary.py): form options, procedures,
+lanes, channels, agencies, their checks and answers. Open to everyone, as the forms' schemas are
+nothing secret either."""
 
 from __future__ import annotations
 
 from flask.views import MethodView
 
+from workflows import vocabulary
 from workflows.catalogue import PROCEDURES
-from workflows.vocabulary import OPTION_LABELS
 
 from ..schemas import VocabularySchema
 from .common import Blueprint
 
-blp = Blueprint("vocabulary", __name__, url_prefix="/api", description="Labels of form options.")
+blp = Blueprint("vocabulary", __name__, url_prefix="/api", description="Labels of the codes pages show.")
 
-OPTIONS = {code: {"zh": zh, "en": en} for code, (zh, en) in OPTION_LABELS.items()}
+
+def labels(table: dict[str, tuple[str, str]]) -> dict[str, dict[str, str]]:
+    return {code: {"zh": zh, "en": en} for code, (zh, en) in table.items()}
+
+
 PROCEDURE_NAMES = {key: {"zh": procedure.name_zh, "en": procedure.name_en} for key, procedure in PROCEDURES.items()}
+ANSWER = {
+    "options": labels(vocabulary.OPTION_LABELS),
+    "procedures": PROCEDURE_NAMES,
+    "lanes": labels(vocabulary.LANE_LABELS),
+    "channels": labels(vocabulary.CHANNEL_LABELS),
+    "agencies": labels(vocabulary.AGENCY_LABELS),
+    "operations": labels(vocabulary.OPERATION_LABELS),
+    "answer_fields": labels(vocabulary.ANSWER_FIELD_LABELS),
+    "answer_values": labels(vocabulary.ANSWER_VALUE_LABELS),
+    "failures": labels(vocabulary.FAILURE_LABELS),
+}
 
 
 @blp.route("/vocabulary")
 class Vocabulary(MethodView):
     @blp.response(200, VocabularySchema)
     def get(self):
-        """Traditional Chinese and English labels of the option codes the procedures' forms use,
-        and the names of the procedures."""
-        return {"options": OPTIONS, "procedures": PROCEDURE_NAMES}
+        """Traditional Chinese and English labels: of the option codes the procedures' forms use,
+        the procedures, lanes, channels, agencies, their checks, answers and failures."""
+        return ANSWER

@@ -10,7 +10,7 @@ from engine.audit.replay import Verification
 from engine.audit.reports import Period, count_cases, month_of, quantile, share, summary
 from engine.audit.retention import RetentionPolicy, archive_and_purge, due_for_archive, verify_archive
 from engine.audit.signing import Signer, generate_private_pem, public_keys_document
-from engine.audit.timeline import data_changes, timeline_of
+from engine.audit.timeline import data_changes, element_index, timeline_of
 
 __all__ = [
     "SCOPE_ALL",
@@ -27,6 +27,7 @@ __all__ = [
     "count_cases",
     "data_changes",
     "due_for_archive",
+    "element_index",
     "element_feedback",
     "generate_private_pem",
     "integrity",

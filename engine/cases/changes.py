@@ -20,14 +20,15 @@ from engine.cases.workflow_cache import CachedWorkflow, WorkflowCache
 from engine.clock import Clock, ManualClock, TaskIdSequence, execution_context
 from engine.definitions.deployments import Deployments, ParsedDefinition
 from engine.errors import Conflict
-from engine.events import CASE_CANCELLED, CASE_COMPLETED, CASE_OVERDUE, PendingEvent
-from engine.registries import FormFormats, NotificationPolicy, ProcedureCatalogue, ServiceOperators
+from engine.events import CASE_CANCELLED, CASE_COMPLETED, CASE_OVERDUE, CASE_STARTED, TASK_COMPLETED, PendingEvent
+from engine.registries import CaseIndex, FormFormats, NotificationPolicy, ProcedureCatalogue, ServiceOperators
 from engine.results import CaseChanged, OpenTask
 from engine.storage import store
 from engine.storage.documents import DocumentStore
 from engine.storage.eventlog import chain_events
 from engine.storage.store import CaseRecord, TaskRecord
 from engine.workflow import runtime, serialization
+from engine.workflow.describe import current_data
 from engine.workflow.gateways import LiveServiceGateway
 from engine.workflow.service_tasks import WaitingServiceTask, waiting_service_tasks
 
@@ -51,6 +52,7 @@ class CaseChanges:
         form_formats: FormFormats | None = None,
         documents: DocumentStore | None = None,
         document_rules=None,
+        case_index: CaseIndex | None = None,
     ) -> None:
         self._db = db
         self._sessions = sessions
@@ -69,6 +71,7 @@ class CaseChanges:
         # (engine.cases.documents.DocumentRules); without a store, cases take no files.
         self._documents = documents
         self._document_rules = document_rules
+        self._case_index = case_index or CaseIndex()
         # Test hook: called inside the transaction after the new state is computed and before it,
         # its events and projections are written; a test raises here to prove that a failed
         # command leaves no trace.
@@ -199,10 +202,13 @@ class CaseChanges:
             events = [*events, breach]
         if cause.type == CASE_CANCELLED:
             case.status, case.closed_at, case.close_reason = "cancelled", now, cause.payload["reason"]
+            case.close_kind = "withdrawn" if cause.payload.get("withdrawn") else "cancelled"
         elif workflow.is_completed():
             case.status, case.closed_at = "completed", now
             events = [*events, PendingEvent(CASE_COMPLETED, "engine")]
         case.next_timer_at = _earliest(runtime.next_timer_due(workflow), self._sla.wake_at(case))
+        if cause.type in (CASE_STARTED, TASK_COMPLETED):  # the only causes that bring new applicant data
+            self._index_applicant(case, workflow)
         if self.before_events_written is not None:
             self.before_events_written(case)
         self._transaction.start_writing(conn, case.id, read_version)
@@ -236,6 +242,15 @@ class CaseChanges:
         queued_call = any(task.task_id not in waiting_before_ids for task in waiting)
         wake_at = now if queued_call else case.next_timer_at if case.status == "running" else None
         return opened, wake_at
+
+    def _index_applicant(self, case: CaseRecord, workflow) -> None:
+        """The applicant's search keys from the case as received and its data now; a key the
+        data no longer gives keeps its last value (a later form need not repeat the name)."""
+        keys = self._case_index.applicant_keys(case.applicant, current_data(workflow))
+        case.applicant_name = keys.name or case.applicant_name
+        case.applicant_name_key = keys.name_key or case.applicant_name_key
+        case.applicant_id_digest = keys.id_digest or case.applicant_id_digest
+        case.applicant_phone = keys.phone or case.applicant_phone
 
     @staticmethod
     def _chain(case: CaseRecord, events: list[PendingEvent], now: datetime) -> list[dict]:

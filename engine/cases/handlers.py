@@ -20,15 +20,14 @@ from typing import Callable
 from sqlalchemy import Connection
 
 from engine import commands as cmd
-from engine.access import CaseAccess
 from engine.cases import notices
+from engine.cases.case_work import CaseWorkCommands
 from engine.cases.documents import DocumentCommands
 from engine.cases.inputs import ensure_json, ensure_object, new_access_code, validate_form, validate_start_form
 from engine.cases.move_commands import MoveCommands
 from engine.clock import ManualClock, TaskIdSequence, execution_context
-from engine.errors import Conflict, InvalidInput, NotAllowed
+from engine.errors import Conflict, InvalidInput
 from engine.events import (
-    CASE_CANCELLED,
     CASE_STARTED,
     DUE_DATE_CHANGED,
     MESSAGE_DELIVERED,
@@ -54,7 +53,7 @@ MAX_COMMENT_LENGTH = 2000
 ENGINE_DATA_KEYS = ("case_number", "channel", "sla_due_at")
 
 
-class CommandHandlers(MoveCommands, DocumentCommands):
+class CommandHandlers(MoveCommands, DocumentCommands, CaseWorkCommands):
     # ------------------------------------------------------------------ definitions
     def deploy(self, command: cmd.DeployDefinition):
         with self._sessions.begin() as session:
@@ -181,6 +180,7 @@ class CommandHandlers(MoveCommands, DocumentCommands):
             updated_at=now,
             due_at=due_at,
         )
+        officer = self.officer_taken(case, command.officer, conn)
         started = PendingEvent(
             CASE_STARTED,
             command.actor,
@@ -194,7 +194,8 @@ class CommandHandlers(MoveCommands, DocumentCommands):
             },
         )
         attached = self._document_events(stored, command.actor, "application")
-        opened, wake_at = self._persist(conn, case, workflow, task_ids, now, [started, *gateway.recorded, *attached])
+        events = [started, *gateway.recorded, *attached, *officer]
+        opened, wake_at = self._persist(conn, case, workflow, task_ids, now, events)
         self._insert_documents(conn, case_id, stored, command.actor, "application", now)
         # The receipt, for channels where it cannot be handed over (the policy decides which).
         receipt = {"access_code": case.access_code, "channel": command.channel, "data": data}
@@ -251,18 +252,9 @@ class CommandHandlers(MoveCommands, DocumentCommands):
         with self._transaction() as conn:
             task, case = self._open_task(conn, task_id, lanes)
             self._ensure_running(case)
-            read_version = case.version
-            cached = self.workflows.take(case.id, self._cache_key(case))
-            event = change(task)
-            now = case.updated_at = self._clock.now()
-            rows = self._chain(case, [event], now)
-            store.save_case(conn, case, read_version)
-            store.append_events(conn, rows)
+            changed = self._record_only(conn, case, [change(task), *self.officer_taken(case, task.assignee, conn)])
             store.assign_task(conn, task.id, task.status, task.assignee)
-            if cached is not None:  # the workflow did not change: keep it under the new version
-                keep = partial(self.workflows.put, case.id, self._cache_key(case), cached)
-                self._transaction.after_commit(conn, keep)
-            return CaseChanged(case.id, case.status, case.last_event_seq)
+            return changed
 
     def complete_task(self, command: cmd.CompleteTask) -> CaseChanged:
         data = ensure_object(command.data, "data")
@@ -286,6 +278,7 @@ class CommandHandlers(MoveCommands, DocumentCommands):
                 definition,
                 event,
                 completed_task=(task.id, command.actor),
+                extra_events=self.officer_taken(case, command.actor, conn),
                 after_change=lambda workflow: asked.append(notices.completion_notice(workflow, task.id)),
             )
             for kind, task_data in filter(None, asked):
@@ -301,33 +294,10 @@ class CommandHandlers(MoveCommands, DocumentCommands):
                 )
             return changed
 
-    @staticmethod
-    def _open_task(conn: Connection, task_id: str, lanes: frozenset[str] | None) -> tuple[TaskRecord, CaseRecord]:
-        """The open task and its case (locked), if the actor works the task's lane."""
-        task, case = store.load_task_and_case(conn, task_id)
-        if lanes is not None and task.lane not in lanes:
-            raise NotAllowed(
-                f"Task {task_id} belongs to lane {task.lane!r}, which is not one of your groups",
-                task_id=task_id,
-                lane=task.lane,
-            )
-        if task.status not in store.OPEN_TASK_STATUSES:
-            raise Conflict(f"Task {task_id} is already {task.status}", task_id=task_id, status=task.status)
-        return task, case
-
     # ------------------------------------------------------------------ other case commands
     def deliver_message(self, command: cmd.DeliverMessage) -> CaseChanged:
         payload = ensure_json(command.payload, "payload")
         event = PendingEvent(MESSAGE_DELIVERED, command.actor, {"name": command.name, "payload": payload})
-        return self._simple_case_change(command.case_id, event, command.access)
-
-    def cancel_case(self, command: cmd.CancelCase) -> CaseChanged:
-        reason = (command.reason or "").strip()
-        if not reason:
-            raise InvalidInput(
-                "A reason is required to cancel a case", errors=[{"field": "reason", "message": "must not be empty"}]
-            )
-        event = PendingEvent(CASE_CANCELLED, command.actor, {"reason": reason})
         return self._simple_case_change(command.case_id, event, command.access)
 
     def fire_due_timers(self, command: cmd.FireDueTimers) -> CaseChanged | None:
@@ -463,13 +433,3 @@ class CommandHandlers(MoveCommands, DocumentCommands):
             )
             event = PendingEvent(SERVICE_RESULT_RECORDED, command.actor, payload, element_id=job.element_id)
             return self._change_case(conn, case, self._deployments.get(conn, case.definition_id), event)
-
-    def _simple_case_change(self, case_id: str, event: PendingEvent, access: CaseAccess | None = None) -> CaseChanged:
-        def attempt() -> CaseChanged:
-            with self._transaction(write_late=True) as conn:
-                store.ensure_reachable(conn, case_id, access)
-                case = self._load_running_case(conn, case_id)
-                definition = self._deployments.get(conn, case.definition_id)
-                return self._change_case(conn, case, definition, event)
-
-        return self._transaction.retry_stale_reads(attempt)

@@ -51,7 +51,7 @@ def validate_form(
     # too; the format says more, so the clerk reads one message for one mistake.
     failed_format = {tuple(error.absolute_path) for error in found if error.validator == "format"}
     errors = [
-        {"field": "/".join(str(part) for part in error.absolute_path) or "(form)", "message": error.message}
+        _field_error(error)
         for error in found
         if not (error.validator == "pattern" and tuple(error.absolute_path) in failed_format)
     ]
@@ -68,3 +68,33 @@ def validate_start_form(definition: ParsedDefinition, form: str | None, data: di
         message = f"The procedure '{definition.process_key}' has no form '{form}'"
         raise InvalidInput(message, errors=[{"field": "form", "message": "no such form in the procedure"}])
     validate_form(definition, form, data, formats)
+
+
+LIMIT_KEYWORDS = {
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minLength",
+    "maxLength",
+    "minItems",
+    "maxItems",
+}
+
+
+def _field_error(error) -> dict[str, Any]:
+    """A mismatch by field, with what a page needs to say it in its own language: the JSON
+    Schema keyword, and the missing property, the limit or the format it concerns."""
+    found: dict[str, Any] = {
+        "field": "/".join(str(part) for part in error.absolute_path) or "(form)",
+        "message": error.message,
+        "keyword": error.validator,
+    }
+    if error.validator == "required" and isinstance(error.instance, dict):
+        missing = [name for name in error.validator_value if name not in error.instance]
+        found["property"] = next((name for name in missing if error.message.startswith(repr(name))), None)
+    elif error.validator in LIMIT_KEYWORDS:
+        found["limit"] = error.validator_value
+    elif error.validator == "format":
+        found["format"] = error.validator_value
+    return found

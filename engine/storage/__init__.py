@@ -1,12 +1,13 @@
 """Persistence: the tables (SQLAlchemy models), the hash-chained event log, the write statements
 of the commands (``store``), the read queries and the Alembic schema migrations.
 
-Public to code outside the engine: the models, ``queries`` (reads outside commands),
-``read_only`` sessions, ``upgrade`` (apply the schema migrations), the event-log hashing, and the
-modules ``store``, ``jobs`` and ``db`` for the tests and benchmarks that check or time them.
+Public to code outside the engine: the models, ``queries`` (reads outside commands), ``search``
+(the clerks' case search), ``read_only`` sessions, ``upgrade`` (apply the schema migrations), the
+event-log hashing, and the modules ``store``, ``jobs`` and ``db`` for the tests and benchmarks
+that check or time them.
 """
 
-from engine.storage import db, jobs, queries, store
+from engine.storage import db, jobs, queries, search, store
 from engine.storage.audit_models import (
     CaseArchive,
     CaseRedaction,
@@ -91,6 +92,7 @@ __all__ = [
     "jobs",
     "queries",
     "read_only",
+    "search",
     "store",
     "upgrade",
 ]

@@ -132,6 +132,17 @@ class Case(Base):
             postgresql_where=text("next_timer_at IS NOT NULL"),
         ),
         Index("ix_cases_overdue_at", "overdue_at"),
+        # The clerks' search: by due date, by officer (their cases); the exact keys; the name by
+        # prefix (text_pattern_ops: LIKE 'x%' uses the index whatever the database's collation).
+        Index("ix_cases_due", "due_at", "id"),
+        Index("ix_cases_officer_received", "officer", "received_at", "id"),
+        Index("ix_cases_applicant_id_digest", "applicant_id_digest"),
+        Index("ix_cases_applicant_phone", "applicant_phone"),
+        Index(
+            "ix_cases_applicant_name_key",
+            "applicant_name_key",
+            postgresql_ops={"applicant_name_key": "text_pattern_ops"},
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -171,6 +182,18 @@ class Case(Base):
     sla_paused_at: Mapped[datetime | None]
     sla_paused_amount: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     sla_extended_amount: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    # The responsible officer (承辦人): the clerk who received the case, or whom a supervisor
+    # made responsible since (each change is an officer_assigned event).
+    officer: Mapped[str | None] = mapped_column(String(100))
+    # How a cancelled case ended: "withdrawn" at the applicant's request, or "cancelled".
+    close_kind: Mapped[str | None] = mapped_column(String(20))
+    # What clerks find a case by (engine.registries.CaseIndex), from the applicant as received
+    # and the forms since: the name as written and as searched, a digest of the ID number
+    # (found by the exact number only; never shown), the phone's digits.
+    applicant_name: Mapped[str | None] = mapped_column(String(100))
+    applicant_name_key: Mapped[str | None] = mapped_column(String(100))
+    applicant_id_digest: Mapped[str | None] = mapped_column(String(64))
+    applicant_phone: Mapped[str | None] = mapped_column(String(30))
 
     # SQLAlchemy adds "AND version = :old" to every UPDATE and raises StaleDataError when another
     # transaction got there first: the optimistic-concurrency check.
@@ -246,6 +269,11 @@ class Task(Base):
     # The inbox's order: the task's own due date, else its case's, else NO_DUE_DATE; kept by the
     # commands while the task is open (engine.storage.store).
     effective_due_at: Mapped[datetime | None]
+    # What the clerk typed so far, kept until the task is completed (not an event: the
+    # completed form is what the case records).
+    draft: Mapped[dict | None] = mapped_column(JSON)
+    draft_saved_at: Mapped[datetime | None]
+    draft_saved_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class CaseNumberCounter(Base):
@@ -263,6 +291,9 @@ class User(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(100), unique=True)
     display_name: Mapped[str | None] = mapped_column(String(200))
+    # A direct line (or the office number and extension): shown to applicants of the cases the
+    # user is responsible for (承辦人電話).
+    phone: Mapped[str | None] = mapped_column(String(50))
     password_hash: Mapped[str | None] = mapped_column(String(300))
     roles: Mapped[list] = mapped_column(JSON, default=list)
     groups: Mapped[list] = mapped_column(JSON, default=list)

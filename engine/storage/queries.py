@@ -57,6 +57,7 @@ class Page:
 class TaskFilter:
     groups: Sequence[str] | None = None  # lanes the caller may work; None = all
     assignee: str | None = None
+    officer: str | None = None  # only tasks of cases this user is responsible for
     procedure: str | None = None
     overdue_at: datetime | None = None  # only tasks due before this moment
     statuses: Sequence[str] = ("ready", "claimed")
@@ -78,6 +79,8 @@ def list_tasks(session: Session, task_filter: TaskFilter) -> Page:
     ]
     if task_filter.assignee is not None:
         conditions.append(Task.assignee == task_filter.assignee)
+    if task_filter.officer is not None:
+        conditions.append(Case.officer == task_filter.officer)
     if task_filter.overdue_at is not None:
         conditions.append(Task.effective_due_at < task_filter.overdue_at)
     if task_filter.procedure is not None:
@@ -103,7 +106,7 @@ def list_tasks(session: Session, task_filter: TaskFilter) -> Page:
         rows = first_tasks(Task.lane.in_(lanes))
     lane_condition = [Task.lane.in_(lanes)] if lanes is not None else []
     counted = select(Task.id).where(*conditions, *lane_condition)
-    if task_filter.procedure is not None:
+    if task_filter.procedure is not None or task_filter.officer is not None:
         counted = counted.join(Case, Case.id == Task.case_id)
     return _page(session, rows, counted, task_filter.offset, task_filter.limit, lambda row: _task_position(row))
 

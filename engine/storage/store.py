@@ -33,6 +33,7 @@ from engine.storage.models import (
     Notification,
     Rating,
     Task,
+    User,
 )
 from engine.storage.visibility import reachable
 
@@ -44,6 +45,7 @@ DEFINITIONS = Definition.__table__
 RATINGS = Rating.__table__
 NOTIFICATIONS = Notification.__table__
 DOCUMENTS = CaseDocument.__table__
+USERS = User.__table__
 
 OPEN_TASK_STATUSES = ("ready", "claimed")
 RACE_MESSAGE = "Someone else changed this case at the same time; reload and try again"
@@ -78,6 +80,12 @@ class CaseRecord:
     sla_paused_at: datetime | None = None
     sla_paused_amount: float = 0.0
     sla_extended_amount: float = 0.0
+    officer: str | None = None
+    close_kind: str | None = None
+    applicant_name: str | None = None
+    applicant_name_key: str | None = None
+    applicant_id_digest: str | None = None
+    applicant_phone: str | None = None
 
 
 @dataclass
@@ -339,7 +347,14 @@ _ASSIGN_TASK = (
 _CLOSE_TASK = DirectStatement(
     update(TASKS)
     .where(TASKS.c.id == bindparam("match_id"))
-    .values(status=bindparam("status"), completed_at=bindparam("completed_at"), completed_by=bindparam("completed_by"))
+    .values(
+        status=bindparam("status"),
+        completed_at=bindparam("completed_at"),
+        completed_by=bindparam("completed_by"),
+        draft=None,  # the completed form is in the case's history; a draft is no longer needed
+        draft_saved_at=None,
+        draft_saved_by=None,
+    )
 )
 _SET_TASK_DUE = (
     update(TASKS)
@@ -362,6 +377,41 @@ def close_tasks(conn: Connection, closed: list[tuple[str, str, datetime, str | N
                 for task_id, status, at, by in closed
             ],
         )
+
+
+_SAVE_DRAFT = (
+    update(TASKS)
+    .where(
+        TASKS.c.id == bindparam("match_id"),
+        TASKS.c.status == "claimed",
+        TASKS.c.assignee == bindparam("match_assignee"),
+    )
+    .values(draft=bindparam("draft"), draft_saved_at=bindparam("saved_at"), draft_saved_by=bindparam("match_assignee"))
+)
+
+
+def save_task_draft(conn: Connection, task_id: str, assignee: str, draft: dict, now: datetime) -> bool:
+    """Keep ``draft`` on the task if ``assignee`` holds it; False otherwise."""
+    values = {"match_id": task_id, "match_assignee": assignee, "draft": draft, "saved_at": now}
+    return conn.execute(_SAVE_DRAFT, values).rowcount == 1
+
+
+@dataclass(frozen=True)
+class Worker:
+    username: str
+    roles: frozenset[str]
+    groups: frozenset[str]
+    active: bool
+
+
+def worker(conn: Connection, username: str) -> Worker | None:
+    """A user as the case commands check them (officer, assignee), or None."""
+    row = conn.execute(
+        select(USERS.c.username, USERS.c.roles, USERS.c.groups, USERS.c.active).where(USERS.c.username == username)
+    ).first()
+    if row is None:
+        return None
+    return Worker(row.username, frozenset(row.roles or ()), frozenset(row.groups or ()), bool(row.active))
 
 
 def set_task_due(conn: Connection, task_id: str, due_at: datetime | None, case_due_at: datetime | None) -> None:

@@ -74,6 +74,7 @@ class WaitingServiceTask:
     params: dict[str, Any]
     retries: int | None
     backoff_base: float | None
+    name: str | None = None  # the element's name, for people
 
 
 def waiting_service_tasks(workflow) -> list[WaitingServiceTask]:
@@ -91,6 +92,7 @@ def waiting_service_tasks(workflow) -> list[WaitingServiceTask]:
                         task.internal_data[SERVICE_REQUEST],
                         spec.retries,
                         spec.retry_backoff_base,
+                        getattr(spec, "bpmn_name", None),
                     )
                 )
     return waiting

@@ -19,12 +19,13 @@ import pytest
 import schemathesis
 from sqlalchemy import select
 
-from engine import accounts
+from engine import accounts, files_from_folder
 from engine import commands as cmd
 from engine.storage import Notification, User, queries
-from tests.engine.helpers import RECEIVE, VALID_ID, open_tasks
+from tests.engine.helpers import BIRTH_RECEIVE, RECEIVE, VALID_ID, open_tasks
 from workflows.identifiers import make_national_id
 
+from ..conftest import BPMN
 from .conftest import TRANSCRIPT_FILES, FlaskCaller
 from .online_helpers import PDF, PNG, code_from
 from .test_endpoints import all_routes, weekday_calendar
@@ -68,6 +69,7 @@ class World:
         self.tokens = tokens
         self.revoked = revoked
         self.serial = 0
+        self.birth_deployed = False
 
     def token(self, caller: str) -> str | None:
         return {"anonymous": None, "revoked": self.revoked}.get(caller, self.tokens.get(caller))
@@ -92,6 +94,17 @@ class World:
             self.complete_open(started.case_id, RECEIVE)
         if stage == "awaiting_rating":
             self.complete_open(started.case_id, {"fee_paid": 15})
+        return started
+
+    def awaiting_documents(self):
+        """A birth registration after the one-time notice: the surname agreement is missing."""
+        if not self.birth_deployed:
+            files = files_from_folder(BPMN / "birth_registration")
+            self.engine.handle(cmd.DeployDefinition(files, actor="designer"))
+            self.birth_deployed = True
+        started = self.engine.handle(cmd.StartCase("birth_registration", {}, actor="clerk"))
+        self.complete_open(started.case_id, BIRTH_RECEIVE)
+        self.complete_open(started.case_id, {"notice_delivered_by": "in_person"})
         return started
 
     def complete_open(self, case_id: str, data: dict) -> None:
@@ -207,7 +220,6 @@ class Request:
 
 
 Row = tuple[dict[str, int], Callable[[World, str], Request]]
-
 MATRIX: dict[tuple[str, str], Row] = {
     # ---- documents and operations: open to everyone
     ("/api/openapi.json", "GET"): (everyone(200), lambda w, c: Request("GET", "/api/openapi.json")),
@@ -309,6 +321,34 @@ MATRIX: dict[tuple[str, str], Row] = {
         reaching(admits(*WORKERS), "records_clerk"),
         lambda w, c: Request("POST", f"/api/cases/{w.case().case_id}/cancel", json={"reason": "withdrawn"}),
     ),
+    ("/api/cases/<string:case_id>/withdraw", "POST"): (
+        reaching(admits(*WORKERS), "records_clerk"),
+        lambda w, c: Request("POST", f"/api/cases/{w.case().case_id}/withdraw", json={"reason": "申請人撤回"}),
+    ),
+    ("/api/cases/<string:case_id>/supplements", "POST"): (
+        reaching(admits(*WORKERS), "records_clerk"),
+        lambda w, c: Request(
+            "POST",
+            f"/api/cases/{w.awaiting_documents().case_id}/supplements",
+            json={"documents": ["surname_agreement"]},
+        ),
+    ),
+    ("/api/cases/<string:case_id>/notes", "POST"): (
+        reaching(admits(*WORKERS, ok=201), "records_clerk"),
+        lambda w, c: Request("POST", f"/api/cases/{w.case().case_id}/notes", json={"text": "已電話聯絡"}),
+    ),
+    ("/api/cases/<string:case_id>/activity", "GET"): (
+        reaching(admits(*READERS), "records_clerk"),
+        lambda w, c: Request("GET", f"/api/cases/{w.case().case_id}/activity"),
+    ),
+    # Only supervisors make someone else responsible for a case.
+    ("/api/cases/<string:case_id>/officer", "PUT"): (
+        admits("supervisor"),
+        lambda w, c: Request(
+            "PUT", f"/api/cases/{w.case().case_id}/officer", json={"officer": "clerk2", "reason": "休假代理"}
+        ),
+    ),
+    ("/api/staff", "GET"): (admits(*WORKERS), lambda w, c: Request("GET", "/api/staff", query={"group": "Clerk"})),
     ("/api/cases/<string:case_id>/events", "GET"): (
         admits(*HISTORY),
         lambda w, c: Request("GET", f"/api/cases/{w.case().case_id}/events"),
@@ -429,6 +469,14 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("/api/tasks/<string:task_id>/complete", "POST"): (
         admits(*IN_LANE_CLERK),
         lambda w, c: Request("POST", f"/api/tasks/{w.task()}/complete", json={"data": RECEIVE}),
+    ),
+    ("/api/tasks/<string:task_id>/assign", "POST"): (
+        admits(*IN_LANE_CLERK),
+        lambda w, c: Request("POST", f"/api/tasks/{w.task()}/assign", json={"assignee": "clerk2"}),
+    ),
+    ("/api/tasks/<string:task_id>/draft", "PUT"): (
+        admits(*IN_LANE_CLERK),
+        lambda w, c: Request("PUT", f"/api/tasks/{w.task(claimed_by=c)}/draft", json={"data": {"copies": 2}}),
     ),
     # ---- the office calendar and the outbox
     ("/api/calendar/days", "GET"): (

@@ -181,6 +181,15 @@ def walk_every_endpoint(call, app) -> None:
     cases = walk("GET", "/api/cases", 200, user="clerk", query={"status": "running"}).json
     assert [c["id"] for c in cases["items"]] == [case_id] and cases["total"] == 1
     assert cases["items"][0]["applicant"]["national_id"] == "A12****789"
+    assert cases["items"][0]["officer"]["username"] == "clerk" and cases["next_cursor"] is None
+    found = walk("GET", "/api/cases", 200, user="clerk", query={"q": VALID_ID}).json
+    assert [c["number"] for c in found["items"]] == [number] and VALID_ID not in str(found)
+    colleagues = walk("GET", "/api/staff", 200, user="clerk", query={"group": "Clerk"}).json
+    assert {"clerk", "clerk2"} <= {person["username"] for person in colleagues}
+    walk("POST", f"/api/cases/{case_id}/notes", 201, user="clerk", json={"text": "申請人稍後補件"})
+    walk("PUT", f"/api/cases/{case_id}/officer", 200, user="supervisor", json={"officer": "clerk2", "reason": "輪值"})
+    activity = walk("GET", f"/api/cases/{case_id}/activity", 200, user="clerk").json
+    assert [entry["type"] for entry in activity][-2:] == ["note_added", "officer_assigned"]
     case = walk("GET", f"/api/cases/{case_id}", 200, user="clerk").json
     assert case["status"] == "running" and [t["id"] for t in case["open_tasks"]] == [receive["id"]]
     inbox = walk("GET", "/api/tasks", 200, user="clerk").json
@@ -191,6 +200,10 @@ def walk_every_endpoint(call, app) -> None:
 
     walk("POST", f"/api/tasks/{receive['id']}/claim", 200, user="clerk")
     assert walk("GET", "/api/tasks", 200, user="clerk", query={"assignee": "clerk"}).json["total"] == 1
+    walk("PUT", f"/api/tasks/{receive['id']}/draft", 200, user="clerk", json={"data": {"copies": 2}})
+    assert walk("GET", f"/api/tasks/{receive['id']}", 200, user="clerk").json["draft"] == {"copies": 2}
+    walk("POST", f"/api/tasks/{receive['id']}/assign", 200, user="clerk", json={"assignee": "clerk2"})
+    walk("POST", f"/api/tasks/{receive['id']}/assign", 200, user="supervisor", json={"assignee": "clerk"})
     walk("POST", f"/api/tasks/{receive['id']}/unclaim", 200, user="clerk")
     walk("POST", f"/api/tasks/{receive['id']}/claim", 200, user="clerk")
     done = walk("POST", f"/api/tasks/{receive['id']}/complete", 200, user="clerk", json={"data": RECEIVE}).json
@@ -240,9 +253,15 @@ def walk_every_endpoint(call, app) -> None:
     assert messaged["status"] == "completed" and messaged["open_tasks"] == []
     third = walk("POST", "/api/cases", 201, user="clerk", json={"procedure": "household_transcript"}).json
     cancelled = walk(
-        "POST", f"/api/cases/{third['case_id']}/cancel", 200, user="clerk", json={"reason": "applicant withdrew"}
+        "POST", f"/api/cases/{third['case_id']}/cancel", 200, user="clerk", json={"reason": "duplicate"}
     ).json
     assert cancelled["status"] == "cancelled"
+    fourth = walk("POST", "/api/cases", 201, user="clerk", json={"procedure": "household_transcript"}).json
+    withdrawn = walk(
+        "POST", f"/api/cases/{fourth['case_id']}/withdraw", 200, user="clerk", json={"reason": "applicant withdrew"}
+    ).json
+    assert withdrawn["status"] == "cancelled"
+    walk("POST", f"/api/cases/{fourth['case_id']}/supplements", 409, user="clerk", json={"documents": ["photo"]})
 
     # --- auditors read the history, a past state and the verification
     events = walk("GET", f"/api/cases/{case_id}/events", 200, user="auditor").json
@@ -252,13 +271,13 @@ def walk_every_endpoint(call, app) -> None:
     assert (rating["rated"], rating["score"]) == (True, 5)
     state = walk("GET", f"/api/cases/{case_id}/state", 200, user="auditor", query={"at": 1}).json
     assert [t["element_id"] for t in state["ready_tasks"]] == ["receive_application"]
-    for some_case in (case_id, second["case_id"], third["case_id"]):
+    for some_case in (case_id, second["case_id"], third["case_id"], fourth["case_id"]):
         verified = walk("GET", f"/api/cases/{some_case}/verify", 200, user="auditor").json
         assert verified["ok"] is True and verified["problems"] == [], verified
     timeline = walk("GET", f"/api/cases/{case_id}/timeline", 200, user="auditor").json
     assert [entry["seq"] for entry in timeline["entries"]] == [e["seq"] for e in events]
     run = walk("POST", "/api/audit/verifications", 201, user="auditor", json={}).json
-    assert run["ok"] is True and run["cases_checked"] == 3, run
+    assert run["ok"] is True and run["cases_checked"] == 4, run
     assert walk("GET", "/api/audit/verifications", 200, user="auditor").json["items"][0]["id"] == run["id"]
     assert walk("GET", "/api/audit/anchors", 200, user="auditor").json == []
     assert walk("GET", "/api/audit/anchors/verify", 200, user="auditor").json["ok"] is True
@@ -278,7 +297,7 @@ def walk_every_endpoint(call, app) -> None:
     assert {t["indicator"] for t in walk("GET", "/api/reports/targets", 200, user="auditor").json} >= {"satisfaction"}
     annual = walk("GET", "/api/reports/annual", 200, user="auditor", query={"format": "csv"})
     assert annual.body.startswith(b"section,indicator")
-    assert walk("GET", "/api/mining/xes", 200, user="auditor").body.count(b"<trace>") == 3
+    assert walk("GET", "/api/mining/xes", 200, user="auditor").body.count(b"<trace>") == 4
     assert len(walk("GET", "/api/mining/ocel", 200, user="auditor").json["objects"]) >= 3
 
     # --- the office calendar: days, an imported DGPA edition, an override and its revocation
@@ -309,7 +328,7 @@ def walk_every_endpoint(call, app) -> None:
     # --- metrics count what happened
     metrics = walk("GET", "/metrics", 200).body.decode()
     assert 'onestop_cases{status="completed"} 2.0' in metrics
-    assert 'onestop_cases{status="cancelled"} 1.0' in metrics
+    assert 'onestop_cases{status="cancelled"} 2.0' in metrics
     assert "onestop_http_request_duration_seconds_bucket" in metrics
 
     # --- sign in with a password, use the token, sign out

@@ -60,7 +60,8 @@ def test_counter_to_rating_over_the_api(client, as_user, engine, transcript):
     assert verify["ok"], verify
     events = client.get(f"/api/cases/{body['case_id']}/events", headers=as_user("auditor")).json
     assert [e["type"] for e in events][-2:] == ["rating_recorded", "case_completed"]
-    state = client.get(f"/api/cases/{body['case_id']}/state?at=4", headers=as_user("auditor")).json
+    answered = next(e["seq"] for e in events if e["type"] == "service_result_recorded")
+    state = client.get(f"/api/cases/{body['case_id']}/state?at={answered}", headers=as_user("auditor")).json
     assert state["ready_tasks"][0]["element_id"] == "issue_transcript"
     again = client.post(
         "/api/cases",

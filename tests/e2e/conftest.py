@@ -9,6 +9,7 @@ to test-artifacts/screenshots/ (git-ignored) for people to look at.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from pathlib import Path
@@ -41,10 +42,17 @@ CHROMIUM_ARGS = [
 ]
 BROWSER_USERS = {
     "counter_clerk": (["clerk"], ["Clerk"]),
+    "second_clerk": (["clerk"], ["Clerk"]),
     "lead": (["supervisor"], ["Supervisor", "Clerk"]),
     "inspector": (["auditor"], []),
     "modeller": (["designer"], []),
     "ticket_machine": (["kiosk"], []),
+}
+# The names (and direct lines) applicants and colleagues read.
+BROWSER_NAMES = {
+    "counter_clerk": ("陳怡君", "(02) 2700-1234 #121"),
+    "second_clerk": ("林志明", None),
+    "lead": ("王美玲", "(02) 2700-1234 #101"),
 }
 
 
@@ -88,8 +96,16 @@ def web(serve, engine):  # noqa: F811  (the fixture imported above)
     """The served app with the transcript procedure deployed and the browser users created."""
     with engine.write() as session:
         for username, (roles, groups) in BROWSER_USERS.items():
+            name, phone = BROWSER_NAMES.get(username, (None, None))
             accounts.create_user(
-                session, username, roles=roles, groups=groups, password=PASSWORD, now=engine.clock.now()
+                session,
+                username,
+                roles=roles,
+                groups=groups,
+                password=PASSWORD,
+                display_name=name,
+                phone=phone,
+                now=engine.clock.now(),
             )
     engine.handle(cmd.DeployDefinition(files_from_folder(BPMN / "household_transcript"), actor="designer"))
     return serve()
@@ -105,6 +121,10 @@ def api_as(web, tokens):  # noqa: F811
 
 def sign_in(page, web, username: str) -> None:
     page.goto(web.url("/app/#/login"))
+    if page.evaluate("() => !!sessionStorage.getItem('onestop.token')"):  # someone else was signed in
+        page.evaluate("() => sessionStorage.clear()")
+        page.reload()
+    wait_ready(page, "login")
     page.get_by_label("帳號").fill(username)
     page.get_by_label("密碼").fill(PASSWORD)
     page.get_by_role("button", name="登入").click()
@@ -117,8 +137,24 @@ def wait_ready(page, name: str | None = None) -> None:
     page.wait_for_selector(f"body[data-ready=true]{f'[data-page={name}]' if name else ''}", state="attached")
 
 
+# Words a page must never show: a value the code forgot to put into words.
+RAW_VALUES = re.compile(r"\b(null|undefined|NaN|\[object Object\])\b")
+
+
+def visible_text(page) -> str:
+    """What the page shows, without the data dumps auditors read as JSON (pre.data)."""
+    return page.evaluate(
+        """() => { const copy = document.body.cloneNode(true);
+        copy.querySelectorAll('pre.data, script, style').forEach((node) => node.remove());
+        return copy.innerText; }"""
+    )
+
+
 def check_accessibility(page, name: str) -> None:
-    """axe-core on the page as it is now: no serious or critical violation; then a screenshot."""
+    """axe-core on the page as it is now: no serious or critical violation, no raw value such as
+    "null" in the text; then a screenshot."""
+    raw = RAW_VALUES.findall(visible_text(page))
+    assert raw == [], f"{name} shows {raw}"
     if not page.evaluate("() => !!window.axe"):
         page.add_script_tag(path=str(AXE))
     results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")

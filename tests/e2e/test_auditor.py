@@ -14,8 +14,8 @@ def test_an_auditor_steps_through_a_cases_history(page, web, api_as):
     case = carried_case(api_as)
     last = case["last_event_seq"]
     sign_in(page, web, "inspector")
-    page.goto(web.url(f"/app/#/case/{case['id']}"))
-    wait_ready(page, "case")
+    page.goto(web.url(f"/app/#/case/{case['id']}/history"))
+    wait_ready(page, "case-history")
     page.wait_for_selector("#case-diagram .djs-element")
     assert page.locator("main .view").get_attribute("data-seq") == str(last)
     assert page.locator("#case-diagram .path-taken").count() >= 4

@@ -24,6 +24,10 @@ def receive_at_counter(page, web) -> tuple[str, str]:
     page.wait_for_selector("#receipt-number")
     receipt = page.inner_text(".receipt")
     assert "15 分鐘" in receipt and "A12****789" in receipt  # the standard time at the counter; the ID masked
+    # Who is responsible (the clerk at the counter), when it is due, in the office's calendar.
+    assert "陳怡君" in receipt
+    assert re.search(r"預定完成\s+民國 \d{3} 年 \d{1,2} 月 \d{1,2} 日 \d{2}:\d{2}", receipt)
+    assert "臨櫃" in receipt and "counter" not in receipt.replace("counter_clerk", "")
     check_accessibility(page, "counter-receipt")
     return page.inner_text("#receipt-number").strip(), page.inner_text("#receipt-code").strip()
 
@@ -39,14 +43,17 @@ def test_a_clerk_receives_a_case_at_the_counter_and_completes_it(page, web):
     assert row.count() == 1 and "戶籍謄本申請" in row.inner_text()  # the procedure by its name
     assert row.locator(".badge").inner_text() in ("如期", "今日到期", "逾期")
     check_accessibility(page, "inbox")
-    row.get_by_role("link").click()
+    row.get_by_role("link", name=re.compile("^開啟")).click()
     wait_ready(page, "task")
 
     # The task page: case summary, the form from the JSON Schema; complete needs a claim first.
     assert page.locator("#complete-button").is_disabled()
+    assert page.get_by_label(re.compile("身分證統一編號")).is_disabled()  # claim first, then type
     page.get_by_role("button", name="認領").click()
     page.wait_for_selector("#complete-button:not([disabled])")
     assert page.evaluate("document.activeElement.id").startswith("task-")  # focus on the form's first field
+    # What the counter took down is in the form already.
+    assert page.get_by_label(re.compile("申請人姓名")).input_value() == "王小明"
     # Client-side validation as on the server: a wrong ID and 0 copies are refused in the page.
     page.get_by_label(re.compile("身分證統一編號")).fill("a12345")
     page.get_by_label(re.compile("份數")).fill("0")
@@ -78,12 +85,13 @@ def test_a_clerk_receives_a_case_at_the_counter_and_completes_it(page, web):
         if row.count() == 1:
             break
     assert row.count() == 1, "the issue task did not reach the inbox"
-    row.get_by_role("link").click()
+    row.get_by_role("link", name=re.compile("^開啟")).click()
     wait_ready(page, "task")
     page.get_by_role("button", name="認領").click()
     page.wait_for_selector("#complete-button:not([disabled])")
-    evidence = page.locator("section[aria-labelledby=evidence-heading]")
-    assert "household" in evidence.inner_text().lower() or evidence.locator("table").count() == 1
+    # The household register's answer, in words (not JSON): the record matches and is active.
+    evidence = page.locator("section[aria-labelledby=evidence-heading]").inner_text()
+    assert "戶籍資料查驗" in evidence and "資料相符\n是" in evidence and "戶籍狀態\n現住" in evidence
     check_accessibility(page, "task-issue")
     page.get_by_label(re.compile("規費")).fill("15")
     page.get_by_role("button", name="完成").click()
@@ -91,6 +99,20 @@ def test_a_clerk_receives_a_case_at_the_counter_and_completes_it(page, web):
     page.get_by_role("link", name="待辦工作", exact=True).click()
     wait_ready(page, "inbox")
     assert page.locator("#inbox-table tbody tr", has_text=number).count() == 0
+
+    # The case view: every step done, the case waits for the applicant's rating.
+    page.get_by_role("link", name="案件查詢").click()
+    wait_ready(page, "cases")
+    page.get_by_label(re.compile("案件編號、申請人姓名")).fill(number)
+    page.evaluate("document.body.dataset.ready = 'false'")  # the results are drawn again
+    page.get_by_role("button", name="查詢").click()
+    wait_ready(page, "cases")
+    page.locator("#cases-table a.case-link").click()
+    wait_ready(page, "case")
+    assert "等候申請人評分" in page.inner_text("#current-steps")
+    activity = page.inner_text("#activity-list")
+    assert activity.count("完成步驟") == 2 and "機關查驗回覆" in activity
+    check_accessibility(page, "case-transcript-served")
 
 
 def serve_the_transcript(api_as, case_id: str) -> None:

@@ -201,7 +201,8 @@ def test_online_application_with_upload_then_supplement_from_the_status_page_to_
     )
     page.locator("#submit-supplement").click()
     page.wait_for_selector("text=已收到 1 個檔案，案件繼續辦理。")
-    assert page.locator("#supplement").count() == 0  # nothing is missing any more
+    # The live region says it first; the status is drawn again a moment later.
+    page.wait_for_selector("#supplement", state="detached")  # nothing is missing any more
     assert "約定書.pdf" in page.inner_text("#received-documents")
     check_accessibility(page, "status-after-supplement")
 

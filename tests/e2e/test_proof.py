@@ -18,8 +18,8 @@ def test_an_auditor_sees_and_downloads_the_proof(page, web, api_as, engine, cloc
     case = carried_case(api_as)
     day = sign_the_days(engine, clock, signer)
     sign_in(page, web, "inspector")
-    page.goto(web.url(f"/app/#/case/{case['id']}"))
-    wait_ready(page, "case")
+    page.goto(web.url(f"/app/#/case/{case['id']}/history"))
+    wait_ready(page, "case-history")
     page.wait_for_selector("#proof-table")
     row = page.inner_text("#proof-table tbody tr")
     assert day.isoformat() in row and f"#{case['last_event_seq']}" in row and signer.key_id in row

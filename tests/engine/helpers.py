@@ -11,6 +11,18 @@ from engine.storage import queries
 
 VALID_ID = "A123456789"
 RECEIVE = {"national_id": VALID_ID, "applicant_name": "王小明", "scope": "full", "copies": 1}
+# A birth registration's reception without the surname agreement (the household register
+# confirms the parent, so the paper register is not needed).
+BIRTH_RECEIVE = {
+    "national_id": VALID_ID,
+    "applicant_name": "王小明",
+    "child_name": "王小華",
+    "child_birth_date": "2026-01-20",
+    "child_sex": "male",
+    "birth_place": {"city": "臺北市", "district": "大安區"},
+    "surname_from": "father",
+    "documents_presented": ["birth_certificate", "national_id_card"],
+}
 
 
 def open_tasks(engine, case_id: str) -> list:

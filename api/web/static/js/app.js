@@ -1,7 +1,7 @@
 // The shell: header, navigation by role, hash routes, language switch, sign-in.
 import { api, ApiError, session } from "./api.js";
 import { h, notice } from "./dom.js";
-import { currentLanguage, loadVocabulary, setLanguage, t } from "./i18n.js";
+import { currentCalendar, currentLanguage, loadVocabulary, setCalendar, setLanguage, t } from "./i18n.js";
 
 const ROUTES = [
   // [pattern, module, page function, roles (null: anyone)]
@@ -12,8 +12,9 @@ const ROUTES = [
   [/^#\/inbox$/, "./clerk.js", "inboxPage", ["clerk", "supervisor", "auditor", "admin"]],
   [/^#\/task\/([\w-]+)$/, "./clerk.js", "taskPage", ["clerk", "supervisor", "auditor", "admin"]],
   [/^#\/counter$/, "./clerk.js", "counterPage", ["clerk", "supervisor"]],
-  [/^#\/cases$/, "./audit.js", "casesPage", ["clerk", "supervisor", "auditor", "admin"]],
-  [/^#\/case\/([\w-]+)$/, "./audit.js", "casePage", ["supervisor", "auditor", "admin"]],
+  [/^#\/cases$/, "./cases.js", "searchPage", ["clerk", "supervisor", "auditor", "admin"]],
+  [/^#\/case\/([\w-]+)$/, "./casework.js", "casePage", ["clerk", "supervisor", "auditor", "admin"]],
+  [/^#\/case\/([\w-]+)\/history$/, "./audit.js", "casePage", ["supervisor", "auditor", "admin"]],
   [/^#\/designer$/, "./designer.js", "designerPage", ["designer", "admin"]],
   [/^#\/dashboard$/, "./dashboard.js", "dashboardPage", ["supervisor", "auditor", "admin"]],
   [/^#\/audit$/, "./auditor.js", "auditPage", ["supervisor", "auditor", "admin"]],
@@ -54,12 +55,20 @@ function renderHeader() {
       h("li", {}, h("a", { href, "aria-current": route === href ? "page" : null }, t(key)))))),
     h("span", { class: "spacer" }),
     session.user ? h("span", { class: "who" }, t("signed_in_as", { name: session.user.display_name || session.user.username })) : null,
+    h("select", { class: "calendar-switch", "aria-label": t("calendar_label"), onchange: switchCalendar },
+      ["roc", "gregorian"].map((calendar) =>
+        h("option", { value: calendar, selected: currentCalendar() === calendar }, t(`calendar_${calendar}`)))),
     h("button", { type: "button", class: "lang-switch", lang: currentLanguage() === "en" ? "zh-Hant-TW" : "en",
       "aria-label": t("language_label"), onclick: switchLanguage }, t("language")),
     session.user ? h("button", { type: "button", class: "sign-out", onclick: signOut }, t("sign_out")) : null,
   ].filter(Boolean));
   document.getElementById("skip-link").textContent = t("skip");
   document.title = t("app_title");
+}
+
+function switchCalendar(event) {
+  setCalendar(event.target.value);
+  route().then(() => document.querySelector(".calendar-switch")?.focus());
 }
 
 function switchLanguage() {
@@ -124,7 +133,7 @@ async function route() {
     const heading = main.querySelector("h1");
     if (heading) { heading.tabIndex = -1; heading.focus({ preventScroll: true }); }
   }
-  document.body.dataset.page = path.split("/")[1] || "";
+  document.body.dataset.page = (path.split("/")[1] || "") + (path.endsWith("/history") ? "-history" : "");
   document.body.dataset.ready = "true";
 }
 

@@ -1,24 +1,17 @@
-// Supervisors and auditors: the case list, and a case's history on its diagram with time travel.
-import { api, session } from "./api.js";
+// Supervisors and auditors: a case's history on its diagram, with time travel and verification.
+import { api } from "./api.js";
 import { facts, h, notice, table } from "./dom.js";
-import { formatTime, procedureName, t } from "./i18n.js";
+import { formatTime, localName, procedureName, t } from "./i18n.js";
 import { markPath, showDiagram } from "./bpmn.js";
 import { slaBadge } from "./clerk.js";
 
-export async function casesPage(main) {
-  const page = await api("/api/cases?per_page=100");
-  const historyReader = session.hasRole("supervisor", "auditor", "admin");
-  main.append(h("h1", {}, t("cases_title")), table(null,
-    [t("col_case"), t("col_procedure"), t("col_status"), t("col_received"), t("col_due"), t("col_sla"), t("col_action")],
-    page.items.map((item) => [item.number, `${procedureName(item.procedure)} v${item.version}`, t(`status_${item.status}`),
-      formatTime(item.received_at), formatTime(item.due_at), slaBadge(item.sla_state),
-      historyReader ? h("a", { href: `#/case/${item.id}`, "aria-label": `${t("view")} ${item.number}` }, t("view")) : "—"]),
-    { id: "cases-table" }));
-}
+/** A value of the case data as a cell shows it: "—" for none (never the word null). */
+const shown = (value) => (value === null || value === undefined ? "—" : JSON.stringify(value));
 
 /** Where the case stood after event ``seq``: its open tasks, or else the element the next event concerns. */
 function currentElements(state, entries, seq) {
   if (state.completed) return [];
+  if (state.current_elements?.length) return state.current_elements;
   const ready = state.ready_tasks.map((task) => task.element_id || task.task_spec || task.name).filter(Boolean);
   if (ready.length) return ready;
   const next = entries.find((entry) => entry.seq > seq && entry.element_id);
@@ -31,7 +24,8 @@ export async function casePage(main, caseId) {
   const total = entries.length ? entries.at(-1).seq : 0;
   const verifyResult = h("div", { id: "verify-result" });
   main.append(h("h1", {}, t("case_title", { number: detail.number })),
-    h("div", { class: "panel" }, facts([[t("procedure"), `${procedureName(detail.procedure)} v${detail.version}`],
+    h("p", {}, h("a", { href: `#/case/${caseId}` }, t("task_case_link"))),
+    h("div", { class: "panel" }, facts([[t("procedure"), `${procedureName(detail.procedure)} · ${t("version")} ${detail.version}`],
       [t("status"), t(`status_${detail.status}`)], [t("received_at"), formatTime(detail.received_at)],
       [t("due_at"), formatTime(detail.due_at)], [t("served_at"), detail.served_at ? formatTime(detail.served_at) : "—"],
       [t("col_sla"), slaBadge(detail.sla_state)]]),
@@ -42,8 +36,8 @@ export async function casePage(main, caseId) {
   const diagram = h("div", { class: "diagram", id: "case-diagram" });
   const list = h("ol", { class: "timeline", id: "timeline", "aria-label": t("timeline") }, entries.map((entry) =>
     h("li", { "data-seq": entry.seq },
-      h("button", { type: "button", class: "linklike", onclick: () => go(entry.seq) }, `#${entry.seq} ${entry.type}`),
-      " ", entry.element_name || entry.element_id || "", h("br"),
+      h("button", { type: "button", class: "linklike", onclick: () => go(entry.seq) }, `#${entry.seq} ${t(`event_${entry.type}`)}`),
+      " ", localName(entry.element_name) || "", h("br"),
       h("small", {}, `${formatTime(entry.occurred_at)} · ${t("actor")}: ${entry.actor || "—"}`))));
   const stepData = h("pre", { class: "data", id: "step-data", tabindex: "0", role: "region", "aria-label": t("data_at_step") });
   const stepReady = h("div", { id: "step-ready" });
@@ -70,7 +64,7 @@ export async function casePage(main, caseId) {
     const state = await api(`/api/cases/${caseId}/state?at=${seq}`);
     if (ticket !== pending) return; // a later step was asked for meanwhile
     const entry = entries.find((item) => item.seq === seq);
-    const label = `${t("step_of", { seq, total })}: ${entry?.type || ""} ${entry?.element_name || ""}`;
+    const label = `${t("step_of", { seq, total })}: ${entry ? t(`event_${entry.type}`) : ""} ${localName(entry?.element_name)}`;
     position.textContent = label;
     slider.setAttribute("aria-valuetext", label);
     for (const item of list.children) {
@@ -81,10 +75,10 @@ export async function casePage(main, caseId) {
     }
     list.querySelector(`[data-seq="${seq}"]`)?.scrollIntoView({ block: "nearest" });
     stepData.textContent = JSON.stringify(state.data, null, 2);
-    stepChanges.replaceChildren(entry?.changes?.length ? table(null, ["path", "before", "after"],
-      entry.changes.map((change) => [change.path, JSON.stringify(change.before) ?? "—", JSON.stringify(change.after) ?? "—"])) : "");
+    stepChanges.replaceChildren(entry?.changes?.length ? table(null, [t("col_field"), t("col_before"), t("col_after")],
+      entry.changes.map((change) => [change.path, shown(change.before), shown(change.after)])) : "");
     stepReady.replaceChildren(state.ready_tasks.length ? h("ul", {}, state.ready_tasks.map((task) =>
-      h("li", {}, task.name || task.element_id))) : h("p", {}, state.completed ? t("status_completed") : t("none")));
+      h("li", {}, localName(task.name) || task.element_id))) : h("p", {}, state.completed ? t("status_completed") : t("none")));
     markPath(viewer, state.completed_steps.map((step) => step.element_id), currentElements(state, entries, seq));
     main.dataset.seq = String(seq);
   }

@@ -1,7 +1,7 @@
 // Task forms from their JSON Schema: the controls, and the same checks the server makes
 // (jsonschema, draft 2020-12, with format checks) for the keywords the procedures use.
 import { h } from "./dom.js";
-import { optionLabel, t } from "./i18n.js";
+import { localName, optionLabel, t } from "./i18n.js";
 
 const EMAIL = /@/; // jsonschema's own email check: an "@" somewhere
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -105,7 +105,7 @@ export function renderForm(schema, values = {}, prefix = "f") {
 
   function fieldFor(name, property, path, required, value) {
     const id = controlId(prefix, path);
-    const label = (property.title || name) + (required ? ` (${t("required")})` : "");
+    const label = localName(property.title || name) + (required ? ` (${t("required")})` : "");
     const errorId = `${id}-error`;
     const errorSlot = h("span", { class: "error", id: errorId });
     errorSlots.set(path.join("/"), { slot: errorSlot, id });
@@ -191,7 +191,24 @@ export function renderForm(schema, values = {}, prefix = "f") {
 export function fieldTitle(schema, field) {
   let node = schema;
   for (const part of field.split("/")) node = node?.properties?.[part] ?? node?.items;
-  return node?.title || field;
+  return localName(node?.title) || field;
+}
+
+const SERVER_KEYWORDS = { required: "err_required", enum: "err_enum", const: "err_enum", minimum: "err_min",
+  exclusiveMinimum: "err_min", maximum: "err_max", exclusiveMaximum: "err_max", minLength: "err_minlength",
+  maxLength: "err_maxlength", pattern: "err_pattern", type: "err_pattern", uniqueItems: "err_unique",
+  additionalProperties: "err_additional", minItems: "err_minitems", maxItems: "err_maxitems" };
+const SERVER_FORMATS = { date: "err_format_date", email: "err_format_email", "tw-national-id": "err_format_national_id" };
+
+/** The server's form errors as the page says them: in the chosen language, each on the field it
+ * concerns (a missing field is named by the server's ``property``). */
+export function localErrors(errors) {
+  return errors.map((error) => {
+    const field = error.keyword === "required" && error.property
+      ? (error.field === "(form)" ? error.property : `${error.field}/${error.property}`) : error.field;
+    const key = error.keyword === "format" ? SERVER_FORMATS[error.format] : SERVER_KEYWORDS[error.keyword];
+    return { field, message: key ? t(key, { n: error.limit }) : error.message };
+  });
 }
 
 function isRequired(schema, path) {

@@ -8,7 +8,7 @@ const zh = {
   sign_in: "登入", sign_out: "登出", username: "帳號", password: "密碼", signed_in_as: "使用者：{name}",
   sign_in_failed: "帳號或密碼錯誤", required: "必填", loading: "載入中…", error: "錯誤", none: "無",
   inbox_title: "我的群組待辦工作", inbox_empty: "目前沒有待辦工作。", refresh: "重新整理",
-  col_case: "案件編號", col_procedure: "申辦項目", col_step: "步驟", col_lane: "群組", col_assignee: "承辦人",
+  col_case: "案件編號", col_procedure: "申辦項目", col_step: "步驟", col_lane: "群組", col_assignee: "處理人員",
   col_due: "期限", col_sla: "時效", col_status: "狀態", col_received: "收件時間", col_action: "操作",
   open: "開啟", claim: "認領", unclaim: "退回群組", complete: "完成", claimed_by_you: "由您承辦",
   sla_on_time: "如期", sla_due_today: "今日到期", sla_overdue: "逾期", sla_no_deadline: "無期限",
@@ -94,8 +94,8 @@ const zh = {
   apply_done_title: "已收到您的申請", apply_receipt_sent: "收據已傳送至 {to}。", apply_documents_received: "已收到的文件",
   apply_follow: "查詢辦理進度",
   document_kind: "文件", file_name: "檔名", file_size: "大小", file_type: "格式", sha256: "SHA-256 指紋",
-  supplement_title: "補件上傳", supplement_missing: "本案件尚缺：{documents}。請於 {deadline} 前補正；逾期未補正，申請視為撤回。",
-  supplement_where: "您可以在這裡上傳，或於上班時間將文件帶到戶政事務所任一櫃檯。", supplement_submit: "上傳補件",
+  supplement_title: "補件上傳",
+  supplement_submit: "上傳補件",
   supplement_choose: "請至少選擇一個檔案。", supplement_done: "已收到 {n} 個檔案，案件繼續辦理。", list_separator: "、",
   case_files: "上傳的文件檔案", no_case_files: "此案件沒有上傳的文件檔案。", download: "下載",
   attach_scans: "附加掃描檔（臨櫃或到府收件）", attach_submit: "附加檔案",
@@ -103,6 +103,52 @@ const zh = {
   files_refused: "有 {n} 個檔案無法收件：", file_err_not_accepted_type: "「{file}」不是 PDF、JPEG 或 PNG 檔（依檔案內容判斷，與檔名無關）。",
   file_err_too_large: "「{file}」太大，每個檔案最大 10 MB。", file_err_empty: "「{file}」是空的檔案。",
   file_err_no_kind: "「{file}」未指明是哪一份文件。", file_err_not_taken: "「{file}」不是這項申請收取的文件。",
+  // case work
+  nav_search: "案件查詢", search_title: "案件查詢", search_label: "案件編號、申請人姓名、身分證統一編號或電話",
+  search_hint: "姓名可只輸入開頭（例如姓氏）；身分證統一編號須完整輸入，結果中會遮蔽。", search: "查詢",
+  filter_procedure: "申辦項目", filter_status: "狀態", filter_channel: "收件管道", filter_officer: "承辦人",
+  filter_overdue: "只看逾期案件", filter_from: "收件日起", filter_to: "收件日迄", sort_by: "排序",
+  sort_received_desc: "收件時間（新到舊）", sort_received_asc: "收件時間（舊到新）", sort_due_asc: "預定完成（近到遠）", sort_due_desc: "預定完成（遠到近）",
+  any: "全部", officer_me: "我承辦的", results: "共 {n} 件", results_more: "超過 {n} 件，請再縮小範圍", no_results: "查無符合的案件。",
+  next_page: "下一頁", previous_page: "上一頁", page_n: "第 {n} 頁", clear_filters: "清除條件",
+  col_applicant: "申請人", col_officer: "承辦人", col_current: "目前步驟", awaiting_documents: "等候補件",
+  case_view_title: "案件 {number}", officer: "承辦人", officer_phone: "聯絡電話", office_phone: "機關電話",
+  no_officer: "尚未指定", reassign_officer: "改派承辦人", new_officer: "新承辦人", reason: "原因", save_change: "確定改派",
+  officer_changed: "已改派承辦人。", current_steps: "目前步驟", no_current_steps: "目前沒有待辦步驟。",
+  waiting_agency: "等候其他機關回覆：{name}", waiting_message_documents: "等候申請人補件", waiting_message_rating: "等候申請人評分",
+  notice_title: "一次告知：缺件與補正期限", documents_missing: "尚缺文件", documents_presented: "已備文件", deadline: "補正期限",
+  rounds: "補件次數", notices_given: "告知次數", all_documents_present: "文件已齊備。",
+  record_supplement: "登錄臨櫃補件", which_documents_came: "本次補來的文件（可複選）", supplement_note: "備註（選填）",
+  supplement_saved: "已登錄補件。", choose_documents: "請至少勾選一項補來的文件。",
+  notes: "備註與聯繫紀錄", add_note: "新增備註", note_text: "備註內容", note_saved: "已新增備註。", no_notes: "尚無備註。",
+  activity: "辦理歷程", history_link: "完整歷程與驗證（稽核）", open_task: "處理此步驟",
+  case_actions: "案件處理", withdraw: "申請人撤回", withdraw_reason: "撤回說明（申請人的意思）", cancel_case: "註銷案件",
+  cancel_reason: "註銷原因", confirm_withdraw: "確定撤回", confirm_cancel: "確定註銷", case_closed_withdrawn: "案件已撤回。",
+  case_closed_cancelled: "案件已註銷。", closed_reason: "結案原因", close_withdrawn: "申請人撤回", close_cancelled: "已註銷",
+  assign_task: "指派給同事", assign_to: "指派對象", assign: "指派", assigned: "已指派給 {name}。",
+  draft_saved_at: "草稿已儲存（{time}）", draft_unsaved: "有尚未儲存的變更", draft_saving: "儲存中…", draft_save: "儲存草稿",
+  draft_failed: "草稿未能儲存：{message}", draft_restored: "已帶入先前儲存的草稿（{time}，{name}）。", claim_to_type: "請先按「認領」，再填寫表單；填寫內容會自動儲存為草稿。",
+  submitting: "送出中…", counter_saved: "已收件。表單已清空，可接著收下一件。", receipt_officer: "承辦人", receipt_office: "服務機關",
+  inbox_all: "群組全部待辦", inbox_mine: "我承辦的案件", task_case_link: "檢視整個案件",
+  missing_for_notice: "請告知申請人下列尚缺文件，並請於期限前補正：", notice_deadline: "補正期限：{date}",
+  calendar_roc: "民國年", calendar_gregorian: "西元年", calendar_label: "日期顯示方式",
+  roc_date: "民國 {y} 年 {m} 月 {d} 日", roc_date_before: "民國前 {y} 年 {m} 月 {d} 日", greg_date: "{y} 年 {m} 月 {d} 日",
+  event_case_started: "收件", event_task_claimed: "認領", event_task_unclaimed: "退回群組", event_task_assigned: "指派",
+  event_task_completed: "完成步驟", event_message_delivered: "收到訊息", event_documents_supplied: "補件",
+  event_rating_received: "評分", event_timers_fired: "時限到達", event_case_cancelled: "註銷", event_case_withdrawn: "撤回",
+  event_service_result_recorded: "機關查驗回覆", event_sla_paused: "暫停計時（等候補件）", event_sla_resumed: "恢復計時",
+  event_due_date_changed: "預定完成日變更", event_sla_extended: "延長處理時間", event_case_migrated: "改用新版流程",
+  event_case_completed: "結案", event_case_overdue: "逾期", event_rating_recorded: "評分", event_note_added: "備註",
+  event_officer_assigned: "指定承辦人", by: "由 {name}", yes_word: "是", no_word: "否", agency_failed: "查驗失敗",
+  agency_answer: "回覆內容", stage_in_progress: "辦理中", stage_awaiting_documents: "等候您補件",
+  stage_agency_check: "正在向其他機關查驗資料", stage_awaiting_rating: "已辦結，歡迎評分", stage_completed: "已辦結",
+  stage_withdrawn: "已撤回", stage_cancelled: "已註銷",
+  public_missing_intro: "您的案件尚缺下列文件：", public_deadline: "請於 {date} 前補正。補正期間不計入處理時間；逾期未補正，申請視為撤回。",
+  public_where: "請攜帶文件至 {office}（{address}，{hours}）任一服務櫃台，並出示案件編號。",
+  public_upload: "也可以在本頁下方上傳文件。", public_contact: "有問題請洽承辦人 {name}，電話 {phone}。",
+  public_contact_office: "有問題請洽 {office}，電話 {phone}。", public_now: "目前進度", public_close_reason: "說明",
+  public_documents_ok: "應備文件已齊全。", task_status_completed: "已完成", col_field: "欄位", actor_engine: "系統", actor_scheduler: "系統排程", actor_worker: "機關查驗程式",
+  actor_calendar: "行事曆調整", actor_applicant: "申請人", col_before: "變更前", col_after: "變更後", task_status_cancelled: "已取消（流程已改走其他步驟）",
 };
 const en = {
   app_title: "onestop one-stop household registration", skip: "Skip to main content", language: "中文", language_label: "切換為中文",
@@ -197,8 +243,8 @@ const en = {
   apply_done_title: "Your application has been received", apply_receipt_sent: "The receipt was sent to {to}.", apply_documents_received: "Documents received",
   apply_follow: "Follow its progress",
   document_kind: "Document", file_name: "File name", file_size: "Size", file_type: "Type", sha256: "SHA-256 fingerprint",
-  supplement_title: "Upload missing documents", supplement_missing: "This case still needs: {documents}. Please supply them by {deadline}; otherwise the application is withdrawn.",
-  supplement_where: "Upload them here, or bring them to any counter of the office during office hours.", supplement_submit: "Upload",
+  supplement_title: "Upload missing documents",
+  supplement_submit: "Upload",
   supplement_choose: "Choose at least one file.", supplement_done: "{n} files received; the case goes on.", list_separator: ", ",
   case_files: "Uploaded document files", no_case_files: "No document files were uploaded for this case.", download: "Download",
   attach_scans: "Attach scans (counter or home visit)", attach_submit: "Attach the files",
@@ -206,6 +252,52 @@ const en = {
   files_refused: "{n} file(s) could not be received:", file_err_not_accepted_type: "“{file}” is not a PDF, JPEG or PNG file (judged by its content, not its name).",
   file_err_too_large: "“{file}” is too large: at most 10 MB per file.", file_err_empty: "“{file}” is empty.",
   file_err_no_kind: "“{file}” does not say which document it is.", file_err_not_taken: "“{file}” is not a document this application takes.",
+  // case work
+  nav_search: "Cases", search_title: "Find a case", search_label: "Case number, applicant name, national ID number or phone",
+  search_hint: "A name may be just its beginning (the family name); an ID number must be complete, and is masked in the results.", search: "Search",
+  filter_procedure: "Procedure", filter_status: "Status", filter_channel: "Channel", filter_officer: "Officer",
+  filter_overdue: "Overdue cases only", filter_from: "Received from", filter_to: "Received until", sort_by: "Sort by",
+  sort_received_desc: "Newest first", sort_received_asc: "Oldest first", sort_due_asc: "Due soonest", sort_due_desc: "Due latest",
+  any: "Any", officer_me: "Mine", results: "{n} cases", results_more: "More than {n} cases: narrow the search", no_results: "No case matches.",
+  next_page: "Next page", previous_page: "Previous page", page_n: "Page {n}", clear_filters: "Clear",
+  col_applicant: "Applicant", col_officer: "Officer", col_current: "Current step", awaiting_documents: "Awaiting documents",
+  case_view_title: "Case {number}", officer: "Responsible officer", officer_phone: "Phone", office_phone: "Office phone",
+  no_officer: "Not assigned yet", reassign_officer: "Reassign the officer", new_officer: "New officer", reason: "Reason", save_change: "Reassign",
+  officer_changed: "The officer was reassigned.", current_steps: "Current steps", no_current_steps: "No open step.",
+  waiting_agency: "Waiting for another agency: {name}", waiting_message_documents: "Waiting for the applicant's documents", waiting_message_rating: "Waiting for the applicant's rating",
+  notice_title: "One-time notice: missing documents and deadline", documents_missing: "Missing", documents_presented: "Presented", deadline: "Deadline",
+  rounds: "Supplements", notices_given: "Notices given", all_documents_present: "All documents are here.",
+  record_supplement: "Record a supplement at the counter", which_documents_came: "Documents brought this time (one or more)", supplement_note: "Note (optional)",
+  supplement_saved: "The supplement was recorded.", choose_documents: "Tick at least one document that came.",
+  notes: "Notes and contacts", add_note: "Add a note", note_text: "Note", note_saved: "The note was added.", no_notes: "No notes yet.",
+  activity: "Activity", history_link: "Full history and verification (audit)", open_task: "Work on this step",
+  case_actions: "Actions", withdraw: "Withdraw at the applicant's request", withdraw_reason: "What the applicant asked", cancel_case: "Cancel the case",
+  cancel_reason: "Reason for cancelling", confirm_withdraw: "Withdraw", confirm_cancel: "Cancel the case", case_closed_withdrawn: "The case was withdrawn.",
+  case_closed_cancelled: "The case was cancelled.", closed_reason: "Why it was closed", close_withdrawn: "Withdrawn by the applicant", close_cancelled: "Cancelled",
+  assign_task: "Give to a colleague", assign_to: "Colleague", assign: "Give", assigned: "Given to {name}.",
+  draft_saved_at: "Draft saved ({time})", draft_unsaved: "Unsaved changes", draft_saving: "Saving…", draft_save: "Save draft",
+  draft_failed: "The draft was not saved: {message}", draft_restored: "The draft saved earlier is filled in ({time}, {name}).", claim_to_type: "Claim the task first, then fill in the form; what you type is saved as a draft.",
+  submitting: "Sending…", counter_saved: "Received. The form is cleared for the next applicant.", receipt_officer: "Responsible officer", receipt_office: "Office",
+  inbox_all: "All tasks of my groups", inbox_mine: "My cases", task_case_link: "View the whole case",
+  missing_for_notice: "Tell the applicant that these documents are still missing, to be supplied by the deadline:", notice_deadline: "Deadline: {date}",
+  calendar_roc: "ROC year", calendar_gregorian: "AD year", calendar_label: "Dates in",
+  roc_date: "{d} {month} ROC {y}", roc_date_before: "{d} {month} {y} before the ROC", greg_date: "{d} {month} {y}",
+  event_case_started: "Received", event_task_claimed: "Claimed", event_task_unclaimed: "Released", event_task_assigned: "Given to a colleague",
+  event_task_completed: "Step done", event_message_delivered: "Message received", event_documents_supplied: "Documents supplied",
+  event_rating_received: "Rating", event_timers_fired: "Time limit reached", event_case_cancelled: "Cancelled", event_case_withdrawn: "Withdrawn",
+  event_service_result_recorded: "Agency answer", event_sla_paused: "Clock paused (awaiting documents)", event_sla_resumed: "Clock resumed",
+  event_due_date_changed: "Due date changed", event_sla_extended: "Processing time extended", event_case_migrated: "Moved to a new version",
+  event_case_completed: "Closed", event_case_overdue: "Overdue", event_rating_recorded: "Rated", event_note_added: "Note",
+  event_officer_assigned: "Officer set", by: "by {name}", yes_word: "Yes", no_word: "No", agency_failed: "Check failed",
+  agency_answer: "Answer", stage_in_progress: "In progress", stage_awaiting_documents: "Waiting for your documents",
+  stage_agency_check: "Checking with another agency", stage_awaiting_rating: "Done; please rate our service", stage_completed: "Done",
+  stage_withdrawn: "Withdrawn", stage_cancelled: "Cancelled",
+  public_missing_intro: "Your case still needs these documents:", public_deadline: "Please bring them by {date}. The wait does not count toward the processing time; if they have not arrived by then, the application is withdrawn.",
+  public_where: "Bring them to any counter of the {office} ({address}; {hours}) with your case number.",
+  public_upload: "You can also upload them below on this page.", public_contact: "Questions: your officer {name}, phone {phone}.",
+  public_contact_office: "Questions: the {office}, phone {phone}.", public_now: "Now", public_close_reason: "Reason",
+  public_documents_ok: "All required documents are here.", task_status_completed: "Completed", col_field: "Field", actor_engine: "the system", actor_scheduler: "the scheduler", actor_worker: "the agency check",
+  actor_calendar: "a calendar change", actor_applicant: "the applicant", col_before: "Before", col_after: "After", task_status_cancelled: "Cancelled (the case went another way)",
 };
 export const DICTIONARIES = { "zh-TW": { ...zh, ...BACKOFFICE["zh-TW"] }, en: { ...en, ...BACKOFFICE.en } };
 const HTML_LANG = { "zh-TW": "zh-Hant-TW", en: "en" };
@@ -220,26 +312,32 @@ export function setLanguage(lang) {
   document.documentElement.lang = HTML_LANG[lang];
 }
 
+/** Whether the dictionaries have a text for ``key`` (for codes that may have one). */
+export function hasText(key) {
+  return key in DICTIONARIES["zh-TW"];
+}
+
 export function t(key, vars = {}) {
   const text = DICTIONARIES[currentLanguage()][key] ?? DICTIONARIES["zh-TW"][key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : `{${name}}`));
 }
 
-// The labels of the option codes forms use and the procedures' names (GET /api/vocabulary),
-// loaded once at start.
-let vocabulary = { options: {}, procedures: {} };
+// The labels of codes (form options, procedures, lanes, channels, agencies and their answers;
+// GET /api/vocabulary), loaded once at start.
+let vocabulary = { options: {}, procedures: {}, lanes: {}, channels: {}, agencies: {}, operations: {},
+  answer_fields: {}, answer_values: {}, failures: {} };
 
 export async function loadVocabulary() {
   try {
     const response = await fetch("/api/vocabulary", { headers: { Accept: "application/json" } });
-    if (response.ok) vocabulary = await response.json();
+    if (response.ok) vocabulary = { ...vocabulary, ...(await response.json()) };
   } catch (failure) {
     console.error(failure); // the codes themselves are shown instead
   }
 }
 
 function labelled(labels, code) {
-  if (!labels) return String(code);
+  if (!labels) return String(code ?? "—");
   return currentLanguage() === "en" ? labels.en : labels.zh;
 }
 
@@ -247,9 +345,77 @@ function labelled(labels, code) {
 export const optionLabel = (code) => labelled(vocabulary.options[code], code);
 /** A procedure's name in the current language, else its key. */
 export const procedureName = (key) => labelled(vocabulary.procedures[key], key);
+export const laneName = (lane) => (lane ? labelled(vocabulary.lanes[lane], lane) : "—");
+export const channelName = (channel) => labelled(vocabulary.channels[channel] || vocabulary.options[channel], channel);
+export const agencyName = (key, fallback) => (vocabulary.agencies[key] ? labelled(vocabulary.agencies[key]) : localName(fallback || key));
+export const operationName = (key) => labelled(vocabulary.operations[key], key);
+export const answerField = (key) => labelled(vocabulary.answer_fields[key], key.replace(/_/g, " "));
+export const failureName = (code) => labelled(vocabulary.failures[code], code);
 
+/** An agency's answer value as words: yes/no, a known status, else the value itself. */
+export function answerValue(value) {
+  if (value === true) return t("yes_word");
+  if (value === false) return t("no_word");
+  if (value === null || value === undefined || value === "") return "—";
+  if (typeof value === "string" && vocabulary.answer_values[value]) return labelled(vocabulary.answer_values[value]);
+  if (typeof value === "string" && /^\d{4}-\d{2}-\d{2}$/.test(value)) return formatDate(value);
+  return typeof value === "object" ? JSON.stringify(value) : String(value);
+}
+
+/** The half of a bilingual BPMN name ("受理申請 Receive application") in the current language;
+ * a name in one language only is shown as it is. */
+export function localName(name) {
+  if (!name) return "";
+  const match = /^(\S*[\u3400-\u9fff]\S*)\s+([A-Za-z].*)$/.exec(name.trim());
+  if (!match) return name;
+  return currentLanguage() === "en" ? match[2] : match[1];
+}
+
+// Dates: the office's default is the ROC calendar (民國 115 年 12 月 2 日); Gregorian on request.
+export function currentCalendar() {
+  return localStorage.getItem("onestop.calendar") === "gregorian" ? "gregorian" : "roc";
+}
+
+export function setCalendar(calendar) {
+  localStorage.setItem("onestop.calendar", calendar === "gregorian" ? "gregorian" : "roc");
+}
+
+const OFFICE_ZONE = "Asia/Taipei";
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** Year, month, day, hour, minute of a moment in the office's time zone; a bare date
+ * (YYYY-MM-DD) is that calendar day. */
+function partsOf(value) {
+  const bare = typeof value === "string" && /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (bare) return { y: Number(bare[1]), m: Number(bare[2]), d: Number(bare[3]), time: null };
+  const moment = new Date(value);
+  if (Number.isNaN(moment.getTime())) return null;
+  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-GB", { timeZone: OFFICE_ZONE, year: "numeric",
+    month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" })
+    .formatToParts(moment).map((part) => [part.type, part.value]));
+  return { y: Number(parts.year), m: Number(parts.month), d: Number(parts.day), time: `${parts.hour}:${parts.minute}` };
+}
+
+/** A date as the office writes it: 民國 115 年 12 月 2 日 (or 2026 年 12 月 2 日, 2 Dec 2026...). */
+export function formatDate(value) {
+  if (!value) return "—";
+  const parts = partsOf(value);
+  if (!parts) return String(value);
+  const { y, m, d } = parts;
+  const month = MONTHS[m - 1];
+  if (currentCalendar() === "gregorian") return t("greg_date", { y, m, d, month });
+  return y > 1911 ? t("roc_date", { y: y - 1911, m, d, month }) : t("roc_date_before", { y: 1912 - y, m, d, month });
+}
+
+/** A moment: its date as formatDate writes it, and the time of day (24 h, office time). */
 export function formatTime(value) {
   if (!value) return "—";
-  const locale = currentLanguage() === "en" ? "en-GB" : "zh-TW";
-  return new Date(value).toLocaleString(locale, { timeZone: "Asia/Taipei", dateStyle: "medium", timeStyle: "short" });
+  const parts = partsOf(value);
+  if (!parts) return String(value);
+  return parts.time ? `${formatDate(value)} ${parts.time}` : formatDate(value);
+}
+
+/** Items listed as the language lists them: 甲、乙 or A, B. */
+export function joined(items) {
+  return items.join(currentLanguage() === "en" ? ", " : "、");
 }

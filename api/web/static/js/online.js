@@ -248,11 +248,7 @@ export function supplementSection(status, code, onUploaded) {
   const section = h("section", { "aria-labelledby": "supplement-heading", id: "supplement" },
     h("h2", { id: "supplement-heading" }, t("supplement_title")));
   if (!status.awaiting_documents) return null;
-  const missing = status.missing_documents;
-  section.append(notice("info", h("p", { id: "supplement-missing" }, t("supplement_missing", {
-    documents: missing.map(optionLabel).join(t("list_separator")),
-    deadline: status.supplement_deadline ? formatTime(status.supplement_deadline) : "—" })),
-  h("p", {}, t("supplement_where"))));
+  const missing = status.missing_documents; // what is missing, by when and where: said above the section
   const uploads = documentSlots(missing, 10 * 1048576, "supplement-doc");
   const message = h("div", { id: "supplement-message", tabindex: "-1" });
   const submit = h("button", { type: "submit", id: "submit-supplement" }, t("supplement_submit"));

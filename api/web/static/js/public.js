@@ -1,7 +1,7 @@
 // Applicants (no account): a case's status by number + access code, and the rating form.
 import { api, ApiError } from "./api.js";
 import { announce, facts, h, notice } from "./dom.js";
-import { currentLanguage, formatTime, t } from "./i18n.js";
+import { currentLanguage, formatTime, localName, optionLabel, procedureName, t } from "./i18n.js";
 import { slaBadge } from "./clerk.js";
 import { receivedDocuments, supplementSection } from "./online.js";
 
@@ -28,21 +28,46 @@ async function lookUp(number, code, result, done = null) {
     result.replaceChildren(notice("bad", failure instanceof ApiError && failure.status === 404 ? t("not_found") : failure.message));
     return;
   }
-  const list = (items) => (items.length ? h("ul", {}, items.map((item) => h("li", {}, item))) : t("none"));
+  const list = (items) => (items.length ? h("ul", {}, items.map((item) => h("li", {}, localName(item)))) : t("none"));
   result.replaceChildren(...[
     h("section", { "aria-labelledby": "case-status-heading" },
-      h("h2", { id: "case-status-heading", tabindex: "-1" }, `${status.number} — ${status.procedure_name || status.procedure}`),
+      h("h2", { id: "case-status-heading", tabindex: "-1" }, `${status.number} — ${procedureName(status.procedure)}`),
+      h("p", { class: "stage", id: "case-stage" }, t(`stage_${status.stage}`)),
+      documentsNotice(status),
       facts([[t("status"), h("span", { id: "case-status" }, t(`status_${status.status}`))],
         [t("received_at"), formatTime(status.received_at)], [t("due_at"), formatTime(status.due_at)],
         [t("served_at"), status.served_at ? formatTime(status.served_at) : "—"],
         [t("col_sla"), slaBadge(status.sla_state)], [t("delayed"), status.delayed ? t("delayed") : t("not_delayed")],
-        [t("steps_done"), list(status.steps_done)], [t("steps_open"), list(status.steps_open)]])),
+        ...(status.close_reason ? [[t("public_close_reason"), status.close_reason]] : []),
+        [t("steps_open"), list(status.steps_open)], [t("steps_done"), list(status.steps_done)],
+        [t("officer"), h("span", { id: "case-officer" }, contact(status))]])),
     done ? notice("ok", done) : null,
     supplementSection(status, code, (message) => lookUp(number, code, result, message)),
     receivedDocuments(status.received_documents),
     ratingSection(status, code, result),
     status.rated ? surveySection(status, code) : null].filter(Boolean));
   result.querySelector("#case-status-heading").focus();
+}
+
+const local = (labels) => (currentLanguage() === "en" ? labels.en : labels.zh);
+
+/** Who to ask: the officer by name and their number (else the office's). */
+function contact(status) {
+  const office = status.office;
+  if (status.officer) return t("public_contact", { name: status.officer.name, phone: status.officer.phone || office.phone });
+  return t("public_contact_office", { office: local(office.name), phone: office.phone });
+}
+
+/** What is still missing, by when, and where to bring it (or upload it, below): in plain words. */
+function documentsNotice(status) {
+  if (!status.awaiting_documents || !status.missing_documents.length) return null;
+  const office = status.office;
+  return h("div", { class: "notice info", id: "supplement-missing", role: "region", "aria-label": t("documents_missing") },
+    h("p", {}, t("public_missing_intro")),
+    h("ul", {}, status.missing_documents.map((code) => h("li", {}, optionLabel(code)))),
+    status.supplement_deadline ? h("p", { id: "missing-deadline" }, t("public_deadline", { date: formatTime(status.supplement_deadline) })) : null,
+    h("p", {}, t("public_where", { office: local(office.name), address: local(office.address), hours: local(office.hours) })),
+    h("p", {}, t("public_upload")));
 }
 
 function ratingSection(status, code, result) {
