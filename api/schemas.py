@@ -324,10 +324,7 @@ class StartedCaseSchema(Schema):
 SORTS = ["-received_at", "received_at", "due_at", "-due_at"]
 
 
-class CaseSearchArgsSchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
+class CaseSearchArgsSchema(PageArgsSchema):
     q = Text(
         validate=validate.Length(max=100),
         metadata={
@@ -347,8 +344,6 @@ class CaseSearchArgsSchema(Schema):
     received_from = UtcDateTime()
     received_to = UtcDateTime()
     sort = Text(load_default="-received_at", validate=validate.OneOf(SORTS))
-    cursor = Text(validate=validate.Length(max=500), metadata={"description": "next_cursor of the page before"})
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
 
 
 class CaseSummarySchema(Schema):
@@ -398,12 +393,8 @@ class StepNowSchema(Schema):
     assignee_name = fields.String(allow_none=True)
 
 
-class CaseSearchPageSchema(Schema):
+class CaseSearchPageSchema(PageSchema):
     items = fields.List(fields.Nested(CaseFoundSchema))
-    total = fields.Integer(metadata={"description": "cases found, counted up to 10000"})
-    total_exact = fields.Boolean(metadata={"description": "false: more than total were found"})
-    next_cursor = fields.String(allow_none=True, metadata={"description": "the cursor of the next page; null: last"})
-    per_page = fields.Integer()
 
 
 class StepSchema(Schema):

@@ -51,6 +51,7 @@ from config import Settings
 from engine import CaseAccess, ManualClock, accounts, files_from_folder
 from engine import commands as cmd
 from engine.storage import Case, Task, User, queries, upgrade
+from engine.storage import search as case_search
 from workflows.agencies import AgencySettings
 from workflows.agencies.simulator.server import SimulatorServer
 from workflows.calendar import OFFICE_ZONE
@@ -204,7 +205,7 @@ def scenarios(engine) -> list[Scenario]:
         return run
 
     def cases(access, **filters):
-        return lambda session: queries.list_cases(session, queries.CaseFilter(access=access, **filters))
+        return lambda session: case_search.search_cases(session, case_search.CaseSearch(**filters), access)
 
     return [
         Scenario("inbox 1 group", "/api/tasks", "clerk-1", inbox(one)),

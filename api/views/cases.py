@@ -28,7 +28,18 @@ from ..schemas import (
     StateSchema,
     VerificationSchema,
 )
-from .common import Blueprint, case_summary, evidence_dict, office, person, secured, task_dict
+from .common import (
+    Blueprint,
+    case_summary,
+    evidence_dict,
+    office,
+    page_after,
+    page_dict,
+    page_window,
+    person,
+    secured,
+    task_dict,
+)
 
 blp = Blueprint("cases", __name__, url_prefix="/api/cases", description="Cases: start, follow, steer, audit.")
 
@@ -121,19 +132,19 @@ class Cases(MethodView):
     @blp.response(200, CaseSearchPageSchema)
     def get(self, args):
         """Find cases: by number, applicant name (its beginning), national ID (exact) or phone, or
-        ``q`` for any of them; filtered; sorted; a page at a time (``next_cursor``)."""
+        ``q`` for any of them; filtered; sorted; a page at a time (``next``, given as ``after``)."""
         principal = current_principal()
         search = search_of(args, principal.username)
         with engine().read() as session:
             page = case_search.search_cases(session, search, case_access())
-            ids = [case.id for case in page.cases]
-            steps = case_search.open_steps(session, ids)
+            steps = case_search.open_steps(session, [case.id for case in page.rows])
             people = case_search.staff(
                 session,
-                [case.officer for case in page.cases] + [task.assignee for tasks in steps.values() for task in tasks],
+                [case.officer for case in page.rows] + [task.assignee for tasks in steps.values() for task in tasks],
             )
-        return {
-            "items": [
+        return page_dict(
+            page,
+            [
                 {
                     **case_summary(case, people=people),
                     "current_steps": [
@@ -149,13 +160,10 @@ class Cases(MethodView):
                     ],
                     "awaiting_documents": case.sla_paused_at is not None,
                 }
-                for case in page.cases
+                for case in page.rows
             ],
-            "total": page.total,
-            "total_exact": page.total_exact,
-            "next_cursor": page.next_cursor,
-            "per_page": args["per_page"],
-        }
+            args,
+        )
 
 
 NATIONAL_ID = re.compile(r"^[A-Z][12890ABCD]\d{8}$")
@@ -178,6 +186,7 @@ def search_of(args: dict, username: str) -> case_search.CaseSearch:
         else:
             name = typed
     officer = args.get("officer")
+    limit, offset = page_window(args)
     return case_search.CaseSearch(
         number=number.strip() if number else None,
         name_key=index.name_key(name),
@@ -191,8 +200,9 @@ def search_of(args: dict, username: str) -> case_search.CaseSearch:
         received_from=args.get("received_from"),
         received_to=args.get("received_to"),
         sort=args["sort"],
-        cursor=args.get("cursor"),
-        limit=args["per_page"],
+        after=page_after(args),
+        offset=offset,
+        limit=limit,
     )
 
 

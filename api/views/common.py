@@ -88,7 +88,10 @@ def page_after(args) -> tuple | None:
         return None
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii") + b"=" * (-len(cursor) % 4)))
-        return tuple(datetime.fromisoformat(value[1:]) if value[:1] == "@" else value for value in values)
+        return tuple(
+            datetime.fromisoformat(value[1:]) if isinstance(value, str) and value[:1] == "@" else value
+            for value in values
+        )
     except (ValueError, TypeError, UnicodeError):
         abort(422, messages={"query": {"after": ["Not a page cursor this API gave."]}})
 

@@ -108,7 +108,7 @@ def list_tasks(session: Session, task_filter: TaskFilter) -> Page:
     counted = select(Task.id).where(*conditions, *lane_condition)
     if task_filter.procedure is not None or task_filter.officer is not None:
         counted = counted.join(Case, Case.id == Task.case_id)
-    return _page(session, rows, counted, task_filter.offset, task_filter.limit, lambda row: _task_position(row))
+    return page_of(session, rows, counted, task_filter.offset, task_filter.limit, lambda row: _task_position(row))
 
 
 def _task_position(row) -> tuple:
@@ -128,7 +128,7 @@ def _after(columns, after: tuple | None, *, ascending: bool) -> list:
     return [tuple_(*columns) > values if ascending else tuple_(*columns) < values]
 
 
-def _page(session: Session, rows: list, counted, offset: int, limit: int, position) -> Page:
+def page_of(session: Session, rows: list, counted, offset: int, limit: int, position) -> Page:
     """The page from the first ``offset + limit + 1`` rows; the matches counted up to COUNT_CAP
     (``counted``: their query), or not at all (None): then the total is what the page shows."""
     more = len(rows) > offset + limit
@@ -218,53 +218,6 @@ def case_ids(session: Session, after: str | None, limit: int) -> list[str]:
     if after is not None:
         query = query.where(Case.id > after)
     return list(session.scalars(query))
-
-
-@dataclass(frozen=True)
-class CaseFilter:
-    procedure: str | None = None
-    status: str | None = None
-    overdue_at: datetime | None = None  # only open cases due before this moment
-    received_from: datetime | None = None
-    received_to: datetime | None = None
-    limit: int = 50
-    offset: int = 0
-    access: CaseAccess | None = None  # only the cases this caller reaches (None: all)
-    after: tuple | None = None  # the page starts after this case: (received_at, id)
-
-
-_CASE_ORDER = (Case.received_at, Case.id)
-
-
-def list_cases(session: Session, case_filter: CaseFilter) -> Page:
-    """Cases, newest first. The page's ids are found first, on the indexes the filters and the
-    order need (engine/storage/models.py); then only those rows are read, without their state."""
-    conditions = [reachable(case_filter.access)]
-    if case_filter.procedure is not None:
-        conditions.append(Case.procedure_key == case_filter.procedure)
-    if case_filter.status is not None:
-        conditions.append(Case.status == case_filter.status)
-    if case_filter.overdue_at is not None:
-        conditions += [Case.status == "running", Case.due_at < case_filter.overdue_at]
-    if case_filter.received_from is not None:
-        conditions.append(Case.received_at >= case_filter.received_from)
-    if case_filter.received_to is not None:
-        conditions.append(Case.received_at < case_filter.received_to)
-    wanted = case_filter.offset + case_filter.limit + 1
-    found = session.execute(
-        select(*_CASE_ORDER)
-        .where(*conditions, *_after(_CASE_ORDER, case_filter.after, ascending=False))
-        .order_by(Case.received_at.desc(), Case.id.desc())
-        .limit(wanted)
-    ).all()
-    # The cases of a caller limited to some lanes are found by looking at each case in turn (has a
-    # lane of theirs work in it?): the page is found soon, a count would look at every case.
-    everyone = case_filter.access is None or case_filter.access.all_cases
-    counted = select(Case.id).where(*conditions) if everyone else None
-    page = _page(session, found, counted, case_filter.offset, case_filter.limit, tuple)
-    page_ids = [row.id for row in page.rows]
-    by_id = cases_by_id(session, set(page_ids))
-    return Page([by_id[case_id] for case_id in page_ids], page.total, page.total_exact, page.next_after)
 
 
 def sla_state(case: Case, now: datetime, zone: ZoneInfo) -> str:

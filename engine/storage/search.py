@@ -1,11 +1,14 @@
 """The clerks' case search: find a case by number, applicant name, ID number or phone, filter
-it, sort it, and page through it with keyset cursors.
+it, sort it, and page through it (the lists' contract, ``engine.storage.queries.Page``).
 
-Keyset, not offsets: a page continues after the last row of the one before (its sort value and
-id), so page 500 of half a million cases costs what page 1 costs, and rows arriving meanwhile
-neither repeat nor vanish from the pages still to come. Each sort is one index's order with the
-case id as tie-breaker. The total is counted only up to ``COUNT_CAP`` (a search that finds more
-says "more than" instead of counting them all).
+Keyset pages: a page continues after the last row of the one before (the sort, its value and the
+case id), so page 500 of half a million cases costs what page 1 costs, and rows arriving meanwhile
+neither repeat nor vanish from the pages still to come; ``offset`` (a numbered page) is there too,
+dearer the further it goes. Each sort is one index's order with the case id as tie-breaker
+(engine/storage/models.py): the page's ids are found on the index first, then only those rows are
+read, without their state. The matches are counted up to ``COUNT_CAP`` when that is cheap: for a
+caller who reaches every case, or a search by a key (number, name, ID, phone, officer); a clerk's
+plain list says "at least" instead (the case-access rule looks at each case in turn).
 
 Which cases a caller may read at all is the case-access rule (``engine.access.CaseAccess``, as
 ``engine.storage.visibility.reachable``): every search goes through it.
@@ -13,22 +16,20 @@ Which cases a caller may read at all is the case-access rule (``engine.access.Ca
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Sequence
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from engine.access import CaseAccess
 from engine.errors import InvalidInput
+from engine.storage import queries
 from engine.storage.models import Case, Task, User
 from engine.storage.visibility import reachable
 
-COUNT_CAP = 10_000
-MAX_PAGE = 100
+MAX_PAGE = 200  # as the lists' per_page
 
 
 @dataclass(frozen=True)
@@ -62,20 +63,19 @@ class CaseSearch:
     received_from: datetime | None = None
     received_to: datetime | None = None
     sort: str = "-received_at"
-    cursor: str | None = None  # from the page before (``next_cursor``)
+    after: tuple | None = None  # the page starts after this position: (sort, value, case id)
+    offset: int = 0
     limit: int = 50
 
-
-@dataclass(frozen=True)
-class CasePage:
-    cases: list[Case]
-    total: int  # at most COUNT_CAP
-    total_exact: bool
-    next_cursor: str | None
+    @property
+    def by_key(self) -> bool:
+        """Whether a key narrows the search (its matches are few and found on an index)."""
+        return any((self.number, self.name_key, self.id_digest, self.phone, self.officer))
 
 
-def search_cases(session: Session, search: CaseSearch, access: CaseAccess | None) -> CasePage:
-    """The page of cases ``search`` finds among those ``access`` reaches (None: the system)."""
+def search_cases(session: Session, search: CaseSearch, access: CaseAccess | None) -> queries.Page:
+    """The page of cases ``search`` finds among those ``access`` reaches (None: the system);
+    ``next_after`` is the position the next page starts after."""
     sort = SORTS.get(search.sort)
     if sort is None:
         raise InvalidInput(
@@ -84,16 +84,18 @@ def search_cases(session: Session, search: CaseSearch, access: CaseAccess | None
         )
     limit = max(1, min(search.limit, MAX_PAGE))
     conditions = [reachable(access), *_filters(search)]
-    total = session.scalar(
-        select(func.count()).select_from(select(Case.id).where(*conditions).limit(COUNT_CAP + 1).subquery())
-    )
-    if search.cursor:
-        conditions.append(_after(sort, *_decode(search.cursor, search.sort)))
-    rows = list(session.scalars(select(Case).where(*conditions).order_by(*_order(sort)).limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = _encode(search.sort, getattr(rows[-1], sort.column.key), rows[-1].id) if more else None
-    return CasePage(rows, min(total, COUNT_CAP), total <= COUNT_CAP, next_cursor)
+    found = session.execute(
+        select(sort.column, Case.id)
+        .where(*conditions, *_after(sort, search))
+        .order_by(*_order(sort))
+        .limit(search.offset + limit + 1)
+    ).all()
+    everyone = access is None or access.all_cases
+    counted = select(Case.id).where(*conditions) if everyone or search.by_key else None
+    page = queries.page_of(session, found, counted, search.offset, limit, lambda row: (search.sort, row[0], row[1]))
+    ids = [row[1] for row in page.rows]
+    by_id = queries.cases_by_id(session, set(ids))
+    return queries.Page([by_id[case_id] for case_id in ids], page.total, page.total_exact, page.next_after)
 
 
 def _filters(search: CaseSearch) -> list[ColumnElement[bool]]:
@@ -129,33 +131,23 @@ def _order(sort: Sort) -> list:
     return [column.nulls_last() if sort.nullable else column, tie]
 
 
-def _after(sort: Sort, value, case_id: str) -> ColumnElement[bool]:
-    """Rows after (value, id) in the sort's order; empty values come last either way."""
+def _after(sort: Sort, search: CaseSearch) -> list:
+    """The rows after the position ``search.after`` in the sort's order (empty values last)."""
+    if search.after is None:
+        return []
+    position = search.after
+    if len(position) != 3 or position[0] != search.sort or not isinstance(position[2], str):
+        raise InvalidInput(
+            "The page cursor does not fit this search",
+            errors=[{"field": "after", "message": "use the next of the same search (same sort)"}],
+        )
+    _sort, value, case_id = position
     beyond = sort.column < value if sort.descending else sort.column > value
     later_id = Case.id < case_id if sort.descending else Case.id > case_id
     if value is None:
-        return and_(sort.column.is_(None), later_id)
+        return [and_(sort.column.is_(None), later_id)]
     after = or_(beyond, and_(sort.column == value, later_id))
-    return or_(after, sort.column.is_(None)) if sort.nullable else after
-
-
-def _encode(sort: str, value, case_id: str) -> str:
-    raw = json.dumps([sort, value.isoformat() if isinstance(value, datetime) else value, case_id])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode(cursor: str, sort: str) -> tuple[Any, str]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        cursor_sort, value, case_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if cursor_sort != sort or not isinstance(case_id, str):
-            raise ValueError("another sort")
-        return (datetime.fromisoformat(value) if value is not None else None), case_id
-    except (ValueError, TypeError) as error:
-        raise InvalidInput(
-            "The cursor is not one this search gave",
-            errors=[{"field": "cursor", "message": "use the next_cursor of the same search (same sort)"}],
-        ) from error
+    return [or_(after, sort.column.is_(None)) if sort.nullable else after]
 
 
 def open_steps(session: Session, case_ids: Sequence[str]) -> dict[str, list[Task]]:

@@ -7,8 +7,7 @@ import pytest
 from sqlalchemy import update
 
 from engine import commands as cmd
-from engine.storage import Case
-from engine.storage import search as case_search
+from engine.storage import Case, queries
 from tests.engine.helpers import RECEIVE, open_task
 
 OTHER_ID = "B120304565"
@@ -104,15 +103,16 @@ def test_each_item_says_where_the_case_stands(call, cases):
 
 
 def test_keyset_pages_neither_repeat_nor_skip_cases_arriving_meanwhile(call, engine, cases):
-    everything = numbers(search(call))
-    assert len(everything) == 5 and search(call).json["total"] == 5
+    """As an auditor, who reaches every case: the total is counted."""
+    everything = numbers(search(call, user="auditor"))
+    assert len(everything) == 5 and search(call, user="auditor").json["total"] == 5
     seen, cursor, pages = [], None, 0
     while True:
-        query = {"per_page": 2, **({"cursor": cursor} if cursor else {})}
-        page = search(call, **query).json
+        query = {"per_page": 2, **({"after": cursor} if cursor else {})}
+        page = search(call, user="auditor", **query).json
         assert page["total"] == (5 if pages == 0 else 6) and page["total_exact"] is True
         seen += [item["number"] for item in page["items"]]
-        cursor, pages = page["next_cursor"], pages + 1
+        cursor, pages = page["next"], pages + 1
         if pages == 1:  # a new case arrives while the clerk reads the first page
             engine.clock.advance(minutes=1)
             call("POST", "/api/cases", user="clerk", json={"procedure": "household_transcript"})
@@ -136,21 +136,27 @@ def test_every_sort_pages_through_every_case_once(call, engine, cases, sort):
     assert len(whole) == 5 and values == sorted(values, reverse=sort.startswith("-"))
     seen, cursor = [], None
     while True:
-        page = search(call, sort=sort, per_page=1, **({"cursor": cursor} if cursor else {})).json
+        page = search(call, sort=sort, per_page=1, **({"after": cursor} if cursor else {})).json
         seen += [item["number"] for item in page["items"]]
-        cursor = page["next_cursor"]
+        cursor = page["next"]
         if cursor is None:
             break
     assert seen == [item["number"] for item in whole]
 
 
 def test_a_cursor_belongs_to_its_sort_and_counts_stop_at_the_cap(call, cases, monkeypatch):
-    cursor = search(call, per_page=1).json["next_cursor"]
-    other = call("GET", "/api/cases", user="clerk", query={"cursor": cursor, "sort": "due_at"})
-    assert other.status == 422 and other.json["errors"][0]["field"] == "cursor"
-    monkeypatch.setattr(case_search, "COUNT_CAP", 3)
-    page = search(call).json
+    cursor = search(call, per_page=1).json["next"]
+    other = call("GET", "/api/cases", user="clerk", query={"after": cursor, "sort": "due_at"})
+    assert other.status == 422 and other.json["errors"][0]["field"] == "after"
+    monkeypatch.setattr(queries, "COUNT_CAP", 3)
+    page = search(call, user="auditor").json
     assert (page["total"], page["total_exact"], len(page["items"])) == (3, False, 5)
+    # A clerk's plain list is not counted (the access rule looks at each case): "at least".
+    first = search(call, per_page=2).json
+    assert (first["total"], first["total_exact"]) == (3, False)
+    # A search by a key is counted, the access rule applied to its few matches.
+    keyed = search(call, q="王", per_page=1).json
+    assert (keyed["total"], keyed["total_exact"], len(keyed["items"])) == (2, True, 1)
 
 
 def test_cases_started_before_the_search_get_their_keys(call, engine, cases, cli):

@@ -181,7 +181,7 @@ def walk_every_endpoint(call, app) -> None:
     cases = walk("GET", "/api/cases", 200, user="clerk", query={"status": "running"}).json
     assert [c["id"] for c in cases["items"]] == [case_id] and cases["total"] == 1
     assert cases["items"][0]["applicant"]["national_id"] == "A12****789"
-    assert cases["items"][0]["officer"]["username"] == "clerk" and cases["next_cursor"] is None
+    assert cases["items"][0]["officer"]["username"] == "clerk" and cases["next"] is None
     found = walk("GET", "/api/cases", 200, user="clerk", query={"q": VALID_ID}).json
     assert [c["number"] for c in found["items"]] == [number] and VALID_ID not in str(found)
     colleagues = walk("GET", "/api/staff", 200, user="clerk", query={"group": "Clerk"}).json

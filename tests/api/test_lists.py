@@ -7,6 +7,7 @@ import pytest
 
 from engine import commands as cmd
 from engine.storage import queries
+from engine.storage import search as case_search
 
 
 def start_cases(engine, clock, count: int) -> list[str]:
@@ -69,7 +70,7 @@ def test_a_count_stops_at_its_cap(engine, transcript, clock, monkeypatch):
     monkeypatch.setattr(queries, "COUNT_CAP", 3)
     with engine.read() as session:
         page = queries.list_tasks(session, queries.TaskFilter(limit=2))
-        cases = queries.list_cases(session, queries.CaseFilter(limit=2))
+        cases = case_search.search_cases(session, case_search.CaseSearch(limit=2), None)
     assert (page.total, page.total_exact, len(page.rows)) == (3, False, 2)
     assert (cases.total, cases.total_exact, len(cases.rows)) == (3, False, 2)
 

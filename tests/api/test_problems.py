@@ -101,8 +101,8 @@ def test_schema_errors_are_422_naming_each_field(problem, tokens):
     assert fields_named(body) == {"procedure"}
     body = problem(422, "invalid-input", "GET", "/api/cases?per_page=0&status=lost&sort=name", user="clerk")
     assert fields_named(body) == {"per_page", "status", "sort"}
-    body = problem(422, "invalid-input", "GET", "/api/cases?cursor=not-one-of-ours", user="clerk")
-    assert fields_named(body) == {"cursor"}
+    body = problem(422, "invalid-input", "GET", "/api/cases?after=not-one-of-ours", user="clerk")
+    assert fields_named(body) == {"after"}
 
 
 def test_form_data_that_does_not_match_the_task_form_is_422_naming_the_fields(problem, engine, case):

@@ -34,5 +34,5 @@ def test_every_text_the_pages_use_is_in_both_dictionaries(page, web):
         assert any(key.startswith(prefix) for key in zh), prefix
     for state in ("on_time", "due_today", "overdue", "closed_on_time", "closed_late", "no_deadline"):
         assert f"sla_{state}" in zh
-    for status in ("running", "completed", "cancelled"):  # the case statuses (CaseListArgsSchema)
+    for status in ("running", "completed", "cancelled"):  # the case statuses (CaseSearchArgsSchema)
         assert f"status_{status}" in zh

@@ -1,5 +1,5 @@
 // Clerks find a case: one box for the number, the applicant's name, ID number or phone; filters;
-// sorts; pages from the server (keyset cursors). The search lives in the address (#/cases?...), so
+// sorts; pages from the server (keyset: each page's ``next`` is the following page's ``after``). The search lives in the address (#/cases?...), so
 // going back returns to the same results.
 import { api, session } from "./api.js";
 import { announce, h, table } from "./dom.js";
@@ -20,7 +20,7 @@ function nextDay(day) {
 /** The API query of the search in the address. */
 function apiQuery(params) {
   const query = new URLSearchParams({ per_page: "25" });
-  for (const name of ["q", "procedure", "status", "channel", "officer", "sort", "cursor"]) {
+  for (const name of ["q", "procedure", "status", "channel", "officer", "sort", "after"]) {
     if (params.get(name)) query.set(name, params.get(name));
   }
   if (params.get("overdue") === "1") query.set("overdue", "true");
@@ -120,14 +120,14 @@ async function showResults(results, params) {
     const back = new URLSearchParams(params);
     const before = trail.slice(0, -1);
     const cursor = trail.at(-1);
-    if (cursor === "first") back.delete("cursor"); else back.set("cursor", cursor);
+    if (cursor === "first") back.delete("after"); else back.set("after", cursor);
     if (before.length) back.set("trail", before.join(",")); else back.delete("trail");
     pager.append(h("a", { class: "button secondary", href: `#/cases?${back}`, id: "previous-page" }, t("previous_page")));
   }
-  if (page.next_cursor) {
+  if (page.next) {
     const forward = new URLSearchParams(params);
-    forward.set("trail", [...trail, params.get("cursor") || "first"].join(","));
-    forward.set("cursor", page.next_cursor);
+    forward.set("trail", [...trail, params.get("after") || "first"].join(","));
+    forward.set("after", page.next);
     pager.append(h("a", { class: "button secondary", href: `#/cases?${forward}`, id: "next-page" }, t("next_page")));
   }
   results.append(pager);

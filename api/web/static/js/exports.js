@@ -80,19 +80,19 @@ export async function downloadFile(path, filename, progress) {
   }
 }
 
-/** Every item of a paged list (``next_cursor`` or page numbers), with progress by page. */
+/** Every item of a paged list (``next`` given as ``after``, or page numbers), with progress by page. */
 export async function fetchAll(path, progress, signal, limit = 10_000) {
   const items = [];
   const separator = path.includes("?") ? "&" : "?";
   let cursor = null;
   for (let page = 1; items.length < limit; page += 1) {
     if (signal?.aborted) throw new DOMException("cancelled", "AbortError");
-    const position = cursor ? `cursor=${encodeURIComponent(cursor)}` : `page=${page}`;
+    const position = cursor ? `after=${encodeURIComponent(cursor)}` : `page=${page}`;
     const answer = await api(`${path}${separator}per_page=100&${position}`);
     items.push(...answer.items);
     const total = answer.total ?? items.length;
     progress?.step(items.length, total, t("export_listing", { done: items.length, total }));
-    cursor = answer.next_cursor ?? null;
+    cursor = answer.next ?? null;
     const more = cursor ? true : answer.total !== undefined ? items.length < answer.total : false;
     if (!answer.items.length || !more) break;
   }
