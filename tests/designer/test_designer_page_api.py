@@ -52,13 +52,15 @@ def test_a_deploy_preview_lists_the_findings_and_the_changes(client, as_user):
 
     renamed = dict(files)
     renamed["household_transcript.bpmn"] = files["household_transcript.bpmn"].replace(
-        b'name="Review delayed transcript"', b'name="Review the delay"'
+        'name="逾時檢視 Review delayed transcript"'.encode(), 'name="逾時檢視 Review the delay"'.encode()
     )
     preview = _upload(client, as_user, "/api/designer/deploy-preview", renamed).json
     assert preview["current_version"] == 1
     assert preview["diff"]["files"]["changed"] == ["household_transcript.bpmn"]
     changed = {item["id"]: item["changes"] for item in preview["diff"]["elements"]["changed"]}
-    assert changed == {"review_delay": {"name": {"from": "Review delayed transcript", "to": "Review the delay"}}}
+    assert changed == {
+        "review_delay": {"name": {"from": "逾時檢視 Review delayed transcript", "to": "逾時檢視 Review the delay"}}
+    }
     validate = _upload(client, as_user, "/api/definitions/validate", renamed).json
     assert preview["findings"] == validate["findings"]  # the same findings as validate
     assert preview["warnings"] == sum(1 for finding in validate["findings"] if finding["severity"] == "warning")
