@@ -30,7 +30,7 @@ from engine.events import (
     PendingEvent,
 )
 from engine.results import CaseChanged
-from engine.storage import store
+from engine.storage import staff, store
 from engine.storage.store import CaseRecord, TaskRecord
 from engine.workflow import runtime
 
@@ -57,7 +57,7 @@ class CaseWorkCommands(CaseChanges):
         """The clerk who first works a case without an officer becomes its officer: [the event]."""
         if case.officer is not None or not actor:
             return []
-        if not self._works_cases(store.worker(conn, actor)):
+        if not self._works_cases(staff.worker(conn, actor)):
             return []  # the scheduler, a worker, an applicant online: nobody's case yet
         case.officer = actor
         return [PendingEvent(OFFICER_ASSIGNED, actor, {"officer": actor, "previous_officer": None, "reason": None})]
@@ -79,7 +79,7 @@ class CaseWorkCommands(CaseChanges):
             return self._record_only(conn, case, [event])
 
     def _ensure_worker(self, conn: Connection, username: str, field: str, lane: str | None = None) -> None:
-        worker = store.worker(conn, username)
+        worker = staff.worker(conn, username)
         if not self._works_cases(worker):
             raise InvalidInput(
                 f"{username!r} is no active clerk or supervisor",
@@ -92,7 +92,7 @@ class CaseWorkCommands(CaseChanges):
             )
 
     @staticmethod
-    def _works_cases(worker: store.Worker | None) -> bool:
+    def _works_cases(worker: staff.Worker | None) -> bool:
         """An active clerk or supervisor (who may be responsible for a case or work its tasks)."""
         return worker is not None and worker.active and bool(worker.roles & GROUP_ROLES)
 
@@ -162,7 +162,7 @@ class CaseWorkCommands(CaseChanges):
                     "Claim the task before saving a draft of its form", task_id=task.id, assignee=task.assignee
                 )
             now = self._clock.now()
-            store.save_task_draft(conn, task.id, command.actor, data, now)
+            staff.save_task_draft(conn, task.id, command.actor, data, now)
             return now
 
     # ------------------------------------------------------------------ notes

@@ -33,7 +33,6 @@ from engine.storage.models import (
     Notification,
     Rating,
     Task,
-    User,
 )
 from engine.storage.visibility import reachable
 
@@ -45,7 +44,6 @@ DEFINITIONS = Definition.__table__
 RATINGS = Rating.__table__
 NOTIFICATIONS = Notification.__table__
 DOCUMENTS = CaseDocument.__table__
-USERS = User.__table__
 
 OPEN_TASK_STATUSES = ("ready", "claimed")
 RACE_MESSAGE = "Someone else changed this case at the same time; reload and try again"
@@ -377,41 +375,6 @@ def close_tasks(conn: Connection, closed: list[tuple[str, str, datetime, str | N
                 for task_id, status, at, by in closed
             ],
         )
-
-
-_SAVE_DRAFT = (
-    update(TASKS)
-    .where(
-        TASKS.c.id == bindparam("match_id"),
-        TASKS.c.status == "claimed",
-        TASKS.c.assignee == bindparam("match_assignee"),
-    )
-    .values(draft=bindparam("draft"), draft_saved_at=bindparam("saved_at"), draft_saved_by=bindparam("match_assignee"))
-)
-
-
-def save_task_draft(conn: Connection, task_id: str, assignee: str, draft: dict, now: datetime) -> bool:
-    """Keep ``draft`` on the task if ``assignee`` holds it; False otherwise."""
-    values = {"match_id": task_id, "match_assignee": assignee, "draft": draft, "saved_at": now}
-    return conn.execute(_SAVE_DRAFT, values).rowcount == 1
-
-
-@dataclass(frozen=True)
-class Worker:
-    username: str
-    roles: frozenset[str]
-    groups: frozenset[str]
-    active: bool
-
-
-def worker(conn: Connection, username: str) -> Worker | None:
-    """A user as the case commands check them (officer, assignee), or None."""
-    row = conn.execute(
-        select(USERS.c.username, USERS.c.roles, USERS.c.groups, USERS.c.active).where(USERS.c.username == username)
-    ).first()
-    if row is None:
-        return None
-    return Worker(row.username, frozenset(row.roles or ()), frozenset(row.groups or ()), bool(row.active))
 
 
 def set_task_due(conn: Connection, task_id: str, due_at: datetime | None, case_due_at: datetime | None) -> None:

@@ -1,7 +1,7 @@
 """Case work: the responsible officer, the clerks' search keys, how a case was closed, task drafts
 
 Revision ID: 1602
-Revises: 1901
+Revises: 1703
 Create Date: 2026-12-02 11:00:00
 
 cases: officer (承辦人), close_kind (withdrawn or cancelled), applicant_name, applicant_name_key,
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 
 revision = "1602"
-down_revision = "1901"
+down_revision = "1703"
 branch_labels = None
 depends_on = None
 
