@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from engine import accounts
 from engine import commands as cmd
+from engine.storage import User
 
 from ..engine.helpers import RECEIVE, complete, open_task, start
 from .conftest import carried_case, check_accessibility, sign_in, wait_ready
@@ -45,6 +47,14 @@ def test_a_supervisor_drills_from_the_breach_figure_to_the_case(page, web, api_a
     page.get_by_role("link", name=f"檢視 {number}").click()
     wait_ready(page, "case")
     assert number in page.inner_text("h1")
+    # The late case goes to another officer, with the reason on its record.
+    page.get_by_label("新承辦人").select_option(label="林志明")
+    page.get_by_label("原因 (必填)", exact=True).fill("原承辦人請假，改由林志明接辦")
+    page.get_by_role("button", name="確定改派").click()
+    page.wait_for_function("() => document.querySelector('#case-officer')?.textContent.includes('林志明')")
+    assert (
+        api_as("GET", f"/api/cases/{breached.case_id}", user="supervisor").json["officer"]["username"] == "second_clerk"
+    )
 
     # The follow-up queue: the delay to review, with the step that was late and by how much.
     page.get_by_role("link", name="追蹤佇列").click()
@@ -84,3 +94,60 @@ def test_a_low_rating_reaches_the_supervisor_with_its_context(page, web, api_as)
     context = page.inner_text("#follow-up-context")
     assert "1" in context and "等了兩個小時" in context and "0912345678" in context
     check_accessibility(page, "low-rating-task")
+
+
+def test_a_supervisor_hands_a_colleagues_cases_and_tasks_to_another_at_once(page, web, api_as, engine):
+    with engine.write() as session:  # 陳怡君 receives three cases at the counter and takes up one
+        user = session.query(User).filter_by(username="counter_clerk").one()
+        token, _ = accounts.issue_token(session, user, now=engine.clock.now(), lifetime=None)
+    body = {"procedure": "household_transcript"}
+    started = [api_as("POST", "/api/cases", user=token, json=body).json for _ in range(3)]
+    held = started[0]["open_tasks"][0]
+    assert api_as("POST", f"/api/tasks/{held['id']}/claim", user=token).status == 200
+
+    def officer(case):
+        return (api_as("GET", f"/api/cases/{case['case_id']}", user="supervisor").json["officer"] or {}).get("username")
+
+    sign_in(page, web, "lead")
+    page.goto(web.url("/app/#/queues"))
+    wait_ready(page, "queues")
+    page.get_by_role("link", name="改派承辦人與工作（含批次）").click()
+    wait_ready(page, "reassign")
+    page.get_by_label("目前承辦的同仁").select_option(label="陳怡君")
+    page.get_by_role("button", name="列出").click()
+    page.wait_for_selector("#reassign-cases")
+    assert "陳怡君 承辦中的案件（3）" in page.inner_text("main") and "陳怡君 手上的工作（1）" in page.inner_text("main")
+    assert all(case["number"] in page.inner_text("#reassign-cases") for case in started)
+    assert started[0]["number"] in page.inner_text("#reassign-tasks")
+    check_accessibility(page, "reassign")
+
+    # One case is left with her; one is closed by the counter meanwhile: it cannot move, the rest do.
+    page.get_by_label(f"改派案件 {started[2]['number']}").uncheck()
+    closed = started[1]
+    cancel = {"reason": "申請人撤回"}
+    assert api_as("POST", f"/api/cases/{closed['case_id']}/cancel", user="supervisor", json=cancel).status == 200
+    page.get_by_role("button", name="改派勾選的 3 件").click()
+    assert page.inner_text("#reassign-failure") == "改派給: 此欄位必填；原因: 此欄位必填"  # nothing sent
+    assert officer(started[0]) == "counter_clerk"
+    page.get_by_label("改派給 (必填)").select_option(label="林志明")
+    page.get_by_label("原因 (必填)").fill("陳怡君休假一週")
+    page.get_by_role("button", name="改派勾選的 3 件").click()
+    page.wait_for_selector("#reassign-results-table")
+    results = page.inner_text("#reassign-results")
+    assert "已改派 2／3 件給 林志明。" in results
+    rows = {row.split("\t")[0]: row for row in page.inner_text("#reassign-results-table tbody").splitlines()}
+    assert "已改派" in rows[started[0]["number"]] and "未改派" in rows[closed["number"]]
+    check_accessibility(page, "reassign-done")
+
+    assert [officer(case) for case in started] == ["second_clerk", "counter_clerk", "counter_clerk"]
+    task = api_as("GET", f"/api/tasks/{held['id']}", user="supervisor").json
+    assert task["assignee"] == "second_clerk"
+
+    page.get_by_role("button", name="English").click()
+    wait_ready(page, "reassign")
+    page.get_by_label("Colleague whose work to hand over").select_option(label="林志明")
+    page.get_by_role("button", name="List").click()
+    page.wait_for_selector("#reassign-cases")
+    assert "Cases 林志明 is responsible for (1)" in page.inner_text("main")
+    assert "Tasks 林志明 holds (1)" in page.inner_text("main")
+    check_accessibility(page, "reassign-en")

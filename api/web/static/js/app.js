@@ -19,6 +19,7 @@ const ROUTES = [
   [/^#\/dashboard$/, "./dashboard.js", "dashboardPage", ["supervisor", "auditor", "admin"]],
   [/^#\/audit$/, "./auditor.js", "auditPage", ["supervisor", "auditor", "admin"]],
   [/^#\/queues$/, "./supervisor.js", "queuesPage", ["supervisor", "admin"]],
+  [/^#\/reassign$/, "./reassign.js", "reassignPage", ["supervisor"]],
   [/^#\/queue\/display$/, "./queue.js", "displayPage", null],
   [/^#\/queue\/kiosk$/, "./queue.js", "kioskPage", ["kiosk", "clerk", "supervisor", "admin"]],
   [/^#\/queue\/counter$/, "./queue.js", "counterQueuePage", ["clerk", "supervisor", "admin"]],

@@ -1,5 +1,16 @@
 // The back office's words (designer, auditor, supervisor pages), merged into i18n.js's dictionaries.
 const zh = {
+  reassign_title: "改派承辦人與工作", nav_reassign: "改派",
+  reassign_intro: "同仁請假或工作量不均時，把一位同仁承辦的案件與手上的工作改派給其他同仁。每一件各自改派，一件不成不影響其他件。",
+  reassign_from: "目前承辦的同仁", reassign_list: "列出", reassign_cases: "{name} 承辦中的案件（{n}）",
+  reassign_tasks: "{name} 手上的工作（{n}）", reassign_no_cases: "沒有承辦中的案件。", reassign_no_tasks: "手上沒有工作。",
+  reassign_pick_case: "改派案件 {number}", reassign_pick_task: "改派工作 {task}（{number}）",
+  reassign_to_heading: "改派給其他同仁", reassign_to: "改派給", reassign_submit: "改派勾選的 {n} 件",
+  reassign_task_hint: "案件改由新承辦人負責；工作交給新同仁處理（須是該工作所屬群組的同仁）。",
+  reassign_running: "改派中：{done}／{total} 件", reassign_done: "已改派 {moved}／{total} 件。",
+  reassign_done_to: "已改派 {moved}／{total} 件給 {name}。", reassign_item: "項目", reassign_moved: "已改派",
+  reassign_refused: "未改派", reassign_now_with: "現由 {name} 負責", queue_links: "相關頁面",
+  queue_reassign_link: "改派承辦人與工作（含批次）",
   close: "關閉", cancel: "取消",
   nav_queues: "追蹤佇列", queues_title: "主管追蹤：逾時與低評價",
   queue_breaches: "逾時待檢視（{n}）", queue_late_step: "逾時的步驟", queue_late_by: "逾時", queue_unclaimed: "尚未認領",
@@ -65,6 +76,17 @@ const zh = {
 };
 
 const en = {
+  reassign_title: "Reassign cases and tasks", nav_reassign: "Reassign",
+  reassign_intro: "When a colleague is away or the load is uneven, hand the cases they are responsible for and the tasks they hold to others. Each item is moved on its own: one that cannot move never stops the others.",
+  reassign_from: "Colleague whose work to hand over", reassign_list: "List", reassign_cases: "Cases {name} is responsible for ({n})",
+  reassign_tasks: "Tasks {name} holds ({n})", reassign_no_cases: "No open case.", reassign_no_tasks: "No task held.",
+  reassign_pick_case: "Reassign case {number}", reassign_pick_task: "Reassign task {task} ({number})",
+  reassign_to_heading: "Hand over to a colleague", reassign_to: "Hand over to", reassign_submit: "Reassign the {n} chosen",
+  reassign_task_hint: "Cases get the new responsible officer; tasks go to the new colleague (who must belong to the task's group).",
+  reassign_running: "Reassigning: {done} of {total}", reassign_done: "Reassigned {moved} of {total}.",
+  reassign_done_to: "Reassigned {moved} of {total} to {name}.", reassign_item: "Item", reassign_moved: "Reassigned",
+  reassign_refused: "Not reassigned", reassign_now_with: "now with {name}", queue_links: "Related pages",
+  queue_reassign_link: "Reassign cases and tasks (several at once)",
   close: "Close", cancel: "Cancel",
   nav_queues: "Follow-ups", queues_title: "Follow-ups: breaches and low ratings",
   queue_breaches: "Delays to review ({n})", queue_late_step: "Step that was late", queue_late_by: "Late by", queue_unclaimed: "not claimed",

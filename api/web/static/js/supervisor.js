@@ -2,7 +2,7 @@
 // opened (the case, the step that was late and by how much) and the open cases past their due
 // date; low ratings: the follow-ups the rating opened (the score, the comment and how to reach
 // the applicant). Each row opens the task, whose form takes the reason and the action.
-import { api } from "./api.js";
+import { api, session } from "./api.js";
 import { facts, h, loadStyle, table } from "./dom.js";
 import { formatTime, procedureName, t } from "./i18n.js";
 import { fetchAll } from "./exports.js";
@@ -60,11 +60,13 @@ export async function queuesPage(main) {
   const open = (task, label) => h("a", { href: `#/task/${task.id}`, "aria-label": `${label} ${task.case_number}` }, label);
 
   main.append(h("h1", {}, t("queues_title")),
+    h("nav", { "aria-label": t("queue_links"), class: "page-links" }, h("ul", {},
+      session.hasRole("supervisor") ? h("li", {}, h("a", { href: "#/reassign", id: "reassign-link" }, t("queue_reassign_link"))) : null)),
     h("section", { "aria-labelledby": "breach-heading" }, h("h2", { id: "breach-heading" }, t("queue_breaches", { n: delays.length })),
       delays.length ? table(null, [t("col_case"), t("col_procedure"), t("queue_late_step"), t("col_due"), t("queue_late_by"), t("col_assignee"), t("col_action")],
         delays.map((task, index) => [h("a", { href: `#/case/${task.case_id}` }, task.case_number), procedureName(task.procedure),
           lateStepsOf(delayCases[index]), formatTime(task.case_due_at), task.case_due_at ? lateBy(task.case_due_at) : "—",
-          task.assignee || t("queue_unclaimed"), open(task, t("queue_review"))]), { id: "breach-queue" })
+          task.assignee_name || task.assignee || t("queue_unclaimed"), open(task, t("queue_review"))]), { id: "breach-queue" })
         : h("p", {}, t("queue_no_breaches")),
       h("h3", {}, t("queue_overdue_cases", { n: overdue.length })),
       overdue.length ? table(null, [t("col_case"), t("col_procedure"), t("col_due"), t("queue_late_by"), t("col_sla")],
