@@ -62,7 +62,8 @@ def test_a_supervisor_drills_from_the_breach_figure_to_the_case(page, web, api_a
     row = page.locator("#breach-queue tbody tr")
     assert row.count() == 1
     assert number in row.inner_text() and "核發謄本" in row.inner_text() and "天" in row.inner_text()
-    assert number in page.inner_text("#overdue-cases")
+    assert number in page.inner_text("#overdue-cases") and "林志明" in page.inner_text("#overdue-cases")
+    assert page.get_by_role("link", name="改派 林志明 的工作").get_attribute("href") == "#/reassign?from=second_clerk"
     check_accessibility(page, "queues")
     page.get_by_role("link", name=f"檢視逾時 {number}").click()
     wait_ready(page, "task")

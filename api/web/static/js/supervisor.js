@@ -4,7 +4,7 @@
 // the applicant). Each row opens the task, whose form takes the reason and the action.
 import { api, session } from "./api.js";
 import { facts, h, loadStyle, table } from "./dom.js";
-import { formatTime, procedureName, t } from "./i18n.js";
+import { formatTime, localName, procedureName, t } from "./i18n.js";
 import { fetchAll } from "./exports.js";
 import { slaBadge } from "./clerk.js";
 
@@ -42,7 +42,11 @@ export async function followUpContext(task) {
 }
 
 const lateStepsOf = (detail) => detail.open_tasks.filter((item) => item.element_id !== DELAY_REVIEW)
-  .map((item) => item.name || item.element_id).join("、") || "—";
+  .map((item) => localName(item.name) || item.element_id).join("、") || "—";
+/** The officer by name, with a link to reassign their work (supervisors). */
+const officerCell = (officer) => (!officer ? t("no_officer") : !session.hasRole("supervisor") ? officer.name
+  : [officer.name, " ", h("a", { href: `#/reassign?from=${encodeURIComponent(officer.username)}`,
+    "aria-label": t("queue_reassign_from", { name: officer.name }) }, t("queue_reassign_short"))]);
 const contactOf = (applicant) => [applicant?.name, applicant?.phone, applicant?.email].filter(Boolean).join(" · ") || t("queue_no_contact");
 
 export async function queuesPage(main) {
@@ -69,9 +73,10 @@ export async function queuesPage(main) {
           task.assignee_name || task.assignee || t("queue_unclaimed"), open(task, t("queue_review"))]), { id: "breach-queue" })
         : h("p", {}, t("queue_no_breaches")),
       h("h3", {}, t("queue_overdue_cases", { n: overdue.length })),
-      overdue.length ? table(null, [t("col_case"), t("col_procedure"), t("col_due"), t("queue_late_by"), t("col_sla")],
+      overdue.length ? table(null, [t("col_case"), t("col_procedure"), t("col_due"), t("queue_late_by"), t("col_sla"), t("col_officer")],
         overdue.map((item) => [h("a", { href: `#/case/${item.id}` }, item.number), procedureName(item.procedure),
-          formatTime(item.due_at), item.due_at ? lateBy(item.due_at) : "—", slaBadge(item.sla_state)]), { id: "overdue-cases" })
+          formatTime(item.due_at), item.due_at ? lateBy(item.due_at) : "—", slaBadge(item.sla_state), officerCell(item.officer)]),
+        { id: "overdue-cases" })
         : h("p", {}, t("queue_no_overdue"))),
     h("section", { "aria-labelledby": "rating-heading" }, h("h2", { id: "rating-heading" }, t("queue_low_ratings", { n: lows.length })),
       lowTasks.length ? table(null, [t("col_case"), t("col_procedure"), t("queue_score"), t("queue_comment"), t("queue_contact"), t("col_action")],
