@@ -26,8 +26,8 @@ def test_an_auditor_time_travels_verifies_and_exports_a_filtered_selection(
 
     sign_in(page, web, "inspector")
     # Time travel: back to the first event, where the case stood at the receiving task.
-    page.goto(web.url(f"/app/#/case/{done['id']}"))
-    wait_ready(page, "case")
+    page.goto(web.url(f"/app/#/case/{done['id']}/history"))
+    wait_ready(page, "case-history")
     page.wait_for_selector("#case-diagram .djs-element")
     page.get_by_label("歷程步驟").focus()
     page.keyboard.press("Home")
