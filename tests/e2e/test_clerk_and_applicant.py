@@ -74,6 +74,7 @@ def test_a_clerk_receives_a_case_at_the_counter_and_completes_it(page, web):
     page.get_by_label(re.compile("份數")).fill("2")
     page.get_by_role("button", name="完成").click()
     page.wait_for_selector("text=工作已完成。")
+    assert "null" not in page.inner_text("main")  # no next step of hers yet: nothing in its place
 
     # The register check runs in the background (agency simulator); then the issue task arrives.
     page.get_by_role("link", name="待辦工作", exact=True).click()

@@ -2,7 +2,7 @@
 // (start any procedure). Forms keep what was typed: one idempotency key per form, a draft saved on
 // the task as the clerk types, the form cleared once the case is received.
 import { api, ApiError, session } from "./api.js";
-import { announce, facts, h, notice, table } from "./dom.js";
+import { announce, facts, h, notice, present, table } from "./dom.js";
 import { fieldTitle, localErrors, renderForm, validate } from "./forms.js";
 import { agencyName, channelName, formatTime, laneName, localName, operationName, procedureName, t } from "./i18n.js";
 import { followUpContext } from "./supervisor.js";
@@ -155,10 +155,10 @@ export async function taskPage(main, taskId) {
         const changed = await api(`/api/tasks/${taskId}/complete`, { method: "POST", json: { data } });
         drafts?.stop();
         const next = changed.open_tasks.filter((item) => item.lane && session.user.groups.includes(item.lane));
-        main.replaceChildren(h("h1", {}, t("completed_task")), notice("ok", t("completed_task")),
+        main.replaceChildren(...present(h("h1", {}, t("completed_task")), notice("ok", t("completed_task")),
           next.length ? h("p", {}, t("next_steps"), " ", next.map((item) => h("a", { href: `#/task/${item.id}` }, stepName(item)))) : null,
           h("p", {}, h("a", { href: `#/case/${task.case_id}` }, t("task_case_link"))),
-          h("p", {}, h("a", { href: "#/inbox" }, t("back_to_inbox"))));
+          h("p", {}, h("a", { href: "#/inbox" }, t("back_to_inbox")))));
         announce(t("completed_task"));
         main.querySelector("h1").tabIndex = -1;
         main.querySelector("h1").focus();
