@@ -47,7 +47,21 @@ def annual_csv(review: dict) -> str:
     """One row per indicator and month, then the year, then one row per improvement."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(["section", "indicator", "name_zh", "name_en", "month", "value", "target", "amber", "status"])
+    writer.writerow(
+        [
+            "section",
+            "indicator",
+            "name_zh",
+            "name_en",
+            "month",
+            "value",
+            "target",
+            "amber",
+            "status",
+            "months_met",
+            "months_measured",
+        ]
+    )
     goals = {row["indicator"]: row for row in review["indicators"]}
     from .review import status
 
@@ -66,6 +80,8 @@ def annual_csv(review: dict) -> str:
                     _plain(goal["target"]),
                     _plain(goal["amber"]),
                     status(value, goal) or "",
+                    "",
+                    "",
                 ]
             )
     for row in review["indicators"]:
@@ -80,6 +96,8 @@ def annual_csv(review: dict) -> str:
                 _plain(row["target"]),
                 _plain(row["amber"]),
                 row["status"] or "",
+                row["months_met"],
+                row["months_measured"],
             ]
         )
     writer.writerow([])

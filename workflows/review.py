@@ -176,7 +176,17 @@ def figures(engine, period: Period, now: datetime | None = None) -> dict[str, An
     _follow_up_figures(ctx, result)
     _satisfaction_figures(ctx, result)
     _queue_figures(ctx, result)
+    _unmeasured_counts(result)
     return result
+
+
+def _unmeasured_counts(result: dict) -> None:
+    """A period in which the office received, served and breached nothing (before it opened,
+    or a month to come) is not measured: its counts are no figures, not zero breaches met."""
+    if not (result["cases_received"] or result["sla_judged"] or result["breaches"] or result["tickets"]):
+        for indicator in INDICATORS:
+            if indicator.unit == "count":
+                result[indicator.key] = None
 
 
 def _sla_figures(ctx: ReportContext, result: dict) -> None:
@@ -197,6 +207,7 @@ def _notice_figures(ctx: ReportContext, result: dict) -> None:
         completed = reports.events_of_cases(session, [case.id for case in cases], ["task_completed"])
     rounds = {case_id: sum(1 for e in items if e.element_id == NOTICE_ELEMENT) for case_id, items in completed.items()}
     noticed = [count for count in rounds.values() if count]
+    result["cases_received"] = len(cases)
     result["notice_cases"] = len(noticed)
     result["notice_cases_more_than_one_round"] = sum(1 for count in noticed if count > 1)
     result["one_time_notice"] = share(sum(1 for count in noticed if count == 1), len(noticed))

@@ -70,6 +70,12 @@ def test_the_annual_review_with_its_improvements_as_json_csv_and_pdf(call, offic
     complete(office_month, served.case_id, "issue_transcript", {"fee_paid": 15})
     review = annual_review(office_month, 2026)
     assert [month["month"] for month in review["months"]] == ["2026-01", "2026-02", "2026-03"]
+    # January and February, before the office's first case, are not measured: no "0 breaches,
+    # target met" for a month without a case.
+    assert [month["values"]["breaches"] for month in review["months"]] == [None, None, 2]
+    assert [month["values"]["papers_saved"] for month in review["months"]][:2] == [None, None]
+    breaches = indicator(review, "breaches")
+    assert (breaches["months_met"], breaches["months_measured"]) == (0, 1)
     [improvement] = review["improvements"]
     assert (improvement["procedure"], improvement["version"]) == ("household_transcript", 2)
     assert improvement["before"]["cases"] == 3 and improvement["after"]["cases"] == 1
@@ -80,6 +86,9 @@ def test_the_annual_review_with_its_improvements_as_json_csv_and_pdf(call, offic
     assert rows[0][:3] == ["section", "indicator", "name_zh"]
     assert rows[1][:3] == ["month", "sla_compliance", "案件如期完成率"] and rows[1][4] == "2026-01"
     assert any(row[:3] == ["improvement", "household_transcript", "2"] for row in rows)
+    [year_breaches] = [row for row in rows if row[:2] == ["year", "breaches"]]
+    assert year_breaches[5:] == ["2", "0", "5", "amber", "0", "1"]  # value, target, amber, status, months met, measured
+    assert [row[5] for row in rows if row[:2] == ["month", "breaches"]] == ["", "", "2"]
     pdf = call("GET", "/api/reports/annual", user="supervisor", query={"year": 2026, "format": "pdf"})
     assert pdf.status == 200 and pdf.content_type == "application/pdf" and pdf.body.startswith(b"%PDF")
     assert call("GET", "/api/reports/annual", user="clerk", query={"format": "pdf"}).status == 403

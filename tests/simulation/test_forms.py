@@ -82,3 +82,23 @@ def test_references_and_alternatives_are_followed():
     for _ in range(50):
         data = filler.fill(schema)
         assert list(validator.iter_errors(data)) == [], data
+
+
+def test_an_owner_moving_in_gives_the_address_the_land_registry_knows_and_others_need_a_check():
+    from workflows.agencies.simulator.records import PARCELS
+
+    schema = json.loads((BPMN / "move_in_registration" / "receive_application.schema.json").read_text())
+    filler = FormFiller(random.Random(5), TODAY, profile.field_rules("receive_application"))
+    owned = {(owner, parcel.building_address) for parcel in PARCELS.values() for owner in parcel.owners}
+    forms = [filler.fill(schema) for _ in range(300)]
+    own_home = 0
+    for form in forms:
+        address = form["new_address"]
+        line = f"{address['city']}{address['district']}{address['street']}{address['number']}號"
+        line += f"{address['floor']}樓" if address.get("floor") else ""
+        owner = (form["national_id"], line) in owned
+        assert (form["residence_basis"] == "owner") == owner, form
+        own_home += owner
+    # The land registry establishes the right to live there for a good share (no residence
+    # check: one visit), not for all (the others are checked within 3 working days).
+    assert 0.15 < own_home / len(forms) < 0.6

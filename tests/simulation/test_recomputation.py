@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from engine.storage import CaseEvent, Notification, QueueTicket, QueueTicketCase
 from tests.conftest import BPMN
+from workflows.simulation.report import ALL
 
 CHANNELS = ("counter", "online", "home_visit")
 CLOCK_EVENTS = ("sla_resumed", "due_date_changed", "sla_extended", "sla_standard_changed")
@@ -83,6 +84,8 @@ def expected_figures(cases: dict[str, dict]) -> dict[tuple, dict]:
     for case in cases.values():
         groups[(case["procedure"], None)].append(case)
         groups[(case["procedure"], case["channel"])].append(case)
+        groups[(ALL, None)].append(case)
+        groups[(ALL, case["channel"])].append(case)
     figures = {}
     for key, items in groups.items():
         judged = [c for c in items if c["stop"] is not None and c["status"] != "cancelled" and c["due"] is not None]
@@ -128,7 +131,8 @@ def test_the_report_shows_what_the_event_log_says(cli, engine, tmp_path, days):
     assert sum(c["breaches"] for c in everything) > 0 and any(c["notices"] for c in everything)
     assert sum(1 for c in everything if c.get("ticket") is not None) > len(everything) / 2
     assert all(c["breaches"] <= 1 for c in everything)  # never twice
-    for procedure in {c["procedure"] for c in everything}:
+    # Every procedure's row, and the total row over all of them (its channels and waiting too).
+    for procedure in {c["procedure"] for c in everything} | {ALL}:
         row, want = report[procedure], figures[(procedure, None)]
         assert int(row["on_time"]) + int(row["late"]) == want["judged"], procedure
         assert int(row["late"]) == want["late"], procedure

@@ -96,6 +96,19 @@ def test_the_report_agrees_with_the_database_and_every_case_verifies(cli, engine
         steps_done = session.scalar(select(func.count()).select_from(Task).where(Task.status == "completed"))
     assert steps_done > len(cases) and int(total["completed"]) > 0
     assert sum(supplied.values()) > 0 and ratings
+    # Move-ins as offices run them: an owner the land registry confirms is registered in the
+    # visit, on the same-visit standard; the others get a residence check due 3 working days
+    # after receipt.
+    move_ins = [case for case in cases if case.procedure_key == "move_in_registration"]
+    checked = [case for case in move_ins if case.sla_standard == "residence_check"]
+    one_visit = [case for case in move_ins if case.sla_standard is None and case.served_at is not None]
+    assert checked and one_visit
+    for case in checked:
+        if not case.sla_paused_amount and not case.sla_extended_amount:
+            want = engine.catalogue.due_at(case.procedure_key, utc(case.received_at), variant="residence_check")
+            assert utc(case.due_at) == want
+    for case in one_visit:
+        assert utc(case.served_at).date() == utc(case.received_at).date(), case.number
 
 
 @pytest.fixture

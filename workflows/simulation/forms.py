@@ -36,6 +36,9 @@ PLACES = (
     ("高雄市", "鳳山區", "光復路二段"),
 )
 FACILITIES = ("臺大醫院", "馬偕紀念醫院", "長庚紀念醫院", "榮民總醫院", "自宅")
+ADDRESS_LINE = re.compile(
+    r"(?P<city>..[市縣])(?P<district>.+?[區鄉鎮市])(?P<street>.+?)(?P<number>[0-9]+(?:之[0-9]+)?)號(?:(?P<floor>[0-9]+)樓)?"
+)
 KNOWN_PERSON_SHARE = 0.75  # applicants the simulated household register knows
 ACTIVE_PEOPLE = tuple(sorted(p for p, person in PEOPLE.items() if person.record_status == "active"))
 NATIONAL_ID = "national_id"
@@ -64,6 +67,7 @@ class FormFiller:
         self._xeger = _ShortXeger(rng)
         self._people: dict[str, tuple[str, str]] = {}  # national-ID field prefix -> (id, name)
         self._root: dict = {}
+        self.facts: dict[str, Any] = {}  # what a rule decided, for the rules of later fields of the form
 
     # ------------------------------------------------------------------ people
     def person(self, prefix: str = "") -> tuple[str, str]:
@@ -82,11 +86,22 @@ class FormFiller:
     def household_number(self) -> str:
         return self.rng.choice(sorted(HOUSEHOLDS))
 
+    def structured_address(self, line: str, schema: dict) -> dict:
+        """An address written as one line (臺北市大安區仁愛路四段100號5樓) in the form's parts."""
+        match = ADDRESS_LINE.fullmatch(line)
+        if match is None:
+            raise ValueError(f"not an address line: {line}")
+        parts = {key: value for key, value in match.groupdict().items() if value}
+        if "floor" in parts:
+            parts["floor"] = int(parts["floor"])
+        return {key: value for key, value in parts.items() if key in schema.get("properties", {})}
+
     # ------------------------------------------------------------------ schema
     def fill(self, schema: dict, overrides: Mapping[str, Any] | None = None) -> dict:
         """A value for an object schema (a task's form); ``overrides`` fix top-level fields."""
         self._people = {}
         self._root = schema
+        self.facts = {}
         return self._object(self._resolve(schema), overrides or {})
 
     def _resolve(self, schema: dict) -> dict:
@@ -119,6 +134,11 @@ class FormFiller:
         rule = self.rules.get(name)
         if rule is not None:
             return rule(self, name, schema)
+        return self.from_schema(name, schema)
+
+    def from_schema(self, name: str, schema: dict) -> Any:
+        """The value the schema alone gives (no rule): for a rule that decides only sometimes."""
+        schema = self._resolve(schema)
         if "const" in schema:
             return schema["const"]
         if "enum" in schema:

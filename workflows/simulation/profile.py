@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ..agencies.simulator.records import PARCELS
 from .forms import SKIP, FormFiller
 
 CHANNELS = ("counter", "online", "home_visit")
@@ -78,9 +79,35 @@ def leave_out(filler: FormFiller, name: str, schema: dict) -> Any:
     return SKIP
 
 
+def own_home_mostly(share: float) -> Callable[[FormFiller, str, dict], Any]:
+    """A move-in's new address: an applicant the land registry knows as an owner moves into
+    their own home with ``share`` (the registry then establishes the right to live there and
+    the move-in is done in the visit); anyone else to an address of the form's choosing."""
+
+    def rule(filler: FormFiller, name: str, schema: dict) -> Any:
+        national_id = filler.person()[0]
+        homes = sorted(parcel.building_address for parcel in PARCELS.values() if national_id in parcel.owners)
+        if homes and filler.rng.random() < share:
+            filler.facts["own_home"] = True
+            return filler.structured_address(filler.rng.choice(homes), schema)
+        return filler.from_schema(name, schema)
+
+    return rule
+
+
+def residence_basis(filler: FormFiller, name: str, schema: dict) -> Any:
+    """Owner where the applicant moves into their own home, else a lease or the owner's consent."""
+    if filler.facts.get("own_home") and "owner" in schema.get("enum", ()):
+        return "owner"
+    others = [basis for basis in schema.get("enum", ()) if basis != "owner"]
+    return filler.rng.choice(others) if others else filler.from_schema(name, schema)
+
+
 # By field name, in every procedure's forms.
 FIELD_RULES: dict[str, Callable[[FormFiller, str, dict], Any]] = {
     "documents_presented": documents_presented(0.18),
+    "new_address": own_home_mostly(0.9),
+    "residence_basis": residence_basis,
     "checked_on": today,
     "note": leave_out,
     "comment": leave_out,

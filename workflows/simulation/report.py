@@ -49,8 +49,9 @@ TOLD_AND_COUNTER = (
     "waiting_minutes_p90",
     "service_minutes_median",
 )
-# Their counts, added up over the procedures (the minutes are not).
+# Their counts, added up over the procedures; the minutes are the total row's own, over all visits.
 SUMMED = tuple(name for name in TOLD_AND_COUNTER if "minutes" not in name)
+COUNTER_OVERALL = tuple(name for name in TOLD_AND_COUNTER if "minutes" in name)
 COLUMNS = (
     "procedure",
     "received",
@@ -155,9 +156,7 @@ def service_figures(engine, period: Period, rows) -> None:
         late = [c for c in judged if is_late(c, now)]
         row["on_time"], row["late"] = len(judged) - len(late), len(late)
         row["sla_compliance"] = share(len(judged) - len(late), len(judged))
-        for channel in CHANNELS:
-            mine = [c for c in judged if c.channel == channel]
-            row[f"sla_compliance_{channel}"] = share(sum(1 for c in mine if not is_late(c, now)), len(mine))
+        _per_channel(row, judged, now)
         units = {standard_unit(engine, c) for c in items if c.channel == "counter"} - {None}
         row["standard_unit"] = "/".join(sorted(units)) or None
         stopped = [(c, clock_stop(c)) for c in items if clock_stop(c) is not None and c.status != "cancelled"]
@@ -179,12 +178,30 @@ def service_figures(engine, period: Period, rows) -> None:
         row["cases_with_notice"] = sum(1 for r in rounds if r)
         row["cases_more_than_one_notice"] = sum(1 for r in rounds if r > 1)
         row["papers_saved"] = sum(_papers(events.get(c.id, ())) for c in items)
-        visits = [tickets[c.id] for c in items if c.id in tickets]
-        waits = summary([t["waiting_minutes"] for t in visits if t["waiting_minutes"] is not None], 1)
-        served = summary([t["service_minutes"] for t in visits if t["service_minutes"] is not None], 1)
-        row["tickets"] = len(visits)
-        row["waiting_minutes_median"], row["waiting_minutes_p90"] = waits["median"], waits["p90"]
-        row["service_minutes_median"] = served["median"]
+        _counter(row, [tickets[c.id] for c in items if c.id in tickets])
+    # The total row: its channels and its counter visits over all procedures together.
+    everything = rows[ALL]
+    _per_channel(
+        everything,
+        [c for c in cases if clock_stop(c) is not None and c.status != "cancelled" and c.due_at is not None],
+        now,
+    )
+    _counter(everything, [tickets[c.id] for c in cases if c.id in tickets])
+
+
+def _per_channel(row: dict, judged: list, now) -> None:
+    for channel in CHANNELS:
+        mine = [c for c in judged if c.channel == channel]
+        row[f"sla_compliance_{channel}"] = share(sum(1 for c in mine if not is_late(c, now)), len(mine))
+
+
+def _counter(row: dict, visits: list[dict]) -> None:
+    """The counter visits (tickets) of the row's cases: waiting and service minutes."""
+    waits = summary([t["waiting_minutes"] for t in visits if t["waiting_minutes"] is not None], 1)
+    served = summary([t["service_minutes"] for t in visits if t["service_minutes"] is not None], 1)
+    row["tickets"] = len(visits)
+    row["waiting_minutes_median"], row["waiting_minutes_p90"] = waits["median"], waits["p90"]
+    row["service_minutes_median"] = served["median"]
 
 
 def _told(told: dict, case_id: str, audience: str) -> bool:
@@ -287,6 +304,8 @@ def _total(rows: list[dict], everything: dict) -> dict:
     )
     for name in ("ratings", "rating_mean", "rating_weekly", "rating_trend", "low_ratings", "satisfied_share"):
         total[name] = everything.get(name, 0 if name in ("ratings", "low_ratings") else None)
+    for name in (*(f"sla_compliance_{channel}" for channel in CHANNELS), *COUNTER_OVERALL):
+        total[name] = everything.get(name)
     return total
 
 
