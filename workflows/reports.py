@@ -344,6 +344,9 @@ def step_feedback(ctx: ReportContext) -> list[dict]:
 RECEIVE_ELEMENT = "receive_application"
 
 
+UNCLASSIFIED = "unclassified"
+
+
 def complaints_by_category(ctx: ReportContext) -> list[dict]:
     """Complaints received in the period by category and source (how they came), with the
     answer time in working days (to the service point: the answer sent)."""
@@ -355,7 +358,8 @@ def complaints_by_category(ctx: ReportContext) -> list[dict]:
         form = next(
             (e.payload.get("data") or {} for e in received.get(case.id, ()) if e.element_id == RECEIVE_ELEMENT), {}
         )
-        row = groups[(form.get("category") or "unknown", form.get("channel_received") or case.channel)]
+        # A complaint not yet received by a clerk (an online one awaiting review) has no category.
+        row = groups[(form.get("category") or UNCLASSIFIED, form.get("channel_received") or case.channel)]
         row["received"] += 1
         stop = clock_stop(case) if case.status != "cancelled" else None
         if stop is not None:

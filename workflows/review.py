@@ -282,20 +282,31 @@ def _follow_up_figures(ctx: ReportContext, result: dict) -> None:
 def _satisfaction_figures(ctx: ReportContext, result: dict) -> None:
     with ctx.engine.read() as session:
         ratings = reports.ratings_in(session, ctx.period)
-        answers = (
-            session.execute(
-                select(SurveyAnswer.score).where(
-                    SurveyAnswer.answered_at >= ctx.period.start, SurveyAnswer.answered_at < ctx.period.end
-                )
+        answered = session.execute(
+            select(SurveyAnswer.survey, SurveyAnswer.case_id, SurveyAnswer.score).where(
+                SurveyAnswer.answered_at >= ctx.period.start, SurveyAnswer.answered_at < ctx.period.end
             )
-            .scalars()
-            .all()
-        )
+        ).all()
+    answers = [score for _survey, _case, score in answered]
     result["ratings"] = len(ratings)
     result["low_ratings"] = sum(1 for r in ratings if r.score <= LOW_RATING_MAX)
     result["satisfaction"] = share(sum(1 for r in ratings if r.score >= SATISFIED_MIN), len(ratings))
     result["survey_answers"] = len(answers)
     result["survey_satisfaction"] = share(sum(1 for score in answers if score >= SATISFIED_MIN), len(answers))
+    by_survey: dict[str, list[int]] = defaultdict(list)
+    respondents: dict[str, set[str]] = defaultdict(set)
+    for survey, case_id, score in answered:
+        by_survey[survey].append(score)
+        respondents[survey].add(case_id)
+    result["surveys_by_type"] = [
+        {
+            "survey": survey,
+            "respondents": len(respondents[survey]),
+            "answers": len(scores),
+            "satisfied": share(sum(s >= SATISFIED_MIN for s in scores), len(scores)),
+        }
+        for survey, scores in sorted(by_survey.items())
+    ]
 
 
 def _queue_figures(ctx: ReportContext, result: dict) -> None:
@@ -310,6 +321,31 @@ def _queue_figures(ctx: ReportContext, result: dict) -> None:
     result["waiting_minutes_p90"] = _rounded(quantile(waits, 0.9))
     service = [t["service_minutes"] for t in tickets if t["service_minutes"] is not None]
     result["service_minutes"] = _rounded(quantile(service, 0.5))
+    result["counter_by_counter"] = _ticket_groups(tickets, "counter")
+    result["counter_by_hour"] = _ticket_groups(tickets, "hour")
+
+
+def _ticket_groups(tickets: list[dict], key: str) -> list[dict]:
+    """The tickets by counter (those called) or by hour of issue: how many, not there when
+    called, waiting and service minutes (medians)."""
+    groups: dict[Any, list[dict]] = defaultdict(list)
+    for ticket in tickets:
+        if ticket[key] is not None:
+            groups[ticket[key]].append(ticket)
+    rows = []
+    for value, items in sorted(groups.items(), key=lambda item: (len(str(item[0])), str(item[0]))):
+        waits = [t["waiting_minutes"] for t in items if t["waiting_minutes"] is not None]
+        service = [t["service_minutes"] for t in items if t["service_minutes"] is not None]
+        rows.append(
+            {
+                key: value,
+                "tickets": len(items),
+                "no_shows": sum(1 for t in items if t["status"] == "no_show"),
+                "waiting_minutes": _rounded(quantile(waits, 0.5), 1),
+                "service_minutes": _rounded(quantile(service, 0.5), 1),
+            }
+        )
+    return rows
 
 
 def _rounded(value: float | None, digits: int = 2) -> float | None:
@@ -338,7 +374,7 @@ def monthly_review(engine, first: date) -> dict[str, Any]:
                 "status": status(value, goals[indicator.key]),
             }
         )
-    return {"month": first.strftime("%Y-%m"), "indicators": rows, "figures": current}
+    return {"month": first.strftime("%Y-%m"), "indicators": rows, "figures": current, "previous_figures": previous}
 
 
 # ---------------------------------------------------------------------- the annual review

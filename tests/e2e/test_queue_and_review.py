@@ -62,16 +62,31 @@ def test_a_visitor_takes_a_number_a_clerk_calls_and_serves_it_the_display_shows_
 
 def test_the_dashboard_shows_the_review_against_the_targets(page, web, api_as):
     api_as("PUT", "/api/reports/targets/breaches", user="supervisor", json={"target": 0, "amber": 2})
+    # A visitor served at counter 2, another not there when called at counter 2.
+    for action in ("finish", "no-show"):
+        api_as("POST", "/api/queue/tickets", user="clerk", json={"service": "certificate"})
+        called = api_as("POST", "/api/queue/calls", user="clerk", json={"counter": "2"}).json
+        if action == "finish":
+            api_as("POST", f"/api/queue/tickets/{called['id']}/start", user="clerk")
+        assert api_as("POST", f"/api/queue/tickets/{called['id']}/{action}", user="clerk").status == 200
     sign_in(page, web, "lead")
     page.get_by_role("link", name="管理儀表板").click()
     wait_ready(page, "dashboard")
     page.wait_for_selector("#review-indicators")
     row = page.locator("#review-indicators tr", has_text="逾時案件數")
     assert "達成" in row.inner_text()  # no breach this month: green
+    # The figures behind the indicators: the counter by counter and by hour, in the page's words.
+    counter = page.locator("#review-counters tbody tr")
+    assert counter.count() == 1
+    assert [cell.strip() for cell in counter.first.inner_text().split("\t")][:3] == ["2 號櫃台", "2", "1"]
+    assert page.locator("#review-hours tbody tr").count() == 1
+    assert ":00–" in page.inner_text("#review-hours tbody tr")
+    assert "此期間沒有資料" in page.inner_text("#review-complaints")  # no complaint this month
     check_accessibility(page, "dashboard-review")
     page.get_by_role("button", name="Switch to English").click()
     page.wait_for_selector("#review-indicators")
     assert "Met" in page.locator("#review-indicators tr", has_text="Breaches of the standard time").inner_text()
+    assert "Counter 2" in page.inner_text("#review-counters")
     check_accessibility(page, "dashboard-review-en")
 
 

@@ -2,7 +2,7 @@
 // and the per-element bottleneck figures as a heat map on the procedure's diagram.
 import { api, session } from "./api.js";
 import { h, loadScript, notice, table } from "./dom.js";
-import { currentLanguage, procedureName, t } from "./i18n.js";
+import { currentLanguage, optionLabel, procedureName, t } from "./i18n.js";
 import { elementsOf, showDiagram } from "./bpmn.js";
 
 const COLORS = ["#0b4f8a", "#a4161a", "#1d6b32", "#7a4f00"];
@@ -80,7 +80,8 @@ function reviewSection() {
     body.replaceChildren(table(t("review_caption", { month: review.month }),
       [t("review_indicator"), t("review_value"), t("review_target"), t("review_status"), t("review_previous"), t("review_change")],
       review.indicators.map((row) => [name(row), shown(row.value, row.unit), shown(row.target, row.unit), ragBadge(row.status),
-        shown(row.previous, row.unit), row.change === null ? "—" : shown(row.change, row.unit)]), { id: "review-indicators" }));
+        shown(row.previous, row.unit), row.change === null ? "—" : shown(row.change, row.unit)]), { id: "review-indicators" }),
+      ...reviewDetails(review));
   }
 
   async function download(format) {
@@ -93,6 +94,33 @@ function reviewSection() {
     } catch (failure) { message.replaceChildren(notice("bad", failure.message)); }
   }
   return { section, load };
+}
+
+/** The figures behind the month's indicators, each a table under its own heading: complaints by
+ * category and source, the counter by counter and by hour of the day, the surveys by service type
+ * against the month before. */
+function reviewDetails(review) {
+  const figures = review.figures;
+  const before = new Map((review.previous_figures?.surveys_by_type || []).map((row) => [row.survey, row.satisfied]));
+  const section = (id, title, columns, rows) => h("details", { class: "review-detail", id, open: true },
+    h("summary", {}, title), rows.length ? table(null, columns, rows) : h("p", {}, t("no_data")));
+  const hour = (value) => `${String(value).padStart(2, "0")}:00–${String(value + 1).padStart(2, "0")}:00`;
+  const counterRows = (rows, key, label) => rows.map((row) => [label(row[key]), String(row.tickets), String(row.no_shows),
+    shown(row.waiting_minutes), shown(row.service_minutes)]);
+  const counterColumns = (first) => [first, t("tickets"), t("no_shows"), t("waiting_minutes"), t("service_minutes")];
+  return [
+    section("review-complaints", t("complaints_by_category"),
+      [t("complaint_category"), t("complaint_source"), t("received_count"), t("answered_count"), t("answered_on_time"), t("answer_days")],
+      (figures.complaints_by_category || []).map((row) => [optionLabel(row.category), optionLabel(row.source), String(row.received),
+        String(row.answered), String(row.answered_on_time), shown(row.answer_median_working_days)])),
+    section("review-counters", t("counter_by_counter"), counterColumns(t("counter_number")),
+      counterRows(figures.counter_by_counter || [], "counter", (value) => t("counter_n", { n: value }))),
+    section("review-hours", t("counter_by_hour"), counterColumns(t("hour_of_day")),
+      counterRows(figures.counter_by_hour || [], "hour", hour)),
+    section("review-surveys", t("surveys_by_type"), [t("survey_type"), t("respondents"), t("satisfied_share"), t("review_previous")],
+      (figures.surveys_by_type || []).map((row) => [optionLabel(row.survey), String(row.respondents), shown(row.satisfied, "share"),
+        shown(before.get(row.survey), "share")])),
+  ];
 }
 
 /** The office's month so far: the first of this month to today (office time). */
@@ -115,7 +143,7 @@ export async function dashboardPage(main, params) {
   const heat = h("div", { id: "heatmap" });
   const review = reviewSection();
   main.append(h("h1", {}, t("dashboard_title")),
-    h("form", { class: "actions", onsubmit: (event) => { event.preventDefault(); loadCharts(); } },
+    h("form", { class: "actions", onsubmit: (event) => { event.preventDefault(); loadCharts(); if (definitions.length) loadHeat(); } },
       h("label", { for: "period-first" }, t("period_from")), first,
       h("label", { for: "period-last" }, t("period_to")), last,
       h("button", { type: "submit", class: "secondary" }, t("show"))),
