@@ -47,8 +47,6 @@ OPTION_LABELS: dict[str, tuple[str, str]] = {
     "written_request_to_ministry": ("函請法務部查詢", "Written request to the ministry"),
     # channels, notices and answers
     "counter": ("臨櫃", "At the counter"),
-    "home_visit": ("到府服務", "Home visit"),
-    "unclassified": ("尚未分類", "Not yet classified"),
     "email": ("電子郵件", "Email"),
     "in_person": ("當面告知", "In person"),
     "letter": ("書函", "Letter"),

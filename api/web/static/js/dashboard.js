@@ -111,14 +111,15 @@ function reviewDetails(review) {
   return [
     section("review-complaints", t("complaints_by_category"),
       [t("complaint_category"), t("complaint_source"), t("received_count"), t("answered_count"), t("answered_on_time"), t("answer_days")],
-      (figures.complaints_by_category || []).map((row) => [optionLabel(row.category), optionLabel(row.source), String(row.received),
+      (figures.complaints_by_category || []).map((row) => [row.category === "unclassified" ? t("unclassified") : optionLabel(row.category),
+        optionLabel(row.source), String(row.received),
         String(row.answered), String(row.answered_on_time), shown(row.answer_median_working_days)])),
     section("review-counters", t("counter_by_counter"), counterColumns(t("counter_number")),
       counterRows(figures.counter_by_counter || [], "counter", (value) => t("counter_n", { n: value }))),
     section("review-hours", t("counter_by_hour"), counterColumns(t("hour_of_day")),
       counterRows(figures.counter_by_hour || [], "hour", hour)),
     section("review-surveys", t("surveys_by_type"), [t("survey_type"), t("respondents"), t("satisfied_share"), t("review_previous")],
-      (figures.surveys_by_type || []).map((row) => [optionLabel(row.survey), String(row.respondents), shown(row.satisfied, "share"),
+      (figures.surveys_by_type || []).map((row) => [t(`survey_${row.survey}`), String(row.respondents), shown(row.satisfied, "share"),
         shown(before.get(row.survey), "share")])),
   ];
 }
