@@ -18,7 +18,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from bootstrap import build_engine
+from bootstrap import build_engine, build_outbox
 from engine import EngineError, ManualClock
 from engine.audit import SCOPE_ALL, RunSummary, count_cases, record_run
 from engine.storage import upgrade
@@ -108,6 +108,9 @@ def simulate_month(
                 engine,
                 SimulationSettings(first_day, seed=seed, cases=cases, clerks=clerks, working_days=days),
                 faults=simulator.state.faults,
+                # The notices go to the development mailbox, whatever the settings say: a
+                # simulated applicant is never sent a real message.
+                outbox=build_outbox(replace(settings, notify="development"), engine),
             )
         except (EngineError, ValueError) as error:
             raise click.ClickException(f"cannot simulate: {getattr(error, 'message', error)}") from error

@@ -64,6 +64,8 @@ def from_the_event_log(engine) -> dict[str, dict]:
         told = defaultdict(set)
         for notice in session.scalars(select(Notification).where(Notification.kind == "sla_breach")):
             told[notice.case_id].add(notice.audience)
+            if notice.status == "sent":
+                told[notice.case_id].add(f"{notice.audience} (sent)")
         tickets = {t.id: t for t in session.scalars(select(QueueTicket))}
         for link in session.scalars(select(QueueTicketCase)):
             cases[link.case_id]["ticket"] = tickets[link.ticket_id]
@@ -102,6 +104,7 @@ def expected_figures(cases: dict[str, dict]) -> dict[tuple, dict]:
             "breaches": sum(c["breaches"] for c in items),
             "told_applicant": sum(1 for c in items if c["breaches"] and "applicant" in c["told"]),
             "told_supervisor": sum(1 for c in items if c["breaches"] and "supervisor" in c["told"]),
+            "sent_applicant": sum(1 for c in items if c["breaches"] and "applicant (sent)" in c["told"]),
             "notice_rounds": sum(c["notices"] for c in items),
             "more_than_one_notice": sum(1 for c in items if c["notices"] > 1),
             "waiting_median": round(statistics.median(waits), 1) if waits else None,
@@ -139,6 +142,8 @@ def test_the_report_shows_what_the_event_log_says(cli, engine, tmp_path, days):
         assert number(row["sla_compliance"]) == want["compliance"], procedure
         assert int(row["breaches"]) == want["breaches"], procedure
         assert int(row["breach_notices_applicant"]) == want["told_applicant"], procedure
+        # The month's outbox delivered them (to the development mailbox): told is sent.
+        assert int(row["breach_notices_applicant_sent"]) == want["sent_applicant"] == want["told_applicant"], procedure
         assert int(row["breach_notices_supervisor"]) == want["told_supervisor"] == want["breaches"], procedure
         assert int(row["notice_rounds"]) == want["notice_rounds"], procedure
         assert int(row["cases_more_than_one_notice"]) == want["more_than_one_notice"], procedure

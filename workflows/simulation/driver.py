@@ -80,12 +80,14 @@ class _Action:
 
 
 class OfficeSimulation:
-    def __init__(self, engine, settings: SimulationSettings, faults=None) -> None:
+    def __init__(self, engine, settings: SimulationSettings, faults=None, outbox=None) -> None:
         """``engine`` runs on a ``ManualClock`` (``set``); ``faults`` is the agency simulator's
-        fault book (``set(agency, Fault)``), None to run without outages."""
+        fault book (``set(agency, Fault)``), None to run without outages; ``outbox`` delivers the
+        notices the cases queue (receipts, one-time notices, breach notices) as the month goes,
+        None to leave them queued."""
         if not hasattr(engine.clock, "set"):
             raise ValueError("the simulation needs an engine on a ManualClock")
-        self.engine, self.settings, self.faults = engine, settings, faults
+        self.engine, self.settings, self.faults, self.outbox = engine, settings, faults, outbox
         self.clock = engine.clock
         self.rng = random.Random(settings.seed)
         self.calendar = office_time(engine, self.clock.now()).calendar
@@ -147,6 +149,7 @@ class OfficeSimulation:
                 self._work(present, moment)
                 self._run_jobs()
                 self._look_at_cases()
+                self._deliver_notices()
                 moment += timedelta(minutes=self.settings.tick_minutes)
             self.result.working_days += 1
             if on_day:
@@ -154,6 +157,7 @@ class OfficeSimulation:
         last = days[-1] if self.settings.working_days else _month_end(days[0])
         self.advance_to(_local(last, time(23, 59)))
         self._look_at_cases()
+        self._deliver_notices()
         self.result.last_day = last
         return self.result
 
@@ -352,6 +356,14 @@ class OfficeSimulation:
 
     def _do_recovery(self, agency: str) -> None:
         self.faults.set(agency, NO_FAULT)
+
+    def _deliver_notices(self) -> None:
+        while self.outbox is not None:
+            outcomes = self.outbox.deliver_due(limit=500)
+            for outcome, count in outcomes.items():
+                self.result.counts[f"notices_{outcome}"] += count
+            if not any(outcomes.values()):
+                return
 
     def _run_jobs(self) -> None:
         while True:

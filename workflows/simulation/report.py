@@ -38,6 +38,7 @@ ALL = "(all)"
 TOLD_AND_COUNTER = (
     "breaches",
     "breach_notices_applicant",
+    "breach_notices_applicant_sent",
     "breach_notices_supervisor",
     "breaches_without_contact",
     "notice_rounds",
@@ -168,6 +169,7 @@ def service_figures(engine, period: Period, rows) -> None:
         breached = [c for c in items if c.overdue_at is not None]
         row["breaches"] = len(breached)
         row["breach_notices_applicant"] = sum(1 for c in breached if _told(told, c.id, "applicant"))
+        row["breach_notices_applicant_sent"] = sum(1 for c in breached if _told(told, c.id, "applicant", "sent"))
         row["breach_notices_supervisor"] = sum(1 for c in breached if _told(told, c.id, "supervisor"))
         row["breaches_without_contact"] = sum(1 for c in breached if not _contact(c))
         rounds = [
@@ -204,8 +206,9 @@ def _counter(row: dict, visits: list[dict]) -> None:
     row["service_minutes_median"] = served["median"]
 
 
-def _told(told: dict, case_id: str, audience: str) -> bool:
-    return any(n.audience == audience for n in told.get(case_id, ()))
+def _told(told: dict, case_id: str, audience: str, status: str | None = None) -> bool:
+    """A breach notice to ``audience`` was queued (with ``status``: and is now in that status)."""
+    return any(n.audience == audience and status in (None, n.status) for n in told.get(case_id, ()))
 
 
 def _contact(case) -> bool:
@@ -398,6 +401,7 @@ SHORT = {
     "minutes_median": "min_med",
     "minutes_p90": "min_p90",
     "breach_notices_applicant": "told_appl",
+    "breach_notices_applicant_sent": "sent_appl",
     "breach_notices_supervisor": "told_sup",
     "breaches_without_contact": "no_contact",
     "notice_rounds": "notices",
