@@ -74,7 +74,7 @@ def test_every_state_of_a_simulated_office_week_is_written_as_the_library_writes
         engine.handle(cmd.DeployDefinition(files_from_folder(folder), actor="designer"))
     engine.clock.set(datetime(2026, 3, 2, 0, 0, tzinfo=timezone.utc))
     simulation = OfficeSimulation(
-        engine, SimulationSettings(date(2026, 3, 1), seed=3, cases=400, working_days=2), faults=simulator.state.faults
+        engine, SimulationSettings(date(2026, 3, 1), seed=3, cases=500, working_days=2), faults=simulator.state.faults
     )
     simulation.run()
     with engine.read() as session:
