@@ -29,6 +29,10 @@ def test_an_auditor_time_travels_verifies_and_exports_a_filtered_selection(
     page.goto(web.url(f"/app/#/case/{done['id']}/history"))
     wait_ready(page, "case-history")
     page.wait_for_selector("#case-diagram .djs-element")
+    # Every event and actor in words: the service delivered, the rating, the system's own steps.
+    timeline = page.inner_text("#timeline")
+    assert "完成服務（計時停止）" in timeline and "執行者: 系統" in timeline
+    assert "event_" not in page.inner_text("main") and "engine" not in timeline
     page.get_by_label("歷程步驟").focus()
     page.keyboard.press("Home")
     page.wait_for_function("document.querySelector('main .view').dataset.seq === '1'")

@@ -4,6 +4,7 @@ import { facts, h, notice, table } from "./dom.js";
 import { formatTime, localName, procedureName, t } from "./i18n.js";
 import { markPath, showDiagram } from "./bpmn.js";
 import { slaBadge } from "./clerk.js";
+import { actorName } from "./casework.js";
 
 /** A value of the case data as a cell shows it: "—" for none (never the word null). */
 const shown = (value) => (value === null || value === undefined ? "—" : JSON.stringify(value));
@@ -38,7 +39,7 @@ export async function casePage(main, caseId) {
     h("li", { "data-seq": entry.seq },
       h("button", { type: "button", class: "linklike", onclick: () => go(entry.seq) }, `#${entry.seq} ${t(`event_${entry.type}`)}`),
       " ", localName(entry.element_name) || "", h("br"),
-      h("small", {}, `${formatTime(entry.occurred_at)} · ${t("actor")}: ${entry.actor || "—"}`))));
+      h("small", {}, `${formatTime(entry.occurred_at)} · ${t("actor")}: ${entry.actor ? actorName(entry) : "—"}`))));
   const stepData = h("pre", { class: "data", id: "step-data", tabindex: "0", role: "region", "aria-label": t("data_at_step") });
   const stepReady = h("div", { id: "step-ready" });
   const stepChanges = h("div", { id: "step-changes" });
