@@ -64,6 +64,16 @@ def test_a_supervisor_drills_from_the_breach_figure_to_the_case(page, web, api_a
     assert number in row.inner_text() and "核發謄本" in row.inner_text() and "天" in row.inner_text()
     assert number in page.inner_text("#overdue-cases") and "林志明" in page.inner_text("#overdue-cases")
     assert page.get_by_role("link", name="改派 林志明 的工作").get_attribute("href") == "#/reassign?from=second_clerk"
+    # The delay review, not claimed by anyone, is given to a supervisor.
+    page.get_by_role("button", name="交付").click()
+    assert page.inner_text("#hand-failure") == "請先勾選要交付的追蹤工作。"
+    page.get_by_label(f"選取 {number} 的追蹤工作").check()
+    page.get_by_label("改派給").select_option(label="王美玲")
+    page.get_by_role("button", name="交付").click()
+    page.wait_for_selector("#hand-results-table")
+    assert "已改派 1／1 件給 王美玲。" in page.inner_text("#hand-results")
+    review = open_task(engine, breached.case_id, "review_delay")
+    assert api_as("GET", f"/api/tasks/{review.id}", user="supervisor").json["assignee"] == "lead"
     check_accessibility(page, "queues")
     page.get_by_role("link", name=f"檢視逾時 {number}").click()
     wait_ready(page, "task")

@@ -87,7 +87,14 @@ export async function reassignPage(main, params) {
       }
       failure.replaceChildren();
       submit.disabled = true;
-      const outcome = await moveAll([...chosen], { cases, tasks, to: target.value, reason: reason.value.trim() }, progress);
+      const to = target.value;
+      const why = reason.value.trim();
+      const outcome = await handOver([...chosen].map((key) => {
+        const [kind, id] = key.split(/:(.*)/s);
+        const item = (kind === "task" ? tasks : cases).find((entry) => entry.id === id);
+        if (kind === "task") return taskItem(item, item.case_number, to);
+        return { key, label: item.number, send: () => api(`/api/cases/${id}/officer`, { method: "PUT", json: { officer: to, reason: why } }) };
+      }), progress);
       for (const entry of outcome.filter((item) => item.ok)) { // moved: no longer this person's to move
         const input = main.querySelector(`input[data-pick="${CSS.escape(entry.key)}"]`);
         input.checked = false;
@@ -104,35 +111,35 @@ export async function reassignPage(main, params) {
     submit, failure), progress.element, results));
 }
 
-/** Move each chosen item in turn; every answer is kept, good or bad. */
-async function moveAll(keys, { cases, tasks, to, reason }, progress) {
-  const signal = progress.start(t("reassign_running", { done: 0, total: keys.length }));
+/** Send each item in turn (``item.send()``); every answer is kept, good or bad. */
+export async function handOver(items, progress) {
+  const signal = progress.start(t("reassign_running", { done: 0, total: items.length }));
   const outcome = [];
-  for (const [index, key] of keys.entries()) {
+  for (const [index, item] of items.entries()) {
     if (signal.aborted) break;
-    const [kind, id] = key.split(/:(.*)/s);
-    const item = kind === "case" ? cases.find((entry) => entry.id === id) : tasks.find((entry) => entry.id === id);
-    const label = kind === "case" ? item.number : `${localName(item.name) || item.element_id}（${item.case_number}）`;
     try {
-      if (kind === "case") await api(`/api/cases/${id}/officer`, { method: "PUT", json: { officer: to, reason } });
-      else await api(`/api/tasks/${id}/assign`, { method: "POST", json: { assignee: to } });
-      outcome.push({ key, label, ok: true });
+      await item.send();
+      outcome.push({ key: item.key, label: item.label, ok: true });
     } catch (failure) {
-      outcome.push({ key, label, ok: false, message: failure.message });
+      outcome.push({ key: item.key, label: item.label, ok: false, message: failure.message });
     }
-    progress.step(index + 1, keys.length, t("reassign_running", { done: index + 1, total: keys.length }));
+    progress.step(index + 1, items.length, t("reassign_running", { done: index + 1, total: items.length }));
   }
-  const moved = outcome.filter((entry) => entry.ok).length;
-  progress.finish(t("reassign_done", { moved, total: keys.length }));
+  progress.finish(t("reassign_done", { moved: outcome.filter((entry) => entry.ok).length, total: items.length }));
   return outcome;
 }
 
-function showResults(results, outcome, name) {
+/** What happened to each item, under a summary (``id``: the table's). */
+export function showResults(results, outcome, name, id = "reassign-results-table") {
   const moved = outcome.filter((entry) => entry.ok).length;
   const summary = t("reassign_done_to", { moved, total: outcome.length, name });
   results.replaceChildren(notice(moved === outcome.length ? "ok" : "bad", summary),
     table(null, [t("reassign_item"), t("audit_result"), t("audit_detail")], outcome.map((entry) => [entry.label,
       h("span", { class: `badge ${entry.ok ? "ok" : "bad"}` }, entry.ok ? t("reassign_moved") : t("reassign_refused")),
-      entry.ok ? t("reassign_now_with", { name }) : entry.message]), { id: "reassign-results-table" }));
+      entry.ok ? t("reassign_now_with", { name }) : entry.message]), { id }));
   announce(summary);
 }
+
+/** A task as a hand-over item: to ``to``, a colleague of its lane. */
+export const taskItem = (task, number, to) => ({ key: `task:${task.id}`, label: `${localName(task.name) || task.element_id}（${number}）`,
+  send: () => api(`/api/tasks/${task.id}/assign`, { method: "POST", json: { assignee: to } }) });

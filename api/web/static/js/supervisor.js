@@ -3,9 +3,10 @@
 // date; low ratings: the follow-ups the rating opened (the score, the comment and how to reach
 // the applicant). Each row opens the task, whose form takes the reason and the action.
 import { api, session } from "./api.js";
-import { facts, h, loadStyle, table } from "./dom.js";
+import { facts, h, loadStyle, notice, table } from "./dom.js";
 import { formatTime, localName, procedureName, t } from "./i18n.js";
-import { fetchAll } from "./exports.js";
+import { fetchAll, progressArea } from "./exports.js";
+import { handOver, showResults, taskItem } from "./reassign.js";
 import { slaBadge } from "./clerk.js";
 
 // The follow-up steps every procedure in bpmn/ names so: the delay review its SLA timer opens,
@@ -61,16 +62,26 @@ export async function queuesPage(main) {
     Promise.all(delays.map((task) => api(`/api/cases/${task.case_id}`))),
     Promise.all(lows.map((task) => Promise.all([api(`/api/tasks/${task.id}`), api(`/api/cases/${task.case_id}/rating`)]))),
   ]);
+  const canHand = session.hasRole("supervisor"); // the API lets supervisors give anyone's task
+  const chosen = new Map();
+  const pick = (task, number) => {
+    const box = h("input", { type: "checkbox", id: `pick-${task.id}`, onchange: () => {
+      if (box.checked) chosen.set(task.id, [task, number]); else chosen.delete(task.id);
+    } });
+    return h("span", {}, box, h("label", { for: box.id, class: "visually-hidden" }, t("queue_pick", { number })));
+  };
+  const ticked = (cells, task, number) => (canHand ? [pick(task, number), ...cells] : cells);
+  const tickColumn = (columns) => (canHand ? [t("moves_select"), ...columns] : columns);
   const open = (task, label) => h("a", { href: `#/task/${task.id}`, "aria-label": `${label} ${task.case_number}` }, label);
 
   main.append(h("h1", {}, t("queues_title")),
     h("nav", { "aria-label": t("queue_links"), class: "page-links" }, h("ul", {},
       session.hasRole("supervisor") ? h("li", {}, h("a", { href: "#/reassign", id: "reassign-link" }, t("queue_reassign_link"))) : null)),
     h("section", { "aria-labelledby": "breach-heading" }, h("h2", { id: "breach-heading" }, t("queue_breaches", { n: delays.length })),
-      delays.length ? table(null, [t("col_case"), t("col_procedure"), t("queue_late_step"), t("col_due"), t("queue_late_by"), t("col_assignee"), t("col_action")],
-        delays.map((task, index) => [h("a", { href: `#/case/${task.case_id}` }, task.case_number), procedureName(task.procedure),
+      delays.length ? table(null, tickColumn([t("col_case"), t("col_procedure"), t("queue_late_step"), t("col_due"), t("queue_late_by"), t("col_assignee"), t("col_action")]),
+        delays.map((task, index) => ticked([h("a", { href: `#/case/${task.case_id}` }, task.case_number), procedureName(task.procedure),
           lateStepsOf(delayCases[index]), formatTime(task.case_due_at), task.case_due_at ? lateBy(task.case_due_at) : "—",
-          task.assignee_name || task.assignee || t("queue_unclaimed"), open(task, t("queue_review"))]), { id: "breach-queue" })
+          task.assignee_name || task.assignee || t("queue_unclaimed"), open(task, t("queue_review"))], task, task.case_number)), { id: "breach-queue" })
         : h("p", {}, t("queue_no_breaches")),
       h("h3", {}, t("queue_overdue_cases", { n: overdue.length })),
       overdue.length ? table(null, [t("col_case"), t("col_procedure"), t("col_due"), t("queue_late_by"), t("col_sla"), t("col_officer")],
@@ -79,11 +90,31 @@ export async function queuesPage(main) {
         { id: "overdue-cases" })
         : h("p", {}, t("queue_no_overdue"))),
     h("section", { "aria-labelledby": "rating-heading" }, h("h2", { id: "rating-heading" }, t("queue_low_ratings", { n: lows.length })),
-      lowTasks.length ? table(null, [t("col_case"), t("col_procedure"), t("queue_score"), t("queue_comment"), t("queue_contact"), t("col_action")],
-        lowTasks.map(([task, rating]) => {
-          return [h("a", { href: `#/case/${task.case_id}` }, task.case.number), procedureName(task.procedure),
-            h("strong", {}, String(rating.score ?? "—")), rating.comment || "—", contactOf(task.case.applicant),
-            open(task, t("queue_follow_up"))];
-        }), { id: "rating-queue" })
+      lowTasks.length ? table(null, tickColumn([t("col_case"), t("col_procedure"), t("queue_score"), t("queue_comment"), t("queue_contact"), t("col_action")]),
+        lowTasks.map(([task, rating]) => ticked([h("a", { href: `#/case/${task.case_id}` }, task.case.number), procedureName(task.procedure),
+          h("strong", {}, String(rating.score ?? "—")), rating.comment || "—", contactOf(task.case.applicant),
+          open(task, t("queue_follow_up"))], task, task.case.number)), { id: "rating-queue" })
         : h("p", {}, t("queue_no_low_ratings"))));
+  if (canHand && (delays.length || lows.length)) main.append(await handOverForm(chosen, delays[0]?.lane || lows[0]?.lane));
+}
+
+/** Give the ticked follow-ups to a colleague of their lane, each on its own. */
+async function handOverForm(chosen, lane) {
+  const colleagues = await api(`/api/staff?group=${encodeURIComponent(lane)}`);
+  const target = h("select", { id: "hand-to" }, h("option", { value: "" }, t("choose")),
+    colleagues.map((person) => h("option", { value: person.username }, person.name)));
+  const failure = h("div", { id: "hand-failure" });
+  const progress = progressArea("hand-progress");
+  const results = h("div", { id: "hand-results" });
+  return h("section", { "aria-labelledby": "hand-heading" }, h("h2", { id: "hand-heading" }, t("queue_hand_heading")),
+    h("form", { id: "hand-form", class: "actions", novalidate: true, onsubmit: async (event) => {
+      event.preventDefault();
+      const problem = !chosen.size ? t("queue_pick_first") : !target.value ? `${t("reassign_to")}: ${t("err_required")}` : null;
+      failure.replaceChildren(problem ? notice("bad", problem) : "");
+      if (problem) return;
+      const name = target.selectedOptions[0].textContent;
+      const outcome = await handOver([...chosen.values()].map(([task, number]) => taskItem(task, number, target.value)), progress);
+      showResults(results, outcome, name, "hand-results-table");
+    } }, h("label", { for: "hand-to" }, t("reassign_to")), target,
+    h("button", { type: "submit", id: "hand-button" }, t("queue_hand_submit"))), failure, progress.element, results);
 }
