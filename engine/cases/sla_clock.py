@@ -155,7 +155,8 @@ class SlaClock:
         payload = {
             "served_at": self.local_iso(now),
             "due_at": self.local_iso(case.due_at) if case.due_at else None,
-            "on_time": None if case.due_at is None else now <= case.due_at,
+            # A breach already found and told stands, even where the due date moved later since.
+            "on_time": None if case.due_at is None else case.overdue_at is None and now <= case.due_at,
         }
         return PendingEvent(SERVICE_DELIVERED, "engine", payload, element_id=element)
 

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from engine import commands as cmd
-from engine.storage import Notification
+from engine.storage import Notification, queries
 from tests.engine.helpers import RECEIVE, case_row, complete, events, open_task, open_tasks
 from workflows.office_calendar import recompute_due_dates
 
@@ -116,6 +116,26 @@ def test_a_calendar_change_that_moves_the_due_date_into_the_past_records_the_bre
     assert row.due_at == taipei(2026, 3, 7, 8, 5) and row.overdue_at == row.due_at
     assert [e.type for e in events(engine, case.case_id)][-2:] == ["due_date_changed", "case_overdue"]
     assert breach_notices(engine, case.case_id) == TOLD
+    assert engine.verify_case(case.case_id).ok
+
+
+def test_a_breach_found_stands_when_the_due_date_moves_later(timer_engine, clock):
+    """Told late is late: the clock paused after the breach gives the paused time back on resume,
+    which moves the due date past the moment of service; the service is still late, in its event
+    and in the case's status (as the reports judge it)."""
+    engine = timer_engine
+    clock.set(taipei(2026, 3, 2, 9))
+    case = engine.handle(cmd.StartCase("documents_pause", {}, actor="clerk-1", applicant=APPLICANT))
+    clock.set(case_row(engine, case.case_id).due_at + timedelta(hours=1))
+    complete(engine, case.case_id, "review", {"documents_missing": True})  # breached, then paused
+    clock.set(taipei(2026, 3, 12, 9))
+    engine.handle(cmd.DeliverMessage(case.case_id, "documents_received", {}))
+    assert case_row(engine, case.case_id).due_at > clock.now()  # the paused week given back
+    complete(engine, case.case_id, "review", {"documents_missing": False})
+    [served] = [e for e in events(engine, case.case_id) if e.type == "service_delivered"]
+    assert served.payload["on_time"] is False and len(breaches(engine, case.case_id)) == 1
+    row = case_row(engine, case.case_id)
+    assert queries.sla_state(row, clock.now(), taipei(2026, 3, 2).tzinfo) == queries.SERVED_LATE
     assert engine.verify_case(case.case_id).ok
 
 
