@@ -149,6 +149,10 @@ def test_a_supervisor_hands_a_colleagues_cases_and_tasks_to_another_at_once(page
     rows = {row.split("\t")[0]: row for row in page.inner_text("#reassign-results-table tbody").splitlines()}
     assert "已改派" in rows[started[0]["number"]] and "未改派" in rows[closed["number"]]
     check_accessibility(page, "reassign-done")
+    # What moved is done with: choosing all again takes only the two cases still with her.
+    page.locator("#pick-all-cases").uncheck()
+    page.locator("#pick-all-cases").check()
+    assert page.locator("#reassign-button").inner_text() == "改派勾選的 2 件"
 
     assert [officer(case) for case in started] == ["second_clerk", "counter_clerk", "counter_clerk"]
     task = api_as("GET", f"/api/tasks/{held['id']}", user="supervisor").json

@@ -42,7 +42,7 @@ export async function reassignPage(main, params) {
   };
   const all = (id, scope) => h("div", { class: "field inline" },
     h("input", { type: "checkbox", id, checked: true, onchange: (event) => {
-      main.querySelectorAll(`input[data-pick^="${scope}:"]`).forEach((input) => {
+      main.querySelectorAll(`input[data-pick^="${scope}:"]:not(:disabled)`).forEach((input) => {
         input.checked = event.target.checked;
         input.dispatchEvent(new Event("change"));
       });
