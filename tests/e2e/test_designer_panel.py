@@ -97,6 +97,10 @@ def test_a_designer_sets_a_timer_and_a_form_deploys_and_moves_cases(page, web, a
     changes = page.inner_text("#deploy-diff")
     assert "issue_overdue" in changes and "review_delay" not in changes
     assert "working_days_after(3)" in changes
+    # Each change as lines of the element's inside: the old timer gone (−), the new one (+).
+    lines = page.locator("#deploy-diff .diff-changes li").all_inner_texts()
+    assert any(line.endswith("+ timeDate[type='bpmn:tFormalExpression']: working_days_after(3)") for line in lines)
+    assert any(line.endswith("− timeDate[]: sla_due_at") for line in lines), lines
     confirm = page.get_by_role("button", name="確認部署")
     assert confirm.is_disabled()
     check_accessibility(page, "designer-deploy-dialog")

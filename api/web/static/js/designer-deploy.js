@@ -79,6 +79,20 @@ export async function confirmDeploy({ form, name, showFindings }) {
     dialog.remove();
   }
 }
+/** One aspect of a changed element as lines: what its inside lost (−) and gained (+); its type,
+ * name or attributes from → to. */
+function changeLines(aspect, change) {
+  const line = (sign, text) => h("li", {}, h("span", { class: "visually-hidden" }, sign === "+" ? t("added") : t("removed")),
+    h("code", { "aria-hidden": "true" }, sign), " ", h("code", {}, text));
+  if (aspect === "content") return [...change.removed.map((text) => line("−", text)), ...change.added.map((text) => line("+", text))];
+  if (aspect === "attributes") {
+    const keys = [...new Set([...Object.keys(change.from || {}), ...Object.keys(change.to || {})])]
+      .filter((key) => change.from?.[key] !== change.to?.[key]);
+    return keys.map((key) => h("li", {}, h("code", {}, key), `: ${change.from?.[key] ?? "—"} → ${change.to?.[key] ?? "—"}`));
+  }
+  return [h("li", {}, `${t(`diff_${aspect}`)}: ${change.from ?? "—"} → ${change.to ?? "—"}`)];
+}
+
 /** Elements added, removed and changed, and files changed, as lists. */
 export function diffLists(diff) {
   const list = (title, items, describe) => h("div", {}, h("h3", {}, `${title} (${items.length})`),
@@ -87,7 +101,7 @@ export function diffLists(diff) {
   return h("div", { class: "diff-lists" },
     list(`${t("elements")}: ${t("added")}`, diff.elements.added, element),
     list(`${t("elements")}: ${t("removed")}`, diff.elements.removed, element),
-    list(`${t("elements")}: ${t("changed")}`, diff.elements.changed, (item) => `${element(item)}: ${Object.entries(item.changes)
-      .map(([aspect, change]) => `${aspect} ${JSON.stringify(change.from ?? change.removed ?? "")} → ${JSON.stringify(change.to ?? change.added ?? "")}`).join("; ")}`),
+    list(`${t("elements")}: ${t("changed")}`, diff.elements.changed, (item) => [element(item),
+      h("ul", { class: "diff-changes" }, Object.entries(item.changes).flatMap(([aspect, change]) => changeLines(aspect, change)))]),
     list(`${t("files")}: ${t("changed")}`, diff.files.changed, (name) => name));
 }
