@@ -12,6 +12,9 @@ from typing import Any
 
 from engine import DOCUMENTS_MESSAGE, MISSING_DOCUMENTS
 
+# The shared document check: the message it waits for, and where it keeps what is missing.
+SUPPLEMENT = {"message": DOCUMENTS_MESSAGE, "missing": MISSING_DOCUMENTS, "deadline": "supplement_deadline"}
+
 
 def documents_notice(state: dict[str, Any], data: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """{missing, presented, deadline, rounds, notices, awaiting} of a case's state (as
@@ -26,7 +29,7 @@ def documents_notice(state: dict[str, Any], data: dict[str, Any] | None = None) 
     if MISSING_DOCUMENTS not in data and not awaiting:
         return None
     missing = _codes(data.get(MISSING_DOCUMENTS))
-    deadline = data.get("supplement_deadline")
+    deadline = data.get(SUPPLEMENT["deadline"])
     return {
         "missing": missing,
         "presented": _codes(data.get("documents_presented")),
@@ -35,6 +38,18 @@ def documents_notice(state: dict[str, Any], data: dict[str, Any] | None = None) 
         "rounds": _count(data.get("supplement_rounds")),
         "notices": _count(data.get("notices_issued")),
         "awaiting": awaiting,
+    }
+
+
+def supplement_status(state: dict[str, Any]) -> dict[str, Any]:
+    """What an applicant may still bring or upload: the notice's missing documents and deadline
+    while the case waits for them (``documents_notice`` read for the status page and uploads)."""
+    notice = documents_notice(state)
+    awaiting = bool(notice and notice["awaiting"])
+    return {
+        "awaiting_documents": awaiting,
+        "missing_documents": notice["missing"] if awaiting else [],
+        "supplement_deadline": notice["deadline"] if awaiting else None,
     }
 
 

@@ -17,8 +17,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-# The shared document check: the message it waits for, and where it keeps what is missing.
-SUPPLEMENT = {"message": "documents_supplied", "missing": "missing_documents", "deadline": "supplement_deadline"}
+from workflows.notice import SUPPLEMENT
 
 
 @dataclass(frozen=True)
@@ -46,17 +45,3 @@ ONLINE_APPLICATIONS = {
         name_field="complainant_name", documents_field=None, prefill={"channel_received": "online"}
     ),
 }
-
-
-def supplement_status(state: dict) -> dict:
-    """Whether a case (as ``CaseEngine.case_state`` describes it) waits for documents, which
-    ones, and by when (what the document check keeps in the case's data)."""
-    awaiting = SUPPLEMENT["message"] in state.get("awaited_messages", [])
-    # The document check runs as a subprocess: its data is where it waits for the message.
-    data = (state.get("awaited_message_data") or {}).get(SUPPLEMENT["message"]) or state.get("data") or {}
-    deadline = data.get(SUPPLEMENT["deadline"])
-    return {
-        "awaiting_documents": awaiting,
-        "missing_documents": [str(code) for code in data.get(SUPPLEMENT["missing"]) or []] if awaiting else [],
-        "supplement_deadline": deadline if awaiting and isinstance(deadline, str) else None,
-    }

@@ -23,7 +23,7 @@ from engine import InvalidInput, NotFound, accounts
 from engine import commands as cmd
 from engine.storage import queries
 from workflows.identifiers import mask_national_id, valid_national_id
-from workflows.online import SUPPLEMENT, supplement_status
+from workflows.notice import SUPPLEMENT, supplement_status
 
 from ..auth import bearer_token, engine
 from ..online_schemas import (

@@ -12,7 +12,7 @@ from engine import DOCUMENTS_MESSAGE, RATING_MESSAGE, NotFound, access_code_matc
 from engine import commands as cmd
 from engine.storage import queries
 from engine.storage import search as case_search
-from workflows.online import supplement_status
+from workflows.notice import supplement_status
 
 from ..auth import engine
 from ..schemas import PublicCaseSchema, PublicLookupArgsSchema, RatingResultSchema, RatingSchema

@@ -365,12 +365,18 @@ def supplement(client, number, code, files):
     return client.post(f"/api/online/cases/{number}/documents", data=form, content_type="multipart/form-data")
 
 
-def test_the_supplement_uploaded_from_the_status_page_is_the_message_the_case_waits_for(app, client_at, engine, birth):
+def test_the_supplement_uploaded_from_the_status_page_is_the_message_the_case_waits_for(
+    app, client_at, call, engine, birth
+):
     client = client_at()
     case_id, number, code = received_online(app, client, engine)
     status = client.get(f"/api/public/cases/{number}", query_string={"code": code}).json
     assert status["awaiting_documents"] and status["missing_documents"] == ["surname_agreement"]
     assert status["supplement_deadline"]
+    # The clerk's case view reads the same notice: the same documents, the same deadline.
+    notice = call("GET", f"/api/cases/{case_id}", user="clerk").json["documents"]
+    assert notice["awaiting"] and notice["missing"] == status["missing_documents"]
+    assert notice["deadline"] == status["supplement_deadline"] and notice["notices"] == 1
 
     wrong = supplement(client, number, code, [("documents.birth_certificate", "again.pdf", PDF)])
     assert wrong.status_code == 422 and "'again.pdf'" in wrong.json["detail"]
