@@ -13,6 +13,7 @@ import pytest
 from engine import commands as cmd
 from engine import files_from_folder
 
+from ..api.online_helpers import PNG
 from ..conftest import BPMN
 from .conftest import check_accessibility, screenshot, sign_in, visible_text, wait_ready
 
@@ -156,8 +157,19 @@ def test_birth_registration_with_missing_documents_notice_supplement_and_complet
     assert page.inner_text("#documents-missing") == "國民身分證、子女姓氏約定書"
     assert page.inner_text("#supplement-rounds") == "0"
     page.wait_for_selector("#case-diagram .current-step")
+    # The card brought is scanned into the case's files (opened from here), then recorded.
+    assert "此案件沒有上傳的文件檔案" in page.inner_text("#case-files")
+    page.get_by_text("附加掃描檔").click()
+    page.set_input_files(
+        "#attach-doc-national_id_card", files=[{"name": "身分證掃描.png", "mimeType": "image/png", "buffer": PNG}]
+    )
+    page.locator("#attach-files").click()
+    page.wait_for_selector("#case-files-table[data-count='1']")
+    assert "身分證掃描.png" in page.inner_text("#case-files-table")
+    page.get_by_role("button", name="開啟 身分證掃描.png").click()
+    page.wait_for_function("() => document.querySelector('#file-preview img')?.naturalWidth === 160")
     check_accessibility(page, "case-awaiting-documents")
-    page.get_by_label("國民身分證").check()
+    page.locator("#supplement-form").get_by_label("國民身分證").check()
     page.click("#supplement-form-submit")
     page.wait_for_selector("text=已登錄補件。")
     assert page.inner_text("#supplement-rounds") == "1"
@@ -173,7 +185,7 @@ def test_birth_registration_with_missing_documents_notice_supplement_and_complet
     complete_task(page)
     page.click("text=檢視整個案件")
     wait_ready(page, "case")
-    page.get_by_label("子女姓氏約定書").check()
+    page.locator("#supplement-form").get_by_label("子女姓氏約定書").check()
     page.get_by_label(re.compile("備註")).first.fill("申請人親送")
     page.click("#supplement-form-submit")
     page.wait_for_selector("text=已登錄補件。")
@@ -342,6 +354,37 @@ def test_a_double_click_on_receive_makes_one_case_and_clears_the_form(page, web,
     page.wait_for_selector("#receipt-number")
     assert api_as("GET", "/api/cases", user="clerk", query={"q": "許文彬"}).json["total"] == 1
     assert posted[-1] == posted[-2] != posted[0]  # one key for the form, a new one for the next
+
+
+def test_a_home_visit_case_is_received_from_the_counter_page_and_its_receipt_is_sent(page, web, api_as):
+    sign_in(page, web, "counter_clerk")
+    page.get_by_role("link", name="臨櫃收件").click()
+    wait_ready(page, "counter")
+    page.get_by_label(re.compile("申辦項目")).select_option("household_transcript")
+    page.get_by_label("收件管道").select_option(label="到府服務")
+    assert "簡訊或電子郵件" in page.inner_text("#counter-channel-hint")
+    page.get_by_label("申請人姓名").fill("李阿嬤")
+    # No printed receipt at the applicant's home: without a phone or an email it is not received.
+    page.get_by_role("button", name="收件").click()
+    assert "請填申請人的手機或電子郵件" in page.inner_text("#counter-result")
+    assert page.get_by_label("電話").get_attribute("aria-invalid") == "true"
+    page.get_by_label("電話").fill("0933222111")
+    page.get_by_role("button", name="收件").click()
+    page.wait_for_selector("#receipt-number")
+    number = page.inner_text("#receipt-number").strip()
+    assert "到府服務" in page.inner_text(".receipt") and "0933222111" in page.inner_text("#receipt-sent")
+    assert page.get_by_label("收件管道").input_value() == "counter"  # cleared for the next applicant
+    check_accessibility(page, "counter-home-visit")
+    case = api_as("GET", "/api/cases", user="clerk", query={"q": number}).json["items"][0]
+    assert case["channel"] == "home_visit"
+    deadline = time.monotonic() + 30  # the outbox sends the SMS in the background
+    while not any(number in m["body"] for m in api_as("GET", "/api/development/messages", user="auditor").json):
+        assert time.monotonic() < deadline, "the receipt SMS was not sent"
+        time.sleep(0.3)
+    switch_language(page, "counter")
+    page.get_by_label("Channel").select_option("home_visit")
+    assert "SMS or email" in page.inner_text("#counter-channel-hint")
+    screenshot(page, "counter-home-visit-en")
 
 
 def test_the_form_keeps_what_was_typed(page, web, api_as):

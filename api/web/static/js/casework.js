@@ -157,6 +157,14 @@ function actionForm(view, { id, title, submit, fields, send }) {
   } }, h("h3", {}, title), ...fields, error, h("div", { class: "actions" }, button));
 }
 
+/** The case's files; a clerk of a running case attaches scans of the documents it lists (a
+ * supplement brought to the counter, say) before recording it. */
+function filesSection({ caseId, detail }) {
+  const listed = detail.documents ? [...detail.documents.missing, ...detail.documents.presented] : [];
+  const attachKinds = detail.status === "running" && isWorker() ? [...new Set(listed)] : [];
+  return documentsSection(caseId, { attachKinds });
+}
+
 // ------------------------------------------------------------------ agencies' answers
 export function answerList(item) {
   if (item.error) return h("span", { class: "badge bad" }, `${t("agency_failed")}: ${failureName(item.error.code)}`);
@@ -283,7 +291,7 @@ async function officerForm(view) {
 
 /** The sections of the case page, by where they go: beside each other (main, side), then wide. */
 export const CASE_SECTIONS = {
-  main: [summarySection, stepsSection, noticeSection, ({ caseId }) => documentsSection(caseId), evidenceSection],
+  main: [summarySection, stepsSection, noticeSection, filesSection, evidenceSection],
   side: [actionsSection, notesSection],
   wide: [diagramSection, activitySection],
 };

@@ -244,6 +244,7 @@ async function assignForm(task, act) {
 
 // ------------------------------------------------------------------ the counter
 const MOBILE = /^09\d{8}$/;
+const COUNTER_CHANNELS = ["counter", "home_visit"]; // online applications come through #/apply
 
 export async function counterPage(main) {
   const definitions = await api("/api/definitions");
@@ -252,6 +253,14 @@ export async function counterPage(main) {
   const field = (id, label, attrs = {}) => h("div", { class: "field" }, h("label", { for: id }, label), h("input", { id, ...attrs }));
   const procedure = h("select", { id: "counter-procedure", required: true, "aria-required": "true" },
     definitions.map((definition) => h("option", { value: definition.key }, procedureName(definition.key))));
+  // Received here at the counter, or by a clerk visiting the applicant at home (到府服務): the
+  // applicant at home keeps no printed receipt, so it is sent by SMS or email instead.
+  const channel = h("select", { id: "counter-channel", "aria-describedby": "counter-channel-hint" },
+    COUNTER_CHANNELS.map((code) => h("option", { value: code }, channelName(code))));
+  const channelHint = h("span", { class: "hint", id: "counter-channel-hint" });
+  const showChannelHint = () => channelHint.replaceChildren(channel.value === "counter" ? t("channel_hint_counter") : t("channel_hint_remote"));
+  channel.addEventListener("change", showChannelHint);
+  showChannelHint();
   // One key per filled-in form: a second click (or a retry after a lost answer) is the same
   // request, and the server answers with the case the first one started.
   let idempotencyKey = crypto.randomUUID();
@@ -270,6 +279,14 @@ export async function counterPage(main) {
       nationalId.focus();
       return;
     }
+    const phone = document.getElementById("counter-phone");
+    phone.removeAttribute("aria-invalid");
+    if (channel.value !== "counter" && !applicant.phone && !applicant.email) {
+      phone.setAttribute("aria-invalid", "true");
+      result.replaceChildren(notice("bad", t("remote_needs_contact")));
+      phone.focus();
+      return;
+    }
     // What the counter took down fills in the reception form (the same names in every procedure).
     const data = Object.fromEntries([["applicant_name", applicant.name], ["national_id", applicant.national_id],
       ["applicant_phone", MOBILE.test(applicant.phone || "") ? applicant.phone : undefined], ["applicant_email", applicant.email]]
@@ -277,12 +294,13 @@ export async function counterPage(main) {
     button.disabled = true;
     button.textContent = t("submitting");
     try {
-      const started = await api("/api/cases", { method: "POST", json: { procedure: procedure.value, channel: "counter",
+      const started = await api("/api/cases", { method: "POST", json: { procedure: procedure.value, channel: channel.value,
         applicant: Object.keys(applicant).length ? applicant : null, data },
         headers: { "Idempotency-Key": idempotencyKey } });
       result.replaceChildren(receiptView(started));
       // Received: the form is cleared for the next applicant, with a key of its own.
       form.reset();
+      showChannelHint();
       idempotencyKey = crypto.randomUUID();
       status.replaceChildren(notice("ok", t("counter_saved")));
       announce(t("receipt"));
@@ -296,12 +314,19 @@ export async function counterPage(main) {
     }
   } },
   h("div", { class: "field" }, h("label", { for: "counter-procedure" }, `${t("procedure")} (${t("required")})`), procedure),
+  h("div", { class: "field" }, h("label", { for: "counter-channel" }, t("channel")), channel, channelHint),
   field("counter-name", t("applicant_name"), { autocomplete: "off" }),
   field("counter-national-id", t("national_id"), { autocomplete: "off", maxlength: 10 }),
   field("counter-phone", t("phone"), { type: "tel", autocomplete: "off" }),
   field("counter-email", t("email"), { type: "email", autocomplete: "off" }),
   h("div", { class: "actions" }, button), status);
   main.append(h("h1", { class: "no-print" }, t("counter_title")), form, result);
+}
+
+/** Where the receipt of a remote channel went (the outbox sends it by SMS and by email). */
+function sentTo(receipt) {
+  const applicant = receipt.received?.applicant || {};
+  return [applicant.phone, applicant.email].filter(Boolean).join(" · ") || "—";
 }
 
 function receiptView(started) {
@@ -323,7 +348,8 @@ function receiptView(started) {
         [t("applicant"), receipt.received?.applicant ? [receipt.received.applicant.name, receipt.received.applicant.national_id].filter(Boolean).join(" ") || "—" : "—"],
         [t("receipt_officer"), h("span", { id: "receipt-officer" }, officer)],
         [t("receipt_office"), office ? `${local(office.name)} · ${office.phone} · ${local(office.address)}` : "—"]]),
-      h("p", {}, t("status_intro"), " ", `${location.origin}/app/#/status`)),
+      h("p", {}, t("status_intro"), " ", `${location.origin}/app/#/status`),
+      receipt.channel === "counter" ? null : h("p", { id: "receipt-sent" }, t("receipt_sent_to", { to: sentTo(receipt) }))),
     h("div", { class: "actions no-print" },
       h("button", { type: "button", onclick: () => window.print() }, t("print_receipt")),
       mine ? h("a", { class: "button secondary", id: "first-task", href: `#/task/${mine.id}` }, t("open_first_task")) : null,
