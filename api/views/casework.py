@@ -183,6 +183,8 @@ def _details(event, name_of) -> dict:
             "operation": payload.get("operation"),
             "failed": "error" in payload,
         }
+    if event.type == events.DOCUMENT_ATTACHED:
+        return {key: payload.get(key) for key in ("kind", "file_name", "occasion")}
     if event.type == events.RATING_RECORDED:
         return {"score": payload.get("score")}
     return {key: payload[key] for key in ("due_at", "previous_due_at", "overdue_at") if key in payload}

@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from engine import events
+
 from .conftest import ROOT, wait_ready
 
 pytestmark = pytest.mark.e2e
@@ -36,3 +38,7 @@ def test_every_text_the_pages_use_is_in_both_dictionaries(page, web):
         assert f"sla_{state}" in zh
     for status in ("running", "completed", "cancelled"):  # the case statuses (CaseSearchArgsSchema)
         assert f"status_{status}" in zh
+    # Every event a case's activity can show has its name (no "event_document_attached" on a page).
+    kinds = {value for name, value in vars(events).items() if name.isupper() and isinstance(value, str)}
+    kinds -= {events.RATING_MESSAGE, events.DOCUMENTS_MESSAGE, events.MISSING_DOCUMENTS}  # not event types
+    assert {kind for kind in kinds if f"event_{kind}" not in zh} == set()

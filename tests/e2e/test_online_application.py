@@ -126,6 +126,7 @@ def test_online_application_with_upload_then_supplement_from_the_status_page_to_
     assert "收據已傳送至 0912***678" in page.inner_text("main")
     receipt = page.inner_text(".receipt")
     assert "網路" in receipt and "出生證明.pdf" in receipt and "身分證.png" in receipt
+    assert "(02) 2700-1234" in page.inner_text("#receipt-office")  # whom to call
     assert hashlib.sha256(PDF).hexdigest()[:12] in receipt
     number, code = page.inner_text("#receipt-number").strip(), page.inner_text("#receipt-code").strip()
     check_accessibility(page, "apply-receipt")

@@ -228,6 +228,7 @@ function eventDetails(entry) {
   const details = entry.details || {};
   const parts = [];
   if (details.documents) parts.push(documentList(details.documents));
+  if (entry.type === "document_attached") parts.push(`${optionLabel(details.kind)}: ${details.file_name}`, t(`occasion_${details.occasion}`));
   if (details.officer_name) parts.push(`${t("officer")}: ${details.officer_name}`);
   if (details.assignee_name && entry.type === "task_assigned") parts.push(`${t("assign_to")}: ${details.assignee_name}`);
   if (details.agency) parts.push(`${agencyName(details.agency)}${details.failed ? ` (${t("agency_failed")})` : ""}`);

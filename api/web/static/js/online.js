@@ -3,7 +3,7 @@
 import { api, ApiError } from "./api.js";
 import { announce, facts, h, notice, table } from "./dom.js";
 import { fieldTitle, renderForm, validate } from "./forms.js";
-import { formatTime, optionLabel, procedureName, t } from "./i18n.js";
+import { currentLanguage, formatTime, optionLabel, procedureName, t } from "./i18n.js";
 
 const APPLICANT_KEY = "onestop.applicant";
 const ACCEPT = ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png";
@@ -227,6 +227,8 @@ function documentList(documents, caption) {
 
 function applicationReceipt(answer) {
   const receipt = answer.receipt;
+  const office = receipt.office;
+  const local = (labels) => (currentLanguage() === "en" ? labels.en : labels.zh);
   const standard = receipt.standard_time ? `${receipt.standard_time.amount} ${t(`unit_${receipt.standard_time.unit}`)}` : "—";
   return h("div", {},
     notice("ok", t("apply_receipt_sent", { to: answer.receipt_sent_to.join(", ") })),
@@ -235,7 +237,9 @@ function applicationReceipt(answer) {
       facts([[t("case_number"), h("span", { class: "code", id: "receipt-number" }, answer.number)],
         [t("access_code"), h("span", { class: "code", id: "receipt-code" }, answer.access_code)],
         [t("channel"), optionLabel(receipt.channel)], [t("received_at"), formatTime(receipt.received_at)],
-        [t("standard_time"), standard], [t("due_at"), formatTime(receipt.due_at)]]),
+        [t("standard_time"), standard], [t("due_at"), formatTime(receipt.due_at)],
+        // Whom to call until a clerk takes the case (the status page names the officer then).
+        ...(office ? [[t("receipt_office"), h("span", { id: "receipt-office" }, `${local(office.name)} · ${office.phone} · ${local(office.address)}`)]] : [])]),
       answer.documents.length ? documentList(answer.documents, t("apply_documents_received")) : null),
     h("div", { class: "actions no-print" },
       h("button", { type: "button", onclick: () => window.print() }, t("print_receipt")),

@@ -11,6 +11,18 @@ export async function statusPage(main, params) {
   const code = h("input", { id: "status-code", autocomplete: "off", required: true, "aria-required": "true" });
   const form = h("form", { class: "panel", novalidate: true, onsubmit: async (event) => {
     event.preventDefault();
+    // Both are on the receipt; say which one is missing rather than ask the server.
+    const fields = [[number, t("case_number")], [code, t("access_code")]];
+    for (const [input] of fields) {
+      if (input.value.trim()) input.removeAttribute("aria-invalid");
+      else input.setAttribute("aria-invalid", "true");
+    }
+    const empty = fields.find(([input]) => !input.value.trim());
+    if (empty) {
+      result.replaceChildren(notice("bad", `${empty[1]}: ${t("err_required")}`));
+      empty[0].focus();
+      return;
+    }
     await lookUp(number.value.trim(), code.value.trim(), result);
   } },
   h("p", {}, t("status_intro")),
