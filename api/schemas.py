@@ -557,6 +557,7 @@ class TaskDetailSchema(TaskSchema):
     draft = fields.Dict(allow_none=True, metadata={"description": "what was typed so far, kept until completion"})
     draft_saved_at = fields.DateTime(allow_none=True)
     draft_saved_by = fields.String(allow_none=True)
+    draft_saved_by_name = fields.String(allow_none=True, metadata={"description": "who saved it, by name"})
 
 
 class CompleteTaskSchema(StrictSchema):

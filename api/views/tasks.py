@@ -24,7 +24,18 @@ from ..auth import (
 from ..casework_schemas import AssignTaskSchema, DraftSavedSchema, DraftSchema
 from ..schemas import CaseChangedSchema, CompleteTaskSchema, TaskDetailSchema, TaskListArgsSchema, TaskPageSchema
 from .cases import changed_dict
-from .common import Blueprint, case_summary, evidence_dict, page_after, page_dict, page_window, secured, task_dict, zone
+from .common import (
+    Blueprint,
+    case_summary,
+    evidence_dict,
+    page_after,
+    page_dict,
+    page_window,
+    person,
+    secured,
+    task_dict,
+    zone,
+)
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/tasks", description="The inbox: claim, work and complete tasks.")
 
@@ -93,7 +104,7 @@ class TaskDetail(MethodView):
             # Supervisors, auditors and admins read the tasks of the cases they reach.
             case = queries.get_case(session, task.case_id, None if works_lane else case_access())
             evidence = queries.service_evidence(session, case.id)
-            people = case_search.staff(session, [case.officer, task.assignee])
+            people = case_search.staff(session, [case.officer, task.assignee, task.draft_saved_by])
         definition = engine().definition(case.definition_id)
         state = engine().case_state(case.id, task_id=task.id)
         # An open task's own data: inside a called subprocess it holds the subprocess's variables.
@@ -108,6 +119,7 @@ class TaskDetail(MethodView):
             draft=task.draft,
             draft_saved_at=task.draft_saved_at,
             draft_saved_by=task.draft_saved_by,
+            draft_saved_by_name=(person(task.draft_saved_by, people) or {}).get("name"),
         )
         return detail
 

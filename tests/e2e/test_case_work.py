@@ -412,6 +412,19 @@ def test_the_form_keeps_what_was_typed(page, web, api_as):
     wait_ready(page, "task")
     assert page.get_by_label(re.compile("申請人姓名")).input_value() == "鄭宇翔"
     assert "已帶入先前儲存的草稿" in page.inner_text("#task-messages")
+    assert "陳怡君" in page.inner_text("#task-messages")  # who saved it, by name
+
+    # Handed to a named colleague of the lane, with what was typed.
+    page.get_by_text("指派給同事").click()
+    page.get_by_label("指派對象").select_option(label="林志明")
+    page.locator("#assign-form").get_by_role("button", name="指派").click()
+    page.wait_for_selector("#task-messages >> text=已指派給 林志明。")
+    assert "此工作由 林志明 處理中" in page.inner_text("main")
+    sign_in(page, web, "second_clerk")
+    page.goto(web.url(f"/app/#/task/{task_id}"))
+    wait_ready(page, "task")
+    assert page.get_by_label(re.compile("申請人姓名")).input_value() == "鄭宇翔"
+    check_accessibility(page, "task-handed-over")
     page.get_by_role("button", name="退回群組").click()
     page.wait_for_selector("#claim-button")
     claim(page)

@@ -183,10 +183,11 @@ export async function taskPage(main, taskId) {
     errorSummary.focus();
     return true;
   }
-  if (!mine) formSection.append(notice("info", t("claim_to_type")));
+  // Someone else holds it: say who, rather than ask this clerk to claim what they cannot.
+  if (!mine) formSection.append(notice("info", task.status === "claimed" ? t("task_held_by", { name: task.assignee_name || task.assignee }) : t("claim_to_type")));
   formSection.append(actions, formElement);
   if (mine && task.draft) {
-    messages.replaceChildren(notice("info", t("draft_restored", { time: formatTime(task.draft_saved_at), name: task.draft_saved_by })));
+    messages.replaceChildren(notice("info", t("draft_restored", { time: formatTime(task.draft_saved_at), name: task.draft_saved_by_name || task.draft_saved_by })));
     draftState.textContent = t("draft_saved_at", { time: formatTime(task.draft_saved_at) });
   }
 }
@@ -236,8 +237,10 @@ async function assignForm(task, act) {
     h("form", { id: "assign-form", novalidate: true, onsubmit: async (event) => {
       event.preventDefault();
       if (!choice.value) { choice.setAttribute("aria-invalid", "true"); choice.focus(); return; }
+      const name = choice.selectedOptions[0]?.textContent || choice.value;
       await act(`/api/tasks/${task.id}/assign`, { assignee: choice.value });
-      announce(t("assigned", { name: choice.selectedOptions[0]?.textContent || choice.value }));
+      document.getElementById("task-messages")?.replaceChildren(notice("ok", t("assigned", { name })));
+      announce(t("assigned", { name }));
     } }, h("div", { class: "field" }, h("label", { for: "assign-choice" }, t("assign_to")), choice),
     h("button", { type: "submit", class: "secondary" }, t("assign"))));
 }
