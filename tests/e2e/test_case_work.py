@@ -138,6 +138,7 @@ def test_birth_registration_with_missing_documents_notice_supplement_and_complet
     # The applicant reads, in plain words, what is missing, by when and where to bring it.
     status = look_up(page, web, number, code)
     assert "等候您補件" in status and "國民身分證" in status and "子女姓氏約定書" in status
+    assert re.search(r"辦理中步驟\s+等候您補件", status)  # not "none": it waits for the applicant
     assert "示範戶政事務所" in status and "陳怡君" in status and ROC_DATE.search(status)
     check_accessibility(page, "status-awaiting-documents")
     switch_language(page, "status")

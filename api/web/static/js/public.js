@@ -51,7 +51,9 @@ async function lookUp(number, code, result, done = null) {
         [t("served_at"), status.served_at ? formatTime(status.served_at) : "—"],
         [t("col_sla"), slaBadge(status.sla_state)], [t("delayed"), status.delayed ? t("delayed") : t("not_delayed")],
         ...(status.close_reason ? [[t("public_close_reason"), status.close_reason]] : []),
-        [t("steps_open"), list(status.steps_open)], [t("steps_done"), list(status.steps_done)],
+        // No step open while it runs: it waits for the applicant (documents, a rating) or an agency.
+        [t("steps_open"), !status.steps_open.length && status.status === "running" ? t(`stage_${status.stage}`) : list(status.steps_open)],
+        [t("steps_done"), list(status.steps_done)],
         [t("officer"), h("span", { id: "case-officer" }, contact(status))]])),
     done ? notice("ok", done) : null,
     supplementSection(status, code, (message) => lookUp(number, code, result, message)),
