@@ -177,7 +177,7 @@ def test_birth_registration_with_missing_documents_notice_supplement_and_complet
     assert page.inner_text("#documents-missing") == "子女姓氏約定書"
     activity = page.inner_text("#activity-list")
     assert "補件" in activity and "國民身分證" in activity
-    assert "收到文件檔案" in activity and "國民身分證: 身分證掃描.png" in activity and "event_" not in activity
+    assert "收到文件" in activity and "國民身分證: 身分證掃描.png" in activity and "event_" not in activity
 
     # Still one missing: a second notice for it alone, then the agreement comes too.
     page.click("#current-steps a.open-task")
