@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from api import create_app
 from engine import commands as cmd
-from engine.storage import Case, CaseEvent, Rating, Task, VerificationRun
+from engine.storage import Case, CaseEvent, QueueTicket, QueueTicketCase, Rating, Task, VerificationRun
 from tests.conftest import BPMN, POSTGRES_URL, _truncate_postgres, cli_of
 from workflows import catalogue
 from workflows.simulation import profile
@@ -156,6 +156,25 @@ def test_agency_outages_send_cases_to_the_manual_checks(cli, engine, tmp_path, a
         codes = Counter((payload.get("error") or {}).get("code") for payload in failures)
         manual = session.scalar(select(func.count()).select_from(Task).where(Task.element_id.like("%manually")))
     assert codes["agency_unavailable"] > 0 and manual > 0
+    # At the counter the clerk waits for the registry's answer, then checks the papers by hand
+    # in the same visit: the manual check is done by the clerk serving the ticket, before it ends.
+    with engine.read() as session:
+        visits = {
+            link.case_id: ticket
+            for link, ticket in session.execute(
+                select(QueueTicketCase, QueueTicket).join(QueueTicket, QueueTicket.id == QueueTicketCase.ticket_id)
+            ).all()
+        }
+        checks = (
+            session.execute(select(Task).where(Task.element_id.like("%manually"), Task.status == "completed"))
+            .scalars()
+            .all()
+        )
+    at_counter = [task for task in checks if task.case_id in visits]
+    assert at_counter
+    for task in at_counter:
+        ticket = visits[task.case_id]
+        assert task.completed_by == ticket.served_by and utc(task.completed_at) <= utc(ticket.finished_at)
     assert [v.as_dict() for v in engine.verify_all() if not v.ok] == []
 
 

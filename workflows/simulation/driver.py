@@ -35,7 +35,7 @@ from sqlalchemy import select
 from engine import RATING_MESSAGE, Conflict, EngineError, NotFound
 from engine import commands as cmd
 from engine.background import TimerRunner, next_due_at
-from engine.storage import Case, Task, queries
+from engine.storage import Case, ServiceJob, Task, queries
 from engine.workflow import runtime, serialization
 
 from ..agencies.settings import AGENCIES
@@ -306,14 +306,25 @@ class OfficeSimulation:
         self._at_counter.add(case_id)
         self._serve_step(actor, ticket_id, case_id)
 
-    def _serve_step(self, actor: str, ticket_id: int, case_id: str) -> None:
-        """Schedule the visit's next step of the case, or end the visit when none can be done now."""
+    def _serve_step(self, actor: str, ticket_id: int, case_id: str, waited: int = 0) -> None:
+        """Schedule the visit's next step of the case, or end the visit when none can be done now.
+        While an agency's answer (or its retries) is still to come, the clerk and the visitor wait
+        for it at the counter, a minute at a time: a registry that does not answer sends the case
+        to the manual check there and then, not to the back office."""
         with self.engine.read() as session:
             rows = session.execute(
                 select(Task.id, Task.element_id, Task.lane)
                 .where(Task.case_id == case_id, Task.status == "ready")
                 .order_by(Task.created_at, Task.element_id)
             ).all()
+            asking = session.scalar(
+                select(ServiceJob.id).where(
+                    ServiceJob.case_id == case_id, ServiceJob.status.in_(("pending", "running"))
+                )
+            )
+        if not rows and asking is not None and waited < profile.COUNTER.agency_wait_minutes:
+            self._schedule(self.clock.now() + timedelta(minutes=1), "visit_wait", actor, ticket_id, case_id, waited + 1)
+            return
         for row in rows:
             rule = profile.task_rule(row.element_id)
             if row.lane != SUPERVISOR_LANE and rule.delay_working_days == (0, 0):
@@ -336,6 +347,10 @@ class OfficeSimulation:
             self._complete(row, actor, advance=False)
             self._run_jobs()
         self._serve_step(actor, ticket_id, case_id)
+
+    def _do_visit_wait(self, actor: str, ticket_id: int, case_id: str, waited: int) -> None:
+        self._run_jobs()
+        self._serve_step(actor, ticket_id, case_id, waited)
 
     def _end_visit(self, actor: str, ticket_id: int) -> None:
         self.engine.queue.finish(ticket_id, actor)

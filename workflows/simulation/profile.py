@@ -166,6 +166,7 @@ class CounterHabits:
     no_show_share: float = 0.03  # called, and the visitor has gone
     no_show_wait_minutes: float = 2  # how long the clerk waits before calling the next
     walk_minutes: float = 1  # from the call to the visitor at the counter
+    agency_wait_minutes: int = 5  # how long the counter waits for an agency's answer before going on without it
 
 
 COUNTER = CounterHabits()
