@@ -123,7 +123,8 @@ def number(text: str):
 )
 def test_the_report_shows_what_the_event_log_says(cli, engine, tmp_path, days):
     path = tmp_path / "report.csv"
-    extra = ("--days", str(days), "--cases", "500") if days else ()
+    # Six days with two clerks: the back office falls behind, so breaches happen and are told.
+    extra = ("--days", str(days), "--cases", "500", "--clerks", "2") if days else ()
     result = cli("simulate-month", "--month", "2026-03", "--seed", "7", "--bpmn", str(BPMN), "--csv", str(path), *extra)
     assert "verified by replay" in result.output
     report = {row["procedure"]: row for row in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8")))}
