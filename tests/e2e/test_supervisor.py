@@ -32,6 +32,8 @@ def test_a_supervisor_drills_from_the_breach_figure_to_the_case(page, web, api_a
     first = page.get_by_label("期間起日").input_value()
     last = page.get_by_label("期間迄日").input_value()
     assert first.endswith("-01") and first[:7] == last[:7]  # the current month, so far
+    page.wait_for_selector("#review-indicators")
+    assert page.get_by_label("月份").input_value() == first[:7]  # the review's month, shown
     figure = page.locator("#chart-backlog")
     assert "戶籍謄本" in figure.inner_text()  # the procedure by name, not its key
     check_accessibility(page, "dashboard-drill")

@@ -76,6 +76,7 @@ function reviewSection() {
 
   async function load() {
     const review = await api(`/api/reports/review${month.value ? `?month=${month.value}` : ""}`);
+    if (!month.value) month.value = review.month; // the month shown, not an empty field
     const name = (row) => (currentLanguage() === "en" ? row.name_en : row.name_zh);
     body.replaceChildren(table(t("review_caption", { month: review.month }),
       [t("review_indicator"), t("review_value"), t("review_target"), t("review_status"), t("review_previous"), t("review_change")],
