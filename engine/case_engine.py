@@ -255,6 +255,12 @@ class CaseEngine:
             events = queries.case_events(session, case_id)
         if not 1 <= at_seq <= len(events):
             raise NotFound(f"Case {case.number} has no event {at_seq}", seq=at_seq, last_seq=len(events))
+        if replay.anonymised(events):
+            raise Conflict(
+                f"Case {case.number} was anonymised: its earlier states cannot be replayed without the values "
+                "it removed; its hash chain and signed proofs still prove its history",
+                seq=at_seq,
+            )
         result = replay.replay(
             case_id, events, definition, self.replay_script_engine, up_to_seq=at_seq, definitions=self.definition
         )

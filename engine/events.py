@@ -58,6 +58,9 @@ OFFICER_ASSIGNED = "officer_assigned"
 TASK_ASSIGNED = "task_assigned"
 # A clerk's note on the case ({"text"}).
 NOTE_ADDED = "note_added"
+# The closed case's personal values were removed (engine.audit.anonymisation): which payload
+# keys of how many events. After it, the case is proven by its chain, no longer by replay.
+CASE_ANONYMISED = "case_anonymised"
 
 # The BPMN message a rating is delivered as, to cases whose diagram waits for one.
 RATING_MESSAGE = "rating_received"

@@ -1,4 +1,4 @@
-"""``retention``: archive and purge closed cases past their retention period."""
+"""``retention``: archive and purge closed cases past their retention period, or anonymise them in place."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from flask.cli import AppGroup
 
 from config.audit import load_audit_settings
 from engine import EngineError
-from engine.audit import retention
+from engine.audit import anonymisation, retention
 
 from .common import current_engine, echo, echo_line, fail
 
-group = AppGroup("retention", help="Archive and purge closed cases past their retention period.")
+group = AppGroup("retention", help="Archive and purge, or anonymise, closed cases past their period.")
 
 
 @group.command("run")
@@ -37,6 +37,37 @@ def retention_run(dry_run: bool, limit: int, folder: Path | None, actor: str) ->
     except EngineError as error:
         fail(error)
     echo(run.as_dict())
+
+
+@group.command("anonymise")
+@click.option("--apply", is_flag=True, help="anonymise the cases (without it: only list what would be removed)")
+@click.option("--days", type=int, help="closed longer ago than this many days (default: ONESTOP_ANONYMISE_DAYS)")
+@click.option("--limit", default=1000, show_default=True, help="at most this many cases in one run")
+@click.option("--keep", multiple=True, help="another payload key to keep (repeatable; the structural keys always stay)")
+@click.option("--actor", default="cli", show_default=True)
+def retention_anonymise(apply: bool, days: int | None, limit: int, keep: tuple[str, ...], actor: str) -> None:
+    """Remove the personal values of closed cases past their period, in place; proofs stay valid.
+
+    Without --apply, lists the cases and the payload keys that would be removed. Cases whose
+    events predate hash version 2 are refused (named, with the reason) and left whole."""
+    settings = load_audit_settings()
+    try:
+        policy = retention.RetentionPolicy.parse(
+            str(days) if days is not None else settings.anonymise_days, settings.anonymise_by_procedure
+        )
+        run = anonymisation.anonymise(
+            current_engine(),
+            policy,
+            actor=actor,
+            limit=limit,
+            apply=apply,
+            keep=anonymisation.STRUCTURAL_KEYS | set(keep),
+        )
+    except EngineError as error:
+        fail(error)
+    echo(run.as_dict())
+    if run.failed:
+        sys.exit(1)
 
 
 @group.command("verify-archive")

@@ -1,8 +1,8 @@
 """What auditors and supervisors read: the timeline of a case, replay and verification of its
-history, integrity runs, signed anchors and their proofs, retention, process-mining exports,
+history, integrity runs, signed anchors and their proofs, retention and anonymisation, process-mining exports,
 reports and feedback."""
 
-from engine.audit import anchoring, integrity, proofs, replay, reports, retention, signing
+from engine.audit import anchoring, anonymisation, integrity, proofs, replay, reports, retention, signing
 from engine.audit.feedback import FeedbackRules, compare_versions, element_feedback
 from engine.audit.integrity import SCOPE_ALL, RunSummary, record_run
 from engine.audit.mining import CaseSelection, mined_cases, to_ocel, to_xes
@@ -22,6 +22,7 @@ __all__ = [
     "Signer",
     "Verification",
     "anchoring",
+    "anonymisation",
     "archive_and_purge",
     "compare_versions",
     "count_cases",

@@ -23,7 +23,14 @@ log = logging.getLogger("onestop.documents")
 
 
 def attached(events: Iterable[CaseEvent]) -> list[CaseEvent]:
-    return [event for event in events if event.type == DOCUMENT_ATTACHED]
+    """The file events whose file is kept: anonymisation removes a file with its name (the event
+    keeps its SHA-256, size and type, and its hash still holds)."""
+    return [event for event in events if _field(event, "type") == DOCUMENT_ATTACHED and not _field(event, "redacted")]
+
+
+def _field(event: CaseEvent | dict, name: str):
+    """Events as the database gives them, or as an archive file holds them."""
+    return event.get(name) if isinstance(event, dict) else getattr(event, name)
 
 
 def check_documents(
@@ -113,9 +120,7 @@ def archived_document_problems(record: dict, archive_path: Path) -> list[str]:
     """What is wrong with the copies of one archived case's files (checked against its events)."""
     folder = files_folder(archive_path)
     problems = []
-    for event in record["events"]:
-        if event["type"] != DOCUMENT_ATTACHED:
-            continue
+    for event in attached(record["events"]):
         copy = folder / str(event["payload"]["document_id"])
         if not copy.is_file():
             problems.append(f"the archived copy of document {event['payload']['file_name']!r} is missing")

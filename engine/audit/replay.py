@@ -25,7 +25,7 @@ from engine.cases import moving
 from engine.clock import ManualClock, TaskIdSequence, execution_context
 from engine.definitions.deployments import ParsedDefinition
 from engine.errors import EngineError
-from engine.events import CASE_MIGRATED, CASE_STARTED, SERVICE_RESULT_RECORDED
+from engine.events import CASE_ANONYMISED, CASE_MIGRATED, CASE_STARTED, SERVICE_RESULT_RECORDED
 from engine.storage.eventlog import first_broken_link
 from engine.storage.models import Case, CaseEvent
 from engine.workflow import runtime, serialization
@@ -217,6 +217,10 @@ def _apply_command(state, group, before, definition, script_engine_factory, task
         return after
 
 
+def anonymised(events: list[CaseEvent]) -> bool:
+    return any(event.redacted or event.type == CASE_ANONYMISED for event in events)
+
+
 def verify(
     case: Case,
     events: list[CaseEvent],
@@ -243,7 +247,7 @@ def verify(
             min(last_seq, case.last_event_seq) + 1 if last_seq != case.last_event_seq else last_seq,
             "the case's record of its last event does not match the log (events were removed or added)",
         )
-    if any(event.redacted for event in events):
+    if anonymised(events):
         # Anonymised: the removed values cannot be applied again. The chain (through the salted
         # digests the removed values left) and the signed heads still prove the history.
         result.replayed = False

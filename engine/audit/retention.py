@@ -78,24 +78,24 @@ def _days(value: str, what: str) -> int:
         ) from None
 
 
-def due_for_archive(session: Session, policy: RetentionPolicy, now: datetime, limit: int) -> list[Case]:
-    """Closed cases past their retention period, oldest closing first (index on closed_at)."""
+def past_period(policy: RetentionPolicy, now: datetime):
+    """The condition on ``cases`` of being closed longer ago than the policy's period; None if
+    the policy keeps everything."""
     conditions = []
     for procedure, days in policy.per_procedure.items():
         conditions.append((Case.procedure_key == procedure) & (Case.closed_at < now - timedelta(days=days)))
     if policy.default_days is not None:
         cutoff = now - timedelta(days=policy.default_days)
         conditions.append(Case.procedure_key.not_in(list(policy.per_procedure)) & (Case.closed_at < cutoff))
-    if not conditions:
+    return Case.status.in_(CLOSED_STATUSES) & or_(*conditions) if conditions else None
+
+
+def due_for_archive(session: Session, policy: RetentionPolicy, now: datetime, limit: int) -> list[Case]:
+    """Closed cases past their retention period, oldest closing first (index on closed_at)."""
+    condition = past_period(policy, now)
+    if condition is None:
         return []
-    return list(
-        session.scalars(
-            select(Case)
-            .where(Case.status.in_(CLOSED_STATUSES), or_(*conditions))
-            .order_by(Case.closed_at, Case.id)
-            .limit(limit)
-        )
-    )
+    return list(session.scalars(select(Case).where(condition).order_by(Case.closed_at, Case.id).limit(limit)))
 
 
 # ---------------------------------------------------------------------- archive records
