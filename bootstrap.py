@@ -3,7 +3,8 @@
 The case engine (``engine/``) knows no domain; the household-registration pack (``workflows/``)
 brings the office calendar, the agency connectors, the script functions, the standard times and
 the notices. ``build_engine`` wires the two together, ``build_outbox`` picks how notices are
-delivered, and ``start_background`` starts (or only watches) the work done outside requests.
+delivered, ``start_background`` starts (or only watches) the work done outside requests, and
+``anchor_job`` is the daily signed anchor that work includes.
 Every entrypoint builds the system here: the web app and its CLI (``api.create_app``), the
 Celery worker (``workers.celery_app``), the office simulation, the benchmarks and the tests.
 """
@@ -14,13 +15,16 @@ import importlib
 import time
 from datetime import timedelta
 from functools import partial
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 import workflows
 from config import Settings
+from config.audit import AuditSettings, load_audit_settings
 from engine import CaseEngine, Clock, DocumentRules, ProcedureCatalogue
-from engine.background import DevelopmentAdapter, EmbeddedScheduler, Outbox, SmsAdapter, SmtpAdapter
+from engine.audit import Signer, anchoring
+from engine.background import DevelopmentAdapter, EmbeddedScheduler, Outbox, PeriodicJob, SmsAdapter, SmtpAdapter
 from engine.storage import Case, DocumentStore, FolderDocumentStore, S3DocumentStore
 
 # Celery beat writes the time of its last pass here; every process's health check reads it.
@@ -121,8 +125,13 @@ def start_background(
         described = "embedded (not in commands)" if mode == "embedded" else mode
         checks["scheduler"] = lambda: {"status": "not_configured", "mode": described}
         return None
+    anchor = anchor_job(settings, engine)
     scheduler = EmbeddedScheduler(
-        engine, outbox, poll_seconds=settings.scheduler_poll_seconds, lock_path=settings.scheduler_lock_path
+        engine,
+        outbox,
+        poll_seconds=settings.scheduler_poll_seconds,
+        lock_path=settings.scheduler_lock_path,
+        periodic=[anchor] if anchor else [],
     ).start()
 
     def scheduler_health() -> dict:
@@ -133,6 +142,40 @@ def start_background(
 
     checks["scheduler"] = scheduler_health
     return scheduler
+
+
+def audit_signer(audit: AuditSettings | None = None) -> Signer | None:
+    """The office's signer, its private key read now (a rotated file is picked up); None without one."""
+    pem = (audit or load_audit_settings()).signing_key()
+    return Signer.from_pem(pem) if pem else None
+
+
+def audit_timestamper(audit: AuditSettings | None = None):
+    """The RFC 3161 timestamp authority of ONESTOP_TSA_URL, or None."""
+    audit = audit or load_audit_settings()
+    return anchoring.rfc3161_timestamper(audit.tsa_url, audit.tsa_timeout_seconds) if audit.tsa_url else None
+
+
+def anchor_job(settings: Settings, engine: CaseEngine, *, actor: str = "scheduler") -> PeriodicJob | None:
+    """The daily anchor as a periodic job: every ONESTOP_ANCHOR_EVERY_SECONDS it signs the days
+    that are over and not anchored yet (and retries missing timestamps). None when no signing
+    key is configured or the interval is 0 (anchoring is then left to cron)."""
+    audit = load_audit_settings()
+    if not audit.anchor_every_seconds or not (audit.signing_key_file or audit.signing_key_pem):
+        return None
+    zone = ZoneInfo(settings.timezone)
+
+    def run() -> list[dict]:
+        return anchoring.anchor_missing(
+            engine,
+            signer=audit_signer(audit),
+            actor=actor,
+            zone=zone,
+            hmac_key=audit.anchor_key,
+            timestamper=audit_timestamper(audit),
+        )
+
+    return PeriodicJob("anchor", timedelta(seconds=audit.anchor_every_seconds), run)
 
 
 def timers_lagging(engine: CaseEngine) -> bool:

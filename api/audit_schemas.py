@@ -37,6 +37,10 @@ class TimelineEntrySchema(Schema):
     payload = fields.Dict(
         metadata={"description": "as recorded; personal numbers masked unless the caller is an auditor"}
     )
+    redacted = fields.List(
+        fields.String(),
+        metadata={"description": "payload keys anonymisation removed (their salted digests keep the hash valid)"},
+    )
     changes = fields.List(
         fields.Nested(DataChangeSchema), metadata={"description": "what the event's command changed in the case data"}
     )
@@ -57,6 +61,9 @@ class TimelineSchema(Schema):
     status = fields.String()
     events = fields.Integer()
     masked = fields.Boolean()
+    anonymised = fields.Boolean(
+        metadata={"description": "personal values were removed: events are listed as they are, not replayed"}
+    )
     divergence = fields.Nested(DivergenceSchema, allow_none=True)
     entries = fields.List(fields.Nested(TimelineEntrySchema))
 

@@ -486,6 +486,9 @@ class VerificationSchema(Schema):
     events = fields.Integer()
     first_divergent_seq = fields.Integer(allow_none=True)
     problems = fields.List(fields.String())
+    replayed = fields.Boolean(
+        metadata={"description": "false for an anonymised case: its hash chain is checked, it cannot be replayed"}
+    )
 
 
 # ---------------------------------------------------------------- tasks

@@ -6,21 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from bootstrap import audit_signer, audit_timestamper
 from config.audit import AuditSettings, load_audit_settings
-from engine.audit import Signer, anchoring
 from verifier.statements import witnessed_by_day
 
-
-def signer(settings: AuditSettings | None = None) -> Signer | None:
-    pem = (settings or load_audit_settings()).signing_key()
-    return Signer.from_pem(pem) if pem else None
-
-
-def timestamper(settings: AuditSettings | None = None):
-    settings = settings or load_audit_settings()
-    if not settings.tsa_url:
-        return None
-    return anchoring.rfc3161_timestamper(settings.tsa_url, settings.tsa_timeout_seconds)
+# Built in the composition root, where the scheduler's daily anchor gets them too.
+signer, timestamper = audit_signer, audit_timestamper
 
 
 def tsa_certificates(settings: AuditSettings | None = None) -> list:

@@ -8,6 +8,9 @@
 - ``ONESTOP_TSA_URL``: an RFC 3161 timestamp authority that stamps every signed root;
   ``ONESTOP_TSA_CERT``: its certificate (PEM file) for the office's own checks;
   ``ONESTOP_TSA_TIMEOUT``: seconds to wait for it (default 10).
+- ``ONESTOP_ANCHOR_EVERY_SECONDS``: how often the scheduler (embedded, or Celery beat) looks
+  for days to anchor and timestamps to retry (default 600; 0 leaves anchoring to cron). It
+  anchors only with a signing key configured.
 - ``ONESTOP_RETENTION_DAYS``: how many days after closing a case is kept (unset: forever).
 - ``ONESTOP_RETENTION_BY_PROCEDURE``: per-procedure periods, e.g. ``complaint=1825,household_transcript=1095``.
 - ``ONESTOP_ARCHIVE_FOLDER``: where retention writes its archive files (default ``instance/archive``).
@@ -32,6 +35,7 @@ class AuditSettings:
     tsa_url: str | None = None
     tsa_cert_file: str | None = None
     tsa_timeout_seconds: float = 10.0
+    anchor_every_seconds: float = 600.0
     retention_days: str | None = None
     retention_by_procedure: str | None = None
     archive_folder: str = "instance/archive"
@@ -60,6 +64,7 @@ def load_audit_settings(environ: dict | None = None) -> AuditSettings:
         tsa_url=env.get("ONESTOP_TSA_URL") or None,
         tsa_cert_file=env.get("ONESTOP_TSA_CERT") or None,
         tsa_timeout_seconds=float(env.get("ONESTOP_TSA_TIMEOUT") or AuditSettings.tsa_timeout_seconds),
+        anchor_every_seconds=float(env.get("ONESTOP_ANCHOR_EVERY_SECONDS") or AuditSettings.anchor_every_seconds),
         retention_days=env.get("ONESTOP_RETENTION_DAYS") or None,
         retention_by_procedure=env.get("ONESTOP_RETENTION_BY_PROCEDURE") or None,
         archive_folder=env.get("ONESTOP_ARCHIVE_FOLDER", AuditSettings.archive_folder),

@@ -18,6 +18,10 @@ decides who calls: a worker claims it with a lease in the database, so a duplica
 nothing to do, and a worker killed mid-call leaves the lease to expire and the job to be
 dispatched again. Retries are re-scheduled jobs (``next_attempt_at``), never Celery retries.
 Each worker process keeps its own circuit breakers (see workflows/agencies/breaker.py).
+
+Beat also sends ``anchor_days`` every ``ONESTOP_ANCHOR_EVERY_SECONDS`` (600 by default): it
+signs the days that are over and not anchored yet (one anchor per day, whoever runs it) and
+retries missing timestamps; without a signing key it does nothing.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from celery.signals import worker_process_init
 import bootstrap
 from bootstrap import HEARTBEAT_KEY  # every process's health check reads beat's heartbeat there
 from config import load_settings
+from config.audit import load_audit_settings
 from engine.background import TimerRunner
 
 log = logging.getLogger("onestop.workers")
@@ -53,6 +58,11 @@ app.conf.update(
         "dispatch-due-timers": {"task": "onestop.dispatch_due_timers", "schedule": settings.scheduler_poll_seconds},
         "deliver-notifications": {"task": "onestop.deliver_notifications", "schedule": 5.0},
         "dispatch-service-jobs": {"task": "onestop.dispatch_service_jobs", "schedule": settings.scheduler_poll_seconds},
+        **(
+            {"anchor-days": {"task": "onestop.anchor_days", "schedule": load_audit_settings().anchor_every_seconds}}
+            if load_audit_settings().anchor_every_seconds
+            else {}
+        ),
     },
 )
 
@@ -143,3 +153,12 @@ def run_service_job(job_id: int) -> str:
         return engine().service_jobs.run(job_id)
     finally:
         _redis().delete(SERVICE_DISPATCHED_KEY.format(job_id))
+
+
+@app.task(name="onestop.anchor_days", ignore_result=True)
+def anchor_days() -> list[str]:
+    """Anchor the days that are over and not anchored yet; the days anchored (or stamped again)."""
+    job = bootstrap.anchor_job(settings, engine(), actor="beat")
+    if job is None:
+        return []
+    return [item["day"] for item in job.run()]

@@ -73,27 +73,22 @@ def audit_anchor(day: datetime | None, missing: bool, actor: str) -> None:
     timestamped when ONESTOP_TSA_URL is set (run it daily, after midnight, with --missing)."""
     engine, zone, settings = current_engine(), office_zone(), load_audit_settings()
     yesterday = engine.clock.now().astimezone(zone).date() - timedelta(days=1)
+    options = {
+        "signer": keys_from_settings.signer(settings),
+        "actor": actor,
+        "zone": zone,
+        "hmac_key": settings.anchor_key,
+        "timestamper": keys_from_settings.timestamper(settings),
+    }
     try:
-        signer = keys_from_settings.signer(settings)
         if missing:
-            with engine.read() as session:
-                days = anchoring.unanchored_days(session, zone, yesterday)
+            anchored = anchoring.anchor_missing(engine, **options)
         else:
-            days = [day.date() if day else yesterday]
-        for item in days:
-            echo_line(
-                anchoring.anchor_day(
-                    engine,
-                    item,
-                    signer=signer,
-                    actor=actor,
-                    zone=zone,
-                    hmac_key=settings.anchor_key,
-                    timestamper=keys_from_settings.timestamper(settings),
-                )
-            )
+            anchored = [anchoring.anchor_day(engine, day.date() if day else yesterday, **options)]
     except EngineError as error:
         fail(error)
+    for item in anchored:
+        echo_line(item)
 
 
 @group.command("timestamp")

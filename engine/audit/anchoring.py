@@ -164,6 +164,32 @@ def anchor_day(
     return result
 
 
+def anchor_missing(
+    engine,
+    *,
+    signer: Signer | None,
+    actor: str,
+    zone: ZoneInfo,
+    hmac_key: bytes | None = None,
+    timestamper: Timestamper | None = None,
+) -> list[dict[str, Any]]:
+    """Anchor every day not anchored yet that is over (and settled), in order; then ask the
+    timestamp authority again for the anchors it has not stamped. What the daily schedule runs
+    (the embedded scheduler, Celery beat, or ``onestop audit anchor --missing``): running it
+    again, or from two places at once, anchors nothing twice (one anchor per day, unique)."""
+    until = (engine.clock.now() - SETTLE_TIME).astimezone(zone).date() - timedelta(days=1)
+    with engine.read() as session:
+        days = unanchored_days(session, zone, until)
+    done = [
+        anchor_day(engine, day, signer=signer, actor=actor, zone=zone, hmac_key=hmac_key, timestamper=timestamper)
+        for day in days
+    ]
+    if timestamper is not None:
+        stamped = {item["day"] for item in done}
+        done += [item for item in timestamp_missing(engine, timestamper) if item["day"] not in stamped]
+    return done
+
+
 def stamp(engine, anchor_id: int, timestamper: Timestamper) -> dict[str, Any] | None:
     """Have one anchor's statement timestamped; a failure is recorded and retried later
     (``timestamp_missing``), the anchor stands without it meanwhile."""

@@ -119,7 +119,15 @@ def case_timeline(
     entries: list[dict[str, Any]] = []
     divergence = None
     previous = Snapshot()
-    for step in replay.replay_commands(case.id, events, definition, script_engine_factory, definitions=definitions):
+    anonymised = replay.anonymised(events)
+    # An anonymised case cannot be replayed (the removed values are gone): its events are listed
+    # as they are now, each with the keys it lost; the chain and the signed roots prove them.
+    steps = (
+        []
+        if anonymised
+        else replay.replay_commands(case.id, events, definition, script_engine_factory, definitions=definitions)
+    )
+    for step in steps:
         version = step.definition or definition
         if version.id not in indexes:
             indexes[version.id] = element_index(version)
@@ -147,6 +155,7 @@ def case_timeline(
         "definition_id": case.definition_id,
         "status": case.status,
         "events": len(events),
+        "anonymised": anonymised,
         "divergence": divergence,
         "entries": entries,
     }
@@ -177,6 +186,7 @@ def _entry(event: CaseEvent, elements: dict[str, Element], mask: Mask | None, ch
         "element_name": element.name if element else None,
         "element_type": element.type if element else None,
         "payload": masked(event.payload, mask),
+        "redacted": sorted(event.redacted or {}),
         "changes": changes,
         "finished_steps": [
             {"element_id": item, "name": elements[item].name if item in elements else None} for item in finished

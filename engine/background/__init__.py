@@ -1,15 +1,17 @@
 """Work outside requests: firing due timers (``scheduler``), performing waiting service tasks'
-agency calls (``service_runner``) and delivering queued notices (``outbox``). Each runs
-embedded in the server process or as Celery tasks, through the same engine commands."""
+agency calls (``service_runner``), delivering queued notices (``outbox``) and periodic jobs
+such as the daily anchor. Each runs embedded in the server process or as Celery tasks, through
+the same engine commands."""
 
 from engine.background.outbox import DevelopmentAdapter, Outbox, SmsAdapter, SmtpAdapter
-from engine.background.scheduler import EmbeddedScheduler, TimerRunner, due_case_ids, next_due_at
+from engine.background.scheduler import EmbeddedScheduler, PeriodicJob, TimerRunner, due_case_ids, next_due_at
 from engine.background.service_runner import ServiceJobRunner
 
 __all__ = [
     "DevelopmentAdapter",
     "EmbeddedScheduler",
     "Outbox",
+    "PeriodicJob",
     "ServiceJobRunner",
     "SmsAdapter",
     "SmtpAdapter",

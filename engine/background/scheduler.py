@@ -15,7 +15,10 @@ others wait to take over if it goes away. ``workers/`` runs the same ``TimerRunn
 Celery instead.
 
 The embedded scheduler also hands due service jobs (agency calls of waiting service tasks) to
-a small pool of its own threads, so that a slow agency never delays a timer.
+a small pool of its own threads, so that a slow agency never delays a timer, and runs the
+periodic jobs the composition root gives it (``PeriodicJob``: the daily anchor of the event
+log's signed roots), each at most once per its interval by the engine's clock, in the leading
+process only; a failing job is logged and reported by the health check, and never stops a pass.
 """
 
 from __future__ import annotations
@@ -26,8 +29,9 @@ import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Callable
 
 from sqlalchemy import Connection, bindparam, func, select
 
@@ -142,6 +146,37 @@ class _LeaderLock:
             self._file = None
 
 
+@dataclass
+class PeriodicJob:
+    """Work the scheduler runs every ``every`` (by the engine's clock); ``run`` must be safe to
+    run again and from several processes at once (the leader lock is not a guarantee across a
+    failover)."""
+
+    name: str
+    every: timedelta
+    run: Callable[[], Any]
+    next_at: datetime | None = None  # None: at the next pass
+    last_result: Any = None
+    last_error: str | None = None
+
+    def claim(self, now: datetime) -> bool:
+        """True (and the next run set an interval later) if the job is due at ``now``."""
+        if self.next_at is not None and now < self.next_at:
+            return False
+        self.next_at = now + self.every
+        return True
+
+    def run_now(self) -> None:
+        try:
+            self.last_result, self.last_error = self.run(), None
+        except Exception as error:  # the timers go on; the next interval tries again
+            self.last_error = f"{type(error).__name__}: {error}"
+            log.exception("periodic job %s failed", self.name)
+
+    def health(self) -> dict[str, Any]:
+        return {"next_at": self.next_at.isoformat() if self.next_at else None, "last_error": self.last_error}
+
+
 class EmbeddedScheduler:
     def __init__(
         self,
@@ -153,8 +188,10 @@ class EmbeddedScheduler:
         lock_path: str | None = None,
         threads: int | None = None,
         service_threads: int = 4,
+        periodic: list[PeriodicJob] | None = None,
     ) -> None:
         self.engine = engine
+        self.periodic = list(periodic or [])
         self.outbox = outbox
         self.runner = TimerRunner(engine)
         self.poll_seconds = poll_seconds
@@ -166,6 +203,10 @@ class EmbeddedScheduler:
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="onestop-fire") if threads > 1 else None
         # Agency calls mostly wait on the network: threads, whatever the database.
         self._service_pool = ThreadPoolExecutor(service_threads, thread_name_prefix="onestop-service")
+        # Periodic jobs in a thread of their own: a timestamp authority that does not answer
+        # must not hold the timers back. One at a time, in order.
+        self._periodic_pool = ThreadPoolExecutor(1, thread_name_prefix="onestop-periodic")
+        self.periodic_runs: list = []  # futures of the periodic runs started, newest last
         self._lock = _LeaderLock(lock_path)
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -197,6 +238,7 @@ class EmbeddedScheduler:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
         self._service_pool.shutdown(wait=True, cancel_futures=True)  # calls end within their timeout
+        self._periodic_pool.shutdown(wait=True, cancel_futures=True)
 
     def notify(self) -> None:
         """Look again now (a command may have created a timer sooner than the one awaited)."""
@@ -222,7 +264,12 @@ class EmbeddedScheduler:
         fired = self.runner.fire_due(self.batch, self._pool)
         delivered = self.outbox.deliver_due() if self.outbox is not None else {}
         self.fired += fired
-        return {"fired": fired, "delivered": delivered, "service_jobs_started": started}
+        now = self.engine.clock.now()
+        periodic = [job for job in self.periodic if job.claim(now)]
+        self.periodic_runs = [run for run in self.periodic_runs if not run.done()]
+        self.periodic_runs += [self._periodic_pool.submit(job.run_now) for job in periodic]
+        periodic = [job.name for job in periodic]
+        return {"fired": fired, "delivered": delivered, "service_jobs_started": started, "periodic": periodic}
 
     def seconds_until_next(self) -> float:
         with read_only(self.engine.db).connect() as conn:
@@ -266,4 +313,5 @@ class EmbeddedScheduler:
             "role": "leader",
             "seconds_since_pass": age,
             "last_error": self.last_error,
+            **({"periodic": {job.name: job.health() for job in self.periodic}} if self.periodic else {}),
         }

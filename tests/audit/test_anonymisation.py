@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from engine import Conflict
-from engine.audit import RetentionPolicy, anchoring, anonymisation, proofs
+from engine.audit import RetentionPolicy, anchoring, anonymisation, archive_and_purge, proofs, verify_archive
 from engine.storage import Case, CaseEvent, Rating, event_hash
 from verifier.check import Trust, check_case
 from workflows.reports import run_report
@@ -22,6 +23,7 @@ from ..tampering import with_guard_lifted
 from .test_offline_verifier import save, verify
 from .test_proofs import MONDAY, TAIPEI
 from .test_retention import closed_case
+from .test_retention_documents import closed_case_with_files
 
 POLICY = RetentionPolicy(default_days=30)
 FIGURES = ("sla", "processing-time", "ratings", "workload", "backlog")
@@ -87,6 +89,15 @@ def test_personal_values_go_and_every_proof_stays(engine, office, cli, tmp_path,
     with pytest.raises(Conflict, match="anonymised"):
         engine.case_state(served, at_seq=2)
 
+    # the auditor sees the case listed as it is now, not a broken replay
+    timeline = call("GET", f"/api/cases/{served}/timeline", user="auditor").json
+    assert timeline["anonymised"] and timeline["divergence"] is None and len(timeline["entries"]) == len(events)
+    assert "applicant" in timeline["entries"][0]["redacted"] and timeline["entries"][-1]["type"] == "case_anonymised"
+    checked = call("GET", f"/api/cases/{served}/verify", user="auditor").json
+    assert checked["ok"] and checked["replayed"] is False
+    assert call("GET", f"/api/cases/{served}/state", query={"at": 2}, user="auditor").status == 409
+    assert call("GET", f"/api/cases/{served}/state", user="auditor").json["data"] == {}
+
     # the bureau's own check, in a process of its own, on the proof the API hands out now
     keys = save(tmp_path / "keys.json", call("GET", "/api/audit/keys").json)
     proof = save(tmp_path / "case.json", call("GET", f"/api/cases/{served}/proof", user="auditor").json)
@@ -141,3 +152,18 @@ def test_a_case_written_before_hash_version_2_is_refused_by_name(engine, office)
     case, events = stored(engine, old)
     assert case.applicant["national_id"] == VALID_ID and not any(event.redacted for event in events)
     assert engine.verify_case(old).ok
+
+
+def test_files_go_with_the_personal_values_and_the_case_still_archives(engine, clock, settings, tmp_path):
+    case_id = closed_case_with_files(engine)
+    clock.advance(days=2)
+    run = anonymisation.anonymise(engine, RetentionPolicy(default_days=1), actor="records", apply=True)
+    assert [item["documents"] for item in run.anonymised] == [2] and run.files_left == []
+    assert [path for path in Path(settings.document_folder).rglob("*") if path.is_file()] == []
+    _case, events = stored(engine, case_id)
+    attached = [event for event in events if event.type == "document_attached"]
+    assert [sorted(event.redacted) for event in attached] == [["file_name"], ["file_name"]]
+    assert all(len(event.payload["sha256"]) == 64 for event in attached)  # what was received stays proven
+    assert engine.verify_case(case_id).ok
+    archived = archive_and_purge(engine, RetentionPolicy(default_days=1), tmp_path / "archive", actor="records")
+    assert [result["ok"] for result in verify_archive(engine, Path(archived.archive_file))] == [True]

@@ -39,11 +39,13 @@ export async function casePage(main, caseId) {
     h("li", { "data-seq": entry.seq },
       h("button", { type: "button", class: "linklike", onclick: () => go(entry.seq) }, `#${entry.seq} ${t(`event_${entry.type}`)}`),
       " ", localName(entry.element_name) || "", h("br"),
-      h("small", {}, `${formatTime(entry.occurred_at)} · ${t("actor")}: ${entry.actor ? actorName(entry) : "—"}`))));
+      h("small", {}, `${formatTime(entry.occurred_at)} · ${t("actor")}: ${entry.actor ? actorName(entry) : "—"}`),
+      entry.redacted?.length ? [h("br"), h("small", { class: "redacted" }, t("redacted_keys", { keys: entry.redacted.join(", ") }))] : "")));
   const stepData = h("pre", { class: "data", id: "step-data", tabindex: "0", role: "region", "aria-label": t("data_at_step") });
   const stepReady = h("div", { id: "step-ready" });
   const stepChanges = h("div", { id: "step-changes" });
   main.append(
+    timeline.anonymised ? notice("info", t("anonymised_notice")) : "",
     h("section", { "aria-labelledby": "history-heading" }, h("h2", { id: "history-heading" }, t("timeline")),
       h("div", { class: "field", style: "max-width:none" }, h("label", { for: "history-slider" }, t("history_step")), slider, position)),
     h("div", { class: "columns", style: "grid-template-columns: minmax(0,1.6fr) minmax(0,1fr)" },
@@ -62,7 +64,8 @@ export async function casePage(main, caseId) {
   async function go(seq) {
     slider.value = seq;
     const ticket = ++pending;
-    const state = await api(`/api/cases/${caseId}/state?at=${seq}`);
+    // An anonymised case cannot be replayed: every step shows the case as it ended.
+    const state = await api(timeline.anonymised ? `/api/cases/${caseId}/state` : `/api/cases/${caseId}/state?at=${seq}`);
     if (ticket !== pending) return; // a later step was asked for meanwhile
     const entry = entries.find((item) => item.seq === seq);
     const label = `${t("step_of", { seq, total })}: ${entry ? t(`event_${entry.type}`) : ""} ${localName(entry?.element_name)}`;
@@ -88,7 +91,7 @@ export async function casePage(main, caseId) {
   async function verify() {
     verifyResult.replaceChildren(t("loading"));
     const result = await api(`/api/cases/${caseId}/verify`);
-    verifyResult.replaceChildren(result.ok ? notice("ok", t("verify_ok", { events: result.events }))
+    verifyResult.replaceChildren(result.ok ? notice("ok", t(result.replayed === false ? "verify_ok_chain" : "verify_ok", { events: result.events }))
       : notice("bad", t("verify_bad"), h("ul", {}, result.problems.map((problem) => h("li", {}, problem)))));
   }
   if (total) await go(total);
