@@ -1,5 +1,7 @@
 """An auditor opens a case whose day is signed: the page shows where the case sits in the day's
-Merkle tree and the signed root, and offers the proof file, which the offline verifier accepts."""
+Merkle tree and the signed root, and offers the proof file, which the offline verifier accepts;
+once the case is anonymised, the page says so, lists what each event lost, and the proof of the
+signed day still holds."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ import json
 
 import pytest
 
+from engine import commands as cmd
+from engine.audit import RetentionPolicy, anonymisation
 from verifier.check import Trust, check_case
 
 from .conftest import carried_case, check_accessibility, sign_in, sign_the_days, wait_ready
@@ -36,3 +40,23 @@ def test_an_auditor_sees_and_downloads_the_proof(page, web, api_as, engine, cloc
     page.wait_for_selector("text=Integrity proof (for the bureau's offline check)")
     assert "Download the proof (JSON)" in page.inner_text("#proof")
     check_accessibility(page, "case-proof-en")
+
+    # Years later the case is anonymised: listed as it is now, its signed day still proven.
+    if api_as("GET", f"/api/cases/{case['id']}", user="auditor").json["status"] == "running":
+        engine.handle(cmd.RecordRating(case["id"], 5, "很好，謝謝"))
+    clock.advance(seconds=1)
+    run = anonymisation.anonymise(engine, RetentionPolicy(default_days=0), actor="records-officer", apply=True)
+    assert [item["number"] for item in run.anonymised] == [case["number"]], run.as_dict()
+    page.reload()
+    wait_ready(page, "case")
+    page.wait_for_selector("#proof-table")
+    assert "This case was anonymised" in page.inner_text("main")
+    assert "removed: applicant, data" in page.inner_text("#timeline")
+    page.get_by_role("button", name="Verify integrity").click()
+    page.wait_for_selector("#verify-result .notice")
+    assert "cannot be replayed" in page.inner_text("#verify-result")
+    assert day.isoformat() in page.inner_text("#proof-table tbody tr")
+    check_accessibility(page, "case-anonymised-en")
+    page.get_by_role("button", name="切換為中文").click()
+    page.wait_for_selector("text=本案已去識別化")
+    check_accessibility(page, "case-anonymised-zh")
