@@ -31,10 +31,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from engine.audit.retention import RetentionPolicy, past_period
+from engine.audit.documents import remove_files
+from engine.audit.retention import RetentionPolicy, declare_to_guard, past_period
 from engine.errors import Conflict
 from engine.events import CASE_ANONYMISED, PendingEvent
 from engine.storage import store
@@ -229,7 +230,7 @@ def anonymise_case(
             "it fails verification (" + "; ".join(verification.problems) + "): evidence is never anonymised away"
         )
     _redact(engine, case, events, removed, summary, actor)
-    summary["files_left"] = _remove_files(engine.documents, documents)
+    summary["files_left"] = remove_files(engine.documents, [row.storage_key for row in documents])
     return summary
 
 
@@ -240,8 +241,7 @@ def _redact(engine, case: Case, events: list[CaseEvent], removed: dict[int, list
     state_hash = runtime.state_hash(state)
     with engine.write() as session:
         conn = session.connection()
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SET LOCAL onestop.anonymise = 'on'"))
+        declare_to_guard(conn, "anonymise")
         session.add(
             CaseRedaction(
                 case_id=case.id,
@@ -317,19 +317,6 @@ def _clear_related(conn, case_id: str) -> None:
     )
     conn.execute(update(ServiceJob.__table__).where(ServiceJob.case_id == case_id).values(params={}, last_error=None))
     conn.execute(delete(CaseDocument.__table__).where(CaseDocument.case_id == case_id))
-
-
-def _remove_files(document_store, documents: list[CaseDocument]) -> list[str]:
-    if document_store is None:
-        return [row.storage_key for row in documents]
-    left = []
-    for row in documents:
-        try:
-            document_store.delete(row.storage_key)
-        except Exception:
-            log.warning("could not remove the anonymised case's file %s", row.storage_key, exc_info=True)
-            left.append(row.storage_key)
-    return left
 
 
 def scrubbed_state(state: str, definition) -> str:

@@ -103,16 +103,18 @@ def archive_documents(store: DocumentStore | None, records: list[dict], archive_
             raise OSError(f"the copy of document {row['id']} does not read back as written; nothing was purged")
 
 
-def remove_archived_documents(store: DocumentStore | None, records: list[dict]) -> list[str]:
-    """Remove the purged cases' files from the store; returns the keys that could not be removed."""
+def remove_files(store: DocumentStore | None, keys: list[str]) -> list[str]:
+    """Remove files of cases purged or anonymised from the store; returns the keys it could not
+    remove (their records are gone: remove them by hand)."""
+    if store is None:
+        return list(keys)
     left = []
-    for record in records:
-        for row in record["related"].get(CaseDocument.__tablename__, []):
-            try:
-                store.delete(row["storage_key"])
-            except Exception:
-                log.warning("could not remove the archived document %s", row["storage_key"], exc_info=True)
-                left.append(row["storage_key"])
+    for key in keys:
+        try:
+            store.delete(key)
+        except Exception:
+            log.warning("could not remove the document %s", key, exc_info=True)
+            left.append(key)
     return left
 
 

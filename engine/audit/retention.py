@@ -34,10 +34,10 @@ from sqlalchemy import Connection, Table, delete, or_, select, text
 from sqlalchemy.orm import Session
 
 from engine.audit import replay
-from engine.audit.documents import archive_documents, archived_document_problems, remove_archived_documents
+from engine.audit.documents import archive_documents, archived_document_problems, remove_files
 from engine.errors import InvalidInput
 from engine.storage.audit_models import CaseArchive
-from engine.storage.models import Base, Case, CaseEvent
+from engine.storage.models import Base, Case, CaseDocument, CaseEvent
 
 CLOSED_STATUSES = ("completed", "cancelled")
 ARCHIVE_FORMAT = "onestop-case-archive/1"
@@ -212,7 +212,10 @@ def archive_and_purge(
     path = _write_archive(Path(folder), records, now)
     archive_documents(engine.documents, records, path)  # beside the archive, checked, before any purge
     _purge(engine, records, path, actor=actor, now=now)
-    run.files_left = remove_archived_documents(engine.documents, records)
+    run.files_left = remove_files(
+        engine.documents,
+        [row["storage_key"] for record in records for row in record["related"].get(CaseDocument.__tablename__, [])],
+    )
     run.archive_file, run.archived = str(path), [record["case"]["number"] for record in records]
     return run
 
@@ -230,12 +233,18 @@ def _write_archive(folder: Path, records: list[dict], now: datetime) -> Path:
     return path
 
 
+def declare_to_guard(conn: Connection, setting: str) -> None:
+    """Tell the append-only guard on ``case_events`` what this transaction does (PostgreSQL:
+    ``retention_purge`` or ``anonymise``); it still checks the records of it (SQLite reads only those)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"SET LOCAL onestop.{setting} = 'on'"))
+
+
 def _purge(engine, records: list[dict], path: Path, *, actor: str, now: datetime) -> None:
     case_ids = [record["case"]["id"] for record in records]
     with engine.write() as session:
         conn = session.connection()
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SET LOCAL onestop.retention_purge = 'on'"))
+        declare_to_guard(conn, "retention_purge")
         session.add_all(
             CaseArchive(
                 case_id=record["case"]["id"],
