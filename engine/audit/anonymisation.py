@@ -17,8 +17,9 @@ Per case, in one transaction (one bad case never stops the others):
 3. record the case in ``case_redactions`` (what lets the append-only guard accept the change:
    nothing but ``payload``, ``payload_salts`` and ``redacted`` of version-2 events), redact the
    events, empty the applicant, the workflow's data, the rating's comment, the notifications'
-   addresses and texts, the agency calls' parameters and the attached files, and append a
-   ``case_anonymised`` event saying which keys of how many events were removed.
+   addresses and texts, the agency calls' parameters and error messages and the attached
+   files, and append a ``case_anonymised`` event saying which keys of how many events were
+   removed.
 The files leave the document store after the commit (a file the store could not remove is
 reported; its record is gone).
 """
@@ -315,7 +316,11 @@ def _clear_related(conn, case_id: str) -> None:
     conn.execute(
         update(Notification.__table__).where(Notification.case_id == case_id).values(recipient="", subject="", body="")
     )
-    conn.execute(update(ServiceJob.__table__).where(ServiceJob.case_id == case_id).values(params={}, last_error=None))
+    jobs = ServiceJob.__table__
+    for job_id, attempts in conn.execute(select(jobs.c.id, jobs.c.attempt_log).where(jobs.c.case_id == case_id)):
+        # What was asked of the agency, and its error messages, go; when and with what outcome stay.
+        kept = [{key: value for key, value in item.items() if key != "message"} for item in attempts or []]
+        conn.execute(update(jobs).where(jobs.c.id == job_id).values(params={}, last_error=None, attempt_log=kept))
     conn.execute(delete(CaseDocument.__table__).where(CaseDocument.case_id == case_id))
 
 

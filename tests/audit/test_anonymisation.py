@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from engine import Conflict
 from engine.audit import RetentionPolicy, anchoring, anonymisation, archive_and_purge, proofs, verify_archive
-from engine.storage import Case, CaseEvent, Rating, event_hash
+from engine.storage import Case, CaseEvent, Rating, ServiceJob, event_hash
 from verifier.check import Trust, check_case
 from workflows.reports import run_report
 
@@ -79,6 +79,8 @@ def test_personal_values_go_and_every_proof_stays(engine, office, cli, tmp_path,
     assert events[-1].type == "case_anonymised" and events[-1].actor == "records-officer"
     with engine.read() as session:
         assert session.get(Rating, served).comment is None and session.get(Rating, served).score == 4
+        jobs = session.scalars(select(ServiceJob).where(ServiceJob.case_id == served)).all()
+        assert jobs and all(job.params == {} and job.status == "done" for job in jobs)  # what was asked goes
     # every earlier event keeps its hash: the chain, the day's root and its proof stay as signed
     assert [e.hash for e in events[:-1]] == [e.hash for e in history_before]
     verification = engine.verify_case(served)
