@@ -16,10 +16,10 @@ Per case, in one transaction (one bad case never stops the others):
 2. refuse a case that fails verification: evidence of tampering is never anonymised away;
 3. record the case in ``case_redactions`` (what lets the append-only guard accept the change:
    nothing but ``payload``, ``payload_salts`` and ``redacted`` of version-2 events), redact the
-   events, empty the applicant, the workflow's data, the rating's comment, the notifications'
-   addresses and texts, the agency calls' parameters and error messages and the attached
-   files, and append a ``case_anonymised`` event saying which keys of how many events were
-   removed.
+   events, empty the applicant (and the search columns made from it), the workflow's data, the
+   tasks' saved drafts, the rating's comment, the notifications' addresses and texts, the
+   agency calls' parameters and error messages and the attached files, and append a
+   ``case_anonymised`` event saying which keys of how many events were removed.
 The files leave the document store after the commit (a file the store could not remove is
 reported; its record is gone).
 """
@@ -43,7 +43,7 @@ from engine.storage import store
 from engine.storage.audit_models import CaseRedaction
 from engine.storage.eventlog import chain_events
 from engine.storage.jobs import ServiceJob
-from engine.storage.models import Case, CaseDocument, CaseEvent, DevelopmentMessage, Notification, Rating
+from engine.storage.models import Case, CaseDocument, CaseEvent, DevelopmentMessage, Notification, Rating, Task
 from engine.workflow import runtime, serialization
 from verifier.chain import value_digest
 
@@ -67,7 +67,11 @@ STRUCTURAL_KEYS = frozenset(
         "job_id",
         "name",
         "operation",
+        # which staff did the work (as the events' actor does): the workload figures count them
         "previous_assignee",
+        "assignee",
+        "officer",
+        "previous_officer",
         # which agency answered, where, how fast, with what status (not what was asked or answered)
         "agency",
         "agency_name",
@@ -275,6 +279,10 @@ def _redact(engine, case: Case, events: list[CaseEvent], removed: dict[int, list
             .where(CASES.c.id == case.id, CASES.c.version == case.version)
             .values(
                 applicant=None,
+                applicant_name=None,
+                applicant_name_key=None,
+                applicant_id_digest=None,
+                applicant_phone=None,
                 close_reason=None,
                 state=state,
                 state_hash=state_hash,
@@ -301,6 +309,7 @@ def redacted(event: CaseEvent, keys: list[str]) -> dict[str, Any]:
 
 
 def _clear_related(conn, case_id: str) -> None:
+    conn.execute(update(Task.__table__).where(Task.case_id == case_id).values(draft=None))
     conn.execute(update(Rating.__table__).where(Rating.case_id == case_id).values(comment=None))
     notifications = select(Notification.id).where(Notification.case_id == case_id)
     conn.execute(

@@ -72,6 +72,7 @@ def test_personal_values_go_and_every_proof_stays(engine, office, cli, tmp_path,
     assert done["anonymised_count"] == 2 and done["refused"] == [] and done["failed"] == []
     case, events = stored(engine, served)
     assert case.applicant is None and VALID_ID not in case.state and "王小明" not in case.state
+    assert (case.applicant_name, case.applicant_id_digest, case.applicant_phone) == (None, None, None)
     assert VALID_ID not in json.dumps([event.payload for event in events], ensure_ascii=False)
     assert events[0].payload == {
         key: events[0].payload[key] for key in ("definition_id", "procedure", "version", "channel")
