@@ -92,7 +92,12 @@ def test_personal_values_go_and_every_proof_stays(engine, office, cli, tmp_path,
     with pytest.raises(Conflict, match="anonymised"):
         engine.case_state(served, at_seq=2)
 
-    # the auditor sees the case listed as it is now, not a broken replay
+    # the auditor and the clerk see the case listed as it is now, not a broken replay
+    for user in ("auditor", "clerk"):
+        shown = call("GET", f"/api/cases/{served}", user=user)
+        assert shown.status == 200 and shown.json["applicant"] is None, shown.json
+        activity = call("GET", f"/api/cases/{served}/activity", user=user)
+        assert activity.status == 200, activity.json
     timeline = call("GET", f"/api/cases/{served}/timeline", user="auditor").json
     assert timeline["anonymised"] and timeline["divergence"] is None and len(timeline["entries"]) == len(events)
     assert "applicant" in timeline["entries"][0]["redacted"] and timeline["entries"][-1]["type"] == "case_anonymised"

@@ -48,7 +48,7 @@ def test_an_auditor_sees_and_downloads_the_proof(page, web, api_as, engine, cloc
     run = anonymisation.anonymise(engine, RetentionPolicy(default_days=0), actor="records-officer", apply=True)
     assert [item["number"] for item in run.anonymised] == [case["number"]], run.as_dict()
     page.reload()
-    wait_ready(page, "case")
+    wait_ready(page, "case-history")
     page.wait_for_selector("#proof-table")
     assert "This case was anonymised" in page.inner_text("main")
     assert "removed: applicant, data" in page.inner_text("#timeline")
