@@ -209,6 +209,12 @@ def test_birth_registration_with_missing_documents_notice_supplement_and_complet
     page.wait_for_selector("text=感謝您的評分！")
     case = api_as("GET", "/api/cases", user="clerk", query={"q": number}).json["items"][0]
     assert case["status"] == "completed"
+    # The clerk's view of the rating: one line, with its score.
+    sign_in(page, web, "counter_clerk")
+    page.goto(web.url(f"/app/#/case/{case['id']}"))
+    wait_ready(page, "case")
+    ratings = page.locator("#activity-list li", has_text="評分")
+    assert ratings.count() == 1 and "5 分（滿分 5 分）" in ratings.inner_text()
     assert api_as("GET", f"/api/cases/{case['id']}/verify", user="auditor").json["ok"] is True
 
 

@@ -234,12 +234,18 @@ function eventDetails(entry) {
   if (details.agency) parts.push(`${agencyName(details.agency)}${details.failed ? ` (${t("agency_failed")})` : ""}`);
   if (details.channel && entry.type === "case_started") parts.push(channelName(details.channel));
   for (const key of ["reason", "note", "text"]) if (details[key]) parts.push(details[key]);
+  if (entry.type === "rating_recorded" && details.score) parts.push(t("rating_given", { score: details.score }));
   if (details.due_at) parts.push(`${t("due_at")}: ${formatDate(details.due_at)}`);
   return parts.join(" · ");
 }
 
+/** A rating is recorded (with its score) and, where the case waited for it, also delivered as a
+ * message: the activity shows it once. */
+const isRatingMessage = (entry) => entry.type === "message_delivered" && entry.details.name === "rating_received";
+
 function activitySection({ activity }) {
-  return section("case-activity", t("activity"), h("ol", { class: "timeline", id: "activity-list", tabindex: "0", "aria-labelledby": "case-activity-heading" }, [...activity].reverse().map((entry) =>
+  const shown = activity.filter((entry) => !isRatingMessage(entry)).reverse();
+  return section("case-activity", t("activity"), h("ol", { class: "timeline", id: "activity-list", tabindex: "0", "aria-labelledby": "case-activity-heading" }, shown.map((entry) =>
     h("li", { "data-type": entry.type },
       h("strong", {}, eventLabel(entry)), entry.element_name ? ` · ${localName(entry.element_name)}` : "",
       entry.actor ? ` · ${t("by", { name: actorName(entry) })}` : "", h("br"),
