@@ -37,7 +37,7 @@ def tasks_list(groups: tuple[str, ...], limit: int) -> None:
                         "created_at": t.created_at,
                         "due_at": t.due_at,
                     }
-                    for t, number, procedure in page.rows
+                    for t, number, procedure, _case in page.rows
                 ],
             }
         )

@@ -73,19 +73,17 @@ class Inbox(MethodView):
         )
         with engine().read() as session:
             page = queries.list_tasks(session, task_filter)
-            rows = page.rows
             # The inbox shows each task against its case's deadline (tasks rarely have their own).
-            cases = queries.cases_by_id(session, {row[0].case_id for row in rows})
-            people = case_search.staff(session, [row[0].assignee for row in rows])
-            now = engine().clock.now()
-            items = [
-                {
-                    **task_dict(*row, people=people),
-                    "case_due_at": cases[row[0].case_id].due_at,
-                    "case_sla_state": queries.sla_state(cases[row[0].case_id], now, zone()),
-                }
-                for row in rows
-            ]
+            people = case_search.staff(session, [row.task.assignee for row in page.rows])
+        now, local = engine().clock.now(), zone()
+        items = [
+            {
+                **task_dict(row.task, row.case_number, row.procedure, people=people),
+                "case_due_at": row.case.due_at,
+                "case_sla_state": queries.sla_state(row.case, now, local),
+            }
+            for row in page.rows
+        ]
         return page_dict(page, items, args)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Sequence
+from typing import Any, NamedTuple, Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case as when
@@ -71,9 +71,33 @@ _OPEN_TASK = text("tasks." + OPEN_TASK_SQL)
 _TASK_ORDER = (Task.effective_due_at, Task.created_at, Task.id)
 
 
+class CaseClock(NamedTuple):
+    """What ``sla_state`` reads of a case."""
+
+    due_at: datetime | None
+    served_at: datetime | None
+    closed_at: datetime | None
+    overdue_at: datetime | None
+    sla_paused_at: datetime | None
+
+
+class InboxRow(NamedTuple):
+    """A task of the inbox (its row: the columns of ``tasks`` as attributes) with what the inbox
+    shows of its case."""
+
+    task: Any
+    case_number: str
+    procedure: str
+    case: CaseClock
+
+
+_CASE_CLOCK_COLUMNS = [getattr(Case, name).label(f"case_{name}") for name in CaseClock._fields]
+_INBOX_COLUMNS = (*Task.__table__.c, Case.number, Case.procedure_key, *_CASE_CLOCK_COLUMNS)
+
+
 def list_tasks(session: Session, task_filter: TaskFilter) -> Page:
-    """Inbox rows (task, case number, procedure), soonest due first: by the task's own due date,
-    else its case's (most steps have no timer of their own), tasks without either last."""
+    """Inbox rows (InboxRow), soonest due first: by the task's own due date, else its case's
+    (most steps have no timer of their own), tasks without either last."""
     conditions = [
         _OPEN_TASK if set(task_filter.statuses) == set(OPEN_TASK_STATUSES) else Task.status.in_(task_filter.statuses)
     ]
@@ -90,13 +114,16 @@ def list_tasks(session: Session, task_filter: TaskFilter) -> Page:
 
     def first_tasks(*lane_conditions) -> list:
         query = (
-            select(Task, Case.number, Case.procedure_key)
-            .join(Case, Case.id == Task.case_id)
+            select(*_INBOX_COLUMNS)
+            .join_from(Task, Case, Case.id == Task.case_id)
             .where(*conditions, *lane_conditions, *_after(_TASK_ORDER, task_filter.after, ascending=True))
             .order_by(*_TASK_ORDER)
             .limit(wanted)
         )
-        return [tuple(row) for row in session.execute(query)]
+        return [
+            InboxRow(row, row.number, row.procedure_key, CaseClock(*row[-len(CaseClock._fields) :]))
+            for row in session.connection().execute(query)
+        ]
 
     if lanes is None:
         rows = first_tasks()
@@ -104,15 +131,20 @@ def list_tasks(session: Session, task_filter: TaskFilter) -> Page:
         rows = list(heapq.merge(*(first_tasks(Task.lane == lane) for lane in lanes), key=_task_position))[:wanted]
     else:
         rows = first_tasks(Task.lane.in_(lanes))
-    lane_condition = [Task.lane.in_(lanes)] if lanes is not None else []
-    counted = select(Task.id).where(*conditions, *lane_condition)
+    # Counted lane by lane too: for "lane IN (...)" SQLite may take the index on status instead,
+    # and count every open task of the office.
+    if lanes is None or len(lanes) > MERGED_LANES:
+        lane_conditions = [[Task.lane.in_(lanes)] if lanes is not None else []]
+    else:
+        lane_conditions = [[Task.lane == lane] for lane in lanes]
+    counted = [select(Task.id).where(*conditions, *condition) for condition in lane_conditions]
     if task_filter.procedure is not None or task_filter.officer is not None:
-        counted = counted.join(Case, Case.id == Task.case_id)
-    return page_of(session, rows, counted, task_filter.offset, task_filter.limit, lambda row: _task_position(row))
+        counted = [query.join(Case, Case.id == Task.case_id) for query in counted]
+    return page_of(session, rows, counted, task_filter.offset, task_filter.limit, _task_position)
 
 
-def _task_position(row) -> tuple:
-    task = row[0]
+def _task_position(row: InboxRow) -> tuple:
+    task = row.task
     return task.effective_due_at, task.created_at, task.id
 
 
@@ -128,15 +160,20 @@ def _after(columns, after: tuple | None, *, ascending: bool) -> list:
     return [tuple_(*columns) > values if ascending else tuple_(*columns) < values]
 
 
-def page_of(session: Session, rows: list, counted, offset: int, limit: int, position) -> Page:
+def page_of(session: Session, rows: list, counted: list | None, offset: int, limit: int, position) -> Page:
     """The page from the first ``offset + limit + 1`` rows; the matches counted up to COUNT_CAP
-    (``counted``: their query), or not at all (None): then the total is what the page shows."""
+    (``counted``: the queries of their parts, which do not overlap), or not at all (None): then
+    the total is what the page shows."""
     more = len(rows) > offset + limit
     page_rows = rows[offset : offset + limit]
     after = position(page_rows[-1]) if more and page_rows else None
     if counted is None:
         return Page(page_rows, offset + len(page_rows) + more, not more, after)
-    found = session.scalar(select(func.count()).select_from(counted.limit(COUNT_CAP + 1).subquery()))
+    connection = session.connection()
+    found = sum(
+        connection.execute(select(func.count()).select_from(query.limit(COUNT_CAP + 1).subquery())).scalar_one()
+        for query in counted
+    )
     return Page(page_rows, min(found, COUNT_CAP), found <= COUNT_CAP, after)
 
 
@@ -220,7 +257,7 @@ def case_ids(session: Session, after: str | None, limit: int) -> list[str]:
     return list(session.scalars(query))
 
 
-def sla_state(case: Case, now: datetime, zone: ZoneInfo) -> str:
+def sla_state(case: Case | CaseClock, now: datetime, zone: ZoneInfo) -> str:
     """Where a case stands against its due date, as a clerk reads it at a glance. The service
     point decides: a case served on time is on time, whatever the rating after it took."""
     if case.due_at is None:

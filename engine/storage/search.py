@@ -91,7 +91,7 @@ def search_cases(session: Session, search: CaseSearch, access: CaseAccess | None
         .limit(search.offset + limit + 1)
     ).all()
     everyone = access is None or access.all_cases
-    counted = select(Case.id).where(*conditions) if everyone or search.by_key else None
+    counted = [select(Case.id).where(*conditions)] if everyone or search.by_key else None
     page = queries.page_of(session, found, counted, search.offset, limit, lambda row: (search.sort, row[0], row[1]))
     ids = [row[1] for row in page.rows]
     by_id = queries.cases_by_id(session, set(ids))

@@ -14,7 +14,7 @@ from .conftest import taipei
 
 def inbox(engine) -> list[str]:
     with engine.read() as session:
-        return [task.case_id for task, _number, _procedure in queries.list_tasks(session, queries.TaskFilter()).rows]
+        return [row.task.case_id for row in queries.list_tasks(session, queries.TaskFilter()).rows]
 
 
 def test_a_case_whose_due_date_moves_takes_its_tasks_along(timer_engine, clock):
@@ -33,5 +33,5 @@ def test_a_case_whose_due_date_moves_takes_its_tasks_along(timer_engine, clock):
     assert inbox(engine) == [second, first]
     with engine.read() as session:
         overdue = queries.list_tasks(session, queries.TaskFilter(overdue_at=taipei(2026, 3, 7))).rows
-    assert [task.case_id for task, *_ in overdue] == [second]
+    assert [row.task.case_id for row in overdue] == [second]
     assert engine.verify_case(first).ok
