@@ -285,14 +285,16 @@ class CaseEngine:
             raise Conflict(f"The file {row.file_name!r} is not served: {problem}", document_id=row.id)
         return row, content
 
-    def verify_all(self, batch_size: int = 200, workers: int | None = None) -> Iterator[replay.Verification]:
-        """Every case, in the order of their ids. Many cases are verified in ``workers`` processes
-        (default: one per core) when the engine knows how to build its workers."""
+    def verify_all(
+        self, batch_size: int = 200, workers: int | None = None, in_workers_from: int | None = None
+    ) -> Iterator[replay.Verification]:
+        """Every case, in the order of their ids. From ``in_workers_from`` cases (default:
+        verification.PARALLEL_FROM_CASES) they are verified in ``workers`` processes (default: one
+        per core), when the engine knows how to build its workers."""
         workers = workers or verification.worker_count()
+        threshold = verification.PARALLEL_FROM_CASES if in_workers_from is None else in_workers_from
         with self.read() as session:
-            many = (
-                queries.count_cases_up_to(session, verification.PARALLEL_FROM_CASES) >= verification.PARALLEL_FROM_CASES
-            )
+            many = queries.count_cases_up_to(session, threshold) >= threshold
         batches = self._case_id_batches(batch_size)
         if many and workers > 1 and self.worker_factory is not None:
             yield from verification.verify_in_workers(batches, self.worker_factory, workers)

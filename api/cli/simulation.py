@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 import time as wall
+from collections import Counter
 from dataclasses import replace
 from datetime import date, datetime, time
 from pathlib import Path
@@ -20,7 +21,7 @@ from flask.cli import with_appcontext
 
 from bootstrap import build_engine, build_outbox
 from engine import EngineError, ManualClock
-from engine.audit import SCOPE_ALL, RunSummary, count_cases, record_run
+from engine.audit import SCOPE_ALL, RunSummary, count_cases, record_run, worker_count
 from engine.storage import upgrade
 from workflows.agencies import AgencySettings
 from workflows.agencies.simulator.server import SimulatorServer
@@ -70,8 +71,20 @@ def _month(value: str) -> date:
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="the procedures to deploy (default: the configured bpmn folder)",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="processes that verify the cases by replay (default: one per core); the month itself runs in one",
+)
 def simulate_month(
-    month: str, seed: int, cases: int, clerks: int, days: int | None, csv_path: Path | None, bpmn_folder: Path | None
+    month: str,
+    seed: int,
+    cases: int,
+    clerks: int,
+    days: int | None,
+    csv_path: Path | None,
+    bpmn_folder: Path | None,
+    workers: int | None,
 ) -> None:
     """Simulate an office month: applicants, clerks, agencies with faults, the clock.
 
@@ -114,10 +127,14 @@ def simulate_month(
             )
         except (EngineError, ValueError) as error:
             raise click.ClickException(f"cannot simulate: {getattr(error, 'message', error)}") from error
+        commands = Counter()
+        engine.command_listeners.append(lambda command, _result: commands.update([type(command).__name__]))
+        began = wall.perf_counter()
         with click.progressbar(
             length=len(simulation.working_days()), label=f"simulating {month}", file=sys.stderr, show_pos=True
         ) as bar:
             result = simulation.run(on_day=bar.update)
+        simulated_seconds = wall.perf_counter() - began
         report = management_report(engine, *_report_period(result))
         click.echo(
             f"\nManagement report {report['period']['from']} to {report['period']['to']} "
@@ -130,7 +147,8 @@ def simulate_month(
         click.echo("\n" + " ".join(f"{name}={count}" for name, count in sorted(result.counts.items())))
         for problem in result.problems:
             click.echo(f"problem: {problem}", err=True)
-        failed = _verify(engine)
+        _throughput(result.counts["cases_started"], sum(commands.values()), simulated_seconds)
+        failed = _verify(engine, workers or worker_count())
     finally:
         logger.setLevel(level)
         engine.dispose()
@@ -148,15 +166,28 @@ def _report_period(result) -> tuple[date, date]:
     return first, min(last, result.last_day)
 
 
-def _verify(engine) -> int:
-    """Replay every case against its hash chain, record the run as an audit verification run
-    (``engine.integrity``), print the count; returns how many failed."""
+def _throughput(cases: int, commands: int, seconds: float) -> None:
+    """The month's pace: the cases started and the engine commands (clerks' steps, agency
+    answers, timers, messages) per second of the run."""
+    click.echo(
+        f"simulated {cases} cases and {commands} engine commands in {seconds:.1f} s: "
+        f"{cases / seconds:.1f} cases/s, {commands / seconds:.1f} commands/s"
+    )
+
+
+# The simulation verifies in worker processes from this many cases (a month has about 1,200).
+VERIFY_IN_WORKERS_FROM = 500
+
+
+def _verify(engine, workers: int) -> int:
+    """Replay every case against its hash chain (in ``workers`` processes), record the run as an
+    audit verification run (``engine.integrity``), print the count; returns how many failed."""
     with engine.read() as session:
         total = count_cases(session)
     summary = RunSummary(SCOPE_ALL, None, engine.clock.now())
-    with click.progressbar(
-        engine.verify_all(), length=total, label="verifying every case by replay", file=sys.stderr
-    ) as results:
+    began = wall.perf_counter()
+    verified = engine.verify_all(workers=workers, in_workers_from=VERIFY_IN_WORKERS_FROM)
+    with click.progressbar(verified, length=total, label="verifying every case by replay", file=sys.stderr) as results:
         for verification in results:
             summary.checked += 1
             if not verification.ok:
@@ -165,10 +196,11 @@ def _verify(engine) -> int:
     with engine.write() as session:
         run = record_run(session, summary, actor="simulation", finished_at=engine.clock.now())
         run_id = run.id
+    seconds = wall.perf_counter() - began
     failed = len(summary.failures)
     click.echo(
         f"verified by replay: {summary.checked - failed} of {summary.checked} cases"
         + (f", {failed} FAILED" if failed else "")
-        + f" (verification run {run_id})"
+        + f" (verification run {run_id}) in {seconds:.1f} s, {summary.checked / seconds:.0f} cases/s"
     )
     return failed

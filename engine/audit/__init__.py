@@ -11,6 +11,7 @@ from engine.audit.reports import Period, count_cases, month_of, quantile, share,
 from engine.audit.retention import RetentionPolicy, archive_and_purge, due_for_archive, verify_archive
 from engine.audit.signing import Signer, generate_private_pem, public_keys_document
 from engine.audit.timeline import data_changes, element_index, timeline_of
+from engine.audit.verification import worker_count
 
 __all__ = [
     "SCOPE_ALL",
@@ -45,6 +46,7 @@ __all__ = [
     "signing",
     "summary",
     "timeline_of",
+    "worker_count",
     "to_ocel",
     "to_xes",
     "verify_archive",

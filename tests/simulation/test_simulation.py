@@ -282,3 +282,22 @@ def test_a_timer_that_will_not_fire_does_not_stall_the_month(cli, tmp_path, monk
     monkeypatch.setitem(catalogue.PROCEDURES, "household_transcript", replace(transcript, channels={}))
     result = cli(*ARGS, "--days", "2", "--cases", "2000", "--seed", "4", "--clerks", "1")
     assert "did not fire" in result.output and "problems=" in result.output
+
+
+def test_verifying_in_worker_processes_gives_the_same_month(fresh_cli, tmp_path, monkeypatch):
+    """The month runs in one process; its verification in one or in two gives the same report,
+    the same counts and the same verdict, and the run reports its pace."""
+    from api.cli import simulation as command
+
+    monkeypatch.setattr(command, "VERIFY_IN_WORKERS_FROM", 1)  # a short month still uses the workers
+    alone = simulate(fresh_cli(), tmp_path / "alone", "--seed", "5", "--workers", "1")
+    pair = simulate(fresh_cli(), tmp_path / "pair", "--seed", "5", "--workers", "2")
+    assert alone[1] == pair[1] and alone[1]
+
+    def summary(output: str) -> list[str]:
+        return [line for line in output.splitlines() if "=" in line and "cases_started=" in line]
+
+    assert summary(alone[0].output) == summary(pair[0].output) != []
+    for result in (alone[0], pair[0]):
+        assert " 0 FAILED" not in result.output and "verified by replay:" in result.output
+        assert "cases/s" in result.output and "commands/s" in result.output
