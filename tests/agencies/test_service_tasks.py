@@ -66,7 +66,7 @@ def test_the_step_waits_for_the_agency_and_the_worker_records_its_answer(engine,
 
 def test_a_slow_agency_times_out_and_the_retry_gets_the_answer_counted_once(engine, transcript, agencies, clock):
     case_id = received(engine)
-    agencies.fault(mode="hang", hang_seconds=AGENCY_TIMEOUT_SECONDS + 0.5, times=1)
+    agencies.fault(mode="hang", hang_seconds=AGENCY_TIMEOUT_SECONDS + 30, times=1)
     assert engine.run_due_jobs() == {"retry": 1}
     job = job_of(engine, case_id)
     assert job.status == "pending" and job.next_attempt_at == clock.now() + timedelta(seconds=2)  # 2 ** 1
@@ -150,13 +150,19 @@ def test_an_open_breaker_fails_the_task_at_once_and_half_open_lets_a_trial_throu
 ):
     from config import Settings
     from engine import files_from_folder
+    from workflows.agencies.breaker import CircuitBreaker
 
     from ..conftest import BPMN
 
     agency_settings = AgencySettings.all_at(
-        simulator.url, timeout_seconds=0.5, breaker_failures=3, breaker_reset_seconds=0.3
+        simulator.url, timeout_seconds=AGENCY_TIMEOUT_SECONDS, breaker_failures=3, breaker_reset_seconds=30
     )
     engine = build_engine(Settings(environment="test", database_url=database_url, agencies=agency_settings), clock)
+    client = engine.components["agencies"].clients[HOUSEHOLD]
+    seconds = [0.0]  # the breaker's clock: the test says when its reset time has passed
+    client.breaker = CircuitBreaker(
+        client.breaker.name, failure_threshold=3, reset_seconds=30, clock=lambda: seconds[0]
+    )
     try:
         engine.handle(cmd.DeployDefinition(files_from_folder(BPMN / "household_transcript")))
         agencies.fault(mode="error", status=500)
@@ -170,9 +176,7 @@ def test_an_open_breaker_fails_the_task_at_once_and_half_open_lets_a_trial_throu
         assert [job_of(engine, case).attempts for case in (first, second)] == [3, 1]
 
         agencies.clear()
-        import time
-
-        time.sleep(0.35)  # half-open: the next call is the trial, it succeeds, the circuit closes
+        seconds[0] += 30  # half-open: the next call is the trial, it succeeds, the circuit closes
         third = received(engine)
         assert engine.run_due_jobs() == {"answered": 1}
         assert open_task(engine, third, "issue_transcript")

@@ -48,7 +48,7 @@ def complete(engine, case_id: str, element_id: str, data: dict, actor: str = "cl
     return changed
 
 
-def run_jobs_of(engine, case_id: str, seconds: float = 10.0) -> None:
+def run_jobs_of(engine, case_id: str, seconds: float = 60.0) -> None:
     """Run the due agency calls, and those their answers lead to (a second check after the
     first); when an embedded scheduler's worker took one first, wait for it."""
     from engine.storage import ServiceJob

@@ -104,7 +104,7 @@ def test_writers_of_two_processes_take_turns_through_the_write_queue(engine, tra
             )
             worker.start()
             assert not done.wait(0.3)  # the other process waits its turn
-        worker.join(10)
+        worker.join(60)
         assert done.is_set()
     finally:
         other_process.dispose()

@@ -36,7 +36,7 @@ def change_meanwhile(engine, command_between, times: int | None = None) -> list[
         errors: list[BaseException] = []
         other = threading.Thread(target=lambda: _run(engine, command_between(), errors))
         other.start()
-        other.join(10)
+        other.join(60)  # blocked behind the computing command, it would never finish
         assert not other.is_alive(), "the other command waited for the computing one"
         assert not errors, errors
 
@@ -122,13 +122,13 @@ def test_a_writer_outside_the_queue_is_waited_for(sqlite_engine, transcript):
         with engine.db.connect() as conn:  # BEGIN IMMEDIATE: SQLite's write lock
             with conn.begin():
                 holding.set()
-                release.wait(30)
+                release.wait(60)
 
     holder = threading.Thread(target=hold_the_lock)
 
     def in_between(_case) -> None:
         holder.start()
-        assert holding.wait(10)
+        assert holding.wait(60)
 
     engine.handlers.before_events_written = in_between
     # The lock is let go when the command, refused it on its snapshot, begins anew and waits.
@@ -136,7 +136,7 @@ def test_a_writer_outside_the_queue_is_waited_for(sqlite_engine, transcript):
         engine, on=lambda sql: release.set() if sql == "BEGIN IMMEDIATE" and holding.is_set() else None
     )
     engine.handle(cmd.CompleteTask(task.id, "clerk-1", RECEIVE))
-    holder.join(10)
+    holder.join(60)
 
     assert "BEGIN IMMEDIATE" in statements and any("SELECT cases.version" in s for s in statements)
     assert [event.type for event in events(engine, started.case_id)].count("task_completed") == 1
