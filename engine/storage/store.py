@@ -271,10 +271,16 @@ def sla_pauses(conn: Connection, case_id: str) -> list[tuple[datetime, datetime]
 def next_case_number(conn: Connection, year: int) -> int:
     # UPDATE first: it takes the row lock on PostgreSQL, so concurrent starts queue here.
     number = _BUMP_COUNTER.scalar(conn, {"match_year": year})
-    if number is None:
-        conn.execute(_INSERT_COUNTER, {"year": year, "last_number": 1})
-        number = 1
-    return number
+    if number is not None:
+        return number
+    # The year's first case. Two starts can both find no counter (PostgreSQL; SQLite's writers
+    # take turns): the second one's INSERT fails, and it counts on the row the first one made.
+    try:
+        with conn.begin_nested():
+            conn.execute(_INSERT_COUNTER, {"year": year, "last_number": 1})
+        return 1
+    except IntegrityError:
+        return _BUMP_COUNTER.scalar(conn, {"match_year": year})
 
 
 def latest_definition_id(conn: Connection, process_key: str) -> int | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -129,3 +130,56 @@ def test_a_writer_that_waits_too_long_gives_up_with_an_error(engine, transcript,
     finally:
         other_process.dispose()
     assert len(events(engine, started.case_id)) == 1  # nothing was written
+
+
+def _wait_until_a_session_waits_for_a_lock(db) -> bool:
+    """PostgreSQL: True once a session of this database waits for a lock. Each look is its own
+    transaction (pg_stat_activity keeps one snapshot per transaction)."""
+    from sqlalchemy import text
+
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    for _ in range(6000):
+        with db.connect() as conn:
+            if conn.execute(waiting).scalar():
+                return True
+        threading.Event().wait(0.01)
+    return False
+
+
+def test_the_first_two_cases_of_a_year_started_at_once_get_numbers_one_and_two(engine, transcript, settings, clock):
+    """Two starts find no counter for the year; the second one's row waits for the first one's,
+    then counts on it (PostgreSQL: SQLite's writers take turns and never meet here)."""
+    if engine.db.dialect.name != "postgresql":
+        pytest.skip("SQLite's writers take turns")
+    from bootstrap import build_engine
+
+    other_process = build_engine(settings, clock)
+    paused, go_on = threading.Event(), threading.Event()
+    engine.handlers.before_events_written = lambda _case: (paused.set(), go_on.wait(60))
+    started, failed = {}, []
+
+    def begin(name, case_engine) -> None:
+        try:
+            started[name] = case_engine.handle(cmd.StartCase("household_transcript", {}, actor=name)).number
+        except Exception as error:  # reported by the assertion below, with its type
+            failed.append(f"{name}: {type(error).__name__}: {error}")
+
+    first = threading.Thread(target=begin, args=("first", engine))
+    second = threading.Thread(target=begin, args=("second", other_process))
+    try:
+        first.start()
+        assert paused.wait(60)  # the first start holds the year's new counter row, uncommitted
+        second.start()
+        assert _wait_until_a_session_waits_for_a_lock(engine.db)  # the second waits for that row
+        go_on.set()
+        first.join(60)
+        second.join(60)
+    finally:
+        go_on.set()
+        engine.handlers.before_events_written = None
+        other_process.dispose()
+    assert failed == []
+    year = clock.now().astimezone(ZoneInfo(settings.timezone)).year
+    assert sorted(started.values()) == [f"{year}-000001", f"{year}-000002"]
