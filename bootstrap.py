@@ -11,33 +11,51 @@ Celery worker (``workers.celery_app``), the office simulation, the benchmarks an
 
 from __future__ import annotations
 
+import atexit
 import importlib
-import time
+import logging
+import resource
+import sys
+import threading
 from datetime import timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 import workflows
 from config import Settings
 from config.audit import AuditSettings, load_audit_settings
 from engine import CaseEngine, Clock, DocumentRules, ProcedureCatalogue
 from engine.audit import Signer, anchoring
-from engine.background import DevelopmentAdapter, EmbeddedScheduler, Outbox, PeriodicJob, SmsAdapter, SmtpAdapter
-from engine.storage import Case, DocumentStore, FolderDocumentStore, S3DocumentStore
+from engine.background import (
+    DevelopmentAdapter,
+    EmbeddedScheduler,
+    HeartbeatWriter,
+    Outbox,
+    PeriodicJob,
+    SmsAdapter,
+    SmtpAdapter,
+    processes,
+    scheduler_health,
+    workers_health,
+)
+from engine.storage import Case, DocumentStore, FolderDocumentStore, S3DocumentStore, incidents
 
-# Celery beat writes the time of its last pass here; every process's health check reads it.
-HEARTBEAT_KEY = "onestop:scheduler:heartbeat"
 # A timer still unfired this long after its due time means nobody is firing timers.
 LAG_ALARM = timedelta(seconds=60)
 
 
 def build_engine(
-    settings: Settings, clock: Clock | None = None, *, catalogue: ProcedureCatalogue | None = None
+    settings: Settings,
+    clock: Clock | None = None,
+    *,
+    catalogue: ProcedureCatalogue | None = None,
+    role: str = "server",
 ) -> CaseEngine:
     """The case engine with the household-registration pack plugged in. ``catalogue`` replaces
-    the pack's standard times (a benchmark that seeds cases due far away)."""
+    the pack's standard times (a benchmark that seeds cases due far away); ``role`` is what this
+    process is called in the shared health record (a Celery worker names its queues)."""
     calendar = workflows.OfficeCalendar()
     agencies = workflows.AgencyConnectors(settings.agencies)
     functions, operators = workflows.build_registries(calendar, agencies)
@@ -58,10 +76,17 @@ def build_engine(
         groups=settings.groups if settings.groups is not None else workflows.OFFICE_GROUPS,
         default_group=settings.default_group,
         queue_services=workflows.queue_services(),
+        step_limit=settings.step_limit or None,
+        mask_text=workflows.mask_national_ids_in_text,
     )
     engine.worker_factory = partial(build_engine, settings)  # verification's worker processes
-    engine.health_checks["agency_gateway"] = agencies.health
     engine.components["agencies"] = agencies
+    # This process's view of the agencies goes into its heartbeat; health merges every process's.
+    engine.heartbeat_details["agencies"] = lambda: agencies.health()["agencies"]
+    engine.components["heartbeat"] = HeartbeatWriter(engine, role)
+    engine.health_checks["database"] = database_check(engine)
+    engine.health_checks["agency_gateway"] = shared_agency_check(engine)
+    engine.health_checks["incidents"] = incidents_check(engine)
     calendar.bind(engine.db)  # the views and the CLI reach it as engine.catalogue.calendar
     return engine
 
@@ -113,12 +138,20 @@ def start_background(
     - ``celery``: Celery beat and workers do it (``workers/celery_app.py``); this process only
       reports their health and that of the broker;
     - ``off``: nobody here (tests, or a read-only replica).
+
+    The checks read the shared record (engine.storage.heartbeats), so every process reports the
+    whole deployment; long-running processes write their heartbeat into it.
     """
     mode = settings.scheduler_mode
     checks = engine.health_checks
+    heartbeat: HeartbeatWriter = engine.components["heartbeat"]
     if mode == "celery":
-        checks["scheduler"] = celery_scheduler_check(engine, settings.broker_url)
+        checks["scheduler"] = shared_scheduler_check(engine, "celery", CELERY_STALE_SECONDS)
+        checks["workers"] = lambda: workers_health(engine, CELERY_WORKERS)
         checks["broker"] = redis_check(settings.broker_url)
+        if not short_lived:
+            heartbeat.start()
+            atexit.register(heartbeat.stop)
         return None
     checks["broker"] = lambda: {"status": "not_configured", "mode": mode}
     if mode != "embedded" or short_lived:
@@ -132,16 +165,82 @@ def start_background(
         poll_seconds=settings.scheduler_poll_seconds,
         lock_path=settings.scheduler_lock_path,
         periodic=[anchor] if anchor else [],
+        heartbeat=heartbeat,
     ).start()
+    stale_after = max(10.0, 10 * settings.scheduler_poll_seconds)
+    checks["scheduler"] = shared_scheduler_check(engine, "embedded", stale_after)
+    checks["workers"] = lambda: workers_health(engine, {"server": "serves the API and runs the embedded scheduler"})
+    return scheduler
 
-    def scheduler_health() -> dict:
-        health = scheduler.health()
-        if health["status"] == "ok" and health.get("role") == "leader" and timers_lagging(engine):
+
+# Celery mode: the worker roles that must be alive (workers/celery_app.py names them by queue).
+CELERY_WORKERS = {
+    "celery-worker:timers": "fires due timers",
+    "celery-worker:default": "calls the agencies and delivers the outbox",
+}
+CELERY_STALE_SECONDS = 30.0
+
+
+def shared_scheduler_check(engine: CaseEngine, mode: str, stale_after: float):
+    def check() -> dict:
+        health = scheduler_health(engine, mode, stale_after)
+        if health["status"] == "ok" and timers_lagging(engine):
             health = {**health, "status": "down", "lagging": True}
         return health
 
-    checks["scheduler"] = scheduler_health
-    return scheduler
+    return check
+
+
+def database_check(engine: CaseEngine):
+    """Reads work, and writes work as far as this process has seen (its heartbeat is a write)."""
+
+    def check() -> dict:
+        try:
+            with engine.read() as session:
+                session.execute(text("SELECT 1"))
+        except Exception as error:  # a health check reports failures, it does not raise them
+            return {"status": "down", "error": type(error).__name__}
+        return engine.storage_health.describe()
+
+    return check
+
+
+def incidents_check(engine: CaseEngine):
+    """Open incidents, by procedure and kind. They are a supervisor's work, not an outage: the
+    status stays ok (a load balancer must not take the server out for them)."""
+
+    def check() -> dict:
+        with engine.read() as session:
+            counts = incidents.open_counts(session.connection())
+        by_procedure: dict[str, dict[str, int]] = {}
+        for procedure, kind, count in counts:
+            by_procedure.setdefault(procedure, {})[kind] = count
+        return {"status": "ok", "open": sum(count for _p, _k, count in counts), "by_procedure": by_procedure}
+
+    return check
+
+
+def shared_agency_check(engine: CaseEngine):
+    """Each agency as the live processes see it: its circuit open in any of them, or its gateway
+    unreachable from any, is down."""
+
+    def check() -> dict:
+        merged: dict[str, dict] = {}
+        for row in processes(engine):
+            for agency, seen in (row.details.get("agencies") or {}).items():
+                entry = merged.setdefault(
+                    agency, {"state": "closed", "reachable": True, "base_url": seen.get("base_url"), "open_in": []}
+                )
+                if seen.get("state") == "open":
+                    entry["state"] = "open"
+                    entry["open_in"].append(row.holder)
+                elif seen.get("state") == "half_open" and entry["state"] == "closed":
+                    entry["state"] = "half_open"
+                entry["reachable"] = entry["reachable"] and seen.get("reachable", True)
+        healthy = all(entry["reachable"] and entry["state"] != "open" for entry in merged.values())
+        return {"status": "ok" if healthy else "down", "agencies": merged}
+
+    return check
 
 
 def audit_signer(audit: AuditSettings | None = None) -> Signer | None:
@@ -199,18 +298,64 @@ def redis_check(url: str):
     return check
 
 
-def celery_scheduler_check(engine: CaseEngine, url: str):
-    def check() -> dict:
-        import redis
+def cap_memory(settings: Settings) -> None:
+    """Cap this process's address space (``settings.memory_limit_mb``; 0: no cap): a script that
+    gets past the sandbox's size guards with a huge allocation fails with MemoryError (its case
+    gets an incident) instead of pushing the machine into swap or the OOM killer. Called in each
+    server worker (config/gunicorn.conf.py) and Celery worker process (workers/celery_app.py)."""
+    if settings.memory_limit_mb <= 0:
+        return
+    limit = settings.memory_limit_mb * 1024 * 1024
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
-        client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
-        try:
-            beat = client.get(HEARTBEAT_KEY)
-        finally:
-            client.close()
-        age = time.time() - float(beat) if beat else None
-        lagging = timers_lagging(engine)
-        healthy = age is not None and age < 30 and not lagging
-        return {"status": "ok" if healthy else "down", "mode": "celery", "seconds_since_pass": age, "lagging": lagging}
 
-    return check
+class MaskedRecords(logging.Filter):
+    """Masks national ID numbers in a log record's message, traceback and stack before any
+    handler formats it: the same masking as the API's JSON log, for every other way a process
+    writes logs (Celery's worker log, gunicorn's error log, a thread's uncaught exception)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = workflows.mask_national_ids_in_text(record.getMessage()), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = workflows.mask_national_ids_in_text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = workflows.mask_national_ids_in_text(record.stack_info)
+        return True
+
+
+def mask_logs(logger: logging.Logger | None = None) -> None:
+    """Put MaskedRecords on every handler of ``logger`` (and of the root logger)."""
+    for each in {logger or logging.getLogger(), logging.getLogger()}:
+        for handler in each.handlers:
+            if not any(isinstance(existing, MaskedRecords) for existing in handler.filters):
+                handler.addFilter(MaskedRecords())
+
+
+def mask_crash_paths() -> None:
+    """Uncaught exceptions (in any thread, or the process's last one) are logged, masked,
+    instead of printed raw to stderr; the handlers of the usual loggers mask too."""
+    crash = logging.getLogger("onestop.crash")
+
+    def thread_hook(args: threading.ExceptHookArgs) -> None:
+        if args.exc_type is SystemExit:
+            return
+        name = args.thread.name if args.thread is not None else "?"
+        crash.error(
+            "uncaught exception in thread %s", name, exc_info=(args.exc_type, args.exc_value, args.exc_traceback)
+        )
+
+    def process_hook(exc_type, value, traceback) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, value, traceback)
+            return
+        crash.critical("uncaught exception", exc_info=(exc_type, value, traceback))
+
+    threading.excepthook = thread_hook
+    sys.excepthook = process_hook
+    for name in ("", "gunicorn.error", "celery", "onestop"):
+        mask_logs(logging.getLogger(name))

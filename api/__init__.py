@@ -91,7 +91,19 @@ def create_app(settings: Settings | None = None, *, engine: CaseEngine | None = 
 
     for blueprint in (auth.blp, definitions.blp, cases.blp, tasks.blp, public.blp, operations.blp, calendar.blp):
         api.register_blueprint(blueprint)
-    from .views import audit, casework, designer, documents, followups, online, queue, reports, surveys, vocabulary
+    from .views import (
+        audit,
+        casework,
+        designer,
+        documents,
+        followups,
+        incidents,
+        online,
+        queue,
+        reports,
+        surveys,
+        vocabulary,
+    )
 
     blueprints = (
         audit.blp,
@@ -104,6 +116,7 @@ def create_app(settings: Settings | None = None, *, engine: CaseEngine | None = 
         followups.blp,
         queue.blp,
         surveys.blp,
+        incidents.blp,
     )
     for blueprint in blueprints:
         api.register_blueprint(blueprint)

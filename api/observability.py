@@ -21,7 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram,
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
-from engine.storage import Case, Task
+from engine.storage import Case, Task, incidents
 from workflows.identifiers import mask_national_ids_in_text
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -72,12 +72,21 @@ class CaseMetricsCollector:
                 )
                 or 0
             )
+            open_incidents = incidents.open_counts(session.connection())
         cases = GaugeMetricFamily("onestop_cases", "Cases by status", labels=["status"])
         for status in ("running", "completed", "cancelled"):
             cases.add_metric([status], by_status.get(status, 0))
         yield cases
         yield GaugeMetricFamily("onestop_open_tasks", "Tasks waiting in inboxes", value=open_tasks)
         yield GaugeMetricFamily("onestop_overdue_cases", "Running cases past their due date", value=overdue)
+        held = GaugeMetricFamily(
+            "onestop_open_incidents",
+            "Cases held by an open incident, by procedure and kind",
+            labels=["procedure", "kind"],
+        )
+        for procedure, kind, count in open_incidents:
+            held.add_metric([procedure, kind], count)
+        yield held
 
 
 def install(app: Flask, engine) -> None:

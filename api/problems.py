@@ -9,11 +9,12 @@ from __future__ import annotations
 import http
 import logging
 
-from flask import Response, json, request
+from flask import Response, current_app, json, request
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from engine import EngineError
+from engine.storage import storage_unavailable
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://onestop.example/problems/"
@@ -116,9 +117,25 @@ def _field_errors(messages) -> list[dict] | None:
 
 
 def unexpected(error: Exception) -> Response:
-    """Last resort: logged with its traceback, answered without internals."""
+    """Last resort: logged with its traceback, answered without internals. A database that
+    cannot be used now (full disk, read-only, unreachable) is no bug: 503 with Retry-After."""
+    if storage_unavailable(error):
+        return storage_failure(error)
     log.exception("unhandled error", extra={"path": request.path})
     return problem(500, "internal-error", "The server could not complete the request; it has been logged.")
+
+
+def storage_failure(error: Exception) -> Response:
+    health = current_app.extensions["onestop_engine"].storage_health
+    health.failed(error)  # reads fail here too; commands have reported theirs already
+    log.warning("the database cannot be used now: %s", health.last_error, extra={"path": request.path, "status": 503})
+    return problem(
+        503,
+        "storage-unavailable",
+        "The office's database cannot store or read data right now (its disk may be full or it "
+        "may be unreachable). Nothing of this request was saved; try again later.",
+        headers={"Retry-After": str(health.retry_after())},
+    )
 
 
 def unstorable_value(error: DataError) -> Response:

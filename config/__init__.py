@@ -30,6 +30,12 @@ class Settings:
     database_url: str = "sqlite:///instance/onestop.db"
     # Scripts in BPMN are stopped after this long (a runaway loop must not hang a worker).
     script_timeout_seconds: float = 1.0
+    # Automatic steps (scripts, gateways, events) one command may run before it is stopped as a
+    # loop without a wait state, with an incident (engine.workflow.failures).
+    step_limit: int = 500
+    # Address space a server or Celery worker process may use, in MB (0: no cap): the backstop
+    # behind the sandbox's size guards, so one script cannot take the machine's memory.
+    memory_limit_mb: int = 4096
     # Case numbers and working days follow the office's local time.
     timezone: str = "Asia/Taipei"
     bpmn_folder: str = "bpmn"
@@ -100,6 +106,8 @@ def load_settings(environ: dict | None = None) -> Settings:
         environment=environment,
         database_url=env.get("ONESTOP_DATABASE_URL", default_db),
         script_timeout_seconds=float(env.get("ONESTOP_SCRIPT_TIMEOUT", Settings.script_timeout_seconds)),
+        step_limit=int(env.get("ONESTOP_STEP_LIMIT", Settings.step_limit)),
+        memory_limit_mb=int(env.get("ONESTOP_MEMORY_LIMIT_MB", Settings.memory_limit_mb)),
         timezone=env.get("ONESTOP_TIMEZONE", Settings.timezone),
         bpmn_folder=env.get("ONESTOP_BPMN_FOLDER", Settings.bpmn_folder),
         host=env.get("ONESTOP_HOST", Settings.host),

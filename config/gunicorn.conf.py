@@ -23,3 +23,13 @@ def child_exit(server, worker):
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+def post_fork(server, worker):
+    # Each worker: its memory capped (the backstop behind the script sandbox's size guards) and
+    # every crash path logged through the masking of national ID numbers.
+    import bootstrap
+    from config import load_settings
+
+    bootstrap.cap_memory(load_settings())
+    bootstrap.mask_crash_paths()

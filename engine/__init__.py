@@ -37,6 +37,7 @@ from engine.errors import (
     ProcedureFailed,
     TooLarge,
     TooManyRequests,
+    real_interrupt,
 )
 from engine.events import DOCUMENTS_MESSAGE, MISSING_DOCUMENTS, RATING_MESSAGE, PendingEvent
 from engine.registries import (
@@ -102,5 +103,6 @@ __all__ = [
     "events",
     "execution_context",
     "files_from_folder",
+    "real_interrupt",
     "results",
 ]

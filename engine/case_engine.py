@@ -21,6 +21,7 @@ from engine.access import CaseAccess
 from engine.accounts import worker_groups
 from engine.audit import replay, verification
 from engine.audit.documents import attached, read_checked
+from engine.background.backoff import StorageHealth
 from engine.background.service_runner import ServiceJobRunner
 from engine.cases import moving
 from engine.cases.documents import DocumentRules
@@ -41,7 +42,7 @@ from engine.registries import (
     ServiceOperators,
 )
 from engine.storage import queries
-from engine.storage.db import create_db_engine, create_session_factory
+from engine.storage.db import create_db_engine, create_session_factory, storage_unavailable
 from engine.storage.documents import DocumentStore
 from engine.storage.models import Case, CaseDocument
 from engine.workflow.describe import describe_state
@@ -79,6 +80,8 @@ class CaseEngine:
         groups: Iterable[str] | None = None,
         default_group: str | None = None,
         queue_services: QueueServices | None = None,
+        step_limit: int | None = 500,
+        mask_text: Callable[[str], str] | None = None,
     ) -> None:
         """``groups``: the office's groups (BPMN lanes) a deploy checks lanes against, besides those
         its users work (None: lanes are not checked); ``default_group``: the group that works tasks
@@ -99,6 +102,9 @@ class CaseEngine:
         # name -> callable returning {"status": "ok" | "down" | "not_configured", ...}; components
         # such as the scheduler or the agency gateway register theirs.
         self.health_checks: dict[str, Callable[[], dict]] = {}
+        # name -> callable returning what this process adds to its heartbeat in the shared record
+        # (engine.background.heartbeat), e.g. the domain's agency circuits.
+        self.heartbeat_details: dict[str, Callable[[], dict]] = {}
         # Parts of a domain pack the host wires in (e.g. "agencies": the agency connectors), for
         # the host's own use; the engine never looks inside.
         self.components: dict[str, Any] = {}
@@ -111,7 +117,12 @@ class CaseEngine:
         self.document_rules = document_rules or DocumentRules()
         if documents is not None:
             self.health_checks["document_store"] = documents.health
+        # Automatic steps one run of the engine may take (a loop without a wait state stops there).
+        self.step_limit = step_limit
         self.db = create_db_engine(database_url)
+        # What this process saw of the database lately (a full disk...): the API answers 503 and
+        # the background backs off while it fails; the health check reports it.
+        self.storage_health = StorageHealth()
         self._sessions = create_session_factory(self.db)
         self._read_sessions = create_session_factory(self.db, read_only=True)
         self.default_group = default_group or None
@@ -145,6 +156,7 @@ class CaseEngine:
             documents=documents,
             document_rules=self.document_rules,
             case_index=self.case_index,
+            mask_text=mask_text,
         )
         self._dispatch: dict[type, Callable[[Any], Any]] = {
             cmd.DeployDefinition: self.handlers.deploy,
@@ -166,6 +178,8 @@ class CaseEngine:
             cmd.RecordServiceOutcome: self.handlers.record_service_outcome,
             cmd.MoveCase: self.handlers.move_case,
             cmd.MoveCases: self.handlers.move_cases,
+            cmd.RetryIncident: self.handlers.retry_incident,
+            cmd.CancelIncident: self.handlers.cancel_incident,
         }
         # The counter queue (號碼牌): tickets, calls, service and waiting times.
         self.queue = CounterQueue(self.db, self.clock, queue_services or QueueServices(), ZoneInfo(local_timezone))
@@ -173,23 +187,36 @@ class CaseEngine:
         # or directly with ``run_due_jobs``.
         self.service_jobs = ServiceJobRunner(self, lease=timedelta(seconds=service_job_lease_seconds))
 
-    def script_engine(self, service_gateway, timeout_seconds: float | None = None) -> SandboxedScriptEngine:
+    def script_engine(
+        self, service_gateway, timeout_seconds: float | None = None, step_limit: int | None = None
+    ) -> SandboxedScriptEngine:
         return SandboxedScriptEngine(
             self.script_functions,
             timeout_seconds=timeout_seconds or self.script_timeout_seconds,
             service_gateway=service_gateway,
             asynchronous=self.operators.is_asynchronous,
+            step_limit=step_limit or self.step_limit,
         )
 
     def replay_script_engine(self, service_gateway) -> SandboxedScriptEngine:
-        """For replay: every script already finished within the limit when its command ran, so a
-        busy machine must not make replay fail where the live command passed. A generous limit
-        still stops a script that a tampered history sends into a loop."""
-        return self.script_engine(service_gateway, self.script_timeout_seconds * REPLAY_TIMEOUT_FACTOR)
+        """For replay: every script already finished within the limits when its command ran, so a
+        busy machine (or a limit lowered since) must not make replay fail where the live command
+        passed. Generous limits still stop a script that a tampered history sends into a loop."""
+        return self.script_engine(
+            service_gateway,
+            self.script_timeout_seconds * REPLAY_TIMEOUT_FACTOR,
+            self.step_limit * REPLAY_TIMEOUT_FACTOR if self.step_limit else None,
+        )
 
     # ------------------------------------------------------------------ commands
     def handle(self, command: Any) -> Any:
-        result = self._dispatch[type(command)](command)
+        try:
+            result = self._dispatch[type(command)](command)
+        except BaseException as error:
+            if storage_unavailable(error):
+                self.storage_health.failed(error)
+            raise
+        self.storage_health.succeeded()
         for listener in self.command_listeners:
             try:
                 listener(command, result)

@@ -212,3 +212,25 @@ class MoveCases:
     reason: str
     actor: str | None = None
     case_ids: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class RetryIncident:
+    """Do the work an incident holds again (fire the case's due timers, record the agency's
+    answer), after a fix of the diagram, a move to a new version, or with ``data``: variables set
+    in the case's open steps first (recorded with ``reason``, required then). If it fails again,
+    the incident stays open with one more attempt and the command fails (ProcedureFailed)."""
+
+    incident_id: int
+    actor: str
+    reason: str | None = None
+    data: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class CancelIncident:
+    """Give up the case held by an incident: the case is cancelled and the incident resolved."""
+
+    incident_id: int
+    actor: str
+    reason: str

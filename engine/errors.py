@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 
@@ -63,3 +64,10 @@ class TooManyRequests(EngineError):
     """Asked too often; ``details['retry_after']`` says in how many seconds to try again."""
 
     kind = "too-many-requests"
+
+
+def real_interrupt(error: BaseException) -> bool:
+    """A Ctrl-C or an exit request for the process: it arrives in the main thread. (A script's
+    own KeyboardInterrupt or SystemExit is its task's failure, wrapped by the sandbox long
+    before it could get anywhere; the engine's commands run in request and worker threads.)"""
+    return isinstance(error, (KeyboardInterrupt, SystemExit)) and threading.current_thread() is threading.main_thread()

@@ -42,6 +42,15 @@ SERVICE_DELIVERED = "service_delivered"
 # state on the version it was on, moves it, and goes on with the new version's specs.
 CASE_MIGRATED = "case_migrated"
 
+# A supervisor changed variables of a case held by an incident, with a reason, before retrying
+# it (engine.cases.incidents): set in the data of the case's open steps, as replay does again.
+VARIABLES_CHANGED = "variables_changed"
+
+# Incidents (engine.storage.incidents): the case's automatic work failed and is held, and later
+# the incident was resolved (retried, or the case closed). They leave the workflow as it was.
+INCIDENT_RAISED = "incident_raised"
+INCIDENT_RESOLVED = "incident_resolved"
+
 # Effects that change only projections.
 TASK_CLAIMED = "task_claimed"
 TASK_UNCLAIMED = "task_unclaimed"

@@ -13,7 +13,7 @@ from engine import FormFormats, ScriptFunctions, ServiceOperators
 from .agencies import AgencyConnectors
 from .case_index import HouseholdCaseIndex
 from .catalogue import HouseholdCatalogue
-from .identifiers import mask_national_id, valid_national_id
+from .identifiers import mask_national_id, mask_national_ids_in_text, valid_national_id
 from .notifications import HouseholdNotifications
 from .office_calendar import OfficeCalendar
 from .queue_services import queue_services
@@ -36,6 +36,7 @@ __all__ = [
     "build_registries",
     "form_formats",
     "mask_national_id",
+    "mask_national_ids_in_text",
     "queue_services",
     "register",
     "valid_national_id",

@@ -112,7 +112,7 @@ def definitions_dry_run(key: str, version: int, sample_file, max_steps: int) -> 
             if definition.draft:
                 raise InvalidInput(f"Version {version} of {key} is a draft: it cannot run.")
             parsed = engine.deployments.get(session, definition.id)
-        scripts = synchronous_script_engine(engine.script_functions, engine.script_timeout_seconds)
+        scripts = synchronous_script_engine(engine.script_functions, engine.script_timeout_seconds, engine.step_limit)
         due_at = engine.catalogue.due_at(parsed.process_key, wall_clock_now())
         result = dry_run(
             parsed,

@@ -397,7 +397,9 @@ class DefinitionDryRun(MethodView):
                     errors=[{"field": "version", "message": "is a draft"}],
                 )
             parsed = engine().deployments.get(session, definition.id)
-        scripts = synchronous_script_engine(engine().script_functions, engine().script_timeout_seconds)
+        scripts = synchronous_script_engine(
+            engine().script_functions, engine().script_timeout_seconds, engine().step_limit
+        )
         due_at = engine().catalogue.due_at(parsed.process_key, wall_clock_now())
         return dry_run(
             parsed,

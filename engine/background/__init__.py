@@ -3,11 +3,21 @@ agency calls (``service_runner``), delivering queued notices (``outbox``) and pe
 such as the daily anchor. Each runs embedded in the server process or as Celery tasks, through
 the same engine commands."""
 
+from engine.background.backoff import Backoff, StorageHealth, delay_after
+from engine.background.heartbeat import HeartbeatWriter, beat_scheduler, processes, scheduler_health, workers_health
 from engine.background.outbox import DevelopmentAdapter, Outbox, SmsAdapter, SmtpAdapter
 from engine.background.scheduler import EmbeddedScheduler, PeriodicJob, TimerRunner, due_case_ids, next_due_at
 from engine.background.service_runner import ServiceJobRunner
 
 __all__ = [
+    "Backoff",
+    "HeartbeatWriter",
+    "StorageHealth",
+    "beat_scheduler",
+    "delay_after",
+    "processes",
+    "scheduler_health",
+    "workers_health",
     "DevelopmentAdapter",
     "EmbeddedScheduler",
     "Outbox",

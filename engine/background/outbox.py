@@ -24,8 +24,10 @@ from typing import Callable, Protocol
 
 from sqlalchemy import Engine, and_, case, insert, or_, select, update
 
+from engine.background.backoff import Backoff
 from engine.clock import Clock
-from engine.storage.db import read_only
+from engine.errors import real_interrupt
+from engine.storage.db import read_only, storage_unavailable
 from engine.storage.models import DevelopmentMessage, Notification
 
 log = logging.getLogger("onestop.outbox")
@@ -132,6 +134,7 @@ class Outbox:
     ) -> None:
         self.db, self.clock, self.adapters = db, clock, adapters
         self.max_attempts, self.lease, self.first_retry = max_attempts, lease, first_retry
+        self.backoff = Backoff(first=5.0, maximum=600.0)  # messages whose handling failed (not their sending)
 
     def due_ids(self, now: datetime, limit: int) -> list[int]:
         # Pending rows whose time has come, and rows whose sender's lease ran out.
@@ -145,11 +148,28 @@ class Outbox:
             return list(conn.execute(query).scalars())
 
     def deliver_due(self, limit: int = 50) -> dict[str, int]:
+        """Deliver what is due, one message after the other; one that cannot be handled is
+        logged and waits (``error``), and the others go on. A database that cannot be used now
+        is raised: the caller backs off."""
         counts = {"sent": 0, "retry": 0, "failed": 0}
-        for notification_id in self.due_ids(self.clock.now(), limit):
-            outcome = self.deliver(notification_id)
-            if outcome in counts:
-                counts[outcome] += 1
+        due = [
+            key for key in self.due_ids(self.clock.now(), limit + len(self.backoff)) if not self.backoff.waiting(key)
+        ]
+        for notification_id in due[:limit]:
+            try:
+                outcome = self.deliver(notification_id)
+            except BaseException as error:  # noqa: BLE001 - sorted below, never swallowed silently
+                if storage_unavailable(error) or real_interrupt(error):
+                    raise
+                delay = self.backoff.failed(notification_id)
+                log.error(
+                    "notification %s could not be handled; next try in %.0f s", notification_id, delay, exc_info=error
+                )
+                outcome = "error"
+            else:
+                self.backoff.succeeded(notification_id)
+            counts[outcome] = counts.get(outcome, 0) + 1
+        counts.pop("skipped", None)
         return counts
 
     def deliver(self, notification_id: int) -> str:
@@ -174,7 +194,9 @@ class Outbox:
             if adapter is None:
                 raise LookupError(f"no delivery adapter for channel '{row.channel}'")
             adapter.send(message)
-        except Exception as error:  # any adapter failure: keep the message and try again later
+        except BaseException as error:  # noqa: BLE001 - any adapter failure: keep the message, try later
+            if real_interrupt(error):
+                raise
             return self._failed(row, error)
         with self.db.begin() as conn:
             conn.execute(

@@ -36,9 +36,11 @@ from typing import Any, Callable
 from sqlalchemy import Connection, bindparam, func, select
 
 from engine import commands as cmd
-from engine.errors import Conflict, EngineError, NotFound
+from engine.background.backoff import Backoff
+from engine.background.heartbeat import beat_scheduler
+from engine.errors import Conflict, EngineError, NotFound, real_interrupt
 from engine.storage import jobs
-from engine.storage.db import read_only
+from engine.storage.db import read_only, storage_unavailable
 from engine.storage.models import Case
 
 log = logging.getLogger("onestop.scheduler")
@@ -68,23 +70,21 @@ def next_due_at(conn: Connection) -> datetime | None:
 
 
 class TimerRunner:
-    """Fires due cases through engine commands; remembers cases whose BPMN fails to back off."""
-
-    MAX_BACKOFF = 300.0
+    """Fires due cases through engine commands. A case whose firing fails gets an incident that
+    holds its timers (engine.cases.incidents), so it is not due again; one whose incident could
+    not even be recorded waits here, longer after each failure, instead of being tried at every
+    pass. A database that cannot be used now is raised for the loop to back off."""
 
     def __init__(self, engine, *, actor: str = "scheduler") -> None:
         self.engine = engine
         self.actor = actor
-        self._failing: dict[str, tuple[int, float]] = {}  # case id -> (failures, retry at, monotonic)
+        self.backoff = Backoff(first=2.0, maximum=300.0)
 
     def due(self, limit: int) -> list[str]:
         now = self.engine.clock.now()
         with read_only(self.engine.db).connect() as conn:
-            ids = due_case_ids(conn, now, limit + len(self._failing))
-        moment = time.monotonic()
-        return [case_id for case_id in ids if case_id not in self._failing or self._failing[case_id][1] <= moment][
-            :limit
-        ]
+            ids = due_case_ids(conn, now, limit + len(self.backoff))
+        return [case_id for case_id in ids if not self.backoff.waiting(case_id)][:limit]
 
     def fire(self, case_id: str) -> bool:
         """True if this call fired the case's timers."""
@@ -92,13 +92,26 @@ class TimerRunner:
             fired = self.engine.handle(cmd.FireDueTimers(case_id, actor=self.actor)) is not None
         except (Conflict, NotFound):
             return False  # another command or worker got there first, or the case closed
-        except EngineError as error:  # the procedure itself fails at this timer: retry later
-            failures = self._failing.get(case_id, (0, 0.0))[0] + 1
-            delay = min(self.MAX_BACKOFF, 2.0**failures)
-            self._failing[case_id] = (failures, time.monotonic() + delay)
-            log.error("case %s: firing its timer failed (%s); next try in %.0f s", case_id, error.message, delay)
+        except EngineError as error:
+            incident = error.details.get("incident_id")
+            if incident is not None:
+                log.warning("case %s: incident %s holds its timers: %s", case_id, incident, error.message)
+            else:
+                delay = self.backoff.failed(case_id)
+                log.error("case %s: firing its timer failed (%s); next try in %.0f s", case_id, error.message, delay)
             return False
-        self._failing.pop(case_id, None)
+        except BaseException as error:  # noqa: BLE001 - sorted below, never swallowed silently
+            if storage_unavailable(error) or real_interrupt(error):
+                raise
+            delay = self.backoff.failed(case_id)
+            log.error(
+                "case %s: firing its timer failed and no incident could be recorded; next try in %.0f s",
+                case_id,
+                delay,
+                exc_info=error,
+            )
+            return False
+        self.backoff.succeeded(case_id)
         return fired
 
     def fire_due(self, batch: int = 200, pool: ThreadPoolExecutor | None = None) -> int:
@@ -178,6 +191,9 @@ class PeriodicJob:
 
 
 class EmbeddedScheduler:
+    MAX_PASS_BACKOFF = 30.0
+    HEARTBEAT_SECONDS = 2.0
+
     def __init__(
         self,
         engine,
@@ -189,6 +205,7 @@ class EmbeddedScheduler:
         threads: int | None = None,
         service_threads: int = 4,
         periodic: list[PeriodicJob] | None = None,
+        heartbeat=None,
     ) -> None:
         self.engine = engine
         self.periodic = list(periodic or [])
@@ -215,6 +232,9 @@ class EmbeddedScheduler:
         # When (time.monotonic) the loop's sleep ends; None while it works or does not lead.
         self._sleeping_until: float | None = None
         self.last_error: str | None = None
+        self.heartbeat = heartbeat  # this process's HeartbeatWriter: beats while the scheduler runs
+        self._failed_passes = 0
+        self._last_beat: float | None = None
         self.leader = False
         self.fired = 0
 
@@ -224,14 +244,23 @@ class EmbeddedScheduler:
             self.engine.command_listeners.append(self._on_command)
             self._thread = threading.Thread(target=self._loop, name="onestop-scheduler", daemon=True)
             self._thread.start()
+            if self.heartbeat is not None:
+                self.heartbeat.start()
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
         self._wake.set()
+        if self.heartbeat is not None:
+            self.heartbeat.stop(timeout)
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+            if self.leader:  # others see at once that nobody schedules here any more
+                try:
+                    self._beat(stopped=True)
+                except Exception as error:  # noqa: BLE001 - stopping goes on; the row goes stale instead
+                    log.warning("could not record that the scheduler stopped: %s", type(error).__name__)
         if self._on_command in self.engine.command_listeners:
             self.engine.command_listeners.remove(self._on_command)
         self._lock.release()
@@ -287,16 +316,55 @@ class EmbeddedScheduler:
             # would spin on the lock instead of sleeping.
             self._wake.clear()
             try:
-                self.leader = self._lock.acquire()
-                if self.leader:
-                    self.run_once()
-                    self.last_pass_at, self.last_error = time.monotonic(), None
-                    delay = self.seconds_until_next()
-                    self._sleeping_until = time.monotonic() + delay
-            except Exception as error:  # keep scheduling: the next pass retries
-                self.last_error = f"{type(error).__name__}: {error}"
-                log.exception("scheduler pass failed")
+                delay = self._pass()
+            except BaseException as error:  # noqa: BLE001 - the loop outlives any failure; each is logged
+                delay = self._failed_pass(error)
             self._wake.wait(delay)
+
+    def _pass(self) -> float:
+        """One turn of the loop: lead if possible, work, and say how long to sleep."""
+        self.leader = self._lock.acquire()
+        if not self.leader:
+            return self.poll_seconds
+        waiting = self.engine.storage_health.backoff_seconds()
+        if waiting > 0:
+            return waiting  # the database failed lately: do not hammer it
+        done = self.run_once()
+        self.last_pass_at, self.last_error, self._failed_passes = time.monotonic(), None, 0
+        self._beat()
+        delay = self.seconds_until_next()
+        if (
+            delay == 0
+            and not any(done[key] for key in ("fired", "service_jobs_started"))
+            and not any(done["delivered"].values())
+        ):
+            # Something is due but nothing could be done (it backs off, or another process has it):
+            # one pass per poll interval, not one after the other.
+            delay = self.poll_seconds
+        self._sleeping_until = time.monotonic() + delay
+        return delay
+
+    def _beat(self, **details: Any) -> None:
+        """The scheduler's row in the shared record, at most every HEARTBEAT_SECONDS."""
+        moment = time.monotonic()
+        if details or self._last_beat is None or moment - self._last_beat >= self.HEARTBEAT_SECONDS:
+            beat_scheduler(self.engine, "embedded", {"poll_seconds": self.poll_seconds, **details})
+            self._last_beat = moment
+
+    def _failed_pass(self, error: BaseException) -> float:
+        self._failed_passes += 1
+        self.last_error = f"{type(error).__name__}: {error}"[:300]
+        if storage_unavailable(error):
+            self.engine.storage_health.failed(error)
+            if self._failed_passes == 1:  # once per outage, not at every pass
+                log.warning("scheduler pass failed: the database cannot be used now (%s)", self.last_error)
+            return max(self.poll_seconds, self.engine.storage_health.backoff_seconds())
+        log.error("scheduler pass failed", exc_info=error)
+        try:
+            self._beat(last_error=self.last_error)
+        except Exception:  # noqa: BLE001 - the row then goes stale, which health reports too
+            pass
+        return min(self.MAX_PASS_BACKOFF, self.poll_seconds * 2**self._failed_passes)
 
     def health(self) -> dict[str, Any]:
         alive = self._thread is not None and self._thread.is_alive()

@@ -18,10 +18,11 @@ from datetime import timedelta
 from typing import Any
 
 from engine import commands as cmd
-from engine.errors import Conflict, EngineError
+from engine.background.backoff import Backoff
+from engine.errors import Conflict, EngineError, real_interrupt
 from engine.services import OPERATOR_ERROR, ServiceAnswer, ServiceCall, ServiceFailure, backoff_seconds
 from engine.storage import jobs
-from engine.storage.db import read_only
+from engine.storage.db import read_only, storage_unavailable
 
 log = logging.getLogger("onestop.services")
 # Another command may change the case between the call and the recording of its answer
@@ -36,11 +37,15 @@ class ServiceJobRunner:
         self.actor = actor
         self._in_flight: set[int] = set()
         self._lock = threading.Lock()
+        # Jobs whose attempt failed outside the agency call (the database, a bug): they wait
+        # here, longer after each failure, instead of being taken again at every pass.
+        self.backoff = Backoff(first=1.0, maximum=300.0)
 
     # ------------------------------------------------------------------ finding work
     def due(self, limit: int) -> list[int]:
         with read_only(self.engine.db).connect() as conn:
-            return jobs.due_ids(conn, self.engine.clock.now(), limit)
+            ids = jobs.due_ids(conn, self.engine.clock.now(), limit + len(self.backoff))
+        return [job_id for job_id in ids if not self.backoff.waiting(job_id)][:limit]
 
     def next_due_at(self):
         with read_only(self.engine.db).connect() as conn:
@@ -50,7 +55,7 @@ class ServiceJobRunner:
         """Run every due job in this thread; counts of outcomes."""
         counts: dict[str, int] = {}
         for job_id in self.due(limit):
-            outcome = self.run(job_id)
+            outcome = self.run_guarded(job_id)
             counts[outcome] = counts.get(outcome, 0) + 1
         return counts
 
@@ -68,12 +73,28 @@ class ServiceJobRunner:
 
     def _run_in_flight(self, job_id: int) -> None:
         try:
-            self.run(job_id)
-        except Exception:  # a pool thread must not die silently: the lease brings the job back
-            log.exception("service job %s failed", job_id)
+            self.run_guarded(job_id)
         finally:
             with self._lock:
                 self._in_flight.discard(job_id)
+
+    def run_guarded(self, job_id: int) -> str:
+        """``run``, for a loop that goes on with the other jobs whatever happens to this one:
+        a failure is logged and the job waits before it is taken again ('error')."""
+        try:
+            outcome = self.run(job_id)
+        except BaseException as error:  # noqa: BLE001 - sorted below, never swallowed silently
+            if real_interrupt(error):
+                raise
+            delay = self.backoff.failed(job_id)
+            if storage_unavailable(error):
+                self.engine.storage_health.failed(error)
+                log.warning("service job %s: the database cannot be used now; next try in %.0f s", job_id, delay)
+            else:
+                log.error("service job %s failed; next try in %.0f s", job_id, delay, exc_info=error)
+            return "error"
+        self.backoff.succeeded(job_id)
+        return outcome
 
     # ------------------------------------------------------------------ one job
     def run(self, job_id: int) -> str:
@@ -116,7 +137,9 @@ class ServiceJobRunner:
             answer = operator.call(call)
         except ServiceFailure:
             raise
-        except Exception as error:  # a connector bug: logged, and retried like an outage
+        except BaseException as error:  # noqa: BLE001 - a connector bug: logged, and retried like an outage
+            if real_interrupt(error):
+                raise
             log.exception("service operation %s raised", job.operation)
             raise ServiceFailure(
                 OPERATOR_ERROR, f"the operation failed unexpectedly ({type(error).__name__})", retryable=True
@@ -169,17 +192,16 @@ class ServiceJobRunner:
                 return self.engine.handle(command) is not None
             except Conflict:
                 continue  # another command changed the case meanwhile: apply to the new state
-            except EngineError as error:  # the procedure cannot take the answer (e.g. no boundary event)
-                log.error("service job %s: recording the outcome failed: %s", command.job_id, error.message)
-                self._give_up(command.job_id, error.message)
+            except EngineError as error:  # the case fails on the answer: an incident holds the job
+                incident = error.details.get("incident_id")
+                log.warning(
+                    "service job %s: the case failed on the answer (incident %s): %s",
+                    command.job_id,
+                    incident,
+                    error.message,
+                )
                 return False
         return False  # still racing: the lease brings the job back, the agency answers it again
-
-    def _give_up(self, job_id: int, reason: str) -> None:
-        with self.engine.db.begin() as conn:
-            job = jobs.get(conn, job_id, for_update=True)
-            if job is not None and job.status in jobs.OPEN:
-                jobs.finish(conn, job_id, "failed", self.engine.clock.now(), error=reason)
 
     def _attempt(self, job: jobs.JobRecord, started_at, **details: Any) -> dict[str, Any]:
         return {

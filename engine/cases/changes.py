@@ -20,10 +20,18 @@ from engine.cases.workflow_cache import CachedWorkflow, WorkflowCache
 from engine.clock import Clock, ManualClock, TaskIdSequence, execution_context
 from engine.definitions.deployments import Deployments, ParsedDefinition
 from engine.errors import Conflict
-from engine.events import CASE_CANCELLED, CASE_COMPLETED, CASE_OVERDUE, CASE_STARTED, TASK_COMPLETED, PendingEvent
+from engine.events import (
+    CASE_CANCELLED,
+    CASE_COMPLETED,
+    CASE_OVERDUE,
+    CASE_STARTED,
+    INCIDENT_RESOLVED,
+    TASK_COMPLETED,
+    PendingEvent,
+)
 from engine.registries import CaseIndex, FormFormats, NotificationPolicy, ProcedureCatalogue, ServiceOperators
 from engine.results import CaseChanged, OpenTask
-from engine.storage import store
+from engine.storage import incidents, store
 from engine.storage.documents import DocumentStore
 from engine.storage.eventlog import chain_events
 from engine.storage.store import CaseRecord, TaskRecord
@@ -53,6 +61,7 @@ class CaseChanges:
         documents: DocumentStore | None = None,
         document_rules=None,
         case_index: CaseIndex | None = None,
+        mask_text: Callable[[str], str] | None = None,
     ) -> None:
         self._db = db
         self._sessions = sessions
@@ -72,6 +81,8 @@ class CaseChanges:
         self._documents = documents
         self._document_rules = document_rules
         self._case_index = case_index or CaseIndex()
+        # The domain's masking of personal data in free text (incident messages).
+        self._masker = mask_text or (lambda text: text)
         # Test hook: called inside the transaction after the new state is computed and before it,
         # its events and projections are written; a test raises here to prove that a failed
         # command leaves no trace.
@@ -206,12 +217,22 @@ class CaseChanges:
         elif workflow.is_completed():
             case.status, case.closed_at = "completed", now
             events = [*events, PendingEvent(CASE_COMPLETED, "engine")]
-        case.next_timer_at = _earliest(runtime.next_timer_due(workflow), self._sla.wake_at(case))
+        closing = self._incidents_closing(conn, case, cause) if case.status != "running" and not new_case else []
+        events = [*events, *closing]
+        # An incident holding the case's timers keeps them from the scheduler (engine.cases.incidents).
+        case.next_timer_at = (
+            None if case.timer_incident_id else _earliest(runtime.next_timer_due(workflow), self._sla.wake_at(case))
+        )
         if cause.type in (CASE_STARTED, TASK_COMPLETED):  # the only causes that bring new applicant data
             self._index_applicant(case, workflow)
         if self.before_events_written is not None:
             self.before_events_written(case)
         self._transaction.start_writing(conn, case.id, read_version)
+        for resolved in closing:
+            payload = resolved.payload
+            incidents.resolve(
+                conn, payload["incident_id"], now, resolved.actor, payload["resolution"], payload["reason"]
+            )
         # The case row first: it holds the optimistic lock, so a racing command fails before
         # it writes anything else.
         final_hash, rows = case.state_hash, []
@@ -251,6 +272,23 @@ class CaseChanges:
         case.applicant_name_key = keys.name_key or case.applicant_name_key
         case.applicant_id_digest = keys.id_digest or case.applicant_id_digest
         case.applicant_phone = keys.phone or case.applicant_phone
+
+    @staticmethod
+    def _incidents_closing(conn: Connection, case: CaseRecord, cause: PendingEvent) -> list[PendingEvent]:
+        """A case that closes resolves its open incidents (cancelled, or completed after all):
+        their events (the rows are written once the command writes)."""
+        cancelled = cause.type == CASE_CANCELLED
+        resolution = incidents.CANCELLED if cancelled else incidents.CASE_CLOSED
+        reason = cause.payload.get("reason") if cancelled else None
+        case.timer_incident_id = None
+        return [
+            PendingEvent(
+                INCIDENT_RESOLVED,
+                cause.actor,
+                {"incident_id": incident_id, "resolution": resolution, "reason": reason},
+            )
+            for incident_id in incidents.open_ids(conn, case.id)
+        ]
 
     @staticmethod
     def _chain(case: CaseRecord, events: list[PendingEvent], now: datetime) -> list[dict]:

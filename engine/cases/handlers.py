@@ -21,6 +21,7 @@ from sqlalchemy import Connection
 
 from engine import commands as cmd
 from engine.cases import notices
+from engine.cases.automatic import AutomaticCommands
 from engine.cases.case_work import CaseWorkCommands
 from engine.cases.documents import DocumentCommands
 from engine.cases.inputs import ensure_json, ensure_object, new_access_code, validate_form, validate_start_form
@@ -33,15 +34,13 @@ from engine.events import (
     MESSAGE_DELIVERED,
     RATING_MESSAGE,
     RATING_RECORDED,
-    SERVICE_RESULT_RECORDED,
     TASK_CLAIMED,
     TASK_COMPLETED,
     TASK_UNCLAIMED,
-    TIMERS_FIRED,
     PendingEvent,
 )
 from engine.results import CaseChanged, StartedCase
-from engine.storage import jobs, store
+from engine.storage import store
 from engine.storage.eventlog import GENESIS_HASH
 from engine.storage.store import CaseRecord, TaskRecord
 from engine.workflow import runtime
@@ -53,7 +52,7 @@ MAX_COMMENT_LENGTH = 2000
 ENGINE_DATA_KEYS = ("case_number", "channel", "sla_due_at")
 
 
-class CommandHandlers(MoveCommands, DocumentCommands, CaseWorkCommands):
+class CommandHandlers(AutomaticCommands, MoveCommands, DocumentCommands, CaseWorkCommands):
     # ------------------------------------------------------------------ definitions
     def deploy(self, command: cmd.DeployDefinition):
         with self._sessions.begin() as session:
@@ -300,27 +299,10 @@ class CommandHandlers(MoveCommands, DocumentCommands, CaseWorkCommands):
         event = PendingEvent(MESSAGE_DELIVERED, command.actor, {"name": command.name, "payload": payload})
         return self._simple_case_change(command.case_id, event, command.access)
 
-    def fire_due_timers(self, command: cmd.FireDueTimers) -> CaseChanged | None:
-        """Wake a case whose timer is due. Returns None (and records nothing) if none is due.
-
-        The case row is locked and its version checked, so however many schedulers or workers
-        race on one case, one of them fires its timers and the others find nothing due.
-        The scheduler also wakes a case at its due date while its SLA clock runs: the command
-        then records the breach and queues the notification policy's messages in the outbox,
-        in the same transaction (``CaseChanges._persist``), whether or not a diagram timer fired.
-        """
-        return self._transaction.retry_stale_reads(partial(self._fire_due_timers, command))
-
-    def _fire_due_timers(self, command: cmd.FireDueTimers) -> CaseChanged | None:
-        with self._transaction(write_late=True) as conn:
-            case = self._load_running_case(conn, command.case_id)
-            now = self._clock.now()
-            # SpiffWorkflow fires a timer only once its due time is strictly past.
-            if case.next_timer_at is None or case.next_timer_at >= now:
-                return None
-            definition = self._deployments.get(conn, case.definition_id)
-            event = PendingEvent(TIMERS_FIRED, command.actor, {"due": case.next_timer_at.isoformat()})
-            return self._change_case(conn, case, definition, event)
+    def cancel_incident(self, command: cmd.CancelIncident) -> CaseChanged:
+        """Cancel the case an incident holds; closing the case resolves its open incidents."""
+        incident = self.open_incident(command.incident_id)
+        return self.cancel_case(cmd.CancelCase(incident.case_id, command.reason, command.actor))
 
     def reschedule_case(self, command: cmd.RescheduleCase) -> CaseChanged | None:
         """Move the due date after a calendar change; the SLA timers and ``sla_due_at`` follow."""
@@ -394,42 +376,3 @@ class CommandHandlers(MoveCommands, DocumentCommands, CaseWorkCommands):
             store.save_case(conn, case, read_version)
             store.append_events(conn, rows)
             return CaseChanged(case.id, case.status, case.last_event_seq)
-
-    def record_service_outcome(self, command: cmd.RecordServiceOutcome) -> CaseChanged | None:
-        """Record a worker's answer as the cause of a command that completes the waiting task
-        (or throws its BPMN error) and closes the job, once: a job already closed is left alone."""
-        with self._transaction() as conn:
-            job = jobs.get(conn, command.job_id)
-            if job is None or job.status not in jobs.OPEN:
-                return None
-            # The case row first, as every command locks it, then the job: no lock cycle.
-            case = store.load_case(conn, job.case_id)
-            job = jobs.get(conn, command.job_id, for_update=True)
-            now = self._clock.now()
-            if job.status not in jobs.OPEN:
-                return None
-            if case.status != "running":
-                jobs.finish(conn, job.id, "cancelled", now)
-                return None
-            attempts = [*job.attempt_log, command.attempt]
-            payload = {
-                "task_id": job.task_id,
-                "job_id": job.id,
-                "operation": job.operation,
-                "params": job.params,
-                **ensure_object(command.evidence, "evidence"),
-                "attempts": attempts,
-            }
-            if command.error is not None:
-                payload["error"] = {**command.error, "operation": job.operation, "attempts": len(attempts)}
-            else:
-                payload["result"] = ensure_json(command.result, "result")
-            jobs.finish(
-                conn,
-                job.id,
-                "failed" if command.error is not None else "done",
-                now,
-                error=command.error["code"] if command.error is not None else None,
-            )
-            event = PendingEvent(SERVICE_RESULT_RECORDED, command.actor, payload, element_id=job.element_id)
-            return self._change_case(conn, case, self._deployments.get(conn, case.definition_id), event)

@@ -72,12 +72,14 @@ class SampleServices:
         return answer
 
 
-def synchronous_script_engine(functions, timeout_seconds: float) -> Callable[[Any], Any]:
+def synchronous_script_engine(functions, timeout_seconds: float, step_limit: int | None = None) -> Callable[[Any], Any]:
     """A factory of script engines that call every service through the given gateway at once:
     in a dry run no operator is asynchronous (no worker, no job), the sample answers at once."""
 
     def build(gateway):
-        return SandboxedScriptEngine(functions, timeout_seconds=timeout_seconds, service_gateway=gateway)
+        return SandboxedScriptEngine(
+            functions, timeout_seconds=timeout_seconds, service_gateway=gateway, step_limit=step_limit
+        )
 
     return build
 

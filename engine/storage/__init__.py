@@ -3,11 +3,11 @@ of the commands (``store``), the read queries and the Alembic schema migrations.
 
 Public to code outside the engine: the models, ``queries`` (reads outside commands), ``search``
 (the clerks' case search), ``read_only`` sessions, ``upgrade`` (apply the schema migrations), the
-event-log hashing, and the modules ``store``, ``jobs`` and ``db`` for the tests and benchmarks
+event-log hashing, and the modules ``store``, ``jobs``, ``incidents`` and ``db`` for the tests and benchmarks
 that check or time them.
 """
 
-from engine.storage import db, jobs, queries, search, store
+from engine.storage import db, heartbeats, incidents, jobs, queries, search, store
 from engine.storage.audit_models import (
     CaseArchive,
     CaseRedaction,
@@ -18,11 +18,13 @@ from engine.storage.audit_models import (
     VerificationRun,
 )
 from engine.storage.counter_models import QueueTicket, QueueTicketCase
-from engine.storage.db import READ_ONLY_OPTION, read_only
+from engine.storage.db import READ_ONLY_OPTION, read_only, storage_unavailable
 from engine.storage.direct_sql import DirectStatement
 from engine.storage.documents import DocumentMissing, DocumentStore, FolderDocumentStore, S3DocumentStore
 from engine.storage.eventlog import GENESIS_HASH, chain_events, event_hash
 from engine.storage.feedback_models import ReportTarget, SurveyAnswer
+from engine.storage.heartbeats import Heartbeat
+from engine.storage.incidents import Incident
 from engine.storage.jobs import ServiceJob
 from engine.storage.models import (
     ApiToken,
@@ -72,6 +74,8 @@ __all__ = [
     "DocumentMissing",
     "DocumentStore",
     "FolderDocumentStore",
+    "Heartbeat",
+    "Incident",
     "Notification",
     "QueueTicket",
     "QueueTicketCase",
@@ -89,10 +93,13 @@ __all__ = [
     "chain_events",
     "db",
     "event_hash",
+    "heartbeats",
+    "incidents",
     "jobs",
     "queries",
     "read_only",
     "search",
+    "storage_unavailable",
     "store",
     "upgrade",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import logging
 import os
@@ -13,7 +14,7 @@ from typing import Any, Callable
 
 from sqlalchemy import create_engine, event, make_url
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import sessionmaker
 
 READ_ONLY_OPTION = "onestop_read_only"
@@ -21,6 +22,9 @@ WRITER_QUEUE_TIMEOUT_SECONDS = 30.0  # as long as SQLite's own busy timeout
 
 
 def create_db_engine(url: str, **kwargs) -> Engine:
+    # Errors never repeat a statement's parameters: they hold case data (national IDs among it),
+    # and errors end up in logs, incident messages and the health answer.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         return _create_sqlite_engine(url, **kwargs)
     return create_engine(url, pool_pre_ping=True, future=True, **kwargs)
@@ -179,6 +183,30 @@ def _queue_timeout() -> OperationalError:
     return OperationalError(
         "waiting for the database's write queue", None, TimeoutError("no writer left the queue in time")
     )
+
+
+# PostgreSQL error classes of a database that cannot work now, whatever the statement: connection
+# exceptions, insufficient resources (disk full, out of memory), operator intervention (shutting
+# down), and a read-only transaction (a standby, or default_transaction_read_only).
+_UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57")
+_READ_ONLY_SQLSTATE = "25006"
+_UNAVAILABLE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.EACCES, errno.EPERM)
+
+
+def storage_unavailable(error: BaseException) -> bool:
+    """True when ``error`` says the database cannot be used now (full disk, read-only, unreachable,
+    shutting down, its write queue stuck) rather than that a statement or a value was wrong. Such
+    failures are nobody's case: the API answers 503 with Retry-After, background loops back off,
+    and no incident is recorded."""
+    if isinstance(error, (OperationalError, InterfaceError)):
+        return True  # SQLite reports a full disk, a read-only file, a lock timeout all as these
+    if isinstance(error, DBAPIError):
+        if error.connection_invalidated:
+            return True
+        sqlstate = getattr(error.orig, "sqlstate", None) or ""
+        return sqlstate[:2] in _UNAVAILABLE_SQLSTATE_CLASSES or sqlstate == _READ_ONLY_SQLSTATE
+    # The SQLite write queue's lock file beside the database (a read-only or full file system).
+    return isinstance(error, OSError) and error.errno in _UNAVAILABLE_ERRNOS
 
 
 def read_only(engine: Engine) -> Engine:

@@ -90,7 +90,12 @@ class DirectStatement:
             ]
         except conn.dialect.loaded_dbapi.Error as error:
             raise DBAPIError.instance(
-                prepared.sql, parameters[0], error, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
+                prepared.sql,
+                parameters[0],
+                error,
+                conn.dialect.loaded_dbapi.Error,
+                hide_parameters=conn.engine.hide_parameters,  # they hold case data, as Core's
+                dialect=conn.dialect,
             ) from error
         finally:
             cursor.close()

@@ -10,7 +10,8 @@ in its transaction, only if the job is still open: an answer is recorded once.
 
 Statuses: ``pending`` (waits for ``next_attempt_at``), ``running`` (claimed until
 ``next_attempt_at``), ``done``, ``failed`` (the BPMN error was thrown), ``cancelled`` (the task
-stopped waiting without an answer: the case was cancelled, a boundary timer interrupted it).
+stopped waiting without an answer: the case was cancelled, a boundary timer interrupted it),
+``incident`` (the case failed on the answer; held until the incident is retried).
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from engine.storage.models import Base
 from engine.workflow.service_tasks import WaitingServiceTask
 
 OPEN = ("pending", "running")
+# Held by an incident (engine.storage.incidents): the answer came but the case failed on it; no
+# worker takes the job until the incident is retried (which applies the kept answer) or resolved.
+HELD = "incident"
 
 
 class ServiceJob(Base):
@@ -117,7 +121,7 @@ def cancel(conn: Connection, task_ids: list[str], now: datetime) -> None:
     if task_ids:
         conn.execute(
             update(JOBS)
-            .where(JOBS.c.task_id.in_(task_ids), JOBS.c.status.in_(OPEN))
+            .where(JOBS.c.task_id.in_(task_ids), JOBS.c.status.in_((*OPEN, HELD)))
             .values(status="cancelled", finished_at=now)
         )
 
@@ -175,3 +179,8 @@ def finish(conn: Connection, job_id: int, status: str, now: datetime, error: str
         .where(JOBS.c.id == job_id)
         .values(status=status, finished_at=now, last_error=error[:1000] if error else None)
     )
+
+
+def hold(conn: Connection, job_id: int, reason: str) -> None:
+    """The case failed on the job's answer: no worker takes the job while its incident is open."""
+    conn.execute(update(JOBS).where(JOBS.c.id == job_id).values(status=HELD, last_error=reason[:1000]))

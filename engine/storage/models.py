@@ -194,6 +194,9 @@ class Case(Base):
     applicant_name_key: Mapped[str | None] = mapped_column(String(100))
     applicant_id_digest: Mapped[str | None] = mapped_column(String(64))
     applicant_phone: Mapped[str | None] = mapped_column(String(30))
+    # The open incident holding the case's timers (engine.storage.incidents): while it is set,
+    # the scheduler wakes the case only at its SLA due date, until the incident is retried.
+    timer_incident_id: Mapped[int | None] = mapped_column(Integer)
 
     # SQLAlchemy adds "AND version = :old" to every UPDATE and raises StaleDataError when another
     # transaction got there first: the optimistic-concurrency check.

@@ -84,6 +84,7 @@ class CaseRecord:
     applicant_name_key: str | None = None
     applicant_id_digest: str | None = None
     applicant_phone: str | None = None
+    timer_incident_id: int | None = None
 
 
 @dataclass

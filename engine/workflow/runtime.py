@@ -8,10 +8,9 @@ produce the same state.
 
 from __future__ import annotations
 
+import copy
 import hashlib
-import logging
 import math
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable
@@ -24,10 +23,9 @@ from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
-from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from engine.errors import Conflict, ProcedureFailed
+from engine.errors import Conflict
 from engine.events import (
     CASE_CANCELLED,
     DUE_DATE_CHANGED,
@@ -40,8 +38,10 @@ from engine.events import (
     SLA_STANDARD_CHANGED,
     TASK_COMPLETED,
     TIMERS_FIRED,
+    VARIABLES_CHANGED,
 )
 from engine.workflow import spiff_logging
+from engine.workflow.failures import diagram_failures, run_engine
 from engine.workflow.service_tasks import complete_service_task, fail_service_task
 
 spiff_logging.install()  # SpiffWorkflow builds its state-change log records only when they are wanted
@@ -90,67 +90,6 @@ def state_hash(state_json: str) -> str:
     return hashlib.sha256(state_json.encode("utf-8")).hexdigest()
 
 
-def run_engine(workflow: BpmnWorkflow) -> None:
-    """Run every automatic step; BPMN failures become ProcedureFailed naming the element."""
-    with diagram_failures():
-        workflow.do_engine_steps()
-
-
-log = logging.getLogger("onestop.engine")
-
-# What SpiffWorkflow lets escape unwrapped when a diagram's data is wrong, e.g. a timer whose
-# expression gives None fails inside the library with AttributeError.
-_UNWRAPPED_FAILURES = (TypeError, ValueError, AttributeError, KeyError, IndexError)
-
-
-@contextmanager
-def diagram_failures():
-    """Failures of the diagram become ProcedureFailed naming the element, never a crash."""
-    try:
-        yield
-    except WorkflowException as error:
-        raise _procedure_failed(error) from error
-    except _UNWRAPPED_FAILURES as error:
-        raise _unwrapped_failure(error) from error
-
-
-def _unwrapped_failure(error: Exception) -> ProcedureFailed:
-    """The library's frames hold the task they were working on: the innermost one names the
-    element."""
-    task, trace = None, error.__traceback__
-    while trace is not None:
-        for name in ("my_task", "task"):
-            candidate = trace.tb_frame.f_locals.get(name)
-            if isinstance(candidate, Task):
-                task = candidate
-        trace = trace.tb_next
-    spec = task.task_spec if task is not None else None
-    element_id = getattr(spec, "bpmn_id", None)
-    log.warning("unwrapped failure inside SpiffWorkflow at %s", element_id, exc_info=error)
-    return ProcedureFailed(
-        f"The procedure failed at {element_id or 'an unknown element'}: a timer, script or condition "
-        f"gave a value the step cannot use ({type(error).__name__}: {error})",
-        element_id=element_id,
-        element_name=getattr(spec, "bpmn_name", None),
-        error_type=type(error).__name__,
-    )
-
-
-def _procedure_failed(error: WorkflowException) -> ProcedureFailed:
-    task = getattr(error, "task", None)
-    spec = getattr(error, "task_spec", None) or (task.task_spec if task is not None else None)
-    element_id = getattr(spec, "bpmn_id", None) or getattr(spec, "name", None)
-    message = str(error)
-    for note in getattr(error, "__notes__", []) or []:
-        message += f" ({note})"
-    return ProcedureFailed(
-        f"The procedure failed at {element_id or 'an unknown element'}: {message}",
-        element_id=element_id,
-        element_name=getattr(spec, "bpmn_name", None),
-        error_type=type(error).__name__,
-    )
-
-
 def start_workflow(spec, subprocess_specs: dict, data: dict[str, Any], script_engine) -> BpmnWorkflow:
     workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
     workflow.task_tree.data.update(data)
@@ -193,6 +132,9 @@ def apply_change(workflow: BpmnWorkflow, event_type: str, payload: dict[str, Any
         workflow.data[_SERVED_MARKER] = True
         _set_sla_due(workflow, SUSPENDED)  # the clock stopped for good: no SLA timer fires now
         return
+    elif event_type == VARIABLES_CHANGED:
+        _change_variables(workflow, payload["data"])
+        return
     elif event_type in (DUE_DATE_CHANGED, SLA_EXTENDED, SLA_STANDARD_CHANGED):
         if event_type == SLA_EXTENDED:
             workflow.data[_EXTENDED_MARKER] = [*workflow.data.get(_EXTENDED_MARKER, ()), *payload["task_ids"]]
@@ -226,6 +168,7 @@ def changes_workflow(event_type: str) -> bool:
         SERVICE_RESULT_RECORDED,
         SERVICE_DELIVERED,
         SLA_STANDARD_CHANGED,
+        VARIABLES_CHANGED,
     )
 
 
@@ -287,6 +230,15 @@ def _set_sla_due(workflow: BpmnWorkflow, due_at: str) -> None:
             if holder is not None and SLA_DUE_KEY in holder.data:
                 holder.data[SLA_DUE_KEY] = due_at
     _set_sla_timers(workflow, due_at)
+
+
+def _change_variables(workflow: BpmnWorkflow, data: dict[str, Any]) -> None:
+    """Set variables where the case's next steps read them: in its open steps and in the step
+    before each (a waiting step takes its parent's data in again when it is refreshed)."""
+    for task in _open_tasks(workflow):
+        for holder in (task, task.parent):
+            if holder is not None:
+                holder.data.update(copy.deepcopy(data))  # no list shared between two steps' data
 
 
 def sla_pause_point(workflow: BpmnWorkflow) -> str | None:

@@ -168,6 +168,7 @@ def test_an_open_breaker_fails_the_task_at_once_and_half_open_lets_a_trial_throu
         agencies.fault(mode="error", status=500)
         first = received(engine)
         fail_for_good(engine, clock)  # three failures in a row open the circuit
+        engine.components["heartbeat"].refresh()  # what /api/health does before its checks
         assert engine.health_checks["agency_gateway"]()["status"] == "down"
         second = received(engine)
         assert engine.run_due_jobs() == {"failed": 1}  # at once: no retry, no request

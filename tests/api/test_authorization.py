@@ -19,10 +19,11 @@ import pytest
 import schemathesis
 from sqlalchemy import select
 
-from engine import accounts, files_from_folder
+from engine import ProcedureFailed, accounts, files_from_folder
 from engine import commands as cmd
 from engine.storage import Notification, User, queries
 from tests.engine.helpers import BIRTH_RECEIVE, RECEIVE, VALID_ID, open_tasks
+from tests.security import hostile
 from workflows.identifiers import make_national_id
 
 from ..conftest import BPMN
@@ -38,6 +39,7 @@ WORKERS = ("clerk", "records_clerk", "supervisor")
 HISTORY = ("supervisor", "auditor", "admin")
 OUTBOX_READERS = ("supervisor", "auditor", "admin")
 CALENDAR_EDITORS = ("supervisor", "admin")
+INCIDENT_HANDLERS = ("supervisor", "admin")
 DESIGNERS = ("designer", "admin")
 # Tasks of the transcript procedure are in lane "Clerk": records_clerk is a clerk outside it.
 IN_LANE_CLERK = ("clerk", "supervisor")
@@ -70,6 +72,7 @@ class World:
         self.revoked = revoked
         self.serial = 0
         self.birth_deployed = False
+        self.deployed: set[str] = set()
 
     def token(self, caller: str) -> str | None:
         return {"anonymous": None, "revoked": self.revoked}.get(caller, self.tokens.get(caller))
@@ -143,6 +146,19 @@ class World:
                 if called.id == ticket.id:
                     break
         return ticket.id
+
+    def incident(self) -> int:
+        """An open incident: a case whose step after its timer computes a power too large (with
+        ``n`` from its data: retried with a smaller ``n``, it goes on)."""
+        key, files = hostile.procedure("huge_power", "script")
+        if key not in self.deployed:
+            self.engine.handle(cmd.DeployDefinition(files, actor="designer"))
+            self.deployed.add(key)
+        started = self.engine.handle(cmd.StartCase(key, dict(hostile.CASE_DATA), actor="clerk"))
+        self.engine.clock.set(self.engine.clock.now() + timedelta(hours=2))
+        with pytest.raises(ProcedureFailed) as failed:
+            self.engine.handle(cmd.FireDueTimers(started.case_id))
+        return failed.value.details["incident_id"]
 
     def dgpa_file(self) -> bytes:
         """A DGPA calendar for 2027, different at each call (a revised edition)."""
@@ -498,6 +514,22 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("/api/calendar/revocations", "POST"): (
         admits(*CALENDAR_EDITORS),
         lambda w, c: Request("POST", "/api/calendar/revocations", json={"override_id": w.override_id()}),
+    ),
+    # ---- incidents: supervisors and admins
+    ("/api/incidents", "GET"): (admits(*INCIDENT_HANDLERS), lambda w, c: Request("GET", "/api/incidents")),
+    ("/api/incidents/<int(max=2147483647):incident_id>", "GET"): (
+        admits(*INCIDENT_HANDLERS),
+        lambda w, c: Request("GET", f"/api/incidents/{w.incident()}"),
+    ),
+    ("/api/incidents/<int(max=2147483647):incident_id>/retry", "POST"): (
+        admits(*INCIDENT_HANDLERS),
+        lambda w, c: Request(
+            "POST", f"/api/incidents/{w.incident()}/retry", json={"reason": "n was mistyped", "data": {"n": 2}}
+        ),
+    ),
+    ("/api/incidents/<int(max=2147483647):incident_id>/cancel", "POST"): (
+        admits(*INCIDENT_HANDLERS),
+        lambda w, c: Request("POST", f"/api/incidents/{w.incident()}/cancel", json={"reason": "given up"}),
     ),
     ("/api/notifications", "GET"): (admits(*OUTBOX_READERS), lambda w, c: Request("GET", "/api/notifications")),
     # ---- files attached to cases: read by case readers, attached by case workers

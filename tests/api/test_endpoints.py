@@ -12,11 +12,15 @@ import json
 import time
 from datetime import date, timedelta
 
+import pytest
 import schemathesis
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from api import get_engine
+from engine import ProcedureFailed
+from engine import commands as cmd
 from tests.engine.helpers import RECEIVE, VALID_ID
+from tests.security import hostile
 from workflows.dgpa import to_dgpa_csv
 
 from .conftest import PASSWORD, TRANSCRIPT_FILES
@@ -331,6 +335,27 @@ def walk_every_endpoint(call, app) -> None:
     assert 'onestop_cases{status="cancelled"} 2.0' in metrics
     assert "onestop_http_request_duration_seconds_bucket" in metrics
 
+    # --- incidents: a case whose step after its timer fails is held; retried with a fix, cancelled
+    key, files = hostile.procedure("huge_power", "script", wait='"PT0S"')
+    walk("POST", "/api/definitions", 201, user="designer", files=list(files.items()))
+    held = [incident_of(call, app, key) for _ in range(2)]
+    listed = walk("GET", "/api/incidents", 200, user="supervisor", query={"status": "open", "procedure": key}).json
+    assert sorted(item["id"] for item in listed["items"]) == sorted(item["id"] for item in held)
+    first = walk("GET", f"/api/incidents/{held[0]['id']}", 200, user="admin").json
+    assert (first["element_id"], first["kind"], first["attempts"]) == ("hostile", "resource_limit", 1)
+    retried = walk(
+        "POST",
+        f"/api/incidents/{held[0]['id']}/retry",
+        200,
+        user="supervisor",
+        json={"reason": "n was mistyped", "data": {"n": 2}},
+    ).json
+    assert retried["incident"]["resolution"] == "retried" and retried["case"]["open_tasks"][0]["element_id"] == "after"
+    cancelled = walk(
+        "POST", f"/api/incidents/{held[1]['id']}/cancel", 200, user="supervisor", json={"reason": "given up"}
+    ).json
+    assert cancelled["case"]["status"] == "cancelled" and cancelled["incident"]["resolution"] == "cancelled"
+
     # --- sign in with a password, use the token, sign out
     login = walk("POST", "/api/auth/token", 201, json={"username": "clerk", "password": PASSWORD}).json
     assert login["user"] == {"username": "clerk", "display_name": None, "roles": ["clerk"], "groups": ["Clerk"]}
@@ -407,6 +432,24 @@ def agency_answered(call, app, case_id: str) -> list:
         tasks = call("GET", f"/api/cases/{case_id}", user="supervisor").json["open_tasks"]
         if tasks or time.monotonic() > deadline:
             return tasks
+        time.sleep(0.05)
+
+
+def incident_of(call, app, procedure: str) -> dict:
+    """Start a case of ``procedure`` and return the incident its first timer leads to. In-process
+    the test fires the timer; against gunicorn its embedded scheduler does, a moment later."""
+    started = call("POST", "/api/cases", user="clerk", json={"procedure": procedure, "data": hostile.CASE_DATA}).json
+    if call.transport == "flask-test-client":
+        engine = get_engine(app)
+        engine.clock.set(engine.clock.now() + timedelta(seconds=1))
+        with pytest.raises(ProcedureFailed):
+            engine.handle(cmd.FireDueTimers(started["case_id"]))
+    deadline = time.monotonic() + 30
+    while True:
+        found = call("GET", "/api/incidents", user="supervisor", query={"case_id": started["case_id"]}).json["items"]
+        if found or time.monotonic() > deadline:
+            assert found, f"no incident for case {started['case_id']}"
+            return found[0]
         time.sleep(0.05)
 
 

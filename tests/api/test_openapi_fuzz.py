@@ -32,10 +32,11 @@ from schemathesis.specs.openapi.checks import (
 
 from api import create_app
 from config import Settings
-from engine import accounts
+from engine import ProcedureFailed, accounts
 from engine import commands as cmd
 from engine.storage import User, queries
 from tests.engine.helpers import RECEIVE, VALID_ID, open_tasks
+from tests.security import hostile
 
 from .online_helpers import PDF
 
@@ -77,6 +78,17 @@ def fuzzer_token(engine):
     return new_token
 
 
+def held_incident(engine) -> int:
+    """A case held by an incident: its step after the timer computes a power too large."""
+    key, files = hostile.procedure("huge_power", "script", wait='"PT0S"')
+    engine.handle(cmd.DeployDefinition(files, actor="designer"))
+    started = engine.handle(cmd.StartCase(key, dict(hostile.CASE_DATA), actor="clerk"))
+    engine.clock.advance(seconds=1)
+    with pytest.raises(ProcedureFailed) as failed:
+        engine.handle(cmd.FireDueTimers(started.case_id))
+    return failed.value.details["incident_id"]
+
+
 @pytest.fixture
 def existing(engine, transcript) -> dict:
     """Cases at three stages (waiting for reception, for issue, rated) and their open tasks."""
@@ -116,6 +128,7 @@ def existing(engine, transcript) -> dict:
             policy=engine.notifications,
         )
     return {
+        "incident_id": [held_incident(engine)],
         "case_id": [c.case_id for c in cases],
         "task_id": [t.id for c in cases for t in open_tasks(engine, c.case_id)],
         "number": [c.number for c in cases],

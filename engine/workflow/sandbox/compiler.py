@@ -11,7 +11,12 @@ from typing import NamedTuple
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.transformer import IOPERATOR_TO_STR, RestrictingNodeTransformer, copy_locations
 
-from engine.workflow.sandbox.errors import SCRIPT_FILENAME, TIME_CHECK_NAME, ScriptNotAllowed
+from engine.workflow.sandbox.errors import SCRIPT_FILENAME, TIME_CHECK_NAME, ScriptNotAllowed, ScriptTooLarge
+from engine.workflow.sandbox.sizes import BINARY_OPERATORS, FORMAT_GUARD_NAME, GUARD_NAMES
+
+# The operators that can build a huge value in one C call (engine.workflow.sandbox.sizes).
+GUARDED_OPERATORS: dict[type, str] = {ast.Add: "+", ast.Mult: "*", ast.Pow: "**", ast.LShift: "<<", ast.Mod: "%"}
+_CONVERSIONS = {-1: "", ord("r"): "r", ord("s"): "s", ord("a"): "a"}
 
 
 class ScriptPolicy(RestrictingNodeTransformer):
@@ -40,6 +45,64 @@ class ScriptPolicy(RestrictingNodeTransformer):
         # An explicit time check at the top of every while body closes that gap.
         node = super().visit_While(node)
         node.body.insert(0, self._time_check(node.body[0]))
+        return node
+
+    def visit_For(self, node: ast.For) -> ast.AST:
+        # Every loop checks the time itself, not only through the trace function: a script can
+        # make CPython drop the trace function (a RecursionError raised inside it), and the
+        # explicit checks put it back (TimeLimit.check).
+        node = super().visit_For(node)
+        node.body.insert(0, self._time_check(node.body[0]))
+        return node
+
+    def visit_comprehension(self, node: ast.comprehension) -> ast.AST:
+        # The check returns True, so as an extra condition it keeps every item.
+        node = super().visit_comprehension(node)
+        node.ifs.append(self._time_check(node.iter).value)
+        return node
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
+        # Recursion without loops (``f(n-1) + f(n-1)``) is checked at every call.
+        node = super().visit_FunctionDef(node)
+        node.body.insert(0, self._time_check(node.body[0]))
+        return node
+
+    def visit_Lambda(self, node: ast.Lambda) -> ast.AST:
+        node = super().visit_Lambda(node)
+        node.body = ast.BoolOp(ast.And(), [self._time_check(node.body).value, node.body])
+        ast.copy_location(node.body, node.body.values[1])
+        return node
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        node = super().visit_BinOp(node)
+        symbol = GUARDED_OPERATORS.get(type(node.op))
+        if symbol is None:
+            return node
+        try:
+            _constant_value(node)
+        except ScriptTooLarge as error:
+            # Both operands are written in the script: refuse it now (at deploy), not when it runs;
+            # once, at the innermost operation that is too large.
+            if not any(_too_large(operand) for operand in (node.left, node.right)):
+                self.error(node, str(error))
+        except (_NotConstant, ArithmeticError, TypeError, ValueError):
+            pass  # not constant, or a failure (1 % 0) left to happen at run time, as in Python
+        call = ast.Call(func=ast.Name(GUARD_NAMES[symbol], ast.Load()), args=[node.left, node.right], keywords=[])
+        copy_locations(call, node)
+        return ast.fix_missing_locations(call)
+
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> ast.AST:
+        # f"{value:>{width}}": the format specification sets the result's length; check it first.
+        node = super().visit_FormattedValue(node)
+        if node.format_spec is None:
+            return node
+        call = ast.Call(
+            func=ast.Name(FORMAT_GUARD_NAME, ast.Load()),
+            args=[node.value, ast.Constant(_CONVERSIONS.get(node.conversion, "")), node.format_spec],
+            keywords=[],
+        )
+        copy_locations(call, node)
+        node.value, node.conversion, node.format_spec = ast.fix_missing_locations(call), -1, None
         return node
 
     def visit_ExceptHandler(self, node: ast.ExceptHandler) -> ast.AST:
@@ -80,10 +143,46 @@ class ScriptPolicy(RestrictingNodeTransformer):
         return super().visit_AugAssign(node)
 
     @staticmethod
-    def _time_check(location: ast.AST) -> ast.stmt:
+    def _time_check(location: ast.AST) -> ast.Expr:
         statement = ast.Expr(ast.Call(func=ast.Name(TIME_CHECK_NAME, ast.Load()), args=[], keywords=[]))
         copy_locations(statement, location)
         return ast.fix_missing_locations(statement)
+
+
+class _NotConstant(Exception):
+    pass
+
+
+def _constant_value(node: ast.AST):
+    """The value of an expression written only with constants (``10 ** (3 * 10**6)``), computed
+    through the size guards; raises _NotConstant for anything else."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str, bytes)):
+        return node.value
+    if isinstance(node, (ast.List, ast.Tuple)) and len(node.elts) <= 16:  # [0] * 10**9
+        values = [_constant_value(element) for element in node.elts]
+        return values if isinstance(node, ast.List) else tuple(values)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        value = _constant_value(node.operand)
+        return -value if isinstance(node.op, ast.USub) else value
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and len(node.args) == 2:
+        # A BinOp already rewritten into its guard by ScriptPolicy.visit_BinOp.
+        symbol = next((s for s, name in GUARD_NAMES.items() if name == node.func.id), None)
+        if symbol is not None:
+            return BINARY_OPERATORS[symbol](_constant_value(node.args[0]), _constant_value(node.args[1]))
+    if isinstance(node, ast.BinOp) and type(node.op) in GUARDED_OPERATORS:
+        symbol = GUARDED_OPERATORS[type(node.op)]
+        return BINARY_OPERATORS[symbol](_constant_value(node.left), _constant_value(node.right))
+    raise _NotConstant
+
+
+def _too_large(node: ast.AST) -> bool:
+    try:
+        _constant_value(node)
+    except ScriptTooLarge:
+        return True
+    except (_NotConstant, ArithmeticError, TypeError, ValueError):
+        pass
+    return False
 
 
 class Compiled(NamedTuple):

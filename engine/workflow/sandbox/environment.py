@@ -20,6 +20,7 @@ from engine.workflow.sandbox.errors import (
     ScriptDataError,
     ScriptNotAllowed,
     ScriptTimeout,
+    ScriptTooLarge,
 )
 from engine.workflow.sandbox.guards import GUARDS, SAFE_BUILTINS, TimeLimit, check_storable
 
@@ -102,11 +103,6 @@ def _script_line(err: BaseException) -> int | None:
     return line
 
 
-# Scripts cannot name or reach these (they are not in SAFE_BUILTINS and ``__subclasses__`` is
-# refused), so when one arrives it is a real interrupt or shutdown and must not become a task error.
-_REAL_INTERRUPTS = (KeyboardInterrupt, SystemExit, GeneratorExit)
-
-
 class SandboxedScriptEngine(PythonScriptEngine):
     """The script engine onestop hands to every ``BpmnWorkflow``.
 
@@ -125,10 +121,14 @@ class SandboxedScriptEngine(PythonScriptEngine):
         timeout_seconds: float = 1.0,
         service_gateway: Any = None,
         asynchronous: Callable[[str], bool] | None = None,
+        step_limit: int | None = None,
     ) -> None:
         super().__init__(environment=SandboxedEnvironment(functions, timeout_seconds=timeout_seconds))
         self.service_gateway = service_gateway
         self._asynchronous = asynchronous
+        # How many automatic steps (scripts, gateways, events) one run of the engine may take
+        # before it is stopped as a loop without a wait state (engine.workflow.runtime.run_engine).
+        self.step_limit = step_limit
 
     def is_asynchronous(self, operation_name: str) -> bool:
         """True when a worker performs this operation (the service task waits for it)."""
@@ -144,9 +144,7 @@ class SandboxedScriptEngine(PythonScriptEngine):
             # Raised by a registered function that already knows its task: keep it, add context.
             err.add_note(f"Raised in expression '{short}' of {describe_task(task)}")
             raise
-        except _REAL_INTERRUPTS:
-            raise
-        except BaseException as err:  # a script can reach BaseException via ValueError.mro()
+        except BaseException as err:  # noqa: BLE001 - see _task_exception
             raise self._task_exception(task, f"Expression '{short}'", expression, "eval", err) from err
 
     def execute(self, task: Any, script: str, external_context: dict | None = None) -> bool:
@@ -155,9 +153,7 @@ class SandboxedScriptEngine(PythonScriptEngine):
         except WorkflowTaskException as err:
             err.add_note(f"Raised in the script of {describe_task(task)}")
             raise
-        except _REAL_INTERRUPTS:
-            raise
-        except BaseException as err:  # a script can reach BaseException via ValueError.mro()
+        except BaseException as err:  # noqa: BLE001 - see _task_exception
             raise self._task_exception(task, "Script", script, "exec", err) from err
 
     def call_service(self, task: Any, **kwargs: Any) -> str:
@@ -176,7 +172,7 @@ class SandboxedScriptEngine(PythonScriptEngine):
             )
         try:
             result = self.service_gateway.call(task, operation_name, operation_params)
-        except Exception as err:
+        except BaseException as err:  # noqa: BLE001 - a failing call fails its task, whatever it raised
             raise WorkflowTaskException(
                 f"{where} failed calling operation '{operation_name}': {type(err).__name__}: {err}",
                 task=task,
@@ -194,7 +190,14 @@ class SandboxedScriptEngine(PythonScriptEngine):
 
     @staticmethod
     def _task_exception(task: Any, what: str, source: str, mode: str, err: BaseException) -> WorkflowTaskException:
-        """Build the designer-facing error; ``what`` is "Script" or "Expression '...'"."""
+        """Build the designer-facing error; ``what`` is "Script" or "Expression '...'".
+
+        Every exception a script raises fails its task, BaseException included: a script reaches
+        BaseException through ``ValueError.mro()`` and can catch a generator's GeneratorExit and
+        raise it again, so a GeneratorExit, SystemExit or KeyboardInterrupt coming out of a script
+        is the script's doing and must not travel on into the worker that runs it. (A real
+        interrupt arrives in the main thread; the engine's commands run in request and worker
+        threads, and the command that was running fails cleanly, rolled back.)"""
         where = f"{what} in {describe_task(task)}"
         line = _script_line(err)
         at_line = f" on line {line}" if line else ""
@@ -211,6 +214,12 @@ class SandboxedScriptEngine(PythonScriptEngine):
             message = f"{where} is not allowed: {prefix}'{err.name}' is not available in scripts"
         elif isinstance(err, ScriptDataError):
             message = f"{where} left data that cannot be stored: {err}"
+        elif isinstance(err, ScriptTooLarge):
+            message = f"{where} was stopped{at_line}: {err}"
+        elif isinstance(err, RecursionError):
+            message = f"{where} was stopped{at_line}: it recursed too deeply"
+        elif isinstance(err, MemoryError):
+            message = f"{where} was stopped{at_line}: it ran out of memory"
         else:
             message = f"{where} failed{at_line}: {type(err).__name__}: {err}"
         error_line = None

@@ -33,5 +33,9 @@ class ScriptNotAllowed(Exception):
         self.line_number = line_number
 
 
+class ScriptTooLarge(Exception):
+    """A script or expression would build a value too large to compute safely (checked before)."""
+
+
 class ScriptDataError(Exception):
     """A script left a value in task data that cannot be stored as JSON."""

@@ -17,6 +17,7 @@ from RestrictedPython.Guards import (
     safer_getattr_raise,
 )
 
+from engine.workflow.sandbox import sizes
 from engine.workflow.sandbox.errors import (
     MAX_RANGE_LENGTH,
     SCRIPT_FILENAME,
@@ -40,6 +41,9 @@ def _guarded_getattr(obj: Any, name: str, *default: Any) -> Any:
     if name in ("format", "format_map") and (isinstance(obj, str) or obj is str):
         # str.format can reach attributes of its arguments ("{0.__class__}"); f-strings cannot.
         raise ScriptNotAllowed("str.format() is not allowed; use an f-string instead")
+    guarded = sizes.sized_method(obj, name)  # text methods that pad or repeat check sizes first
+    if guarded is not None:
+        return guarded
     # safer_getattr_raise adds RestrictedPython's other checks (frame/code attributes ...).
     return safer_getattr_raise(obj, name, *default)
 
@@ -54,13 +58,14 @@ def _apply(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 
 _INPLACE_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
-    "+=": operator.iadd,
+    # The operators that can grow a value go through the same size checks as ``a + b``.
+    "+=": sizes.guarded_iadd,
     "-=": operator.isub,
-    "*=": operator.imul,
+    "*=": sizes.guarded_imul,
     "/=": operator.itruediv,
-    "%=": operator.imod,
-    "**=": operator.ipow,
-    "<<=": operator.ilshift,
+    "%=": sizes.guarded_mod,
+    "**=": sizes.guarded_pow,
+    "<<=": sizes.guarded_lshift,
     ">>=": operator.irshift,
     "|=": operator.ior,
     "^=": operator.ixor,
@@ -123,6 +128,8 @@ def _build_builtins() -> dict[str, Any]:
         allowed[name] = getattr(builtins, name)
     allowed["range"] = _limited_range
     allowed["getattr"] = _guarded_getattr
+    allowed["pow"] = sizes.guarded_pow
+    allowed["sum"] = sizes.guarded_sum
     return allowed
 
 
@@ -141,6 +148,10 @@ GUARDS: dict[str, Any] = {
     "_unpack_sequence_": guarded_unpack_sequence,
     "_apply_": _apply,
     "_print_": PrintCollector,  # print() output is collected and logged, never written anywhere
+    # The operators ScriptPolicy rewrites into size-checked calls, and f-string fields with a
+    # format specification.
+    **{name: sizes.BINARY_OPERATORS[symbol] for symbol, name in sizes.GUARD_NAMES.items()},
+    sizes.FORMAT_GUARD_NAME: sizes.guarded_format,
 }
 
 
@@ -199,15 +210,30 @@ class TimeLimit:
             self.check()
         return self._on_line
 
-    def check(self) -> None:
-        """Raise ScriptTimeout once the deadline has passed.
+    def check(self) -> bool:
+        """Raise ScriptTimeout once the deadline has passed; else True (compiled code uses the
+        check as an extra condition of comprehensions).
 
-        Called by the trace functions and by the script itself: at the top of every while body
-        and of every except/finally block (see ScriptPolicy), so it also fires after an earlier
-        ScriptTimeout was caught and CPython has switched tracing off."""
-        if self.seconds is not None and (self.expired or time.thread_time() > self.deadline):
+        Called by the trace functions and by the script itself: at the top of every loop body,
+        function body and except/finally block (see ScriptPolicy), so it also fires after
+        CPython has switched tracing off (it does when a trace function raises: an earlier
+        ScriptTimeout the script caught, or a RecursionError of a deep recursion). Such a call
+        also puts the trace function back on the script's frames."""
+        if self.seconds is None:
+            return True
+        if self.expired or time.thread_time() > self.deadline:
             self.expired = True
             raise ScriptTimeout(self.seconds)
+        if sys.gettrace() != self._on_call:
+            self._rearm(sys._getframe(1))
+        return True
+
+    def _rearm(self, frame: Any) -> None:
+        sys.settrace(self._on_call)
+        while frame is not None:
+            if frame.f_code.co_filename == SCRIPT_FILENAME:
+                frame.f_trace = self._on_line
+            frame = frame.f_back
 
 
 # ---------------------------------------------------------------------------------------------
