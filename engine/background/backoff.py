@@ -50,6 +50,8 @@ class Backoff:
 
 
 class StorageHealth:
+    RECOVERY_SECONDS = 30.0
+
     def __init__(self, first: float = 0.5, maximum: float = 30.0) -> None:
         self.first, self.maximum = first, maximum
         self._lock = threading.Lock()
@@ -68,9 +70,17 @@ class StorageHealth:
             self._last_failure = time.monotonic()
 
     def succeeded(self) -> None:
+        """A command's writes committed: the database works."""
         if self.failures:  # cheap on the hot path: every command reports its success
             with self._lock:
                 self.failures, self.failing_since, self.last_error = 0, None, None
+
+    def probe_succeeded(self) -> None:
+        """A small write (a heartbeat) committed. It proves less than a command's: a nearly full
+        database still takes a row rewritten in place. So it clears the failures only once none
+        happened for RECOVERY_SECONDS."""
+        if self.failures and time.monotonic() - self._last_failure >= self.RECOVERY_SECONDS:
+            self.succeeded()
 
     @property
     def failing(self) -> bool:

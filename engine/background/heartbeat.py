@@ -65,7 +65,7 @@ class HeartbeatWriter:
             if storage_unavailable(error):
                 self.engine.storage_health.failed(error)
             raise
-        self.engine.storage_health.succeeded()
+        self.engine.storage_health.probe_succeeded()
 
     def refresh(self) -> None:
         """Beat now: a health check does, before it reads the shared record, so this process's

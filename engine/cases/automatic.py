@@ -48,7 +48,6 @@ class AutomaticCommands(IncidentCommands):
             if incident is not None:  # a retry: the incident holds the timers, whenever they were due
                 if case.timer_incident_id != incident.id:
                     raise Conflict(f"Incident {incident.id} no longer holds the case's timers", case_id=case.id)
-                case.timer_incident_id = None
                 resolved = self._resolution(incident, actor, reason)
                 payload = {"due": None, "incident_id": incident.id}
             elif case.next_timer_at is None or case.next_timer_at >= now:

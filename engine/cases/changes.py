@@ -207,6 +207,7 @@ class CaseChanges:
         case.state_hash = runtime.state_hash(case.state)
         case.task_id_counter = task_ids.next_index
         case.updated_at = now
+        case.timer_incident_id = runtime.timers_held_by(workflow)
         cause = earlier[0][0][0] if earlier else events[0]
         breach = self._sla.breach(case, now)  # before closing: a case closed late was late
         if breach is not None:
@@ -219,10 +220,10 @@ class CaseChanges:
             events = [*events, PendingEvent(CASE_COMPLETED, "engine")]
         closing = self._incidents_closing(conn, case, cause) if case.status != "running" and not new_case else []
         events = [*events, *closing]
-        # An incident holding the case's timers keeps them from the scheduler (engine.cases.incidents).
-        case.next_timer_at = (
-            None if case.timer_incident_id else _earliest(runtime.next_timer_due(workflow), self._sla.wake_at(case))
-        )
+        # An incident holding the case's timers keeps them from the scheduler (engine.cases.incidents),
+        # but not its due date: the breach is still recorded and told when the date passes.
+        timer_due = None if case.timer_incident_id else runtime.next_timer_due(workflow)
+        case.next_timer_at = _earliest(timer_due, self._sla.wake_at(case))
         if cause.type in (CASE_STARTED, TASK_COMPLETED):  # the only causes that bring new applicant data
             self._index_applicant(case, workflow)
         if self.before_events_written is not None:

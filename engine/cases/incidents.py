@@ -105,7 +105,7 @@ class IncidentCommands(CaseChanges):
             case = store.load_case(conn, case_id)
             if case.status != "running":
                 return None
-            read_version, now = case.version, self._clock.now()
+            now = self._clock.now()
             described = {key: failure[key] for key in ("kind", "element_id", "element_name", "error_type", "message")}
             if incident is None:
                 incident_id = incidents.insert(
@@ -123,11 +123,8 @@ class IncidentCommands(CaseChanges):
             else:
                 incident_id = incident.id
                 attempts = incidents.failed_again(conn, incident.id, now, **described)
-            if trigger == incidents.TIMER:
-                case.timer_incident_id, case.next_timer_at = incident_id, None
             if job_id is not None:
                 jobs.hold(conn, job_id, failure["message"])
-            case.updated_at = now
             event = PendingEvent(
                 INCIDENT_RAISED,
                 actor,
@@ -141,9 +138,9 @@ class IncidentCommands(CaseChanges):
                 },
                 element_id=failure["element_id"],
             )
-            rows = self._chain(case, [event], now)
-            store.save_case(conn, case, read_version)
-            store.append_events(conn, rows)
+            # A command of its own: a timer incident holds the case's timers in its workflow
+            # (engine.workflow.runtime), so that replay holds them too.
+            self._change_case(conn, case, self._deployments.get(conn, case.definition_id), event)
             return incident_id
 
     def _mask_text(self, text: str) -> str:

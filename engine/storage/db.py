@@ -185,11 +185,20 @@ def _queue_timeout() -> OperationalError:
     )
 
 
+def _psycopg_unavailable() -> tuple[type, ...]:
+    try:
+        import psycopg
+    except ImportError:  # SQLite only
+        return ()
+    return psycopg.OperationalError, psycopg.InterfaceError
+
+
 # PostgreSQL error classes of a database that cannot work now, whatever the statement: connection
 # exceptions, insufficient resources (disk full, out of memory), operator intervention (shutting
 # down), and a read-only transaction (a standby, or default_transaction_read_only).
 _UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57")
 _READ_ONLY_SQLSTATE = "25006"
+_DRIVER_UNAVAILABLE = (sqlite3.OperationalError, sqlite3.InterfaceError, *_psycopg_unavailable())
 _UNAVAILABLE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.EACCES, errno.EPERM)
 
 
@@ -198,8 +207,10 @@ def storage_unavailable(error: BaseException) -> bool:
     shutting down, its write queue stuck) rather than that a statement or a value was wrong. Such
     failures are nobody's case: the API answers 503 with Retry-After, background loops back off,
     and no incident is recorded."""
-    if isinstance(error, (OperationalError, InterfaceError)):
-        return True  # SQLite reports a full disk, a read-only file, a lock timeout all as these
+    if isinstance(error, (OperationalError, InterfaceError, *_DRIVER_UNAVAILABLE)):
+        # SQLite reports a full disk, a read-only file, a lock timeout all as these (the driver's
+        # own when raised by a statement the engine issues on the driver directly, BEGIN IMMEDIATE)
+        return True
     if isinstance(error, DBAPIError):
         if error.connection_invalidated:
             return True

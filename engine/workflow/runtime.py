@@ -25,10 +25,12 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
+from engine.clock import current_now
 from engine.errors import Conflict
 from engine.events import (
     CASE_CANCELLED,
     DUE_DATE_CHANGED,
+    INCIDENT_RAISED,
     MESSAGE_DELIVERED,
     SERVICE_DELIVERED,
     SERVICE_RESULT_RECORDED,
@@ -113,6 +115,8 @@ def apply_change(workflow: BpmnWorkflow, event_type: str, payload: dict[str, Any
                 f"The case is not waiting for message '{payload['name']}'", message_name=payload["name"]
             ) from error
     elif event_type == TIMERS_FIRED:
+        if payload.get("incident_id") is not None:  # a retry of the incident holding the timers
+            _release_timers(workflow)
         with diagram_failures():
             workflow.refresh_timers()
     elif event_type == SERVICE_RESULT_RECORDED:
@@ -131,6 +135,10 @@ def apply_change(workflow: BpmnWorkflow, event_type: str, payload: dict[str, Any
     elif event_type == SERVICE_DELIVERED:
         workflow.data[_SERVED_MARKER] = True
         _set_sla_due(workflow, SUSPENDED)  # the clock stopped for good: no SLA timer fires now
+        return
+    elif event_type == INCIDENT_RAISED:
+        if payload.get("trigger") == "timer":
+            _hold_due_timers(workflow, payload["incident_id"])
         return
     elif event_type == VARIABLES_CHANGED:
         _change_variables(workflow, payload["data"])
@@ -169,7 +177,42 @@ def changes_workflow(event_type: str) -> bool:
         SERVICE_DELIVERED,
         SLA_STANDARD_CHANGED,
         VARIABLES_CHANGED,
+        INCIDENT_RAISED,
     )
+
+
+# ---------------------------------------------------------------------- timers held by an incident
+# Where a workflow keeps the incident that holds its timers (engine.cases.incidents), and where a
+# held timer keeps its due time: in the workflow itself, so that replay holds and releases them
+# exactly as the live commands did.
+TIMERS_HELD_KEY = "onestop_timers_held"
+_HELD_VALUE = "onestop_held_event_value"
+
+
+def timers_held_by(workflow: BpmnWorkflow) -> int | None:
+    """The incident holding the case's timers, if one does."""
+    return workflow.data.get(TIMERS_HELD_KEY)
+
+
+def _hold_due_timers(workflow: BpmnWorkflow, incident_id: int) -> None:
+    """Put the timers that are due (the ones whose firing failed) out of reach: SpiffWorkflow
+    fires a due timer whenever any task of the case completes, so without this any later command
+    on the case would fire it again and fail where it failed. The rest of the case goes on."""
+    workflow.data[TIMERS_HELD_KEY] = incident_id
+    now = current_now()
+    for task in list(workflow.event_manager.tasks.values()):
+        due = _timer_due(task)
+        if due is not None and due < now:
+            value = task.internal_data.get("event_value")
+            task.internal_data[_HELD_VALUE] = value
+            task.internal_data["event_value"] = {**value, "next": SUSPENDED} if isinstance(value, dict) else SUSPENDED
+
+
+def _release_timers(workflow: BpmnWorkflow) -> None:
+    workflow.data.pop(TIMERS_HELD_KEY, None)
+    for task in list(workflow.event_manager.tasks.values()):
+        if _HELD_VALUE in task.internal_data:
+            task.internal_data["event_value"] = task.internal_data.pop(_HELD_VALUE)
 
 
 def element_properties(spec) -> dict:
@@ -216,7 +259,9 @@ def due_sla_timers(workflow: BpmnWorkflow, now: datetime) -> list[tuple[str, dat
 
 def _set_sla_timers(workflow: BpmnWorkflow, value: str) -> None:
     for task in _waiting_sla_timers(workflow):
-        if task.internal_data.get("event_value") is not None and not task.internal_data.get("event_fired"):
+        if _HELD_VALUE in task.internal_data:  # held by an incident: it gets the new date when released
+            task.internal_data[_HELD_VALUE] = value
+        elif task.internal_data.get("event_value") is not None and not task.internal_data.get("event_fired"):
             task.internal_data["event_value"] = value
 
 

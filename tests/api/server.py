@@ -30,10 +30,18 @@ class ServedApp:
     """One gunicorn (master + workers) serving ``api.wsgi:app`` on a loopback port."""
 
     def __init__(
-        self, database_url: str, folder: Path, *, workers: int = 2, threads: int = 4, agency_url: str | None = None
+        self,
+        database_url: str,
+        folder: Path,
+        *,
+        workers: int = 2,
+        threads: int = 4,
+        agency_url: str | None = None,
+        lock_path: Path | None = None,
     ) -> None:
         self.database_url = database_url
         self.agency_url = agency_url
+        self.lock_path = lock_path  # several servers sharing one elect one scheduler among them
         self.folder = folder
         self.workers = workers
         self.threads = threads
@@ -58,7 +66,7 @@ class ServedApp:
             "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
             # As in production: the embedded scheduler fires timers (one leader among the workers).
             "ONESTOP_SCHEDULER": "embedded",
-            "ONESTOP_SCHEDULER_LOCK": str(self.folder / f"scheduler-{self.port}.lock"),
+            "ONESTOP_SCHEDULER_LOCK": str(self.lock_path or self.folder / f"scheduler-{self.port}.lock"),
             # The files attached to cases: the same folder as the test's own engine (tests/conftest.py).
             "ONESTOP_DOCUMENT_FOLDER": str(self.folder / "documents"),
         }

@@ -76,14 +76,22 @@ def _flow(flow_id: str, source: str, target: str, condition: str | None = None) 
     )
 
 
-def _process(key: str, elements: list[str], flows: list[str], wait: str = '"PT1H"') -> str:
+def _process(key: str, elements: list[str], flows: list[str], wait: str | None, before: str | None) -> str:
+    """start -> the entry step -> ``elements`` -> after -> end. The entry step (id ``wait``) is a
+    timer of ``wait``, a clerk's task ``before``, or nothing (``wait`` and ``before`` None)."""
+    lane = "".join(f"<bpmn:flowNodeRef>{task}</bpmn:flowNodeRef>" for task in ("after", before and "wait") if task)
+    if before:
+        entry = f'<bpmn:userTask id="wait" name="{before}"/>'
+    elif wait:
+        entry = _timer("wait", wait)
+    else:
+        entry = '<bpmn:intermediateThrowEvent id="wait"/>'  # nothing to wait for
     return (
         _HEADER.format(key=key)
         + f'<bpmn:process id="{key}" name="{key}" isExecutable="true">\n'
-        + '<bpmn:laneSet id="lanes"><bpmn:lane id="lane_clerk" name="Clerk">'
-        + "<bpmn:flowNodeRef>after</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>\n"
+        + f'<bpmn:laneSet id="lanes"><bpmn:lane id="lane_clerk" name="Clerk">{lane}</bpmn:lane></bpmn:laneSet>\n'
         + '<bpmn:startEvent id="start"/>\n'
-        + _timer("wait", wait)
+        + entry
         + "\n"
         + "\n".join(elements)
         + '\n<bpmn:userTask id="after" name="After the hostile step"/>\n<bpmn:endEvent id="end"/>\n'
@@ -108,9 +116,12 @@ def _decision(expression: str) -> str:
     )
 
 
-def procedure(probe: str, place: str, *, wait: str = '"PT1H"') -> tuple[str, dict[str, bytes]]:
+def procedure(
+    probe: str, place: str, *, wait: str | None = '"PT1H"', before: str | None = None
+) -> tuple[str, dict[str, bytes]]:
     """(process key, files) of the procedure putting ``probe`` at ``place``, after a timer of
-    ``wait`` (an ISO 8601 duration expression)."""
+    ``wait`` (an ISO 8601 duration expression), or after a clerk's task ``before``, or right
+    after the start (both None)."""
     script, expression = PROBES[probe]
     key = f"hostile_{probe}_{place}"
     files: dict[str, bytes] = {}
@@ -152,11 +163,11 @@ def procedure(probe: str, place: str, *, wait: str = '"PT1H"') -> tuple[str, dic
         files["hostile.dmn"] = _decision(RUNAWAY if loop else expression).encode()
     else:
         raise ValueError(place)
-    files[f"{key}.bpmn"] = _process(key, elements, flows, wait).encode()
+    files[f"{key}.bpmn"] = _process(key, elements, flows, wait, before).encode()
     return key, files
 
 
 def control_procedure() -> tuple[str, dict[str, bytes]]:
     """A harmless case with the same one-hour timer: the scheduler must still fire it."""
     key = "control_timer"
-    return key, {f"{key}.bpmn": _process(key, [], [_flow("f_in", "wait", "after")]).encode()}
+    return key, {f"{key}.bpmn": _process(key, [], [_flow("f_in", "wait", "after")], '"PT1H"', None).encode()}
