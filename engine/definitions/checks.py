@@ -150,6 +150,37 @@ def check_expressions(report: Report, file: str, root: etree._Element) -> None:
                 )
 
 
+# What the DMN engine evaluates: input expressions and output entries as Python expressions;
+# input entries either alone (``"birth"``, ``in ["a", "b"]`` is completed by the engine) or after
+# the input (``< 5``), with ``?`` standing for the input (``4 < ? < 6``).
+_DMN_INPUT_EXPRESSIONS = ".//*[local-name()='inputExpression']/*[local-name()='text']"
+_DMN_OUTPUT_ENTRIES = ".//*[local-name()='outputEntry']/*[local-name()='text']"
+_DMN_INPUT_ENTRIES = ".//*[local-name()='inputEntry']/*[local-name()='text']"
+_DMN_INPUT = "dmninputexpr"  # the name SpiffWorkflow's DMN engine gives the input
+
+
+def check_dmn_expressions(report: Report, file: str, root: etree._Element) -> None:
+    """Every expression of a decision table runs in the sandbox like a script's: refuse at deploy
+    what the sandbox would refuse (``__import__``, a constant power too large...)."""
+    for path in (_DMN_INPUT_EXPRESSIONS, _DMN_OUTPUT_ENTRIES, _DMN_INPUT_ENTRIES):
+        for element in root.xpath(path):
+            text = (element.text or "").strip()
+            if not text or text == "-":
+                continue
+            problem = report.check_python(text.replace("?", _DMN_INPUT), "eval")
+            if problem and problem.startswith("Syntax error") and path == _DMN_INPUT_ENTRIES:
+                problem = report.check_python(f"{_DMN_INPUT} {text}", "eval")  # "< 5" is compared with the input
+            if problem:
+                owner = _owner(element)
+                report.add_for(
+                    ERROR,
+                    f"The expression of {describe(owner)} is not accepted: {problem}. "
+                    f"Fix the expression `{shorten(text)}`.",
+                    owner,
+                    file,
+                )
+
+
 def form_references(root: etree._Element) -> Iterable[tuple[str, str]]:
     """(property name, file name) of every spiffworkflow:property in the document."""
     for prop in bpmn_xpath(root, ".//spiffworkflow:property"):

@@ -35,6 +35,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from engine.definitions.checks import (
     check_business_rule_tasks,
     check_call_activities,
+    check_dmn_expressions,
     check_expressions,
     check_sequence_flows,
     is_draft,
@@ -177,6 +178,7 @@ def _validate(
     bundle.normalized_files = _load_files(ctx, files)
     for file, root in ctx.dmn.items():
         ctx.report.index_document(file, root)
+        check_dmn_expressions(ctx.report, file, root)
     # 2. What the engine reads of each document, and checks on its XML (they work even where
     #    SpiffWorkflow will fail).
     ctx.as_executable = drafts_to_check(ctx.uploaded)
