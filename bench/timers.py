@@ -1,7 +1,15 @@
 """Timer benchmark: 100,000 cases waiting on SLA timers, 1,000 of which fall due, fired by the
-embedded scheduler with the system clock.
+embedded scheduler (or, ``--mode celery``, by Celery workers and beat) with the system clock.
 
     .venv/bin/python -m bench.timers [--waiting 100000] [--due 1000] [--database-url URL]
+    .venv/bin/python -m bench.timers --mode celery [--broker-url redis://...]
+
+Celery mode runs the deployment's processes (workers/celery_app.py): one beat, a timer worker on
+the ``timers`` queue (2 processes) and a worker on the ``default`` queue (2 processes), on a
+Redis of its own (started here unless ``--broker-url`` names one). While the timers fall due,
+the default worker is kept busy by agency calls that each take 5 s (cases of the household
+transcript procedure, the agency simulator holding every answer): slow agencies must not delay
+a timer, because timers have their own queue and workers.
 
 Seeding shortcut (documented, as the issue allows): one case is started through the real
 StartCase command; the others are copies of its row (new id and number, its serialized state
@@ -25,7 +33,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -40,8 +52,11 @@ from engine import CaseEngine, ManualClock, ProcedureCatalogue, files_from_folde
 from engine import commands as cmd
 from engine.background import EmbeddedScheduler
 from engine.storage import Case, CaseEvent, upgrade
+from workflows.agencies.simulator.server import SimulatorServer
 
+ROOT = Path(__file__).resolve().parent.parent
 PROCEDURE = Path(__file__).parent / "procedures" / "bench_sla"
+SLOW_AGENCY_SECONDS = 5.0
 FAR = datetime(2099, 1, 1, tzinfo=timezone.utc)
 CASES = Case.__table__
 
@@ -124,6 +139,104 @@ def fired_times(engine: CaseEngine) -> dict[str, tuple[datetime, datetime]]:
     return {case_id: (due, fired) for case_id, fired, due in rows}
 
 
+def wait_until_fired(engine: CaseEngine, count: int, deadline: float) -> None:
+    while time.monotonic() < deadline and len(fired_times(engine)) < count:
+        time.sleep(0.5)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class CeleryDeployment:
+    """Redis, the agency simulator, beat, a timer worker and a default worker, as processes."""
+
+    def __init__(self, url: str, broker_url: str | None, folder: Path) -> None:
+        self.url, self.broker_url, self.folder = url, broker_url, folder
+        self.processes: list[subprocess.Popen] = []
+        self.simulator = SimulatorServer().start()
+
+    def __enter__(self) -> CeleryDeployment:
+        if self.broker_url is None:
+            port = free_port()
+            self._start(
+                ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(self.folder)]
+            )
+            self.broker_url = f"redis://127.0.0.1:{port}/0"
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "ONESTOP_ENV": "test",
+            "ONESTOP_DATABASE_URL": self.url,
+            "ONESTOP_BROKER_URL": self.broker_url,
+            "ONESTOP_AGENCY_URL": self.simulator.url,
+            "ONESTOP_AGENCY_TIMEOUT": str(SLOW_AGENCY_SECONDS * 2),
+        }
+        celery = [sys.executable, "-m", "celery", "-A", "workers.celery_app"]
+        quiet = ["--without-mingle", "--without-gossip", "--loglevel", "WARNING"]
+        for queue in ("timers", "default"):
+            self._start([*celery, "worker", "-Q", queue, "--concurrency", "2", "-n", f"{queue}@%h", *quiet], env)
+        self._start(
+            [*celery, "beat", "--schedule", str(self.folder / "celerybeat-schedule"), "--loglevel", "WARNING"], env
+        )
+        self._wait_ready({"timers", "default"})
+        return self
+
+    def _wait_ready(self, names: set[str], seconds: float = 60) -> None:
+        from celery import Celery
+
+        client = Celery("bench", broker=self.broker_url)
+        deadline = time.monotonic() + seconds
+        try:
+            while time.monotonic() < deadline:
+                replies = client.control.ping(timeout=1.0) or []
+                if names <= {name.split("@")[0] for reply in replies for name in reply}:
+                    return
+            raise SystemExit("the Celery workers did not start")
+        finally:
+            client.close()
+
+    def _start(self, command: list[str], env: dict | None = None) -> None:
+        log = open(self.folder / f"{Path(command[0]).name}-{len(self.processes)}.log", "w")
+        self.processes.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
+
+    def keep_agencies_busy(self, engine: CaseEngine, cases: int = 40) -> int:
+        """Cases waiting on an agency whose every answer takes SLOW_AGENCY_SECONDS: the default
+        worker's two processes are busy with them for cases * 5 / 2 seconds."""
+        import requests
+
+        requests.put(
+            f"{self.simulator.url}/_admin/faults/household_registration",
+            json={"mode": "hang", "hang_seconds": SLOW_AGENCY_SECONDS},
+            timeout=5,
+        ).raise_for_status()
+        engine.handle(cmd.DeployDefinition(files_from_folder(ROOT / "bpmn" / "household_transcript"), actor="bench"))
+        received = {"national_id": "A123456789", "applicant_name": "王小明", "scope": "full", "copies": 1}
+        for _ in range(cases):
+            started = engine.handle(cmd.StartCase("household_transcript", {}, actor="bench"))
+            engine.handle(cmd.CompleteTask(started.open_tasks[0].id, "bench", received))
+        return cases
+
+    def agency_requests(self) -> int:
+        import requests
+
+        return requests.get(f"{self.simulator.url}/_admin/stats", timeout=5).json()["agencies"][
+            "household_registration"
+        ]["requests"]
+
+    def __exit__(self, *_exc) -> None:
+        for process in reversed(self.processes):
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.simulator.stop()
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
@@ -135,6 +248,8 @@ def main() -> None:
     parser.add_argument("--due", type=int, default=1000)
     parser.add_argument("--spread-seconds", type=float, default=10.0)
     parser.add_argument("--database-url", help="an empty database (default: SQLite in a temporary folder)")
+    parser.add_argument("--mode", choices=("embedded", "celery"), default="embedded", help="who fires the timers")
+    parser.add_argument("--broker-url", help="Celery mode: a Redis to use (default: one started here)")
     parser.add_argument(
         "--small-database-url",
         help="a second empty database of the same kind, for the idle "
@@ -148,7 +263,7 @@ def main() -> None:
     upgrade(url)
 
     # Timers fall due well after seeding and the idle measurement have finished.
-    lead = 20.0 + args.waiting / 4000
+    lead = 20.0 + args.waiting / 4000 + (40.0 if args.mode == "celery" else 0.0)  # Celery: its processes start
     start = datetime.now(timezone.utc) + timedelta(seconds=lead)
     step = timedelta(seconds=args.spread_seconds / args.due)
     spread = [start + step * i for i in range(args.due)]
@@ -168,13 +283,19 @@ def main() -> None:
         raise SystemExit("seeding took longer than planned: raise the lead time")
 
     engine = build_engine(Settings(environment="test", database_url=url), catalogue=FarCatalogue())
-    scheduler = EmbeddedScheduler(engine, poll_seconds=0.5).start()
-    try:
-        deadline = time.monotonic() + lead + args.spread_seconds + 10 + 600
-        while time.monotonic() < deadline and len(fired_times(engine)) < 2 * args.due:
-            time.sleep(0.5)
-    finally:
-        scheduler.stop()
+    deadline = time.monotonic() + lead + args.spread_seconds + 10 + 600
+    extra: dict = {}
+    if args.mode == "celery":
+        with CeleryDeployment(url, args.broker_url, folder) as deployment:
+            extra["slow_agency_jobs"] = deployment.keep_agencies_busy(engine)
+            wait_until_fired(engine, 2 * args.due, deadline)
+            extra["agency_calls_meanwhile"] = deployment.agency_requests()
+    else:
+        scheduler = EmbeddedScheduler(engine, poll_seconds=0.5).start()
+        try:
+            wait_until_fired(engine, 2 * args.due, deadline)
+        finally:
+            scheduler.stop()
     fired = fired_times(engine)
     engine.dispose()
     spread_set, burst_set = [], []
@@ -198,6 +319,8 @@ def main() -> None:
         "idle_cost_ratio": round(idle_big / idle_small, 2) if small_url else None,
         "database": "sqlite" if url.startswith("sqlite") else url.split(":", 1)[0],
         "seed_s": seeded["seed_s"],
+        "mode": args.mode,
+        **extra,
     }
     print(
         f"spread ({args.due} over {args.spread_seconds:g} s): p50 {figures['p50_delay_s']} s, "

@@ -6,8 +6,8 @@ slow agency never delays a timer: ``timers`` carries ``dispatch_due_timers`` and
 ``default`` carries ``dispatch_service_jobs``, ``run_service_job`` and ``deliver_notifications``.
 
 Beat sends ``dispatch_due_timers`` every ``ONESTOP_SCHEDULER_POLL_SECONDS`` (0.5 s by
-default): one indexed range query for the cases whose timer is due, and one ``fire_case`` task
-per case. Any number of workers may run ``fire_case``; exactly one firing per timer comes from
+default): one indexed range query for the cases whose timer is due, and one ``fire_cases`` task
+per ten of them. Any number of workers may run ``fire_cases``; exactly one firing per timer comes from
 the engine, not from Celery: ``FireDueTimers`` locks the case row and checks its version, so a
 second worker handed the same case (a duplicate message, a redelivery) finds nothing due.
 
@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import logging
 import os
+from functools import partial
 
 import redis
 from celery import Celery
@@ -63,6 +64,7 @@ ROUTING = {
     "task_routes": {
         "onestop.dispatch_due_timers": {"queue": TIMERS_QUEUE},
         "onestop.fire_case": {"queue": TIMERS_QUEUE},
+        "onestop.fire_cases": {"queue": TIMERS_QUEUE},
     },
 }
 app = Celery("onestop", broker=settings.broker_url, backend=settings.broker_url)
@@ -92,6 +94,7 @@ app.conf.update(
 DISPATCHED_KEY = "onestop:dispatched:{}"
 SERVICE_DISPATCHED_KEY = "onestop:service-job:{}"
 DISPATCH_MARK_SECONDS = 30
+FIRE_BATCH = 10
 FAILED_MARK_SECONDS = 60
 DISPATCH_LIMIT = 5000
 # While set, the database failed lately: the dispatchers send nothing (the key expires by itself).
@@ -191,13 +194,17 @@ def dispatch_due_timers() -> int:
         return 0
 
     def dispatch() -> int:
-        sent = 0
-        for case_id in TimerRunner(engine()).due(DISPATCH_LIMIT):
-            if client.set(DISPATCHED_KEY.format(case_id), "1", nx=True, ex=DISPATCH_MARK_SECONDS):
-                fire_case.delay(case_id)
-                sent += 1
-        beat_scheduler(engine(), "celery", {"dispatched": sent})
-        return sent
+        due = TimerRunner(engine()).due(DISPATCH_LIMIT)
+        marking = client.pipeline(transaction=False)
+        for case_id in due:
+            marking.set(DISPATCHED_KEY.format(case_id), "1", nx=True, ex=DISPATCH_MARK_SECONDS)
+        fresh = [case_id for case_id, marked in zip(due, marking.execute()) if marked]
+        # In batches: a Celery message costs more than firing a timer, so one per case would
+        # make the queue, not the database, the limit when many fall due at once.
+        for first in range(0, len(fresh), FIRE_BATCH):
+            fire_cases.delay(fresh[first : first + FIRE_BATCH])
+        beat_scheduler(engine(), "celery", {"dispatched": len(fresh)})
+        return len(fresh)
 
     return _guarded("dispatching due timers", dispatch, client) or 0
 
@@ -206,17 +213,26 @@ def dispatch_due_timers() -> int:
 def fire_case(case_id: str) -> bool:
     """Fire the case's due timers; True if this task did (False: nothing due, lost a race, or
     the case failed: it has an incident now)."""
+    return fire_cases([case_id]) == 1
+
+
+@app.task(name="onestop.fire_cases")
+def fire_cases(case_ids: list[str]) -> int:
+    """Fire the due timers of each case, one after the other (each its own command: one that
+    fails gets its incident and the others go on); how many this task fired."""
     client = _redis()
-    fired = None
-    try:
-        fired = _guarded(
-            f"firing case {case_id}", lambda: TimerRunner(engine(), actor="scheduler").fire(case_id), client
-        )
-    finally:
-        _release(client, DISPATCHED_KEY.format(case_id), failed=fired is None)
+    runner = TimerRunner(engine(), actor="scheduler")
+    fired = 0
+    for case_id in case_ids:
+        outcome = None
+        try:
+            outcome = _guarded(f"firing case {case_id}", partial(runner.fire, case_id), client)
+        finally:
+            _release(client, DISPATCHED_KEY.format(case_id), failed=outcome is None)
+        fired += bool(outcome)
     if fired:
         deliver_notifications.delay()
-    return bool(fired)
+    return fired
 
 
 def _release(client: redis.Redis, marker: str, *, failed: bool) -> None:

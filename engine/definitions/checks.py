@@ -171,13 +171,13 @@ def check_dmn_expressions(report: Report, file: str, root: etree._Element) -> No
             if problem and problem.startswith("Syntax error") and path == _DMN_INPUT_ENTRIES:
                 problem = report.check_python(f"{_DMN_INPUT} {text}", "eval")  # "< 5" is compared with the input
             if problem:
-                owner = _owner(element)
-                report.add_for(
-                    ERROR,
-                    f"The expression of {describe(owner)} is not accepted: {problem}. "
-                    f"Fix the expression `{shorten(text)}`.",
-                    owner,
-                    file,
+                report.add(
+                    "expression-invalid",
+                    at=_owner(element),
+                    file=file,
+                    what=words("what-dmn-expression"),
+                    problem=problem,
+                    code=shorten(text),
                 )
 
 

@@ -167,7 +167,7 @@ def procedure(
     return key, files
 
 
-def control_procedure() -> tuple[str, dict[str, bytes]]:
+def control_procedure(*, wait: str = '"PT1H"') -> tuple[str, dict[str, bytes]]:
     """A harmless case with the same one-hour timer: the scheduler must still fire it."""
     key = "control_timer"
-    return key, {f"{key}.bpmn": _process(key, [], [_flow("f_in", "wait", "after")], '"PT1H"', None).encode()}
+    return key, {f"{key}.bpmn": _process(key, [], [_flow("f_in", "wait", "after")], wait, None).encode()}

@@ -364,6 +364,7 @@ KINDS = kinds(
     phrase("what-loop-condition", "loop condition", "迴圈條件"),
     phrase("what-loop-cardinality", "loop cardinality", "迴圈次數"),
     phrase("what-completion-condition", "completion condition", "完成條件"),
+    phrase("what-dmn-expression", "decision table expression", "決策表運算式"),
     # ---------------------------------------------------------------- required steps (engine/definitions/required_steps.py)
     error(
         "required-step-skipped",

@@ -23,6 +23,7 @@ const ROUTES = [
   [/^#\/queue\/display$/, "./queue.js", "displayPage", null],
   [/^#\/queue\/kiosk$/, "./queue.js", "kioskPage", ["kiosk", "clerk", "supervisor", "admin"]],
   [/^#\/queue\/counter$/, "./queue.js", "counterQueuePage", ["clerk", "supervisor", "admin"]],
+  [/^#\/incidents$/, "./incidents.js", "incidentsPage", ["supervisor", "admin"]],
 ];
 
 const NAV = [
@@ -33,6 +34,7 @@ const NAV = [
   ["#/dashboard", "nav_dashboard", ["supervisor", "auditor", "admin"]],
   ["#/queues", "nav_queues", ["supervisor", "admin"]],
   ["#/audit", "nav_audit", ["supervisor", "auditor", "admin"]],
+  ["#/incidents", "nav_incidents", ["supervisor", "admin"]],
   ["#/designer", "nav_designer", ["designer", "admin"]],
   ["#/status", "nav_status", null],
   ["#/apply", "nav_apply", null],

@@ -161,6 +161,18 @@ const zh = {
   public_contact_office: "有問題請洽 {office}，電話 {phone}。", public_now: "目前進度", public_close_reason: "說明",
   public_documents_ok: "應備文件已齊全。", task_status_completed: "已完成", col_field: "欄位", actor_engine: "系統", actor_scheduler: "系統排程", actor_worker: "機關查驗程式",
   actor_calendar: "行事曆調整", actor_applicant: "申請人", col_before: "變更前", col_after: "變更後", task_status_cancelled: "已取消（流程已改走其他步驟）",
+  // incidents
+  incidents_title: "異常事件", nav_incidents: "異常事件",
+  incidents_intro: "這些案件的自動步驟（計時、機關回覆後的處理）失敗，已暫停在原處，其他案件照常進行。修正流程或變數後重試，或取消案件。",
+  incidents_none: "沒有符合條件的異常事件。", incidents_count: "共 {n} 件", incident_filters: "篩選異常事件", incident_filter: "篩選",
+  incident_step: "步驟", incident_kind: "種類", incident_message: "錯誤訊息", incident_attempts: "嘗試次數", incident_last_failure: "最後失敗",
+  incident_open: "待處理", incident_resolved: "已解決", incident_all: "全部", incident_procedure_key: "申辦項目代碼",
+  incident_kind_procedure_error: "流程錯誤", incident_kind_resource_limit: "超出資源限制", incident_kind_step_limit: "無等待點的迴圈",
+  incident_kind_internal_error: "系統錯誤", incident_resolution_retried: "已重試", incident_resolution_cancelled: "已取消案件",
+  incident_resolution_case_closed: "案件已結", incident_reason: "理由", incident_variables: "修正變數（JSON，選填）",
+  incident_retry: "重試", incident_cancel: "取消案件", incident_retried: "案件 {case} 已重試，繼續辦理。",
+  incident_cancelled: "案件 {case} 已取消。", incident_failed_again: "案件 {case} 重試仍失敗：",
+  incident_bad_json: "修正變數必須是 JSON 物件，例如 {\"n\": 2}。", incident_reason_needed: "取消案件須填寫理由。",
 };
 const en = {
   app_title: "onestop one-stop household registration", skip: "Skip to main content", language: "中文", language_label: "切換為中文",
@@ -323,6 +335,18 @@ const en = {
   public_contact_office: "Questions: the {office}, phone {phone}.", public_now: "Now", public_close_reason: "Reason",
   public_documents_ok: "All required documents are here.", task_status_completed: "Completed", col_field: "Field", actor_engine: "the system", actor_scheduler: "the scheduler", actor_worker: "the agency check",
   actor_calendar: "a calendar change", actor_applicant: "the applicant", col_before: "Before", col_after: "After", task_status_cancelled: "Cancelled (the case went another way)",
+  // incidents
+  incidents_title: "Incidents", nav_incidents: "Incidents",
+  incidents_intro: "The automatic steps of these cases (a timer, the handling of an agency's answer) failed; each case is held where it was and the others go on. Fix the procedure or the variables and retry, or cancel the case.",
+  incidents_none: "No incident matches.", incidents_count: "{n} in all", incident_filters: "Filter incidents", incident_filter: "Filter",
+  incident_step: "Step", incident_kind: "Kind", incident_message: "Error", incident_attempts: "Attempts", incident_last_failure: "Last failure",
+  incident_open: "Open", incident_resolved: "Resolved", incident_all: "All", incident_procedure_key: "Procedure key",
+  incident_kind_procedure_error: "Procedure error", incident_kind_resource_limit: "Resource limit", incident_kind_step_limit: "Loop without a wait",
+  incident_kind_internal_error: "System error", incident_resolution_retried: "Retried", incident_resolution_cancelled: "Case cancelled",
+  incident_resolution_case_closed: "Case closed", incident_reason: "Reason", incident_variables: "Corrected variables (JSON, optional)",
+  incident_retry: "Retry", incident_cancel: "Cancel case", incident_retried: "Case {case} retried: it goes on.",
+  incident_cancelled: "Case {case} cancelled.", incident_failed_again: "Case {case} failed again:",
+  incident_bad_json: "Corrected variables must be a JSON object, e.g. {\"n\": 2}.", incident_reason_needed: "Cancelling a case needs a reason.",
 };
 export const DICTIONARIES = { "zh-TW": { ...zh, ...BACKOFFICE["zh-TW"] }, en: { ...en, ...BACKOFFICE.en } };
 const HTML_LANG = { "zh-TW": "zh-Hant-TW", en: "en" };
