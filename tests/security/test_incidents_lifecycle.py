@@ -111,14 +111,26 @@ def test_cancelling_resolves_the_incident(engine, clock, deploy, start_case):
     assert engine.verify_case(case_id).ok
 
 
+def definitions(process_id: str, clerk_tasks: list[str], body: str) -> str:
+    """A BPMN document with one process whose ``clerk_tasks`` are in the Clerk lane."""
+    refs = "".join(f"<bpmn:flowNodeRef>{task}</bpmn:flowNodeRef>" for task in clerk_tasks)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"'
+        ' xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="defs"'
+        ' targetNamespace="https://onestop.example/tests">\n'
+        f'<bpmn:process id="{process_id}" isExecutable="true">\n'
+        f'<bpmn:laneSet id="lanes"><bpmn:lane id="lane_clerk" name="Clerk">{refs}</bpmn:lane></bpmn:laneSet>\n'
+        f"{body}</bpmn:process></bpmn:definitions>\n"
+    )
+
+
 # A case with two paths after its start: a clerk's task, and a timer followed by a script that
 # fails while ``broken`` is true. The clerk's path goes on while the timer's path is held.
-PARALLEL = f"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="defs"
-    targetNamespace="https://onestop.example/tests">
-<bpmn:process id="two_paths" isExecutable="true">
-<bpmn:laneSet id="lanes"><bpmn:lane id="lane_clerk" name="Clerk">
-<bpmn:flowNodeRef>work</bpmn:flowNodeRef><bpmn:flowNodeRef>later</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>
+PARALLEL = definitions(
+    "two_paths",
+    ["work", "later"],
+    f"""
 <bpmn:startEvent id="start"/>
 <bpmn:parallelGateway id="split"/>
 <bpmn:userTask id="work" name="Work"/>
@@ -136,8 +148,8 @@ PARALLEL = f"""<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:sequenceFlow id="f6" sourceRef="hostile" targetRef="join"/>
 <bpmn:sequenceFlow id="f7" sourceRef="later" targetRef="join"/>
 <bpmn:sequenceFlow id="f8" sourceRef="join" targetRef="end"/>
-</bpmn:process></bpmn:definitions>
-"""
+""",
+)
 
 
 def test_the_rest_of_a_held_case_goes_on_and_its_timers_stay_held(engine, clock, deploy, start_case):
@@ -159,13 +171,10 @@ def test_the_rest_of_a_held_case_goes_on_and_its_timers_stay_held(engine, clock,
 
 
 # An agency check whose answer the next step cannot take while ``broken`` is true.
-SERVICE = f"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="defs"
-    targetNamespace="https://onestop.example/tests">
-<bpmn:process id="checked" isExecutable="true">
-<bpmn:laneSet id="lanes"><bpmn:lane id="lane_clerk" name="Clerk">
-<bpmn:flowNodeRef>after</bpmn:flowNodeRef><bpmn:flowNodeRef>by_hand</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>
+SERVICE = definitions(
+    "checked",
+    ["after", "by_hand"],
+    f"""
 <bpmn:startEvent id="start"/>
 <bpmn:boundaryEvent id="unanswered" attachedToRef="check"><bpmn:errorEventDefinition id="any_error"/></bpmn:boundaryEvent>
 <bpmn:userTask id="by_hand" name="Check by hand"/>
@@ -184,8 +193,8 @@ SERVICE = f"""<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:sequenceFlow id="f4" sourceRef="after" targetRef="end"/>
 <bpmn:sequenceFlow id="f5" sourceRef="unanswered" targetRef="by_hand"/>
 <bpmn:sequenceFlow id="f6" sourceRef="by_hand" targetRef="end"/>
-</bpmn:process></bpmn:definitions>
-"""
+""",
+)
 
 
 def test_an_answer_the_case_fails_on_holds_the_job_and_the_retry_applies_the_kept_answer(

@@ -69,8 +69,11 @@ def test_an_uncaught_exception_in_a_thread_is_logged_masked(monkeypatch):
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))  # a plain log, as Celery's
-    root = logging.getLogger()
-    root.addHandler(handler)
+    # Where the crash logger's lines end: the onestop logger's handlers (once the app configured
+    # them), else the root logger's (Celery's, gunicorn's).
+    watched = [logging.getLogger(), logging.getLogger("onestop")]
+    for logger in watched:
+        logger.addHandler(handler)
     monkeypatch.setattr(threading, "excepthook", threading.excepthook)
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)
     try:
@@ -83,7 +86,8 @@ def test_an_uncaught_exception_in_a_thread_is_logged_masked(monkeypatch):
         thread.start()
         thread.join()
     finally:
-        root.removeHandler(handler)
+        for logger in watched:
+            logger.removeHandler(handler)
     written = stream.getvalue()
     assert "uncaught exception in thread crashing" in written and "Traceback" in written
     assert MASKED in written and VALID_ID not in written
