@@ -39,8 +39,9 @@ class Limited:
 
     def _apply(self, dbapi_connection, _record) -> None:
         cursor = dbapi_connection.cursor()
-        cursor.execute(self.statement() if callable(self.statement) else self.statement)
+        cursor.execute(self.statement)
         cursor.close()
+        dbapi_connection.commit()  # PostgreSQL's SET belongs to the transaction it ran in
 
     def lift(self) -> None:
         event.remove(self.engine.db, "connect", self._apply)
@@ -137,16 +138,16 @@ def test_the_scheduler_backs_off_while_the_database_fails_and_goes_on_after(engi
     scheduler._wake = sleeps = RecordedSleeps()
     scheduler.start()
     try:
-        # Each failed pass waits longer than the one before, instead of trying again at once.
-        wait_for(lambda: len([s for s in sleeps.sleeps if s >= 0.5]) >= 4, "four failed passes")
-        failing = [s for s in sleeps.sleeps if s >= 0.5][:4]
-        assert failing == sorted(failing) and failing[-1] >= 4 * failing[0], sleeps.sleeps
-        assert engine.storage_health.failing and case_row(engine, case.case_id).next_timer_at is not None
-    finally:
-        limit.lift()
-    engine.storage_health.succeeded()  # what the first command that writes again would report
-    scheduler._wake.set()
-    try:
+        try:
+            # Each failed pass waits longer than the one before, instead of trying again at once.
+            wait_for(lambda: len([s for s in sleeps.sleeps if s >= 0.5]) >= 4, "four failed passes")
+            failing = [s for s in sleeps.sleeps if s >= 0.5][:4]
+            assert failing == sorted(failing) and failing[-1] >= 4 * failing[0], sleeps.sleeps
+            assert engine.storage_health.failing and case_row(engine, case.case_id).next_timer_at is not None
+        finally:
+            limit.lift()
+        engine.storage_health.succeeded()  # what the first command that writes again would report
+        scheduler._wake.set()
         wait_for(lambda: open_tasks(engine, case.case_id), "the timer fired once the database works again")
     finally:
         scheduler.stop()
