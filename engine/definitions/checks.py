@@ -3,6 +3,7 @@ tasks, unconnected elements, and the Python of conditions and other expressions.
 
 from __future__ import annotations
 
+import ast
 from typing import Iterable
 
 from lxml import etree
@@ -167,9 +168,10 @@ def check_dmn_expressions(report: Report, file: str, root: etree._Element) -> No
             text = (element.text or "").strip()
             if not text or text == "-":
                 continue
-            problem = report.check_python(text.replace("?", _DMN_INPUT), "eval")
-            if problem and problem.startswith("Syntax error") and path == _DMN_INPUT_ENTRIES:
-                problem = report.check_python(f"{_DMN_INPUT} {text}", "eval")  # "< 5" is compared with the input
+            expression = text.replace("?", _DMN_INPUT)
+            if path == _DMN_INPUT_ENTRIES and not _parses(expression):
+                expression = f"{_DMN_INPUT} {text}"  # "< 5" is compared with the input
+            problem = report.check_python(expression, "eval")
             if problem:
                 report.add(
                     "expression-invalid",
@@ -179,6 +181,14 @@ def check_dmn_expressions(report: Report, file: str, root: etree._Element) -> No
                     problem=problem,
                     code=shorten(text),
                 )
+
+
+def _parses(expression: str) -> bool:
+    try:
+        ast.parse(expression, mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
 
 
 def form_references(root: etree._Element) -> Iterable[tuple[str, str]]:

@@ -394,6 +394,11 @@ _PYTHON_PROBLEMS = [
     (re.compile(r"import statements are not allowed"), "python-import"),
     (re.compile(r"class definitions are not allowed"), "python-class"),
     (re.compile(r'"(_\w*)" is an invalid (variable|attribute) name'), "python-underscore"),
+    # The sandbox's size guards (engine/workflow/sandbox/sizes.py) on constants: the whole reason.
+    (
+        re.compile(r"(.* would (?:be a number of about|hold) [\d,]+ (?:bits|items).*|.*widths in %-formatting.*)"),
+        "python-too-large",
+    ),
 ]
 
 

@@ -252,6 +252,11 @@ KINDS = kinds(
         "第 {line} 行：名稱 {name} 以底線開頭，沙箱不允許",
     ),
     phrase(
+        "python-too-large",
+        "line {line} builds a value too large for a script: {name}",
+        "第 {line} 行計算的值太大，腳本不允許：{name}",
+    ),
+    phrase(
         "python-not-allowed",
         "line {line} uses a Python construct the sandbox does not allow",
         "第 {line} 行使用了沙箱不允許的 Python 語法",
