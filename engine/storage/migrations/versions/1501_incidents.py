@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = "1501"
-down_revision = "1901"
+down_revision = "1703"
 branch_labels = None
 depends_on = None
 
