@@ -5,8 +5,8 @@ agency's answer, and the step fails (a script or condition error, a runaway scri
 limit, any exception), the command is rolled back and the case gets an incident in a transaction
 of its own: a row here (the queryable projection) and an ``incident_raised`` event in the case's
 history (the record). The case stays where it was. While the incident is open the failed work is
-held: a timer incident sets ``cases.timer_incident_id`` (the case's timers are not scheduled), a
-service incident moves its job to the status ``incident`` (no worker takes it). A supervisor
+held: a timer incident sets ``cases.timer_incident_id`` (the case's timers are not scheduled; its
+SLA due date still is), a service incident moves its job to the status ``incident`` (no worker takes it). A supervisor
 retries it (after a fix, a change of variables, or a move to a new version) or cancels the case.
 
 Statuses: ``open``, ``resolved`` (``resolution``: ``retried``, ``cancelled``, ``case_closed``).

@@ -1,12 +1,12 @@
 """incidents: cases whose automatic work failed, held until a supervisor retries or cancels
 
 Revision ID: 1501
-Revises: 1901
+Revises: 1703
 Create Date: 2026-12-01 09:00:00
 
 One row per incident (engine/storage/incidents.py), and on each case the incident holding its
-timers (``timer_incident_id``: while it is set, the case has no ``next_timer_at`` and no
-scheduler fires it).
+timers (``timer_incident_id``: while it is set, the scheduler wakes the case only at its SLA due
+date, to record the breach; the held timers stay held).
 """
 
 from alembic import op
