@@ -1,7 +1,7 @@
 """incidents: cases whose automatic work failed, held until a supervisor retries or cancels
 
 Revision ID: 1501
-Revises: 1703
+Revises: 1602
 Create Date: 2026-12-01 09:00:00
 
 One row per incident (engine/storage/incidents.py), and on each case the incident holding its
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = "1501"
-down_revision = "1703"
+down_revision = "1602"
 branch_labels = None
 depends_on = None
 
