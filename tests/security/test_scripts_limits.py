@@ -38,12 +38,27 @@ DATA = {"n": 3 * 10**6, "big": 10**9}
         "fmt = '%0' + str(big) + 'd'\nx = fmt % 1",
         "x = ('a' * 1000).replace('', 'b' * 1000)",
         "x = ('b' * 1000).join(['a'] * 2000)",
-        "x = sum([[0] * 1000] * 2000, [])",
+        "rows = [[0] * 1000 for i in range(2000)]\nx = sum(rows, [])",
         "s = 'ab'\nfor i in range(40):\n    s += s",
         "s = [1]\nfor i in range(40):\n    s *= 2",
+        "row = [0] * 999999\nx = [row] * 999999",  # one row named a million times: 10**12 values to sort or store
+        "row = [0] * 1000\nx = ([row] * 1000) * 1000",
     ],
 )
 def test_a_huge_c_level_operation_is_refused_before_it_runs(script):
+    with pytest.raises(ScriptTooLarge):
+        SandboxedEnvironment(timeout_seconds=30).execute(script, dict(DATA))
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "row = [0] * 999999\nx = []\nfor i in range(3):\n    x.append(row)",  # 3 million values to store
+        "x = []\ny = x\nfor i in range(200):\n    y.append([])\n    y = y[0]",  # 200 levels deep
+        "x = []\nx.append(x)",  # a list that holds itself
+    ],
+)
+def test_task_data_too_large_or_too_deep_to_store_is_refused_after_the_script(script):
     with pytest.raises(ScriptTooLarge):
         SandboxedEnvironment(timeout_seconds=30).execute(script, dict(DATA))
 

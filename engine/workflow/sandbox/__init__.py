@@ -15,11 +15,16 @@ this module puts four layers between a script and the server:
 3. **A time limit** per script/expression, in the thread's CPU time (a busy machine does not
    stop a short script), enforced with ``sys.settrace`` (works in any thread, unlike signals)
    and raising :class:`ScriptTimeout`.
-4. **JSON-like task data**: after a script ran, its variables must be storable as JSON.
+4. **JSON-like task data**: after a script ran, its variables must be storable as JSON, and
+   hold at most a million values nested at most 100 deep (``sizes.MAX_STORED_VALUES``).
 
 Known limits (the process-level guards of the worker are the backstop for these): the time limit
-is checked between Python lines, so one long-running C call (``2 ** 10**9``, ``'x' * 10**10``)
-cannot be interrupted; ``range()`` is capped to make the most common case harmless. Registered
+is checked between Python lines, so one long-running C call cannot be interrupted. The size
+guards (``sizes``) refuse the single operations that would build a huge value (``2 ** 10**9``,
+``'x' * 10**10``, ``[row] * 10**6`` of a big row) and ``range()`` is capped, and the memory cap
+(bootstrap.cap_memory) stops what allocates; but a script can still name one big list many
+times in a loop and sort or compare the result in one C call, which holds its thread (and the
+GIL) until the process is stopped from outside (gunicorn's worker timeout). Registered
 functions are trusted host code: they are neither restricted nor line-traced.
 
 Public API: :class:`SandboxedScriptEngine` (what a ``BpmnWorkflow`` gets), the environment it

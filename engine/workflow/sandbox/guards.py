@@ -24,6 +24,7 @@ from engine.workflow.sandbox.errors import (
     ScriptDataError,
     ScriptNotAllowed,
     ScriptTimeout,
+    ScriptTooLarge,
 )
 
 
@@ -241,22 +242,45 @@ class TimeLimit:
 # ---------------------------------------------------------------------------------------------
 
 
-def _json_problem(value: Any, path: str) -> str | None:
-    """Describe the first value under ``path`` that json cannot store faithfully, or None."""
+class _Budget:
+    """How many values the check of task data may still walk: it stops a script's data that
+    would take minutes of CPU to check and store (``[[0] * 999999] * 999999`` is one list that
+    names one row a million times: 10**12 values to walk, and as many to write)."""
+
+    def __init__(self) -> None:
+        self.left = sizes.MAX_STORED_VALUES
+
+    def spend(self, count: int, path: str) -> None:
+        self.left -= count
+        if self.left < 0:
+            raise ScriptTooLarge(
+                f"the task data would hold more than {sizes.MAX_STORED_VALUES:,} values (at {path}); "
+                "a case keeps only what it needs"
+            )
+
+
+def _json_problem(value: Any, path: str, budget: _Budget, depth: int = 0) -> str | None:
+    """Describe the first value under ``path`` that json cannot store faithfully, or None.
+    Raises ScriptTooLarge for data too large or too deeply nested to store."""
     if value is None or isinstance(value, (str, bool, int, float)):
+        budget.spend(1, path)
         return None
+    if depth >= sizes.MAX_STORED_DEPTH:
+        raise ScriptTooLarge(f"{path} is nested more than {sizes.MAX_STORED_DEPTH} levels deep")
     if isinstance(value, (list, tuple)):
+        budget.spend(len(value) + 1, path)
         for index, item in enumerate(value):
-            problem = _json_problem(item, f"{path}[{index}]")
+            problem = _json_problem(item, f"{path}[{index}]", budget, depth + 1)
             if problem:
                 return problem
         return None
     if isinstance(value, dict):
+        budget.spend(len(value) + 1, path)
         for key, item in value.items():
             if not isinstance(key, str):
                 # json.dumps would silently turn 1 into "1"; the script would then miss its key.
                 return f"{path} has the key {key!r}; keys of stored dictionaries must be text"
-            problem = _json_problem(item, f"{path}[{key!r}]")
+            problem = _json_problem(item, f"{path}[{key!r}]", budget, depth + 1)
             if problem:
                 return problem
         return None
@@ -265,7 +289,8 @@ def _json_problem(value: Any, path: str) -> str | None:
 
 
 def check_storable(context: dict[str, Any]) -> None:
+    budget = _Budget()
     for key, value in context.items():
-        problem = _json_problem(value, f"variable {key!r}")
+        problem = _json_problem(value, f"variable {key!r}", budget)
         if problem:
             raise ScriptDataError(problem)

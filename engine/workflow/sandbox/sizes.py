@@ -28,6 +28,11 @@ MAX_SEQUENCE_LENGTH = 1_000_000
 # print integers of more than 4,300 digits anyway).
 MAX_INTEGER_BITS = 100_000
 
+# The most values a case's task data may hold after a script, and how deeply nested (checked by
+# guards.check_storable before the data is stored).
+MAX_STORED_VALUES = 1_000_000
+MAX_STORED_DEPTH = 100
+
 _SEQUENCES = (str, bytes, list, tuple)
 
 # The names compiled code calls the guards by (ScriptPolicy rewrites the operators into them);
@@ -57,13 +62,35 @@ def _check_add(left: Any, right: Any) -> None:
         _check_length(len(left) + len(right), "joining two sequences")
 
 
+def _weight(value: Any) -> int:
+    """The values a sequence holds, counted into the lists, tuples and dicts it holds:
+    ``[row] * n`` names ``row`` n times, and whatever walks the result (a sort, a comparison,
+    storing it) walks ``row`` n times, in C, out of the time limit's reach. Counts no further
+    than the limit."""
+    total, pending = 0, list(value)
+    while pending and total <= MAX_SEQUENCE_LENGTH:
+        item = pending.pop()
+        total += 1  # a nested list counts too: a list that holds itself is counted, not walked forever
+        if isinstance(item, (list, tuple)):
+            pending.extend(item)
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+    return total
+
+
 def _check_mul(left: Any, right: Any) -> None:
     if _is_integer(left) and _is_integer(right):
         _check_bits(abs(left).bit_length() + abs(right).bit_length(), "the product")
     elif isinstance(left, _SEQUENCES) and _is_integer(right):
-        _check_length(len(left) * max(right, 0), "repeating a sequence")
+        _check_repeat(left, right)
     elif _is_integer(left) and isinstance(right, _SEQUENCES):
-        _check_length(len(right) * max(left, 0), "repeating a sequence")
+        _check_repeat(right, left)
+
+
+def _check_repeat(sequence: Any, times: int) -> None:
+    _check_length(len(sequence) * max(times, 0), "repeating a sequence")
+    if isinstance(sequence, (list, tuple)) and times > 1:
+        _check_length(_weight(sequence) * times, "repeating a sequence with what it holds")
 
 
 def guarded_add(left: Any, right: Any) -> Any:
