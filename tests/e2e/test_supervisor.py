@@ -77,6 +77,12 @@ def test_a_supervisor_drills_from_the_breach_figure_to_the_case(page, web, api_a
     review = open_task(engine, breached.case_id, "review_delay")
     assert api_as("GET", f"/api/tasks/{review.id}", user="supervisor").json["assignee"] == "lead"
     check_accessibility(page, "queues")
+    # Incidents have their own page (retry, cancel): the follow-ups say how many are open.
+    page.get_by_role("link", name="異常事件：0 件待處理（重試或取消）").click()
+    wait_ready(page, "incidents")
+    assert "異常事件" in page.inner_text("h1")
+    page.go_back()
+    wait_ready(page, "queues")
     page.get_by_role("link", name=f"檢視逾時 {number}").click()
     wait_ready(page, "task")
     context = page.inner_text("#follow-up-context")  # the task carries its context beside the form

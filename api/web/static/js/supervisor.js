@@ -1,7 +1,8 @@
 // Supervisors: the follow-up queues with their context. Breaches: the delay reviews the SLA timers
 // opened (the case, the step that was late and by how much) and the open cases past their due
 // date; low ratings: the follow-ups the rating opened (the score, the comment and how to reach
-// the applicant). Each row opens the task, whose form takes the reason and the action.
+// the applicant). Each row opens the task, whose form takes the reason and the action. Links lead
+// to the incidents (their own page: retry, cancel) and to reassigning a colleague's work.
 import { api, session } from "./api.js";
 import { facts, h, loadStyle, notice, table } from "./dom.js";
 import { formatTime, localName, procedureName, t } from "./i18n.js";
@@ -52,9 +53,10 @@ const contactOf = (applicant) => [applicant?.name, applicant?.phone, applicant?.
 
 export async function queuesPage(main) {
   loadStyle("/app/static/backoffice.css");
-  const [tasks, overdue] = await Promise.all([
+  const [tasks, overdue, incidents] = await Promise.all([
     fetchAll("/api/tasks", null, null, 2000),
     fetchAll("/api/cases?overdue=true&status=running", null, null, 1000),
+    api("/api/incidents?status=open&per_page=1"),
   ]);
   const delays = tasks.filter((task) => task.element_id === DELAY_REVIEW);
   const lows = tasks.filter((task) => task.element_id === LOW_RATING);
@@ -76,6 +78,7 @@ export async function queuesPage(main) {
 
   main.append(h("h1", {}, t("queues_title")),
     h("nav", { "aria-label": t("queue_links"), class: "page-links" }, h("ul", {},
+      h("li", {}, h("a", { href: "#/incidents", id: "incidents-link" }, t("queue_incidents_link", { n: incidents.total }))),
       session.hasRole("supervisor") ? h("li", {}, h("a", { href: "#/reassign", id: "reassign-link" }, t("queue_reassign_link"))) : null)),
     h("section", { "aria-labelledby": "breach-heading" }, h("h2", { id: "breach-heading" }, t("queue_breaches", { n: delays.length })),
       delays.length ? table(null, tickColumn([t("col_case"), t("col_procedure"), t("queue_late_step"), t("col_due"), t("queue_late_by"), t("col_assignee"), t("col_action")]),
