@@ -74,6 +74,7 @@ def test_a_supervisor_drills_from_the_breach_figure_to_the_case(page, web, api_a
     page.get_by_role("button", name="交付").click()
     page.wait_for_selector("#hand-results-table")
     assert "已改派 1／1 件給 王美玲。" in page.inner_text("#hand-results")
+    assert "王美玲" in page.inner_text("#breach-queue tbody tr")
     review = open_task(engine, breached.case_id, "review_delay")
     assert api_as("GET", f"/api/tasks/{review.id}", user="supervisor").json["assignee"] == "lead"
     check_accessibility(page, "queues")

@@ -84,7 +84,8 @@ export async function queuesPage(main) {
       delays.length ? table(null, tickColumn([t("col_case"), t("col_procedure"), t("queue_late_step"), t("col_due"), t("queue_late_by"), t("col_assignee"), t("col_action")]),
         delays.map((task, index) => ticked([h("a", { href: `#/case/${task.case_id}` }, task.case_number), procedureName(task.procedure),
           lateStepsOf(delayCases[index]), formatTime(task.case_due_at), task.case_due_at ? lateBy(task.case_due_at) : "—",
-          task.assignee_name || task.assignee || t("queue_unclaimed"), open(task, t("queue_review"))], task, task.case_number)), { id: "breach-queue" })
+          h("span", { "data-assignee": task.id }, task.assignee_name || task.assignee || t("queue_unclaimed")), open(task, t("queue_review"))],
+        task, task.case_number)), { id: "breach-queue" })
         : h("p", {}, t("queue_no_breaches")),
       h("h3", {}, t("queue_overdue_cases", { n: overdue.length })),
       overdue.length ? table(null, [t("col_case"), t("col_procedure"), t("col_due"), t("queue_late_by"), t("col_sla"), t("col_officer")],
@@ -117,6 +118,10 @@ async function handOverForm(chosen, lane) {
       if (problem) return;
       const name = target.selectedOptions[0].textContent;
       const outcome = await handOver([...chosen.values()].map(([task, number]) => taskItem(task, number, target.value)), progress);
+      for (const entry of outcome.filter((item) => item.ok)) { // the queue says who has it now
+        const cell = document.querySelector(`[data-assignee="${CSS.escape(entry.key.slice("task:".length))}"]`);
+        if (cell) cell.textContent = name;
+      }
       showResults(results, outcome, name, "hand-results-table");
     } }, h("label", { for: "hand-to" }, t("reassign_to")), target,
     h("button", { type: "submit", id: "hand-button" }, t("queue_hand_submit"))), failure, progress.element, results);
