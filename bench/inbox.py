@@ -45,7 +45,7 @@ from datetime import time as clock_time
 from pathlib import Path
 from typing import Callable
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import bindparam, func, insert, select, text
 
 from bootstrap import build_engine
 from config import Settings
@@ -56,6 +56,7 @@ from engine.storage import search as case_search
 from workflows.agencies import AgencySettings
 from workflows.agencies.simulator.server import SimulatorServer
 from workflows.calendar import OFFICE_ZONE
+from workflows.identifiers import make_national_id
 from workflows.simulation import OfficeSimulation, SimulationSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -232,6 +233,75 @@ def scenarios(engine) -> list[Scenario]:
         Scenario(
             "cases of a clerk, running", "/api/cases?status=running", "clerk-1", cases(clerk_access, status="running")
         ),
+        *search_scenarios(engine, office),
+    ]
+
+
+# The applicant whom the search looks for, among SEARCHED_APPLICANTS applicants of their own.
+SEARCHED = ("林美華", "A123456789", "0912345678")
+SEARCHED_APPLICANTS = 10_000
+SURNAMES = "陳林黃張李王吳劉蔡楊許鄭謝郭洪曾邱廖賴周"
+
+
+def give_applicants_search_keys(engine) -> None:
+    """Copies share their template's applicant (and a database seeded before the search columns
+    has none): the first SEARCHED_APPLICANTS cases by id get applicants of their own, the first
+    of them SEARCHED, so that each search finds its one case among 500,000 (and a name's first
+    character finds a twentieth of them)."""
+    index = engine.case_index
+    with engine.read() as session:
+        if session.scalar(select(CASES.c.id).where(CASES.c.applicant_id_digest == index.id_digest(SEARCHED[1]))):
+            return
+        ids = list(session.scalars(select(CASES.c.id).order_by(CASES.c.id).limit(SEARCHED_APPLICANTS)))
+    rng = random.Random(19)
+    rows = []
+    for position, case_id in enumerate(ids):
+        name, national_id, phone = (
+            SEARCHED
+            if position == 0
+            else (SURNAMES[position % len(SURNAMES)] + "小明", make_national_id(rng), f"09{rng.randrange(10**8):08d}")
+        )
+        rows.append(
+            {
+                "match_id": case_id,
+                "applicant_name": name,
+                "applicant_name_key": index.name_key(name),
+                "applicant_id_digest": index.id_digest(national_id),
+                "applicant_phone": index.phone_digits(phone),
+            }
+        )
+    statement = (
+        CASES.update()
+        .where(CASES.c.id == bindparam("match_id"))
+        .values({key: bindparam(key) for key in rows[0] if key != "match_id"})
+    )
+    with engine.db.begin() as conn:
+        conn.execute(statement, rows)
+
+
+def search_scenarios(engine, office: CaseAccess) -> list[Scenario]:
+    """The front-office search (GET /api/cases) by case number, the beginning of the applicant's
+    name, national ID and phone, as the auditor (every case) searches."""
+    index = engine.case_index
+    name, national_id, phone = SEARCHED
+    with engine.read() as session:
+        number = session.scalar(
+            select(CASES.c.number).where(CASES.c.applicant_id_digest == index.id_digest(national_id))
+        )
+    keys = {
+        "number": (f"number={number}", {"number": number}),
+        "name": (f"name={name[:2]}", {"name_key": index.name_key(name[:2])}),
+        "national ID": (f"national_id={national_id}", {"id_digest": index.id_digest(national_id)}),
+        "phone": (f"phone={phone}", {"phone": index.phone_digits(phone)}),
+    }
+    return [
+        Scenario(
+            f"search by {key}",
+            f"/api/cases?{query}",
+            "auditor",
+            lambda session, found=found: case_search.search_cases(session, case_search.CaseSearch(**found), office),
+        )
+        for key, (query, found) in keys.items()
     ]
 
 
@@ -332,6 +402,7 @@ def main() -> None:
             figures.update(seed(engine, running, completed, args.open_tasks, args.closed_cases))
             print(f"seeded: {figures}", flush=True)
             prepare_database(engine)
+        give_applicants_search_keys(engine)
         with engine.read() as session:
             figures["cases"] = session.scalar(select(func.count()).select_from(CASES))
             figures["open_tasks"] = session.scalar(
@@ -351,10 +422,12 @@ def main() -> None:
         figures.update(
             inbox_p95_ms=_p95_of(api, "inbox"),
             case_list_p95_ms=_p95_of(api, "cases"),
+            search_p95_ms=_p95_of(api, "search"),
             # The CPU time of the request's thread: what a request costs, whatever else the
             # machine runs (on a shared machine the wall time includes waiting for a core).
             inbox_cpu_p95_ms=_p95_of(api_cpu, "inbox"),
             case_list_cpu_p95_ms=_p95_of(api_cpu, "cases"),
+            search_cpu_p95_ms=_p95_of(api_cpu, "search"),
             load_average=round(os.getloadavg()[0], 1),
             scenarios=results,
         )

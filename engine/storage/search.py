@@ -83,7 +83,7 @@ def search_cases(session: Session, search: CaseSearch, access: CaseAccess | None
             errors=[{"field": "sort", "message": f"must be one of {', '.join(SORTS)}"}],
         )
     limit = max(1, min(search.limit, MAX_PAGE))
-    conditions = [reachable(access), *_filters(search)]
+    conditions = [reachable(access), *_filters(search, session.get_bind().dialect.name)]
     found = session.execute(
         select(sort.column, Case.id)
         .where(*conditions, *_after(sort, search))
@@ -98,13 +98,24 @@ def search_cases(session: Session, search: CaseSearch, access: CaseAccess | None
     return queries.Page([by_id[case_id] for case_id in ids], page.total, page.total_exact, page.next_after)
 
 
-def _filters(search: CaseSearch) -> list[ColumnElement[bool]]:
+def name_starts_with(name_key: str, dialect: str) -> ColumnElement[bool]:
+    """The applicant's name key begins with ``name_key``. SQLite's LIKE ignores case, so its
+    index (binary order) cannot serve it and it reads every case: there the prefix is the range
+    [key, key with its last character's successor), in the index's order of code points.
+    PostgreSQL's index (text_pattern_ops) serves LIKE."""
+    last = ord(name_key[-1])
+    if dialect == "sqlite" and last < 0x10FFFF and not 0xD7FF <= last <= 0xDFFF:  # (no surrogate as the bound)
+        return and_(Case.applicant_name_key >= name_key, Case.applicant_name_key < name_key[:-1] + chr(last + 1))
+    escaped = name_key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return Case.applicant_name_key.like(f"{escaped}%", escape="\\")
+
+
+def _filters(search: CaseSearch, dialect: str) -> list[ColumnElement[bool]]:
     found = []
     if search.number:
         found.append(Case.number == search.number)
     if search.name_key:
-        escaped = search.name_key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        found.append(Case.applicant_name_key.like(f"{escaped}%", escape="\\"))
+        found.append(name_starts_with(search.name_key, dialect))
     if search.id_digest:
         found.append(Case.applicant_id_digest == search.id_digest)
     if search.phone:

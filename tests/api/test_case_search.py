@@ -185,3 +185,23 @@ def test_the_search_finds_only_the_cases_the_caller_reaches(call, cases):
     assert numbers(mine) == [cases[0]["number"]] and mine.json["total"] == 1
     assert call("GET", f"/api/cases/{cases[0]['case_id']}", user="records_clerk").status == 200
     assert call("GET", f"/api/cases/{cases[1]['case_id']}", user="records_clerk").status == 404
+
+
+def test_a_name_is_found_by_its_beginning_on_the_index(call, engine, cases):
+    """Wildcards are letters, and the name's beginning is looked up on its index, not by reading
+    every case (SQLite's LIKE ignores case and cannot use it; the search asks for a range)."""
+    assert numbers(search(call, name="%")) == [] and numbers(search(call, name="王_")) == []
+    if engine.db.dialect.name != "sqlite":
+        return
+    from sqlalchemy import select, text
+
+    from engine.storage import search as case_search
+
+    with engine.read() as session:
+        condition = case_search.name_starts_with("林美", "sqlite")
+        query = select(Case.id).where(condition).compile(engine.db, compile_kwargs={"literal_binds": True})
+        plan = " ".join(row[-1] for row in session.execute(text(f"EXPLAIN QUERY PLAN {query}")))
+        assert [case.number for case in session.scalars(select(Case).where(condition))] == [cases[3]["number"]]
+    assert (
+        "USING INDEX ix_cases_applicant_name_key" in plan or "USING COVERING INDEX ix_cases_applicant_name_key" in plan
+    )
