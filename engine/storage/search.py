@@ -162,16 +162,15 @@ def _after(sort: Sort, search: CaseSearch) -> list:
 
 
 def open_steps(session: Session, case_ids: Sequence[str]) -> dict[str, list[Task]]:
-    """The open tasks of each case, oldest first (one query)."""
+    """The open tasks of each case, oldest first (one query). The cases' tasks are read on their
+    index and the open ones kept here: given the status too, SQLite walked the index of open
+    tasks instead, all of the office's (75 ms a page with 100,000 open tasks)."""
     steps: dict[str, list[Task]] = {case_id: [] for case_id in case_ids}
     if case_ids:
-        query = (
-            select(Task)
-            .where(Task.case_id.in_(list(case_ids)), Task.status.in_(("ready", "claimed")))
-            .order_by(Task.created_at, Task.id)
-        )
+        query = select(Task).where(Task.case_id.in_(list(case_ids))).order_by(Task.created_at, Task.id)
         for task in session.scalars(query):
-            steps[task.case_id].append(task)
+            if task.status in ("ready", "claimed"):
+                steps[task.case_id].append(task)
     return steps
 
 

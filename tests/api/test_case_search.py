@@ -205,3 +205,33 @@ def test_a_name_is_found_by_its_beginning_on_the_index(call, engine, cases):
     assert (
         "USING INDEX ix_cases_applicant_name_key" in plan or "USING COVERING INDEX ix_cases_applicant_name_key" in plan
     )
+
+
+def test_the_open_steps_of_a_page_are_read_on_the_cases_index(engine, cases):
+    """Not on the index of every open task of the office (SQLite picked it when the query named
+    the status)."""
+    if engine.db.dialect.name != "sqlite":
+        return
+    from sqlalchemy import event
+
+    from engine.storage import search as case_search
+
+    seen = []
+
+    def keep(_conn, _cursor, statement, parameters, _context, _many):
+        seen.append((statement, parameters))
+
+    ids = [case["case_id"] for case in cases]
+    event.listen(engine.db, "before_cursor_execute", keep)
+    try:
+        with engine.read() as session:
+            steps = case_search.open_steps(session, ids)
+            statement, parameters = next(item for item in seen if "FROM tasks" in item[0])
+            plan = " ".join(
+                row[-1] for row in session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            )
+    finally:
+        event.remove(engine.db, "before_cursor_execute", keep)
+    assert "ix_tasks_case" in plan
+    assert all(task.status in ("ready", "claimed") for tasks in steps.values() for task in tasks)
+    assert any(steps.values())
