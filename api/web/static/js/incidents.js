@@ -23,7 +23,9 @@ export async function incidentsPage(main, params) {
   }
   main.append(table(t("incidents_count", { n: page.total }),
     [t("col_case"), t("col_procedure"), t("incident_step"), t("incident_kind"), t("incident_message"),
-      t("incident_attempts"), t("incident_last_failure"), t("col_status"), t("col_action")],
+      t("incident_attempts"), t("incident_last_failure"), t("col_status"),
+      // Resolved incidents show who resolved them why, not actions.
+      status === "resolved" ? t("incident_reason") : t("col_action")],
     page.items.map((item) => [
       h("a", { href: `#/case/${item.case_id}` }, item.case_number),
       `${procedureName(item.procedure)} v${item.version}`,
