@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from .schemas import PageSchema, Text, within_years
+from .schemas import PageSchema, Text, UtcDateTime, within_years
 
 
 class QueryArgs(Schema):
@@ -115,6 +115,31 @@ class RunListArgsSchema(QueryArgs):
 
 class RunPageSchema(PageSchema):
     items = fields.List(fields.Nested(VerificationRunSchema))
+
+
+# ---------------------------------------------------------------- unmasked reads of personal data
+class PersonalDataReadSchema(Schema):
+    id = fields.Integer()
+    read_at = fields.DateTime()
+    reader = fields.String(metadata={"description": "who read the national ID numbers in full"})
+    case_id = fields.String()
+    case_number = fields.String()
+    view = fields.String(metadata={"description": "case, state, events, timeline or task"})
+    client = fields.String(allow_none=True, metadata={"description": "the reader's network address"})
+
+
+class ReadListArgsSchema(QueryArgs):
+    reader = Text(validate=validate.Length(min=1, max=200))
+    case_id = Text(validate=validate.Length(min=1, max=36))
+    case_number = Text(validate=validate.Length(min=1, max=20))
+    since = UtcDateTime(validate=within_years)
+    until = UtcDateTime(validate=within_years)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class ReadPageSchema(PageSchema):
+    items = fields.List(fields.Nested(PersonalDataReadSchema))
 
 
 # ---------------------------------------------------------------- anchors

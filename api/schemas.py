@@ -457,10 +457,20 @@ class EventSchema(Schema):
     prev_hash = fields.String()
 
 
-class StateArgsSchema(Schema):
+class UnmaskArgsSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
+    unmask = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "true: national ID numbers in full (clerks, supervisors, auditors); "
+            "the read is recorded (GET /api/audit/personal-data-reads). Otherwise masked (A12****789)."
+        },
+    )
+
+
+class StateArgsSchema(UnmaskArgsSchema):
     at = fields.Integer(validate=validate.Range(min=1))
 
 

@@ -6,7 +6,8 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 from config.audit import load_audit_settings
-from engine.audit import anchoring, integrity, proofs, public_keys_document, timeline_of
+from engine.audit import anchoring, integrity, privacy, proofs, public_keys_document, timeline_of
+from engine.storage import queries
 from workflows.identifiers import mask_national_ids
 
 from .. import signing as keys_from_settings
@@ -19,6 +20,8 @@ from ..audit_schemas import (
     ConsistencySchema,
     PublicKeysSchema,
     PublicProofArgsSchema,
+    ReadListArgsSchema,
+    ReadPageSchema,
     RunListArgsSchema,
     RunPageSchema,
     TimelineSchema,
@@ -27,6 +30,8 @@ from ..audit_schemas import (
     WitnessedFileSchema,
 )
 from ..auth import ADMIN, AUDITOR, HISTORY_READERS, case_access, current_principal, engine
+from ..privacy import unmasked_read
+from ..schemas import UnmaskArgsSchema
 from .common import Blueprint, page_window, problems, secured, zone
 from .public import case_for_applicant
 
@@ -41,13 +46,16 @@ blp = Blueprint(
 @blp.route("/cases/<string:case_id>/timeline")
 class CaseTimeline(MethodView):
     @secured(blp, *HISTORY_READERS, errors=(404,))
+    @blp.arguments(UnmaskArgsSchema, location="query")
     @blp.response(200, TimelineSchema)
-    def get(self, case_id):
+    def get(self, args, case_id):
         """The case's history as an auditor reads it: each event with actor, time, the BPMN element
-        it concerns and what it changed in the case data (rebuilt by replay). Personal numbers are
-        masked unless the caller is an auditor."""
-        unmasked = current_principal().has_any(AUDITOR)
-        timeline = timeline_of(engine(), case_id, mask=None if unmasked else mask_national_ids, access=case_access())
+        it concerns and what it changed in the case data (rebuilt by replay). National ID numbers
+        are masked unless ``unmask=true``."""
+        with engine().read() as session:
+            case = queries.get_case(session, case_id, case_access())
+        unmasked = unmasked_read(args, case, "timeline")
+        timeline = timeline_of(engine(), case_id, mask=None if unmasked else mask_national_ids)
         return {**timeline, "masked": not unmasked}
 
 
@@ -76,6 +84,28 @@ class Verifications(MethodView):
         with engine().read() as session:
             runs, total = integrity.list_runs(session, case_id=args.get("case_id"), limit=limit, offset=offset)
         return {"items": runs, "total": total, "page": args["page"], "per_page": args["per_page"]}
+
+
+@blp.route("/audit/personal-data-reads")
+class PersonalDataReads(MethodView):
+    @secured(blp, AUDITOR, ADMIN, errors=(422,))
+    @blp.arguments(ReadListArgsSchema, location="query")
+    @blp.response(200, ReadPageSchema)
+    def get(self, args):
+        """Who read whose national ID numbers in full, when, through which view; newest first."""
+        limit, offset = page_window(args)
+        read_filter = privacy.ReadFilter(
+            reader=args.get("reader"),
+            case_id=args.get("case_id"),
+            case_number=args.get("case_number"),
+            since=args.get("since"),
+            until=args.get("until"),
+            limit=limit,
+            offset=offset,
+        )
+        with engine().read() as session:
+            items, total = privacy.list_reads(session, read_filter)
+        return {"items": items, "total": total, "page": args["page"], "per_page": args["per_page"]}
 
 
 @blp.route("/audit/anchors")

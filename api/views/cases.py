@@ -10,10 +10,10 @@ from flask.views import MethodView
 from engine import commands as cmd
 from engine.storage import queries
 from engine.storage import search as case_search
-from workflows.identifiers import mask_national_ids
 from workflows.notice import documents_notice
 
-from ..auth import AUDITOR, CASE_READERS, CASE_WORKERS, HISTORY_READERS, case_access, current_principal, engine
+from ..auth import CASE_READERS, CASE_WORKERS, HISTORY_READERS, case_access, current_principal, engine
+from ..privacy import masked, unmasked_read
 from ..schemas import (
     CancelSchema,
     CaseChangedSchema,
@@ -26,6 +26,7 @@ from ..schemas import (
     StartedCaseSchema,
     StateArgsSchema,
     StateSchema,
+    UnmaskArgsSchema,
     VerificationSchema,
 )
 from .common import (
@@ -79,7 +80,7 @@ def receipt(started, officer: dict | None = None) -> dict:
         "procedure_name": started.procedure_name,
         "channel": started.channel,
         "received_at": started.received_at,
-        "received": mask_national_ids(started.received),
+        "received": masked(started.received),
         "standard_time": engine().catalogue.standard_time(started.procedure_key, channel=started.channel),
         "due_at": started.due_at,
         "officer": officer,
@@ -209,21 +210,23 @@ def search_of(args: dict, username: str) -> case_search.CaseSearch:
 @blp.route("/<string:case_id>")
 class CaseDetail(MethodView):
     @secured(blp, *CASE_READERS, errors=(404,))
+    @blp.arguments(UnmaskArgsSchema, location="query")
     @blp.response(200, CaseDetailSchema)
-    def get(self, case_id):
+    def get(self, args, case_id):
         """A case: status, officer, current steps, due date, SLA state, data, the one-time notice
-        as it stands and the agencies' answers."""
+        as it stands and the agencies' answers (national ID numbers masked unless ``unmask=true``)."""
         with engine().read() as session:
             case = queries.get_case(session, case_id, case_access())
             open_rows = [row for row in queries.case_tasks(session, case_id) if row.status in ("ready", "claimed")]
             people = case_search.staff(session, [case.officer, *(row.assignee for row in open_rows)])
             evidence = queries.service_evidence(session, case_id)
+        unmasked = unmasked_read(args, case, "case")
         state = engine().case_state(case_id, access=case_access())
-        detail = case_summary(case, mask=False, people=people)
+        detail = case_summary(case, mask=not unmasked, people=people)
         detail.update(
             close_reason=case.close_reason,
             next_timer_at=case.next_timer_at,
-            data=state["data"],
+            data=masked(state["data"], unmasked),
             completed_steps=state["completed_steps"],
             awaited_messages=state["awaited_messages"],
             waiting_services=state["waiting_services"],
@@ -269,13 +272,14 @@ class CaseCancel(MethodView):
 @blp.route("/<string:case_id>/events")
 class CaseEvents(MethodView):
     @secured(blp, *HISTORY_READERS, errors=(404,))
+    @blp.arguments(UnmaskArgsSchema, location="query")
     @blp.response(200, EventSchema(many=True))
-    def get(self, case_id):
-        """The case's full history; personal numbers are masked unless the caller is an auditor."""
+    def get(self, args, case_id):
+        """The case's full history; national ID numbers masked unless ``unmask=true``."""
         with engine().read() as session:
-            queries.get_case(session, case_id, case_access())
+            case = queries.get_case(session, case_id, case_access())
             events = queries.case_events(session, case_id)
-        unmasked = current_principal().has_any(AUDITOR)
+        unmasked = unmasked_read(args, case, "events")
         return [
             {
                 "seq": e.seq,
@@ -283,7 +287,7 @@ class CaseEvents(MethodView):
                 "occurred_at": e.occurred_at,
                 "actor": e.actor,
                 "element_id": e.element_id,
-                "payload": e.payload if unmasked else mask_national_ids(e.payload),
+                "payload": masked(e.payload, unmasked),
                 "hash": e.hash,
                 "prev_hash": e.prev_hash,
             }
@@ -297,8 +301,13 @@ class CaseState(MethodView):
     @blp.arguments(StateArgsSchema, location="query")
     @blp.response(200, StateSchema)
     def get(self, args, case_id):
-        """The case as it was after event ``at`` (rebuilt by replay), or as it is now."""
-        return engine().case_state(case_id, args.get("at"), case_access())
+        """The case as it was after event ``at`` (rebuilt by replay), or as it is now; national ID
+        numbers masked unless ``unmask=true``."""
+        with engine().read() as session:
+            case = queries.get_case(session, case_id, case_access())
+        unmasked = unmasked_read(args, case, "state")
+        state = engine().case_state(case_id, args.get("at"))
+        return {**state, "data": masked(state["data"], unmasked)}
 
 
 @blp.route("/<string:case_id>/verify")

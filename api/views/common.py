@@ -13,9 +13,9 @@ from flask import current_app
 from webargs.flaskparser import FlaskParser, abort
 
 from engine.storage import queries
-from workflows.identifiers import mask_national_ids
 
 from ..auth import BEARER_AUTH, engine, requires
+from ..privacy import masked
 
 
 class BodyParser(FlaskParser):
@@ -125,7 +125,7 @@ def case_summary(case, version: int | None = None, *, mask: bool = True, people:
         "version": version if version is not None else engine().definition(case.definition_id).version,
         "status": case.status,
         "channel": case.channel,
-        "applicant": mask_national_ids(applicant) if mask else applicant,
+        "applicant": masked(applicant, unmasked=not mask),
         "received_at": case.received_at,
         "due_at": case.due_at,
         "closed_at": case.closed_at,
@@ -168,9 +168,9 @@ def evidence_dict(event) -> dict:
         "operation": payload.get("operation"),
         "agency": payload.get("agency_name") or payload.get("agency"),
         "agency_key": payload.get("agency"),
-        "params": mask_national_ids(payload.get("params") or {}),
-        "result": mask_national_ids(payload.get("result")),
-        "error": mask_national_ids(payload.get("error")),
+        "params": masked(payload.get("params") or {}),
+        "result": masked(payload.get("result")),
+        "error": masked(payload.get("error")),
         "attempts": len(payload.get("attempts") or []) or None,
         "requested_at": payload.get("requested_at"),
         "answered_at": payload.get("answered_at"),

@@ -22,7 +22,15 @@ from ..auth import (
     may_work_lane,
 )
 from ..casework_schemas import AssignTaskSchema, DraftSavedSchema, DraftSchema
-from ..schemas import CaseChangedSchema, CompleteTaskSchema, TaskDetailSchema, TaskListArgsSchema, TaskPageSchema
+from ..privacy import masked, unmasked_read
+from ..schemas import (
+    CaseChangedSchema,
+    CompleteTaskSchema,
+    TaskDetailSchema,
+    TaskListArgsSchema,
+    TaskPageSchema,
+    UnmaskArgsSchema,
+)
 from .cases import changed_dict
 from .common import (
     Blueprint,
@@ -90,9 +98,11 @@ class Inbox(MethodView):
 @blp.route("/<string:task_id>")
 class TaskDetail(MethodView):
     @secured(blp, *CASE_READERS, errors=(404,))
+    @blp.arguments(UnmaskArgsSchema, location="query")
     @blp.response(200, TaskDetailSchema)
-    def get(self, task_id):
-        """The task with its form schema, the case summary and the agency evidence so far."""
+    def get(self, args, task_id):
+        """The task with its form schema, the case summary and the agency evidence so far; national
+        ID numbers masked unless ``unmask=true`` (the form of the one who works the task)."""
         principal = current_principal()
         with engine().read() as session:
             task = queries.get_task(session, task_id)
@@ -103,6 +113,7 @@ class TaskDetail(MethodView):
             case = queries.get_case(session, task.case_id, None if works_lane else case_access())
             evidence = queries.service_evidence(session, case.id)
             people = case_search.staff(session, [case.officer, task.assignee, task.draft_saved_by])
+        unmasked = unmasked_read(args, case, "task")
         definition = engine().definition(case.definition_id)
         state = engine().case_state(case.id, task_id=task.id)
         # An open task's own data: inside a called subprocess it holds the subprocess's variables.
@@ -110,8 +121,8 @@ class TaskDetail(MethodView):
         detail = task_dict(task, case.number, case.procedure_key, people)
         detail.update(
             form_schema=definition.forms.get(task.form_key) if task.form_key else None,
-            case=case_summary(case, definition.version, people=people),
-            case_data=data,
+            case=case_summary(case, definition.version, mask=not unmasked, people=people),
+            case_data=masked(data, unmasked),
             evidence=[evidence_dict(e) for e in evidence],
             documents=documents_notice(state, data),
             draft=task.draft,

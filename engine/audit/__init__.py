@@ -2,7 +2,7 @@
 history, integrity runs, signed anchors and their proofs, retention and anonymisation, process-mining exports,
 reports and feedback."""
 
-from engine.audit import anchoring, anonymisation, integrity, proofs, replay, reports, retention, signing
+from engine.audit import anchoring, anonymisation, integrity, privacy, proofs, replay, reports, retention, signing
 from engine.audit.feedback import FeedbackRules, compare_versions, element_feedback
 from engine.audit.integrity import SCOPE_ALL, RunSummary, record_run
 from engine.audit.mining import CaseSelection, mined_cases, to_ocel, to_xes
@@ -33,6 +33,7 @@ __all__ = [
     "element_feedback",
     "generate_private_pem",
     "integrity",
+    "privacy",
     "mined_cases",
     "month_of",
     "proofs",

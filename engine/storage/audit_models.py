@@ -8,6 +8,8 @@ the indexes that keep reports off full scans of the event log.
   whole event table (hashes recomputed) is still caught.
 - ``signing_keys``: the office's Ed25519 public keys and the days each is valid for.
 - ``case_redactions``: cases anonymised in place (their events keep their hashes).
+- ``personal_data_reads``: every read of a case with its national ID numbers unmasked (who,
+  which case, which view, when).
 - ``case_archives``: closed cases moved out by retention: which file holds them and the hash of
   their record there. It is also what lets retention delete their events past the append-only
   trigger (see schema migration 0004).
@@ -160,3 +162,23 @@ REPORT_INDEXES = (
     Index("ix_case_events_type_case", CaseEvent.__table__.c.type, CaseEvent.__table__.c.case_id),
     Index("ix_case_events_occurred_at", CaseEvent.__table__.c.occurred_at),
 )
+
+
+class PersonalDataRead(Base):
+    """One read of a case with its national ID numbers unmasked: who, which case, through which
+    view, from where, when. No foreign key: the record outlives the case (retention)."""
+
+    __tablename__ = "personal_data_reads"
+    __table_args__ = (
+        Index("ix_personal_data_reads_read_at", "read_at"),
+        Index("ix_personal_data_reads_case_id", "case_id"),
+        Index("ix_personal_data_reads_reader", "reader", "read_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    read_at: Mapped[datetime]
+    reader: Mapped[str] = mapped_column(String(200))
+    case_id: Mapped[str] = mapped_column(String(36))
+    case_number: Mapped[str] = mapped_column(String(20))
+    view: Mapped[str] = mapped_column(String(40))  # case, state, events, timeline, task
+    client: Mapped[str | None] = mapped_column(String(64))

@@ -388,6 +388,11 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     ("/api/audit/verifications", "GET"): (admits(*HISTORY), lambda w, c: Request("GET", "/api/audit/verifications")),
     ("/api/audit/anchors", "GET"): (admits(*HISTORY), lambda w, c: Request("GET", "/api/audit/anchors")),
+    ("/api/audit/personal-data-reads", "GET"): (
+        admits("auditor", "admin"),
+        lambda w, c: Request("GET", "/api/audit/personal-data-reads"),
+    ),
+    # 409 for those admitted: the test server has no anchor key (ONESTOP_ANCHOR_KEY)
     ("/api/audit/anchors/verify", "GET"): (
         admits(*HISTORY),
         lambda w, c: Request("GET", "/api/audit/anchors/verify"),

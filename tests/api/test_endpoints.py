@@ -292,6 +292,7 @@ def walk_every_endpoint(call, app) -> None:
     walk("GET", "/api/audit/roots/2026-03", 409, user="auditor")  # the test server has no signing key
     number = walk("GET", f"/api/cases/{case_id}", 200, user="auditor").json["number"]
     walk("GET", f"/api/public/cases/{number}/proof", 404, query={"code": "WRONG123"})
+    assert walk("GET", "/api/audit/personal-data-reads", 200, user="auditor").json["total"] >= 0
     assert "sla" in {report["name"] for report in walk("GET", "/api/reports", 200, user="supervisor").json}
     sla = walk("GET", "/api/reports/sla", 200, user="supervisor").json
     assert sla["rows"][0]["procedure"] == "household_transcript", sla

@@ -60,11 +60,13 @@ def test_lists_mask_national_ids_and_details_show_them_to_staff(call, engine, tr
     assert VALID_ID.encode() not in cases.body and OTHER_ID.encode() not in cases.body
     inbox = call("GET", "/api/tasks", user="clerk")
     assert inbox.json["total"] == 1 and VALID_ID.encode() not in inbox.body
-    # The case itself, opened by the clerk who works it, shows the number in full.
+    # The case itself shows the number in full to the clerk who works it, when asked for it.
     detail = call("GET", f"/api/cases/{case_id}", user="clerk").json
+    assert detail["applicant"]["national_id"] == MASKED and detail["data"]["national_id"] == MASKED
+    detail = call("GET", f"/api/cases/{case_id}", user="clerk", query={"unmask": "true"}).json
     assert detail["applicant"]["national_id"] == VALID_ID and detail["data"]["national_id"] == VALID_ID
-    # History: auditors see everything; supervisors see it masked.
-    audited = call("GET", f"/api/cases/{case_id}/events", user="auditor")
+    # History: masked unless asked for in full (auditors, supervisors).
+    audited = call("GET", f"/api/cases/{case_id}/events", user="auditor", query={"unmask": "true"})
     supervised = call("GET", f"/api/cases/{case_id}/events", user="supervisor")
     assert VALID_ID.encode() in audited.body
     assert VALID_ID.encode() not in supervised.body and OTHER_ID.encode() not in supervised.body

@@ -110,10 +110,10 @@ def test_a_forged_history_is_flagged_where_it_diverges(engine, transcript, clock
     assert [e["seq"] for e in timeline["entries"]] == [1, 2, 3, 4, 5, 6, 7, 8]  # still listed, in order
 
 
-def test_api_timeline_unmasked_for_auditors_masked_for_supervisors(call, engine, transcript, clock):
+def test_api_timeline_masked_unless_asked_in_full(call, engine, transcript, clock):
     started = rated_case(engine, clock)
     path = f"/api/cases/{started.case_id}/timeline"
-    as_auditor = call("GET", path, user="auditor")
+    as_auditor = call("GET", path, user="auditor", query={"unmask": "true"})
     assert as_auditor.status == 200 and as_auditor.json["masked"] is False
     assert VALID_ID in as_auditor.body.decode()
     as_supervisor = call("GET", path, user="supervisor")

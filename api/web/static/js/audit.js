@@ -19,8 +19,10 @@ function currentElements(state, entries, seq) {
   return next ? [next.element_id] : [];
 }
 
-export async function casePage(main, caseId) {
-  const [detail, timeline] = await Promise.all([api(`/api/cases/${caseId}`), api(`/api/cases/${caseId}/timeline`)]);
+export async function casePage(main, caseId, { unmask = false } = {}) {
+  // National ID numbers are masked unless asked for in full (each such read is recorded for the auditors).
+  const full = unmask ? "unmask=true" : "";
+  const [detail, timeline] = await Promise.all([api(`/api/cases/${caseId}?${full}`), api(`/api/cases/${caseId}/timeline?${full}`)]);
   const entries = timeline.entries;
   const total = entries.length ? entries.at(-1).seq : 0;
   const verifyResult = h("div", { id: "verify-result" });
@@ -30,7 +32,10 @@ export async function casePage(main, caseId) {
       [t("status"), t(`status_${detail.status}`)], [t("received_at"), formatTime(detail.received_at)],
       [t("due_at"), formatTime(detail.due_at)], [t("served_at"), detail.served_at ? formatTime(detail.served_at) : "—"],
       [t("col_sla"), slaBadge(detail.sla_state)]]),
-    h("div", { class: "actions" }, h("button", { type: "button", id: "verify-button", onclick: verify }, t("verify")), verifyResult)));
+    h("div", { class: "actions" }, h("button", { type: "button", id: "verify-button", onclick: verify }, t("verify")),
+      session.hasRole("supervisor", "auditor") ? h("button", { type: "button", class: "secondary", id: "unmask-button",
+        "aria-pressed": String(unmask), onclick: () => { main.replaceChildren(); casePage(main, caseId, { unmask: !unmask }); } },
+      t(unmask ? "mask_ids" : "unmask_ids")) : null, verifyResult)));
 
   const slider = h("input", { type: "range", id: "history-slider", class: "slider", min: 1, max: Math.max(total, 1), step: 1, value: total });
   const position = h("output", { id: "history-position", for: "history-slider" });
@@ -47,8 +52,8 @@ export async function casePage(main, caseId) {
   main.append(
     timeline.anonymised ? notice("info", t("anonymised_notice")) : "",
     h("section", { "aria-labelledby": "history-heading" }, h("h2", { id: "history-heading" }, t("timeline")),
-      h("div", { class: "field", style: "max-width:none" }, h("label", { for: "history-slider" }, t("history_step")), slider, position)),
-    h("div", { class: "columns", style: "grid-template-columns: minmax(0,1.6fr) minmax(0,1fr)" },
+      h("div", { class: "field wide" }, h("label", { for: "history-slider" }, t("history_step")), slider, position)),
+    h("div", { class: "columns wide-first" },
       h("section", { "aria-labelledby": "diagram-heading" }, h("h2", { id: "diagram-heading" }, t("diagram")), diagram),
       h("section", { "aria-labelledby": "timeline-heading" }, h("h2", { id: "timeline-heading" }, t("timeline")), list)),
     h("div", { class: "columns" },
@@ -65,7 +70,7 @@ export async function casePage(main, caseId) {
     slider.value = seq;
     const ticket = ++pending;
     // An anonymised case cannot be replayed: every step shows the case as it ended.
-    const state = await api(timeline.anonymised ? `/api/cases/${caseId}/state` : `/api/cases/${caseId}/state?at=${seq}`);
+    const state = await api(timeline.anonymised ? `/api/cases/${caseId}/state?${full}` : `/api/cases/${caseId}/state?at=${seq}&${full}`);
     if (ticket !== pending) return; // a later step was asked for meanwhile
     const entry = entries.find((item) => item.seq === seq);
     const label = `${t("step_of", { seq, total })}: ${entry ? t(`event_${entry.type}`) : ""} ${localName(entry?.element_name)}`;

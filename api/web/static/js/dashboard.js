@@ -7,7 +7,8 @@ import { elementsOf, showDiagram } from "./bpmn.js";
 
 const COLORS = ["#0b4f8a", "#a4161a", "#1d6b32", "#7a4f00"];
 // Dark enough for white text at every step (contrast >= 4.5:1).
-const HEAT = ["#1d6b32", "#4d6b1d", "#7a4f00", "#8f3a0a", "#a4161a"];
+// Heat levels, low to high: their colours are app.css's .heat-0 ... .heat-4 (no inline style: the CSP).
+const HEAT = [0, 1, 2, 3, 4];
 
 function sum(rows, key) { return rows.reduce((total, row) => total + (row[key] || 0), 0); }
 
@@ -206,7 +207,7 @@ export async function dashboardPage(main, params) {
     const values = rows.map((row) => row[measure.value]).filter((value) => value !== null && value !== undefined);
     const top = Math.max(...values, 0);
     const legend = h("p", { class: "legend" }, `${t(measure.value)} (v${version}):`, ` ${t("low")}`,
-      HEAT.map((color) => h("span", { class: "swatch", style: `background:${color}` })), `${t("high")} (${top})`);
+      HEAT.map((level) => h("span", { class: `swatch heat-${level}` })), `${t("high")} (${top})`);
     heat.replaceChildren(legend, diagram, rows.length ? h("details", {}, h("summary", {}, t("heatmap")),
       table(null, [t("element"), t(measure.value), "instances"], rows.map((row) => [row.element_name || row.element_id,
         String(row[measure.value] ?? "—"), String(row.instances)]))) : h("p", {}, t("no_data")));
@@ -220,10 +221,9 @@ export async function dashboardPage(main, params) {
       const level = top > 0 ? Math.min(HEAT.length - 1, Math.floor((value / top) * (HEAT.length - 1))) : 0;
       const text = measure.value === "breach_rate" ? `${Math.round(value * 100)}%` : `${value}h`;
       // The badge opens the procedure's cases of the period (the case search has no filter by step).
-      const badge = h("a", { class: "heat-badge", "data-heat-for": row.element_id,
+      const badge = h("a", { class: `heat-badge heat-${level}`, "data-heat-for": row.element_id,
         href: `#/audit?${new URLSearchParams({ procedure: key, from: first.value, to: last.value })}`,
         "aria-label": `${row.element_name || row.element_id}: ${t(measure.value)} ${text}; ${t("drill_cases")}` }, text);
-      badge.style.background = HEAT[level]; // through the CSSOM: the CSP forbids style attributes
       overlays.add(row.element_id, "heat", { position: { bottom: 12, left: -6 }, html: badge });
     }
     heat.dataset.version = String(version);
