@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import secrets
@@ -98,3 +99,12 @@ def _field_error(error) -> dict[str, Any]:
     elif error.validator == "format":
         found["format"] = error.validator_value
     return found
+
+
+def scoped_idempotency_key(actor: str | None, key: str | None) -> str | None:
+    """The stored form of a caller's Idempotency-Key: one principal's key, hashed with who sent it.
+    Another caller sending the same key starts their own case and never gets this one (nor its
+    access code); the column's length holds whatever the key's."""
+    if not key:
+        return None
+    return hashlib.sha256(f"{actor or ''}\x00{key}".encode()).hexdigest()
