@@ -26,7 +26,7 @@ from sqlalchemy import select, text
 import workflows
 from config import Settings
 from config.audit import AuditSettings, load_audit_settings
-from engine import CaseEngine, Clock, DocumentRules, ProcedureCatalogue
+from engine import CaseEngine, Clock, DataLimits, DocumentRules, ProcedureCatalogue, accounts
 from engine.audit import Signer, anchoring
 from engine.background import (
     DevelopmentAdapter,
@@ -78,8 +78,10 @@ def build_engine(
         queue_services=workflows.queue_services(),
         step_limit=settings.step_limit or None,
         mask_text=workflows.mask_national_ids_in_text,
+        data_limits=DataLimits(settings.data_max_bytes, settings.data_max_string, settings.data_max_depth),
     )
     engine.worker_factory = partial(build_engine, settings)  # verification's worker processes
+    accounts.use_scrypt_cost(settings.scrypt_cost)
     engine.components["agencies"] = agencies
     # This process's view of the agencies goes into its heartbeat; health merges every process's.
     engine.heartbeat_details["agencies"] = lambda: agencies.health()["agencies"]

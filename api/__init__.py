@@ -14,7 +14,7 @@ import bootstrap
 from config import Settings, load_settings
 from engine import CaseEngine
 
-from . import observability, problems
+from . import observability, problems, security
 from .cli import register_cli
 from .schemas import ProblemSchema
 
@@ -124,6 +124,7 @@ def create_app(settings: Settings | None = None, *, engine: CaseEngine | None = 
 
     app.register_blueprint(web_blueprint)  # the web application (plain Flask: not part of the OpenAPI)
     problems.register(app)
+    security.install(app, settings)
     _register_docs_assets(app)
     observability.configure_logging()
     observability.install(app, case_engine)

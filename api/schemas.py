@@ -23,18 +23,20 @@ def unstorable(text: str) -> str | None:
 
 
 def storable_json(value) -> None:
-    """Validator for free-form JSON (case data, message payloads): every key and string storable."""
-    if isinstance(value, str):
-        problem = unstorable(value)
-        if problem:
-            raise ValidationError(problem)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            storable_json(key)
-            storable_json(item)
-    elif isinstance(value, list):
-        for item in value:
-            storable_json(item)
+    """Validator for free-form JSON (case data, message payloads): every key and string storable.
+    Walked without recursion: how deep the value may be is the engine's limit to say (by field)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            problem = unstorable(item)
+            if problem:
+                raise ValidationError(problem)
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
 
 
 class Text(fields.String):
@@ -628,8 +630,10 @@ class RatingResultSchema(Schema):
 
 # ---------------------------------------------------------------- operations
 class HealthSchema(Schema):
-    status = fields.String()
-    checks = fields.Dict()
+    status = fields.String(metadata={"description": "ok or degraded"})
+    checks = fields.Dict(
+        metadata={"description": "each dependency's state: for operators and admins, or from this machine"}
+    )
 
 
 class OptionLabelSchema(Schema):

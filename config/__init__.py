@@ -83,6 +83,29 @@ class Settings:
     # every such task in a lane (with an automatic fix the designer can accept).
     default_group: str | None = None
     office: OfficeContact = OfficeContact()
+    # How many reverse proxies stand in front of the server and set X-Forwarded-For/-Proto/-Host
+    # (werkzeug's ProxyFix trusts that many hops): 0 trusts none, as when clients connect directly.
+    trusted_proxies: int = 0
+    # Where login throttles count (Flask-Limiter storage URI); None: in memory in embedded mode,
+    # the Redis broker in distributed (celery) mode, so every server process counts the same.
+    ratelimit_storage: str | None = None
+    # Failed sign-ins allowed per username and per client address; the tiers back off: a few a
+    # minute, more an hour, a ceiling a day (Flask-Limiter notation).
+    login_limits_per_user: str = "5 per minute; 20 per hour; 100 per day"
+    login_limits_per_address: str = "20 per minute; 100 per hour; 500 per day"
+    # scrypt's CPU/memory cost for new password hashes: 2**17 with r=8, p=1 is OWASP's guidance
+    # (128 MiB, about a third of a second). Older, cheaper hashes are upgraded at the next sign-in.
+    scrypt_cost: int = 2**17
+    # Case and task data (and message payloads): limits checked before SpiffWorkflow sees them.
+    data_max_bytes: int = 256 * 1024  # the data as compact JSON
+    data_max_string: int = 20_000  # characters in one string
+    data_max_depth: int = 20  # objects and arrays within each other
+
+    @property
+    def ratelimit_storage_uri(self) -> str:
+        if self.ratelimit_storage:
+            return self.ratelimit_storage
+        return self.broker_url if self.scheduler_mode == "celery" else "memory://"
 
     @property
     def scheduler_mode(self) -> str:
@@ -139,6 +162,15 @@ def load_settings(environ: dict | None = None) -> Settings:
         groups=_names(env.get("ONESTOP_GROUPS")),
         default_group=(env.get("ONESTOP_DEFAULT_GROUP") or "").strip() or None,
         office=_office(env),
+        trusted_proxies=int(env.get("ONESTOP_TRUSTED_PROXIES", Settings.trusted_proxies)),
+        ratelimit_storage=env.get("ONESTOP_RATELIMIT_STORAGE") or None,
+        login_limits_per_user=env.get("ONESTOP_LOGIN_LIMITS_PER_USER", Settings.login_limits_per_user),
+        login_limits_per_address=env.get("ONESTOP_LOGIN_LIMITS_PER_ADDRESS", Settings.login_limits_per_address),
+        # Tests hash many passwords: their environment defaults to scrypt's former cost (2**14).
+        scrypt_cost=int(env.get("ONESTOP_SCRYPT_COST", 2**14 if environment == "test" else Settings.scrypt_cost)),
+        data_max_bytes=int(env.get("ONESTOP_DATA_MAX_BYTES", Settings.data_max_bytes)),
+        data_max_string=int(env.get("ONESTOP_DATA_MAX_STRING", Settings.data_max_string)),
+        data_max_depth=int(env.get("ONESTOP_DATA_MAX_DEPTH", Settings.data_max_depth)),
         supervisor_emails=tuple(
             a.strip()
             for a in env.get("ONESTOP_SUPERVISOR_EMAILS", ",".join(Settings.supervisor_emails)).split(",")

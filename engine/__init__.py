@@ -21,7 +21,7 @@ from engine.access import CaseAccess
 from engine.accounts import Principal
 from engine.case_engine import CaseEngine
 from engine.cases.documents import DocumentRules
-from engine.cases.inputs import access_code_matches
+from engine.cases.inputs import DataLimits, access_code_matches
 from engine.cases.moving import MoveBlocked
 from engine.clock import Clock, ManualClock, SystemClock, current_now, execution_context
 from engine.counter import Ticket
@@ -68,6 +68,7 @@ __all__ = [
     "CaseIndex",
     "Clock",
     "Conflict",
+    "DataLimits",
     "DefinitionInvalid",
     "DocumentRules",
     "EngineError",

@@ -34,7 +34,36 @@ from engine.storage.models import ApiToken, ApplicantSession, Notification, User
 # kiosk: a ticket machine in the waiting room, which may only issue queue tickets.
 ROLES = ("designer", "clerk", "supervisor", "auditor", "admin", "operator", "kiosk")
 TOKEN_LIFETIME = timedelta(hours=12)
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+@dataclass(frozen=True)
+class ScryptCost:
+    """scrypt's parameters, stored with each hash (``scrypt$ln=17,r=8,p=1$salt$digest``)."""
+
+    n: int = 2**17  # OWASP's guidance: N=2^17, r=8, p=1 (128 MiB per hash)
+    r: int = 8
+    p: int = 1
+
+    @property
+    def memory(self) -> int:
+        return 128 * self.n * self.r * self.p + 1024 * 1024  # what hashlib.scrypt must be allowed
+
+    def weaker_than(self, other: ScryptCost) -> bool:
+        return (self.n, self.r, self.p) < (other.n, other.r, other.p)
+
+
+# Hashes written before the parameters were stored with them ("scrypt$salt$digest").
+LEGACY_COST = ScryptCost(n=2**14)
+_cost = ScryptCost()
+_decoy: dict[ScryptCost, str] = {}
+
+
+def use_scrypt_cost(n: int) -> None:
+    """The cost of new hashes (settings.scrypt_cost); hashes are upgraded to it at sign-in."""
+    global _cost
+    if n < 2 or n & (n - 1):
+        raise ValueError(f"scrypt's cost must be a power of two, not {n}")
+    _cost = ScryptCost(n=n)
 
 
 @dataclass(frozen=True)
@@ -55,18 +84,56 @@ class Principal:
         return CaseAccess.of(self.username, self.roles, self.groups)
 
 
-def hash_password(password: str) -> str:
+def _scrypt(password: str, salt: bytes, cost: ScryptCost) -> bytes:
+    return hashlib.scrypt(
+        password.encode("utf-8"), salt=salt, n=cost.n, r=cost.r, p=cost.p, maxmem=cost.memory, dklen=64
+    )
+
+
+def hash_password(password: str, cost: ScryptCost | None = None) -> str:
+    cost = cost or _cost
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, **_SCRYPT)
-    return "scrypt$" + base64.b64encode(salt).decode() + "$" + base64.b64encode(digest).decode()
+    digest = _scrypt(password, salt, cost)
+    parameters = f"ln={cost.n.bit_length() - 1},r={cost.r},p={cost.p}"
+    return f"scrypt${parameters}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+
+
+def stored_cost(stored: str) -> ScryptCost | None:
+    """The parameters a stored hash was made with (None: not a hash this module reads)."""
+    parts = (stored or "").split("$")
+    if parts[0] != "scrypt" or len(parts) not in (3, 4):
+        return None
+    if len(parts) == 3:
+        return LEGACY_COST
+    try:
+        values = dict(item.split("=", 1) for item in parts[1].split(","))
+        return ScryptCost(n=2 ** int(values["ln"]), r=int(values["r"]), p=int(values["p"]))
+    except (KeyError, ValueError):
+        return None
 
 
 def password_matches(stored: str | None, password: str) -> bool:
-    if not stored or not stored.startswith("scrypt$"):
+    cost = stored_cost(stored or "")
+    if cost is None:
         return False
-    _, salt, digest = stored.split("$")
-    candidate = hashlib.scrypt(password.encode("utf-8"), salt=base64.b64decode(salt), **_SCRYPT)
-    return hmac.compare_digest(candidate, base64.b64decode(digest))
+    salt, digest = (base64.b64decode(part) for part in stored.split("$")[-2:])
+    candidate = _scrypt(password, salt, cost)
+    if len(digest) != len(candidate):  # legacy hashes kept scrypt's 64 bytes too; anything else fails
+        return False
+    return hmac.compare_digest(candidate, digest)
+
+
+def needs_rehash(stored: str | None) -> bool:
+    cost = stored_cost(stored or "")
+    return cost is None or cost.weaker_than(_cost)
+
+
+def _decoy_hash() -> str:
+    """A hash no password is checked against in earnest: an unknown user's sign-in costs the same
+    scrypt as a known one's, so the answer's timing does not tell which usernames exist."""
+    if _cost not in _decoy:
+        _decoy[_cost] = hash_password(secrets.token_urlsafe(16))
+    return _decoy[_cost]
 
 
 def known_groups(session: Session) -> list[str]:
@@ -137,9 +204,16 @@ def issue_token(
 
 
 def login(session: Session, username: str, password: str, *, now: datetime) -> tuple[str, ApiToken, User] | None:
+    """A token for the user if the password is theirs. Unknown and inactive users and users
+    without a password cost one scrypt like everyone else. A hash made with weaker parameters
+    than today's is replaced now, while the password is at hand."""
     user = session.scalar(select(User).where(User.username == username))
-    if user is None or not user.active or not password_matches(user.password_hash, password):
+    stored = user.password_hash if user is not None and user.password_hash else None
+    matches = password_matches(stored or _decoy_hash(), password) and stored is not None
+    if not matches or not user.active:
         return None
+    if needs_rehash(stored):
+        user.password_hash = hash_password(password)
     token, row = issue_token(session, user, now=now, label="password login")
     return token, row, user
 

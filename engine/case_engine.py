@@ -26,6 +26,7 @@ from engine.background.service_runner import ServiceJobRunner
 from engine.cases import moving
 from engine.cases.documents import DocumentRules
 from engine.cases.handlers import CommandHandlers
+from engine.cases.inputs import DataLimits
 from engine.clock import Clock, SystemClock, install
 from engine.counter import CounterQueue
 from engine.definitions.deployments import Deployments
@@ -82,6 +83,7 @@ class CaseEngine:
         queue_services: QueueServices | None = None,
         step_limit: int | None = 500,
         mask_text: Callable[[str], str] | None = None,
+        data_limits: DataLimits | None = None,
     ) -> None:
         """``groups``: the office's groups (BPMN lanes) a deploy checks lanes against, besides those
         its users work (None: lanes are not checked); ``default_group``: the group that works tasks
@@ -157,6 +159,7 @@ class CaseEngine:
             document_rules=self.document_rules,
             case_index=self.case_index,
             mask_text=mask_text,
+            data_limits=data_limits,
         )
         self._dispatch: dict[type, Callable[[Any], Any]] = {
             cmd.DeployDefinition: self.handlers.deploy,

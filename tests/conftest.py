@@ -113,12 +113,14 @@ def agency_settings(simulator) -> AgencySettings:
 
 @pytest.fixture
 def settings(database_url, agency_settings, tmp_path) -> Settings:
+    # scrypt at the former cost: the suite hashes many passwords (tests/security checks the real one).
     return Settings(
         environment="test",
         database_url=database_url,
         script_timeout_seconds=1.0,
         agencies=agency_settings,
         document_folder=str(tmp_path / "documents"),  # where the served app of the test keeps them too
+        scrypt_cost=2**14,
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import http
 import json
+import re
 from datetime import datetime
 
 import flask_smorest
@@ -17,19 +18,59 @@ from engine.storage import queries
 from ..auth import BEARER_AUTH, engine, requires
 from ..privacy import masked
 
+# Structural tokens of a JSON text: strings (skipped whole, escapes included) and brackets.
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}:,]')
+
+
+def too_deep_at(text: str, max_depth: int) -> str | None:
+    """Where (``a/b/0/c``) the JSON ``text`` nests deeper than ``max_depth``, or None; read
+    without building the value, for a body too deep for Python's parser to build at all."""
+    path: list[list] = []  # one [bracket, key or index] per open object or array
+    last_string = ""
+    for token in _JSON_TOKENS.finditer(text):
+        mark = token.group()
+        if mark[0] == '"':
+            last_string = mark[1:-1]
+        elif mark in "[{":
+            if len(path) >= max_depth:
+                return "/".join(str(step[1]) for step in path)
+            path.append([mark, 0 if mark == "[" else ""])
+        elif mark in "]}":
+            if path:
+                path.pop()
+        elif mark == ":" and path:
+            path[-1][1] = last_string
+        elif mark == "," and path and path[-1][0] == "[":
+            path[-1][1] += 1
+    return None
+
 
 class BodyParser(FlaskParser):
-    """webargs' parser, with JSON bodies that parse to nothing usable answered as 400 too: nested
-    deeper than Python's recursion limit, or an integer with more digits than int() accepts."""
+    """webargs' parser, with JSON bodies that parse to nothing usable answered as 4xx too: larger
+    than a JSON request needs (413), nested deeper than the data limits allow (422 naming the
+    field: Python's parser cannot even build such a value), or an integer with more digits than
+    int() accepts (400)."""
 
     def _raw_load_json(self, req):
+        limits = settings()
+        if (req.content_length or 0) > json_body_limit(limits):
+            abort(413, messages={"json": [f"A JSON body is at most {json_body_limit(limits)} bytes."]})
         try:
             return super()._raw_load_json(req)
         except json.JSONDecodeError:
             raise  # webargs answers these itself (400 "Invalid JSON body.")
-        except (RecursionError, ValueError) as error:
-            reason = "nested too deeply" if isinstance(error, RecursionError) else "a number is too long"
-            abort(400, messages={"json": [f"Invalid JSON body: {reason}."]})
+        except RecursionError:
+            # The body's own object wraps the data: one level more than the data may have.
+            path = too_deep_at(req.get_data(as_text=True), limits.data_max_depth + 1) or "(body)"
+            message = f"is nested deeper than {limits.data_max_depth} levels"
+            abort(422, messages={"json": {path: [message]}})
+        except ValueError:
+            abort(400, messages={"json": ["Invalid JSON body: a number is too long."]})
+
+
+def json_body_limit(limits) -> int:
+    """The largest JSON body worth reading: the data limit, with room for the rest of the body."""
+    return 4 * limits.data_max_bytes + 64 * 1024
 
 
 class Blueprint(flask_smorest.Blueprint):

@@ -6,6 +6,7 @@ from flask.views import MethodView
 
 from ..auth import engine
 from ..schemas import HealthSchema
+from ..security import operator_or_loopback
 from .common import Blueprint
 
 blp = Blueprint("operations", __name__, url_prefix="/api", description="Operations.")
@@ -18,7 +19,8 @@ class Health(MethodView):
     def get(self):
         """The whole deployment, as every process reports it from the shared record: the
         database, the scheduler's and the workers' heartbeats, each agency's circuit, the broker,
-        and the open incidents (counted; they do not make the deployment unhealthy)."""
+        and the open incidents (counted; they do not make the deployment unhealthy). The details
+        only to operators and admins, or to a caller on this machine; others read up or down."""
         checks = {}
         heartbeat = engine().components.get("heartbeat")
         if heartbeat is not None:
@@ -30,4 +32,7 @@ class Health(MethodView):
             except Exception as error:
                 checks[name] = {"status": "down", "error": type(error).__name__}
         healthy = all(check["status"] in ("ok", "not_configured") for check in checks.values())
-        return {"status": "ok" if healthy else "degraded", "checks": checks}, 200 if healthy else 503
+        answer = {"status": "ok" if healthy else "degraded"}
+        if operator_or_loopback():
+            answer["checks"] = checks
+        return answer, 200 if healthy else 503

@@ -38,7 +38,8 @@ NOT_FOUND = "No case with this number and access code"
 def case_for_applicant(number: str, code: str):
     """The case if the code matches; wrong codes are counted per caller and slowed down
     (429). Per caller: a stranger's wrong codes must not lock the applicant out of their case.
-    Behind a reverse proxy, gunicorn's forwarded_allow_ips makes remote_addr the real caller."""
+    Behind reverse proxies, ProxyFix (ONESTOP_TRUSTED_PROXIES, api/security.py) makes remote_addr
+    the real caller."""
     now = engine().clock.now()
     client = (request.remote_addr or "")[:64]
     with engine().read() as session:

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import sessionmaker
 
 from engine.cases import notices, projections
+from engine.cases.inputs import DataLimits
 from engine.cases.sla_clock import SlaClock
 from engine.cases.transactions import CommandTransactions
 from engine.cases.workflow_cache import CachedWorkflow, WorkflowCache
@@ -62,7 +63,9 @@ class CaseChanges:
         document_rules=None,
         case_index: CaseIndex | None = None,
         mask_text: Callable[[str], str] | None = None,
+        data_limits: DataLimits | None = None,
     ) -> None:
+        self._data_limits = data_limits or DataLimits()
         self._db = db
         self._sessions = sessions
         self._deployments = deployments

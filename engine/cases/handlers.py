@@ -70,13 +70,13 @@ class CommandHandlers(AutomaticCommands, MoveCommands, DocumentCommands, CaseWor
 
     # ------------------------------------------------------------------ starting a case
     def start_case(self, command: cmd.StartCase) -> StartedCase:
-        data = ensure_object(command.data, "data")
+        data = ensure_object(command.data, "data", self._data_limits)
         if command.channel not in self._channels:
             raise InvalidInput(
                 f"Unknown channel '{command.channel}'",
                 errors=[{"field": "channel", "message": f"must be one of {', '.join(self._channels)}"}],
             )
-        applicant = ensure_json(command.applicant, "applicant")
+        applicant = ensure_json(command.applicant, "applicant", self._data_limits)
         return self._with_uploads(command.documents, partial(self._start_once, command, data, applicant))
 
     def _start_once(self, command: cmd.StartCase, data: dict, applicant, stored) -> StartedCase:
@@ -263,7 +263,7 @@ class CommandHandlers(AutomaticCommands, MoveCommands, DocumentCommands, CaseWor
             return changed
 
     def complete_task(self, command: cmd.CompleteTask) -> CaseChanged:
-        data = ensure_object(command.data, "data")
+        data = ensure_object(command.data, "data", self._data_limits)
         return self._transaction.retry_stale_reads(partial(self._complete_task, command, data))
 
     def _complete_task(self, command: cmd.CompleteTask, data: dict) -> CaseChanged:
@@ -302,7 +302,7 @@ class CommandHandlers(AutomaticCommands, MoveCommands, DocumentCommands, CaseWor
 
     # ------------------------------------------------------------------ other case commands
     def deliver_message(self, command: cmd.DeliverMessage) -> CaseChanged:
-        payload = ensure_json(command.payload, "payload")
+        payload = ensure_json(command.payload, "payload", self._data_limits)
         event = PendingEvent(MESSAGE_DELIVERED, command.actor, {"name": command.name, "payload": payload})
         return self._simple_case_change(command.case_id, event, command.access)
 

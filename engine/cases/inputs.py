@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from engine.definitions.deployments import ParsedDefinition
@@ -25,15 +26,52 @@ def access_code_matches(case, code: str) -> bool:
     return hmac.compare_digest(case.access_code.encode(), (code or "").encode())
 
 
-def ensure_json(value: Any, field: str) -> Any:
+@dataclass(frozen=True)
+class DataLimits:
+    """How big case and task data (and message payloads) from outside may be: checked before
+    anything reaches SpiffWorkflow, each breach answered by the field it is in."""
+
+    max_bytes: int = 256 * 1024  # the whole value as compact JSON
+    max_string: int = 20_000  # characters in one string (keys included)
+    max_depth: int = 20  # objects and arrays within each other
+
+
+def check_limits(value: Any, field: str, limits: DataLimits) -> None:
+    """Refuse ``value`` if it nests too deep or holds too long a string, naming where. Walked
+    without recursion: a value nested a million deep must not exhaust Python's stack here."""
+    pending: list[tuple[Any, str, int]] = [(value, field, 1)]
+    while pending:
+        item, path, depth = pending.pop()
+        if isinstance(item, (dict, list)):
+            if depth > limits.max_depth:
+                raise _too_big(path, f"nested deeper than {limits.max_depth} levels")
+            children = item.items() if isinstance(item, dict) else enumerate(item)
+            for key, child in children:
+                if isinstance(key, str) and len(key) > limits.max_string:
+                    raise _too_big(path, f"has a key longer than {limits.max_string} characters")
+                pending.append((child, f"{path}/{key}", depth + 1))
+        elif isinstance(item, str) and len(item) > limits.max_string:
+            raise _too_big(path, f"longer than {limits.max_string} characters")
+
+
+def _too_big(path: str, message: str) -> InvalidInput:
+    return InvalidInput(f"'{path}' is {message}", errors=[{"field": path, "message": f"is {message}"}])
+
+
+def ensure_json(value: Any, field: str, limits: DataLimits | None = None) -> Any:
+    if limits is not None:
+        check_limits(value, field, limits)
     try:
-        return json.loads(json.dumps(value, allow_nan=False))
-    except (TypeError, ValueError) as error:
+        text = json.dumps(value, allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError) as error:
         raise InvalidInput(f"'{field}' must be plain JSON", errors=[{"field": field, "message": str(error)}]) from error
+    if limits is not None and len(text.encode("utf-8")) > limits.max_bytes:
+        raise _too_big(field, f"larger than {limits.max_bytes} bytes as JSON")
+    return json.loads(text)
 
 
-def ensure_object(value: Any, field: str) -> dict:
-    value = ensure_json(value or {}, field)
+def ensure_object(value: Any, field: str, limits: DataLimits | None = None) -> dict:
+    value = ensure_json(value or {}, field, limits)
     if not isinstance(value, dict):
         raise InvalidInput(f"'{field}' must be an object", errors=[{"field": field, "message": "must be an object"}])
     return value

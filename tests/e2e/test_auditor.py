@@ -33,7 +33,7 @@ def test_an_auditor_steps_through_a_cases_history(page, web, api_as):
     slider = page.get_by_label("歷程步驟")
     slider.focus()
     page.keyboard.press("Home")
-    page.wait_for_function("document.querySelector('main .view').dataset.seq === '1'")
+    page.wait_for_function("() => document.querySelector('main .view').dataset.seq === '1'")
     assert page.locator('#case-diagram [data-element-id="receive_application"].current-step').count() == 1
     assert page.locator('#case-diagram [data-element-id="issue_transcript"].path-taken').count() == 0
     assert "national_id" not in page.inner_text("#step-data")
@@ -43,7 +43,7 @@ def test_an_auditor_steps_through_a_cases_history(page, web, api_as):
     # Forward step by step until the receiving task is completed: its data appears.
     for seq in range(2, last + 1):
         page.keyboard.press("ArrowRight")
-        page.wait_for_function(f"document.querySelector('main .view').dataset.seq === '{seq}'")
+        page.wait_for_function(f"() => document.querySelector('main .view').dataset.seq === '{seq}'")
         if "national_id" in page.inner_text("#step-data"):
             break
     assert page.locator('#case-diagram [data-element-id="receive_application"].path-taken').count() == 1

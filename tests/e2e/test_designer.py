@@ -54,7 +54,7 @@ def test_a_designer_edits_a_diagram_and_deploys_it(page, web, api_as):
     _click_blank(page)
     assert NEW_NAME in page.text_content('#modeler [data-element-id="issue_transcript"]')
     page.get_by_role("button", name="檢查").click()
-    page.wait_for_function("!document.querySelector('.finding-badge[data-finding-for=check_identity]')")
+    page.wait_for_function("() => !document.querySelector('.finding-badge[data-finding-for=check_identity]')")
     assert "可執行" in page.inner_text("#designer-messages .notice.ok")
 
     with page.expect_download() as download:
@@ -65,7 +65,7 @@ def test_a_designer_edits_a_diagram_and_deploys_it(page, web, api_as):
     page.get_by_role("button", name="開啟", exact=True).click()
     page.get_by_role("button", name="開啟上次儲存的草稿").click()
     page.wait_for_function(
-        f"document.querySelector('#modeler [data-element-id=issue_transcript]').textContent.includes('{NEW_NAME}')"
+        f"() => document.querySelector('#modeler [data-element-id=issue_transcript]').textContent.includes('{NEW_NAME}')"
     )
 
     page.get_by_role("button", name="部署新版本").click()  # confirmed after reading the warnings
