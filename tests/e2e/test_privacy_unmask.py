@@ -5,23 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import (  # noqa: F401  (fixtures, registered by name)
-    api_as,
-    carried_case,
-    page,
-    playwright_driver,
-    screenshot,
-    sign_in,
-    wait_ready,
-    web,
-)
 from tests.engine.helpers import VALID_ID
+
+from .conftest import carried_case, screenshot, sign_in, wait_ready
 
 pytestmark = pytest.mark.e2e
 MASKED = "A12****789"
 
 
-def test_an_auditor_unmasks_a_case_and_the_read_is_recorded(page, web, api_as):  # noqa: F811
+def test_an_auditor_unmasks_a_case_and_the_read_is_recorded(page, web, api_as):
     case = carried_case(api_as)
     sign_in(page, web, "inspector")
     page.goto(web.url(f"/app/#/case/{case['id']}"))
