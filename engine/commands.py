@@ -34,9 +34,11 @@ class StartCase:
     channel: str = "counter"
     applicant: dict[str, Any] | None = None
     actor: str | None = None
-    # A retried request with the same key returns the same case; keys are the actor's own (another
-    # actor's same key starts another case).
+    # A retried request with the same key returns the same case. Keys are their sender's own:
+    # ``idempotency_scope`` names the sender (default: the actor), and another sender's same key
+    # starts another case.
     idempotency_key: str | None = None
+    idempotency_scope: str | None = None
     documents: tuple[Upload, ...] = ()  # attached in the same transaction (an online application)
     form: str | None = None  # the procedure's form ``data`` must match (an online application)
     officer: str | None = None  # the clerk who receives the case (承辦人); None: the first to work it

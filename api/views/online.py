@@ -59,7 +59,7 @@ def mask_destination(channel: str, destination: str) -> str:
 
 
 def client_address() -> str:
-    """The caller; behind a reverse proxy, gunicorn's forwarded_allow_ips makes it the real one."""
+    """The caller; behind reverse proxies, ProxyFix (ONESTOP_TRUSTED_PROXIES) makes it the real one."""
     return (request.remote_addr or "")[:64]
 
 
@@ -284,6 +284,7 @@ class Applications(MethodView):
                 applicant=person,
                 actor=APPLICANT,
                 idempotency_key=(request.headers.get("Idempotency-Key") or "").strip()[:200] or None,
+                idempotency_scope=f"{APPLICANT}:{applicant.identity}",  # each applicant's keys are their own
                 documents=uploads,
                 form=config["form"],
             )

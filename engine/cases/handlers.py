@@ -96,7 +96,7 @@ class CommandHandlers(AutomaticCommands, MoveCommands, DocumentCommands, CaseWor
         """The case an earlier request with the command's idempotency key started, if any. A key
         used again for a different request is refused: answering with the earlier case would let
         the caller believe the new data was received."""
-        key = scoped_idempotency_key(command.actor, command.idempotency_key)
+        key = scoped_idempotency_key(command.idempotency_scope or command.actor, command.idempotency_key)
         case = store.find_case_by_idempotency_key(conn, key) if key else None
         if case is None:
             return None
@@ -175,7 +175,7 @@ class CommandHandlers(AutomaticCommands, MoveCommands, DocumentCommands, CaseWor
             channel=command.channel,
             applicant=applicant,
             access_code=new_access_code(),
-            idempotency_key=scoped_idempotency_key(command.actor, command.idempotency_key),
+            idempotency_key=scoped_idempotency_key(command.idempotency_scope or command.actor, command.idempotency_key),
             state="",
             state_hash="",
             version=0,

@@ -9,6 +9,8 @@ from bootstrap import build_engine
 from engine import commands as cmd
 from engine import files_from_folder
 from engine.storage import upgrade
+from tests.api.online_helpers import PDF
+from tests.api.test_online import apply, birth, verified_token  # noqa: F401  (birth: a fixture)
 
 from ..conftest import BPMN
 
@@ -63,3 +65,19 @@ def test_keys_stored_before_the_change_still_answer_their_sender(tmp_path, setti
         assert not stranger.existing and stranger.case_id != started.case_id
     finally:
         engine.dispose()
+
+
+def test_online_applicants_keys_are_each_their_own(app, birth, tokens):
+    """Online, every applicant acts as "applicant": their keys are scoped by who verified."""
+    first_client, second_client = app.test_client(), app.test_client()
+    first_client.environ_base["REMOTE_ADDR"], second_client.environ_base["REMOTE_ADDR"] = "192.0.2.1", "192.0.2.2"
+    first_token = verified_token(app, first_client)
+    second_token = verified_token(app, second_client, national_id="F131104093", destination="0922333444")
+    files = [("documents.birth_certificate", "birth.pdf", PDF)]
+    first = apply(first_client, first_token, files, headers={"Idempotency-Key": "apply-1"})
+    second = apply(second_client, second_token, files, headers={"Idempotency-Key": "apply-1"})
+    assert (first.status_code, second.status_code) == (201, 201), second.json
+    assert second.json["number"] != first.json["number"]
+    assert first.json["access_code"] not in str(second.json) and first.json["number"] not in str(second.json)
+    again = apply(first_client, first_token, files, headers={"Idempotency-Key": "apply-1"})
+    assert again.status_code == 200 and again.json["number"] == first.json["number"]
