@@ -20,18 +20,11 @@ from typing import Callable
 from sqlalchemy import Connection
 
 from engine import commands as cmd
-from engine.cases import notices
+from engine.cases import inputs, notices
 from engine.cases.automatic import AutomaticCommands
 from engine.cases.case_work import CaseWorkCommands
 from engine.cases.documents import DocumentCommands
-from engine.cases.inputs import (
-    ensure_json,
-    ensure_object,
-    new_access_code,
-    scoped_idempotency_key,
-    validate_form,
-    validate_start_form,
-)
+from engine.cases.inputs import ensure_json, ensure_object, new_access_code, validate_form, validate_start_form
 from engine.cases.move_commands import MoveCommands
 from engine.clock import ManualClock, TaskIdSequence, execution_context
 from engine.errors import Conflict, InvalidInput
@@ -96,7 +89,7 @@ class CommandHandlers(AutomaticCommands, MoveCommands, DocumentCommands, CaseWor
         """The case an earlier request with the command's idempotency key started, if any. A key
         used again for a different request is refused: answering with the earlier case would let
         the caller believe the new data was received."""
-        key = scoped_idempotency_key(command.idempotency_scope or command.actor, command.idempotency_key)
+        key = inputs.sender_key(command)
         case = store.find_case_by_idempotency_key(conn, key) if key else None
         if case is None:
             return None
@@ -175,7 +168,7 @@ class CommandHandlers(AutomaticCommands, MoveCommands, DocumentCommands, CaseWor
             channel=command.channel,
             applicant=applicant,
             access_code=new_access_code(),
-            idempotency_key=scoped_idempotency_key(command.idempotency_scope or command.actor, command.idempotency_key),
+            idempotency_key=inputs.sender_key(command),
             state="",
             state_hash="",
             version=0,

@@ -139,10 +139,11 @@ def _field_error(error) -> dict[str, Any]:
     return found
 
 
-def scoped_idempotency_key(actor: str | None, key: str | None) -> str | None:
-    """The stored form of a caller's Idempotency-Key: one principal's key, hashed with who sent it.
-    Another caller sending the same key starts their own case and never gets this one (nor its
-    access code); the column's length holds whatever the key's."""
-    if not key:
+def sender_key(command) -> str | None:
+    """The stored form of a StartCase's Idempotency-Key: the key hashed with who sent it (its
+    ``idempotency_scope``, else its actor). Another sender's same key starts their own case and
+    never gets this one (nor its access code); the column's length holds whatever the key's."""
+    if not command.idempotency_key:
         return None
-    return hashlib.sha256(f"{actor or ''}\x00{key}".encode()).hexdigest()
+    sender = command.idempotency_scope or command.actor or ""
+    return hashlib.sha256(f"{sender}\x00{command.idempotency_key}".encode()).hexdigest()

@@ -227,7 +227,7 @@ def test_an_online_application_starts_the_case_with_its_files_hashed_into_the_hi
 
     case = call("GET", "/api/cases", user="clerk").json["items"][0]
     assert case["number"] == number and case["channel"] == "online"
-    data = call("GET", f"/api/cases/{case['id']}", user="clerk").json["data"]
+    data = call("GET", f"/api/cases/{case['id']}", user="clerk", query={"unmask": "true"}).json["data"]
     # The office filled the verified ID and phone; the documents are what was uploaded.
     assert data["national_id"] == APPLICANT_ID and data["applicant_phone"] == APPLICANT_PHONE
     assert data["documents_presented"] == ["birth_certificate", "national_id_card"]

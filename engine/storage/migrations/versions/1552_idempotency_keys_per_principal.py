@@ -6,7 +6,7 @@ Create Date: 2026-12-02 08:10:00
 
 A case's Idempotency-Key was one namespace for everyone: another user sending the same key got
 the first user's case and its access code. The column now holds sha256(actor NUL key)
-(engine.cases.inputs.scoped_idempotency_key); the keys already stored are rewritten with the
+(engine.cases.inputs.sender_key); the keys already stored are rewritten with the
 actor of their case's first event, so a retry by the same sender still finds its case.
 """
 
