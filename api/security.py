@@ -16,12 +16,14 @@ from config import Settings
 
 from .auth import ADMIN, OPERATOR, current_principal
 
-# The web app loads its scripts, styles and images from this server only and runs no inline
-# script; nothing may frame it. The API docs page's one inline script carries a nonce.
+# The web app loads its scripts, stylesheets and images from this server only and runs no inline
+# script and no eval; nothing may frame it. The API docs page's one inline script carries a nonce.
+# Styles may also be inline: the designer's properties panel (CodeMirror, in the bundled kit)
+# writes its stylesheet at run time. A style runs no code; the app's own files use none (docs/web.md).
 CONTENT_SECURITY_POLICY = {
     "default-src": "'self'",
     "script-src": "'self'",
-    "style-src": "'self'",
+    "style-src": "'self' 'unsafe-inline'",
     "img-src": "'self' data:",
     "font-src": "'self'",
     "connect-src": "'self'",

@@ -35,7 +35,7 @@ def test_an_auditor_time_travels_verifies_and_exports_a_filtered_selection(
     assert "event_" not in page.inner_text("main") and "engine" not in timeline
     page.get_by_label("歷程步驟").focus()
     page.keyboard.press("Home")
-    page.wait_for_function("document.querySelector('main .view').dataset.seq === '1'")
+    page.wait_for_function("() => document.querySelector('main .view').dataset.seq === '1'")
     assert page.locator('#case-diagram [data-element-id="receive_application"].current-step').count() == 1
     page.get_by_role("button", name="驗證完整性").click()
     page.wait_for_selector("#verify-result .notice.ok")
@@ -48,7 +48,7 @@ def test_an_auditor_time_travels_verifies_and_exports_a_filtered_selection(
     page.get_by_label("收件日起").fill(day.isoformat())
     page.get_by_label("收件日迄").fill(day.isoformat())
     page.get_by_role("button", name="列出案件").click()
-    page.wait_for_function("document.querySelector('main .view').dataset.listed === '1'")
+    page.wait_for_function("() => document.querySelector('main .view').dataset.listed === '1'")
     assert done["number"] in page.inner_text("#audit-table") and running["number"] not in page.inner_text(
         "#audit-table"
     )

@@ -27,14 +27,14 @@ def _select(page, element_id: str, where=(0.5, 0.5)) -> None:
     shape.click(position={"x": box["width"] * where[0], "y": box["height"] * where[1]}, force=True)
     page.wait_for_selector('#properties-panel [data-group-id="group-general"]')
     page.wait_for_function(
-        f"document.querySelector('#modeler [data-element-id=\"{element_id}\"]').classList.contains('selected')"
+        f"() => document.querySelector('#modeler [data-element-id=\"{element_id}\"]').classList.contains('selected')"
     )
 
 
 def _checked_after(page, before: str) -> str:
     """Wait for the live check that follows an edit; return its mark."""
-    page.wait_for_function(f"document.querySelector('main .view').dataset.checked !== '{before}'")
-    page.wait_for_function("!document.querySelector('#live-check').textContent.includes('…')")
+    page.wait_for_function(f"() => document.querySelector('main .view').dataset.checked !== '{before}'")
+    page.wait_for_function("() => !document.querySelector('#live-check').textContent.includes('…')")
     return page.locator("main .view").get_attribute("data-checked")
 
 
@@ -44,7 +44,7 @@ def test_a_designer_sets_a_timer_and_a_form_deploys_and_moves_cases(page, web, a
     page.goto(web.url(f"/app/#/designer?key={KEY}"))
     wait_ready(page, "designer")
     page.wait_for_selector('#modeler [data-element-id="issue_overdue"]')
-    page.wait_for_function("!!document.querySelector('main .view').dataset.checked")
+    page.wait_for_function("() => !!document.querySelector('main .view').dataset.checked")
 
     # The timer: working days from the office calendar, marked as the SLA timer.
     _select(page, "issue_overdue")
@@ -55,7 +55,7 @@ def test_a_designer_sets_a_timer_and_a_form_deploys_and_moves_cases(page, web, a
     page.get_by_label("天數或時數").fill("3")
     page.get_by_label("SLA 計時器（逾時即通知）").check()
     page.wait_for_function(
-        "document.querySelector('#properties-panel input[name=onestop-timer-expression]')"
+        "() => document.querySelector('#properties-panel input[name=onestop-timer-expression]')"
         " ?.value === 'working_days_after(3)'"
     )
     mark = _checked_after(page, mark)
@@ -69,7 +69,7 @@ def test_a_designer_sets_a_timer_and_a_form_deploys_and_moves_cases(page, web, a
     assert "timeDate" in page.inner_text('[data-findings-for="issue_overdue"]')
     # ...and takes it away once fixed.
     page.get_by_label("運算式").fill("working_days_after(3)")
-    page.wait_for_function("!document.querySelector('.finding-badge.error[data-finding-for=issue_overdue]')")
+    page.wait_for_function("() => !document.querySelector('.finding-badge.error[data-finding-for=issue_overdue]')")
     assert "此元素沒有發現問題" in page.inner_text('[data-findings-for="issue_overdue"]')
 
     # The delay review's form, chosen among the procedure's files: without it the form file is
@@ -82,7 +82,7 @@ def test_a_designer_sets_a_timer_and_a_form_deploys_and_moves_cases(page, web, a
     page.wait_for_selector("#findings-table :text('review_delay.schema.json')")
     form.select_option("review_delay.schema.json")
     page.wait_for_function(
-        "!document.querySelector('#findings-table')?.textContent.includes('review_delay.schema.json')"
+        "() => !document.querySelector('#findings-table')?.textContent.includes('review_delay.schema.json')"
     )
     page.get_by_role("button", name="預覽表單").click()
     page.wait_for_selector("#form-preview h2")
@@ -138,7 +138,7 @@ def test_errors_block_the_deploy(page, web, api_as):
     sign_in(page, web, "modeller")
     page.goto(web.url(f"/app/#/designer?key={KEY}"))
     wait_ready(page, "designer")
-    page.wait_for_function("!!document.querySelector('main .view').dataset.checked")
+    page.wait_for_function("() => !!document.querySelector('main .view').dataset.checked")
     # Deleting the flow into the rating step: the rating can no longer be reached, an error on
     # the elements and a check that says the diagram cannot be deployed; undoing it clears both.
     mark = page.locator("main .view").get_attribute("data-checked")
