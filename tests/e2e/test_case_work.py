@@ -409,7 +409,7 @@ def test_the_form_keeps_what_was_typed(page, web, api_as):
     page.get_by_label(re.compile("申請人姓名")).fill("鄭宇翔")
     page.get_by_label(re.compile("份數")).fill("3")
     assert page.inner_text("#draft-state") == "有尚未儲存的變更"
-    page.wait_for_function("document.getElementById('draft-state').textContent.startsWith('草稿已儲存')")
+    page.wait_for_function("() => document.getElementById('draft-state').textContent.startsWith('草稿已儲存')")
     check_accessibility(page, "task-draft-saved")
 
     # Away and back, released and claimed again: what was typed is still there.

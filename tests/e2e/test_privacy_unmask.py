@@ -16,8 +16,8 @@ MASKED = "A12****789"
 def test_an_auditor_unmasks_a_case_and_the_read_is_recorded(page, web, api_as):
     case = carried_case(api_as)
     sign_in(page, web, "inspector")
-    page.goto(web.url(f"/app/#/case/{case['id']}"))
-    wait_ready(page, "case")
+    page.goto(web.url(f"/app/#/case/{case['id']}/history"))
+    wait_ready(page, "case-history")
     page.wait_for_selector("#step-data")
     assert MASKED in page.inner_text("#step-data") and VALID_ID not in page.content()
     assert api_as("GET", "/api/audit/personal-data-reads", user="auditor").json["total"] == 0

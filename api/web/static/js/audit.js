@@ -1,5 +1,5 @@
 // Supervisors and auditors: a case's history on its diagram, with time travel and verification.
-import { api } from "./api.js";
+import { api, session } from "./api.js";
 import { facts, h, notice, table } from "./dom.js";
 import { formatTime, localName, procedureName, t } from "./i18n.js";
 import { markPath, showDiagram } from "./bpmn.js";
