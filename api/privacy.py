@@ -27,9 +27,16 @@ def unmasked_read(args, case, view: str) -> bool:
     first. A caller whose role does not need the numbers is refused (403), never silently masked."""
     if not args.get("unmask"):
         return False
-    principal = current_principal()
-    if not principal.has_any(*UNMASKING_ROLES):
+    if not current_principal().has_any(*UNMASKING_ROLES):
         abort(403, message=f"Unmasked national ID numbers need one of the roles: {', '.join(UNMASKING_ROLES)}")
+    record_full_read(case, view)
+    return True
+
+
+def record_full_read(case, view: str) -> None:
+    """Record that the caller reads ``case``'s national ID numbers in full through ``view``,
+    before the answer leaves."""
+    principal = current_principal()
     with engine().write() as session:
         privacy.record_read(
             session,
@@ -40,4 +47,3 @@ def unmasked_read(args, case, view: str) -> bool:
             client=request.remote_addr,
             now=engine().clock.now(),
         )
-    return True

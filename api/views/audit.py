@@ -30,7 +30,7 @@ from ..audit_schemas import (
     WitnessedFileSchema,
 )
 from ..auth import ADMIN, AUDITOR, HISTORY_READERS, case_access, current_principal, engine
-from ..privacy import unmasked_read
+from ..privacy import record_full_read, unmasked_read
 from ..schemas import UnmaskArgsSchema
 from .common import Blueprint, page_window, problems, secured, zone
 from .public import case_for_applicant
@@ -177,7 +177,12 @@ class CaseProof(MethodView):
     @blp.response(200, CaseProofSchema)
     def get(self, case_id):
         """The case's exported history with the inclusion proof of its head in every signed day
-        it changed on: check it offline with ``python -m verifier case`` (docs/integrity.md)."""
+        it changed on: check it offline with ``python -m verifier case`` (docs/integrity.md). The
+        events are as stored (their hashes cover them), national ID numbers in full: each download
+        is recorded as a read of personal data (``/api/audit/personal-data-reads``)."""
+        with engine().read() as session:
+            case = queries.get_case(session, case_id, case_access())
+        record_full_read(case, "proof")
         return proofs.case_proof(engine(), case_id, zone(), access=case_access())
 
 

@@ -14,10 +14,10 @@ from flask_smorest import abort
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from engine.storage import DevelopmentMessage, Notification
+from engine.storage import DevelopmentMessage, queries
 from workflows.office_calendar import recompute_due_dates
 
-from ..auth import ADMIN, AUDITOR, CASE_READERS, SUPERVISOR, current_principal, engine
+from ..auth import ADMIN, AUDITOR, CASE_READERS, SUPERVISOR, case_access, current_principal, engine
 from ..schemas import Text, unstorable
 from .common import Blueprint, secured, settings
 
@@ -248,14 +248,16 @@ class Notifications(MethodView):
     @blp.arguments(NotificationArgsSchema, location="query")
     @blp.response(200, NotificationSchema(many=True))
     def get(self, args):
-        """The outbox: messages to applicants and supervisors and whether they went out."""
-        query = select(Notification).order_by(Notification.id.desc()).limit(args["limit"])
-        if args.get("case_id"):
-            query = query.where(Notification.case_id == args["case_id"])
-        if args.get("status"):
-            query = query.where(Notification.status == args["status"])
+        """The outbox: messages to applicants and supervisors and whether they went out (about the
+        cases the caller reaches, and those about no case)."""
         with engine().read() as session:
-            return list(session.scalars(query))
+            return queries.list_notifications(
+                session,
+                case_id=args.get("case_id"),
+                status=args.get("status"),
+                limit=args["limit"],
+                access=case_access(),
+            )
 
 
 @blp.route("/development/messages")

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple, Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case as when
-from sqlalchemy import delete, func, literal, select, text, tuple_
+from sqlalchemy import delete, func, literal, or_, select, text, tuple_
 from sqlalchemy.orm import Session, defer
 
 from engine.access import CaseAccess
@@ -22,6 +22,7 @@ from engine.storage.models import (
     CaseEvent,
     Definition,
     DefinitionFile,
+    Notification,
     PublicLookupFailure,
     Rating,
     Task,
@@ -208,6 +209,27 @@ def case_rating(session: Session, case_id: str, access: CaseAccess | None = None
     """The applicant's rating of a case the caller reaches (NotFound otherwise), or None."""
     case = get_case(session, case_id, access)
     return session.get(Rating, case.id)
+
+
+def list_notifications(
+    session: Session,
+    *,
+    case_id: str | None = None,
+    status: str | None = None,
+    limit: int = 100,
+    access: CaseAccess | None = None,
+) -> list[Notification]:
+    """The outbox, newest first: messages about the cases ``access`` reaches (None: all) and
+    those about no case. A supervisor does not read what was sent about another group's cases."""
+    query = select(Notification).order_by(Notification.id.desc()).limit(limit)
+    if access is not None and not access.all_cases:
+        reached = select(Case.id).where(reachable(access))
+        query = query.where(or_(Notification.case_id.is_(None), Notification.case_id.in_(reached)))
+    if case_id:
+        query = query.where(Notification.case_id == case_id)
+    if status:
+        query = query.where(Notification.status == status)
+    return list(session.scalars(query))
 
 
 def get_case_by_number(session: Session, number: str) -> Case:

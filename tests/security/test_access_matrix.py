@@ -9,9 +9,11 @@ exactly as a case that does not exist; a role the endpoint does not admit gets 4
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import update
 
 from engine import CaseAccess, NotFound
 from engine import commands as cmd
+from engine.storage import Notification, Task
 from tests.api.online_helpers import PDF, PNG
 from tests.engine.helpers import RECEIVE, VALID_ID, open_tasks
 
@@ -43,6 +45,8 @@ ENDPOINTS = {
     "timeline": (HISTORY, lambda case, task: ("GET", f"/api/cases/{case}/timeline", None)),
     "verify": (HISTORY, lambda case, task: ("GET", f"/api/cases/{case}/verify", None)),
     "verification run": (HISTORY, lambda case, task: ("POST", "/api/audit/verifications", {"case_id": case})),
+    "proof": (HISTORY, lambda case, task: ("GET", f"/api/cases/{case}/proof", None)),
+    "activity": (READERS, lambda case, task: ("GET", f"/api/cases/{case}/activity", None)),
     "message": (
         WORKERS,
         lambda case, task: ("POST", f"/api/cases/{case}/messages/rating_received", {"payload": {}}),
@@ -89,6 +93,30 @@ def test_the_case_list_and_exports_hold_only_reachable_cases(call, engine, trans
         assert xes.status == ocel.status == 200
         assert (number.encode() in xes.body) is (user in REACHES_CLERK_CASE), user
         assert (number.encode() in ocel.body) is (user in REACHES_CLERK_CASE), user
+
+
+def test_the_outbox_holds_only_messages_about_reachable_cases(call, engine, transcript, tokens, clock):
+    """A supervisor reads what was sent about their groups' cases (and about no case), not what
+    went to another group's applicants."""
+    reached, elsewhere = start_case(engine), start_case(engine)
+    with engine.write() as session:
+        session.execute(update(Task).where(Task.case_id == elsewhere).values(lane="Records"))
+        for key, case_id in (("reached", reached), ("elsewhere", elsewhere), ("office", None)):
+            session.add(
+                Notification(
+                    dedupe_key=key, case_id=case_id, kind="receipt", audience="applicant", channel="email",
+                    recipient=f"{key}@example.org", subject=key, body=key, status="sent",
+                    next_attempt_at=clock.now(), created_at=clock.now(),
+                )
+            )  # fmt: skip
+    for user, wanted in (
+        ("supervisor", {"reached", "office"}),
+        ("other_supervisor", {"office"}),
+        ("auditor", {"reached", "elsewhere", "office"}),
+    ):
+        outbox = call("GET", "/api/notifications", user=user).json
+        assert {item["subject"] for item in outbox} == wanted, user
+    assert call("GET", "/api/notifications", user="other_supervisor", query={"case_id": reached}).json == []
 
 
 def test_a_lane_that_had_work_still_reaches_the_case(call, engine, transcript, tokens):

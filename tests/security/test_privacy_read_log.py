@@ -63,3 +63,12 @@ def test_a_read_out_of_reach_is_neither_answered_nor_recorded(call, started, tok
 def test_only_auditors_and_admins_list_the_record(call, tokens):
     for user, status in (("auditor", 200), ("admin", 200), ("supervisor", 403), ("clerk", 403)):
         assert call("GET", "/api/audit/personal-data-reads", user=user).status == status, user
+
+
+def test_a_proof_download_is_a_recorded_read(call, started, tokens):
+    """The proof carries the events as stored (their hashes cover the numbers in full)."""
+    proof = call("GET", f"/api/cases/{started.case_id}/proof", user="supervisor")
+    assert proof.status == 200 and VALID_ID in proof.body.decode()
+    assert [(item["reader"], item["view"]) for item in reads(call)["items"]] == [("supervisor", "proof")]
+    assert call("GET", f"/api/cases/{started.case_id}/proof", user="other_supervisor").status == 404
+    assert reads(call)["total"] == 1
