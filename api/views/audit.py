@@ -79,10 +79,12 @@ class Verifications(MethodView):
     @blp.arguments(RunListArgsSchema, location="query")
     @blp.response(200, RunPageSchema)
     def get(self, args):
-        """Recorded verification runs, newest first."""
+        """Recorded verification runs, newest first (a supervisor's: those of the cases they reach)."""
         limit, offset = page_window(args)
         with engine().read() as session:
-            runs, total = integrity.list_runs(session, case_id=args.get("case_id"), limit=limit, offset=offset)
+            runs, total = integrity.list_runs(
+                session, case_id=args.get("case_id"), limit=limit, offset=offset, access=case_access()
+            )
         return {"items": runs, "total": total, "page": args["page"], "per_page": args["per_page"]}
 
 

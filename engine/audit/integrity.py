@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from engine.access import CaseAccess
 from engine.audit.replay import Verification
 from engine.storage.audit_models import VerificationFailure, VerificationRun
+from engine.storage.models import Case
+from engine.storage.visibility import reachable
 
 SCOPE_CASE, SCOPE_ALL = "case", "all"
 
@@ -113,10 +115,19 @@ def _failure_dict(failure) -> dict[str, Any]:
 
 
 def list_runs(
-    session: Session, *, case_id: str | None = None, limit: int = 50, offset: int = 0
+    session: Session,
+    *,
+    case_id: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    access: CaseAccess | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
-    """Recorded runs, newest first, each with its failures."""
+    """Recorded runs, newest first, each with its failures. A caller limited to some cases
+    (``access``) lists the runs of one case they reach, not the office-wide ones (whose failures
+    name any case)."""
     query = select(VerificationRun)
+    if access is not None and not access.all_cases:
+        query = query.where(VerificationRun.case_id.in_(select(Case.id).where(reachable(access))))
     if case_id is not None:
         query = query.where(VerificationRun.case_id == case_id)
     total = session.scalar(select(func.count()).select_from(query.subquery()))

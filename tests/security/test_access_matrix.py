@@ -119,6 +119,18 @@ def test_the_outbox_holds_only_messages_about_reachable_cases(call, engine, tran
     assert call("GET", "/api/notifications", user="other_supervisor", query={"case_id": reached}).json == []
 
 
+def test_verification_runs_are_listed_as_their_cases_are_reached(call, engine, transcript, tokens):
+    case_id = start_case(engine)
+    assert call("POST", "/api/audit/verifications", user="supervisor", json={"case_id": case_id}).status == 201
+    assert call("POST", "/api/audit/verifications", user="auditor", json={}).status == 201  # the whole office
+    for user, runs in (("supervisor", 1), ("other_supervisor", 0), ("auditor", 2)):
+        listed = call("GET", "/api/audit/verifications", user=user).json
+        assert (len(listed["items"]), listed["total"]) == (runs, runs), user
+    assert (
+        call("GET", "/api/audit/verifications", user="other_supervisor", query={"case_id": case_id}).json["total"] == 0
+    )
+
+
 def test_a_lane_that_had_work_still_reaches_the_case(call, engine, transcript, tokens):
     """Work done (or stopped) in a lane keeps the case within that lane's reach."""
     case_id = start_case(engine)
