@@ -9,12 +9,12 @@ package scripts/chromium.sh installs; ``ONESTOP_CJK_FONT`` names another font fi
 
 from __future__ import annotations
 
-import csv
 import io
 import os
 from pathlib import Path
 
 from engine import EngineError
+from engine.audit import reports
 
 from .calendar import OFFICE_ZONE
 from .review import INDICATORS
@@ -46,7 +46,7 @@ def format_value(value, unit: str) -> str:
 def annual_csv(review: dict) -> str:
     """One row per indicator and month, then the year, then one row per improvement."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = reports.spreadsheet_writer(buffer)  # names and keys come from designers: no formula runs
     writer.writerow(
         [
             "section",

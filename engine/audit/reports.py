@@ -115,6 +115,19 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
+def spreadsheet_writer(buffer) -> Any:
+    """A ``csv.writer`` on ``buffer`` for rows given as lists, each cell written as ``to_csv``
+    writes it (a formula start neutralised)."""
+    writer = csv.writer(buffer, lineterminator="\r\n")
+
+    class SafeRows:
+        @staticmethod
+        def writerow(row: Sequence[Any]) -> None:
+            writer.writerow([_csv_value(value) for value in row])
+
+    return SafeRows()
+
+
 def _csv_value(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()

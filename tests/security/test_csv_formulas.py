@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime, timezone
 
 import pytest
 
@@ -13,6 +14,8 @@ from engine import commands as cmd
 from engine import files_from_folder
 from engine.audit import reports
 from tests.engine.helpers import RECEIVE, open_tasks
+from workflows.annual_report import annual_csv
+from workflows.review import INDICATORS
 
 from ..conftest import BPMN
 
@@ -60,3 +63,30 @@ def test_a_hostile_step_name_reaches_the_report_as_text(call, engine, tokens):
     assert "'" + HOSTILE_NAME in cells
     assert not any(cell.startswith(("=", "+", "@", "\t", "\r")) for cell in cells)
     assert not any(cell.startswith("-") and not cell.lstrip("-").replace(".", "").isdigit() for cell in cells)
+
+
+def test_the_annual_reports_rows_are_neutralised_too():
+    """The annual report writes rows of its own (an improvement names a designer's procedure)."""
+    moment = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
+    period = {"cases": 3, "compliance": 1.0, "minutes_median": 12}
+    review = {
+        "year": 2026,
+        "months": [],
+        "indicators": [
+            {
+                "indicator": item.key,
+                "name_zh": "",
+                "name_en": "",
+                "year_value": None,
+                "target": None,
+                "amber": None,
+                "status": None,
+            }
+            for item in INDICATORS
+        ],
+        "improvements": [
+            {"procedure": "=cmd()", "version": 2, "deployed_at": moment, "before": period, "after": period}
+        ],
+    }
+    rows = list(csv.reader(io.StringIO(annual_csv(review), newline="")))
+    assert ["improvement", "'=cmd()", "2"] == rows[-1][:3]
