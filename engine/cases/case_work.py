@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 from engine import commands as cmd
 from engine.access import GROUP_ROLES, CaseAccess
 from engine.cases.changes import CaseChanges
+from engine.cases.inputs import check_limits
 from engine.errors import Conflict, InvalidInput, NotAllowed
 from engine.events import (
     CASE_CANCELLED,
@@ -151,6 +152,7 @@ class CaseWorkCommands(CaseChanges):
             raise InvalidInput(
                 "The draft must be an object", errors=[{"field": "data", "message": "must be an object"}]
             )
+        check_limits(data, "data", self._data_limits)  # the limits of the data it will complete with
         if len(json.dumps(data, ensure_ascii=False).encode()) > MAX_DRAFT_BYTES:
             raise InvalidInput(
                 "The draft is too large", errors=[{"field": "data", "message": f"at most {MAX_DRAFT_BYTES} bytes"}]

@@ -42,6 +42,18 @@ def test_arrays_and_task_bodies_too(call, engine, transcript, tokens):
     assert post(call, f"/api/tasks/{task.id}/complete", json.dumps({"data": RECEIVE}).encode()).status == 200
 
 
+def test_a_draft_keeps_the_limits_of_the_data_it_completes_with(call, engine, transcript, tokens):
+    started = call("POST", "/api/cases", user="clerk", json={"procedure": "household_transcript"}).json
+    [task] = open_tasks(engine, started["case_id"])
+    assert call("POST", f"/api/tasks/{task.id}/claim", user="clerk").status == 200
+    raw = b'{"data": {"note": ' + b'{"a": ' * 500 + b"1" + b"}" * 500 + b"}}"
+    answer = call(
+        "PUT", f"/api/tasks/{task.id}/draft", user="clerk", data=raw, headers={"Content-Type": "application/json"}
+    )
+    assert answer.status == 422 and answer.json["errors"][0]["field"] == "data/note" + "/a" * 19, answer
+    assert call("GET", f"/api/tasks/{task.id}", user="clerk").json["draft"] is None
+
+
 def test_an_oversized_json_body_is_refused_unread(call, transcript, tokens):
     raw = json.dumps({"procedure": "household_transcript", "data": {"blob": "x" * (2 * 1024 * 1024)}}).encode()
     answer = post(call, "/api/cases", raw)
