@@ -81,6 +81,8 @@ def test_the_annual_reports_rows_are_neutralised_too():
                 "target": None,
                 "amber": None,
                 "status": None,
+                "months_met": 0,
+                "months_measured": 0,
             }
             for item in INDICATORS
         ],
