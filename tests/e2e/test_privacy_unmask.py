@@ -20,7 +20,9 @@ def test_an_auditor_unmasks_a_case_and_the_read_is_recorded(page, web, api_as):
     wait_ready(page, "case-history")
     page.wait_for_selector("#step-data")
     assert MASKED in page.inner_text("#step-data") and VALID_ID not in page.content()
-    assert api_as("GET", "/api/audit/personal-data-reads", user="auditor").json["total"] == 0
+    # The page's proof section holds the case's proof (events as stored, numbers in full): a recorded read.
+    before = api_as("GET", "/api/audit/personal-data-reads", user="auditor").json["items"]
+    assert {item["view"] for item in before} == {"proof"}
 
     page.get_by_role("button", name="顯示完整身分證號（將留存查閱紀錄）").click()
     page.wait_for_selector("#unmask-button[aria-pressed=true]")
