@@ -47,12 +47,12 @@ def test_a_supervisor_retries_one_incident_and_cancels_another(page, web, api_as
     # Filter by kind: only the loop remains.
     page.get_by_label("種類").select_option("step_limit")
     page.get_by_role("button", name="篩選").click()
-    page.wait_for_function("location.hash.includes('kind=step_limit')")
+    page.wait_for_function("() => location.hash.includes('kind=step_limit')")
     wait_ready(page, "incidents")
     assert page.locator("#incidents-table tbody tr").count() == 1
     page.get_by_label("種類").select_option("")
     page.get_by_role("button", name="篩選").click()
-    page.wait_for_function("!location.hash.includes('kind=')")
+    page.wait_for_function("() => !location.hash.includes('kind=')")
     wait_ready(page, "incidents")
 
     # Retry the power step with a smaller n, with the reason: the case goes on.
@@ -65,7 +65,7 @@ def test_a_supervisor_retries_one_incident_and_cancels_another(page, web, api_as
     assert f"案件 {power['case_number']} 已重試" in page.inner_text("#incident-outcome")
     screenshot(page, "incidents-retried-zh")
     wait_ready(page, "incidents")
-    page.wait_for_function("document.querySelectorAll('#incidents-table tbody tr').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('#incidents-table tbody tr').length === 1")
 
     # A retry of the loop without a fix fails again: said on the page, one more attempt counted.
     loop = held["loop_without_wait"]
@@ -89,7 +89,7 @@ def test_a_supervisor_retries_one_incident_and_cancels_another(page, web, api_as
 
     page.get_by_label("Status").select_option("resolved")
     page.get_by_role("button", name="Filter").click()
-    page.wait_for_function("location.hash.includes('status=resolved')")
+    page.wait_for_function("() => location.hash.includes('status=resolved')")
     wait_ready(page, "incidents")
     text = page.inner_text("#incidents-table")
     assert "Retried" in text and "Case cancelled" in text and "the procedure is being redrawn" in text
