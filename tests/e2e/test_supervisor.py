@@ -171,7 +171,7 @@ def test_a_supervisor_hands_a_colleagues_cases_and_tasks_to_another_at_once(page
     wait_ready(page, "reassign")
     page.get_by_label("Colleague whose work to hand over").select_option(label="林志明")
     page.get_by_role("button", name="List").click()
-    page.wait_for_selector("#reassign-cases")
-    assert "Cases 林志明 is responsible for (1)" in page.inner_text("main")
+    # The Chinese listing is on the page until the English one replaces it: wait for the latter.
+    page.get_by_text("Cases 林志明 is responsible for (1)").wait_for()
     assert "Tasks 林志明 holds (1)" in page.inner_text("main")
     check_accessibility(page, "reassign-en")
