@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 from .schemas import CaseChangedSchema, PageArgsSchema, PageSchema, StrictSchema, Text, storable_json
 
 INCIDENT_STATUSES = ("open", "resolved")
-INCIDENT_KINDS = ("procedure_error", "resource_limit", "step_limit", "internal_error")
+INCIDENT_KINDS = ("procedure_error", "resource_limit", "step_limit", "internal_error", "interrupted")
 
 
 class IncidentArgsSchema(PageArgsSchema):

@@ -209,14 +209,20 @@ def dispatch_due_timers() -> int:
     return _guarded("dispatching due timers", dispatch, client) or 0
 
 
-@app.task(name="onestop.fire_case")
+# A timer task stuck in one C call of a script (which the sandbox cannot interrupt) is killed by
+# Celery after this long and its worker process replaced; the case's firing mark then turns
+# into an "interrupted" incident at its next pickup (engine.storage.incidents.FiringAttempt).
+TIMER_TASK_TIME_LIMIT = 120
+
+
+@app.task(name="onestop.fire_case", time_limit=TIMER_TASK_TIME_LIMIT)
 def fire_case(case_id: str) -> bool:
     """Fire the case's due timers; True if this task did (False: nothing due, lost a race, or
     the case failed: it has an incident now)."""
     return fire_cases([case_id]) == 1
 
 
-@app.task(name="onestop.fire_cases")
+@app.task(name="onestop.fire_cases", time_limit=TIMER_TASK_TIME_LIMIT)
 def fire_cases(case_ids: list[str]) -> int:
     """Fire the due timers of each case, one after the other (each its own command: one that
     fails gets its incident and the others go on); how many this task fired."""

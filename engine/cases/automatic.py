@@ -4,17 +4,27 @@ and ``RetryIncident`` does the held work again."""
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timedelta
 from functools import partial
+
+from sqlalchemy.exc import IntegrityError
 
 from engine import commands as cmd
 from engine.cases.incidents import IncidentCommands
 from engine.cases.inputs import ensure_json, ensure_object
-from engine.errors import Conflict
+from engine.errors import Conflict, ProcedureFailed
 from engine.events import INCIDENT_RESOLVED, SERVICE_RESULT_RECORDED, TIMERS_FIRED, PendingEvent
 from engine.results import CaseChanged
 from engine.storage import incidents, jobs, store
 from engine.storage.db import read_only
 from engine.storage.incidents import IncidentRecord
+
+log = logging.getLogger("onestop.incidents")
+# A firing that began this long ago at the case's present version never ended: its process was
+# stopped from outside. Far longer than any firing that runs (the sandbox stops a script after
+# seconds of CPU, a worker is killed after a minute), so a slow firing is never taken for one.
+INTERRUPTED_AFTER = timedelta(minutes=5)
 
 
 class AutomaticCommands(IncidentCommands):
@@ -27,16 +37,55 @@ class AutomaticCommands(IncidentCommands):
         The scheduler also wakes a case at its due date while its SLA clock runs: the command
         then records the breach and queues the notification policy's messages in the outbox,
         in the same transaction (``CaseChanges._persist``), whether or not a diagram timer fired.
-        A firing that fails holds the case's timers with an incident.
+        A firing that fails holds the case's timers with an incident; so does one that began and
+        never ended (its process was killed in the middle: engine.storage.incidents.FiringAttempt),
+        instead of being run again by the next scheduler.
         """
-        return self.failures_become_incidents(
-            incidents.TIMER,
-            command.case_id,
-            command.actor,
-            partial(
-                self._transaction.retry_stale_reads, partial(self._fire_due_timers, command.case_id, command.actor)
-            ),
-        )
+        case_id, actor = command.case_id, command.actor
+        begun = self._begin_firing(case_id)
+        if begun is False:
+            return None  # another scheduler or worker is firing this case now
+        if isinstance(begun, datetime):
+            return self.failures_become_incidents(incidents.TIMER, case_id, actor, partial(_interrupted, begun))
+        try:
+            return self.failures_become_incidents(
+                incidents.TIMER,
+                case_id,
+                actor,
+                partial(self._transaction.retry_stale_reads, partial(self._fire_due_timers, case_id, actor)),
+            )
+        finally:
+            self._end_firing(case_id)
+
+    def _begin_firing(self, case_id: str) -> bool | datetime:
+        """Commit the mark of a firing of this case before its work. True: begun. False: another
+        firing of the case is under way (or the case is closed). A datetime: when a firing began
+        that never ended; its mark is removed and the caller records the incident."""
+        now = self._clock.now()
+        try:
+            with self._transaction() as conn:
+                case = store.load_case(conn, case_id)
+                if case.status != "running":
+                    return False
+                started = incidents.firing_started(conn, case_id)
+                if started is not None and started[0] == case.version:  # nothing committed since it began
+                    if now - started[1] < INTERRUPTED_AFTER:
+                        return False
+                    incidents.end_firing(conn, case_id)
+                    return started[1]
+                incidents.start_firing(conn, case_id, case.version, now)
+                return True
+        except IntegrityError:
+            return False  # another process wrote its mark at the same moment
+
+    def _end_firing(self, case_id: str) -> None:
+        try:
+            with self._transaction() as conn:
+                incidents.end_firing(conn, case_id)
+        except Exception:  # noqa: BLE001 - the firing's own outcome matters more; its mark is superseded
+            # A mark left behind holds the case's version of the time: once the firing's changes
+            # are committed the version has moved on and the mark no longer counts.
+            log.warning("case %s: the end of its firing could not be recorded", case_id, exc_info=True)
 
     def _fire_due_timers(
         self, case_id: str, actor: str, incident: IncidentRecord | None = None, reason: str | None = None
@@ -170,3 +219,13 @@ class AutomaticCommands(IncidentCommands):
                 element_id=incident.element_id,
             )
         ]
+
+
+def _interrupted(started_at: datetime) -> None:
+    raise ProcedureFailed(
+        f"The firing of this case's timers that began at {started_at:%Y-%m-%d %H:%M:%S} UTC never ended: its "
+        "process was stopped from outside (a script stuck in one long operation, a worker timeout). It is not "
+        "run again by itself; retry it after a fix, or cancel the case.",
+        reason=incidents.INTERRUPTED,
+        element_id=None,
+    )

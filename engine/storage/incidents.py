@@ -33,6 +33,8 @@ RETRIED, CANCELLED, CASE_CLOSED = "retried", "cancelled", "case_closed"
 # Kinds besides the diagram's failure reasons (engine.workflow.failures): an exception that is
 # not the diagram's (a bug, an exhausted resource outside any script).
 INTERNAL_ERROR = "internal_error"
+# A firing that began and never ended: its process was stopped from outside (FiringAttempt).
+INTERRUPTED = "interrupted"
 MAX_MESSAGE = 2000
 
 
@@ -48,7 +50,9 @@ class Incident(Base):
     procedure_key: Mapped[str] = mapped_column(String(200))
     definition_id: Mapped[int] = mapped_column(Integer)  # the version the case was on
     trigger: Mapped[str] = mapped_column(String(40))  # timer | service_result
-    kind: Mapped[str] = mapped_column(String(40))  # procedure_error | resource_limit | step_limit | internal_error
+    kind: Mapped[str] = mapped_column(
+        String(40)
+    )  # procedure_error | resource_limit | step_limit | internal_error | interrupted
     element_id: Mapped[str | None] = mapped_column(String(200))
     element_name: Mapped[str | None] = mapped_column(String(300))
     error_type: Mapped[str | None] = mapped_column(String(100))
@@ -66,6 +70,43 @@ class Incident(Base):
 
 
 INCIDENTS = Incident.__table__
+
+
+class FiringAttempt(Base):
+    """A firing of a case's timers that has started and not yet ended, committed before the work.
+
+    One C call of a script (``sorted`` over a huge list) cannot be interrupted by the sandbox: the
+    process is killed from outside (a worker timeout, Celery's hard time limit). The firing's own
+    transaction is then lost, but this row stays, at the case's version when the firing began;
+    the next firing finds it and records an ``interrupted`` incident instead of running the same
+    work again, so a restart never brings the failure back into the scheduler.
+    """
+
+    __tablename__ = "firing_attempts"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    case_version: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime]
+
+
+FIRING_ATTEMPTS = FiringAttempt.__table__
+
+
+def firing_started(conn: Connection, case_id: str) -> tuple[int, datetime] | None:
+    """The case version and start of a firing of this case that has not ended, if any."""
+    row = conn.execute(
+        select(FIRING_ATTEMPTS.c.case_version, FIRING_ATTEMPTS.c.started_at).where(FIRING_ATTEMPTS.c.case_id == case_id)
+    ).first()
+    return (row.case_version, row.started_at) if row is not None else None
+
+
+def start_firing(conn: Connection, case_id: str, case_version: int, now: datetime) -> None:
+    conn.execute(FIRING_ATTEMPTS.delete().where(FIRING_ATTEMPTS.c.case_id == case_id))
+    conn.execute(FIRING_ATTEMPTS.insert().values(case_id=case_id, case_version=case_version, started_at=now))
+
+
+def end_firing(conn: Connection, case_id: str) -> None:
+    conn.execute(FIRING_ATTEMPTS.delete().where(FIRING_ATTEMPTS.c.case_id == case_id))
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,17 @@ PROBES = {
     "deep_recursion": ("def f(n):\n    return f(n + 1)\nf(0)", "(lambda f: f(f))(lambda f: f(f))"),
 }
 
+# Not among the probes every place is tried with: this one is never stopped by the sandbox, only
+# by killing its process (tests/security/test_incidents_interrupted.py).
+STUCK_PROBES = {
+    # One C call over a list holding one big row many times over: neither the CPU limit (checked
+    # between lines) nor the memory cap (the row is shared) stops it.
+    "uninterruptible": (
+        "row = [0] * 100000\nrows = []\nfor i in range(100000):\n    rows.append(row)\nx = sorted(rows)",
+        "False",
+    ),
+}
+
 _HEADER = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
     '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"'
@@ -122,7 +133,7 @@ def procedure(
     """(process key, files) of the procedure putting ``probe`` at ``place``, after a timer of
     ``wait`` (an ISO 8601 duration expression), or after a clerk's task ``before``, or right
     after the start (both None)."""
-    script, expression = PROBES[probe]
+    script, expression = {**PROBES, **STUCK_PROBES}[probe]
     key = f"hostile_{probe}_{place}"
     files: dict[str, bytes] = {}
     loop = probe == "loop_without_wait"

@@ -24,7 +24,9 @@ guards (``sizes``) refuse the single operations that would build a huge value (`
 ``'x' * 10**10``, ``[row] * 10**6`` of a big row) and ``range()`` is capped, and the memory cap
 (bootstrap.cap_memory) stops what allocates; but a script can still name one big list many
 times in a loop and sort or compare the result in one C call, which holds its thread (and the
-GIL) until the process is stopped from outside (gunicorn's worker timeout). Registered
+GIL) until the process is stopped from outside (gunicorn's worker timeout, Celery's hard time
+limit on timer tasks). A timer firing so stopped is not run again: its committed mark becomes an
+``interrupted`` incident at the next pickup (engine.storage.incidents.FiringAttempt). Registered
 functions are trusted host code: they are neither restricted nor line-traced.
 
 Public API: :class:`SandboxedScriptEngine` (what a ``BpmnWorkflow`` gets), the environment it

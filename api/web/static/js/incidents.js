@@ -4,7 +4,7 @@ import { api, ApiError } from "./api.js";
 import { announce, h, notice, table } from "./dom.js";
 import { formatTime, procedureName, t } from "./i18n.js";
 
-const KINDS = ["procedure_error", "resource_limit", "step_limit", "internal_error"];
+const KINDS = ["procedure_error", "resource_limit", "step_limit", "internal_error", "interrupted"];
 
 export async function incidentsPage(main, params) {
   const status = params.get("status") ?? "open";
