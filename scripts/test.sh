@@ -3,8 +3,8 @@
 # SQLite and once on PostgreSQL (there, the tests that reach the database: tests/conftest.py).
 # The Celery tests start their own Redis server: redis-server is installed here.
 # The timestamp tests run OpenSSL's `ts` as a local timestamp authority: openssl is installed here.
-# The end-to-end browser tests (marker e2e) run once, on SQLite, at the end: they test the pages,
-# not the database.
+# The end-to-end browser tests (marker e2e) run once, on SQLite: they test the pages, not the
+# database.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -22,9 +22,8 @@ tests() { .venv/bin/python -m pytest "$@" || { code=$?; [ "$code" -eq 5 ] || ret
 echo "== lint and format (ruff)"
 .venv/bin/ruff check . || status=$?
 .venv/bin/ruff format --check . || status=$?
-# The two databases' runs share the machine's cores: PostgreSQL's in the background (its output
-# printed when it ends), SQLite's in the foreground; the browser tests then run on their own, so
-# that a page is never waited for on a machine the suite itself keeps busy.
+# The two runs share the machine's cores: PostgreSQL's in the background (its output printed when
+# it ends); in the foreground SQLite's, then the browser tests (on SQLite: they test the pages).
 POSTGRES_URL=$(bash scripts/postgres.sh)
 postgres_log=$(mktemp)
 ONESTOP_TEST_DATABASE_URL="$POSTGRES_URL" tests -m "not e2e" -p no:cacheprovider "$@" \
@@ -32,12 +31,12 @@ ONESTOP_TEST_DATABASE_URL="$POSTGRES_URL" tests -m "not e2e" -p no:cacheprovider
 postgres_run=$!
 echo "== tests on SQLite"
 tests -m "not e2e" "$@" || status=$?
+echo "== browser tests (SQLite)"
+tests -m e2e "$@" || status=$?
 postgres_status=0
 wait "$postgres_run" || postgres_status=$?
 echo "== tests on PostgreSQL"
 cat "$postgres_log"
 rm -f "$postgres_log"
 [ "$postgres_status" -eq 0 ] || status=$postgres_status
-echo "== browser tests (SQLite)"
-tests -m e2e "$@" || status=$?
 exit $status
