@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 from engine import NotFound
 from engine.storage import queries
 
-from ..auth import ADMIN, CLERK, KIOSK, SUPERVISOR, current_principal, engine
+from ..auth import ADMIN, CLERK, KIOSK, SUPERVISOR, case_access, current_principal, engine
 from ..schemas import StrictSchema, Text
 from .common import Blueprint, secured
 
@@ -157,7 +157,7 @@ class TicketCases(MethodView):
         """Link a case the visit produced (by its number) to the ticket."""
         with engine().read() as session:
             try:
-                case = queries.get_case_by_number(session, body["case_number"])
+                case = queries.get_case_by_number(session, body["case_number"], case_access())
             except NotFound:
                 abort(404, message=f"No case {body['case_number']}")
         return engine().queue.link_case(ticket_id, case.id, actor=current_principal().username)

@@ -232,8 +232,12 @@ def list_notifications(
     return list(session.scalars(query))
 
 
-def get_case_by_number(session: Session, number: str) -> Case:
-    case = session.scalar(select(Case).where(Case.number == number))
+def get_case_by_number(session: Session, number: str, access: CaseAccess | None = None) -> Case:
+    """The case with this number, if ``access`` reaches it (as ``get_case``)."""
+    query = select(Case).where(Case.number == number)
+    if access is not None and not access.all_cases:
+        query = query.where(reachable(access))
+    case = session.scalar(query)
     if case is None:
         raise NotFound(f"Case {number} does not exist", number=number)
     return case

@@ -109,7 +109,12 @@ def test_the_board_shows_numbers_only(queue, clock):
 def queue_users(engine):
     return _create_users(
         engine,
-        {"kiosk": (["kiosk"], []), "clerk": (["clerk"], ["Clerk"]), "auditor": (["auditor"], [])},
+        {
+            "kiosk": (["kiosk"], []),
+            "clerk": (["clerk"], ["Clerk"]),
+            "records_clerk": (["clerk"], ["Records"]),  # no work of the transcript's lanes
+            "auditor": (["auditor"], []),
+        },
     )
 
 
@@ -130,6 +135,11 @@ def test_the_api_kiosk_issues_clerks_call_anyone_reads_the_board(client, queue_u
     ticket_id = called.json["id"]
     assert call("POST", f"/api/queue/tickets/{ticket_id}/start", user="clerk").status == 200
     case = start(engine)
+    # A clerk the case is out of reach of cannot link it, nor learn that its number exists.
+    unreached = call(
+        "POST", f"/api/queue/tickets/{ticket_id}/cases", user="records_clerk", json={"case_number": case.number}
+    )
+    assert unreached.status == 404
     linked = call("POST", f"/api/queue/tickets/{ticket_id}/cases", user="clerk", json={"case_number": case.number})
     assert linked.status == 200 and linked.json["case_ids"] == [case.case_id]
     missing = call("POST", f"/api/queue/tickets/{ticket_id}/cases", user="clerk", json={"case_number": "2026-999999"})
