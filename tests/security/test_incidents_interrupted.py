@@ -9,16 +9,23 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 
 from sqlalchemy import select
 
+from engine import commands as cmd
 from engine.background import TimerRunner
-from engine.storage import incidents
-from tests.conftest import ROOT
+from engine.storage import Notification, incidents
+from tests.conftest import (
+    ROOT,
+    transcript,  # noqa: F401  (fixture)
+)
 from tests.engine.helpers import case_row, events
 
 from . import hostile
 from .conftest import after_the_timer, incidents_of
+
+APPLICANT = {"name": "王小明", "email": "ming@example.tw", "phone": "0912345678"}
 
 
 def _firing_started(engine, case_id: str) -> bool:
@@ -93,3 +100,29 @@ def test_a_firing_that_ended_leaves_no_mark_behind(engine, clock, deploy, start_
     assert TimerRunner(engine).fire(case_id) is True
     assert not _firing_started(engine, case_id)
     assert [i.kind for i in incidents_of(engine, case_id)] == []
+
+
+def test_a_case_held_by_an_incident_still_has_its_breach_found_and_told(engine, transcript, clock):
+    """The incident holds the case's timers, not its SLA clock: at the due date the scheduler
+    still records the breach once and queues the notices."""
+    case_id = engine.handle(cmd.StartCase("household_transcript", {}, actor="clerk-1", applicant=APPLICANT)).case_id
+    with engine.db.begin() as conn:  # what a firing process killed in the middle leaves behind
+        incidents.start_firing(conn, case_id, case_row(engine, case_id).version, clock.now())
+    clock.advance(minutes=6)
+    runner = TimerRunner(engine)
+    runner.fire(case_id)
+    [incident] = incidents_of(engine, case_id)
+    assert incident.kind == "interrupted" and case_row(engine, case_id).timer_incident_id == incident.id
+    assert "case_overdue" not in [e.type for e in events(engine, case_id)]
+
+    clock.set(case_row(engine, case_id).due_at + timedelta(seconds=1))
+    assert runner.due(10) == [case_id]
+    runner.fire(case_id)
+    runner.fire(case_id)
+    assert [e.type for e in events(engine, case_id)].count("case_overdue") == 1
+    with engine.read() as session:
+        told = session.scalars(
+            select(Notification.audience).where(Notification.case_id == case_id, Notification.kind == "sla_breach")
+        ).all()
+    assert "applicant" in told and "supervisor" in told
+    assert case_row(engine, case_id).timer_incident_id == incident.id  # still held
