@@ -50,9 +50,8 @@ class Incident(Base):
     procedure_key: Mapped[str] = mapped_column(String(200))
     definition_id: Mapped[int] = mapped_column(Integer)  # the version the case was on
     trigger: Mapped[str] = mapped_column(String(40))  # timer | service_result
-    kind: Mapped[str] = mapped_column(
-        String(40)
-    )  # procedure_error | resource_limit | step_limit | internal_error | interrupted
+    # procedure_error | resource_limit | step_limit | internal_error | interrupted
+    kind: Mapped[str] = mapped_column(String(40))
     element_id: Mapped[str | None] = mapped_column(String(200))
     element_name: Mapped[str | None] = mapped_column(String(300))
     error_type: Mapped[str | None] = mapped_column(String(100))
