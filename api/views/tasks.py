@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import abort
 
+from engine import NotFound
 from engine import commands as cmd
 from engine.storage import queries
 from engine.storage import search as case_search
@@ -108,6 +109,11 @@ class TaskDetail(MethodView):
             task = queries.get_task(session, task_id)
             works_lane = may_work_lane(principal, task.lane)
             if not (works_lane or principal.has_any(AUDITOR, ADMIN, SUPERVISOR)):
+                # The lane is named only to one who reaches the case; to others the task does not exist.
+                try:
+                    queries.get_case(session, task.case_id, case_access())
+                except NotFound:
+                    abort(404, message=f"Task {task_id} does not exist")
                 abort(403, message=f"Task {task_id} belongs to lane {task.lane!r}, which is not one of your groups")
             # Supervisors, auditors and admins read the tasks of the cases they reach.
             case = queries.get_case(session, task.case_id, None if works_lane else case_access())

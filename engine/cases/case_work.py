@@ -19,7 +19,7 @@ from engine import commands as cmd
 from engine.access import GROUP_ROLES, CaseAccess
 from engine.cases.changes import CaseChanges
 from engine.cases.inputs import check_limits
-from engine.errors import Conflict, InvalidInput, NotAllowed
+from engine.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from engine.events import (
     CASE_CANCELLED,
     DOCUMENTS_MESSAGE,
@@ -112,7 +112,7 @@ class CaseWorkCommands(CaseChanges):
     # ------------------------------------------------------------------ who works a task
     def assign_task(self, command: cmd.AssignTask) -> CaseChanged:
         with self._transaction() as conn:
-            task, case = self._open_task(conn, command.task_id, command.lanes)
+            task, case = self._open_task(conn, command.task_id, command.lanes, command.actor)
             self._ensure_running(case)
             if task.status == "claimed" and task.assignee != command.actor and not command.force:
                 raise Conflict(f"Task is claimed by {task.assignee}", task_id=task.id, assignee=task.assignee)
@@ -132,10 +132,17 @@ class CaseWorkCommands(CaseChanges):
             return changed
 
     @staticmethod
-    def _open_task(conn: Connection, task_id: str, lanes: frozenset[str] | None) -> tuple[TaskRecord, CaseRecord]:
-        """The open task and its case (locked), if the actor works the task's lane."""
+    def _open_task(
+        conn: Connection, task_id: str, lanes: frozenset[str] | None, actor: str | None = None
+    ) -> tuple[TaskRecord, CaseRecord]:
+        """The open task and its case (locked), if the actor works the task's lane. A task whose
+        case the actor does not reach at all is answered as one that does not exist."""
         task, case = store.load_task_and_case(conn, task_id)
         if lanes is not None and task.lane not in lanes:
+            try:
+                store.ensure_reachable(conn, case.id, CaseAccess(actor, lanes))
+            except NotFound:
+                raise NotFound(f"Task {task_id} does not exist", task_id=task_id) from None
             raise NotAllowed(
                 f"Task {task_id} belongs to lane {task.lane!r}, which is not one of your groups",
                 task_id=task_id,
@@ -158,7 +165,7 @@ class CaseWorkCommands(CaseChanges):
                 "The draft is too large", errors=[{"field": "data", "message": f"at most {MAX_DRAFT_BYTES} bytes"}]
             )
         with self._transaction() as conn:
-            task, _case = self._open_task(conn, command.task_id, command.lanes)
+            task, _case = self._open_task(conn, command.task_id, command.lanes, command.actor)
             if task.status != "claimed" or task.assignee != command.actor:
                 raise Conflict(
                     "Claim the task before saving a draft of its form", task_id=task.id, assignee=task.assignee

@@ -223,7 +223,7 @@ class CommandHandlers(AutomaticCommands, MoveCommands, DocumentCommands, CaseWor
             task.status, task.assignee = "claimed", command.actor
             return PendingEvent(TASK_CLAIMED, command.actor, {"task_id": task.id}, element_id=task.element_id)
 
-        return self._change_assignment(command.task_id, command.lanes, claim)
+        return self._change_assignment(command.task_id, command.lanes, claim, command.actor)
 
     def unclaim_task(self, command: cmd.UnclaimTask) -> CaseChanged:
         def unclaim(task: TaskRecord) -> PendingEvent:
@@ -242,14 +242,14 @@ class CommandHandlers(AutomaticCommands, MoveCommands, DocumentCommands, CaseWor
                 element_id=task.element_id,
             )
 
-        return self._change_assignment(command.task_id, command.lanes, unclaim)
+        return self._change_assignment(command.task_id, command.lanes, unclaim, command.actor)
 
     def _change_assignment(
-        self, task_id: str, lanes: frozenset[str] | None, change: Callable[[TaskRecord], PendingEvent]
+        self, task_id: str, lanes: frozenset[str] | None, change: Callable[[TaskRecord], PendingEvent], actor: str
     ) -> CaseChanged:
         """Claims change the inbox only; they are still events of the case, chained like the rest."""
         with self._transaction() as conn:
-            task, case = self._open_task(conn, task_id, lanes)
+            task, case = self._open_task(conn, task_id, lanes, actor)
             self._ensure_running(case)
             changed = self._record_only(conn, case, [change(task), *self.officer_taken(case, task.assignee, conn)])
             store.assign_task(conn, task.id, task.status, task.assignee)
@@ -261,7 +261,7 @@ class CommandHandlers(AutomaticCommands, MoveCommands, DocumentCommands, CaseWor
 
     def _complete_task(self, command: cmd.CompleteTask, data: dict) -> CaseChanged:
         with self._transaction(write_late=True) as conn:
-            task, case = self._open_task(conn, command.task_id, command.lanes)
+            task, case = self._open_task(conn, command.task_id, command.lanes, command.actor)
             if task.status == "claimed" and task.assignee != command.actor:
                 raise Conflict(f"Task is claimed by {task.assignee}", task_id=task.id, assignee=task.assignee)
             self._ensure_running(case)

@@ -448,7 +448,7 @@ MATRIX: dict[tuple[str, str], Row] = {
         lambda w, c: Request("POST", f"/api/queue/tickets/{w.ticket('called')}/no-show"),
     ),
     ("/api/queue/tickets/<int(max=2147483647):ticket_id>/cases", "POST"): (
-        admits(*COUNTER),
+        reaching(admits(*COUNTER), "records_clerk"),
         lambda w, c: Request(
             "POST", f"/api/queue/tickets/{w.ticket('called')}/cases", json={"case_number": w.case().number}
         ),
@@ -476,11 +476,11 @@ MATRIX: dict[tuple[str, str], Row] = {
     # ---- tasks: the role, and then the lane
     ("/api/tasks", "GET"): (admits(*READERS), lambda w, c: Request("GET", "/api/tasks")),
     ("/api/tasks/<string:task_id>", "GET"): (
-        admits(*TASK_READERS),
+        reaching(admits(*TASK_READERS), "records_clerk"),
         lambda w, c: Request("GET", f"/api/tasks/{w.task()}"),
     ),
     ("/api/tasks/<string:task_id>/claim", "POST"): (
-        admits(*IN_LANE_CLERK),
+        reaching(admits(*IN_LANE_CLERK), "records_clerk"),
         lambda w, c: Request("POST", f"/api/tasks/{w.task()}/claim"),
     ),
     ("/api/tasks/<string:task_id>/unclaim", "POST"): (
@@ -488,11 +488,11 @@ MATRIX: dict[tuple[str, str], Row] = {
         lambda w, c: Request("POST", f"/api/tasks/{w.task(claimed_by=c)}/unclaim"),
     ),
     ("/api/tasks/<string:task_id>/complete", "POST"): (
-        admits(*IN_LANE_CLERK),
+        reaching(admits(*IN_LANE_CLERK), "records_clerk"),
         lambda w, c: Request("POST", f"/api/tasks/{w.task()}/complete", json={"data": RECEIVE}),
     ),
     ("/api/tasks/<string:task_id>/assign", "POST"): (
-        admits(*IN_LANE_CLERK),
+        reaching(admits(*IN_LANE_CLERK), "records_clerk"),
         lambda w, c: Request("POST", f"/api/tasks/{w.task()}/assign", json={"assignee": "clerk2"}),
     ),
     ("/api/tasks/<string:task_id>/draft", "PUT"): (

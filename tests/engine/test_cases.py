@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from engine import Conflict, InvalidInput, NotAllowed, NotFound
+from engine import Conflict, InvalidInput, NotAllowed, NotFound, accounts
 from engine import commands as cmd
 
 from .helpers import RECEIVE, case_row, complete, events, open_task, open_tasks, start
@@ -185,7 +185,10 @@ def test_new_versions_do_not_move_running_cases(engine, transcript):
 
 
 def test_a_task_outside_the_actors_lanes_is_refused_and_nothing_is_recorded(engine, transcript):
-    started = start(engine)
+    # clerk-1 is the case's officer: the case is theirs to reach, the task's lane is not theirs.
+    with engine.write() as session:
+        accounts.create_user(session, "clerk-1", roles=["clerk"], groups=["Records"], now=engine.clock.now())
+    started = start(engine, officer="clerk-1")
     task = open_task(engine, started.case_id, "receive_application")
     recorded = len(events(engine, started.case_id))
     for command in (
@@ -196,6 +199,10 @@ def test_a_task_outside_the_actors_lanes_is_refused_and_nothing_is_recorded(engi
         with pytest.raises(NotAllowed) as refused:
             engine.handle(command)
         assert refused.value.details == {"task_id": task.id, "lane": "Clerk"}
+    # Another clerk, who reaches neither the lane nor the case, is told the task does not exist.
+    with pytest.raises(NotFound) as unknown:
+        engine.handle(cmd.ClaimTask(task.id, "clerk-2", lanes=frozenset({"Records"})))
+    assert unknown.value.details == {"task_id": task.id} and "Clerk" not in unknown.value.message
     assert len(events(engine, started.case_id)) == recorded
     engine.handle(cmd.CompleteTask(task.id, "clerk-1", RECEIVE, lanes=frozenset({"Clerk"})))
     assert [e.type for e in events(engine, started.case_id)][recorded] == "task_completed"
