@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from engine import Conflict, InvalidInput, MoveBlocked, NotAllowed, accounts
+from engine import Conflict, InvalidInput, MoveBlocked, NotFound, accounts
 from engine import commands as cmd
 from engine.storage import queries
 
@@ -494,7 +494,9 @@ def test_a_claim_is_released_when_the_new_version_puts_the_task_in_another_lane(
     moved_event, released = _events(engine, case_id)[-2:]
     assert (moved_event.type, released.type, released.actor) == ("case_migrated", "task_unclaimed", "engine")
     assert released.payload["previous_assignee"] == "clerk" and "Counter" in released.payload["reason"]
-    with pytest.raises(NotAllowed):  # the clerk's lane no longer has the task
+    # The clerk's lane no longer has the task, nor any other work of the case: for the clerk, the
+    # task does not exist.
+    with pytest.raises(NotFound):
         engine.handle(cmd.CompleteTask(task.id, "clerk", {"citizen_id": "A123456789"}, lanes=CLERKS))
     engine.handle(
         cmd.CompleteTask(task.id, "counter-clerk", {"citizen_id": "A123456789"}, lanes=frozenset({"Counter"}))
