@@ -36,6 +36,7 @@ from engine.background import (
     PeriodicJob,
     SmsAdapter,
     SmtpAdapter,
+    check_shared_document_store,
     processes,
     scheduler_health,
     workers_health,
@@ -147,6 +148,9 @@ def start_background(
     mode = settings.scheduler_mode
     checks = engine.health_checks
     heartbeat: HeartbeatWriter = engine.components["heartbeat"]
+    if not short_lived and mode != "off" and engine.db.dialect.name != "sqlite":
+        # Several nodes may serve this database: each must keep files where the others read them.
+        check_shared_document_store(engine.db, engine.documents)
     if mode == "celery":
         checks["scheduler"] = shared_scheduler_check(engine, "celery", CELERY_STALE_SECONDS)
         checks["workers"] = lambda: workers_health(engine, CELERY_WORKERS)
@@ -165,7 +169,7 @@ def start_background(
         engine,
         outbox,
         poll_seconds=settings.scheduler_poll_seconds,
-        lock_path=settings.scheduler_lock_path,
+        lease_seconds=settings.lease_seconds,
         periodic=[anchor] if anchor else [],
         heartbeat=heartbeat,
     ).start()

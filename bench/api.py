@@ -88,7 +88,6 @@ def served(database_url: str, folder: Path, workers: int, threads: int, schedule
         "ONESTOP_THREADS": str(threads),
         "PROMETHEUS_MULTIPROC_DIR": str(folder / "prometheus"),
         "ONESTOP_SCHEDULER": scheduler,
-        "ONESTOP_SCHEDULER_LOCK": str(folder / "scheduler.lock"),
     }
     (folder / "prometheus").mkdir()
     log = open(folder / "gunicorn.log", "wb")

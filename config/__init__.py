@@ -46,7 +46,9 @@ class Settings:
     # (celery), or nobody (off). None: embedded, except in tests, which start their own.
     scheduler: str | None = None
     scheduler_poll_seconds: float = 0.5
-    scheduler_lock_path: str | None = "instance/scheduler.lock"
+    # Work done by one process at a time (the embedded scheduler, the active Celery beat) is held
+    # by a lease in the database for this long; a standby takes over once its holder stops renewing.
+    lease_seconds: float = 15.0
     broker_url: str = "redis://127.0.0.1:6379/0"
     # Notifications: delivered into the development mailbox (shown by the API) or by SMTP.
     notify: str | None = None
@@ -138,7 +140,7 @@ def load_settings(environ: dict | None = None) -> Settings:
         threads=int(env.get("ONESTOP_THREADS", Settings.threads)),
         scheduler=_choice(env, "ONESTOP_SCHEDULER", SCHEDULER_MODES),
         scheduler_poll_seconds=float(env.get("ONESTOP_SCHEDULER_POLL_SECONDS", Settings.scheduler_poll_seconds)),
-        scheduler_lock_path=env.get("ONESTOP_SCHEDULER_LOCK", Settings.scheduler_lock_path) or None,
+        lease_seconds=float(env.get("ONESTOP_LEASE_SECONDS", Settings.lease_seconds)),
         broker_url=env.get("ONESTOP_BROKER_URL", Settings.broker_url),
         notify=_choice(env, "ONESTOP_NOTIFY", NOTIFY_MODES),
         smtp_host=env.get("ONESTOP_SMTP_HOST", Settings.smtp_host),

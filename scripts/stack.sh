@@ -53,8 +53,8 @@ for n in $(seq 1 "${ONESTOP_CELERY_WORKERS:-2}"); do
   add "worker$n" "$CELERY worker -Q default --concurrency ${ONESTOP_CELERY_CONCURRENCY:-2} -n worker$n@%h \
 --loglevel INFO --logfile $LOGS/worker$n.log"
 done
-# Exactly one beat: it only sends "look for due work" every half second.
-add beat "$CELERY beat --schedule instance/celerybeat-schedule --loglevel WARNING --logfile $LOGS/beat.log"
+# One beat here; a second on another machine would stand by (a lease in the database, workers/beat.py).
+add beat "$CELERY beat --loglevel WARNING --logfile $LOGS/beat.log"
 add api ".venv/bin/gunicorn -c config/gunicorn.conf.py api.wsgi:app"
 
 declare -A PIDS=() STARTED=() FAILURES=()

@@ -14,8 +14,9 @@ second worker handed the same case (a duplicate message, a redelivery) finds not
 A worker that dies in the middle of a firing leaves no trace (its transaction is rolled back)
 and, with late acknowledgement, its message goes back to the queue; besides, the case is still
 due, so the next dispatch sends it again once the short "already sent" marker has expired.
-Beat itself keeps no state that matters: run exactly one beat; if it was down, timers that fell
-due meanwhile are simply due at its next tick.
+Beat itself keeps no state that matters, and its loss is harmless: run two (on two machines),
+one sends while holding a lease in the database and the other takes over when it dies
+(workers/beat.py); timers that fell due meanwhile are simply due at the next tick.
 
 Service jobs (agency calls of waiting service tasks) go the same way: beat's
 ``dispatch_service_jobs`` sends one ``run_service_job`` per due job. The job row, not Celery,
@@ -79,6 +80,8 @@ app.conf.update(
     accept_content=["json"],
     result_expires=3600,
     timezone="UTC",
+    # Beat under a lease in the database: a standby beat takes over when the active one dies.
+    beat_scheduler="workers.beat:LeasedScheduler",
     beat_schedule={
         "dispatch-due-timers": {"task": "onestop.dispatch_due_timers", "schedule": settings.scheduler_poll_seconds},
         "deliver-notifications": {"task": "onestop.deliver_notifications", "schedule": 5.0},

@@ -5,6 +5,12 @@ the same engine commands."""
 
 from engine.background.backoff import Backoff, StorageHealth, delay_after
 from engine.background.heartbeat import HeartbeatWriter, beat_scheduler, processes, scheduler_health, workers_health
+from engine.background.leases import (
+    DocumentStoreNotShared,
+    LeaseHolder,
+    check_shared_document_store,
+    lease_holder,
+)
 from engine.background.outbox import DevelopmentAdapter, Outbox, SmsAdapter, SmtpAdapter
 from engine.background.scheduler import EmbeddedScheduler, PeriodicJob, TimerRunner, due_case_ids, next_due_at
 from engine.background.service_runner import ServiceJobRunner
@@ -19,13 +25,17 @@ __all__ = [
     "scheduler_health",
     "workers_health",
     "DevelopmentAdapter",
+    "DocumentStoreNotShared",
     "EmbeddedScheduler",
+    "LeaseHolder",
     "Outbox",
     "PeriodicJob",
     "ServiceJobRunner",
     "SmsAdapter",
     "SmtpAdapter",
     "TimerRunner",
+    "check_shared_document_store",
     "due_case_ids",
+    "lease_holder",
     "next_due_at",
 ]

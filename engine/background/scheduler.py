@@ -10,8 +10,9 @@ timers that fell due while no scheduler ran are simply due at the next pass.
 ``EmbeddedScheduler`` runs in the server process (the default, nothing else to run). It sleeps
 until the earliest timer is due (at most ``poll_seconds``, so timers created by other processes
 are seen), wakes early when a command in this process may have created a sooner one, and also
-delivers the outbox. With several server processes, one holds a file lock and schedules; the
-others wait to take over if it goes away. ``workers/`` runs the same ``TimerRunner`` under
+delivers the outbox. With several server processes (on one machine or several), one holds the
+scheduler's lease in the database and schedules; the others stand by and take over when it stops
+renewing it (engine.background.leases). ``workers/`` runs the same ``TimerRunner`` under
 Celery instead.
 
 The embedded scheduler also hands due service jobs (agency calls of waiting service tasks) to
@@ -23,9 +24,7 @@ process only; a failing job is logged and reported by the health check, and neve
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -38,12 +37,14 @@ from sqlalchemy import Connection, bindparam, func, select
 from engine import commands as cmd
 from engine.background.backoff import Backoff
 from engine.background.heartbeat import beat_scheduler
+from engine.background.leases import DEFAULT_LEASE_SECONDS, LeaseHolder, NoLease
 from engine.errors import Conflict, EngineError, NotFound, real_interrupt
 from engine.storage import jobs
 from engine.storage.db import read_only, storage_unavailable
 from engine.storage.models import Case
 
 log = logging.getLogger("onestop.scheduler")
+SCHEDULER_LEASE = "embedded-scheduler"
 CASES = Case.__table__
 
 # Strictly past due, as SpiffWorkflow fires timers (and FireDueTimers checks).
@@ -128,41 +129,10 @@ class TimerRunner:
                 return fired
 
 
-class _LeaderLock:
-    """One scheduling process per machine: an exclusive lock on a file, released on exit."""
-
-    def __init__(self, path: str | None) -> None:
-        self.path = path
-        self._file = None
-
-    def acquire(self) -> bool:
-        if self.path is None or self._file is not None:
-            return True
-        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
-        handle = open(self.path, "a+")
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.close()
-            return False
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        self._file = handle
-        return True
-
-    def release(self) -> None:
-        if self._file is not None:
-            fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
-            self._file.close()
-            self._file = None
-
-
 @dataclass
 class PeriodicJob:
     """Work the scheduler runs every ``every`` (by the engine's clock); ``run`` must be safe to
-    run again and from several processes at once (the leader lock is not a guarantee across a
+    run again and from several processes at once (the leader lease is not a guarantee across a
     failover)."""
 
     name: str
@@ -201,7 +171,7 @@ class EmbeddedScheduler:
         *,
         poll_seconds: float = 0.5,
         batch: int = 200,
-        lock_path: str | None = None,
+        lease_seconds: float | None = DEFAULT_LEASE_SECONDS,
         threads: int | None = None,
         service_threads: int = 4,
         periodic: list[PeriodicJob] | None = None,
@@ -224,7 +194,11 @@ class EmbeddedScheduler:
         # must not hold the timers back. One at a time, in order.
         self._periodic_pool = ThreadPoolExecutor(1, thread_name_prefix="onestop-periodic")
         self.periodic_runs: list = []  # futures of the periodic runs started, newest last
-        self._lock = _LeaderLock(lock_path)
+        # One scheduling process among all the server processes of every node: a lease in the
+        # database (a lock file would elect one per machine). None: this scheduler is alone.
+        self._lock = (
+            NoLease() if lease_seconds is None else LeaseHolder(engine.db, SCHEDULER_LEASE, seconds=lease_seconds)
+        )
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -341,6 +315,7 @@ class EmbeddedScheduler:
             # Something is due but nothing could be done (it backs off, or another process has it):
             # one pass per poll interval, not one after the other.
             delay = self.poll_seconds
+        delay = min(delay, self._lock.renew_in())  # back before the lease runs out, however long the poll
         self._sleeping_until = time.monotonic() + delay
         return delay
 

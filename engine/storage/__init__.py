@@ -7,7 +7,7 @@ event-log hashing, and the modules ``store``, ``jobs``, ``incidents`` and ``db``
 that check or time them.
 """
 
-from engine.storage import db, heartbeats, incidents, jobs, queries, search, store
+from engine.storage import db, heartbeats, incidents, jobs, leases, queries, search, store
 from engine.storage.audit_models import (
     CaseArchive,
     CaseRedaction,
@@ -27,6 +27,7 @@ from engine.storage.feedback_models import ReportTarget, SurveyAnswer
 from engine.storage.heartbeats import Heartbeat
 from engine.storage.incidents import Incident
 from engine.storage.jobs import ServiceJob
+from engine.storage.leases import DeploymentMark, Lease
 from engine.storage.models import (
     ApiToken,
     ApplicantSession,
@@ -70,6 +71,7 @@ __all__ = [
     "ChainAnchorHead",
     "Definition",
     "DefinitionFile",
+    "DeploymentMark",
     "DevelopmentMessage",
     "DirectStatement",
     "DocumentMissing",
@@ -77,6 +79,7 @@ __all__ = [
     "FolderDocumentStore",
     "Heartbeat",
     "Incident",
+    "Lease",
     "Notification",
     "PersonalDataRead",
     "QueueTicket",
@@ -98,6 +101,7 @@ __all__ = [
     "heartbeats",
     "incidents",
     "jobs",
+    "leases",
     "queries",
     "read_only",
     "search",

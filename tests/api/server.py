@@ -37,12 +37,18 @@ class ServedApp:
         workers: int = 2,
         threads: int = 4,
         agency_url: str | None = None,
-        lock_path: Path | None = None,
+        working_folder: Path | None = None,
+        env: dict[str, str] | None = None,
+        ready_path: str = "/api/health",
     ) -> None:
+        """``working_folder``: the server's current directory (a node of its own: nothing shared
+        through the repository's folder); ``env`` adds or replaces settings; ``ready_path``
+        answers 200 once the server is ready (a node of several: ``/api/health/node``)."""
         self.database_url = database_url
         self.agency_url = agency_url
-        self.lock_path = lock_path  # several servers sharing one elect one scheduler among them
         self.folder = folder
+        self.working_folder = working_folder
+        self.extra_env = env or {}
         self.workers = workers
         self.threads = threads
         self.port = free_port()
@@ -50,6 +56,7 @@ class ServedApp:
         self.log_path = folder / f"gunicorn-{self.port}.log"
         self.process: subprocess.Popen | None = None
         self.starts = 0
+        self.ready_path = ready_path
 
     def start(self, timeout: float = 30.0) -> ServedApp:
         metrics_dir = self.folder / f"prometheus-{self.port}-{self.starts}"
@@ -66,17 +73,19 @@ class ServedApp:
             "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
             # As in production: the embedded scheduler fires timers (one leader among the workers).
             "ONESTOP_SCHEDULER": "embedded",
-            "ONESTOP_SCHEDULER_LOCK": str(self.lock_path or self.folder / f"scheduler-{self.port}.lock"),
+            # A server killed by a test leaves its lease behind: the next one waits seconds, not 15.
+            "ONESTOP_LEASE_SECONDS": "3",
             # The files attached to cases: the same folder as the test's own engine (tests/conftest.py).
             "ONESTOP_DOCUMENT_FOLDER": str(self.folder / "documents"),
         }
+        env.update(self.extra_env)
         if self.agency_url:  # the agency simulator of the tests, called by the embedded scheduler's workers
             env.update(ONESTOP_AGENCY_URL=self.agency_url, ONESTOP_AGENCY_TIMEOUT="1")
         self.starts += 1
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [str(GUNICORN), "-c", str(ROOT / "config" / "gunicorn.conf.py"), "api.wsgi:app"],
-            cwd=ROOT,
+            cwd=self.working_folder or ROOT,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -88,13 +97,13 @@ class ServedApp:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited with {self.process.returncode}:\n{self.log_text()[-4000:]}")
             try:
-                if requests.get(self.url("/api/health"), timeout=5).status_code == 200:
+                if requests.get(self.url(self.ready_path), timeout=5).status_code == 200:
                     return self
             except requests.RequestException:
                 pass  # not listening yet, or the workers are still importing the app
             time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"gunicorn did not answer /api/health within {timeout} s:\n{self.log_text()[-4000:]}")
+        raise RuntimeError(f"gunicorn did not answer {self.ready_path} within {timeout} s:\n{self.log_text()[-4000:]}")
 
     def url(self, path: str) -> str:
         return self.base_url + path

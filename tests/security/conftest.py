@@ -96,7 +96,7 @@ class PassCounter(EmbeddedScheduler):
 @pytest.fixture
 def scheduler(engine):
     """The real embedded scheduler thread on the test's engine (no lock file: it leads)."""
-    running = PassCounter(engine, poll_seconds=0.05, lock_path=None).start()
+    running = PassCounter(engine, poll_seconds=0.05, lease_seconds=None).start()
     yield running
     running.stop()
 

@@ -37,9 +37,8 @@ def comparable(answer: dict) -> dict:
 
 def test_two_server_processes_report_the_same_deployment(serve, tokens, tmp_path, monkeypatch, simulator):
     monkeypatch.setenv("ONESTOP_AGENCY_BREAKER_FAILURES", "1")  # the first failure opens the circuit
-    lock = tmp_path / "shared-scheduler.lock"
-    first = serve(workers=1, lock_path=lock)
-    second = serve(workers=1, lock_path=lock)
+    first = serve(workers=1)
+    second = serve(workers=1)
     http = HttpCaller(first.base_url, tokens)
     assert http.deploy().status == 201
 

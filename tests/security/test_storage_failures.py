@@ -134,7 +134,7 @@ def test_the_scheduler_backs_off_while_the_database_fails_and_goes_on_after(engi
     case = start_case(key, {})
     after_the_timer(clock)
     limit = read_only_database(engine)
-    scheduler = EmbeddedScheduler(engine, poll_seconds=0.05, lock_path=None)
+    scheduler = EmbeddedScheduler(engine, poll_seconds=0.05, lease_seconds=None)
     scheduler._wake = sleeps = RecordedSleeps()
     scheduler.start()
     try:

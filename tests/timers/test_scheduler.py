@@ -59,8 +59,8 @@ def asleep(scheduler) -> bool:
 
 def test_the_thread_wakes_early_for_a_command(engine, transcript, clock, tmp_path):
     case_id, due = waiting_case(engine)
-    # An hour's poll interval: only the wake-up after a command can make it fire now.
-    scheduler = EmbeddedScheduler(engine, poll_seconds=3600, lock_path=str(tmp_path / "scheduler.lock")).start()
+    # An hour's poll interval and no lease to renew: only the wake-up after a command can make it fire now.
+    scheduler = EmbeddedScheduler(engine, poll_seconds=3600, lease_seconds=None).start()
     try:
         wait_for(lambda: asleep(scheduler))
         passes = scheduler.last_pass_at
@@ -82,7 +82,7 @@ def test_a_command_whose_timers_are_later_than_the_next_wake_up_does_not_wake_th
     engine, transcript, clock, tmp_path
 ):
     case_id, _due = waiting_case(engine)
-    scheduler = EmbeddedScheduler(engine, poll_seconds=3600, lock_path=str(tmp_path / "scheduler.lock")).start()
+    scheduler = EmbeddedScheduler(engine, poll_seconds=3600, lease_seconds=None).start()
     try:
         wait_for(lambda: asleep(scheduler))
         wake_ups = []
@@ -97,7 +97,7 @@ def test_a_command_whose_timers_are_later_than_the_next_wake_up_does_not_wake_th
 
 def test_the_thread_fires_a_due_timer_by_itself(engine, transcript, clock, tmp_path):
     case_id, due = waiting_case(engine)
-    scheduler = EmbeddedScheduler(engine, poll_seconds=0.5, lock_path=str(tmp_path / "scheduler.lock")).start()
+    scheduler = EmbeddedScheduler(engine, poll_seconds=0.5).start()
     try:
         wait_for(lambda: scheduler.last_pass_at is not None)
         clock.set(due + timedelta(milliseconds=1))  # no command: only its own next pass finds it
@@ -120,9 +120,8 @@ def test_a_restart_between_scheduling_and_due_time_loses_no_timer(settings, cloc
 
 
 def test_only_one_process_schedules_and_another_takes_over(engine, tmp_path):
-    lock = str(tmp_path / "scheduler.lock")
-    first = EmbeddedScheduler(engine, poll_seconds=0.05, lock_path=lock).start()
-    second = EmbeddedScheduler(engine, poll_seconds=0.05, lock_path=lock).start()
+    first = EmbeddedScheduler(engine, poll_seconds=0.05).start()
+    second = EmbeddedScheduler(engine, poll_seconds=0.05).start()
     try:
         wait_for(lambda: first.leader or second.leader)
         time.sleep(0.2)
@@ -178,9 +177,7 @@ def test_finding_due_cases_is_an_index_range_scan(engine):
 
 def test_the_app_runs_the_embedded_scheduler_and_reports_its_health(settings, engine, transcript, clock, tmp_path):
     app = create_app(
-        settings.with_overrides(
-            scheduler="embedded", scheduler_lock_path=str(tmp_path / "s.lock"), scheduler_poll_seconds=0.2
-        ),
+        settings.with_overrides(scheduler="embedded", scheduler_poll_seconds=0.2),
         engine=engine,
     )
     scheduler = app.extensions["onestop_scheduler"]

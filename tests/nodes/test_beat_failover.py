@@ -1,0 +1,95 @@
+"""Celery beat's loss is harmless: two beats run (as on two machines), one sends under the lease,
+and when it is SIGKILLed the standby takes over once the lease has run out; a timer that falls
+due after the kill is fired, exactly once. Real processes: Redis, a Celery worker, two beats."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from engine.background import lease_holder
+from tests.timers.test_celery import (  # noqa: F401 - fixtures
+    ROOT,
+    broker,
+    client,
+    fired,
+    overdue_case,
+    redis_url,
+    wait_ready,
+    workers,
+)
+from tests.timers.test_scheduler import wait_for
+from workers.beat import BEAT_LEASE
+
+pytestmark = pytest.mark.slow
+LEASE_SECONDS = "1.5"  # short, so that the takeover comes soon; the test waits on it, not on time
+
+
+@pytest.fixture
+def beats(database_url, redis_url, broker, tmp_path):
+    started: list[subprocess.Popen] = []
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "ONESTOP_ENV": "test",
+        "ONESTOP_DATABASE_URL": database_url,
+        "ONESTOP_BROKER_URL": redis_url,
+        "ONESTOP_LEASE_SECONDS": LEASE_SECONDS,
+    }
+
+    def start(name: str) -> subprocess.Popen:
+        folder = tmp_path / name  # a working folder of its own: nothing shared through files
+        folder.mkdir()
+        log = open(tmp_path / f"{name}.log", "w")
+        command = [sys.executable, "-m", "celery", "-A", "workers.celery_app", "beat", "--loglevel=INFO"]
+        process = subprocess.Popen(command, cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in started:
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def holder_pid(engine) -> int | None:
+    held = lease_holder(engine.db, BEAT_LEASE)
+    return int(held["holder"].split(":")[1]) if held else None
+
+
+def test_killing_the_active_beat_lets_the_standby_send_and_timers_still_fire_once(
+    engine,
+    transcript,
+    clock,
+    workers,
+    client,
+    beats,
+    tmp_path,
+):
+    workers("w1")
+    wait_ready(client, ["w1"])
+    first, second = beats("beat-a"), beats("beat-b")
+    by_pid = {first.pid: first, second.pid: second}
+    wait_for(lambda: holder_pid(engine) in by_pid, 60)
+    before = overdue_case(engine, clock)
+    wait_for(lambda: fired(engine, before) == 1, 60)  # the active beat's ticks reach the worker
+
+    active = by_pid[holder_pid(engine)]
+    standby = second if active is first else first
+    active.kill()  # SIGKILL: its lease is not released, it runs out
+    active.wait(10)
+    after = overdue_case(engine, clock)  # due now, with only the standby left to send the tick
+    wait_for(lambda: fired(engine, after) == 1, 60)
+    assert holder_pid(engine) == standby.pid
+    assert [fired(engine, case_id) for case_id in (before, after)] == [1, 1]
+    assert engine.verify_case(after).ok
+    assert not list(tmp_path.glob("beat-*/celerybeat-schedule*"))  # no schedule file: nothing local
