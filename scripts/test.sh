@@ -2,6 +2,7 @@
 # Set up and run the whole test suite: ruff's lint and format checks, then the tests once on
 # SQLite and once on PostgreSQL (there, the tests that reach the database: tests/conftest.py).
 # The Celery tests start their own Redis server: redis-server is installed here.
+# The several-nodes test starts its own HAProxy in front of two app nodes: haproxy is installed here.
 # The timestamp tests run OpenSSL's `ts` as a local timestamp authority: openssl is installed here.
 # The end-to-end browser tests (marker e2e) run once, on SQLite: they test the pages, not the
 # database.
@@ -9,6 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/redis.sh
+bash scripts/haproxy.sh
 bash scripts/chromium.sh
 # The timestamp tests run a local RFC 3161 authority with OpenSSL's `ts` command.
 if ! command -v openssl >/dev/null 2>&1; then

@@ -36,3 +36,19 @@ class Health(MethodView):
         if operator_or_loopback():
             answer["checks"] = checks
         return answer, 200 if healthy else 503
+
+
+@blp.route("/health/node")
+class NodeHealth(MethodView):
+    @blp.response(200, HealthSchema)
+    @blp.alt_response(503, schema=HealthSchema, description="this node cannot use the database")
+    def get(self):
+        """This node alone: it answers and reaches the database. For the load balancer's check,
+        which must take out a node that is down, not every node when something they share is
+        (``/api/health`` answers for the whole deployment)."""
+        database = engine().health_checks["database"]()
+        healthy = database["status"] == "ok"
+        answer = {"status": "ok" if healthy else "degraded"}
+        if operator_or_loopback():
+            answer["checks"] = {"database": database}
+        return answer, 200 if healthy else 503

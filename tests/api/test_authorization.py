@@ -245,6 +245,7 @@ MATRIX: dict[tuple[str, str], Row] = {
         lambda w, c: Request("GET", "/api/docs/assets/swagger-ui.css"),
     ),
     ("/api/health", "GET"): (everyone(200), lambda w, c: Request("GET", "/api/health")),
+    ("/api/health/node", "GET"): (everyone(200), lambda w, c: Request("GET", "/api/health/node")),
     ("/api/vocabulary", "GET"): (everyone(200), lambda w, c: Request("GET", "/api/vocabulary")),
     ("/metrics", "GET"): (everyone(200), lambda w, c: Request("GET", "/metrics")),
     # ---- the web application: public files; what a page may do is decided by the API it calls
