@@ -71,6 +71,8 @@ def walk_every_endpoint(call, app) -> None:
     # --- operations and docs
     health = walk("GET", "/api/health", 200).json
     assert health["status"] == "ok" and health["checks"]["database"]["status"] == "ok"
+    node = walk("GET", "/api/health/node", 200).json  # this node alone, for the load balancer
+    assert node == {"status": "ok", "checks": {"database": health["checks"]["database"]}}
     vocabulary = walk("GET", "/api/vocabulary", 200).json
     assert vocabulary["options"]["household_register"] == {"zh": "戶口名簿", "en": "Household register"}
     assert vocabulary["procedures"]["household_transcript"]["zh"] == "戶籍謄本申請"
