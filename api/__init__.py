@@ -98,6 +98,7 @@ def create_app(settings: Settings | None = None, *, engine: CaseEngine | None = 
         documents,
         followups,
         incidents,
+        offices,
         online,
         queue,
         reports,
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, *, engine: CaseEngine | None = 
         queue.blp,
         surveys.blp,
         incidents.blp,
+        offices.blp,
     )
     for blueprint in blueprints:
         api.register_blueprint(blueprint)

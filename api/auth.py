@@ -18,7 +18,7 @@ from flask_smorest import abort
 from sqlalchemy import bindparam, select
 
 from engine import Principal, accounts
-from engine.storage import READ_ONLY_OPTION, ApiToken, DirectStatement, User
+from engine.storage import READ_ONLY_OPTION, ApiToken, DirectStatement, User, offices
 
 DESIGNER, CLERK, SUPERVISOR, AUDITOR, ADMIN, OPERATOR, KIOSK = accounts.ROLES
 CASE_WORKERS = (CLERK, SUPERVISOR)
@@ -49,7 +49,16 @@ def read_connection():
 
 # Run on the driver directly (engine.direct_sql): it runs on every request.
 _PRINCIPAL_BY_TOKEN_HASH = DirectStatement(
-    select(User.id, User.username, User.roles, User.groups, User.active, ApiToken.revoked_at, ApiToken.expires_at)
+    select(
+        User.id,
+        User.username,
+        User.roles,
+        User.groups,
+        User.offices,
+        User.active,
+        ApiToken.revoked_at,
+        ApiToken.expires_at,
+    )
     .join_from(ApiToken, User, User.id == ApiToken.user_id)
     .where(ApiToken.token_hash == bindparam("token_hash"))
 )
@@ -64,7 +73,13 @@ def resolve_token(token: str) -> Principal | None:
         return None
     if row["expires_at"] is not None and row["expires_at"] <= engine().clock.now():
         return None
-    return Principal(row["id"], row["username"], frozenset(row["roles"] or ()), frozenset(row["groups"] or ()))
+    return Principal(
+        row["id"],
+        row["username"],
+        frozenset(row["roles"] or ()),
+        frozenset(row["groups"] or ()),
+        offices.offices_of(row["offices"]),
+    )
 
 
 def bearer_token() -> str | None:

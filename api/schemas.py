@@ -268,6 +268,17 @@ class StartCaseSchema(StrictSchema):
     data = fields.Dict(load_default=dict, validate=storable_json)
     channel = Text(load_default="counter", validate=validate.OneOf(CHANNELS))
     applicant = fields.Nested(ApplicantSchema, allow_none=True, load_default=None)
+    office = Text(
+        validate=validate.Length(min=1, max=12),
+        metadata={"description": "the office receiving the case (default: the caller's, if they work for one)"},
+    )
+    competent_office = Text(
+        validate=validate.Length(min=1, max=12),
+        metadata={
+            "description": "跨區通辦: the office competent for the case, when another; the case goes "
+            "there as it starts (if its procedure may be received anywhere)"
+        },
+    )
 
 
 class OpenTaskSchema(Schema):
@@ -365,6 +376,10 @@ class CaseSummarySchema(Schema):
     close_kind = fields.String(allow_none=True, metadata={"description": "withdrawn or cancelled"})
     sla_state = fields.String()
     officer = fields.Nested(PersonSchema, allow_none=True)
+    office = fields.String(allow_none=True, metadata={"description": "the office working the case"})
+    received_office = fields.String(
+        allow_none=True, metadata={"description": "the office that received it (another after a transfer)"}
+    )
 
 
 class PageSchema(Schema):

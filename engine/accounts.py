@@ -29,6 +29,7 @@ from engine.access import GROUP_ROLES, CaseAccess
 from engine.errors import Conflict, InvalidInput, NotFound, TooManyRequests
 from engine.registries import NotificationPolicy
 from engine.storage.models import ApiToken, ApplicantSession, Notification, User, VerificationCode
+from engine.storage.offices import check_user_offices, offices_of
 
 # The operator runs the servers: metrics and the detailed health, no case.
 # kiosk: a ticket machine in the waiting room, which may only issue queue tickets.
@@ -74,6 +75,7 @@ class Principal:
     username: str
     roles: frozenset[str]
     groups: frozenset[str]
+    offices: frozenset[str] | None = None  # the offices the caller works for; None: every office
 
     def has_any(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
@@ -81,7 +83,7 @@ class Principal:
     @property
     def case_access(self) -> CaseAccess:
         """The cases this caller may read and act on (engine.access)."""
-        return CaseAccess.of(self.username, self.roles, self.groups)
+        return CaseAccess.of(self.username, self.roles, self.groups, self.offices)
 
 
 def _scrypt(password: str, salt: bytes, cost: ScryptCost) -> bytes:
@@ -156,8 +158,10 @@ def create_user(
     password: str | None = None,
     display_name: str | None = None,
     phone: str | None = None,
+    offices: list[str] | None = None,
     now: datetime,
 ) -> User:
+    """``offices``: the offices whose cases the user works ("*": every office)."""
     unknown = sorted(set(roles) - set(ROLES))
     if unknown:
         raise InvalidInput(
@@ -166,12 +170,14 @@ def create_user(
         )
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"User {username} already exists", username=username)
+    offices = check_user_offices(session.connection(), offices)
     user = User(
         username=username,
         display_name=display_name,
         phone=phone,
         roles=sorted(set(roles)),
         groups=sorted(set(groups)),
+        offices=offices,
         password_hash=hash_password(password) if password else None,
         active=True,
         created_at=now,
@@ -229,7 +235,9 @@ def resolve_token(session: Session, token: str, *, now: datetime) -> Principal |
         return None
     if api_token.expires_at is not None and api_token.expires_at <= now:
         return None
-    return Principal(user.id, user.username, frozenset(user.roles or ()), frozenset(user.groups or ()))
+    return Principal(
+        user.id, user.username, frozenset(user.roles or ()), frozenset(user.groups or ()), offices_of(user.offices)
+    )
 
 
 def revoke_token(session: Session, token: str, *, now: datetime) -> None:

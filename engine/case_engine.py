@@ -46,6 +46,8 @@ from engine.storage import queries
 from engine.storage.db import create_db_engine, create_session_factory, storage_unavailable
 from engine.storage.documents import DocumentStore
 from engine.storage.models import Case, CaseDocument
+from engine.storage.offices import OfficeDirectory
+from engine.storage.place_models import DEFAULT_OFFICE
 from engine.workflow.describe import describe_state
 from engine.workflow.gateways import LiveServiceGateway
 from engine.workflow.sandbox import SandboxedScriptEngine
@@ -55,8 +57,9 @@ DEFAULT_CHANNELS = ("counter", "online", "home_visit")
 REPLAY_TIMEOUT_FACTOR = 10
 
 
-def default_case_number(year: int, number: int) -> str:
-    return f"{year}-{number:06d}"
+def default_case_number(year: int, number: int, office: str = DEFAULT_OFFICE) -> str:
+    """ "2026-000123" at the default office (as before offices), "2026-TN05-000123" at another."""
+    return f"{year}-{number:06d}" if office == DEFAULT_OFFICE else f"{year}-{office}-{number:06d}"
 
 
 class CaseEngine:
@@ -74,7 +77,7 @@ class CaseEngine:
         script_timeout_seconds: float = 1.0,
         channels: tuple[str, ...] = DEFAULT_CHANNELS,
         local_timezone: str = "UTC",
-        case_number_format: Callable[[int, int], str] = default_case_number,
+        case_number_format: Callable[[int, int, str], str] = default_case_number,
         service_job_lease_seconds: float = 60.0,
         documents: DocumentStore | None = None,
         document_rules: DocumentRules | None = None,
@@ -128,6 +131,8 @@ class CaseEngine:
         self._sessions = create_session_factory(self.db)
         self._read_sessions = create_session_factory(self.db, read_only=True)
         self.default_group = default_group or None
+        # The offices' places (their calendars), read once per office (engine.storage.offices).
+        self.offices = OfficeDirectory(self.db)
         self.deployments = Deployments(
             partial(
                 validate_bundle,
@@ -160,6 +165,7 @@ class CaseEngine:
             case_index=self.case_index,
             mask_text=mask_text,
             data_limits=data_limits,
+            offices=self.offices,
         )
         self._dispatch: dict[type, Callable[[Any], Any]] = {
             cmd.DeployDefinition: self.handlers.deploy,
@@ -178,6 +184,7 @@ class CaseEngine:
             cmd.FireDueTimers: self.handlers.fire_due_timers,
             cmd.RecordRating: self.handlers.record_rating,
             cmd.RescheduleCase: self.handlers.reschedule_case,
+            cmd.TransferCase: self.handlers.transfer_case,
             cmd.RecordServiceOutcome: self.handlers.record_service_outcome,
             cmd.MoveCase: self.handlers.move_case,
             cmd.MoveCases: self.handlers.move_cases,

@@ -42,6 +42,12 @@ class StartCase:
     documents: tuple[Upload, ...] = ()  # attached in the same transaction (an online application)
     form: str | None = None  # the procedure's form ``data`` must match (an online application)
     officer: str | None = None  # the clerk who receives the case (承辦人); None: the first to work it
+    # The office receiving the case (None: the default office) and the one competent for it, if
+    # another (跨區通辦: the case is transferred there as it starts, if its procedure may be
+    # received anywhere). ``offices``: those the actor works for (None: any).
+    office: str | None = None
+    competent_office: str | None = None
+    offices: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,7 @@ class ClaimTask:
     task_id: str
     actor: str
     lanes: frozenset[str] | None = None  # the lanes the actor works (None: any lane)
+    offices: frozenset[str] | None = None  # the offices whose lanes they work (None: any office)
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,7 @@ class UnclaimTask:
     actor: str
     force: bool = False  # a supervisor may release a task someone else holds
     lanes: frozenset[str] | None = None  # the lanes the actor works (None: any lane)
+    offices: frozenset[str] | None = None  # the offices whose lanes they work (None: any office)
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,7 @@ class CompleteTask:
     actor: str
     data: dict[str, Any] = field(default_factory=dict)
     lanes: frozenset[str] | None = None  # the lanes the actor works (None: any lane)
+    offices: frozenset[str] | None = None  # the offices whose lanes they work (None: any office)
 
 
 @dataclass(frozen=True)
@@ -132,6 +141,7 @@ class AssignTask:
     assignee: str
     actor: str
     lanes: frozenset[str] | None = None  # the lanes the actor works (None: any lane)
+    offices: frozenset[str] | None = None  # the offices whose lanes they work (None: any office)
     force: bool = False
 
 
@@ -151,6 +161,7 @@ class SaveTaskDraft:
     actor: str
     data: dict[str, Any] = field(default_factory=dict)
     lanes: frozenset[str] | None = None  # the lanes the actor works (None: any lane)
+    offices: frozenset[str] | None = None  # the offices whose lanes they work (None: any office)
 
 
 @dataclass(frozen=True)
@@ -167,6 +178,19 @@ class RecordRating:
     score: int
     comment: str | None = None
     actor: str = "applicant"
+
+
+@dataclass(frozen=True)
+class TransferCase:
+    """Hand a running case to another office (跨區通辦): its open tasks become that office's, its
+    SLA clock keeps running from receipt (by the new office's calendar), the receiving office
+    stays recorded. ``access``: the cases the actor reaches (None: the system)."""
+
+    case_id: str
+    office: str
+    reason: str
+    actor: str | None = None
+    access: CaseAccess | None = None
 
 
 @dataclass(frozen=True)

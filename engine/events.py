@@ -63,6 +63,9 @@ DOCUMENT_ATTACHED = "document_attached"
 # The responsible officer (承辦人) was set: the clerk who received the case, or a supervisor's
 # choice since ({"officer", "previous_officer", "reason"}).
 OFFICER_ASSIGNED = "officer_assigned"
+# The case went to another office (跨區通辦): {"from_office", "to_office", "reason",
+# "previous_officer"}. Changes no workflow; the receiving office stays on the case.
+CASE_TRANSFERRED = "case_transferred"
 # A task was given to a named colleague of its lane ({"task_id", "assignee", "previous_assignee"}).
 TASK_ASSIGNED = "task_assigned"
 # A clerk's note on the case ({"text"}).

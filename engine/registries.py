@@ -122,7 +122,8 @@ class ProcedureCatalogue:
     the case's (counter, online, home visit...): a procedure may promise each its own time.
     ``variant`` names another standard of the procedure (``variants``) that a path of its
     diagram switches the case to (an element marked ``slaStandard``); None for a variant the
-    procedure does not have.
+    procedure does not have. ``place`` (passed when the case's office has one: its region, then
+    district) says whose working-day calendar counts: closures may hold for one place only.
     """
 
     def standard_time(
@@ -148,6 +149,11 @@ class ProcedureCatalogue:
         self, procedure_key: str, paused_at, resumed_at, channel: str | None = None, variant: str | None = None
     ) -> float:
         return 0.0
+
+    def received_anywhere(self, procedure_key: str) -> bool:
+        """Whether any office may receive the procedure for the competent one (跨區通辦), or
+        only the competent office."""
+        return False
 
     def online_application(self, procedure_key: str) -> dict[str, Any] | None:
         """How the office takes this procedure online, or None if it does not: at least

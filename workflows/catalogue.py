@@ -155,16 +155,40 @@ PROCEDURES = {
 }
 
 
+# 跨區通辦: what any household registration office receives for the applicant's own office (the
+# office of their registered district). A house number is assigned by the office of the building's
+# district after its own survey, and a complaint is answered by the office it is about: those are
+# received at the competent office only.
+RECEIVED_ANYWHERE = frozenset(
+    {
+        "household_transcript",
+        "birth_registration",
+        "death_registration",
+        "marriage_registration",
+        "divorce_registration",
+        "move_in_registration",
+        "id_card",
+        "seal_registration",
+        "name_change",
+    }
+)
+
+
 class HouseholdCatalogue(ProcedureCatalogue):
     def __init__(
         self,
         calendar: WorkingCalendar | OfficeCalendar | None = None,
         procedures: dict[str, Procedure] | None = None,
         online: dict[str, OnlineApplication] | None = None,
+        received_anywhere: frozenset[str] = RECEIVED_ANYWHERE,
     ) -> None:
         self.calendar = calendar or OfficeCalendar()
         self.procedures = procedures if procedures is not None else PROCEDURES
         self.online = online if online is not None else ONLINE_APPLICATIONS
+        self.anywhere = received_anywhere
+
+    def received_anywhere(self, procedure_key: str) -> bool:
+        return procedure_key in self.anywhere
 
     def online_application(self, procedure_key: str) -> dict | None:
         """How the procedure is taken online (workflows/online.py), or None."""
@@ -174,8 +198,10 @@ class HouseholdCatalogue(ProcedureCatalogue):
     def online_procedures(self) -> list[str]:
         return [key for key in self.online if key in self.procedures]
 
-    def _calendar_at(self, moment: datetime) -> WorkingCalendar:
-        return self.calendar.as_of(moment) if isinstance(self.calendar, OfficeCalendar) else self.calendar
+    def _calendar_at(self, moment: datetime, place: tuple | None = None) -> WorkingCalendar:
+        """The working days as known at ``moment`` where the office is (``place``: its county/city,
+        district): a closure of one place moves the due dates of its offices' cases only."""
+        return self.calendar.as_of(moment, place) if isinstance(self.calendar, OfficeCalendar) else self.calendar
 
     def _standard(self, procedure_key: str, channel: str | None, variant: str | None) -> Standard | None:
         procedure = self.procedures.get(procedure_key)
@@ -200,13 +226,14 @@ class HouseholdCatalogue(ProcedureCatalogue):
         known_at: datetime | None = None,
         channel: str | None = None,
         variant: str | None = None,
+        place: tuple | None = None,
     ) -> datetime | None:
         """The due date of a case received at ``received_at`` whose clock was paused for
         ``extension`` (in the standard's unit), by the calendar as known at ``known_at``."""
         standard = self._standard(procedure_key, channel, variant)
         if standard is None:
             return None
-        calendar = self._calendar_at(known_at or received_at)
+        calendar = self._calendar_at(known_at or received_at, place)
         amount = standard.amount + extension
         if standard.unit == MINUTES:
             return calendar.office_hours_after(received_at, amount / 60)
@@ -223,13 +250,14 @@ class HouseholdCatalogue(ProcedureCatalogue):
         resumed_at: datetime,
         channel: str | None = None,
         variant: str | None = None,
+        place: tuple | None = None,
     ) -> float:
         """How much of the standard time a pause took: working days (§48 counting: the day the
         pause began is not counted), office hours or minutes, per the standard's unit."""
         standard = self._standard(procedure_key, channel, variant)
         if standard is None:
             return 0.0
-        calendar = self._calendar_at(resumed_at)
+        calendar = self._calendar_at(resumed_at, place)
         if standard.unit == MINUTES:
             return round(calendar.office_hours_between(paused_at, resumed_at) * 60, 4)
         if standard.unit == OFFICE_HOURS:

@@ -22,7 +22,7 @@ from sqlalchemy import Engine, func, insert, select, update
 
 from engine import Conflict, EngineError, InvalidInput, NotFound
 from engine import commands as cmd
-from engine.storage import CalendarDay, CalendarEdition, CalendarOverride, Case, read_only
+from engine.storage import CalendarDay, CalendarEdition, CalendarOverride, Case, Office, read_only
 
 from .calendar import OFFICE_ZONE, WorkingCalendar
 from .dgpa import parse_dgpa_csv
@@ -45,6 +45,15 @@ class _Override:
     working: bool
     created_at: datetime
     revoked_at: datetime | None
+    region: str | None = None  # None: everywhere
+    district: str | None = None  # None: the whole region
+
+    def holds_at(self, place: tuple | None) -> bool:
+        """Whether the override holds for offices at ``place`` ((region, district), or None)."""
+        if self.region is None:
+            return True
+        region, district = (tuple(place or ()) + (None, None))[:2]
+        return self.region == region and (self.district is None or self.district == district)
 
 
 class OfficeCalendar:
@@ -65,7 +74,9 @@ class OfficeCalendar:
         self._revision = None
 
     # ------------------------------------------------------------------ reading
-    def as_of(self, moment: datetime) -> WorkingCalendar:
+    def as_of(self, moment: datetime, place: tuple | None = None) -> WorkingCalendar:
+        """Working days as known at ``moment``, for offices at ``place`` ((county/city, district);
+        None: overrides of everywhere only)."""
         if self._db is None:
             return self._view((), ())
         editions, overrides = self._load()
@@ -75,7 +86,8 @@ class OfficeCalendar:
                 latest[edition.year] = edition
         active: dict[date, _Override] = {}
         for override in overrides:  # ordered by (created_at, id)
-            if override.created_at <= moment and (override.revoked_at is None or override.revoked_at > moment):
+            known = override.created_at <= moment and (override.revoked_at is None or override.revoked_at > moment)
+            if known and override.holds_at(place):
                 active[override.day] = override
         return self._view(
             tuple(sorted(e.id for e in latest.values())), tuple(sorted(o.id for o in active.values())), latest, active
@@ -124,6 +136,8 @@ class OfficeCalendar:
                     CalendarOverride.working,
                     CalendarOverride.created_at,
                     CalendarOverride.revoked_at,
+                    CalendarOverride.region,
+                    CalendarOverride.district,
                 ).order_by(CalendarOverride.created_at, CalendarOverride.id)
             ).all()
         with self._lock:
@@ -183,7 +197,12 @@ class OfficeCalendar:
             "changed_days": changed,
         }
 
-    def add_override(self, day: date, working: bool, reason: str, *, actor: str, now: datetime) -> dict[str, Any]:
+    def add_override(
+        self, day: date, working: bool, reason: str, *, actor: str, now: datetime, place: tuple | None = None
+    ) -> dict[str, Any]:
+        """Declare ``day`` closed or open, everywhere or at ``place`` only ((county/city,) or
+        (county/city, district)): a typhoon closure is announced per county/city, sometimes per
+        district."""
         if not isinstance(day, date) or isinstance(day, datetime):
             raise InvalidInput("day must be a date", errors=[{"field": "day", "message": "must be a date"}])
         if not isinstance(working, bool):
@@ -196,18 +215,28 @@ class OfficeCalendar:
                 "A reason is required (at most 500 characters)",
                 errors=[{"field": "reason", "message": "must be 1 to 500 characters"}],
             )
+        region, district = _place_parts(place)
         self._require_db()
-        before = self.as_of(now).is_working_day(day)
+        before = self.as_of(now, place).is_working_day(day)
         with self._db.begin() as conn:
             override_id = conn.execute(
                 insert(CalendarOverride)
-                .values(day=day, working=working, reason=reason, created_at=now, created_by=actor)
+                .values(
+                    day=day,
+                    working=working,
+                    reason=reason,
+                    region=region,
+                    district=district,
+                    created_at=now,
+                    created_by=actor,
+                )
                 .returning(CalendarOverride.id)
             ).scalar_one()
         return {
             "override_id": override_id,
             "day": day,
             "working": working,
+            "place": (region, district) if region else None,
             "changed_days": [day] if before != working else [],
         }
 
@@ -219,14 +248,20 @@ class OfficeCalendar:
                 raise NotFound(f"Calendar override {override_id} does not exist", override_id=override_id)
             if row.revoked_at is not None:
                 raise Conflict(f"Calendar override {override_id} was already revoked", override_id=override_id)
-            before = self.as_of(now).is_working_day(row.day)
+            place = (row.region, row.district) if row.region else None
+            before = self.as_of(now, place).is_working_day(row.day)
             conn.execute(
                 update(CalendarOverride)
                 .where(CalendarOverride.id == override_id)
                 .values(revoked_at=now, revoked_by=actor)
             )
-        after = self.as_of(now).is_working_day(row.day)
-        return {"override_id": override_id, "day": row.day, "changed_days": [row.day] if before != after else []}
+        after = self.as_of(now, place).is_working_day(row.day)
+        return {
+            "override_id": override_id,
+            "day": row.day,
+            "place": place,
+            "changed_days": [row.day] if before != after else [],
+        }
 
     def editions(self) -> list[dict[str, Any]]:
         self._require_db()
@@ -257,6 +292,8 @@ class OfficeCalendar:
                 "day": r.day,
                 "working": r.working,
                 "reason": r.reason,
+                "region": r.region,
+                "district": r.district,
                 "created_at": r.created_at,
                 "created_by": r.created_by,
                 "revoked_at": r.revoked_at,
@@ -270,8 +307,21 @@ class OfficeCalendar:
             raise EngineError("the calendar is not bound to a database")
 
 
-def recompute_due_dates(engine, changed_days: list[date], *, actor: str, reason: str) -> dict[str, int]:
-    """Move the due dates of the open cases a calendar change affects, one command per case.
+def _place_parts(place: tuple | None) -> tuple[str | None, str | None]:
+    parts = tuple(place or ())
+    if len(parts) > 2 or not all(isinstance(part, str) and 0 < len(part) <= 100 for part in parts):
+        raise InvalidInput(
+            "A place is a county/city, and optionally a district",
+            errors=[{"field": "region", "message": "must be a county/city (and district) of 1 to 100 characters"}],
+        )
+    return (parts + (None, None))[:2]
+
+
+def recompute_due_dates(
+    engine, changed_days: list[date], *, actor: str, reason: str, place: tuple | None = None
+) -> dict[str, int]:
+    """Move the due dates of the open cases a calendar change affects, one command per case
+    (those of the offices at ``place`` only, for a change of one place).
 
     A changed day can only move the due date of a case received before it and not yet due
     before it; cases already overdue keep the breach they had.
@@ -293,6 +343,7 @@ def recompute_due_dates(engine, changed_days: list[date], *, actor: str, reason:
                     Case.due_at >= first,
                     Case.received_at < last,
                     Case.id > after,
+                    *_at_place(place),
                 )
                 .order_by(Case.id)
                 .limit(200)
@@ -308,3 +359,14 @@ def recompute_due_dates(engine, changed_days: list[date], *, actor: str, reason:
             except (Conflict, NotFound):
                 continue  # closed meanwhile: nothing to move
     return {"checked": checked, "rescheduled": rescheduled}
+
+
+def _at_place(place: tuple | None) -> list:
+    """Cases worked by the offices at ``place`` (None: every case)."""
+    region, district = _place_parts(place)
+    if region is None:
+        return []
+    offices_there = select(Office.code).where(Office.region == region)
+    if district is not None:
+        offices_there = offices_there.where(Office.district == district)
+    return [Case.office.in_(offices_there)]

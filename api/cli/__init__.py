@@ -9,7 +9,20 @@ from __future__ import annotations
 import click
 from flask import Flask
 
-from api.cli import audit, cases, db, definitions, mining, reports, retention, simulation, tasks, tokens, users
+from api.cli import (
+    audit,
+    cases,
+    db,
+    definitions,
+    mining,
+    offices,
+    reports,
+    retention,
+    simulation,
+    tasks,
+    tokens,
+    users,
+)
 
 COMMANDS: dict[str, click.Command] = {
     command.name: command
@@ -19,6 +32,7 @@ COMMANDS: dict[str, click.Command] = {
         cases.group,
         tasks.group,
         users.group,
+        offices.group,
         tokens.group,
         audit.group,
         reports.group,

@@ -24,7 +24,10 @@ group = AppGroup("users", help="Create users with roles and groups.")
 @click.option("--password", help="for password login; omit for token-only users")
 @click.option("--name", "display_name")
 @click.option("--phone", help="a direct line, shown to applicants of the cases the user is responsible for")
-def users_create(username, roles, groups, password, display_name, phone) -> None:
+@click.option(
+    "--office", "works_for", multiple=True, help="an office the user works for ('*': every office; needed with several)"
+)
+def users_create(username, roles, groups, password, display_name, phone, works_for) -> None:
     engine = current_engine()
     try:
         with engine.write() as session:
@@ -36,9 +39,10 @@ def users_create(username, roles, groups, password, display_name, phone) -> None
                 password=password,
                 display_name=display_name,
                 phone=phone,
+                offices=list(works_for),
                 now=engine.clock.now(),
             )
-            echo({"username": user.username, "roles": user.roles, "groups": user.groups})
+            echo({"username": user.username, "roles": user.roles, "groups": user.groups, "offices": user.offices})
     except EngineError as error:
         fail(error)
 
@@ -73,6 +77,7 @@ def users_ensure_demo() -> None:
                     password=password,
                     display_name=display_name,
                     phone=phone,
+                    offices=["*"],  # the demo sees every office there is
                     now=engine.clock.now(),
                 )
     click.echo(f"demo users {', '.join(DEMO_USERS)} (password from ONESTOP_DEMO_PASSWORD, default 'onestop-demo')")

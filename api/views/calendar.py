@@ -11,10 +11,10 @@ from datetime import date, timedelta
 from flask import request
 from flask.views import MethodView
 from flask_smorest import abort
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 
-from engine.storage import DevelopmentMessage, queries
+from engine.storage import DevelopmentMessage, offices, queries
 from workflows.office_calendar import recompute_due_dates
 
 from ..auth import ADMIN, AUDITOR, CASE_READERS, SUPERVISOR, case_access, current_principal, engine
@@ -43,6 +43,7 @@ class StrictSchema(Schema):
 class DaysArgsSchema(StrictSchema):
     start = fields.Date(required=True, data_key="from", validate=DAY_RANGE)
     end = fields.Date(required=True, data_key="to", validate=DAY_RANGE)
+    office = Text(validate=validate.Length(min=1, max=12), metadata={"description": "the days of this office's place"})
 
 
 class DaySchema(Schema):
@@ -54,6 +55,15 @@ class OverrideInSchema(StrictSchema):
     day = fields.Date(required=True, validate=DAY_RANGE)
     working = fields.Boolean(required=True)
     reason = Text(required=True, validate=validate.Length(min=1, max=500))
+    region = Text(validate=validate.Length(min=1, max=100), metadata={"description": "only this county/city"})
+    district = Text(
+        validate=validate.Length(min=1, max=100), metadata={"description": "only this district of the region"}
+    )
+
+    @validates_schema
+    def district_in_region(self, data, **kwargs):
+        if data.get("district") and not data.get("region"):
+            raise ValidationError("a district needs its county/city (region)", field_name="district")
 
 
 class RevocationSchema(StrictSchema):
@@ -65,6 +75,8 @@ class OverrideSchema(Schema):
     day = fields.Date()
     working = fields.Boolean()
     reason = fields.String()
+    region = fields.String(allow_none=True, metadata={"description": "None: everywhere"})
+    district = fields.String(allow_none=True)
     created_at = fields.DateTime()
     created_by = fields.String()
     revoked_at = fields.DateTime(allow_none=True)
@@ -125,8 +137,8 @@ def _calendar():
     return engine().catalogue.calendar
 
 
-def _recompute(changed_days, reason: str) -> dict:
-    result = recompute_due_dates(engine(), changed_days, actor=current_principal().username, reason=reason)
+def _recompute(changed_days, reason: str, place: tuple | None = None) -> dict:
+    result = recompute_due_dates(engine(), changed_days, actor=current_principal().username, reason=reason, place=place)
     return {"cases_checked": result["checked"], "cases_rescheduled": result["rescheduled"]}
 
 
@@ -144,7 +156,12 @@ class CalendarDays(MethodView):
                 message=f"'to' must be on or after 'from', at most {MAX_RANGE_DAYS} days later",
                 errors={"to": ["bad range"]},
             )
-        calendar = _calendar().as_of(engine().clock.now())
+        place = None
+        if args.get("office"):
+            with engine().read() as session:
+                offices.get_office(session.connection(), args["office"])  # 404 for an unknown one
+            place = engine().offices.place(args["office"])
+        calendar = _calendar().as_of(engine().clock.now(), place)
         return [
             {"day": start + timedelta(days=n), "working": calendar.is_working_day(start + timedelta(days=n))}
             for n in range((end - start).days + 1)
@@ -219,13 +236,32 @@ class CalendarOverrides(MethodView):
     @blp.arguments(OverrideInSchema)
     @blp.response(201, ChangeResultSchema)
     def post(self, body):
-        """Declare a day closed (e.g. 停班 for a typhoon) or open; due dates of open cases follow."""
+        """Declare a day closed (e.g. 停班 for a typhoon) or open, everywhere or for one county/city
+        (and district); due dates of the open cases there follow."""
+        place = tuple(part for part in (body.get("region"), body.get("district")) if part) or None
+        _ensure_place_of_caller(place)
         added = _calendar().add_override(
-            body["day"], body["working"], body["reason"], actor=current_principal().username, now=engine().clock.now()
+            body["day"],
+            body["working"],
+            body["reason"],
+            actor=current_principal().username,
+            now=engine().clock.now(),
+            place=place,
         )
         answer = {"id": added["override_id"], "created": True, "changed_days": added["changed_days"]}
-        answer.update(_recompute(added["changed_days"], f"calendar override for {body['day']}: {body['reason']}"))
+        reason = f"calendar override for {body['day']}: {body['reason']}"
+        answer.update(_recompute(added["changed_days"], reason, place))
         return answer, 201
+
+
+def _ensure_place_of_caller(place: tuple | None) -> None:
+    """Staff of some offices declare days for the county/city of one of their offices only."""
+    reach = current_principal().offices
+    if reach is None:
+        return
+    regions = {(engine().offices.place(code) or (None,))[0] for code in reach}
+    if place is None or place[0] not in regions:
+        abort(403, message="You declare days only for the county/city of your offices (region)")
 
 
 @blp.route("/calendar/revocations")
@@ -238,7 +274,7 @@ class CalendarRevocations(MethodView):
         override_id = body["override_id"]
         revoked = _calendar().revoke_override(override_id, actor=current_principal().username, now=engine().clock.now())
         answer = {"id": override_id, "created": False, "changed_days": revoked["changed_days"]}
-        answer.update(_recompute(revoked["changed_days"], f"calendar override {override_id} revoked"))
+        answer.update(_recompute(revoked["changed_days"], f"calendar override {override_id} revoked", revoked["place"]))
         return answer
 
 

@@ -33,6 +33,7 @@ from .common import (
     Blueprint,
     case_summary,
     evidence_dict,
+    home_office,
     office,
     page_after,
     page_dict,
@@ -115,6 +116,9 @@ class Cases(MethodView):
                 actor=principal.username,
                 idempotency_key=key,
                 officer=principal.username,  # the clerk who receives it is responsible for it
+                office=body.get("office") or home_office(principal),
+                competent_office=body.get("competent_office"),
+                offices=principal.offices,
             )
         )
         answer = {

@@ -174,7 +174,14 @@ def case_summary(case, version: int | None = None, *, mask: bool = True, people:
         "close_kind": case.close_kind,
         "sla_state": queries.sla_state(case, now, zone()),
         "officer": person(case.officer, people or {}),
+        "office": case.office,
+        "received_office": case.received_office,
     }
+
+
+def home_office(principal) -> str | None:
+    """The office a caller receives cases at by default: theirs, if they work for exactly one."""
+    return next(iter(principal.offices)) if principal.offices is not None and len(principal.offices) == 1 else None
 
 
 def person(username: str | None, people: dict) -> dict | None:

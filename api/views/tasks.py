@@ -72,6 +72,7 @@ class Inbox(MethodView):
         limit, offset = page_window(args)
         task_filter = queries.TaskFilter(
             groups=readable_groups(principal, args.get("group")),
+            offices=sorted(principal.offices) if principal.offices is not None else None,
             assignee=args.get("assignee"),
             officer=principal.username if args.get("officer") == "me" else args.get("officer"),
             procedure=args.get("procedure"),
@@ -146,7 +147,11 @@ class ClaimTask(MethodView):
     def post(self, task_id):
         """Take the task, so that no one else works it at the same time."""
         principal = current_principal()
-        return changed_dict(engine().handle(cmd.ClaimTask(task_id, principal.username, lanes=principal.groups)))
+        return changed_dict(
+            engine().handle(
+                cmd.ClaimTask(task_id, principal.username, lanes=principal.groups, offices=principal.offices)
+            )
+        )
 
 
 @blp.route("/<string:task_id>/unclaim")
@@ -159,7 +164,11 @@ class UnclaimTask(MethodView):
         return changed_dict(
             engine().handle(
                 cmd.UnclaimTask(
-                    task_id, principal.username, lanes=principal.groups, force=principal.has_any(SUPERVISOR)
+                    task_id,
+                    principal.username,
+                    lanes=principal.groups,
+                    offices=principal.offices,
+                    force=principal.has_any(SUPERVISOR),
                 )
             )
         )
@@ -174,7 +183,11 @@ class CompleteTask(MethodView):
         """Complete the task with its form data (checked against the task's JSON Schema)."""
         principal = current_principal()
         return changed_dict(
-            engine().handle(cmd.CompleteTask(task_id, principal.username, body["data"], lanes=principal.groups))
+            engine().handle(
+                cmd.CompleteTask(
+                    task_id, principal.username, body["data"], lanes=principal.groups, offices=principal.offices
+                )
+            )
         )
 
 
@@ -194,6 +207,7 @@ class AssignTask(MethodView):
                     body["assignee"],
                     principal.username,
                     lanes=principal.groups,
+                    offices=principal.offices,
                     force=principal.has_any(SUPERVISOR),
                 )
             )
@@ -209,5 +223,9 @@ class TaskDraft(MethodView):
         """Keep what has been typed into the task's form so far (the task must be claimed by the
         caller); it comes back with the task until the task is completed."""
         principal = current_principal()
-        saved_at = engine().handle(cmd.SaveTaskDraft(task_id, principal.username, body["data"], lanes=principal.groups))
+        saved_at = engine().handle(
+            cmd.SaveTaskDraft(
+                task_id, principal.username, body["data"], lanes=principal.groups, offices=principal.offices
+            )
+        )
         return {"task_id": task_id, "saved_at": saved_at}

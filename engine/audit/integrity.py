@@ -126,7 +126,7 @@ def list_runs(
     (``access``) lists the runs of one case they reach, not the office-wide ones (whose failures
     name any case)."""
     query = select(VerificationRun)
-    if access is not None and not access.all_cases:
+    if access is not None and not access.every_case:
         query = query.where(VerificationRun.case_id.in_(select(Case.id).where(reachable(access))))
     if case_id is not None:
         query = query.where(VerificationRun.case_id == case_id)

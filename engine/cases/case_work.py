@@ -112,7 +112,7 @@ class CaseWorkCommands(CaseChanges):
     # ------------------------------------------------------------------ who works a task
     def assign_task(self, command: cmd.AssignTask) -> CaseChanged:
         with self._transaction() as conn:
-            task, case = self._open_task(conn, command.task_id, command.lanes, command.actor)
+            task, case = self._open_task(conn, command.task_id, command.lanes, command.actor, command.offices)
             self._ensure_running(case)
             if task.status == "claimed" and task.assignee != command.actor and not command.force:
                 raise Conflict(f"Task is claimed by {task.assignee}", task_id=task.id, assignee=task.assignee)
@@ -133,14 +133,21 @@ class CaseWorkCommands(CaseChanges):
 
     @staticmethod
     def _open_task(
-        conn: Connection, task_id: str, lanes: frozenset[str] | None, actor: str | None = None
+        conn: Connection,
+        task_id: str,
+        lanes: frozenset[str] | None,
+        actor: str | None = None,
+        offices: frozenset[str] | None = None,
     ) -> tuple[TaskRecord, CaseRecord]:
-        """The open task and its case (locked), if the actor works the task's lane. A task whose
-        case the actor does not reach at all is answered as one that does not exist."""
+        """The open task and its case (locked), if the actor works the task's lane at its office
+        (lanes are resolved per office). A task whose case the actor does not reach at all, or of
+        an office they do not work for, is answered as one that does not exist."""
         task, case = store.load_task_and_case(conn, task_id)
+        if offices is not None and task.office not in offices:
+            raise NotFound(f"Task {task_id} does not exist", task_id=task_id)
         if lanes is not None and task.lane not in lanes:
             try:
-                store.ensure_reachable(conn, case.id, CaseAccess(actor, lanes))
+                store.ensure_reachable(conn, case.id, CaseAccess(actor, lanes, offices=offices))
             except NotFound:
                 raise NotFound(f"Task {task_id} does not exist", task_id=task_id) from None
             raise NotAllowed(
@@ -165,7 +172,7 @@ class CaseWorkCommands(CaseChanges):
                 "The draft is too large", errors=[{"field": "data", "message": f"at most {MAX_DRAFT_BYTES} bytes"}]
             )
         with self._transaction() as conn:
-            task, _case = self._open_task(conn, command.task_id, command.lanes, command.actor)
+            task, _case = self._open_task(conn, command.task_id, command.lanes, command.actor, command.offices)
             if task.status != "claimed" or task.assignee != command.actor:
                 raise Conflict(
                     "Claim the task before saving a draft of its form", task_id=task.id, assignee=task.assignee

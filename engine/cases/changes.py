@@ -35,6 +35,7 @@ from engine.results import CaseChanged, OpenTask
 from engine.storage import incidents, store
 from engine.storage.documents import DocumentStore
 from engine.storage.eventlog import chain_events
+from engine.storage.offices import OfficeDirectory
 from engine.storage.store import CaseRecord, TaskRecord
 from engine.workflow import runtime, serialization
 from engine.workflow.describe import current_data
@@ -56,7 +57,7 @@ class CaseChanges:
         notifications: NotificationPolicy | None = None,
         channels: tuple[str, ...],
         local_timezone: ZoneInfo,
-        case_number_format: Callable[[int, int], str],
+        case_number_format: Callable[[int, int, str], str],
         workflow_cache_size: int = 1000,
         form_formats: FormFormats | None = None,
         documents: DocumentStore | None = None,
@@ -64,6 +65,7 @@ class CaseChanges:
         case_index: CaseIndex | None = None,
         mask_text: Callable[[str], str] | None = None,
         data_limits: DataLimits | None = None,
+        offices: OfficeDirectory | None = None,
     ) -> None:
         self._data_limits = data_limits or DataLimits()
         self._db = db
@@ -76,7 +78,9 @@ class CaseChanges:
         self._notifications = notifications or NotificationPolicy()
         self._channels = channels
         self._zone = local_timezone
-        self._sla = SlaClock(catalogue, local_timezone)
+        # Where each office is (its calendar's place), read once per office.
+        self._offices = offices or OfficeDirectory(db)
+        self._sla = SlaClock(catalogue, local_timezone, self._offices.place)
         self._number_format = case_number_format
         self._form_formats = form_formats or FormFormats()
         # Where attached files' bytes go (engine.storage.documents) and which files are taken

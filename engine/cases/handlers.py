@@ -22,10 +22,10 @@ from sqlalchemy import Connection
 from engine import commands as cmd
 from engine.cases import inputs, notices
 from engine.cases.automatic import AutomaticCommands
-from engine.cases.case_work import CaseWorkCommands
 from engine.cases.documents import DocumentCommands
 from engine.cases.inputs import ensure_json, ensure_object, new_access_code, validate_form, validate_start_form
 from engine.cases.move_commands import MoveCommands
+from engine.cases.transfers import TransferCommands
 from engine.clock import ManualClock, TaskIdSequence, execution_context
 from engine.errors import Conflict, InvalidInput
 from engine.events import (
@@ -52,7 +52,7 @@ MAX_COMMENT_LENGTH = 2000
 ENGINE_DATA_KEYS = ("case_number", "channel", "sla_due_at")
 
 
-class CommandHandlers(AutomaticCommands, MoveCommands, DocumentCommands, CaseWorkCommands):
+class CommandHandlers(AutomaticCommands, MoveCommands, DocumentCommands, TransferCommands):
     # ------------------------------------------------------------------ definitions
     def deploy(self, command: cmd.DeployDefinition):
         with self._sessions.begin() as session:
@@ -138,12 +138,12 @@ class CommandHandlers(AutomaticCommands, MoveCommands, DocumentCommands, CaseWor
             raise InvalidInput(message, errors=[{"field": "procedure", "message": message}])
         definition = self._deployments.get(conn, definition_id)
         validate_start_form(definition, command.form, data, self._form_formats)
+        received_office, office = self.offices_of_start(conn, command, definition.process_key)
         now = self._clock.now()
         case_id = str(uuid.uuid4())
-        number = self._number_format(
-            now.astimezone(self._zone).year, store.next_case_number(conn, now.astimezone(self._zone).year)
-        )
-        due_at = self._catalogue.due_at(definition.process_key, now, channel=command.channel)
+        year = now.astimezone(self._zone).year
+        number = self._number_format(year, store.next_case_number(conn, received_office, year), received_office)
+        due_at = self.due_at_office(definition.process_key, now, office, channel=command.channel)
         # The keys the engine adds to every case's data (ENGINE_DATA_KEYS); a diagram's SLA timer
         # may use sla_due_at.
         data = {
@@ -178,8 +178,13 @@ class CommandHandlers(AutomaticCommands, MoveCommands, DocumentCommands, CaseWor
             received_at=now,
             updated_at=now,
             due_at=due_at,
+            office=office,
+            received_office=received_office,
+            received_by=command.actor,
         )
-        officer = self.officer_taken(case, command.officer, conn)
+        # The clerk receiving the case is its officer, unless it goes to another office at once.
+        transferred = self.transferred_at_start(received_office, office, command.actor)
+        officer = [] if transferred else self.officer_taken(case, command.officer, conn)
         started = PendingEvent(
             CASE_STARTED,
             command.actor,
@@ -190,10 +195,11 @@ class CommandHandlers(AutomaticCommands, MoveCommands, DocumentCommands, CaseWor
                 "data": data,
                 "channel": command.channel,
                 "applicant": applicant,
+                "office": received_office,
             },
         )
         attached = self._document_events(stored, command.actor, "application")
-        events = [started, *gateway.recorded, *attached, *officer]
+        events = [started, *gateway.recorded, *attached, *transferred, *officer]
         opened, wake_at = self._persist(conn, case, workflow, task_ids, now, events)
         self._insert_documents(conn, case_id, stored, command.actor, "application", now)
         # The receipt, for channels where it cannot be handed over (the policy decides which).
@@ -223,7 +229,7 @@ class CommandHandlers(AutomaticCommands, MoveCommands, DocumentCommands, CaseWor
             task.status, task.assignee = "claimed", command.actor
             return PendingEvent(TASK_CLAIMED, command.actor, {"task_id": task.id}, element_id=task.element_id)
 
-        return self._change_assignment(command.task_id, command.lanes, claim, command.actor)
+        return self._change_assignment(command.task_id, command.lanes, claim, command.actor, command.offices)
 
     def unclaim_task(self, command: cmd.UnclaimTask) -> CaseChanged:
         def unclaim(task: TaskRecord) -> PendingEvent:
@@ -242,14 +248,19 @@ class CommandHandlers(AutomaticCommands, MoveCommands, DocumentCommands, CaseWor
                 element_id=task.element_id,
             )
 
-        return self._change_assignment(command.task_id, command.lanes, unclaim, command.actor)
+        return self._change_assignment(command.task_id, command.lanes, unclaim, command.actor, command.offices)
 
     def _change_assignment(
-        self, task_id: str, lanes: frozenset[str] | None, change: Callable[[TaskRecord], PendingEvent], actor: str
+        self,
+        task_id: str,
+        lanes: frozenset[str] | None,
+        change: Callable[[TaskRecord], PendingEvent],
+        actor: str,
+        offices: frozenset[str] | None = None,
     ) -> CaseChanged:
         """Claims change the inbox only; they are still events of the case, chained like the rest."""
         with self._transaction() as conn:
-            task, case = self._open_task(conn, task_id, lanes, actor)
+            task, case = self._open_task(conn, task_id, lanes, actor, offices)
             self._ensure_running(case)
             changed = self._record_only(conn, case, [change(task), *self.officer_taken(case, task.assignee, conn)])
             store.assign_task(conn, task.id, task.status, task.assignee)
@@ -261,7 +272,7 @@ class CommandHandlers(AutomaticCommands, MoveCommands, DocumentCommands, CaseWor
 
     def _complete_task(self, command: cmd.CompleteTask, data: dict) -> CaseChanged:
         with self._transaction(write_late=True) as conn:
-            task, case = self._open_task(conn, command.task_id, command.lanes, command.actor)
+            task, case = self._open_task(conn, command.task_id, command.lanes, command.actor, command.offices)
             if task.status == "claimed" and task.assignee != command.actor:
                 raise Conflict(f"Task is claimed by {task.assignee}", task_id=task.id, assignee=task.assignee)
             self._ensure_running(case)

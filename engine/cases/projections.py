@@ -55,6 +55,7 @@ def sync_inbox(
                 created_at=now,
                 due_at=task.due_at,
                 effective_due_at=store.effective_due(task.due_at, case.due_at),
+                office=case.office,
             )
             for task in after.values()
         ],

@@ -32,9 +32,17 @@ from engine.workflow import runtime
 class SlaClock:
     """Computes a case's due date from its procedure's standard time and its clock's history."""
 
-    def __init__(self, catalogue: ProcedureCatalogue, zone: ZoneInfo) -> None:
+    def __init__(
+        self, catalogue: ProcedureCatalogue, zone: ZoneInfo, place_of: Callable[[str | None], tuple | None]
+    ) -> None:
         self._catalogue = catalogue
         self._zone = zone
+        self._place_of = place_of  # an office's place: its calendar
+
+    def _where(self, case: CaseRecord) -> dict:
+        """The catalogue's ``place`` of the case's office, when it has one."""
+        place = self._place_of(case.office)
+        return {"place": place} if place is not None else {}
 
     def local_iso(self, moment: datetime) -> str:
         return moment.astimezone(self._zone).isoformat()
@@ -48,6 +56,7 @@ class SlaClock:
             known_at=now,
             channel=case.channel,
             variant=case.sla_standard,
+            **self._where(case),
         )
 
     def _unit(self, case: CaseRecord) -> str | None:
@@ -56,7 +65,12 @@ class SlaClock:
 
     def _paused(self, case: CaseRecord, paused_at: datetime, resumed_at: datetime) -> float:
         return self._catalogue.paused_amount(
-            case.procedure_key, paused_at, resumed_at, channel=case.channel, variant=case.sla_standard
+            case.procedure_key,
+            paused_at,
+            resumed_at,
+            channel=case.channel,
+            variant=case.sla_standard,
+            **self._where(case),
         )
 
     def standard_change(

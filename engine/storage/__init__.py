@@ -3,11 +3,11 @@ of the commands (``store``), the read queries and the Alembic schema migrations.
 
 Public to code outside the engine: the models, ``queries`` (reads outside commands), ``search``
 (the clerks' case search), ``read_only`` sessions, ``upgrade`` (apply the schema migrations), the
-event-log hashing, and the modules ``store``, ``jobs``, ``incidents`` and ``db`` for the tests and benchmarks
+event-log hashing, ``offices`` (the offices and who works for which), and the modules ``store``, ``jobs``, ``incidents`` and ``db`` for the tests and benchmarks
 that check or time them.
 """
 
-from engine.storage import db, heartbeats, incidents, jobs, leases, queries, search, store
+from engine.storage import db, heartbeats, incidents, jobs, leases, offices, queries, search, store
 from engine.storage.audit_models import (
     CaseArchive,
     CaseRedaction,
@@ -32,9 +32,6 @@ from engine.storage.models import (
     ApiToken,
     ApplicantSession,
     Base,
-    CalendarDay,
-    CalendarEdition,
-    CalendarOverride,
     Case,
     CaseDocument,
     CaseEvent,
@@ -47,6 +44,7 @@ from engine.storage.models import (
     User,
     VerificationCode,
 )
+from engine.storage.place_models import DEFAULT_OFFICE, CalendarDay, CalendarEdition, CalendarOverride, Office
 from engine.storage.schema import upgrade
 
 # Every table of the schema: the models, the audit models and the service jobs are all imported
@@ -54,6 +52,7 @@ from engine.storage.schema import upgrade
 METADATA = Base.metadata
 
 __all__ = [
+    "DEFAULT_OFFICE",
     "GENESIS_HASH",
     "READ_ONLY_OPTION",
     "ApiToken",
@@ -81,6 +80,7 @@ __all__ = [
     "Incident",
     "Lease",
     "Notification",
+    "Office",
     "PersonalDataRead",
     "QueueTicket",
     "QueueTicketCase",
@@ -102,6 +102,7 @@ __all__ = [
     "incidents",
     "jobs",
     "leases",
+    "offices",
     "queries",
     "read_only",
     "search",

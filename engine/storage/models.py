@@ -11,18 +11,17 @@
 - ``case_documents``: files attached to cases (their bytes are in the document store).
 - ``verification_codes`` / ``applicant_sessions``: one-time codes that prove an applicant without
   an account reaches a phone or email, and the short sessions they open.
-- ``calendar_editions`` / ``calendar_days`` / ``calendar_overrides``: the office's working-day
-  calendar as imported and overridden (generic: which days are working days, since when, by whom).
+- The offices and the working-day calendar (which days are working days, where, since when, by
+  whom) are in ``engine.storage.place_models``.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
 from sqlalchemy import (
     JSON,
     Boolean,
-    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -136,6 +135,7 @@ class Case(Base):
         # prefix (text_pattern_ops: LIKE 'x%' uses the index whatever the database's collation).
         Index("ix_cases_due", "due_at", "id"),
         Index("ix_cases_officer_received", "officer", "received_at", "id"),
+        Index("ix_cases_office_received", "office", "received_at", "id"),  # an office's cases, reports
         Index("ix_cases_applicant_id_digest", "applicant_id_digest"),
         Index("ix_cases_applicant_phone", "applicant_phone"),
         Index(
@@ -197,6 +197,11 @@ class Case(Base):
     # The open incident holding the case's timers (engine.storage.incidents): while it is set,
     # the scheduler wakes the case only at its SLA due date, until the incident is retried.
     timer_incident_id: Mapped[int | None] = mapped_column(Integer)
+    # The office working the case (its tasks are that office's), the one that received it (they
+    # differ once a case is transferred: 跨區通辦) and the user who received it.
+    office: Mapped[str | None] = mapped_column(String(12))
+    received_office: Mapped[str | None] = mapped_column(String(12))
+    received_by: Mapped[str | None] = mapped_column(String(100))
 
     # SQLAlchemy adds "AND version = :old" to every UPDATE and raises StaleDataError when another
     # transaction got there first: the optimistic-concurrency check.
@@ -241,6 +246,17 @@ class Task(Base):
             sqlite_where=text(OPEN_TASK_SQL),
             postgresql_where=text(OPEN_TASK_SQL),
         ),
+        # A lane's open tasks at one office (lanes are resolved per office), in the same order.
+        Index(
+            "ix_tasks_open_office_lane_due",
+            "office",
+            "lane",
+            "effective_due_at",
+            "created_at",
+            "id",
+            sqlite_where=text(OPEN_TASK_SQL),
+            postgresql_where=text(OPEN_TASK_SQL),
+        ),
         # Every lane's open tasks (auditors, admins), in the same order.
         Index(
             "ix_tasks_open_due",
@@ -262,6 +278,7 @@ class Task(Base):
     name: Mapped[str | None] = mapped_column(String(300))
     element_type: Mapped[str] = mapped_column(String(40))
     lane: Mapped[str | None] = mapped_column(String(200))
+    office: Mapped[str | None] = mapped_column(String(12))  # its case's working office
     form_key: Mapped[str | None] = mapped_column(String(300))
     status: Mapped[str] = mapped_column(String(20))  # ready | claimed | completed | cancelled
     assignee: Mapped[str | None] = mapped_column(String(200))
@@ -282,6 +299,7 @@ class Task(Base):
 class CaseNumberCounter(Base):
     __tablename__ = "case_number_counters"
 
+    office: Mapped[str] = mapped_column(String(12), primary_key=True)  # numbers count per office and year
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_number: Mapped[int] = mapped_column(Integer)
 
@@ -300,6 +318,9 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(300))
     roles: Mapped[list] = mapped_column(JSON, default=list)
     groups: Mapped[list] = mapped_column(JSON, default=list)
+    # The offices whose cases the user reaches; [] or ["*"]: every office (the bureau's staff; any
+    # user of an install of one office).
+    offices: Mapped[list] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
 
@@ -390,51 +411,6 @@ class DevelopmentMessage(Base):
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
     delivered_at: Mapped[datetime]
-
-
-class CalendarEdition(Base):
-    """One imported edition of an official office calendar (DGPA 行政機關辦公日曆表) for a year.
-
-    A revised edition for the same year replaces the earlier one from its import time on; the
-    earlier one stays for the record (and for replaying what cases computed before).
-    """
-
-    __tablename__ = "calendar_editions"
-    __table_args__ = (Index("ix_calendar_editions_year", "year", "imported_at"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    year: Mapped[int] = mapped_column(Integer)
-    source_name: Mapped[str] = mapped_column(String(300))
-    content_sha256: Mapped[str] = mapped_column(String(64))
-    days_off: Mapped[int] = mapped_column(Integer)
-    imported_at: Mapped[datetime]
-    imported_by: Mapped[str] = mapped_column(String(200))
-
-
-class CalendarDay(Base):
-    __tablename__ = "calendar_days"
-
-    edition_id: Mapped[int] = mapped_column(ForeignKey("calendar_editions.id"), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    working: Mapped[bool] = mapped_column(Boolean)
-    note: Mapped[str | None] = mapped_column(String(200))
-
-
-class CalendarOverride(Base):
-    """A manual change of one day (a typhoon closure, an extra working day), audited: it is
-    never deleted, only revoked, and both carry who and when."""
-
-    __tablename__ = "calendar_overrides"
-    __table_args__ = (Index("ix_calendar_overrides_day", "day"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    day: Mapped[date] = mapped_column(Date)
-    working: Mapped[bool] = mapped_column(Boolean)
-    reason: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime]
-    created_by: Mapped[str] = mapped_column(String(200))
-    revoked_at: Mapped[datetime | None]
-    revoked_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class CaseDocument(Base):

@@ -57,6 +57,7 @@ class Page:
 @dataclass(frozen=True)
 class TaskFilter:
     groups: Sequence[str] | None = None  # lanes the caller may work; None = all
+    offices: Sequence[str] | None = None  # offices whose lanes they work (lanes are per office); None = all
     assignee: str | None = None
     officer: str | None = None  # only tasks of cases this user is responsible for
     procedure: str | None = None
@@ -110,7 +111,7 @@ def list_tasks(session: Session, task_filter: TaskFilter) -> Page:
         conditions.append(Task.effective_due_at < task_filter.overdue_at)
     if task_filter.procedure is not None:
         conditions.append(Case.procedure_key == task_filter.procedure)
-    lanes = sorted(set(task_filter.groups)) if task_filter.groups is not None else None
+    lanes = _lanes(task_filter)
     wanted = task_filter.offset + task_filter.limit + 1  # one more: is there a next page?
 
     def first_tasks(*lane_conditions) -> list:
@@ -126,22 +127,45 @@ def list_tasks(session: Session, task_filter: TaskFilter) -> Page:
             for row in session.connection().execute(query)
         ]
 
-    if lanes is None:
-        rows = first_tasks()
-    elif len(lanes) <= MERGED_LANES:
-        rows = list(heapq.merge(*(first_tasks(Task.lane == lane) for lane in lanes), key=_task_position))[:wanted]
-    else:
-        rows = first_tasks(Task.lane.in_(lanes))
-    # Counted lane by lane too: for "lane IN (...)" SQLite may take the index on status instead,
-    # and count every open task of the office.
+    # Each lane (at each office) read from its index in order and merged; counted the same way:
+    # for "lane IN (...)" SQLite may take the index on status instead, and count every open task.
     if lanes is None or len(lanes) > MERGED_LANES:
-        lane_conditions = [[Task.lane.in_(lanes)] if lanes is not None else []]
+        lane_conditions = [_in_lanes(task_filter)]
     else:
-        lane_conditions = [[Task.lane == lane] for lane in lanes]
+        lane_conditions = [_at_lane(lane) for lane in lanes]
+    if len(lane_conditions) == 1:
+        rows = first_tasks(*lane_conditions[0])
+    else:
+        rows = list(heapq.merge(*(first_tasks(*c) for c in lane_conditions), key=_task_position))[:wanted]
     counted = [select(Task.id).where(*conditions, *condition) for condition in lane_conditions]
     if task_filter.procedure is not None or task_filter.officer is not None:
         counted = [query.join(Case, Case.id == Task.case_id) for query in counted]
     return page_of(session, rows, counted, task_filter.offset, task_filter.limit, _task_position)
+
+
+def _lanes(task_filter: TaskFilter) -> list[tuple] | None:
+    """(office or None, lane) pairs the caller works, each read on its index; None: every lane."""
+    if task_filter.groups is None:
+        return None if task_filter.offices is None else [(office, None) for office in sorted(set(task_filter.offices))]
+    offices = sorted(set(task_filter.offices)) if task_filter.offices is not None else [None]
+    return [(office, lane) for office in offices for lane in sorted(set(task_filter.groups))]
+
+
+def _at_lane(pair: tuple) -> list:
+    office, lane = pair
+    return [
+        *([Task.office == office] if office is not None else []),
+        *([Task.lane == lane] if lane is not None else []),
+    ]
+
+
+def _in_lanes(task_filter: TaskFilter) -> list:
+    conditions = []
+    if task_filter.offices is not None:
+        conditions.append(Task.office.in_(sorted(set(task_filter.offices))))
+    if task_filter.groups is not None:
+        conditions.append(Task.lane.in_(sorted(set(task_filter.groups))))
+    return conditions
 
 
 def _task_position(row: InboxRow) -> tuple:
@@ -188,7 +212,7 @@ def get_task(session: Session, task_id: str) -> Task:
 def get_case(session: Session, case_id: str, access: CaseAccess | None = None) -> Case:
     """The case, if ``access`` reaches it (None: the system, which reaches every case). A case out
     of reach is answered as one that does not exist: its existence is not the caller's business."""
-    if access is None or access.all_cases:
+    if access is None or access.every_case:
         case = session.get(Case, case_id)
     else:
         case = session.scalar(select(Case).where(Case.id == case_id, reachable(access)))
@@ -222,7 +246,7 @@ def list_notifications(
     """The outbox, newest first: messages about the cases ``access`` reaches (None: all) and
     those about no case. A supervisor does not read what was sent about another group's cases."""
     query = select(Notification).order_by(Notification.id.desc()).limit(limit)
-    if access is not None and not access.all_cases:
+    if access is not None and not access.every_case:
         reached = select(Case.id).where(reachable(access))
         query = query.where(or_(Notification.case_id.is_(None), Notification.case_id.in_(reached)))
     if case_id:
@@ -235,7 +259,7 @@ def list_notifications(
 def get_case_by_number(session: Session, number: str, access: CaseAccess | None = None) -> Case:
     """The case with this number, if ``access`` reaches it (as ``get_case``)."""
     query = select(Case).where(Case.number == number)
-    if access is not None and not access.all_cases:
+    if access is not None and not access.every_case:
         query = query.where(reachable(access))
     case = session.scalar(query)
     if case is None:

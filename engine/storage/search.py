@@ -90,7 +90,7 @@ def search_cases(session: Session, search: CaseSearch, access: CaseAccess | None
         .order_by(*_order(sort))
         .limit(search.offset + limit + 1)
     ).all()
-    everyone = access is None or access.all_cases
+    everyone = access is None or access.every_case
     counted = [select(Case.id).where(*conditions)] if everyone or search.by_key else None
     page = queries.page_of(session, found, counted, search.offset, limit, lambda row: (search.sort, row[0], row[1]))
     ids = [row[1] for row in page.rows]

@@ -85,6 +85,9 @@ class CaseRecord:
     applicant_id_digest: str | None = None
     applicant_phone: str | None = None
     timer_incident_id: int | None = None
+    office: str | None = None
+    received_office: str | None = None
+    received_by: str | None = None
 
 
 @dataclass
@@ -103,6 +106,7 @@ class TaskRecord:
     completed_at: datetime | None = None
     completed_by: str | None = None
     effective_due_at: datetime | None = None  # the inbox's order (effective_due)
+    office: str | None = None  # its case's working office
 
 
 _CASE_FIELDS = [f.name for f in fields(CaseRecord)]
@@ -127,7 +131,7 @@ _INSERT_CASE = DirectStatement(insert(CASES))
 _INSERT_EVENTS = DirectStatement(insert(EVENTS))
 _BUMP_COUNTER = DirectStatement(
     update(COUNTERS)
-    .where(COUNTERS.c.year == bindparam("match_year"))
+    .where(COUNTERS.c.office == bindparam("match_office"), COUNTERS.c.year == bindparam("match_year"))
     .values(last_number=COUNTERS.c.last_number + 1)
     .returning(COUNTERS.c.last_number)
 )
@@ -163,7 +167,7 @@ def load_case(conn: Connection, case_id: str, *, for_update: bool = True) -> Cas
 
 def ensure_reachable(conn: Connection, case_id: str, access: CaseAccess | None) -> None:
     """Refuse, as if the case did not exist, a command on a case ``access`` does not reach."""
-    if access is None or access.all_cases:
+    if access is None or access.every_case:
         return
     if conn.execute(select(CASES.c.id).where(CASES.c.id == case_id, reachable(access))).first() is None:
         raise NotFound(f"Case {case_id} does not exist", case_id=case_id)
@@ -269,19 +273,21 @@ def sla_pauses(conn: Connection, case_id: str) -> list[tuple[datetime, datetime]
     return [(datetime.fromisoformat(payload["paused_at"]), occurred) for payload, occurred in rows]
 
 
-def next_case_number(conn: Connection, year: int) -> int:
+def next_case_number(conn: Connection, office: str, year: int) -> int:
+    """The next number of the office's year (numbers count per office and year)."""
     # UPDATE first: it takes the row lock on PostgreSQL, so concurrent starts queue here.
-    number = _BUMP_COUNTER.scalar(conn, {"match_year": year})
+    keys = {"match_office": office, "match_year": year}
+    number = _BUMP_COUNTER.scalar(conn, keys)
     if number is not None:
         return number
     # The year's first case. Two starts can both find no counter (PostgreSQL; SQLite's writers
     # take turns): the second one's INSERT fails, and it counts on the row the first one made.
     try:
         with conn.begin_nested():
-            conn.execute(_INSERT_COUNTER, {"year": year, "last_number": 1})
+            conn.execute(_INSERT_COUNTER, {"office": office, "year": year, "last_number": 1})
         return 1
     except IntegrityError:
-        return _BUMP_COUNTER.scalar(conn, {"match_year": year})
+        return _BUMP_COUNTER.scalar(conn, keys)
 
 
 def latest_definition_id(conn: Connection, process_key: str) -> int | None:
@@ -337,6 +343,18 @@ def load_task_and_case(conn: Connection, task_id: str) -> tuple[TaskRecord, Case
 
 def open_tasks(conn: Connection, case_id: str) -> list[TaskRecord]:
     return [TaskRecord(**row._mapping) for row in conn.execute(_SELECT_OPEN_TASKS, {"case_id": case_id})]
+
+
+_MOVE_OPEN_TASKS = (
+    update(TASKS)
+    .where(TASKS.c.case_id == bindparam("match_case"), TASKS.c.status.in_(OPEN_TASK_STATUSES))
+    .values(office=bindparam("office"), status="ready", assignee=None)
+)
+
+
+def move_open_tasks(conn: Connection, case_id: str, office: str) -> None:
+    """The case's open tasks to another office, free for its clerks to take."""
+    conn.execute(_MOVE_OPEN_TASKS, {"match_case": case_id, "office": office})
 
 
 def insert_tasks(conn: Connection, tasks: list[TaskRecord]) -> None:

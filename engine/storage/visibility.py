@@ -3,7 +3,7 @@ the read queries and the commands' statements."""
 
 from __future__ import annotations
 
-from sqlalchemy import exists, false, or_, select, true
+from sqlalchemy import and_, exists, false, or_, select, true
 
 from engine.access import CaseAccess
 from engine.storage.models import Case, Task
@@ -11,8 +11,9 @@ from engine.storage.models import Case, Task
 CASES = Case.__table__
 TASKS = Task.__table__
 # Columns of ``cases`` that name the user who handles a case (the responsible officer): that user
-# reaches the case whatever lane its work is in. Only the columns the schema has are used.
-HANDLER_COLUMNS = ("officer",)
+# reaches the case whatever lane its work is in (the officer, the clerk who received it). Only the
+# columns the schema has are used.
+HANDLER_COLUMNS = ("officer", "received_by")
 
 
 def handler_columns() -> list:
@@ -21,9 +22,18 @@ def handler_columns() -> list:
 
 def reachable(access: CaseAccess | None):
     """Cases ``access`` reaches: with a task (open or closed) in one of its lanes, or handled by
-    its user. ``None`` is the system itself and reaches every case."""
-    if access is None or access.all_cases:
+    its user, at one of its offices (working or receiving the case). ``None`` is the system itself
+    and reaches every case."""
+    if access is None or access.every_case:
         return true()
+    if access.offices is None:
+        return _by_work(access)
+    codes = sorted(access.offices)
+    at_office = or_(CASES.c.office.in_(codes), CASES.c.received_office.in_(codes))
+    return at_office if access.all_cases else and_(at_office, _by_work(access))
+
+
+def _by_work(access: CaseAccess):
     clauses = []
     if access.lanes:
         # Answered by the index ix_tasks_case (case id, lane) alone, without reading task rows.

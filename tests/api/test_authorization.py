@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from engine import ProcedureFailed, accounts, files_from_folder
 from engine import commands as cmd
-from engine.storage import Notification, User, queries
+from engine.storage import Notification, User, offices, queries
 from tests.engine.helpers import BIRTH_RECEIVE, RECEIVE, VALID_ID, open_tasks
 from tests.security import hostile
 from workflows.identifiers import make_national_id
@@ -194,6 +194,16 @@ class World:
         with self.engine.write() as session:
             return accounts.check_code(session, challenge_id, code, now=self.engine.clock.now()).token
 
+    def office(self) -> str:
+        """Another office, new at each call."""
+        self.serial += 1
+        code = f"B{self.serial}"
+        with self.engine.write() as session:
+            offices.save_office(
+                session.connection(), {"code": code, "name": f"office {code}"}, now=self.engine.clock.now()
+            )
+        return code
+
     def override_id(self) -> int:
         added = self.engine.catalogue.calendar.add_override(
             date(2026, 3, 20), False, "typhoon", actor="admin", now=self.engine.clock.now()
@@ -363,6 +373,19 @@ MATRIX: dict[tuple[str, str], Row] = {
         admits("supervisor"),
         lambda w, c: Request(
             "PUT", f"/api/cases/{w.case().case_id}/officer", json={"officer": "clerk2", "reason": "休假代理"}
+        ),
+    ),
+    # The office directory is read by all staff; an admin keeps it; a supervisor sends a case on.
+    ("/api/offices", "GET"): (admits(*READERS), lambda w, c: Request("GET", "/api/offices")),
+    ("/api/offices/<string:code>", "GET"): (admits(*READERS), lambda w, c: Request("GET", "/api/offices/main")),
+    ("/api/offices/<string:code>", "PUT"): (
+        admits("admin"),
+        lambda w, c: Request("PUT", "/api/offices/main", json={"phone": "06-2991111"}),
+    ),
+    ("/api/cases/<string:case_id>/transfer", "POST"): (
+        admits("supervisor"),
+        lambda w, c: Request(
+            "POST", f"/api/cases/{w.case().case_id}/transfer", json={"office": w.office(), "reason": "跨區通辦"}
         ),
     ),
     ("/api/staff", "GET"): (admits(*WORKERS), lambda w, c: Request("GET", "/api/staff", query={"group": "Clerk"})),
