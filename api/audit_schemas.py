@@ -269,6 +269,10 @@ class ReportArgsSchema(QueryArgs):
         data_key="to", validate=within_years, metadata={"description": "last day, included; default: today"}
     )
     procedure = Text(validate=validate.Length(min=1, max=200))
+    office = Text(
+        validate=validate.Length(min=1, max=12),
+        metadata={"description": "one office's figures (default: every office the caller works for)"},
+    )
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
 
 
@@ -292,6 +296,10 @@ class ReportInfoSchema(Schema):
 # ---------------------------------------------------------------- process mining
 class MiningArgsSchema(QueryArgs):
     procedure = Text(validate=validate.Length(min=1, max=200))
+    office = Text(
+        validate=validate.Length(min=1, max=12),
+        metadata={"description": "one office's figures (default: every office the caller works for)"},
+    )
     status = fields.String(validate=validate.OneOf(["running", "completed", "cancelled"]))
     received_from = fields.DateTime(validate=within_years)
     received_to = fields.DateTime(validate=within_years)

@@ -353,6 +353,7 @@ class CaseSearchArgsSchema(PageArgsSchema):
     status = Text(validate=validate.OneOf(["running", "completed", "cancelled"]))
     channel = Text(validate=validate.OneOf(CHANNELS))
     officer = Text(validate=validate.Length(max=100), metadata={"description": "a username, or 'me'"})
+    office = Text(validate=validate.Length(max=12), metadata={"description": "the office working the cases"})
     overdue = fields.Boolean(metadata={"description": "only open cases past their due date"})
     received_from = UtcDateTime()
     received_to = UtcDateTime()

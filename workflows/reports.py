@@ -378,10 +378,16 @@ def complaints_by_category(ctx: ReportContext) -> list[dict]:
 
 
 def queue_tickets_in(engine, period: Period) -> list[dict]:
-    """Tickets issued in the period with their waiting and service minutes and linked cases."""
+    """Tickets issued in the period with their waiting and service minutes and linked cases. For
+    some offices only (a report's office scope), the tickets that led to their cases: tickets carry
+    no office of their own yet."""
+    linked = reports.of_cases_in_scope(QueueTicketCase.case_id)
+    in_scope = [QueueTicket.id.in_(select(QueueTicketCase.ticket_id).where(*linked))] if linked else []
     with engine.read() as session:
         rows = session.scalars(
-            select(QueueTicket).where(QueueTicket.issued_at >= period.start, QueueTicket.issued_at < period.end)
+            select(QueueTicket).where(
+                QueueTicket.issued_at >= period.start, QueueTicket.issued_at < period.end, *in_scope
+            )
         ).all()
         links: dict[int, list[str]] = defaultdict(list)
         ids = [row.id for row in rows]
@@ -459,7 +465,9 @@ def surveys(ctx: ReportContext) -> list[dict]:
     with ctx.engine.read() as session:
         answers = session.execute(
             select(SurveyAnswer.survey, SurveyAnswer.question, SurveyAnswer.score, SurveyAnswer.answered_at).where(
-                SurveyAnswer.answered_at >= ctx.period.start, SurveyAnswer.answered_at < ctx.period.end
+                SurveyAnswer.answered_at >= ctx.period.start,
+                SurveyAnswer.answered_at < ctx.period.end,
+                *reports.of_cases_in_scope(SurveyAnswer.case_id),
             )
         ).all()
     groups: dict[tuple, list[int]] = defaultdict(list)

@@ -284,7 +284,9 @@ def _satisfaction_figures(ctx: ReportContext, result: dict) -> None:
         ratings = reports.ratings_in(session, ctx.period)
         answered = session.execute(
             select(SurveyAnswer.survey, SurveyAnswer.case_id, SurveyAnswer.score).where(
-                SurveyAnswer.answered_at >= ctx.period.start, SurveyAnswer.answered_at < ctx.period.end
+                SurveyAnswer.answered_at >= ctx.period.start,
+                SurveyAnswer.answered_at < ctx.period.end,
+                *reports.of_cases_in_scope(SurveyAnswer.case_id),
             )
         ).all()
     answers = [score for _survey, _case, score in answered]

@@ -159,7 +159,7 @@ class CalendarDays(MethodView):
         place = None
         if args.get("office"):
             with engine().read() as session:
-                offices.get_office(session.connection(), args["office"])  # 404 for an unknown one
+                offices.active_office(session.connection(), args["office"], "office")  # 422 for an unknown one
             place = engine().offices.place(args["office"])
         calendar = _calendar().as_of(engine().clock.now(), place)
         return [

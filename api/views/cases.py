@@ -201,6 +201,7 @@ def search_of(args: dict, username: str) -> case_search.CaseSearch:
         status=args.get("status"),
         channel=args.get("channel"),
         officer=username if officer == "me" else officer,
+        office=args.get("office"),
         overdue_at=engine().clock.now() if args.get("overdue") else None,
         received_from=args.get("received_from"),
         received_to=args.get("received_to"),

@@ -9,8 +9,9 @@ from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import Schema, fields, validate
 
-from engine.audit import CaseSelection, mined_cases, to_ocel, to_xes
+from engine.audit import CaseSelection, Period, mined_cases, reports, to_ocel, to_xes
 from workflows.annual_report import FontMissing, annual_csv, annual_pdf
+from workflows.bureau import office_comparison
 from workflows.reports import REPORTS, report_csv, run_report
 from workflows.review import annual_review, monthly_review, set_target, targets
 
@@ -55,16 +56,38 @@ class Reports(MethodView):
         ]
 
 
+OFFICE_ARG = fields.String(
+    validate=validate.Length(min=1, max=12),
+    metadata={"description": "one office's figures (default: every office the caller works for)"},
+)
+
+
 class ReviewArgsSchema(Schema):
     month = fields.String(
         validate=validate.Regexp(r"^20[0-9]{2}-(0[1-9]|1[0-2])$"),
         metadata={"description": "YYYY-MM; default: this month"},
     )
+    office = OFFICE_ARG
 
 
 class AnnualArgsSchema(Schema):
     year = fields.Integer(validate=validate.Range(min=2000, max=2100), metadata={"description": "default: this year"})
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "pdf"]))
+    office = OFFICE_ARG
+
+
+class ComparisonArgsSchema(ReviewArgsSchema):
+    pass
+
+
+def office_scope(args):
+    """The report's offices: the one asked for, if the caller works for it, else all of theirs.
+    Another office's figures are answered as a report that does not exist (404)."""
+    reach = current_principal().offices
+    requested = args.get("office")
+    if requested is not None and reach is not None and requested not in reach:
+        abort(404, message=f"There is no office {requested} among yours")
+    return reports.office_scope({requested} if requested else reach)
 
 
 class TargetSchema(Schema):
@@ -105,7 +128,34 @@ class Review(MethodView):
         red/amber/green and the change from the month before, and the counts behind them."""
         month = args.get("month")
         first = date.fromisoformat(f"{month}-01") if month else _today().replace(day=1)
-        return Response(json.dumps(monthly_review(engine(), first), ensure_ascii=False), mimetype="application/json")
+        with office_scope(args):
+            review = monthly_review(engine(), first)
+        return Response(json.dumps(review, ensure_ascii=False), mimetype="application/json")
+
+
+@blp.route("/reports/offices")
+class OfficeComparison(MethodView):
+    @secured(blp, *HISTORY_READERS, errors=(404, 422))
+    @blp.arguments(ComparisonArgsSchema, location="query")
+    @blp.doc(
+        responses={
+            "200": {
+                "description": "the offices ranked, with the city's totals",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            }
+        }
+    )
+    def get(self, args):
+        """The bureau's comparison of its offices for a month (default: this month): cases received
+        and judged, share served on time (the rank), breaches, open and overdue cases, ratings, each
+        against the targets; the city's totals. A caller of some offices compares those only."""
+        month = args.get("month")
+        first = date.fromisoformat(f"{month}-01") if month else _today().replace(day=1)
+        following = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+        period = Period(first, date.fromordinal(following.toordinal() - 1), zone())
+        with office_scope(args):
+            comparison = office_comparison(engine(), period)
+        return Response(json.dumps(comparison, ensure_ascii=False, default=str), mimetype="application/json")
 
 
 @blp.route("/reports/targets")
@@ -147,7 +197,8 @@ class Annual(MethodView):
         """The annual review for the Civil Affairs Bureau: the year's indicators per month, the
         targets met, and the diagram versions deployed with their effect on the figures."""
         year = args.get("year") or _today().year
-        review = annual_review(engine(), year)
+        with office_scope(args):
+            review = annual_review(engine(), year)
         name = f"annual-review-{year}"
         if args["format"] == "csv":
             return Response(
@@ -178,9 +229,15 @@ class ReportView(MethodView):
         procedure)."""
         if name not in REPORTS:
             abort(404, message=f"There is no report '{name}'; there are: {', '.join(REPORTS)}")
-        result = run_report(
-            engine(), name, first=args.get("first"), last=args.get("last"), procedure=args.get("procedure"), zone=zone()
-        )
+        with office_scope(args):
+            result = run_report(
+                engine(),
+                name,
+                first=args.get("first"),
+                last=args.get("last"),
+                procedure=args.get("procedure"),
+                zone=zone(),
+            )
         if args["format"] == "csv":
             return Response(
                 report_csv(result),

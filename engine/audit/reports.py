@@ -5,6 +5,10 @@ Every query reads the projections (``cases``, ``tasks``, ``ratings``) through an
 column it filters by; the event log is read only by event type and case (an index too), never
 scanned whole. What the numbers mean for an office (which message is a supplement round, what
 counts as a low rating, working days) is the domain pack's business (``workflows.reports``).
+
+Every query is limited to the offices of the report's scope (``office_scope``: the offices a
+report is asked for, within those its reader works for), so each figure exists per office and
+for the whole deployment; ``figures_by_office`` gives the SLA figures of every office at once.
 """
 
 from __future__ import annotations
@@ -14,13 +18,15 @@ import io
 import math
 import re
 from collections import defaultdict
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from statistics import fmean
 from typing import Any, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.errors import InvalidInput
@@ -29,6 +35,33 @@ from engine.storage.models import Case, CaseEvent, Definition, Notification, Rat
 
 CLOSED = ("completed", "cancelled")
 MAX_PERIOD_DAYS = 3 * 366
+# The offices the reports being computed cover (None: every office): set by ``office_scope``.
+_SCOPE: ContextVar[frozenset[str] | None] = ContextVar("report_offices", default=None)
+
+
+@contextmanager
+def office_scope(offices: Iterable[str] | None):
+    """Compute the reports inside for these offices only (None: every office)."""
+    token = _SCOPE.set(frozenset(offices) if offices is not None else None)
+    try:
+        yield
+    finally:
+        _SCOPE.reset(token)
+
+
+def scope_offices() -> frozenset[str] | None:
+    """The offices of the reports being computed (None: every office)."""
+    return _SCOPE.get()
+
+
+def of_cases_in_scope(case_id_column) -> list:
+    """Conditions limiting rows that name a case to the cases of the scope ([] for every office)."""
+    return [] if _SCOPE.get() is None else [case_id_column.in_(_scoped(select(Case.id)))]
+
+
+def _scoped(query, office_column=Case.office):
+    offices = _SCOPE.get()
+    return query if offices is None else query.where(office_column.in_(sorted(offices)))
 
 
 # ---------------------------------------------------------------------- periods and months
@@ -162,7 +195,7 @@ def _procedure_filter(query, procedure: str | None, prefix: str | None):
         query = query.where(Case.procedure_key == procedure)
     if prefix is not None:
         query = query.where(Case.procedure_key.startswith(prefix, autoescape=True))
-    return query
+    return _scoped(query)
 
 
 def cases_closed_in(
@@ -200,21 +233,20 @@ def cases_overdue_in(session: Session, period: Period) -> list:
     """Cases whose due date passed in the period without the service: their breaches (index on
     ``overdue_at``)."""
     query = select(*CASE_COLUMNS).where(Case.overdue_at >= period.start, Case.overdue_at < period.end)
-    return session.execute(query).all()
+    return session.execute(_scoped(query)).all()
 
 
 def cases_of_definition(session: Session, definition_id: int) -> list:
     """The cases of one version of a procedure (index on ``definition_id``)."""
-    return session.execute(select(*CASE_COLUMNS).where(Case.definition_id == definition_id)).all()
+    return session.execute(_scoped(select(*CASE_COLUMNS).where(Case.definition_id == definition_id))).all()
 
 
 def tasks_of_element_created_in(session: Session, period: Period, element_id: str) -> list:
     """Tasks of one BPMN element opened in the period (index on element and creation)."""
-    return session.execute(
-        select(Task.id, Task.case_id, Task.status, Task.created_at, Task.completed_at).where(
-            Task.element_id == element_id, Task.created_at >= period.start, Task.created_at < period.end
-        )
-    ).all()
+    query = select(Task.id, Task.case_id, Task.status, Task.created_at, Task.completed_at).where(
+        Task.element_id == element_id, Task.created_at >= period.start, Task.created_at < period.end
+    )
+    return session.execute(_scoped(query, Task.office)).all()
 
 
 def cases_by_id(session: Session, case_ids: Sequence[str], batch_size: int = 900) -> list:
@@ -279,7 +311,7 @@ def tasks_of_elements_completed_in(session: Session, period: Period, element_ids
             Task.element_id.in_(list(element_ids)),
         )
     )
-    return session.execute(query).all()
+    return session.execute(_scoped(query)).all()
 
 
 def open_cases(session: Session, *, procedure: str | None = None, prefix: str | None = None) -> list:
@@ -353,7 +385,7 @@ def ratings_in(session: Session, period: Period, *, procedure: str | None = None
     )
     if procedure is not None:
         query = query.where(Rating.procedure_key == procedure)
-    return session.execute(query).all()
+    return session.execute(query.where(*of_cases_in_scope(Rating.case_id))).all()
 
 
 def ratings_of_cases(session: Session, case_ids: Sequence[str], batch_size: int = 900) -> dict[str, int]:
@@ -381,7 +413,7 @@ def tasks_completed_in(session: Session, period: Period, *, procedure: str | Non
     )
     if procedure is not None:
         query = query.where(Case.procedure_key == procedure)
-    return session.execute(query).all()
+    return session.execute(_scoped(query)).all()
 
 
 def definition_versions(session: Session) -> dict[int, int]:
@@ -389,4 +421,60 @@ def definition_versions(session: Session) -> dict[int, int]:
 
 
 def count_cases(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(Case)) or 0
+    return session.scalar(_scoped(select(func.count()).select_from(Case))) or 0
+
+
+# ---------------------------------------------------------------------- offices side by side
+def _count(condition):
+    return func.sum(case((condition, 1), else_=0))
+
+
+def figures_by_office(session: Session, period: Period, now: datetime) -> dict[str, dict[str, Any]]:
+    """office -> the SLA figures of the cases its clock stopped for in the period, grouped in the
+    database (one pass per figure on the index of its time column): ``judged`` (served in the
+    period, or completed in it unserved), ``late`` (a recorded breach, or the clock stopped after
+    the due date), ``no_deadline``, ``breaches``; ``received`` in the period; ``open`` now (not served yet)
+    and ``open_overdue`` (of those, clock running and past the due date); ``ratings`` and their sum."""
+    stop = func.coalesce(Case.served_at, Case.sla_paused_at, Case.closed_at)
+    late = or_(Case.overdue_at.is_not(None), and_(Case.due_at.is_not(None), stop > Case.due_at))
+    judged = or_(
+        and_(Case.served_at >= period.start, Case.served_at < period.end),
+        and_(
+            Case.status == "completed",
+            Case.served_at.is_(None),
+            Case.closed_at >= period.start,
+            Case.closed_at < period.end,
+        ),
+    )
+    figures: dict[str, dict[str, Any]] = defaultdict(dict)
+
+    def collect(query, names):
+        for office, *values in session.execute(_scoped(query.group_by(Case.office))):
+            figures[office].update({name: int(value or 0) for name, value in zip(names, values)})
+
+    collect(
+        select(
+            Case.office,
+            func.count(),
+            _count(late),
+            _count(and_(Case.due_at.is_(None), Case.overdue_at.is_(None))),
+            _count(Case.overdue_at.is_not(None)),
+        ).where(judged),
+        ("judged", "late", "no_deadline", "breaches"),
+    )
+    received = and_(Case.received_at >= period.start, Case.received_at < period.end)
+    collect(select(Case.office, func.count()).where(received), ("received",))
+    overdue_now = and_(Case.sla_paused_at.is_(None), Case.due_at < now)
+    collect(
+        select(Case.office, func.count(), _count(overdue_now)).where(
+            Case.status == "running", Case.served_at.is_(None)
+        ),
+        ("open", "open_overdue"),
+    )
+    collect(
+        select(Case.office, func.count(), func.sum(Rating.score))
+        .join_from(Rating, Case, Case.id == Rating.case_id)
+        .where(Rating.rated_at >= period.start, Rating.rated_at < period.end),
+        ("ratings", "rating_sum"),
+    )
+    return dict(figures)

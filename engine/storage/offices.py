@@ -84,6 +84,8 @@ def active_office(conn: Connection, code: str | None, field: str) -> str:
     """The code of an existing, open office (None: the default office), else InvalidInput naming ``field``."""
     code = code or DEFAULT_OFFICE
     row = conn.execute(select(OFFICES.c.active).where(OFFICES.c.code == code)).first()
+    if row is None and code == DEFAULT_OFFICE:
+        return code  # the default office is always there (its row, when present, names it)
     if row is None or not row.active:
         state = "does not exist" if row is None else "is closed"
         raise InvalidInput(f"Office {code} {state}", errors=[{"field": field, "message": f"office {code} {state}"}])

@@ -59,6 +59,7 @@ class CaseSearch:
     status: str | None = None
     channel: str | None = None
     officer: str | None = None
+    office: str | None = None  # the office working the cases
     overdue_at: datetime | None = None  # open cases due before this moment
     received_from: datetime | None = None
     received_to: datetime | None = None
@@ -125,6 +126,7 @@ def _filters(search: CaseSearch, dialect: str) -> list[ColumnElement[bool]]:
         (Case.status, search.status),
         (Case.channel, search.channel),
         (Case.officer, search.officer),
+        (Case.office, search.office),
     ):
         if value is not None:
             found.append(column == value)

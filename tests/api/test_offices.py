@@ -9,7 +9,7 @@ import pytest
 from engine import accounts
 from engine import commands as cmd
 from engine.storage import offices
-from tests.engine.helpers import RECEIVE, case_row, open_task
+from tests.engine.helpers import RECEIVE, case_row, complete, open_task
 from tests.timers.conftest import taipei
 
 from .conftest import FlaskCaller
@@ -138,3 +138,38 @@ def test_a_closure_of_one_city_moves_the_due_dates_of_its_offices_only(city, eng
     )
     assert city("GET", "/api/calendar/days", user="bureau", query={**days, "office": "main"}).json[0]["working"] is True
     assert engine.verify_case(tainan).ok
+
+
+def serve(engine, clock, case_id: str, minutes: float, actor: str) -> None:
+    complete(engine, case_id, "receive_application", RECEIVE, actor=actor)
+    clock.advance(minutes=minutes)
+    complete(engine, case_id, "issue_transcript", {"fee_paid": 15}, actor=actor)
+
+
+def test_the_bureau_ranks_its_offices_and_goes_down_to_an_office_and_its_cases(city, engine, transcript, clock):
+    clock.set(taipei(2026, 3, 2, 9))
+    for minutes in (5, 10):  # TN01 serves both within the 15 minutes
+        serve(engine, clock, start(city, "west_clerk")["case_id"], minutes, "west_clerk")
+    late = start(city, "yongkang_clerk")["case_id"]
+    serve(engine, clock, late, 40, "yongkang_clerk")  # TN02: 40 minutes, late
+    waiting = start(city, "yongkang_clerk")
+
+    compared = city("GET", "/api/reports/offices", user="bureau", query={"month": "2026-03"}).json
+    rows = {row["code"]: row for row in compared["offices"]}
+    assert [row["code"] for row in compared["offices"] if row["rank"]] == ["TN01", "TN02"]
+    assert (rows["TN01"]["judged"], rows["TN01"]["compliance"], rows["TN01"]["compliance_status"]) == (2, 1.0, "green")
+    assert (rows["TN02"]["judged"], rows["TN02"]["late"], rows["TN02"]["compliance_status"]) == (1, 1, "red")
+    assert (rows["TN02"]["received"], rows["TN02"]["open"]) == (2, 1)
+    assert (compared["city"]["judged"], compared["city"]["on_time"]) == (3, 2)
+    # The office's own report agrees; its cases are one search away.
+    sla = city("GET", "/api/reports/sla", user="bureau", query={"from": "2026-03-01", "office": "TN02"}).json
+    assert [(row["judged"], row["late"]) for row in sla["rows"]] == [(1, 1)]
+    found = city("GET", "/api/cases", user="bureau", query={"office": "TN02"}).json["items"]
+    assert {item["id"] for item in found} == {late, waiting["case_id"]}
+    # An office's supervisor compares their own office only, and reads no other's figures.
+    own = city("GET", "/api/reports/offices", user="west_supervisor", query={"month": "2026-03"}).json
+    assert [row["code"] for row in own["offices"]] == ["TN01"]
+    other = city("GET", "/api/reports/sla", user="west_supervisor", query={"from": "2026-03-01", "office": "TN02"})
+    assert other.status == 404
+    sla_own = city("GET", "/api/reports/sla", user="west_supervisor", query={"from": "2026-03-01"}).json
+    assert sum(row["judged"] for row in sla_own["rows"]) == 2
