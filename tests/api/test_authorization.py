@@ -438,6 +438,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     ("/api/reports", "GET"): (admits(*HISTORY), lambda w, c: Request("GET", "/api/reports")),
     ("/api/reports/review", "GET"): (admits(*HISTORY), lambda w, c: Request("GET", "/api/reports/review")),
+    ("/api/reports/offices", "GET"): (admits(*HISTORY), lambda w, c: Request("GET", "/api/reports/offices")),
     ("/api/reports/targets", "GET"): (admits(*HISTORY), lambda w, c: Request("GET", "/api/reports/targets")),
     ("/api/reports/targets/<string:indicator>", "PUT"): (
         admits(*CALENDAR_EDITORS),

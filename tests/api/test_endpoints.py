@@ -366,6 +366,18 @@ def walk_every_endpoint(call, app) -> None:
     walk("DELETE", "/api/auth/token", 204, user=login["token"])
     walk("GET", "/api/tasks", 401, user=login["token"])
 
+    # --- offices: the directory, a second office, a case sent there (跨區通辦)
+    walk("PUT", "/api/offices/main", 200, user="admin", json={"name": "中正戶政事務所", "phone": "02-2341-1234"})
+    walk("PUT", "/api/offices/B1", 200, user="admin", json={"name": "分所", "region": "臺北市", "district": "大安區"})
+    assert [o["code"] for o in walk("GET", "/api/offices", 200, user="clerk").json] == ["B1", "main"]
+    assert walk("GET", "/api/offices/B1", 200, user="clerk").json["district"] == "大安區"
+    sent = walk("POST", "/api/cases", 201, user="clerk", json={"procedure": "household_transcript"}).json
+    moved = {"office": "B1", "reason": "戶籍地在大安區"}
+    walk("POST", f"/api/cases/{sent['case_id']}/transfer", 200, user="supervisor", json=moved)
+    assert walk("GET", f"/api/cases/{sent['case_id']}", 200, user="clerk").json["office"] == "B1"
+    compared = walk("GET", "/api/reports/offices", 200, user="auditor").json
+    assert {row["code"]: row["open"] for row in compared["offices"]}["B1"] == 1
+
     missing = all_routes(app) - walk.covered
     assert not missing, f"{call.transport}: the walk did not reach {sorted(missing)}"
 

@@ -141,6 +141,7 @@ def existing(engine, transcript) -> dict:
         "challenge_id": [challenge.challenge_id],
         "indicator": ["sla_compliance", "waiting_minutes"],
         "ticket_id": [engine.queue.issue("certificate", "kiosk").id for _ in range(3)],
+        "code": ["main", "TN01"],
     }
 
 
