@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy import select
 
 from engine import EngineError
-from engine.storage import offices
+from engine.storage import DEFAULT_OFFICE, Case, offices
 from workflows.offices import tainan_offices
 
 from .common import current_engine, echo, fail
@@ -45,13 +46,18 @@ def offices_save(code, **values) -> None:
 @click.argument("city", type=click.Choice(["tainan"]))
 @click.option("--count", type=int, help="only the first COUNT offices (a smaller trial)")
 def offices_load(city, count) -> None:
-    """Create the city's offices that do not exist yet (Tainan: one per district, TN01..TN37)."""
+    """Create the city's offices that do not exist yet (Tainan: one per district, TN01..TN37). The
+    install's default office is closed if it never had a case (its place is nowhere in the city)."""
     engine = current_engine()
     created = 0
     with engine.write() as session:
-        known = {office["code"] for office in offices.list_offices(session.connection())}
+        connection = session.connection()
+        known = {office["code"] for office in offices.list_offices(connection)}
         for office in tainan_offices(count):
             if office["code"] not in known:
-                offices.save_office(session.connection(), office, now=engine.clock.now())
+                offices.save_office(connection, office, now=engine.clock.now())
                 created += 1
-    echo({"city": city, "created": created})
+        unused = session.scalar(select(Case.id).where(Case.office == DEFAULT_OFFICE).limit(1)) is None
+        if unused and DEFAULT_OFFICE in known:
+            offices.save_office(connection, {"code": DEFAULT_OFFICE, "active": False}, now=engine.clock.now())
+    echo({"city": city, "created": created, "default_office_closed": unused and DEFAULT_OFFICE in known})

@@ -27,10 +27,13 @@ from workflows.agencies import AgencySettings
 from workflows.agencies.simulator.server import SimulatorServer
 from workflows.calendar import OFFICE_ZONE
 from workflows.simulation import (
+    CitySimulation,
     OfficeSimulation,
     SimulationSettings,
     as_csv,
     as_tables,
+    city_report,
+    comparison_table,
     management_report,
     month_bounds,
 )
@@ -72,6 +75,13 @@ def _month(value: str) -> date:
     help="the procedures to deploy (default: the configured bpmn folder)",
 )
 @click.option(
+    "--offices",
+    "offices_count",
+    type=click.IntRange(2, 37),
+    help="a city's month: this many of Tainan's offices, demand falling from the centre, "
+    "cross-district applications, one district's typhoon closure; --cases and --clerks are the city's",
+)
+@click.option(
     "--workers",
     type=click.IntRange(1, 64),
     help="processes that verify the cases by replay (default: one per core); the month itself runs in one",
@@ -84,6 +94,7 @@ def simulate_month(
     days: int | None,
     csv_path: Path | None,
     bpmn_folder: Path | None,
+    offices_count: int | None,
     workers: int | None,
 ) -> None:
     """Simulate an office month: applicants, clerks, agencies with faults, the clock.
@@ -117,9 +128,11 @@ def simulate_month(
                 )
         try:
             deploy_folder(engine, bpmn_folder or Path(settings.bpmn_folder), actor="simulation")
-            simulation = OfficeSimulation(
+            city = offices_count is not None
+            simulation = (CitySimulation if city else OfficeSimulation)(
                 engine,
                 SimulationSettings(first_day, seed=seed, cases=cases, clerks=clerks, working_days=days),
+                *((offices_count,) if city else ()),
                 faults=simulator.state.faults,
                 # The notices go to the development mailbox, whatever the settings say: a
                 # simulated applicant is never sent a real message.
@@ -135,6 +148,7 @@ def simulate_month(
         ) as bar:
             result = simulation.run(on_day=bar.update)
         simulated_seconds = wall.perf_counter() - began
+        city_failed = _city(engine, result) if city else False
         report = management_report(engine, *_report_period(result))
         click.echo(
             f"\nManagement report {report['period']['from']} to {report['period']['to']} "
@@ -154,7 +168,24 @@ def simulate_month(
         engine.dispose()
         simulator.stop()
     click.echo(f"took {wall.monotonic() - started:.0f} s")
-    sys.exit(1 if failed else 0)
+    sys.exit(1 if failed or city_failed else 0)
+
+
+def _city(engine, result) -> bool:
+    """The bureau's comparison of the offices, checked office by office; True if it disagrees."""
+    report = city_report(engine, *_report_period(result))
+    typhoon = result.typhoon
+    click.echo(
+        f"\nThe offices compared ({report['period']['from']} to {report['period']['to']}); typhoon closure of "
+        f"{typhoon.get('district')} on {typhoon.get('day')}: {typhoon.get('rescheduled', 0)} of "
+        f"{typhoon.get('checked', 0)} open cases there moved their due dates\n"
+    )
+    click.echo(comparison_table(report))
+    for disagreement in report["disagreements"]:
+        click.echo(f"office {disagreement['office']}: comparison and SLA report disagree {disagreement}", err=True)
+    if not report["disagreements"]:
+        click.echo(f"every office's figures agree with its own SLA report ({len(report['offices'])} offices)")
+    return bool(report["disagreements"])
 
 
 def _opening(day: date) -> datetime:

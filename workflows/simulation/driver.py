@@ -60,6 +60,12 @@ class SimulationSettings:
     supervisors: int = 1
     tick_minutes: int = 15
     working_days: int | None = None  # only the first N working days (a quick run)
+    # One office of a city (workflows.simulation.city): its cases and its inbox only; None: the
+    # install's one office. ``elsewhere`` are the other offices, for which a share of the
+    # applicants (``cross_share``, registered in another district) apply here (跨區通辦).
+    office: str | None = None
+    elsewhere: tuple[str, ...] = ()
+    cross_share: float = 0.0
 
 
 @dataclass
@@ -110,8 +116,12 @@ class OfficeSimulation:
         self._present_today: set[str] = set()
         self._counter_free: dict[str, datetime] = {}
         self._at_counter: set[str] = set()  # cases being served in a visit: not the back office's
+        # The counter queue is one per deployment (tickets carry no office yet): a city's offices
+        # receive their visitors without tickets.
         self._queue_services = {
-            key: engine.queue.services.for_procedure(key) for key in self._mix if engine.queue.services.all()
+            key: engine.queue.services.for_procedure(key)
+            for key in self._mix
+            if engine.queue.services.all() and settings.office is None
         }
         self._complaint_procedures = sorted(key for key in self._mix if key.startswith(COMPLAINT_PREFIX))
 
@@ -136,24 +146,37 @@ class OfficeSimulation:
             raise ValueError("the month has no working day")
         if not self._mix:
             raise ValueError("no procedure is deployed")
-        # The month's volume spread over all its working days, also when only the first few run.
-        month_weight = sum(profile.WEEKDAY_WEIGHTS[day.weekday()] for day in self._month_working_days())
         for day in days:
-            self._plan_day(day, self.settings.cases * profile.WEEKDAY_WEIGHTS[day.weekday()] / month_weight)
-            present = self._present_staff()
-            self._present_today = {actor for actor, supervisor in present if not supervisor}
+            present = self.open_day(day)
             moment = _local(day, OFFICE_OPENS)
             while moment < _local(day, OFFICE_CLOSES):
-                self.advance_to(moment)
-                self._call_tickets(present, moment)
-                self._work(present, moment)
-                self._run_jobs()
-                self._look_at_cases()
-                self._deliver_notices()
+                self.tick(moment, present)
                 moment += timedelta(minutes=self.settings.tick_minutes)
             self.result.working_days += 1
             if on_day:
                 on_day(1)
+        return self.finish(days)
+
+    def open_day(self, day: date) -> list[tuple[str, bool]]:
+        """Plan the day's applicants (the month's volume spread over all its working days, also
+        when only the first few run); who of the staff is at work."""
+        month_weight = sum(profile.WEEKDAY_WEIGHTS[day.weekday()] for day in self._month_working_days())
+        self._plan_day(day, self.settings.cases * profile.WEEKDAY_WEIGHTS[day.weekday()] / month_weight)
+        present = self._present_staff()
+        self._present_today = {actor for actor, supervisor in present if not supervisor}
+        return present
+
+    def tick(self, moment: datetime, present: list[tuple[str, bool]]) -> None:
+        """One quarter hour of the office: what fell due, the counter, the clerks, the agencies."""
+        self.advance_to(moment)
+        self._call_tickets(present, moment)
+        self._work(present, moment)
+        self._run_jobs()
+        self._look_at_cases()
+        self._deliver_notices()
+
+    def finish(self, days: list[date]) -> SimulationResult:
+        """The month's end: timers until its last minute, the applicants' last answers."""
         last = days[-1] if self.settings.working_days else _month_end(days[0])
         self.advance_to(_local(last, time(23, 59)))
         self._look_at_cases()
@@ -235,9 +258,28 @@ class OfficeSimulation:
             self._ticket_procedure[ticket.id] = procedure
             self.result.counts["tickets_issued"] += 1
             return
+        if channel == "counter" and self.settings.office is not None:
+            self._do_walk_in(procedure)
+            return
         self._start_case(procedure, channel)
 
+    def _do_walk_in(self, procedure: str, waited: int = 0) -> None:
+        """A visitor at a city's office (no ticket: the counter queue is one per deployment) goes
+        to the first free clerk at the counter and is served in the visit, or waits in line."""
+        now = self.clock.now()
+        free = [actor for actor in sorted(self._present_today) if self._counter_free.get(actor, now) <= now]
+        if not free and waited < profile.COUNTER.agency_wait_minutes * 10:
+            self._schedule(now + timedelta(minutes=5), "walk_in", procedure, waited + 5)
+            return
+        case_id = self._start_case(procedure, "counter")
+        if case_id is None or not free or case_id in self._sent_away:
+            return  # refused, left to the back office after a long wait, or worked by another office
+        self._counter_free[free[0]] = datetime.max.replace(tzinfo=OFFICE_ZONE)
+        self._at_counter.add(case_id)
+        self._serve_step(free[0], None, case_id)
+
     def _start_case(self, procedure: str, channel: str) -> str | None:
+        competent = self._competent_office(procedure)
         try:
             started = self.engine.handle(
                 cmd.StartCase(
@@ -246,6 +288,8 @@ class OfficeSimulation:
                     channel,
                     applicant=self._applicant(),
                     actor="online" if channel == "online" else "counter",
+                    office=self.settings.office,
+                    competent_office=competent,
                 )
             )
         except EngineError as error:
@@ -253,7 +297,24 @@ class OfficeSimulation:
             return None
         self.result.counts["cases_started"] += 1
         self.result.counts[f"channel_{channel}"] += 1
+        if competent is not None:
+            self._sent_away.add(started.case_id)
         return started.case_id
+
+    def _competent_office(self, procedure: str) -> str | None:
+        """Another office, for an applicant registered in another district (跨區通辦), if the
+        procedure may be received anywhere; else None (this office is competent)."""
+        if not self.settings.elsewhere or self.rng.random() >= self.settings.cross_share:
+            return None
+        if not self.engine.catalogue.received_anywhere(procedure):
+            return None
+        self.result.counts["cross_district"] += 1
+        return self.rng.choice(self.settings.elsewhere)
+
+    @property
+    def _sent_away(self) -> set[str]:
+        """Cases received here for another office (their steps are that office's)."""
+        return self.__dict__.setdefault("_sent_away_ids", set())
 
     def _applicant(self) -> dict:
         """Most applicants leave an email address, a mobile number, or both (profile.CONTACTS)."""
@@ -271,6 +332,8 @@ class OfficeSimulation:
     # ------------------------------------------------------------------ the counter
     def _call_tickets(self, present: list[tuple[str, bool]], moment: datetime) -> None:
         """Clerks free at their counter call the next ticket (the counter before the back office)."""
+        if self.settings.office is not None:
+            return  # a city's office: visitors walk in (_do_walk_in)
         for actor, supervisor in present:
             if supervisor or self._counter_free.get(actor, moment) > moment:
                 continue
@@ -352,7 +415,11 @@ class OfficeSimulation:
         self._run_jobs()
         self._serve_step(actor, ticket_id, case_id, waited)
 
-    def _end_visit(self, actor: str, ticket_id: int) -> None:
+    def _end_visit(self, actor: str, ticket_id: int | None) -> None:
+        if ticket_id is None:  # a walk-in at a city's office
+            self._counter_free[actor] = self.clock.now()
+            self.result.counts["walk_ins_served"] += 1
+            return
         self.engine.queue.finish(ticket_id, actor)
         self.result.counts["tickets_served"] += 1
         self._next_call(actor)
@@ -391,8 +458,9 @@ class OfficeSimulation:
     # ------------------------------------------------------------------ clerks
     def _present_staff(self) -> list[tuple[str, bool]]:
         """(actor, is supervisor) of the staff at work today, in a fixed order."""
-        staff = [(f"clerk-{n}", False) for n in range(1, self.settings.clerks + 1)]
-        staff += [(f"supervisor-{n}", True) for n in range(1, self.settings.supervisors + 1)]
+        prefix = f"{self.settings.office}-" if self.settings.office else ""
+        staff = [(f"{prefix}clerk-{n}", False) for n in range(1, self.settings.clerks + 1)]
+        staff += [(f"{prefix}supervisor-{n}", True) for n in range(1, self.settings.supervisors + 1)]
         present = [member for member in staff if self.rng.random() < profile.CLERK_PRESENCE]
         return present or staff[:1]
 
@@ -412,7 +480,7 @@ class OfficeSimulation:
                     Case.definition_id,
                 )
                 .join(Case, Case.id == Task.case_id)
-                .where(Task.status == "ready")
+                .where(Task.status == "ready", *self._at_office(Task.office))
             ).all()
         return sorted(rows, key=lambda r: (_aware(r.due_at) or far, _aware(r.created_at), r.number, r.element_id))
 
@@ -435,6 +503,10 @@ class OfficeSimulation:
                 budget -= needed
                 self._complete(row, actor)
             self._carry[actor] = min(budget, self.settings.tick_minutes)
+
+    def _at_office(self, column) -> list:
+        """Only the office's own work (a city's office), or all of it (the one office)."""
+        return [column == self.settings.office] if self.settings.office else []
 
     def _can_start(self, row, moment: datetime) -> bool:
         if self._attempts[row.id] >= MAX_ATTEMPTS:
@@ -476,7 +548,9 @@ class OfficeSimulation:
     def _look_at_cases(self) -> None:
         with self.engine.read() as session:
             rows = session.execute(
-                select(Case.id, Case.number, Case.status, Case.last_event_seq).order_by(Case.number)
+                select(Case.id, Case.number, Case.status, Case.last_event_seq)
+                .where(*self._at_office(Case.office))
+                .order_by(Case.number)
             ).all()
         changed = [row for row in rows if self._seen.get(row.id) != row.last_event_seq]
         for row in changed:

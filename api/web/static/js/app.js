@@ -24,6 +24,8 @@ const ROUTES = [
   [/^#\/queue\/kiosk$/, "./queue.js", "kioskPage", ["kiosk", "clerk", "supervisor", "admin"]],
   [/^#\/queue\/counter$/, "./queue.js", "counterQueuePage", ["clerk", "supervisor", "admin"]],
   [/^#\/incidents$/, "./incidents.js", "incidentsPage", ["supervisor", "admin"]],
+  [/^#\/offices$/, "./bureau.js", "officesPage", ["supervisor", "auditor", "admin"]],
+  [/^#\/office\/(\w+)$/, "./bureau.js", "officePage", ["supervisor", "auditor", "admin"]],
 ];
 
 const NAV = [
@@ -32,6 +34,7 @@ const NAV = [
   ["#/queue/counter", "nav_queue", ["clerk", "supervisor"]],
   ["#/cases", "nav_cases", ["clerk", "supervisor", "auditor", "admin"]],
   ["#/dashboard", "nav_dashboard", ["supervisor", "auditor", "admin"]],
+  ["#/offices", "nav_offices", ["supervisor", "auditor", "admin"]],
   ["#/queues", "nav_queues", ["supervisor", "admin"]],
   ["#/audit", "nav_audit", ["supervisor", "auditor", "admin"]],
   ["#/incidents", "nav_incidents", ["supervisor", "admin"]],

@@ -6,7 +6,7 @@ import { announce, h, table } from "./dom.js";
 import { channelName, formatDate, formatTime, joined, laneName, localName, procedureName, t } from "./i18n.js";
 import { slaBadge } from "./clerk.js";
 
-const FILTERS = ["q", "procedure", "status", "channel", "officer", "overdue", "from", "to", "sort"];
+const FILTERS = ["q", "procedure", "status", "channel", "officer", "overdue", "from", "to", "sort", "office"];
 const SORTS = [["-received_at", "sort_received_desc"], ["received_at", "sort_received_asc"],
   ["due_at", "sort_due_asc"], ["-due_at", "sort_due_desc"]];
 const OFFICE_OFFSET = "+08:00"; // dates typed are the office's days (Asia/Taipei has no daylight saving)
@@ -20,7 +20,7 @@ function nextDay(day) {
 /** The API query of the search in the address. */
 function apiQuery(params) {
   const query = new URLSearchParams({ per_page: "25" });
-  for (const name of ["q", "procedure", "status", "channel", "officer", "sort", "after"]) {
+  for (const name of ["q", "procedure", "status", "channel", "officer", "sort", "after", "office"]) {
     if (params.get(name)) query.set(name, params.get(name));
   }
   if (params.get("overdue") === "1") query.set("overdue", "true");
@@ -68,6 +68,8 @@ export async function searchPage(main, params) {
     to: h("input", { id: "search-to", name: "to", type: "date", value: params.get("to") || "" }),
     sort: select("search-sort", "sort", SORTS.map(([value, key]) => [value, t(key)])),
     overdue: h("input", { id: "search-overdue", name: "overdue", type: "checkbox", checked: params.get("overdue") === "1" }),
+    // The office a bureau's drill-down came from (kept while the other filters change).
+    office: h("input", { id: "search-office", name: "office", type: "hidden", value: params.get("office") || "" }),
   };
   const form = h("form", { class: "panel search-form", role: "search", "aria-label": t("search_title"), onsubmit: (event) => {
     event.preventDefault();
@@ -90,6 +92,8 @@ export async function searchPage(main, params) {
     field("search-to", t("filter_to"), controls.to),
     field("search-sort", t("sort_by"), controls.sort)),
   h("div", { class: "field inline" }, controls.overdue, h("label", { for: "search-overdue" }, t("filter_overdue"))),
+  controls.office,
+  params.get("office") ? h("p", { class: "hint", id: "search-office-note" }, t("filter_office", { office: params.get("office") })) : null,
   h("div", { class: "actions" }, h("button", { type: "submit", id: "search-button" }, t("search")),
     h("a", { href: "#/cases", class: "button secondary" }, t("clear_filters"))));
   const results = h("section", { id: "search-results", "aria-labelledby": "results-heading", tabindex: "-1" });

@@ -76,6 +76,14 @@ const zh = {
   moves_reason: "移動理由", moves_move: "移動選取的案件", moves_choose_some: "請至少勾選一件案件。",
   moves_done: "已移動 {moved} 件到版本 {to}；{blocked} 件受阻、{failed} 件失敗。", moves_outcome: "結果", moves_detail: "說明",
   moves_outcome_moved: "已移動", moves_outcome_blocked: "受阻", moves_outcome_failed: "失敗",
+  nav_offices: "各所比較", offices_title: "各戶政事務所比較", offices_ranked_by: "依如期完成率排名（目標 {target}）；點選事務所可檢視其報表與案件。",
+  offices_city: "全市合計", offices_count: "{n} 所", offices_caption: "{month} 各所成績", office_rank: "名次", office_name: "事務所",
+  office_district: "行政區", office_received: "收件", office_judged: "完成件數", office_compliance: "如期完成率", office_breaches: "逾時",
+  office_open: "辦理中", office_open_overdue: "已逾期", office_rating: "平均評分", offices_back: "← 回各所比較",
+  office_place: "所在地", office_address: "地址", office_phone: "電話", office_counters: "櫃檯數", office_hours: "服務時間",
+  day_mon: "週一", day_tue: "週二", day_wed: "週三", day_thu: "週四", day_fri: "週五", day_sat: "週六", day_sun: "週日",
+  office_figures: "{month} 各申辦項目成績", office_on_time: "如期", office_late: "逾時", office_cases: "案件",
+  office_all_cases: "本所全部案件", office_overdue_cases: "本所逾期未結案件", filter_office: "只列 {office} 事務所辦理的案件",
 };
 
 const en = {
@@ -155,6 +163,14 @@ const en = {
   moves_reason: "Reason for the move", moves_move: "Move the selected cases", moves_choose_some: "Select at least one case.",
   moves_done: "{moved} moved to version {to}; {blocked} blocked, {failed} failed.", moves_outcome: "Outcome", moves_detail: "Detail",
   moves_outcome_moved: "moved", moves_outcome_blocked: "blocked", moves_outcome_failed: "failed",
+  nav_offices: "Offices", offices_title: "Offices compared", offices_ranked_by: "Ranked by the share served on time (target {target}); choose an office for its figures and cases.",
+  offices_city: "City total", offices_count: "{n} offices", offices_caption: "{month}: the offices' figures", office_rank: "Rank", office_name: "Office",
+  office_district: "District", office_received: "Received", office_judged: "Done", office_compliance: "On time", office_breaches: "Breaches",
+  office_open: "Open", office_open_overdue: "Overdue", office_rating: "Mean rating", offices_back: "← All offices",
+  office_place: "Place", office_address: "Address", office_phone: "Phone", office_counters: "Counters", office_hours: "Opening hours",
+  day_mon: "Mon", day_tue: "Tue", day_wed: "Wed", day_thu: "Thu", day_fri: "Fri", day_sat: "Sat", day_sun: "Sun",
+  office_figures: "{month}: figures by procedure", office_on_time: "On time", office_late: "Late", office_cases: "Cases",
+  office_all_cases: "All the office's cases", office_overdue_cases: "The office's overdue cases", filter_office: "Only cases worked by office {office}",
 };
 
 export const BACKOFFICE = { "zh-TW": zh, en };
