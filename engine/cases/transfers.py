@@ -6,7 +6,8 @@ may be received anywhere, as the pack's catalogue says), or later by a ``Transfe
 transfer is an event of the case (``case_transferred``; it changes no workflow, so replay passes
 over it and the hash chain covers it); the open tasks become B's, B's clerks take them (the
 officer is B's first clerk to work it); the SLA clock keeps running from receipt, by the calendar
-of B's place. The receiving office and the clerk who received the case keep reaching it.
+of B's place. The receiving office keeps reaching it (``cases.received_office``: its staff reach
+it under the usual rules, e.g. a lane of theirs with work in the case).
 """
 
 from __future__ import annotations

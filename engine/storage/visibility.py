@@ -11,9 +11,8 @@ from engine.storage.models import Case, Task
 CASES = Case.__table__
 TASKS = Task.__table__
 # Columns of ``cases`` that name the user who handles a case (the responsible officer): that user
-# reaches the case whatever lane its work is in (the officer, the clerk who received it). Only the
-# columns the schema has are used.
-HANDLER_COLUMNS = ("officer", "received_by")
+# reaches the case whatever lane its work is in. Only the columns the schema has are used.
+HANDLER_COLUMNS = ("officer",)
 
 
 def handler_columns() -> list:
