@@ -1,7 +1,7 @@
 """offices: cases, tasks, users and case numbers per office; calendar closures per place
 
 Revision ID: 2151
-Revises: 1503
+Revises: 2101
 Create Date: 2026-12-02 14:00:00
 
 An install becomes one of many offices: the default office ("main") is created and every case,
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = "2151"
-down_revision = "1503"
+down_revision = "2101"
 branch_labels = None
 depends_on = None
 
