@@ -68,7 +68,7 @@ def changed_dict(changed) -> dict:
     }
 
 
-def receipt(started, officer: dict | None = None) -> dict:
+def receipt(started, officer: dict | None = None, office_code: str | None = None) -> dict:
     """The receipt handed to the applicant: what was received, the standard time, the due date.
 
     "What was received" is what the case recorded when it started (its first event), so a retried
@@ -85,15 +85,15 @@ def receipt(started, officer: dict | None = None) -> dict:
         "standard_time": engine().catalogue.standard_time(started.procedure_key, channel=started.channel),
         "due_at": started.due_at,
         "officer": officer,
-        "office": office(),
+        "office": office(office_code),  # where to bring documents: the office working the case
     }
 
 
-def officer_of(case_id: str) -> dict | None:
-    """The responsible officer of a case, by name and direct line."""
+def officer_and_office_of(case_id: str) -> tuple[dict | None, str | None]:
+    """The responsible officer of a case (by name and direct line) and the office working it."""
     with engine().read() as session:
         case = queries.get_case(session, case_id)
-        return person(case.officer, case_search.staff(session, [case.officer]))
+        return person(case.officer, case_search.staff(session, [case.officer])), case.office
 
 
 @blp.route("")
@@ -128,7 +128,7 @@ class Cases(MethodView):
             "version": started.version,
             "existing": started.existing,
             "open_tasks": [task.__dict__ for task in started.open_tasks],
-            "receipt": receipt(started, officer_of(started.case_id)),
+            "receipt": receipt(started, *officer_and_office_of(started.case_id)),
         }
         return answer, 200 if started.existing else 201
 

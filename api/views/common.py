@@ -13,7 +13,7 @@ import flask_smorest
 from flask import current_app
 from webargs.flaskparser import FlaskParser, abort
 
-from engine.storage import queries
+from engine.storage import offices, queries
 
 from ..auth import BEARER_AUTH, engine, requires
 from ..privacy import masked
@@ -196,8 +196,19 @@ def person(username: str | None, people: dict) -> dict | None:
     }
 
 
-def office() -> dict:
-    """The office's contact, in both languages (config.OfficeContact)."""
+def office(code: str | None = None) -> dict:
+    """The contact of the office working a case, in both languages: the install's own
+    (config.OfficeContact) for the default office, else the office's record (its name is a proper
+    name, the same in both)."""
+    if code and code != offices.DEFAULT_OFFICE:
+        with engine().read() as session:
+            record = offices.get_office(session.connection(), code)
+        return {
+            "name": {"zh": record["name"], "en": record["name"]},
+            "address": {"zh": record["address"] or "", "en": record["address"] or ""},
+            "hours": {language: opening_hours(record["opening_hours"], language) for language in ("zh", "en")},
+            "phone": record["phone"] or "",
+        }
     contact = settings().office
     return {
         "name": {"zh": contact.name_zh, "en": contact.name_en},
@@ -205,6 +216,20 @@ def office() -> dict:
         "hours": {"zh": contact.hours_zh, "en": contact.hours_en},
         "phone": contact.phone,
     }
+
+
+DAY_NAMES = {
+    "zh": dict(zip(offices.DAYS, ("週一", "週二", "週三", "週四", "週五", "週六", "週日"))),
+    "en": dict(zip(offices.DAYS, ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"))),
+}
+
+
+def opening_hours(hours: dict | None, language: str) -> str:
+    """{"mon": ["08:00", "17:00"], ...} in words: "週一 08:00–17:00、週二 ..." (days in order)."""
+    spans = [
+        f"{DAY_NAMES[language][day]} {hours[day][0]}–{hours[day][1]}" for day in offices.DAYS if day in (hours or {})
+    ]
+    return ("、" if language == "zh" else ", ").join(spans)
 
 
 def evidence_dict(event) -> dict:

@@ -98,7 +98,7 @@ class PublicCase(MethodView):
             "stage": stage_of(case, state),
             # The applicant reads the officer's name and number; the username stays inside.
             "officer": {"name": officer["name"], "phone": officer["phone"]} if officer else None,
-            "office": office(),
+            "office": office(case.office),
             "close_reason": case.close_reason if case.status == "cancelled" else None,
             "rated": rated,
             # Rated once, after the service: at the rating step, or after the case completed.

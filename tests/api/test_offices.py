@@ -31,6 +31,7 @@ def city(engine, client):
     with engine.write() as session:
         for code, district in (("TN01", "中西區"), ("TN02", "永康區")):
             values = {"code": code, "name": f"臺南市{district}戶政事務所", "region": "臺南市", "district": district}
+            values["opening_hours"] = {"fri": ["08:00", "12:00"], "mon": ["08:00", "17:00"]}
             offices.save_office(session.connection(), values, now=now)
         for username, (roles, groups, works_for) in STAFF.items():
             user = accounts.create_user(session, username, roles=roles, groups=groups, offices=works_for, now=now)
@@ -79,6 +80,9 @@ def test_a_case_received_for_another_office_is_worked_there(city, engine, transc
     received = start(city, "west_clerk", competent_office="TN02")
     case_id = received["case_id"]
     assert received["number"].split("-")[1] == "TN01"  # the receiving office's number
+    # The receipt names the office that works the case: where to bring documents, whom to call.
+    assert received["receipt"]["office"]["name"]["zh"] == "臺南市永康區戶政事務所"
+    assert received["receipt"]["office"]["hours"]["en"] == "Mon 08:00–17:00, Fri 08:00–12:00"
 
     case = city("GET", f"/api/cases/{case_id}", user="west_clerk").json  # the receiving office still finds it
     assert (case["office"], case["received_office"], case["officer"]) == ("TN02", "TN01", None)
