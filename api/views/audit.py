@@ -69,8 +69,8 @@ class Verifications(MethodView):
         with who ran it, when, and each failing case's first divergent event. Every case: auditors
         and admins only (a supervisor verifies the cases they reach, one at a time)."""
         access = case_access()
-        if body.get("case_id") is None and not access.all_cases:
-            abort(403, message="Verifying every case needs one of the roles: auditor, admin")
+        if body.get("case_id") is None and not access.every_case:
+            abort(403, message="Verifying every case needs one of the roles auditor, admin, for every office")
         return integrity.verify_and_record(
             engine(), actor=current_principal().username, case_id=body.get("case_id"), access=access
         )

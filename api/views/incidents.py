@@ -54,6 +54,7 @@ class Incidents(MethodView):
                 element=args.get("element"),
                 kind=args.get("kind"),
                 case_id=args.get("case_id"),
+                offices=current_principal().offices,  # another office's incidents are not its staff's
                 limit=limit,
                 offset=offset,
             )

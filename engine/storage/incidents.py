@@ -223,10 +223,12 @@ def page(
     element: str | None = None,
     kind: str | None = None,
     case_id: str | None = None,
+    offices: frozenset[str] | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[dict[str, Any]], int]:
-    """Incidents, latest failure first, with their case's number and version: (rows, total)."""
+    """Incidents, latest failure first, with their case's number and version: (rows, total);
+    of the cases of ``offices`` only (None: every office)."""
     conditions = [
         column == value
         for column, value in (
@@ -239,6 +241,8 @@ def page(
         if value is not None
     ]
     cases, definitions = Case.__table__, Definition.__table__
+    if offices is not None:
+        conditions.append(INCIDENTS.c.case_id.in_(select(cases.c.id).where(cases.c.office.in_(sorted(offices)))))
     query = (
         select(*_LISTED, cases.c.number.label("case_number"), definitions.c.version)
         .join_from(INCIDENTS, cases, cases.c.id == INCIDENTS.c.case_id)
