@@ -9,11 +9,11 @@ from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import Schema, fields, validate
 
-from engine.audit import CaseSelection, Period, mined_cases, reports, to_ocel, to_xes
+from engine.audit import CaseSelection, mined_cases, reports, to_ocel, to_xes
 from workflows.annual_report import FontMissing, annual_csv, annual_pdf
 from workflows.bureau import office_comparison
 from workflows.reports import REPORTS, report_csv, run_report
-from workflows.review import annual_review, monthly_review, set_target, targets
+from workflows.review import annual_review, month_period, monthly_review, set_target, targets
 
 from ..audit_schemas import MiningArgsSchema, OcelSchema, ReportArgsSchema, ReportInfoSchema, ReportSchema
 from ..auth import ADMIN, HISTORY_READERS, SUPERVISOR, case_access, current_principal, engine
@@ -151,10 +151,8 @@ class OfficeComparison(MethodView):
         against the targets; the city's totals. A caller of some offices compares those only."""
         month = args.get("month")
         first = date.fromisoformat(f"{month}-01") if month else _today().replace(day=1)
-        following = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
-        period = Period(first, date.fromordinal(following.toordinal() - 1), zone())
         with office_scope(args):
-            comparison = office_comparison(engine(), period)
+            comparison = office_comparison(engine(), month_period(first))
         return Response(json.dumps(comparison, ensure_ascii=False, default=str), mimetype="application/json")
 
 

@@ -44,3 +44,27 @@ def test_open_tasks_get_their_inbox_order_when_the_schema_migrates(engine, trans
         tasks = list(session.scalars(select(Task)))
     assert {task.id: task.effective_due_at for task in tasks if task.status == "ready"} == kept
     assert {task.case_id for task in tasks if task.effective_due_at is not None} == {waiting, moving_on}
+
+
+def test_an_install_of_one_office_keeps_its_cases_and_numbers_when_offices_arrive(engine, transcript, database_url):
+    """Migration 2151: every case, task and counter so far is the default office's; numbers go on
+    as before (no office code), and the office's clerks still see their work."""
+    from alembic import command
+
+    from engine import commands as cmd
+    from engine.storage import Case, Task, upgrade
+    from engine.storage.schema import alembic_config
+
+    from .helpers import start
+
+    first = start(engine)
+    engine.dispose()
+    command.downgrade(alembic_config(database_url), "2151-1")  # to the revision before 2151
+    upgrade(database_url)
+
+    with engine.read() as session:
+        assert session.execute(select(Case.office, Case.received_office)).all() == [("main", "main")]
+        assert set(session.scalars(select(Task.office))) == {"main"}
+    following = engine.handle(cmd.StartCase("household_transcript", {}, actor="clerk"))
+    year, number = first.number.split("-")
+    assert following.number == f"{year}-{int(number) + 1:06d}"
