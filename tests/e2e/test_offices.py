@@ -29,6 +29,9 @@ def test_the_bureau_ranks_its_offices_and_opens_one_office_and_its_cases(page, w
             clock.advance(minutes=minutes)
             complete(engine, started.case_id, "issue_transcript", {"fee_paid": 15})
     month = now.strftime("%Y-%m")
+    sent = engine.handle(
+        cmd.StartCase("household_transcript", {}, actor="lead", office="TN01", competent_office="TN02")
+    ).case_id
 
     sign_in(page, web, "bureau_head")
     page.goto(web.url(f"/app/#/offices?month={month}"))
@@ -51,5 +54,10 @@ def test_the_bureau_ranks_its_offices_and_opens_one_office_and_its_cases(page, w
     check_accessibility(page, "office-zh")
     page.locator("#office-cases").click()
     wait_ready(page, "cases")
-    assert page.locator("#cases-table tbody tr").count() == 2
+    assert page.locator("#cases-table tbody tr").count() == 3  # two received there, one sent there
     assert "TN02" in page.locator("#search-office-note").inner_text()
+    page.goto(web.url(f"/app/#/case/{sent}"))
+    wait_ready(page, "case")
+    summary = page.locator("#case-summary").inner_text()
+    assert "收件所" in summary and "TN01" in summary and page.locator("#case-office").inner_text() == "TN02"
+    check_accessibility(page, "case-cross-district-zh")

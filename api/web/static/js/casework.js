@@ -77,6 +77,10 @@ function summarySection({ detail }) {
     [t("received_at"), formatTime(detail.received_at)],
     [t("due_at"), formatTime(detail.due_at)],
     [t("col_sla"), slaBadge(detail.sla_state)],
+    // 跨區通辦: received at one office, worked at another (shown where they differ).
+    ...(detail.received_office && detail.received_office !== detail.office
+      ? [[t("received_office"), detail.received_office], [t("working_office"), h("span", { id: "case-office" }, detail.office)]]
+      : []),
     ...(detail.close_reason ? [[t("closed_reason"), detail.close_reason]] : []),
   ])));
 }

@@ -84,6 +84,7 @@ const zh = {
   day_mon: "週一", day_tue: "週二", day_wed: "週三", day_thu: "週四", day_fri: "週五", day_sat: "週六", day_sun: "週日",
   office_figures: "{month} 各申辦項目成績", office_on_time: "如期", office_late: "逾時", office_cases: "案件",
   office_all_cases: "本所全部案件", office_overdue_cases: "本所逾期未結案件", filter_office: "只列 {office} 事務所辦理的案件",
+  received_office: "收件所", working_office: "承辦所（跨區通辦）",
 };
 
 const en = {
@@ -171,6 +172,7 @@ const en = {
   day_mon: "Mon", day_tue: "Tue", day_wed: "Wed", day_thu: "Thu", day_fri: "Fri", day_sat: "Sat", day_sun: "Sun",
   office_figures: "{month}: figures by procedure", office_on_time: "On time", office_late: "Late", office_cases: "Cases",
   office_all_cases: "All the office's cases", office_overdue_cases: "The office's overdue cases", filter_office: "Only cases worked by office {office}",
+  received_office: "Received at", working_office: "Worked at (cross-district)",
 };
 
 export const BACKOFFICE = { "zh-TW": zh, en };
