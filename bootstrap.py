@@ -182,7 +182,8 @@ def start_background(
 # Celery mode: the worker roles that must be alive (workers/celery_app.py names them by queue).
 CELERY_WORKERS = {
     "celery-worker:timers": "fires due timers",
-    "celery-worker:default": "calls the agencies and delivers the outbox",
+    "celery-worker:agencies": "calls the agencies",
+    "celery-worker:outbox": "delivers the outbox",
 }
 CELERY_STALE_SECONDS = 30.0
 

@@ -5,7 +5,7 @@ embedded scheduler (or, ``--mode celery``, by Celery workers and beat) with the 
     .venv/bin/python -m bench.timers --mode celery [--broker-url redis://...]
 
 Celery mode runs the deployment's processes (workers/celery_app.py): one beat, a timer worker on
-the ``timers`` queue (2 processes) and a worker on the ``default`` queue (2 processes), on a
+the ``timers`` queue (2 processes) and a worker on the ``agencies`` and ``outbox`` queues (2 processes), on a
 Redis of its own (started here unless ``--broker-url`` names one). While the timers fall due,
 the default worker is kept busy by agency calls that each take 5 s (cases of the household
 transcript procedure, the agency simulator holding every answer): slow agencies must not delay
@@ -176,8 +176,9 @@ class CeleryDeployment:
         }
         celery = [sys.executable, "-m", "celery", "-A", "workers.celery_app"]
         quiet = ["--without-mingle", "--without-gossip", "--loglevel", "WARNING"]
-        for queue in ("timers", "default"):
-            self._start([*celery, "worker", "-Q", queue, "--concurrency", "2", "-n", f"{queue}@%h", *quiet], env)
+        # Timers on workers of their own; the slow agency calls (and the outbox) on the others.
+        for name, queues in (("timers", "timers"), ("default", "agencies,outbox")):
+            self._start([*celery, "worker", "-Q", queues, "--concurrency", "2", "-n", f"{name}@%h", *quiet], env)
         self._start(
             [*celery, "beat", "--schedule", str(self.folder / "celerybeat-schedule"), "--loglevel", "WARNING"], env
         )

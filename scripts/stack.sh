@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The production setup on one machine, to try it: PostgreSQL, Redis, the API under gunicorn,
-# Celery workers for timers (queue "timers") and for agency calls and the outbox (queue
-# "default"), and one Celery beat (docs/deployment.md explains each part and the sizing). In
+# Celery workers for timers (queue "timers") and for agency calls and the outbox (queues
+# "agencies" and "outbox"), and one Celery beat (docs/deployment.md explains each part and the sizing). In
 # development the agency simulator runs next to them, as with scripts/run.sh.
 #
 # The script supervises what it started: a process that exits is reported and started again
@@ -50,7 +50,7 @@ for n in $(seq 1 "${ONESTOP_TIMER_WORKERS:-1}"); do
 --loglevel INFO --logfile $LOGS/timers$n.log"
 done
 for n in $(seq 1 "${ONESTOP_CELERY_WORKERS:-2}"); do
-  add "worker$n" "$CELERY worker -Q default --concurrency ${ONESTOP_CELERY_CONCURRENCY:-2} -n worker$n@%h \
+  add "worker$n" "$CELERY worker -Q agencies,outbox --concurrency ${ONESTOP_CELERY_CONCURRENCY:-2} -n worker$n@%h \
 --loglevel INFO --logfile $LOGS/worker$n.log"
 done
 # One beat here; a second on another machine would stand by (a lease in the database, workers/beat.py).

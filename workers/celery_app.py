@@ -1,9 +1,13 @@
 """Celery for the distributed mode: ``celery -A workers.celery_app worker -Q timers`` (timers),
-``... worker -Q default`` (agency calls and the outbox) and ``... beat``.
+``... worker -Q agencies`` (agency calls), ``... worker -Q outbox`` (notifications and the daily
+anchor) and ``... beat``.
 
-Two queues, each served by workers of its own (their own processes and concurrency), so that a
-slow agency never delays a timer: ``timers`` carries ``dispatch_due_timers`` and ``fire_case``;
-``default`` carries ``dispatch_service_jobs``, ``run_service_job`` and ``deliver_notifications``.
+Three queues, each served by workers of its own (their own processes and concurrency), so that
+work waiting on one outside service never delays another: ``timers`` carries
+``dispatch_due_timers`` and ``fire_cases``; ``agencies`` carries ``dispatch_service_jobs`` and
+``run_service_job`` (each call holds its worker up to the agency's timeout); ``outbox`` carries
+``deliver_notifications`` and ``anchor_days`` (the mail relay, the SMS provider, the timestamp
+authority). A worker started without ``-Q`` consumes all three (one process does all).
 
 Beat sends ``dispatch_due_timers`` every ``ONESTOP_SCHEDULER_POLL_SECONDS`` (0.5 s by
 default): one indexed range query for the cases whose timer is due, and one ``fire_cases`` task
@@ -57,15 +61,20 @@ from engine.storage import storage_unavailable
 log = logging.getLogger("onestop.workers")
 settings = load_settings()
 
-TIMERS_QUEUE, DEFAULT_QUEUE = "timers", "default"
-# Where each task goes; a worker started without -Q consumes both queues (one process does all).
+TIMERS_QUEUE, AGENCIES_QUEUE, OUTBOX_QUEUE = "timers", "agencies", "outbox"
+QUEUES = (TIMERS_QUEUE, AGENCIES_QUEUE, OUTBOX_QUEUE)
+# Where each task goes; a worker started without -Q consumes every queue (one process does all).
 ROUTING = {
-    "task_queues": (Queue(DEFAULT_QUEUE), Queue(TIMERS_QUEUE)),
-    "task_default_queue": DEFAULT_QUEUE,
+    "task_queues": tuple(Queue(name) for name in QUEUES),
+    "task_default_queue": OUTBOX_QUEUE,
     "task_routes": {
         "onestop.dispatch_due_timers": {"queue": TIMERS_QUEUE},
         "onestop.fire_case": {"queue": TIMERS_QUEUE},
         "onestop.fire_cases": {"queue": TIMERS_QUEUE},
+        "onestop.dispatch_service_jobs": {"queue": AGENCIES_QUEUE},
+        "onestop.run_service_job": {"queue": AGENCIES_QUEUE},
+        "onestop.deliver_notifications": {"queue": OUTBOX_QUEUE},
+        "onestop.anchor_days": {"queue": OUTBOX_QUEUE},
     },
 }
 app = Celery("onestop", broker=settings.broker_url, backend=settings.broker_url)
@@ -125,7 +134,7 @@ def outbox():
 
 def _role() -> str:
     """How this worker is named in the shared health record: by the queues it consumes."""
-    queues = sorted(app.amqp.queues.consume_from or app.amqp.queues) or [DEFAULT_QUEUE]
+    queues = sorted(app.amqp.queues.consume_from or app.amqp.queues) or list(QUEUES)
     return "celery-worker:" + ",".join(queues)
 
 

@@ -145,16 +145,24 @@ def scheduler_health(engine, mode: str, stale_after: float) -> dict[str, Any]:
     return answer
 
 
+def role_parts(role: str) -> set[str]:
+    """The roles a process plays: ``celery-worker:agencies,outbox`` (a worker consuming two
+    queues) is also ``celery-worker:agencies`` and ``celery-worker:outbox``."""
+    kind, _, parts = role.partition(":")
+    return {role} | {f"{kind}:{part}" for part in parts.split(",") if part}
+
+
 def workers_health(engine, required: dict[str, str]) -> dict[str, Any]:
     """The live processes by role; down when a role in ``required`` (role -> what it does) has
-    none alive."""
+    none alive (a process consuming several queues counts for each)."""
     alive = processes(engine)
     by_role: dict[str, list[dict[str, Any]]] = {}
     for row in alive:
         by_role.setdefault(row.role, []).append(
             {"process": row.holder, "started_at": row.started_at.isoformat(), "last_beat_at": row.beat_at.isoformat()}
         )
-    missing = [f"no {role} is alive ({what})" for role, what in required.items() if role not in by_role]
+    covered = {part for role in by_role for part in role_parts(role)}
+    missing = [f"no {role} is alive ({what})" for role, what in required.items() if role not in covered]
     answer: dict[str, Any] = {"status": "down" if missing else "ok", "processes": by_role}
     if missing:
         answer["error"] = "; ".join(missing)
