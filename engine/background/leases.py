@@ -119,7 +119,7 @@ def lease_holder(db, name: str) -> dict | None:
 
 
 DOCUMENT_STORE_MARK = "document-store"
-MARK_KEY = "onestop-store-mark"
+MARKS_FOLDER = "onestop-store-marks"
 
 
 class DocumentStoreNotShared(EngineError):
@@ -130,25 +130,33 @@ class DocumentStoreNotShared(EngineError):
 
 def check_shared_document_store(db, store) -> str:
     """Check that ``store`` is the document store every node of this database uses; the mark.
-    Raises DocumentStoreNotShared when it is not."""
+    Raises DocumentStoreNotShared when it is not.
+
+    The first node writes a mark of its own (``onestop-store-marks/<token>``: a key no other node
+    writes, so nodes starting at once overwrite nothing) before recording the token in the
+    database, where the first record wins; a node then checks that its store holds the winner's
+    mark. A node on the same store finds it (the winner wrote it before recording it); a node on
+    a store of its own does not."""
+    with db.connect() as conn:
+        recorded = leases.recorded_mark(conn, DOCUMENT_STORE_MARK)
+    own = None
+    if recorded is None:
+        own = secrets.token_hex(16)
+        store.put(f"{MARKS_FOLDER}/{own}", own.encode("ascii"), "text/plain")
+        with db.begin() as conn:
+            recorded = leases.mark(conn, DOCUMENT_STORE_MARK, own, datetime.now(timezone.utc))
     try:
-        found = store.get(MARK_KEY).decode("ascii").strip()
+        store.get(f"{MARKS_FOLDER}/{recorded}")
     except DocumentMissing:
-        found = None
-    proposed = found or secrets.token_hex(16)
-    if found is None:
-        store.put(MARK_KEY, proposed.encode("ascii"), "text/plain")
-    with db.begin() as conn:
-        recorded = leases.mark(conn, DOCUMENT_STORE_MARK, proposed, datetime.now(timezone.utc))
-    if recorded != proposed:
-        if found is None:
-            store.delete(MARK_KEY)  # the mark just written here is this node's own mistake
         raise DocumentStoreNotShared(
             f"The document store of this node ({_describe(store)}) is not the one the other nodes "
             "use: mount the shared folder at ONESTOP_DOCUMENT_FOLDER, or use ONESTOP_DOCUMENT_STORE=s3 "
             "(docs/deployment.md)",
             store=store.name,
-        )
+        ) from None
+    finally:
+        if own is not None and own != recorded:
+            store.delete(f"{MARKS_FOLDER}/{own}")  # another node's mark was recorded first
     return recorded
 
 

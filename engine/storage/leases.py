@@ -93,6 +93,10 @@ def holder_of(conn: Connection, name: str) -> tuple[str, datetime, datetime] | N
     return tuple(row) if row is not None else None
 
 
+def recorded_mark(conn: Connection, name: str) -> str | None:
+    return conn.execute(select(MARKS.c.value).where(MARKS.c.name == name)).scalar_one_or_none()
+
+
 def mark(conn: Connection, name: str, value: str, now: datetime) -> str:
     """Record ``value`` under ``name`` unless a value is recorded already; the recorded value."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite

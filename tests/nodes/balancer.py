@@ -37,6 +37,7 @@ frontend onestop
 
 backend nodes
     balance roundrobin
+    option forwardfor
     option httpchk GET /api/health/node
     http-check expect status 200
     default-server inter 200ms fall 2 rise 2

@@ -4,6 +4,9 @@ start, with a message saying what to configure."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from engine.background import DocumentStoreNotShared, check_shared_document_store
@@ -19,9 +22,40 @@ def test_nodes_on_one_store_start_and_a_node_with_a_folder_of_its_own_refuses(en
     with pytest.raises(DocumentStoreNotShared) as refused:
         check_shared_document_store(engine.db, own)
     assert "ONESTOP_DOCUMENT_FOLDER" in refused.value.message and str(tmp_path / "node-b") in refused.value.message
-    assert not (tmp_path / "node-b" / "onestop-store-mark").exists()  # it leaves nothing behind in the wrong store
 
     # A full copy of the store (moved to another disk or bucket) carries the mark with it.
     copied = FolderDocumentStore(tmp_path / "copy")
-    copied.put("onestop-store-mark", (shared / "onestop-store-mark").read_bytes(), "text/plain")
+    for mark in (shared / "onestop-store-marks").iterdir():
+        copied.put(f"onestop-store-marks/{mark.name}", mark.read_bytes(), "text/plain")
     assert check_shared_document_store(engine.db, copied) == first
+
+
+def test_nodes_starting_at_once_on_one_store_all_start(settings, tmp_path):
+    from bootstrap import build_engine
+
+    engines = [build_engine(settings) for _ in range(4)]  # as many nodes' connections
+    store = FolderDocumentStore(tmp_path / "shared")
+    barrier = threading.Barrier(len(engines))
+    outcomes: list[object] = []
+
+    def start(engine) -> None:
+        barrier.wait()
+        for _ in range(20):
+            try:
+                outcomes.append(check_shared_document_store(engine.db, store))
+                return
+            except DocumentStoreNotShared as error:
+                outcomes.append(error)
+                return
+            except Exception:  # noqa: BLE001 - SQLite's busy writer: this node starts again
+                time.sleep(0.01)
+
+    threads = [threading.Thread(target=start, args=(engine,)) for engine in engines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for engine in engines:
+        engine.dispose()
+    assert len(outcomes) == 4 and len(set(outcomes)) == 1 and isinstance(outcomes[0], str), outcomes
+    assert [mark.name for mark in (tmp_path / "shared" / "onestop-store-marks").iterdir()] == [outcomes[0]]

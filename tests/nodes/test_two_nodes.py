@@ -13,6 +13,8 @@ other node takes the lease over once it has run out, and the burst goes on. Then
 - every timer fired exactly once, every case closed and verifies (hash chain and replay),
 - the surviving node holds the lease, and neither node wrote anything in its working folder.
 
+Before the burst, failed sign-ins spread over both nodes by the balancer count once (in Redis).
+
 Slow by nature (two servers and a balancer to start, then the burst): about 15 s on PostgreSQL.
 """
 
@@ -24,6 +26,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +36,7 @@ from sqlalchemy import select
 
 from engine.background import lease_holder
 from engine.storage import Case, CaseEvent
-from tests.api.conftest import HttpCaller, tokens  # noqa: F401 - fixture
+from tests.api.conftest import PASSWORD, PASSWORD_USER, HttpCaller, tokens  # noqa: F401 - fixture
 from tests.api.server import ServedApp
 from tests.timers.test_celery import redis_url  # noqa: F401 - fixture
 from tests.timers.test_scheduler import wait_for
@@ -144,6 +147,7 @@ def test_two_nodes_behind_haproxy_one_sigkilled_mid_burst(database_url, engine, 
         "ONESTOP_RATELIMIT_STORAGE": redis_url,  # sign-in throttles counted once for all nodes
         "ONESTOP_DOCUMENT_FOLDER": str(shared_documents),
         "ONESTOP_TRUSTED_PROXIES": "1",
+        "ONESTOP_LOGIN_LIMITS_PER_USER": "2 per minute",
     }
     nodes: dict[str, ServedApp] = {}
     for name in ("a", "b"):
@@ -159,13 +163,17 @@ def test_two_nodes_behind_haproxy_one_sigkilled_mid_burst(database_url, engine, 
         )
     balancer = Balancer(tmp_path, {name: node.port for name, node in nodes.items()})
     try:
-        starting = [threading.Thread(target=node.start) for node in nodes.values()]
-        for thread in starting:
-            thread.start()
-        for thread in starting:
-            thread.join()
+        with ThreadPoolExecutor(len(nodes)) as starting:  # at once, as a deployment's machines boot
+            list(starting.map(ServedApp.start, nodes.values()))  # a node that fails to start fails the test
         balancer.start()
         assert HttpCaller(balancer.base_url, tokens).deploy(paths=RELAY).status == 201
+        # Failed sign-ins count once for both nodes (in Redis): round robin sends these to each in
+        # turn, and the third, with the right password, is refused.
+        sign_in = balancer.base_url + "/api/auth/token"
+        wrong = {"username": PASSWORD_USER, "password": "wrong"}
+        assert [requests.post(sign_in, json=wrong, timeout=30).status_code for _ in range(2)] == [401, 401]
+        right = {"username": PASSWORD_USER, "password": PASSWORD}
+        assert requests.post(sign_in, json=right, timeout=30).status_code == 429
         wait_for(lambda: scheduler_pid(engine) is not None, 30)
         leader = node_of(scheduler_pid(engine), nodes)
         survivor = "b" if leader == "a" else "a"
