@@ -5,14 +5,13 @@ for the takeover's cause (the old holder's lease having run out)."""
 
 from __future__ import annotations
 
-import threading
-import time
-
 from sqlalchemy import select
 
 from engine.background import EmbeddedScheduler, LeaseHolder, lease_holder
 from engine.storage import Lease
 from tests.timers.test_scheduler import wait_for
+
+from .helpers import at_once
 
 
 def expires_at(engine, name: str):
@@ -61,25 +60,7 @@ def test_a_clean_release_hands_it_over_at_once(engine):
 
 def test_racing_claimants_elect_exactly_one(engine):
     claimants = [LeaseHolder(engine.db, "job", seconds=3600) for _ in range(6)]
-    results: list[bool] = []
-    barrier = threading.Barrier(len(claimants))
-
-    def claim(claimant: LeaseHolder) -> None:
-        barrier.wait()
-        for _ in range(20):  # a claimant that lost a write race to a lock asks again
-            try:
-                results.append(claimant.acquire())
-                return
-            except Exception:  # noqa: BLE001 - SQLite's busy writer: try again
-                claimant._refused_at = None
-                time.sleep(0.01)
-
-    threads = [threading.Thread(target=claim, args=(claimant,)) for claimant in claimants]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(results) == [False] * 5 + [True]
+    assert sorted(at_once([claimant.acquire for claimant in claimants])) == [False] * 5 + [True]
 
 
 def test_a_standby_scheduler_takes_over_from_a_leader_that_died(engine):

@@ -4,13 +4,15 @@ start, with a message saying what to configure."""
 
 from __future__ import annotations
 
-import threading
-import time
+from functools import partial
 
 import pytest
 
+from bootstrap import build_engine
 from engine.background import DocumentStoreNotShared, check_shared_document_store
 from engine.storage import FolderDocumentStore
+
+from .helpers import at_once
 
 
 def test_nodes_on_one_store_start_and_a_node_with_a_folder_of_its_own_refuses(engine, tmp_path):
@@ -31,30 +33,9 @@ def test_nodes_on_one_store_start_and_a_node_with_a_folder_of_its_own_refuses(en
 
 
 def test_nodes_starting_at_once_on_one_store_all_start(settings, tmp_path):
-    from bootstrap import build_engine
-
     engines = [build_engine(settings) for _ in range(4)]  # as many nodes' connections
     store = FolderDocumentStore(tmp_path / "shared")
-    barrier = threading.Barrier(len(engines))
-    outcomes: list[object] = []
-
-    def start(engine) -> None:
-        barrier.wait()
-        for _ in range(20):
-            try:
-                outcomes.append(check_shared_document_store(engine.db, store))
-                return
-            except DocumentStoreNotShared as error:
-                outcomes.append(error)
-                return
-            except Exception:  # noqa: BLE001 - SQLite's busy writer: this node starts again
-                time.sleep(0.01)
-
-    threads = [threading.Thread(target=start, args=(engine,)) for engine in engines]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = at_once([partial(check_shared_document_store, engine.db, store) for engine in engines])
     for engine in engines:
         engine.dispose()
     assert len(outcomes) == 4 and len(set(outcomes)) == 1 and isinstance(outcomes[0], str), outcomes
