@@ -4,10 +4,11 @@ supervisors and admins to look at, retry or cancel."""
 from __future__ import annotations
 
 from flask.views import MethodView
+from sqlalchemy import select
 
 from engine import NotFound
 from engine import commands as cmd
-from engine.storage import incidents
+from engine.storage import Case, incidents
 
 from ..auth import ADMIN, SUPERVISOR, current_principal, engine, read_connection
 from ..incident_schemas import (
@@ -31,9 +32,12 @@ INCIDENT_HANDLERS = (SUPERVISOR, ADMIN)
 
 
 def incident(incident_id: int) -> dict:
+    """The incident, if its case is one of the caller's offices' (else, as if it did not exist)."""
+    reach = current_principal().offices
     with read_connection() as connection:
         row = incidents.described(connection, incident_id)
-    if row is None:
+        office = connection.scalar(select(Case.office).where(Case.id == row["case_id"])) if row else None
+    if row is None or (reach is not None and office not in reach):
         raise NotFound(f"Incident {incident_id} does not exist", incident_id=incident_id)
     return row
 
@@ -80,6 +84,7 @@ class IncidentRetry(MethodView):
         version, or with ``data`` (variables set in the case's open steps first, recorded with
         the reason). If it fails again the answer is 422 naming the element, and the incident
         stays open with one more attempt."""
+        incident(incident_id)  # one of the caller's offices'
         changed = engine().handle(
             cmd.RetryIncident(incident_id, current_principal().username, body.get("reason"), body.get("data"))
         )
@@ -93,5 +98,6 @@ class IncidentCancel(MethodView):
     @blp.response(200, IncidentOutcomeSchema)
     def post(self, body, incident_id):
         """Give up: the case is cancelled with the reason, and its incidents resolved."""
+        incident(incident_id)  # one of the caller's offices'
         changed = engine().handle(cmd.CancelIncident(incident_id, current_principal().username, body["reason"]))
         return {"incident": incident(incident_id), "case": changed_dict(changed)}

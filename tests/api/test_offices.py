@@ -13,6 +13,7 @@ from tests.engine.helpers import RECEIVE, case_row, complete, open_task
 from tests.timers.conftest import taipei
 
 from .conftest import FlaskCaller
+from .test_openapi_fuzz import held_incident
 
 STAFF = {
     # username: (roles, groups, offices)
@@ -20,6 +21,7 @@ STAFF = {
     "west_supervisor": (["supervisor"], ["Supervisor", "Clerk"], ["TN01"]),
     "yongkang_clerk": (["clerk"], ["Clerk"], ["TN02"]),
     "bureau": (["auditor"], [], ["*"]),
+    "main_supervisor": (["supervisor"], ["Supervisor"], ["main"]),
 }
 
 
@@ -177,3 +179,13 @@ def test_the_bureau_ranks_its_offices_and_goes_down_to_an_office_and_its_cases(c
     assert other.status == 404
     sla_own = city("GET", "/api/reports/sla", user="west_supervisor", query={"from": "2026-03-01"}).json
     assert sum(row["judged"] for row in sla_own["rows"]) == 2
+
+
+def test_an_offices_supervisor_handles_the_incidents_of_its_own_cases_only(city, engine):
+    incident_id = held_incident(engine)  # a case of the default office
+    assert city("GET", "/api/incidents", user="main_supervisor").json["total"] == 1
+    assert city("GET", "/api/incidents", user="west_supervisor").json["total"] == 0
+    assert city("GET", f"/api/incidents/{incident_id}", user="west_supervisor").status == 404
+    cancel = city("POST", f"/api/incidents/{incident_id}/cancel", user="west_supervisor", json={"reason": "not ours"})
+    assert cancel.status == 404
+    assert city("GET", f"/api/incidents/{incident_id}", user="main_supervisor").json["status"] == "open"
