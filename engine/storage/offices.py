@@ -40,7 +40,7 @@ def check_user_offices(conn: Connection, offices: list[str] | None) -> list[str]
     """The offices a new or changed user works for, checked: each an existing office, or "*".
     Where there are several offices, a user must be given theirs (else they would reach every one)."""
     codes = sorted(set(offices or ()))
-    known = set(conn.execute(select(OFFICES.c.code)).scalars())
+    known = {DEFAULT_OFFICE, *conn.execute(select(OFFICES.c.code)).scalars()}  # the default is always there
     unknown = [code for code in codes if code != ALL_OFFICES and code not in known]
     if unknown:
         raise InvalidInput(
