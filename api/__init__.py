@@ -97,6 +97,7 @@ def create_app(settings: Settings | None = None, *, engine: CaseEngine | None = 
         designer,
         documents,
         followups,
+        improvement,
         incidents,
         offices,
         online,
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None, *, engine: CaseEngine | None = 
         surveys.blp,
         incidents.blp,
         offices.blp,
+        improvement.blp,
     )
     for blueprint in blueprints:
         api.register_blueprint(blueprint)

@@ -36,6 +36,7 @@ from workflows.simulation import (
     comparison_table,
     management_report,
     month_bounds,
+    parse_staff,
 )
 
 from .common import deploy_folder
@@ -64,6 +65,10 @@ def _month(value: str) -> date:
     show_default=True,
     help="clerks on the staff (one supervisor besides)",
 )
+@click.option(
+    "--staff",
+    help="clerks by lane and hours instead of --clerks, e.g. '*=3,Surveyor=1@9-12' (* is every lane but the supervisors')",
+)
 @click.option("--days", type=click.IntRange(1, 31), help="only the first N working days (a quick run)")
 @click.option(
     "--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), help="also write the report to this CSV file"
@@ -91,6 +96,7 @@ def simulate_month(
     seed: int,
     cases: int,
     clerks: int,
+    staff: str | None,
     days: int | None,
     csv_path: Path | None,
     bpmn_folder: Path | None,
@@ -107,6 +113,10 @@ def simulate_month(
     if settings.environment == "production":
         raise click.UsageError("the simulation never runs in production")
     first_day = _month(month)
+    try:
+        lines = parse_staff(staff) if staff else None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--staff") from None
     upgrade(settings.database_url)
     started = wall.monotonic()
     # Agency outages are part of the month: their retries and failures are counted in the
@@ -131,7 +141,7 @@ def simulate_month(
             city = offices_count is not None
             simulation = (CitySimulation if city else OfficeSimulation)(
                 engine,
-                SimulationSettings(first_day, seed=seed, cases=cases, clerks=clerks, working_days=days),
+                SimulationSettings(first_day, seed=seed, cases=cases, clerks=clerks, working_days=days, staff=lines),
                 *((offices_count,) if city else ()),
                 faults=simulator.state.faults,
                 # The notices go to the development mailbox, whatever the settings say: a

@@ -2,7 +2,7 @@
 through the engine's commands, ending with the management report. See docs/simulation.md."""
 
 from .city import CitySimulation, city_report, comparison_table
-from .driver import OfficeSimulation, SimulationResult, SimulationSettings
+from .driver import OfficeSimulation, SimulationResult, SimulationSettings, StaffLine, parse_staff
 from .report import as_csv, as_table, as_tables, management_report, month_bounds
 
 __all__ = [
@@ -12,9 +12,11 @@ __all__ = [
     "OfficeSimulation",
     "SimulationResult",
     "SimulationSettings",
+    "StaffLine",
     "as_csv",
     "as_table",
     "as_tables",
     "management_report",
     "month_bounds",
+    "parse_staff",
 ]

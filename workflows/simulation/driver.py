@@ -52,6 +52,55 @@ MAX_ATTEMPTS = 3  # a step the engine refuses this often is left open (counted a
 
 
 @dataclass(frozen=True)
+class StaffLine:
+    """``clerks`` clerks who work the tasks of ``lane`` (None: every lane but the supervisors'),
+    each from ``hours[0]`` to ``hours[1]`` o'clock, office time. Clerks of the counter's lane (or
+    of every lane) also call the counter's tickets."""
+
+    lane: str | None
+    clerks: int
+    hours: tuple[int, int] = (OFFICE_OPENS.hour, OFFICE_CLOSES.hour)
+
+    def as_dict(self) -> dict:
+        return {"lane": self.lane, "clerks": self.clerks, "hours": list(self.hours)}
+
+
+COUNTER_LANE = "Clerk"
+ANY_LANE = "*"
+
+
+def parse_staff(text: str) -> tuple[StaffLine, ...]:
+    """``"*=3,Surveyor=1@9-12"``: three clerks of every lane, one surveyor from 9 to 12 o'clock."""
+    lines = []
+    for part in filter(None, (item.strip() for item in text.split(","))):
+        lane, _, rest = part.partition("=")
+        count, _, hours = rest.partition("@")
+        try:
+            start, end = (
+                (int(value) for value in hours.split("-")) if hours else (OFFICE_OPENS.hour, OFFICE_CLOSES.hour)
+            )
+            line = StaffLine(None if lane.strip() == ANY_LANE else lane.strip(), int(count), (start, end))
+        except ValueError:
+            raise ValueError(f"'{part}': write LANE=CLERKS or LANE=CLERKS@FROM-TO, e.g. Surveyor=1@9-12") from None
+        check_staff_line(line)
+        lines.append(line)
+    if not lines:
+        raise ValueError("no staff given")
+    return tuple(lines)
+
+
+def check_staff_line(line: StaffLine) -> None:
+    if not line.lane and line.lane is not None:
+        raise ValueError("a lane needs a name (or * for every lane)")
+    if not 0 <= line.clerks <= 100:
+        raise ValueError(f"{line.lane or ANY_LANE}: from 0 to 100 clerks")
+    if not OFFICE_OPENS.hour <= line.hours[0] < line.hours[1] <= OFFICE_CLOSES.hour:
+        raise ValueError(
+            f"{line.lane or ANY_LANE}: hours within office hours, {OFFICE_OPENS.hour} to {OFFICE_CLOSES.hour}"
+        )
+
+
+@dataclass(frozen=True)
 class SimulationSettings:
     month: date  # its first day
     seed: int = 7
@@ -60,12 +109,19 @@ class SimulationSettings:
     supervisors: int = 1
     tick_minutes: int = 15
     working_days: int | None = None  # only the first N working days (a quick run)
+    start_day: date | None = None  # begin on this day of the month (None: its first)
     # One office of a city (workflows.simulation.city): its cases and its inbox only; None: the
     # install's one office. ``elsewhere`` are the other offices, for which a share of the
     # applicants (``cross_share``, registered in another district) apply here (跨區通辦).
     office: str | None = None
     elsewhere: tuple[str, ...] = ()
     cross_share: float = 0.0
+    # The staff by lane (replaces ``clerks`` when given): e.g. three clerks of every lane and one
+    # surveyor in the mornings.
+    staff: tuple[StaffLine, ...] | None = None
+
+    def staff_lines(self) -> tuple[StaffLine, ...]:
+        return self.staff if self.staff is not None else (StaffLine(None, self.clerks),)
 
 
 @dataclass
@@ -124,11 +180,12 @@ class OfficeSimulation:
             if engine.queue.services.all() and settings.office is None
         }
         self._complaint_procedures = sorted(key for key in self._mix if key.startswith(COMPLAINT_PREFIX))
+        self._lines: dict[str, StaffLine] = {}  # actor -> the staff line they belong to
 
     # ------------------------------------------------------------------ the month
     def working_days(self) -> list[date]:
         """The working days the simulation runs through."""
-        days = self._month_working_days()
+        days = [day for day in self._month_working_days() if day >= (self.settings.start_day or day)]
         return days[: self.settings.working_days] if self.settings.working_days else days
 
     def _month_working_days(self) -> list[date]:
@@ -163,7 +220,9 @@ class OfficeSimulation:
         month_weight = sum(profile.WEEKDAY_WEIGHTS[day.weekday()] for day in self._month_working_days())
         self._plan_day(day, self.settings.cases * profile.WEEKDAY_WEIGHTS[day.weekday()] / month_weight)
         present = self._present_staff()
-        self._present_today = {actor for actor, supervisor in present if not supervisor}
+        self._present_today = {
+            actor for actor, supervisor in present if not supervisor and self._lines[actor].lane in (None, COUNTER_LANE)
+        }
         return present
 
     def tick(self, moment: datetime, present: list[tuple[str, bool]]) -> None:
@@ -331,11 +390,14 @@ class OfficeSimulation:
 
     # ------------------------------------------------------------------ the counter
     def _call_tickets(self, present: list[tuple[str, bool]], moment: datetime) -> None:
-        """Clerks free at their counter call the next ticket (the counter before the back office)."""
+        """Clerks free at their counter call the next ticket (the counter before the back office);
+        while no one waits, they work the back office."""
         if self.settings.office is not None:
             return  # a city's office: visitors walk in (_do_walk_in)
+        if not self._ticket_procedure:
+            return
         for actor, supervisor in present:
-            if supervisor or self._counter_free.get(actor, moment) > moment:
+            if supervisor or not self._at_counter_now(actor, moment) or self._counter_free.get(actor, moment) > moment:
                 continue
             self._counter_free[actor] = datetime.max.replace(tzinfo=OFFICE_ZONE)  # busy until the visit ends
             self._schedule(moment, "call", actor)
@@ -359,7 +421,11 @@ class OfficeSimulation:
         self._next_call(actor)
 
     def _do_visit(self, actor: str, ticket_id: int) -> None:
-        """The visitor at the counter: the case is received and served in the same visit."""
+        """The visitor at the counter: the case is received and served in the same visit. A ticket
+        drawn before this run began (a visitor this run does not know) has gone."""
+        if ticket_id not in self._ticket_procedure:
+            self._do_no_show(actor, ticket_id)
+            return
         self.engine.queue.start(ticket_id, actor)
         case_id = self._start_case(self._ticket_procedure.pop(ticket_id), "counter")
         if case_id is None:
@@ -390,7 +456,7 @@ class OfficeSimulation:
             return
         for row in rows:
             rule = profile.task_rule(row.element_id)
-            if row.lane != SUPERVISOR_LANE and rule.delay_working_days == (0, 0):
+            if self._works_lane(actor, False, row.lane) and rule.delay_working_days == (0, 0):
                 minutes = profile.counter_minutes(row.element_id)
                 self._schedule(
                     self.clock.now() + timedelta(minutes=minutes), "visit_step", actor, ticket_id, case_id, row.id
@@ -456,13 +522,41 @@ class OfficeSimulation:
                 return
 
     # ------------------------------------------------------------------ clerks
+    def _staff(self) -> list[tuple[str, bool]]:
+        """(actor, is supervisor) of the whole staff, in a fixed order."""
+        prefix = f"{self.settings.office}-" if self.settings.office else ""
+        staff, number = [], 0
+        for line in self.settings.staff_lines():
+            for _ in range(line.clerks):
+                number += 1
+                actor = f"{prefix}clerk-{number}"
+                self._lines[actor] = line
+                staff.append((actor, False))
+        return staff + [(f"{prefix}supervisor-{n}", True) for n in range(1, self.settings.supervisors + 1)]
+
     def _present_staff(self) -> list[tuple[str, bool]]:
         """(actor, is supervisor) of the staff at work today, in a fixed order."""
-        prefix = f"{self.settings.office}-" if self.settings.office else ""
-        staff = [(f"{prefix}clerk-{n}", False) for n in range(1, self.settings.clerks + 1)]
-        staff += [(f"{prefix}supervisor-{n}", True) for n in range(1, self.settings.supervisors + 1)]
+        staff = self._staff()
         present = [member for member in staff if self.rng.random() < profile.CLERK_PRESENCE]
         return present or staff[:1]
+
+    def _on_duty(self, actor: str, moment: datetime) -> bool:
+        line = self._lines.get(actor)
+        if line is None:
+            return True  # a supervisor: office hours
+        return line.hours[0] <= moment.astimezone(OFFICE_ZONE).hour < line.hours[1]
+
+    def _at_counter_now(self, actor: str, moment: datetime) -> bool:
+        line = self._lines.get(actor)
+        return self._on_duty(actor, moment) and (line is None or line.lane in (None, COUNTER_LANE))
+
+    def _works_lane(self, actor: str, supervisor: bool, lane: str | None) -> bool:
+        """Clerks never do the supervisors' steps; supervisors do the clerks' too unless the staff is
+        given by lane; a clerk of a lane does only its tasks."""
+        if lane == SUPERVISOR_LANE or supervisor:
+            return supervisor and (lane == SUPERVISOR_LANE or self.settings.staff is None)
+        line = self._lines.get(actor)
+        return line is None or line.lane is None or line.lane == lane
 
     def _inbox(self) -> list:
         far = datetime.max.replace(tzinfo=OFFICE_ZONE)
@@ -490,19 +584,23 @@ class OfficeSimulation:
         minutes = self.settings.tick_minutes * (0.5 if moment.astimezone(OFFICE_ZONE).hour == profile.LUNCH_HOUR else 1)
         inbox = [row for row in inbox if row.case_id not in self._at_counter]
         for actor, supervisor in present:
-            if self._counter_free.get(actor, moment) > moment:
-                continue  # serving a visitor at the counter
+            if self._counter_free.get(actor, moment) > moment or not self._on_duty(actor, moment):
+                continue  # serving a visitor at the counter, or not on duty at this hour
             budget = self._carry.get(actor, 0.0) + minutes
+            keep = self.settings.tick_minutes  # time carried to the next tick
             for row in sorted(inbox, key=lambda r: (r.lane != SUPERVISOR_LANE) if supervisor else 0):
-                if row.id in taken or (row.lane == SUPERVISOR_LANE and not supervisor):
-                    continue  # supervisors do the clerks' steps too, clerks not theirs
+                if row.id in taken or not self._works_lane(actor, supervisor, row.lane):
+                    continue
                 needed = profile.task_rule(row.element_id).minutes
                 if needed > budget:
+                    # A step longer than what a tick leaves over is started once enough time
+                    # has gathered (the clerk is on it meanwhile).
+                    keep = max(keep, needed)
                     break
                 taken.add(row.id)
                 budget -= needed
                 self._complete(row, actor)
-            self._carry[actor] = min(budget, self.settings.tick_minutes)
+            self._carry[actor] = min(budget, keep)
 
     def _at_office(self, column) -> list:
         """Only the office's own work (a city's office), or all of it (the one office)."""
@@ -522,10 +620,7 @@ class OfficeSimulation:
     def _complete(self, row, actor: str, advance: bool = True) -> None:
         if advance:
             self.clock.set(self.clock.now() + timedelta(seconds=SECONDS_PER_STEP))
-        filler = FormFiller(
-            self.rng, self.clock.now().astimezone(OFFICE_ZONE).date(), profile.field_rules(row.element_id)
-        )
-        data = filler.fill(self._form(row.definition_id, row.form_key)) if row.form_key else {}
+        data = self._task_data(row)
         try:
             self.engine.handle(cmd.CompleteTask(row.id, actor, data))
         except (Conflict, NotFound):
@@ -535,6 +630,13 @@ class OfficeSimulation:
             self._problem(f"{row.number} {row.element_id}: {error.message}")
             return
         self.result.counts["tasks_completed"] += 1
+
+    def _task_data(self, row) -> dict:
+        """The step's data, filled from its form."""
+        filler = FormFiller(
+            self.rng, self.clock.now().astimezone(OFFICE_ZONE).date(), profile.field_rules(row.element_id)
+        )
+        return filler.fill(self._form(row.definition_id, row.form_key)) if row.form_key else {}
 
     def _form(self, definition_id: int, form_key: str) -> dict:
         key = (definition_id, form_key)

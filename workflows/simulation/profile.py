@@ -131,6 +131,8 @@ TASKS: dict[str, TaskRule] = {
     # The visit within 3 working days (published practice); now and then it takes longer.
     "residence_check": TaskRule(minutes=25, delay_working_days=(1, 4), fields={"residence_confirmed": chance(0.94)}),
     "review_delay": TaskRule(minutes=10),
+    # The surveyor goes out to the building (門牌編釘): the visit with the way there and back.
+    "site_survey": TaskRule(minutes=40),
     "follow_up_rating": TaskRule(minutes=15, delay_working_days=(0, 2), fields={"contacted_applicant": chance(0.9)}),
 }
 

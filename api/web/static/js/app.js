@@ -26,6 +26,7 @@ const ROUTES = [
   [/^#\/incidents$/, "./incidents.js", "incidentsPage", ["supervisor", "admin"]],
   [/^#\/offices$/, "./bureau.js", "officesPage", ["supervisor", "auditor", "admin"]],
   [/^#\/office\/(\w+)$/, "./bureau.js", "officePage", ["supervisor", "auditor", "admin"]],
+  [/^#\/improvement$/, "./improvement.js", "improvementPage", ["designer", "supervisor", "auditor", "admin"]],
 ];
 
 const NAV = [
@@ -38,6 +39,7 @@ const NAV = [
   ["#/queues", "nav_queues", ["supervisor", "admin"]],
   ["#/audit", "nav_audit", ["supervisor", "auditor", "admin"]],
   ["#/incidents", "nav_incidents", ["supervisor", "admin"]],
+  ["#/improvement", "nav_improvement", ["designer", "supervisor", "auditor", "admin"]],
   ["#/designer", "nav_designer", ["designer", "admin"]],
   ["#/status", "nav_status", null],
   ["#/apply", "nav_apply", null],

@@ -1,5 +1,6 @@
 // One dictionary per language: zh-TW (default) and en. The choice is kept in localStorage.
 import { BACKOFFICE } from "./i18n-backoffice.js";
+import { IMPROVEMENT } from "./i18n-improvement.js";
 
 const zh = {
   app_title: "onestop 戶政單一窗口", skip: "跳到主要內容", language: "English", language_label: "Switch to English",
@@ -350,7 +351,10 @@ const en = {
   incident_cancelled: "Case {case} cancelled.", incident_failed_again: "Case {case} failed again:",
   incident_bad_json: "Corrected variables must be a JSON object, e.g. {\"n\": 2}.", incident_reason_needed: "Cancelling a case needs a reason.",
 };
-export const DICTIONARIES = { "zh-TW": { ...zh, ...BACKOFFICE["zh-TW"] }, en: { ...en, ...BACKOFFICE.en } };
+export const DICTIONARIES = {
+  "zh-TW": { ...zh, ...BACKOFFICE["zh-TW"], ...IMPROVEMENT["zh-TW"] },
+  en: { ...en, ...BACKOFFICE.en, ...IMPROVEMENT.en },
+};
 const HTML_LANG = { "zh-TW": "zh-Hant-TW", en: "en" };
 
 export function currentLanguage() {
