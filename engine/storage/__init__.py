@@ -23,7 +23,7 @@ from engine.storage.db import READ_ONLY_OPTION, read_only, storage_unavailable
 from engine.storage.direct_sql import DirectStatement
 from engine.storage.documents import DocumentMissing, DocumentStore, FolderDocumentStore, S3DocumentStore
 from engine.storage.eventlog import GENESIS_HASH, chain_events, event_hash
-from engine.storage.feedback_models import ReportTarget, SurveyAnswer
+from engine.storage.feedback_models import ImprovementRun, ReportTarget, SurveyAnswer
 from engine.storage.heartbeats import Heartbeat
 from engine.storage.incidents import Incident
 from engine.storage.jobs import ServiceJob
@@ -90,6 +90,7 @@ __all__ = [
     "ServiceJob",
     "SigningKey",
     "SurveyAnswer",
+    "ImprovementRun",
     "Task",
     "User",
     "VerificationCode",

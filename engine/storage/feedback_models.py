@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.storage.models import Base
@@ -44,3 +44,22 @@ class SurveyAnswer(Base):
     question: Mapped[str] = mapped_column(String(60))
     score: Mapped[int] = mapped_column(Integer)  # 1..5
     answered_at: Mapped[datetime]
+
+
+class ImprovementRun(Base):
+    """A what-if run of the improvement loop: its inputs, where it stands and its result (the
+    domain pack runs it; this is its record). ``status``: queued, running, done, failed."""
+
+    __tablename__ = "improvement_runs"
+    __table_args__ = (Index("ix_improvement_runs_requested_at", "requested_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20))
+    requested_by: Mapped[str] = mapped_column(String(200))
+    requested_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    inputs: Mapped[dict]
+    result: Mapped[dict | None]
+    error: Mapped[str | None] = mapped_column(Text)

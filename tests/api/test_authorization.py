@@ -41,6 +41,7 @@ OUTBOX_READERS = ("supervisor", "auditor", "admin")
 CALENDAR_EDITORS = ("supervisor", "admin")
 INCIDENT_HANDLERS = ("supervisor", "admin")
 DESIGNERS = ("designer", "admin")
+IMPROVERS = ("designer", "supervisor", "auditor", "admin")
 # Tasks of the transcript procedure are in lane "Clerk": records_clerk is a clerk outside it.
 IN_LANE_CLERK = ("clerk", "supervisor")
 TASK_READERS = ("clerk", "supervisor", "auditor", "admin")
@@ -447,6 +448,28 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("/api/reports/annual", "GET"): (
         admits(*HISTORY),
         lambda w, c: Request("GET", "/api/reports/annual", query={"format": "csv"}),
+    ),
+    # ---- the improvement loop (tests/improvement has its behaviour)
+    ("/api/improvement/findings", "GET"): (
+        admits(*IMPROVERS),
+        lambda w, c: Request("GET", "/api/improvement/findings"),
+    ),
+    ("/api/improvement/what-ifs", "GET"): (
+        admits(*IMPROVERS),
+        lambda w, c: Request("GET", "/api/improvement/what-ifs"),
+    ),
+    # 422 for those admitted: a what-if that proposes nothing
+    ("/api/improvement/what-ifs", "POST"): (
+        admits("designer", "supervisor", "admin", ok=422),
+        lambda w, c: Request("POST", "/api/improvement/what-ifs", json={"from": "2026-03-01", "to": "2026-03-02"}),
+    ),
+    ("/api/improvement/what-ifs/<int(max=2147483647):run_id>", "GET"): (
+        admits(*IMPROVERS, ok=404),
+        lambda w, c: Request("GET", "/api/improvement/what-ifs/999999"),
+    ),
+    ("/api/improvement/effects/<string:procedure>/<int(max=2147483647):version>", "GET"): (
+        admits(*IMPROVERS, ok=404),
+        lambda w, c: Request("GET", "/api/improvement/effects/household_transcript/999"),
     ),
     # ---- the counter queue: the board and the kinds of service are public, the counter is staff's
     ("/api/queue/services", "GET"): (everyone(200), lambda w, c: Request("GET", "/api/queue/services")),

@@ -304,6 +304,12 @@ def walk_every_endpoint(call, app) -> None:
     assert {t["indicator"] for t in walk("GET", "/api/reports/targets", 200, user="auditor").json} >= {"satisfaction"}
     annual = walk("GET", "/api/reports/annual", 200, user="auditor", query={"format": "csv"})
     assert annual.body.startswith(b"section,indicator")
+    found = walk("GET", "/api/improvement/findings", 200, user="designer", query={"from": "2026-03-01"}).json
+    assert found["cases_received"] >= 0 and isinstance(found["candidates"], list)
+    walk("POST", "/api/improvement/what-ifs", 422, user="designer", json={"from": "2026-03-01", "to": "2026-03-02"})
+    assert walk("GET", "/api/improvement/what-ifs", 200, user="auditor").json == []
+    walk("GET", "/api/improvement/what-ifs/1", 404, user="auditor")
+    walk("GET", "/api/improvement/effects/household_transcript/9", 404, user="supervisor")
     assert walk("GET", "/api/mining/xes", 200, user="auditor").body.count(b"<trace>") == 4
     assert len(walk("GET", "/api/mining/ocel", 200, user="auditor").json["objects"]) >= 3
 

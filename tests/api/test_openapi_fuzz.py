@@ -135,6 +135,8 @@ def existing(engine, transcript) -> dict:
         "codes": {c.number: c.access_code for c in cases},
         "key": ["household_transcript"],
         "version": [1],
+        "procedure": ["household_transcript"],
+        "run_id": [1],
         "name": ["rating_received"],
         "month": ["2026-03", "2026-12"],
         "document_id": document_ids,

@@ -27,8 +27,8 @@ def clock() -> ManualClock:
     return ManualClock(datetime(2026, 3, 1, 23, 0, tzinfo=timezone.utc))  # 2 March, 07:00 in Taipei
 
 
-def simulate(engine, month: date, staff=STAFF, seed: int = 5):
-    settings = SimulationSettings(month, seed=seed, cases=CASES, working_days=DAYS, staff=staff)
+def simulate(engine, month: date, staff=STAFF, seed: int = 5, start_day: date | None = None):
+    settings = SimulationSettings(month, seed=seed, cases=CASES, working_days=DAYS, staff=staff, start_day=start_day)
     return OfficeSimulation(engine, settings).run()
 
 

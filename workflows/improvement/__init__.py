@@ -2,6 +2,8 @@
 proposal (a diagram not yet deployed, a staffing change) tried on the arrivals of a real past
 period in a scratch database, and the effect of a deployed change measured before and after."""
 
+from . import runs
+from .effects import effect
 from .findings import KINDS, findings
 
-__all__ = ["KINDS", "findings"]
+__all__ = ["KINDS", "effect", "findings", "runs"]
