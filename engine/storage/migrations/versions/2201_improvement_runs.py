@@ -1,7 +1,7 @@
 """improvement_runs: what-if runs of the improvement loop, with their inputs and results
 
 Revision ID: 2201
-Revises: 2101
+Revises: 2151
 Create Date: 2026-12-02 14:00:00
 """
 
@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "2201"
-down_revision = "2101"
+down_revision = "2151"
 branch_labels = None
 depends_on = None
 
