@@ -18,7 +18,7 @@ from flask_smorest import abort
 from sqlalchemy import bindparam, select
 
 from engine import Principal, accounts
-from engine.storage import READ_ONLY_OPTION, ApiToken, DirectStatement, User, offices
+from engine.storage import ApiToken, DirectStatement, User, offices, read_only
 
 DESIGNER, CLERK, SUPERVISOR, AUDITOR, ADMIN, OPERATOR, KIOSK = accounts.ROLES
 CASE_WORKERS = (CLERK, SUPERVISOR)
@@ -42,7 +42,7 @@ def read_connection():
     database = engine().db
     bind = _read_only_binds.get(database)
     if bind is None:
-        bind = _read_only_binds[database] = database.execution_options(**{READ_ONLY_OPTION: True})
+        bind = _read_only_binds[database] = read_only(database)
     with bind.connect() as connection:
         yield connection
 

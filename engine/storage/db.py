@@ -221,10 +221,20 @@ def storage_unavailable(error: BaseException) -> bool:
 
 
 def read_only(engine: Engine) -> Engine:
-    """The engine for plain reads: on SQLite they begin a snapshot instead of taking the write lock."""
-    return engine.execution_options(**{READ_ONLY_OPTION: True})
+    """The engine for plain reads, each transaction one snapshot of the database: on SQLite a
+    plain BEGIN (no write lock); on PostgreSQL REPEATABLE READ, because under its default (READ
+    COMMITTED) every statement sees the commits made since the one before, and a case row read
+    before its events could name an older last event than the events read next."""
+    return engine.execution_options(**_snapshot_options(engine))
+
+
+def _snapshot_options(engine: Engine) -> dict:
+    options: dict = {READ_ONLY_OPTION: True}
+    if engine.dialect.name == "postgresql":
+        options["isolation_level"] = "REPEATABLE READ"
+    return options
 
 
 def create_session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker:
-    bind = engine.execution_options(**{READ_ONLY_OPTION: True}) if read_only else engine
+    bind = engine.execution_options(**_snapshot_options(engine)) if read_only else engine
     return sessionmaker(bind=bind, expire_on_commit=False)

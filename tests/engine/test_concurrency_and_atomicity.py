@@ -183,3 +183,18 @@ def test_the_first_two_cases_of_a_year_started_at_once_get_numbers_one_and_two(e
     assert failed == []
     year = clock.now().astimezone(ZoneInfo(settings.timezone)).year
     assert sorted(started.values()) == [f"{year}-000001", f"{year}-000002"]
+
+
+def test_a_read_sees_one_snapshot_while_a_command_commits_in_its_middle(engine, transcript):
+    """A verification reads the case row, then its events: a completion committed between the
+    two reads must not show in the second (on PostgreSQL's default isolation it would, and the
+    case would look tampered with: its row naming an older last event than its log)."""
+    started = start(engine)
+    task = open_task(engine, started.case_id, "receive_application")
+    with engine.read() as session:
+        last_seq = session.get(Case, started.case_id).last_event_seq
+        engine.handle(cmd.CompleteTask(task.id, "clerk-1", RECEIVE))  # committed by another connection
+        seen = session.scalar(select(func.max(CaseEvent.seq)).where(CaseEvent.case_id == started.case_id))
+    assert seen == last_seq
+    assert len(events(engine, started.case_id)) > last_seq  # the completion is there for later reads
+    assert engine.verify_case(started.case_id).ok
