@@ -57,6 +57,10 @@ class DirectStatement:
         rows = self._run(conn, [params], fetch=True)
         return rows[0] if rows else None
 
+    def all(self, conn: Connection, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every row, as {column: value}."""
+        return self._run(conn, [params], fetch=True)
+
     def scalar(self, conn: Connection, params: dict[str, Any]) -> Any:
         row = self.first(conn, params)
         return next(iter(row.values())) if row else None

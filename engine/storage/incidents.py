@@ -24,6 +24,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, bindparam
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, mapped_column
 
+from engine.storage.direct_sql import DirectStatement
 from engine.storage.models import Base, Case, Definition
 
 # What failed: the scheduler firing timers, or a worker recording an agency's answer.
@@ -171,14 +172,16 @@ def resolve(conn: Connection, incident_id: int, now: datetime, actor: str | None
     )
 
 
+# Run on the driver directly (engine.storage.direct_sql): every case that closes asks.
+_OPEN_IDS = DirectStatement(
+    select(INCIDENTS.c.id)
+    .where(INCIDENTS.c.case_id == bindparam("case_id"), INCIDENTS.c.status == OPEN)
+    .order_by(INCIDENTS.c.id)
+)
+
+
 def open_ids(conn: Connection, case_id: str) -> list[int]:
-    return list(
-        conn.execute(
-            select(INCIDENTS.c.id)
-            .where(INCIDENTS.c.case_id == case_id, INCIDENTS.c.status == OPEN)
-            .order_by(INCIDENTS.c.id)
-        ).scalars()
-    )
+    return [row["id"] for row in _OPEN_IDS.all(conn, {"case_id": case_id})]
 
 
 def open_for_job(conn: Connection, job_id: int) -> IncidentRecord | None:

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, select, update
 
+from engine.storage.direct_sql import DirectStatement
 from engine.storage.models import Task, User
 
 TASKS = Task.__table__
@@ -39,11 +40,18 @@ class Worker:
     active: bool
 
 
+# Run on the driver directly (engine.storage.direct_sql): the first completion of every case
+# asks whether its actor works cases.
+_WORKER = DirectStatement(
+    select(USERS.c.username, USERS.c.roles, USERS.c.groups, USERS.c.active).where(
+        USERS.c.username == bindparam("username")
+    )
+)
+
+
 def worker(conn: Connection, username: str) -> Worker | None:
     """A user as the case commands check them (officer, assignee), or None."""
-    row = conn.execute(
-        select(USERS.c.username, USERS.c.roles, USERS.c.groups, USERS.c.active).where(USERS.c.username == username)
-    ).first()
+    row = _WORKER.first(conn, {"username": username})
     if row is None:
         return None
-    return Worker(row.username, frozenset(row.roles or ()), frozenset(row.groups or ()), bool(row.active))
+    return Worker(row["username"], frozenset(row["roles"] or ()), frozenset(row["groups"] or ()), bool(row["active"]))

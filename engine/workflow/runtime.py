@@ -42,7 +42,7 @@ from engine.events import (
     TIMERS_FIRED,
     VARIABLES_CHANGED,
 )
-from engine.workflow import spiff_logging
+from engine.workflow import serialization, spiff_logging
 from engine.workflow.failures import diagram_failures, run_engine
 from engine.workflow.service_tasks import complete_service_task, fail_service_task
 
@@ -274,6 +274,7 @@ def _set_sla_due(workflow: BpmnWorkflow, due_at: str) -> None:
         for holder in (task, task.parent):
             if holder is not None and SLA_DUE_KEY in holder.data:
                 holder.data[SLA_DUE_KEY] = due_at
+                serialization.settled_data_changed(holder)
     _set_sla_timers(workflow, due_at)
 
 
@@ -284,6 +285,7 @@ def _change_variables(workflow: BpmnWorkflow, data: dict[str, Any]) -> None:
         for holder in (task, task.parent):
             if holder is not None:
                 holder.data.update(copy.deepcopy(data))  # no list shared between two steps' data
+                serialization.settled_data_changed(holder)
 
 
 def sla_pause_point(workflow: BpmnWorkflow) -> str | None:

@@ -24,6 +24,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter
 from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
 
 from engine.workflow.service_tasks import OnestopServiceTask
 
@@ -149,7 +150,8 @@ class _FastConverter:
         # the text of each id is kept with the workflow, by its integer (hashed in C).
         names = workflow.__dict__.setdefault("_onestop_id_text", {})
         name_of = names.get
-        keep = data_values.append
+        # The dicts of settled tasks, kept with the workflow: see _settled_key.
+        settled = workflow.__dict__.setdefault("_onestop_settled_tasks", {})
         task_dicts = {}
         typename = self.task_typename
         for task in tasks.values():
@@ -157,6 +159,15 @@ class _FastConverter:
                 return None
             parent_id = task._parent
             parent = tasks.get(parent_id) if parent_id is not None else None
+            key = _settled_key(task, parent)
+            if key is not None:
+                kept = settled.get(task.id.int)
+                if kept is not None and kept[0] == key:
+                    task_dicts[kept[1]["id"]] = kept[1]
+                    data_values.extend(kept[2])
+                    continue
+            values: list = []
+            keep = values.append
             own = task.data
             if parent is None:
                 data, delta = own, {}
@@ -175,11 +186,12 @@ class _FastConverter:
                 if isinstance(internal, dict):
                     internal = _clean(internal)
                 keep(internal)
+            data_values.extend(values)
             task_id = name_of(task.id.int) or _name(names, task.id)
             children = []
             for child in task._children:
                 children.append(name_of(child.int) or _name(names, child))
-            task_dicts[task_id] = {
+            task_dict = task_dicts[task_id] = {
                 "id": task_id,
                 "parent": (name_of(parent_id.int) or _name(names, parent_id)) if parent is not None else None,
                 "children": children,
@@ -192,10 +204,12 @@ class _FastConverter:
                 "delta": delta,
                 "typename": typename,
             }
+            if key is not None:
+                settled[task.id.int] = (key, task_dict, values)
         last_task = workflow.last_task
         workflow_data = _clean(workflow.data)
-        keep(workflow_data)
-        keep(workflow.correlations)
+        data_values.append(workflow_data)
+        data_values.append(workflow.correlations)
         return {
             "data": workflow_data,
             "correlations": workflow.correlations,
@@ -205,6 +219,30 @@ class _FastConverter:
             "tasks": task_dicts,
             "root": _name(names, workflow.task_tree.id),
         }
+
+
+# A completed or cancelled task below a completed or cancelled parent no longer changes: its
+# data, its delta against its parent's data and its internal data were final when it settled.
+# (A reset or a retry changes its state first.) Its dict is written again at every command of
+# its case; kept, the state of a long case costs what its new tasks cost.
+_SETTLED = TaskState.COMPLETED | TaskState.CANCELLED
+
+
+def _settled_key(task: Task, parent: Task | None) -> tuple | None:
+    """What a settled task's dict depends on and could still change, or None (not settled)."""
+    if parent is None or not (task._state & _SETTLED and parent._state & _SETTLED):
+        return None
+    return (task._state, task.last_state_change, task.triggered, task.task_spec, tuple(task._children))
+
+
+def settled_data_changed(task: Task) -> None:
+    """To be called by whoever changes the data of a settled task (the engine does, to set a new
+    due date or a variable where the next steps inherit it): its dict and its children's (their
+    deltas are against its data) are built again."""
+    settled = task.workflow.__dict__.get("_onestop_settled_tasks")
+    if settled:
+        for task_id in (task.id, *task._children):
+            settled.pop(task_id.int, None)
 
 
 def _name(names: dict, task_id) -> str:
