@@ -150,3 +150,24 @@ def test_a_completed_case_is_written_as_the_library_writes_it(engine, transcript
     complete(engine, started.case_id, "receive_application", RECEIVE)
     complete(engine, started.case_id, "issue_transcript", {"fee_paid": 15})
     assert len(compared) >= 3
+
+
+@pytest.mark.parametrize(
+    "change", [("variables_changed", {"data": {"copies": 9}}), ("sla_paused", {})], ids=["variables", "sla"]
+)
+def test_a_settled_step_whose_data_the_engine_changes_is_written_anew(engine, transcript, simulator, change):
+    """The engine sets variables and due dates in the finished step before each open one (the
+    next steps inherit from it): the kept dicts of that step and of its children are not reused."""
+    from engine.workflow import runtime
+
+    from .helpers import complete
+
+    started = start(engine)
+    complete(engine, started.case_id, "receive_application", RECEIVE)
+    with engine.read() as session:
+        case = session.get(Case, started.case_id)
+        definition = engine.deployments.get(session, case.definition_id)
+    workflow = serialization.loads(case.state, definition.spec, definition.subprocess_specs)
+    assert serialization.encode(workflow) == library_encode(workflow)  # the settled steps are kept
+    runtime.apply_change(workflow, *change)
+    assert serialization.encode(workflow) == library_encode(workflow)
