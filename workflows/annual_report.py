@@ -113,6 +113,13 @@ def annual_csv(review: dict) -> str:
             "cases_after",
             "compliance_after",
             "minutes_after",
+            "measured_days",
+            "measured_cases_before",
+            "measured_compliance_before",
+            "measured_late_before",
+            "measured_cases_after",
+            "measured_compliance_after",
+            "measured_late_after",
         ]
     )
     for item in review["improvements"]:
@@ -129,6 +136,7 @@ def annual_csv(review: dict) -> str:
                 after["cases"],
                 _plain(after["compliance"]),
                 _plain(after["minutes_median"]),
+                *_measured_cells(item["measured"]),
             ]
         )
     return buffer.getvalue()
@@ -239,6 +247,29 @@ def _fit(pdf, text: str, width: float) -> str:
     return text + "…"
 
 
+def _measured_cells(measured: dict) -> list:
+    """The same-length periods around the deploy: days, then cases, compliance, late before and after."""
+    before, after = measured["before"], measured["after"]
+    return [
+        _plain(measured["days"]),
+        *(
+            value
+            for side in (before, after)
+            for value in (side["cases"], _plain(side["sla_compliance"]), side["sla_late"])
+        ),
+    ]
+
+
+def _measured_line(measured: dict) -> str:
+    before, after = measured["before"], measured["after"]
+    return (
+        f"部署前後各 {measured['days']:g} 日 Same-length periods around the deploy: "
+        f"如期率 compliance {format_value(before['sla_compliance'], 'share')} → "
+        f"{format_value(after['sla_compliance'], 'share')}, 逾時 late {before['sla_late']} → {after['sla_late']} "
+        f"(案件 cases {before['cases']} → {after['cases']})"
+    )
+
+
 def _improvement_table(pdf, review: dict) -> None:
     pdf.set_font("cjk", size=11)
     pdf.cell(
@@ -275,3 +306,4 @@ def _improvement_table(pdf, review: dict) -> None:
         for cell, width in zip(cells, widths):
             pdf.cell(width, 6, cell, border=1)
         pdf.ln()
+        pdf.cell(sum(widths), 6, _measured_line(item["measured"]), border=1, new_x="LMARGIN", new_y="NEXT")

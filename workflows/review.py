@@ -447,9 +447,35 @@ def improvements(engine, year: int, now: datetime) -> list[dict]:
                     "deployed_by": after.deployed_by,
                     "before": _version_figures(engine, before.id, clock, now),
                     "after": _version_figures(engine, after.id, clock, now),
+                    "measured": _measured(engine, key, after.version),
                 }
             )
     return rows
+
+
+MEASURED = (
+    "cases",
+    "open",
+    "sla_judged",
+    "sla_late",
+    "sla_compliance",
+    "processing_working_days_median",
+    "rating_mean",
+)
+
+
+def _measured(engine, procedure: str, version: int) -> dict:
+    """The office's figures in two periods of the same length before and after the deploy
+    (docs/improvement.md), without the per-step detail."""
+    from .improvement.effects import effect  # the improvement loop reads this module's figures
+
+    measured = effect(engine, procedure, version)
+    return {
+        "days": measured["days"],
+        "before": {key: measured["before"][key] for key in MEASURED},
+        "after": {key: measured["after"][key] for key in MEASURED},
+        "changes": measured["changes"],
+    }
 
 
 def _version_figures(engine, definition_id: int, clock, now: datetime) -> dict:

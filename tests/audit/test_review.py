@@ -80,12 +80,24 @@ def test_the_annual_review_with_its_improvements_as_json_csv_and_pdf(call, offic
     assert (improvement["procedure"], improvement["version"]) == ("household_transcript", 2)
     assert improvement["before"]["cases"] == 3 and improvement["after"]["cases"] == 1
     assert improvement["after"]["compliance"] == 1.0
+    measured = improvement["measured"]  # two periods of the same length around the deploy
+    assert set(measured) == {"days", "before", "after", "changes"} and measured["after"]["cases"] <= 1
     answer = call("GET", "/api/reports/annual", user="auditor", query={"year": 2026, "format": "csv"})
     assert answer.status == 200 and answer.content_type == "text/csv"
     rows = list(csv.reader(io.StringIO(answer.body.decode())))
     assert rows[0][:3] == ["section", "indicator", "name_zh"]
     assert rows[1][:3] == ["month", "sla_compliance", "案件如期完成率"] and rows[1][4] == "2026-01"
-    assert any(row[:3] == ["improvement", "household_transcript", "2"] for row in rows)
+    [improvement_row] = [row for row in rows if row[:3] == ["improvement", "household_transcript", "2"]]
+    header = next(row for row in rows if row[:2] == ["improvement", "procedure"])
+    assert header[-7:] == [
+        "measured_days",
+        "measured_cases_before",
+        "measured_compliance_before",
+        "measured_late_before",
+        "measured_cases_after",
+        "measured_compliance_after",
+        "measured_late_after",
+    ] and len(improvement_row) == len(header)
     [year_breaches] = [row for row in rows if row[:2] == ["year", "breaches"]]
     assert year_breaches[5:] == ["2", "0", "5", "amber", "0", "1"]  # value, target, amber, status, months met, measured
     assert [row[5] for row in rows if row[:2] == ["month", "breaches"]] == ["", "", "2"]

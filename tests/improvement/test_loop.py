@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.storage import Case, CaseEvent
+from workflows.review import annual_review
 
 from ..api.conftest import app, call, client, tokens  # noqa: F401  (fixtures)
 from ..conftest import BPMN
@@ -128,3 +129,9 @@ def test_findings_what_if_deploy_and_measure(engine, bottleneck_month, call):  #
     assert effect["before"]["to"] == effect["after"]["from"]  # two periods of the same length around the deploy
     assert effect["days"] >= DAYS
     assert effect["changes"]["sla_compliance"]["better"] is True
+    # The annual report lists the improvement with its measured effect.
+    [listed] = [item for item in annual_review(engine, 2026)["improvements"] if item["procedure"] == PROCEDURE]
+    assert listed["version"] == 2 and listed["measured"]["before"] == {
+        key: effect["before"][key] for key in listed["measured"]["before"]
+    }
+    assert listed["measured"]["after"]["sla_compliance"] > listed["measured"]["before"]["sla_compliance"]
