@@ -53,7 +53,13 @@ def effect(engine, procedure: str, version: int, days: int | None = None) -> dic
         "days": round(length.total_seconds() / 86400, 2),
         "before": {"from": start - length, "to": start, **before},
         "after": {"from": start, "to": start + length, **after},
-        "changes": {key: _change(key, before.get(key), after.get(key)) for key in (*INDICATORS, "sla_late")},
+        # No change is claimed where a side has no case to rest on.
+        "changes": {
+            key: _change(key, before.get(key), after.get(key))
+            if before["cases"] and after["cases"]
+            else {"delta": None, "better": None}
+            for key in (*INDICATORS, "sla_late")
+        },
     }
 
 

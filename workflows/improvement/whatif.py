@@ -37,7 +37,7 @@ from sqlalchemy import select
 
 from engine import RATING_MESSAGE, EngineError, ManualClock, ServiceAnswer, ServiceFailure
 from engine import commands as cmd
-from engine.audit import Period, quantile
+from engine.audit import Period, quantile, share
 from engine.storage import Case, CaseEvent, Task, upgrade
 
 from ..agencies.operations import OPERATIONS
@@ -320,6 +320,15 @@ def _measure(scratch, office: ReplayedOffice, days: list[date], counts: Counter)
         supplied = session.execute(select(CaseEvent.payload).where(CaseEvent.type == "message_delivered")).scalars()
         supplement_rounds = sum(1 for payload in supplied if (payload or {}).get("name") == SUPPLEMENT_MESSAGE)
     values = figures(scratch, period, now)
+    # Every case is judged at the run's end: a case still open past its due date is late (the
+    # review's figures judge only the cases whose clock stopped).
+    judged = [
+        case
+        for case in cases.values()
+        if case.status != "cancelled" and case.due_at is not None and (clock_stop(case) or is_late(case, now))
+    ]
+    late = sum(1 for case in judged if is_late(case, now))
+    values.update(sla_judged=len(judged), sla_late=late, sla_compliance=share(len(judged) - late, len(judged)))
     outcomes = {}
     for real_id, scratch_id in office.case_of.items():
         case = cases[scratch_id]

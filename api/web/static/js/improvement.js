@@ -4,6 +4,7 @@ import { api } from "./api.js";
 import { h, notice, table } from "./dom.js";
 import { failureName, joined, localName, operationName, optionLabel, procedureName, t } from "./i18n.js";
 import { showDiagram } from "./bpmn.js";
+import { effectSection, whatIfSection } from "./improvement-runs.js";
 
 /** The office's month so far: the first of this month to today (office time). */
 export function thisMonth() {
@@ -63,6 +64,8 @@ export async function improvementPage(main, params) {
       h("option", { value: key, selected: params?.get("kind") === key }, t(`finding_kind_${key}`))));
   const list = h("div", { id: "findings-list", "aria-live": "polite" });
   const diagram = h("section", { id: "finding-diagram", "aria-labelledby": "finding-diagram-heading", hidden: true });
+  const whatIf = whatIfSection(definitions, { first: first.value, last: last.value });
+  const effect = effectSection(definitions);
   main.append(h("h1", {}, t("improvement_title")), h("p", { class: "hint" }, t("improvement_intro")),
     h("section", { "aria-labelledby": "findings-heading" }, h("h2", { id: "findings-heading" }, t("findings_title")),
       h("form", { class: "actions", onsubmit: (event) => { event.preventDefault(); load(); } },
@@ -72,7 +75,7 @@ export async function improvementPage(main, params) {
         h("label", { for: "findings-kind" }, t("finding_kind")), kind,
         h("button", { type: "submit", id: "findings-show" }, t("show"))),
       list),
-    diagram);
+    diagram, whatIf.section, effect.section);
 
   async function load() {
     const query = new URLSearchParams({ from: first.value, to: last.value });
@@ -121,5 +124,5 @@ export async function improvementPage(main, params) {
     diagram.querySelector("h2").focus();
   }
 
-  await load();
+  await Promise.all([load(), whatIf.load(), effect.load()]);
 }
