@@ -33,6 +33,7 @@ from .surveys import SATISFIED_MIN, question_label
 SUPPLEMENT_MESSAGE = "documents_supplied"
 COMPLAINT_PREFIX = "complaint"
 LOW_RATING_MAX = 2
+NOTICE_ELEMENT = "issue_notice"  # the one-time notice (一次告知) of the shared document check
 
 
 # ---------------------------------------------------------------------- the office's clock

@@ -22,8 +22,10 @@ from engine.audit import Period, quantile, reports, share
 from engine.storage import Definition, ReportTarget, SurveyAnswer
 
 from .calendar import OFFICE_ZONE
+from .improvement.effects import effect
 from .reports import (
     LOW_RATING_MAX,
+    NOTICE_ELEMENT,
     ReportContext,
     clock_stop,
     complaints_by_category,
@@ -35,7 +37,6 @@ from .reports import (
 from .surveys import SATISFIED_MIN
 
 CHANNELS = ("counter", "online", "home_visit")
-NOTICE_ELEMENT = "issue_notice"  # the one-time notice (一次告知) of the shared document check
 FOLLOW_UP_ELEMENT = "follow_up_rating"  # the supervisor's follow-up of a low rating
 # The agency answers that replace a paper the applicant would otherwise bring (書表減量).
 PAPER_REPLACED = {
@@ -467,8 +468,6 @@ MEASURED = (
 def _measured(engine, procedure: str, version: int) -> dict:
     """The office's figures in two periods of the same length before and after the deploy
     (docs/improvement.md), without the per-step detail."""
-    from .improvement.effects import effect  # the improvement loop reads this module's figures
-
     measured = effect(engine, procedure, version)
     return {
         "days": measured["days"],

@@ -14,7 +14,9 @@ from flask_smorest import abort
 from marshmallow import fields, validate
 
 import bootstrap
-from workflows.improvement import KINDS, effect, findings, runs
+from workflows.improvement import runs
+from workflows.improvement.effects import effect
+from workflows.improvement.findings import KINDS, findings
 
 from ..audit_schemas import QueryArgs
 from ..auth import ADMIN, AUDITOR, DESIGNER, SUPERVISOR, current_principal, engine

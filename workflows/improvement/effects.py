@@ -20,8 +20,7 @@ from engine import NotFound
 from engine.audit import quantile, reports, share
 from engine.storage import Case, Definition, Task
 
-from ..reports import LOW_RATING_MAX, clock_stop, is_late, office_time
-from ..review import NOTICE_ELEMENT
+from ..reports import LOW_RATING_MAX, NOTICE_ELEMENT, clock_stop, is_late, office_time
 
 MAX_DAYS = 90
 INDICATORS = ("sla_compliance", "processing_working_days_median", "notice_rounds_per_case", "rating_mean")

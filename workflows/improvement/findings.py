@@ -34,8 +34,7 @@ from engine.audit import Period, element_index, quantile, reports
 from engine.storage import Case, Definition, queries
 
 from ..calendar import OFFICE_ZONE
-from ..reports import COMPLAINT_PREFIX, LOW_RATING_MAX, RECEIVE_ELEMENT, SUPPLEMENT_MESSAGE, office_time
-from ..review import NOTICE_ELEMENT
+from ..reports import COMPLAINT_PREFIX, LOW_RATING_MAX, NOTICE_ELEMENT, RECEIVE_ELEMENT, SUPPLEMENT_MESSAGE, office_time
 
 KINDS = ("step_wait", "missing_document", "agency_fallback", "low_rating")
 CASES_LISTED = 50  # the cases named with each candidate (all are counted; the search finds the rest)
