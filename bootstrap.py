@@ -29,6 +29,8 @@ from config.audit import AuditSettings, load_audit_settings
 from engine import CaseEngine, Clock, DataLimits, DocumentRules, ProcedureCatalogue, accounts
 from engine.audit import Signer, anchoring
 from engine.background import (
+    BEAT_LEASE,
+    SCHEDULER_LEASE,
     DevelopmentAdapter,
     EmbeddedScheduler,
     HeartbeatWriter,
@@ -37,6 +39,7 @@ from engine.background import (
     SmsAdapter,
     SmtpAdapter,
     check_shared_document_store,
+    lease_holder,
     processes,
     scheduler_health,
     workers_health,
@@ -189,10 +192,17 @@ CELERY_STALE_SECONDS = 30.0
 
 
 def shared_scheduler_check(engine: CaseEngine, mode: str, stale_after: float):
+    """The scheduling process's row, and who holds the lease that elects it (the embedded
+    leader, or the active beat among its standbys)."""
+    lease = {"embedded": SCHEDULER_LEASE, "celery": BEAT_LEASE}[mode]
+
     def check() -> dict:
         health = scheduler_health(engine, mode, stale_after)
         if health["status"] == "ok" and timers_lagging(engine):
             health = {**health, "status": "down", "lagging": True}
+        held = lease_holder(engine.db, lease)
+        if held is not None:
+            health = {**health, "lease": {"name": lease, "holder": held["holder"], "until": held["until"].isoformat()}}
         return health
 
     return check

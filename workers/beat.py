@@ -13,8 +13,8 @@ holder resuming just as its lease ran out) is harmless, because firing is exactl
 engine (FireDueTimers locks the case and checks its version) and dispatching is marked in Redis.
 The schedule is kept in memory: beat writes no schedule file.
 
-Each beat writes its heartbeat (role ``celery-beat``, with ``lease.active`` true or false) into the
-shared record, so /api/health lists the active beat and its standbys.
+Each beat writes its heartbeat (role ``celery-beat``) into the shared record, so /api/health
+lists the live beats; its scheduler check names the lease's holder.
 """
 
 from __future__ import annotations
@@ -23,10 +23,9 @@ import logging
 
 from celery.beat import Scheduler
 
-from engine.background import LeaseHolder
+from engine.background import BEAT_LEASE, LeaseHolder
 
 log = logging.getLogger("onestop.beat")
-BEAT_LEASE = "celery-beat"
 BEAT_ROLE = "celery-beat"
 
 

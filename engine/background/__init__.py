@@ -6,6 +6,8 @@ the same engine commands."""
 from engine.background.backoff import Backoff, StorageHealth, delay_after
 from engine.background.heartbeat import HeartbeatWriter, beat_scheduler, processes, scheduler_health, workers_health
 from engine.background.leases import (
+    BEAT_LEASE,
+    SCHEDULER_LEASE,
     DocumentStoreNotShared,
     LeaseHolder,
     check_shared_document_store,
@@ -16,6 +18,8 @@ from engine.background.scheduler import EmbeddedScheduler, PeriodicJob, TimerRun
 from engine.background.service_runner import ServiceJobRunner
 
 __all__ = [
+    "BEAT_LEASE",
+    "SCHEDULER_LEASE",
     "Backoff",
     "HeartbeatWriter",
     "StorageHealth",

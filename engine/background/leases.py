@@ -31,6 +31,9 @@ from engine.storage.documents import DocumentMissing
 log = logging.getLogger("onestop.leases")
 
 DEFAULT_LEASE_SECONDS = 15.0
+# The leases of the one scheduling process: the embedded scheduler's leader, the active Celery beat.
+SCHEDULER_LEASE = "embedded-scheduler"
+BEAT_LEASE = "celery-beat"
 
 
 def holder_name() -> str:

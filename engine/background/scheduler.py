@@ -37,14 +37,13 @@ from sqlalchemy import Connection, bindparam, func, select
 from engine import commands as cmd
 from engine.background.backoff import Backoff
 from engine.background.heartbeat import beat_scheduler
-from engine.background.leases import DEFAULT_LEASE_SECONDS, LeaseHolder, NoLease
+from engine.background.leases import DEFAULT_LEASE_SECONDS, SCHEDULER_LEASE, LeaseHolder, NoLease
 from engine.errors import Conflict, EngineError, NotFound, real_interrupt
 from engine.storage import jobs
 from engine.storage.db import read_only, storage_unavailable
 from engine.storage.models import Case
 
 log = logging.getLogger("onestop.scheduler")
-SCHEDULER_LEASE = "embedded-scheduler"
 CASES = Case.__table__
 
 # Strictly past due, as SpiffWorkflow fires timers (and FireDueTimers checks).

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from bootstrap import shared_scheduler_check
 from engine import commands as cmd
 from engine import files_from_folder
-from engine.background import lease_holder
+from engine.background import BEAT_LEASE, lease_holder
 from tests.engine.helpers import complete, open_task
 from tests.timers.test_celery import (  # noqa: F401 - fixtures
     ROOT,
@@ -31,7 +32,6 @@ from tests.timers.test_celery import (  # noqa: F401 - fixtures
     workers,
 )
 from tests.timers.test_scheduler import wait_for
-from workers.beat import BEAT_LEASE
 
 pytestmark = pytest.mark.slow
 RELAY = Path(__file__).parent / "procedures" / "relay"
@@ -107,6 +107,8 @@ def test_killing_the_active_beat_lets_the_standby_send_and_timers_still_fire_onc
     after = relay_case(engine, clock)  # due in a second, with only the standby left to send the tick
     wait_for(lambda: fired(engine, after) == 1, 60)
     assert holder_pid(engine) == standby.pid
+    lease = shared_scheduler_check(engine, "celery", 30)()["lease"]  # as /api/health names it
+    assert lease["name"] == BEAT_LEASE and f":{standby.pid}:" in lease["holder"]
     assert [fired(engine, case_id) for case_id in (before, after)] == [1, 1]
     assert all(open_task(engine, case_id, "hand_over") for case_id in (before, after))
     assert engine.verify_case(after).ok

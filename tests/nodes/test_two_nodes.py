@@ -34,7 +34,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from engine.background import lease_holder
+from engine.background import SCHEDULER_LEASE, lease_holder
 from engine.storage import Case, CaseEvent
 from tests.api.conftest import PASSWORD, PASSWORD_USER, HttpCaller, tokens  # noqa: F401 - fixture
 from tests.api.server import ServedApp
@@ -133,7 +133,7 @@ def node_of(pid: int, nodes: dict[str, ServedApp]) -> str:
 
 
 def scheduler_pid(engine) -> int | None:
-    held = lease_holder(engine.db, "embedded-scheduler")
+    held = lease_holder(engine.db, SCHEDULER_LEASE)
     return int(held["holder"].split(":")[1]) if held else None
 
 
@@ -226,6 +226,8 @@ def test_two_nodes_behind_haproxy_one_sigkilled_mid_burst(database_url, engine, 
         assert firings == Counter({case.id: 1 for case in cases})  # each timer fired exactly once
         assert all(engine.verify_case(case.id).ok for case in cases)
         assert node_of(scheduler_pid(engine), nodes) == survivor
+        health = requests.get(balancer.base_url + "/api/health", timeout=30).json()  # from this machine: details
+        assert health["checks"]["scheduler"]["lease"]["holder"] == lease_holder(engine.db, SCHEDULER_LEASE)["holder"]
         assert nodes[leader].process.poll() is not None
         for name in nodes:  # nothing local: every node's state is in the database and the shared store
             assert list((tmp_path / f"node-{name}").iterdir()) == [], name
