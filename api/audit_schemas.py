@@ -260,7 +260,7 @@ class AnchorVerificationSchema(Schema):
 
 
 # ---------------------------------------------------------------- reports
-class ReportArgsSchema(QueryArgs):
+class PeriodArgsSchema(QueryArgs):
     # "from" is a Python keyword: the field is named by data_key.
     first = fields.Date(
         data_key="from", validate=within_years, metadata={"description": "first day (office time); default: this month"}
@@ -269,6 +269,9 @@ class ReportArgsSchema(QueryArgs):
         data_key="to", validate=within_years, metadata={"description": "last day, included; default: today"}
     )
     procedure = Text(validate=validate.Length(min=1, max=200))
+
+
+class ReportArgsSchema(PeriodArgsSchema):
     office = Text(
         validate=validate.Length(min=1, max=12),
         metadata={"description": "one office's figures (default: every office the caller works for)"},

@@ -18,9 +18,9 @@ from workflows.improvement import runs
 from workflows.improvement.effects import effect
 from workflows.improvement.findings import KINDS, findings
 
-from ..audit_schemas import QueryArgs
+from ..audit_schemas import PeriodArgsSchema, QueryArgs
 from ..auth import ADMIN, AUDITOR, DESIGNER, SUPERVISOR, current_principal, engine
-from ..schemas import StrictSchema, Text, within_years
+from ..schemas import StrictSchema, within_years
 from .common import Blueprint, secured, settings, zone
 
 blp = Blueprint(
@@ -37,14 +37,7 @@ RUNNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="onestop-what-if")
 JSON_DOC = {"content": {"application/json": {"schema": {"type": "object"}}}}
 
 
-class FindingsArgsSchema(QueryArgs):
-    first = fields.Date(
-        data_key="from", validate=within_years, metadata={"description": "first day (office time); default: this month"}
-    )
-    last = fields.Date(
-        data_key="to", validate=within_years, metadata={"description": "last day, included; default: today"}
-    )
-    procedure = Text(validate=validate.Length(min=1, max=200))
+class FindingsArgsSchema(PeriodArgsSchema):
     kind = fields.String(validate=validate.OneOf(KINDS))
 
 

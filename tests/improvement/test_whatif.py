@@ -77,5 +77,7 @@ def test_what_if_requests_are_checked_before_anything_runs(call, bottleneck_mont
         "POST", "/api/improvement/what-ifs", user="designer", json={"from": "2026-01-01", "to": "2026-03-31"}
     )
     assert too_long.status == 422 and "to" in too_long.body.decode()
+    empty = call("POST", "/api/improvement/what-ifs", user="designer", json={"from": "2026-05-01", "to": "2026-05-05"})
+    assert empty.status == 422 and '"from"' in empty.body.decode()
     assert call("POST", "/api/improvement/what-ifs", user="auditor", json=period).status == 403
     assert call("GET", "/api/improvement/what-ifs", user="designer").json == []  # nothing was queued

@@ -82,7 +82,7 @@ def read_arrivals(engine, first: date, last: date, procedure: str | None = None)
             number=numbers.get(case.id, case.number),
             procedure=case.procedure_key,
             channel=case.channel,
-            came_at=_aware(tickets.get(case.id) or case.received_at),
+            came_at=aware(tickets.get(case.id) or case.received_at),
             applicant=case.applicant,
             data={},
             status=case.status,
@@ -92,7 +92,7 @@ def read_arrivals(engine, first: date, last: date, procedure: str | None = None)
         if score is not None:
             arrival.rating = score[0]
             closed = case.closed_at or score[1]
-            arrival.rating_hours = max(0.0, (_aware(score[1]) - _aware(closed)).total_seconds() / 3600)
+            arrival.rating_hours = max(0.0, (aware(score[1]) - aware(closed)).total_seconds() / 3600)
         stop = case.served_at or (case.closed_at if case.status == "completed" else None)
         arrival.on_time = None if stop is None or case.due_at is None else not is_late(case, now)
         arrivals.append(arrival)
@@ -113,7 +113,7 @@ def _read_events(arrival: Arrival, events, asked: list[datetime], clock) -> None
         elif event.type == "message_delivered" and payload.get("name") == SUPPLEMENT_MESSAGE:
             notice = _last_before(asked, event.occurred_at) or arrival.came_at
             last_notice = notice
-            local = _aware(event.occurred_at).astimezone(OFFICE_ZONE)
+            local = aware(event.occurred_at).astimezone(OFFICE_ZONE)
             documents = list((payload.get("payload") or {}).get("documents") or [])
             arrival.supplements.append(
                 Supplement(clock.working_days(notice, event.occurred_at), local.time(), documents)
@@ -129,12 +129,12 @@ def _asking_moments(tasks) -> dict[str, list[datetime]]:
     moments: dict[str, list[datetime]] = defaultdict(list)
     for task in tasks:
         if task.status == "completed" and task.completed_at is not None:
-            moments[task.case_id].append(_aware(task.completed_at))
+            moments[task.case_id].append(aware(task.completed_at))
     return {case_id: sorted(items) for case_id, items in moments.items()}
 
 
 def _last_before(moments: list[datetime], moment: datetime) -> datetime | None:
-    before = [item for item in moments if item <= _aware(moment)]
+    before = [item for item in moments if item <= aware(moment)]
     return before[-1] if before else None
 
 
@@ -175,6 +175,6 @@ def current_bundles(engine) -> dict[str, dict[str, bytes]]:
         return {key: queries.definition_files(session, definition_id) for key, definition_id in sorted(latest.items())}
 
 
-def _aware(moment: datetime) -> datetime:
+def aware(moment: datetime) -> datetime:
     """SQLite gives back naive UTC datetimes."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)

@@ -11,7 +11,7 @@ those after on the new one, unless moved), each judged as the SLA report judges 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -21,6 +21,7 @@ from engine.audit import quantile, reports, share
 from engine.storage import Case, Definition, Task
 
 from ..reports import LOW_RATING_MAX, NOTICE_ELEMENT, clock_stop, is_late, office_time
+from .arrivals import aware
 
 MAX_DAYS = 90
 INDICATORS = ("sla_compliance", "processing_working_days_median", "notice_rounds_per_case", "rating_mean")
@@ -39,7 +40,7 @@ def effect(engine, procedure: str, version: int, days: int | None = None) -> dic
     if deployed is None or deployed.draft:
         raise NotFound(f"Version {version} of {procedure} was not deployed", procedure=procedure, version=version)
     now = engine.clock.now()
-    start = _aware(deployed.deployed_at)
+    start = aware(deployed.deployed_at)
     length = min(now - start, timedelta(days=days or MAX_DAYS))
     length = max(length, timedelta(0))
     before = _figures(engine, procedure, start - length, start, now)
@@ -131,7 +132,3 @@ def _change(key: str, old, new) -> dict[str, Any]:
 
 def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -35,6 +35,7 @@ from engine.storage import Case, Definition, queries
 
 from ..calendar import OFFICE_ZONE
 from ..reports import COMPLAINT_PREFIX, LOW_RATING_MAX, NOTICE_ELEMENT, RECEIVE_ELEMENT, SUPPLEMENT_MESSAGE, office_time
+from .arrivals import aware
 
 KINDS = ("step_wait", "missing_document", "agency_fallback", "low_rating")
 CASES_LISTED = 50  # the cases named with each candidate (all are counted; the search finds the rest)
@@ -117,7 +118,7 @@ def _step_waits(tasks, by_id: dict, clock, now: datetime) -> list[Candidate]:
         standard = task.due_at or case.due_at
         # The step the case was in when its standard passed (a step opened later, such as the
         # review of the delay, is its consequence, not its cause).
-        if standard is None or not _aware(task.created_at) <= _aware(standard) < _aware(end):
+        if standard is None or not aware(task.created_at) <= aware(standard) < aware(end):
             continue
         beyond = clock.office_hours(standard, end)  # 0 for a standard passed after office hours
         candidate = found.setdefault(key, Candidate("step_wait", case.procedure_key, task.element_id))
@@ -331,8 +332,3 @@ def _rounded(value: float | None) -> float | None:
 
 def _share(part: float, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives back naive UTC datetimes."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)

@@ -9,18 +9,19 @@ that a stopped process left ``running`` is shown as ``interrupted`` after ``STAL
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import date, timedelta, timezone
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from engine import InvalidInput
-from engine.audit import Period
+from engine.audit import Period, reports
 from engine.storage import ImprovementRun, Task, queries
 
 from ..calendar import OFFICE_CLOSES, OFFICE_OPENS, OFFICE_ZONE
 from ..simulation import StaffLine
 from ..simulation.driver import SUPERVISOR_LANE, check_staff_line
+from .arrivals import aware
 from .whatif import EngineFactory, WhatIf, run_what_if
 
 KIND = "what_if"
@@ -36,6 +37,15 @@ def prepare(engine, request: dict[str, Any]) -> WhatIf:
         raise InvalidInput(
             f"A what-if replays at most {MAX_PERIOD_DAYS} days",
             errors=[{"field": "to", "message": "too long a period"}],
+        )
+    with engine.read() as session:
+        received = reports.cases_received_in(
+            session, Period(first, last, OFFICE_ZONE), procedure=request.get("procedure")
+        )
+    if not received:
+        raise InvalidInput(
+            "No case was received in the period: there is nothing to replay",
+            errors=[{"field": "from", "message": "choose a period with cases"}],
         )
     proposal = request.get("proposal") or {}
     key, files = proposal.get("procedure"), _proposal_files(engine, proposal)
@@ -207,7 +217,7 @@ def latest(engine, limit: int = 50) -> list[dict[str, Any]]:
 def _shape(run: ImprovementRun, now, *, with_result: bool) -> dict[str, Any]:
     status = run.status
     started = run.started_at or run.requested_at
-    if status in ("queued", "running") and started is not None and _aware(started) < now - STALE_AFTER:
+    if status in ("queued", "running") and started is not None and aware(started) < now - STALE_AFTER:
         status = "interrupted"
     shaped = {
         "id": run.id,
@@ -223,7 +233,3 @@ def _shape(run: ImprovementRun, now, *, with_result: bool) -> dict[str, Any]:
     if with_result:
         shaped["result"] = run.result
     return shaped
-
-
-def _aware(moment):
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
