@@ -12,10 +12,11 @@ import threading
 from datetime import datetime
 from typing import Any, Iterable
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.storage.db import read_only
+from engine.storage.direct_sql import DirectStatement
 from engine.storage.place_models import DEFAULT_OFFICE, Office
 
 OFFICES = Office.__table__
@@ -80,13 +81,17 @@ class OfficeDirectory:
             self._places.clear()
 
 
+# Run on the driver directly (engine.storage.direct_sql): every case start asks.
+_OFFICE_ACTIVE = DirectStatement(select(OFFICES.c.active).where(OFFICES.c.code == bindparam("code")))
+
+
 def active_office(conn: Connection, code: str | None, field: str) -> str:
     """The code of an existing, open office (None: the default office), else InvalidInput naming ``field``."""
     code = code or DEFAULT_OFFICE
-    row = conn.execute(select(OFFICES.c.active).where(OFFICES.c.code == code)).first()
+    row = _OFFICE_ACTIVE.first(conn, {"code": code})
     if row is None and code == DEFAULT_OFFICE:
         return code  # the default office is always there (its row, when present, names it)
-    if row is None or not row.active:
+    if row is None or not row["active"]:
         state = "does not exist" if row is None else "is closed"
         raise InvalidInput(f"Office {code} {state}", errors=[{"field": field, "message": f"office {code} {state}"}])
     return code
