@@ -115,13 +115,24 @@ def served(database_url: str, folder: Path, workers: int, threads: int, schedule
                 time.sleep(0.1)
         yield port, server.pid
     finally:
-        try:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=20)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        _stop_group(server)
         log.close()
+
+
+def _stop_group(server: subprocess.Popen) -> None:
+    """SIGTERM the server's process group, SIGKILL it if it lingers; a group already gone (a
+    server that failed to start) is no error, so the reason it did not start is what is raised."""
+    try:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
+    except ProcessLookupError:
+        server.wait()
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(server.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        server.wait()
 
 
 def group_cpu_seconds(group: int) -> float:
