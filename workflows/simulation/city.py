@@ -79,6 +79,7 @@ class CitySimulation:
                     office=code,
                     elsewhere=tuple(other for other in codes if other != code),
                     cross_share=CROSS_DISTRICT_SHARE,
+                    seconds_per_step=1,
                 ),
                 faults=faults if index == 0 else None,  # one fault book: outages planned once
                 outbox=outbox,
@@ -108,6 +109,7 @@ class CitySimulation:
             present = {id(simulation): simulation.open_day(day) for simulation in open_today}
             moment = datetime.combine(day, OFFICE_OPENS, OFFICE_ZONE)
             while moment < datetime.combine(day, OFFICE_CLOSES, OFFICE_ZONE):
+                self._in_time_order(open_today, moment)
                 for simulation in open_today:
                     simulation.tick(moment, present[id(simulation)])
                 moment += timedelta(minutes=self.settings.tick_minutes)
@@ -122,6 +124,19 @@ class CitySimulation:
             self.result.problems.extend(simulation.result.problems)
         self.result.last_day = self.simulations[0].result.last_day
         return self.result
+
+    @staticmethod
+    def _in_time_order(simulations: list[OfficeSimulation], moment: datetime) -> None:
+        """The offices' planned actions up to ``moment``, the earliest first whichever office's:
+        the shared clock reaches each at its time (an office taking its turn first would move the
+        clock past the others' arrivals and visits)."""
+        while True:
+            due = [(when, index) for index, s in enumerate(simulations) if (when := s.next_action_at()) is not None]
+            due = [item for item in due if item[0] <= moment]
+            if not due:
+                return
+            when, index = min(due)
+            simulations[index].advance_to(when)
 
     def _announce_typhoon(self, day: date) -> None:
         """The evening before: the district's office will not open; its open cases' due dates move."""

@@ -116,6 +116,9 @@ class SimulationSettings:
     office: str | None = None
     elsewhere: tuple[str, ...] = ()
     cross_share: float = 0.0
+    # The clock moves this much per completed step, so events keep their order (a city's offices
+    # share the clock: their steps move it less, so that one office's work does not delay another's).
+    seconds_per_step: int = SECONDS_PER_STEP
     # The staff by lane (replaces ``clerks`` when given): e.g. three clerks of every lane and one
     # surveyor in the mornings.
     staff: tuple[StaffLine, ...] | None = None
@@ -213,6 +216,10 @@ class OfficeSimulation:
             if on_day:
                 on_day(1)
         return self.finish(days)
+
+    def next_action_at(self) -> datetime | None:
+        """When the office's next planned action (an arrival, a visit's step, an answer) is due."""
+        return self._queue[0].when if self._queue else None
 
     def open_day(self, day: date) -> list[tuple[str, bool]]:
         """Plan the day's applicants (the month's volume spread over all its working days, also
@@ -619,7 +626,7 @@ class OfficeSimulation:
 
     def _complete(self, row, actor: str, advance: bool = True) -> None:
         if advance:
-            self.clock.set(self.clock.now() + timedelta(seconds=SECONDS_PER_STEP))
+            self.clock.set(self.clock.now() + timedelta(seconds=self.settings.seconds_per_step))
         data = self._task_data(row)
         try:
             self.engine.handle(cmd.CompleteTask(row.id, actor, data))
