@@ -69,6 +69,7 @@ def test_the_annual_reports_rows_are_neutralised_too():
     """The annual report writes rows of its own (an improvement names a designer's procedure)."""
     moment = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
     period = {"cases": 3, "compliance": 1.0, "minutes_median": 12}
+    measured = {"cases": 3, "sla_compliance": 1.0, "sla_late": 0}
     review = {
         "year": 2026,
         "months": [],
@@ -87,7 +88,14 @@ def test_the_annual_reports_rows_are_neutralised_too():
             for item in INDICATORS
         ],
         "improvements": [
-            {"procedure": "=cmd()", "version": 2, "deployed_at": moment, "before": period, "after": period}
+            {
+                "procedure": "=cmd()",
+                "version": 2,
+                "deployed_at": moment,
+                "before": period,
+                "after": period,
+                "measured": {"days": 30, "before": measured, "after": measured, "changes": {}},
+            }
         ],
     }
     rows = list(csv.reader(io.StringIO(annual_csv(review), newline="")))
