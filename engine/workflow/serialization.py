@@ -221,10 +221,13 @@ class _FastConverter:
         }
 
 
-# A completed or cancelled task below a completed or cancelled parent no longer changes: its
-# data, its delta against its parent's data and its internal data were final when it settled.
-# (A reset or a retry changes its state first.) Its dict is written again at every command of
-# its case; kept, the state of a long case costs what its new tasks cost.
+# SpiffWorkflow no longer changes a completed or cancelled task below a completed or cancelled
+# parent: its data, its delta against its parent's data and its internal data stay as they were
+# when it settled (a reset or a retry changes its state first, and with it the key). The engine
+# itself does change such data (a new due date, a supervisor's variables, set where the next
+# steps inherit them) and says so with settled_data_changed. The dict of a settled task would be
+# written again at every command of its case; kept, a long case's state costs what its new
+# tasks cost.
 _SETTLED = TaskState.COMPLETED | TaskState.CANCELLED
 
 
