@@ -16,7 +16,7 @@ from bootstrap import build_engine
 from config import Settings
 from engine import ManualClock, files_from_folder
 from engine import commands as cmd
-from engine.storage import METADATA, upgrade
+from engine.storage import DEFAULT_OFFICE, METADATA, upgrade
 from workflows.agencies import AgencySettings
 from workflows.agencies.simulator.server import SimulatorServer
 
@@ -78,6 +78,11 @@ def _truncate_postgres(url: str) -> None:
         connection.execute(text("ALTER TABLE case_events DISABLE TRIGGER USER"))
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         connection.execute(text("ALTER TABLE case_events ENABLE TRIGGER USER"))
+        # What the migrations seed, as a freshly migrated database (SQLite's template) has it.
+        connection.execute(
+            text("INSERT INTO offices (code, name, created_at) VALUES (:code, :code, current_timestamp)"),
+            {"code": DEFAULT_OFFICE},
+        )
     admin.dispose()
 
 
