@@ -119,7 +119,8 @@ def number(text: str):
 
 
 @pytest.mark.parametrize(
-    "days", [pytest.param(6, id="six-days"), pytest.param(None, id="month", marks=pytest.mark.slow)]
+    "days",
+    [pytest.param(6, id="six-days"), pytest.param(None, id="month", marks=[pytest.mark.slow, pytest.mark.sqlite_only])],
 )
 def test_the_report_shows_what_the_event_log_says(cli, engine, tmp_path, days):
     path = tmp_path / "report.csv"
